@@ -1,0 +1,103 @@
+//! Commission models: what one fill costs in fees.
+
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+/// How fees are charged; one model per run.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[serde(tag = "model", rename_all = "snake_case")]
+pub enum CommissionModel {
+    /// No fees.
+    None,
+    /// A fraction of the fill's notional (0.001 = 0.1 %).
+    Percent { rate: Decimal },
+    /// A fee per unit traded, with a minimum per fill.
+    PerUnit { per_unit: Decimal, minimum: Decimal },
+    /// The same fee for every fill.
+    Fixed { amount: Decimal },
+}
+
+impl CommissionModel {
+    /// The fee for filling `qty` (> 0) units at `price`.
+    pub fn fee(&self, qty: Decimal, price: Decimal) -> Decimal {
+        match *self {
+            CommissionModel::None => Decimal::ZERO,
+            CommissionModel::Percent { rate } => qty * price * rate,
+            CommissionModel::PerUnit { per_unit, minimum } => (qty * per_unit).max(minimum),
+            CommissionModel::Fixed { amount } => amount,
+        }
+    }
+
+    /// The largest quantity whose cost plus fee fits in `budget` at `price`,
+    /// rounded down to whole units or to `fractional_dp` decimal places.
+    /// For a percentage fee this is `floor(budget / (price * (1 + rate)))`.
+    pub fn max_quantity(&self, budget: Decimal, price: Decimal, fractional: bool) -> Decimal {
+        if budget <= Decimal::ZERO || price <= Decimal::ZERO {
+            return Decimal::ZERO;
+        }
+        let raw = match *self {
+            CommissionModel::None => budget / price,
+            CommissionModel::Percent { rate } => budget / (price * (Decimal::ONE + rate)),
+            CommissionModel::PerUnit { per_unit, minimum } => {
+                let proportional = budget / (price + per_unit);
+                if proportional * per_unit >= minimum {
+                    proportional
+                } else {
+                    (budget - minimum) / price
+                }
+            }
+            CommissionModel::Fixed { amount } => (budget - amount) / price,
+        };
+        round_quantity(raw.max(Decimal::ZERO), fractional)
+    }
+}
+
+/// Decimal places kept for fractional quantities.
+pub const FRACTIONAL_DP: u32 = 8;
+
+/// Rounds a non-negative quantity down to whole units, or to
+/// [`FRACTIONAL_DP`] places when fractional quantities are allowed.
+pub fn round_quantity(qty: Decimal, fractional: bool) -> Decimal {
+    let dp = if fractional { FRACTIONAL_DP } else { 0 };
+    qty.round_dp_with_strategy(dp, rust_decimal::RoundingStrategy::ToZero)
+        .normalize()
+}
+
+#[cfg(test)]
+mod tests {
+    use rust_decimal_macros::dec;
+
+    use super::*;
+
+    #[test]
+    fn fees_per_model() {
+        let pct = CommissionModel::Percent { rate: dec!(0.001) };
+        assert_eq!(pct.fee(dec!(10), dec!(100)), dec!(1)); // 10 * 100 * 0.001
+        let per_unit = CommissionModel::PerUnit { per_unit: dec!(0.005), minimum: dec!(1) };
+        assert_eq!(per_unit.fee(dec!(100), dec!(50)), dec!(1)); // 100 * 0.005 = 0.5 < min 1
+        assert_eq!(per_unit.fee(dec!(1000), dec!(50)), dec!(5)); // 1000 * 0.005
+        let fixed = CommissionModel::Fixed { amount: dec!(4.95) };
+        assert_eq!(fixed.fee(dec!(1), dec!(1000)), dec!(4.95));
+        assert_eq!(CommissionModel::None.fee(dec!(5), dec!(5)), dec!(0));
+    }
+
+    #[test]
+    fn max_quantity_never_overspends() {
+        let pct = CommissionModel::Percent { rate: dec!(0.01) };
+        // 10000 / (99 * 1.01) = 100.01 -> 100; cost 9900 + fee 99 = 9999 <= 10000
+        assert_eq!(pct.max_quantity(dec!(10000), dec!(99), false), dec!(100));
+        // 10000 / 100 = 100 exactly with no fee
+        assert_eq!(CommissionModel::None.max_quantity(dec!(10000), dec!(100), false), dec!(100));
+        // fixed 10: (1000 - 10) / 30 = 33
+        let fixed = CommissionModel::Fixed { amount: dec!(10) };
+        assert_eq!(fixed.max_quantity(dec!(1000), dec!(30), false), dec!(33));
+        // per unit 0.01 min 5: proportional 1000/10.01 = 99.9 -> fee 0.999 < 5,
+        // so (1000 - 5) / 10 = 99.5 -> 99
+        let per_unit = CommissionModel::PerUnit { per_unit: dec!(0.01), minimum: dec!(5) };
+        assert_eq!(per_unit.max_quantity(dec!(1000), dec!(10), false), dec!(99));
+        // fractional: 1000 / 3 = 333.33333333 (8 places, rounded down)
+        assert_eq!(CommissionModel::None.max_quantity(dec!(1000), dec!(3), true), dec!(333.33333333));
+        // a budget below the fixed fee buys nothing
+        assert_eq!(fixed.max_quantity(dec!(5), dec!(1), false), dec!(0));
+    }
+}

@@ -1,0 +1,246 @@
+//! The exact books: cash, positions as first-in-first-out lots, and the
+//! round-trip trades that closing those lots produces.
+
+use std::collections::VecDeque;
+
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use crate::domain::{PositionSide, Symbol, Timestamp, Trade};
+
+/// Places kept when a fee is split between lots; the last share takes the
+/// remainder, so the shares always add up to the fee exactly.
+const FEE_SPLIT_DP: u32 = 12;
+
+/// One fill as the ledger books it.
+#[derive(Clone, Copy, Debug)]
+pub struct Fill {
+    /// Signed quantity: > 0 buys, < 0 sells.
+    pub delta: Decimal,
+    pub price: Decimal,
+    pub fee: Decimal,
+    pub step: usize,
+    pub ts: Timestamp,
+    /// The engine closed the position because the run ended.
+    pub at_end: bool,
+}
+
+/// A position as a strategy sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct PositionView {
+    /// Signed quantity: > 0 long, < 0 short, 0 flat.
+    pub qty: Decimal,
+    /// Average entry price of the open lots; `None` when flat.
+    pub avg_price: Option<Decimal>,
+    /// `(mark - avg_price) * qty`; 0 when flat.
+    pub unrealized_pnl: Decimal,
+}
+
+/// Quantity opened by one fill and not yet closed.
+#[derive(Clone, Debug)]
+struct Lot {
+    /// Remaining quantity, > 0.
+    qty: Decimal,
+    price: Decimal,
+    ts: Timestamp,
+    step: usize,
+    /// Entry fee not yet allocated to a closed trade.
+    fee: Decimal,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Position {
+    qty: Decimal,
+    lots: VecDeque<Lot>,
+    /// Σ lot.qty × lot.price over the open lots.
+    cost_basis: Decimal,
+}
+
+/// Cash, positions and closed trades of one run.
+#[derive(Debug)]
+pub struct Ledger {
+    cash: Decimal,
+    positions: Vec<Position>,
+    open_positions: usize,
+    trades: Vec<Trade>,
+    commission_total: Decimal,
+}
+
+impl Ledger {
+    /// Starting cash and `symbols` flat positions.
+    pub fn new(cash: Decimal, symbols: usize) -> Self {
+        Ledger {
+            cash,
+            positions: vec![Position::default(); symbols],
+            open_positions: 0,
+            trades: Vec::new(),
+            commission_total: Decimal::ZERO,
+        }
+    }
+
+    pub fn cash(&self) -> Decimal {
+        self.cash
+    }
+
+    pub fn commission_total(&self) -> Decimal {
+        self.commission_total
+    }
+
+    pub fn position_qty(&self, symbol: usize) -> Decimal {
+        self.positions[symbol].qty
+    }
+
+    pub fn has_any_position(&self) -> bool {
+        self.open_positions > 0
+    }
+
+    /// (symbol, signed quantity) of every open position, in symbol order.
+    pub fn quantities(&self) -> impl Iterator<Item = (usize, Decimal)> + '_ {
+        let any = self.open_positions > 0;
+        self.positions
+            .iter()
+            .enumerate()
+            .filter(move |(_, p)| any && !p.qty.is_zero())
+            .map(|(s, p)| (s, p.qty))
+    }
+
+    /// The position of `symbol`, valued at `mark`.
+    pub fn position_view(&self, symbol: usize, mark: Option<Decimal>) -> PositionView {
+        let p = &self.positions[symbol];
+        if p.qty.is_zero() {
+            return PositionView { qty: Decimal::ZERO, avg_price: None, unrealized_pnl: Decimal::ZERO };
+        }
+        let avg = p.cost_basis / p.qty.abs();
+        PositionView {
+            qty: p.qty,
+            avg_price: Some(avg),
+            unrealized_pnl: mark.map_or(Decimal::ZERO, |m| (m - avg) * p.qty),
+        }
+    }
+
+    pub fn trades(&self) -> &[Trade] {
+        &self.trades
+    }
+
+    pub fn into_trades(self) -> Vec<Trade> {
+        self.trades
+    }
+
+    /// Books a fill: moves cash, closes lots first in first out (one trade
+    /// per lot closed) and opens a lot with whatever quantity is left.
+    pub fn fill(&mut self, symbol: usize, name: &Symbol, fill: Fill) {
+        self.cash -= fill.delta * fill.price + fill.fee;
+        self.commission_total += fill.fee;
+        let was_open = !self.positions[symbol].qty.is_zero();
+
+        let total = fill.delta.abs();
+        let position = &mut self.positions[symbol];
+        let closing = if !position.qty.is_zero()
+            && position.qty.is_sign_positive() != fill.delta.is_sign_positive()
+        {
+            total.min(position.qty.abs())
+        } else {
+            Decimal::ZERO
+        };
+        let exit_fee = share(fill.fee, closing, total);
+        if !closing.is_zero() {
+            let trades = &mut self.trades;
+            close_lots(position, closing, exit_fee, &fill, name, trades);
+        }
+        let opening = total - closing;
+        if !opening.is_zero() {
+            position.lots.push_back(Lot {
+                qty: opening,
+                price: fill.price,
+                ts: fill.ts,
+                step: fill.step,
+                fee: fill.fee - exit_fee,
+            });
+            position.cost_basis += opening * fill.price;
+            position.qty += if fill.delta.is_sign_positive() { opening } else { -opening };
+        }
+        let is_open = !position.qty.is_zero();
+        match (was_open, is_open) {
+            (false, true) => self.open_positions += 1,
+            (true, false) => self.open_positions -= 1,
+            _ => {}
+        }
+    }
+}
+
+/// The part of `amount` that belongs to `part` out of `whole`: all of it
+/// when `part == whole`, else a rounded proportional share.
+fn share(amount: Decimal, part: Decimal, whole: Decimal) -> Decimal {
+    if part == whole {
+        amount
+    } else if part.is_zero() {
+        Decimal::ZERO
+    } else {
+        (amount * part / whole).round_dp(FEE_SPLIT_DP)
+    }
+}
+
+/// Closes `qty` of `position` against its oldest lots at the fill's price.
+fn close_lots(
+    position: &mut Position,
+    qty: Decimal,
+    exit_fee: Decimal,
+    fill: &Fill,
+    name: &Symbol,
+    trades: &mut Vec<Trade>,
+) {
+    let side = if position.qty.is_sign_positive() { PositionSide::Long } else { PositionSide::Short };
+    let mut left = qty;
+    let mut exit_fee_left = exit_fee;
+    while !left.is_zero() {
+        let lot = position
+            .lots
+            .front_mut()
+            .expect("a position's lots add up to its quantity");
+        let closed = lot.qty.min(left);
+        let entry_fee = share(lot.fee, closed, lot.qty);
+        let exit_share = if closed == left { exit_fee_left } else { share(exit_fee, closed, qty) };
+        lot.fee -= entry_fee;
+        lot.qty -= closed;
+        left -= closed;
+        exit_fee_left -= exit_share;
+        position.cost_basis -= closed * lot.price;
+
+        let per_unit = match side {
+            PositionSide::Long => fill.price - lot.price,
+            PositionSide::Short => lot.price - fill.price,
+        };
+        let gross_pnl = per_unit * closed;
+        let commission = entry_fee + exit_share;
+        let net_pnl = gross_pnl - commission;
+        let entry_value = lot.price * closed;
+        trades.push(Trade {
+            symbol: name.clone(),
+            side,
+            qty: closed,
+            entry_ts: lot.ts,
+            entry_price: lot.price,
+            entry_step: lot.step,
+            exit_ts: fill.ts,
+            exit_price: fill.price,
+            exit_step: fill.step,
+            commission,
+            gross_pnl,
+            net_pnl,
+            return_pct: (net_pnl / entry_value * Decimal::ONE_HUNDRED)
+                .to_f64()
+                .unwrap_or(f64::NAN),
+            duration_bars: fill.step - lot.step,
+            duration_secs: fill.ts.secs() - lot.ts.secs(),
+            closed_at_end: fill.at_end,
+        });
+        if lot.qty.is_zero() {
+            position.lots.pop_front();
+        }
+    }
+    position.qty += if position.qty.is_sign_positive() { -qty } else { qty };
+    if position.qty.is_zero() {
+        position.cost_basis = Decimal::ZERO;
+    }
+}

@@ -1,0 +1,11 @@
+//! Plain types shared by every layer: time, bars, symbols, orders, trades. No I/O here.
+
+mod bar;
+mod order;
+mod time;
+mod trade;
+
+pub use bar::{Bar, Symbol};
+pub use order::{Order, OrderId, OrderKind, OrderSize, Side};
+pub use time::Timestamp;
+pub use trade::{EquityPoint, PositionSide, Trade};

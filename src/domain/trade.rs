@@ -1,0 +1,59 @@
+//! Round-trip trades and equity-curve points: what a run produces.
+
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use super::{Symbol, Timestamp};
+
+/// Long or short.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PositionSide {
+    Long,
+    Short,
+}
+
+/// One closed round trip: a quantity opened by one fill and closed by a
+/// later one (positions are matched first in, first out).
+///
+/// Invariant: the sum of `net_pnl` over all trades of a run equals the run's
+/// change in equity, because every fee is allocated to exactly one trade.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Trade {
+    pub symbol: Symbol,
+    pub side: PositionSide,
+    /// Quantity, always > 0.
+    pub qty: Decimal,
+    pub entry_ts: Timestamp,
+    pub entry_price: Decimal,
+    /// Engine step of the entry fill.
+    pub entry_step: usize,
+    pub exit_ts: Timestamp,
+    pub exit_price: Decimal,
+    /// Engine step of the exit fill.
+    pub exit_step: usize,
+    /// Entry and exit fees allocated to this quantity.
+    pub commission: Decimal,
+    /// (exit - entry) * qty for longs, (entry - exit) * qty for shorts.
+    pub gross_pnl: Decimal,
+    /// `gross_pnl - commission`.
+    pub net_pnl: Decimal,
+    /// `net_pnl / (entry_price * qty) * 100`.
+    pub return_pct: f64,
+    /// Engine steps between entry and exit.
+    pub duration_bars: usize,
+    /// Seconds between entry and exit.
+    pub duration_secs: i64,
+    /// True when the run ended with the position open and the engine closed it
+    /// at the last close.
+    pub closed_at_end: bool,
+}
+
+/// The account at the end of one engine step, marked to market at the close.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EquityPoint {
+    pub equity: Decimal,
+    pub cash: Decimal,
+    /// Whether any position was open at the close of this step.
+    pub exposed: bool,
+}
