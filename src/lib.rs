@@ -10,5 +10,11 @@
 //! - [`metrics`]: performance statistics from the equity curve and trades.
 //! - [`cli`]: the command-line front end.
 
-pub mod domain;
 pub mod broker;
+pub mod cli;
+pub mod data;
+pub mod domain;
+pub mod engine;
+pub mod indicators;
+pub mod metrics;
+pub mod strategy;

@@ -109,7 +109,11 @@ impl Ledger {
     pub fn position_view(&self, symbol: usize, mark: Option<Decimal>) -> PositionView {
         let p = &self.positions[symbol];
         if p.qty.is_zero() {
-            return PositionView { qty: Decimal::ZERO, avg_price: None, unrealized_pnl: Decimal::ZERO };
+            return PositionView {
+                qty: Decimal::ZERO,
+                avg_price: None,
+                unrealized_pnl: Decimal::ZERO,
+            };
         }
         let avg = p.cost_basis / p.qty.abs();
         PositionView {
@@ -123,8 +127,8 @@ impl Ledger {
         &self.trades
     }
 
-    pub fn into_trades(self) -> Vec<Trade> {
-        self.trades
+    pub fn take_trades(&mut self) -> Vec<Trade> {
+        std::mem::take(&mut self.trades)
     }
 
     /// Books a fill: moves cash, closes lots first in first out (one trade
@@ -158,7 +162,11 @@ impl Ledger {
                 fee: fill.fee - exit_fee,
             });
             position.cost_basis += opening * fill.price;
-            position.qty += if fill.delta.is_sign_positive() { opening } else { -opening };
+            position.qty += if fill.delta.is_sign_positive() {
+                opening
+            } else {
+                -opening
+            };
         }
         let is_open = !position.qty.is_zero();
         match (was_open, is_open) {
@@ -190,7 +198,11 @@ fn close_lots(
     name: &Symbol,
     trades: &mut Vec<Trade>,
 ) {
-    let side = if position.qty.is_sign_positive() { PositionSide::Long } else { PositionSide::Short };
+    let side = if position.qty.is_sign_positive() {
+        PositionSide::Long
+    } else {
+        PositionSide::Short
+    };
     let mut left = qty;
     let mut exit_fee_left = exit_fee;
     while !left.is_zero() {
@@ -200,7 +212,11 @@ fn close_lots(
             .expect("a position's lots add up to its quantity");
         let closed = lot.qty.min(left);
         let entry_fee = share(lot.fee, closed, lot.qty);
-        let exit_share = if closed == left { exit_fee_left } else { share(exit_fee, closed, qty) };
+        let exit_share = if closed == left {
+            exit_fee_left
+        } else {
+            share(exit_fee, closed, qty)
+        };
         lot.fee -= entry_fee;
         lot.qty -= closed;
         left -= closed;
@@ -239,7 +255,11 @@ fn close_lots(
             position.lots.pop_front();
         }
     }
-    position.qty += if position.qty.is_sign_positive() { -qty } else { qty };
+    position.qty += if position.qty.is_sign_positive() {
+        -qty
+    } else {
+        qty
+    };
     if position.qty.is_zero() {
         position.cost_basis = Decimal::ZERO;
     }

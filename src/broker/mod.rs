@@ -20,7 +20,9 @@ pub use ledger::PositionView;
 
 use rust_decimal::Decimal;
 
-use crate::domain::{Bar, EquityPoint, Order, OrderId, OrderKind, OrderSize, Side, Symbol, Timestamp, Trade};
+use crate::domain::{
+    Bar, EquityPoint, Order, OrderId, OrderKind, OrderSize, Side, Symbol, Timestamp, Trade,
+};
 
 use ledger::{Fill, Ledger};
 
@@ -190,7 +192,8 @@ impl Broker {
                 still_open.push(order);
                 continue;
             };
-            let Some(base) = fill::base_price(&order, &bar, phase, self.config.trade_on_close) else {
+            let Some(base) = fill::base_price(&order, &bar, phase, self.config.trade_on_close)
+            else {
                 still_open.push(order);
                 continue;
             };
@@ -231,7 +234,11 @@ impl Broker {
             if available_after < Decimal::ZERO {
                 return Err(format!(
                     "insufficient buying power: {} {} at {} (fee {}) needs {} more cash",
-                    if delta.is_sign_positive() { "buy" } else { "sell" },
+                    if delta.is_sign_positive() {
+                        "buy"
+                    } else {
+                        "sell"
+                    },
                     delta.abs(),
                     price,
                     fee,
@@ -242,7 +249,14 @@ impl Broker {
         self.ledger.fill(
             order.symbol,
             &self.symbols[order.symbol],
-            Fill { delta, price, fee, step, ts, at_end: false },
+            Fill {
+                delta,
+                price,
+                fee,
+                step,
+                ts,
+                at_end: false,
+            },
         );
         Ok(())
     }
@@ -252,9 +266,10 @@ impl Broker {
     fn size_fill(&self, order: &Order, base: Decimal) -> Option<(Decimal, Decimal)> {
         let bps = self.config.slippage_bps;
         match order.size {
-            OrderSize::Quantity { side, qty } => {
-                Some((side.sign() * qty, fill::slipped(base, side, bps, order.kind)))
-            }
+            OrderSize::Quantity { side, qty } => Some((
+                side.sign() * qty,
+                fill::slipped(base, side, bps, order.kind),
+            )),
             OrderSize::TargetPercent(fraction) => {
                 // The direction comes from the unslipped price; the size from
                 // the price actually paid, so that fees and slippage fit.
@@ -262,13 +277,23 @@ impl Broker {
                 let equity = self.equity_at(order.symbol, base);
                 let config = &self.config;
                 let target_at = |price| {
-                    sizing::target_quantity(fraction, equity, price, &config.commission, config.fractional)
+                    sizing::target_quantity(
+                        fraction,
+                        equity,
+                        price,
+                        &config.commission,
+                        config.fractional,
+                    )
                 };
                 let rough = target_at(base) - current;
                 if rough.is_zero() {
                     return None;
                 }
-                let side = if rough.is_sign_positive() { Side::Buy } else { Side::Sell };
+                let side = if rough.is_sign_positive() {
+                    Side::Buy
+                } else {
+                    Side::Sell
+                };
                 let price = fill::slipped(base, side, bps, order.kind);
                 let delta = target_at(price) - current;
                 (!delta.is_zero() && delta.is_sign_positive() == rough.is_sign_positive())
@@ -281,7 +306,11 @@ impl Broker {
     fn equity_at(&self, symbol: usize, price: Decimal) -> Decimal {
         let mut equity = self.ledger.cash();
         for (s, qty) in self.ledger.quantities() {
-            let mark = if s == symbol { Some(price) } else { self.marks[s] };
+            let mark = if s == symbol {
+                Some(price)
+            } else {
+                self.marks[s]
+            };
             equity += qty * mark.unwrap_or(Decimal::ZERO);
         }
         equity
@@ -291,7 +320,13 @@ impl Broker {
     /// of every short (its proceeds stay locked and as much again is held as
     /// collateral), so a short uses as much buying power as a long of the
     /// same value.
-    fn buying_power_after(&self, symbol: usize, delta: Decimal, price: Decimal, fee: Decimal) -> Decimal {
+    fn buying_power_after(
+        &self,
+        symbol: usize,
+        delta: Decimal,
+        price: Decimal,
+        fee: Decimal,
+    ) -> Decimal {
         let cash_after = self.ledger.cash() - delta * price - fee;
         let mut locked = Decimal::ZERO;
         for s in 0..self.symbols.len() {
@@ -345,7 +380,14 @@ impl Broker {
             let Some(price) = self.marks[s] else { continue };
             let delta = -qty;
             let fee = self.config.commission.fee(qty.abs(), price);
-            let fill = Fill { delta, price, fee, step, ts, at_end: true };
+            let fill = Fill {
+                delta,
+                price,
+                fee,
+                step,
+                ts,
+                at_end: true,
+            };
             self.ledger.fill(s, &self.symbols[s], fill);
         }
     }
@@ -370,9 +412,12 @@ impl Broker {
         self.ledger.commission_total()
     }
 
-    /// Consumes the broker, keeping its trades and rejections.
-    pub fn into_records(self) -> (Vec<Trade>, Vec<Rejection>) {
-        (self.ledger.into_trades(), self.rejections)
+    /// Moves the trades and rejections out, leaving the broker without them.
+    pub fn take_records(&mut self) -> (Vec<Trade>, Vec<Rejection>) {
+        (
+            self.ledger.take_trades(),
+            std::mem::take(&mut self.rejections),
+        )
     }
 }
 

@@ -1,11 +1,14 @@
 //! Plain types shared by every layer: time, bars, symbols, orders, trades. No I/O here.
 
 mod bar;
+mod cancel;
+pub mod num;
 mod order;
 mod time;
 mod trade;
 
 pub use bar::{Bar, Symbol};
+pub use cancel::CancelToken;
 pub use order::{Order, OrderId, OrderKind, OrderSize, Side};
 pub use time::Timestamp;
 pub use trade::{EquityPoint, PositionSide, Trade};

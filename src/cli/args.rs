@@ -1,0 +1,139 @@
+//! Arguments shared by the commands that run a strategy.
+
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use anyhow::{bail, Context};
+use clap::Args;
+use rust_decimal::Decimal;
+
+use crate::broker::{BrokerConfig, CommissionModel};
+use crate::data::{parse_timestamp, DataSpec, Universe};
+use crate::domain::Timestamp;
+use crate::engine::{ParamOverrides, RunConfig};
+
+/// What to run, on which data, with which broker settings.
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// The strategy file (.rhai).
+    pub strategy: PathBuf,
+    /// A CSV of bars as [SYMBOL=]PATH (symbol defaults to the file stem); repeat for several symbols.
+    #[arg(long = "data", required = true, value_name = "[SYMBOL=]PATH")]
+    pub data: Vec<DataSpec>,
+    /// Starting cash (> 0).
+    #[arg(long, default_value = "100000", value_parser = decimal)]
+    pub cash: Decimal,
+    /// Commission as a fraction of notional, e.g. 0.001 for 0.1 %.
+    #[arg(long, value_parser = decimal, conflicts_with_all = ["commission_per_unit", "commission_fixed"])]
+    pub commission: Option<Decimal>,
+    /// Commission per unit traded (see --commission-min).
+    #[arg(long, value_parser = decimal, conflicts_with = "commission_fixed")]
+    pub commission_per_unit: Option<Decimal>,
+    /// Minimum commission per fill with --commission-per-unit.
+    #[arg(long, value_parser = decimal, requires = "commission_per_unit")]
+    pub commission_min: Option<Decimal>,
+    /// The same commission for every fill.
+    #[arg(long, value_parser = decimal)]
+    pub commission_fixed: Option<Decimal>,
+    /// Slippage in basis points of the fill price, against the trader.
+    #[arg(long, default_value = "0", value_parser = decimal)]
+    pub slippage_bps: Decimal,
+    /// Allow fractional quantities (8 decimal places) instead of whole units.
+    #[arg(long)]
+    pub fractional: bool,
+    /// Fill market orders at the close of the bar they are placed on.
+    #[arg(long)]
+    pub trade_on_close: bool,
+    /// Override a parameter the strategy declares: name=value (repeatable).
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
+    /// First timestamp to include (same formats as the CSV).
+    #[arg(long, value_parser = timestamp)]
+    pub start: Option<Timestamp>,
+    /// Last timestamp to include.
+    #[arg(long, value_parser = timestamp)]
+    pub end: Option<Timestamp>,
+}
+
+fn decimal(text: &str) -> Result<Decimal, String> {
+    Decimal::from_str(text.trim())
+        .or_else(|_| Decimal::from_scientific(text.trim()))
+        .map_err(|_| format!("'{text}' is not a decimal number"))
+}
+
+fn timestamp(text: &str) -> Result<Timestamp, String> {
+    parse_timestamp(text).map_err(|e| e.to_string())
+}
+
+impl RunArgs {
+    /// The checked broker and parameter settings.
+    ///
+    /// # Errors
+    /// Cash not above 0, a negative commission or slippage, a percentage
+    /// commission of 100 % or more.
+    pub fn run_config(&self) -> anyhow::Result<RunConfig> {
+        if self.cash <= Decimal::ZERO {
+            bail!("--cash must be > 0, got {}", self.cash);
+        }
+        if self.slippage_bps < Decimal::ZERO {
+            bail!("--slippage-bps must be >= 0, got {}", self.slippage_bps);
+        }
+        let non_negative = |flag: &str, value: Decimal| -> anyhow::Result<Decimal> {
+            if value < Decimal::ZERO {
+                bail!("{flag} must be >= 0, got {value}");
+            }
+            Ok(value)
+        };
+        let commission = match (
+            self.commission,
+            self.commission_per_unit,
+            self.commission_fixed,
+        ) {
+            (Some(rate), _, _) => {
+                let rate = non_negative("--commission", rate)?;
+                if rate >= Decimal::ONE {
+                    bail!("--commission is a fraction of notional and must be < 1, got {rate}");
+                }
+                CommissionModel::Percent { rate }
+            }
+            (_, Some(per_unit), _) => CommissionModel::PerUnit {
+                per_unit: non_negative("--commission-per-unit", per_unit)?,
+                minimum: non_negative("--commission-min", self.commission_min.unwrap_or_default())?,
+            },
+            (_, _, Some(amount)) => CommissionModel::Fixed {
+                amount: non_negative("--commission-fixed", amount)?,
+            },
+            _ => CommissionModel::None,
+        };
+        Ok(RunConfig {
+            broker: BrokerConfig {
+                initial_cash: self.cash,
+                commission,
+                slippage_bps: self.slippage_bps,
+                fractional: self.fractional,
+                trade_on_close: self.trade_on_close,
+            },
+            params: ParamOverrides::Text(self.params.clone()),
+        })
+    }
+
+    /// Loads the data files and applies --start/--end.
+    ///
+    /// # Errors
+    /// What loading reports (file, line and column), or a range that leaves
+    /// a symbol without bars.
+    pub fn universe(&self) -> anyhow::Result<Universe> {
+        if let (Some(start), Some(end)) = (self.start, self.end) {
+            if start > end {
+                bail!("--start {start} is after --end {end}");
+            }
+        }
+        let universe = Universe::load(&self.data)?;
+        if self.start.is_none() && self.end.is_none() {
+            return Ok(universe);
+        }
+        universe
+            .slice(self.start, self.end)
+            .context("applying --start/--end")
+    }
+}

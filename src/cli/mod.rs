@@ -1,0 +1,34 @@
+//! The command-line front end: one file per subcommand.
+
+mod args;
+mod output;
+mod run;
+
+use clap::{Parser, Subcommand};
+
+pub use args::RunArgs;
+
+/// Backtest trading strategies written as Rhai scripts.
+#[derive(Debug, Parser)]
+#[command(name = "backtester", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a strategy over CSV files of bars and print its metrics.
+    Run(run::RunCommand),
+}
+
+/// Runs the parsed command.
+///
+/// # Errors
+/// Anything that stops the command, as one message.
+pub fn execute(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Run(cmd) => run::execute(&cmd),
+    }
+}

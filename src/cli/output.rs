@@ -1,0 +1,167 @@
+//! How a run's results are printed and written: table, JSON, CSV.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::Context;
+
+use super::RunArgs;
+use crate::engine::RunReport;
+
+/// Writes the strategy's log lines and the broker's rejections to stderr.
+pub fn print_log(report: &RunReport) {
+    for line in &report.log.lines {
+        match line.ts {
+            Some(ts) => eprintln!("[{ts}] {}", line.message),
+            None => eprintln!("[init] {}", line.message),
+        }
+    }
+    if report.log.dropped > 0 {
+        eprintln!("({} more log lines dropped)", report.log.dropped);
+    }
+    for r in &report.rejections {
+        eprintln!(
+            "[{}] order {} on {} rejected: {}",
+            r.ts, r.order_id.0, r.symbol, r.reason
+        );
+    }
+}
+
+/// The metrics as a readable two-column table.
+pub fn metrics_table(args: &RunArgs, report: &RunReport) -> String {
+    let mut rows: Vec<(String, String)> = vec![
+        ("Strategy".into(), args.strategy.display().to_string()),
+        (
+            "Data".into(),
+            args.data
+                .iter()
+                .map(|d| format!("{}={}", d.symbol, d.path.display()))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+    ];
+    if report.params.iter().next().is_some() {
+        let params: Vec<String> = report
+            .params
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        rows.push(("Parameters".into(), params.join(", ")));
+    }
+    rows.extend(
+        report
+            .metrics
+            .rows()
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v)),
+    );
+    rows.push((
+        "Rejected orders".into(),
+        report.rejections.len().to_string(),
+    ));
+    rows.push((
+        "Orders cancelled at end".into(),
+        report.cancelled_at_end.to_string(),
+    ));
+    let width = rows
+        .iter()
+        .map(|(k, _)| k.chars().count())
+        .max()
+        .unwrap_or(0);
+    let mut out = String::new();
+    for (k, v) in rows {
+        let _ = writeln!(out, "{k:<width$}  {v}");
+    }
+    out
+}
+
+/// The metrics as one JSON object with snake_case keys, plus the run's
+/// parameters and order counts.
+///
+/// # Errors
+/// Serialisation failures (none are expected).
+pub fn metrics_json(report: &RunReport) -> anyhow::Result<String> {
+    let mut value = serde_json::to_value(&report.metrics)?;
+    let object = value
+        .as_object_mut()
+        .context("metrics serialise to an object")?;
+    object.insert("rejected_orders".into(), report.rejections.len().into());
+    object.insert(
+        "orders_cancelled_at_end".into(),
+        report.cancelled_at_end.into(),
+    );
+    object.insert("params".into(), serde_json::to_value(&report.params)?);
+    Ok(serde_json::to_string_pretty(&value)?)
+}
+
+/// Writes one row per trade.
+///
+/// # Errors
+/// The file cannot be written.
+pub fn write_trades_csv(path: &Path, report: &RunReport) -> anyhow::Result<()> {
+    let mut w =
+        csv::Writer::from_path(path).with_context(|| format!("writing {}", path.display()))?;
+    w.write_record([
+        "symbol",
+        "side",
+        "qty",
+        "entry_time",
+        "entry_price",
+        "exit_time",
+        "exit_price",
+        "commission",
+        "gross_pnl",
+        "net_pnl",
+        "return_pct",
+        "duration_bars",
+        "duration_secs",
+        "closed_at_end",
+    ])?;
+    for t in &report.trades {
+        let side = match t.side {
+            crate::domain::PositionSide::Long => "long",
+            crate::domain::PositionSide::Short => "short",
+        };
+        w.write_record([
+            t.symbol.to_string(),
+            side.to_string(),
+            t.qty.to_string(),
+            t.entry_ts.to_string(),
+            t.entry_price.to_string(),
+            t.exit_ts.to_string(),
+            t.exit_price.to_string(),
+            t.commission.to_string(),
+            t.gross_pnl.to_string(),
+            t.net_pnl.to_string(),
+            t.return_pct.to_string(),
+            t.duration_bars.to_string(),
+            t.duration_secs.to_string(),
+            t.closed_at_end.to_string(),
+        ])?;
+    }
+    w.flush()
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
+/// Writes one row per bar: time, equity, cash, drawdown in percent.
+///
+/// # Errors
+/// The file cannot be written.
+pub fn write_equity_csv(path: &Path, report: &RunReport) -> anyhow::Result<()> {
+    let mut w =
+        csv::Writer::from_path(path).with_context(|| format!("writing {}", path.display()))?;
+    w.write_record(["time", "equity", "cash", "drawdown_pct"])?;
+    let drawdown = report.drawdown_pct();
+    for ((ts, point), dd) in report.timeline().iter().zip(&report.equity).zip(drawdown) {
+        w.write_record([
+            ts.to_string(),
+            point.equity.to_string(),
+            point.cash.to_string(),
+            dd.to_string(),
+        ])?;
+    }
+    w.flush()
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}

@@ -1,0 +1,88 @@
+//! `backtester run`: one backtest from the command line.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::output;
+use super::RunArgs;
+use crate::domain::CancelToken;
+use crate::engine::{self, Progress, RunHooks, RunReport};
+use crate::strategy::load_file;
+
+/// `run`'s own flags besides the shared ones.
+#[derive(Debug, Args)]
+pub struct RunCommand {
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Print the metrics as one JSON object instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Write the trades to this CSV file.
+    #[arg(long, value_name = "PATH")]
+    pub trades_csv: Option<PathBuf>,
+    /// Write the equity curve (equity, cash, drawdown per bar) to this CSV file.
+    #[arg(long, value_name = "PATH")]
+    pub equity_csv: Option<PathBuf>,
+}
+
+/// Bars below which no progress bar is drawn.
+const PROGRESS_MIN_BARS: usize = 200_000;
+
+/// Loads, runs and prints one backtest.
+///
+/// # Errors
+/// Bad flags, data or strategy, or a failing run, as one message.
+pub fn execute(cmd: &RunCommand) -> anyhow::Result<()> {
+    let report = run_once(&cmd.run)?;
+    output::print_log(&report);
+    if cmd.json {
+        println!("{}", output::metrics_json(&report)?);
+    } else {
+        print!("{}", output::metrics_table(&cmd.run, &report));
+    }
+    if let Some(path) = &cmd.trades_csv {
+        output::write_trades_csv(path, &report)?;
+    }
+    if let Some(path) = &cmd.equity_csv {
+        output::write_equity_csv(path, &report)?;
+    }
+    Ok(())
+}
+
+/// Loads the strategy and data of `args` and runs them once.
+///
+/// # Errors
+/// Bad flags, data or strategy, or a failing run.
+pub fn run_once(args: &RunArgs) -> anyhow::Result<RunReport> {
+    let config = args.run_config()?;
+    let universe = args.universe()?;
+    let cancel = CancelToken::new();
+    let mut strategy = load_file(&args.strategy, cancel.clone())?;
+    let bar = (std::io::stderr().is_terminal() && universe.len() >= PROGRESS_MIN_BARS).then(|| {
+        let bar = ProgressBar::new(universe.len() as u64);
+        bar.set_style(
+            ProgressStyle::with_template("{bar:40} {pos}/{len} bars {per_sec} eta {eta}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let mut on_progress = |p: Progress| {
+        if let Some(bar) = &bar {
+            bar.set_position(p.step as u64);
+        }
+    };
+    let hooks = RunHooks {
+        cancel,
+        progress: bar
+            .is_some()
+            .then_some(&mut on_progress as &mut dyn FnMut(Progress)),
+    };
+    let report = engine::run(&universe, strategy.as_mut(), &config, hooks);
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    Ok(report?)
+}

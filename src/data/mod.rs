@@ -1,0 +1,19 @@
+//! Market data: loads and validates OHLCV CSV files and assembles a run's [`Universe`].
+//!
+//! - [`load_csv_file`] / [`parse_csv`]: one validated series of [`Bar`](crate::domain::Bar)s;
+//! - [`parse_timestamp`]: the accepted timestamp formats;
+//! - [`DataSpec`]: the `[SYMBOL=]PATH` argument;
+//! - [`Universe`]: the symbols of a run, their bars and the merged timeline;
+//! - [`DataError`]: every failure, naming the input, line and column.
+
+mod csv;
+mod error;
+mod spec;
+mod timestamp;
+mod universe;
+
+pub use self::csv::{load_csv_file, parse_csv};
+pub use self::error::DataError;
+pub use self::spec::DataSpec;
+pub use self::timestamp::{parse_timestamp, TimestampError, TIMESTAMP_FORMATS};
+pub use self::universe::{is_valid_symbol, parse_symbol, Universe, MAX_SYMBOL_LEN, SYMBOL_RULE};

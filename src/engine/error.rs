@@ -1,0 +1,32 @@
+//! Why a run stopped before producing results.
+
+use crate::domain::Timestamp;
+use crate::strategy::{ParamError, StrategyError};
+
+/// A run that could not complete.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Params(#[from] ParamError),
+    /// Strategy code failed; names the call and, for `on_bar`, the bar.
+    #[error("{strategy}: {function}{}: {source}", at(*step, *ts))]
+    Strategy {
+        strategy: String,
+        function: &'static str,
+        step: Option<usize>,
+        ts: Option<Timestamp>,
+        source: StrategyError,
+    },
+    /// The run was cancelled (by a user or a deadline).
+    #[error("run cancelled at bar {step}")]
+    Cancelled { step: usize },
+    #[error("the run has no bars (empty timeline)")]
+    NoBars,
+}
+
+fn at(step: Option<usize>, ts: Option<Timestamp>) -> String {
+    match (step, ts) {
+        (Some(step), Some(ts)) => format!(" failed at bar {step} ({ts})"),
+        _ => " failed".to_string(),
+    }
+}

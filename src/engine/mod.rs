@@ -1,0 +1,142 @@
+//! The run loop: steps through the universe's timeline, fills orders, feeds
+//! indicators, calls the strategy and records the equity curve.
+//!
+//! Order of work within one step t (timestamp `ts`):
+//! 1. each symbol with a bar stamped `ts` gets it as its fresh bar;
+//! 2. the broker fills what those bars allow (orders from earlier steps);
+//! 3. the indicators of those symbols take their bars;
+//! 4. the strategy's `on_bar` runs, seeing bars up to t and nothing later;
+//! 5. with trade-on-close, market orders fill at t's close;
+//! 6. the account is marked at the close and recorded.
+//!
+//! Nothing here reads the clock: the same inputs give the same outputs.
+
+mod config;
+mod error;
+mod report;
+
+pub use config::{ParamOverrides, Progress, RunConfig, RunHooks};
+pub use error::EngineError;
+pub use report::{buy_hold_return_pct, RunReport};
+
+use crate::broker::Broker;
+use crate::data::Universe;
+use crate::strategy::{
+    IndicatorBank, MarketView, Params, Phase, RunLog, RunState, Strategy, StrategyCtx,
+};
+
+/// Steps between checks of the cancel flag.
+const CANCEL_CHECK_EVERY: usize = 1024;
+
+/// Runs `strategy` over `universe` and returns its results.
+///
+/// # Errors
+/// Unknown or mistyped parameters, an empty universe, strategy code that
+/// fails (naming the call and the bar), or cancellation.
+pub fn run(
+    universe: &Universe,
+    strategy: &mut dyn Strategy,
+    config: &RunConfig,
+    mut hooks: RunHooks<'_>,
+) -> Result<RunReport, EngineError> {
+    let timeline = universe.timeline();
+    if timeline.is_empty() {
+        return Err(EngineError::NoBars);
+    }
+    let declared = strategy.declared_params().to_vec();
+    let params = match &config.params {
+        ParamOverrides::Text(list) => Params::from_text(&declared, list)?,
+        ParamOverrides::Json(map) => Params::from_json(&declared, map)?,
+    };
+    let symbols = universe.symbols().to_vec();
+    let ctx = StrategyCtx::new(RunState {
+        phase: Phase::Init,
+        step: 0,
+        ts: timeline[0],
+        market: MarketView::new(universe.clone()),
+        indicators: IndicatorBank::new(symbols.len()),
+        broker: Broker::new(config.broker.clone(), symbols),
+        params: params.clone(),
+        declared_params: declared,
+        log: RunLog::default(),
+    });
+    let name = strategy.name().to_string();
+    let fail = |function, step, ts, source| EngineError::Strategy {
+        strategy: name.clone(),
+        function,
+        step,
+        ts,
+        source,
+    };
+
+    strategy
+        .init(&ctx)
+        .map_err(|e| fail("init", None, None, e))?;
+    {
+        let mut state = ctx.state_mut();
+        let depth = state.market.lookback();
+        state.indicators.set_depth(depth);
+        state.phase = Phase::Bar;
+    }
+
+    let total = timeline.len();
+    let progress_every = (total / 200).max(1);
+    let mut equity = Vec::with_capacity(total);
+    let mut until_check = 0;
+    for (step, &ts) in timeline.iter().enumerate() {
+        {
+            let mut guard = ctx.state_mut();
+            let state = &mut *guard;
+            state.step = step;
+            state.ts = ts;
+            state.market.advance(ts);
+            state.broker.on_bar_open(step, ts, state.market.fresh());
+            state.indicators.update(state.market.fresh());
+        }
+        strategy
+            .on_bar(&ctx)
+            .map_err(|e| fail("on_bar", Some(step), Some(ts), e))?;
+        {
+            let mut guard = ctx.state_mut();
+            let state = &mut *guard;
+            state.broker.on_bar_close(step, ts, state.market.fresh());
+            equity.push(state.broker.snapshot());
+        }
+        if until_check == 0 {
+            until_check = CANCEL_CHECK_EVERY;
+            if hooks.cancel.is_cancelled() {
+                return Err(EngineError::Cancelled { step });
+            }
+        }
+        until_check -= 1;
+        if let Some(report) = hooks.progress.as_mut() {
+            if (step + 1) % progress_every == 0 || step + 1 == total {
+                let last = equity[equity.len() - 1];
+                report(Progress {
+                    step: step + 1,
+                    total,
+                    equity: last.equity,
+                });
+            }
+        }
+    }
+
+    let (last_step, last_ts) = (total - 1, timeline[total - 1]);
+    ctx.state_mut().phase = Phase::Finish;
+    strategy
+        .on_finish(&ctx)
+        .map_err(|e| fail("on_finish", Some(last_step), Some(last_ts), e))?;
+    let mut state = ctx.state_mut();
+    state.broker.finish(last_step, last_ts);
+    // The equity curve ends at what the account holds once everything is
+    // closed, so that trade PnL sums to the curve's change.
+    equity[last_step] = state.broker.snapshot();
+    let log = std::mem::take(&mut state.log);
+    Ok(RunReport::new(
+        universe,
+        params,
+        equity,
+        &mut state.broker,
+        log,
+    ))
+}

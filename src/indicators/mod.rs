@@ -1,0 +1,51 @@
+//! Streaming technical indicators computed by the host, one bar at a time.
+//!
+//! Every indicator does O(1) (amortised) work per input, never allocates after
+//! construction, and works on `f64`. A value is `None` until the indicator's
+//! window is full: a placeholder 0 or NaN is never reported.
+//!
+//! Two layers:
+//! - concrete indicators ([`Sma`], [`Ema`], [`Wma`], [`Rsi`], [`Macd`],
+//!   [`Bollinger`], [`Atr`], [`StdDev`], [`Highest`], [`Lowest`], [`Roc`]),
+//!   each with `new(..) -> Result<Self, IndicatorError>`, `update(..)` and
+//!   `value()`; the exact formulas are documented on each type;
+//! - dispatch ([`IndicatorSpec`], [`IndicatorState`], [`Source`],
+//!   [`BarInput`]): what a strategy declares, and the running state the engine
+//!   feeds bar by bar (static dispatch over an enum, no boxing).
+//!
+//! Inputs are expected to be finite (the data loader validates bars); a NaN or
+//! infinite input is not rejected and propagates into the values that depend
+//! on it.
+//!
+//! This module has no dependencies outside `std` and refers to nothing outside
+//! itself.
+
+mod atr;
+mod bollinger;
+mod ema;
+mod error;
+mod extremes;
+mod macd;
+mod ring;
+mod roc;
+mod rsi;
+mod sma;
+mod spec;
+mod stddev;
+mod wma;
+
+#[cfg(test)]
+mod test_util;
+
+pub use atr::Atr;
+pub use bollinger::{Bollinger, BollingerValue};
+pub use ema::Ema;
+pub use error::{IndicatorError, MAX_PERIOD};
+pub use extremes::{Highest, Lowest};
+pub use macd::{Macd, MacdValue};
+pub use roc::Roc;
+pub use rsi::Rsi;
+pub use sma::Sma;
+pub use spec::{kinds, BarInput, IndicatorSpec, IndicatorState, Source};
+pub use stddev::StdDev;
+pub use wma::Wma;

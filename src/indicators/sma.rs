@@ -1,0 +1,141 @@
+//! Simple moving average (SMA).
+
+use super::error::{check_period, IndicatorError};
+use super::ring::Ring;
+
+/// Simple moving average of the last `n` inputs:
+///
+/// `SMA(n)_t = (x_{t-n+1} + ... + x_t) / n`
+///
+/// Ready after `n` inputs. Kept as a running sum updated by `+ (new - evicted)`;
+/// the sum is recomputed from the window every `n` updates (amortised O(1)) so
+/// rounding error cannot accumulate without bound, e.g. after the price level
+/// falls by orders of magnitude.
+#[derive(Clone, Debug)]
+pub struct Sma {
+    window: Ring,
+    sum: f64,
+    period: f64,
+    value: Option<f64>,
+}
+
+impl Sma {
+    /// An SMA over `period` inputs. Errors if `period` is 0 or above [`super::MAX_PERIOD`].
+    pub fn new(period: usize) -> Result<Self, IndicatorError> {
+        let period = check_period("sma", "period", period)?;
+        Ok(Sma {
+            window: Ring::new(period),
+            sum: 0.0,
+            period: period as f64,
+            value: None,
+        })
+    }
+
+    /// Feeds one input and returns the current value (`None` until `period` inputs).
+    #[inline]
+    pub fn update(&mut self, x: f64) -> Option<f64> {
+        match self.window.push(x) {
+            None => self.sum += x,
+            Some(_) if self.window.wrapped() => self.sum = self.window.iter().sum(),
+            Some(old) => self.sum += x - old,
+        }
+        if self.window.is_full() {
+            self.value = Some(self.sum / self.period);
+        }
+        self.value
+    }
+
+    /// The current value, `None` until `period` inputs have been fed.
+    #[inline]
+    pub fn value(&self) -> Option<f64> {
+        self.value
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_util::{assert_close, first_ready, prices};
+    use super::*;
+
+    fn naive(xs: &[f64], n: usize) -> Vec<Option<f64>> {
+        (0..xs.len())
+            .map(|t| (t + 1 >= n).then(|| xs[t + 1 - n..=t].iter().sum::<f64>() / n as f64))
+            .collect()
+    }
+
+    #[test]
+    fn hand_computed() {
+        let mut sma = Sma::new(3).unwrap();
+        assert_eq!(sma.update(1.0), None);
+        assert_eq!(sma.update(2.0), None);
+        assert_eq!(sma.value(), None);
+        assert_eq!(sma.update(3.0), Some(2.0)); // (1+2+3)/3
+        assert_eq!(sma.update(4.0), Some(3.0)); // (2+3+4)/3
+        assert_eq!(sma.update(8.0), Some(5.0)); // (3+4+8)/3
+        assert_eq!(sma.update(-6.0), Some(2.0)); // (4+8-6)/3
+        assert_eq!(sma.value(), Some(2.0));
+    }
+
+    #[test]
+    fn period_one_is_identity() {
+        let mut sma = Sma::new(1).unwrap();
+        assert_eq!(sma.update(5.0), Some(5.0));
+        assert_eq!(sma.update(-2.5), Some(-2.5));
+    }
+
+    #[test]
+    fn not_ready_for_period_minus_one_inputs() {
+        for n in [1, 2, 5, 20] {
+            let mut sma = Sma::new(n).unwrap();
+            let out: Vec<_> = (0..n + 3).map(|i| sma.update(i as f64)).collect();
+            assert_eq!(first_ready(&out), Some(n - 1), "period {n}");
+            assert!(out[n - 1..].iter().all(Option::is_some));
+        }
+    }
+
+    #[test]
+    fn matches_naive() {
+        let xs = prices(500, 1);
+        for n in [1, 2, 3, 10, 50, 499, 500, 501] {
+            let expected = naive(&xs, n);
+            let mut sma = Sma::new(n).unwrap();
+            for (t, &x) in xs.iter().enumerate() {
+                let got = sma.update(x);
+                assert_close(got, expected[t], &format!("sma({n}) at bar {t}"));
+                assert_eq!(sma.value(), got);
+            }
+        }
+    }
+
+    #[test]
+    fn resync_removes_drift_after_level_change() {
+        // Without the periodic recompute, the running sum keeps rounding error
+        // of the order of 1e12 * 2^-52 ~ 1e-4 after the big values leave.
+        let mut xs: Vec<f64> = (0..100).map(|i| 1e12 + f64::from(i) * 0.37).collect();
+        xs.extend(prices(1000, 2).iter().map(|p| p / 100.0));
+        let n = 7;
+        let expected = naive(&xs, n);
+        let mut sma = Sma::new(n).unwrap();
+        for (t, &x) in xs.iter().enumerate() {
+            let got = sma.update(x);
+            if t >= 100 + 2 * n {
+                assert_close(got, expected[t], &format!("bar {t}"));
+            }
+        }
+    }
+
+    #[test]
+    fn invalid_period() {
+        let err = Sma::new(0).unwrap_err();
+        assert_eq!(
+            err,
+            IndicatorError::InvalidPeriod {
+                indicator: "sma",
+                argument: "period",
+                value: 0
+            }
+        );
+        assert!(err.to_string().contains("sma") && err.to_string().contains("period"));
+        assert!(Sma::new(usize::MAX).is_err());
+    }
+}

@@ -1,0 +1,694 @@
+//! Dispatch: the indicator specs a strategy declares, and the running state the engine feeds.
+
+use std::fmt;
+
+use super::{
+    Atr, Bollinger, Ema, Highest, IndicatorError, Lowest, Macd, Roc, Rsi, Sma, StdDev, Wma,
+};
+
+/// Kind names of every indicator, in declaration order of [`IndicatorSpec`].
+static KINDS: [&str; 11] = [
+    "sma",
+    "ema",
+    "wma",
+    "rsi",
+    "macd",
+    "bollinger",
+    "atr",
+    "stddev",
+    "highest",
+    "lowest",
+    "roc",
+];
+
+/// Output names of single-output indicators.
+static SINGLE_OUTPUT: [&str; 1] = ["value"];
+/// Output names of MACD.
+static MACD_OUTPUTS: [&str; 3] = ["line", "signal", "hist"];
+/// Output names of Bollinger bands.
+static BOLLINGER_OUTPUTS: [&str; 3] = ["middle", "upper", "lower"];
+
+/// The kind names of all indicators ("sma", "ema", ...), e.g. to list them in
+/// an error message about an unknown kind.
+pub fn kinds() -> &'static [&'static str] {
+    &KINDS
+}
+
+/// Which input a single-input indicator reads from each bar.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Source {
+    /// The bar's open.
+    Open,
+    /// The bar's high.
+    High,
+    /// The bar's low.
+    Low,
+    /// The bar's close.
+    Close,
+    /// The bar's volume.
+    Volume,
+}
+
+impl Source {
+    /// Every source, in bar order.
+    pub const ALL: [Source; 5] = [
+        Source::Open,
+        Source::High,
+        Source::Low,
+        Source::Close,
+        Source::Volume,
+    ];
+
+    /// Parses "open", "high", "low", "close" or "volume", ignoring ASCII case.
+    pub fn parse(s: &str) -> Option<Source> {
+        Source::ALL
+            .into_iter()
+            .find(|source| s.eq_ignore_ascii_case(source.name()))
+    }
+
+    /// The lowercase name, as accepted by [`Source::parse`].
+    pub fn name(self) -> &'static str {
+        match self {
+            Source::Open => "open",
+            Source::High => "high",
+            Source::Low => "low",
+            Source::Close => "close",
+            Source::Volume => "volume",
+        }
+    }
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The inputs of one bar, as f64.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BarInput {
+    /// Open price.
+    pub open: f64,
+    /// High price.
+    pub high: f64,
+    /// Low price.
+    pub low: f64,
+    /// Close price.
+    pub close: f64,
+    /// Volume.
+    pub volume: f64,
+}
+
+impl BarInput {
+    /// The field named by `source`.
+    #[inline]
+    pub fn get(&self, source: Source) -> f64 {
+        match source {
+            Source::Open => self.open,
+            Source::High => self.high,
+            Source::Low => self.low,
+            Source::Close => self.close,
+            Source::Volume => self.volume,
+        }
+    }
+}
+
+/// An indicator and its arguments, as a strategy declares it. See each
+/// indicator's type for its definition and when it becomes ready.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum IndicatorSpec {
+    /// Simple moving average, see [`Sma`].
+    Sma {
+        /// Window length.
+        period: usize,
+        /// Input read from each bar.
+        source: Source,
+    },
+    /// Exponential moving average, see [`Ema`].
+    Ema {
+        /// Window length (alpha = 2 / (period + 1)).
+        period: usize,
+        /// Input read from each bar.
+        source: Source,
+    },
+    /// Weighted moving average, see [`Wma`].
+    Wma {
+        /// Window length.
+        period: usize,
+        /// Input read from each bar.
+        source: Source,
+    },
+    /// Wilder's RSI, see [`Rsi`].
+    Rsi {
+        /// Number of changes averaged.
+        period: usize,
+        /// Input read from each bar.
+        source: Source,
+    },
+    /// MACD line, signal and histogram, see [`Macd`].
+    Macd {
+        /// Fast EMA period (must be < `slow`).
+        fast: usize,
+        /// Slow EMA period.
+        slow: usize,
+        /// Signal EMA period.
+        signal: usize,
+        /// Input read from each bar.
+        source: Source,
+    },
+    /// Bollinger bands, see [`Bollinger`].
+    Bollinger {
+        /// Window length.
+        period: usize,
+        /// Band width in standard deviations (finite, > 0).
+        k: f64,
+        /// Input read from each bar.
+        source: Source,
+    },
+    /// Wilder's average true range over high/low/close, see [`Atr`].
+    Atr {
+        /// Number of bars averaged.
+        period: usize,
+    },
+    /// Rolling population standard deviation, see [`StdDev`].
+    StdDev {
+        /// Window length.
+        period: usize,
+        /// Input read from each bar.
+        source: Source,
+    },
+    /// Rolling maximum, see [`Highest`].
+    Highest {
+        /// Window length.
+        period: usize,
+        /// Input read from each bar.
+        source: Source,
+    },
+    /// Rolling minimum, see [`Lowest`].
+    Lowest {
+        /// Window length.
+        period: usize,
+        /// Input read from each bar.
+        source: Source,
+    },
+    /// Rate of change in percent, see [`Roc`].
+    Roc {
+        /// Look-back in bars.
+        period: usize,
+        /// Input read from each bar.
+        source: Source,
+    },
+}
+
+impl IndicatorSpec {
+    /// Names of the outputs: `["value"]` for single-output indicators,
+    /// `["line", "signal", "hist"]` for MACD, `["middle", "upper", "lower"]`
+    /// for Bollinger. [`IndicatorState::value`] takes an index into this list.
+    pub fn outputs(&self) -> &'static [&'static str] {
+        match self {
+            IndicatorSpec::Macd { .. } => &MACD_OUTPUTS,
+            IndicatorSpec::Bollinger { .. } => &BOLLINGER_OUTPUTS,
+            _ => &SINGLE_OUTPUT,
+        }
+    }
+
+    /// Short lowercase kind name: "sma", "ema", "wma", "rsi", "macd",
+    /// "bollinger", "atr", "stddev", "highest", "lowest", "roc" (see [`kinds`]).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            IndicatorSpec::Sma { .. } => "sma",
+            IndicatorSpec::Ema { .. } => "ema",
+            IndicatorSpec::Wma { .. } => "wma",
+            IndicatorSpec::Rsi { .. } => "rsi",
+            IndicatorSpec::Macd { .. } => "macd",
+            IndicatorSpec::Bollinger { .. } => "bollinger",
+            IndicatorSpec::Atr { .. } => "atr",
+            IndicatorSpec::StdDev { .. } => "stddev",
+            IndicatorSpec::Highest { .. } => "highest",
+            IndicatorSpec::Lowest { .. } => "lowest",
+            IndicatorSpec::Roc { .. } => "roc",
+        }
+    }
+
+    /// The bar input the indicator reads; `None` for ATR, which reads high,
+    /// low and close.
+    pub fn source(&self) -> Option<Source> {
+        match *self {
+            IndicatorSpec::Sma { source, .. }
+            | IndicatorSpec::Ema { source, .. }
+            | IndicatorSpec::Wma { source, .. }
+            | IndicatorSpec::Rsi { source, .. }
+            | IndicatorSpec::Macd { source, .. }
+            | IndicatorSpec::Bollinger { source, .. }
+            | IndicatorSpec::StdDev { source, .. }
+            | IndicatorSpec::Highest { source, .. }
+            | IndicatorSpec::Lowest { source, .. }
+            | IndicatorSpec::Roc { source, .. } => Some(source),
+            IndicatorSpec::Atr { .. } => None,
+        }
+    }
+
+    /// Validates the arguments and builds the running state.
+    pub fn build(&self) -> Result<IndicatorState, IndicatorError> {
+        Ok(match *self {
+            IndicatorSpec::Sma { period, source } => IndicatorState::Sma(source, Sma::new(period)?),
+            IndicatorSpec::Ema { period, source } => IndicatorState::Ema(source, Ema::new(period)?),
+            IndicatorSpec::Wma { period, source } => IndicatorState::Wma(source, Wma::new(period)?),
+            IndicatorSpec::Rsi { period, source } => IndicatorState::Rsi(source, Rsi::new(period)?),
+            IndicatorSpec::Macd {
+                fast,
+                slow,
+                signal,
+                source,
+            } => IndicatorState::Macd(source, Macd::new(fast, slow, signal)?),
+            IndicatorSpec::Bollinger { period, k, source } => {
+                IndicatorState::Bollinger(source, Bollinger::new(period, k)?)
+            }
+            IndicatorSpec::Atr { period } => IndicatorState::Atr(Atr::new(period)?),
+            IndicatorSpec::StdDev { period, source } => {
+                IndicatorState::StdDev(source, StdDev::new(period)?)
+            }
+            IndicatorSpec::Highest { period, source } => {
+                IndicatorState::Highest(source, Highest::new(period)?)
+            }
+            IndicatorSpec::Lowest { period, source } => {
+                IndicatorState::Lowest(source, Lowest::new(period)?)
+            }
+            IndicatorSpec::Roc { period, source } => IndicatorState::Roc(source, Roc::new(period)?),
+        })
+    }
+}
+
+/// `kind(arg, ..., source)`, e.g. `sma(20, close)`, `macd(12, 26, 9, close)`,
+/// `bollinger(20, 2, close)`, `atr(14)`.
+impl fmt::Display for IndicatorSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = self.kind();
+        match *self {
+            IndicatorSpec::Sma { period, source }
+            | IndicatorSpec::Ema { period, source }
+            | IndicatorSpec::Wma { period, source }
+            | IndicatorSpec::Rsi { period, source }
+            | IndicatorSpec::StdDev { period, source }
+            | IndicatorSpec::Highest { period, source }
+            | IndicatorSpec::Lowest { period, source }
+            | IndicatorSpec::Roc { period, source } => write!(f, "{kind}({period}, {source})"),
+            IndicatorSpec::Macd {
+                fast,
+                slow,
+                signal,
+                source,
+            } => write!(f, "{kind}({fast}, {slow}, {signal}, {source})"),
+            IndicatorSpec::Bollinger { period, k, source } => {
+                write!(f, "{kind}({period}, {k}, {source})")
+            }
+            IndicatorSpec::Atr { period } => write!(f, "{kind}({period})"),
+        }
+    }
+}
+
+/// A running indicator built by [`IndicatorSpec::build`]: an enum over the
+/// concrete types (static dispatch), each with the [`Source`] it reads.
+#[derive(Clone, Debug)]
+pub enum IndicatorState {
+    /// Running [`Sma`].
+    Sma(Source, Sma),
+    /// Running [`Ema`].
+    Ema(Source, Ema),
+    /// Running [`Wma`].
+    Wma(Source, Wma),
+    /// Running [`Rsi`].
+    Rsi(Source, Rsi),
+    /// Running [`Macd`].
+    Macd(Source, Macd),
+    /// Running [`Bollinger`].
+    Bollinger(Source, Bollinger),
+    /// Running [`Atr`] (reads high, low and close).
+    Atr(Atr),
+    /// Running [`StdDev`].
+    StdDev(Source, StdDev),
+    /// Running [`Highest`].
+    Highest(Source, Highest),
+    /// Running [`Lowest`].
+    Lowest(Source, Lowest),
+    /// Running [`Roc`].
+    Roc(Source, Roc),
+}
+
+impl IndicatorState {
+    /// Feeds one bar.
+    #[inline]
+    pub fn update(&mut self, bar: &BarInput) {
+        match self {
+            IndicatorState::Sma(source, i) => {
+                i.update(bar.get(*source));
+            }
+            IndicatorState::Ema(source, i) => {
+                i.update(bar.get(*source));
+            }
+            IndicatorState::Wma(source, i) => {
+                i.update(bar.get(*source));
+            }
+            IndicatorState::Rsi(source, i) => {
+                i.update(bar.get(*source));
+            }
+            IndicatorState::Macd(source, i) => {
+                i.update(bar.get(*source));
+            }
+            IndicatorState::Bollinger(source, i) => {
+                i.update(bar.get(*source));
+            }
+            IndicatorState::Atr(i) => {
+                i.update(bar.high, bar.low, bar.close);
+            }
+            IndicatorState::StdDev(source, i) => {
+                i.update(bar.get(*source));
+            }
+            IndicatorState::Highest(source, i) => {
+                i.update(bar.get(*source));
+            }
+            IndicatorState::Lowest(source, i) => {
+                i.update(bar.get(*source));
+            }
+            IndicatorState::Roc(source, i) => {
+                i.update(bar.get(*source));
+            }
+        }
+    }
+
+    /// Current value of output `output` (an index into [`IndicatorState::outputs`],
+    /// the same list as [`IndicatorSpec::outputs`]); `None` until ready, and
+    /// `None` for an index past the end of that list.
+    #[inline]
+    pub fn value(&self, output: usize) -> Option<f64> {
+        match self {
+            IndicatorState::Macd(_, i) => match output {
+                0 => i.line(),
+                1 => i.signal(),
+                2 => i.hist(),
+                _ => None,
+            },
+            IndicatorState::Bollinger(_, i) => {
+                let v = i.value()?;
+                match output {
+                    0 => Some(v.middle),
+                    1 => Some(v.upper),
+                    2 => Some(v.lower),
+                    _ => None,
+                }
+            }
+            _ if output != 0 => None,
+            IndicatorState::Sma(_, i) => i.value(),
+            IndicatorState::Ema(_, i) => i.value(),
+            IndicatorState::Wma(_, i) => i.value(),
+            IndicatorState::Rsi(_, i) => i.value(),
+            IndicatorState::Atr(i) => i.value(),
+            IndicatorState::StdDev(_, i) => i.value(),
+            IndicatorState::Highest(_, i) => i.value(),
+            IndicatorState::Lowest(_, i) => i.value(),
+            IndicatorState::Roc(_, i) => i.value(),
+        }
+    }
+
+    /// Short lowercase kind name, as [`IndicatorSpec::kind`].
+    pub fn kind(&self) -> &'static str {
+        match self {
+            IndicatorState::Sma(..) => "sma",
+            IndicatorState::Ema(..) => "ema",
+            IndicatorState::Wma(..) => "wma",
+            IndicatorState::Rsi(..) => "rsi",
+            IndicatorState::Macd(..) => "macd",
+            IndicatorState::Bollinger(..) => "bollinger",
+            IndicatorState::Atr(..) => "atr",
+            IndicatorState::StdDev(..) => "stddev",
+            IndicatorState::Highest(..) => "highest",
+            IndicatorState::Lowest(..) => "lowest",
+            IndicatorState::Roc(..) => "roc",
+        }
+    }
+
+    /// Names of the outputs, as [`IndicatorSpec::outputs`].
+    pub fn outputs(&self) -> &'static [&'static str] {
+        match self {
+            IndicatorState::Macd(..) => &MACD_OUTPUTS,
+            IndicatorState::Bollinger(..) => &BOLLINGER_OUTPUTS,
+            _ => &SINGLE_OUTPUT,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_util::bars;
+    use super::*;
+
+    const C: Source = Source::Close;
+
+    /// One spec of every kind, in [`KINDS`] order.
+    fn all_specs() -> Vec<IndicatorSpec> {
+        vec![
+            IndicatorSpec::Sma {
+                period: 5,
+                source: C,
+            },
+            IndicatorSpec::Ema {
+                period: 5,
+                source: Source::Open,
+            },
+            IndicatorSpec::Wma {
+                period: 5,
+                source: Source::High,
+            },
+            IndicatorSpec::Rsi {
+                period: 14,
+                source: C,
+            },
+            IndicatorSpec::Macd {
+                fast: 3,
+                slow: 7,
+                signal: 4,
+                source: C,
+            },
+            IndicatorSpec::Bollinger {
+                period: 20,
+                k: 2.0,
+                source: Source::Low,
+            },
+            IndicatorSpec::Atr { period: 14 },
+            IndicatorSpec::StdDev {
+                period: 10,
+                source: Source::Volume,
+            },
+            IndicatorSpec::Highest {
+                period: 10,
+                source: Source::High,
+            },
+            IndicatorSpec::Lowest {
+                period: 10,
+                source: Source::Low,
+            },
+            IndicatorSpec::Roc {
+                period: 3,
+                source: C,
+            },
+        ]
+    }
+
+    #[test]
+    fn source_parse_and_name() {
+        for source in Source::ALL {
+            assert_eq!(Source::parse(source.name()), Some(source));
+            assert_eq!(Source::parse(&source.name().to_uppercase()), Some(source));
+            assert_eq!(source.to_string(), source.name());
+        }
+        assert_eq!(Source::parse("Close"), Some(Source::Close));
+        assert_eq!(Source::parse("vOlUmE"), Some(Source::Volume));
+        assert_eq!(Source::parse(""), None);
+        assert_eq!(Source::parse("adj_close"), None);
+        assert_eq!(Source::parse(" close"), None);
+    }
+
+    #[test]
+    fn bar_input_get() {
+        let bar = BarInput {
+            open: 1.0,
+            high: 2.0,
+            low: 3.0,
+            close: 4.0,
+            volume: 5.0,
+        };
+        let got: Vec<f64> = Source::ALL.iter().map(|&s| bar.get(s)).collect();
+        assert_eq!(got, vec![1.0, 2.0, 3.0, 4.0, 5.0]);
+    }
+
+    #[test]
+    fn kinds_and_outputs() {
+        let specs = all_specs();
+        let spec_kinds: Vec<&str> = specs.iter().map(IndicatorSpec::kind).collect();
+        assert_eq!(spec_kinds, kinds());
+        for spec in &specs {
+            let state = spec.build().unwrap();
+            assert_eq!(state.kind(), spec.kind());
+            assert_eq!(state.outputs(), spec.outputs());
+            let expected: &[&str] = match spec.kind() {
+                "macd" => &["line", "signal", "hist"],
+                "bollinger" => &["middle", "upper", "lower"],
+                _ => &["value"],
+            };
+            assert_eq!(spec.outputs(), expected);
+        }
+    }
+
+    #[test]
+    fn display_and_source() {
+        let specs = all_specs();
+        let shown: Vec<String> = specs.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            shown,
+            [
+                "sma(5, close)",
+                "ema(5, open)",
+                "wma(5, high)",
+                "rsi(14, close)",
+                "macd(3, 7, 4, close)",
+                "bollinger(20, 2, low)",
+                "atr(14)",
+                "stddev(10, volume)",
+                "highest(10, high)",
+                "lowest(10, low)",
+                "roc(3, close)",
+            ]
+        );
+        assert_eq!(specs[0].source(), Some(C));
+        assert_eq!(specs[6].source(), None);
+        assert_eq!(specs[7].source(), Some(Source::Volume));
+    }
+
+    #[test]
+    fn build_rejects_invalid_arguments() {
+        let bad = [
+            IndicatorSpec::Sma {
+                period: 0,
+                source: C,
+            },
+            IndicatorSpec::Ema {
+                period: 0,
+                source: C,
+            },
+            IndicatorSpec::Wma {
+                period: 0,
+                source: C,
+            },
+            IndicatorSpec::Rsi {
+                period: 0,
+                source: C,
+            },
+            IndicatorSpec::Macd {
+                fast: 0,
+                slow: 26,
+                signal: 9,
+                source: C,
+            },
+            IndicatorSpec::Bollinger {
+                period: 0,
+                k: 2.0,
+                source: C,
+            },
+            IndicatorSpec::Atr { period: 0 },
+            IndicatorSpec::StdDev {
+                period: 0,
+                source: C,
+            },
+            IndicatorSpec::Highest {
+                period: 0,
+                source: C,
+            },
+            IndicatorSpec::Lowest {
+                period: 0,
+                source: C,
+            },
+            IndicatorSpec::Roc {
+                period: 0,
+                source: C,
+            },
+        ];
+        for spec in bad {
+            let err = spec.build().unwrap_err();
+            assert!(err.to_string().starts_with(spec.kind()), "{spec}: {err}");
+        }
+        let order = IndicatorSpec::Macd {
+            fast: 26,
+            slow: 12,
+            signal: 9,
+            source: C,
+        };
+        assert_eq!(
+            order.build().unwrap_err(),
+            IndicatorError::FastNotBelowSlow { fast: 26, slow: 12 }
+        );
+        let k = IndicatorSpec::Bollinger {
+            period: 20,
+            k: -2.0,
+            source: C,
+        };
+        assert!(matches!(
+            k.build().unwrap_err(),
+            IndicatorError::InvalidMultiplier { argument: "k", .. }
+        ));
+    }
+
+    #[test]
+    fn state_matches_concrete_indicators() {
+        let bars = bars(300, 16);
+        let mut states: Vec<IndicatorState> =
+            all_specs().iter().map(|s| s.build().unwrap()).collect();
+        let mut sma = Sma::new(5).unwrap();
+        let mut ema = Ema::new(5).unwrap();
+        let mut wma = Wma::new(5).unwrap();
+        let mut rsi = Rsi::new(14).unwrap();
+        let mut macd = Macd::new(3, 7, 4).unwrap();
+        let mut bb = Bollinger::new(20, 2.0).unwrap();
+        let mut atr = Atr::new(14).unwrap();
+        let mut sd = StdDev::new(10).unwrap();
+        let mut hi = Highest::new(10).unwrap();
+        let mut lo = Lowest::new(10).unwrap();
+        let mut roc = Roc::new(3).unwrap();
+        for bar in &bars {
+            for state in &mut states {
+                state.update(bar);
+            }
+            let m = macd.update(bar.close);
+            let b = bb.update(bar.low);
+            let expected: Vec<Vec<Option<f64>>> = vec![
+                vec![sma.update(bar.close)],
+                vec![ema.update(bar.open)],
+                vec![wma.update(bar.high)],
+                vec![rsi.update(bar.close)],
+                vec![
+                    m.map(|v| v.line),
+                    m.and_then(|v| v.signal),
+                    m.and_then(|v| v.hist),
+                ],
+                vec![b.map(|v| v.middle), b.map(|v| v.upper), b.map(|v| v.lower)],
+                vec![atr.update(bar.high, bar.low, bar.close)],
+                vec![sd.update(bar.volume)],
+                vec![hi.update(bar.high)],
+                vec![lo.update(bar.low)],
+                vec![roc.update(bar.close)],
+            ];
+            for (state, want) in states.iter().zip(&expected) {
+                let got: Vec<Option<f64>> =
+                    (0..state.outputs().len()).map(|i| state.value(i)).collect();
+                assert_eq!(&got, want, "{}", state.kind());
+                assert_eq!(state.value(state.outputs().len()), None);
+                assert_eq!(state.value(usize::MAX), None);
+            }
+        }
+        // every output is ready by the end of the series
+        for state in &states {
+            for i in 0..state.outputs().len() {
+                assert!(state.value(i).is_some(), "{} output {i}", state.kind());
+            }
+        }
+    }
+}

@@ -1,0 +1,137 @@
+//! Drawdown statistics: peak equity, deepest and average drawdown, longest drawdown.
+
+use rust_decimal::Decimal;
+
+use super::to_f64;
+use crate::domain::{EquityPoint, Timestamp};
+
+/// What one pass over the equity curve against its running peak gives.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) struct DrawdownStats {
+    /// `max(C, E_0, …)`.
+    pub peak_equity: Decimal,
+    /// Most negative `(E_i / P_i − 1) × 100`, or 0.
+    pub max_drawdown_pct: f64,
+    /// Longest peak-to-recovery stretch in steps.
+    pub max_duration_bars: usize,
+    /// Longest peak-to-recovery stretch in seconds.
+    pub max_duration_secs: i64,
+    /// Mean episode depth in percent; `None` without episodes.
+    pub avg_drawdown_pct: Option<f64>,
+}
+
+/// One pass: the running peak `P_i = max(initial, E_0, …, E_i)` starts at the
+/// initial cash, placed at step 0. A step with `E_i < P_i` is in drawdown; a
+/// maximal run of such steps is an episode, which ends at the first step with
+/// `E_j ≥ P` (its duration reaches that step) or at the last step.
+///
+/// `timeline` and `equity` have the same length.
+pub(super) fn compute(
+    timeline: &[Timestamp],
+    equity: &[EquityPoint],
+    initial: Decimal,
+) -> DrawdownStats {
+    let mut peak = initial;
+    let mut peak_f = to_f64(peak).unwrap_or(f64::NAN);
+    let mut peak_step = 0usize;
+
+    let mut max_drawdown_pct = 0.0f64;
+    let mut max_duration_bars = 0usize;
+    let mut max_duration_secs = 0i64;
+    let mut depth_sum = 0.0f64;
+    let mut episodes = 0usize;
+    // Deepest point of the current episode, while in one; `Some(None)` while
+    // in an episode whose depth is still undefined (peak ≤ 0).
+    let mut episode: Option<Option<f64>> = None;
+
+    let mut close_episode = |depth: Option<f64>, from: usize, to: usize| {
+        max_duration_bars = max_duration_bars.max(to - from);
+        let secs = (timeline[to].millis() - timeline[from].millis()) / 1000;
+        max_duration_secs = max_duration_secs.max(secs);
+        if let Some(d) = depth {
+            depth_sum += d;
+            episodes += 1;
+        }
+    };
+
+    for (i, point) in equity.iter().enumerate() {
+        let e = point.equity;
+        if e >= peak {
+            if let Some(depth) = episode.take() {
+                close_episode(depth, peak_step, i);
+            }
+            peak = e;
+            peak_f = to_f64(e).unwrap_or(f64::NAN);
+            peak_step = i;
+            continue;
+        }
+        let depth = (peak_f > 0.0)
+            .then(|| to_f64(e).map(|e| (e / peak_f - 1.0) * 100.0))
+            .flatten()
+            .filter(|d| d.is_finite());
+        let deepest = episode.get_or_insert(None);
+        if let Some(d) = depth {
+            *deepest = Some(deepest.map_or(d, |m| m.min(d)));
+            max_drawdown_pct = max_drawdown_pct.min(d);
+        }
+    }
+    if let Some(depth) = episode {
+        close_episode(depth, peak_step, equity.len() - 1);
+    }
+
+    DrawdownStats {
+        peak_equity: peak,
+        max_drawdown_pct,
+        max_duration_bars,
+        max_duration_secs,
+        avg_drawdown_pct: (episodes > 0).then(|| depth_sum / episodes as f64),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    fn run(initial: Decimal, values: &[Decimal]) -> DrawdownStats {
+        // One step per day.
+        let timeline: Vec<Timestamp> = (0..values.len() as i64)
+            .map(|d| Timestamp::from_secs(d * 86_400))
+            .collect();
+        let equity: Vec<EquityPoint> = values
+            .iter()
+            .map(|&equity| EquityPoint {
+                equity,
+                cash: equity,
+                exposed: false,
+            })
+            .collect();
+        compute(&timeline, &equity, initial)
+    }
+
+    #[test]
+    fn touching_the_peak_again_ends_the_episode() {
+        // 100 → 90 (−10 %) → 100 (regained at step 2) → 95 (−5 %) → 95.
+        let s = run(
+            dec!(100),
+            &[dec!(100), dec!(90), dec!(100), dec!(95), dec!(95)],
+        );
+        assert!((s.max_drawdown_pct - -10.0).abs() < 1e-12);
+        // Episodes: steps 0→2 (2 bars) and 2→4 unrecovered (2 bars).
+        assert_eq!(s.max_duration_bars, 2);
+        assert_eq!(s.max_duration_secs, 2 * 86_400);
+        // Mean depth (−10 + −5) / 2 = −7.5.
+        assert!((s.avg_drawdown_pct.unwrap() - -7.5).abs() < 1e-12);
+        assert_eq!(s.peak_equity, dec!(100));
+    }
+
+    #[test]
+    fn non_positive_peak_gives_no_depth() {
+        // Initial cash 0 is a degenerate run: drawdowns below a peak of 0 have
+        // no percentage, but the stretch is still measured (0 → step 1).
+        let s = run(dec!(0), &[dec!(-1), dec!(0)]);
+        assert_eq!(s.max_drawdown_pct, 0.0);
+        assert_eq!(s.avg_drawdown_pct, None);
+        assert_eq!(s.max_duration_bars, 1);
+    }
+}

@@ -1,0 +1,136 @@
+//! Return-based statistics: annualisation factor, annual return and volatility, Sharpe, Sortino.
+
+use rust_decimal::Decimal;
+
+use super::moments::Moments;
+use super::{finite, to_f64};
+use crate::domain::EquityPoint;
+
+/// Milliseconds in a Julian year of 365.25 days.
+const MS_PER_YEAR: f64 = 365.25 * 86_400.0 * 1000.0;
+
+/// What the per-step returns give.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub(super) struct ReturnStats {
+    pub annual_return_pct: Option<f64>,
+    pub annual_volatility_pct: Option<f64>,
+    pub sharpe: Option<f64>,
+    pub sortino: Option<f64>,
+}
+
+/// Steps per year from the timeline's own spacing: `(n − 1) / years`, where
+/// `years = duration / 365.25 days`. `None` with fewer than 2 steps or a
+/// duration ≤ 0.
+pub(super) fn periods_per_year(steps: usize, duration_ms: i64) -> Option<f64> {
+    if steps < 2 || duration_ms <= 0 {
+        return None;
+    }
+    finite((steps - 1) as f64 / (duration_ms as f64 / MS_PER_YEAR))
+}
+
+/// One pass over the equity points: accumulates the per-step simple returns
+/// `r_i = E_i / E_{i−1} − 1` (mean, sample spread, downside squares) and
+/// derives the annualised figures with `ppy` steps per year.
+pub(super) fn compute(equity: &[EquityPoint], ppy: Option<f64>) -> ReturnStats {
+    let (Some(first), Some(last)) = (equity.first(), equity.last()) else {
+        return ReturnStats::default();
+    };
+
+    let mut moments = Moments::default();
+    let mut downside_sq = 0.0;
+    let mut prev = to_f64(first.equity).unwrap_or(f64::NAN);
+    for point in &equity[1..] {
+        let cur = to_f64(point.equity).unwrap_or(f64::NAN);
+        let r = cur / prev - 1.0;
+        moments.push(r);
+        let down = r.min(0.0);
+        downside_sq += down * down;
+        prev = cur;
+    }
+
+    let Some(ppy) = ppy else {
+        return ReturnStats::default();
+    };
+    let sqrt_ppy = ppy.sqrt();
+    let mean = moments.mean();
+    let stdev = moments.stdev();
+    let downside_dev = (moments.count() > 0).then(|| (downside_sq / moments.count() as f64).sqrt());
+
+    ReturnStats {
+        annual_return_pct: annual_return_pct(first.equity, last.equity, equity.len(), ppy),
+        annual_volatility_pct: stdev.and_then(|s| finite(s * sqrt_ppy * 100.0)),
+        sharpe: ratio(mean, stdev).and_then(|x| finite(x * sqrt_ppy)),
+        sortino: ratio(mean, downside_dev).and_then(|x| finite(x * sqrt_ppy)),
+    }
+}
+
+/// `((last / first)^(ppy / (steps − 1)) − 1) × 100`; `None` if `first ≤ 0`
+/// or `last < 0` (no real growth rate).
+fn annual_return_pct(first: Decimal, last: Decimal, steps: usize, ppy: f64) -> Option<f64> {
+    if first <= Decimal::ZERO || last < Decimal::ZERO || steps < 2 {
+        return None;
+    }
+    let growth = to_f64(last)? / to_f64(first)?;
+    let exponent = ppy / (steps - 1) as f64;
+    finite((growth.powf(exponent) - 1.0) * 100.0)
+}
+
+/// `num / den`, `None` if either is undefined or `den` is 0.
+fn ratio(num: Option<f64>, den: Option<f64>) -> Option<f64> {
+    match (num, den) {
+        (Some(n), Some(d)) if d != 0.0 => finite(n / d),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    fn points(values: &[Decimal]) -> Vec<EquityPoint> {
+        values
+            .iter()
+            .map(|&equity| EquityPoint {
+                equity,
+                cash: equity,
+                exposed: false,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn periods_per_year_needs_two_steps_and_elapsed_time() {
+        assert_eq!(periods_per_year(1, 1000), None);
+        assert_eq!(periods_per_year(5, 0), None);
+        assert_eq!(periods_per_year(5, -1000), None);
+        // 24/7 hourly: 8767 steps span 8766 hours = 365.25 days → 8766 per year.
+        let ppy = periods_per_year(8767, 8766 * 3_600_000).unwrap();
+        assert!((ppy - 8766.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn single_point_has_no_return_stats() {
+        assert_eq!(compute(&points(&[dec!(100)]), None), ReturnStats::default());
+    }
+
+    #[test]
+    fn zero_equity_makes_ratios_undefined_not_infinite() {
+        // r_1 = 0/100 − 1 = −1; r_2 = 50/0 − 1 = +inf → mean, stdev not finite.
+        let s = compute(&points(&[dec!(100), dec!(0), dec!(50)]), Some(252.0));
+        assert_eq!(s.sharpe, None);
+        assert_eq!(s.sortino, None);
+        assert_eq!(s.annual_volatility_pct, None);
+        // The endpoints alone are fine: (50/100)^(252/2) − 1 ≈ −100 %.
+        assert!(s.annual_return_pct.is_some());
+    }
+
+    #[test]
+    fn negative_final_equity_has_no_annual_return() {
+        let s = compute(&points(&[dec!(100), dec!(-5)]), Some(12.0));
+        assert_eq!(s.annual_return_pct, None);
+        // Wiped out exactly: (0/100)^12 − 1 = −100 %.
+        let s = compute(&points(&[dec!(100), dec!(0)]), Some(12.0));
+        assert_eq!(s.annual_return_pct, Some(-100.0));
+    }
+}

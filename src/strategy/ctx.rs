@@ -1,0 +1,325 @@
+//! The strategy context: the one API through which every strategy, native,
+//! Rhai or WASM, reads the market and places orders.
+
+use std::cell::{Ref, RefCell, RefMut};
+use std::rc::Rc;
+
+use rust_decimal::Decimal;
+
+use crate::broker::{Broker, OrderRequest, PositionView};
+use crate::domain::num::from_f64;
+use crate::domain::{Bar, OrderId, OrderKind, OrderSize, Side, Symbol, Timestamp};
+use crate::indicators::IndicatorSpec;
+
+use super::{declared_names, CtxError, IndicatorBank, MarketView, ParamValue, Params, RunLog};
+
+/// Which call of the strategy is running.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    Init,
+    Bar,
+    Finish,
+}
+
+/// Everything a run knows at the current step; owned by the engine and
+/// shared with the strategy through [`StrategyCtx`].
+#[derive(Debug)]
+pub struct RunState {
+    pub phase: Phase,
+    /// Index of the current step in the run's timeline.
+    pub step: usize,
+    pub ts: Timestamp,
+    pub market: MarketView,
+    pub indicators: IndicatorBank,
+    pub broker: Broker,
+    pub params: Params,
+    pub declared_params: Vec<super::ParamSpec>,
+    pub log: RunLog,
+}
+
+/// The second operand of a crossing test: another indicator or a level.
+#[derive(Clone, Copy, Debug)]
+pub enum Operand<'a> {
+    Indicator(&'a str),
+    Level(f64),
+}
+
+/// A strategy's handle on its run. Cheap to clone (runtimes keep one).
+///
+/// Reads answer only for bars up to the current step. Symbols are indexes
+/// into [`StrategyCtx::symbols`]; 0 is the run's first (primary) symbol.
+#[derive(Clone, Debug)]
+pub struct StrategyCtx(Rc<RefCell<RunState>>);
+
+impl StrategyCtx {
+    /// Wraps a run's state.
+    pub fn new(state: RunState) -> Self {
+        StrategyCtx(Rc::new(RefCell::new(state)))
+    }
+
+    /// The engine's access to the state between strategy calls.
+    ///
+    /// # Panics
+    /// If called while a strategy call holds the state (it never does: each
+    /// method below borrows only for its own duration).
+    pub fn state_mut(&self) -> RefMut<'_, RunState> {
+        self.0.borrow_mut()
+    }
+
+    /// Read access to the state.
+    pub fn state(&self) -> Ref<'_, RunState> {
+        self.0.borrow()
+    }
+
+    // ---- time and symbols ----
+
+    /// Index of the current step (bar index of the run's clock).
+    pub fn step(&self) -> usize {
+        self.0.borrow().step
+    }
+
+    /// Timestamp of the current step.
+    pub fn time(&self) -> Timestamp {
+        self.0.borrow().ts
+    }
+
+    /// The run's symbols, primary first.
+    pub fn symbols(&self) -> Vec<Symbol> {
+        self.0.borrow().market.symbols().to_vec()
+    }
+
+    /// Index of the symbol called `name`.
+    ///
+    /// # Errors
+    /// The symbol is not traded in this run.
+    pub fn symbol_index(&self, name: &str) -> Result<usize, CtxError> {
+        self.0.borrow().market.symbol_index(name)
+    }
+
+    /// Whether `symbol` has a bar at the current step.
+    pub fn has_bar(&self, symbol: usize) -> bool {
+        self.0.borrow().market.has_fresh_bar(symbol)
+    }
+
+    // ---- bars and indicators ----
+
+    /// `symbol`'s bar `k` bars back (0 = its latest); `None` before enough
+    /// bars have been seen.
+    ///
+    /// # Errors
+    /// `k` is not below the declared lookback.
+    #[inline]
+    pub fn bar(&self, symbol: usize, k: usize) -> Result<Option<Bar>, CtxError> {
+        Ok(self.0.borrow().market.bar(symbol, k)?.copied())
+    }
+
+    /// Output `name` of a declared indicator, `k` of its symbol's bars back;
+    /// `None` until the indicator is ready.
+    ///
+    /// # Errors
+    /// The name is not declared, or `k` is beyond the kept history.
+    #[inline]
+    pub fn indicator(&self, name: &str, k: usize) -> Result<Option<f64>, CtxError> {
+        self.0.borrow().indicators.value(name, k)
+    }
+
+    /// True when `a` is above `b` now and was at or below it one bar
+    /// earlier (`above`), or the mirror image; false while either is not
+    /// ready.
+    ///
+    /// # Errors
+    /// An undeclared indicator name.
+    pub fn crossed(&self, a: &str, b: Operand<'_>, above: bool) -> Result<bool, CtxError> {
+        let state = self.0.borrow();
+        let ind = &state.indicators;
+        let (now_a, prev_a) = (ind.value(a, 0)?, ind.value(a, 1)?);
+        let (now_b, prev_b) = match b {
+            Operand::Indicator(name) => (ind.value(name, 0)?, ind.value(name, 1)?),
+            Operand::Level(level) => (Some(level), Some(level)),
+        };
+        let (Some(na), Some(pa), Some(nb), Some(pb)) = (now_a, prev_a, now_b, prev_b) else {
+            return Ok(false);
+        };
+        Ok(if above {
+            na > nb && pa <= pb
+        } else {
+            na < nb && pa >= pb
+        })
+    }
+
+    // ---- portfolio ----
+
+    /// `symbol`'s position, valued at its latest close.
+    pub fn position(&self, symbol: usize) -> PositionView {
+        self.0.borrow().broker.position(symbol)
+    }
+
+    /// Cash on hand.
+    pub fn cash(&self) -> Decimal {
+        self.0.borrow().broker.cash()
+    }
+
+    /// Cash plus positions at their latest closes.
+    pub fn equity(&self) -> Decimal {
+        self.0.borrow().broker.equity()
+    }
+
+    /// How many orders are waiting to fill, for one symbol or all.
+    pub fn open_orders(&self, symbol: Option<usize>) -> usize {
+        let state = self.0.borrow();
+        let orders = state.broker.open_orders();
+        match symbol {
+            Some(s) => orders.iter().filter(|o| o.symbol == s).count(),
+            None => orders.len(),
+        }
+    }
+
+    // ---- parameters ----
+
+    /// The run's value of parameter `name`.
+    ///
+    /// # Errors
+    /// The strategy did not declare `name`.
+    pub fn param(&self, name: &str) -> Result<ParamValue, CtxError> {
+        let state = self.0.borrow();
+        state
+            .params
+            .get(name)
+            .cloned()
+            .ok_or_else(|| CtxError::UnknownParam {
+                name: name.to_string(),
+                declared: declared_names(&state.declared_params),
+            })
+    }
+
+    // ---- declarations (init only) ----
+
+    /// Declares an indicator on `symbol` under `name`.
+    ///
+    /// # Errors
+    /// Outside init, a taken name, or invalid arguments.
+    pub fn declare_indicator(
+        &self,
+        name: &str,
+        symbol: usize,
+        spec: IndicatorSpec,
+    ) -> Result<(), CtxError> {
+        let mut state = self.0.borrow_mut();
+        if state.phase != Phase::Init {
+            return Err(CtxError::InitOnly("declaring an indicator"));
+        }
+        state.indicators.declare(name, symbol, spec)
+    }
+
+    /// Lets the strategy read `bars` bars back (1 = only the latest bar),
+    /// and as many past values of each indicator.
+    ///
+    /// # Errors
+    /// Outside init, or out of range.
+    pub fn set_lookback(&self, bars: usize) -> Result<(), CtxError> {
+        let mut state = self.0.borrow_mut();
+        if state.phase != Phase::Init {
+            return Err(CtxError::InitOnly("lookback"));
+        }
+        state.market.set_lookback(bars)
+    }
+
+    // ---- orders and log ----
+
+    /// Submits an order; it can fill from the next bar of its symbol on (or
+    /// at this bar's close for a market order when trading on close).
+    ///
+    /// # Errors
+    /// Outside on_bar, or arguments the broker refuses.
+    pub fn submit(&self, request: OrderRequest) -> Result<OrderId, CtxError> {
+        let mut state = self.0.borrow_mut();
+        if state.phase != Phase::Bar {
+            return Err(CtxError::BarOnly("placing an order"));
+        }
+        let (step, ts) = (state.step, state.ts);
+        Ok(state.broker.submit(request, step, ts)?)
+    }
+
+    /// Submits a market, limit or stop order for `qty` units given as f64
+    /// (as scripts and plugins hand them over).
+    ///
+    /// # Errors
+    /// Non-finite numbers, or what [`StrategyCtx::submit`] refuses.
+    pub fn order(
+        &self,
+        symbol: usize,
+        side: Side,
+        qty: f64,
+        kind: PriceKind,
+    ) -> Result<OrderId, CtxError> {
+        let qty = decimal("quantity", qty)?;
+        let kind = match kind {
+            PriceKind::Market => OrderKind::Market,
+            PriceKind::Limit(p) => OrderKind::Limit(decimal("limit price", p)?),
+            PriceKind::Stop(p) => OrderKind::Stop(decimal("stop price", p)?),
+        };
+        self.submit(OrderRequest {
+            symbol,
+            size: OrderSize::Quantity { side, qty },
+            kind,
+        })
+    }
+
+    /// Submits a market order that brings `symbol`'s position to `fraction`
+    /// of equity (sized at fill time; negative for shorts, 0 to close).
+    ///
+    /// # Errors
+    /// A non-finite fraction, or what [`StrategyCtx::submit`] refuses.
+    pub fn order_target_percent(&self, symbol: usize, fraction: f64) -> Result<OrderId, CtxError> {
+        let fraction = decimal("target fraction", fraction)?;
+        self.submit(OrderRequest {
+            symbol,
+            size: OrderSize::TargetPercent(fraction),
+            kind: OrderKind::Market,
+        })
+    }
+
+    /// Closes `symbol`'s position at the next fill (whatever it is by then).
+    ///
+    /// # Errors
+    /// Outside on_bar.
+    pub fn close_position(&self, symbol: usize) -> Result<OrderId, CtxError> {
+        self.submit(OrderRequest {
+            symbol,
+            size: OrderSize::TargetPercent(Decimal::ZERO),
+            kind: OrderKind::Market,
+        })
+    }
+
+    /// Cancels an open order; false if it is not open.
+    pub fn cancel(&self, id: OrderId) -> bool {
+        self.0.borrow_mut().broker.cancel(id)
+    }
+
+    /// Cancels the open orders of one symbol or all; returns how many.
+    pub fn cancel_all(&self, symbol: Option<usize>) -> usize {
+        self.0.borrow_mut().broker.cancel_all(symbol)
+    }
+
+    /// Adds a line to the run's log, stamped with the current step.
+    pub fn log(&self, message: &str) {
+        let mut state = self.0.borrow_mut();
+        let (step, ts) = match state.phase {
+            Phase::Init => (None, None),
+            _ => (Some(state.step), Some(state.ts)),
+        };
+        state.log.push(step, ts, message);
+    }
+}
+
+/// The price condition of an order placed through [`StrategyCtx::order`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum PriceKind {
+    Market,
+    Limit(f64),
+    Stop(f64),
+}
+
+fn decimal(what: &'static str, x: f64) -> Result<Decimal, CtxError> {
+    from_f64(x).ok_or(CtxError::NotFinite { what, value: x })
+}

@@ -1,0 +1,292 @@
+//! The indicators a strategy declared, updated by the host on each of their
+//! symbol's bars, with a short history of values for each output.
+
+use crate::domain::num::to_f64;
+use crate::domain::Bar;
+use crate::indicators::{BarInput, IndicatorSpec, IndicatorState};
+
+use super::CtxError;
+
+/// One declared indicator.
+#[derive(Debug)]
+struct Declared {
+    symbol: usize,
+    state: IndicatorState,
+    first_output: usize,
+    outputs: usize,
+}
+
+/// The last `depth` values of one output, newest first on read.
+#[derive(Debug, Default)]
+struct History {
+    values: Vec<Option<f64>>,
+    /// Index of the newest value.
+    head: usize,
+    len: usize,
+}
+
+impl History {
+    fn with_depth(depth: usize) -> Self {
+        History {
+            values: vec![None; depth],
+            head: 0,
+            len: 0,
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, value: Option<f64>) {
+        let depth = self.values.len();
+        self.head = if self.len == 0 {
+            0
+        } else {
+            (self.head + 1) % depth
+        };
+        self.values[self.head] = value;
+        self.len = (self.len + 1).min(depth);
+    }
+
+    #[inline]
+    fn get(&self, k: usize) -> Option<f64> {
+        if k >= self.len {
+            return None;
+        }
+        let depth = self.values.len();
+        self.values[(self.head + depth - k) % depth]
+    }
+}
+
+/// Every indicator of a run, by the names the strategy gave them.
+#[derive(Debug, Default)]
+pub struct IndicatorBank {
+    /// Output name → index into `histories`, in declaration order.
+    names: Vec<(String, usize)>,
+    declared: Vec<Declared>,
+    histories: Vec<History>,
+    /// Indexes into `declared`, per symbol.
+    by_symbol: Vec<Vec<usize>>,
+    depth: usize,
+}
+
+impl IndicatorBank {
+    /// An empty bank for a universe of `symbols` symbols.
+    pub fn new(symbols: usize) -> Self {
+        IndicatorBank {
+            by_symbol: vec![Vec::new(); symbols],
+            depth: 2,
+            ..Default::default()
+        }
+    }
+
+    /// Declares `spec` on `symbol` under `name`. A multi-output indicator
+    /// answers to `name` (its first output) and `name.<output>` for each
+    /// output, e.g. `m`, `m.line`, `m.signal`, `m.hist` for MACD.
+    ///
+    /// # Errors
+    /// The name is taken or empty, or the spec's arguments are invalid.
+    pub fn declare(
+        &mut self,
+        name: &str,
+        symbol: usize,
+        spec: IndicatorSpec,
+    ) -> Result<(), CtxError> {
+        if name.is_empty() || name.contains('.') {
+            return Err(CtxError::BadIndicatorName(name.to_string()));
+        }
+        let outputs = spec.outputs();
+        let mut new_names = vec![name.to_string()];
+        if outputs.len() > 1 {
+            new_names.extend(outputs.iter().map(|o| format!("{name}.{o}")));
+        }
+        if let Some(taken) = new_names.iter().find(|n| self.find(n).is_some()) {
+            return Err(CtxError::DuplicateIndicator(taken.clone()));
+        }
+        let state = spec
+            .build()
+            .map_err(|e| CtxError::Indicator(e.to_string()))?;
+        let first_output = self.histories.len();
+        self.names.push((name.to_string(), first_output));
+        if outputs.len() > 1 {
+            for (i, output) in outputs.iter().enumerate() {
+                self.names
+                    .push((format!("{name}.{output}"), first_output + i));
+            }
+        }
+        for _ in outputs {
+            self.histories.push(History::with_depth(self.depth));
+        }
+        self.by_symbol[symbol].push(self.declared.len());
+        self.declared.push(Declared {
+            symbol,
+            state,
+            first_output,
+            outputs: outputs.len(),
+        });
+        Ok(())
+    }
+
+    /// Keeps `depth` (at least 2, so that crossings can be seen) past values
+    /// of each output. Called once after init.
+    pub fn set_depth(&mut self, depth: usize) {
+        self.depth = depth.max(2);
+        for h in &mut self.histories {
+            *h = History::with_depth(self.depth);
+        }
+    }
+
+    /// How many past values of each output can be read.
+    pub fn depth(&self) -> usize {
+        self.depth
+    }
+
+    /// Feeds each symbol's fresh bar to that symbol's indicators.
+    #[inline]
+    pub fn update(&mut self, fresh: &[Option<Bar>]) {
+        if self.declared.is_empty() {
+            return;
+        }
+        for (s, bar) in fresh.iter().enumerate() {
+            let (Some(bar), false) = (bar, self.by_symbol[s].is_empty()) else {
+                continue;
+            };
+            let input = to_input(bar);
+            for &i in &self.by_symbol[s] {
+                let d = &mut self.declared[i];
+                d.state.update(&input);
+                for o in 0..d.outputs {
+                    self.histories[d.first_output + o].push(d.state.value(o));
+                }
+            }
+        }
+    }
+
+    fn find(&self, name: &str) -> Option<usize> {
+        self.names.iter().find(|(n, _)| n == name).map(|(_, i)| *i)
+    }
+
+    /// The value of output `name`, `k` of its symbol's bars back (0 = now);
+    /// `None` until the indicator is ready.
+    ///
+    /// # Errors
+    /// An undeclared name, or `k` beyond the kept history.
+    #[inline]
+    pub fn value(&self, name: &str, k: usize) -> Result<Option<f64>, CtxError> {
+        let i = self.find(name).ok_or_else(|| CtxError::UnknownIndicator {
+            name: name.to_string(),
+            declared: self.declared_names(),
+        })?;
+        if k >= self.depth {
+            return Err(CtxError::BeyondLookback {
+                k,
+                lookback: self.depth,
+            });
+        }
+        Ok(self.histories[i].get(k))
+    }
+
+    /// The symbol an output belongs to.
+    pub fn symbol_of(&self, name: &str) -> Option<usize> {
+        let i = self.find(name)?;
+        self.declared
+            .iter()
+            .find(|d| (d.first_output..d.first_output + d.outputs).contains(&i))
+            .map(|d| d.symbol)
+    }
+
+    fn declared_names(&self) -> String {
+        if self.names.is_empty() {
+            return "(none)".to_string();
+        }
+        self.names
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+#[inline]
+fn to_input(bar: &Bar) -> BarInput {
+    BarInput {
+        open: to_f64(bar.open),
+        high: to_f64(bar.high),
+        low: to_f64(bar.low),
+        close: to_f64(bar.close),
+        volume: bar.volume,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rust_decimal::Decimal;
+
+    use super::*;
+    use crate::domain::Timestamp;
+    use crate::indicators::Source;
+
+    fn bar(close: i64) -> [Option<Bar>; 1] {
+        let c = Decimal::from(close);
+        [Some(Bar {
+            ts: Timestamp(close),
+            open: c,
+            high: c,
+            low: c,
+            close: c,
+            volume: 0.0,
+        })]
+    }
+
+    #[test]
+    fn keeps_a_history_of_each_output() {
+        let mut bank = IndicatorBank::new(1);
+        bank.declare(
+            "s2",
+            0,
+            IndicatorSpec::Sma {
+                period: 2,
+                source: Source::Close,
+            },
+        )
+        .unwrap();
+        bank.set_depth(3);
+        for c in [1, 3, 5, 7] {
+            bank.update(&bar(c));
+        }
+        assert_eq!(bank.value("s2", 0).unwrap(), Some(6.0)); // (5 + 7) / 2
+        assert_eq!(bank.value("s2", 1).unwrap(), Some(4.0)); // (3 + 5) / 2
+        assert_eq!(bank.value("s2", 2).unwrap(), Some(2.0)); // (1 + 3) / 2
+        assert!(bank.value("s2", 3).is_err(), "beyond the kept history");
+    }
+
+    #[test]
+    fn multi_output_indicators_answer_to_each_output_name() {
+        let mut bank = IndicatorBank::new(1);
+        let spec = IndicatorSpec::Bollinger {
+            period: 2,
+            k: 1.0,
+            source: Source::Close,
+        };
+        bank.declare("bb", 0, spec).unwrap();
+        bank.update(&bar(1));
+        assert_eq!(
+            bank.value("bb.upper", 0).unwrap(),
+            None,
+            "not ready after one bar"
+        );
+        bank.update(&bar(3));
+        assert_eq!(bank.value("bb", 0).unwrap(), Some(2.0)); // middle (1 + 3) / 2
+        assert_eq!(bank.value("bb.upper", 0).unwrap(), Some(3.0)); // 2 + 1 * population sd 1
+        assert_eq!(bank.value("bb.lower", 0).unwrap(), Some(1.0));
+        let err = bank.value("bbb", 0).unwrap_err().to_string();
+        assert!(err.contains("bb.middle, bb.upper, bb.lower"), "{err}");
+        let dup = bank.declare(
+            "bb",
+            0,
+            IndicatorSpec::Sma {
+                period: 2,
+                source: Source::Close,
+            },
+        );
+        assert!(matches!(dup, Err(CtxError::DuplicateIndicator(_))));
+    }
+}

@@ -1,0 +1,127 @@
+//! What a strategy can see of the market: each symbol's bars up to now.
+
+use crate::data::Universe;
+use crate::domain::{Bar, Symbol, Timestamp};
+
+use super::CtxError;
+
+/// The largest lookback a strategy may declare.
+pub const MAX_LOOKBACK: usize = 10_000;
+
+/// Each symbol's bars up to the current step and no further.
+///
+/// The view holds the whole series but only answers for bars already seen:
+/// `bar(s, k)` is the k-th bar back from symbol s's latest, and a future bar
+/// has no index that reaches it.
+#[derive(Debug)]
+pub struct MarketView {
+    universe: Universe,
+    /// How many bars of each symbol are at or before the current step.
+    seen: Vec<usize>,
+    /// Each symbol's bar at the current step, if it has one.
+    fresh: Vec<Option<Bar>>,
+    lookback: usize,
+}
+
+impl MarketView {
+    /// A view before the first step, with a lookback of one bar (the current).
+    pub fn new(universe: Universe) -> Self {
+        let n = universe.symbols().len();
+        MarketView {
+            universe,
+            seen: vec![0; n],
+            fresh: vec![None; n],
+            lookback: 1,
+        }
+    }
+
+    /// Moves to the step at `ts`: symbols with a bar stamped `ts` get it as
+    /// their fresh bar, the others none.
+    #[inline]
+    pub fn advance(&mut self, ts: Timestamp) {
+        for s in 0..self.seen.len() {
+            let bars = self.universe.bars(s);
+            let next = self.seen[s];
+            self.fresh[s] = match bars.get(next) {
+                Some(bar) if bar.ts == ts => {
+                    self.seen[s] = next + 1;
+                    Some(*bar)
+                }
+                _ => None,
+            };
+        }
+    }
+
+    /// Each symbol's bar at the current step, if any.
+    pub fn fresh(&self) -> &[Option<Bar>] {
+        &self.fresh
+    }
+
+    pub fn symbols(&self) -> &[Symbol] {
+        self.universe.symbols()
+    }
+
+    /// Index of the symbol named `name`.
+    ///
+    /// # Errors
+    /// The name is not in the run's universe.
+    pub fn symbol_index(&self, name: &str) -> Result<usize, CtxError> {
+        self.universe
+            .symbol_index(name)
+            .ok_or_else(|| CtxError::UnknownSymbol {
+                name: name.to_string(),
+                known: self
+                    .symbols()
+                    .iter()
+                    .map(Symbol::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+    }
+
+    /// How many bars back a strategy may read (1 = only the latest).
+    pub fn lookback(&self) -> usize {
+        self.lookback
+    }
+
+    /// Sets how many bars back a strategy may read.
+    ///
+    /// # Errors
+    /// 0 or more than [`MAX_LOOKBACK`].
+    pub fn set_lookback(&mut self, bars: usize) -> Result<(), CtxError> {
+        if bars == 0 || bars > MAX_LOOKBACK {
+            return Err(CtxError::LookbackOutOfRange {
+                requested: bars,
+                max: MAX_LOOKBACK,
+            });
+        }
+        self.lookback = bars;
+        Ok(())
+    }
+
+    /// Symbol `s`'s bar `k` bars back from its latest (0 = latest); `None`
+    /// while fewer than k + 1 bars have been seen.
+    ///
+    /// # Errors
+    /// `k` is not below the declared lookback.
+    #[inline]
+    pub fn bar(&self, s: usize, k: usize) -> Result<Option<&Bar>, CtxError> {
+        if k >= self.lookback {
+            return Err(CtxError::BeyondLookback {
+                k,
+                lookback: self.lookback,
+            });
+        }
+        let seen = self.seen[s];
+        Ok(if k < seen {
+            self.universe.bars(s).get(seen - 1 - k)
+        } else {
+            None
+        })
+    }
+
+    /// Whether symbol `s` has a bar at the current step.
+    pub fn has_fresh_bar(&self, s: usize) -> bool {
+        self.fresh[s].is_some()
+    }
+}

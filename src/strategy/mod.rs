@@ -1,0 +1,55 @@
+//! The one narrow API strategies see, and the runtimes behind it.
+//!
+//! A [`Strategy`] is driven by the engine through three calls: `init`
+//! (declare indicators and lookback), `on_bar` (once per timestamp) and
+//! `on_finish`. Every call gets the same [`StrategyCtx`], which answers only
+//! for the past and the present: bars seen so far, indicator values, the
+//! portfolio, parameters; and accepts orders, cancellations and log lines.
+//! Rhai scripts and WASM plugins reach exactly this API and nothing else.
+
+mod ctx;
+mod error;
+mod indicator_bank;
+mod load;
+mod log;
+mod market;
+mod params;
+pub mod rhai;
+
+pub use ctx::{Operand, Phase, PriceKind, RunState, StrategyCtx};
+pub use error::{CtxError, StrategyError};
+pub use indicator_bank::IndicatorBank;
+pub use load::{load_file, Runtime};
+pub use log::{LogLine, RunLog, MAX_LOG_LINES};
+pub use market::{MarketView, MAX_LOOKBACK};
+pub use params::{declared_names, ParamError, ParamSpec, ParamValue, Params};
+
+/// A trading strategy, whatever language it is written in.
+///
+/// The engine calls `init` once, `on_bar` once per timestamp of the run and
+/// `on_finish` once; errors end the run and name the call and the bar.
+pub trait Strategy {
+    /// A short name for logs and errors (the file name for scripts).
+    fn name(&self) -> &str;
+
+    /// The parameters the strategy declares, with their defaults.
+    fn declared_params(&self) -> &[ParamSpec];
+
+    /// Declares indicators and lookback; may read parameters.
+    ///
+    /// # Errors
+    /// Whatever the strategy's code raises.
+    fn init(&mut self, ctx: &StrategyCtx) -> Result<(), StrategyError>;
+
+    /// Called once per timestamp after that step's fills, with bars up to now.
+    ///
+    /// # Errors
+    /// Whatever the strategy's code raises.
+    fn on_bar(&mut self, ctx: &StrategyCtx) -> Result<(), StrategyError>;
+
+    /// Called once after the last bar, before open positions are closed.
+    ///
+    /// # Errors
+    /// Whatever the strategy's code raises.
+    fn on_finish(&mut self, ctx: &StrategyCtx) -> Result<(), StrategyError>;
+}

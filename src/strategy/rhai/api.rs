@@ -1,0 +1,413 @@
+//! The strategy API as Rhai sees it: methods on the `ctx` argument that
+//! return plain numbers (or `()` when a value is not ready yet).
+//!
+//! Where a symbol is optional it defaults to the run's first symbol; `k` is
+//! how many of that symbol's bars back (0 = the latest).
+
+use std::fmt::Display;
+
+use chrono::{DateTime, Datelike, Timelike};
+use rhai::{Array, Dynamic, Engine, EvalAltResult, ImmutableString, Map, Position, INT};
+
+use crate::domain::num::to_f64;
+use crate::domain::{Bar, OrderId, Side};
+use crate::indicators::{IndicatorSpec, Source};
+use crate::strategy::{CtxError, Operand, ParamValue, PriceKind, StrategyCtx};
+
+type Res<T> = Result<T, Box<EvalAltResult>>;
+
+fn fail(e: impl Display) -> Box<EvalAltResult> {
+    EvalAltResult::ErrorRuntime(e.to_string().into(), Position::NONE).into()
+}
+
+fn symbol(ctx: &StrategyCtx, name: &str) -> Res<usize> {
+    ctx.symbol_index(name).map_err(fail)
+}
+
+fn back(k: INT) -> Res<usize> {
+    usize::try_from(k).map_err(|_| {
+        fail(CtxError::Negative {
+            what: "bars back",
+            value: k,
+        })
+    })
+}
+
+/// A number argument that may be written as an int or a float.
+fn number(what: &str, value: &Dynamic) -> Res<f64> {
+    if let Ok(f) = value.as_float() {
+        return Ok(f);
+    }
+    if let Ok(i) = value.as_int() {
+        return Ok(i as f64);
+    }
+    Err(fail(format!(
+        "{what} must be a number, got {}",
+        value.type_name()
+    )))
+}
+
+fn opt(value: Option<f64>) -> Dynamic {
+    value.map_or(Dynamic::UNIT, Dynamic::from_float)
+}
+
+fn price(p: rust_decimal::Decimal) -> Dynamic {
+    Dynamic::from_float(to_f64(p))
+}
+
+/// Registers the whole API on `engine`.
+pub fn register(engine: &mut Engine) {
+    engine.register_type_with_name::<StrategyCtx>("Ctx");
+    register_bars(engine);
+    register_time(engine);
+    register_indicators(engine);
+    register_portfolio(engine);
+    register_orders(engine);
+    engine.register_fn(
+        "param",
+        |ctx: &mut StrategyCtx, name: &str| -> Res<Dynamic> {
+            Ok(match ctx.param(name).map_err(fail)? {
+                ParamValue::Int(i) => Dynamic::from_int(i),
+                ParamValue::Float(f) => Dynamic::from_float(f),
+                ParamValue::Bool(b) => Dynamic::from_bool(b),
+                ParamValue::Text(s) => Dynamic::from(s),
+            })
+        },
+    );
+    engine.register_fn("log", |ctx: &mut StrategyCtx, message: &str| {
+        ctx.log(message)
+    });
+}
+
+fn register_bars(engine: &mut Engine) {
+    let fields: [(&str, fn(&Bar) -> Dynamic); 6] = [
+        ("open", |b| price(b.open)),
+        ("high", |b| price(b.high)),
+        ("low", |b| price(b.low)),
+        ("close", |b| price(b.close)),
+        ("volume", |b| Dynamic::from_float(b.volume)),
+        ("bar_time", |b| Dynamic::from_int(b.ts.secs())),
+    ];
+    for (name, field) in fields {
+        let read = move |ctx: &StrategyCtx, s: usize, k: usize| -> Res<Dynamic> {
+            Ok(ctx
+                .bar(s, k)
+                .map_err(fail)?
+                .as_ref()
+                .map_or(Dynamic::UNIT, field))
+        };
+        engine.register_fn(name, move |ctx: &mut StrategyCtx| read(ctx, 0, 0));
+        engine.register_fn(name, move |ctx: &mut StrategyCtx, k: INT| {
+            read(ctx, 0, back(k)?)
+        });
+        engine.register_fn(name, move |ctx: &mut StrategyCtx, sym: &str| {
+            read(ctx, symbol(ctx, sym)?, 0)
+        });
+        engine.register_fn(name, move |ctx: &mut StrategyCtx, sym: &str, k: INT| {
+            read(ctx, symbol(ctx, sym)?, back(k)?)
+        });
+    }
+    engine.register_fn("has_bar", |ctx: &mut StrategyCtx| ctx.has_bar(0));
+    engine.register_fn("has_bar", |ctx: &mut StrategyCtx, sym: &str| -> Res<bool> {
+        Ok(ctx.has_bar(symbol(ctx, sym)?))
+    });
+    engine.register_fn("symbols", |ctx: &mut StrategyCtx| -> Array {
+        ctx.symbols()
+            .iter()
+            .map(|s| Dynamic::from(s.as_str().to_string()))
+            .collect()
+    });
+    engine.register_fn("symbol", |ctx: &mut StrategyCtx| -> ImmutableString {
+        ctx.symbols()[0].as_str().into()
+    });
+    engine.register_fn("lookback", |ctx: &mut StrategyCtx, bars: INT| -> Res<()> {
+        let bars = usize::try_from(bars).map_err(|_| {
+            fail(CtxError::Negative {
+                what: "lookback",
+                value: bars,
+            })
+        })?;
+        ctx.set_lookback(bars).map_err(fail)
+    });
+}
+
+fn register_time(engine: &mut Engine) {
+    engine.register_fn("bar_index", |ctx: &mut StrategyCtx| ctx.step() as INT);
+    engine.register_fn("time", |ctx: &mut StrategyCtx| ctx.time().secs());
+    let parts: [(&str, fn(&DateTime<chrono::Utc>) -> INT); 6] = [
+        ("year", |t| t.year() as INT),
+        ("month", |t| t.month() as INT),
+        ("day", |t| t.day() as INT),
+        ("weekday", |t| t.weekday().number_from_monday() as INT),
+        ("hour", |t| t.hour() as INT),
+        ("minute", |t| t.minute() as INT),
+    ];
+    for (name, part) in parts {
+        engine.register_fn(name, move |ctx: &mut StrategyCtx| -> Res<INT> {
+            let t = DateTime::from_timestamp_millis(ctx.time().millis())
+                .ok_or_else(|| fail("timestamp out of range"))?;
+            Ok(part(&t))
+        });
+    }
+}
+
+fn register_indicators(engine: &mut Engine) {
+    let single: [(&str, fn(usize) -> IndicatorSpec); 8] = [
+        ("sma", |period| IndicatorSpec::Sma {
+            period,
+            source: Source::Close,
+        }),
+        ("ema", |period| IndicatorSpec::Ema {
+            period,
+            source: Source::Close,
+        }),
+        ("wma", |period| IndicatorSpec::Wma {
+            period,
+            source: Source::Close,
+        }),
+        ("rsi", |period| IndicatorSpec::Rsi {
+            period,
+            source: Source::Close,
+        }),
+        ("stddev", |period| IndicatorSpec::StdDev {
+            period,
+            source: Source::Close,
+        }),
+        ("highest", |period| IndicatorSpec::Highest {
+            period,
+            source: Source::Close,
+        }),
+        ("lowest", |period| IndicatorSpec::Lowest {
+            period,
+            source: Source::Close,
+        }),
+        ("roc", |period| IndicatorSpec::Roc {
+            period,
+            source: Source::Close,
+        }),
+    ];
+    let all = single.into_iter().chain([(
+        "atr",
+        (|period| IndicatorSpec::Atr { period }) as fn(usize) -> IndicatorSpec,
+    )]);
+    for (kind, make) in all {
+        engine.register_fn(
+            kind,
+            move |ctx: &mut StrategyCtx, name: &str, period: INT| -> Res<()> {
+                declare(ctx, name, 0, make(count("period", period)?))
+            },
+        );
+        engine.register_fn(
+            kind,
+            move |ctx: &mut StrategyCtx, name: &str, period: INT, sym: &str| -> Res<()> {
+                declare(ctx, name, symbol(ctx, sym)?, make(count("period", period)?))
+            },
+        );
+    }
+    let macd = |fast: INT, slow: INT, signal: INT| -> Res<IndicatorSpec> {
+        Ok(IndicatorSpec::Macd {
+            fast: count("fast", fast)?,
+            slow: count("slow", slow)?,
+            signal: count("signal", signal)?,
+            source: Source::Close,
+        })
+    };
+    engine.register_fn(
+        "macd",
+        move |ctx: &mut StrategyCtx, name: &str, f: INT, s: INT, sig: INT| -> Res<()> {
+            declare(ctx, name, 0, macd(f, s, sig)?)
+        },
+    );
+    engine.register_fn(
+        "macd",
+        move |ctx: &mut StrategyCtx, name: &str, f: INT, s: INT, sig: INT, sym: &str| -> Res<()> {
+            declare(ctx, name, symbol(ctx, sym)?, macd(f, s, sig)?)
+        },
+    );
+    let bollinger = |period: INT, k: &Dynamic| -> Res<IndicatorSpec> {
+        Ok(IndicatorSpec::Bollinger {
+            period: count("period", period)?,
+            k: number("k", k)?,
+            source: Source::Close,
+        })
+    };
+    engine.register_fn(
+        "bollinger",
+        move |ctx: &mut StrategyCtx, name: &str, period: INT, k: Dynamic| -> Res<()> {
+            declare(ctx, name, 0, bollinger(period, &k)?)
+        },
+    );
+    engine.register_fn(
+        "bollinger",
+        move |ctx: &mut StrategyCtx, name: &str, period: INT, k: Dynamic, sym: &str| -> Res<()> {
+            declare(ctx, name, symbol(ctx, sym)?, bollinger(period, &k)?)
+        },
+    );
+    engine.register_fn(
+        "indicator",
+        |ctx: &mut StrategyCtx, name: &str, kind: &str, options: Map| -> Res<()> {
+            let (spec, sym) = super::options::spec_from_map(kind, &options).map_err(fail)?;
+            let s = match sym {
+                Some(sym) => symbol(ctx, &sym)?,
+                None => 0,
+            };
+            declare(ctx, name, s, spec)
+        },
+    );
+
+    engine.register_fn("ind", |ctx: &mut StrategyCtx, name: &str| -> Res<Dynamic> {
+        Ok(opt(ctx.indicator(name, 0).map_err(fail)?))
+    });
+    engine.register_fn(
+        "ind",
+        |ctx: &mut StrategyCtx, name: &str, k: INT| -> Res<Dynamic> {
+            Ok(opt(ctx.indicator(name, back(k)?).map_err(fail)?))
+        },
+    );
+    for (fname, above) in [("crossed_above", true), ("crossed_below", false)] {
+        engine.register_fn(
+            fname,
+            move |ctx: &mut StrategyCtx, a: &str, b: &str| -> Res<bool> {
+                ctx.crossed(a, Operand::Indicator(b), above).map_err(fail)
+            },
+        );
+        engine.register_fn(
+            fname,
+            move |ctx: &mut StrategyCtx, a: &str, level: Dynamic| -> Res<bool> {
+                ctx.crossed(a, Operand::Level(number("level", &level)?), above)
+                    .map_err(fail)
+            },
+        );
+    }
+}
+
+fn count(what: &'static str, value: INT) -> Res<usize> {
+    usize::try_from(value).map_err(|_| fail(CtxError::Negative { what, value }))
+}
+
+fn declare(ctx: &StrategyCtx, name: &str, symbol: usize, spec: IndicatorSpec) -> Res<()> {
+    ctx.declare_indicator(name, symbol, spec).map_err(fail)
+}
+
+fn register_portfolio(engine: &mut Engine) {
+    let views: [(&str, fn(&crate::broker::PositionView) -> Dynamic); 3] = [
+        ("position", |p| price(p.qty)),
+        ("avg_price", |p| p.avg_price.map_or(Dynamic::UNIT, price)),
+        ("unrealized_pnl", |p| price(p.unrealized_pnl)),
+    ];
+    for (name, view) in views {
+        engine.register_fn(name, move |ctx: &mut StrategyCtx| view(&ctx.position(0)));
+        engine.register_fn(
+            name,
+            move |ctx: &mut StrategyCtx, sym: &str| -> Res<Dynamic> {
+                Ok(view(&ctx.position(symbol(ctx, sym)?)))
+            },
+        );
+    }
+    engine.register_fn("cash", |ctx: &mut StrategyCtx| to_f64(ctx.cash()));
+    engine.register_fn("equity", |ctx: &mut StrategyCtx| to_f64(ctx.equity()));
+    engine.register_fn("open_orders", |ctx: &mut StrategyCtx| {
+        ctx.open_orders(None) as INT
+    });
+    engine.register_fn(
+        "open_orders",
+        |ctx: &mut StrategyCtx, sym: &str| -> Res<INT> {
+            Ok(ctx.open_orders(Some(symbol(ctx, sym)?)) as INT)
+        },
+    );
+}
+
+fn register_orders(engine: &mut Engine) {
+    type Make = fn(f64) -> PriceKind;
+    let kinds: [(&str, Side, Option<Make>); 6] = [
+        ("buy", Side::Buy, None),
+        ("sell", Side::Sell, None),
+        ("buy_limit", Side::Buy, Some(PriceKind::Limit)),
+        ("sell_limit", Side::Sell, Some(PriceKind::Limit)),
+        ("buy_stop", Side::Buy, Some(PriceKind::Stop)),
+        ("sell_stop", Side::Sell, Some(PriceKind::Stop)),
+    ];
+    for (name, side, priced) in kinds {
+        let place = move |ctx: &StrategyCtx,
+                          s: usize,
+                          qty: &Dynamic,
+                          px: Option<(Make, &Dynamic)>|
+              -> Res<INT> {
+            let kind = match px {
+                None => PriceKind::Market,
+                Some((make, p)) => make(number("price", p)?),
+            };
+            let id = ctx
+                .order(s, side, number("quantity", qty)?, kind)
+                .map_err(fail)?;
+            Ok(id.0 as INT)
+        };
+        match priced {
+            None => {
+                engine.register_fn(name, move |ctx: &mut StrategyCtx, qty: Dynamic| {
+                    place(ctx, 0, &qty, None)
+                });
+                engine.register_fn(
+                    name,
+                    move |ctx: &mut StrategyCtx, sym: &str, qty: Dynamic| {
+                        place(ctx, symbol(ctx, sym)?, &qty, None)
+                    },
+                );
+            }
+            Some(make) => {
+                engine.register_fn(
+                    name,
+                    move |ctx: &mut StrategyCtx, qty: Dynamic, px: Dynamic| {
+                        place(ctx, 0, &qty, Some((make, &px)))
+                    },
+                );
+                engine.register_fn(
+                    name,
+                    move |ctx: &mut StrategyCtx, sym: &str, qty: Dynamic, px: Dynamic| {
+                        place(ctx, symbol(ctx, sym)?, &qty, Some((make, &px)))
+                    },
+                );
+            }
+        }
+    }
+    engine.register_fn(
+        "order_target_percent",
+        |ctx: &mut StrategyCtx, fraction: Dynamic| -> Res<INT> {
+            let id = ctx
+                .order_target_percent(0, number("fraction", &fraction)?)
+                .map_err(fail)?;
+            Ok(id.0 as INT)
+        },
+    );
+    engine.register_fn(
+        "order_target_percent",
+        |ctx: &mut StrategyCtx, sym: &str, fraction: Dynamic| -> Res<INT> {
+            let s = symbol(ctx, sym)?;
+            let id = ctx
+                .order_target_percent(s, number("fraction", &fraction)?)
+                .map_err(fail)?;
+            Ok(id.0 as INT)
+        },
+    );
+    engine.register_fn("close_position", |ctx: &mut StrategyCtx| -> Res<INT> {
+        Ok(ctx.close_position(0).map_err(fail)?.0 as INT)
+    });
+    engine.register_fn(
+        "close_position",
+        |ctx: &mut StrategyCtx, sym: &str| -> Res<INT> {
+            Ok(ctx.close_position(symbol(ctx, sym)?).map_err(fail)?.0 as INT)
+        },
+    );
+    engine.register_fn("cancel", |ctx: &mut StrategyCtx, id: INT| -> bool {
+        u64::try_from(id).is_ok_and(|id| ctx.cancel(OrderId(id)))
+    });
+    engine.register_fn("cancel_all", |ctx: &mut StrategyCtx| {
+        ctx.cancel_all(None) as INT
+    });
+    engine.register_fn(
+        "cancel_all",
+        |ctx: &mut StrategyCtx, sym: &str| -> Res<INT> {
+            Ok(ctx.cancel_all(Some(symbol(ctx, sym)?)) as INT)
+        },
+    );
+}

@@ -1,0 +1,56 @@
+//! Sandbox limits for Rhai strategies.
+
+/// Bounds on what one Rhai strategy may use. Operation counts are per call
+/// (Rhai resets its counter on every call), so they bound one `on_bar`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RhaiLimits {
+    /// Operations per call of `init`, `on_bar` or `on_finish`; a simple
+    /// expression costs about 5 to 10.
+    pub max_operations: u64,
+    pub max_call_levels: usize,
+    pub max_expr_depth: usize,
+    pub max_function_expr_depth: usize,
+    /// Bytes.
+    pub max_string_size: usize,
+    pub max_array_size: usize,
+    pub max_map_size: usize,
+    pub max_variables: usize,
+    pub max_functions: usize,
+    /// Bytes of source accepted.
+    pub max_source_bytes: usize,
+}
+
+impl Default for RhaiLimits {
+    fn default() -> Self {
+        RhaiLimits {
+            max_operations: 1_000_000,
+            max_call_levels: 32,
+            max_expr_depth: 64,
+            max_function_expr_depth: 32,
+            max_string_size: 64 * 1024,
+            max_array_size: 10_000,
+            max_map_size: 10_000,
+            max_variables: 256,
+            max_functions: 256,
+            max_source_bytes: 256 * 1024,
+        }
+    }
+}
+
+impl RhaiLimits {
+    /// Applies the limits and the rest of the sandbox to `engine`: no
+    /// `eval`, strict variables (a typo fails at compile time).
+    pub fn apply(&self, engine: &mut rhai::Engine) {
+        engine
+            .set_max_operations(self.max_operations)
+            .set_max_call_levels(self.max_call_levels)
+            .set_max_expr_depths(self.max_expr_depth, self.max_function_expr_depth)
+            .set_max_string_size(self.max_string_size)
+            .set_max_array_size(self.max_array_size)
+            .set_max_map_size(self.max_map_size)
+            .set_max_variables(self.max_variables)
+            .set_max_functions(self.max_functions)
+            .set_strict_variables(true);
+        engine.disable_symbol("eval");
+    }
+}

@@ -1,0 +1,252 @@
+//! Strategies written as Rhai scripts.
+//!
+//! A script defines functions only: `params()` (optional, a map of
+//! parameter defaults), `init(ctx)` (optional), `on_bar(ctx)` (required) and
+//! `on_finish(ctx)` (optional). State between bars lives in `this`, an object
+//! map the host keeps. The script is compiled once; each bar costs one
+//! function call, and top-level statements are refused because they would
+//! never run.
+
+mod api;
+mod errors;
+mod limits;
+mod options;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use rhai::{CallFnOptions, Dynamic, Engine, Map, Scope, AST};
+
+pub use limits::RhaiLimits;
+
+use super::{ParamSpec, ParamValue, Strategy, StrategyCtx, StrategyError};
+use crate::domain::CancelToken;
+
+/// The lifecycle functions a script may define, with their arity.
+const LIFECYCLE: [(&str, usize, bool); 4] = [
+    ("params", 0, false),
+    ("init", 1, false),
+    ("on_bar", 1, true),
+    ("on_finish", 1, false),
+];
+
+/// A compiled Rhai strategy, ready to run once.
+pub struct RhaiStrategy {
+    name: String,
+    engine: Engine,
+    ast: AST,
+    scope: Scope<'static>,
+    /// The script's `this`: state it keeps between calls.
+    state: Dynamic,
+    declared: Vec<ParamSpec>,
+    has_init: bool,
+    has_finish: bool,
+    limits: RhaiLimits,
+    /// Where `print` and `debug` write: the run's context once init starts.
+    log_target: Rc<RefCell<Option<StrategyCtx>>>,
+    ctx_arg: Option<Dynamic>,
+}
+
+impl RhaiStrategy {
+    /// Compiles `source` (named `file` in errors) and reads its parameters.
+    ///
+    /// # Errors
+    /// Syntax errors with line and column; a missing `on_bar`; lifecycle
+    /// functions with the wrong number of parameters; top-level statements;
+    /// a `params()` that does not return a map of ints, floats, bools and
+    /// strings.
+    pub fn compile(
+        source: &str,
+        file: &str,
+        limits: RhaiLimits,
+        cancel: CancelToken,
+    ) -> Result<Self, StrategyError> {
+        let invalid = |message: String| StrategyError::Invalid {
+            file: file.to_string(),
+            message,
+        };
+        if source.len() > limits.max_source_bytes {
+            return Err(invalid(format!(
+                "script is {} bytes; the limit is {}",
+                source.len(),
+                limits.max_source_bytes
+            )));
+        }
+        let log_target: Rc<RefCell<Option<StrategyCtx>>> = Rc::default();
+        let engine = build_engine(&limits, cancel, log_target.clone());
+        let ast = engine
+            .compile(source)
+            .map_err(|e| errors::syntax(file, &e))?;
+        check_shape(&ast).map_err(invalid)?;
+        let has = |name: &str| ast.iter_functions().any(|f| f.name == name);
+        let (has_init, has_finish, has_params) = (has("init"), has("on_finish"), has("params"));
+        let mut strategy = RhaiStrategy {
+            name: file.to_string(),
+            has_init,
+            has_finish,
+            engine,
+            ast,
+            scope: Scope::new(),
+            state: Dynamic::from_map(Map::new()),
+            declared: Vec::new(),
+            limits,
+            log_target,
+            ctx_arg: None,
+        };
+        if has_params {
+            let map = strategy
+                .call_params()
+                .map_err(|e| invalid(format!("params(): {e}")))?;
+            strategy.declared = param_specs(&map).map_err(|e| invalid(format!("params(): {e}")))?;
+        }
+        Ok(strategy)
+    }
+
+    fn call_params(&mut self) -> Result<Map, StrategyError> {
+        let options = CallFnOptions::new().eval_ast(false);
+        let value: Dynamic = self
+            .engine
+            .call_fn_with_options(options, &mut self.scope, &self.ast, "params", ())
+            .map_err(|e| errors::runtime(&e, self.limits.max_operations))?;
+        value
+            .try_cast::<Map>()
+            .ok_or_else(|| StrategyError::Runtime {
+                message: "must return a map like #{ fast: 10 }".into(),
+                line: None,
+                column: None,
+            })
+    }
+
+    fn call(&mut self, function: &str) -> Result<(), StrategyError> {
+        let ctx = self
+            .ctx_arg
+            .clone()
+            .expect("init binds the context before any call");
+        let options = CallFnOptions::new()
+            .eval_ast(false)
+            .rewind_scope(true)
+            .bind_this_ptr(&mut self.state);
+        self.engine
+            .call_fn_with_options::<Dynamic>(options, &mut self.scope, &self.ast, function, (ctx,))
+            .map(|_| ())
+            .map_err(|e| errors::runtime(&e, self.limits.max_operations))
+    }
+}
+
+/// An engine with the sandbox applied and the API registered.
+fn build_engine(
+    limits: &RhaiLimits,
+    cancel: CancelToken,
+    log: Rc<RefCell<Option<StrategyCtx>>>,
+) -> Engine {
+    let mut engine = Engine::new();
+    limits.apply(&mut engine);
+    engine.on_progress(move |_| cancel.is_cancelled().then(|| Dynamic::from("cancelled")));
+    let print_log = log.clone();
+    engine.on_print(move |text| {
+        if let Some(ctx) = print_log.borrow().as_ref() {
+            ctx.log(text);
+        }
+    });
+    engine.on_debug(move |text, _, pos| {
+        if let Some(ctx) = log.borrow().as_ref() {
+            ctx.log(&format!("[debug {pos}] {text}"));
+        }
+    });
+    api::register(&mut engine);
+    engine
+}
+
+/// Checks that the script is functions only, with the lifecycle ones
+/// taking the right parameters.
+fn check_shape(ast: &AST) -> Result<(), String> {
+    // Rhai exposes top-level statements only under its `internals` feature,
+    // which we keep off; the AST's debug form lists them as its `body`.
+    let statements = format!("{:?}", ast.clone_statements_only());
+    if !statements.contains("body: []") {
+        return Err(
+            "top-level statements are never run; put them inside init(ctx) or on_bar(ctx), \
+                    and keep state in `this` (e.g. this.count = 0)"
+                .to_string(),
+        );
+    }
+    for (name, arity, required) in LIFECYCLE {
+        let found: Vec<usize> = ast
+            .iter_functions()
+            .filter(|f| f.name == name)
+            .map(|f| f.params.len())
+            .collect();
+        if found.is_empty() && required {
+            return Err(format!("the script must define fn {name}(ctx)"));
+        }
+        if found.iter().any(|&n| n != arity) {
+            let params = if arity == 0 { "" } else { "ctx" };
+            return Err(format!(
+                "fn {name} must take {arity} parameter(s): fn {name}({params})"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Reads `params()`'s map into typed specs, in name order.
+fn param_specs(map: &Map) -> Result<Vec<ParamSpec>, String> {
+    let mut specs = Vec::with_capacity(map.len());
+    for (name, value) in map {
+        let default = if let Ok(i) = value.as_int() {
+            ParamValue::Int(i)
+        } else if let Ok(f) = value.as_float() {
+            ParamValue::Float(f)
+        } else if let Ok(b) = value.as_bool() {
+            ParamValue::Bool(b)
+        } else if let Ok(s) = value.clone().into_immutable_string() {
+            ParamValue::Text(s.to_string())
+        } else {
+            return Err(format!(
+                "parameter '{name}' must default to an int, float, bool or string, not {}",
+                value.type_name()
+            ));
+        };
+        specs.push(ParamSpec {
+            name: name.to_string(),
+            default,
+        });
+    }
+    Ok(specs)
+}
+
+impl Strategy for RhaiStrategy {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn declared_params(&self) -> &[ParamSpec] {
+        &self.declared
+    }
+
+    fn init(&mut self, ctx: &StrategyCtx) -> Result<(), StrategyError> {
+        *self.log_target.borrow_mut() = Some(ctx.clone());
+        self.ctx_arg = Some(Dynamic::from(ctx.clone()));
+        if self.has_init {
+            self.call("init")?;
+        }
+        Ok(())
+    }
+
+    fn on_bar(&mut self, _ctx: &StrategyCtx) -> Result<(), StrategyError> {
+        self.call("on_bar")
+    }
+
+    fn on_finish(&mut self, _ctx: &StrategyCtx) -> Result<(), StrategyError> {
+        let result = if self.has_finish {
+            self.call("on_finish")
+        } else {
+            Ok(())
+        };
+        // Drop the script's handles on the run so that the run's state is
+        // freed with the engine's.
+        self.ctx_arg = None;
+        *self.log_target.borrow_mut() = None;
+        result
+    }
+}
