@@ -1113,9 +1113,8 @@ mod tests {
         );
     }
 
-    // Real sample files. They live in /work/shared/data here; the crate keeps
-    // copies under data/, so only DATA_DIR needs changing when these move.
-    const DATA_DIR: &str = "/work/shared/data";
+    // The real sample files bundled in the repository's data/ folder.
+    const DATA_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data");
 
     #[test]
     fn real_files_load_with_readme_counts_and_exact_values() {

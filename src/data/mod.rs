@@ -9,6 +9,7 @@
 mod csv;
 mod error;
 mod spec;
+pub mod synthetic;
 mod timestamp;
 mod universe;
 

@@ -100,9 +100,9 @@ mod tests {
             ("data/GOOG.csv", "GOOG", "data/GOOG.csv"),
             ("GOOG.csv", "GOOG", "GOOG.csv"),
             (
-                "/work/shared/data/orcl-1995-2014.csv",
+                "/srv/data/orcl-1995-2014.csv",
                 "orcl-1995-2014",
-                "/work/shared/data/orcl-1995-2014.csv",
+                "/srv/data/orcl-1995-2014.csv",
             ),
             ("data/BRK.B.csv", "BRK.B", "data/BRK.B.csv"),
             ("data/noext", "noext", "data/noext"),

@@ -620,7 +620,7 @@ mod tests {
 
     #[test]
     fn real_files_universe_merges_and_slices() {
-        let dir = "/work/shared/data";
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/data");
         let load = |args: &[String]| {
             let specs: Vec<DataSpec> = args.iter().map(|a| DataSpec::parse(a).unwrap()).collect();
             Universe::load(&specs).unwrap()

@@ -23,6 +23,7 @@ use crate::broker::Broker;
 use crate::data::Universe;
 use crate::strategy::{
     IndicatorBank, MarketView, Params, Phase, RunLog, RunState, Strategy, StrategyCtx,
+    StrategyError,
 };
 
 /// Steps between checks of the cancel flag.
@@ -61,12 +62,17 @@ pub fn run(
         log: RunLog::default(),
     });
     let name = strategy.name().to_string();
-    let fail = |function, step, ts, source| EngineError::Strategy {
-        strategy: name.clone(),
-        function,
-        step,
-        ts,
-        source,
+    let fail = |function, step: Option<usize>, ts, source| match source {
+        StrategyError::Cancelled => EngineError::Cancelled {
+            step: step.unwrap_or(0),
+        },
+        source => EngineError::Strategy {
+            strategy: name.clone(),
+            function,
+            step,
+            ts,
+            source,
+        },
     };
 
     strategy
@@ -140,3 +146,6 @@ pub fn run(
         log,
     ))
 }
+
+#[cfg(test)]
+mod tests;

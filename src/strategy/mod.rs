@@ -13,6 +13,7 @@ mod indicator_bank;
 mod load;
 mod log;
 mod market;
+pub mod native;
 mod params;
 pub mod rhai;
 

@@ -250,3 +250,6 @@ impl Strategy for RhaiStrategy {
         result
     }
 }
+
+#[cfg(test)]
+mod tests;

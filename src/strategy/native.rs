@@ -1,0 +1,99 @@
+//! Strategies written in Rust against the same [`StrategyCtx`] API as
+//! scripts: used by tests and benchmarks to measure and check the host
+//! without a script runtime in the way.
+
+use super::{Operand, ParamSpec, ParamValue, Strategy, StrategyCtx, StrategyError};
+use crate::indicators::{IndicatorSpec, Source};
+
+/// Does nothing on every bar: measures the engine alone.
+#[derive(Debug, Default)]
+pub struct Noop;
+
+impl Strategy for Noop {
+    fn name(&self) -> &str {
+        "noop"
+    }
+
+    fn declared_params(&self) -> &[ParamSpec] {
+        &[]
+    }
+
+    fn init(&mut self, _ctx: &StrategyCtx) -> Result<(), StrategyError> {
+        Ok(())
+    }
+
+    fn on_bar(&mut self, _ctx: &StrategyCtx) -> Result<(), StrategyError> {
+        Ok(())
+    }
+
+    fn on_finish(&mut self, _ctx: &StrategyCtx) -> Result<(), StrategyError> {
+        Ok(())
+    }
+}
+
+/// The same logic and parameters as `scripts/sma_cross.rhai`: all in when
+/// SMA(fast) crosses above SMA(slow), flat when it crosses back below.
+#[derive(Debug)]
+pub struct SmaCross {
+    params: Vec<ParamSpec>,
+}
+
+impl Default for SmaCross {
+    fn default() -> Self {
+        SmaCross {
+            params: vec![
+                ParamSpec {
+                    name: "fast".into(),
+                    default: ParamValue::Int(10),
+                },
+                ParamSpec {
+                    name: "slow".into(),
+                    default: ParamValue::Int(20),
+                },
+            ],
+        }
+    }
+}
+
+impl Strategy for SmaCross {
+    fn name(&self) -> &str {
+        "sma_cross (native)"
+    }
+
+    fn declared_params(&self) -> &[ParamSpec] {
+        &self.params
+    }
+
+    fn init(&mut self, ctx: &StrategyCtx) -> Result<(), StrategyError> {
+        for name in ["fast", "slow"] {
+            let period = ctx.param(name)?.as_i64().unwrap_or_default();
+            let period = usize::try_from(period).map_err(|_| StrategyError::Runtime {
+                message: format!("{name} must be >= 0"),
+                line: None,
+                column: None,
+            })?;
+            ctx.declare_indicator(
+                name,
+                0,
+                IndicatorSpec::Sma {
+                    period,
+                    source: Source::Close,
+                },
+            )?;
+        }
+        Ok(())
+    }
+
+    fn on_bar(&mut self, ctx: &StrategyCtx) -> Result<(), StrategyError> {
+        if ctx.crossed("fast", Operand::Indicator("slow"), true)? {
+            ctx.order_target_percent(0, 1.0)?;
+        } else if ctx.crossed("fast", Operand::Indicator("slow"), false)? {
+            ctx.close_position(0)?;
+        }
+        Ok(())
+    }
+
+    fn on_finish(&mut self, _ctx: &StrategyCtx) -> Result<(), StrategyError> {
+        Ok(())
+    }
+}

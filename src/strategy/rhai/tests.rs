@@ -1,0 +1,252 @@
+//! Rhai strategies: compile errors, the sandbox, and the API as scripts see it.
+
+use rust_decimal_macros::dec;
+
+use super::*;
+use crate::broker::BrokerConfig;
+use crate::data::synthetic::random_walk;
+use crate::data::Universe;
+use crate::domain::{Symbol, Timestamp};
+use crate::engine::{self, EngineError, ParamOverrides, RunConfig, RunHooks, RunReport};
+
+fn compile(source: &str) -> Result<RhaiStrategy, StrategyError> {
+    RhaiStrategy::compile(
+        source,
+        "test.rhai",
+        RhaiLimits::default(),
+        CancelToken::new(),
+    )
+}
+
+fn universe() -> Universe {
+    let bars = random_walk(200, 11, Timestamp(0), 86_400_000);
+    let other = random_walk(200, 12, Timestamp(0), 86_400_000);
+    Universe::new(vec![(Symbol::new("A"), bars), (Symbol::new("B"), other)]).unwrap()
+}
+
+fn run_with(source: &str, params: &[&str]) -> Result<RunReport, EngineError> {
+    let mut strategy = compile(source).expect("compiles");
+    let config = RunConfig {
+        broker: BrokerConfig::with_cash(dec!(100000)),
+        params: ParamOverrides::Text(params.iter().map(|p| p.to_string()).collect()),
+    };
+    engine::run(&universe(), &mut strategy, &config, RunHooks::default())
+}
+
+fn run(source: &str) -> Result<RunReport, EngineError> {
+    run_with(source, &[])
+}
+
+fn runtime_error(source: &str) -> String {
+    run(source).expect_err("the run fails").to_string()
+}
+
+#[test]
+fn syntax_errors_give_line_and_column() {
+    let err = compile("fn on_bar(ctx) {\n    let x = ;\n}\n")
+        .err()
+        .unwrap();
+    match err {
+        StrategyError::Syntax { line, column, .. } => assert_eq!((line, column), (2, 13)),
+        other => panic!("not a syntax error: {other}"),
+    }
+}
+
+#[test]
+fn a_typo_in_a_variable_fails_at_compile_time() {
+    let err = compile("fn on_bar(ctx) {\n    let price = 1;\n    prise + 1;\n}")
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("line 3"), "{err}");
+}
+
+#[test]
+fn scripts_must_be_functions_with_on_bar() {
+    let missing = compile("fn init(ctx) {}").err().unwrap().to_string();
+    assert!(missing.contains("must define fn on_bar(ctx)"), "{missing}");
+    let arity = compile("fn on_bar() {}").err().unwrap().to_string();
+    assert!(arity.contains("fn on_bar must take 1 parameter"), "{arity}");
+    let top = compile("let x = 1;\nfn on_bar(ctx) {}")
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(top.contains("top-level statements are never run"), "{top}");
+    assert!(compile("// only comments\nfn on_bar(ctx) {}").is_ok());
+}
+
+#[test]
+fn eval_is_not_available() {
+    assert!(compile("fn on_bar(ctx) { eval(\"1\"); }").is_err());
+}
+
+#[test]
+fn params_declare_typed_defaults() {
+    let s = compile(
+        "fn params() { #{ fast: 10, level: 0.5, on: true, name: \"x\" } }\nfn on_bar(ctx) {}",
+    )
+    .unwrap();
+    let names: Vec<_> = s
+        .declared_params()
+        .iter()
+        .map(|p| (p.name.as_str(), p.default.type_name()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("fast", "int"),
+            ("level", "float"),
+            ("name", "string"),
+            ("on", "bool")
+        ]
+    );
+    let bad = compile("fn params() { #{ xs: [1] } }\nfn on_bar(ctx) {}")
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        bad.contains("parameter 'xs' must default to an int, float, bool or string"),
+        "{bad}"
+    );
+    let not_map = compile("fn params() { 3 }\nfn on_bar(ctx) {}")
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(not_map.contains("must return a map"), "{not_map}");
+}
+
+#[test]
+fn an_endless_loop_fails_its_run_naming_the_call_and_bar() {
+    let err = runtime_error("fn on_bar(ctx) {\n    loop { }\n}");
+    assert!(err.contains("on_bar failed at bar 0"), "{err}");
+    // Rhai does not record where the budget ran out, so there is no line.
+    assert!(
+        err.contains("exceeded the limit of 1000000 operations"),
+        "{err}"
+    );
+}
+
+#[test]
+fn deep_recursion_and_huge_values_are_stopped() {
+    let deep = runtime_error("fn down(n) { down(n + 1) }\nfn on_bar(ctx) { down(0); }");
+    assert!(
+        deep.to_lowercase().contains("stack") || deep.contains("call"),
+        "{deep}"
+    );
+    let big = runtime_error("fn on_bar(ctx) {\n let a = [];\n loop { a.push(1); }\n}");
+    assert!(
+        big.contains("Size of array") || big.to_lowercase().contains("array"),
+        "{big}"
+    );
+    let text = runtime_error("fn on_bar(ctx) {\n let s = \"x\";\n loop { s += s; }\n}");
+    assert!(text.to_lowercase().contains("string"), "{text}");
+}
+
+#[test]
+fn api_misuse_points_at_the_script_line() {
+    let err = runtime_error("fn on_bar(ctx) {\n\n    ctx.ind(\"fats\");\n}");
+    assert!(
+        err.contains("unknown indicator 'fats'; declared: (none)"),
+        "{err}"
+    );
+    assert!(err.contains("(line 3, column"), "{err}");
+    let lookback = runtime_error("fn on_bar(ctx) { ctx.close(1); }");
+    assert!(
+        lookback.contains("declare a longer lookback in init(), e.g. lookback(2)"),
+        "{lookback}"
+    );
+    let in_init = runtime_error("fn init(ctx) { ctx.buy(1); }\nfn on_bar(ctx) {}");
+    assert!(
+        in_init.contains("init failed") && in_init.contains("only be called in on_bar()"),
+        "{in_init}"
+    );
+    let late = runtime_error("fn on_bar(ctx) { ctx.sma(\"s\", 3); }");
+    assert!(late.contains("only be called in init()"), "{late}");
+    let symbol = runtime_error("fn on_bar(ctx) { ctx.close(\"ZZZ\"); }");
+    assert!(
+        symbol.contains("unknown symbol 'ZZZ'; this run trades: A, B"),
+        "{symbol}"
+    );
+    let qty = runtime_error("fn on_bar(ctx) { ctx.buy(1.5); }");
+    assert!(qty.contains("fractional part"), "{qty}");
+    let option = runtime_error("fn init(ctx) { ctx.indicator(\"x\", \"sma\", #{ period: 3, lenght: 2 }); }\nfn on_bar(ctx) {}");
+    assert!(option.contains("does not take option 'lenght'"), "{option}");
+}
+
+#[test]
+fn values_not_ready_are_unit_and_lookback_reads_the_past() {
+    let script = r#"
+        fn init(ctx) { ctx.sma("s3", 3); ctx.lookback(3); this.log = []; }
+        fn on_bar(ctx) {
+            if ctx.bar_index() < 4 {
+                ctx.log(`${ctx.ind("s3") == ()} ${ctx.close(2) == ()}`);
+            }
+        }
+    "#;
+    let report = run(script).unwrap();
+    let lines: Vec<_> = report
+        .log
+        .lines
+        .iter()
+        .map(|l| l.message.as_str())
+        .collect();
+    assert_eq!(
+        lines,
+        ["true true", "true true", "false false", "false false"]
+    );
+}
+
+#[test]
+fn state_lives_in_this_and_print_goes_to_the_log() {
+    let script = r#"
+        fn init(ctx) { this.bars = 0; }
+        fn on_bar(ctx) { this.bars += 1; }
+        fn on_finish(ctx) { print(`saw ${this.bars} bars`); }
+    "#;
+    let report = run(script).unwrap();
+    assert_eq!(report.log.lines.last().unwrap().message, "saw 200 bars");
+}
+
+#[test]
+fn param_overrides_reach_the_script() {
+    let script = "fn params() { #{ n: 1 } }\nfn on_finish(ctx) { ctx.log(`${ctx.param(\"n\")}`); }\nfn on_bar(ctx) {}";
+    let report = run_with(script, &["n=42"]).unwrap();
+    assert_eq!(report.log.lines[0].message, "42");
+    let err = run_with(script, &["n=x"]).unwrap_err().to_string();
+    assert_eq!(err, "parameter 'n' is a int, got \"x\"");
+}
+
+#[test]
+fn orders_from_a_script_trade_several_symbols() {
+    let script = r#"
+        fn on_bar(ctx) {
+            if ctx.bar_index() == 0 {
+                ctx.buy(10);
+                ctx.sell("B", 5);
+                ctx.buy_limit("B", 1, 0.01);
+            }
+        }
+    "#;
+    let report = run(script).unwrap();
+    let symbols: Vec<_> = report.trades.iter().map(|t| t.symbol.as_str()).collect();
+    assert_eq!(symbols, ["A", "B"]);
+    assert_eq!(report.cancelled_at_end, 1, "the far limit never filled");
+}
+
+#[test]
+fn a_cancelled_token_stops_a_running_script() {
+    let cancel = CancelToken::new();
+    cancel.cancel();
+    let mut s = RhaiStrategy::compile(
+        "fn on_bar(ctx) { loop {} }",
+        "t.rhai",
+        RhaiLimits::default(),
+        cancel,
+    )
+    .unwrap();
+    let config = RunConfig {
+        broker: BrokerConfig::with_cash(dec!(1000)),
+        params: ParamOverrides::default(),
+    };
+    let err = engine::run(&universe(), &mut s, &config, RunHooks::default()).unwrap_err();
+    assert!(matches!(err, EngineError::Cancelled { step: 0 }), "{err}");
+}
