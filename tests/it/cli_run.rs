@@ -1,0 +1,176 @@
+//! `backtester run` on the bundled data: output formats, files, determinism.
+
+use crate::helpers::{ok, repo};
+
+fn json(args: &[&str]) -> serde_json::Value {
+    serde_json::from_str(&ok(args)).expect("one JSON object")
+}
+
+#[test]
+fn json_output_has_the_documented_keys() {
+    let m = json(&[
+        "run",
+        "scripts/sma_cross.rhai",
+        "--data",
+        "data/GOOG.csv",
+        "--json",
+    ]);
+    for key in [
+        "final_equity",
+        "return_pct",
+        "buy_hold_return_pct",
+        "max_drawdown_pct",
+        "sharpe",
+        "sortino",
+        "win_rate_pct",
+        "trades",
+        "exposure_pct",
+        "commission_total",
+    ] {
+        assert!(m.get(key).is_some(), "missing {key}");
+    }
+    assert_eq!(m["trades"], 47);
+    assert_eq!(m["params"]["fast"], 10);
+}
+
+#[test]
+fn the_same_run_twice_prints_byte_identical_json() {
+    let args = [
+        "run",
+        "scripts/sma_cross.rhai",
+        "--data",
+        "data/EURUSD.csv",
+        "--json",
+        "--commission",
+        "0.0002",
+        "--slippage-bps",
+        "1",
+        "--fractional",
+        "--cash",
+        "10000",
+    ];
+    assert_eq!(ok(&args), ok(&args));
+}
+
+#[test]
+fn undefined_metrics_are_null_not_zero() {
+    // slow > the number of bars: no signal, no trade.
+    let m = json(&[
+        "run",
+        "scripts/sma_cross.rhai",
+        "--data",
+        "data/BTCUSD.csv",
+        "--param",
+        "slow=500",
+        "--json",
+    ]);
+    assert_eq!(m["trades"], 0);
+    assert!(m["win_rate_pct"].is_null());
+    assert!(m["profit_factor"].is_null());
+    assert!(m["sharpe"].is_null(), "flat equity has no volatility");
+}
+
+#[test]
+fn params_change_the_result() {
+    let base = json(&[
+        "run",
+        "scripts/sma_cross.rhai",
+        "--data",
+        "data/GOOG.csv",
+        "--json",
+    ]);
+    let other = json(&[
+        "run",
+        "scripts/sma_cross.rhai",
+        "--data",
+        "data/GOOG.csv",
+        "--json",
+        "--param",
+        "fast=5",
+    ]);
+    assert_ne!(base["trades"], other["trades"]);
+    assert_eq!(other["params"]["fast"], 5);
+}
+
+#[test]
+fn trades_and_equity_csv_files_are_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let trades = dir.path().join("trades.csv").display().to_string();
+    let equity = dir.path().join("equity.csv").display().to_string();
+    ok(&[
+        "run",
+        "scripts/sma_cross.rhai",
+        "--data",
+        "data/GOOG.csv",
+        "--trades-csv",
+        &trades,
+        "--equity-csv",
+        &equity,
+    ]);
+    let trades = std::fs::read_to_string(trades).unwrap();
+    assert_eq!(trades.lines().count(), 1 + 47);
+    assert!(trades.starts_with("symbol,side,qty,entry_time,entry_price,exit_time"));
+    let equity = std::fs::read_to_string(equity).unwrap();
+    assert_eq!(equity.lines().count(), 1 + 2148, "one row per bar");
+    assert!(equity
+        .lines()
+        .nth(1)
+        .unwrap()
+        .starts_with("2004-08-19,100000,100000,0"));
+}
+
+#[test]
+fn the_table_shows_the_run_and_its_metrics() {
+    let out = ok(&["run", "scripts/sma_cross.rhai", "--data", "data/GOOG.csv"]);
+    assert!(out.contains("Return [%]"));
+    assert!(
+        out.contains("Parameters               fast=10, slow=20"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_multi_symbol_rotation_trades_every_symbol() {
+    let orcl = format!("ORCL={}", repo("data/orcl-1995-2014.csv"));
+    let yhoo = format!("YHOO={}", repo("data/yhoo-1996-2014.csv"));
+    let nvda = format!("NVDA={}", repo("data/nvda-1999-2014.csv"));
+    let dir = tempfile::tempdir().unwrap();
+    let trades = dir.path().join("t.csv").display().to_string();
+    ok(&[
+        "run",
+        "scripts/momentum_rotation.rhai",
+        "--data",
+        &orcl,
+        "--data",
+        &yhoo,
+        "--data",
+        &nvda,
+        "--trades-csv",
+        &trades,
+    ]);
+    let trades = std::fs::read_to_string(trades).unwrap();
+    for symbol in ["ORCL", "YHOO", "NVDA"] {
+        assert!(
+            trades.lines().any(|l| l.starts_with(&format!("{symbol},"))),
+            "no trade in {symbol}"
+        );
+    }
+}
+
+#[test]
+fn start_and_end_restrict_the_bars() {
+    let m = json(&[
+        "run",
+        "scripts/sma_cross.rhai",
+        "--data",
+        "data/GOOG.csv",
+        "--json",
+        "--start",
+        "2010-01-01",
+        "--end",
+        "2010-12-31",
+    ]);
+    assert_eq!(m["start"], "2010-01-04");
+    assert_eq!(m["end"], "2010-12-31");
+    assert_eq!(m["bars"], 252);
+}
