@@ -152,13 +152,14 @@ impl Broker {
     /// the open (unless trading on close), limits and stops where the bar's
     /// range reaches them. `fresh[s]` is symbol s's bar at this step, if any.
     /// Afterwards every symbol with a bar is marked at its close.
+    #[inline]
     pub fn on_bar_open(&mut self, step: usize, ts: Timestamp, fresh: &[Option<Bar>]) {
-        for (mark, bar) in self.marks.iter_mut().zip(fresh) {
-            if let Some(bar) = bar {
-                *mark = Some(bar.open);
-            }
-        }
         if !self.open_orders.is_empty() {
+            for (mark, bar) in self.marks.iter_mut().zip(fresh) {
+                if let Some(bar) = bar {
+                    *mark = Some(bar.open);
+                }
+            }
             self.process_orders(step, ts, fresh, fill::Phase::Open);
         }
         for (mark, bar) in self.marks.iter_mut().zip(fresh) {
@@ -343,8 +344,12 @@ impl Broker {
     }
 
     /// Cash plus every position at its mark.
+    #[inline]
     pub fn equity(&self) -> Decimal {
         let mut equity = self.ledger.cash();
+        if !self.ledger.has_any_position() {
+            return equity;
+        }
         for (s, qty) in self.ledger.quantities() {
             equity += qty * self.marks[s].unwrap_or(Decimal::ZERO);
         }

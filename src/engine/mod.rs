@@ -26,9 +26,6 @@ use crate::strategy::{
     StrategyError,
 };
 
-/// Steps between checks of the cancel flag.
-const CANCEL_CHECK_EVERY: usize = 1024;
-
 /// Runs `strategy` over `universe` and returns its results.
 ///
 /// # Errors
@@ -88,7 +85,6 @@ pub fn run(
     let total = timeline.len();
     let progress_every = (total / 200).max(1);
     let mut equity = Vec::with_capacity(total);
-    let mut until_check = 0;
     for (step, &ts) in timeline.iter().enumerate() {
         {
             let mut guard = ctx.state_mut();
@@ -108,13 +104,9 @@ pub fn run(
             state.broker.on_bar_close(step, ts, state.market.fresh());
             equity.push(state.broker.snapshot());
         }
-        if until_check == 0 {
-            until_check = CANCEL_CHECK_EVERY;
-            if hooks.cancel.is_cancelled() {
-                return Err(EngineError::Cancelled { step });
-            }
+        if hooks.cancel.is_cancelled() {
+            return Err(EngineError::Cancelled { step });
         }
-        until_check -= 1;
         if let Some(report) = hooks.progress.as_mut() {
             if (step + 1) % progress_every == 0 || step + 1 == total {
                 let last = equity[equity.len() - 1];

@@ -222,7 +222,7 @@ fn a_cancelled_run_stops() {
         },
     )
     .unwrap_err();
-    assert!(matches!(err, EngineError::Cancelled { step } if step < 100 + CANCEL_CHECK_EVERY + 1));
+    assert!(matches!(err, EngineError::Cancelled { step: 100 }), "{err}");
 }
 
 #[test]

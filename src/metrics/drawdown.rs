@@ -56,18 +56,21 @@ pub(super) fn compute(
 
     for (i, point) in equity.iter().enumerate() {
         let e = point.equity;
-        if e >= peak {
+        let e_f = to_f64(e).unwrap_or(f64::NAN);
+        // Compare in f64 first (the conversion is monotonic, so a new peak
+        // is never missed) and in Decimal only on a tie: exact, and cheap on
+        // a million points.
+        if e_f > peak_f || (e_f == peak_f && e >= peak) {
             if let Some(depth) = episode.take() {
                 close_episode(depth, peak_step, i);
             }
             peak = e;
-            peak_f = to_f64(e).unwrap_or(f64::NAN);
+            peak_f = e_f;
             peak_step = i;
             continue;
         }
         let depth = (peak_f > 0.0)
-            .then(|| to_f64(e).map(|e| (e / peak_f - 1.0) * 100.0))
-            .flatten()
+            .then(|| (e_f / peak_f - 1.0) * 100.0)
             .filter(|d| d.is_finite());
         let deepest = episode.get_or_insert(None);
         if let Some(d) = depth {

@@ -26,7 +26,6 @@ mod trades;
 #[cfg(test)]
 mod tests;
 
-use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
@@ -258,5 +257,6 @@ fn finite(x: f64) -> Option<f64> {
 
 /// An amount as `f64`; `None` only if the conversion fails.
 fn to_f64(d: Decimal) -> Option<f64> {
-    d.to_f64()
+    let x = crate::domain::num::to_f64(d);
+    x.is_finite().then_some(x)
 }

@@ -130,20 +130,33 @@ impl StrategyCtx {
     /// # Errors
     /// An undeclared indicator name.
     pub fn crossed(&self, a: &str, b: Operand<'_>, above: bool) -> Result<bool, CtxError> {
+        let expected = if above { 1 } else { -1 };
+        Ok(self.cross(a, b)? == expected)
+    }
+
+    /// 1 when `a` crossed above `b` on this bar (above now, at or below one
+    /// bar earlier), -1 when it crossed below, 0 otherwise or while either
+    /// is not ready.
+    ///
+    /// # Errors
+    /// An undeclared indicator name.
+    pub fn cross(&self, a: &str, b: Operand<'_>) -> Result<i8, CtxError> {
         let state = self.0.borrow();
         let ind = &state.indicators;
-        let (now_a, prev_a) = (ind.value(a, 0)?, ind.value(a, 1)?);
+        let (now_a, prev_a) = ind.now_and_previous(a)?;
         let (now_b, prev_b) = match b {
-            Operand::Indicator(name) => (ind.value(name, 0)?, ind.value(name, 1)?),
+            Operand::Indicator(name) => ind.now_and_previous(name)?,
             Operand::Level(level) => (Some(level), Some(level)),
         };
         let (Some(na), Some(pa), Some(nb), Some(pb)) = (now_a, prev_a, now_b, prev_b) else {
-            return Ok(false);
+            return Ok(0);
         };
-        Ok(if above {
-            na > nb && pa <= pb
+        Ok(if na > nb && pa <= pb {
+            1
+        } else if na < nb && pa >= pb {
+            -1
         } else {
-            na < nb && pa >= pb
+            0
         })
     }
 

@@ -37,11 +37,8 @@ impl History {
     #[inline]
     fn push(&mut self, value: Option<f64>) {
         let depth = self.values.len();
-        self.head = if self.len == 0 {
-            0
-        } else {
-            (self.head + 1) % depth
-        };
+        // Wrap by comparison: a division per bar shows up at a million bars.
+        self.head = if self.len == 0 || self.head + 1 == depth { 0 } else { self.head + 1 };
         self.values[self.head] = value;
         self.len = (self.len + 1).min(depth);
     }
@@ -51,8 +48,8 @@ impl History {
         if k >= self.len {
             return None;
         }
-        let depth = self.values.len();
-        self.values[(self.head + depth - k) % depth]
+        let i = if k <= self.head { self.head - k } else { self.head + self.values.len() - k };
+        self.values[i]
     }
 }
 
@@ -171,17 +168,28 @@ impl IndicatorBank {
     /// An undeclared name, or `k` beyond the kept history.
     #[inline]
     pub fn value(&self, name: &str, k: usize) -> Result<Option<f64>, CtxError> {
-        let i = self.find(name).ok_or_else(|| CtxError::UnknownIndicator {
-            name: name.to_string(),
-            declared: self.declared_names(),
-        })?;
+        let history = self.history(name)?;
         if k >= self.depth {
-            return Err(CtxError::BeyondLookback {
-                k,
-                lookback: self.depth,
-            });
+            return Err(CtxError::BeyondLookback { k, lookback: self.depth });
         }
-        Ok(self.histories[i].get(k))
+        Ok(history.get(k))
+    }
+
+    /// The values of output `name` now and one bar earlier.
+    ///
+    /// # Errors
+    /// An undeclared name.
+    #[inline]
+    pub fn now_and_previous(&self, name: &str) -> Result<(Option<f64>, Option<f64>), CtxError> {
+        let history = self.history(name)?;
+        Ok((history.get(0), history.get(1)))
+    }
+
+    fn history(&self, name: &str) -> Result<&History, CtxError> {
+        match self.find(name) {
+            Some(i) => Ok(&self.histories[i]),
+            None => Err(CtxError::UnknownIndicator { name: name.to_string(), declared: self.declared_names() }),
+        }
     }
 
     /// The symbol an output belongs to.

@@ -85,10 +85,10 @@ impl Strategy for SmaCross {
     }
 
     fn on_bar(&mut self, ctx: &StrategyCtx) -> Result<(), StrategyError> {
-        if ctx.crossed("fast", Operand::Indicator("slow"), true)? {
-            ctx.order_target_percent(0, 1.0)?;
-        } else if ctx.crossed("fast", Operand::Indicator("slow"), false)? {
-            ctx.close_position(0)?;
+        match ctx.cross("fast", Operand::Indicator("slow"))? {
+            1 => ctx.order_target_percent(0, 1.0).map(|_| ())?,
+            -1 => ctx.close_position(0).map(|_| ())?,
+            _ => {}
         }
         Ok(())
     }

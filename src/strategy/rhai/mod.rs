@@ -141,7 +141,11 @@ fn build_engine(
 ) -> Engine {
     let mut engine = Engine::new();
     limits.apply(&mut engine);
-    engine.on_progress(move |_| cancel.is_cancelled().then(|| Dynamic::from("cancelled")));
+    // Rhai calls this on every operation; looking at the flag every 4096th
+    // keeps it off the per-bar cost and still stops a busy script at once.
+    engine.on_progress(move |ops| {
+        (ops % 4096 == 0 && cancel.is_cancelled()).then(|| Dynamic::from("cancelled"))
+    });
     let print_log = log.clone();
     engine.on_print(move |text| {
         if let Some(ctx) = print_log.borrow().as_ref() {
