@@ -86,6 +86,9 @@ pub fn run(
     let progress_every = (total / 200).max(1);
     let mut equity = Vec::with_capacity(total);
     for (step, &ts) in timeline.iter().enumerate() {
+        if hooks.cancel.is_cancelled() {
+            return Err(EngineError::Cancelled { step });
+        }
         {
             let mut guard = ctx.state_mut();
             let state = &mut *guard;
@@ -103,9 +106,6 @@ pub fn run(
             let state = &mut *guard;
             state.broker.on_bar_close(step, ts, state.market.fresh());
             equity.push(state.broker.snapshot());
-        }
-        if hooks.cancel.is_cancelled() {
-            return Err(EngineError::Cancelled { step });
         }
         if let Some(report) = hooks.progress.as_mut() {
             if (step + 1) % progress_every == 0 || step + 1 == total {

@@ -222,7 +222,7 @@ fn a_cancelled_run_stops() {
         },
     )
     .unwrap_err();
-    assert!(matches!(err, EngineError::Cancelled { step: 100 }), "{err}");
+    assert!(matches!(err, EngineError::Cancelled { step: 101 }), "{err}");
 }
 
 #[test]

@@ -1,22 +1,29 @@
-//! Running mean and sample standard deviation in one pass (Welford's method).
+//! Running mean and sample standard deviation in one pass.
 
-/// Accumulates count, mean and the sum of squared deviations without storing
-/// the values. Welford's update avoids the cancellation of the naive
-/// `Σx² − n·mean²` formula.
+/// Accumulates count, mean and spread without storing the values, using
+/// the shifted-data method: sums of `x − K` and `(x − K)²` with `K` the first
+/// value. Shifting by a value near the mean avoids the cancellation of the
+/// naive `Σx² − n·mean²`, and unlike Welford's update there is no division
+/// carried from one value to the next, which matters over a million bars.
 #[derive(Clone, Copy, Debug, Default)]
 pub(super) struct Moments {
     count: usize,
-    mean: f64,
-    m2: f64,
+    shift: f64,
+    sum: f64,
+    sum_sq: f64,
 }
 
 impl Moments {
     /// Adds one value.
+    #[inline]
     pub(super) fn push(&mut self, x: f64) {
+        if self.count == 0 {
+            self.shift = x;
+        }
         self.count += 1;
-        let delta = x - self.mean;
-        self.mean += delta / self.count as f64;
-        self.m2 += delta * (x - self.mean);
+        let d = x - self.shift;
+        self.sum += d;
+        self.sum_sq += d * d;
     }
 
     /// Number of values added.
@@ -26,12 +33,18 @@ impl Moments {
 
     /// Arithmetic mean; `None` with no values.
     pub(super) fn mean(&self) -> Option<f64> {
-        (self.count > 0).then_some(self.mean)
+        (self.count > 0).then(|| self.shift + self.sum / self.count as f64)
     }
 
     /// Sample standard deviation (ddof = 1); `None` with fewer than 2 values.
     pub(super) fn stdev(&self) -> Option<f64> {
-        (self.count > 1).then(|| (self.m2 / (self.count - 1) as f64).sqrt())
+        (self.count > 1).then(|| {
+            let n = self.count as f64;
+            let m2 = self.sum_sq - self.sum * self.sum / n;
+            // Rounding can leave a tiny negative; NaN must stay NaN.
+            let m2 = if m2 < 0.0 { 0.0 } else { m2 };
+            (m2 / (n - 1.0)).sqrt()
+        })
     }
 }
 

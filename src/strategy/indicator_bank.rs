@@ -38,7 +38,11 @@ impl History {
     fn push(&mut self, value: Option<f64>) {
         let depth = self.values.len();
         // Wrap by comparison: a division per bar shows up at a million bars.
-        self.head = if self.len == 0 || self.head + 1 == depth { 0 } else { self.head + 1 };
+        self.head = if self.len == 0 || self.head + 1 == depth {
+            0
+        } else {
+            self.head + 1
+        };
         self.values[self.head] = value;
         self.len = (self.len + 1).min(depth);
     }
@@ -48,7 +52,11 @@ impl History {
         if k >= self.len {
             return None;
         }
-        let i = if k <= self.head { self.head - k } else { self.head + self.values.len() - k };
+        let i = if k <= self.head {
+            self.head - k
+        } else {
+            self.head + self.values.len() - k
+        };
         self.values[i]
     }
 }
@@ -170,7 +178,10 @@ impl IndicatorBank {
     pub fn value(&self, name: &str, k: usize) -> Result<Option<f64>, CtxError> {
         let history = self.history(name)?;
         if k >= self.depth {
-            return Err(CtxError::BeyondLookback { k, lookback: self.depth });
+            return Err(CtxError::BeyondLookback {
+                k,
+                lookback: self.depth,
+            });
         }
         Ok(history.get(k))
     }
@@ -188,7 +199,10 @@ impl IndicatorBank {
     fn history(&self, name: &str) -> Result<&History, CtxError> {
         match self.find(name) {
             Some(i) => Ok(&self.histories[i]),
-            None => Err(CtxError::UnknownIndicator { name: name.to_string(), declared: self.declared_names() }),
+            None => Err(CtxError::UnknownIndicator {
+                name: name.to_string(),
+                declared: self.declared_names(),
+            }),
         }
     }
 

@@ -4,7 +4,6 @@ use std::path::Path;
 
 use super::rhai::{RhaiLimits, RhaiStrategy};
 use super::{Strategy, StrategyError};
-use crate::domain::CancelToken;
 
 /// The runtimes a strategy file can be written for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,7 +28,7 @@ impl Runtime {
 /// # Errors
 /// An unreadable file, an unknown extension, or what the runtime reports
 /// (syntax errors with line and column, a missing `on_bar`, ...).
-pub fn load_file(path: &Path, cancel: CancelToken) -> Result<Box<dyn Strategy>, StrategyError> {
+pub fn load_file(path: &Path) -> Result<Box<dyn Strategy>, StrategyError> {
     let file = path.display().to_string();
     let invalid = |message: String| StrategyError::Invalid {
         file: file.clone(),
@@ -38,7 +37,7 @@ pub fn load_file(path: &Path, cancel: CancelToken) -> Result<Box<dyn Strategy>, 
     match Runtime::for_path(path) {
         Some(Runtime::Rhai) => {
             let source = std::fs::read_to_string(path).map_err(|e| invalid(format!("cannot read: {e}")))?;
-            Ok(Box::new(RhaiStrategy::compile(&source, &file, RhaiLimits::default(), cancel)?))
+            Ok(Box::new(RhaiStrategy::compile(&source, &file, RhaiLimits::default())?))
         }
         Some(Runtime::Wasm) => Err(invalid(
             "WASM plugins are not supported by this build yet; write the strategy as a .rhai script".into(),

@@ -267,12 +267,18 @@ fn register_indicators(engine: &mut Engine) {
     // One call for both directions: each distinct host function costs a
     // Rhai script about 0.3 µs per bar (its resolution cache starts cold on
     // every call), so the hot path of a crossover needs only this one.
-    engine.register_fn("cross", |ctx: &mut StrategyCtx, a: &str, b: &str| -> Res<INT> {
-        cross(ctx, a, Operand::Indicator(b))
-    });
-    engine.register_fn("cross", |ctx: &mut StrategyCtx, a: &str, level: Dynamic| -> Res<INT> {
-        cross(ctx, a, Operand::Level(number("level", &level)?))
-    });
+    engine.register_fn(
+        "cross",
+        |ctx: &mut StrategyCtx, a: &str, b: &str| -> Res<INT> {
+            cross(ctx, a, Operand::Indicator(b))
+        },
+    );
+    engine.register_fn(
+        "cross",
+        |ctx: &mut StrategyCtx, a: &str, level: Dynamic| -> Res<INT> {
+            cross(ctx, a, Operand::Level(number("level", &level)?))
+        },
+    );
     for (fname, above) in [("crossed_above", true), ("crossed_below", false)] {
         engine.register_fn(
             fname,

@@ -20,7 +20,6 @@ use rhai::{CallFnOptions, Dynamic, Engine, Map, Scope, AST};
 pub use limits::RhaiLimits;
 
 use super::{ParamSpec, ParamValue, Strategy, StrategyCtx, StrategyError};
-use crate::domain::CancelToken;
 
 /// The lifecycle functions a script may define, with their arity.
 const LIFECYCLE: [(&str, usize, bool); 4] = [
@@ -55,12 +54,7 @@ impl RhaiStrategy {
     /// functions with the wrong number of parameters; top-level statements;
     /// a `params()` that does not return a map of ints, floats, bools and
     /// strings.
-    pub fn compile(
-        source: &str,
-        file: &str,
-        limits: RhaiLimits,
-        cancel: CancelToken,
-    ) -> Result<Self, StrategyError> {
+    pub fn compile(source: &str, file: &str, limits: RhaiLimits) -> Result<Self, StrategyError> {
         let invalid = |message: String| StrategyError::Invalid {
             file: file.to_string(),
             message,
@@ -73,7 +67,7 @@ impl RhaiStrategy {
             )));
         }
         let log_target: Rc<RefCell<Option<StrategyCtx>>> = Rc::default();
-        let engine = build_engine(&limits, cancel, log_target.clone());
+        let engine = build_engine(&limits, log_target.clone());
         let ast = engine
             .compile(source)
             .map_err(|e| errors::syntax(file, &e))?;
@@ -134,18 +128,9 @@ impl RhaiStrategy {
 }
 
 /// An engine with the sandbox applied and the API registered.
-fn build_engine(
-    limits: &RhaiLimits,
-    cancel: CancelToken,
-    log: Rc<RefCell<Option<StrategyCtx>>>,
-) -> Engine {
+fn build_engine(limits: &RhaiLimits, log: Rc<RefCell<Option<StrategyCtx>>>) -> Engine {
     let mut engine = Engine::new();
     limits.apply(&mut engine);
-    // Rhai calls this on every operation; looking at the flag every 4096th
-    // keeps it off the per-bar cost and still stops a busy script at once.
-    engine.on_progress(move |ops| {
-        (ops % 4096 == 0 && cancel.is_cancelled()).then(|| Dynamic::from("cancelled"))
-    });
     let print_log = log.clone();
     engine.on_print(move |text| {
         if let Some(ctx) = print_log.borrow().as_ref() {

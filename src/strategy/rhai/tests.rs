@@ -6,16 +6,11 @@ use super::*;
 use crate::broker::BrokerConfig;
 use crate::data::synthetic::random_walk;
 use crate::data::Universe;
-use crate::domain::{Symbol, Timestamp};
+use crate::domain::{CancelToken, Symbol, Timestamp};
 use crate::engine::{self, EngineError, ParamOverrides, RunConfig, RunHooks, RunReport};
 
 fn compile(source: &str) -> Result<RhaiStrategy, StrategyError> {
-    RhaiStrategy::compile(
-        source,
-        "test.rhai",
-        RhaiLimits::default(),
-        CancelToken::new(),
-    )
+    RhaiStrategy::compile(source, "test.rhai", RhaiLimits::default())
 }
 
 fn universe() -> Universe {
@@ -233,20 +228,29 @@ fn orders_from_a_script_trade_several_symbols() {
 }
 
 #[test]
-fn a_cancelled_token_stops_a_running_script() {
-    let cancel = CancelToken::new();
-    cancel.cancel();
-    let mut s = RhaiStrategy::compile(
-        "fn on_bar(ctx) { loop {} }",
-        "t.rhai",
-        RhaiLimits::default(),
-        cancel,
-    )
-    .unwrap();
+fn cancelling_stops_a_busy_script_between_bars() {
+    // Each bar burns ~200k operations; a call can never run past its
+    // operation budget, and the engine checks the token before every bar.
+    let source = "fn on_bar(ctx) { let i = 0; while i < 40000 { i += 1; } }";
+    let mut s = RhaiStrategy::compile(source, "t.rhai", RhaiLimits::default()).unwrap();
     let config = RunConfig {
         broker: BrokerConfig::with_cash(dec!(1000)),
         params: ParamOverrides::default(),
     };
-    let err = engine::run(&universe(), &mut s, &config, RunHooks::default()).unwrap_err();
-    assert!(matches!(err, EngineError::Cancelled { step: 0 }), "{err}");
+    let cancel = CancelToken::new();
+    let token = cancel.clone();
+    let canceller = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(30));
+        token.cancel();
+    });
+    let hooks = RunHooks {
+        cancel,
+        progress: None,
+    };
+    let err = engine::run(&universe(), &mut s, &config, hooks).unwrap_err();
+    canceller.join().unwrap();
+    assert!(
+        matches!(err, EngineError::Cancelled { step } if step < 199),
+        "{err}"
+    );
 }
