@@ -15,7 +15,7 @@ use crate::engine::{ParamOverrides, RunConfig};
 /// What to run, on which data, with which broker settings.
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
-    /// The strategy file (.rhai).
+    /// The strategy file: a .rhai script or a .wasm/.wat plugin.
     pub strategy: PathBuf,
     /// A CSV of bars as [SYMBOL=]PATH (symbol defaults to the file stem); repeat for several symbols.
     #[arg(long = "data", required = true, value_name = "[SYMBOL=]PATH")]

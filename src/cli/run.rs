@@ -60,7 +60,7 @@ pub fn run_once(args: &RunArgs) -> anyhow::Result<RunReport> {
     let config = args.run_config()?;
     let universe = args.universe()?;
     let cancel = CancelToken::new();
-    let mut strategy = load_file(&args.strategy)?;
+    let mut strategy = load_file(&args.strategy, &cancel)?;
     let bar = (std::io::stderr().is_terminal() && universe.len() >= PROGRESS_MIN_BARS).then(|| {
         let bar = ProgressBar::new(universe.len() as u64);
         bar.set_style(

@@ -11,7 +11,9 @@ use crate::domain::num::from_f64;
 use crate::domain::{Bar, OrderId, OrderKind, OrderSize, Side, Symbol, Timestamp};
 use crate::indicators::IndicatorSpec;
 
-use super::{declared_names, CtxError, IndicatorBank, MarketView, ParamValue, Params, RunLog};
+use super::{
+    declared_names, CtxError, IndicatorBank, IndicatorRef, MarketView, ParamValue, Params, RunLog,
+};
 
 /// Which call of the strategy is running.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,7 +42,7 @@ pub struct RunState {
 /// The second operand of a crossing test: another indicator or a level.
 #[derive(Clone, Copy, Debug)]
 pub enum Operand<'a> {
-    Indicator(&'a str),
+    Indicator(IndicatorRef<'a>),
     Level(f64),
 }
 
@@ -119,8 +121,12 @@ impl StrategyCtx {
     /// # Errors
     /// The name is not declared, or `k` is beyond the kept history.
     #[inline]
-    pub fn indicator(&self, name: &str, k: usize) -> Result<Option<f64>, CtxError> {
-        self.0.borrow().indicators.value(name, k)
+    pub fn indicator<'a>(
+        &self,
+        r: impl Into<IndicatorRef<'a>>,
+        k: usize,
+    ) -> Result<Option<f64>, CtxError> {
+        self.0.borrow().indicators.value(r.into(), k)
     }
 
     /// True when `a` is above `b` now and was at or below it one bar
@@ -129,7 +135,12 @@ impl StrategyCtx {
     ///
     /// # Errors
     /// An undeclared indicator name.
-    pub fn crossed(&self, a: &str, b: Operand<'_>, above: bool) -> Result<bool, CtxError> {
+    pub fn crossed<'a>(
+        &self,
+        a: impl Into<IndicatorRef<'a>>,
+        b: Operand<'_>,
+        above: bool,
+    ) -> Result<bool, CtxError> {
         let expected = if above { 1 } else { -1 };
         Ok(self.cross(a, b)? == expected)
     }
@@ -140,12 +151,16 @@ impl StrategyCtx {
     ///
     /// # Errors
     /// An undeclared indicator name.
-    pub fn cross(&self, a: &str, b: Operand<'_>) -> Result<i8, CtxError> {
+    pub fn cross<'a>(
+        &self,
+        a: impl Into<IndicatorRef<'a>>,
+        b: Operand<'_>,
+    ) -> Result<i8, CtxError> {
         let state = self.0.borrow();
         let ind = &state.indicators;
-        let (now_a, prev_a) = ind.now_and_previous(a)?;
+        let (now_a, prev_a) = ind.now_and_previous(a.into())?;
         let (now_b, prev_b) = match b {
-            Operand::Indicator(name) => ind.now_and_previous(name)?,
+            Operand::Indicator(r) => ind.now_and_previous(r)?,
             Operand::Level(level) => (Some(level), Some(level)),
         };
         let (Some(na), Some(pa), Some(nb), Some(pb)) = (now_a, prev_a, now_b, prev_b) else {
@@ -207,7 +222,9 @@ impl StrategyCtx {
 
     // ---- declarations (init only) ----
 
-    /// Declares an indicator on `symbol` under `name`.
+    /// Declares an indicator on `symbol` under `name`; returns the handle
+    /// of its first output (further outputs follow it, in the order of
+    /// `IndicatorSpec::outputs`).
     ///
     /// # Errors
     /// Outside init, a taken name, or invalid arguments.
@@ -216,7 +233,7 @@ impl StrategyCtx {
         name: &str,
         symbol: usize,
         spec: IndicatorSpec,
-    ) -> Result<(), CtxError> {
+    ) -> Result<usize, CtxError> {
         let mut state = self.0.borrow_mut();
         if state.phase != Phase::Init {
             return Err(CtxError::InitOnly("declaring an indicator"));

@@ -9,6 +9,8 @@ pub enum CtxError {
     UnknownSymbol { name: String, known: String },
     #[error("unknown indicator '{name}'; declared: {declared}")]
     UnknownIndicator { name: String, declared: String },
+    #[error("unknown indicator handle {handle}; {count} outputs are declared")]
+    UnknownIndicatorHandle { handle: usize, count: usize },
     #[error("indicator name '{0}' is already declared")]
     DuplicateIndicator(String),
     #[error("indicator name '{0}' must be non-empty and contain no '.'")]

@@ -7,6 +7,26 @@ use crate::indicators::{BarInput, IndicatorSpec, IndicatorState};
 
 use super::CtxError;
 
+/// How a strategy names an indicator output: by the name it declared, or by
+/// the handle the declaration returned (what WASM plugins use).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IndicatorRef<'a> {
+    Name(&'a str),
+    Handle(usize),
+}
+
+impl<'a> From<&'a str> for IndicatorRef<'a> {
+    fn from(name: &'a str) -> Self {
+        IndicatorRef::Name(name)
+    }
+}
+
+impl From<usize> for IndicatorRef<'_> {
+    fn from(handle: usize) -> Self {
+        IndicatorRef::Handle(handle)
+    }
+}
+
 /// One declared indicator.
 #[derive(Debug)]
 struct Declared {
@@ -94,7 +114,7 @@ impl IndicatorBank {
         name: &str,
         symbol: usize,
         spec: IndicatorSpec,
-    ) -> Result<(), CtxError> {
+    ) -> Result<usize, CtxError> {
         if name.is_empty() || name.contains('.') {
             return Err(CtxError::BadIndicatorName(name.to_string()));
         }
@@ -127,7 +147,7 @@ impl IndicatorBank {
             first_output,
             outputs: outputs.len(),
         });
-        Ok(())
+        Ok(first_output)
     }
 
     /// Keeps `depth` (at least 2, so that crossings can be seen) past values
@@ -175,8 +195,8 @@ impl IndicatorBank {
     /// # Errors
     /// An undeclared name, or `k` beyond the kept history.
     #[inline]
-    pub fn value(&self, name: &str, k: usize) -> Result<Option<f64>, CtxError> {
-        let history = self.history(name)?;
+    pub fn value(&self, r: IndicatorRef<'_>, k: usize) -> Result<Option<f64>, CtxError> {
+        let history = self.history(r)?;
         if k >= self.depth {
             return Err(CtxError::BeyondLookback {
                 k,
@@ -191,19 +211,31 @@ impl IndicatorBank {
     /// # Errors
     /// An undeclared name.
     #[inline]
-    pub fn now_and_previous(&self, name: &str) -> Result<(Option<f64>, Option<f64>), CtxError> {
-        let history = self.history(name)?;
+    pub fn now_and_previous(
+        &self,
+        r: IndicatorRef<'_>,
+    ) -> Result<(Option<f64>, Option<f64>), CtxError> {
+        let history = self.history(r)?;
         Ok((history.get(0), history.get(1)))
     }
 
-    fn history(&self, name: &str) -> Result<&History, CtxError> {
-        match self.find(name) {
-            Some(i) => Ok(&self.histories[i]),
-            None => Err(CtxError::UnknownIndicator {
-                name: name.to_string(),
-                declared: self.declared_names(),
-            }),
-        }
+    fn history(&self, r: IndicatorRef<'_>) -> Result<&History, CtxError> {
+        let index = match r {
+            IndicatorRef::Name(name) => {
+                self.find(name).ok_or_else(|| CtxError::UnknownIndicator {
+                    name: name.to_string(),
+                    declared: self.declared_names(),
+                })?
+            }
+            IndicatorRef::Handle(h) if h < self.histories.len() => h,
+            IndicatorRef::Handle(h) => {
+                return Err(CtxError::UnknownIndicatorHandle {
+                    handle: h,
+                    count: self.histories.len(),
+                })
+            }
+        };
+        Ok(&self.histories[index])
     }
 
     /// The symbol an output belongs to.
@@ -274,10 +306,13 @@ mod tests {
         for c in [1, 3, 5, 7] {
             bank.update(&bar(c));
         }
-        assert_eq!(bank.value("s2", 0).unwrap(), Some(6.0)); // (5 + 7) / 2
-        assert_eq!(bank.value("s2", 1).unwrap(), Some(4.0)); // (3 + 5) / 2
-        assert_eq!(bank.value("s2", 2).unwrap(), Some(2.0)); // (1 + 3) / 2
-        assert!(bank.value("s2", 3).is_err(), "beyond the kept history");
+        assert_eq!(bank.value(IndicatorRef::Name("s2"), 0).unwrap(), Some(6.0)); // (5 + 7) / 2
+        assert_eq!(bank.value(IndicatorRef::Name("s2"), 1).unwrap(), Some(4.0)); // (3 + 5) / 2
+        assert_eq!(bank.value(IndicatorRef::Name("s2"), 2).unwrap(), Some(2.0)); // (1 + 3) / 2
+        assert!(
+            bank.value(IndicatorRef::Name("s2"), 3).is_err(),
+            "beyond the kept history"
+        );
     }
 
     #[test]
@@ -291,15 +326,24 @@ mod tests {
         bank.declare("bb", 0, spec).unwrap();
         bank.update(&bar(1));
         assert_eq!(
-            bank.value("bb.upper", 0).unwrap(),
+            bank.value(IndicatorRef::Name("bb.upper"), 0).unwrap(),
             None,
             "not ready after one bar"
         );
         bank.update(&bar(3));
-        assert_eq!(bank.value("bb", 0).unwrap(), Some(2.0)); // middle (1 + 3) / 2
-        assert_eq!(bank.value("bb.upper", 0).unwrap(), Some(3.0)); // 2 + 1 * population sd 1
-        assert_eq!(bank.value("bb.lower", 0).unwrap(), Some(1.0));
-        let err = bank.value("bbb", 0).unwrap_err().to_string();
+        assert_eq!(bank.value(IndicatorRef::Name("bb"), 0).unwrap(), Some(2.0)); // middle (1 + 3) / 2
+        assert_eq!(
+            bank.value(IndicatorRef::Name("bb.upper"), 0).unwrap(),
+            Some(3.0)
+        ); // 2 + 1 * population sd 1
+        assert_eq!(
+            bank.value(IndicatorRef::Name("bb.lower"), 0).unwrap(),
+            Some(1.0)
+        );
+        let err = bank
+            .value(IndicatorRef::Name("bbb"), 0)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("bb.middle, bb.upper, bb.lower"), "{err}");
         let dup = bank.declare(
             "bb",

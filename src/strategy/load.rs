@@ -3,7 +3,9 @@
 use std::path::Path;
 
 use super::rhai::{RhaiLimits, RhaiStrategy};
+use super::wasm::{CompiledPlugin, WasmLimits, WasmStrategy};
 use super::{Strategy, StrategyError};
+use crate::domain::CancelToken;
 
 /// The runtimes a strategy file can be written for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -13,35 +15,52 @@ pub enum Runtime {
 }
 
 impl Runtime {
-    /// The runtime for a file name: `.rhai` or `.wasm`.
+    /// The runtime for a file name: `.rhai`, or `.wasm` / `.wat` (a plugin
+    /// in binary or text form).
     pub fn for_path(path: &Path) -> Option<Runtime> {
         match path.extension()?.to_str()? {
             "rhai" => Some(Runtime::Rhai),
-            "wasm" => Some(Runtime::Wasm),
+            "wasm" | "wat" => Some(Runtime::Wasm),
             _ => None,
         }
     }
 }
 
-/// Reads and compiles the strategy at `path`.
+/// Reads and compiles the strategy at `path`; `cancel` is the token of the
+/// run it is for (a running plugin watches it).
 ///
 /// # Errors
 /// An unreadable file, an unknown extension, or what the runtime reports
-/// (syntax errors with line and column, a missing `on_bar`, ...).
-pub fn load_file(path: &Path) -> Result<Box<dyn Strategy>, StrategyError> {
+/// (syntax errors with line and column, a missing export, ...).
+pub fn load_file(path: &Path, cancel: &CancelToken) -> Result<Box<dyn Strategy>, StrategyError> {
     let file = path.display().to_string();
     let invalid = |message: String| StrategyError::Invalid {
         file: file.clone(),
         message,
     };
+    let read = |path: &Path| std::fs::read(path).map_err(|e| invalid(format!("cannot read: {e}")));
     match Runtime::for_path(path) {
         Some(Runtime::Rhai) => {
-            let source = std::fs::read_to_string(path).map_err(|e| invalid(format!("cannot read: {e}")))?;
-            Ok(Box::new(RhaiStrategy::compile(&source, &file, RhaiLimits::default())?))
+            let source = String::from_utf8(read(path)?)
+                .map_err(|_| invalid("the script is not valid UTF-8".into()))?;
+            Ok(Box::new(RhaiStrategy::compile(
+                &source,
+                &file,
+                RhaiLimits::default(),
+            )?))
         }
-        Some(Runtime::Wasm) => Err(invalid(
-            "WASM plugins are not supported by this build yet; write the strategy as a .rhai script".into(),
+        Some(Runtime::Wasm) => {
+            let limits = WasmLimits::default();
+            let plugin = CompiledPlugin::compile(&read(path)?, &file, &limits)?;
+            Ok(Box::new(WasmStrategy::instantiate(
+                &plugin,
+                &file,
+                limits,
+                cancel.clone(),
+            )?))
+        }
+        None => Err(invalid(
+            "unknown strategy file type; use a .rhai script or a .wasm/.wat plugin".into(),
         )),
-        None => Err(invalid("unknown strategy file type; use a .rhai script".into())),
     }
 }

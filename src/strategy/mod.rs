@@ -16,10 +16,11 @@ mod market;
 pub mod native;
 mod params;
 pub mod rhai;
+pub mod wasm;
 
 pub use ctx::{Operand, Phase, PriceKind, RunState, StrategyCtx};
 pub use error::{CtxError, StrategyError};
-pub use indicator_bank::IndicatorBank;
+pub use indicator_bank::{IndicatorBank, IndicatorRef};
 pub use load::{load_file, Runtime};
 pub use log::{LogLine, RunLog, MAX_LOG_LINES};
 pub use market::{MarketView, MAX_LOOKBACK};

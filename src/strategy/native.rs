@@ -85,7 +85,7 @@ impl Strategy for SmaCross {
     }
 
     fn on_bar(&mut self, ctx: &StrategyCtx) -> Result<(), StrategyError> {
-        match ctx.cross("fast", Operand::Indicator("slow"))? {
+        match ctx.cross("fast", Operand::Indicator("slow".into()))? {
             1 => ctx.order_target_percent(0, 1.0).map(|_| ())?,
             -1 => ctx.close_position(0).map(|_| ())?,
             _ => {}

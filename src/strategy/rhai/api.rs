@@ -270,7 +270,7 @@ fn register_indicators(engine: &mut Engine) {
     engine.register_fn(
         "cross",
         |ctx: &mut StrategyCtx, a: &str, b: &str| -> Res<INT> {
-            cross(ctx, a, Operand::Indicator(b))
+            cross(ctx, a, Operand::Indicator(b.into()))
         },
     );
     engine.register_fn(
@@ -283,7 +283,8 @@ fn register_indicators(engine: &mut Engine) {
         engine.register_fn(
             fname,
             move |ctx: &mut StrategyCtx, a: &str, b: &str| -> Res<bool> {
-                ctx.crossed(a, Operand::Indicator(b), above).map_err(fail)
+                ctx.crossed(a, Operand::Indicator(b.into()), above)
+                    .map_err(fail)
             },
         );
         engine.register_fn(
@@ -306,7 +307,9 @@ fn count(what: &'static str, value: INT) -> Res<usize> {
 }
 
 fn declare(ctx: &StrategyCtx, name: &str, symbol: usize, spec: IndicatorSpec) -> Res<()> {
-    ctx.declare_indicator(name, symbol, spec).map_err(fail)
+    ctx.declare_indicator(name, symbol, spec)
+        .map(|_| ())
+        .map_err(fail)
 }
 
 fn register_portfolio(engine: &mut Engine) {

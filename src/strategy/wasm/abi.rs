@@ -1,0 +1,111 @@
+//! ABI version 1 of WASM plugins (see plugins/README.md): what a plugin
+//! must export and may import, checked before it is instantiated.
+
+use wasmtime::{ExternType, FuncType, Module, ValType};
+
+/// The ABI version this host speaks.
+pub const ABI_VERSION: i32 = 1;
+/// The only module plugins may import from.
+pub const IMPORT_MODULE: &str = "bt";
+
+/// A lifecycle export: name, whether it returns a status, whether required.
+pub struct Export {
+    pub name: &'static str,
+    pub returns_status: bool,
+    pub required: bool,
+}
+
+pub const ABI_VERSION_EXPORT: &str = "bt_abi_version";
+pub const PARAMS: Export = Export {
+    name: "bt_params",
+    returns_status: false,
+    required: false,
+};
+pub const INIT: Export = Export {
+    name: "bt_init",
+    returns_status: true,
+    required: false,
+};
+pub const ON_BAR: Export = Export {
+    name: "bt_on_bar",
+    returns_status: true,
+    required: true,
+};
+pub const ON_FINISH: Export = Export {
+    name: "bt_on_finish",
+    returns_status: true,
+    required: false,
+};
+
+/// Checks the module's exports and imports against the ABI.
+///
+/// # Errors
+/// A missing or mistyped export, or an import from outside module `bt`;
+/// the message names it.
+pub fn check(module: &Module) -> Result<(), String> {
+    match module.get_export("memory") {
+        Some(ExternType::Memory(_)) => {}
+        Some(_) => return Err("export 'memory' must be a memory".into()),
+        None => return Err("the plugin does not export its memory as 'memory'".into()),
+    }
+    check_func(module, ABI_VERSION_EXPORT, true, true)?;
+    for export in [PARAMS, INIT, ON_BAR, ON_FINISH] {
+        check_func(module, export.name, export.returns_status, export.required)?;
+    }
+    for import in module.imports() {
+        if import.module() != IMPORT_MODULE {
+            return Err(format!(
+                "the plugin imports '{}::{}', but plugins may only import from '{IMPORT_MODULE}' \
+                 (no WASI: files, clock, network and environment are not available)",
+                import.module(),
+                import.name()
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_func(
+    module: &Module,
+    name: &str,
+    returns_status: bool,
+    required: bool,
+) -> Result<(), String> {
+    let ty = match module.get_export(name) {
+        Some(ExternType::Func(ty)) => ty,
+        Some(_) => return Err(format!("export '{name}' must be a function")),
+        None if required => {
+            return Err(format!(
+                "the plugin does not export '{name}' (required by ABI version {ABI_VERSION})"
+            ))
+        }
+        None => return Ok(()),
+    };
+    let results: Vec<ValType> = ty.results().collect();
+    let ok_results = if returns_status {
+        matches!(results.as_slice(), [ValType::I32])
+    } else {
+        results.is_empty()
+    };
+    if ty.params().len() != 0 || !ok_results {
+        let expected = if returns_status {
+            "() -> i32"
+        } else {
+            "() -> ()"
+        };
+        return Err(format!(
+            "export '{name}' must have type {expected}, found {}",
+            describe(&ty)
+        ));
+    }
+    Ok(())
+}
+
+fn describe(ty: &FuncType) -> String {
+    let list = |v: Vec<String>| v.join(", ");
+    format!(
+        "({}) -> ({})",
+        list(ty.params().map(|t| t.to_string()).collect()),
+        list(ty.results().map(|t| t.to_string()).collect())
+    )
+}

@@ -1,0 +1,38 @@
+//! Sandbox limits for WASM plugins.
+
+use std::time::Duration;
+
+/// How much work one run of a plugin may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Budget {
+    /// Wall-clock time for the whole run, enforced with epoch interruption
+    /// (cheap: about a load and a compare per loop iteration).
+    Time(Duration),
+    /// Instructions for the whole run, counted with wasmtime's fuel:
+    /// deterministic (the same plugin and data always stop at the same
+    /// place) but slower.
+    Fuel(u64),
+}
+
+/// Bounds on what one plugin instance may use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WasmLimits {
+    pub budget: Budget,
+    /// Linear memory, in bytes; growing past it traps.
+    pub memory_bytes: usize,
+    /// Largest module accepted, in bytes.
+    pub max_module_bytes: usize,
+}
+
+impl Default for WasmLimits {
+    fn default() -> Self {
+        WasmLimits {
+            budget: Budget::Time(Duration::from_secs(60)),
+            memory_bytes: 64 << 20,
+            max_module_bytes: 16 << 20,
+        }
+    }
+}
+
+/// Wasm stack per call, fixed per engine; deep recursion traps past it.
+pub const MAX_WASM_STACK: usize = 512 << 10;

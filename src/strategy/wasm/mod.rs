@@ -1,0 +1,275 @@
+//! Strategies written as sandboxed WebAssembly plugins (wasmtime, core
+//! modules, ABI version 1: see plugins/README.md).
+//!
+//! A plugin imports only the host functions of module `bt` (no WASI), so its
+//! only way out is the strategy API. Each run gets its own instance with a
+//! memory limit and a CPU budget; a trap, a panic or an exhausted budget
+//! fails that run with a message naming the plugin function, and the host
+//! goes on.
+
+mod abi;
+mod cache;
+mod errors;
+mod host;
+mod limits;
+mod runtime;
+
+use std::time::{Duration, Instant};
+
+use wasmtime::{Instance, Module, Store, StoreLimitsBuilder, TypedFunc, UpdateDeadline};
+
+pub use cache::{cache_dir, Origin};
+pub use limits::{Budget, WasmLimits, MAX_WASM_STACK};
+
+use super::{ParamSpec, Strategy, StrategyCtx, StrategyError};
+use crate::domain::CancelToken;
+use host::HostState;
+
+/// A plugin module compiled for this host, ready to be instantiated for
+/// runs; cheap to clone.
+#[derive(Clone)]
+pub struct CompiledPlugin {
+    module: Module,
+    fuel: bool,
+    /// Whether it came from a cache, and how long getting it took.
+    pub origin: Origin,
+    pub load_time: Duration,
+}
+
+impl CompiledPlugin {
+    /// Compiles (or fetches from the cache) the module in `bytes`, binary or
+    /// text, and checks it against the ABI.
+    ///
+    /// # Errors
+    /// Bytes over the size limit, an invalid module, or one that breaks the
+    /// ABI (missing or mistyped exports, imports from outside `bt`).
+    pub fn compile(bytes: &[u8], file: &str, limits: &WasmLimits) -> Result<Self, StrategyError> {
+        let invalid = |message: String| StrategyError::Invalid {
+            file: file.to_string(),
+            message,
+        };
+        if bytes.len() > limits.max_module_bytes {
+            return Err(invalid(format!(
+                "module is {} bytes; the limit is {}",
+                bytes.len(),
+                limits.max_module_bytes
+            )));
+        }
+        let fuel = matches!(limits.budget, Budget::Fuel(_));
+        let started = Instant::now();
+        let rt = runtime::runtime(fuel).map_err(invalid)?;
+        let (module, origin) = rt
+            .cache
+            .get_or_compile(&rt.engine, bytes)
+            .map_err(|e| invalid(format!("not a valid WebAssembly module: {e}")))?;
+        abi::check(&module).map_err(invalid)?;
+        Ok(CompiledPlugin {
+            module,
+            fuel,
+            origin,
+            load_time: started.elapsed(),
+        })
+    }
+}
+
+/// One instance of a plugin, for one run.
+pub struct WasmStrategy {
+    name: String,
+    store: Store<HostState>,
+    init: Option<TypedFunc<(), i32>>,
+    on_bar: TypedFunc<(), i32>,
+    on_finish: Option<TypedFunc<(), i32>>,
+    declared: Vec<ParamSpec>,
+    limits: WasmLimits,
+}
+
+impl WasmStrategy {
+    /// Instantiates `plugin`, checks its ABI version and reads its parameters.
+    ///
+    /// # Errors
+    /// A wrong ABI version, a failing `bt_params`, or instantiation errors
+    /// (e.g. an import with the wrong signature), each naming the problem.
+    pub fn instantiate(
+        plugin: &CompiledPlugin,
+        file: &str,
+        limits: WasmLimits,
+        cancel: CancelToken,
+    ) -> Result<Self, StrategyError> {
+        let invalid = |message: String| StrategyError::Invalid {
+            file: file.to_string(),
+            message,
+        };
+        let rt = runtime::runtime(plugin.fuel).map_err(invalid)?;
+        let state = HostState {
+            ctx: None,
+            declaring: false,
+            declared: Vec::new(),
+            failure: None,
+            limits: StoreLimitsBuilder::new()
+                .memory_size(limits.memory_bytes)
+                .instances(1)
+                .memories(1)
+                .tables(4)
+                .table_elements(100_000)
+                .trap_on_grow_failure(true)
+                .build(),
+            cancel,
+            deadline: None,
+        };
+        let mut store = Store::new(&rt.engine, state);
+        store.limiter(|s| &mut s.limits);
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(|ctx| {
+            let state = ctx.data();
+            let expired = state.deadline.is_some_and(|d| Instant::now() >= d);
+            Ok(if state.cancel.is_cancelled() || expired {
+                UpdateDeadline::Interrupt
+            } else {
+                UpdateDeadline::Continue(1)
+            })
+        });
+        if plugin.fuel {
+            // Instantiation and bt_params get a small allowance of their own;
+            // the run's budget is set in init.
+            store
+                .set_fuel(10_000_000)
+                .map_err(|e| invalid(e.to_string()))?;
+        }
+        let linker = host::linker(&rt.engine).map_err(|e| invalid(format!("{e:#}")))?;
+        let instance = linker
+            .instantiate(&mut store, &plugin.module)
+            .map_err(|e| invalid(format!("cannot instantiate: {e:#}")))?;
+        let mut strategy = WasmStrategy::bind(file, store, &instance, limits).map_err(invalid)?;
+        let version: TypedFunc<(), i32> = instance
+            .get_typed_func(&mut strategy.store, abi::ABI_VERSION_EXPORT)
+            .map_err(|e| invalid(e.to_string()))?;
+        let version = version.call(&mut strategy.store, ()).map_err(|e| {
+            invalid(format!(
+                "{}(): {}",
+                abi::ABI_VERSION_EXPORT,
+                errors::describe(&e, &strategy.store)
+            ))
+        })?;
+        if version != abi::ABI_VERSION {
+            return Err(invalid(format!(
+                "the plugin was built for ABI version {version}, but this host speaks version {}",
+                abi::ABI_VERSION
+            )));
+        }
+        if let Ok(params) = instance.get_typed_func::<(), ()>(&mut strategy.store, abi::PARAMS.name)
+        {
+            strategy.store.data_mut().declaring = true;
+            let result = params.call(&mut strategy.store, ());
+            strategy.store.data_mut().declaring = false;
+            result.map_err(|e| {
+                invalid(format!(
+                    "bt_params(): {}",
+                    errors::describe(&e, &strategy.store)
+                ))
+            })?;
+            strategy.declared = std::mem::take(&mut strategy.store.data_mut().declared);
+        }
+        Ok(strategy)
+    }
+
+    fn bind(
+        file: &str,
+        mut store: Store<HostState>,
+        instance: &Instance,
+        limits: WasmLimits,
+    ) -> Result<Self, String> {
+        let mut optional = |name: &str| instance.get_typed_func::<(), i32>(&mut store, name).ok();
+        let init = optional(abi::INIT.name);
+        let on_finish = optional(abi::ON_FINISH.name);
+        let on_bar = instance
+            .get_typed_func::<(), i32>(&mut store, abi::ON_BAR.name)
+            .map_err(|e| e.to_string())?;
+        Ok(WasmStrategy {
+            name: file.to_string(),
+            store,
+            init,
+            on_bar,
+            on_finish,
+            declared: Vec::new(),
+            limits,
+        })
+    }
+}
+
+/// Calls lifecycle export `export`: 0 is success; any other status or a
+/// trap fails the run with the reason.
+fn call(
+    store: &mut Store<HostState>,
+    func: &TypedFunc<(), i32>,
+    export: &str,
+    limits: &WasmLimits,
+) -> Result<(), StrategyError> {
+    match func.call(&mut *store, ()) {
+        Ok(0) => Ok(()),
+        Ok(status) => {
+            let message = store
+                .data_mut()
+                .failure
+                .take()
+                .unwrap_or_else(|| "no message given".into());
+            Err(StrategyError::Runtime {
+                message: format!("plugin {export}() returned {status}: {message}"),
+                line: None,
+                column: None,
+            })
+        }
+        Err(err) => Err(errors::call_failed(export, &err, store, limits)),
+    }
+}
+
+impl Strategy for WasmStrategy {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn declared_params(&self) -> &[ParamSpec] {
+        &self.declared
+    }
+
+    fn init(&mut self, ctx: &StrategyCtx) -> Result<(), StrategyError> {
+        let budget = match self.limits.budget {
+            Budget::Time(limit) => {
+                self.store.data_mut().deadline = Some(Instant::now() + limit);
+                Ok(())
+            }
+            Budget::Fuel(fuel) => self.store.set_fuel(fuel),
+        };
+        budget.map_err(|e| StrategyError::Runtime {
+            message: e.to_string(),
+            line: None,
+            column: None,
+        })?;
+        self.store.data_mut().ctx = Some(ctx.clone());
+        match &self.init {
+            Some(init) => call(&mut self.store, init, abi::INIT.name, &self.limits),
+            None => Ok(()),
+        }
+    }
+
+    #[inline]
+    fn on_bar(&mut self, _ctx: &StrategyCtx) -> Result<(), StrategyError> {
+        call(
+            &mut self.store,
+            &self.on_bar,
+            abi::ON_BAR.name,
+            &self.limits,
+        )
+    }
+
+    fn on_finish(&mut self, _ctx: &StrategyCtx) -> Result<(), StrategyError> {
+        let result = match &self.on_finish {
+            Some(finish) => call(&mut self.store, finish, abi::ON_FINISH.name, &self.limits),
+            None => Ok(()),
+        };
+        self.store.data_mut().ctx = None;
+        result
+    }
+}
+
+#[cfg(test)]
+mod tests;

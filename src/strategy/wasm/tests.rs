@@ -1,0 +1,296 @@
+//! Plugins written inline in WebAssembly text: the ABI checks, the sandbox
+//! and the host functions. Each hostile plugin fails its own run with a
+//! clear message, and a well-behaved run on the same engine follows it.
+
+use std::time::Duration;
+
+use rust_decimal_macros::dec;
+
+use super::*;
+use crate::broker::BrokerConfig;
+use crate::data::synthetic::random_walk;
+use crate::data::Universe;
+use crate::domain::{Symbol, Timestamp};
+use crate::engine::{self, EngineError, ParamOverrides, RunConfig, RunHooks, RunReport};
+
+fn universe() -> Universe {
+    let bars = random_walk(300, 21, Timestamp(0), 86_400_000);
+    Universe::new(vec![(Symbol::new("A"), bars)]).unwrap()
+}
+
+fn limits() -> WasmLimits {
+    WasmLimits {
+        budget: Budget::Time(Duration::from_millis(300)),
+        memory_bytes: 2 << 20,
+        ..WasmLimits::default()
+    }
+}
+
+/// A module with the usual imports and memory around `body`.
+fn module(body: &str) -> String {
+    format!(
+        r#"(module
+             (import "bt" "log" (func $log (param i32 i32)))
+             (import "bt" "fail" (func $fail (param i32 i32)))
+             (import "bt" "bar_index" (func $bar_index (result i64)))
+             (import "bt" "order_target_percent" (func $target (param i32 f64) (result i64)))
+             (memory (export "memory") 1)
+             (data (i32.const 16) "hello from wat")
+             {body})"#
+    )
+}
+
+const VERSION_1: &str = r#"(func (export "bt_abi_version") (result i32) i32.const 1)"#;
+
+fn load(wat: &str, limits: WasmLimits, cancel: CancelToken) -> Result<WasmStrategy, StrategyError> {
+    let plugin = CompiledPlugin::compile(wat.as_bytes(), "test.wat", &limits)?;
+    WasmStrategy::instantiate(&plugin, "test.wat", limits, cancel)
+}
+
+fn run_plugin(
+    wat: &str,
+    limits: WasmLimits,
+    cancel: CancelToken,
+) -> Result<RunReport, EngineError> {
+    let mut strategy = load(wat, limits, cancel.clone()).expect("the plugin loads");
+    let config = RunConfig {
+        broker: BrokerConfig::with_cash(dec!(100000)),
+        params: ParamOverrides::default(),
+    };
+    engine::run(
+        &universe(),
+        &mut strategy,
+        &config,
+        RunHooks {
+            cancel,
+            progress: None,
+        },
+    )
+}
+
+fn run_error(body: &str) -> String {
+    run_plugin(
+        &module(&format!("{VERSION_1} {body}")),
+        limits(),
+        CancelToken::new(),
+    )
+    .expect_err("the run fails")
+    .to_string()
+}
+
+/// Buys on the first bar and logs from its data segment.
+fn good() -> String {
+    module(&format!(
+        r#"{VERSION_1}
+           (func (export "bt_on_bar") (result i32)
+             (if (i64.eqz (call $bar_index))
+               (then (drop (call $target (i32.const 0) (f64.const 1)))
+                     (call $log (i32.const 16) (i32.const 14))))
+             i32.const 0)"#
+    ))
+}
+
+fn assert_next_run_succeeds() {
+    let report = run_plugin(&good(), limits(), CancelToken::new())
+        .expect("a good plugin runs after a bad one");
+    assert_eq!(report.trades.len(), 1);
+    assert_eq!(report.log.lines[0].message, "hello from wat");
+}
+
+#[test]
+fn a_well_behaved_plugin_trades_and_logs() {
+    assert_next_run_succeeds();
+}
+
+#[test]
+fn an_endless_loop_runs_out_of_its_time_budget() {
+    let err =
+        run_error(r#"(func (export "bt_on_bar") (result i32) (loop $l (br $l)) i32.const 0)"#);
+    assert!(err.contains("on_bar failed at bar 0"), "{err}");
+    assert!(err.contains("exceeded its CPU budget of 0.3 s"), "{err}");
+    assert_next_run_succeeds();
+}
+
+#[test]
+fn an_endless_loop_runs_out_of_fuel_when_fuel_is_the_budget() {
+    let wat = module(&format!(
+        r#"{VERSION_1} (func (export "bt_on_bar") (result i32) (loop $l (br $l)) i32.const 0)"#
+    ));
+    let limits = WasmLimits {
+        budget: Budget::Fuel(1_000_000),
+        ..limits()
+    };
+    let err = run_plugin(&wat, limits, CancelToken::new())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("ran out of fuel: its budget is 1000000 instructions"),
+        "{err}"
+    );
+    assert_next_run_succeeds();
+}
+
+#[test]
+fn unbounded_memory_growth_hits_the_memory_limit() {
+    let err = run_error(
+        r#"(func (export "bt_on_bar") (result i32)
+             (loop $l (drop (memory.grow (i32.const 1))) (br $l)) i32.const 0)"#,
+    );
+    assert!(err.contains("exceeded its memory limit of 2 MiB"), "{err}");
+    assert_next_run_succeeds();
+}
+
+#[test]
+fn deep_recursion_overflows_the_stack() {
+    let err = run_error(
+        r#"(func $down (param i32) (result i32) (i32.add (call $down (local.get 0)) (i32.const 1)))
+           (func (export "bt_on_bar") (result i32) (drop (call $down (i32.const 0))) i32.const 0)"#,
+    );
+    assert!(err.contains("overflowed its stack of 512 KiB"), "{err}");
+    assert_next_run_succeeds();
+}
+
+#[test]
+fn an_explicit_trap_names_the_function() {
+    let err = run_error(r#"(func $boom (export "bt_on_bar") (result i32) unreachable)"#);
+    assert!(
+        err.contains("trapped: wasm `unreachable` executed"),
+        "{err}"
+    );
+    assert!(err.contains("in `boom`"), "{err}");
+    assert_next_run_succeeds();
+}
+
+#[test]
+fn a_failure_status_reports_the_plugins_message() {
+    let err = run_error(
+        r#"(func (export "bt_on_bar") (result i32) (call $fail (i32.const 16) (i32.const 5)) i32.const 3)"#,
+    );
+    assert!(
+        err.contains("plugin bt_on_bar() returned 3: hello"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_out_of_bounds_pointer_is_refused_by_the_host() {
+    let err = run_error(
+        r#"(func (export "bt_on_bar") (result i32) (call $log (i32.const 65530) (i32.const 64)) i32.const 0)"#,
+    );
+    assert!(
+        err.contains(
+            "bt.log: pointer 65530 with length 64 is outside the plugin's memory (65536 bytes)"
+        ),
+        "{err}"
+    );
+    assert_next_run_succeeds();
+}
+
+#[test]
+fn a_wrong_abi_version_is_refused_before_anything_runs() {
+    let wat = module(
+        r#"(func (export "bt_abi_version") (result i32) i32.const 2) (func (export "bt_on_bar") (result i32) i32.const 0)"#,
+    );
+    let err = load(&wat, limits(), CancelToken::new())
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        err.contains("built for ABI version 2, but this host speaks version 1"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_missing_export_is_named() {
+    let err = load(&module(VERSION_1), limits(), CancelToken::new())
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("does not export 'bt_on_bar'"), "{err}");
+    let no_version = module(r#"(func (export "bt_on_bar") (result i32) i32.const 0)"#);
+    let err = load(&no_version, limits(), CancelToken::new())
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("does not export 'bt_abi_version'"), "{err}");
+}
+
+#[test]
+fn imports_from_outside_the_host_api_are_refused() {
+    let wat = r#"(module
+        (import "wasi_snapshot_preview1" "fd_write" (func (param i32 i32 i32 i32) (result i32)))
+        (memory (export "memory") 1)
+        (func (export "bt_abi_version") (result i32) i32.const 1)
+        (func (export "bt_on_bar") (result i32) i32.const 0))"#;
+    let err = load(wat, limits(), CancelToken::new())
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        err.contains("imports 'wasi_snapshot_preview1::fd_write'"),
+        "{err}"
+    );
+    let typo = r#"(module (import "bt" "lgo" (func (param i32 i32))) (memory (export "memory") 1)
+        (func (export "bt_abi_version") (result i32) i32.const 1)
+        (func (export "bt_on_bar") (result i32) i32.const 0))"#;
+    let err = load(typo, limits(), CancelToken::new())
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("bt::lgo"), "{err}");
+}
+
+#[test]
+fn cancelling_interrupts_a_running_plugin() {
+    let wat = module(&format!(
+        r#"{VERSION_1} (func (export "bt_on_bar") (result i32) (loop $l (br $l)) i32.const 0)"#
+    ));
+    let cancel = CancelToken::new();
+    let token = cancel.clone();
+    let canceller = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(50));
+        token.cancel();
+    });
+    let limits = WasmLimits {
+        budget: Budget::Time(Duration::from_secs(30)),
+        ..limits()
+    };
+    let err = run_plugin(&wat, limits, cancel).unwrap_err();
+    canceller.join().unwrap();
+    assert!(matches!(err, EngineError::Cancelled { step: 0 }), "{err}");
+}
+
+#[test]
+fn params_are_declared_in_bt_params_and_read_back() {
+    let wat = r#"(module
+        (import "bt" "declare_int" (func $declare (param i32 i32 i64)))
+        (import "bt" "param_int" (func $param (param i32 i32) (result i64)))
+        (import "bt" "fail" (func $fail (param i32 i32)))
+        (memory (export "memory") 1)
+        (data (i32.const 0) "period")
+        (func (export "bt_abi_version") (result i32) i32.const 1)
+        (func (export "bt_params") (call $declare (i32.const 0) (i32.const 6) (i64.const 14)))
+        (func (export "bt_on_bar") (result i32)
+          (if (result i32) (i64.eq (call $param (i32.const 0) (i32.const 6)) (i64.const 21))
+            (then i32.const 0) (else i32.const 1))))"#;
+    let plugin = CompiledPlugin::compile(wat.as_bytes(), "p.wat", &limits()).unwrap();
+    let mut strategy =
+        WasmStrategy::instantiate(&plugin, "p.wat", limits(), CancelToken::new()).unwrap();
+    assert_eq!(strategy.declared_params()[0].name, "period");
+    let config = RunConfig {
+        broker: BrokerConfig::with_cash(dec!(1000)),
+        params: ParamOverrides::Text(vec!["period=21".into()]),
+    };
+    engine::run(&universe(), &mut strategy, &config, RunHooks::default())
+        .expect("the override reaches the plugin");
+}
+
+#[test]
+fn a_compiled_module_is_cached_by_content() {
+    let wat = good().replace("hello from wat", "cached module!");
+    let first = CompiledPlugin::compile(wat.as_bytes(), "c.wat", &limits()).unwrap();
+    let second = CompiledPlugin::compile(wat.as_bytes(), "c.wat", &limits()).unwrap();
+    assert_ne!(first.origin, Origin::MemoryCache);
+    assert_eq!(second.origin, Origin::MemoryCache);
+}
