@@ -59,8 +59,7 @@ pub const FRACTIONAL_DP: u32 = 8;
 /// [`FRACTIONAL_DP`] places when fractional quantities are allowed.
 pub fn round_quantity(qty: Decimal, fractional: bool) -> Decimal {
     let dp = if fractional { FRACTIONAL_DP } else { 0 };
-    qty.round_dp_with_strategy(dp, rust_decimal::RoundingStrategy::ToZero)
-        .normalize()
+    qty.round_dp_with_strategy(dp, rust_decimal::RoundingStrategy::ToZero).normalize()
 }
 
 #[cfg(test)]
@@ -73,10 +72,7 @@ mod tests {
     fn fees_per_model() {
         let pct = CommissionModel::Percent { rate: dec!(0.001) };
         assert_eq!(pct.fee(dec!(10), dec!(100)), dec!(1)); // 10 * 100 * 0.001
-        let per_unit = CommissionModel::PerUnit {
-            per_unit: dec!(0.005),
-            minimum: dec!(1),
-        };
+        let per_unit = CommissionModel::PerUnit { per_unit: dec!(0.005), minimum: dec!(1) };
         assert_eq!(per_unit.fee(dec!(100), dec!(50)), dec!(1)); // 100 * 0.005 = 0.5 < min 1
         assert_eq!(per_unit.fee(dec!(1000), dec!(50)), dec!(5)); // 1000 * 0.005
         let fixed = CommissionModel::Fixed { amount: dec!(4.95) };
@@ -90,25 +86,16 @@ mod tests {
         // 10000 / (99 * 1.01) = 100.01 -> 100; cost 9900 + fee 99 = 9999 <= 10000
         assert_eq!(pct.max_quantity(dec!(10000), dec!(99), false), dec!(100));
         // 10000 / 100 = 100 exactly with no fee
-        assert_eq!(
-            CommissionModel::None.max_quantity(dec!(10000), dec!(100), false),
-            dec!(100)
-        );
+        assert_eq!(CommissionModel::None.max_quantity(dec!(10000), dec!(100), false), dec!(100));
         // fixed 10: (1000 - 10) / 30 = 33
         let fixed = CommissionModel::Fixed { amount: dec!(10) };
         assert_eq!(fixed.max_quantity(dec!(1000), dec!(30), false), dec!(33));
         // per unit 0.01 min 5: proportional 1000/10.01 = 99.9 -> fee 0.999 < 5,
         // so (1000 - 5) / 10 = 99.5 -> 99
-        let per_unit = CommissionModel::PerUnit {
-            per_unit: dec!(0.01),
-            minimum: dec!(5),
-        };
+        let per_unit = CommissionModel::PerUnit { per_unit: dec!(0.01), minimum: dec!(5) };
         assert_eq!(per_unit.max_quantity(dec!(1000), dec!(10), false), dec!(99));
         // fractional: 1000 / 3 = 333.33333333 (8 places, rounded down)
-        assert_eq!(
-            CommissionModel::None.max_quantity(dec!(1000), dec!(3), true),
-            dec!(333.33333333)
-        );
+        assert_eq!(CommissionModel::None.max_quantity(dec!(1000), dec!(3), true), dec!(333.33333333));
         // a budget below the fixed fee buys nothing
         assert_eq!(fixed.max_quantity(dec!(5), dec!(1), false), dec!(0));
     }

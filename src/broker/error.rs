@@ -18,9 +18,7 @@ pub enum BrokerError {
     NonPositivePrice(Decimal),
     #[error("target fraction {0} is out of range (-10 to 10)")]
     TargetOutOfRange(Decimal),
-    #[error(
-        "target-percent orders are market orders; limit and stop prices are not supported for them"
-    )]
+    #[error("target-percent orders are market orders; limit and stop prices are not supported for them")]
     TargetNeedsMarket,
 }
 

@@ -98,22 +98,14 @@ impl Ledger {
     /// (symbol, signed quantity) of every open position, in symbol order.
     pub fn quantities(&self) -> impl Iterator<Item = (usize, Decimal)> + '_ {
         let any = self.open_positions > 0;
-        self.positions
-            .iter()
-            .enumerate()
-            .filter(move |(_, p)| any && !p.qty.is_zero())
-            .map(|(s, p)| (s, p.qty))
+        self.positions.iter().enumerate().filter(move |(_, p)| any && !p.qty.is_zero()).map(|(s, p)| (s, p.qty))
     }
 
     /// The position of `symbol`, valued at `mark`.
     pub fn position_view(&self, symbol: usize, mark: Option<Decimal>) -> PositionView {
         let p = &self.positions[symbol];
         if p.qty.is_zero() {
-            return PositionView {
-                qty: Decimal::ZERO,
-                avg_price: None,
-                unrealized_pnl: Decimal::ZERO,
-            };
+            return PositionView { qty: Decimal::ZERO, avg_price: None, unrealized_pnl: Decimal::ZERO };
         }
         let avg = p.cost_basis / p.qty.abs();
         PositionView {
@@ -140,9 +132,7 @@ impl Ledger {
 
         let total = fill.delta.abs();
         let position = &mut self.positions[symbol];
-        let closing = if !position.qty.is_zero()
-            && position.qty.is_sign_positive() != fill.delta.is_sign_positive()
-        {
+        let closing = if !position.qty.is_zero() && position.qty.is_sign_positive() != fill.delta.is_sign_positive() {
             total.min(position.qty.abs())
         } else {
             Decimal::ZERO
@@ -162,11 +152,7 @@ impl Ledger {
                 fee: fill.fee - exit_fee,
             });
             position.cost_basis += opening * fill.price;
-            position.qty += if fill.delta.is_sign_positive() {
-                opening
-            } else {
-                -opening
-            };
+            position.qty += if fill.delta.is_sign_positive() { opening } else { -opening };
         }
         let is_open = !position.qty.is_zero();
         match (was_open, is_open) {
@@ -198,25 +184,14 @@ fn close_lots(
     name: &Symbol,
     trades: &mut Vec<Trade>,
 ) {
-    let side = if position.qty.is_sign_positive() {
-        PositionSide::Long
-    } else {
-        PositionSide::Short
-    };
+    let side = if position.qty.is_sign_positive() { PositionSide::Long } else { PositionSide::Short };
     let mut left = qty;
     let mut exit_fee_left = exit_fee;
     while !left.is_zero() {
-        let lot = position
-            .lots
-            .front_mut()
-            .expect("a position's lots add up to its quantity");
+        let lot = position.lots.front_mut().expect("a position's lots add up to its quantity");
         let closed = lot.qty.min(left);
         let entry_fee = share(lot.fee, closed, lot.qty);
-        let exit_share = if closed == left {
-            exit_fee_left
-        } else {
-            share(exit_fee, closed, qty)
-        };
+        let exit_share = if closed == left { exit_fee_left } else { share(exit_fee, closed, qty) };
         lot.fee -= entry_fee;
         lot.qty -= closed;
         left -= closed;
@@ -244,9 +219,7 @@ fn close_lots(
             commission,
             gross_pnl,
             net_pnl,
-            return_pct: (net_pnl / entry_value * Decimal::ONE_HUNDRED)
-                .to_f64()
-                .unwrap_or(f64::NAN),
+            return_pct: (net_pnl / entry_value * Decimal::ONE_HUNDRED).to_f64().unwrap_or(f64::NAN),
             duration_bars: fill.step - lot.step,
             duration_secs: fill.ts.secs() - lot.ts.secs(),
             closed_at_end: fill.at_end,
@@ -255,11 +228,7 @@ fn close_lots(
             position.lots.pop_front();
         }
     }
-    position.qty += if position.qty.is_sign_positive() {
-        -qty
-    } else {
-        qty
-    };
+    position.qty += if position.qty.is_sign_positive() { -qty } else { qty };
     if position.qty.is_zero() {
         position.cost_basis = Decimal::ZERO;
     }

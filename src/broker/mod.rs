@@ -20,9 +20,7 @@ pub use ledger::PositionView;
 
 use rust_decimal::Decimal;
 
-use crate::domain::{
-    Bar, EquityPoint, Order, OrderId, OrderKind, OrderSize, Side, Symbol, Timestamp, Trade,
-};
+use crate::domain::{Bar, EquityPoint, Order, OrderId, OrderKind, OrderSize, Side, Symbol, Timestamp, Trade};
 
 use ledger::{Fill, Ledger};
 
@@ -77,12 +75,7 @@ impl Broker {
     /// A quantity that is not positive, fractional in a whole-unit run, a
     /// price that is not positive, a target fraction out of range, or a
     /// target-percent order that is not a market order.
-    pub fn submit(
-        &mut self,
-        request: OrderRequest,
-        step: usize,
-        ts: Timestamp,
-    ) -> Result<OrderId, BrokerError> {
+    pub fn submit(&mut self, request: OrderRequest, step: usize, ts: Timestamp) -> Result<OrderId, BrokerError> {
         self.check_request(&request)?;
         let id = OrderId(self.next_id);
         self.next_id += 1;
@@ -138,8 +131,7 @@ impl Broker {
     /// Cancels every open order, or those of one symbol; returns how many.
     pub fn cancel_all(&mut self, symbol: Option<usize>) -> usize {
         let before = self.open_orders.len();
-        self.open_orders
-            .retain(|o| symbol.is_some_and(|s| o.symbol != s));
+        self.open_orders.retain(|o| symbol.is_some_and(|s| o.symbol != s));
         before - self.open_orders.len()
     }
 
@@ -177,13 +169,7 @@ impl Broker {
         }
     }
 
-    fn process_orders(
-        &mut self,
-        step: usize,
-        ts: Timestamp,
-        fresh: &[Option<Bar>],
-        phase: fill::Phase,
-    ) {
+    fn process_orders(&mut self, step: usize, ts: Timestamp, fresh: &[Option<Bar>], phase: fill::Phase) {
         // Orders are visited in id order so that an earlier sell frees cash
         // for a later buy within the same step.
         let orders = std::mem::take(&mut self.open_orders);
@@ -193,8 +179,7 @@ impl Broker {
                 still_open.push(order);
                 continue;
             };
-            let Some(base) = fill::base_price(&order, &bar, phase, self.config.trade_on_close)
-            else {
+            let Some(base) = fill::base_price(&order, &bar, phase, self.config.trade_on_close) else {
                 still_open.push(order);
                 continue;
             };
@@ -215,31 +200,20 @@ impl Broker {
 
     /// Sizes, prices and books one fill at `base` (before slippage); returns
     /// the rejection reason if it cannot be done.
-    fn execute(
-        &mut self,
-        order: &Order,
-        base: Decimal,
-        step: usize,
-        ts: Timestamp,
-    ) -> Result<(), String> {
+    fn execute(&mut self, order: &Order, base: Decimal, step: usize, ts: Timestamp) -> Result<(), String> {
         let Some((delta, price)) = self.size_fill(order, base) else {
             return Ok(());
         };
         let current = self.ledger.position_qty(order.symbol);
         let fee = self.config.commission.fee(delta.abs(), price);
-        let increases_exposure = current.is_zero()
-            || current.is_sign_positive() == delta.is_sign_positive()
-            || delta.abs() > current.abs();
+        let increases_exposure =
+            current.is_zero() || current.is_sign_positive() == delta.is_sign_positive() || delta.abs() > current.abs();
         if increases_exposure {
             let available_after = self.buying_power_after(order.symbol, delta, price, fee);
             if available_after < Decimal::ZERO {
                 return Err(format!(
                     "insufficient buying power: {} {} at {} (fee {}) needs {} more cash",
-                    if delta.is_sign_positive() {
-                        "buy"
-                    } else {
-                        "sell"
-                    },
+                    if delta.is_sign_positive() { "buy" } else { "sell" },
                     delta.abs(),
                     price,
                     fee,
@@ -250,14 +224,7 @@ impl Broker {
         self.ledger.fill(
             order.symbol,
             &self.symbols[order.symbol],
-            Fill {
-                delta,
-                price,
-                fee,
-                step,
-                ts,
-                at_end: false,
-            },
+            Fill { delta, price, fee, step, ts, at_end: false },
         );
         Ok(())
     }
@@ -267,38 +234,23 @@ impl Broker {
     fn size_fill(&self, order: &Order, base: Decimal) -> Option<(Decimal, Decimal)> {
         let bps = self.config.slippage_bps;
         match order.size {
-            OrderSize::Quantity { side, qty } => Some((
-                side.sign() * qty,
-                fill::slipped(base, side, bps, order.kind),
-            )),
+            OrderSize::Quantity { side, qty } => Some((side.sign() * qty, fill::slipped(base, side, bps, order.kind))),
             OrderSize::TargetPercent(fraction) => {
                 // The direction comes from the unslipped price; the size from
                 // the price actually paid, so that fees and slippage fit.
                 let current = self.ledger.position_qty(order.symbol);
                 let equity = self.equity_at(order.symbol, base);
                 let config = &self.config;
-                let target_at = |price| {
-                    sizing::target_quantity(
-                        fraction,
-                        equity,
-                        price,
-                        &config.commission,
-                        config.fractional,
-                    )
-                };
+                let target_at =
+                    |price| sizing::target_quantity(fraction, equity, price, &config.commission, config.fractional);
                 let rough = target_at(base) - current;
                 if rough.is_zero() {
                     return None;
                 }
-                let side = if rough.is_sign_positive() {
-                    Side::Buy
-                } else {
-                    Side::Sell
-                };
+                let side = if rough.is_sign_positive() { Side::Buy } else { Side::Sell };
                 let price = fill::slipped(base, side, bps, order.kind);
                 let delta = target_at(price) - current;
-                (!delta.is_zero() && delta.is_sign_positive() == rough.is_sign_positive())
-                    .then_some((delta, price))
+                (!delta.is_zero() && delta.is_sign_positive() == rough.is_sign_positive()).then_some((delta, price))
             }
         }
     }
@@ -307,11 +259,7 @@ impl Broker {
     fn equity_at(&self, symbol: usize, price: Decimal) -> Decimal {
         let mut equity = self.ledger.cash();
         for (s, qty) in self.ledger.quantities() {
-            let mark = if s == symbol {
-                Some(price)
-            } else {
-                self.marks[s]
-            };
+            let mark = if s == symbol { Some(price) } else { self.marks[s] };
             equity += qty * mark.unwrap_or(Decimal::ZERO);
         }
         equity
@@ -321,13 +269,7 @@ impl Broker {
     /// of every short (its proceeds stay locked and as much again is held as
     /// collateral), so a short uses as much buying power as a long of the
     /// same value.
-    fn buying_power_after(
-        &self,
-        symbol: usize,
-        delta: Decimal,
-        price: Decimal,
-        fee: Decimal,
-    ) -> Decimal {
+    fn buying_power_after(&self, symbol: usize, delta: Decimal, price: Decimal, fee: Decimal) -> Decimal {
         let cash_after = self.ledger.cash() - delta * price - fee;
         let mut locked = Decimal::ZERO;
         for s in 0..self.symbols.len() {
@@ -363,11 +305,7 @@ impl Broker {
 
     /// The account now, for the equity curve.
     pub fn snapshot(&self) -> EquityPoint {
-        EquityPoint {
-            equity: self.equity(),
-            cash: self.ledger.cash(),
-            exposed: self.ledger.has_any_position(),
-        }
+        EquityPoint { equity: self.equity(), cash: self.ledger.cash(), exposed: self.ledger.has_any_position() }
     }
 
     /// Symbol `symbol`'s position, valued at its mark.
@@ -385,14 +323,7 @@ impl Broker {
             let Some(price) = self.marks[s] else { continue };
             let delta = -qty;
             let fee = self.config.commission.fee(qty.abs(), price);
-            let fill = Fill {
-                delta,
-                price,
-                fee,
-                step,
-                ts,
-                at_end: true,
-            };
+            let fill = Fill { delta, price, fee, step, ts, at_end: true };
             self.ledger.fill(s, &self.symbols[s], fill);
         }
     }
@@ -419,10 +350,7 @@ impl Broker {
 
     /// Moves the trades and rejections out, leaving the broker without them.
     pub fn take_records(&mut self) -> (Vec<Trade>, Vec<Rejection>) {
-        (
-            self.ledger.take_trades(),
-            std::mem::take(&mut self.rejections),
-        )
+        (self.ledger.take_trades(), std::mem::take(&mut self.rejections))
     }
 }
 

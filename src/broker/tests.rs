@@ -15,14 +15,7 @@ fn day(i: i64) -> Timestamp {
 }
 
 fn bar(i: i64, open: Decimal, high: Decimal, low: Decimal, close: Decimal) -> Option<Bar> {
-    Some(Bar {
-        ts: day(i),
-        open,
-        high,
-        low,
-        close,
-        volume: 1000.0,
-    })
+    Some(Bar { ts: day(i), open, high, low, close, volume: 1000.0 })
 }
 
 fn broker(config: BrokerConfig) -> Broker {
@@ -38,11 +31,7 @@ fn qty(side: Side, qty: Decimal) -> OrderSize {
 }
 
 fn market(size: OrderSize) -> OrderRequest {
-    OrderRequest {
-        symbol: 0,
-        size,
-        kind: OrderKind::Market,
-    }
+    OrderRequest { symbol: 0, size, kind: OrderKind::Market }
 }
 
 /// Runs one step: fills at the open, then (with trade-on-close) at the close.
@@ -62,27 +51,13 @@ fn market_order_fills_at_next_open_with_percent_commission() {
     config.commission = CommissionModel::Percent { rate: dec!(0.001) };
     let mut b = broker(config);
     step(&mut b, 0, bar(0, dec!(99), dec!(101), dec!(98), dec!(100)));
-    b.submit(market(qty(Side::Buy, dec!(10))), 0, day(0))
-        .unwrap();
-    assert_eq!(
-        b.cash(),
-        dec!(10000),
-        "nothing fills on the bar it was placed on"
-    );
-    step(
-        &mut b,
-        1,
-        bar(1, dec!(102), dec!(105), dec!(101), dec!(104)),
-    );
+    b.submit(market(qty(Side::Buy, dec!(10))), 0, day(0)).unwrap();
+    assert_eq!(b.cash(), dec!(10000), "nothing fills on the bar it was placed on");
+    step(&mut b, 1, bar(1, dec!(102), dec!(105), dec!(101), dec!(104)));
     assert_eq!(b.cash(), dec!(8978.98)); // 10000 - 10*102 - 1.02 fee
     assert_eq!(b.equity(), dec!(10018.98)); // 8978.98 + 10*104
-    b.submit(market(qty(Side::Sell, dec!(10))), 1, day(1))
-        .unwrap();
-    step(
-        &mut b,
-        2,
-        bar(2, dec!(110), dec!(111), dec!(109), dec!(110)),
-    );
+    b.submit(market(qty(Side::Sell, dec!(10))), 1, day(1)).unwrap();
+    step(&mut b, 2, bar(2, dec!(110), dec!(111), dec!(109), dec!(110)));
     assert_eq!(b.cash(), dec!(10077.88)); // 8978.98 + 1100 - 1.10 fee
     let t = &b.trades()[0];
     assert_eq!(t.gross_pnl, dec!(80)); // (110 - 102) * 10
@@ -99,21 +74,11 @@ fn slippage_moves_market_fills_against_the_trader() {
     let mut config = cash_only();
     config.slippage_bps = dec!(10);
     let mut b = broker(config);
-    b.submit(market(qty(Side::Buy, dec!(1))), 0, day(0))
-        .unwrap();
-    step(
-        &mut b,
-        1,
-        bar(1, dec!(100), dec!(100), dec!(100), dec!(100)),
-    );
+    b.submit(market(qty(Side::Buy, dec!(1))), 0, day(0)).unwrap();
+    step(&mut b, 1, bar(1, dec!(100), dec!(100), dec!(100), dec!(100)));
     assert_eq!(b.cash(), dec!(9899.9)); // buy at 100 * 1.001 = 100.1
-    b.submit(market(qty(Side::Sell, dec!(1))), 1, day(1))
-        .unwrap();
-    step(
-        &mut b,
-        2,
-        bar(2, dec!(100), dec!(100), dec!(100), dec!(100)),
-    );
+    b.submit(market(qty(Side::Sell, dec!(1))), 1, day(1)).unwrap();
+    step(&mut b, 2, bar(2, dec!(100), dec!(100), dec!(100), dec!(100)));
     assert_eq!(b.cash(), dec!(9999.8)); // sell at 100 * 0.999 = 99.9
     assert_eq!(b.trades()[0].net_pnl, dec!(-0.2));
 }
@@ -121,11 +86,7 @@ fn slippage_moves_market_fills_against_the_trader() {
 #[test]
 fn limit_buy_fills_at_limit_or_at_a_better_gap_open() {
     let mut b = broker(cash_only());
-    let limit = |px| OrderRequest {
-        symbol: 0,
-        size: qty(Side::Buy, dec!(1)),
-        kind: OrderKind::Limit(px),
-    };
+    let limit = |px| OrderRequest { symbol: 0, size: qty(Side::Buy, dec!(1)), kind: OrderKind::Limit(px) };
     b.submit(limit(dec!(95)), 0, day(0)).unwrap();
     step(&mut b, 1, bar(1, dec!(100), dec!(101), dec!(96), dec!(97))); // low 96 > 95: no fill
     assert_eq!(b.open_orders().len(), 1);
@@ -141,24 +102,11 @@ fn limit_sell_fills_at_limit_or_better_and_slippage_never_crosses_it() {
     let mut config = cash_only();
     config.slippage_bps = dec!(100);
     let mut b = broker(config);
-    b.submit(market(qty(Side::Buy, dec!(1))), 0, day(0))
-        .unwrap();
-    step(
-        &mut b,
-        1,
-        bar(1, dec!(100), dec!(100), dec!(100), dec!(100)),
-    ); // buy at 101
-    let sell = OrderRequest {
-        symbol: 0,
-        size: qty(Side::Sell, dec!(1)),
-        kind: OrderKind::Limit(dec!(110)),
-    };
+    b.submit(market(qty(Side::Buy, dec!(1))), 0, day(0)).unwrap();
+    step(&mut b, 1, bar(1, dec!(100), dec!(100), dec!(100), dec!(100))); // buy at 101
+    let sell = OrderRequest { symbol: 0, size: qty(Side::Sell, dec!(1)), kind: OrderKind::Limit(dec!(110)) };
     b.submit(sell, 1, day(1)).unwrap();
-    step(
-        &mut b,
-        2,
-        bar(2, dec!(105), dec!(111), dec!(104), dec!(108)),
-    );
+    step(&mut b, 2, bar(2, dec!(105), dec!(111), dec!(104), dec!(108)));
     // base max(105, 110) = 110, slipped 110 * 0.99 = 108.9, capped back to the limit 110
     assert_eq!(b.trades()[0].exit_price, dec!(110));
 }
@@ -166,19 +114,11 @@ fn limit_sell_fills_at_limit_or_better_and_slippage_never_crosses_it() {
 #[test]
 fn stop_orders_trigger_through_the_range_and_honour_gaps() {
     let mut b = broker(cash_only());
-    let stop = |side, px| OrderRequest {
-        symbol: 0,
-        size: qty(side, dec!(1)),
-        kind: OrderKind::Stop(px),
-    };
+    let stop = |side, px| OrderRequest { symbol: 0, size: qty(side, dec!(1)), kind: OrderKind::Stop(px) };
     b.submit(stop(Side::Buy, dec!(105)), 0, day(0)).unwrap();
     step(&mut b, 1, bar(1, dec!(100), dec!(104), dec!(99), dec!(103))); // high 104 < 105
     assert!(b.trades().is_empty() && b.position(0).qty.is_zero());
-    step(
-        &mut b,
-        2,
-        bar(2, dec!(103), dec!(106), dec!(102), dec!(105)),
-    ); // trades through 105
+    step(&mut b, 2, bar(2, dec!(103), dec!(106), dec!(102), dec!(105))); // trades through 105
     assert_eq!(b.position(0).avg_price, Some(dec!(105)));
     b.submit(stop(Side::Sell, dec!(100)), 2, day(2)).unwrap();
     step(&mut b, 3, bar(3, dec!(95), dec!(96), dec!(94), dec!(95))); // gaps below the stop
@@ -186,11 +126,7 @@ fn stop_orders_trigger_through_the_range_and_honour_gaps() {
     assert_eq!(b.trades()[0].net_pnl, dec!(-10));
     let mut b = broker(cash_only());
     b.submit(stop(Side::Buy, dec!(105)), 0, day(0)).unwrap();
-    step(
-        &mut b,
-        1,
-        bar(1, dec!(108), dec!(110), dec!(107), dec!(109)),
-    ); // gaps above the stop
+    step(&mut b, 1, bar(1, dec!(108), dec!(110), dec!(107), dec!(109))); // gaps above the stop
     assert_eq!(b.position(0).avg_price, Some(dec!(108)));
 }
 
@@ -199,15 +135,13 @@ fn shorts_profit_when_the_price_falls() {
     let mut config = cash_only();
     config.commission = CommissionModel::Fixed { amount: dec!(1) };
     let mut b = broker(config);
-    b.submit(market(qty(Side::Sell, dec!(10))), 0, day(0))
-        .unwrap();
+    b.submit(market(qty(Side::Sell, dec!(10))), 0, day(0)).unwrap();
     step(&mut b, 1, bar(1, dec!(50), dec!(50), dec!(45), dec!(45)));
     assert_eq!(b.cash(), dec!(10499)); // 10000 + 500 proceeds - 1 fee
     assert_eq!(b.position(0).qty, dec!(-10));
     assert_eq!(b.position(0).unrealized_pnl, dec!(50)); // (45 - 50) * -10
     assert_eq!(b.equity(), dec!(10049)); // 10499 - 10 * 45
-    b.submit(market(qty(Side::Buy, dec!(10))), 1, day(1))
-        .unwrap();
+    b.submit(market(qty(Side::Buy, dec!(10))), 1, day(1)).unwrap();
     step(&mut b, 2, bar(2, dec!(40), dec!(41), dec!(39), dec!(40)));
     let t = &b.trades()[0];
     assert_eq!(t.side, crate::domain::PositionSide::Short);
@@ -219,46 +153,24 @@ fn shorts_profit_when_the_price_falls() {
 #[test]
 fn an_order_cash_cannot_cover_is_rejected_with_a_reason() {
     let mut b = broker(BrokerConfig::with_cash(dec!(1000)));
-    b.submit(market(qty(Side::Buy, dec!(11))), 0, day(0))
-        .unwrap();
-    step(
-        &mut b,
-        1,
-        bar(1, dec!(100), dec!(100), dec!(100), dec!(100)),
-    );
+    b.submit(market(qty(Side::Buy, dec!(11))), 0, day(0)).unwrap();
+    step(&mut b, 1, bar(1, dec!(100), dec!(100), dec!(100), dec!(100)));
     assert_eq!(b.cash(), dec!(1000));
     let r = &b.rejections()[0];
     assert_eq!(r.order_id, OrderId(1));
     assert!(r.reason.contains("needs 100 more cash"), "{}", r.reason); // 1100 - 1000
-    assert!(
-        b.open_orders().is_empty(),
-        "a rejected order leaves the book"
-    );
+    assert!(b.open_orders().is_empty(), "a rejected order leaves the book");
 }
 
 #[test]
 fn a_short_uses_buying_power_like_a_long_of_the_same_value() {
     let mut b = broker(BrokerConfig::with_cash(dec!(1000)));
-    b.submit(market(qty(Side::Sell, dec!(10))), 0, day(0))
-        .unwrap();
-    step(
-        &mut b,
-        1,
-        bar(1, dec!(100), dec!(100), dec!(100), dec!(100)),
-    ); // short 1000 of value
+    b.submit(market(qty(Side::Sell, dec!(10))), 0, day(0)).unwrap();
+    step(&mut b, 1, bar(1, dec!(100), dec!(100), dec!(100), dec!(100))); // short 1000 of value
     assert_eq!(b.position(0).qty, dec!(-10));
-    b.submit(market(qty(Side::Sell, dec!(1))), 1, day(1))
-        .unwrap();
-    step(
-        &mut b,
-        2,
-        bar(2, dec!(100), dec!(100), dec!(100), dec!(100)),
-    );
-    assert_eq!(
-        b.rejections().len(),
-        1,
-        "no buying power is left for a bigger short"
-    );
+    b.submit(market(qty(Side::Sell, dec!(1))), 1, day(1)).unwrap();
+    step(&mut b, 2, bar(2, dec!(100), dec!(100), dec!(100), dec!(100)));
+    assert_eq!(b.rejections().len(), 1, "no buying power is left for a bigger short");
     assert_eq!(b.position(0).qty, dec!(-10));
 }
 
@@ -267,19 +179,13 @@ fn target_percent_sizes_at_fill_time_in_whole_units_without_overspending() {
     let mut config = cash_only();
     config.commission = CommissionModel::Percent { rate: dec!(0.01) };
     let mut b = broker(config);
-    b.submit(market(OrderSize::TargetPercent(dec!(1))), 0, day(0))
-        .unwrap();
+    b.submit(market(OrderSize::TargetPercent(dec!(1))), 0, day(0)).unwrap();
     step(&mut b, 1, bar(1, dec!(99), dec!(99), dec!(99), dec!(99)));
     // floor(10000 / (99 * 1.01)) = floor(100.01) = 100; cost 9900 + fee 99
     assert_eq!(b.position(0).qty, dec!(100));
     assert_eq!(b.cash(), dec!(1));
-    b.submit(market(OrderSize::TargetPercent(dec!(0))), 1, day(1))
-        .unwrap();
-    step(
-        &mut b,
-        2,
-        bar(2, dec!(100), dec!(100), dec!(100), dec!(100)),
-    );
+    b.submit(market(OrderSize::TargetPercent(dec!(0))), 1, day(1)).unwrap();
+    step(&mut b, 2, bar(2, dec!(100), dec!(100), dec!(100), dec!(100)));
     assert!(b.position(0).qty.is_zero());
     assert_eq!(b.cash(), dec!(9901)); // 1 + 10000 - 100 fee
 }
@@ -289,18 +195,13 @@ fn fractional_runs_size_to_eight_places_and_whole_unit_runs_refuse_fractions() {
     let mut config = cash_only();
     config.fractional = true;
     let mut b = broker(config);
-    b.submit(market(OrderSize::TargetPercent(dec!(0.5))), 0, day(0))
-        .unwrap();
+    b.submit(market(OrderSize::TargetPercent(dec!(0.5))), 0, day(0)).unwrap();
     step(&mut b, 1, bar(1, dec!(3), dec!(3), dec!(3), dec!(3)));
     assert_eq!(b.position(0).qty, dec!(1666.66666666)); // 5000 / 3, 8 places, rounded down
     let mut whole = broker(cash_only());
-    let err = whole
-        .submit(market(qty(Side::Buy, dec!(1.5))), 0, day(0))
-        .unwrap_err();
+    let err = whole.submit(market(qty(Side::Buy, dec!(1.5))), 0, day(0)).unwrap_err();
     assert_eq!(err, BrokerError::FractionalQuantity(dec!(1.5)));
-    assert!(whole
-        .submit(market(qty(Side::Buy, dec!(0))), 0, day(0))
-        .is_err());
+    assert!(whole.submit(market(qty(Side::Buy, dec!(0))), 0, day(0)).is_err());
 }
 
 #[test]
@@ -309,17 +210,11 @@ fn fifo_lots_split_fees_exactly() {
     config.commission = CommissionModel::Fixed { amount: dec!(1) };
     let mut b = broker(config);
     for (i, price) in [(0, dec!(100)), (1, dec!(110))] {
-        b.submit(market(qty(Side::Buy, dec!(10))), i, day(i as i64))
-            .unwrap();
+        b.submit(market(qty(Side::Buy, dec!(10))), i, day(i as i64)).unwrap();
         step(&mut b, i + 1, bar(i as i64 + 1, price, price, price, price));
     }
-    b.submit(market(qty(Side::Sell, dec!(15))), 2, day(2))
-        .unwrap();
-    step(
-        &mut b,
-        3,
-        bar(3, dec!(120), dec!(120), dec!(120), dec!(120)),
-    );
+    b.submit(market(qty(Side::Sell, dec!(15))), 2, day(2)).unwrap();
+    step(&mut b, 3, bar(3, dec!(120), dec!(120), dec!(120), dec!(120)));
     let t = b.trades();
     assert_eq!(t.len(), 2);
     // lot 1: 10 @100, its whole entry fee 1 + exit fee 1 * 10/15
@@ -341,11 +236,9 @@ fn fifo_lots_split_fees_exactly() {
 #[test]
 fn a_fill_through_zero_closes_the_long_and_opens_a_short() {
     let mut b = broker(cash_only());
-    b.submit(market(qty(Side::Buy, dec!(5))), 0, day(0))
-        .unwrap();
+    b.submit(market(qty(Side::Buy, dec!(5))), 0, day(0)).unwrap();
     step(&mut b, 1, bar(1, dec!(10), dec!(10), dec!(10), dec!(10)));
-    b.submit(market(qty(Side::Sell, dec!(8))), 1, day(1))
-        .unwrap();
+    b.submit(market(qty(Side::Sell, dec!(8))), 1, day(1)).unwrap();
     step(&mut b, 2, bar(2, dec!(12), dec!(12), dec!(12), dec!(12)));
     assert_eq!(b.trades().len(), 1);
     assert_eq!(b.trades()[0].gross_pnl, dec!(10)); // (12 - 10) * 5
@@ -356,19 +249,11 @@ fn a_fill_through_zero_closes_the_long_and_opens_a_short() {
 #[test]
 fn finish_cancels_open_orders_and_closes_at_the_last_close() {
     let mut config = cash_only();
-    config.commission = CommissionModel::PerUnit {
-        per_unit: dec!(0.01),
-        minimum: dec!(2),
-    };
+    config.commission = CommissionModel::PerUnit { per_unit: dec!(0.01), minimum: dec!(2) };
     let mut b = broker(config);
-    b.submit(market(qty(Side::Buy, dec!(10))), 0, day(0))
-        .unwrap();
+    b.submit(market(qty(Side::Buy, dec!(10))), 0, day(0)).unwrap();
     step(&mut b, 1, bar(1, dec!(20), dec!(22), dec!(19), dec!(21)));
-    let limit = OrderRequest {
-        symbol: 0,
-        size: qty(Side::Buy, dec!(1)),
-        kind: OrderKind::Limit(dec!(1)),
-    };
+    let limit = OrderRequest { symbol: 0, size: qty(Side::Buy, dec!(1)), kind: OrderKind::Limit(dec!(1)) };
     b.submit(limit, 1, day(1)).unwrap();
     b.finish(1, day(1));
     assert_eq!(b.cancelled_at_end(), 1);
@@ -386,8 +271,7 @@ fn trade_on_close_fills_market_orders_at_the_close_of_their_bar() {
     let mut b = broker(config);
     let fresh = [bar(0, dec!(10), dec!(12), dec!(9), dec!(11))];
     b.on_bar_open(0, day(0), &fresh);
-    b.submit(market(qty(Side::Buy, dec!(2))), 0, day(0))
-        .unwrap();
+    b.submit(market(qty(Side::Buy, dec!(2))), 0, day(0)).unwrap();
     b.on_bar_close(0, day(0), &fresh);
     assert_eq!(b.position(0).avg_price, Some(dec!(11)));
     assert_eq!(b.cash(), dec!(9978));
@@ -396,37 +280,21 @@ fn trade_on_close_fills_market_orders_at_the_close_of_their_bar() {
 #[test]
 fn orders_wait_for_their_symbols_next_bar() {
     let mut b = Broker::new(cash_only(), vec![Symbol::new("A"), Symbol::new("B")]);
-    let buy_b = OrderRequest {
-        symbol: 1,
-        size: qty(Side::Buy, dec!(1)),
-        kind: OrderKind::Market,
-    };
+    let buy_b = OrderRequest { symbol: 1, size: qty(Side::Buy, dec!(1)), kind: OrderKind::Market };
     b.submit(buy_b, 0, day(0)).unwrap();
-    b.on_bar_open(
-        1,
-        day(1),
-        &[bar(1, dec!(5), dec!(5), dec!(5), dec!(5)), None],
-    );
+    b.on_bar_open(1, day(1), &[bar(1, dec!(5), dec!(5), dec!(5), dec!(5)), None]);
     assert_eq!(b.open_orders().len(), 1, "B has no bar at step 1");
-    b.on_bar_open(
-        2,
-        day(2),
-        &[None, bar(2, dec!(7), dec!(7), dec!(7), dec!(7))],
-    );
+    b.on_bar_open(2, day(2), &[None, bar(2, dec!(7), dec!(7), dec!(7), dec!(7))]);
     assert_eq!(b.position(1).avg_price, Some(dec!(7)));
 }
 
 #[test]
 fn cancel_removes_only_open_orders() {
     let mut b = broker(cash_only());
-    let id = b
-        .submit(market(qty(Side::Buy, dec!(1))), 0, day(0))
-        .unwrap();
+    let id = b.submit(market(qty(Side::Buy, dec!(1))), 0, day(0)).unwrap();
     assert!(b.cancel(id));
     assert!(!b.cancel(id));
-    b.submit(market(qty(Side::Buy, dec!(1))), 0, day(0))
-        .unwrap();
-    b.submit(market(qty(Side::Buy, dec!(1))), 0, day(0))
-        .unwrap();
+    b.submit(market(qty(Side::Buy, dec!(1))), 0, day(0)).unwrap();
+    b.submit(market(qty(Side::Buy, dec!(1))), 0, day(0)).unwrap();
     assert_eq!(b.cancel_all(None), 2);
 }

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::time::Duration;
 
 use anyhow::{bail, Context};
 use clap::Args;
@@ -11,6 +12,8 @@ use crate::broker::{BrokerConfig, CommissionModel};
 use crate::data::{parse_timestamp, DataSpec, Universe};
 use crate::domain::Timestamp;
 use crate::engine::{ParamOverrides, RunConfig};
+use crate::strategy::wasm::Budget;
+use crate::strategy::{Runtime, StrategyLimits};
 
 /// What to run, on which data, with which broker settings.
 #[derive(Debug, Clone, Args)]
@@ -53,6 +56,15 @@ pub struct RunArgs {
     /// Last timestamp to include.
     #[arg(long, value_parser = timestamp)]
     pub end: Option<Timestamp>,
+    /// WASM plugins only: wall-clock budget for the whole run, in seconds (default 60).
+    #[arg(long, value_name = "SECS", conflicts_with = "wasm_fuel")]
+    pub wasm_time_budget: Option<f64>,
+    /// WASM plugins only: a deterministic budget of instructions (fuel) for the whole run.
+    #[arg(long, value_name = "INSTRUCTIONS")]
+    pub wasm_fuel: Option<u64>,
+    /// WASM plugins only: memory limit in MiB (default 64).
+    #[arg(long, value_name = "MIB")]
+    pub wasm_memory_mib: Option<usize>,
 }
 
 fn decimal(text: &str) -> Result<Decimal, String> {
@@ -66,6 +78,37 @@ fn timestamp(text: &str) -> Result<Timestamp, String> {
 }
 
 impl RunArgs {
+    /// The sandbox limits; WASM flags are refused for a script.
+    ///
+    /// # Errors
+    /// A WASM flag with a Rhai strategy, or a budget that is not positive.
+    pub fn strategy_limits(&self) -> anyhow::Result<StrategyLimits> {
+        let mut limits = StrategyLimits::default();
+        let wasm_flags = self.wasm_time_budget.is_some() || self.wasm_fuel.is_some() || self.wasm_memory_mib.is_some();
+        if wasm_flags && Runtime::for_path(&self.strategy) != Some(Runtime::Wasm) {
+            bail!("--wasm-time-budget, --wasm-fuel and --wasm-memory-mib apply to WASM plugins (.wasm, .wat) only");
+        }
+        if let Some(secs) = self.wasm_time_budget {
+            if !(secs.is_finite() && secs > 0.0) {
+                bail!("--wasm-time-budget must be > 0 seconds, got {secs}");
+            }
+            limits.wasm.budget = Budget::Time(Duration::from_secs_f64(secs));
+        }
+        if let Some(fuel) = self.wasm_fuel {
+            if fuel == 0 {
+                bail!("--wasm-fuel must be > 0");
+            }
+            limits.wasm.budget = Budget::Fuel(fuel);
+        }
+        if let Some(mib) = self.wasm_memory_mib {
+            if mib == 0 || mib > 4096 {
+                bail!("--wasm-memory-mib must be between 1 and 4096, got {mib}");
+            }
+            limits.wasm.memory_bytes = mib << 20;
+        }
+        Ok(limits)
+    }
+
     /// The checked broker and parameter settings.
     ///
     /// # Errors
@@ -84,11 +127,7 @@ impl RunArgs {
             }
             Ok(value)
         };
-        let commission = match (
-            self.commission,
-            self.commission_per_unit,
-            self.commission_fixed,
-        ) {
+        let commission = match (self.commission, self.commission_per_unit, self.commission_fixed) {
             (Some(rate), _, _) => {
                 let rate = non_negative("--commission", rate)?;
                 if rate >= Decimal::ONE {
@@ -100,9 +139,7 @@ impl RunArgs {
                 per_unit: non_negative("--commission-per-unit", per_unit)?,
                 minimum: non_negative("--commission-min", self.commission_min.unwrap_or_default())?,
             },
-            (_, _, Some(amount)) => CommissionModel::Fixed {
-                amount: non_negative("--commission-fixed", amount)?,
-            },
+            (_, _, Some(amount)) => CommissionModel::Fixed { amount: non_negative("--commission-fixed", amount)? },
             _ => CommissionModel::None,
         };
         Ok(RunConfig {
@@ -132,8 +169,6 @@ impl RunArgs {
         if self.start.is_none() && self.end.is_none() {
             return Ok(universe);
         }
-        universe
-            .slice(self.start, self.end)
-            .context("applying --start/--end")
+        universe.slice(self.start, self.end).context("applying --start/--end")
     }
 }

@@ -20,10 +20,7 @@ pub fn print_log(report: &RunReport) {
         eprintln!("({} more log lines dropped)", report.log.dropped);
     }
     for r in &report.rejections {
-        eprintln!(
-            "[{}] order {} on {} rejected: {}",
-            r.ts, r.order_id.0, r.symbol, r.reason
-        );
+        eprintln!("[{}] order {} on {} rejected: {}", r.ts, r.order_id.0, r.symbol, r.reason);
     }
 }
 
@@ -33,41 +30,17 @@ pub fn metrics_table(args: &RunArgs, report: &RunReport) -> String {
         ("Strategy".into(), args.strategy.display().to_string()),
         (
             "Data".into(),
-            args.data
-                .iter()
-                .map(|d| format!("{}={}", d.symbol, d.path.display()))
-                .collect::<Vec<_>>()
-                .join(", "),
+            args.data.iter().map(|d| format!("{}={}", d.symbol, d.path.display())).collect::<Vec<_>>().join(", "),
         ),
     ];
     if report.params.iter().next().is_some() {
-        let params: Vec<String> = report
-            .params
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
+        let params: Vec<String> = report.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
         rows.push(("Parameters".into(), params.join(", ")));
     }
-    rows.extend(
-        report
-            .metrics
-            .rows()
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v)),
-    );
-    rows.push((
-        "Rejected orders".into(),
-        report.rejections.len().to_string(),
-    ));
-    rows.push((
-        "Orders cancelled at end".into(),
-        report.cancelled_at_end.to_string(),
-    ));
-    let width = rows
-        .iter()
-        .map(|(k, _)| k.chars().count())
-        .max()
-        .unwrap_or(0);
+    rows.extend(report.metrics.rows().into_iter().map(|(k, v)| (k.to_string(), v)));
+    rows.push(("Rejected orders".into(), report.rejections.len().to_string()));
+    rows.push(("Orders cancelled at end".into(), report.cancelled_at_end.to_string()));
+    let width = rows.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(0);
     let mut out = String::new();
     for (k, v) in rows {
         let _ = writeln!(out, "{k:<width$}  {v}");
@@ -82,14 +55,9 @@ pub fn metrics_table(args: &RunArgs, report: &RunReport) -> String {
 /// Serialisation failures (none are expected).
 pub fn metrics_json(report: &RunReport) -> anyhow::Result<String> {
     let mut value = serde_json::to_value(&report.metrics)?;
-    let object = value
-        .as_object_mut()
-        .context("metrics serialise to an object")?;
+    let object = value.as_object_mut().context("metrics serialise to an object")?;
     object.insert("rejected_orders".into(), report.rejections.len().into());
-    object.insert(
-        "orders_cancelled_at_end".into(),
-        report.cancelled_at_end.into(),
-    );
+    object.insert("orders_cancelled_at_end".into(), report.cancelled_at_end.into());
     object.insert("params".into(), serde_json::to_value(&report.params)?);
     Ok(serde_json::to_string_pretty(&value)?)
 }
@@ -99,8 +67,7 @@ pub fn metrics_json(report: &RunReport) -> anyhow::Result<String> {
 /// # Errors
 /// The file cannot be written.
 pub fn write_trades_csv(path: &Path, report: &RunReport) -> anyhow::Result<()> {
-    let mut w =
-        csv::Writer::from_path(path).with_context(|| format!("writing {}", path.display()))?;
+    let mut w = csv::Writer::from_path(path).with_context(|| format!("writing {}", path.display()))?;
     w.write_record([
         "symbol",
         "side",
@@ -139,8 +106,7 @@ pub fn write_trades_csv(path: &Path, report: &RunReport) -> anyhow::Result<()> {
             t.closed_at_end.to_string(),
         ])?;
     }
-    w.flush()
-        .with_context(|| format!("writing {}", path.display()))?;
+    w.flush().with_context(|| format!("writing {}", path.display()))?;
     Ok(())
 }
 
@@ -149,19 +115,12 @@ pub fn write_trades_csv(path: &Path, report: &RunReport) -> anyhow::Result<()> {
 /// # Errors
 /// The file cannot be written.
 pub fn write_equity_csv(path: &Path, report: &RunReport) -> anyhow::Result<()> {
-    let mut w =
-        csv::Writer::from_path(path).with_context(|| format!("writing {}", path.display()))?;
+    let mut w = csv::Writer::from_path(path).with_context(|| format!("writing {}", path.display()))?;
     w.write_record(["time", "equity", "cash", "drawdown_pct"])?;
     let drawdown = report.drawdown_pct();
     for ((ts, point), dd) in report.timeline().iter().zip(&report.equity).zip(drawdown) {
-        w.write_record([
-            ts.to_string(),
-            point.equity.to_string(),
-            point.cash.to_string(),
-            dd.to_string(),
-        ])?;
+        w.write_record([ts.to_string(), point.equity.to_string(), point.cash.to_string(), dd.to_string()])?;
     }
-    w.flush()
-        .with_context(|| format!("writing {}", path.display()))?;
+    w.flush().with_context(|| format!("writing {}", path.display()))?;
     Ok(())
 }

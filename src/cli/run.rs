@@ -60,7 +60,7 @@ pub fn run_once(args: &RunArgs) -> anyhow::Result<RunReport> {
     let config = args.run_config()?;
     let universe = args.universe()?;
     let cancel = CancelToken::new();
-    let mut strategy = load_file(&args.strategy, &cancel)?;
+    let mut strategy = load_file(&args.strategy, &args.strategy_limits()?, &cancel)?;
     let bar = (std::io::stderr().is_terminal() && universe.len() >= PROGRESS_MIN_BARS).then(|| {
         let bar = ProgressBar::new(universe.len() as u64);
         bar.set_style(
@@ -74,12 +74,7 @@ pub fn run_once(args: &RunArgs) -> anyhow::Result<RunReport> {
             bar.set_position(p.step as u64);
         }
     };
-    let hooks = RunHooks {
-        cancel,
-        progress: bar
-            .is_some()
-            .then_some(&mut on_progress as &mut dyn FnMut(Progress)),
-    };
+    let hooks = RunHooks { cancel, progress: bar.is_some().then_some(&mut on_progress as &mut dyn FnMut(Progress)) };
     let report = engine::run(&universe, strategy.as_mut(), &config, hooks);
     if let Some(bar) = &bar {
         bar.finish_and_clear();

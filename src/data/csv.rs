@@ -44,10 +44,7 @@ const VALUE_COLUMNS: [(&str, &str, &str); 5] = [
 /// every error of [`parse_csv`], with the path as the input name.
 pub fn load_csv_file(path: &Path) -> Result<Vec<Bar>, DataError> {
     let input = path.display().to_string();
-    let file = File::open(path).map_err(|source| DataError::Io {
-        input: input.clone(),
-        source,
-    })?;
+    let file = File::open(path).map_err(|source| DataError::Io { input: input.clone(), source })?;
     // csv::Reader buffers its input itself.
     parse_csv(file, &input)
 }
@@ -77,49 +74,25 @@ pub fn parse_csv<R: Read>(reader: R, source: &str) -> Result<Vec<Bar>, DataError
         .has_headers(false)
         .flexible(true)
         .terminator(Terminator::Any(b'\n'))
-        .from_reader(Tail {
-            inner: reader,
-            total: 0,
-            last: None,
-        });
+        .from_reader(Tail { inner: reader, total: 0, last: None });
     let mut record = ByteRecord::new();
     let Some(header_line) = next_record(&mut reader, &mut record, source)? else {
-        return Err(DataError::EmptyFile {
-            input: source.to_owned(),
-        });
+        return Err(DataError::EmptyFile { input: source.to_owned() });
     };
     let layout = Layout::from_header(&record, header_line, source)?;
 
     let mut bars = Vec::new();
     let mut previous: Option<(Timestamp, u64)> = None;
     while let Some(line) = next_record(&mut reader, &mut record, source)? {
-        let row = Row {
-            input: source,
-            line,
-            record: &record,
-        };
+        let row = Row { input: source, line, record: &record };
         let bar = layout.bar(&row)?;
         if let Some((prev_ts, prev_line)) = previous {
             if bar.ts <= prev_ts {
                 let (input, line, column) = row.place(&layout.time);
                 return Err(if bar.ts == prev_ts {
-                    DataError::DuplicateTimestamp {
-                        input,
-                        line,
-                        column,
-                        ts: bar.ts,
-                        prev_line,
-                        prev_ts,
-                    }
+                    DataError::DuplicateTimestamp { input, line, column, ts: bar.ts, prev_line, prev_ts }
                 } else {
-                    DataError::OutOfOrder {
-                        input,
-                        line,
-                        column,
-                        ts: bar.ts,
-                        prev_line,
-                        prev_ts,
-                    }
+                    DataError::OutOfOrder { input, line, column, ts: bar.ts, prev_line, prev_ts }
                 });
             }
         }
@@ -127,9 +100,7 @@ pub fn parse_csv<R: Read>(reader: R, source: &str) -> Result<Vec<Bar>, DataError
         bars.push(bar);
     }
     if bars.is_empty() {
-        return Err(DataError::NoRows {
-            input: source.to_owned(),
-        });
+        return Err(DataError::NoRows { input: source.to_owned() });
     }
     bars.shrink_to_fit();
     Ok(bars)
@@ -149,14 +120,8 @@ fn next_record<R: Read>(
         let more = reader.read_byte_record(record).map_err(|err| {
             let message = err.to_string();
             match err.into_kind() {
-                ::csv::ErrorKind::Io(source_err) => DataError::Io {
-                    input: source.to_owned(),
-                    source: source_err,
-                },
-                _ => DataError::Csv {
-                    input: source.to_owned(),
-                    message,
-                },
+                ::csv::ErrorKind::Io(source_err) => DataError::Io { input: source.to_owned(), source: source_err },
+                _ => DataError::Csv { input: source.to_owned(), message },
             }
         })?;
         if !more {
@@ -181,9 +146,7 @@ fn first_line<R: Read>(reader: &::csv::Reader<Tail<R>>, record: &ByteRecord) -> 
     let tail = reader.get_ref();
     let ended_by_newline = end.byte() < tail.total || tail.last == Some(b'\n');
     let inner_newlines = record.as_slice().iter().filter(|&&b| b == b'\n').count();
-    end.line()
-        .saturating_sub(u64::from(ended_by_newline) + inner_newlines as u64)
-        .max(1)
+    end.line().saturating_sub(u64::from(ended_by_newline) + inner_newlines as u64).max(1)
 }
 
 /// Passes the input through, remembering how many bytes came and the last
@@ -230,11 +193,7 @@ impl Layout {
             .enumerate()
             .map(|(i, raw)| {
                 let name = String::from_utf8_lossy(raw);
-                let name = if i == 0 {
-                    name.trim_start_matches('\u{feff}')
-                } else {
-                    &name
-                };
+                let name = if i == 0 { name.trim_start_matches('\u{feff}') } else { &name };
                 name.trim().to_owned()
             })
             .collect();
@@ -254,11 +213,7 @@ impl Layout {
                 return Err(DataError::DuplicateColumn {
                     input: input.to_owned(),
                     line,
-                    role: if slot == 0 {
-                        "time"
-                    } else {
-                        VALUE_COLUMNS[slot - 1].2
-                    },
+                    role: if slot == 0 { "time" } else { VALUE_COLUMNS[slot - 1].2 },
                     first: names[first].clone(),
                     second: name.clone(),
                 });
@@ -276,19 +231,11 @@ impl Layout {
             }
         }
         if !missing.is_empty() {
-            return Err(DataError::MissingColumns {
-                input: input.to_owned(),
-                line,
-                missing,
-                header: names,
-            });
+            return Err(DataError::MissingColumns { input: input.to_owned(), line, missing, header: names });
         }
         let column = |slot: usize| {
             let index = slots[slot].unwrap_or_default();
-            Column {
-                index,
-                name: names[index].clone(),
-            }
+            Column { index, name: names[index].clone() }
         };
         Ok(Layout {
             fields: names.len(),
@@ -320,54 +267,19 @@ impl Layout {
 
         if high < low {
             let (input, line, column) = row.place(&self.high);
-            return Err(DataError::HighBelowLow {
-                input,
-                line,
-                column,
-                high,
-                low,
-            });
+            return Err(DataError::HighBelowLow { input, line, column, high, low });
         }
-        let (other, value) = if open >= close {
-            ("open", open)
-        } else {
-            ("close", close)
-        };
+        let (other, value) = if open >= close { ("open", open) } else { ("close", close) };
         if high < value {
             let (input, line, column) = row.place(&self.high);
-            return Err(DataError::HighBelowOpenClose {
-                input,
-                line,
-                column,
-                high,
-                other,
-                value,
-            });
+            return Err(DataError::HighBelowOpenClose { input, line, column, high, other, value });
         }
-        let (other, value) = if open <= close {
-            ("open", open)
-        } else {
-            ("close", close)
-        };
+        let (other, value) = if open <= close { ("open", open) } else { ("close", close) };
         if low > value {
             let (input, line, column) = row.place(&self.low);
-            return Err(DataError::LowAboveOpenClose {
-                input,
-                line,
-                column,
-                low,
-                other,
-                value,
-            });
+            return Err(DataError::LowAboveOpenClose { input, line, column, low, other, value });
         }
-        Ok(Bar {
-            ts,
-            open,
-            high,
-            low,
-            close,
-            volume,
-        })
+        Ok(Bar { ts, open, high, low, close, volume })
     }
 }
 
@@ -389,20 +301,12 @@ impl Row<'_> {
         let raw = self.record.get(column.index).unwrap_or_default();
         let text = std::str::from_utf8(raw).map_err(|_| {
             let (input, line, column) = self.place(column);
-            DataError::InvalidUtf8 {
-                input,
-                line,
-                column,
-            }
+            DataError::InvalidUtf8 { input, line, column }
         })?;
         let text = text.trim();
         if text.is_empty() {
             let (input, line, column) = self.place(column);
-            return Err(DataError::EmptyCell {
-                input,
-                line,
-                column,
-            });
+            return Err(DataError::EmptyCell { input, line, column });
         }
         Ok(text)
     }
@@ -411,13 +315,7 @@ impl Row<'_> {
         let text = self.cell(column)?;
         parse_timestamp(text).map_err(|err| {
             let (input, line, column) = self.place(column);
-            DataError::InvalidTimestamp {
-                input,
-                line,
-                column,
-                text: err.text,
-                reason: err.reason,
-            }
+            DataError::InvalidTimestamp { input, line, column, text: err.text, reason: err.reason }
         })
     }
 
@@ -427,13 +325,7 @@ impl Row<'_> {
         let value = self.number(column, text, parse_decimal)?;
         if value <= Decimal::ZERO {
             let (input, line, column) = self.place(column);
-            return Err(DataError::NonPositivePrice {
-                input,
-                line,
-                column,
-                field,
-                value,
-            });
+            return Err(DataError::NonPositivePrice { input, line, column, field, value });
         }
         Ok(value)
     }
@@ -441,26 +333,14 @@ impl Row<'_> {
     /// A volume: a finite, non-negative `f64`.
     fn volume(&self, column: &Column) -> Result<f64, DataError> {
         let text = self.cell(column)?;
-        let value = self.number(column, text, |t| {
-            t.parse::<f64>().map_err(|_| "not a decimal number")
-        })?;
+        let value = self.number(column, text, |t| t.parse::<f64>().map_err(|_| "not a decimal number"))?;
         if !value.is_finite() {
             let (input, line, column) = self.place(column);
-            return Err(DataError::NotFinite {
-                input,
-                line,
-                column,
-                text: text.to_owned(),
-            });
+            return Err(DataError::NotFinite { input, line, column, text: text.to_owned() });
         }
         if value < 0.0 {
             let (input, line, column) = self.place(column);
-            return Err(DataError::NegativeVolume {
-                input,
-                line,
-                column,
-                value,
-            });
+            return Err(DataError::NegativeVolume { input, line, column, value });
         }
         Ok(value + 0.0) // turns -0.0 into 0.0
     }
@@ -474,27 +354,12 @@ impl Row<'_> {
     ) -> Result<T, DataError> {
         if is_non_finite(text) {
             let (input, line, column) = self.place(column);
-            return Err(DataError::NotFinite {
-                input,
-                line,
-                column,
-                text: text.to_owned(),
-            });
+            return Err(DataError::NotFinite { input, line, column, text: text.to_owned() });
         }
-        let result = if is_number_syntax(text) {
-            convert(text)
-        } else {
-            Err("not a decimal number")
-        };
+        let result = if is_number_syntax(text) { convert(text) } else { Err("not a decimal number") };
         result.map_err(|reason| {
             let (input, line, column) = self.place(column);
-            DataError::InvalidNumber {
-                input,
-                line,
-                column,
-                text: text.to_owned(),
-                reason,
-            }
+            DataError::InvalidNumber { input, line, column, text: text.to_owned(), reason }
         })
     }
 }
@@ -502,9 +367,7 @@ impl Row<'_> {
 /// `nan`, `inf`, `infinity` in any case, with an optional sign.
 fn is_non_finite(text: &str) -> bool {
     let unsigned = text.strip_prefix(['+', '-']).unwrap_or(text);
-    ["nan", "inf", "infinity"]
-        .iter()
-        .any(|word| unsigned.eq_ignore_ascii_case(word))
+    ["nan", "inf", "infinity"].iter().any(|word| unsigned.eq_ignore_ascii_case(word))
 }
 
 /// `[+-]digits[.digits][(e|E)[+-]digits]`, where either side of the point may
@@ -583,20 +446,12 @@ mod tests {
             (
                 "Date,Open,High,Close\n2020-01-01,1,1,1\n".into(),
                 |e| matches!(e, DataError::MissingColumns { .. }),
-                vec![
-                    "t.csv: line 1:",
-                    "missing required column(s) Low, Volume",
-                    "header found: Date,Open,High,Close",
-                ],
+                vec!["t.csv: line 1:", "missing required column(s) Low, Volume", "header found: Date,Open,High,Close"],
             ),
             (
                 ",Open,High,Low,Close,Volume\n2020-01-01,1,1,1,1,1\n".into(),
                 |e| matches!(e, DataError::MissingColumns { .. }),
-                vec![
-                    "line 1",
-                    "Date (or Datetime, Timestamp, Time)",
-                    "header found: ,Open",
-                ],
+                vec!["line 1", "Date (or Datetime, Timestamp, Time)", "header found: ,Open"],
             ),
             (
                 "Date,Open,High,Low,Close,Timestamp,Volume\n".into(),
@@ -605,43 +460,17 @@ mod tests {
             ),
             (
                 "Date,Open,High,Low,Close,close ,Volume\n".into(),
-                |e| {
-                    matches!(
-                        e,
-                        DataError::DuplicateColumn {
-                            role: "close price",
-                            ..
-                        }
-                    )
-                },
+                |e| matches!(e, DataError::DuplicateColumn { role: "close price", .. }),
                 vec!["line 1", "columns Close and close both"],
             ),
             (
                 row("2020-01-02,1,2,0.5,1"),
-                |e| {
-                    matches!(
-                        e,
-                        DataError::FieldCount {
-                            expected: 6,
-                            found: 5,
-                            ..
-                        }
-                    )
-                },
+                |e| matches!(e, DataError::FieldCount { expected: 6, found: 5, .. }),
                 vec!["t.csv: line 3:", "expected 6 fields", "found 5"],
             ),
             (
                 row("2020-01-02,1,2,0.5,1,10,"),
-                |e| {
-                    matches!(
-                        e,
-                        DataError::FieldCount {
-                            expected: 6,
-                            found: 7,
-                            ..
-                        }
-                    )
-                },
+                |e| matches!(e, DataError::FieldCount { expected: 6, found: 7, .. }),
                 vec!["line 3", "found 7"],
             ),
             (
@@ -657,10 +486,7 @@ mod tests {
             (
                 row("2020-01-02,1,2,abc,1,10"),
                 |e| matches!(e, DataError::InvalidNumber { .. }),
-                vec![
-                    "line 3, column Low: cannot read number \"abc\"",
-                    "not a decimal number",
-                ],
+                vec!["line 3, column Low: cannot read number \"abc\"", "not a decimal number"],
             ),
             (
                 row("2020-01-02,1,2,0.5,\"1,5\",10"),
@@ -729,11 +555,7 @@ mod tests {
             (
                 row("01/02/2020,1,2,0.5,1,10"),
                 |e| matches!(e, DataError::InvalidTimestamp { .. }),
-                vec![
-                    "line 3, column Date",
-                    "\"01/02/2020\"",
-                    "not a recognized format",
-                ],
+                vec!["line 3, column Date", "\"01/02/2020\"", "not a recognized format"],
             ),
             (
                 row("2020-01-02,0,2,0.5,1,10"),
@@ -778,39 +600,21 @@ mod tests {
             (
                 row("2019-12-31,1,2,0.5,1,10"),
                 |e| matches!(e, DataError::OutOfOrder { prev_line: 2, .. }),
-                vec![
-                    "line 3, column Date: timestamp 2019-12-31 is out of order",
-                    "earlier than 2020-01-01 on line 2",
-                ],
+                vec!["line 3, column Date: timestamp 2019-12-31 is out of order", "earlier than 2020-01-01 on line 2"],
             ),
             (
                 row("2020-01-01,1,2,0.5,1,10"),
                 |e| matches!(e, DataError::DuplicateTimestamp { prev_line: 2, .. }),
-                vec![
-                    "line 3, column Date: duplicate timestamp 2020-01-01",
-                    "line 2 has the same timestamp 2020-01-01",
-                ],
+                vec!["line 3, column Date: duplicate timestamp 2020-01-01", "line 2 has the same timestamp 2020-01-01"],
             ),
-            (
-                String::new(),
-                |e| matches!(e, DataError::EmptyFile { .. }),
-                vec!["t.csv: the file is empty"],
-            ),
-            (
-                "\u{feff}".into(),
-                |e| matches!(e, DataError::EmptyFile { .. }),
-                vec!["t.csv: the file is empty"],
-            ),
+            (String::new(), |e| matches!(e, DataError::EmptyFile { .. }), vec!["t.csv: the file is empty"]),
+            ("\u{feff}".into(), |e| matches!(e, DataError::EmptyFile { .. }), vec!["t.csv: the file is empty"]),
             (
                 HEADER.into(),
                 |e| matches!(e, DataError::NoRows { .. }),
                 vec!["t.csv: the header is not followed by any data rows"],
             ),
-            (
-                format!("{HEADER}\n\n"),
-                |e| matches!(e, DataError::NoRows { .. }),
-                vec!["not followed by any data rows"],
-            ),
+            (format!("{HEADER}\n\n"), |e| matches!(e, DataError::NoRows { .. }), vec!["not followed by any data rows"]),
         ];
         for (text, check, needles) in cases {
             let err = parse(&text).expect_err(&text);
@@ -826,10 +630,7 @@ mod tests {
     fn example_message_reads_as_documented() {
         let text = format!("{HEADER}2020-01-01,101,101.5,102.0,101.2,5\n");
         let err = parse_csv(text.as_bytes(), "data/GOOG.csv").unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "data/GOOG.csv: line 2, column High: high 101.5 is below low 102.0"
-        );
+        assert_eq!(err.to_string(), "data/GOOG.csv: line 2, column High: high 101.5 is below low 102.0");
     }
 
     #[test]
@@ -847,58 +648,45 @@ mod tests {
             (format!("{}\r\n{good}\r\n{bad}\r\n", HEADER.trim_end()), 3),
             (format!("{}\r\n\r\n{good}\r\n\r\n{bad}", HEADER.trim_end()), 5),
             (
-                format!("Date,Note,Open,High,Low,Close,Volume\n2020-01-01,\"two\nlines\",1,2,0.5,1,10\n\n{}\n", bad.replacen(',', ",,", 1)),
+                format!(
+                    "Date,Note,Open,High,Low,Close,Volume\n2020-01-01,\"two\nlines\",1,2,0.5,1,10\n\n{}\n",
+                    bad.replacen(',', ",,", 1)
+                ),
                 5,
             ),
             (
-                format!("Date,Note,Open,High,Low,Close,Volume\r\n2020-01-01,\"two\r\nlines\",1,2,0.5,1,10\r\n{}", bad.replacen(',', ",\"x\n\ny\",", 1)),
+                format!(
+                    "Date,Note,Open,High,Low,Close,Volume\r\n2020-01-01,\"two\r\nlines\",1,2,0.5,1,10\r\n{}",
+                    bad.replacen(',', ",\"x\n\ny\",", 1)
+                ),
                 4,
             ),
         ];
         for (text, line) in cases {
             let err = parse(&text).unwrap_err();
-            assert!(
-                matches!(&err, DataError::NegativeVolume { line: l, .. } if *l == line),
-                "{err} in {text:?}"
-            );
-            assert!(
-                err.to_string()
-                    .contains(&format!("line {line}, column Volume")),
-                "{err}"
-            );
+            assert!(matches!(&err, DataError::NegativeVolume { line: l, .. } if *l == line), "{err} in {text:?}");
+            assert!(err.to_string().contains(&format!("line {line}, column Volume")), "{err}");
         }
         // The header line is counted the same way.
         let err = parse("\n\r\nDate,Open\n").unwrap_err();
-        assert!(
-            err.to_string()
-                .starts_with("t.csv: line 3: missing required column(s)"),
-            "{err}"
-        );
+        assert!(err.to_string().starts_with("t.csv: line 3: missing required column(s)"), "{err}");
     }
 
     #[test]
     fn invalid_utf8_in_a_used_cell_is_reported_but_ignored_columns_may_hold_anything() {
-        let mut bytes =
-            b"Date,Open,High,Low,Close,Volume,Note\n2020-01-01,1,2,0.5,1,10,\xff\xfe\n".to_vec();
+        let mut bytes = b"Date,Open,High,Low,Close,Volume,Note\n2020-01-01,1,2,0.5,1,10,\xff\xfe\n".to_vec();
         assert_eq!(parse_csv(&bytes[..], "u.csv").unwrap().len(), 1);
         bytes.extend_from_slice(b"2020-01-02,1,2,0.5,\xff,10,x\n");
         let err = parse_csv(&bytes[..], "u.csv").unwrap_err();
         assert!(matches!(err, DataError::InvalidUtf8 { .. }), "{err:?}");
-        assert!(
-            err.to_string().contains("u.csv: line 3, column Close"),
-            "{err}"
-        );
+        assert!(err.to_string().contains("u.csv: line 3, column Close"), "{err}");
     }
 
     #[test]
     fn io_errors_name_the_path_or_input() {
         let err = load_csv_file(Path::new("/nonexistent/dir/GOOG.csv")).unwrap_err();
         assert!(matches!(err, DataError::Io { .. }), "{err:?}");
-        assert!(
-            err.to_string()
-                .starts_with("/nonexistent/dir/GOOG.csv: cannot read"),
-            "{err}"
-        );
+        assert!(err.to_string().starts_with("/nonexistent/dir/GOOG.csv: cannot read"), "{err}");
 
         struct Failing(bool);
         impl Read for Failing {
@@ -929,11 +717,7 @@ mod tests {
     #[test]
     fn every_timestamp_format_loads() {
         let cases: &[(&str, [&str; 2], [&str; 2])] = &[
-            (
-                "Date",
-                ["2020-01-01", "2020-01-02"],
-                ["2020-01-01", "2020-01-02"],
-            ),
+            ("Date", ["2020-01-01", "2020-01-02"], ["2020-01-01", "2020-01-02"]),
             (
                 "Datetime",
                 ["2017-04-19 09:00:00", "2017-04-19 10:00:00"],
@@ -950,17 +734,9 @@ mod tests {
                 ["2017-04-19 09:00:00", "2017-04-19 10:00:00"],
             ),
             // Epoch seconds.
-            (
-                "Timestamp",
-                ["1492592400", "1492596000"],
-                ["2017-04-19 09:00:00", "2017-04-19 10:00:00"],
-            ),
+            ("Timestamp", ["1492592400", "1492596000"], ["2017-04-19 09:00:00", "2017-04-19 10:00:00"]),
             // Epoch milliseconds.
-            (
-                "Timestamp",
-                ["1492592400000", "1492596000000"],
-                ["2017-04-19 09:00:00", "2017-04-19 10:00:00"],
-            ),
+            ("Timestamp", ["1492592400000", "1492596000000"], ["2017-04-19 09:00:00", "2017-04-19 10:00:00"]),
         ];
         for (column, cells, expected) in cases {
             let text = format!(
@@ -972,8 +748,7 @@ mod tests {
             assert_eq!(got, expected, "{column}: {cells:?}");
         }
         // +02:00 is converted to UTC.
-        let bars =
-            ok("Time,Open,High,Low,Close,Volume\n2021-06-30T23:30:00+02:00,1,2,0.5,1.5,10\n");
+        let bars = ok("Time,Open,High,Low,Close,Volume\n2021-06-30T23:30:00+02:00,1,2,0.5,1.5,10\n");
         assert_eq!(bars[0].ts, ts("2021-06-30 21:30:00"));
     }
 
@@ -985,11 +760,7 @@ mod tests {
         let bars = ok(text);
         assert_eq!(bars.len(), 2);
         assert_eq!(bars[0].ts, ts("2020-01-01"));
-        assert_eq!(
-            bars[0].open.to_string(),
-            "1.750000",
-            "scale is kept as written"
-        );
+        assert_eq!(bars[0].open.to_string(), "1.750000", "scale is kept as written");
         assert_eq!(bars[0].high, dec!(1.953125));
         assert_eq!(bars[0].low, dec!(1.552083));
         assert_eq!(bars[0].close, dec!(1.640625));
@@ -1008,17 +779,7 @@ mod tests {
         assert_eq!(bars.len(), 2);
         assert_eq!(bars[1].ts, ts("2020-01-02"));
         let err = parse(&format!("{text}2020-01-02,1,2,0.5,1.5,10\r\n")).unwrap_err();
-        assert!(
-            matches!(
-                err,
-                DataError::DuplicateTimestamp {
-                    line: 4,
-                    prev_line: 3,
-                    ..
-                }
-            ),
-            "{err}"
-        );
+        assert!(matches!(err, DataError::DuplicateTimestamp { line: 4, prev_line: 3, .. }), "{err}");
     }
 
     #[test]
@@ -1032,35 +793,19 @@ mod tests {
             ("1.5e-3", dec!(0.0015)),
             ("1.5E3", dec!(1500)),
             ("2e+2", dec!(200)),
-            (
-                "0.1000000000000000000000000001",
-                dec!(0.1000000000000000000000000001),
-            ),
+            ("0.1000000000000000000000000001", dec!(0.1000000000000000000000000001)),
         ];
         for &(text, value) in cases {
             assert!(is_number_syntax(text), "{text}");
             assert_eq!(parse_decimal(text), Ok(value), "{text}");
         }
-        for text in [
-            "", "+", ".", "e5", "1e", "1e+", "1.2.3", "1 2", "0x10", "1,5", "--1", "1_0",
-        ] {
+        for text in ["", "+", ".", "e5", "1e", "1e+", "1.2.3", "1 2", "0x10", "1,5", "--1", "1_0"] {
             assert!(!is_number_syntax(text), "{text:?}");
         }
-        for text in [
-            "nan",
-            "NaN",
-            "-nan",
-            "inf",
-            "+INF",
-            "-inf",
-            "Infinity",
-            "-infinity",
-        ] {
+        for text in ["nan", "NaN", "-nan", "inf", "+INF", "-inf", "Infinity", "-infinity"] {
             assert!(is_non_finite(text), "{text}");
         }
-        let bars = ok(&format!(
-            "{HEADER}2020-01-01,1,2,0.5,1.5,-0\n2020-01-02,1,2,0.5,1.5,0.25\n"
-        ));
+        let bars = ok(&format!("{HEADER}2020-01-01,1,2,0.5,1.5,-0\n2020-01-02,1,2,0.5,1.5,0.25\n"));
         assert!(bars[0].volume == 0.0 && bars[0].volume.is_sign_positive());
         assert_eq!(bars[1].volume, 0.25);
     }
@@ -1080,11 +825,7 @@ mod tests {
                         HEADER.to_owned()
                     } else {
                         let p = 100 + self.next % 50;
-                        format!(
-                            "{},{p}.25,{p}.5,{p},{p}.125,{}\n",
-                            self.next * 60,
-                            self.next
-                        )
+                        format!("{},{p}.25,{p}.5,{p},{p}.125,{}\n", self.next * 60, self.next)
                     };
                     self.pending.extend_from_slice(line.as_bytes());
                     self.next += 1;
@@ -1096,21 +837,10 @@ mod tests {
             }
         }
         let rows = 100_000;
-        let bars = parse_csv(
-            Rows {
-                next: 0,
-                rows,
-                pending: Vec::new(),
-            },
-            "gen",
-        )
-        .unwrap();
+        let bars = parse_csv(Rows { next: 0, rows, pending: Vec::new() }, "gen").unwrap();
         assert_eq!(bars.len() as u64, rows);
         assert_eq!(bars.capacity(), bars.len());
-        assert_eq!(
-            bars[rows as usize - 1].ts,
-            Timestamp::from_secs(rows as i64 * 60)
-        );
+        assert_eq!(bars[rows as usize - 1].ts, Timestamp::from_secs(rows as i64 * 60));
     }
 
     // The real sample files bundled in the repository's data/ folder.
@@ -1131,9 +861,7 @@ mod tests {
                 rows: 2148,
                 first: "2004-08-19",
                 last: "2013-03-01",
-                check: |b| {
-                    b.open == dec!(100) && b.close == dec!(100.34) && b.volume == 22_351_900.0
-                },
+                check: |b| b.open == dec!(100) && b.close == dec!(100.34) && b.volume == 22_351_900.0,
             },
             Case {
                 file: "EURUSD.csv",
@@ -1168,9 +896,7 @@ mod tests {
                 rows: 4012,
                 first: "1999-01-22",
                 last: "2014-12-31",
-                check: |b| {
-                    b.open == dec!(1.75) && b.close == dec!(1.640625) && b.volume == 67_867_200.0
-                },
+                check: |b| b.open == dec!(1.75) && b.close == dec!(1.640625) && b.volume == 67_867_200.0,
             },
         ];
         for case in cases {
@@ -1178,12 +904,7 @@ mod tests {
             let bars = load_csv_file(&path).unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(bars.len(), case.rows, "{}", case.file);
             assert_eq!(bars[0].ts.to_text(), case.first, "{}", case.file);
-            assert_eq!(
-                bars[bars.len() - 1].ts.to_text(),
-                case.last,
-                "{}",
-                case.file
-            );
+            assert_eq!(bars[bars.len() - 1].ts.to_text(), case.last, "{}", case.file);
             assert!((case.check)(&bars[0]), "{}: {:?}", case.file, bars[0]);
         }
     }

@@ -53,9 +53,7 @@ pub enum DataError {
 
     /// Two header columns give the same field (for example `Date` and `Timestamp`,
     /// or `Close` twice).
-    #[error(
-        "{input}: line {line}: columns {first} and {second} both give the {role}; keep exactly one"
-    )]
+    #[error("{input}: line {line}: columns {first} and {second} both give the {role}; keep exactly one")]
     DuplicateColumn {
         input: String,
         line: u64,
@@ -67,61 +65,31 @@ pub enum DataError {
 
     /// A row has a different number of fields than the header.
     #[error("{input}: line {line}: expected {expected} fields (as in the header), found {found}")]
-    FieldCount {
-        input: String,
-        line: u64,
-        expected: usize,
-        found: usize,
-    },
+    FieldCount { input: String, line: u64, expected: usize, found: usize },
 
     /// A required cell is empty (or only whitespace).
     #[error("{input}: line {line}, column {column}: empty cell")]
-    EmptyCell {
-        input: String,
-        line: u64,
-        column: String,
-    },
+    EmptyCell { input: String, line: u64, column: String },
 
     /// A required cell is not valid UTF-8.
     #[error("{input}: line {line}, column {column}: the cell is not valid UTF-8")]
-    InvalidUtf8 {
-        input: String,
-        line: u64,
-        column: String,
-    },
+    InvalidUtf8 { input: String, line: u64, column: String },
 
     /// A price or volume cell is not a number.
     #[error("{input}: line {line}, column {column}: cannot read number {text:?}: {reason}")]
-    InvalidNumber {
-        input: String,
-        line: u64,
-        column: String,
-        text: String,
-        reason: &'static str,
-    },
+    InvalidNumber { input: String, line: u64, column: String, text: String, reason: &'static str },
 
     /// A price or volume cell is NaN or infinite (`nan`, `inf`, `-Infinity`,
     /// or a volume too large for `f64`).
     #[error("{input}: line {line}, column {column}: {text:?} is not a finite number")]
-    NotFinite {
-        input: String,
-        line: u64,
-        column: String,
-        text: String,
-    },
+    NotFinite { input: String, line: u64, column: String, text: String },
 
     /// The time cell is not in an accepted format.
     #[error(
         "{input}: line {line}, column {column}: cannot read timestamp {text:?}: {reason}; accepted: {}",
         TIMESTAMP_FORMATS
     )]
-    InvalidTimestamp {
-        input: String,
-        line: u64,
-        column: String,
-        text: String,
-        reason: &'static str,
-    },
+    InvalidTimestamp { input: String, line: u64, column: String, text: String, reason: &'static str },
 
     /// An open, high, low or close is zero or negative.
     #[error("{input}: line {line}, column {column}: {field} {value} is not positive")]
@@ -136,12 +104,7 @@ pub enum DataError {
 
     /// The volume is negative.
     #[error("{input}: line {line}, column {column}: volume {value} is negative")]
-    NegativeVolume {
-        input: String,
-        line: u64,
-        column: String,
-        value: f64,
-    },
+    NegativeVolume { input: String, line: u64, column: String, value: f64 },
 
     /// The high is below the low.
     #[error("{input}: line {line}, column {column}: high {high} is below low {low}")]
@@ -185,28 +148,14 @@ pub enum DataError {
         "{input}: line {line}, column {column}: timestamp {ts} is out of order: \
          it is earlier than {prev_ts} on line {prev_line}"
     )]
-    OutOfOrder {
-        input: String,
-        line: u64,
-        column: String,
-        ts: Timestamp,
-        prev_line: u64,
-        prev_ts: Timestamp,
-    },
+    OutOfOrder { input: String, line: u64, column: String, ts: Timestamp, prev_line: u64, prev_ts: Timestamp },
 
     /// A row's timestamp equals the previous row's.
     #[error(
         "{input}: line {line}, column {column}: duplicate timestamp {ts}: \
          line {prev_line} has the same timestamp {prev_ts}"
     )]
-    DuplicateTimestamp {
-        input: String,
-        line: u64,
-        column: String,
-        ts: Timestamp,
-        prev_line: u64,
-        prev_ts: Timestamp,
-    },
+    DuplicateTimestamp { input: String, line: u64, column: String, ts: Timestamp, prev_line: u64, prev_ts: Timestamp },
 
     /// A symbol name breaks the naming rule.
     #[error("invalid symbol {symbol:?}: {}", super::universe::SYMBOL_RULE)]
@@ -241,11 +190,7 @@ pub enum DataError {
 
     /// Slicing left a symbol with no bars.
     #[error("symbol {symbol} has no bars from {} to {}", show_bound(.start, "the start"), show_bound(.end, "the end"))]
-    EmptySlice {
-        symbol: Symbol,
-        start: Option<Timestamp>,
-        end: Option<Timestamp>,
-    },
+    EmptySlice { symbol: Symbol, start: Option<Timestamp>, end: Option<Timestamp> },
 }
 
 fn show_bound(bound: &Option<Timestamp>, open: &str) -> String {
@@ -263,10 +208,7 @@ mod tests {
     fn is_a_thread_safe_static_error() {
         fn check<E: std::error::Error + Send + Sync + 'static>() {}
         check::<DataError>();
-        let err = DataError::Io {
-            input: "x.csv".to_owned(),
-            source: std::io::Error::other("gone"),
-        };
+        let err = DataError::Io { input: "x.csv".to_owned(), source: std::io::Error::other("gone") };
         assert!(std::error::Error::source(&err).is_some());
     }
 }

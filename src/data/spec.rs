@@ -36,10 +36,7 @@ impl DataSpec {
     /// 32 ASCII letters, digits, `.`, `-`, `_`, `/`, `:`), or the path is empty
     /// or has no file name.
     pub fn parse(arg: &str) -> Result<DataSpec, DataError> {
-        let invalid = |reason: String| DataError::InvalidSpec {
-            arg: arg.to_owned(),
-            reason,
-        };
+        let invalid = |reason: String| DataError::InvalidSpec { arg: arg.to_owned(), reason };
         if arg.is_empty() {
             return Err(invalid("it is empty; give [SYMBOL=]PATH".to_owned()));
         }
@@ -54,17 +51,12 @@ impl DataSpec {
                 if path.is_empty() {
                     return Err(invalid("no path after '='".to_owned()));
                 }
-                return Ok(DataSpec {
-                    symbol: Symbol::new(symbol),
-                    path: PathBuf::from(path),
-                });
+                return Ok(DataSpec { symbol: Symbol::new(symbol), path: PathBuf::from(path) });
             }
         }
         let path = Path::new(arg);
         let Some(stem) = path.file_stem() else {
-            return Err(invalid(
-                "it names no file to take the symbol from; give SYMBOL=PATH".to_owned(),
-            ));
+            return Err(invalid("it names no file to take the symbol from; give SYMBOL=PATH".to_owned()));
         };
         let stem = stem.to_string_lossy();
         if !is_valid_symbol(&stem) {
@@ -73,10 +65,7 @@ impl DataSpec {
                  name the symbol with SYMBOL=PATH"
             )));
         }
-        Ok(DataSpec {
-            symbol: Symbol::new(&stem),
-            path: path.to_path_buf(),
-        })
+        Ok(DataSpec { symbol: Symbol::new(&stem), path: path.to_path_buf() })
     }
 }
 
@@ -99,11 +88,7 @@ mod tests {
             ("SPY=data/x.csv", "SPY", "data/x.csv"),
             ("data/GOOG.csv", "GOOG", "data/GOOG.csv"),
             ("GOOG.csv", "GOOG", "GOOG.csv"),
-            (
-                "/srv/data/orcl-1995-2014.csv",
-                "orcl-1995-2014",
-                "/srv/data/orcl-1995-2014.csv",
-            ),
+            ("/srv/data/orcl-1995-2014.csv", "orcl-1995-2014", "/srv/data/orcl-1995-2014.csv"),
             ("data/BRK.B.csv", "BRK.B", "data/BRK.B.csv"),
             ("data/noext", "noext", "data/noext"),
             ("ES:CME=../futures/es.csv", "ES:CME", "../futures/es.csv"),
@@ -127,10 +112,7 @@ mod tests {
             ("SPY=", "no path after '='"),
             ("data/my file.csv", "the file name gives symbol \"my file\""),
             ("data/a=b.csv", "the file name gives symbol \"a=b\""),
-            (
-                "EUR/USD=eurusd.csv",
-                "the file name gives symbol \"USD=eurusd\"",
-            ),
+            ("EUR/USD=eurusd.csv", "the file name gives symbol \"USD=eurusd\""),
             ("data/", "the file name gives symbol \"data\""),
             ("..", "names no file"),
             ("data/ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456.csv", "not valid"),
@@ -145,10 +127,7 @@ mod tests {
             let err = result.expect_err(arg);
             assert!(matches!(err, DataError::InvalidSpec { .. }), "{err:?}");
             let msg = err.to_string();
-            assert!(
-                msg.starts_with(&format!("invalid data argument {arg:?}: ")),
-                "{msg}"
-            );
+            assert!(msg.starts_with(&format!("invalid data argument {arg:?}: ")), "{msg}");
             assert!(msg.contains(needle), "{msg:?} lacks {needle:?}");
         }
     }

@@ -60,10 +60,7 @@ mod tests {
         let bars = random_walk(5_000, 7, Timestamp(0), 60_000);
         assert_eq!(bars, random_walk(5_000, 7, Timestamp(0), 60_000));
         for (i, b) in bars.iter().enumerate() {
-            assert!(
-                b.low <= b.open.min(b.close) && b.high >= b.open.max(b.close),
-                "bar {i}"
-            );
+            assert!(b.low <= b.open.min(b.close) && b.high >= b.open.max(b.close), "bar {i}");
             assert!(b.low > Decimal::ZERO);
             assert_eq!(b.ts, Timestamp(i as i64 * 60_000));
         }

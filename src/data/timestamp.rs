@@ -15,10 +15,7 @@ const MILLIS_THRESHOLD: u64 = 100_000_000_000;
 
 /// A text that is not a timestamp in any accepted format.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "cannot read timestamp {text:?}: {reason}; accepted: {}",
-    TIMESTAMP_FORMATS
-)]
+#[error("cannot read timestamp {text:?}: {reason}; accepted: {}", TIMESTAMP_FORMATS)]
 pub struct TimestampError {
     /// The text as given.
     pub text: String,
@@ -46,10 +43,7 @@ pub struct TimestampError {
 /// compact `YYYYMMDD` date (such as `20200131`): taken as epoch seconds it
 /// would silently land in 1970, so it is refused as ambiguous.
 pub fn parse_timestamp(text: &str) -> Result<Timestamp, TimestampError> {
-    let fail = |reason| TimestampError {
-        text: text.to_owned(),
-        reason,
-    };
+    let fail = |reason| TimestampError { text: text.to_owned(), reason };
     let bytes = text.as_bytes();
     let digits = bytes.strip_prefix(b"-").unwrap_or(bytes);
     if !digits.is_empty() && digits.iter().all(u8::is_ascii_digit) {
@@ -63,16 +57,10 @@ pub fn parse_timestamp(text: &str) -> Result<Timestamp, TimestampError> {
 fn parse_epoch(text: &str, negative: bool) -> Result<Timestamp, &'static str> {
     let value: i64 = text.parse().map_err(|_| "the integer is out of range")?;
     if !negative && text.len() == 8 && compact_date(text.as_bytes()).is_some() {
-        return Err(
-            "an 8-digit integer that reads as a YYYYMMDD date is ambiguous \
-                    (as epoch seconds it would fall in 1970)",
-        );
+        return Err("an 8-digit integer that reads as a YYYYMMDD date is ambiguous \
+                    (as epoch seconds it would fall in 1970)");
     }
-    let millis = if value.unsigned_abs() >= MILLIS_THRESHOLD {
-        value
-    } else {
-        value * 1000
-    };
+    let millis = if value.unsigned_abs() >= MILLIS_THRESHOLD { value } else { value * 1000 };
     match DateTime::from_timestamp_millis(millis) {
         Some(_) => Ok(Timestamp(millis)),
         None => Err("the integer is outside the representable date range"),
@@ -91,24 +79,18 @@ fn parse_date_time(b: &[u8]) -> Result<Timestamp, &'static str> {
     if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
         return Err(UNRECOGNIZED);
     }
-    let (Some(year), Some(month), Some(day)) =
-        (number(&b[0..4]), number(&b[5..7]), number(&b[8..10]))
-    else {
+    let (Some(year), Some(month), Some(day)) = (number(&b[0..4]), number(&b[5..7]), number(&b[8..10])) else {
         return Err(UNRECOGNIZED);
     };
     let date = NaiveDate::from_ymd_opt(year as i32, month, day).ok_or("no such date")?;
     if b.len() == 10 {
-        return Ok(Timestamp(
-            date.and_time(NaiveTime::MIN).and_utc().timestamp_millis(),
-        ));
+        return Ok(Timestamp(date.and_time(NaiveTime::MIN).and_utc().timestamp_millis()));
     }
 
     if b.len() < 19 || !matches!(b[10], b' ' | b'T' | b't') || b[13] != b':' || b[16] != b':' {
         return Err(UNRECOGNIZED);
     }
-    let (Some(hour), Some(minute), Some(second)) =
-        (number(&b[11..13]), number(&b[14..16]), number(&b[17..19]))
-    else {
+    let (Some(hour), Some(minute), Some(second)) = (number(&b[11..13]), number(&b[14..16]), number(&b[17..19])) else {
         return Err(UNRECOGNIZED);
     };
     let mut rest = &b[19..];
@@ -139,8 +121,7 @@ fn parse_date_time(b: &[u8]) -> Result<Timestamp, &'static str> {
         }
         _ => return Err(UNRECOGNIZED),
     };
-    let time =
-        NaiveTime::from_hms_nano_opt(hour, minute, second, nanos).ok_or("no such time of day")?;
+    let time = NaiveTime::from_hms_nano_opt(hour, minute, second, nanos).ok_or("no such time of day")?;
     let local_millis = date.and_time(time).and_utc().timestamp_millis();
     Ok(Timestamp(local_millis - offset_secs * 1000))
 }
@@ -150,9 +131,7 @@ fn number(digits: &[u8]) -> Option<u32> {
     if digits.is_empty() || digits.len() > 9 {
         return None;
     }
-    digits.iter().try_fold(0u32, |acc, &c| {
-        c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
-    })
+    digits.iter().try_fold(0u32, |acc, &c| c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0')))
 }
 
 #[cfg(test)]

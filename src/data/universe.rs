@@ -15,8 +15,7 @@ use super::spec::DataSpec;
 pub const MAX_SYMBOL_LEN: usize = 32;
 
 /// The symbol naming rule, as shown in error messages.
-pub const SYMBOL_RULE: &str =
-    "a symbol has 1 to 32 characters, each an ASCII letter, digit or one of . - _ / :";
+pub const SYMBOL_RULE: &str = "a symbol has 1 to 32 characters, each an ASCII letter, digit or one of . - _ / :";
 
 /// Whether `name` follows the symbol naming rule: 1 to [`MAX_SYMBOL_LEN`]
 /// characters, each an ASCII letter, digit, `.`, `-`, `_`, `/` or `:`.
@@ -25,9 +24,7 @@ pub const SYMBOL_RULE: &str =
 pub fn is_valid_symbol(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= MAX_SYMBOL_LEN
-        && name
-            .bytes()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'_' | b'/' | b':'))
+        && name.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'_' | b'/' | b':'))
 }
 
 /// Checks a symbol name against the naming rule (see [`is_valid_symbol`]).
@@ -40,9 +37,7 @@ pub fn parse_symbol(name: &str) -> Result<Symbol, DataError> {
     if is_valid_symbol(name) {
         Ok(Symbol::new(name))
     } else {
-        Err(DataError::InvalidSymbol {
-            symbol: name.to_owned(),
-        })
+        Err(DataError::InvalidSymbol { symbol: name.to_owned() })
     }
 }
 
@@ -93,9 +88,7 @@ impl Universe {
         check_symbols(series.iter().map(|(symbol, _)| symbol))?;
         for (symbol, bars) in &series {
             if bars.is_empty() {
-                return Err(DataError::NoBars {
-                    symbol: symbol.clone(),
-                });
+                return Err(DataError::NoBars { symbol: symbol.clone() });
             }
             if let Some(i) = bars.windows(2).position(|w| w[1].ts <= w[0].ts) {
                 return Err(DataError::UnsortedBars {
@@ -110,22 +103,13 @@ impl Universe {
             .into_iter()
             .map(|(symbol, bars)| {
                 let end = bars.len();
-                let series = Series {
-                    bars: Arc::new(bars),
-                    start: 0,
-                    end,
-                };
+                let series = Series { bars: Arc::new(bars), start: 0, end };
                 (symbol, series)
             })
             .unzip();
         let timeline = merge_timestamps(&series);
         let steps = (0, timeline.len());
-        Ok(Universe {
-            symbols: symbols.into(),
-            series: series.into(),
-            timeline: Arc::new(timeline),
-            steps,
-        })
+        Ok(Universe { symbols: symbols.into(), series: series.into(), timeline: Arc::new(timeline), steps })
     }
 
     /// Loads every spec with [`load_csv_file`](super::load_csv_file), in order
@@ -173,9 +157,7 @@ impl Universe {
     /// If `symbol` is out of range.
     pub fn bar_at(&self, symbol: usize, ts: Timestamp) -> Option<&Bar> {
         let bars = self.bars(symbol);
-        bars.binary_search_by_key(&ts, |b| b.ts)
-            .ok()
-            .map(|i| &bars[i])
+        bars.binary_search_by_key(&ts, |b| b.ts).ok().map(|i| &bars[i])
     }
 
     /// Returns every distinct timestamp of every symbol, ascending: the engine's steps.
@@ -202,11 +184,7 @@ impl Universe {
     ///
     /// # Errors
     /// [`DataError::EmptySlice`] naming the first symbol left with no bars.
-    pub fn slice(
-        &self,
-        start: Option<Timestamp>,
-        end: Option<Timestamp>,
-    ) -> Result<Universe, DataError> {
+    pub fn slice(&self, start: Option<Timestamp>, end: Option<Timestamp>) -> Result<Universe, DataError> {
         let window = |stamps: &dyn Fn(usize) -> Timestamp, len: usize| {
             let first = start.map_or(0, |s| partition(len, |i| stamps(i) < s));
             let past = end.map_or(len, |e| partition(len, |i| stamps(i) <= e));
@@ -217,17 +195,9 @@ impl Universe {
             let bars = s.bars();
             let (first, past) = window(&|i| bars[i].ts, bars.len());
             if first == past {
-                return Err(DataError::EmptySlice {
-                    symbol: symbol.clone(),
-                    start,
-                    end,
-                });
+                return Err(DataError::EmptySlice { symbol: symbol.clone(), start, end });
             }
-            series.push(Series {
-                bars: Arc::clone(&s.bars),
-                start: s.start + first,
-                end: s.start + past,
-            });
+            series.push(Series { bars: Arc::clone(&s.bars), start: s.start + first, end: s.start + past });
         }
         let timeline = self.timeline();
         let (first, past) = window(&|i| timeline[i], timeline.len());
@@ -244,11 +214,8 @@ impl Universe {
     /// steps. A display hint such as "1 day" or "1 hour"; it allocates one
     /// `i64` per step.
     pub fn interval_hint(&self) -> Option<i64> {
-        let mut gaps: Vec<i64> = self
-            .timeline()
-            .windows(2)
-            .map(|w| w[1].millis().saturating_sub(w[0].millis()))
-            .collect();
+        let mut gaps: Vec<i64> =
+            self.timeline().windows(2).map(|w| w[1].millis().saturating_sub(w[0].millis())).collect();
         if gaps.is_empty() {
             return None;
         }
@@ -262,14 +229,7 @@ impl fmt::Debug for Universe {
         let timeline = self.timeline();
         let mut out = f.debug_struct("Universe");
         out.field("symbols", &self.symbols)
-            .field(
-                "bars",
-                &self
-                    .series
-                    .iter()
-                    .map(|s| s.end - s.start)
-                    .collect::<Vec<_>>(),
-            )
+            .field("bars", &self.series.iter().map(|s| s.end - s.start).collect::<Vec<_>>())
             .field("steps", &timeline.len())
             .field("first", &timeline.first())
             .field("last", &timeline.last());
@@ -301,9 +261,7 @@ fn check_symbols<'a>(symbols: impl ExactSizeIterator<Item = &'a Symbol>) -> Resu
     for symbol in symbols {
         parse_symbol(symbol.as_str())?;
         if !seen.insert(symbol.as_str()) {
-            return Err(DataError::DuplicateSymbol {
-                symbol: symbol.clone(),
-            });
+            return Err(DataError::DuplicateSymbol { symbol: symbol.clone() });
         }
     }
     Ok(())
@@ -316,11 +274,8 @@ fn merge_timestamps(series: &[Series]) -> Vec<Timestamp> {
         return only.bars().iter().map(|b| b.ts).collect();
     }
     let mut cursors = vec![0usize; series.len()];
-    let mut heap: BinaryHeap<Reverse<(Timestamp, usize)>> = series
-        .iter()
-        .enumerate()
-        .filter_map(|(i, s)| s.bars().first().map(|b| Reverse((b.ts, i))))
-        .collect();
+    let mut heap: BinaryHeap<Reverse<(Timestamp, usize)>> =
+        series.iter().enumerate().filter_map(|(i, s)| s.bars().first().map(|b| Reverse((b.ts, i)))).collect();
     let longest = series.iter().map(|s| s.end - s.start).max().unwrap_or(0);
     let mut merged = Vec::with_capacity(longest);
     while let Some(Reverse((ts, i))) = heap.pop() {
@@ -351,14 +306,7 @@ mod tests {
             .enumerate()
             .map(|(i, day)| {
                 let p = Decimal::from(100 + i as i64);
-                Bar {
-                    ts: ts(day),
-                    open: p,
-                    high: p,
-                    low: p,
-                    close: p,
-                    volume: 1.0,
-                }
+                Bar { ts: ts(day), open: p, high: p, low: p, close: p, volume: 1.0 }
             })
             .collect()
     }
@@ -369,14 +317,8 @@ mod tests {
 
     fn two() -> Universe {
         Universe::new(vec![
-            (
-                Symbol::new("AAA"),
-                bars(&["2020-01-01", "2020-01-02", "2020-01-06"]),
-            ),
-            (
-                Symbol::new("BTC/USD"),
-                bars(&["2020-01-02", "2020-01-03", "2020-01-04", "2020-01-05"]),
-            ),
+            (Symbol::new("AAA"), bars(&["2020-01-01", "2020-01-02", "2020-01-06"])),
+            (Symbol::new("BTC/USD"), bars(&["2020-01-02", "2020-01-03", "2020-01-04", "2020-01-05"])),
         ])
         .unwrap()
     }
@@ -389,14 +331,7 @@ mod tests {
         assert_eq!(u.symbol_index("btc/usd"), None);
         assert_eq!(
             texts(u.timeline()),
-            [
-                "2020-01-01",
-                "2020-01-02",
-                "2020-01-03",
-                "2020-01-04",
-                "2020-01-05",
-                "2020-01-06"
-            ]
+            ["2020-01-01", "2020-01-02", "2020-01-03", "2020-01-04", "2020-01-05", "2020-01-06"]
         );
         assert_eq!(u.len(), 6);
         assert!(!u.is_empty());
@@ -409,11 +344,7 @@ mod tests {
     fn merge_of_many_series_matches_sort_and_dedup() {
         let days: Vec<String> = (1..=28).map(|d| format!("2021-02-{d:02}")).collect();
         let pick = |step: usize, offset: usize| -> Vec<&str> {
-            days.iter()
-                .skip(offset)
-                .step_by(step)
-                .map(String::as_str)
-                .collect()
+            days.iter().skip(offset).step_by(step).map(String::as_str).collect()
         };
         let series = vec![
             (Symbol::new("A"), bars(&pick(2, 0))),
@@ -421,10 +352,7 @@ mod tests {
             (Symbol::new("C"), bars(&pick(5, 0))),
             (Symbol::new("D"), bars(&pick(7, 6))),
         ];
-        let mut expected: Vec<Timestamp> = series
-            .iter()
-            .flat_map(|(_, b)| b.iter().map(|b| b.ts))
-            .collect();
+        let mut expected: Vec<Timestamp> = series.iter().flat_map(|(_, b)| b.iter().map(|b| b.ts)).collect();
         expected.sort_unstable();
         expected.dedup();
         let u = Universe::new(series).unwrap();
@@ -433,11 +361,7 @@ mod tests {
 
     #[test]
     fn single_symbol_timeline_is_its_own_timestamps() {
-        let u = Universe::new(vec![(
-            Symbol::new("X"),
-            bars(&["2020-01-01", "2020-01-03"]),
-        )])
-        .unwrap();
+        let u = Universe::new(vec![(Symbol::new("X"), bars(&["2020-01-01", "2020-01-03"]))]).unwrap();
         assert_eq!(texts(u.timeline()), ["2020-01-01", "2020-01-03"]);
         assert_eq!(u.interval_hint(), Some(2 * 86_400_000));
         let one = Universe::new(vec![(Symbol::new("X"), bars(&["2020-01-01"]))]).unwrap();
@@ -453,27 +377,16 @@ mod tests {
             assert_eq!(u.bar_at(0, ts(day)), None, "{day}");
         }
         assert_eq!(u.bar_at(1, ts("2020-01-01")), None);
-        assert_eq!(
-            u.bar_at(1, ts("2020-01-03")).unwrap().close,
-            Decimal::from(101)
-        );
+        assert_eq!(u.bar_at(1, ts("2020-01-03")).unwrap().close, Decimal::from(101));
         assert!(u.bars(0).iter().all(|b| b.ts != ts("2020-01-04")));
     }
 
     #[test]
     fn construction_errors() {
         let good = || bars(&["2020-01-01"]);
-        type Case = (
-            Vec<(Symbol, Vec<Bar>)>,
-            fn(&DataError) -> bool,
-            &'static str,
-        );
+        type Case = (Vec<(Symbol, Vec<Bar>)>, fn(&DataError) -> bool, &'static str);
         let cases: Vec<Case> = vec![
-            (
-                vec![],
-                |e| matches!(e, DataError::NoSymbols),
-                "at least one symbol",
-            ),
+            (vec![], |e| matches!(e, DataError::NoSymbols), "at least one symbol"),
             (
                 vec![(Symbol::new("A"), good()), (Symbol::new("A"), good())],
                 |e| matches!(e, DataError::DuplicateSymbol { .. }),
@@ -510,22 +423,11 @@ mod tests {
     #[test]
     fn slice_keeps_inclusive_bounds_and_shares_bars() {
         let u = two();
-        let s = u
-            .slice(Some(ts("2020-01-02")), Some(ts("2020-01-05")))
-            .unwrap();
-        assert_eq!(
-            texts(s.timeline()),
-            ["2020-01-02", "2020-01-03", "2020-01-04", "2020-01-05"]
-        );
-        assert_eq!(
-            texts(&s.bars(0).iter().map(|b| b.ts).collect::<Vec<_>>()),
-            ["2020-01-02"]
-        );
+        let s = u.slice(Some(ts("2020-01-02")), Some(ts("2020-01-05"))).unwrap();
+        assert_eq!(texts(s.timeline()), ["2020-01-02", "2020-01-03", "2020-01-04", "2020-01-05"]);
+        assert_eq!(texts(&s.bars(0).iter().map(|b| b.ts).collect::<Vec<_>>()), ["2020-01-02"]);
         assert_eq!(s.bars(1).len(), 4);
-        assert!(
-            std::ptr::eq(&s.bars(1)[0], &u.bars(1)[0]),
-            "bars are shared"
-        );
+        assert!(std::ptr::eq(&s.bars(1)[0], &u.bars(1)[0]), "bars are shared");
 
         let open_start = u.slice(None, Some(ts("2020-01-02"))).unwrap();
         assert_eq!(texts(open_start.timeline()), ["2020-01-01", "2020-01-02"]);
@@ -533,50 +435,25 @@ mod tests {
         assert_eq!(texts(open_end.timeline()), ["2020-01-05", "2020-01-06"]);
         let err = open_end.slice(Some(ts("2020-01-06")), None).unwrap_err();
         assert!(matches!(err, DataError::EmptySlice { .. }), "{err:?}");
-        assert_eq!(
-            err.to_string(),
-            "symbol BTC/USD has no bars from 2020-01-06 to the end"
-        );
+        assert_eq!(err.to_string(), "symbol BTC/USD has no bars from 2020-01-06 to the end");
 
-        let nested = u
-            .slice(Some(ts("2020-01-02")), None)
-            .unwrap()
-            .slice(None, Some(ts("2020-01-03")))
-            .unwrap();
+        let nested = u.slice(Some(ts("2020-01-02")), None).unwrap().slice(None, Some(ts("2020-01-03"))).unwrap();
         assert_eq!(texts(nested.timeline()), ["2020-01-02", "2020-01-03"]);
         assert_eq!(nested.bars(0).len(), 1);
         assert_eq!(nested.bars(1).len(), 2);
         assert_eq!(u.slice(None, None).unwrap().timeline(), u.timeline());
 
-        let err = u
-            .slice(Some(ts("2020-01-03")), Some(ts("2020-01-05")))
-            .unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "symbol AAA has no bars from 2020-01-03 to 2020-01-05"
-        );
-        let err = u
-            .slice(Some(ts("2020-01-05")), Some(ts("2020-01-02")))
-            .unwrap_err();
+        let err = u.slice(Some(ts("2020-01-03")), Some(ts("2020-01-05"))).unwrap_err();
+        assert_eq!(err.to_string(), "symbol AAA has no bars from 2020-01-03 to 2020-01-05");
+        let err = u.slice(Some(ts("2020-01-05")), Some(ts("2020-01-02"))).unwrap_err();
         assert!(matches!(err, DataError::EmptySlice { .. }));
         let err = u.slice(None, Some(ts("2019-12-31"))).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "symbol AAA has no bars from the start to 2019-12-31"
-        );
+        assert_eq!(err.to_string(), "symbol AAA has no bars from the start to 2019-12-31");
     }
 
     #[test]
     fn symbol_rule() {
-        for ok in [
-            "GOOG",
-            "orcl-1995-2014",
-            "BTC/USD",
-            "ES:CME",
-            "BRK.B",
-            "a_b",
-            &"X".repeat(32),
-        ] {
+        for ok in ["GOOG", "orcl-1995-2014", "BTC/USD", "ES:CME", "BRK.B", "a_b", &"X".repeat(32)] {
             assert!(parse_symbol(ok).is_ok(), "{ok}");
         }
         for bad in ["", "a b", "é", "A=B", "a\\b", &"X".repeat(33)] {
@@ -599,15 +476,10 @@ mod tests {
         };
         let a = write("a.csv", &["2020-01-01", "2020-01-03"]);
         let b = write("b.csv", &["2020-01-02"]);
-        let spec = |symbol: &str, path: &std::path::Path| DataSpec {
-            symbol: Symbol::new(symbol),
-            path: path.to_path_buf(),
-        };
+        let spec =
+            |symbol: &str, path: &std::path::Path| DataSpec { symbol: Symbol::new(symbol), path: path.to_path_buf() };
         let u = Universe::load(&[spec("A", &a), spec("B", &b)]).unwrap();
-        assert_eq!(
-            texts(u.timeline()),
-            ["2020-01-01", "2020-01-02", "2020-01-03"]
-        );
+        assert_eq!(texts(u.timeline()), ["2020-01-01", "2020-01-02", "2020-01-03"]);
         assert_eq!(format!("{u:?}").lines().count(), 1);
 
         let missing = dir.path().join("missing.csv");
@@ -626,18 +498,12 @@ mod tests {
             Universe::load(&specs).unwrap()
         };
         // Disjoint calendars (GOOG ends 2013, EURUSD starts 2017): the union.
-        let u = load(&[
-            format!("{dir}/GOOG.csv"),
-            format!("EURUSD={dir}/EURUSD.csv"),
-        ]);
+        let u = load(&[format!("{dir}/GOOG.csv"), format!("EURUSD={dir}/EURUSD.csv")]);
         assert_eq!(u.symbols(), &[Symbol::new("GOOG"), Symbol::new("EURUSD")]);
         assert_eq!(u.len(), 2148 + 5000);
         assert_eq!(u.interval_hint(), Some(3_600_000));
         let err = u.slice(Some(ts("2017-01-01")), None).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "symbol GOOG has no bars from 2017-01-01 to the end"
-        );
+        assert_eq!(err.to_string(), "symbol GOOG has no bars from 2017-01-01 to the end");
 
         // NVDA and YHOO trade on a subset of ORCL's days.
         let u = load(&[
@@ -646,14 +512,9 @@ mod tests {
             format!("YHOO={dir}/yhoo-1996-2014.csv"),
         ]);
         assert_eq!(u.len(), 5036);
-        assert_eq!(
-            u.timeline(),
-            &u.bars(0).iter().map(|b| b.ts).collect::<Vec<_>>()[..]
-        );
+        assert_eq!(u.timeline(), &u.bars(0).iter().map(|b| b.ts).collect::<Vec<_>>()[..]);
         assert_eq!(u.interval_hint(), Some(86_400_000));
-        let y2000 = u
-            .slice(Some(ts("2000-01-01")), Some(ts("2000-12-31")))
-            .unwrap();
+        let y2000 = u.slice(Some(ts("2000-01-01")), Some(ts("2000-12-31"))).unwrap();
         assert_eq!(y2000.len(), 252);
         assert!((0..3).all(|i| y2000.bars(i).len() == 252));
     }

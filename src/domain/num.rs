@@ -4,8 +4,8 @@ use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
 use rust_decimal::Decimal;
 
 const POW10: [f64; 23] = [
-    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
-    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20,
+    1e21, 1e22,
 ];
 
 /// The f64 nearest to `d`.
@@ -44,14 +44,7 @@ mod tests {
 
     #[test]
     fn to_f64_matches_parsing_the_text() {
-        for text in [
-            "1.07219",
-            "0.1",
-            "104.06",
-            "-3.5",
-            "123456789.123456",
-            "0.000001",
-        ] {
+        for text in ["1.07219", "0.1", "104.06", "-3.5", "123456789.123456", "0.000001"] {
             let d = Decimal::from_str(text).unwrap();
             assert_eq!(to_f64(d), text.parse::<f64>().unwrap(), "{text}");
         }

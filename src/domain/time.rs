@@ -64,14 +64,8 @@ mod tests {
     #[test]
     fn formats_daily_and_intraday_stamps() {
         assert_eq!(Timestamp(1_092_873_600_000).to_text(), "2004-08-19");
-        assert_eq!(
-            Timestamp(1_492_592_400_000).to_text(),
-            "2017-04-19 09:00:00"
-        );
-        assert_eq!(
-            Timestamp(1_492_592_400_250).to_text(),
-            "2017-04-19 09:00:00.250"
-        );
+        assert_eq!(Timestamp(1_492_592_400_000).to_text(), "2017-04-19 09:00:00");
+        assert_eq!(Timestamp(1_492_592_400_250).to_text(), "2017-04-19 09:00:00.250");
     }
 
     #[test]

@@ -22,8 +22,7 @@ pub use report::{buy_hold_return_pct, RunReport};
 use crate::broker::Broker;
 use crate::data::Universe;
 use crate::strategy::{
-    IndicatorBank, MarketView, Params, Phase, RunLog, RunState, Strategy, StrategyCtx,
-    StrategyError,
+    IndicatorBank, MarketView, Params, Phase, RunLog, RunState, Strategy, StrategyCtx, StrategyError,
 };
 
 /// Runs `strategy` over `universe` and returns its results.
@@ -60,21 +59,11 @@ pub fn run(
     });
     let name = strategy.name().to_string();
     let fail = |function, step: Option<usize>, ts, source| match source {
-        StrategyError::Cancelled => EngineError::Cancelled {
-            step: step.unwrap_or(0),
-        },
-        source => EngineError::Strategy {
-            strategy: name.clone(),
-            function,
-            step,
-            ts,
-            source,
-        },
+        StrategyError::Cancelled => EngineError::Cancelled { step: step.unwrap_or(0) },
+        source => EngineError::Strategy { strategy: name.clone(), function, step, ts, source },
     };
 
-    strategy
-        .init(&ctx)
-        .map_err(|e| fail("init", None, None, e))?;
+    strategy.init(&ctx).map_err(|e| fail("init", None, None, e))?;
     {
         let mut state = ctx.state_mut();
         let depth = state.market.lookback();
@@ -98,9 +87,7 @@ pub fn run(
             state.broker.on_bar_open(step, ts, state.market.fresh());
             state.indicators.update(state.market.fresh());
         }
-        strategy
-            .on_bar(&ctx)
-            .map_err(|e| fail("on_bar", Some(step), Some(ts), e))?;
+        strategy.on_bar(&ctx).map_err(|e| fail("on_bar", Some(step), Some(ts), e))?;
         {
             let mut guard = ctx.state_mut();
             let state = &mut *guard;
@@ -110,33 +97,21 @@ pub fn run(
         if let Some(report) = hooks.progress.as_mut() {
             if (step + 1) % progress_every == 0 || step + 1 == total {
                 let last = equity[equity.len() - 1];
-                report(Progress {
-                    step: step + 1,
-                    total,
-                    equity: last.equity,
-                });
+                report(Progress { step: step + 1, total, equity: last.equity });
             }
         }
     }
 
     let (last_step, last_ts) = (total - 1, timeline[total - 1]);
     ctx.state_mut().phase = Phase::Finish;
-    strategy
-        .on_finish(&ctx)
-        .map_err(|e| fail("on_finish", Some(last_step), Some(last_ts), e))?;
+    strategy.on_finish(&ctx).map_err(|e| fail("on_finish", Some(last_step), Some(last_ts), e))?;
     let mut state = ctx.state_mut();
     state.broker.finish(last_step, last_ts);
     // The equity curve ends at what the account holds once everything is
     // closed, so that trade PnL sums to the curve's change.
     equity[last_step] = state.broker.snapshot();
     let log = std::mem::take(&mut state.log);
-    Ok(RunReport::new(
-        universe,
-        params,
-        equity,
-        &mut state.broker,
-        log,
-    ))
+    Ok(RunReport::new(universe, params, equity, &mut state.broker, log))
 }
 
 #[cfg(test)]

@@ -16,13 +16,7 @@ use crate::strategy::native::SmaCross;
 use crate::strategy::{ParamSpec, StrategyCtx, StrategyError};
 
 fn universe(series: Vec<(&str, Vec<Bar>)>) -> Universe {
-    Universe::new(
-        series
-            .into_iter()
-            .map(|(s, b)| (Symbol::new(s), b))
-            .collect(),
-    )
-    .unwrap()
+    Universe::new(series.into_iter().map(|(s, b)| (Symbol::new(s), b)).collect()).unwrap()
 }
 
 fn walk(n: usize, seed: u64) -> Vec<Bar> {
@@ -30,10 +24,7 @@ fn walk(n: usize, seed: u64) -> Vec<Bar> {
 }
 
 fn config() -> RunConfig {
-    RunConfig {
-        broker: BrokerConfig::with_cash(dec!(100000)),
-        params: ParamOverrides::default(),
-    }
+    RunConfig { broker: BrokerConfig::with_cash(dec!(100000)), params: ParamOverrides::default() }
 }
 
 /// A strategy made of closures, for probing the engine.
@@ -70,11 +61,7 @@ fn a_strategy_sees_no_bar_after_the_current_step() {
             let now = ctx.time();
             for k in 0..50 {
                 if let Some(bar) = ctx.bar(0, k)? {
-                    assert!(
-                        bar.ts <= now,
-                        "bar {k} back is stamped {} after now {now}",
-                        bar.ts
-                    );
+                    assert!(bar.ts <= now, "bar {k} back is stamped {} after now {now}", bar.ts);
                     if k == 0 {
                         assert_eq!(bar.ts, now);
                     }
@@ -97,12 +84,7 @@ fn an_order_placed_on_a_bar_fills_at_the_next_open() {
         init: |_| Ok(()),
         on_bar: |ctx: &StrategyCtx| {
             if ctx.step() == 3 {
-                ctx.order(
-                    0,
-                    crate::domain::Side::Buy,
-                    1.0,
-                    crate::strategy::PriceKind::Market,
-                )?;
+                ctx.order(0, crate::domain::Side::Buy, 1.0, crate::strategy::PriceKind::Market)?;
             }
             Ok(())
         },
@@ -177,13 +159,8 @@ fn a_failing_strategy_names_the_call_and_the_bar() {
             Ok(())
         },
     };
-    let err = run(&u, &mut probe, &config(), RunHooks::default())
-        .unwrap_err()
-        .to_string();
-    assert_eq!(
-        err,
-        "probe: on_bar failed at bar 0 (1970-01-01): unknown indicator 'nope'; declared: (none)"
-    );
+    let err = run(&u, &mut probe, &config(), RunHooks::default()).unwrap_err().to_string();
+    assert_eq!(err, "probe: on_bar failed at bar 0 (1970-01-01): unknown indicator 'nope'; declared: (none)");
 }
 
 #[test]
@@ -192,10 +169,7 @@ fn unknown_parameters_fail_before_anything_runs() {
     let mut cfg = config();
     cfg.params = ParamOverrides::Text(vec!["fats=3".into()]);
     let err = run(&u, &mut SmaCross::default(), &cfg, RunHooks::default()).unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "unknown parameter 'fats'; the strategy declares: fast, slow"
-    );
+    assert_eq!(err.to_string(), "unknown parameter 'fats'; the strategy declares: fast, slow");
 }
 
 #[test]
@@ -212,16 +186,7 @@ fn a_cancelled_run_stops() {
             Ok(())
         },
     };
-    let err = run(
-        &u,
-        &mut probe,
-        &config(),
-        RunHooks {
-            cancel,
-            progress: None,
-        },
-    )
-    .unwrap_err();
+    let err = run(&u, &mut probe, &config(), RunHooks { cancel, progress: None }).unwrap_err();
     assert!(matches!(err, EngineError::Cancelled { step: 101 }), "{err}");
 }
 
@@ -230,10 +195,7 @@ fn progress_reaches_the_last_step() {
     let u = universe(vec![("A", walk(1_000, 10))]);
     let mut last = None;
     let mut on_progress = |p: Progress| last = Some((p.step, p.total));
-    let hooks = RunHooks {
-        cancel: CancelToken::new(),
-        progress: Some(&mut on_progress),
-    };
+    let hooks = RunHooks { cancel: CancelToken::new(), progress: Some(&mut on_progress) };
     run(&u, &mut SmaCross::default(), &config(), hooks).unwrap();
     assert_eq!(last, Some((1_000, 1_000)));
 }

@@ -87,9 +87,7 @@ mod tests {
                     b.high - b.low
                 } else {
                     let pc = bars[i - 1].close;
-                    [b.high - b.low, (b.high - pc).abs(), (b.low - pc).abs()]
-                        .into_iter()
-                        .fold(f64::MIN, f64::max)
+                    [b.high - b.low, (b.high - pc).abs(), (b.low - pc).abs()].into_iter().fold(f64::MIN, f64::max)
                 }
             })
             .collect();
@@ -126,10 +124,7 @@ mod tests {
     fn not_ready_for_period_minus_one_bars() {
         for n in [1, 2, 14] {
             let mut atr = Atr::new(n).unwrap();
-            let out: Vec<_> = bars(n + 3, 14)
-                .iter()
-                .map(|b| atr.update(b.high, b.low, b.close))
-                .collect();
+            let out: Vec<_> = bars(n + 3, 14).iter().map(|b| atr.update(b.high, b.low, b.close)).collect();
             assert_eq!(first_ready(&out), Some(n - 1), "period {n}");
             assert!(out[n - 1..].iter().all(Option::is_some));
         }
@@ -142,11 +137,7 @@ mod tests {
             let mut atr = Atr::new(n).unwrap();
             for (t, b) in bars.iter().enumerate() {
                 let got = atr.update(b.high, b.low, b.close);
-                assert_close(
-                    got,
-                    naive_last(&bars[..=t], n),
-                    &format!("atr({n}) at bar {t}"),
-                );
+                assert_close(got, naive_last(&bars[..=t], n), &format!("atr({n}) at bar {t}"));
                 assert_eq!(atr.value(), got);
             }
         }
@@ -156,11 +147,7 @@ mod tests {
     fn invalid_period() {
         assert_eq!(
             Atr::new(0).unwrap_err(),
-            IndicatorError::InvalidPeriod {
-                indicator: "atr",
-                argument: "period",
-                value: 0
-            }
+            IndicatorError::InvalidPeriod { indicator: "atr", argument: "period", value: 0 }
         );
     }
 }

@@ -34,17 +34,9 @@ impl Bollinger {
     pub fn new(period: usize, k: f64) -> Result<Self, IndicatorError> {
         let stats = StdDev::named("bollinger", period)?;
         if !(k.is_finite() && k > 0.0) {
-            return Err(IndicatorError::InvalidMultiplier {
-                indicator: "bollinger",
-                argument: "k",
-                value: k,
-            });
+            return Err(IndicatorError::InvalidMultiplier { indicator: "bollinger", argument: "k", value: k });
         }
-        Ok(Bollinger {
-            stats,
-            k,
-            value: None,
-        })
+        Ok(Bollinger { stats, k, value: None })
     }
 
     /// Feeds one input and returns the current bands (`None` until `period` inputs).
@@ -52,11 +44,7 @@ impl Bollinger {
     pub fn update(&mut self, x: f64) -> Option<BollingerValue> {
         if let (Some(sd), Some(middle)) = (self.stats.update(x), self.stats.mean()) {
             let width = self.k * sd;
-            self.value = Some(BollingerValue {
-                middle,
-                upper: middle + width,
-                lower: middle - width,
-            });
+            self.value = Some(BollingerValue { middle, upper: middle + width, lower: middle - width });
         }
         self.value
     }
@@ -78,32 +66,11 @@ mod tests {
         let mut bb = Bollinger::new(2, 2.0).unwrap();
         assert_eq!(bb.update(1.0), None);
         // window 1,3: middle 2, sd sqrt((1+1)/2) = 1, bands 2 ± 2*1
-        assert_eq!(
-            bb.update(3.0),
-            Some(BollingerValue {
-                middle: 2.0,
-                upper: 4.0,
-                lower: 0.0
-            })
-        );
+        assert_eq!(bb.update(3.0), Some(BollingerValue { middle: 2.0, upper: 4.0, lower: 0.0 }));
         // window 3,7: middle 5, sd sqrt((4+4)/2) = 2, bands 5 ± 2*2
-        assert_eq!(
-            bb.update(7.0),
-            Some(BollingerValue {
-                middle: 5.0,
-                upper: 9.0,
-                lower: 1.0
-            })
-        );
+        assert_eq!(bb.update(7.0), Some(BollingerValue { middle: 5.0, upper: 9.0, lower: 1.0 }));
         // window 7,7: sd 0, bands collapse onto the middle
-        assert_eq!(
-            bb.update(7.0),
-            Some(BollingerValue {
-                middle: 7.0,
-                upper: 7.0,
-                lower: 7.0
-            })
-        );
+        assert_eq!(bb.update(7.0), Some(BollingerValue { middle: 7.0, upper: 7.0, lower: 7.0 }));
 
         // 2,4,4,4,5,5,7,9: middle 5, sd 2; k = 1.5 -> 5 ± 3
         let mut bb = Bollinger::new(8, 1.5).unwrap();
@@ -111,14 +78,7 @@ mod tests {
         for x in [2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0] {
             last = bb.update(x);
         }
-        assert_eq!(
-            last,
-            Some(BollingerValue {
-                middle: 5.0,
-                upper: 8.0,
-                lower: 2.0
-            })
-        );
+        assert_eq!(last, Some(BollingerValue { middle: 5.0, upper: 8.0, lower: 2.0 }));
         assert_eq!(bb.value(), last);
     }
 
@@ -126,9 +86,7 @@ mod tests {
     fn not_ready_for_period_minus_one_inputs() {
         for n in [1, 2, 20] {
             let mut bb = Bollinger::new(n, 2.0).unwrap();
-            let out: Vec<_> = (0..n + 3)
-                .map(|i| bb.update(i as f64).map(|v| v.middle))
-                .collect();
+            let out: Vec<_> = (0..n + 3).map(|i| bb.update(i as f64).map(|v| v.middle)).collect();
             assert_eq!(first_ready(&out), Some(n - 1), "period {n}");
             assert!(out[n - 1..].iter().all(Option::is_some));
         }
@@ -137,14 +95,7 @@ mod tests {
     #[test]
     fn matches_naive() {
         let xs = prices(500, 11);
-        for (n, k) in [
-            (1, 2.0),
-            (2, 1.0),
-            (20, 2.0),
-            (50, 2.5),
-            (500, 0.5),
-            (501, 2.0),
-        ] {
+        for (n, k) in [(1, 2.0), (2, 1.0), (20, 2.0), (50, 2.5), (500, 0.5), (501, 2.0)] {
             let mut bb = Bollinger::new(n, k).unwrap();
             for (t, &x) in xs.iter().enumerate() {
                 let got = bb.update(x);
@@ -167,31 +118,16 @@ mod tests {
     fn invalid_arguments() {
         assert_eq!(
             Bollinger::new(0, 2.0).unwrap_err(),
-            IndicatorError::InvalidPeriod {
-                indicator: "bollinger",
-                argument: "period",
-                value: 0
-            }
+            IndicatorError::InvalidPeriod { indicator: "bollinger", argument: "period", value: 0 }
         );
         for k in [0.0, -1.0, f64::INFINITY, f64::NEG_INFINITY] {
             assert_eq!(
                 Bollinger::new(20, k).unwrap_err(),
-                IndicatorError::InvalidMultiplier {
-                    indicator: "bollinger",
-                    argument: "k",
-                    value: k
-                }
+                IndicatorError::InvalidMultiplier { indicator: "bollinger", argument: "k", value: k }
             );
         }
         let nan = Bollinger::new(20, f64::NAN).unwrap_err();
-        assert!(matches!(
-            nan,
-            IndicatorError::InvalidMultiplier {
-                indicator: "bollinger",
-                argument: "k",
-                ..
-            }
-        ));
+        assert!(matches!(nan, IndicatorError::InvalidMultiplier { indicator: "bollinger", argument: "k", .. }));
         assert!(nan.to_string().contains("bollinger") && nan.to_string().contains("`k`"));
     }
 }

@@ -25,14 +25,7 @@ impl Ema {
     pub fn new(period: usize) -> Result<Self, IndicatorError> {
         let period = check_period("ema", "period", period)?;
         let alpha = 2.0 / (period as f64 + 1.0);
-        Ok(Ema {
-            period,
-            alpha,
-            one_minus_alpha: 1.0 - alpha,
-            seen: 0,
-            seed_sum: 0.0,
-            value: None,
-        })
+        Ok(Ema { period, alpha, one_minus_alpha: 1.0 - alpha, seen: 0, seed_sum: 0.0, value: None })
     }
 
     /// Feeds one input and returns the current value (`None` until `period` inputs).
@@ -114,11 +107,7 @@ mod tests {
             let mut ema = Ema::new(n).unwrap();
             for t in 0..xs.len() {
                 let got = ema.update(xs[t]);
-                assert_close(
-                    got,
-                    naive_last(&xs[..=t], n),
-                    &format!("ema({n}) at bar {t}"),
-                );
+                assert_close(got, naive_last(&xs[..=t], n), &format!("ema({n}) at bar {t}"));
                 assert_eq!(ema.value(), got);
             }
         }
@@ -127,14 +116,7 @@ mod tests {
     #[test]
     fn invalid_period() {
         let err = Ema::new(0).unwrap_err();
-        assert_eq!(
-            err,
-            IndicatorError::InvalidPeriod {
-                indicator: "ema",
-                argument: "period",
-                value: 0
-            }
-        );
+        assert_eq!(err, IndicatorError::InvalidPeriod { indicator: "ema", argument: "period", value: 0 });
         assert!(Ema::new(super::super::MAX_PERIOD + 1).is_err());
     }
 }

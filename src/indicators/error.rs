@@ -44,34 +44,18 @@ pub enum IndicatorError {
 impl fmt::Display for IndicatorError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            IndicatorError::InvalidPeriod {
-                indicator,
-                argument,
-                value: 0,
-            } => write!(
-                f,
-                "{indicator}: argument `{argument}` must be at least 1, got 0"
-            ),
-            IndicatorError::InvalidPeriod {
-                indicator,
-                argument,
-                value,
-            } => write!(
-                f,
-                "{indicator}: argument `{argument}` must be at most {MAX_PERIOD}, got {value}"
-            ),
-            IndicatorError::FastNotBelowSlow { fast, slow } => write!(
-                f,
-                "macd: argument `fast` ({fast}) must be less than argument `slow` ({slow})"
-            ),
-            IndicatorError::InvalidMultiplier {
-                indicator,
-                argument,
-                value,
-            } => write!(
-                f,
-                "{indicator}: argument `{argument}` must be finite and greater than 0, got {value}"
-            ),
+            IndicatorError::InvalidPeriod { indicator, argument, value: 0 } => {
+                write!(f, "{indicator}: argument `{argument}` must be at least 1, got 0")
+            }
+            IndicatorError::InvalidPeriod { indicator, argument, value } => {
+                write!(f, "{indicator}: argument `{argument}` must be at most {MAX_PERIOD}, got {value}")
+            }
+            IndicatorError::FastNotBelowSlow { fast, slow } => {
+                write!(f, "macd: argument `fast` ({fast}) must be less than argument `slow` ({slow})")
+            }
+            IndicatorError::InvalidMultiplier { indicator, argument, value } => {
+                write!(f, "{indicator}: argument `{argument}` must be finite and greater than 0, got {value}")
+            }
         }
     }
 }
@@ -85,11 +69,7 @@ pub(super) fn check_period(
     value: usize,
 ) -> Result<usize, IndicatorError> {
     if value == 0 || value > MAX_PERIOD {
-        Err(IndicatorError::InvalidPeriod {
-            indicator,
-            argument,
-            value,
-        })
+        Err(IndicatorError::InvalidPeriod { indicator, argument, value })
     } else {
         Ok(value)
     }
@@ -111,38 +91,21 @@ mod tests {
     #[test]
     fn messages_name_indicator_and_argument() {
         let zero = check_period("ema", "period", 0).unwrap_err();
-        assert_eq!(
-            zero.to_string(),
-            "ema: argument `period` must be at least 1, got 0"
-        );
+        assert_eq!(zero.to_string(), "ema: argument `period` must be at least 1, got 0");
         let big = check_period("macd", "slow", MAX_PERIOD + 1).unwrap_err();
         assert_eq!(
             big.to_string(),
-            format!(
-                "macd: argument `slow` must be at most {MAX_PERIOD}, got {}",
-                MAX_PERIOD + 1
-            )
+            format!("macd: argument `slow` must be at most {MAX_PERIOD}, got {}", MAX_PERIOD + 1)
         );
         let order = IndicatorError::FastNotBelowSlow { fast: 26, slow: 12 };
-        assert_eq!(
-            order.to_string(),
-            "macd: argument `fast` (26) must be less than argument `slow` (12)"
-        );
-        let k = IndicatorError::InvalidMultiplier {
-            indicator: "bollinger",
-            argument: "k",
-            value: -1.0,
-        };
-        assert_eq!(
-            k.to_string(),
-            "bollinger: argument `k` must be finite and greater than 0, got -1"
-        );
+        assert_eq!(order.to_string(), "macd: argument `fast` (26) must be less than argument `slow` (12)");
+        let k = IndicatorError::InvalidMultiplier { indicator: "bollinger", argument: "k", value: -1.0 };
+        assert_eq!(k.to_string(), "bollinger: argument `k` must be finite and greater than 0, got -1");
     }
 
     #[test]
     fn is_a_std_error() {
-        let e: Box<dyn Error + Send + Sync> =
-            Box::new(IndicatorError::FastNotBelowSlow { fast: 1, slow: 1 });
+        let e: Box<dyn Error + Send + Sync> = Box::new(IndicatorError::FastNotBelowSlow { fast: 1, slow: 1 });
         assert!(e.source().is_none());
         assert!(e.to_string().contains("macd"));
     }

@@ -24,11 +24,7 @@ struct RollingExtreme<const MAX: bool> {
 impl<const MAX: bool> RollingExtreme<MAX> {
     fn new(indicator: &'static str, period: usize) -> Result<Self, IndicatorError> {
         let period = check_period(indicator, "period", period)?;
-        Ok(RollingExtreme {
-            period: period as u64,
-            next_index: 0,
-            deque: VecDeque::with_capacity(period),
-        })
+        Ok(RollingExtreme { period: period as u64, next_index: 0, deque: VecDeque::with_capacity(period) })
     }
 
     /// Whether an older entry `kept` is dominated by a newer input `x`
@@ -216,18 +212,8 @@ mod tests {
 
     #[test]
     fn invalid_period() {
-        for (err, name) in [
-            (Highest::new(0).unwrap_err(), "highest"),
-            (Lowest::new(0).unwrap_err(), "lowest"),
-        ] {
-            assert_eq!(
-                err,
-                IndicatorError::InvalidPeriod {
-                    indicator: name,
-                    argument: "period",
-                    value: 0
-                }
-            );
+        for (err, name) in [(Highest::new(0).unwrap_err(), "highest"), (Lowest::new(0).unwrap_err(), "lowest")] {
+            assert_eq!(err, IndicatorError::InvalidPeriod { indicator: name, argument: "period", value: 0 });
         }
     }
 }

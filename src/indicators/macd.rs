@@ -42,12 +42,7 @@ impl Macd {
         if fast >= slow {
             return Err(IndicatorError::FastNotBelowSlow { fast, slow });
         }
-        Ok(Macd {
-            fast: Ema::new(fast)?,
-            slow: Ema::new(slow)?,
-            signal: Ema::new(signal)?,
-            value: None,
-        })
+        Ok(Macd { fast: Ema::new(fast)?, slow: Ema::new(slow)?, signal: Ema::new(signal)?, value: None })
     }
 
     /// Feeds one input and returns the current reading (`None` until `slow` inputs).
@@ -59,11 +54,7 @@ impl Macd {
         if let (Some(fast), Some(slow)) = (fast, slow) {
             let line = fast - slow;
             let signal = self.signal.update(line);
-            self.value = Some(MacdValue {
-                line,
-                signal,
-                hist: signal.map(|s| line - s),
-            });
+            self.value = Some(MacdValue { line, signal, hist: signal.map(|s| line - s) });
         }
         self.value
     }
@@ -116,12 +107,7 @@ mod tests {
 
     /// (line, signal, hist) at every input, from full recomputations.
     #[allow(clippy::type_complexity)]
-    fn naive(
-        xs: &[f64],
-        fast: usize,
-        slow: usize,
-        signal: usize,
-    ) -> Vec<(Option<f64>, Option<f64>, Option<f64>)> {
+    fn naive(xs: &[f64], fast: usize, slow: usize, signal: usize) -> Vec<(Option<f64>, Option<f64>, Option<f64>)> {
         let f = naive_ema(xs, fast);
         let s = naive_ema(xs, slow);
         let line: Vec<Option<f64>> = f.iter().zip(&s).map(|(f, s)| Some((*f)? - (*s)?)).collect();
@@ -199,21 +185,11 @@ mod tests {
 
     #[test]
     fn invalid_arguments() {
-        let zero = |argument| IndicatorError::InvalidPeriod {
-            indicator: "macd",
-            argument,
-            value: 0,
-        };
+        let zero = |argument| IndicatorError::InvalidPeriod { indicator: "macd", argument, value: 0 };
         assert_eq!(Macd::new(0, 26, 9).unwrap_err(), zero("fast"));
         assert_eq!(Macd::new(12, 0, 9).unwrap_err(), zero("slow"));
         assert_eq!(Macd::new(12, 26, 0).unwrap_err(), zero("signal"));
-        assert_eq!(
-            Macd::new(26, 12, 9).unwrap_err(),
-            IndicatorError::FastNotBelowSlow { fast: 26, slow: 12 }
-        );
-        assert_eq!(
-            Macd::new(12, 12, 9).unwrap_err(),
-            IndicatorError::FastNotBelowSlow { fast: 12, slow: 12 }
-        );
+        assert_eq!(Macd::new(26, 12, 9).unwrap_err(), IndicatorError::FastNotBelowSlow { fast: 26, slow: 12 });
+        assert_eq!(Macd::new(12, 12, 9).unwrap_err(), IndicatorError::FastNotBelowSlow { fast: 12, slow: 12 });
     }
 }

@@ -16,11 +16,7 @@ impl Ring {
     /// An empty ring holding up to `capacity` (> 0) values.
     pub(super) fn new(capacity: usize) -> Self {
         debug_assert!(capacity > 0, "ring capacity must be positive");
-        Ring {
-            buf: vec![0.0; capacity],
-            head: 0,
-            len: 0,
-        }
+        Ring { buf: vec![0.0; capacity], head: 0, len: 0 }
     }
 
     /// Whether the ring holds `capacity` values.

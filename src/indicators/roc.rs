@@ -20,10 +20,7 @@ impl Roc {
     /// A ROC over `period` inputs. Errors if `period` is 0 or above [`super::MAX_PERIOD`].
     pub fn new(period: usize) -> Result<Self, IndicatorError> {
         let period = check_period("roc", "period", period)?;
-        Ok(Roc {
-            window: Ring::new(period),
-            value: None,
-        })
+        Ok(Roc { window: Ring::new(period), value: None })
     }
 
     /// Feeds one input and returns the current value (`None` until `period + 1`
@@ -89,8 +86,7 @@ mod tests {
             let mut roc = Roc::new(n).unwrap();
             for (t, &x) in xs.iter().enumerate() {
                 let got = roc.update(x);
-                let expected =
-                    (t >= n && xs[t - n] != 0.0).then(|| (x - xs[t - n]) / xs[t - n] * 100.0);
+                let expected = (t >= n && xs[t - n] != 0.0).then(|| (x - xs[t - n]) / xs[t - n] * 100.0);
                 assert_close(got, expected, &format!("roc({n}) at bar {t}"));
                 assert_eq!(roc.value(), got);
             }
@@ -101,11 +97,7 @@ mod tests {
     fn invalid_period() {
         assert_eq!(
             Roc::new(0).unwrap_err(),
-            IndicatorError::InvalidPeriod {
-                indicator: "roc",
-                argument: "period",
-                value: 0
-            }
+            IndicatorError::InvalidPeriod { indicator: "roc", argument: "period", value: 0 }
         );
     }
 }

@@ -168,9 +168,7 @@ mod tests {
     fn not_ready_for_period_inputs() {
         for n in [1, 2, 14, 30] {
             let mut rsi = Rsi::new(n).unwrap();
-            let out: Vec<_> = (0..n + 4)
-                .map(|i| rsi.update(if i % 3 == 0 { 1.0 } else { 2.0 }))
-                .collect();
+            let out: Vec<_> = (0..n + 4).map(|i| rsi.update(if i % 3 == 0 { 1.0 } else { 2.0 })).collect();
             assert_eq!(first_ready(&out), Some(n), "period {n}");
             assert!(out[n..].iter().all(Option::is_some));
         }
@@ -183,11 +181,7 @@ mod tests {
             let mut rsi = Rsi::new(n).unwrap();
             for t in 0..xs.len() {
                 let got = rsi.update(xs[t]);
-                assert_close(
-                    got,
-                    naive_last(&xs[..=t], n),
-                    &format!("rsi({n}) at bar {t}"),
-                );
+                assert_close(got, naive_last(&xs[..=t], n), &format!("rsi({n}) at bar {t}"));
                 assert_eq!(rsi.value(), got);
                 if let Some(v) = got {
                     assert!((0.0..=100.0).contains(&v));
@@ -199,13 +193,6 @@ mod tests {
     #[test]
     fn invalid_period() {
         let err = Rsi::new(0).unwrap_err();
-        assert_eq!(
-            err,
-            IndicatorError::InvalidPeriod {
-                indicator: "rsi",
-                argument: "period",
-                value: 0
-            }
-        );
+        assert_eq!(err, IndicatorError::InvalidPeriod { indicator: "rsi", argument: "period", value: 0 });
     }
 }

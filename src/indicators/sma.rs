@@ -23,12 +23,7 @@ impl Sma {
     /// An SMA over `period` inputs. Errors if `period` is 0 or above [`super::MAX_PERIOD`].
     pub fn new(period: usize) -> Result<Self, IndicatorError> {
         let period = check_period("sma", "period", period)?;
-        Ok(Sma {
-            window: Ring::new(period),
-            sum: 0.0,
-            period: period as f64,
-            value: None,
-        })
+        Ok(Sma { window: Ring::new(period), sum: 0.0, period: period as f64, value: None })
     }
 
     /// Feeds one input and returns the current value (`None` until `period` inputs).
@@ -58,9 +53,7 @@ mod tests {
     use super::*;
 
     fn naive(xs: &[f64], n: usize) -> Vec<Option<f64>> {
-        (0..xs.len())
-            .map(|t| (t + 1 >= n).then(|| xs[t + 1 - n..=t].iter().sum::<f64>() / n as f64))
-            .collect()
+        (0..xs.len()).map(|t| (t + 1 >= n).then(|| xs[t + 1 - n..=t].iter().sum::<f64>() / n as f64)).collect()
     }
 
     #[test]
@@ -127,14 +120,7 @@ mod tests {
     #[test]
     fn invalid_period() {
         let err = Sma::new(0).unwrap_err();
-        assert_eq!(
-            err,
-            IndicatorError::InvalidPeriod {
-                indicator: "sma",
-                argument: "period",
-                value: 0
-            }
-        );
+        assert_eq!(err, IndicatorError::InvalidPeriod { indicator: "sma", argument: "period", value: 0 });
         assert!(err.to_string().contains("sma") && err.to_string().contains("period"));
         assert!(Sma::new(usize::MAX).is_err());
     }

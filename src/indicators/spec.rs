@@ -2,24 +2,11 @@
 
 use std::fmt;
 
-use super::{
-    Atr, Bollinger, Ema, Highest, IndicatorError, Lowest, Macd, Roc, Rsi, Sma, StdDev, Wma,
-};
+use super::{Atr, Bollinger, Ema, Highest, IndicatorError, Lowest, Macd, Roc, Rsi, Sma, StdDev, Wma};
 
 /// Kind names of every indicator, in declaration order of [`IndicatorSpec`].
-static KINDS: [&str; 11] = [
-    "sma",
-    "ema",
-    "wma",
-    "rsi",
-    "macd",
-    "bollinger",
-    "atr",
-    "stddev",
-    "highest",
-    "lowest",
-    "roc",
-];
+static KINDS: [&str; 11] =
+    ["sma", "ema", "wma", "rsi", "macd", "bollinger", "atr", "stddev", "highest", "lowest", "roc"];
 
 /// Output names of single-output indicators.
 static SINGLE_OUTPUT: [&str; 1] = ["value"];
@@ -51,19 +38,11 @@ pub enum Source {
 
 impl Source {
     /// Every source, in bar order.
-    pub const ALL: [Source; 5] = [
-        Source::Open,
-        Source::High,
-        Source::Low,
-        Source::Close,
-        Source::Volume,
-    ];
+    pub const ALL: [Source; 5] = [Source::Open, Source::High, Source::Low, Source::Close, Source::Volume];
 
     /// Parses "open", "high", "low", "close" or "volume", ignoring ASCII case.
     pub fn parse(s: &str) -> Option<Source> {
-        Source::ALL
-            .into_iter()
-            .find(|source| s.eq_ignore_ascii_case(source.name()))
+        Source::ALL.into_iter().find(|source| s.eq_ignore_ascii_case(source.name()))
     }
 
     /// The lowercase name, as accepted by [`Source::parse`].
@@ -255,25 +234,16 @@ impl IndicatorSpec {
             IndicatorSpec::Ema { period, source } => IndicatorState::Ema(source, Ema::new(period)?),
             IndicatorSpec::Wma { period, source } => IndicatorState::Wma(source, Wma::new(period)?),
             IndicatorSpec::Rsi { period, source } => IndicatorState::Rsi(source, Rsi::new(period)?),
-            IndicatorSpec::Macd {
-                fast,
-                slow,
-                signal,
-                source,
-            } => IndicatorState::Macd(source, Macd::new(fast, slow, signal)?),
+            IndicatorSpec::Macd { fast, slow, signal, source } => {
+                IndicatorState::Macd(source, Macd::new(fast, slow, signal)?)
+            }
             IndicatorSpec::Bollinger { period, k, source } => {
                 IndicatorState::Bollinger(source, Bollinger::new(period, k)?)
             }
             IndicatorSpec::Atr { period } => IndicatorState::Atr(Atr::new(period)?),
-            IndicatorSpec::StdDev { period, source } => {
-                IndicatorState::StdDev(source, StdDev::new(period)?)
-            }
-            IndicatorSpec::Highest { period, source } => {
-                IndicatorState::Highest(source, Highest::new(period)?)
-            }
-            IndicatorSpec::Lowest { period, source } => {
-                IndicatorState::Lowest(source, Lowest::new(period)?)
-            }
+            IndicatorSpec::StdDev { period, source } => IndicatorState::StdDev(source, StdDev::new(period)?),
+            IndicatorSpec::Highest { period, source } => IndicatorState::Highest(source, Highest::new(period)?),
+            IndicatorSpec::Lowest { period, source } => IndicatorState::Lowest(source, Lowest::new(period)?),
             IndicatorSpec::Roc { period, source } => IndicatorState::Roc(source, Roc::new(period)?),
         })
     }
@@ -293,12 +263,9 @@ impl fmt::Display for IndicatorSpec {
             | IndicatorSpec::Highest { period, source }
             | IndicatorSpec::Lowest { period, source }
             | IndicatorSpec::Roc { period, source } => write!(f, "{kind}({period}, {source})"),
-            IndicatorSpec::Macd {
-                fast,
-                slow,
-                signal,
-                source,
-            } => write!(f, "{kind}({fast}, {slow}, {signal}, {source})"),
+            IndicatorSpec::Macd { fast, slow, signal, source } => {
+                write!(f, "{kind}({fast}, {slow}, {signal}, {source})")
+            }
             IndicatorSpec::Bollinger { period, k, source } => {
                 write!(f, "{kind}({period}, {k}, {source})")
             }
@@ -447,50 +414,17 @@ mod tests {
     /// One spec of every kind, in [`KINDS`] order.
     fn all_specs() -> Vec<IndicatorSpec> {
         vec![
-            IndicatorSpec::Sma {
-                period: 5,
-                source: C,
-            },
-            IndicatorSpec::Ema {
-                period: 5,
-                source: Source::Open,
-            },
-            IndicatorSpec::Wma {
-                period: 5,
-                source: Source::High,
-            },
-            IndicatorSpec::Rsi {
-                period: 14,
-                source: C,
-            },
-            IndicatorSpec::Macd {
-                fast: 3,
-                slow: 7,
-                signal: 4,
-                source: C,
-            },
-            IndicatorSpec::Bollinger {
-                period: 20,
-                k: 2.0,
-                source: Source::Low,
-            },
+            IndicatorSpec::Sma { period: 5, source: C },
+            IndicatorSpec::Ema { period: 5, source: Source::Open },
+            IndicatorSpec::Wma { period: 5, source: Source::High },
+            IndicatorSpec::Rsi { period: 14, source: C },
+            IndicatorSpec::Macd { fast: 3, slow: 7, signal: 4, source: C },
+            IndicatorSpec::Bollinger { period: 20, k: 2.0, source: Source::Low },
             IndicatorSpec::Atr { period: 14 },
-            IndicatorSpec::StdDev {
-                period: 10,
-                source: Source::Volume,
-            },
-            IndicatorSpec::Highest {
-                period: 10,
-                source: Source::High,
-            },
-            IndicatorSpec::Lowest {
-                period: 10,
-                source: Source::Low,
-            },
-            IndicatorSpec::Roc {
-                period: 3,
-                source: C,
-            },
+            IndicatorSpec::StdDev { period: 10, source: Source::Volume },
+            IndicatorSpec::Highest { period: 10, source: Source::High },
+            IndicatorSpec::Lowest { period: 10, source: Source::Low },
+            IndicatorSpec::Roc { period: 3, source: C },
         ]
     }
 
@@ -510,13 +444,7 @@ mod tests {
 
     #[test]
     fn bar_input_get() {
-        let bar = BarInput {
-            open: 1.0,
-            high: 2.0,
-            low: 3.0,
-            close: 4.0,
-            volume: 5.0,
-        };
+        let bar = BarInput { open: 1.0, high: 2.0, low: 3.0, close: 4.0, volume: 5.0 };
         let got: Vec<f64> = Source::ALL.iter().map(|&s| bar.get(s)).collect();
         assert_eq!(got, vec![1.0, 2.0, 3.0, 4.0, 5.0]);
     }
@@ -567,81 +495,32 @@ mod tests {
     #[test]
     fn build_rejects_invalid_arguments() {
         let bad = [
-            IndicatorSpec::Sma {
-                period: 0,
-                source: C,
-            },
-            IndicatorSpec::Ema {
-                period: 0,
-                source: C,
-            },
-            IndicatorSpec::Wma {
-                period: 0,
-                source: C,
-            },
-            IndicatorSpec::Rsi {
-                period: 0,
-                source: C,
-            },
-            IndicatorSpec::Macd {
-                fast: 0,
-                slow: 26,
-                signal: 9,
-                source: C,
-            },
-            IndicatorSpec::Bollinger {
-                period: 0,
-                k: 2.0,
-                source: C,
-            },
+            IndicatorSpec::Sma { period: 0, source: C },
+            IndicatorSpec::Ema { period: 0, source: C },
+            IndicatorSpec::Wma { period: 0, source: C },
+            IndicatorSpec::Rsi { period: 0, source: C },
+            IndicatorSpec::Macd { fast: 0, slow: 26, signal: 9, source: C },
+            IndicatorSpec::Bollinger { period: 0, k: 2.0, source: C },
             IndicatorSpec::Atr { period: 0 },
-            IndicatorSpec::StdDev {
-                period: 0,
-                source: C,
-            },
-            IndicatorSpec::Highest {
-                period: 0,
-                source: C,
-            },
-            IndicatorSpec::Lowest {
-                period: 0,
-                source: C,
-            },
-            IndicatorSpec::Roc {
-                period: 0,
-                source: C,
-            },
+            IndicatorSpec::StdDev { period: 0, source: C },
+            IndicatorSpec::Highest { period: 0, source: C },
+            IndicatorSpec::Lowest { period: 0, source: C },
+            IndicatorSpec::Roc { period: 0, source: C },
         ];
         for spec in bad {
             let err = spec.build().unwrap_err();
             assert!(err.to_string().starts_with(spec.kind()), "{spec}: {err}");
         }
-        let order = IndicatorSpec::Macd {
-            fast: 26,
-            slow: 12,
-            signal: 9,
-            source: C,
-        };
-        assert_eq!(
-            order.build().unwrap_err(),
-            IndicatorError::FastNotBelowSlow { fast: 26, slow: 12 }
-        );
-        let k = IndicatorSpec::Bollinger {
-            period: 20,
-            k: -2.0,
-            source: C,
-        };
-        assert!(matches!(
-            k.build().unwrap_err(),
-            IndicatorError::InvalidMultiplier { argument: "k", .. }
-        ));
+        let order = IndicatorSpec::Macd { fast: 26, slow: 12, signal: 9, source: C };
+        assert_eq!(order.build().unwrap_err(), IndicatorError::FastNotBelowSlow { fast: 26, slow: 12 });
+        let k = IndicatorSpec::Bollinger { period: 20, k: -2.0, source: C };
+        assert!(matches!(k.build().unwrap_err(), IndicatorError::InvalidMultiplier { argument: "k", .. }));
     }
 
     #[test]
     fn state_matches_concrete_indicators() {
         let bars = bars(300, 16);
-        let mut states: Vec<IndicatorState> =
-            all_specs().iter().map(|s| s.build().unwrap()).collect();
+        let mut states: Vec<IndicatorState> = all_specs().iter().map(|s| s.build().unwrap()).collect();
         let mut sma = Sma::new(5).unwrap();
         let mut ema = Ema::new(5).unwrap();
         let mut wma = Wma::new(5).unwrap();
@@ -664,11 +543,7 @@ mod tests {
                 vec![ema.update(bar.open)],
                 vec![wma.update(bar.high)],
                 vec![rsi.update(bar.close)],
-                vec![
-                    m.map(|v| v.line),
-                    m.and_then(|v| v.signal),
-                    m.and_then(|v| v.hist),
-                ],
+                vec![m.map(|v| v.line), m.and_then(|v| v.signal), m.and_then(|v| v.hist)],
                 vec![b.map(|v| v.middle), b.map(|v| v.upper), b.map(|v| v.lower)],
                 vec![atr.update(bar.high, bar.low, bar.close)],
                 vec![sd.update(bar.volume)],
@@ -677,8 +552,7 @@ mod tests {
                 vec![roc.update(bar.close)],
             ];
             for (state, want) in states.iter().zip(&expected) {
-                let got: Vec<Option<f64>> =
-                    (0..state.outputs().len()).map(|i| state.value(i)).collect();
+                let got: Vec<Option<f64>> = (0..state.outputs().len()).map(|i| state.value(i)).collect();
                 assert_eq!(&got, want, "{}", state.kind());
                 assert_eq!(state.value(state.outputs().len()), None);
                 assert_eq!(state.value(usize::MAX), None);

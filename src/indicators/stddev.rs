@@ -95,8 +95,7 @@ impl StdDev {
                     let delta = x - old;
                     let old_mean = self.mean;
                     self.mean = old_mean + delta / self.period;
-                    self.m2 +=
-                        delta * ((x - self.shift - self.mean) + (old - self.shift - old_mean));
+                    self.m2 += delta * ((x - self.shift - self.mean) + (old - self.shift - old_mean));
                     if self.m2 < 0.0 {
                         self.m2 = 0.0;
                     }
@@ -231,10 +230,7 @@ mod tests {
             assert!(v >= 0.0 && v.is_finite(), "bar {t}: {v}");
             // the inputs themselves carry ~1e-12 rounding error, so compare loosely
             assert!((v - expected_sd).abs() < 1e-3 * expected_sd, "bar {t}: {v}");
-            assert!(
-                (v - two_pass[t].unwrap()).abs() < 1e-6 * expected_sd,
-                "bar {t}: {v}"
-            );
+            assert!((v - two_pass[t].unwrap()).abs() < 1e-6 * expected_sd, "bar {t}: {v}");
         }
 
         // random tiny moves around 1e4: relative to the sd itself (not to 1),
@@ -255,10 +251,7 @@ mod tests {
                 let (Some(v), Some(e)) = (sd.update(x), two_pass[t]) else {
                     continue;
                 };
-                assert!(
-                    (v - e).abs() <= 1e-9 * e,
-                    "stddev({n}) at bar {t}: {v} vs {e}"
-                );
+                assert!((v - e).abs() <= 1e-9 * e, "stddev({n}) at bar {t}: {v} vs {e}");
             }
         }
 
@@ -298,10 +291,7 @@ mod tests {
             // one move of a cent off the flat: sd = 0.01 * sqrt(n - 1) / n
             let v = sd.update(101.38).unwrap();
             let expected = 0.01 * ((n - 1) as f64).sqrt() / n as f64;
-            assert!(
-                (v - expected).abs() < 1e-9 * expected,
-                "period {n}: {v} vs {expected}"
-            );
+            assert!((v - expected).abs() < 1e-9 * expected, "period {n}: {v} vs {expected}");
         }
     }
 
@@ -323,13 +313,6 @@ mod tests {
     #[test]
     fn invalid_period() {
         let err = StdDev::new(0).unwrap_err();
-        assert_eq!(
-            err,
-            IndicatorError::InvalidPeriod {
-                indicator: "stddev",
-                argument: "period",
-                value: 0
-            }
-        );
+        assert_eq!(err, IndicatorError::InvalidPeriod { indicator: "stddev", argument: "period", value: 0 });
     }
 }

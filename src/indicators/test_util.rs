@@ -17,10 +17,7 @@ impl Lcg {
 
     /// Uniform in `[0, 1)`, from the top 53 bits of the state.
     pub(super) fn next_f64(&mut self) -> f64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
+        self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
         (self.0 >> 11) as f64 / (1u64 << 53) as f64
     }
 }
@@ -54,13 +51,7 @@ pub(super) fn bars(len: usize, seed: u64) -> Vec<BarInput> {
             let low = open.min(close) - rng.next_f64() * 0.8;
             let volume = 1000.0 + (rng.next_f64() * 500.0).round();
             prev_close = close;
-            BarInput {
-                open,
-                high,
-                low,
-                close,
-                volume,
-            }
+            BarInput { open, high, low, close, volume }
         })
         .collect()
 }
@@ -85,10 +76,7 @@ pub(super) fn assert_close(actual: Option<f64>, expected: Option<f64>, ctx: &str
 #[track_caller]
 pub(super) fn assert_approx(actual: Option<f64>, expected: f64) {
     let a = actual.unwrap_or_else(|| panic!("expected Some({expected}), got None"));
-    assert!(
-        (a - expected).abs() <= 1e-12 * expected.abs().max(1.0),
-        "got {a}, expected {expected}"
-    );
+    assert!((a - expected).abs() <= 1e-12 * expected.abs().max(1.0), "got {a}, expected {expected}");
 }
 
 /// Index of the first `Some` in `values`, if any.

@@ -90,11 +90,7 @@ mod tests {
             .map(|t| {
                 (t + 1 >= n).then(|| {
                     let window = &xs[t + 1 - n..=t];
-                    let weighted: f64 = window
-                        .iter()
-                        .enumerate()
-                        .map(|(i, x)| (i + 1) as f64 * x)
-                        .sum();
+                    let weighted: f64 = window.iter().enumerate().map(|(i, x)| (i + 1) as f64 * x).sum();
                     weighted / denominator
                 })
             })
@@ -163,13 +159,6 @@ mod tests {
     #[test]
     fn invalid_period() {
         let err = Wma::new(0).unwrap_err();
-        assert_eq!(
-            err,
-            IndicatorError::InvalidPeriod {
-                indicator: "wma",
-                argument: "period",
-                value: 0
-            }
-        );
+        assert_eq!(err, IndicatorError::InvalidPeriod { indicator: "wma", argument: "period", value: 0 });
     }
 }

@@ -26,11 +26,7 @@ pub(super) struct DrawdownStats {
 /// `E_j ≥ P` (its duration reaches that step) or at the last step.
 ///
 /// `timeline` and `equity` have the same length.
-pub(super) fn compute(
-    timeline: &[Timestamp],
-    equity: &[EquityPoint],
-    initial: Decimal,
-) -> DrawdownStats {
+pub(super) fn compute(timeline: &[Timestamp], equity: &[EquityPoint], initial: Decimal) -> DrawdownStats {
     let mut peak = initial;
     let mut peak_f = to_f64(peak).unwrap_or(f64::NAN);
     let mut peak_step = 0usize;
@@ -69,9 +65,7 @@ pub(super) fn compute(
             peak_step = i;
             continue;
         }
-        let depth = (peak_f > 0.0)
-            .then(|| (e_f / peak_f - 1.0) * 100.0)
-            .filter(|d| d.is_finite());
+        let depth = (peak_f > 0.0).then(|| (e_f / peak_f - 1.0) * 100.0).filter(|d| d.is_finite());
         let deepest = episode.get_or_insert(None);
         if let Some(d) = depth {
             *deepest = Some(deepest.map_or(d, |m| m.min(d)));
@@ -98,27 +92,16 @@ mod tests {
 
     fn run(initial: Decimal, values: &[Decimal]) -> DrawdownStats {
         // One step per day.
-        let timeline: Vec<Timestamp> = (0..values.len() as i64)
-            .map(|d| Timestamp::from_secs(d * 86_400))
-            .collect();
-        let equity: Vec<EquityPoint> = values
-            .iter()
-            .map(|&equity| EquityPoint {
-                equity,
-                cash: equity,
-                exposed: false,
-            })
-            .collect();
+        let timeline: Vec<Timestamp> = (0..values.len() as i64).map(|d| Timestamp::from_secs(d * 86_400)).collect();
+        let equity: Vec<EquityPoint> =
+            values.iter().map(|&equity| EquityPoint { equity, cash: equity, exposed: false }).collect();
         compute(&timeline, &equity, initial)
     }
 
     #[test]
     fn touching_the_peak_again_ends_the_episode() {
         // 100 → 90 (−10 %) → 100 (regained at step 2) → 95 (−5 %) → 95.
-        let s = run(
-            dec!(100),
-            &[dec!(100), dec!(90), dec!(100), dec!(95), dec!(95)],
-        );
+        let s = run(dec!(100), &[dec!(100), dec!(90), dec!(100), dec!(95), dec!(95)]);
         assert!((s.max_drawdown_pct - -10.0).abs() < 1e-12);
         // Episodes: steps 0→2 (2 bars) and 2→4 unrecovered (2 bars).
         assert_eq!(s.max_duration_bars, 2);

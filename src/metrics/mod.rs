@@ -181,11 +181,7 @@ pub struct Metrics {
 pub fn compute(input: &MetricsInput) -> Metrics {
     let n = input.equity.len();
     assert!(n > 0, "metrics need at least one equity point");
-    assert_eq!(
-        input.timeline.len(),
-        n,
-        "metrics need one timestamp per equity point"
-    );
+    assert_eq!(input.timeline.len(), n, "metrics need one timestamp per equity point");
 
     let start = input.timeline[0];
     let end = input.timeline[n - 1];

@@ -89,14 +89,7 @@ mod tests {
     use rust_decimal_macros::dec;
 
     fn points(values: &[Decimal]) -> Vec<EquityPoint> {
-        values
-            .iter()
-            .map(|&equity| EquityPoint {
-                equity,
-                cash: equity,
-                exposed: false,
-            })
-            .collect()
+        values.iter().map(|&equity| EquityPoint { equity, cash: equity, exposed: false }).collect()
     }
 
     #[test]

@@ -54,15 +54,9 @@ impl Metrics {
                     self.max_trade_duration_secs.map(|s| s as f64),
                 ),
             ),
-            (
-                "Avg trade duration",
-                bars_and_span(self.avg_trade_duration_bars, self.avg_trade_duration_secs),
-            ),
+            ("Avg trade duration", bars_and_span(self.avg_trade_duration_bars, self.avg_trade_duration_secs)),
             ("Profit factor", num(self.profit_factor)),
-            (
-                "Expectancy",
-                self.expectancy.map_or_else(|| NA.to_string(), money),
-            ),
+            ("Expectancy", self.expectancy.map_or_else(|| NA.to_string(), money)),
             ("SQN", num(self.sqn)),
         ]
     }
@@ -155,10 +149,7 @@ mod tests {
         assert_eq!(money(dec!(-1234.005)), "-1234.01");
         assert_eq!(money(dec!(-0.004)), "0.00");
         assert_eq!(money(dec!(7)), "7.00");
-        assert_eq!(
-            bars_and_span(Some(123.0), Some(180.0 * 86_400.0)),
-            "123 bars (180 days)"
-        );
+        assert_eq!(bars_and_span(Some(123.0), Some(180.0 * 86_400.0)), "123 bars (180 days)");
         assert_eq!(bars_and_span(Some(1.0), Some(3_600.0)), "1 bar (1 hour)");
         assert_eq!(bars_and_span(None, None), "n/a");
     }

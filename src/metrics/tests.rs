@@ -27,14 +27,7 @@ fn daily(n: usize) -> Vec<Timestamp> {
 }
 
 fn curve(values: &[Decimal]) -> Vec<EquityPoint> {
-    values
-        .iter()
-        .map(|&equity| EquityPoint {
-            equity,
-            cash: equity,
-            exposed: false,
-        })
-        .collect()
+    values.iter().map(|&equity| EquityPoint { equity, cash: equity, exposed: false }).collect()
 }
 
 /// A trade with the fields the metrics read; the rest are plausible filler.
@@ -59,12 +52,7 @@ pub(super) fn trade(net_pnl: Decimal, return_pct: f64, bars: usize, secs: i64) -
     }
 }
 
-fn run(
-    timeline: &[Timestamp],
-    equity: &[EquityPoint],
-    initial: Decimal,
-    trades: &[Trade],
-) -> Metrics {
+fn run(timeline: &[Timestamp], equity: &[EquityPoint], initial: Decimal, trades: &[Trade]) -> Metrics {
     compute(&MetricsInput {
         timeline,
         equity,
@@ -82,11 +70,8 @@ fn four_point_curve_by_hand() {
     equity[1].exposed = true;
     equity[2].exposed = true;
     // Net P&L 15 − 4 + 10 = 21 = 121 − 100, as the Trade invariant requires.
-    let trades = [
-        trade(dec!(15), 15.0, 2, 2 * 86_400),
-        trade(dec!(-4), -3.6, 1, 86_400),
-        trade(dec!(10), 10.0, 1, 86_400),
-    ];
+    let trades =
+        [trade(dec!(15), 15.0, 2, 2 * 86_400), trade(dec!(-4), -3.6, 1, 86_400), trade(dec!(10), 10.0, 1, 86_400)];
     let input = MetricsInput {
         timeline: &timeline,
         equity: &equity,
@@ -182,11 +167,7 @@ fn all_winners_have_no_profit_factor() {
     let timeline = daily(2);
     let equity = curve(&[dec!(100), dec!(105)]);
     // A break-even trade is neither a winner nor a loser.
-    let trades = [
-        trade(dec!(2), 2.0, 1, 86_400),
-        trade(dec!(3), 3.0, 1, 86_400),
-        trade(dec!(0), 0.0, 1, 86_400),
-    ];
+    let trades = [trade(dec!(2), 2.0, 1, 86_400), trade(dec!(3), 3.0, 1, 86_400), trade(dec!(0), 0.0, 1, 86_400)];
     let m = run(&timeline, &equity, dec!(100), &trades);
     assert_eq!(m.profit_factor, None);
     approx_some(m.win_rate_pct, 200.0 / 3.0); // 2 of 3 strictly positive
@@ -203,16 +184,10 @@ fn expectancy_rounds_midpoints_away_from_zero() {
     let equity = curve(&[dec!(100)]);
     // Mean 0.00000000005 lies exactly between two 10-place values: away from
     // zero gives 0.0000000001 (banker's rounding would give 0).
-    let trades = [
-        trade(dec!(0.0000000001), 0.0, 0, 0),
-        trade(dec!(0), 0.0, 0, 0),
-    ];
+    let trades = [trade(dec!(0.0000000001), 0.0, 0, 0), trade(dec!(0), 0.0, 0, 0)];
     let m = run(&timeline, &equity, dec!(100), &trades);
     assert_eq!(m.expectancy, Some(dec!(0.0000000001)));
-    let trades = [
-        trade(dec!(-0.0000000001), 0.0, 0, 0),
-        trade(dec!(0), 0.0, 0, 0),
-    ];
+    let trades = [trade(dec!(-0.0000000001), 0.0, 0, 0), trade(dec!(0), 0.0, 0, 0)];
     let m = run(&timeline, &equity, dec!(100), &trades);
     assert_eq!(m.expectancy, Some(dec!(-0.0000000001)));
     // SQN: mean −0.5e−10, sample stdev √(2 × 0.25e−20) = 0.7071e−10;
@@ -271,10 +246,7 @@ fn initial_cash_above_the_first_point() {
     // Depths: 95/100 − 1 = −5 %, 98/100 − 1 = −2 %, —, 97/101 − 1 = −3.9604 %.
     approx(m.max_drawdown_pct, -5.0);
     // Episodes: steps 0..1 (depth −5) and step 3 (depth −400/101 %).
-    approx_some(
-        m.avg_drawdown_pct,
-        (-5.0 + (97.0 / 101.0 - 1.0) * 100.0) / 2.0,
-    );
+    approx_some(m.avg_drawdown_pct, (-5.0 + (97.0 / 101.0 - 1.0) * 100.0) / 2.0);
     // Cash peak counts as step 0, regained at step 2 (101 ≥ 100): 2 bars;
     // the second episode runs 2 → 3 (last step): 1 bar.
     assert_eq!(m.max_drawdown_duration_bars, 2);
@@ -285,10 +257,7 @@ fn initial_cash_above_the_first_point() {
     assert_eq!(m.net_pnl, dec!(-3));
     // Annual return starts from the first point, not the cash:
     // (97/95)^(365.25/3) − 1.
-    approx_some(
-        m.annual_return_pct,
-        ((97.0f64 / 95.0).powf(365.25 / 3.0) - 1.0) * 100.0,
-    );
+    approx_some(m.annual_return_pct, ((97.0f64 / 95.0).powf(365.25 / 3.0) - 1.0) * 100.0);
     // Returns start from the first point too: 98/95 − 1, 101/98 − 1, 97/101 − 1.
     let r = [98.0 / 95.0 - 1.0, 101.0 / 98.0 - 1.0, 97.0 / 101.0 - 1.0];
     let mean = r.iter().sum::<f64>() / 3.0;
@@ -395,14 +364,7 @@ fn json_has_snake_case_keys_and_null_for_undefined() {
     keys_sorted.sort_unstable();
     expected.sort_unstable();
     assert_eq!(keys_sorted, expected);
-    for key in [
-        "sharpe",
-        "sortino",
-        "calmar",
-        "win_rate_pct",
-        "expectancy",
-        "buy_hold_return_pct",
-    ] {
+    for key in ["sharpe", "sortino", "calmar", "win_rate_pct", "expectancy", "buy_hold_return_pct"] {
         assert!(v[key].is_null(), "{key} should be null");
     }
     assert_eq!(v["start"], "1970-01-01");
@@ -410,24 +372,14 @@ fn json_has_snake_case_keys_and_null_for_undefined() {
     assert!(text.contains("\"duration_secs\":172800"), "{text}");
 
     // Exact money survives as JSON numbers.
-    let m = run(
-        &daily(2),
-        &curve(&[dec!(100), dec!(100.10)]),
-        dec!(100),
-        &[],
-    );
+    let m = run(&daily(2), &curve(&[dec!(100), dec!(100.10)]), dec!(100), &[]);
     assert_eq!(m.return_pct, 0.1); // (100.10 − 100) / 100 × 100, exact before conversion
     let text = serde_json::to_string(&m).unwrap();
     assert!(text.contains("\"net_pnl\":0.10}"), "{text}");
     assert!(text.contains("\"final_equity\":100.10,"), "{text}");
     assert!(text.contains("\"expectancy\":null,"), "{text}");
     let trades = [trade(dec!(0.10), 0.1, 1, 86_400)];
-    let m = run(
-        &daily(2),
-        &curve(&[dec!(100), dec!(100.10)]),
-        dec!(100),
-        &trades,
-    );
+    let m = run(&daily(2), &curve(&[dec!(100), dec!(100.10)]), dec!(100), &trades);
     let text = serde_json::to_string(&m).unwrap();
     assert!(text.contains("\"expectancy\":0.10,"), "{text}");
 }
@@ -459,10 +411,7 @@ struct Lcg(u64);
 
 impl Lcg {
     fn next(&mut self, bound: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
+        self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
         (self.0 >> 33) % bound
     }
 }
@@ -479,11 +428,7 @@ fn matches_brute_force_on_a_random_walk() {
     let mut cents: i64 = 9_900_000; // 99,000.00: below the cash of 100,000.00
     for _ in 0..n {
         timeline.push(Timestamp(t));
-        equity.push(EquityPoint {
-            equity: Decimal::new(cents, 2),
-            cash: Decimal::ZERO,
-            exposed: rng.next(3) > 0,
-        });
+        equity.push(EquityPoint { equity: Decimal::new(cents, 2), cash: Decimal::ZERO, exposed: rng.next(3) > 0 });
         t += (1 + rng.next(3) as i64) * DAY_MS + rng.next(1000) as i64;
         if rng.next(7) != 0 {
             let bp = rng.next(401) as i64 - 195; // −1.95 % … +2.05 %
@@ -515,10 +460,7 @@ fn matches_brute_force_on_a_random_walk() {
     approx_some(m.sharpe, mean / sd * ppy.sqrt());
     let down = (r.iter().map(|x| x.min(0.0).powi(2)).sum::<f64>() / r.len() as f64).sqrt();
     approx_some(m.sortino, mean / down * ppy.sqrt());
-    approx_some(
-        m.annual_return_pct,
-        ((e[n - 1] / e[0]).powf(1.0 / years) - 1.0) * 100.0,
-    );
+    approx_some(m.annual_return_pct, ((e[n - 1] / e[0]).powf(1.0 / years) - 1.0) * 100.0);
 
     // Running peak by rescanning the prefix: O(n²).
     let peak_at = |j: usize| e[..=j].iter().fold(c, |a, &b| a.max(b));
@@ -531,10 +473,7 @@ fn matches_brute_force_on_a_random_walk() {
         }
     }
     approx(m.max_drawdown_pct, worst * 100.0);
-    assert!(
-        m.max_drawdown_pct < -5.0,
-        "the walk should have real drawdowns"
-    );
+    assert!(m.max_drawdown_pct < -5.0, "the walk should have real drawdowns");
 
     // Episodes: maximal runs of steps below their running peak.
     let mut depths = Vec::new();
@@ -552,10 +491,7 @@ fn matches_brute_force_on_a_random_walk() {
         }
     }
     assert!(depths.len() > 3);
-    approx_some(
-        m.avg_drawdown_pct,
-        depths.iter().sum::<f64>() / depths.len() as f64,
-    );
+    approx_some(m.avg_drawdown_pct, depths.iter().sum::<f64>() / depths.len() as f64);
 
     // Durations: from every peak step whose next step (or itself, for the
     // cash peak) is below the peak, scan forward to the first regain.
@@ -573,25 +509,13 @@ fn matches_brute_force_on_a_random_walk() {
     }
     assert_eq!(m.max_drawdown_duration_bars, max_bars);
     assert_eq!(m.max_drawdown_duration_secs, max_secs);
-    assert_eq!(
-        m.peak_equity,
-        equity.iter().map(|p| p.equity).fold(initial, Decimal::max)
-    );
-    approx(
-        m.exposure_pct,
-        equity.iter().filter(|p| p.exposed).count() as f64 * 100.0 / n as f64,
-    );
+    assert_eq!(m.peak_equity, equity.iter().map(|p| p.equity).fold(initial, Decimal::max));
+    approx(m.exposure_pct, equity.iter().filter(|p| p.exposed).count() as f64 * 100.0 / n as f64);
 
     // Trades, naively.
     let pnl: Vec<Decimal> = trades.iter().map(|t| t.net_pnl).collect();
-    let wins: Decimal = pnl
-        .iter()
-        .filter(|p| p.is_sign_positive() && !p.is_zero())
-        .sum();
-    let losses: Decimal = pnl
-        .iter()
-        .filter(|p| p.is_sign_negative() && !p.is_zero())
-        .sum();
+    let wins: Decimal = pnl.iter().filter(|p| p.is_sign_positive() && !p.is_zero()).sum();
+    let losses: Decimal = pnl.iter().filter(|p| p.is_sign_negative() && !p.is_zero()).sum();
     approx_some(m.profit_factor, (wins / -losses).to_f64().unwrap());
     let total: Decimal = pnl.iter().sum();
     assert_eq!(m.expectancy, Some((total / dec!(40)).round_dp(10)));
@@ -604,16 +528,7 @@ fn matches_brute_force_on_a_random_walk() {
     assert_eq!(m.best_trade_pct, rets.last().copied());
     assert_eq!(m.worst_trade_pct, rets.first().copied());
     approx_some(m.avg_trade_pct, rets.iter().sum::<f64>() / 40.0);
-    assert_eq!(
-        m.max_trade_duration_bars,
-        trades.iter().map(|t| t.duration_bars).max()
-    );
-    assert_eq!(
-        m.max_trade_duration_secs,
-        trades.iter().map(|t| t.duration_secs).max()
-    );
-    approx_some(
-        m.win_rate_pct,
-        pnl.iter().filter(|p| **p > Decimal::ZERO).count() as f64 * 100.0 / 40.0,
-    );
+    assert_eq!(m.max_trade_duration_bars, trades.iter().map(|t| t.duration_bars).max());
+    assert_eq!(m.max_trade_duration_secs, trades.iter().map(|t| t.duration_secs).max());
+    approx_some(m.win_rate_pct, pnl.iter().filter(|p| **p > Decimal::ZERO).count() as f64 * 100.0 / 40.0);
 }

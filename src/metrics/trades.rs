@@ -67,14 +67,8 @@ pub(super) fn compute(trades: &[Trade]) -> TradeStats {
         secs_max = secs_max.max(t.duration_secs);
     }
 
-    let profit_factor = if has_loser {
-        gross_win
-            .checked_div(-gross_loss)
-            .and_then(to_f64)
-            .and_then(finite)
-    } else {
-        None
-    };
+    let profit_factor =
+        if has_loser { gross_win.checked_div(-gross_loss).and_then(to_f64).and_then(finite) } else { None };
     let expectancy = pnl_sum
         .checked_div(Decimal::from(n))
         .map(|e| e.round_dp_with_strategy(EXPECTANCY_DP, RoundingStrategy::MidpointAwayFromZero));

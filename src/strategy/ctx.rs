@@ -11,9 +11,7 @@ use crate::domain::num::from_f64;
 use crate::domain::{Bar, OrderId, OrderKind, OrderSize, Side, Symbol, Timestamp};
 use crate::indicators::IndicatorSpec;
 
-use super::{
-    declared_names, CtxError, IndicatorBank, IndicatorRef, MarketView, ParamValue, Params, RunLog,
-};
+use super::{declared_names, CtxError, IndicatorBank, IndicatorRef, MarketView, ParamValue, Params, RunLog};
 
 /// Which call of the strategy is running.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -121,11 +119,7 @@ impl StrategyCtx {
     /// # Errors
     /// The name is not declared, or `k` is beyond the kept history.
     #[inline]
-    pub fn indicator<'a>(
-        &self,
-        r: impl Into<IndicatorRef<'a>>,
-        k: usize,
-    ) -> Result<Option<f64>, CtxError> {
+    pub fn indicator<'a>(&self, r: impl Into<IndicatorRef<'a>>, k: usize) -> Result<Option<f64>, CtxError> {
         self.0.borrow().indicators.value(r.into(), k)
     }
 
@@ -135,12 +129,7 @@ impl StrategyCtx {
     ///
     /// # Errors
     /// An undeclared indicator name.
-    pub fn crossed<'a>(
-        &self,
-        a: impl Into<IndicatorRef<'a>>,
-        b: Operand<'_>,
-        above: bool,
-    ) -> Result<bool, CtxError> {
+    pub fn crossed<'a>(&self, a: impl Into<IndicatorRef<'a>>, b: Operand<'_>, above: bool) -> Result<bool, CtxError> {
         let expected = if above { 1 } else { -1 };
         Ok(self.cross(a, b)? == expected)
     }
@@ -151,11 +140,7 @@ impl StrategyCtx {
     ///
     /// # Errors
     /// An undeclared indicator name.
-    pub fn cross<'a>(
-        &self,
-        a: impl Into<IndicatorRef<'a>>,
-        b: Operand<'_>,
-    ) -> Result<i8, CtxError> {
+    pub fn cross<'a>(&self, a: impl Into<IndicatorRef<'a>>, b: Operand<'_>) -> Result<i8, CtxError> {
         let state = self.0.borrow();
         let ind = &state.indicators;
         let (now_a, prev_a) = ind.now_and_previous(a.into())?;
@@ -210,14 +195,10 @@ impl StrategyCtx {
     /// The strategy did not declare `name`.
     pub fn param(&self, name: &str) -> Result<ParamValue, CtxError> {
         let state = self.0.borrow();
-        state
-            .params
-            .get(name)
-            .cloned()
-            .ok_or_else(|| CtxError::UnknownParam {
-                name: name.to_string(),
-                declared: declared_names(&state.declared_params),
-            })
+        state.params.get(name).cloned().ok_or_else(|| CtxError::UnknownParam {
+            name: name.to_string(),
+            declared: declared_names(&state.declared_params),
+        })
     }
 
     // ---- declarations (init only) ----
@@ -228,12 +209,7 @@ impl StrategyCtx {
     ///
     /// # Errors
     /// Outside init, a taken name, or invalid arguments.
-    pub fn declare_indicator(
-        &self,
-        name: &str,
-        symbol: usize,
-        spec: IndicatorSpec,
-    ) -> Result<usize, CtxError> {
+    pub fn declare_indicator(&self, name: &str, symbol: usize, spec: IndicatorSpec) -> Result<usize, CtxError> {
         let mut state = self.0.borrow_mut();
         if state.phase != Phase::Init {
             return Err(CtxError::InitOnly("declaring an indicator"));
@@ -275,24 +251,14 @@ impl StrategyCtx {
     ///
     /// # Errors
     /// Non-finite numbers, or what [`StrategyCtx::submit`] refuses.
-    pub fn order(
-        &self,
-        symbol: usize,
-        side: Side,
-        qty: f64,
-        kind: PriceKind,
-    ) -> Result<OrderId, CtxError> {
+    pub fn order(&self, symbol: usize, side: Side, qty: f64, kind: PriceKind) -> Result<OrderId, CtxError> {
         let qty = decimal("quantity", qty)?;
         let kind = match kind {
             PriceKind::Market => OrderKind::Market,
             PriceKind::Limit(p) => OrderKind::Limit(decimal("limit price", p)?),
             PriceKind::Stop(p) => OrderKind::Stop(decimal("stop price", p)?),
         };
-        self.submit(OrderRequest {
-            symbol,
-            size: OrderSize::Quantity { side, qty },
-            kind,
-        })
+        self.submit(OrderRequest { symbol, size: OrderSize::Quantity { side, qty }, kind })
     }
 
     /// Submits a market order that brings `symbol`'s position to `fraction`
@@ -302,11 +268,7 @@ impl StrategyCtx {
     /// A non-finite fraction, or what [`StrategyCtx::submit`] refuses.
     pub fn order_target_percent(&self, symbol: usize, fraction: f64) -> Result<OrderId, CtxError> {
         let fraction = decimal("target fraction", fraction)?;
-        self.submit(OrderRequest {
-            symbol,
-            size: OrderSize::TargetPercent(fraction),
-            kind: OrderKind::Market,
-        })
+        self.submit(OrderRequest { symbol, size: OrderSize::TargetPercent(fraction), kind: OrderKind::Market })
     }
 
     /// Closes `symbol`'s position at the next fill (whatever it is by then).
@@ -314,11 +276,7 @@ impl StrategyCtx {
     /// # Errors
     /// Outside on_bar.
     pub fn close_position(&self, symbol: usize) -> Result<OrderId, CtxError> {
-        self.submit(OrderRequest {
-            symbol,
-            size: OrderSize::TargetPercent(Decimal::ZERO),
-            kind: OrderKind::Market,
-        })
+        self.submit(OrderRequest { symbol, size: OrderSize::TargetPercent(Decimal::ZERO), kind: OrderKind::Market })
     }
 
     /// Cancels an open order; false if it is not open.

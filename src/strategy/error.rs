@@ -42,22 +42,13 @@ pub enum CtxError {
 pub enum StrategyError {
     /// The source does not parse.
     #[error("{file}: syntax error: {message} (line {line}, column {column})")]
-    Syntax {
-        file: String,
-        message: String,
-        line: usize,
-        column: usize,
-    },
+    Syntax { file: String, message: String, line: usize, column: usize },
     /// The source parses but is not a usable strategy.
     #[error("{file}: {message}")]
     Invalid { file: String, message: String },
     /// Strategy code failed at run time.
     #[error("{message}{}", location(*line, *column))]
-    Runtime {
-        message: String,
-        line: Option<usize>,
-        column: Option<usize>,
-    },
+    Runtime { message: String, line: Option<usize>, column: Option<usize> },
     /// A native strategy misused the host API.
     #[error(transparent)]
     Api(#[from] CtxError),

@@ -47,22 +47,14 @@ struct History {
 
 impl History {
     fn with_depth(depth: usize) -> Self {
-        History {
-            values: vec![None; depth],
-            head: 0,
-            len: 0,
-        }
+        History { values: vec![None; depth], head: 0, len: 0 }
     }
 
     #[inline]
     fn push(&mut self, value: Option<f64>) {
         let depth = self.values.len();
         // Wrap by comparison: a division per bar shows up at a million bars.
-        self.head = if self.len == 0 || self.head + 1 == depth {
-            0
-        } else {
-            self.head + 1
-        };
+        self.head = if self.len == 0 || self.head + 1 == depth { 0 } else { self.head + 1 };
         self.values[self.head] = value;
         self.len = (self.len + 1).min(depth);
     }
@@ -72,11 +64,7 @@ impl History {
         if k >= self.len {
             return None;
         }
-        let i = if k <= self.head {
-            self.head - k
-        } else {
-            self.head + self.values.len() - k
-        };
+        let i = if k <= self.head { self.head - k } else { self.head + self.values.len() - k };
         self.values[i]
     }
 }
@@ -96,11 +84,7 @@ pub struct IndicatorBank {
 impl IndicatorBank {
     /// An empty bank for a universe of `symbols` symbols.
     pub fn new(symbols: usize) -> Self {
-        IndicatorBank {
-            by_symbol: vec![Vec::new(); symbols],
-            depth: 2,
-            ..Default::default()
-        }
+        IndicatorBank { by_symbol: vec![Vec::new(); symbols], depth: 2, ..Default::default() }
     }
 
     /// Declares `spec` on `symbol` under `name`. A multi-output indicator
@@ -109,12 +93,7 @@ impl IndicatorBank {
     ///
     /// # Errors
     /// The name is taken or empty, or the spec's arguments are invalid.
-    pub fn declare(
-        &mut self,
-        name: &str,
-        symbol: usize,
-        spec: IndicatorSpec,
-    ) -> Result<usize, CtxError> {
+    pub fn declare(&mut self, name: &str, symbol: usize, spec: IndicatorSpec) -> Result<usize, CtxError> {
         if name.is_empty() || name.contains('.') {
             return Err(CtxError::BadIndicatorName(name.to_string()));
         }
@@ -126,27 +105,19 @@ impl IndicatorBank {
         if let Some(taken) = new_names.iter().find(|n| self.find(n).is_some()) {
             return Err(CtxError::DuplicateIndicator(taken.clone()));
         }
-        let state = spec
-            .build()
-            .map_err(|e| CtxError::Indicator(e.to_string()))?;
+        let state = spec.build().map_err(|e| CtxError::Indicator(e.to_string()))?;
         let first_output = self.histories.len();
         self.names.push((name.to_string(), first_output));
         if outputs.len() > 1 {
             for (i, output) in outputs.iter().enumerate() {
-                self.names
-                    .push((format!("{name}.{output}"), first_output + i));
+                self.names.push((format!("{name}.{output}"), first_output + i));
             }
         }
         for _ in outputs {
             self.histories.push(History::with_depth(self.depth));
         }
         self.by_symbol[symbol].push(self.declared.len());
-        self.declared.push(Declared {
-            symbol,
-            state,
-            first_output,
-            outputs: outputs.len(),
-        });
+        self.declared.push(Declared { symbol, state, first_output, outputs: outputs.len() });
         Ok(first_output)
     }
 
@@ -198,10 +169,7 @@ impl IndicatorBank {
     pub fn value(&self, r: IndicatorRef<'_>, k: usize) -> Result<Option<f64>, CtxError> {
         let history = self.history(r)?;
         if k >= self.depth {
-            return Err(CtxError::BeyondLookback {
-                k,
-                lookback: self.depth,
-            });
+            return Err(CtxError::BeyondLookback { k, lookback: self.depth });
         }
         Ok(history.get(k))
     }
@@ -211,28 +179,20 @@ impl IndicatorBank {
     /// # Errors
     /// An undeclared name.
     #[inline]
-    pub fn now_and_previous(
-        &self,
-        r: IndicatorRef<'_>,
-    ) -> Result<(Option<f64>, Option<f64>), CtxError> {
+    pub fn now_and_previous(&self, r: IndicatorRef<'_>) -> Result<(Option<f64>, Option<f64>), CtxError> {
         let history = self.history(r)?;
         Ok((history.get(0), history.get(1)))
     }
 
     fn history(&self, r: IndicatorRef<'_>) -> Result<&History, CtxError> {
         let index = match r {
-            IndicatorRef::Name(name) => {
-                self.find(name).ok_or_else(|| CtxError::UnknownIndicator {
-                    name: name.to_string(),
-                    declared: self.declared_names(),
-                })?
-            }
+            IndicatorRef::Name(name) => self.find(name).ok_or_else(|| CtxError::UnknownIndicator {
+                name: name.to_string(),
+                declared: self.declared_names(),
+            })?,
             IndicatorRef::Handle(h) if h < self.histories.len() => h,
             IndicatorRef::Handle(h) => {
-                return Err(CtxError::UnknownIndicatorHandle {
-                    handle: h,
-                    count: self.histories.len(),
-                })
+                return Err(CtxError::UnknownIndicatorHandle { handle: h, count: self.histories.len() })
             }
         };
         Ok(&self.histories[index])
@@ -241,21 +201,14 @@ impl IndicatorBank {
     /// The symbol an output belongs to.
     pub fn symbol_of(&self, name: &str) -> Option<usize> {
         let i = self.find(name)?;
-        self.declared
-            .iter()
-            .find(|d| (d.first_output..d.first_output + d.outputs).contains(&i))
-            .map(|d| d.symbol)
+        self.declared.iter().find(|d| (d.first_output..d.first_output + d.outputs).contains(&i)).map(|d| d.symbol)
     }
 
     fn declared_names(&self) -> String {
         if self.names.is_empty() {
             return "(none)".to_string();
         }
-        self.names
-            .iter()
-            .map(|(n, _)| n.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
+        self.names.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ")
     }
 }
 
@@ -280,28 +233,13 @@ mod tests {
 
     fn bar(close: i64) -> [Option<Bar>; 1] {
         let c = Decimal::from(close);
-        [Some(Bar {
-            ts: Timestamp(close),
-            open: c,
-            high: c,
-            low: c,
-            close: c,
-            volume: 0.0,
-        })]
+        [Some(Bar { ts: Timestamp(close), open: c, high: c, low: c, close: c, volume: 0.0 })]
     }
 
     #[test]
     fn keeps_a_history_of_each_output() {
         let mut bank = IndicatorBank::new(1);
-        bank.declare(
-            "s2",
-            0,
-            IndicatorSpec::Sma {
-                period: 2,
-                source: Source::Close,
-            },
-        )
-        .unwrap();
+        bank.declare("s2", 0, IndicatorSpec::Sma { period: 2, source: Source::Close }).unwrap();
         bank.set_depth(3);
         for c in [1, 3, 5, 7] {
             bank.update(&bar(c));
@@ -309,50 +247,23 @@ mod tests {
         assert_eq!(bank.value(IndicatorRef::Name("s2"), 0).unwrap(), Some(6.0)); // (5 + 7) / 2
         assert_eq!(bank.value(IndicatorRef::Name("s2"), 1).unwrap(), Some(4.0)); // (3 + 5) / 2
         assert_eq!(bank.value(IndicatorRef::Name("s2"), 2).unwrap(), Some(2.0)); // (1 + 3) / 2
-        assert!(
-            bank.value(IndicatorRef::Name("s2"), 3).is_err(),
-            "beyond the kept history"
-        );
+        assert!(bank.value(IndicatorRef::Name("s2"), 3).is_err(), "beyond the kept history");
     }
 
     #[test]
     fn multi_output_indicators_answer_to_each_output_name() {
         let mut bank = IndicatorBank::new(1);
-        let spec = IndicatorSpec::Bollinger {
-            period: 2,
-            k: 1.0,
-            source: Source::Close,
-        };
+        let spec = IndicatorSpec::Bollinger { period: 2, k: 1.0, source: Source::Close };
         bank.declare("bb", 0, spec).unwrap();
         bank.update(&bar(1));
-        assert_eq!(
-            bank.value(IndicatorRef::Name("bb.upper"), 0).unwrap(),
-            None,
-            "not ready after one bar"
-        );
+        assert_eq!(bank.value(IndicatorRef::Name("bb.upper"), 0).unwrap(), None, "not ready after one bar");
         bank.update(&bar(3));
         assert_eq!(bank.value(IndicatorRef::Name("bb"), 0).unwrap(), Some(2.0)); // middle (1 + 3) / 2
-        assert_eq!(
-            bank.value(IndicatorRef::Name("bb.upper"), 0).unwrap(),
-            Some(3.0)
-        ); // 2 + 1 * population sd 1
-        assert_eq!(
-            bank.value(IndicatorRef::Name("bb.lower"), 0).unwrap(),
-            Some(1.0)
-        );
-        let err = bank
-            .value(IndicatorRef::Name("bbb"), 0)
-            .unwrap_err()
-            .to_string();
+        assert_eq!(bank.value(IndicatorRef::Name("bb.upper"), 0).unwrap(), Some(3.0)); // 2 + 1 * population sd 1
+        assert_eq!(bank.value(IndicatorRef::Name("bb.lower"), 0).unwrap(), Some(1.0));
+        let err = bank.value(IndicatorRef::Name("bbb"), 0).unwrap_err().to_string();
         assert!(err.contains("bb.middle, bb.upper, bb.lower"), "{err}");
-        let dup = bank.declare(
-            "bb",
-            0,
-            IndicatorSpec::Sma {
-                period: 2,
-                source: Source::Close,
-            },
-        );
+        let dup = bank.declare("bb", 0, IndicatorSpec::Sma { period: 2, source: Source::Close });
         assert!(matches!(dup, Err(CtxError::DuplicateIndicator(_))));
     }
 }

@@ -26,41 +26,36 @@ impl Runtime {
     }
 }
 
+/// The sandbox limits of both runtimes.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StrategyLimits {
+    pub rhai: RhaiLimits,
+    pub wasm: WasmLimits,
+}
+
 /// Reads and compiles the strategy at `path`; `cancel` is the token of the
 /// run it is for (a running plugin watches it).
 ///
 /// # Errors
 /// An unreadable file, an unknown extension, or what the runtime reports
 /// (syntax errors with line and column, a missing export, ...).
-pub fn load_file(path: &Path, cancel: &CancelToken) -> Result<Box<dyn Strategy>, StrategyError> {
+pub fn load_file(
+    path: &Path,
+    limits: &StrategyLimits,
+    cancel: &CancelToken,
+) -> Result<Box<dyn Strategy>, StrategyError> {
     let file = path.display().to_string();
-    let invalid = |message: String| StrategyError::Invalid {
-        file: file.clone(),
-        message,
-    };
+    let invalid = |message: String| StrategyError::Invalid { file: file.clone(), message };
     let read = |path: &Path| std::fs::read(path).map_err(|e| invalid(format!("cannot read: {e}")));
     match Runtime::for_path(path) {
         Some(Runtime::Rhai) => {
-            let source = String::from_utf8(read(path)?)
-                .map_err(|_| invalid("the script is not valid UTF-8".into()))?;
-            Ok(Box::new(RhaiStrategy::compile(
-                &source,
-                &file,
-                RhaiLimits::default(),
-            )?))
+            let source = String::from_utf8(read(path)?).map_err(|_| invalid("the script is not valid UTF-8".into()))?;
+            Ok(Box::new(RhaiStrategy::compile(&source, &file, limits.rhai.clone())?))
         }
         Some(Runtime::Wasm) => {
-            let limits = WasmLimits::default();
-            let plugin = CompiledPlugin::compile(&read(path)?, &file, &limits)?;
-            Ok(Box::new(WasmStrategy::instantiate(
-                &plugin,
-                &file,
-                limits,
-                cancel.clone(),
-            )?))
+            let plugin = CompiledPlugin::compile(&read(path)?, &file, &limits.wasm)?;
+            Ok(Box::new(WasmStrategy::instantiate(&plugin, &file, limits.wasm, cancel.clone())?))
         }
-        None => Err(invalid(
-            "unknown strategy file type; use a .rhai script or a .wasm/.wat plugin".into(),
-        )),
+        None => Err(invalid("unknown strategy file type; use a .rhai script or a .wasm/.wat plugin".into())),
     }
 }

@@ -27,12 +27,7 @@ impl MarketView {
     /// A view before the first step, with a lookback of one bar (the current).
     pub fn new(universe: Universe) -> Self {
         let n = universe.symbols().len();
-        MarketView {
-            universe,
-            seen: vec![0; n],
-            fresh: vec![None; n],
-            lookback: 1,
-        }
+        MarketView { universe, seen: vec![0; n], fresh: vec![None; n], lookback: 1 }
     }
 
     /// Moves to the step at `ts`: symbols with a bar stamped `ts` get it as
@@ -66,17 +61,10 @@ impl MarketView {
     /// # Errors
     /// The name is not in the run's universe.
     pub fn symbol_index(&self, name: &str) -> Result<usize, CtxError> {
-        self.universe
-            .symbol_index(name)
-            .ok_or_else(|| CtxError::UnknownSymbol {
-                name: name.to_string(),
-                known: self
-                    .symbols()
-                    .iter()
-                    .map(Symbol::as_str)
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })
+        self.universe.symbol_index(name).ok_or_else(|| CtxError::UnknownSymbol {
+            name: name.to_string(),
+            known: self.symbols().iter().map(Symbol::as_str).collect::<Vec<_>>().join(", "),
+        })
     }
 
     /// How many bars back a strategy may read (1 = only the latest).
@@ -90,10 +78,7 @@ impl MarketView {
     /// 0 or more than [`MAX_LOOKBACK`].
     pub fn set_lookback(&mut self, bars: usize) -> Result<(), CtxError> {
         if bars == 0 || bars > MAX_LOOKBACK {
-            return Err(CtxError::LookbackOutOfRange {
-                requested: bars,
-                max: MAX_LOOKBACK,
-            });
+            return Err(CtxError::LookbackOutOfRange { requested: bars, max: MAX_LOOKBACK });
         }
         self.lookback = bars;
         Ok(())
@@ -107,17 +92,10 @@ impl MarketView {
     #[inline]
     pub fn bar(&self, s: usize, k: usize) -> Result<Option<&Bar>, CtxError> {
         if k >= self.lookback {
-            return Err(CtxError::BeyondLookback {
-                k,
-                lookback: self.lookback,
-            });
+            return Err(CtxError::BeyondLookback { k, lookback: self.lookback });
         }
         let seen = self.seen[s];
-        Ok(if k < seen {
-            self.universe.bars(s).get(seen - 1 - k)
-        } else {
-            None
-        })
+        Ok(if k < seen { self.universe.bars(s).get(seen - 1 - k) } else { None })
     }
 
     /// Whether symbol `s` has a bar at the current step.

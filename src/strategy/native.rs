@@ -42,14 +42,8 @@ impl Default for SmaCross {
     fn default() -> Self {
         SmaCross {
             params: vec![
-                ParamSpec {
-                    name: "fast".into(),
-                    default: ParamValue::Int(10),
-                },
-                ParamSpec {
-                    name: "slow".into(),
-                    default: ParamValue::Int(20),
-                },
+                ParamSpec { name: "fast".into(), default: ParamValue::Int(10) },
+                ParamSpec { name: "slow".into(), default: ParamValue::Int(20) },
             ],
         }
     }
@@ -72,14 +66,7 @@ impl Strategy for SmaCross {
                 line: None,
                 column: None,
             })?;
-            ctx.declare_indicator(
-                name,
-                0,
-                IndicatorSpec::Sma {
-                    period,
-                    source: Source::Close,
-                },
-            )?;
+            ctx.declare_indicator(name, 0, IndicatorSpec::Sma { period, source: Source::Close })?;
         }
         Ok(())
     }

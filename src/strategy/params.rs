@@ -79,11 +79,7 @@ pub enum ParamError {
     #[error("unknown parameter '{name}'; the strategy declares: {declared}")]
     Unknown { name: String, declared: String },
     #[error("parameter '{name}' is a {expected}, got {got:?}")]
-    WrongType {
-        name: String,
-        expected: &'static str,
-        got: String,
-    },
+    WrongType { name: String, expected: &'static str, got: String },
     #[error("parameter '{name}' is given twice")]
     Duplicate { name: String },
     #[error("parameter override '{0}' must look like name=value")]
@@ -111,12 +107,7 @@ impl Params {
 
     /// The declared defaults, unchanged.
     pub fn defaults(declared: &[ParamSpec]) -> Params {
-        Params(
-            declared
-                .iter()
-                .map(|p| (p.name.clone(), p.default.clone()))
-                .collect(),
-        )
+        Params(declared.iter().map(|p| (p.name.clone(), p.default.clone())).collect())
     }
 
     /// Applies `name=value` overrides as typed on a command line: each name
@@ -129,14 +120,10 @@ impl Params {
         let mut params = Params::defaults(declared);
         let mut seen = Vec::new();
         for raw in overrides {
-            let (name, text) = raw
-                .split_once('=')
-                .ok_or_else(|| ParamError::Malformed(raw.clone()))?;
+            let (name, text) = raw.split_once('=').ok_or_else(|| ParamError::Malformed(raw.clone()))?;
             let name = name.trim();
             if seen.contains(&name) {
-                return Err(ParamError::Duplicate {
-                    name: name.to_string(),
-                });
+                return Err(ParamError::Duplicate { name: name.to_string() });
             }
             seen.push(name);
             let default = declared_default(declared, name)?;
@@ -158,15 +145,10 @@ impl Params {
         let mut params = Params::defaults(declared);
         for (name, json) in overrides {
             let default = declared_default(declared, name)?;
-            let wrong = || ParamError::WrongType {
-                name: name.clone(),
-                expected: default.type_name(),
-                got: json.to_string(),
-            };
+            let wrong =
+                || ParamError::WrongType { name: name.clone(), expected: default.type_name(), got: json.to_string() };
             let value = match (default, json) {
-                (ParamValue::Int(_), serde_json::Value::Number(n)) => {
-                    ParamValue::Int(n.as_i64().ok_or_else(wrong)?)
-                }
+                (ParamValue::Int(_), serde_json::Value::Number(n)) => ParamValue::Int(n.as_i64().ok_or_else(wrong)?),
                 (ParamValue::Float(_), serde_json::Value::Number(n)) => {
                     ParamValue::Float(n.as_f64().ok_or_else(wrong)?)
                 }
@@ -180,18 +162,12 @@ impl Params {
     }
 }
 
-fn declared_default<'a>(
-    declared: &'a [ParamSpec],
-    name: &str,
-) -> Result<&'a ParamValue, ParamError> {
+fn declared_default<'a>(declared: &'a [ParamSpec], name: &str) -> Result<&'a ParamValue, ParamError> {
     declared
         .iter()
         .find(|p| p.name == name)
         .map(|p| &p.default)
-        .ok_or_else(|| ParamError::Unknown {
-            name: name.to_string(),
-            declared: declared_names(declared),
-        })
+        .ok_or_else(|| ParamError::Unknown { name: name.to_string(), declared: declared_names(declared) })
 }
 
 /// Declared names as a comma-separated list, or "(none)".
@@ -199,28 +175,18 @@ pub fn declared_names(declared: &[ParamSpec]) -> String {
     if declared.is_empty() {
         return "(none)".to_string();
     }
-    declared
-        .iter()
-        .map(|p| p.name.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
+    declared.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ")
 }
 
 fn parse_as(name: &str, default: &ParamValue, text: &str) -> Result<ParamValue, ParamError> {
-    let wrong = || ParamError::WrongType {
-        name: name.to_string(),
-        expected: default.type_name(),
-        got: text.to_string(),
-    };
+    let wrong =
+        || ParamError::WrongType { name: name.to_string(), expected: default.type_name(), got: text.to_string() };
     Ok(match default {
         ParamValue::Int(_) => ParamValue::Int(text.parse().map_err(|_| wrong())?),
         ParamValue::Float(_) => {
             let x: f64 = text.parse().map_err(|_| wrong())?;
             if !x.is_finite() {
-                return Err(ParamError::NotFinite {
-                    name: name.to_string(),
-                    value: text.to_string(),
-                });
+                return Err(ParamError::NotFinite { name: name.to_string(), value: text.to_string() });
             }
             ParamValue::Float(x)
         }
@@ -235,18 +201,9 @@ mod tests {
 
     fn declared() -> Vec<ParamSpec> {
         vec![
-            ParamSpec {
-                name: "fast".into(),
-                default: ParamValue::Int(10),
-            },
-            ParamSpec {
-                name: "level".into(),
-                default: ParamValue::Float(0.5),
-            },
-            ParamSpec {
-                name: "short".into(),
-                default: ParamValue::Bool(false),
-            },
+            ParamSpec { name: "fast".into(), default: ParamValue::Int(10) },
+            ParamSpec { name: "level".into(), default: ParamValue::Float(0.5) },
+            ParamSpec { name: "short".into(), default: ParamValue::Bool(false) },
         ]
     }
 
@@ -261,37 +218,24 @@ mod tests {
     #[test]
     fn bad_text_overrides_name_the_problem() {
         let err = Params::from_text(&declared(), &["fsat=3".into()]).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "unknown parameter 'fsat'; the strategy declares: fast, level, short"
-        );
+        assert_eq!(err.to_string(), "unknown parameter 'fsat'; the strategy declares: fast, level, short");
         let err = Params::from_text(&declared(), &["fast=1.5".into()]).unwrap_err();
         assert_eq!(err.to_string(), "parameter 'fast' is a int, got \"1.5\"");
-        assert!(matches!(
-            Params::from_text(&declared(), &["fast".into()]),
-            Err(ParamError::Malformed(_))
-        ));
+        assert!(matches!(Params::from_text(&declared(), &["fast".into()]), Err(ParamError::Malformed(_))));
         assert!(matches!(
             Params::from_text(&declared(), &["fast=1".into(), "fast=2".into()]),
             Err(ParamError::Duplicate { .. })
         ));
-        assert!(matches!(
-            Params::from_text(&declared(), &["level=NaN".into()]),
-            Err(ParamError::NotFinite { .. })
-        ));
+        assert!(matches!(Params::from_text(&declared(), &["level=NaN".into()]), Err(ParamError::NotFinite { .. })));
     }
 
     #[test]
     fn json_overrides_follow_the_same_rules() {
-        let json: serde_json::Value =
-            serde_json::from_str(r#"{"fast": 7, "short": true}"#).unwrap();
+        let json: serde_json::Value = serde_json::from_str(r#"{"fast": 7, "short": true}"#).unwrap();
         let p = Params::from_json(&declared(), json.as_object().unwrap()).unwrap();
         assert_eq!(p.get("fast"), Some(&ParamValue::Int(7)));
         assert_eq!(p.get("short"), Some(&ParamValue::Bool(true)));
         let json: serde_json::Value = serde_json::from_str(r#"{"fast": "7"}"#).unwrap();
-        assert!(matches!(
-            Params::from_json(&declared(), json.as_object().unwrap()),
-            Err(ParamError::WrongType { .. })
-        ));
+        assert!(matches!(Params::from_json(&declared(), json.as_object().unwrap()), Err(ParamError::WrongType { .. })));
     }
 }

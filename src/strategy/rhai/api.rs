@@ -25,12 +25,7 @@ fn symbol(ctx: &StrategyCtx, name: &str) -> Res<usize> {
 }
 
 fn back(k: INT) -> Res<usize> {
-    usize::try_from(k).map_err(|_| {
-        fail(CtxError::Negative {
-            what: "bars back",
-            value: k,
-        })
-    })
+    usize::try_from(k).map_err(|_| fail(CtxError::Negative { what: "bars back", value: k }))
 }
 
 /// A number argument that may be written as an int or a float.
@@ -41,10 +36,7 @@ fn number(what: &str, value: &Dynamic) -> Res<f64> {
     if let Ok(i) = value.as_int() {
         return Ok(i as f64);
     }
-    Err(fail(format!(
-        "{what} must be a number, got {}",
-        value.type_name()
-    )))
+    Err(fail(format!("{what} must be a number, got {}", value.type_name())))
 }
 
 fn opt(value: Option<f64>) -> Dynamic {
@@ -63,20 +55,15 @@ pub fn register(engine: &mut Engine) {
     register_indicators(engine);
     register_portfolio(engine);
     register_orders(engine);
-    engine.register_fn(
-        "param",
-        |ctx: &mut StrategyCtx, name: &str| -> Res<Dynamic> {
-            Ok(match ctx.param(name).map_err(fail)? {
-                ParamValue::Int(i) => Dynamic::from_int(i),
-                ParamValue::Float(f) => Dynamic::from_float(f),
-                ParamValue::Bool(b) => Dynamic::from_bool(b),
-                ParamValue::Text(s) => Dynamic::from(s),
-            })
-        },
-    );
-    engine.register_fn("log", |ctx: &mut StrategyCtx, message: &str| {
-        ctx.log(message)
+    engine.register_fn("param", |ctx: &mut StrategyCtx, name: &str| -> Res<Dynamic> {
+        Ok(match ctx.param(name).map_err(fail)? {
+            ParamValue::Int(i) => Dynamic::from_int(i),
+            ParamValue::Float(f) => Dynamic::from_float(f),
+            ParamValue::Bool(b) => Dynamic::from_bool(b),
+            ParamValue::Text(s) => Dynamic::from(s),
+        })
     });
+    engine.register_fn("log", |ctx: &mut StrategyCtx, message: &str| ctx.log(message));
 }
 
 fn register_bars(engine: &mut Engine) {
@@ -90,43 +77,23 @@ fn register_bars(engine: &mut Engine) {
     ];
     for (name, field) in fields {
         let read = move |ctx: &StrategyCtx, s: usize, k: usize| -> Res<Dynamic> {
-            Ok(ctx
-                .bar(s, k)
-                .map_err(fail)?
-                .as_ref()
-                .map_or(Dynamic::UNIT, field))
+            Ok(ctx.bar(s, k).map_err(fail)?.as_ref().map_or(Dynamic::UNIT, field))
         };
         engine.register_fn(name, move |ctx: &mut StrategyCtx| read(ctx, 0, 0));
-        engine.register_fn(name, move |ctx: &mut StrategyCtx, k: INT| {
-            read(ctx, 0, back(k)?)
-        });
-        engine.register_fn(name, move |ctx: &mut StrategyCtx, sym: &str| {
-            read(ctx, symbol(ctx, sym)?, 0)
-        });
-        engine.register_fn(name, move |ctx: &mut StrategyCtx, sym: &str, k: INT| {
-            read(ctx, symbol(ctx, sym)?, back(k)?)
-        });
+        engine.register_fn(name, move |ctx: &mut StrategyCtx, k: INT| read(ctx, 0, back(k)?));
+        engine.register_fn(name, move |ctx: &mut StrategyCtx, sym: &str| read(ctx, symbol(ctx, sym)?, 0));
+        engine
+            .register_fn(name, move |ctx: &mut StrategyCtx, sym: &str, k: INT| read(ctx, symbol(ctx, sym)?, back(k)?));
     }
     engine.register_fn("has_bar", |ctx: &mut StrategyCtx| ctx.has_bar(0));
-    engine.register_fn("has_bar", |ctx: &mut StrategyCtx, sym: &str| -> Res<bool> {
-        Ok(ctx.has_bar(symbol(ctx, sym)?))
-    });
+    engine
+        .register_fn("has_bar", |ctx: &mut StrategyCtx, sym: &str| -> Res<bool> { Ok(ctx.has_bar(symbol(ctx, sym)?)) });
     engine.register_fn("symbols", |ctx: &mut StrategyCtx| -> Array {
-        ctx.symbols()
-            .iter()
-            .map(|s| Dynamic::from(s.as_str().to_string()))
-            .collect()
+        ctx.symbols().iter().map(|s| Dynamic::from(s.as_str().to_string())).collect()
     });
-    engine.register_fn("symbol", |ctx: &mut StrategyCtx| -> ImmutableString {
-        ctx.symbols()[0].as_str().into()
-    });
+    engine.register_fn("symbol", |ctx: &mut StrategyCtx| -> ImmutableString { ctx.symbols()[0].as_str().into() });
     engine.register_fn("lookback", |ctx: &mut StrategyCtx, bars: INT| -> Res<()> {
-        let bars = usize::try_from(bars).map_err(|_| {
-            fail(CtxError::Negative {
-                what: "lookback",
-                value: bars,
-            })
-        })?;
+        let bars = usize::try_from(bars).map_err(|_| fail(CtxError::Negative { what: "lookback", value: bars }))?;
         ctx.set_lookback(bars).map_err(fail)
     });
 }
@@ -144,8 +111,8 @@ fn register_time(engine: &mut Engine) {
     ];
     for (name, part) in parts {
         engine.register_fn(name, move |ctx: &mut StrategyCtx| -> Res<INT> {
-            let t = DateTime::from_timestamp_millis(ctx.time().millis())
-                .ok_or_else(|| fail("timestamp out of range"))?;
+            let t =
+                DateTime::from_timestamp_millis(ctx.time().millis()).ok_or_else(|| fail("timestamp out of range"))?;
             Ok(part(&t))
         });
     }
@@ -153,56 +120,24 @@ fn register_time(engine: &mut Engine) {
 
 fn register_indicators(engine: &mut Engine) {
     let single: [(&str, fn(usize) -> IndicatorSpec); 8] = [
-        ("sma", |period| IndicatorSpec::Sma {
-            period,
-            source: Source::Close,
-        }),
-        ("ema", |period| IndicatorSpec::Ema {
-            period,
-            source: Source::Close,
-        }),
-        ("wma", |period| IndicatorSpec::Wma {
-            period,
-            source: Source::Close,
-        }),
-        ("rsi", |period| IndicatorSpec::Rsi {
-            period,
-            source: Source::Close,
-        }),
-        ("stddev", |period| IndicatorSpec::StdDev {
-            period,
-            source: Source::Close,
-        }),
-        ("highest", |period| IndicatorSpec::Highest {
-            period,
-            source: Source::Close,
-        }),
-        ("lowest", |period| IndicatorSpec::Lowest {
-            period,
-            source: Source::Close,
-        }),
-        ("roc", |period| IndicatorSpec::Roc {
-            period,
-            source: Source::Close,
-        }),
+        ("sma", |period| IndicatorSpec::Sma { period, source: Source::Close }),
+        ("ema", |period| IndicatorSpec::Ema { period, source: Source::Close }),
+        ("wma", |period| IndicatorSpec::Wma { period, source: Source::Close }),
+        ("rsi", |period| IndicatorSpec::Rsi { period, source: Source::Close }),
+        ("stddev", |period| IndicatorSpec::StdDev { period, source: Source::Close }),
+        ("highest", |period| IndicatorSpec::Highest { period, source: Source::Close }),
+        ("lowest", |period| IndicatorSpec::Lowest { period, source: Source::Close }),
+        ("roc", |period| IndicatorSpec::Roc { period, source: Source::Close }),
     ];
-    let all = single.into_iter().chain([(
-        "atr",
-        (|period| IndicatorSpec::Atr { period }) as fn(usize) -> IndicatorSpec,
-    )]);
+    let all =
+        single.into_iter().chain([("atr", (|period| IndicatorSpec::Atr { period }) as fn(usize) -> IndicatorSpec)]);
     for (kind, make) in all {
-        engine.register_fn(
-            kind,
-            move |ctx: &mut StrategyCtx, name: &str, period: INT| -> Res<()> {
-                declare(ctx, name, 0, make(count("period", period)?))
-            },
-        );
-        engine.register_fn(
-            kind,
-            move |ctx: &mut StrategyCtx, name: &str, period: INT, sym: &str| -> Res<()> {
-                declare(ctx, name, symbol(ctx, sym)?, make(count("period", period)?))
-            },
-        );
+        engine.register_fn(kind, move |ctx: &mut StrategyCtx, name: &str, period: INT| -> Res<()> {
+            declare(ctx, name, 0, make(count("period", period)?))
+        });
+        engine.register_fn(kind, move |ctx: &mut StrategyCtx, name: &str, period: INT, sym: &str| -> Res<()> {
+            declare(ctx, name, symbol(ctx, sym)?, make(count("period", period)?))
+        });
     }
     let macd = |fast: INT, slow: INT, signal: INT| -> Res<IndicatorSpec> {
         Ok(IndicatorSpec::Macd {
@@ -212,12 +147,9 @@ fn register_indicators(engine: &mut Engine) {
             source: Source::Close,
         })
     };
-    engine.register_fn(
-        "macd",
-        move |ctx: &mut StrategyCtx, name: &str, f: INT, s: INT, sig: INT| -> Res<()> {
-            declare(ctx, name, 0, macd(f, s, sig)?)
-        },
-    );
+    engine.register_fn("macd", move |ctx: &mut StrategyCtx, name: &str, f: INT, s: INT, sig: INT| -> Res<()> {
+        declare(ctx, name, 0, macd(f, s, sig)?)
+    });
     engine.register_fn(
         "macd",
         move |ctx: &mut StrategyCtx, name: &str, f: INT, s: INT, sig: INT, sym: &str| -> Res<()> {
@@ -225,75 +157,48 @@ fn register_indicators(engine: &mut Engine) {
         },
     );
     let bollinger = |period: INT, k: &Dynamic| -> Res<IndicatorSpec> {
-        Ok(IndicatorSpec::Bollinger {
-            period: count("period", period)?,
-            k: number("k", k)?,
-            source: Source::Close,
-        })
+        Ok(IndicatorSpec::Bollinger { period: count("period", period)?, k: number("k", k)?, source: Source::Close })
     };
-    engine.register_fn(
-        "bollinger",
-        move |ctx: &mut StrategyCtx, name: &str, period: INT, k: Dynamic| -> Res<()> {
-            declare(ctx, name, 0, bollinger(period, &k)?)
-        },
-    );
+    engine.register_fn("bollinger", move |ctx: &mut StrategyCtx, name: &str, period: INT, k: Dynamic| -> Res<()> {
+        declare(ctx, name, 0, bollinger(period, &k)?)
+    });
     engine.register_fn(
         "bollinger",
         move |ctx: &mut StrategyCtx, name: &str, period: INT, k: Dynamic, sym: &str| -> Res<()> {
             declare(ctx, name, symbol(ctx, sym)?, bollinger(period, &k)?)
         },
     );
-    engine.register_fn(
-        "indicator",
-        |ctx: &mut StrategyCtx, name: &str, kind: &str, options: Map| -> Res<()> {
-            let (spec, sym) = super::options::spec_from_map(kind, &options).map_err(fail)?;
-            let s = match sym {
-                Some(sym) => symbol(ctx, &sym)?,
-                None => 0,
-            };
-            declare(ctx, name, s, spec)
-        },
-    );
+    engine.register_fn("indicator", |ctx: &mut StrategyCtx, name: &str, kind: &str, options: Map| -> Res<()> {
+        let (spec, sym) = super::options::spec_from_map(kind, &options).map_err(fail)?;
+        let s = match sym {
+            Some(sym) => symbol(ctx, &sym)?,
+            None => 0,
+        };
+        declare(ctx, name, s, spec)
+    });
 
     engine.register_fn("ind", |ctx: &mut StrategyCtx, name: &str| -> Res<Dynamic> {
         Ok(opt(ctx.indicator(name, 0).map_err(fail)?))
     });
-    engine.register_fn(
-        "ind",
-        |ctx: &mut StrategyCtx, name: &str, k: INT| -> Res<Dynamic> {
-            Ok(opt(ctx.indicator(name, back(k)?).map_err(fail)?))
-        },
-    );
+    engine.register_fn("ind", |ctx: &mut StrategyCtx, name: &str, k: INT| -> Res<Dynamic> {
+        Ok(opt(ctx.indicator(name, back(k)?).map_err(fail)?))
+    });
     // One call for both directions: each distinct host function costs a
     // Rhai script about 0.3 µs per bar (its resolution cache starts cold on
     // every call), so the hot path of a crossover needs only this one.
-    engine.register_fn(
-        "cross",
-        |ctx: &mut StrategyCtx, a: &str, b: &str| -> Res<INT> {
-            cross(ctx, a, Operand::Indicator(b.into()))
-        },
-    );
-    engine.register_fn(
-        "cross",
-        |ctx: &mut StrategyCtx, a: &str, level: Dynamic| -> Res<INT> {
-            cross(ctx, a, Operand::Level(number("level", &level)?))
-        },
-    );
+    engine.register_fn("cross", |ctx: &mut StrategyCtx, a: &str, b: &str| -> Res<INT> {
+        cross(ctx, a, Operand::Indicator(b.into()))
+    });
+    engine.register_fn("cross", |ctx: &mut StrategyCtx, a: &str, level: Dynamic| -> Res<INT> {
+        cross(ctx, a, Operand::Level(number("level", &level)?))
+    });
     for (fname, above) in [("crossed_above", true), ("crossed_below", false)] {
-        engine.register_fn(
-            fname,
-            move |ctx: &mut StrategyCtx, a: &str, b: &str| -> Res<bool> {
-                ctx.crossed(a, Operand::Indicator(b.into()), above)
-                    .map_err(fail)
-            },
-        );
-        engine.register_fn(
-            fname,
-            move |ctx: &mut StrategyCtx, a: &str, level: Dynamic| -> Res<bool> {
-                ctx.crossed(a, Operand::Level(number("level", &level)?), above)
-                    .map_err(fail)
-            },
-        );
+        engine.register_fn(fname, move |ctx: &mut StrategyCtx, a: &str, b: &str| -> Res<bool> {
+            ctx.crossed(a, Operand::Indicator(b.into()), above).map_err(fail)
+        });
+        engine.register_fn(fname, move |ctx: &mut StrategyCtx, a: &str, level: Dynamic| -> Res<bool> {
+            ctx.crossed(a, Operand::Level(number("level", &level)?), above).map_err(fail)
+        });
     }
 }
 
@@ -307,9 +212,7 @@ fn count(what: &'static str, value: INT) -> Res<usize> {
 }
 
 fn declare(ctx: &StrategyCtx, name: &str, symbol: usize, spec: IndicatorSpec) -> Res<()> {
-    ctx.declare_indicator(name, symbol, spec)
-        .map(|_| ())
-        .map_err(fail)
+    ctx.declare_indicator(name, symbol, spec).map(|_| ()).map_err(fail)
 }
 
 fn register_portfolio(engine: &mut Engine) {
@@ -320,24 +223,16 @@ fn register_portfolio(engine: &mut Engine) {
     ];
     for (name, view) in views {
         engine.register_fn(name, move |ctx: &mut StrategyCtx| view(&ctx.position(0)));
-        engine.register_fn(
-            name,
-            move |ctx: &mut StrategyCtx, sym: &str| -> Res<Dynamic> {
-                Ok(view(&ctx.position(symbol(ctx, sym)?)))
-            },
-        );
+        engine.register_fn(name, move |ctx: &mut StrategyCtx, sym: &str| -> Res<Dynamic> {
+            Ok(view(&ctx.position(symbol(ctx, sym)?)))
+        });
     }
     engine.register_fn("cash", |ctx: &mut StrategyCtx| to_f64(ctx.cash()));
     engine.register_fn("equity", |ctx: &mut StrategyCtx| to_f64(ctx.equity()));
-    engine.register_fn("open_orders", |ctx: &mut StrategyCtx| {
-        ctx.open_orders(None) as INT
+    engine.register_fn("open_orders", |ctx: &mut StrategyCtx| ctx.open_orders(None) as INT);
+    engine.register_fn("open_orders", |ctx: &mut StrategyCtx, sym: &str| -> Res<INT> {
+        Ok(ctx.open_orders(Some(symbol(ctx, sym)?)) as INT)
     });
-    engine.register_fn(
-        "open_orders",
-        |ctx: &mut StrategyCtx, sym: &str| -> Res<INT> {
-            Ok(ctx.open_orders(Some(symbol(ctx, sym)?)) as INT)
-        },
-    );
 }
 
 fn register_orders(engine: &mut Engine) {
@@ -351,86 +246,51 @@ fn register_orders(engine: &mut Engine) {
         ("sell_stop", Side::Sell, Some(PriceKind::Stop)),
     ];
     for (name, side, priced) in kinds {
-        let place = move |ctx: &StrategyCtx,
-                          s: usize,
-                          qty: &Dynamic,
-                          px: Option<(Make, &Dynamic)>|
-              -> Res<INT> {
+        let place = move |ctx: &StrategyCtx, s: usize, qty: &Dynamic, px: Option<(Make, &Dynamic)>| -> Res<INT> {
             let kind = match px {
                 None => PriceKind::Market,
                 Some((make, p)) => make(number("price", p)?),
             };
-            let id = ctx
-                .order(s, side, number("quantity", qty)?, kind)
-                .map_err(fail)?;
+            let id = ctx.order(s, side, number("quantity", qty)?, kind).map_err(fail)?;
             Ok(id.0 as INT)
         };
         match priced {
             None => {
-                engine.register_fn(name, move |ctx: &mut StrategyCtx, qty: Dynamic| {
-                    place(ctx, 0, &qty, None)
+                engine.register_fn(name, move |ctx: &mut StrategyCtx, qty: Dynamic| place(ctx, 0, &qty, None));
+                engine.register_fn(name, move |ctx: &mut StrategyCtx, sym: &str, qty: Dynamic| {
+                    place(ctx, symbol(ctx, sym)?, &qty, None)
                 });
-                engine.register_fn(
-                    name,
-                    move |ctx: &mut StrategyCtx, sym: &str, qty: Dynamic| {
-                        place(ctx, symbol(ctx, sym)?, &qty, None)
-                    },
-                );
             }
             Some(make) => {
-                engine.register_fn(
-                    name,
-                    move |ctx: &mut StrategyCtx, qty: Dynamic, px: Dynamic| {
-                        place(ctx, 0, &qty, Some((make, &px)))
-                    },
-                );
-                engine.register_fn(
-                    name,
-                    move |ctx: &mut StrategyCtx, sym: &str, qty: Dynamic, px: Dynamic| {
-                        place(ctx, symbol(ctx, sym)?, &qty, Some((make, &px)))
-                    },
-                );
+                engine.register_fn(name, move |ctx: &mut StrategyCtx, qty: Dynamic, px: Dynamic| {
+                    place(ctx, 0, &qty, Some((make, &px)))
+                });
+                engine.register_fn(name, move |ctx: &mut StrategyCtx, sym: &str, qty: Dynamic, px: Dynamic| {
+                    place(ctx, symbol(ctx, sym)?, &qty, Some((make, &px)))
+                });
             }
         }
     }
-    engine.register_fn(
-        "order_target_percent",
-        |ctx: &mut StrategyCtx, fraction: Dynamic| -> Res<INT> {
-            let id = ctx
-                .order_target_percent(0, number("fraction", &fraction)?)
-                .map_err(fail)?;
-            Ok(id.0 as INT)
-        },
-    );
-    engine.register_fn(
-        "order_target_percent",
-        |ctx: &mut StrategyCtx, sym: &str, fraction: Dynamic| -> Res<INT> {
-            let s = symbol(ctx, sym)?;
-            let id = ctx
-                .order_target_percent(s, number("fraction", &fraction)?)
-                .map_err(fail)?;
-            Ok(id.0 as INT)
-        },
-    );
+    engine.register_fn("order_target_percent", |ctx: &mut StrategyCtx, fraction: Dynamic| -> Res<INT> {
+        let id = ctx.order_target_percent(0, number("fraction", &fraction)?).map_err(fail)?;
+        Ok(id.0 as INT)
+    });
+    engine.register_fn("order_target_percent", |ctx: &mut StrategyCtx, sym: &str, fraction: Dynamic| -> Res<INT> {
+        let s = symbol(ctx, sym)?;
+        let id = ctx.order_target_percent(s, number("fraction", &fraction)?).map_err(fail)?;
+        Ok(id.0 as INT)
+    });
     engine.register_fn("close_position", |ctx: &mut StrategyCtx| -> Res<INT> {
         Ok(ctx.close_position(0).map_err(fail)?.0 as INT)
     });
-    engine.register_fn(
-        "close_position",
-        |ctx: &mut StrategyCtx, sym: &str| -> Res<INT> {
-            Ok(ctx.close_position(symbol(ctx, sym)?).map_err(fail)?.0 as INT)
-        },
-    );
+    engine.register_fn("close_position", |ctx: &mut StrategyCtx, sym: &str| -> Res<INT> {
+        Ok(ctx.close_position(symbol(ctx, sym)?).map_err(fail)?.0 as INT)
+    });
     engine.register_fn("cancel", |ctx: &mut StrategyCtx, id: INT| -> bool {
         u64::try_from(id).is_ok_and(|id| ctx.cancel(OrderId(id)))
     });
-    engine.register_fn("cancel_all", |ctx: &mut StrategyCtx| {
-        ctx.cancel_all(None) as INT
+    engine.register_fn("cancel_all", |ctx: &mut StrategyCtx| ctx.cancel_all(None) as INT);
+    engine.register_fn("cancel_all", |ctx: &mut StrategyCtx, sym: &str| -> Res<INT> {
+        Ok(ctx.cancel_all(Some(symbol(ctx, sym)?)) as INT)
     });
-    engine.register_fn(
-        "cancel_all",
-        |ctx: &mut StrategyCtx, sym: &str| -> Res<INT> {
-            Ok(ctx.cancel_all(Some(symbol(ctx, sym)?)) as INT)
-        },
-    );
 }

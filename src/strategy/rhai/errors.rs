@@ -23,20 +23,16 @@ pub fn runtime(err: &EvalAltResult, max_operations: u64) -> StrategyError {
     let pos = innermost_position(err);
     let message = match inner {
         EvalAltResult::ErrorTerminated(..) => return StrategyError::Cancelled,
-        EvalAltResult::ErrorTooManyOperations(_) => format!(
-            "exceeded the limit of {max_operations} operations in one call (an endless loop?)"
-        ),
+        EvalAltResult::ErrorTooManyOperations(_) => {
+            format!("exceeded the limit of {max_operations} operations in one call (an endless loop?)")
+        }
         EvalAltResult::ErrorRuntime(value, _) => match value.clone().into_immutable_string() {
             Ok(text) => text.to_string(),
             Err(_) => format!("thrown: {value}"),
         },
         other => strip_position(&other.to_string()),
     };
-    StrategyError::Runtime {
-        message,
-        line: pos.line(),
-        column: pos.position(),
-    }
+    StrategyError::Runtime { message, line: pos.line(), column: pos.position() }
 }
 
 /// The position closest to where the error happened: Rhai wraps errors in

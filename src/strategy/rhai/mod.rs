@@ -22,12 +22,8 @@ pub use limits::RhaiLimits;
 use super::{ParamSpec, ParamValue, Strategy, StrategyCtx, StrategyError};
 
 /// The lifecycle functions a script may define, with their arity.
-const LIFECYCLE: [(&str, usize, bool); 4] = [
-    ("params", 0, false),
-    ("init", 1, false),
-    ("on_bar", 1, true),
-    ("on_finish", 1, false),
-];
+const LIFECYCLE: [(&str, usize, bool); 4] =
+    [("params", 0, false), ("init", 1, false), ("on_bar", 1, true), ("on_finish", 1, false)];
 
 /// A compiled Rhai strategy, ready to run once.
 pub struct RhaiStrategy {
@@ -55,22 +51,13 @@ impl RhaiStrategy {
     /// a `params()` that does not return a map of ints, floats, bools and
     /// strings.
     pub fn compile(source: &str, file: &str, limits: RhaiLimits) -> Result<Self, StrategyError> {
-        let invalid = |message: String| StrategyError::Invalid {
-            file: file.to_string(),
-            message,
-        };
+        let invalid = |message: String| StrategyError::Invalid { file: file.to_string(), message };
         if source.len() > limits.max_source_bytes {
-            return Err(invalid(format!(
-                "script is {} bytes; the limit is {}",
-                source.len(),
-                limits.max_source_bytes
-            )));
+            return Err(invalid(format!("script is {} bytes; the limit is {}", source.len(), limits.max_source_bytes)));
         }
         let log_target: Rc<RefCell<Option<StrategyCtx>>> = Rc::default();
         let engine = build_engine(&limits, log_target.clone());
-        let ast = engine
-            .compile(source)
-            .map_err(|e| errors::syntax(file, &e))?;
+        let ast = engine.compile(source).map_err(|e| errors::syntax(file, &e))?;
         check_shape(&ast).map_err(invalid)?;
         let has = |name: &str| ast.iter_functions().any(|f| f.name == name);
         let (has_init, has_finish, has_params) = (has("init"), has("on_finish"), has("params"));
@@ -88,9 +75,7 @@ impl RhaiStrategy {
             ctx_arg: None,
         };
         if has_params {
-            let map = strategy
-                .call_params()
-                .map_err(|e| invalid(format!("params(): {e}")))?;
+            let map = strategy.call_params().map_err(|e| invalid(format!("params(): {e}")))?;
             strategy.declared = param_specs(&map).map_err(|e| invalid(format!("params(): {e}")))?;
         }
         Ok(strategy)
@@ -102,24 +87,16 @@ impl RhaiStrategy {
             .engine
             .call_fn_with_options(options, &mut self.scope, &self.ast, "params", ())
             .map_err(|e| errors::runtime(&e, self.limits.max_operations))?;
-        value
-            .try_cast::<Map>()
-            .ok_or_else(|| StrategyError::Runtime {
-                message: "must return a map like #{ fast: 10 }".into(),
-                line: None,
-                column: None,
-            })
+        value.try_cast::<Map>().ok_or_else(|| StrategyError::Runtime {
+            message: "must return a map like #{ fast: 10 }".into(),
+            line: None,
+            column: None,
+        })
     }
 
     fn call(&mut self, function: &str) -> Result<(), StrategyError> {
-        let ctx = self
-            .ctx_arg
-            .clone()
-            .expect("init binds the context before any call");
-        let options = CallFnOptions::new()
-            .eval_ast(false)
-            .rewind_scope(true)
-            .bind_this_ptr(&mut self.state);
+        let ctx = self.ctx_arg.clone().expect("init binds the context before any call");
+        let options = CallFnOptions::new().eval_ast(false).rewind_scope(true).bind_this_ptr(&mut self.state);
         self.engine
             .call_fn_with_options::<Dynamic>(options, &mut self.scope, &self.ast, function, (ctx,))
             .map(|_| ())
@@ -153,26 +130,18 @@ fn check_shape(ast: &AST) -> Result<(), String> {
     // which we keep off; the AST's debug form lists them as its `body`.
     let statements = format!("{:?}", ast.clone_statements_only());
     if !statements.contains("body: []") {
-        return Err(
-            "top-level statements are never run; put them inside init(ctx) or on_bar(ctx), \
+        return Err("top-level statements are never run; put them inside init(ctx) or on_bar(ctx), \
                     and keep state in `this` (e.g. this.count = 0)"
-                .to_string(),
-        );
+            .to_string());
     }
     for (name, arity, required) in LIFECYCLE {
-        let found: Vec<usize> = ast
-            .iter_functions()
-            .filter(|f| f.name == name)
-            .map(|f| f.params.len())
-            .collect();
+        let found: Vec<usize> = ast.iter_functions().filter(|f| f.name == name).map(|f| f.params.len()).collect();
         if found.is_empty() && required {
             return Err(format!("the script must define fn {name}(ctx)"));
         }
         if found.iter().any(|&n| n != arity) {
             let params = if arity == 0 { "" } else { "ctx" };
-            return Err(format!(
-                "fn {name} must take {arity} parameter(s): fn {name}({params})"
-            ));
+            return Err(format!("fn {name} must take {arity} parameter(s): fn {name}({params})"));
         }
     }
     Ok(())
@@ -196,10 +165,7 @@ fn param_specs(map: &Map) -> Result<Vec<ParamSpec>, String> {
                 value.type_name()
             ));
         };
-        specs.push(ParamSpec {
-            name: name.to_string(),
-            default,
-        });
+        specs.push(ParamSpec { name: name.to_string(), default });
     }
     Ok(specs)
 }
@@ -227,11 +193,7 @@ impl Strategy for RhaiStrategy {
     }
 
     fn on_finish(&mut self, _ctx: &StrategyCtx) -> Result<(), StrategyError> {
-        let result = if self.has_finish {
-            self.call("on_finish")
-        } else {
-            Ok(())
-        };
+        let result = if self.has_finish { self.call("on_finish") } else { Ok(()) };
         // Drop the script's handles on the run so that the run's state is
         // freed with the engine's.
         self.ctx_arg = None;

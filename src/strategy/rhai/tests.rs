@@ -38,9 +38,7 @@ fn runtime_error(source: &str) -> String {
 
 #[test]
 fn syntax_errors_give_line_and_column() {
-    let err = compile("fn on_bar(ctx) {\n    let x = ;\n}\n")
-        .err()
-        .unwrap();
+    let err = compile("fn on_bar(ctx) {\n    let x = ;\n}\n").err().unwrap();
     match err {
         StrategyError::Syntax { line, column, .. } => assert_eq!((line, column), (2, 13)),
         other => panic!("not a syntax error: {other}"),
@@ -49,9 +47,7 @@ fn syntax_errors_give_line_and_column() {
 
 #[test]
 fn a_typo_in_a_variable_fails_at_compile_time() {
-    let err = compile("fn on_bar(ctx) {\n    let price = 1;\n    prise + 1;\n}")
-        .err()
-        .unwrap();
+    let err = compile("fn on_bar(ctx) {\n    let price = 1;\n    prise + 1;\n}").err().unwrap();
     assert!(err.to_string().contains("line 3"), "{err}");
 }
 
@@ -61,10 +57,7 @@ fn scripts_must_be_functions_with_on_bar() {
     assert!(missing.contains("must define fn on_bar(ctx)"), "{missing}");
     let arity = compile("fn on_bar() {}").err().unwrap().to_string();
     assert!(arity.contains("fn on_bar must take 1 parameter"), "{arity}");
-    let top = compile("let x = 1;\nfn on_bar(ctx) {}")
-        .err()
-        .unwrap()
-        .to_string();
+    let top = compile("let x = 1;\nfn on_bar(ctx) {}").err().unwrap().to_string();
     assert!(top.contains("top-level statements are never run"), "{top}");
     assert!(compile("// only comments\nfn on_bar(ctx) {}").is_ok());
 }
@@ -76,36 +69,12 @@ fn eval_is_not_available() {
 
 #[test]
 fn params_declare_typed_defaults() {
-    let s = compile(
-        "fn params() { #{ fast: 10, level: 0.5, on: true, name: \"x\" } }\nfn on_bar(ctx) {}",
-    )
-    .unwrap();
-    let names: Vec<_> = s
-        .declared_params()
-        .iter()
-        .map(|p| (p.name.as_str(), p.default.type_name()))
-        .collect();
-    assert_eq!(
-        names,
-        [
-            ("fast", "int"),
-            ("level", "float"),
-            ("name", "string"),
-            ("on", "bool")
-        ]
-    );
-    let bad = compile("fn params() { #{ xs: [1] } }\nfn on_bar(ctx) {}")
-        .err()
-        .unwrap()
-        .to_string();
-    assert!(
-        bad.contains("parameter 'xs' must default to an int, float, bool or string"),
-        "{bad}"
-    );
-    let not_map = compile("fn params() { 3 }\nfn on_bar(ctx) {}")
-        .err()
-        .unwrap()
-        .to_string();
+    let s = compile("fn params() { #{ fast: 10, level: 0.5, on: true, name: \"x\" } }\nfn on_bar(ctx) {}").unwrap();
+    let names: Vec<_> = s.declared_params().iter().map(|p| (p.name.as_str(), p.default.type_name())).collect();
+    assert_eq!(names, [("fast", "int"), ("level", "float"), ("name", "string"), ("on", "bool")]);
+    let bad = compile("fn params() { #{ xs: [1] } }\nfn on_bar(ctx) {}").err().unwrap().to_string();
+    assert!(bad.contains("parameter 'xs' must default to an int, float, bool or string"), "{bad}");
+    let not_map = compile("fn params() { 3 }\nfn on_bar(ctx) {}").err().unwrap().to_string();
     assert!(not_map.contains("must return a map"), "{not_map}");
 }
 
@@ -114,24 +83,15 @@ fn an_endless_loop_fails_its_run_naming_the_call_and_bar() {
     let err = runtime_error("fn on_bar(ctx) {\n    loop { }\n}");
     assert!(err.contains("on_bar failed at bar 0"), "{err}");
     // Rhai does not record where the budget ran out, so there is no line.
-    assert!(
-        err.contains("exceeded the limit of 1000000 operations"),
-        "{err}"
-    );
+    assert!(err.contains("exceeded the limit of 1000000 operations"), "{err}");
 }
 
 #[test]
 fn deep_recursion_and_huge_values_are_stopped() {
     let deep = runtime_error("fn down(n) { down(n + 1) }\nfn on_bar(ctx) { down(0); }");
-    assert!(
-        deep.to_lowercase().contains("stack") || deep.contains("call"),
-        "{deep}"
-    );
+    assert!(deep.to_lowercase().contains("stack") || deep.contains("call"), "{deep}");
     let big = runtime_error("fn on_bar(ctx) {\n let a = [];\n loop { a.push(1); }\n}");
-    assert!(
-        big.contains("Size of array") || big.to_lowercase().contains("array"),
-        "{big}"
-    );
+    assert!(big.contains("Size of array") || big.to_lowercase().contains("array"), "{big}");
     let text = runtime_error("fn on_bar(ctx) {\n let s = \"x\";\n loop { s += s; }\n}");
     assert!(text.to_lowercase().contains("string"), "{text}");
 }
@@ -139,31 +99,20 @@ fn deep_recursion_and_huge_values_are_stopped() {
 #[test]
 fn api_misuse_points_at_the_script_line() {
     let err = runtime_error("fn on_bar(ctx) {\n\n    ctx.ind(\"fats\");\n}");
-    assert!(
-        err.contains("unknown indicator 'fats'; declared: (none)"),
-        "{err}"
-    );
+    assert!(err.contains("unknown indicator 'fats'; declared: (none)"), "{err}");
     assert!(err.contains("(line 3, column"), "{err}");
     let lookback = runtime_error("fn on_bar(ctx) { ctx.close(1); }");
-    assert!(
-        lookback.contains("declare a longer lookback in init(), e.g. lookback(2)"),
-        "{lookback}"
-    );
+    assert!(lookback.contains("declare a longer lookback in init(), e.g. lookback(2)"), "{lookback}");
     let in_init = runtime_error("fn init(ctx) { ctx.buy(1); }\nfn on_bar(ctx) {}");
-    assert!(
-        in_init.contains("init failed") && in_init.contains("only be called in on_bar()"),
-        "{in_init}"
-    );
+    assert!(in_init.contains("init failed") && in_init.contains("only be called in on_bar()"), "{in_init}");
     let late = runtime_error("fn on_bar(ctx) { ctx.sma(\"s\", 3); }");
     assert!(late.contains("only be called in init()"), "{late}");
     let symbol = runtime_error("fn on_bar(ctx) { ctx.close(\"ZZZ\"); }");
-    assert!(
-        symbol.contains("unknown symbol 'ZZZ'; this run trades: A, B"),
-        "{symbol}"
-    );
+    assert!(symbol.contains("unknown symbol 'ZZZ'; this run trades: A, B"), "{symbol}");
     let qty = runtime_error("fn on_bar(ctx) { ctx.buy(1.5); }");
     assert!(qty.contains("fractional part"), "{qty}");
-    let option = runtime_error("fn init(ctx) { ctx.indicator(\"x\", \"sma\", #{ period: 3, lenght: 2 }); }\nfn on_bar(ctx) {}");
+    let option =
+        runtime_error("fn init(ctx) { ctx.indicator(\"x\", \"sma\", #{ period: 3, lenght: 2 }); }\nfn on_bar(ctx) {}");
     assert!(option.contains("does not take option 'lenght'"), "{option}");
 }
 
@@ -178,16 +127,8 @@ fn values_not_ready_are_unit_and_lookback_reads_the_past() {
         }
     "#;
     let report = run(script).unwrap();
-    let lines: Vec<_> = report
-        .log
-        .lines
-        .iter()
-        .map(|l| l.message.as_str())
-        .collect();
-    assert_eq!(
-        lines,
-        ["true true", "true true", "false false", "false false"]
-    );
+    let lines: Vec<_> = report.log.lines.iter().map(|l| l.message.as_str()).collect();
+    assert_eq!(lines, ["true true", "true true", "false false", "false false"]);
 }
 
 #[test]
@@ -233,24 +174,15 @@ fn cancelling_stops_a_busy_script_between_bars() {
     // operation budget, and the engine checks the token before every bar.
     let source = "fn on_bar(ctx) { let i = 0; while i < 40000 { i += 1; } }";
     let mut s = RhaiStrategy::compile(source, "t.rhai", RhaiLimits::default()).unwrap();
-    let config = RunConfig {
-        broker: BrokerConfig::with_cash(dec!(1000)),
-        params: ParamOverrides::default(),
-    };
+    let config = RunConfig { broker: BrokerConfig::with_cash(dec!(1000)), params: ParamOverrides::default() };
     let cancel = CancelToken::new();
     let token = cancel.clone();
     let canceller = std::thread::spawn(move || {
         std::thread::sleep(std::time::Duration::from_millis(30));
         token.cancel();
     });
-    let hooks = RunHooks {
-        cancel,
-        progress: None,
-    };
+    let hooks = RunHooks { cancel, progress: None };
     let err = engine::run(&universe(), &mut s, &config, hooks).unwrap_err();
     canceller.join().unwrap();
-    assert!(
-        matches!(err, EngineError::Cancelled { step } if step < 199),
-        "{err}"
-    );
+    assert!(matches!(err, EngineError::Cancelled { step } if step < 199), "{err}");
 }

@@ -16,26 +16,10 @@ pub struct Export {
 }
 
 pub const ABI_VERSION_EXPORT: &str = "bt_abi_version";
-pub const PARAMS: Export = Export {
-    name: "bt_params",
-    returns_status: false,
-    required: false,
-};
-pub const INIT: Export = Export {
-    name: "bt_init",
-    returns_status: true,
-    required: false,
-};
-pub const ON_BAR: Export = Export {
-    name: "bt_on_bar",
-    returns_status: true,
-    required: true,
-};
-pub const ON_FINISH: Export = Export {
-    name: "bt_on_finish",
-    returns_status: true,
-    required: false,
-};
+pub const PARAMS: Export = Export { name: "bt_params", returns_status: false, required: false };
+pub const INIT: Export = Export { name: "bt_init", returns_status: true, required: false };
+pub const ON_BAR: Export = Export { name: "bt_on_bar", returns_status: true, required: true };
+pub const ON_FINISH: Export = Export { name: "bt_on_finish", returns_status: true, required: false };
 
 /// Checks the module's exports and imports against the ABI.
 ///
@@ -65,38 +49,20 @@ pub fn check(module: &Module) -> Result<(), String> {
     Ok(())
 }
 
-fn check_func(
-    module: &Module,
-    name: &str,
-    returns_status: bool,
-    required: bool,
-) -> Result<(), String> {
+fn check_func(module: &Module, name: &str, returns_status: bool, required: bool) -> Result<(), String> {
     let ty = match module.get_export(name) {
         Some(ExternType::Func(ty)) => ty,
         Some(_) => return Err(format!("export '{name}' must be a function")),
         None if required => {
-            return Err(format!(
-                "the plugin does not export '{name}' (required by ABI version {ABI_VERSION})"
-            ))
+            return Err(format!("the plugin does not export '{name}' (required by ABI version {ABI_VERSION})"))
         }
         None => return Ok(()),
     };
     let results: Vec<ValType> = ty.results().collect();
-    let ok_results = if returns_status {
-        matches!(results.as_slice(), [ValType::I32])
-    } else {
-        results.is_empty()
-    };
+    let ok_results = if returns_status { matches!(results.as_slice(), [ValType::I32]) } else { results.is_empty() };
     if ty.params().len() != 0 || !ok_results {
-        let expected = if returns_status {
-            "() -> i32"
-        } else {
-            "() -> ()"
-        };
-        return Err(format!(
-            "export '{name}' must have type {expected}, found {}",
-            describe(&ty)
-        ));
+        let expected = if returns_status { "() -> i32" } else { "() -> ()" };
+        return Err(format!("export '{name}' must have type {expected}, found {}", describe(&ty)));
     }
     Ok(())
 }

@@ -47,18 +47,9 @@ impl ModuleCache {
     ///
     /// # Errors
     /// The bytes are not a valid module (wasmtime's message).
-    pub fn get_or_compile(
-        &self,
-        engine: &Engine,
-        bytes: &[u8],
-    ) -> Result<(Module, Origin), String> {
+    pub fn get_or_compile(&self, engine: &Engine, bytes: &[u8]) -> Result<(Module, Origin), String> {
         let key = format!("{}-{}", hex(&Sha256::digest(bytes)), self.compat);
-        if let Some(module) = self
-            .memory
-            .lock()
-            .map_err(|_| "module cache poisoned")?
-            .get(&key)
-        {
+        if let Some(module) = self.memory.lock().map_err(|_| "module cache poisoned")?.get(&key) {
             return Ok((module.clone(), Origin::MemoryCache));
         }
         let path = self.dir.as_ref().map(|d| d.join(format!("{key}.cwasm")));
@@ -106,11 +97,7 @@ fn store_artifact(module: &Module, path: &std::path::Path) {
 /// `$BACKTESTER_CACHE_DIR/wasm`, else `$XDG_CACHE_HOME/backtester/wasm`,
 /// else `$HOME/.cache/backtester/wasm`; `None` when none is set.
 pub fn cache_dir() -> Option<PathBuf> {
-    let env = |name| {
-        std::env::var_os(name)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
+    let env = |name| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
     env("BACKTESTER_CACHE_DIR")
         .or_else(|| env("XDG_CACHE_HOME").map(|d| d.join("backtester")))
         .or_else(|| env("HOME").map(|d| d.join(".cache").join("backtester")))

@@ -20,10 +20,7 @@ pub fn call_failed(
     let message = match err.downcast_ref::<Trap>() {
         Some(Trap::Interrupt) if state.cancel.is_cancelled() => return StrategyError::Cancelled,
         Some(Trap::Interrupt) => match limits.budget {
-            Budget::Time(t) => format!(
-                "exceeded its CPU budget of {} s for the run",
-                t.as_secs_f64()
-            ),
+            Budget::Time(t) => format!("exceeded its CPU budget of {} s for the run", t.as_secs_f64()),
             Budget::Fuel(f) => format!("was interrupted after its fuel budget of {f}"),
         },
         Some(Trap::OutOfFuel) => match limits.budget {
@@ -33,10 +30,7 @@ pub fn call_failed(
             Budget::Time(_) => "ran out of fuel".into(),
         },
         Some(Trap::StackOverflow) => {
-            format!(
-                "overflowed its stack of {} KiB (recursion too deep?)",
-                MAX_WASM_STACK >> 10
-            )
+            format!("overflowed its stack of {} KiB (recursion too deep?)", MAX_WASM_STACK >> 10)
         }
         Some(Trap::UnreachableCodeReached) => match &failure {
             Some(m) => format!("panicked: {m}"),
@@ -44,10 +38,7 @@ pub fn call_failed(
         },
         Some(trap) => format!("trapped: {trap}"),
         None if is_memory_limit(err) => {
-            format!(
-                "exceeded its memory limit of {} MiB",
-                limits.memory_bytes >> 20
-            )
+            format!("exceeded its memory limit of {} MiB", limits.memory_bytes >> 20)
         }
         None => root_message(err),
     };
@@ -64,12 +55,7 @@ pub fn call_failed(
 
 /// A short description of a failed call outside the run loop.
 pub fn describe(err: &wasmtime::Error, store: &Store<HostState>) -> String {
-    let failure = store
-        .data()
-        .failure
-        .as_deref()
-        .map(|f| format!(" ({f})"))
-        .unwrap_or_default();
+    let failure = store.data().failure.as_deref().map(|f| format!(" ({f})")).unwrap_or_default();
     format!("{}{}{failure}", root_message(err), in_function(err))
 }
 

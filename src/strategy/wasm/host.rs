@@ -34,11 +34,7 @@ pub struct HostState {
 type Ctx<'a> = Caller<'a, HostState>;
 
 fn ctx<'a>(caller: &'a Ctx<'_>, f: &str) -> Result<&'a StrategyCtx> {
-    caller
-        .data()
-        .ctx
-        .as_ref()
-        .ok_or_else(|| format_err!("bt.{f}: only available from bt_init on (not in bt_params)"))
+    caller.data().ctx.as_ref().ok_or_else(|| format_err!("bt.{f}: only available from bt_init on (not in bt_params)"))
 }
 
 /// Bytes `ptr..ptr + len` of the plugin's memory.
@@ -53,17 +49,13 @@ fn bytes(caller: &mut Ctx<'_>, f: &str, ptr: i32, len: i32) -> Result<Vec<u8>> {
         .and_then(|(p, l)| Some(p..p.checked_add(l)?))
         .filter(|r| r.end <= data.len())
         .ok_or_else(|| {
-            format_err!(
-                "bt.{f}: pointer {ptr} with length {len} is outside the plugin's memory ({} bytes)",
-                data.len()
-            )
+            format_err!("bt.{f}: pointer {ptr} with length {len} is outside the plugin's memory ({} bytes)", data.len())
         })?;
     Ok(data[range].to_vec())
 }
 
 fn string(caller: &mut Ctx<'_>, f: &str, ptr: i32, len: i32) -> Result<String> {
-    String::from_utf8(bytes(caller, f, ptr, len)?)
-        .map_err(|_| format_err!("bt.{f}: the string is not valid UTF-8"))
+    String::from_utf8(bytes(caller, f, ptr, len)?).map_err(|_| format_err!("bt.{f}: the string is not valid UTF-8"))
 }
 
 /// Writes up to `cap` bytes of `text` at `ptr`; returns the full length.
@@ -75,9 +67,7 @@ fn write(caller: &mut Ctx<'_>, f: &str, ptr: i32, cap: i32, text: &str) -> Resul
     let offset = usize::try_from(ptr).map_err(|_| format_err!("bt.{f}: negative pointer {ptr}"))?;
     memory
         .write(&mut *caller, offset, &text.as_bytes()[..n])
-        .map_err(|_| {
-            format_err!("bt.{f}: pointer {ptr} with capacity {cap} is outside the plugin's memory")
-        })?;
+        .map_err(|_| format_err!("bt.{f}: pointer {ptr} with capacity {cap} is outside the plugin's memory"))?;
     i32::try_from(text.len()).map_err(|_| format_err!("bt.{f}: text too long"))
 }
 
@@ -86,9 +76,7 @@ fn symbol(ctx: &StrategyCtx, f: &str, sym: i32) -> Result<usize> {
     usize::try_from(sym)
         .ok()
         .filter(|&s| s < count)
-        .ok_or_else(|| {
-            format_err!("bt.{f}: symbol index {sym} is out of range (this run has {count} symbols)")
-        })
+        .ok_or_else(|| format_err!("bt.{f}: symbol index {sym} is out of range (this run has {count} symbols)"))
 }
 
 fn symbol_or_all(ctx: &StrategyCtx, f: &str, sym: i32) -> Result<Option<usize>> {
@@ -130,34 +118,20 @@ pub fn linker(engine: &wasmtime::Engine) -> Result<Linker<HostState>> {
     indicators(&mut l, m)?;
     portfolio(&mut l, m)?;
     orders(&mut l, m)?;
-    l.func_wrap(
-        m,
-        "log",
-        |mut c: Ctx<'_>, ptr: i32, len: i32| -> Result<()> {
-            let text = string(&mut c, "log", ptr, len)?;
-            ctx(&c, "log")?.log(&text);
-            Ok(())
-        },
-    )?;
-    l.func_wrap(
-        m,
-        "fail",
-        |mut c: Ctx<'_>, ptr: i32, len: i32| -> Result<()> {
-            let text = string(&mut c, "fail", ptr, len)?;
-            c.data_mut().failure = Some(text);
-            Ok(())
-        },
-    )?;
+    l.func_wrap(m, "log", |mut c: Ctx<'_>, ptr: i32, len: i32| -> Result<()> {
+        let text = string(&mut c, "log", ptr, len)?;
+        ctx(&c, "log")?.log(&text);
+        Ok(())
+    })?;
+    l.func_wrap(m, "fail", |mut c: Ctx<'_>, ptr: i32, len: i32| -> Result<()> {
+        let text = string(&mut c, "fail", ptr, len)?;
+        c.data_mut().failure = Some(text);
+        Ok(())
+    })?;
     Ok(l)
 }
 
-fn declare(
-    c: &mut Ctx<'_>,
-    f: &str,
-    name_ptr: i32,
-    name_len: i32,
-    default: ParamValue,
-) -> Result<()> {
+fn declare(c: &mut Ctx<'_>, f: &str, name_ptr: i32, name_len: i32, default: ParamValue) -> Result<()> {
     let name = string(c, f, name_ptr, name_len)?;
     let state = c.data_mut();
     if !state.declaring {
@@ -176,35 +150,19 @@ fn declare(
 }
 
 fn declarations(l: &mut Linker<HostState>, m: &str) -> Result<()> {
-    l.func_wrap(
-        m,
-        "declare_int",
-        |mut c: Ctx<'_>, p: i32, n: i32, v: i64| {
-            declare(&mut c, "declare_int", p, n, ParamValue::Int(v))
-        },
-    )?;
-    l.func_wrap(
-        m,
-        "declare_float",
-        |mut c: Ctx<'_>, p: i32, n: i32, v: f64| {
-            declare(&mut c, "declare_float", p, n, ParamValue::Float(v))
-        },
-    )?;
-    l.func_wrap(
-        m,
-        "declare_bool",
-        |mut c: Ctx<'_>, p: i32, n: i32, v: i32| {
-            declare(&mut c, "declare_bool", p, n, ParamValue::Bool(v != 0))
-        },
-    )?;
-    l.func_wrap(
-        m,
-        "declare_text",
-        |mut c: Ctx<'_>, p: i32, n: i32, vp: i32, vn: i32| {
-            let value = string(&mut c, "declare_text", vp, vn)?;
-            declare(&mut c, "declare_text", p, n, ParamValue::Text(value))
-        },
-    )?;
+    l.func_wrap(m, "declare_int", |mut c: Ctx<'_>, p: i32, n: i32, v: i64| {
+        declare(&mut c, "declare_int", p, n, ParamValue::Int(v))
+    })?;
+    l.func_wrap(m, "declare_float", |mut c: Ctx<'_>, p: i32, n: i32, v: f64| {
+        declare(&mut c, "declare_float", p, n, ParamValue::Float(v))
+    })?;
+    l.func_wrap(m, "declare_bool", |mut c: Ctx<'_>, p: i32, n: i32, v: i32| {
+        declare(&mut c, "declare_bool", p, n, ParamValue::Bool(v != 0))
+    })?;
+    l.func_wrap(m, "declare_text", |mut c: Ctx<'_>, p: i32, n: i32, vp: i32, vn: i32| {
+        let value = string(&mut c, "declare_text", vp, vn)?;
+        declare(&mut c, "declare_text", p, n, ParamValue::Text(value))
+    })?;
     Ok(())
 }
 
@@ -214,46 +172,28 @@ fn param(c: &mut Ctx<'_>, f: &str, p: i32, n: i32) -> Result<ParamValue> {
 }
 
 fn params(l: &mut Linker<HostState>, m: &str) -> Result<()> {
-    l.func_wrap(
-        m,
-        "param_int",
-        |mut c: Ctx<'_>, p: i32, n: i32| -> Result<i64> {
-            match param(&mut c, "param_int", p, n)? {
-                ParamValue::Int(i) => Ok(i),
-                other => bail!("bt.param_int: the parameter is a {}", other.type_name()),
-            }
-        },
-    )?;
-    l.func_wrap(
-        m,
-        "param_float",
-        |mut c: Ctx<'_>, p: i32, n: i32| -> Result<f64> {
-            let value = param(&mut c, "param_float", p, n)?;
-            value.as_f64().ok_or_else(|| {
-                format_err!("bt.param_float: the parameter is a {}", value.type_name())
-            })
-        },
-    )?;
-    l.func_wrap(
-        m,
-        "param_bool",
-        |mut c: Ctx<'_>, p: i32, n: i32| -> Result<i32> {
-            match param(&mut c, "param_bool", p, n)? {
-                ParamValue::Bool(b) => Ok(i32::from(b)),
-                other => bail!("bt.param_bool: the parameter is a {}", other.type_name()),
-            }
-        },
-    )?;
-    l.func_wrap(
-        m,
-        "param_text",
-        |mut c: Ctx<'_>, p: i32, n: i32, out: i32, cap: i32| -> Result<i32> {
-            match param(&mut c, "param_text", p, n)? {
-                ParamValue::Text(s) => write(&mut c, "param_text", out, cap, &s),
-                other => bail!("bt.param_text: the parameter is a {}", other.type_name()),
-            }
-        },
-    )?;
+    l.func_wrap(m, "param_int", |mut c: Ctx<'_>, p: i32, n: i32| -> Result<i64> {
+        match param(&mut c, "param_int", p, n)? {
+            ParamValue::Int(i) => Ok(i),
+            other => bail!("bt.param_int: the parameter is a {}", other.type_name()),
+        }
+    })?;
+    l.func_wrap(m, "param_float", |mut c: Ctx<'_>, p: i32, n: i32| -> Result<f64> {
+        let value = param(&mut c, "param_float", p, n)?;
+        value.as_f64().ok_or_else(|| format_err!("bt.param_float: the parameter is a {}", value.type_name()))
+    })?;
+    l.func_wrap(m, "param_bool", |mut c: Ctx<'_>, p: i32, n: i32| -> Result<i32> {
+        match param(&mut c, "param_bool", p, n)? {
+            ParamValue::Bool(b) => Ok(i32::from(b)),
+            other => bail!("bt.param_bool: the parameter is a {}", other.type_name()),
+        }
+    })?;
+    l.func_wrap(m, "param_text", |mut c: Ctx<'_>, p: i32, n: i32, out: i32, cap: i32| -> Result<i32> {
+        match param(&mut c, "param_text", p, n)? {
+            ParamValue::Text(s) => write(&mut c, "param_text", out, cap, &s),
+            other => bail!("bt.param_text: the parameter is a {}", other.type_name()),
+        }
+    })?;
     Ok(())
 }
 
@@ -261,59 +201,39 @@ fn market(l: &mut Linker<HostState>, m: &str) -> Result<()> {
     l.func_wrap(m, "symbol_count", |c: Ctx<'_>| -> Result<i32> {
         Ok(ctx(&c, "symbol_count")?.state().market.symbols().len() as i32)
     })?;
-    l.func_wrap(
-        m,
-        "symbol_name",
-        |mut c: Ctx<'_>, sym: i32, out: i32, cap: i32| -> Result<i32> {
-            let cx = ctx(&c, "symbol_name")?;
-            let s = symbol(cx, "symbol_name", sym)?;
-            let name = cx.state().market.symbols()[s].as_str().to_string();
-            write(&mut c, "symbol_name", out, cap, &name)
-        },
-    )?;
+    l.func_wrap(m, "symbol_name", |mut c: Ctx<'_>, sym: i32, out: i32, cap: i32| -> Result<i32> {
+        let cx = ctx(&c, "symbol_name")?;
+        let s = symbol(cx, "symbol_name", sym)?;
+        let name = cx.state().market.symbols()[s].as_str().to_string();
+        write(&mut c, "symbol_name", out, cap, &name)
+    })?;
     l.func_wrap(m, "has_bar", |c: Ctx<'_>, sym: i32| -> Result<i32> {
         let cx = ctx(&c, "has_bar")?;
         Ok(i32::from(cx.has_bar(symbol(cx, "has_bar", sym)?)))
     })?;
-    l.func_wrap(
-        m,
-        "bar",
-        |c: Ctx<'_>, sym: i32, k: i32, field: i32| -> Result<f64> {
-            let cx = ctx(&c, "bar")?;
-            let bar = wrap("bar", cx.bar(symbol(cx, "bar", sym)?, back("bar", k)?))?;
-            let Some(bar) = bar else { return Ok(f64::NAN) };
-            Ok(match field {
-                0 => to_f64(bar.open),
-                1 => to_f64(bar.high),
-                2 => to_f64(bar.low),
-                3 => to_f64(bar.close),
-                4 => bar.volume,
-                other => bail!("bt.bar: field must be 0 (open) to 4 (volume), got {other}"),
-            })
-        },
-    )?;
-    l.func_wrap(
-        m,
-        "bar_time",
-        |c: Ctx<'_>, sym: i32, k: i32| -> Result<i64> {
-            let cx = ctx(&c, "bar_time")?;
-            let bar = wrap(
-                "bar_time",
-                cx.bar(symbol(cx, "bar_time", sym)?, back("bar_time", k)?),
-            )?;
-            Ok(bar.map_or(i64::MIN, |b| b.ts.secs()))
-        },
-    )?;
-    l.func_wrap(m, "time", |c: Ctx<'_>| -> Result<i64> {
-        Ok(ctx(&c, "time")?.time().secs())
+    l.func_wrap(m, "bar", |c: Ctx<'_>, sym: i32, k: i32, field: i32| -> Result<f64> {
+        let cx = ctx(&c, "bar")?;
+        let bar = wrap("bar", cx.bar(symbol(cx, "bar", sym)?, back("bar", k)?))?;
+        let Some(bar) = bar else { return Ok(f64::NAN) };
+        Ok(match field {
+            0 => to_f64(bar.open),
+            1 => to_f64(bar.high),
+            2 => to_f64(bar.low),
+            3 => to_f64(bar.close),
+            4 => bar.volume,
+            other => bail!("bt.bar: field must be 0 (open) to 4 (volume), got {other}"),
+        })
     })?;
-    l.func_wrap(m, "bar_index", |c: Ctx<'_>| -> Result<i64> {
-        Ok(ctx(&c, "bar_index")?.step() as i64)
+    l.func_wrap(m, "bar_time", |c: Ctx<'_>, sym: i32, k: i32| -> Result<i64> {
+        let cx = ctx(&c, "bar_time")?;
+        let bar = wrap("bar_time", cx.bar(symbol(cx, "bar_time", sym)?, back("bar_time", k)?))?;
+        Ok(bar.map_or(i64::MIN, |b| b.ts.secs()))
     })?;
+    l.func_wrap(m, "time", |c: Ctx<'_>| -> Result<i64> { Ok(ctx(&c, "time")?.time().secs()) })?;
+    l.func_wrap(m, "bar_index", |c: Ctx<'_>| -> Result<i64> { Ok(ctx(&c, "bar_index")?.step() as i64) })?;
     l.func_wrap(m, "calendar", |c: Ctx<'_>, part: i32| -> Result<i64> {
         let millis = ctx(&c, "calendar")?.time().millis();
-        let t = DateTime::from_timestamp_millis(millis)
-            .ok_or_else(|| format_err!("bt.calendar: time out of range"))?;
+        let t = DateTime::from_timestamp_millis(millis).ok_or_else(|| format_err!("bt.calendar: time out of range"))?;
         Ok(match part {
             0 => i64::from(t.year()),
             1 => i64::from(t.month()),
@@ -325,8 +245,7 @@ fn market(l: &mut Linker<HostState>, m: &str) -> Result<()> {
         })
     })?;
     l.func_wrap(m, "lookback", |c: Ctx<'_>, bars: i32| -> Result<()> {
-        let bars = usize::try_from(bars)
-            .map_err(|_| format_err!("bt.lookback: must be >= 1, got {bars}"))?;
+        let bars = usize::try_from(bars).map_err(|_| format_err!("bt.lookback: must be >= 1, got {bars}"))?;
         wrap("lookback", ctx(&c, "lookback")?.set_lookback(bars))
     })?;
     Ok(())
@@ -340,31 +259,18 @@ fn spec(kind: &str, source: i32, a: i32, b: i32, c: i32, k: f64) -> Result<Indic
         2 => Source::Low,
         3 => Source::Close,
         4 => Source::Volume,
-        other => {
-            return Err(format!(
-                "source must be 0 (open) to 4 (volume), got {other}"
-            ))
-        }
+        other => return Err(format!("source must be 0 (open) to 4 (volume), got {other}")),
     };
-    let arg = |name: &str, v: i32| {
-        usize::try_from(v).map_err(|_| format!("{name} must be >= 0, got {v}"))
-    };
+    let arg = |name: &str, v: i32| usize::try_from(v).map_err(|_| format!("{name} must be >= 0, got {v}"));
     let unused = |names: &[(&str, bool)]| match names.iter().find(|(_, set)| *set) {
-        Some((name, _)) => Err(format!(
-            "indicator '{kind}' does not take argument {name}; pass 0"
-        )),
+        Some((name, _)) => Err(format!("indicator '{kind}' does not take argument {name}; pass 0")),
         None => Ok(()),
     };
     let period = arg("period (a)", a)?;
     Ok(match kind {
         "macd" => {
             unused(&[("k", k != 0.0)])?;
-            IndicatorSpec::Macd {
-                fast: period,
-                slow: arg("slow (b)", b)?,
-                signal: arg("signal (c)", c)?,
-                source,
-            }
+            IndicatorSpec::Macd { fast: period, slow: arg("slow (b)", b)?, signal: arg("signal (c)", c)?, source }
         }
         "bollinger" => {
             unused(&[("b", b != 0), ("c", c != 0)])?;
@@ -423,19 +329,13 @@ fn indicators(l: &mut Linker<HostState>, m: &str) -> Result<()> {
         Ok(nan_if_none(wrap("ind", value)?))
     })?;
     l.func_wrap(m, "cross", |c: Ctx<'_>, a: i32, b: i32| -> Result<i32> {
-        let value =
-            ctx(&c, "cross")?.cross(handle("cross", a)?, Operand::Indicator(handle("cross", b)?));
+        let value = ctx(&c, "cross")?.cross(handle("cross", a)?, Operand::Indicator(handle("cross", b)?));
         Ok(i32::from(wrap("cross", value)?))
     })?;
-    l.func_wrap(
-        m,
-        "cross_level",
-        |c: Ctx<'_>, a: i32, level: f64| -> Result<i32> {
-            let value =
-                ctx(&c, "cross_level")?.cross(handle("cross_level", a)?, Operand::Level(level));
-            Ok(i32::from(wrap("cross_level", value)?))
-        },
-    )?;
+    l.func_wrap(m, "cross_level", |c: Ctx<'_>, a: i32, level: f64| -> Result<i32> {
+        let value = ctx(&c, "cross_level")?.cross(handle("cross_level", a)?, Operand::Level(level));
+        Ok(i32::from(wrap("cross_level", value)?))
+    })?;
     Ok(())
 }
 
@@ -446,24 +346,14 @@ fn portfolio(l: &mut Linker<HostState>, m: &str) -> Result<()> {
     })?;
     l.func_wrap(m, "avg_price", |c: Ctx<'_>, sym: i32| -> Result<f64> {
         let cx = ctx(&c, "avg_price")?;
-        Ok(cx
-            .position(symbol(cx, "avg_price", sym)?)
-            .avg_price
-            .map_or(f64::NAN, to_f64))
+        Ok(cx.position(symbol(cx, "avg_price", sym)?).avg_price.map_or(f64::NAN, to_f64))
     })?;
     l.func_wrap(m, "unrealized_pnl", |c: Ctx<'_>, sym: i32| -> Result<f64> {
         let cx = ctx(&c, "unrealized_pnl")?;
-        Ok(to_f64(
-            cx.position(symbol(cx, "unrealized_pnl", sym)?)
-                .unrealized_pnl,
-        ))
+        Ok(to_f64(cx.position(symbol(cx, "unrealized_pnl", sym)?).unrealized_pnl))
     })?;
-    l.func_wrap(m, "cash", |c: Ctx<'_>| -> Result<f64> {
-        Ok(to_f64(ctx(&c, "cash")?.cash()))
-    })?;
-    l.func_wrap(m, "equity", |c: Ctx<'_>| -> Result<f64> {
-        Ok(to_f64(ctx(&c, "equity")?.equity()))
-    })?;
+    l.func_wrap(m, "cash", |c: Ctx<'_>| -> Result<f64> { Ok(to_f64(ctx(&c, "cash")?.cash())) })?;
+    l.func_wrap(m, "equity", |c: Ctx<'_>| -> Result<f64> { Ok(to_f64(ctx(&c, "equity")?.equity())) })?;
     l.func_wrap(m, "open_orders", |c: Ctx<'_>, sym: i32| -> Result<i32> {
         let cx = ctx(&c, "open_orders")?;
         Ok(cx.open_orders(symbol_or_all(cx, "open_orders", sym)?) as i32)
@@ -472,40 +362,29 @@ fn portfolio(l: &mut Linker<HostState>, m: &str) -> Result<()> {
 }
 
 fn orders(l: &mut Linker<HostState>, m: &str) -> Result<()> {
-    l.func_wrap(
-        m,
-        "order",
-        |c: Ctx<'_>, sym: i32, side: i32, qty: f64, kind: i32, price: f64| -> Result<i64> {
-            let cx = ctx(&c, "order")?;
-            let side = match side {
-                1 => Side::Buy,
-                -1 => Side::Sell,
-                other => bail!("bt.order: side must be 1 (buy) or -1 (sell), got {other}"),
-            };
-            let kind = match kind {
-                0 => PriceKind::Market,
-                1 => PriceKind::Limit(price),
-                2 => PriceKind::Stop(price),
-                other => {
-                    bail!("bt.order: kind must be 0 (market), 1 (limit) or 2 (stop), got {other}")
-                }
-            };
-            let id = wrap(
-                "order",
-                cx.order(symbol(cx, "order", sym)?, side, qty, kind),
-            )?;
-            Ok(id.0 as i64)
-        },
-    )?;
-    l.func_wrap(
-        m,
-        "order_target_percent",
-        |c: Ctx<'_>, sym: i32, fraction: f64| -> Result<i64> {
-            let cx = ctx(&c, "order_target_percent")?;
-            let s = symbol(cx, "order_target_percent", sym)?;
-            Ok(wrap("order_target_percent", cx.order_target_percent(s, fraction))?.0 as i64)
-        },
-    )?;
+    l.func_wrap(m, "order", |c: Ctx<'_>, sym: i32, side: i32, qty: f64, kind: i32, price: f64| -> Result<i64> {
+        let cx = ctx(&c, "order")?;
+        let side = match side {
+            1 => Side::Buy,
+            -1 => Side::Sell,
+            other => bail!("bt.order: side must be 1 (buy) or -1 (sell), got {other}"),
+        };
+        let kind = match kind {
+            0 => PriceKind::Market,
+            1 => PriceKind::Limit(price),
+            2 => PriceKind::Stop(price),
+            other => {
+                bail!("bt.order: kind must be 0 (market), 1 (limit) or 2 (stop), got {other}")
+            }
+        };
+        let id = wrap("order", cx.order(symbol(cx, "order", sym)?, side, qty, kind))?;
+        Ok(id.0 as i64)
+    })?;
+    l.func_wrap(m, "order_target_percent", |c: Ctx<'_>, sym: i32, fraction: f64| -> Result<i64> {
+        let cx = ctx(&c, "order_target_percent")?;
+        let s = symbol(cx, "order_target_percent", sym)?;
+        Ok(wrap("order_target_percent", cx.order_target_percent(s, fraction))?.0 as i64)
+    })?;
     l.func_wrap(m, "close_position", |c: Ctx<'_>, sym: i32| -> Result<i64> {
         let cx = ctx(&c, "close_position")?;
         let s = symbol(cx, "close_position", sym)?;

@@ -26,11 +26,7 @@ pub struct WasmLimits {
 
 impl Default for WasmLimits {
     fn default() -> Self {
-        WasmLimits {
-            budget: Budget::Time(Duration::from_secs(60)),
-            memory_bytes: 64 << 20,
-            max_module_bytes: 16 << 20,
-        }
+        WasmLimits { budget: Budget::Time(Duration::from_secs(60)), memory_bytes: 64 << 20, max_module_bytes: 16 << 20 }
     }
 }
 

@@ -44,16 +44,9 @@ impl CompiledPlugin {
     /// Bytes over the size limit, an invalid module, or one that breaks the
     /// ABI (missing or mistyped exports, imports from outside `bt`).
     pub fn compile(bytes: &[u8], file: &str, limits: &WasmLimits) -> Result<Self, StrategyError> {
-        let invalid = |message: String| StrategyError::Invalid {
-            file: file.to_string(),
-            message,
-        };
+        let invalid = |message: String| StrategyError::Invalid { file: file.to_string(), message };
         if bytes.len() > limits.max_module_bytes {
-            return Err(invalid(format!(
-                "module is {} bytes; the limit is {}",
-                bytes.len(),
-                limits.max_module_bytes
-            )));
+            return Err(invalid(format!("module is {} bytes; the limit is {}", bytes.len(), limits.max_module_bytes)));
         }
         let fuel = matches!(limits.budget, Budget::Fuel(_));
         let started = Instant::now();
@@ -63,12 +56,7 @@ impl CompiledPlugin {
             .get_or_compile(&rt.engine, bytes)
             .map_err(|e| invalid(format!("not a valid WebAssembly module: {e}")))?;
         abi::check(&module).map_err(invalid)?;
-        Ok(CompiledPlugin {
-            module,
-            fuel,
-            origin,
-            load_time: started.elapsed(),
-        })
+        Ok(CompiledPlugin { module, fuel, origin, load_time: started.elapsed() })
     }
 }
 
@@ -95,10 +83,7 @@ impl WasmStrategy {
         limits: WasmLimits,
         cancel: CancelToken,
     ) -> Result<Self, StrategyError> {
-        let invalid = |message: String| StrategyError::Invalid {
-            file: file.to_string(),
-            message,
-        };
+        let invalid = |message: String| StrategyError::Invalid { file: file.to_string(), message };
         let rt = runtime::runtime(plugin.fuel).map_err(invalid)?;
         let state = HostState {
             ctx: None,
@@ -131,9 +116,7 @@ impl WasmStrategy {
         if plugin.fuel {
             // Instantiation and bt_params get a small allowance of their own;
             // the run's budget is set in init.
-            store
-                .set_fuel(10_000_000)
-                .map_err(|e| invalid(e.to_string()))?;
+            store.set_fuel(10_000_000).map_err(|e| invalid(e.to_string()))?;
         }
         let linker = host::linker(&rt.engine).map_err(|e| invalid(format!("{e:#}")))?;
         let instance = linker
@@ -144,11 +127,7 @@ impl WasmStrategy {
             .get_typed_func(&mut strategy.store, abi::ABI_VERSION_EXPORT)
             .map_err(|e| invalid(e.to_string()))?;
         let version = version.call(&mut strategy.store, ()).map_err(|e| {
-            invalid(format!(
-                "{}(): {}",
-                abi::ABI_VERSION_EXPORT,
-                errors::describe(&e, &strategy.store)
-            ))
+            invalid(format!("{}(): {}", abi::ABI_VERSION_EXPORT, errors::describe(&e, &strategy.store)))
         })?;
         if version != abi::ABI_VERSION {
             return Err(invalid(format!(
@@ -156,43 +135,22 @@ impl WasmStrategy {
                 abi::ABI_VERSION
             )));
         }
-        if let Ok(params) = instance.get_typed_func::<(), ()>(&mut strategy.store, abi::PARAMS.name)
-        {
+        if let Ok(params) = instance.get_typed_func::<(), ()>(&mut strategy.store, abi::PARAMS.name) {
             strategy.store.data_mut().declaring = true;
             let result = params.call(&mut strategy.store, ());
             strategy.store.data_mut().declaring = false;
-            result.map_err(|e| {
-                invalid(format!(
-                    "bt_params(): {}",
-                    errors::describe(&e, &strategy.store)
-                ))
-            })?;
+            result.map_err(|e| invalid(format!("bt_params(): {}", errors::describe(&e, &strategy.store))))?;
             strategy.declared = std::mem::take(&mut strategy.store.data_mut().declared);
         }
         Ok(strategy)
     }
 
-    fn bind(
-        file: &str,
-        mut store: Store<HostState>,
-        instance: &Instance,
-        limits: WasmLimits,
-    ) -> Result<Self, String> {
+    fn bind(file: &str, mut store: Store<HostState>, instance: &Instance, limits: WasmLimits) -> Result<Self, String> {
         let mut optional = |name: &str| instance.get_typed_func::<(), i32>(&mut store, name).ok();
         let init = optional(abi::INIT.name);
         let on_finish = optional(abi::ON_FINISH.name);
-        let on_bar = instance
-            .get_typed_func::<(), i32>(&mut store, abi::ON_BAR.name)
-            .map_err(|e| e.to_string())?;
-        Ok(WasmStrategy {
-            name: file.to_string(),
-            store,
-            init,
-            on_bar,
-            on_finish,
-            declared: Vec::new(),
-            limits,
-        })
+        let on_bar = instance.get_typed_func::<(), i32>(&mut store, abi::ON_BAR.name).map_err(|e| e.to_string())?;
+        Ok(WasmStrategy { name: file.to_string(), store, init, on_bar, on_finish, declared: Vec::new(), limits })
     }
 }
 
@@ -207,11 +165,7 @@ fn call(
     match func.call(&mut *store, ()) {
         Ok(0) => Ok(()),
         Ok(status) => {
-            let message = store
-                .data_mut()
-                .failure
-                .take()
-                .unwrap_or_else(|| "no message given".into());
+            let message = store.data_mut().failure.take().unwrap_or_else(|| "no message given".into());
             Err(StrategyError::Runtime {
                 message: format!("plugin {export}() returned {status}: {message}"),
                 line: None,
@@ -239,11 +193,7 @@ impl Strategy for WasmStrategy {
             }
             Budget::Fuel(fuel) => self.store.set_fuel(fuel),
         };
-        budget.map_err(|e| StrategyError::Runtime {
-            message: e.to_string(),
-            line: None,
-            column: None,
-        })?;
+        budget.map_err(|e| StrategyError::Runtime { message: e.to_string(), line: None, column: None })?;
         self.store.data_mut().ctx = Some(ctx.clone());
         match &self.init {
             Some(init) => call(&mut self.store, init, abi::INIT.name, &self.limits),
@@ -253,12 +203,7 @@ impl Strategy for WasmStrategy {
 
     #[inline]
     fn on_bar(&mut self, _ctx: &StrategyCtx) -> Result<(), StrategyError> {
-        call(
-            &mut self.store,
-            &self.on_bar,
-            abi::ON_BAR.name,
-            &self.limits,
-        )
+        call(&mut self.store, &self.on_bar, abi::ON_BAR.name, &self.limits)
     }
 
     fn on_finish(&mut self, _ctx: &StrategyCtx) -> Result<(), StrategyError> {

@@ -28,9 +28,7 @@ static FUEL: OnceLock<Result<WasmRuntime, String>> = OnceLock::new();
 /// The engine cannot be configured on this machine (the message says why).
 pub fn runtime(fuel: bool) -> Result<&'static WasmRuntime, String> {
     let cell = if fuel { &FUEL } else { &EPOCH };
-    cell.get_or_init(|| WasmRuntime::new(fuel))
-        .as_ref()
-        .map_err(Clone::clone)
+    cell.get_or_init(|| WasmRuntime::new(fuel)).as_ref().map_err(Clone::clone)
 }
 
 impl WasmRuntime {
@@ -43,8 +41,7 @@ impl WasmRuntime {
             .consume_fuel(fuel)
             .max_wasm_stack(MAX_WASM_STACK)
             .cranelift_opt_level(OptLevel::Speed);
-        let engine =
-            Engine::new(&config).map_err(|e| format!("cannot start the WASM engine: {e:#}"))?;
+        let engine = Engine::new(&config).map_err(|e| format!("cannot start the WASM engine: {e:#}"))?;
         let ticker = engine.clone();
         std::thread::Builder::new()
             .name("wasm-epoch".into())

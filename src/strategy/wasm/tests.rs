@@ -19,11 +19,7 @@ fn universe() -> Universe {
 }
 
 fn limits() -> WasmLimits {
-    WasmLimits {
-        budget: Budget::Time(Duration::from_millis(300)),
-        memory_bytes: 2 << 20,
-        ..WasmLimits::default()
-    }
+    WasmLimits { budget: Budget::Time(Duration::from_millis(300)), memory_bytes: 2 << 20, ..WasmLimits::default() }
 }
 
 /// A module with the usual imports and memory around `body`.
@@ -47,35 +43,16 @@ fn load(wat: &str, limits: WasmLimits, cancel: CancelToken) -> Result<WasmStrate
     WasmStrategy::instantiate(&plugin, "test.wat", limits, cancel)
 }
 
-fn run_plugin(
-    wat: &str,
-    limits: WasmLimits,
-    cancel: CancelToken,
-) -> Result<RunReport, EngineError> {
+fn run_plugin(wat: &str, limits: WasmLimits, cancel: CancelToken) -> Result<RunReport, EngineError> {
     let mut strategy = load(wat, limits, cancel.clone()).expect("the plugin loads");
-    let config = RunConfig {
-        broker: BrokerConfig::with_cash(dec!(100000)),
-        params: ParamOverrides::default(),
-    };
-    engine::run(
-        &universe(),
-        &mut strategy,
-        &config,
-        RunHooks {
-            cancel,
-            progress: None,
-        },
-    )
+    let config = RunConfig { broker: BrokerConfig::with_cash(dec!(100000)), params: ParamOverrides::default() };
+    engine::run(&universe(), &mut strategy, &config, RunHooks { cancel, progress: None })
 }
 
 fn run_error(body: &str) -> String {
-    run_plugin(
-        &module(&format!("{VERSION_1} {body}")),
-        limits(),
-        CancelToken::new(),
-    )
-    .expect_err("the run fails")
-    .to_string()
+    run_plugin(&module(&format!("{VERSION_1} {body}")), limits(), CancelToken::new())
+        .expect_err("the run fails")
+        .to_string()
 }
 
 /// Buys on the first bar and logs from its data segment.
@@ -91,8 +68,7 @@ fn good() -> String {
 }
 
 fn assert_next_run_succeeds() {
-    let report = run_plugin(&good(), limits(), CancelToken::new())
-        .expect("a good plugin runs after a bad one");
+    let report = run_plugin(&good(), limits(), CancelToken::new()).expect("a good plugin runs after a bad one");
     assert_eq!(report.trades.len(), 1);
     assert_eq!(report.log.lines[0].message, "hello from wat");
 }
@@ -104,8 +80,7 @@ fn a_well_behaved_plugin_trades_and_logs() {
 
 #[test]
 fn an_endless_loop_runs_out_of_its_time_budget() {
-    let err =
-        run_error(r#"(func (export "bt_on_bar") (result i32) (loop $l (br $l)) i32.const 0)"#);
+    let err = run_error(r#"(func (export "bt_on_bar") (result i32) (loop $l (br $l)) i32.const 0)"#);
     assert!(err.contains("on_bar failed at bar 0"), "{err}");
     assert!(err.contains("exceeded its CPU budget of 0.3 s"), "{err}");
     assert_next_run_succeeds();
@@ -113,20 +88,10 @@ fn an_endless_loop_runs_out_of_its_time_budget() {
 
 #[test]
 fn an_endless_loop_runs_out_of_fuel_when_fuel_is_the_budget() {
-    let wat = module(&format!(
-        r#"{VERSION_1} (func (export "bt_on_bar") (result i32) (loop $l (br $l)) i32.const 0)"#
-    ));
-    let limits = WasmLimits {
-        budget: Budget::Fuel(1_000_000),
-        ..limits()
-    };
-    let err = run_plugin(&wat, limits, CancelToken::new())
-        .unwrap_err()
-        .to_string();
-    assert!(
-        err.contains("ran out of fuel: its budget is 1000000 instructions"),
-        "{err}"
-    );
+    let wat = module(&format!(r#"{VERSION_1} (func (export "bt_on_bar") (result i32) (loop $l (br $l)) i32.const 0)"#));
+    let limits = WasmLimits { budget: Budget::Fuel(1_000_000), ..limits() };
+    let err = run_plugin(&wat, limits, CancelToken::new()).unwrap_err().to_string();
+    assert!(err.contains("ran out of fuel: its budget is 1000000 instructions"), "{err}");
     assert_next_run_succeeds();
 }
 
@@ -153,23 +118,16 @@ fn deep_recursion_overflows_the_stack() {
 #[test]
 fn an_explicit_trap_names_the_function() {
     let err = run_error(r#"(func $boom (export "bt_on_bar") (result i32) unreachable)"#);
-    assert!(
-        err.contains("trapped: wasm `unreachable` executed"),
-        "{err}"
-    );
+    assert!(err.contains("trapped: wasm `unreachable` executed"), "{err}");
     assert!(err.contains("in `boom`"), "{err}");
     assert_next_run_succeeds();
 }
 
 #[test]
 fn a_failure_status_reports_the_plugins_message() {
-    let err = run_error(
-        r#"(func (export "bt_on_bar") (result i32) (call $fail (i32.const 16) (i32.const 5)) i32.const 3)"#,
-    );
-    assert!(
-        err.contains("plugin bt_on_bar() returned 3: hello"),
-        "{err}"
-    );
+    let err =
+        run_error(r#"(func (export "bt_on_bar") (result i32) (call $fail (i32.const 16) (i32.const 5)) i32.const 3)"#);
+    assert!(err.contains("plugin bt_on_bar() returned 3: hello"), "{err}");
 }
 
 #[test]
@@ -177,12 +135,7 @@ fn an_out_of_bounds_pointer_is_refused_by_the_host() {
     let err = run_error(
         r#"(func (export "bt_on_bar") (result i32) (call $log (i32.const 65530) (i32.const 64)) i32.const 0)"#,
     );
-    assert!(
-        err.contains(
-            "bt.log: pointer 65530 with length 64 is outside the plugin's memory (65536 bytes)"
-        ),
-        "{err}"
-    );
+    assert!(err.contains("bt.log: pointer 65530 with length 64 is outside the plugin's memory (65536 bytes)"), "{err}");
     assert_next_run_succeeds();
 }
 
@@ -191,28 +144,16 @@ fn a_wrong_abi_version_is_refused_before_anything_runs() {
     let wat = module(
         r#"(func (export "bt_abi_version") (result i32) i32.const 2) (func (export "bt_on_bar") (result i32) i32.const 0)"#,
     );
-    let err = load(&wat, limits(), CancelToken::new())
-        .err()
-        .unwrap()
-        .to_string();
-    assert!(
-        err.contains("built for ABI version 2, but this host speaks version 1"),
-        "{err}"
-    );
+    let err = load(&wat, limits(), CancelToken::new()).err().unwrap().to_string();
+    assert!(err.contains("built for ABI version 2, but this host speaks version 1"), "{err}");
 }
 
 #[test]
 fn a_missing_export_is_named() {
-    let err = load(&module(VERSION_1), limits(), CancelToken::new())
-        .err()
-        .unwrap()
-        .to_string();
+    let err = load(&module(VERSION_1), limits(), CancelToken::new()).err().unwrap().to_string();
     assert!(err.contains("does not export 'bt_on_bar'"), "{err}");
     let no_version = module(r#"(func (export "bt_on_bar") (result i32) i32.const 0)"#);
-    let err = load(&no_version, limits(), CancelToken::new())
-        .err()
-        .unwrap()
-        .to_string();
+    let err = load(&no_version, limits(), CancelToken::new()).err().unwrap().to_string();
     assert!(err.contains("does not export 'bt_abi_version'"), "{err}");
 }
 
@@ -223,39 +164,25 @@ fn imports_from_outside_the_host_api_are_refused() {
         (memory (export "memory") 1)
         (func (export "bt_abi_version") (result i32) i32.const 1)
         (func (export "bt_on_bar") (result i32) i32.const 0))"#;
-    let err = load(wat, limits(), CancelToken::new())
-        .err()
-        .unwrap()
-        .to_string();
-    assert!(
-        err.contains("imports 'wasi_snapshot_preview1::fd_write'"),
-        "{err}"
-    );
+    let err = load(wat, limits(), CancelToken::new()).err().unwrap().to_string();
+    assert!(err.contains("imports 'wasi_snapshot_preview1::fd_write'"), "{err}");
     let typo = r#"(module (import "bt" "lgo" (func (param i32 i32))) (memory (export "memory") 1)
         (func (export "bt_abi_version") (result i32) i32.const 1)
         (func (export "bt_on_bar") (result i32) i32.const 0))"#;
-    let err = load(typo, limits(), CancelToken::new())
-        .err()
-        .unwrap()
-        .to_string();
+    let err = load(typo, limits(), CancelToken::new()).err().unwrap().to_string();
     assert!(err.contains("bt::lgo"), "{err}");
 }
 
 #[test]
 fn cancelling_interrupts_a_running_plugin() {
-    let wat = module(&format!(
-        r#"{VERSION_1} (func (export "bt_on_bar") (result i32) (loop $l (br $l)) i32.const 0)"#
-    ));
+    let wat = module(&format!(r#"{VERSION_1} (func (export "bt_on_bar") (result i32) (loop $l (br $l)) i32.const 0)"#));
     let cancel = CancelToken::new();
     let token = cancel.clone();
     let canceller = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_millis(50));
         token.cancel();
     });
-    let limits = WasmLimits {
-        budget: Budget::Time(Duration::from_secs(30)),
-        ..limits()
-    };
+    let limits = WasmLimits { budget: Budget::Time(Duration::from_secs(30)), ..limits() };
     let err = run_plugin(&wat, limits, cancel).unwrap_err();
     canceller.join().unwrap();
     assert!(matches!(err, EngineError::Cancelled { step: 0 }), "{err}");
@@ -275,15 +202,13 @@ fn params_are_declared_in_bt_params_and_read_back() {
           (if (result i32) (i64.eq (call $param (i32.const 0) (i32.const 6)) (i64.const 21))
             (then i32.const 0) (else i32.const 1))))"#;
     let plugin = CompiledPlugin::compile(wat.as_bytes(), "p.wat", &limits()).unwrap();
-    let mut strategy =
-        WasmStrategy::instantiate(&plugin, "p.wat", limits(), CancelToken::new()).unwrap();
+    let mut strategy = WasmStrategy::instantiate(&plugin, "p.wat", limits(), CancelToken::new()).unwrap();
     assert_eq!(strategy.declared_params()[0].name, "period");
     let config = RunConfig {
         broker: BrokerConfig::with_cash(dec!(1000)),
         params: ParamOverrides::Text(vec!["period=21".into()]),
     };
-    engine::run(&universe(), &mut strategy, &config, RunHooks::default())
-        .expect("the override reaches the plugin");
+    engine::run(&universe(), &mut strategy, &config, RunHooks::default()).expect("the override reaches the plugin");
 }
 
 #[test]
