@@ -3,11 +3,10 @@
 
 use std::collections::VecDeque;
 
-use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use crate::domain::{PositionSide, Symbol, Timestamp, Trade};
+use crate::domain::{num, PositionSide, Symbol, Timestamp, Trade};
 
 /// Places kept when a fee is split between lots; the last share takes the
 /// remainder, so the shares always add up to the fee exactly.
@@ -219,7 +218,7 @@ fn close_lots(
             commission,
             gross_pnl,
             net_pnl,
-            return_pct: (net_pnl / entry_value * Decimal::ONE_HUNDRED).to_f64().unwrap_or(f64::NAN),
+            return_pct: num::to_f64(net_pnl / entry_value * Decimal::ONE_HUNDRED),
             duration_bars: fill.step - lot.step,
             duration_secs: fill.ts.secs() - lot.ts.secs(),
             closed_at_end: fill.at_end,

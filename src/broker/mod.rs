@@ -20,6 +20,7 @@ pub use ledger::PositionView;
 
 use rust_decimal::Decimal;
 
+use crate::domain::num;
 use crate::domain::{Bar, EquityPoint, Order, OrderId, OrderKind, OrderSize, Side, Symbol, Timestamp, Trade};
 
 use ledger::{Fill, Ledger};
@@ -293,7 +294,7 @@ impl Broker {
             return equity;
         }
         for (s, qty) in self.ledger.quantities() {
-            equity += qty * self.marks[s].unwrap_or(Decimal::ZERO);
+            equity += num::mul(qty, self.marks[s].unwrap_or(Decimal::ZERO));
         }
         equity
     }

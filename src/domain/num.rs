@@ -26,12 +26,35 @@ pub fn to_f64(d: Decimal) -> f64 {
     }
 }
 
+/// `a × b`, exactly. Fast path: when the product of the mantissas fits in
+/// Decimal's 96 bits and the scales add up to at most 28, the product is
+/// that integer at that scale (what `Decimal`'s own multiplication gives,
+/// at a fraction of its cost: this runs for every open position on every
+/// bar). Otherwise `Decimal`'s multiplication.
+#[inline]
+pub fn mul(a: Decimal, b: Decimal) -> Decimal {
+    let scale = a.scale() + b.scale();
+    if scale <= 28 {
+        if let Some(product) = a.mantissa().checked_mul(b.mantissa()) {
+            if product.unsigned_abs() < (1u128 << 96) {
+                return Decimal::from_i128_with_scale(product, scale);
+            }
+        }
+    }
+    a * b
+}
+
 /// The shortest decimal that reads back as `x` (0.1 → 0.1, not
 /// 0.1000000000000000055…); `None` for NaN, infinities and values out of
 /// Decimal's range.
 pub fn from_f64(x: f64) -> Option<Decimal> {
     if !x.is_finite() {
         return None;
+    }
+    // Fast path for whole numbers (quantities, fractions like 1.0): the
+    // general conversion costs about a microsecond.
+    if x.fract() == 0.0 && x.abs() < 9_007_199_254_740_992.0 {
+        return Some(Decimal::from(x as i64));
     }
     Decimal::from_f64(x).map(|d| d.normalize())
 }
@@ -50,6 +73,19 @@ mod tests {
         }
         let big = Decimal::from_str("79228162514264337593543950335").unwrap();
         assert_eq!(to_f64(big), 7.922816251426434e28);
+    }
+
+    #[test]
+    fn mul_matches_decimal_multiplication() {
+        let cases = [("10", "104.50"), ("-3", "0.001"), ("123456789.123", "987654.321"), ("1.5", "-2.25")];
+        for (a, b) in cases {
+            let (a, b) = (Decimal::from_str(a).unwrap(), Decimal::from_str(b).unwrap());
+            assert_eq!(mul(a, b), a * b);
+            assert_eq!(mul(a, b).to_string(), (a * b).to_string());
+        }
+        let big = Decimal::MAX / Decimal::TWO;
+        let cent = Decimal::new(1, 2);
+        assert_eq!(mul(big, cent), big * cent, "falls back");
     }
 
     #[test]

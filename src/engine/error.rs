@@ -9,13 +9,13 @@ pub enum EngineError {
     #[error(transparent)]
     Params(#[from] ParamError),
     /// Strategy code failed; names the call and, for `on_bar`, the bar.
-    #[error("{strategy}: {function}{}: {source}", at(*step, *ts))]
+    #[error("{strategy}: {function}{}: {error}", at(*step, *ts))]
     Strategy {
         strategy: String,
         function: &'static str,
         step: Option<usize>,
         ts: Option<Timestamp>,
-        source: StrategyError,
+        error: StrategyError,
     },
     /// The run was cancelled (by a user or a deadline).
     #[error("run cancelled at bar {step}")]

@@ -58,9 +58,9 @@ pub fn run(
         log: RunLog::default(),
     });
     let name = strategy.name().to_string();
-    let fail = |function, step: Option<usize>, ts, source| match source {
+    let fail = |function, step: Option<usize>, ts, error| match error {
         StrategyError::Cancelled => EngineError::Cancelled { step: step.unwrap_or(0) },
-        source => EngineError::Strategy { strategy: name.clone(), function, step, ts, source },
+        error => EngineError::Strategy { strategy: name.clone(), function, step, ts, error },
     };
 
     strategy.init(&ctx).map_err(|e| fail("init", None, None, e))?;

@@ -3,9 +3,32 @@
 
 use crate::domain::num::to_f64;
 use crate::domain::Bar;
-use crate::indicators::{BarInput, IndicatorSpec, IndicatorState};
+use crate::indicators::{BarInput, IndicatorSpec, IndicatorState, Source};
 
 use super::CtxError;
+
+/// Most indicators one run may declare; with [`MAX_WINDOW`] this bounds the
+/// host memory a strategy can make the engine hold for it.
+pub const MAX_INDICATORS: usize = 256;
+/// Longest indicator window, in bars.
+pub const MAX_WINDOW: usize = 100_000;
+
+/// The longest window `spec` keeps.
+fn window(spec: &IndicatorSpec) -> usize {
+    match *spec {
+        IndicatorSpec::Sma { period, .. }
+        | IndicatorSpec::Ema { period, .. }
+        | IndicatorSpec::Wma { period, .. }
+        | IndicatorSpec::Rsi { period, .. }
+        | IndicatorSpec::StdDev { period, .. }
+        | IndicatorSpec::Highest { period, .. }
+        | IndicatorSpec::Lowest { period, .. }
+        | IndicatorSpec::Roc { period, .. }
+        | IndicatorSpec::Atr { period }
+        | IndicatorSpec::Bollinger { period, .. } => period,
+        IndicatorSpec::Macd { fast, slow, signal, .. } => fast.max(slow).max(signal),
+    }
+}
 
 /// How a strategy names an indicator output: by the name it declared, or by
 /// the handle the declaration returned (what WASM plugins use).
@@ -78,13 +101,21 @@ pub struct IndicatorBank {
     histories: Vec<History>,
     /// Indexes into `declared`, per symbol.
     by_symbol: Vec<Vec<usize>>,
+    /// Which bar fields each symbol's indicators read (only those are
+    /// converted to f64 on each bar).
+    sources: Vec<Sources>,
     depth: usize,
 }
 
 impl IndicatorBank {
     /// An empty bank for a universe of `symbols` symbols.
     pub fn new(symbols: usize) -> Self {
-        IndicatorBank { by_symbol: vec![Vec::new(); symbols], depth: 2, ..Default::default() }
+        IndicatorBank {
+            by_symbol: vec![Vec::new(); symbols],
+            sources: vec![Sources::default(); symbols],
+            depth: 2,
+            ..Default::default()
+        }
     }
 
     /// Declares `spec` on `symbol` under `name`. A multi-output indicator
@@ -105,6 +136,14 @@ impl IndicatorBank {
         if let Some(taken) = new_names.iter().find(|n| self.find(n).is_some()) {
             return Err(CtxError::DuplicateIndicator(taken.clone()));
         }
+        if self.declared.len() >= MAX_INDICATORS {
+            return Err(CtxError::Indicator(format!("at most {MAX_INDICATORS} indicators can be declared")));
+        }
+        if window(&spec) > MAX_WINDOW {
+            return Err(CtxError::Indicator(format!(
+                "{spec}: windows longer than {MAX_WINDOW} bars are not supported"
+            )));
+        }
         let state = spec.build().map_err(|e| CtxError::Indicator(e.to_string()))?;
         let first_output = self.histories.len();
         self.names.push((name.to_string(), first_output));
@@ -116,6 +155,7 @@ impl IndicatorBank {
         for _ in outputs {
             self.histories.push(History::with_depth(self.depth));
         }
+        self.sources[symbol].add(&spec);
         self.by_symbol[symbol].push(self.declared.len());
         self.declared.push(Declared { symbol, state, first_output, outputs: outputs.len() });
         Ok(first_output)
@@ -145,7 +185,7 @@ impl IndicatorBank {
             let (Some(bar), false) = (bar, self.by_symbol[s].is_empty()) else {
                 continue;
             };
-            let input = to_input(bar);
+            let input = self.sources[s].input(bar);
             for &i in &self.by_symbol[s] {
                 let d = &mut self.declared[i];
                 d.state.update(&input);
@@ -212,14 +252,35 @@ impl IndicatorBank {
     }
 }
 
-#[inline]
-fn to_input(bar: &Bar) -> BarInput {
-    BarInput {
-        open: to_f64(bar.open),
-        high: to_f64(bar.high),
-        low: to_f64(bar.low),
-        close: to_f64(bar.close),
-        volume: bar.volume,
+/// The bar fields some indicators read.
+#[derive(Clone, Copy, Debug, Default)]
+struct Sources([bool; 5]);
+
+impl Sources {
+    fn add(&mut self, spec: &IndicatorSpec) {
+        match spec.source() {
+            Some(source) => self.0[source as usize] = true,
+            // ATR reads the range and the close.
+            None => {
+                for source in [Source::High, Source::Low, Source::Close] {
+                    self.0[source as usize] = true;
+                }
+            }
+        }
+    }
+
+    /// The fields as f64; the ones no indicator reads are left NaN.
+    #[inline]
+    fn input(&self, bar: &Bar) -> BarInput {
+        let get = |wanted: bool, d| if wanted { to_f64(d) } else { f64::NAN };
+        let [open, high, low, close, volume] = self.0;
+        BarInput {
+            open: get(open, bar.open),
+            high: get(high, bar.high),
+            low: get(low, bar.low),
+            close: get(close, bar.close),
+            volume: if volume { bar.volume } else { f64::NAN },
+        }
     }
 }
 
@@ -229,7 +290,6 @@ mod tests {
 
     use super::*;
     use crate::domain::Timestamp;
-    use crate::indicators::Source;
 
     fn bar(close: i64) -> [Option<Bar>; 1] {
         let c = Decimal::from(close);
@@ -263,6 +323,8 @@ mod tests {
         assert_eq!(bank.value(IndicatorRef::Name("bb.lower"), 0).unwrap(), Some(1.0));
         let err = bank.value(IndicatorRef::Name("bbb"), 0).unwrap_err().to_string();
         assert!(err.contains("bb.middle, bb.upper, bb.lower"), "{err}");
+        let huge = bank.declare("huge", 0, IndicatorSpec::Sma { period: 1_000_000, source: Source::Close });
+        assert!(huge.unwrap_err().to_string().contains("windows longer than 100000 bars"));
         let dup = bank.declare("bb", 0, IndicatorSpec::Sma { period: 2, source: Source::Close });
         assert!(matches!(dup, Err(CtxError::DuplicateIndicator(_))));
     }

@@ -14,41 +14,13 @@ fn one_line(stderr: &str) -> &str {
 fn bad_csvs_name_the_file_line_and_column() {
     let dir = tempfile::tempdir().unwrap();
     let cases = [
-        (
-            "missing.csv",
-            "Date,Open,High,Low,Volume\n2020-01-01,1,1,1,1\n",
-            "Close",
-        ),
-        (
-            "number.csv",
-            "2020-01-01,1,2,x,1.5,10\n",
-            "line 2, column Low",
-        ),
-        (
-            "nan.csv",
-            "2020-01-01,1,2,1,NaN,10\n",
-            "line 2, column Close",
-        ),
-        (
-            "negative.csv",
-            "2020-01-01,-1,2,0.5,1,10\n",
-            "line 2, column Open",
-        ),
-        (
-            "range.csv",
-            "2020-01-01,1,1,2,1,10\n",
-            "line 2, column High",
-        ),
-        (
-            "order.csv",
-            "2020-01-02,1,2,1,1,10\n2020-01-01,1,2,1,1,10\n",
-            "line 3",
-        ),
-        (
-            "dup.csv",
-            "2020-01-02,1,2,1,1,10\n2020-01-02,1,2,1,1,10\n",
-            "line 3",
-        ),
+        ("missing.csv", "Date,Open,High,Low,Volume\n2020-01-01,1,1,1,1\n", "Close"),
+        ("number.csv", "2020-01-01,1,2,x,1.5,10\n", "line 2, column Low"),
+        ("nan.csv", "2020-01-01,1,2,1,NaN,10\n", "line 2, column Close"),
+        ("negative.csv", "2020-01-01,-1,2,0.5,1,10\n", "line 2, column Open"),
+        ("range.csv", "2020-01-01,1,1,2,1,10\n", "line 2, column High"),
+        ("order.csv", "2020-01-02,1,2,1,1,10\n2020-01-01,1,2,1,1,10\n", "line 3"),
+        ("dup.csv", "2020-01-02,1,2,1,1,10\n2020-01-02,1,2,1,1,10\n", "line 3"),
         ("empty.csv", "", "empty"),
         ("norows.csv", "", "data rows"),
     ];
@@ -63,21 +35,14 @@ fn bad_csvs_name_the_file_line_and_column() {
         let line = one_line(&err);
         assert!(line.starts_with("error: "), "{line}");
         assert!(line.contains(name), "{name}: {line}");
-        assert!(
-            line.contains(needle),
-            "{name}: expected {needle:?} in {line}"
-        );
+        assert!(line.contains(needle), "{name}: expected {needle:?} in {line}");
     }
 }
 
 #[test]
 fn a_script_with_a_syntax_error_names_line_and_column() {
     let dir = tempfile::tempdir().unwrap();
-    let script = write(
-        dir.path(),
-        "broken.rhai",
-        "fn on_bar(ctx) {\n    let x = ;\n}\n",
-    );
+    let script = write(dir.path(), "broken.rhai", "fn on_bar(ctx) {\n    let x = ;\n}\n");
     let err = fails(&["run", &script, "--data", "data/GOOG.csv"]);
     let line = one_line(&err);
     assert!(line.contains("broken.rhai: syntax error"), "{line}");
@@ -87,81 +52,44 @@ fn a_script_with_a_syntax_error_names_line_and_column() {
 #[test]
 fn a_runtime_error_names_the_bar_and_line() {
     let dir = tempfile::tempdir().unwrap();
-    let script = write(
-        dir.path(),
-        "oops.rhai",
-        "fn on_bar(ctx) {\n    if ctx.bar_index() == 30 { ctx.ind(\"x\"); }\n}\n",
-    );
+    let script =
+        write(dir.path(), "oops.rhai", "fn on_bar(ctx) {\n    if ctx.bar_index() == 30 { ctx.ind(\"x\"); }\n}\n");
     let err = fails(&["run", &script, "--data", "data/GOOG.csv"]);
     let line = one_line(&err);
-    assert!(
-        line.contains("on_bar failed at bar 30 (2004-10-01)"),
-        "{line}"
-    );
-    assert!(
-        line.contains("unknown indicator 'x'") && line.contains("line 2"),
-        "{line}"
-    );
+    assert!(line.contains("on_bar failed at bar 30 (2004-10-01)"), "{line}");
+    assert!(line.contains("unknown indicator 'x'") && line.contains("line 2"), "{line}");
 }
 
 #[test]
 fn unknown_or_mistyped_parameters_are_refused() {
-    let err = fails(&[
-        "run",
-        "scripts/sma_cross.rhai",
-        "--data",
-        "data/GOOG.csv",
-        "--param",
-        "fats=3",
-    ]);
+    let err = fails(&["run", "scripts/sma_cross.rhai", "--data", "data/GOOG.csv", "--param", "fats=3"]);
     assert!(one_line(&err).contains("unknown parameter 'fats'; the strategy declares: fast, slow"));
-    let err = fails(&[
-        "run",
-        "scripts/sma_cross.rhai",
-        "--data",
-        "data/GOOG.csv",
-        "--param",
-        "fast=ten",
-    ]);
+    let err = fails(&["run", "scripts/sma_cross.rhai", "--data", "data/GOOG.csv", "--param", "fast=ten"]);
     assert!(one_line(&err).contains("parameter 'fast' is a int"));
 }
 
 #[test]
 fn bad_flags_are_refused() {
-    let err = fails(&[
-        "run",
-        "scripts/sma_cross.rhai",
-        "--data",
-        "data/GOOG.csv",
-        "--cash",
-        "0",
-    ]);
+    let err = fails(&["run", "scripts/sma_cross.rhai", "--data", "data/GOOG.csv", "--cash", "0"]);
     assert!(one_line(&err).contains("--cash must be > 0"));
-    let err = fails(&[
-        "run",
-        "scripts/sma_cross.rhai",
-        "--data",
-        "data/GOOG.csv",
-        "--commission=-0.1",
-    ]);
+    let err = fails(&["run", "scripts/sma_cross.rhai", "--data", "data/GOOG.csv", "--commission=-0.1"]);
     assert!(err.contains("--commission must be >= 0"), "{err}");
     let err = fails(&["run", "scripts/sma_cross.rhai", "--data", "data/nope.csv"]);
     assert!(one_line(&err).contains("data/nope.csv"), "{err}");
-    let err = fails(&[
-        "run",
-        "scripts/sma_cross.rhai",
-        "--data",
-        "data/GOOG.csv",
-        "--start",
-        "2020-01-01",
-    ]);
+    let err = fails(&["run", "scripts/sma_cross.rhai", "--data", "data/GOOG.csv", "--start", "2020-01-01"]);
     assert!(one_line(&err).contains("GOOG"), "{err}");
 }
 
 #[test]
-fn wasm_plugins_are_refused_until_supported() {
+fn a_plugin_that_is_not_a_module_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let plugin = write(dir.path(), "p.wasm", "\0asm");
     let err = fails(&["run", &plugin, "--data", "data/GOOG.csv"]);
-    assert!(one_line(&err).contains("WASM plugins are not supported by this build yet"));
+    assert!(one_line(&err).contains("p.wasm: not a valid WebAssembly module"), "{err}");
+}
+
+#[test]
+fn wasm_flags_are_refused_for_a_script() {
+    let err = fails(&["run", "scripts/sma_cross.rhai", "--data", "data/GOOG.csv", "--wasm-fuel", "1000"]);
+    assert!(one_line(&err).contains("apply to WASM plugins (.wasm, .wat) only"), "{err}");
 }

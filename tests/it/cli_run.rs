@@ -8,13 +8,7 @@ fn json(args: &[&str]) -> serde_json::Value {
 
 #[test]
 fn json_output_has_the_documented_keys() {
-    let m = json(&[
-        "run",
-        "scripts/sma_cross.rhai",
-        "--data",
-        "data/GOOG.csv",
-        "--json",
-    ]);
+    let m = json(&["run", "scripts/sma_cross.rhai", "--data", "data/GOOG.csv", "--json"]);
     for key in [
         "final_equity",
         "return_pct",
@@ -55,15 +49,7 @@ fn the_same_run_twice_prints_byte_identical_json() {
 #[test]
 fn undefined_metrics_are_null_not_zero() {
     // slow > the number of bars: no signal, no trade.
-    let m = json(&[
-        "run",
-        "scripts/sma_cross.rhai",
-        "--data",
-        "data/BTCUSD.csv",
-        "--param",
-        "slow=500",
-        "--json",
-    ]);
+    let m = json(&["run", "scripts/sma_cross.rhai", "--data", "data/BTCUSD.csv", "--param", "slow=500", "--json"]);
     assert_eq!(m["trades"], 0);
     assert!(m["win_rate_pct"].is_null());
     assert!(m["profit_factor"].is_null());
@@ -72,22 +58,8 @@ fn undefined_metrics_are_null_not_zero() {
 
 #[test]
 fn params_change_the_result() {
-    let base = json(&[
-        "run",
-        "scripts/sma_cross.rhai",
-        "--data",
-        "data/GOOG.csv",
-        "--json",
-    ]);
-    let other = json(&[
-        "run",
-        "scripts/sma_cross.rhai",
-        "--data",
-        "data/GOOG.csv",
-        "--json",
-        "--param",
-        "fast=5",
-    ]);
+    let base = json(&["run", "scripts/sma_cross.rhai", "--data", "data/GOOG.csv", "--json"]);
+    let other = json(&["run", "scripts/sma_cross.rhai", "--data", "data/GOOG.csv", "--json", "--param", "fast=5"]);
     assert_ne!(base["trades"], other["trades"]);
     assert_eq!(other["params"]["fast"], 5);
 }
@@ -97,36 +69,20 @@ fn trades_and_equity_csv_files_are_written() {
     let dir = tempfile::tempdir().unwrap();
     let trades = dir.path().join("trades.csv").display().to_string();
     let equity = dir.path().join("equity.csv").display().to_string();
-    ok(&[
-        "run",
-        "scripts/sma_cross.rhai",
-        "--data",
-        "data/GOOG.csv",
-        "--trades-csv",
-        &trades,
-        "--equity-csv",
-        &equity,
-    ]);
+    ok(&["run", "scripts/sma_cross.rhai", "--data", "data/GOOG.csv", "--trades-csv", &trades, "--equity-csv", &equity]);
     let trades = std::fs::read_to_string(trades).unwrap();
     assert_eq!(trades.lines().count(), 1 + 47);
     assert!(trades.starts_with("symbol,side,qty,entry_time,entry_price,exit_time"));
     let equity = std::fs::read_to_string(equity).unwrap();
     assert_eq!(equity.lines().count(), 1 + 2148, "one row per bar");
-    assert!(equity
-        .lines()
-        .nth(1)
-        .unwrap()
-        .starts_with("2004-08-19,100000,100000,0"));
+    assert!(equity.lines().nth(1).unwrap().starts_with("2004-08-19,100000,100000,0"));
 }
 
 #[test]
 fn the_table_shows_the_run_and_its_metrics() {
     let out = ok(&["run", "scripts/sma_cross.rhai", "--data", "data/GOOG.csv"]);
     assert!(out.contains("Return [%]"));
-    assert!(
-        out.contains("Parameters               fast=10, slow=20"),
-        "{out}"
-    );
+    assert!(out.contains("Parameters               fast=10, slow=20"), "{out}");
 }
 
 #[test]
@@ -150,10 +106,7 @@ fn a_multi_symbol_rotation_trades_every_symbol() {
     ]);
     let trades = std::fs::read_to_string(trades).unwrap();
     for symbol in ["ORCL", "YHOO", "NVDA"] {
-        assert!(
-            trades.lines().any(|l| l.starts_with(&format!("{symbol},"))),
-            "no trade in {symbol}"
-        );
+        assert!(trades.lines().any(|l| l.starts_with(&format!("{symbol},"))), "no trade in {symbol}");
     }
 }
 

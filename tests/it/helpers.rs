@@ -26,21 +26,14 @@ pub fn backtester(args: &[&str]) -> Output {
 /// Runs and expects success; returns stdout.
 pub fn ok(args: &[&str]) -> String {
     let out = backtester(args);
-    assert!(
-        out.status.success(),
-        "backtester {args:?} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "backtester {args:?} failed:\n{}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).expect("utf-8 output")
 }
 
 /// Runs and expects failure; returns stderr.
 pub fn fails(args: &[&str]) -> String {
     let out = backtester(args);
-    assert!(
-        !out.status.success(),
-        "backtester {args:?} should have failed"
-    );
+    assert!(!out.status.success(), "backtester {args:?} should have failed");
     String::from_utf8(out.stderr).expect("utf-8 output")
 }
 

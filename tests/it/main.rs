@@ -3,4 +3,6 @@
 mod cli_errors;
 mod cli_run;
 mod helpers;
+mod plugins;
 mod sma_cross_reference;
+mod wasm_run;

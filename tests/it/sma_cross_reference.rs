@@ -32,13 +32,7 @@ fn read_rows(path: &str) -> Vec<Row> {
 }
 
 fn sma(rows: &[Row], end: usize, n: usize) -> Option<Decimal> {
-    (end + 1 >= n).then(|| {
-        rows[end + 1 - n..=end]
-            .iter()
-            .map(|r| r.close)
-            .sum::<Decimal>()
-            / Decimal::from(n)
-    })
+    (end + 1 >= n).then(|| rows[end + 1 - n..=end].iter().map(|r| r.close).sum::<Decimal>() / Decimal::from(n))
 }
 
 /// (entry date, entry price, qty, exit date, exit price) of each round trip.
@@ -52,12 +46,9 @@ fn naive_trades(
     let mut open: Option<(usize, Decimal, Decimal)> = None; // (entry index, price, qty)
     let mut trades = Vec::new();
     for t in 1..rows.len() {
-        let (Some(f), Some(s), Some(pf), Some(ps)) = (
-            sma(rows, t, fast),
-            sma(rows, t, slow),
-            sma(rows, t - 1, fast),
-            sma(rows, t - 1, slow),
-        ) else {
+        let (Some(f), Some(s), Some(pf), Some(ps)) =
+            (sma(rows, t, fast), sma(rows, t, slow), sma(rows, t - 1, fast), sma(rows, t - 1, slow))
+        else {
             continue;
         };
         let Some(next) = rows.get(t + 1) else { break };
@@ -68,26 +59,14 @@ fn naive_trades(
         } else if f < s && pf >= ps {
             if let Some((i, price, qty)) = open.take() {
                 cash += qty * next.open;
-                trades.push((
-                    rows[i].date.clone(),
-                    price,
-                    qty,
-                    next.date.clone(),
-                    next.open,
-                ));
+                trades.push((rows[i].date.clone(), price, qty, next.date.clone(), next.open));
             }
         }
     }
     if let Some((i, price, qty)) = open {
         let last = rows.last().unwrap();
         cash += qty * last.close;
-        trades.push((
-            rows[i].date.clone(),
-            price,
-            qty,
-            last.date.clone(),
-            last.close,
-        ));
+        trades.push((rows[i].date.clone(), price, qty, last.date.clone(), last.close));
     }
     (trades, cash)
 }
@@ -99,15 +78,7 @@ fn sma_cross_on_goog_matches_a_naive_computation() {
 
     let dir = tempfile::tempdir().unwrap();
     let trades_csv = dir.path().join("trades.csv").display().to_string();
-    let json = ok(&[
-        "run",
-        "scripts/sma_cross.rhai",
-        "--data",
-        "data/GOOG.csv",
-        "--json",
-        "--trades-csv",
-        &trades_csv,
-    ]);
+    let json = ok(&["run", "scripts/sma_cross.rhai", "--data", "data/GOOG.csv", "--json", "--trades-csv", &trades_csv]);
     let metrics: serde_json::Value = serde_json::from_str(&json).unwrap();
 
     let text = std::fs::read_to_string(&trades_csv).unwrap();
@@ -129,8 +100,5 @@ fn sma_cross_on_goog_matches_a_naive_computation() {
     for (a, e) in actual.iter().zip(&expected) {
         assert_eq!((&a.0, a.1, a.2, &a.3, a.4), (&e.0, e.1, e.2, &e.3, e.4));
     }
-    assert_eq!(
-        metrics["final_equity"].to_string(),
-        final_cash.normalize().to_string()
-    );
+    assert_eq!(metrics["final_equity"].to_string(), final_cash.normalize().to_string());
 }

@@ -72,10 +72,11 @@ fn is_memory_limit(err: &wasmtime::Error) -> bool {
     })
 }
 
-/// " in `function`": the innermost plugin function on the stack, if known.
+/// " in `function`": the innermost plugin function on the stack, demangled,
+/// if the module has names for it.
 fn in_function(err: &wasmtime::Error) -> String {
     err.downcast_ref::<WasmBacktrace>()
         .and_then(|bt| bt.frames().iter().find_map(|f| f.func_name()))
-        .map(|name| format!(" in `{name}`"))
+        .map(|name| format!(" in `{:#}`", rustc_demangle::demangle(name)))
         .unwrap_or_default()
 }
