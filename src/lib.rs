@@ -10,6 +10,7 @@
 //! - [`metrics`]: performance statistics from the equity curve and trades.
 //! - [`cli`]: the command-line front end.
 
+pub mod api;
 pub mod broker;
 pub mod cli;
 pub mod data;
@@ -17,4 +18,6 @@ pub mod domain;
 pub mod engine;
 pub mod indicators;
 pub mod metrics;
+pub mod service;
+pub mod store;
 pub mod strategy;

@@ -3,6 +3,7 @@
 mod args;
 mod output;
 mod run;
+mod serve;
 
 use clap::{Parser, Subcommand};
 
@@ -21,6 +22,10 @@ pub struct Cli {
 pub enum Command {
     /// Run a strategy over CSV files of bars and print its metrics.
     Run(run::RunCommand),
+    /// Serve the HTTP API: strategies, datasets and runs, stored in SQLite or PostgreSQL.
+    Serve(serve::ServeCommand),
+    /// Create or update the database schema, then exit.
+    Migrate(serve::DatabaseArgs),
 }
 
 /// Runs the parsed command.
@@ -30,5 +35,7 @@ pub enum Command {
 pub fn execute(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Run(cmd) => run::execute(&cmd),
+        Command::Serve(cmd) => serve::serve(&cmd),
+        Command::Migrate(db) => serve::migrate(&db),
     }
 }

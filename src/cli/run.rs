@@ -74,7 +74,11 @@ pub fn run_once(args: &RunArgs) -> anyhow::Result<RunReport> {
             bar.set_position(p.step as u64);
         }
     };
-    let hooks = RunHooks { cancel, progress: bar.is_some().then_some(&mut on_progress as &mut dyn FnMut(Progress)) };
+    let hooks = RunHooks {
+        cancel,
+        progress: bar.is_some().then_some(&mut on_progress as &mut dyn FnMut(Progress)),
+        progress_every: None,
+    };
     let report = engine::run(&universe, strategy.as_mut(), &config, hooks);
     if let Some(bar) = &bar {
         bar.finish_and_clear();

@@ -85,6 +85,15 @@ impl Universe {
     /// [`DataError::NoBars`] for a symbol with no bars, and
     /// [`DataError::UnsortedBars`] for bars out of time order.
     pub fn new(series: Vec<(Symbol, Vec<Bar>)>) -> Result<Universe, DataError> {
+        Universe::from_shared(series.into_iter().map(|(symbol, bars)| (symbol, Arc::new(bars))).collect())
+    }
+
+    /// Like [`Universe::new`], with bars already shared (e.g. from a cache of
+    /// parsed datasets), so that building a universe copies no bars.
+    ///
+    /// # Errors
+    /// As [`Universe::new`].
+    pub fn from_shared(series: Vec<(Symbol, Arc<Vec<Bar>>)>) -> Result<Universe, DataError> {
         check_symbols(series.iter().map(|(symbol, _)| symbol))?;
         for (symbol, bars) in &series {
             if bars.is_empty() {
@@ -103,7 +112,7 @@ impl Universe {
             .into_iter()
             .map(|(symbol, bars)| {
                 let end = bars.len();
-                let series = Series { bars: Arc::new(bars), start: 0, end };
+                let series = Series { bars, start: 0, end };
                 (symbol, series)
             })
             .unzip();

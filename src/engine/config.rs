@@ -31,6 +31,9 @@ pub struct RunHooks<'a> {
     pub cancel: CancelToken,
     /// Called about every 0.5 % of the steps and at the end.
     pub progress: Option<&'a mut dyn FnMut(Progress)>,
+    /// Call `progress` every this many steps instead (1 = every bar, for
+    /// paced replay).
+    pub progress_every: Option<usize>,
 }
 
 /// Where a run is.

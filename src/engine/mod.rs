@@ -72,7 +72,7 @@ pub fn run(
     }
 
     let total = timeline.len();
-    let progress_every = (total / 200).max(1);
+    let progress_every = hooks.progress_every.unwrap_or(total / 200).max(1);
     let mut equity = Vec::with_capacity(total);
     for (step, &ts) in timeline.iter().enumerate() {
         if hooks.cancel.is_cancelled() {

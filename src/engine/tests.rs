@@ -186,7 +186,7 @@ fn a_cancelled_run_stops() {
             Ok(())
         },
     };
-    let err = run(&u, &mut probe, &config(), RunHooks { cancel, progress: None }).unwrap_err();
+    let err = run(&u, &mut probe, &config(), RunHooks { cancel, progress: None, progress_every: None }).unwrap_err();
     assert!(matches!(err, EngineError::Cancelled { step: 101 }), "{err}");
 }
 
@@ -195,7 +195,7 @@ fn progress_reaches_the_last_step() {
     let u = universe(vec![("A", walk(1_000, 10))]);
     let mut last = None;
     let mut on_progress = |p: Progress| last = Some((p.step, p.total));
-    let hooks = RunHooks { cancel: CancelToken::new(), progress: Some(&mut on_progress) };
+    let hooks = RunHooks { cancel: CancelToken::new(), progress: Some(&mut on_progress), progress_every: None };
     run(&u, &mut SmaCross::default(), &config(), hooks).unwrap();
     assert_eq!(last, Some((1_000, 1_000)));
 }

@@ -46,7 +46,7 @@ fn load(wat: &str, limits: WasmLimits, cancel: CancelToken) -> Result<WasmStrate
 fn run_plugin(wat: &str, limits: WasmLimits, cancel: CancelToken) -> Result<RunReport, EngineError> {
     let mut strategy = load(wat, limits, cancel.clone()).expect("the plugin loads");
     let config = RunConfig { broker: BrokerConfig::with_cash(dec!(100000)), params: ParamOverrides::default() };
-    engine::run(&universe(), &mut strategy, &config, RunHooks { cancel, progress: None })
+    engine::run(&universe(), &mut strategy, &config, RunHooks { cancel, progress: None, progress_every: None })
 }
 
 fn run_error(body: &str) -> String {

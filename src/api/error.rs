@@ -1,0 +1,66 @@
+//! The one mapping from errors to HTTP responses.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+use crate::service::ServiceError;
+
+/// An error as the API reports it: a status and a JSON body
+/// `{"error": kind, "message": ..., "field"?, "line"?, "column"?}`.
+#[derive(Debug)]
+pub enum ApiError {
+    Service(ServiceError),
+    /// The body is not JSON at all (400).
+    BadJson(String),
+    /// The JSON does not fit the request (unknown field, wrong type): 422.
+    BadRequestBody(String),
+    /// A query parameter is missing or invalid (400).
+    BadQuery(String),
+    /// The body is larger than the limit (413).
+    TooLarge(String),
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        ApiError::Service(e)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, body) = match self {
+            ApiError::Service(ServiceError::NotFound(what)) => {
+                (StatusCode::NOT_FOUND, json!({ "error": "not_found", "message": format!("{what} not found") }))
+            }
+            ApiError::Service(ServiceError::Invalid { field, message }) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                json!({ "error": "invalid", "field": field, "message": format!("{field}: {message}") }),
+            ),
+            ApiError::Service(ServiceError::Compile { message, line, column }) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                json!({ "error": "compile", "message": message, "line": line, "column": column }),
+            ),
+            ApiError::Service(ServiceError::Conflict(message)) => {
+                (StatusCode::CONFLICT, json!({ "error": "conflict", "message": message }))
+            }
+            ApiError::Service(ServiceError::Store(e)) => {
+                // Database errors are logged, never sent to the client.
+                tracing::error!(error = %e, "store error");
+                (StatusCode::INTERNAL_SERVER_ERROR, json!({ "error": "internal", "message": "internal error" }))
+            }
+            ApiError::BadJson(message) => (StatusCode::BAD_REQUEST, json!({ "error": "bad_json", "message": message })),
+            ApiError::BadRequestBody(message) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, json!({ "error": "invalid", "message": message }))
+            }
+            ApiError::BadQuery(message) => {
+                (StatusCode::BAD_REQUEST, json!({ "error": "bad_query", "message": message }))
+            }
+            ApiError::TooLarge(message) => {
+                (StatusCode::PAYLOAD_TOO_LARGE, json!({ "error": "too_large", "message": message }))
+            }
+        };
+        (status, Json(body)).into_response()
+    }
+}

@@ -1,0 +1,79 @@
+//! `GET /api/runs/{id}/events`: a run's progress as Server-Sent Events, then
+//! one final `completed`, `failed` or `cancelled` event.
+
+use std::convert::Infallible;
+
+use axum::extract::{Path, State};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::routing::get;
+use axum::Router;
+use futures_util::stream::{self, Stream, StreamExt};
+use serde_json::json;
+use tokio::sync::broadcast::error::RecvError;
+
+use super::{id, ApiError};
+use crate::service::{RunEvent, Service};
+use crate::store::RunStatus;
+
+pub fn router() -> Router<Service> {
+    Router::new().route("/api/runs/{id}/events", get(events))
+}
+
+fn sse(event: &RunEvent) -> Event {
+    Event::default().event(event.name()).data(serde_json::to_string(event).unwrap_or_default())
+}
+
+/// The final event of a run that has ended, from what is stored.
+fn final_event(row: &crate::store::RunRow) -> RunEvent {
+    match row.status {
+        RunStatus::Completed => RunEvent::Completed {
+            run_id: row.id,
+            metrics: row.metrics.as_deref().and_then(|m| serde_json::from_str(m).ok()).unwrap_or(json!(null)),
+        },
+        RunStatus::Cancelled => RunEvent::Cancelled { run_id: row.id },
+        _ => RunEvent::Failed {
+            run_id: row.id,
+            error_kind: row.error_kind.clone().unwrap_or_default(),
+            message: row.error_message.clone().unwrap_or_default(),
+        },
+    }
+}
+
+async fn events(
+    State(service): State<Service>,
+    Path(raw): Path<String>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let view = service.run_view(id(&raw, "run")?).await?;
+    let run_id = view.row.id;
+    let receiver = if view.row.status.is_final() { None } else { service.subscribe(run_id) };
+    let stream: stream::BoxStream<'static, Result<Event, Infallible>> = match receiver {
+        Some(rx) => stream::unfold((rx, false, service.clone()), move |(mut rx, done, service)| async move {
+            if done {
+                return None;
+            }
+            loop {
+                match rx.recv().await {
+                    Ok(event) => {
+                        let last = !matches!(event, RunEvent::Progress { .. });
+                        return Some((Ok(sse(&event)), (rx, last, service)));
+                    }
+                    Err(RecvError::Lagged(_)) => continue,
+                    Err(RecvError::Closed) => {
+                        // The run ended between our check and the subscription.
+                        let row = service.store().run(run_id).await.ok().flatten()?;
+                        return Some((Ok(sse(&final_event(&row))), (rx, true, service)));
+                    }
+                }
+            }
+        })
+        .boxed(),
+        None => {
+            // Ended (or ended just now): its final state is stored.
+            let row = service.store().run(run_id).await.ok().flatten();
+            let events: Vec<Result<Event, Infallible>> =
+                row.filter(|r| r.status.is_final()).map(|r| vec![Ok(sse(&final_event(&r)))]).unwrap_or_default();
+            stream::iter(events).boxed()
+        }
+    };
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}

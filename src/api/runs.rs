@@ -1,0 +1,181 @@
+//! `/api/runs`: queue runs, read their state and results, cancel and rerun.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::extract::JsonBody;
+use super::{id, ApiError};
+use crate::domain::num::to_f64;
+use crate::service::{sampling, RunRequest, RunView, Service, ServiceError};
+use crate::store::{RunFilter, RunStatus};
+
+/// Most points in a sampled equity curve.
+const EQUITY_SAMPLE: usize = 1000;
+
+pub fn router() -> Router<Service> {
+    Router::new()
+        .route("/api/runs", post(create).get(list))
+        .route("/api/runs/{id}", get(show))
+        .route("/api/runs/{id}/trades", get(trades))
+        .route("/api/runs/{id}/equity", get(equity))
+        .route("/api/runs/{id}/cancel", post(cancel))
+        .route("/api/runs/{id}/rerun", post(rerun))
+}
+
+fn parse(text: &Option<String>) -> Value {
+    text.as_deref().and_then(|t| serde_json::from_str(t).ok()).unwrap_or(Value::Null)
+}
+
+/// A run as JSON.
+pub fn run_json(view: &RunView) -> Value {
+    let r = &view.row;
+    let config: Value = serde_json::from_str(&r.config).unwrap_or(Value::Null);
+    let error = r.error_kind.as_ref().map(|kind| json!({ "kind": kind, "message": r.error_message }));
+    json!({
+        "id": r.id,
+        "strategy_id": r.strategy_id,
+        "version": config.get("version").cloned().unwrap_or(Value::Null),
+        "rerun_of": r.rerun_of,
+        "status": r.status,
+        "queue_position": view.queue_position,
+        "progress_pct": view.progress_pct,
+        "bars_processed": view.bars_processed,
+        "bars_total": r.bars_total,
+        "created_at": r.created_at,
+        "started_at": r.started_at,
+        "finished_at": r.finished_at,
+        "config": config,
+        "timings": parse(&r.timings),
+        "error": error,
+        "metrics": parse(&r.metrics),
+        "log": parse(&r.log),
+    })
+}
+
+fn queued(row: &crate::store::RunRow) -> (StatusCode, Json<Value>) {
+    (StatusCode::ACCEPTED, Json(json!({ "id": row.id, "status": "queued" })))
+}
+
+async fn create(
+    State(service): State<Service>,
+    JsonBody(request): JsonBody<RunRequest>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    Ok(queued(&service.submit(request, None).await?))
+}
+
+async fn rerun(State(service): State<Service>, Path(raw): Path<String>) -> Result<(StatusCode, Json<Value>), ApiError> {
+    Ok(queued(&service.rerun(id(&raw, "run")?).await?))
+}
+
+async fn cancel(
+    State(service): State<Service>,
+    Path(raw): Path<String>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let id = id(&raw, "run")?;
+    service.cancel(id).await?;
+    let view = service.run_view(id).await?;
+    Ok((StatusCode::ACCEPTED, Json(json!({ "id": id, "status": view.row.status }))))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    status: Option<String>,
+    strategy: Option<i64>,
+}
+
+async fn list(
+    State(service): State<Service>,
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(query) = query.map_err(|e| ApiError::BadQuery(e.body_text()))?;
+    let status = query
+        .status
+        .as_deref()
+        .map(|s| s.parse::<RunStatus>())
+        .transpose()
+        .map_err(|e| ApiError::BadQuery(format!("status: {e}")))?;
+    let rows =
+        service.store().runs(RunFilter { status, strategy_id: query.strategy }).await.map_err(ServiceError::from)?;
+    Ok(Json(rows.into_iter().map(|r| run_json(&service.view(r))).collect()))
+}
+
+async fn show(State(service): State<Service>, Path(raw): Path<String>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(run_json(&service.run_view(id(&raw, "run")?).await?)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TradesQuery {
+    format: Option<String>,
+}
+
+async fn trades(
+    State(service): State<Service>,
+    Path(raw): Path<String>,
+    query: Result<Query<TradesQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(query) = query.map_err(|e| ApiError::BadQuery(e.body_text()))?;
+    let id = service.run_view(id(&raw, "run")?).await?.row.id;
+    let trades = service.store().trades(id).await.map_err(ServiceError::from)?;
+    match query.format.as_deref() {
+        None | Some("json") => Ok(Json(serde_json::to_value(&trades).unwrap_or_default()).into_response()),
+        Some("csv") => {
+            let mut csv = String::from(
+                "symbol,side,qty,entry_time,entry_price,exit_time,exit_price,commission,gross_pnl,net_pnl,return_pct,duration_bars,duration_secs,closed_at_end\n",
+            );
+            for t in &trades {
+                csv.push_str(&format!(
+                    "{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+                    t.symbol,
+                    t.side,
+                    t.qty,
+                    t.entry_time,
+                    t.entry_price,
+                    t.exit_time,
+                    t.exit_price,
+                    t.commission,
+                    t.gross_pnl,
+                    t.net_pnl,
+                    t.return_pct,
+                    t.duration_bars,
+                    t.duration_secs,
+                    t.closed_at_end
+                ));
+            }
+            Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv).into_response())
+        }
+        Some(other) => Err(ApiError::BadQuery(format!("format: use json or csv, not '{other}'"))),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EquityQuery {
+    full: Option<bool>,
+}
+
+async fn equity(
+    State(service): State<Service>,
+    Path(raw): Path<String>,
+    query: Result<Query<EquityQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(query) = query.map_err(|e| ApiError::BadQuery(e.body_text()))?;
+    let id = service.run_view(id(&raw, "run")?).await?.row.id;
+    let store = service.store();
+    let points = store.equity(id).await.map_err(ServiceError::from)?;
+    if query.full.unwrap_or(false) {
+        return Ok(Json(serde_json::to_value(&points).unwrap_or_default()));
+    }
+    let trades = store.trades(id).await.map_err(ServiceError::from)?;
+    let step_of = |t: crate::domain::Timestamp| points.partition_point(|p| p.time < t);
+    let must: Vec<usize> = trades.iter().flat_map(|t| [step_of(t.entry_time), step_of(t.exit_time)]).collect();
+    let values: Vec<f64> = points.iter().map(|p| to_f64(p.equity)).collect();
+    let kept = sampling::sample(points.len(), &values, &must, EQUITY_SAMPLE);
+    Ok(Json(kept.into_iter().map(|i| serde_json::to_value(&points[i]).unwrap_or_default()).collect()))
+}

@@ -1,0 +1,103 @@
+//! `/api/strategies`: upload code (compiled before it is stored), add
+//! versions, list and read them with their declared parameters and runs.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::extract::JsonBody;
+use super::runs::run_json;
+use super::{id, ApiError};
+use crate::service::{params_json, Service};
+use crate::store::{RunFilter, VersionRow};
+
+pub fn router() -> Router<Service> {
+    Router::new()
+        .route("/api/strategies", post(create).get(list))
+        .route("/api/strategies/{id}", get(show))
+        .route("/api/strategies/{id}/versions", post(add_version))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateStrategy {
+    name: String,
+    runtime: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    source: Option<String>,
+    #[serde(default)]
+    module_base64: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewVersion {
+    #[serde(default)]
+    source: Option<String>,
+    #[serde(default)]
+    module_base64: Option<String>,
+}
+
+fn version_json(v: &VersionRow) -> Value {
+    let params: Value = params_json::from_json(&v.params)
+        .map(|specs| {
+            specs
+                .iter()
+                .map(|p| json!({ "name": p.name, "type": p.default.type_name(), "default": p.default }))
+                .collect()
+        })
+        .unwrap_or_default();
+    json!({ "id": v.id, "version": v.version, "content_hash": v.content_hash, "params": params, "created_at": v.created_at })
+}
+
+async fn create(
+    State(service): State<Service>,
+    JsonBody(body): JsonBody<CreateStrategy>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let (strategy, version) = service
+        .create_strategy(
+            &body.name,
+            &body.runtime,
+            &body.description,
+            body.source.as_deref(),
+            body.module_base64.as_deref(),
+        )
+        .await?;
+    let mut out = serde_json::to_value(&strategy).unwrap_or_default();
+    out["versions"] = json!([version_json(&version)]);
+    Ok((StatusCode::CREATED, Json(out)))
+}
+
+async fn add_version(
+    State(service): State<Service>,
+    Path(raw): Path<String>,
+    JsonBody(body): JsonBody<NewVersion>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let version =
+        service.add_version(id(&raw, "strategy")?, body.source.as_deref(), body.module_base64.as_deref()).await?;
+    Ok((StatusCode::CREATED, Json(version_json(&version))))
+}
+
+async fn list(State(service): State<Service>) -> Result<Json<Value>, ApiError> {
+    let strategies = service.store().strategies().await.map_err(crate::service::ServiceError::from)?;
+    Ok(Json(serde_json::to_value(strategies).unwrap_or_default()))
+}
+
+async fn show(State(service): State<Service>, Path(raw): Path<String>) -> Result<Json<Value>, ApiError> {
+    let strategy = service.strategy(id(&raw, "strategy")?).await?;
+    let store = service.store();
+    let versions = store.versions(strategy.id).await.map_err(crate::service::ServiceError::from)?;
+    let runs = store
+        .runs(RunFilter { strategy_id: Some(strategy.id), status: None })
+        .await
+        .map_err(crate::service::ServiceError::from)?;
+    let mut out = serde_json::to_value(&strategy).unwrap_or_default();
+    out["versions"] = versions.iter().map(version_json).collect();
+    out["runs"] = runs.into_iter().map(|r| run_json(&service.view(r))).collect();
+    Ok(Json(out))
+}

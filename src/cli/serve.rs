@@ -1,0 +1,84 @@
+//! `backtester serve` and `backtester migrate`: the HTTP service and its
+//! database.
+
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use clap::Args;
+
+use crate::api;
+use crate::service::{Service, ServiceConfig};
+use crate::store::{Store, DEFAULT_URL};
+
+/// Where the database is.
+#[derive(Debug, Args)]
+pub struct DatabaseArgs {
+    /// sqlite://PATH (created if missing) or postgres://...; default: backtester.db here.
+    #[arg(long, env = "BACKTESTER_DATABASE_URL", default_value = DEFAULT_URL)]
+    pub database_url: String,
+}
+
+/// `serve`'s flags.
+#[derive(Debug, Args)]
+pub struct ServeCommand {
+    /// Address to listen on (port 0 picks a free port; the address is printed).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    /// Runs executing at once (default: the number of cores); more wait in a queue.
+    #[arg(long)]
+    pub max_concurrent_runs: Option<usize>,
+    /// Largest request body in MiB (uploads of CSVs and plugins).
+    #[arg(long, default_value = "16")]
+    pub body_limit_mib: usize,
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")
+}
+
+/// Runs the service until Ctrl-C.
+///
+/// # Errors
+/// A database that cannot be opened or migrated, or an address in use.
+pub fn serve(cmd: &ServeCommand) -> anyhow::Result<()> {
+    if cmd.max_concurrent_runs == Some(0) || cmd.body_limit_mib == 0 {
+        anyhow::bail!("--max-concurrent-runs and --body-limit-mib must be > 0");
+    }
+    runtime()?.block_on(async {
+        let store =
+            Store::open(&cmd.db.database_url).await.with_context(|| format!("opening {}", cmd.db.database_url))?;
+        let mut config = ServiceConfig::default();
+        if let Some(n) = cmd.max_concurrent_runs {
+            config.max_concurrent_runs = n;
+        }
+        let service = Service::start(store, config).await?;
+        let app = api::router(service, cmd.body_limit_mib << 20);
+        let listener =
+            tokio::net::TcpListener::bind(cmd.bind).await.with_context(|| format!("binding {}", cmd.bind))?;
+        let addr = listener.local_addr()?;
+        println!("listening on http://{addr}");
+        use std::io::Write;
+        std::io::stdout().flush()?;
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
+            .context("serving")
+    })
+}
+
+/// Brings the database's schema up to date and exits.
+///
+/// # Errors
+/// A database that cannot be opened or migrated.
+pub fn migrate(db: &DatabaseArgs) -> anyhow::Result<()> {
+    runtime()?.block_on(async {
+        let store = Store::open(&db.database_url).await.with_context(|| format!("migrating {}", db.database_url))?;
+        store.close().await;
+        println!("{} is up to date", db.database_url);
+        Ok(())
+    })
+}

@@ -1,0 +1,97 @@
+//! Dataset uploads and the in-memory cache of parsed bars.
+
+use std::sync::{Arc, Mutex};
+
+use super::{Service, ServiceError};
+use crate::data::{parse_csv, parse_symbol, Universe};
+use crate::domain::{Bar, Symbol};
+use crate::store::{DatasetRow, NewDataset};
+
+/// Parsed datasets kept in memory, by content hash, most recent first.
+#[derive(Default)]
+pub struct DatasetCache {
+    entries: Mutex<Vec<(String, Arc<Vec<Bar>>)>>,
+    capacity: usize,
+}
+
+impl DatasetCache {
+    pub fn new(capacity: usize) -> Self {
+        DatasetCache { entries: Mutex::new(Vec::new()), capacity }
+    }
+
+    fn get(&self, hash: &str) -> Option<Arc<Vec<Bar>>> {
+        let mut entries = self.entries.lock().ok()?;
+        let i = entries.iter().position(|(h, _)| h == hash)?;
+        let entry = entries.remove(i);
+        let bars = entry.1.clone();
+        entries.insert(0, entry);
+        Some(bars)
+    }
+
+    fn put(&self, hash: String, bars: Arc<Vec<Bar>>) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.retain(|(h, _)| *h != hash);
+            entries.insert(0, (hash, bars));
+            entries.truncate(self.capacity);
+        }
+    }
+}
+
+impl Service {
+    /// Validates and stores an uploaded CSV for `symbol`.
+    ///
+    /// # Errors
+    /// An invalid symbol, a CSV the loader refuses (its message names line
+    /// and column), or a symbol that already has a dataset.
+    pub async fn create_dataset(&self, symbol: &str, content: Vec<u8>) -> Result<DatasetRow, ServiceError> {
+        let name = parse_symbol(symbol).map_err(|e| ServiceError::invalid("symbol", e.to_string()))?;
+        let (bars, content) = tokio::task::spawn_blocking(move || {
+            let bars = parse_csv(content.as_slice(), &format!("upload for {}", name.as_str()));
+            (bars, content)
+        })
+        .await
+        .map_err(|e| ServiceError::invalid("body", e.to_string()))?;
+        let bars = bars.map_err(|e| ServiceError::invalid("body", e.to_string()))?;
+        let universe = Universe::new(vec![(Symbol::new(symbol), bars.clone())])
+            .map_err(|e| ServiceError::invalid("body", e.to_string()))?;
+        let (first, last) = (bars[0].ts, bars[bars.len() - 1].ts);
+        let hash = super::strategies::content_hash(&content);
+        let row = self
+            .inner
+            .store
+            .create_dataset(NewDataset {
+                symbol: symbol.to_string(),
+                content,
+                content_hash: hash.clone(),
+                rows: bars.len() as i64,
+                first_ts: first.millis(),
+                last_ts: last.millis(),
+                interval_ms: universe.interval_hint(),
+            })
+            .await?;
+        self.inner.datasets.put(hash, Arc::new(bars));
+        Ok(row)
+    }
+
+    /// The parsed bars of `symbol`'s dataset, from the cache when possible.
+    pub(super) async fn bars(&self, symbol: &str) -> Result<(DatasetRow, Arc<Vec<Bar>>), ServiceError> {
+        let row = self
+            .inner
+            .store
+            .dataset_content(symbol)
+            .await?
+            .ok_or_else(|| ServiceError::invalid("symbols", format!("no dataset for symbol '{symbol}'")))?;
+        if let Some(bars) = self.inner.datasets.get(&row.content_hash) {
+            return Ok((row, bars));
+        }
+        let content = row.content.clone().unwrap_or_default();
+        let name = symbol.to_string();
+        let bars = tokio::task::spawn_blocking(move || parse_csv(content.as_slice(), &name))
+            .await
+            .map_err(|e| ServiceError::invalid("symbols", e.to_string()))?
+            .map_err(|e| ServiceError::invalid("symbols", e.to_string()))?;
+        let bars = Arc::new(bars);
+        self.inner.datasets.put(row.content_hash.clone(), bars.clone());
+        Ok((row, bars))
+    }
+}

@@ -1,0 +1,39 @@
+//! Errors of the service layer, before they become HTTP responses.
+
+use crate::store::StoreError;
+
+/// Why a service operation was refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// No such resource.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// A request field is invalid; names the field.
+    #[error("{field}: {message}")]
+    Invalid { field: String, message: String },
+    /// A strategy's source does not compile (with its position when known).
+    #[error("{message}")]
+    Compile { message: String, line: Option<usize>, column: Option<usize> },
+    /// The request conflicts with the resource's state (e.g. cancelling a
+    /// finished run) or with another resource (a taken name).
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict(what) => ServiceError::Conflict(format!("{what} already exists")),
+            other => ServiceError::Store(other),
+        }
+    }
+}
+
+impl ServiceError {
+    /// An invalid field.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ServiceError::Invalid { field: field.into(), message: message.into() }
+    }
+}

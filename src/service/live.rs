@@ -1,0 +1,98 @@
+//! What the service knows about runs that are queued or running: progress,
+//! cancellation, and the event stream subscribers listen to.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::Serialize;
+use tokio::sync::broadcast;
+
+use crate::domain::CancelToken;
+
+/// An event on a run's stream.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum RunEvent {
+    /// At most ten a second while the run goes.
+    Progress {
+        run_id: i64,
+        progress_pct: f64,
+        bars_processed: u64,
+        bars_total: u64,
+        equity: f64,
+        pnl: f64,
+    },
+    Completed {
+        run_id: i64,
+        metrics: serde_json::Value,
+    },
+    Failed {
+        run_id: i64,
+        error_kind: String,
+        message: String,
+    },
+    Cancelled {
+        run_id: i64,
+    },
+}
+
+impl RunEvent {
+    /// The event's name, for the SSE `event:` field.
+    pub fn name(&self) -> &'static str {
+        match self {
+            RunEvent::Progress { .. } => "progress",
+            RunEvent::Completed { .. } => "completed",
+            RunEvent::Failed { .. } => "failed",
+            RunEvent::Cancelled { .. } => "cancelled",
+        }
+    }
+}
+
+/// A queued or running run.
+pub struct Live {
+    pub cancel: CancelToken,
+    pub bars_done: AtomicU64,
+    pub bars_total: AtomicU64,
+    equity_bits: AtomicU64,
+    pub events: broadcast::Sender<RunEvent>,
+}
+
+impl Live {
+    pub fn new() -> Self {
+        Live {
+            cancel: CancelToken::new(),
+            bars_done: AtomicU64::new(0),
+            bars_total: AtomicU64::new(0),
+            equity_bits: AtomicU64::new(0f64.to_bits()),
+            events: broadcast::channel(256).0,
+        }
+    }
+
+    /// Records progress; returns the event to publish.
+    pub fn record(&self, run_id: i64, done: u64, total: u64, equity: f64, initial: f64) -> RunEvent {
+        self.bars_done.store(done, Ordering::Relaxed);
+        self.bars_total.store(total, Ordering::Relaxed);
+        self.equity_bits.store(equity.to_bits(), Ordering::Relaxed);
+        RunEvent::Progress {
+            run_id,
+            progress_pct: pct(done, total),
+            bars_processed: done,
+            bars_total: total,
+            equity,
+            pnl: equity - initial,
+        }
+    }
+
+    /// (bars done, bars total, percent).
+    pub fn progress(&self) -> (u64, u64, f64) {
+        let (done, total) = (self.bars_done.load(Ordering::Relaxed), self.bars_total.load(Ordering::Relaxed));
+        (done, total, pct(done, total))
+    }
+}
+
+fn pct(done: u64, total: u64) -> f64 {
+    if total == 0 {
+        0.0
+    } else {
+        done as f64 / total as f64 * 100.0
+    }
+}

@@ -1,0 +1,330 @@
+//! The service behind the HTTP API: strategies, datasets and runs, with a
+//! FIFO queue of runs executed off the async runtime, at most N at once.
+//!
+//! Runs go queued → running → completed | failed | cancelled. Their results
+//! are written in one transaction. At start, runs a crash left `running`
+//! are marked failed (`interrupted`) and `queued` ones are queued again.
+
+mod datasets;
+mod error;
+mod live;
+pub mod params_json;
+mod request;
+mod runner;
+pub mod sampling;
+pub mod strategies;
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::{broadcast, Notify, Semaphore};
+
+pub use error::ServiceError;
+pub use live::RunEvent;
+pub use request::{CommissionRequest, Pace, RunRequest};
+
+use crate::store::{RunRow, Store, StrategyRow, VersionRow};
+use crate::strategy::{Params, StrategyLimits};
+use datasets::DatasetCache;
+use live::Live;
+
+/// How the service runs.
+#[derive(Clone, Debug)]
+pub struct ServiceConfig {
+    /// Runs executing at once; the rest wait in the queue.
+    pub max_concurrent_runs: usize,
+    /// Parsed datasets kept in memory.
+    pub dataset_cache_entries: usize,
+    pub limits: StrategyLimits,
+}
+
+impl Default for ServiceConfig {
+    fn default() -> Self {
+        ServiceConfig {
+            max_concurrent_runs: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            dataset_cache_entries: 32,
+            limits: StrategyLimits::default(),
+        }
+    }
+}
+
+/// The service; cheap to clone.
+#[derive(Clone)]
+pub struct Service {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    config: ServiceConfig,
+    queue: Mutex<VecDeque<i64>>,
+    live: Mutex<HashMap<i64, Arc<Live>>>,
+    wake: Notify,
+    slots: Arc<Semaphore>,
+    datasets: DatasetCache,
+}
+
+/// A run as the API shows it: the stored row plus live progress.
+#[derive(Clone, Debug)]
+pub struct RunView {
+    pub row: RunRow,
+    /// 1-based position in the queue while queued.
+    pub queue_position: Option<usize>,
+    pub bars_processed: i64,
+    pub progress_pct: f64,
+}
+
+impl Service {
+    /// Recovers from a previous crash and starts executing queued runs.
+    ///
+    /// # Errors
+    /// Database failures during recovery.
+    pub async fn start(store: Store, config: ServiceConfig) -> Result<Service, ServiceError> {
+        let queued = store.recover().await?;
+        let inner = Inner {
+            slots: Arc::new(Semaphore::new(config.max_concurrent_runs.max(1))),
+            datasets: DatasetCache::new(config.dataset_cache_entries),
+            store,
+            config,
+            queue: Mutex::new(VecDeque::new()),
+            live: Mutex::new(HashMap::new()),
+            wake: Notify::new(),
+        };
+        let service = Service { inner: Arc::new(inner) };
+        for id in queued {
+            service.enqueue(id);
+        }
+        tracing::info!(queued = service.queue_len(), "service started");
+        let dispatcher = service.clone();
+        tokio::spawn(async move { dispatcher.dispatch().await });
+        Ok(service)
+    }
+
+    /// The database.
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// The service's settings.
+    pub fn config(&self) -> &ServiceConfig {
+        &self.inner.config
+    }
+
+    fn queue_len(&self) -> usize {
+        self.inner.queue.lock().map_or(0, |q| q.len())
+    }
+
+    fn enqueue(&self, id: i64) {
+        if let Ok(mut live) = self.inner.live.lock() {
+            live.entry(id).or_insert_with(|| Arc::new(Live::new()));
+        }
+        if let Ok(mut queue) = self.inner.queue.lock() {
+            queue.push_back(id);
+        }
+        self.inner.wake.notify_one();
+    }
+
+    fn live(&self, id: i64) -> Option<Arc<Live>> {
+        self.inner.live.lock().ok()?.get(&id).cloned()
+    }
+
+    /// Starts queued runs as slots free up, in FIFO order.
+    async fn dispatch(self) {
+        loop {
+            let permit = match self.inner.slots.clone().acquire_owned().await {
+                Ok(permit) => permit,
+                Err(_) => return,
+            };
+            let next = loop {
+                if let Some(id) = self.inner.queue.lock().ok().and_then(|mut q| q.pop_front()) {
+                    break id;
+                }
+                self.inner.wake.notified().await;
+            };
+            let service = self.clone();
+            tokio::spawn(async move {
+                service.execute(next).await;
+                drop(permit);
+            });
+        }
+    }
+
+    /// Creates a strategy from uploaded code, compiled and checked first.
+    ///
+    /// # Errors
+    /// An invalid runtime or field, a compile error, a taken name.
+    pub async fn create_strategy(
+        &self,
+        name: &str,
+        runtime: &str,
+        description: &str,
+        source: Option<&str>,
+        module_base64: Option<&str>,
+    ) -> Result<(StrategyRow, VersionRow), ServiceError> {
+        if name.trim().is_empty() || name.len() > 100 {
+            return Err(ServiceError::invalid("name", "must be 1 to 100 characters"));
+        }
+        let rt = strategies::runtime(runtime)?;
+        let checked = strategies::check_upload(rt, source, module_base64, name, &self.inner.config.limits)?;
+        let version = crate::store::NewVersion {
+            source: checked.bytes,
+            content_hash: checked.content_hash,
+            params_json: params_json::to_json(&checked.params),
+        };
+        Ok(self.inner.store.create_strategy(name, runtime, description, version).await?)
+    }
+
+    /// Adds a version of a strategy's code.
+    ///
+    /// # Errors
+    /// An unknown strategy, a wrong field or a compile error.
+    pub async fn add_version(
+        &self,
+        strategy_id: i64,
+        source: Option<&str>,
+        module_base64: Option<&str>,
+    ) -> Result<VersionRow, ServiceError> {
+        let strategy = self.strategy(strategy_id).await?;
+        let rt = strategies::runtime(&strategy.runtime)?;
+        let checked = strategies::check_upload(rt, source, module_base64, &strategy.name, &self.inner.config.limits)?;
+        let version = crate::store::NewVersion {
+            source: checked.bytes,
+            content_hash: checked.content_hash,
+            params_json: params_json::to_json(&checked.params),
+        };
+        Ok(self.inner.store.add_version(strategy_id, version).await?)
+    }
+
+    /// A strategy, or NotFound.
+    ///
+    /// # Errors
+    /// NotFound or database failures.
+    pub async fn strategy(&self, id: i64) -> Result<StrategyRow, ServiceError> {
+        self.inner.store.strategy(id).await?.ok_or_else(|| ServiceError::NotFound(format!("strategy {id}")))
+    }
+
+    /// Checks a run request against the stored strategy and datasets and
+    /// queues it; returns the queued run.
+    ///
+    /// # Errors
+    /// The first invalid field (unknown strategy, version or dataset, bad
+    /// parameters, ...), named.
+    pub async fn submit(&self, request: RunRequest, rerun_of: Option<i64>) -> Result<RunRow, ServiceError> {
+        let checked = request.check()?;
+        let strategy = self
+            .inner
+            .store
+            .strategy(request.strategy_id)
+            .await?
+            .ok_or_else(|| ServiceError::invalid("strategy_id", format!("no strategy {}", request.strategy_id)))?;
+        let version = self.inner.store.version(strategy.id, request.version).await?.ok_or_else(|| {
+            ServiceError::invalid("version", format!("strategy {} has no version {:?}", strategy.id, request.version))
+        })?;
+        let declared = params_json::from_json(&version.params)
+            .map_err(|e| ServiceError::invalid("strategy_id", format!("stored parameters unreadable: {e}")))?;
+        let params = Params::from_json(&declared, &request.params)
+            .map_err(|e| ServiceError::invalid("params", e.to_string()))?;
+        for symbol in &request.symbols {
+            let dataset = self
+                .inner
+                .store
+                .dataset_content(symbol)
+                .await?
+                .ok_or_else(|| ServiceError::invalid("symbols", format!("no dataset for symbol '{symbol}'")))?;
+            let outside = checked.start.is_some_and(|s| s.millis() > dataset.last_ts)
+                || checked.end.is_some_and(|e| e.millis() < dataset.first_ts);
+            if outside {
+                return Err(ServiceError::invalid("start", format!("the range leaves no bars of '{symbol}'")));
+            }
+        }
+        let resolved = match serde_json::to_value(&params) {
+            Ok(serde_json::Value::Object(map)) => map,
+            _ => serde_json::Map::new(),
+        };
+        let config = request.normalized(version.version, resolved);
+        let json = serde_json::to_string(&config).map_err(|e| ServiceError::invalid("body", e.to_string()))?;
+        let row = self.inner.store.create_run(strategy.id, version.id, &json, rerun_of).await?;
+        self.enqueue(row.id);
+        Ok(row)
+    }
+
+    /// Queues a new run with the same strategy version and config.
+    ///
+    /// # Errors
+    /// NotFound, or what submitting reports.
+    pub async fn rerun(&self, id: i64) -> Result<RunRow, ServiceError> {
+        let row = self.run_row(id).await?;
+        let request: RunRequest = serde_json::from_str(&row.config)
+            .map_err(|e| ServiceError::Conflict(format!("run {id}'s stored config cannot be read: {e}")))?;
+        self.submit(request, Some(id)).await
+    }
+
+    /// Cancels a queued or running run.
+    ///
+    /// # Errors
+    /// NotFound, or Conflict when the run already ended.
+    pub async fn cancel(&self, id: i64) -> Result<(), ServiceError> {
+        let row = self.run_row(id).await?;
+        if row.status.is_final() {
+            return Err(ServiceError::Conflict(format!("run {id} is already {}", row.status)));
+        }
+        let was_queued = self.inner.queue.lock().is_ok_and(|mut q| {
+            let before = q.len();
+            q.retain(|&r| r != id);
+            q.len() != before
+        });
+        if was_queued && self.inner.store.cancel_queued(id).await? {
+            if let Some(live) = self.inner.live.lock().ok().and_then(|mut l| l.remove(&id)) {
+                let _ = live.events.send(RunEvent::Cancelled { run_id: id });
+            }
+            return Ok(());
+        }
+        if let Some(live) = self.live(id) {
+            live.cancel.cancel();
+        }
+        Ok(())
+    }
+
+    async fn run_row(&self, id: i64) -> Result<RunRow, ServiceError> {
+        self.inner.store.run(id).await?.ok_or_else(|| ServiceError::NotFound(format!("run {id}")))
+    }
+
+    /// A run with its live progress and queue position.
+    ///
+    /// # Errors
+    /// NotFound or database failures.
+    pub async fn run_view(&self, id: i64) -> Result<RunView, ServiceError> {
+        let row = self.run_row(id).await?;
+        Ok(self.view(row))
+    }
+
+    /// Wraps a stored row with live progress.
+    pub fn view(&self, row: RunRow) -> RunView {
+        let queue_position =
+            self.inner.queue.lock().ok().and_then(|q| q.iter().position(|&r| r == row.id)).map(|p| p + 1);
+        let (bars, pct) = match (row.status.is_final(), self.live(row.id)) {
+            (false, Some(live)) => {
+                let (done, _, pct) = live.progress();
+                (done as i64, pct)
+            }
+            _ => {
+                let total = row.bars_total.unwrap_or(0);
+                let pct = if row.status == crate::store::RunStatus::Completed {
+                    100.0
+                } else if total > 0 {
+                    row.bars_processed as f64 / total as f64 * 100.0
+                } else {
+                    0.0
+                };
+                (row.bars_processed, pct)
+            }
+        };
+        RunView { row, queue_position, bars_processed: bars, progress_pct: pct }
+    }
+
+    /// Subscribes to a run's events; `None` once the run has ended (its
+    /// final state is then in the database).
+    pub fn subscribe(&self, id: i64) -> Option<broadcast::Receiver<RunEvent>> {
+        self.live(id).map(|live| live.events.subscribe())
+    }
+}

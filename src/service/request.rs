@@ -1,0 +1,201 @@
+//! A run request as it arrives, and its check into a runnable config.
+//!
+//! The stored config is the request with every default filled in and the
+//! version resolved, so that a rerun is the same request again.
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::ServiceError;
+use crate::broker::{BrokerConfig, CommissionModel};
+use crate::data::parse_timestamp;
+use crate::domain::Timestamp;
+
+/// How fees are charged, as a request names them.
+#[derive(Clone, Copy, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(tag = "model", rename_all = "snake_case", deny_unknown_fields)]
+pub enum CommissionRequest {
+    None,
+    Percent {
+        rate: Decimal,
+    },
+    PerUnit {
+        per_unit: Decimal,
+        #[serde(default)]
+        minimum: Decimal,
+    },
+    Fixed {
+        amount: Decimal,
+    },
+}
+
+/// Paced replay, for demos and live tooling: bars per second, or an
+/// acceleration against the bars' own interval. The default is full speed.
+#[derive(Clone, Copy, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Pace {
+    BarsPerSecond(f64),
+    Acceleration(f64),
+}
+
+/// `POST /api/runs`. Unknown fields are refused, not ignored.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunRequest {
+    pub strategy_id: i64,
+    /// A version number; the latest when absent.
+    #[serde(default)]
+    pub version: Option<i64>,
+    /// Dataset symbols; the first is the primary one.
+    pub symbols: Vec<String>,
+    #[serde(default)]
+    pub start: Option<String>,
+    #[serde(default)]
+    pub end: Option<String>,
+    pub initial_capital: Decimal,
+    #[serde(default)]
+    pub commission: Option<CommissionRequest>,
+    #[serde(default)]
+    pub slippage_bps: Option<Decimal>,
+    #[serde(default)]
+    pub fractional: bool,
+    #[serde(default)]
+    pub trade_on_close: bool,
+    #[serde(default)]
+    pub params: serde_json::Map<String, serde_json::Value>,
+    #[serde(default)]
+    pub pace: Option<Pace>,
+}
+
+/// The checked parts of a request that the engine needs.
+#[derive(Clone, Debug)]
+pub struct CheckedRun {
+    pub broker: BrokerConfig,
+    pub start: Option<Timestamp>,
+    pub end: Option<Timestamp>,
+    pub pace: Option<Pace>,
+}
+
+impl RunRequest {
+    /// Checks every field that can be checked without the database.
+    ///
+    /// # Errors
+    /// The first invalid field, named.
+    pub fn check(&self) -> Result<CheckedRun, ServiceError> {
+        if self.initial_capital <= Decimal::ZERO {
+            return Err(ServiceError::invalid("initial_capital", format!("must be > 0, got {}", self.initial_capital)));
+        }
+        if self.symbols.is_empty() {
+            return Err(ServiceError::invalid("symbols", "name at least one dataset"));
+        }
+        for (i, s) in self.symbols.iter().enumerate() {
+            if self.symbols[..i].contains(s) {
+                return Err(ServiceError::invalid("symbols", format!("'{s}' is named twice")));
+            }
+        }
+        let time = |field: &str, text: &Option<String>| {
+            text.as_deref()
+                .map(|t| parse_timestamp(t).map_err(|e| ServiceError::invalid(field, e.to_string())))
+                .transpose()
+        };
+        let (start, end) = (time("start", &self.start)?, time("end", &self.end)?);
+        if let (Some(s), Some(e)) = (start, end) {
+            if s > e {
+                return Err(ServiceError::invalid("end", "is before start"));
+            }
+        }
+        let slippage_bps = self.slippage_bps.unwrap_or_default();
+        if slippage_bps < Decimal::ZERO {
+            return Err(ServiceError::invalid("slippage_bps", "must be >= 0"));
+        }
+        let negative = |field: &str, v: Decimal| {
+            if v < Decimal::ZERO {
+                Err(ServiceError::invalid(field, "must be >= 0"))
+            } else {
+                Ok(v)
+            }
+        };
+        let commission = match self.commission.unwrap_or(CommissionRequest::None) {
+            CommissionRequest::None => CommissionModel::None,
+            CommissionRequest::Percent { rate } => {
+                if rate >= Decimal::ONE {
+                    return Err(ServiceError::invalid("commission.rate", "is a fraction of notional and must be < 1"));
+                }
+                CommissionModel::Percent { rate: negative("commission.rate", rate)? }
+            }
+            CommissionRequest::PerUnit { per_unit, minimum } => CommissionModel::PerUnit {
+                per_unit: negative("commission.per_unit", per_unit)?,
+                minimum: negative("commission.minimum", minimum)?,
+            },
+            CommissionRequest::Fixed { amount } => {
+                CommissionModel::Fixed { amount: negative("commission.amount", amount)? }
+            }
+        };
+        match self.pace {
+            Some(Pace::BarsPerSecond(x)) | Some(Pace::Acceleration(x)) if !(x.is_finite() && x > 0.0) => {
+                return Err(ServiceError::invalid("pace", "must be a positive number"));
+            }
+            _ => {}
+        }
+        Ok(CheckedRun {
+            broker: BrokerConfig {
+                initial_cash: self.initial_capital,
+                commission,
+                slippage_bps,
+                fractional: self.fractional,
+                trade_on_close: self.trade_on_close,
+            },
+            start,
+            end,
+            pace: self.pace,
+        })
+    }
+
+    /// The request with every default made explicit, as stored with the run.
+    pub fn normalized(&self, version: i64, params: serde_json::Map<String, serde_json::Value>) -> RunRequest {
+        RunRequest {
+            version: Some(version),
+            commission: Some(self.commission.unwrap_or(CommissionRequest::None)),
+            slippage_bps: Some(self.slippage_bps.unwrap_or_default()),
+            params,
+            ..self.clone()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(json: &str) -> Result<RunRequest, serde_json::Error> {
+        serde_json::from_str(json)
+    }
+
+    #[test]
+    fn unknown_fields_are_refused() {
+        let err = parse(r#"{"strategy_id":1,"symbols":["A"],"initial_capital":1000,"capital":5}"#).unwrap_err();
+        assert!(err.to_string().contains("unknown field `capital`"), "{err}");
+        let err = parse(r#"{"strategy_id":1,"symbols":["A"],"initial_capital":1000,"commission":{"model":"percent","rate":0.1,"x":1}}"#)
+            .unwrap_err();
+        assert!(err.to_string().contains("unknown field `x`"), "{err}");
+    }
+
+    #[test]
+    fn money_is_read_exactly() {
+        let r = parse(r#"{"strategy_id":1,"symbols":["A"],"initial_capital":100000.10,"commission":{"model":"percent","rate":0.001}}"#)
+            .unwrap();
+        assert_eq!(r.initial_capital.to_string(), "100000.10");
+        let checked = r.check().unwrap();
+        assert_eq!(checked.broker.commission, CommissionModel::Percent { rate: Decimal::new(1, 3) });
+    }
+
+    #[test]
+    fn bad_values_name_the_field() {
+        let r = parse(r#"{"strategy_id":1,"symbols":["A"],"initial_capital":0}"#).unwrap();
+        assert!(r.check().unwrap_err().to_string().starts_with("initial_capital:"));
+        let r = parse(r#"{"strategy_id":1,"symbols":["A","A"],"initial_capital":1}"#).unwrap();
+        assert!(r.check().unwrap_err().to_string().starts_with("symbols:"));
+        let r = parse(r#"{"strategy_id":1,"symbols":["A"],"initial_capital":1,"start":"yesterday"}"#).unwrap();
+        assert!(r.check().unwrap_err().to_string().starts_with("start:"));
+    }
+}

@@ -1,0 +1,199 @@
+//! Executing one run: load its data and strategy, run the engine on a
+//! blocking thread with progress and pacing, and store the outcome.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use super::live::{Live, RunEvent};
+use super::{strategies, Pace, RunRequest, Service, ServiceError};
+use crate::data::Universe;
+use crate::domain::num::to_f64;
+use crate::domain::Symbol;
+use crate::engine::{self, EngineError, ParamOverrides, Progress, RunConfig, RunHooks, RunReport};
+use crate::store::{EquityInput, RunOutcome};
+
+/// Least time between two progress events.
+const EVENT_EVERY: Duration = Duration::from_millis(100);
+
+/// Why a run failed, as stored (`error_kind`) and shown.
+struct Failure {
+    kind: &'static str,
+    message: String,
+}
+
+impl From<ServiceError> for Failure {
+    fn from(e: ServiceError) -> Self {
+        let kind = match e {
+            ServiceError::Store(_) => "internal",
+            _ => "data",
+        };
+        Failure { kind, message: e.to_string() }
+    }
+}
+
+/// Why a run stopped short of completing.
+enum Stop {
+    Failed(Failure),
+    Engine(EngineError),
+}
+
+/// Phase timings, stored with the run.
+struct Timings {
+    load_ms: f64,
+    simulate_ms: f64,
+}
+
+impl Service {
+    /// Runs run `id` to its end and records the outcome; never panics on bad
+    /// input: every failure becomes a failed run with a message.
+    pub(super) async fn execute(&self, id: i64) {
+        let live = match self.live(id) {
+            Some(live) => live,
+            None => return,
+        };
+        let outcome = self.execute_inner(id, &live).await;
+        let bars = live.bars_done.load(std::sync::atomic::Ordering::Relaxed) as i64;
+        let event = match outcome {
+            Ok((report, timings)) => self.store_completed(id, &report, timings).await,
+            Err(Stop::Engine(EngineError::Cancelled { step })) => {
+                self.store_outcome(id, RunOutcome::Cancelled { bars: step as i64 }).await;
+                RunEvent::Cancelled { run_id: id }
+            }
+            Err(Stop::Engine(e)) => {
+                let kind = match e {
+                    EngineError::Params(_) => "params",
+                    _ => "strategy",
+                };
+                self.store_failed(id, kind, &e.to_string(), bars).await
+            }
+            Err(Stop::Failed(failure)) => self.store_failed(id, failure.kind, &failure.message, bars).await,
+        };
+        if let Ok(mut all) = self.inner.live.lock() {
+            all.remove(&id);
+        }
+        let _ = live.events.send(event);
+    }
+
+    async fn store_failed(&self, id: i64, kind: &str, message: &str, bars: i64) -> RunEvent {
+        tracing::info!(run = id, kind, message, "run failed");
+        self.store_outcome(id, RunOutcome::Failed { kind, message, bars, timings_json: None }).await;
+        RunEvent::Failed { run_id: id, error_kind: kind.to_string(), message: message.to_string() }
+    }
+
+    async fn store_outcome(&self, id: i64, outcome: RunOutcome<'_>) {
+        if let Err(e) = self.inner.store.finish_run(id, outcome).await {
+            tracing::error!(run = id, error = %e, "cannot store a run's outcome");
+        }
+    }
+
+    async fn store_completed(&self, id: i64, report: &RunReport, timings: Timings) -> RunEvent {
+        let started = Instant::now();
+        let drawdown = report.drawdown_pct();
+        let metrics = serde_json::to_value(&report.metrics).unwrap_or_default();
+        let log = json!({ "lines": report.log.lines, "dropped": report.log.dropped, "rejections": report.rejections,
+                          "orders_cancelled_at_end": report.cancelled_at_end });
+        let bars = report.equity.len() as f64;
+        let mut timings_json = json!({
+            "load_data_ms": timings.load_ms,
+            "simulate_ms": timings.simulate_ms,
+            "bars_per_second": if timings.simulate_ms > 0.0 { bars / (timings.simulate_ms / 1000.0) } else { 0.0 },
+        });
+        let persist = |timings: &serde_json::Value| RunOutcome::Completed {
+            metrics_json: metrics.to_string(),
+            timings_json: timings.to_string(),
+            log_json: log.to_string(),
+            bars: report.equity.len() as i64,
+            trades: &report.trades,
+            equity: EquityInput { timeline: report.timeline(), points: &report.equity, drawdown_pct: &drawdown },
+        };
+        // The persist time is known only after writing; it is measured over
+        // building the rows and written with them (the commit is the rest).
+        timings_json["persist_ms"] = json!(started.elapsed().as_secs_f64() * 1000.0);
+        match self.inner.store.finish_run(id, persist(&timings_json)).await {
+            Ok(()) => RunEvent::Completed { run_id: id, metrics },
+            Err(e) => {
+                let message = format!("the results could not be stored: {e}");
+                self.store_failed(id, "internal", &message, report.equity.len() as i64).await
+            }
+        }
+    }
+
+    async fn execute_inner(&self, id: i64, live: &Arc<Live>) -> Result<(RunReport, Timings), Stop> {
+        let fail = |e: ServiceError| Stop::Failed(Failure::from(e));
+        let row = self.run_row(id).await.map_err(fail)?;
+        let request: RunRequest = serde_json::from_str(&row.config).map_err(|e| {
+            Stop::Failed(Failure { kind: "internal", message: format!("stored config unreadable: {e}") })
+        })?;
+        let checked = request.check().map_err(fail)?;
+        let strategy = self.strategy(row.strategy_id).await.map_err(fail)?;
+        let version =
+            self.inner.store.version_by_id(row.version_id).await.map_err(|e| fail(e.into()))?.ok_or_else(|| {
+                Stop::Failed(Failure { kind: "internal", message: format!("version {} is gone", row.version_id) })
+            })?;
+
+        let loading = Instant::now();
+        let mut series = Vec::with_capacity(request.symbols.len());
+        for symbol in &request.symbols {
+            let (_, bars) = self.bars(symbol).await.map_err(fail)?;
+            series.push((Symbol::new(symbol), bars));
+        }
+        let universe = Universe::from_shared(series)
+            .and_then(|u| {
+                if checked.start.is_some() || checked.end.is_some() {
+                    u.slice(checked.start, checked.end)
+                } else {
+                    Ok(u)
+                }
+            })
+            .map_err(|e| Stop::Failed(Failure { kind: "data", message: e.to_string() }))?;
+        let load_ms = loading.elapsed().as_secs_f64() * 1000.0;
+        self.inner.store.mark_running(id, universe.len() as i64).await.map_err(|e| fail(e.into()))?;
+        live.bars_total.store(universe.len() as u64, std::sync::atomic::Ordering::Relaxed);
+
+        let limits = self.inner.config.limits.clone();
+        let runtime = strategies::runtime(&strategy.runtime).map_err(fail)?;
+        let source = version.source.unwrap_or_default();
+        let name = format!("{} v{}", strategy.name, version.version);
+        let config = RunConfig { broker: checked.broker.clone(), params: ParamOverrides::Json(request.params.clone()) };
+        let pace = checked.pace;
+        let live = live.clone();
+        let simulate = tokio::task::spawn_blocking(move || -> Result<(RunReport, f64), Stop> {
+            let started = Instant::now();
+            let mut strategy = strategies::build(runtime, &source, &name, &limits, live.cancel.clone())
+                .map_err(|e| Stop::Failed(Failure { kind: "strategy", message: e.to_string() }))?;
+            let initial = to_f64(config.broker.initial_cash);
+            let interval = universe.interval_hint().unwrap_or(0);
+            let mut last_event = Instant::now() - EVENT_EVERY;
+            let mut on_progress = |p: Progress| {
+                let event = live.record(id, p.step as u64, p.total as u64, to_f64(p.equity), initial);
+                if last_event.elapsed() >= EVENT_EVERY || p.step == p.total {
+                    last_event = Instant::now();
+                    let _ = live.events.send(event);
+                }
+                if let Some(pace) = pace {
+                    let per_bar = match pace {
+                        Pace::BarsPerSecond(bps) => Duration::from_secs_f64(1.0 / bps),
+                        Pace::Acceleration(x) => Duration::from_secs_f64(interval as f64 / 1000.0 / x),
+                    };
+                    let due = started + per_bar.mul_f64(p.step as f64);
+                    if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                        std::thread::sleep(wait.min(Duration::from_secs(5)));
+                    }
+                }
+            };
+            let hooks = RunHooks {
+                cancel: live.cancel.clone(),
+                progress: Some(&mut on_progress),
+                progress_every: pace.map(|_| 1),
+            };
+            let report = engine::run(&universe, strategy.as_mut(), &config, hooks).map_err(Stop::Engine)?;
+            Ok((report, started.elapsed().as_secs_f64() * 1000.0))
+        })
+        .await
+        .map_err(|e| Stop::Failed(Failure { kind: "internal", message: format!("the run's thread failed: {e}") }))?;
+        let (report, simulate_ms) = simulate?;
+        Ok((report, Timings { load_ms, simulate_ms }))
+    }
+}

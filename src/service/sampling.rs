@@ -1,0 +1,75 @@
+//! Thinning an equity curve for charts without losing what matters.
+
+/// At most `budget` step indexes out of `n`, ascending, always keeping the
+/// first and last steps, the lowest and highest equity, and `must` (trade
+/// entries and exits); the rest of the budget is spread evenly. If `must`
+/// alone exceeds the budget it is thinned evenly too, so the budget holds.
+pub fn sample(n: usize, equity: &[f64], must: &[usize], budget: usize) -> Vec<usize> {
+    if n <= budget {
+        return (0..n).collect();
+    }
+    let (mut lo, mut hi) = (0, 0);
+    for (i, e) in equity.iter().enumerate() {
+        if *e < equity[lo] {
+            lo = i;
+        }
+        if *e > equity[hi] {
+            hi = i;
+        }
+    }
+    let mut anchors = vec![0, n - 1, lo, hi];
+    let mut trades: Vec<usize> = must.iter().copied().filter(|&i| i < n).collect();
+    trades.sort_unstable();
+    trades.dedup();
+    let room = budget.saturating_sub(anchors.len());
+    if trades.len() > room {
+        trades = evenly(&trades, room);
+    }
+    anchors.extend(trades);
+    anchors.sort_unstable();
+    anchors.dedup();
+    let left = budget.saturating_sub(anchors.len());
+    if left > 0 {
+        let stride = n.div_ceil(left);
+        anchors.extend((0..n).step_by(stride.max(1)).take(left));
+        anchors.sort_unstable();
+        anchors.dedup();
+    }
+    anchors.truncate(budget);
+    anchors
+}
+
+fn evenly(items: &[usize], k: usize) -> Vec<usize> {
+    if k == 0 {
+        return Vec::new();
+    }
+    (0..k).map(|j| items[j * items.len() / k]).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_extremes_and_trades_within_budget() {
+        let n = 10_000;
+        let equity: Vec<f64> = (0..n).map(|i| ((i as f64) / 300.0).sin() * 100.0 + i as f64 * 0.001).collect();
+        let must = [17, 4_242, 9_998];
+        let kept = sample(n, &equity, &must, 1000);
+        assert!(kept.len() <= 1000);
+        assert!(kept.windows(2).all(|w| w[0] < w[1]), "ascending, no duplicates");
+        let lo = (0..n).min_by(|&a, &b| equity[a].total_cmp(&equity[b])).unwrap();
+        let hi = (0..n).max_by(|&a, &b| equity[a].total_cmp(&equity[b])).unwrap();
+        for i in [0, n - 1, lo, hi, 17, 4_242, 9_998] {
+            assert!(kept.contains(&i), "step {i} kept");
+        }
+    }
+
+    #[test]
+    fn short_curves_are_kept_whole_and_too_many_trades_are_thinned() {
+        assert_eq!(sample(5, &[1.0; 5], &[], 1000), vec![0, 1, 2, 3, 4]);
+        let must: Vec<usize> = (0..5000).collect();
+        let kept = sample(5000, &vec![1.0; 5000], &must, 100);
+        assert_eq!(kept.len(), 100);
+    }
+}

@@ -1,0 +1,104 @@
+//! Turning uploaded strategy code into something runnable: compiled and
+//! checked before anything is stored, and rebuilt for each run.
+
+use base64::Engine as _;
+use sha2::{Digest, Sha256};
+
+use super::ServiceError;
+use crate::domain::CancelToken;
+use crate::strategy::rhai::RhaiStrategy;
+use crate::strategy::wasm::{CompiledPlugin, WasmStrategy};
+use crate::strategy::{ParamSpec, Runtime, Strategy, StrategyError, StrategyLimits};
+
+/// Uploaded code that compiled, with what it declares.
+#[derive(Debug)]
+pub struct CheckedSource {
+    pub bytes: Vec<u8>,
+    pub content_hash: String,
+    pub params: Vec<ParamSpec>,
+}
+
+/// The runtime named in a request.
+///
+/// # Errors
+/// Anything but `rhai` or `wasm`.
+pub fn runtime(name: &str) -> Result<Runtime, ServiceError> {
+    match name {
+        "rhai" => Ok(Runtime::Rhai),
+        "wasm" => Ok(Runtime::Wasm),
+        other => Err(ServiceError::invalid("runtime", format!("must be 'rhai' or 'wasm', got '{other}'"))),
+    }
+}
+
+/// Hex SHA-256 of `bytes`.
+pub fn content_hash(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Compiles uploaded code: `source` for Rhai, `module_base64` for WASM.
+///
+/// # Errors
+/// The wrong field for the runtime, bad base64, or a compile error (with
+/// line and column for scripts).
+pub fn check_upload(
+    runtime: Runtime,
+    source: Option<&str>,
+    module_base64: Option<&str>,
+    name: &str,
+    limits: &StrategyLimits,
+) -> Result<CheckedSource, ServiceError> {
+    let bytes = match (runtime, source, module_base64) {
+        (Runtime::Rhai, Some(source), None) => source.as_bytes().to_vec(),
+        (Runtime::Wasm, None, Some(b64)) => base64::engine::general_purpose::STANDARD
+            .decode(b64.trim())
+            .map_err(|e| ServiceError::invalid("module_base64", format!("is not valid base64: {e}")))?,
+        (Runtime::Rhai, _, _) => {
+            return Err(ServiceError::invalid(
+                "source",
+                "a rhai strategy needs 'source' (the script) and no 'module_base64'",
+            ))
+        }
+        (Runtime::Wasm, _, _) => {
+            return Err(ServiceError::invalid("module_base64", "a wasm strategy needs 'module_base64' and no 'source'"))
+        }
+    };
+    let strategy = build(runtime, &bytes, name, limits, CancelToken::new()).map_err(compile_error)?;
+    Ok(CheckedSource { content_hash: content_hash(&bytes), params: strategy.declared_params().to_vec(), bytes })
+}
+
+/// A fresh strategy instance from stored code, for one run.
+///
+/// # Errors
+/// Whatever compiling or instantiating reports.
+pub fn build(
+    runtime: Runtime,
+    bytes: &[u8],
+    name: &str,
+    limits: &StrategyLimits,
+    cancel: CancelToken,
+) -> Result<Box<dyn Strategy>, StrategyError> {
+    match runtime {
+        Runtime::Rhai => {
+            let source = std::str::from_utf8(bytes).map_err(|_| StrategyError::Invalid {
+                file: name.to_string(),
+                message: "the script is not valid UTF-8".into(),
+            })?;
+            Ok(Box::new(RhaiStrategy::compile(source, name, limits.rhai.clone())?))
+        }
+        Runtime::Wasm => {
+            let plugin = CompiledPlugin::compile(bytes, name, &limits.wasm)?;
+            Ok(Box::new(WasmStrategy::instantiate(&plugin, name, limits.wasm, cancel)?))
+        }
+    }
+}
+
+fn compile_error(e: StrategyError) -> ServiceError {
+    match e {
+        StrategyError::Syntax { ref message, line, column, .. } => ServiceError::Compile {
+            message: format!("syntax error: {message}"),
+            line: Some(line),
+            column: Some(column),
+        },
+        other => ServiceError::Compile { message: other.to_string(), line: None, column: None },
+    }
+}

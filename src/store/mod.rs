@@ -1,0 +1,121 @@
+//! Persistence of strategies, datasets, runs and results with sqlx, on
+//! SQLite (the default: one file) or PostgreSQL.
+//!
+//! One query set serves both through sqlx's Any driver; the differences are
+//! confined to [`Dialect`]: money is TEXT in SQLite (exact decimal strings)
+//! and NUMERIC in PostgreSQL, and each backend has its own migrations folder.
+
+mod datasets;
+mod error;
+mod results;
+mod runs;
+mod strategies;
+
+use std::time::Duration;
+
+use sqlx::any::{install_default_drivers, AnyPoolOptions};
+use sqlx::AnyPool;
+
+pub use datasets::{DatasetRow, NewDataset};
+pub use error::StoreError;
+pub use results::{EquityInput, EquityRow, TradeRow};
+pub use runs::{RunFilter, RunOutcome, RunRow, RunStatus};
+pub use strategies::{NewVersion, StrategyRow, VersionRow};
+
+/// The SQL differences between the two backends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl Dialect {
+    /// A money parameter: bound as exact text, stored as the backend's
+    /// exact type.
+    fn money(self, param: &str) -> String {
+        match self {
+            Dialect::Sqlite => param.to_string(),
+            Dialect::Postgres => format!("CAST({param} AS NUMERIC)"),
+        }
+    }
+}
+
+/// The database of a service.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    dialect: Dialect,
+}
+
+/// The default database: a SQLite file in the working directory.
+pub const DEFAULT_URL: &str = "sqlite://backtester.db";
+
+impl Store {
+    /// Connects to `url` (`sqlite://PATH`, created if missing, or
+    /// `postgres://...`) and runs the migrations.
+    ///
+    /// # Errors
+    /// An unsupported URL, a connection failure or a failing migration.
+    pub async fn open(url: &str) -> Result<Store, StoreError> {
+        let store = Store::connect(url).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Connects without migrating.
+    ///
+    /// # Errors
+    /// An unsupported URL or a connection failure.
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        install_default_drivers();
+        let (dialect, url) = if let Some(rest) = url.strip_prefix("sqlite:") {
+            let sep = if rest.contains('?') { '&' } else { '?' };
+            let url = if rest.contains("mode=") { url.to_string() } else { format!("{url}{sep}mode=rwc") };
+            (Dialect::Sqlite, url)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            (Dialect::Postgres, url.to_string())
+        } else {
+            return Err(StoreError::UnsupportedUrl(url.to_string()));
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(if dialect == Dialect::Sqlite { 4 } else { 8 })
+            .acquire_timeout(Duration::from_secs(30))
+            .connect(&url)
+            .await?;
+        if dialect == Dialect::Sqlite {
+            // Readers go on while a run's results are written.
+            sqlx::query("PRAGMA journal_mode = WAL").execute(&pool).await?;
+        }
+        Ok(Store { pool, dialect })
+    }
+
+    /// Brings the schema up to date.
+    ///
+    /// # Errors
+    /// A migration that fails.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match self.dialect {
+            Dialect::Sqlite => sqlx::migrate!("migrations/sqlite").run(&self.pool).await?,
+            Dialect::Postgres => sqlx::migrate!("migrations/postgres").run(&self.pool).await?,
+        }
+        Ok(())
+    }
+
+    /// Which backend this is.
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// Closes the pool.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Milliseconds since the epoch, now: when rows were created (the engine
+/// never reads the clock; the store stamps its own rows).
+pub fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}

@@ -1,0 +1,221 @@
+//! A completed run's trades and equity curve, in their own tables.
+
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+
+use super::{Dialect, Store, StoreError};
+use crate::domain::{EquityPoint, PositionSide, Timestamp, Trade};
+
+/// Rows per INSERT statement (well under both backends' parameter limits).
+const BATCH: usize = 1000;
+
+/// The equity curve to write: one point per step, with its drawdown.
+#[derive(Clone, Copy)]
+pub struct EquityInput<'a> {
+    pub timeline: &'a [Timestamp],
+    pub points: &'a [EquityPoint],
+    pub drawdown_pct: &'a [f64],
+}
+
+/// A stored trade; money exact.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TradeRow {
+    pub symbol: String,
+    pub side: String,
+    pub qty: Decimal,
+    pub entry_time: Timestamp,
+    pub entry_price: Decimal,
+    pub exit_time: Timestamp,
+    pub exit_price: Decimal,
+    pub commission: Decimal,
+    pub gross_pnl: Decimal,
+    pub net_pnl: Decimal,
+    pub return_pct: f64,
+    pub duration_bars: i64,
+    pub duration_secs: i64,
+    pub closed_at_end: bool,
+}
+
+/// A stored point of the equity curve.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EquityRow {
+    pub step: i64,
+    pub time: Timestamp,
+    pub equity: Decimal,
+    pub cash: Decimal,
+    pub drawdown_pct: f64,
+}
+
+fn money(row: &AnyRow, column: &'static str) -> Result<Decimal, StoreError> {
+    let text: String = row.try_get(column)?;
+    Decimal::from_str(&text).map_err(|e| StoreError::Corrupt { what: column, detail: format!("{text:?}: {e}") })
+}
+
+pub(super) async fn insert_trades(
+    tx: &mut Transaction<'_, Any>,
+    dialect: Dialect,
+    run_id: i64,
+    trades: &[Trade],
+) -> Result<(), StoreError> {
+    for (chunk_index, chunk) in trades.chunks(BATCH).enumerate() {
+        let mut sql = String::from(
+            "INSERT INTO trades (run_id, seq, symbol, side, qty, entry_ts, entry_price, exit_ts, exit_price, \
+             commission, gross_pnl, net_pnl, return_pct, duration_bars, duration_secs, closed_at_end) VALUES ",
+        );
+        // 1-based positions of qty, entry_price, exit_price, commission, gross_pnl, net_pnl.
+        let money_at = [5, 7, 9, 10, 11, 12];
+        for i in 0..chunk.len() {
+            let base = i * 16;
+            let cells: Vec<String> = (1..=16)
+                .map(|c| {
+                    let p = format!("${}", base + c);
+                    if money_at.contains(&c) {
+                        dialect.money(&p)
+                    } else {
+                        p
+                    }
+                })
+                .collect();
+            if i > 0 {
+                sql.push(',');
+            }
+            sql.push_str(&format!("({})", cells.join(", ")));
+        }
+        let mut query = sqlx::query(&sql);
+        for (i, t) in chunk.iter().enumerate() {
+            let side = match t.side {
+                PositionSide::Long => "long",
+                PositionSide::Short => "short",
+            };
+            query = query
+                .bind(run_id)
+                .bind((chunk_index * BATCH + i) as i64)
+                .bind(t.symbol.as_str().to_string())
+                .bind(side)
+                .bind(t.qty.to_string())
+                .bind(t.entry_ts.millis())
+                .bind(t.entry_price.to_string())
+                .bind(t.exit_ts.millis())
+                .bind(t.exit_price.to_string())
+                .bind(t.commission.to_string())
+                .bind(t.gross_pnl.to_string())
+                .bind(t.net_pnl.to_string())
+                .bind(if t.return_pct.is_finite() { t.return_pct } else { 0.0 })
+                .bind(t.duration_bars as i64)
+                .bind(t.duration_secs)
+                .bind(t.closed_at_end);
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+pub(super) async fn insert_equity(
+    tx: &mut Transaction<'_, Any>,
+    dialect: Dialect,
+    run_id: i64,
+    equity: EquityInput<'_>,
+) -> Result<(), StoreError> {
+    let n = equity.points.len();
+    for start in (0..n).step_by(BATCH) {
+        let end = (start + BATCH).min(n);
+        let mut sql = String::from("INSERT INTO equity_points (run_id, step, ts, equity, cash, drawdown_pct) VALUES ");
+        for i in 0..end - start {
+            let p = |c: usize| format!("${}", i * 6 + c);
+            if i > 0 {
+                sql.push(',');
+            }
+            sql.push_str(&format!(
+                "({}, {}, {}, {}, {}, {})",
+                p(1),
+                p(2),
+                p(3),
+                dialect.money(&p(4)),
+                dialect.money(&p(5)),
+                p(6)
+            ));
+        }
+        let mut query = sqlx::query(&sql);
+        for step in start..end {
+            let point = &equity.points[step];
+            query = query
+                .bind(run_id)
+                .bind(step as i64)
+                .bind(equity.timeline[step].millis())
+                .bind(point.equity.to_string())
+                .bind(point.cash.to_string())
+                .bind(equity.drawdown_pct[step]);
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// A run's trades, in exit order.
+    ///
+    /// # Errors
+    /// Database failures or a corrupt stored number.
+    pub async fn trades(&self, run_id: i64) -> Result<Vec<TradeRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT symbol, side, CAST(qty AS TEXT) AS qty, entry_ts, CAST(entry_price AS TEXT) AS entry_price, \
+             exit_ts, CAST(exit_price AS TEXT) AS exit_price, CAST(commission AS TEXT) AS commission, \
+             CAST(gross_pnl AS TEXT) AS gross_pnl, CAST(net_pnl AS TEXT) AS net_pnl, return_pct, duration_bars, \
+             duration_secs, CASE WHEN closed_at_end THEN 1 ELSE 0 END AS closed_at_end \
+             FROM trades WHERE run_id = $1 ORDER BY seq",
+        )
+        .bind(run_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(TradeRow {
+                    symbol: r.try_get("symbol")?,
+                    side: r.try_get("side")?,
+                    qty: money(r, "qty")?,
+                    entry_time: Timestamp(r.try_get("entry_ts")?),
+                    entry_price: money(r, "entry_price")?,
+                    exit_time: Timestamp(r.try_get("exit_ts")?),
+                    exit_price: money(r, "exit_price")?,
+                    commission: money(r, "commission")?,
+                    gross_pnl: money(r, "gross_pnl")?,
+                    net_pnl: money(r, "net_pnl")?,
+                    return_pct: r.try_get("return_pct")?,
+                    duration_bars: r.try_get("duration_bars")?,
+                    duration_secs: r.try_get("duration_secs")?,
+                    // Read as an integer: the Any driver cannot decode SQLite booleans.
+                    closed_at_end: r.try_get::<i64, _>("closed_at_end")? != 0,
+                })
+            })
+            .collect()
+    }
+
+    /// A run's whole equity curve, in step order.
+    ///
+    /// # Errors
+    /// Database failures or a corrupt stored number.
+    pub async fn equity(&self, run_id: i64) -> Result<Vec<EquityRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT step, ts, CAST(equity AS TEXT) AS equity, CAST(cash AS TEXT) AS cash, drawdown_pct \
+             FROM equity_points WHERE run_id = $1 ORDER BY step",
+        )
+        .bind(run_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(EquityRow {
+                    step: r.try_get("step")?,
+                    time: Timestamp(r.try_get("ts")?),
+                    equity: money(r, "equity")?,
+                    cash: money(r, "cash")?,
+                    drawdown_pct: r.try_get("drawdown_pct")?,
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,307 @@
+//! Runs: one execution of one strategy version with one config, and its
+//! life from queued to a final status.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use super::results::{insert_equity, insert_trades, EquityInput};
+use super::{now_millis, Store, StoreError};
+use crate::domain::Trade;
+
+/// Where a run is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunStatus {
+    Queued,
+    Running,
+    Completed,
+    Failed,
+    Cancelled,
+}
+
+impl RunStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Queued => "queued",
+            RunStatus::Running => "running",
+            RunStatus::Completed => "completed",
+            RunStatus::Failed => "failed",
+            RunStatus::Cancelled => "cancelled",
+        }
+    }
+
+    /// True for completed, failed and cancelled.
+    pub fn is_final(self) -> bool {
+        matches!(self, RunStatus::Completed | RunStatus::Failed | RunStatus::Cancelled)
+    }
+}
+
+impl fmt::Display for RunStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for RunStatus {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Ok(match s {
+            "queued" => RunStatus::Queued,
+            "running" => RunStatus::Running,
+            "completed" => RunStatus::Completed,
+            "failed" => RunStatus::Failed,
+            "cancelled" => RunStatus::Cancelled,
+            other => {
+                return Err(format!(
+                    "unknown run status '{other}'; use queued, running, completed, failed or cancelled"
+                ))
+            }
+        })
+    }
+}
+
+/// A run as stored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunRow {
+    pub id: i64,
+    pub strategy_id: i64,
+    pub version_id: i64,
+    pub rerun_of: Option<i64>,
+    pub status: RunStatus,
+    /// The full, checked config as JSON.
+    pub config: String,
+    pub created_at: i64,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+    pub bars_total: Option<i64>,
+    pub bars_processed: i64,
+    pub error_kind: Option<String>,
+    pub error_message: Option<String>,
+    /// JSON, once completed.
+    pub metrics: Option<String>,
+    /// JSON: how long each phase took.
+    pub timings: Option<String>,
+    /// JSON: the strategy's log and the broker's rejections.
+    pub log: Option<String>,
+}
+
+/// Which runs to list.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RunFilter {
+    pub status: Option<RunStatus>,
+    pub strategy_id: Option<i64>,
+}
+
+/// How a run ended, with everything to write in one transaction.
+pub enum RunOutcome<'a> {
+    Completed {
+        metrics_json: String,
+        timings_json: String,
+        log_json: String,
+        bars: i64,
+        trades: &'a [Trade],
+        equity: EquityInput<'a>,
+    },
+    Failed {
+        kind: &'a str,
+        message: &'a str,
+        bars: i64,
+        timings_json: Option<String>,
+    },
+    Cancelled {
+        bars: i64,
+    },
+}
+
+const COLUMNS: &str = "id, strategy_id, version_id, rerun_of, status, config, created_at, started_at, finished_at, \
+                       bars_total, bars_processed, error_kind, error_message, metrics, timings, log";
+
+fn run(row: &AnyRow) -> Result<RunRow, StoreError> {
+    let status: String = row.try_get("status")?;
+    Ok(RunRow {
+        id: row.try_get("id")?,
+        strategy_id: row.try_get("strategy_id")?,
+        version_id: row.try_get("version_id")?,
+        rerun_of: row.try_get("rerun_of")?,
+        status: status.parse().map_err(|detail| StoreError::Corrupt { what: "runs.status", detail })?,
+        config: row.try_get("config")?,
+        created_at: row.try_get("created_at")?,
+        started_at: row.try_get("started_at")?,
+        finished_at: row.try_get("finished_at")?,
+        bars_total: row.try_get("bars_total")?,
+        bars_processed: row.try_get("bars_processed")?,
+        error_kind: row.try_get("error_kind")?,
+        error_message: row.try_get("error_message")?,
+        metrics: row.try_get("metrics")?,
+        timings: row.try_get("timings")?,
+        log: row.try_get("log")?,
+    })
+}
+
+impl Store {
+    /// Queues a run.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn create_run(
+        &self,
+        strategy_id: i64,
+        version_id: i64,
+        config_json: &str,
+        rerun_of: Option<i64>,
+    ) -> Result<RunRow, StoreError> {
+        let sql = format!(
+            "INSERT INTO runs (strategy_id, version_id, rerun_of, status, config, created_at) \
+             VALUES ($1, $2, $3, 'queued', $4, $5) RETURNING {COLUMNS}"
+        );
+        let row = sqlx::query(&sql)
+            .bind(strategy_id)
+            .bind(version_id)
+            .bind(rerun_of)
+            .bind(config_json)
+            .bind(now_millis())
+            .fetch_one(&self.pool)
+            .await?;
+        run(&row)
+    }
+
+    /// One run.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn run(&self, id: i64) -> Result<Option<RunRow>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM runs WHERE id = $1");
+        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(run).transpose()
+    }
+
+    /// Runs matching `filter`, oldest first.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn runs(&self, filter: RunFilter) -> Result<Vec<RunRow>, StoreError> {
+        let mut sql = format!("SELECT {COLUMNS} FROM runs WHERE 1 = 1");
+        let mut n = 0;
+        if filter.status.is_some() {
+            n += 1;
+            sql.push_str(&format!(" AND status = ${n}"));
+        }
+        if filter.strategy_id.is_some() {
+            n += 1;
+            sql.push_str(&format!(" AND strategy_id = ${n}"));
+        }
+        sql.push_str(" ORDER BY id");
+        let mut query = sqlx::query(&sql);
+        if let Some(status) = filter.status {
+            query = query.bind(status.as_str());
+        }
+        if let Some(id) = filter.strategy_id {
+            query = query.bind(id);
+        }
+        query.fetch_all(&self.pool).await?.iter().map(run).collect()
+    }
+
+    /// Marks a queued run as running.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn mark_running(&self, id: i64, bars_total: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE runs SET status = 'running', started_at = $1, bars_total = $2 WHERE id = $3")
+            .bind(now_millis())
+            .bind(bars_total)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Cancels a run that has not started; false if it is not queued.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn cancel_queued(&self, id: i64) -> Result<bool, StoreError> {
+        let done =
+            sqlx::query("UPDATE runs SET status = 'cancelled', finished_at = $1 WHERE id = $2 AND status = 'queued'")
+                .bind(now_millis())
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Writes how a run ended: for a completed run its trades, equity curve,
+    /// metrics and status in one transaction, so that no reader ever sees
+    /// part of them.
+    ///
+    /// # Errors
+    /// Database failures (nothing is written then).
+    pub async fn finish_run(&self, id: i64, outcome: RunOutcome<'_>) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let now = now_millis();
+        match outcome {
+            RunOutcome::Completed { metrics_json, timings_json, log_json, bars, trades, equity } => {
+                insert_trades(&mut tx, self.dialect, id, trades).await?;
+                insert_equity(&mut tx, self.dialect, id, equity).await?;
+                sqlx::query(
+                    "UPDATE runs SET status = 'completed', finished_at = $1, bars_processed = $2, metrics = $3, \
+                     timings = $4, log = $5 WHERE id = $6",
+                )
+                .bind(now)
+                .bind(bars)
+                .bind(metrics_json)
+                .bind(timings_json)
+                .bind(log_json)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            }
+            RunOutcome::Failed { kind, message, bars, timings_json } => {
+                sqlx::query(
+                    "UPDATE runs SET status = 'failed', finished_at = $1, bars_processed = $2, error_kind = $3, \
+                     error_message = $4, timings = $5 WHERE id = $6",
+                )
+                .bind(now)
+                .bind(bars)
+                .bind(kind)
+                .bind(message)
+                .bind(timings_json)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            }
+            RunOutcome::Cancelled { bars } => {
+                sqlx::query(
+                    "UPDATE runs SET status = 'cancelled', finished_at = $1, bars_processed = $2 WHERE id = $3",
+                )
+                .bind(now)
+                .bind(bars)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// After a crash: runs left `running` become `failed` with error kind
+    /// `interrupted`; returns the ids of runs still `queued`, oldest first.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn recover(&self) -> Result<Vec<i64>, StoreError> {
+        sqlx::query(
+            "UPDATE runs SET status = 'failed', finished_at = $1, error_kind = 'interrupted', \
+             error_message = 'the server stopped while this run was running' WHERE status = 'running'",
+        )
+        .bind(now_millis())
+        .execute(&self.pool)
+        .await?;
+        let rows = sqlx::query("SELECT id FROM runs WHERE status = 'queued' ORDER BY id").fetch_all(&self.pool).await?;
+        Ok(rows.iter().map(|r| r.try_get("id")).collect::<Result<_, _>>()?)
+    }
+}
