@@ -17,32 +17,26 @@ pub fn sample(n: usize, equity: &[f64], must: &[usize], budget: usize) -> Vec<us
             hi = i;
         }
     }
-    let mut anchors = vec![0, n - 1, lo, hi];
-    let mut trades: Vec<usize> = must.iter().copied().filter(|&i| i < n).collect();
+    let mut kept = vec![0, n - 1, lo, hi];
+    kept.sort_unstable();
+    kept.dedup();
+    let mut trades: Vec<usize> = must.iter().copied().filter(|&i| i < n && !kept.contains(&i)).collect();
     trades.sort_unstable();
     trades.dedup();
-    let room = budget.saturating_sub(anchors.len());
-    if trades.len() > room {
-        trades = evenly(&trades, room);
-    }
-    anchors.extend(trades);
-    anchors.sort_unstable();
-    anchors.dedup();
-    let left = budget.saturating_sub(anchors.len());
+    let room = budget.saturating_sub(kept.len());
+    kept.extend(evenly(&trades, room.min(trades.len())));
+    kept.sort_unstable();
+    let left = budget.saturating_sub(kept.len());
     if left > 0 {
-        let stride = n.div_ceil(left);
-        anchors.extend((0..n).step_by(stride.max(1)).take(left));
-        anchors.sort_unstable();
-        anchors.dedup();
+        let others: Vec<usize> = (0..n).filter(|i| kept.binary_search(i).is_err()).collect();
+        kept.extend(evenly(&others, left.min(others.len())));
+        kept.sort_unstable();
     }
-    anchors.truncate(budget);
-    anchors
+    kept
 }
 
+/// `k` of `items`, spread evenly (all of them when `k` is their number).
 fn evenly(items: &[usize], k: usize) -> Vec<usize> {
-    if k == 0 {
-        return Vec::new();
-    }
     (0..k).map(|j| items[j * items.len() / k]).collect()
 }
 
@@ -56,7 +50,7 @@ mod tests {
         let equity: Vec<f64> = (0..n).map(|i| ((i as f64) / 300.0).sin() * 100.0 + i as f64 * 0.001).collect();
         let must = [17, 4_242, 9_998];
         let kept = sample(n, &equity, &must, 1000);
-        assert!(kept.len() <= 1000);
+        assert_eq!(kept.len(), 1000, "the budget is used");
         assert!(kept.windows(2).all(|w| w[0] < w[1]), "ascending, no duplicates");
         let lo = (0..n).min_by(|&a, &b| equity[a].total_cmp(&equity[b])).unwrap();
         let hi = (0..n).max_by(|&a, &b| equity[a].total_cmp(&equity[b])).unwrap();

@@ -1,5 +1,6 @@
 //! Integration tests: drive the real `backtester` binary.
 
+mod api;
 mod cli_errors;
 mod cli_run;
 mod helpers;

@@ -1,0 +1,7 @@
+//! The HTTP API against a real server, on SQLite and on PostgreSQL.
+
+mod app;
+mod bad_input;
+mod flow;
+mod queue;
+mod recovery;
