@@ -112,3 +112,23 @@ fn the_openapi_document_lists_routed_paths() {
         }
     }
 }
+
+#[test]
+fn a_wasm_strategy_uploaded_as_base64_gives_the_same_metrics_as_the_script() {
+    let Some(plugin) = crate::plugins::plugin("sma_cross") else { return };
+    use base64::Engine as _;
+    let module = base64::engine::general_purpose::STANDARD.encode(std::fs::read(plugin).unwrap());
+    let app = App::spawn(&backends().remove(0), &[]);
+    app.upload("GOOG", "data/GOOG.csv");
+    let r = app.post_json("/api/strategies", &json!({ "name": "sma-wasm", "runtime": "wasm", "module_base64": module }));
+    assert_eq!(r.status(), 201);
+    let wasm = r.json::<Value>().unwrap();
+    assert_eq!(wasm["versions"][0]["params"][1]["name"], "slow");
+    let rhai = app.rhai_strategy("sma-rhai", "scripts/sma_cross.rhai");
+    let run = |s: &Value| app.start_run(&json!({ "strategy_id": s, "symbols": ["GOOG"], "initial_capital": 100000 }));
+    let a = app.wait_status(run(&wasm["id"]), "completed");
+    let b = app.wait_status(run(&json!(rhai)), "completed");
+    assert_eq!(a["metrics"], b["metrics"]);
+    let r = app.post_json("/api/strategies", &json!({ "name": "junk", "runtime": "wasm", "module_base64": "AGFzbQ==" }));
+    assert_eq!(r.status(), 422, "a module that is not one is refused");
+}
