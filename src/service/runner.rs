@@ -108,11 +108,16 @@ impl Service {
             trades: &report.trades,
             equity: EquityInput { timeline: report.timeline(), points: &report.equity, drawdown_pct: &drawdown },
         };
-        // The persist time is known only after writing; it is measured over
-        // building the rows and written with them (the commit is the rest).
-        timings_json["persist_ms"] = json!(started.elapsed().as_secs_f64() * 1000.0);
         match self.inner.store.finish_run(id, persist(&timings_json)).await {
-            Ok(()) => RunEvent::Completed { run_id: id, metrics },
+            Ok(()) => {
+                // The persist phase is known only once its transaction has
+                // committed; the results themselves are already complete.
+                timings_json["persist_ms"] = json!(started.elapsed().as_secs_f64() * 1000.0);
+                if let Err(e) = self.inner.store.set_timings(id, &timings_json.to_string()).await {
+                    tracing::warn!(run = id, error = %e, "cannot store the persist timing");
+                }
+                RunEvent::Completed { run_id: id, metrics }
+            }
             Err(e) => {
                 let message = format!("the results could not be stored: {e}");
                 self.store_failed(id, "internal", &message, report.equity.len() as i64).await

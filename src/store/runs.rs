@@ -288,6 +288,20 @@ impl Store {
         Ok(())
     }
 
+    /// Replaces a finished run's phase timings (the persist phase is known
+    /// only once its transaction committed).
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn set_timings(&self, id: i64, timings_json: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE runs SET timings = $1 WHERE id = $2")
+            .bind(timings_json)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// After a crash: runs left `running` become `failed` with error kind
     /// `interrupted`; returns the ids of runs still `queued`, oldest first.
     ///

@@ -36,6 +36,8 @@ fn a_run_through_the_api_matches_the_cli() {
         assert_eq!(run["bars_processed"], 2148);
         assert!(run["timings"]["simulate_ms"].as_f64().unwrap() > 0.0);
         assert!(run["timings"]["bars_per_second"].as_f64().unwrap() > 0.0);
+        let run = app.wait_for(id, "timed", |r| r["timings"]["persist_ms"].as_f64().is_some());
+        assert!(run["timings"]["load_data_ms"].as_f64().is_some());
         assert_eq!(run["config"]["slippage_bps"], 0, "every config field is stored");
         assert_eq!(run["config"]["params"], json!({ "fast": 10, "slow": 20 }));
 
@@ -120,7 +122,8 @@ fn a_wasm_strategy_uploaded_as_base64_gives_the_same_metrics_as_the_script() {
     let module = base64::engine::general_purpose::STANDARD.encode(std::fs::read(plugin).unwrap());
     let app = App::spawn(&backends().remove(0), &[]);
     app.upload("GOOG", "data/GOOG.csv");
-    let r = app.post_json("/api/strategies", &json!({ "name": "sma-wasm", "runtime": "wasm", "module_base64": module }));
+    let r =
+        app.post_json("/api/strategies", &json!({ "name": "sma-wasm", "runtime": "wasm", "module_base64": module }));
     assert_eq!(r.status(), 201);
     let wasm = r.json::<Value>().unwrap();
     assert_eq!(wasm["versions"][0]["params"][1]["name"], "slow");
@@ -129,6 +132,7 @@ fn a_wasm_strategy_uploaded_as_base64_gives_the_same_metrics_as_the_script() {
     let a = app.wait_status(run(&wasm["id"]), "completed");
     let b = app.wait_status(run(&json!(rhai)), "completed");
     assert_eq!(a["metrics"], b["metrics"]);
-    let r = app.post_json("/api/strategies", &json!({ "name": "junk", "runtime": "wasm", "module_base64": "AGFzbQ==" }));
+    let r =
+        app.post_json("/api/strategies", &json!({ "name": "junk", "runtime": "wasm", "module_base64": "AGFzbQ==" }));
     assert_eq!(r.status(), 422, "a module that is not one is refused");
 }
