@@ -209,6 +209,24 @@ impl IndicatorSpec {
         }
     }
 
+    /// The longest window of bars the indicator keeps (MACD: its longest
+    /// average); bounds the memory it holds.
+    pub fn window(&self) -> usize {
+        match *self {
+            IndicatorSpec::Sma { period, .. }
+            | IndicatorSpec::Ema { period, .. }
+            | IndicatorSpec::Wma { period, .. }
+            | IndicatorSpec::Rsi { period, .. }
+            | IndicatorSpec::StdDev { period, .. }
+            | IndicatorSpec::Highest { period, .. }
+            | IndicatorSpec::Lowest { period, .. }
+            | IndicatorSpec::Roc { period, .. }
+            | IndicatorSpec::Atr { period }
+            | IndicatorSpec::Bollinger { period, .. } => period,
+            IndicatorSpec::Macd { fast, slow, signal, .. } => fast.max(slow).max(signal),
+        }
+    }
+
     /// The bar input the indicator reads; `None` for ATR, which reads high,
     /// low and close.
     pub fn source(&self) -> Option<Source> {

@@ -13,23 +13,6 @@ pub const MAX_INDICATORS: usize = 256;
 /// Longest indicator window, in bars.
 pub const MAX_WINDOW: usize = 100_000;
 
-/// The longest window `spec` keeps.
-fn window(spec: &IndicatorSpec) -> usize {
-    match *spec {
-        IndicatorSpec::Sma { period, .. }
-        | IndicatorSpec::Ema { period, .. }
-        | IndicatorSpec::Wma { period, .. }
-        | IndicatorSpec::Rsi { period, .. }
-        | IndicatorSpec::StdDev { period, .. }
-        | IndicatorSpec::Highest { period, .. }
-        | IndicatorSpec::Lowest { period, .. }
-        | IndicatorSpec::Roc { period, .. }
-        | IndicatorSpec::Atr { period }
-        | IndicatorSpec::Bollinger { period, .. } => period,
-        IndicatorSpec::Macd { fast, slow, signal, .. } => fast.max(slow).max(signal),
-    }
-}
-
 /// How a strategy names an indicator output: by the name it declared, or by
 /// the handle the declaration returned (what WASM plugins use).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -139,7 +122,7 @@ impl IndicatorBank {
         if self.declared.len() >= MAX_INDICATORS {
             return Err(CtxError::Indicator(format!("at most {MAX_INDICATORS} indicators can be declared")));
         }
-        if window(&spec) > MAX_WINDOW {
+        if spec.window() > MAX_WINDOW {
             return Err(CtxError::Indicator(format!(
                 "{spec}: windows longer than {MAX_WINDOW} bars are not supported"
             )));
