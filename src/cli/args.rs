@@ -160,12 +160,29 @@ impl RunArgs {
     /// What loading reports (file, line and column), or a range that leaves
     /// a symbol without bars.
     pub fn universe(&self) -> anyhow::Result<Universe> {
+        self.check_range()?;
+        self.window(Universe::load(&self.data)?)
+    }
+
+    /// Checks that --start is not after --end.
+    ///
+    /// # Errors
+    /// --start after --end.
+    pub fn check_range(&self) -> anyhow::Result<()> {
         if let (Some(start), Some(end)) = (self.start, self.end) {
             if start > end {
                 bail!("--start {start} is after --end {end}");
             }
         }
-        let universe = Universe::load(&self.data)?;
+        Ok(())
+    }
+
+    /// Restricts a loaded universe to --start/--end; returns it unchanged
+    /// without them.
+    ///
+    /// # Errors
+    /// A range that leaves a symbol without bars.
+    pub fn window(&self, universe: Universe) -> anyhow::Result<Universe> {
         if self.start.is_none() && self.end.is_none() {
             return Ok(universe);
         }

@@ -1,6 +1,7 @@
 //! The command-line front end: one file per subcommand.
 
 mod args;
+mod dev;
 mod output;
 mod run;
 mod serve;
@@ -22,6 +23,8 @@ pub struct Cli {
 pub enum Command {
     /// Run a strategy over CSV files of bars and print its metrics.
     Run(run::RunCommand),
+    /// Run a strategy, then run it again whenever its file or a data file changes.
+    Dev(dev::DevCommand),
     /// Serve the HTTP API: strategies, datasets and runs, stored in SQLite or PostgreSQL.
     Serve(serve::ServeCommand),
     /// Create or update the database schema, then exit.
@@ -35,6 +38,7 @@ pub enum Command {
 pub fn execute(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Run(cmd) => run::execute(&cmd),
+        Command::Dev(cmd) => dev::execute(&cmd),
         Command::Serve(cmd) => serve::serve(&cmd),
         Command::Migrate(db) => serve::migrate(&db),
     }

@@ -26,6 +26,11 @@ pub fn print_log(report: &RunReport) {
 
 /// The metrics as a readable two-column table.
 pub fn metrics_table(args: &RunArgs, report: &RunReport) -> String {
+    format_table(&table_rows(args, report))
+}
+
+/// The rows of [`metrics_table`]: (label, formatted value), labels unique.
+pub fn table_rows(args: &RunArgs, report: &RunReport) -> Vec<(String, String)> {
     let mut rows: Vec<(String, String)> = vec![
         ("Strategy".into(), args.strategy.display().to_string()),
         (
@@ -40,6 +45,11 @@ pub fn metrics_table(args: &RunArgs, report: &RunReport) -> String {
     rows.extend(report.metrics.rows().into_iter().map(|(k, v)| (k.to_string(), v)));
     rows.push(("Rejected orders".into(), report.rejections.len().to_string()));
     rows.push(("Orders cancelled at end".into(), report.cancelled_at_end.to_string()));
+    rows
+}
+
+/// Lays out (label, value) rows as two columns, one row per line.
+pub fn format_table(rows: &[(String, String)]) -> String {
     let width = rows.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(0);
     let mut out = String::new();
     for (k, v) in rows {

@@ -8,8 +8,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::output;
 use super::RunArgs;
+use crate::data::Universe;
 use crate::domain::CancelToken;
-use crate::engine::{self, Progress, RunHooks, RunReport};
+use crate::engine::{self, Progress, RunConfig, RunHooks, RunReport};
 use crate::strategy::load_file;
 
 /// `run`'s own flags besides the shared ones.
@@ -59,7 +60,20 @@ pub fn execute(cmd: &RunCommand) -> anyhow::Result<()> {
 pub fn run_once(args: &RunArgs) -> anyhow::Result<RunReport> {
     let config = args.run_config()?;
     let universe = args.universe()?;
-    let cancel = CancelToken::new();
+    run_loaded(args, &config, &universe, CancelToken::new())
+}
+
+/// Loads the strategy of `args` and runs it once over an already loaded
+/// `universe`, stopping early when `cancel` is cancelled.
+///
+/// # Errors
+/// Bad WASM flags, a strategy that does not load, or a failing run.
+pub fn run_loaded(
+    args: &RunArgs,
+    config: &RunConfig,
+    universe: &Universe,
+    cancel: CancelToken,
+) -> anyhow::Result<RunReport> {
     let mut strategy = load_file(&args.strategy, &args.strategy_limits()?, &cancel)?;
     let bar = (std::io::stderr().is_terminal() && universe.len() >= PROGRESS_MIN_BARS).then(|| {
         let bar = ProgressBar::new(universe.len() as u64);
@@ -79,7 +93,7 @@ pub fn run_once(args: &RunArgs) -> anyhow::Result<RunReport> {
         progress: bar.is_some().then_some(&mut on_progress as &mut dyn FnMut(Progress)),
         progress_every: None,
     };
-    let report = engine::run(&universe, strategy.as_mut(), &config, hooks);
+    let report = engine::run(universe, strategy.as_mut(), config, hooks);
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }

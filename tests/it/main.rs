@@ -3,6 +3,7 @@
 mod api;
 mod cli_errors;
 mod cli_run;
+mod dev;
 mod helpers;
 mod plugins;
 mod sma_cross_reference;

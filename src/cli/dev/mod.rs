@@ -1,0 +1,103 @@
+//! `backtester dev`: runs a strategy, then runs it again whenever the strategy or a data file changes.
+//!
+//! - [`watch`]: which files changed (directory watches, content hashes);
+//! - [`session`]: the loaded data and the last good results between runs;
+//! - [`diff`]: each metric's change since the last good run.
+
+mod diff;
+mod session;
+mod watch;
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Args;
+
+use super::RunArgs;
+use crate::domain::CancelToken;
+use session::Session;
+use watch::{Input, Watch};
+
+/// `dev`'s flags: the same as `run`'s shared ones.
+#[derive(Debug, Args)]
+pub struct DevCommand {
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// Quiet time after a file event before it is acted on: one editor save is
+/// several events within a few milliseconds.
+const DEBOUNCE: Duration = Duration::from_millis(150);
+
+/// How long the loop waits for events before it looks at the Ctrl-C flag again.
+const TICK: Duration = Duration::from_millis(100);
+
+/// Runs the strategy, then watches its file and the data files and runs it
+/// again on every change until Ctrl-C.
+///
+/// # Errors
+/// Bad flags, or a directory that cannot be watched. Bad strategy or data
+/// files are reported and watched, never fatal.
+pub fn execute(cmd: &DevCommand) -> anyhow::Result<()> {
+    let args = &cmd.run;
+    let config = args.run_config()?;
+    args.strategy_limits()?;
+    args.check_range()?;
+    let stop = CancelToken::new();
+    let on_interrupt = stop.clone();
+    ctrlc::set_handler(move || on_interrupt.cancel()).context("installing the Ctrl-C handler")?;
+    let mut watch = Watch::start(&args.strategy, &args.data, DEBOUNCE)?;
+    print_banner(args);
+    let mut session = Session::new(args, config, stop.clone());
+    session.run("first run");
+    // Changes seen while a file was missing wait until every file is back.
+    let mut pending = BTreeSet::new();
+    while !stop.is_cancelled() {
+        let found = watch.wait(TICK);
+        for error in &found.errors {
+            eprintln!("watch: {error}");
+        }
+        for path in &found.gone {
+            println!("waiting for {} (deleted or being replaced)", path.display());
+        }
+        pending.extend(found.changed);
+        if pending.is_empty() || !watch.all_present() || stop.is_cancelled() {
+            continue;
+        }
+        let data: Vec<usize> = pending.iter().filter_map(|input| data_index(*input)).collect();
+        session.reload(&data);
+        session.run(&reason(args, &pending));
+        pending.clear();
+    }
+    println!("stopped");
+    Ok(())
+}
+
+fn data_index(input: Input) -> Option<usize> {
+    match input {
+        Input::Data(i) => Some(i),
+        Input::Strategy => None,
+    }
+}
+
+fn print_banner(args: &RunArgs) {
+    println!("backtester dev: runs again whenever one of these files changes");
+    println!("  {} (strategy)", args.strategy.display());
+    for spec in &args.data {
+        println!("  {} ({})", spec.path.display(), spec.symbol);
+    }
+    println!("press Ctrl-C to stop");
+}
+
+/// `"a.rhai changed"`, `"a.rhai and b.csv changed"`.
+fn reason(args: &RunArgs, changed: &BTreeSet<Input>) -> String {
+    let names: Vec<String> = changed
+        .iter()
+        .map(|input| match input {
+            Input::Strategy => args.strategy.display().to_string(),
+            Input::Data(i) => args.data[*i].path.display().to_string(),
+        })
+        .collect();
+    format!("{} changed", names.join(" and "))
+}
