@@ -16,7 +16,7 @@ use crate::service::{RunEvent, Service};
 use crate::store::RunStatus;
 
 pub fn router() -> Router<Service> {
-    Router::new().route("/api/runs/{id}/events", get(events))
+    Router::new().route("/api/runs/{id}/events", get(events)).route("/api/strategies/{id}/events", get(strategy_events))
 }
 
 fn sse(event: &RunEvent) -> Event {
@@ -75,5 +75,26 @@ async fn events(
             stream::iter(events).boxed()
         }
     };
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+/// `GET /api/strategies/{id}/events`: the events of every run of the
+/// strategy that starts from now on, plus new versions and reload errors of
+/// its watched file. The stream stays open.
+async fn strategy_events(
+    State(service): State<Service>,
+    Path(raw): Path<String>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let strategy = service.strategy(id(&raw, "strategy")?).await?;
+    let rx = service.strategy_channel(strategy.id).subscribe();
+    let stream = stream::unfold(rx, |mut rx| async move {
+        loop {
+            match rx.recv().await {
+                Ok(event) => return Some((Ok(sse(&event)), rx)),
+                Err(RecvError::Lagged(_)) => continue,
+                Err(RecvError::Closed) => return None,
+            }
+        }
+    });
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }

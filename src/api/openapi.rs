@@ -11,6 +11,11 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
     ("get", "/api/strategies", "List strategies"),
     ("get", "/api/strategies/{id}", "A strategy with its versions, declared parameters and runs"),
     ("post", "/api/strategies/{id}/versions", "Add a version"),
+    (
+        "get",
+        "/api/strategies/{id}/events",
+        "Server-Sent Events of the strategy's runs and of its watched file's reloads",
+    ),
     ("post", "/api/datasets", "Upload a CSV of bars for ?symbol=...; validated by the engine's loader"),
     ("get", "/api/datasets", "List datasets"),
     ("get", "/api/datasets/{id}", "A dataset: symbol, interval, rows, first and last timestamp, content hash"),

@@ -32,6 +32,13 @@ pub struct ServeCommand {
     /// Largest request body in MiB (uploads of CSVs and plugins).
     #[arg(long, default_value = "16")]
     pub body_limit_mib: usize,
+    /// Make every .rhai and .wasm file in DIR a strategy (named after the file) and
+    /// add a version whenever one changes.
+    #[arg(long, value_name = "DIR")]
+    pub watch: Option<std::path::PathBuf>,
+    /// With --watch: re-run the strategy's latest run on each new version.
+    #[arg(long, requires = "watch")]
+    pub rerun_on_change: bool,
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -54,6 +61,10 @@ pub fn serve(cmd: &ServeCommand) -> anyhow::Result<()> {
             config.max_concurrent_runs = n;
         }
         let service = Service::start(store, config).await?;
+        let _watch = match &cmd.watch {
+            Some(dir) => Some(service.watch_dir(dir, cmd.rerun_on_change).await?),
+            None => None,
+        };
         let app = api::router(service, cmd.body_limit_mib << 20);
         let listener =
             tokio::net::TcpListener::bind(cmd.bind).await.with_context(|| format!("binding {}", cmd.bind))?;

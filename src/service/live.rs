@@ -33,6 +33,16 @@ pub enum RunEvent {
     Cancelled {
         run_id: i64,
     },
+    /// On a strategy's stream: a new version from a watched file.
+    VersionCreated {
+        strategy_id: i64,
+        version: i64,
+    },
+    /// On a strategy's stream: a watched file that did not compile.
+    ReloadFailed {
+        strategy_id: i64,
+        message: String,
+    },
 }
 
 impl RunEvent {
@@ -43,6 +53,8 @@ impl RunEvent {
             RunEvent::Completed { .. } => "completed",
             RunEvent::Failed { .. } => "failed",
             RunEvent::Cancelled { .. } => "cancelled",
+            RunEvent::VersionCreated { .. } => "version_created",
+            RunEvent::ReloadFailed { .. } => "reload_failed",
         }
     }
 }
@@ -54,6 +66,8 @@ pub struct Live {
     pub bars_total: AtomicU64,
     equity_bits: AtomicU64,
     pub events: broadcast::Sender<RunEvent>,
+    /// The run's strategy's stream, once the run is under way.
+    pub strategy_events: std::sync::OnceLock<broadcast::Sender<RunEvent>>,
 }
 
 impl Live {
@@ -64,6 +78,7 @@ impl Live {
             bars_total: AtomicU64::new(0),
             equity_bits: AtomicU64::new(0f64.to_bits()),
             events: broadcast::channel(256).0,
+            strategy_events: std::sync::OnceLock::new(),
         }
     }
 
@@ -80,6 +95,14 @@ impl Live {
             equity,
             pnl: equity - initial,
         }
+    }
+
+    /// Sends `event` to the run's subscribers and its strategy's.
+    pub fn publish(&self, event: RunEvent) {
+        if let Some(strategy) = self.strategy_events.get() {
+            let _ = strategy.send(event.clone());
+        }
+        let _ = self.events.send(event);
     }
 
     /// (bars done, bars total, percent).

@@ -13,6 +13,7 @@ mod request;
 mod runner;
 pub mod sampling;
 pub mod strategies;
+mod watch;
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -22,6 +23,7 @@ use tokio::sync::{broadcast, Notify, Semaphore};
 pub use error::ServiceError;
 pub use live::RunEvent;
 pub use request::{CommissionRequest, Pace, RunRequest};
+pub use watch::WatchGuard;
 
 use crate::store::{RunRow, Store, StrategyRow, VersionRow};
 use crate::strategy::{Params, StrategyLimits};
@@ -62,6 +64,8 @@ struct Inner {
     wake: Notify,
     slots: Arc<Semaphore>,
     datasets: DatasetCache,
+    /// Event streams per strategy: its runs' events and watched-file reloads.
+    strategy_events: Mutex<HashMap<i64, broadcast::Sender<RunEvent>>>,
 }
 
 /// A run as the API shows it: the stored row plus live progress.
@@ -89,6 +93,7 @@ impl Service {
             queue: Mutex::new(VecDeque::new()),
             live: Mutex::new(HashMap::new()),
             wake: Notify::new(),
+            strategy_events: Mutex::new(HashMap::new()),
         };
         let service = Service { inner: Arc::new(inner) };
         for id in queued {
@@ -320,6 +325,12 @@ impl Service {
             }
         };
         RunView { row, queue_position, bars_processed: bars, progress_pct: pct }
+    }
+
+    /// The event stream of strategy `id` (created on first use).
+    pub fn strategy_channel(&self, id: i64) -> broadcast::Sender<RunEvent> {
+        let mut all = self.inner.strategy_events.lock().unwrap_or_else(|e| e.into_inner());
+        all.entry(id).or_insert_with(|| broadcast::channel(256).0).clone()
     }
 
     /// Subscribes to a run's events; `None` once the run has ended (its

@@ -73,7 +73,7 @@ impl Service {
         if let Ok(mut all) = self.inner.live.lock() {
             all.remove(&id);
         }
-        let _ = live.events.send(event);
+        live.publish(event);
     }
 
     async fn store_failed(&self, id: i64, kind: &str, message: &str, bars: i64) -> RunEvent {
@@ -133,6 +133,7 @@ impl Service {
         })?;
         let checked = request.check().map_err(fail)?;
         let strategy = self.strategy(row.strategy_id).await.map_err(fail)?;
+        let _ = live.strategy_events.set(self.strategy_channel(strategy.id));
         let version =
             self.inner.store.version_by_id(row.version_id).await.map_err(|e| fail(e.into()))?.ok_or_else(|| {
                 Stop::Failed(Failure { kind: "internal", message: format!("version {} is gone", row.version_id) })
@@ -175,7 +176,7 @@ impl Service {
                 let event = live.record(id, p.step as u64, p.total as u64, to_f64(p.equity), initial);
                 if last_event.elapsed() >= EVENT_EVERY || p.step == p.total {
                     last_event = Instant::now();
-                    let _ = live.events.send(event);
+                    live.publish(event);
                 }
                 if let Some(pace) = pace {
                     let per_bar = match pace {

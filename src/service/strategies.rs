@@ -62,6 +62,19 @@ pub fn check_upload(
             return Err(ServiceError::invalid("module_base64", "a wasm strategy needs 'module_base64' and no 'source'"))
         }
     };
+    check_code(runtime, bytes, name, limits)
+}
+
+/// Compiles code given as bytes (a script's text or a module).
+///
+/// # Errors
+/// A compile error (with line and column for scripts).
+pub fn check_code(
+    runtime: Runtime,
+    bytes: Vec<u8>,
+    name: &str,
+    limits: &StrategyLimits,
+) -> Result<CheckedSource, ServiceError> {
     let strategy = build(runtime, &bytes, name, limits, CancelToken::new()).map_err(compile_error)?;
     Ok(CheckedSource { content_hash: content_hash(&bytes), params: strategy.declared_params().to_vec(), bytes })
 }

@@ -5,3 +5,4 @@ mod bad_input;
 mod flow;
 mod queue;
 mod recovery;
+mod watch;

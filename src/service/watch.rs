@@ -1,0 +1,172 @@
+//! `serve --watch DIR`: every `.rhai` and `.wasm` file in a directory is a
+//! strategy named after the file. A saved change whose content differs
+//! creates a new version (runs already queued or running keep theirs); a
+//! file that does not compile creates none and its error is shown on the
+//! strategy. Optionally the strategy's latest run is re-run on the new
+//! version.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use notify::RecursiveMode;
+use notify_debouncer_full::{new_debouncer, DebounceEventResult, Debouncer, RecommendedCache};
+use tokio::sync::mpsc;
+
+use super::{params_json, strategies, RunEvent, RunRequest, Service, ServiceError};
+use crate::store::{NewVersion, RunFilter};
+use crate::strategy::Runtime;
+
+/// Keeps the directory watched while alive.
+pub struct WatchGuard {
+    _debouncer: Debouncer<notify::RecommendedWatcher, RecommendedCache>,
+}
+
+/// How long events must be quiet before a file is read (editors and
+/// compilers write in several steps).
+const DEBOUNCE: Duration = Duration::from_millis(200);
+
+/// The runtime for a watched file name; `None` for anything else,
+/// including editor temp files.
+fn runtime_of(path: &Path) -> Option<(Runtime, &'static str, String)> {
+    let name = path.file_stem()?.to_str()?;
+    if name.is_empty() || name.starts_with('.') {
+        return None;
+    }
+    match path.extension()?.to_str()? {
+        "rhai" => Some((Runtime::Rhai, "rhai", name.to_string())),
+        "wasm" => Some((Runtime::Wasm, "wasm", name.to_string())),
+        _ => None,
+    }
+}
+
+impl Service {
+    /// Loads every strategy file of `dir`, then watches it.
+    ///
+    /// # Errors
+    /// `dir` is not a readable directory, or it cannot be watched.
+    pub async fn watch_dir(&self, dir: &Path, rerun_on_change: bool) -> Result<WatchGuard, ServiceError> {
+        let invalid = |e: String| ServiceError::invalid("--watch", e);
+        let dir = dir.canonicalize().map_err(|e| invalid(format!("{}: {e}", dir.display())))?;
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .map_err(|e| invalid(format!("{}: {e}", dir.display())))?
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .filter(|p| runtime_of(p).is_some())
+            .collect();
+        files.sort();
+        for path in &files {
+            self.sync_file(path, false).await;
+        }
+        let (tx, mut rx) = mpsc::unbounded_channel::<PathBuf>();
+        let mut debouncer = new_debouncer(DEBOUNCE, None, move |result: DebounceEventResult| {
+            for event in result.unwrap_or_default() {
+                for path in &event.paths {
+                    let _ = tx.send(path.clone());
+                }
+            }
+        })
+        .map_err(|e| invalid(e.to_string()))?;
+        debouncer.watch(&dir, RecursiveMode::NonRecursive).map_err(|e| invalid(e.to_string()))?;
+        let service = self.clone();
+        tokio::spawn(async move {
+            while let Some(first) = rx.recv().await {
+                let mut paths = BTreeSet::from([first]);
+                while let Ok(Some(more)) = tokio::time::timeout(Duration::from_millis(50), rx.recv()).await {
+                    paths.insert(more);
+                }
+                for path in paths.iter().filter(|p| runtime_of(p).is_some()) {
+                    service.sync_file(path, rerun_on_change).await;
+                }
+            }
+        });
+        tracing::info!(dir = %dir.display(), strategies = files.len(), "watching strategy files");
+        Ok(WatchGuard { _debouncer: debouncer })
+    }
+
+    /// Brings the strategy of `path` up to date with the file; logs what
+    /// happened (the watch loop has no one to return an error to).
+    async fn sync_file(&self, path: &Path, rerun_on_change: bool) {
+        if let Err(e) = self.try_sync_file(path, rerun_on_change).await {
+            tracing::warn!(file = %path.display(), error = %e, "cannot reload a strategy file");
+        }
+    }
+
+    async fn try_sync_file(&self, path: &Path, rerun_on_change: bool) -> Result<(), ServiceError> {
+        let Some((runtime, runtime_name, name)) = runtime_of(path) else { return Ok(()) };
+        let bytes = match std::fs::read(path) {
+            Ok(bytes) => bytes,
+            // Deleted, or being replaced: the re-created file brings its own event.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(ServiceError::invalid("--watch", format!("{}: {e}", path.display()))),
+        };
+        let store = self.store();
+        let Some(strategy) = store.strategy_by_name(&name).await? else {
+            let checked = strategies::check_code(runtime, bytes, &name, &self.config().limits)?;
+            let first = NewVersion {
+                source: checked.bytes,
+                content_hash: checked.content_hash,
+                params_json: params_json::to_json(&checked.params),
+            };
+            let (strategy, _) = store.create_strategy(&name, runtime_name, "", first).await?;
+            tracing::info!(strategy = strategy.id, name, "strategy created from a watched file");
+            return Ok(());
+        };
+        if strategy.runtime != runtime_name {
+            let message =
+                format!("{} is a {runtime_name} file but strategy '{name}' is {}", path.display(), strategy.runtime);
+            store.set_reload_error(strategy.id, Some(&message)).await?;
+            return Ok(());
+        }
+        let latest = store.version(strategy.id, None).await?;
+        if latest.is_some_and(|v| v.content_hash == strategies::content_hash(&bytes)) {
+            return Ok(());
+        }
+        let events = self.strategy_channel(strategy.id);
+        let checked = match strategies::check_code(runtime, bytes, &name, &self.config().limits) {
+            Ok(checked) => checked,
+            Err(e) => {
+                let message = match &e {
+                    ServiceError::Compile { message, line: Some(l), column: Some(c) } => {
+                        format!("{message} (line {l}, column {c})")
+                    }
+                    other => other.to_string(),
+                };
+                tracing::warn!(strategy = strategy.id, name, error = %message, "a watched file does not compile");
+                store.set_reload_error(strategy.id, Some(&message)).await?;
+                let _ = events.send(RunEvent::ReloadFailed { strategy_id: strategy.id, message });
+                return Ok(());
+            }
+        };
+        let next = NewVersion {
+            source: checked.bytes,
+            content_hash: checked.content_hash,
+            params_json: params_json::to_json(&checked.params),
+        };
+        let version = store.add_version(strategy.id, next).await?;
+        tracing::info!(strategy = strategy.id, name, version = version.version, "new version from a watched file");
+        let _ = events.send(RunEvent::VersionCreated { strategy_id: strategy.id, version: version.version });
+        if rerun_on_change {
+            let runs = store.runs(RunFilter { strategy_id: Some(strategy.id), status: None }).await?;
+            if let Some(last) = runs.last() {
+                let mut request: RunRequest = serde_json::from_str(&last.config)
+                    .map_err(|e| ServiceError::Conflict(format!("run {}'s config cannot be read: {e}", last.id)))?;
+                request.version = Some(version.version);
+                // The stored params are resolved (defaults filled in); keep
+                // only what differed from the old version's defaults, so the
+                // new version's own defaults apply.
+                if let Some(old) = store.version_by_id(last.version_id).await? {
+                    let defaults = params_json::from_json(&old.params).unwrap_or_default();
+                    request.params.retain(|name, value| {
+                        defaults
+                            .iter()
+                            .find(|p| p.name == *name)
+                            .is_none_or(|p| serde_json::to_value(&p.default).ok().as_ref() != Some(value))
+                    });
+                }
+                let queued = self.submit(request, Some(last.id)).await?;
+                tracing::info!(strategy = strategy.id, run = queued.id, "re-running on the new version");
+            }
+        }
+        Ok(())
+    }
+}

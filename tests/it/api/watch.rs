@@ -1,0 +1,99 @@
+//! `serve --watch DIR --rerun-on-change`: files become strategies, saved
+//! changes become versions (and re-runs), errors are shown and recovered.
+
+use std::io::{BufRead, BufReader};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use super::app::{App, Backend};
+use crate::helpers::root;
+
+/// Polls `check` until it holds or 30 s pass.
+fn eventually(what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !check() {
+        assert!(Instant::now() < deadline, "never happened: {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn watched_files_become_versions_and_reruns() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = std::fs::read_to_string(root().join("scripts/sma_cross.rhai")).unwrap();
+    let file = dir.path().join("sma.rhai");
+    std::fs::write(&file, &script).unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "not a strategy").unwrap();
+    let watch = dir.path().display().to_string();
+    let app = App::spawn(&Backend::Sqlite, &["--watch", &watch, "--rerun-on-change"]);
+
+    let strategies = app.json("/api/strategies");
+    assert_eq!(strategies.as_array().unwrap().len(), 1, "only the .rhai file: {strategies}");
+    assert_eq!(strategies[0]["name"], "sma");
+    let id = strategies[0]["id"].as_i64().unwrap();
+    let versions = |app: &App| app.json(&format!("/api/strategies/{id}"))["versions"].as_array().unwrap().len();
+    let strategy = |app: &App| app.json(&format!("/api/strategies/{id}"));
+
+    app.upload("GOOG", "data/GOOG.csv");
+    let first = app.start_run(&json!({ "strategy_id": id, "symbols": ["GOOG"], "initial_capital": 100000 }));
+    app.wait_status(first, "completed");
+
+    let events = Arc::new(Mutex::new(Vec::<String>::new()));
+    let sink = events.clone();
+    let stream = app.get(&format!("/api/strategies/{id}/events"));
+    std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines().map_while(Result::ok) {
+            if let Some(event) = line.strip_prefix("event: ") {
+                sink.lock().unwrap().push(event.to_string());
+            }
+        }
+    });
+
+    // A save in place: a new version, and the latest run re-run on it.
+    std::fs::write(&file, script.replace("fast: 10", "fast: 5")).unwrap();
+    eventually("version 2", || versions(&app) == 2);
+    eventually("a re-run on version 2", || {
+        let runs = strategy(&app)["runs"].as_array().unwrap().clone();
+        runs.len() == 2 && runs[1]["status"] == "completed"
+    });
+    let rerun = &strategy(&app)["runs"][1];
+    assert_eq!(rerun["config"]["version"], 2);
+    assert_eq!(rerun["config"]["params"]["fast"], 5);
+    assert_eq!(rerun["rerun_of"], first);
+
+    // A syntax error: no version, the error shown on the strategy.
+    std::fs::write(&file, "fn on_bar(ctx) {\n  let x = ;\n}\n").unwrap();
+    eventually("the reload error", || {
+        strategy(&app)["last_reload_error"].as_str().is_some_and(|e| e.contains("line 2"))
+    });
+    assert_eq!(versions(&app), 2);
+
+    // The fix, saved by writing a temporary file and renaming it over.
+    let tmp = dir.path().join(".sma.rhai.tmp");
+    std::fs::write(&tmp, script.replace("fast: 10", "fast: 7")).unwrap();
+    std::fs::rename(&tmp, &file).unwrap();
+    eventually("version 3", || versions(&app) == 3);
+    assert_eq!(strategy(&app)["last_reload_error"], Value::Null);
+
+    // Deleted and re-created.
+    std::fs::remove_file(&file).unwrap();
+    std::thread::sleep(Duration::from_millis(400));
+    std::fs::write(&file, script.replace("fast: 10", "fast: 8")).unwrap();
+    eventually("version 4", || versions(&app) == 4);
+
+    // The same content again: nothing new.
+    std::fs::write(&file, script.replace("fast: 10", "fast: 8")).unwrap();
+    std::thread::sleep(Duration::from_millis(1000));
+    assert_eq!(versions(&app), 4);
+
+    eventually("all re-runs completed", || {
+        let runs = strategy(&app)["runs"].as_array().unwrap().clone();
+        runs.len() == 4 && runs.iter().all(|r| r["status"] == "completed")
+    });
+    let seen = events.lock().unwrap().clone();
+    for expected in ["version_created", "reload_failed", "progress", "completed"] {
+        assert!(seen.iter().any(|e| e == expected), "no {expected} event in {seen:?}");
+    }
+}
