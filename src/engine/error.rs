@@ -15,7 +15,7 @@ pub enum EngineError {
         function: &'static str,
         step: Option<usize>,
         ts: Option<Timestamp>,
-        error: StrategyError,
+        error: Box<StrategyError>,
     },
     /// The run was cancelled (by a user or a deadline).
     #[error("run cancelled at bar {step}")]

@@ -60,7 +60,7 @@ pub fn run(
     let name = strategy.name().to_string();
     let fail = |function, step: Option<usize>, ts, error| match error {
         StrategyError::Cancelled => EngineError::Cancelled { step: step.unwrap_or(0) },
-        error => EngineError::Strategy { strategy: name.clone(), function, step, ts, error },
+        error => EngineError::Strategy { strategy: name.clone(), function, step, ts, error: Box::new(error) },
     };
 
     strategy.init(&ctx).map_err(|e| fail("init", None, None, e))?;

@@ -35,7 +35,10 @@ fn sma(rows: &[Row], end: usize, n: usize) -> Option<Decimal> {
     (end + 1 >= n).then(|| rows[end + 1 - n..=end].iter().map(|r| r.close).sum::<Decimal>() / Decimal::from(n))
 }
 
-/// (entry date, entry price, qty, exit date, exit price) of each round trip.
+/// (entry date, entry price, qty, exit date, exit price) of one round trip.
+type RoundTrip = (String, Decimal, Decimal, String, Decimal);
+
+/// The round trips and the final cash.
 fn naive_trades(
     rows: &[Row],
     fast: usize,

@@ -15,6 +15,14 @@ use crate::indicators::{IndicatorSpec, Source};
 use crate::strategy::{CtxError, Operand, ParamValue, PriceKind, StrategyCtx};
 
 type Res<T> = Result<T, Box<EvalAltResult>>;
+/// Reads one field of a bar for a script.
+type BarField = fn(&Bar) -> Dynamic;
+/// Builds a single-period indicator spec.
+type MakeSpec = fn(usize) -> IndicatorSpec;
+/// Reads one part of a position for a script.
+type PositionPart = fn(&crate::broker::PositionView) -> Dynamic;
+/// Reads one calendar part of a time.
+type CalendarPart = fn(&DateTime<chrono::Utc>) -> INT;
 
 fn fail(e: impl Display) -> Box<EvalAltResult> {
     EvalAltResult::ErrorRuntime(e.to_string().into(), Position::NONE).into()
@@ -67,7 +75,7 @@ pub fn register(engine: &mut Engine) {
 }
 
 fn register_bars(engine: &mut Engine) {
-    let fields: [(&str, fn(&Bar) -> Dynamic); 6] = [
+    let fields: [(&str, BarField); 6] = [
         ("open", |b| price(b.open)),
         ("high", |b| price(b.high)),
         ("low", |b| price(b.low)),
@@ -101,7 +109,7 @@ fn register_bars(engine: &mut Engine) {
 fn register_time(engine: &mut Engine) {
     engine.register_fn("bar_index", |ctx: &mut StrategyCtx| ctx.step() as INT);
     engine.register_fn("time", |ctx: &mut StrategyCtx| ctx.time().secs());
-    let parts: [(&str, fn(&DateTime<chrono::Utc>) -> INT); 6] = [
+    let parts: [(&str, CalendarPart); 6] = [
         ("year", |t| t.year() as INT),
         ("month", |t| t.month() as INT),
         ("day", |t| t.day() as INT),
@@ -119,7 +127,7 @@ fn register_time(engine: &mut Engine) {
 }
 
 fn register_indicators(engine: &mut Engine) {
-    let single: [(&str, fn(usize) -> IndicatorSpec); 8] = [
+    let single: [(&str, MakeSpec); 8] = [
         ("sma", |period| IndicatorSpec::Sma { period, source: Source::Close }),
         ("ema", |period| IndicatorSpec::Ema { period, source: Source::Close }),
         ("wma", |period| IndicatorSpec::Wma { period, source: Source::Close }),
@@ -129,8 +137,7 @@ fn register_indicators(engine: &mut Engine) {
         ("lowest", |period| IndicatorSpec::Lowest { period, source: Source::Close }),
         ("roc", |period| IndicatorSpec::Roc { period, source: Source::Close }),
     ];
-    let all =
-        single.into_iter().chain([("atr", (|period| IndicatorSpec::Atr { period }) as fn(usize) -> IndicatorSpec)]);
+    let all = single.into_iter().chain([("atr", (|period| IndicatorSpec::Atr { period }) as MakeSpec)]);
     for (kind, make) in all {
         engine.register_fn(kind, move |ctx: &mut StrategyCtx, name: &str, period: INT| -> Res<()> {
             declare(ctx, name, 0, make(count("period", period)?))
@@ -216,7 +223,7 @@ fn declare(ctx: &StrategyCtx, name: &str, symbol: usize, spec: IndicatorSpec) ->
 }
 
 fn register_portfolio(engine: &mut Engine) {
-    let views: [(&str, fn(&crate::broker::PositionView) -> Dynamic); 3] = [
+    let views: [(&str, PositionPart); 3] = [
         ("position", |p| price(p.qty)),
         ("avg_price", |p| p.avg_price.map_or(Dynamic::UNIT, price)),
         ("unrealized_pnl", |p| price(p.unrealized_pnl)),
