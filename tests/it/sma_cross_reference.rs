@@ -39,12 +39,7 @@ fn sma(rows: &[Row], end: usize, n: usize) -> Option<Decimal> {
 type RoundTrip = (String, Decimal, Decimal, String, Decimal);
 
 /// The round trips and the final cash.
-fn naive_trades(
-    rows: &[Row],
-    fast: usize,
-    slow: usize,
-    cash: Decimal,
-) -> (Vec<(String, Decimal, Decimal, String, Decimal)>, Decimal) {
+fn naive_trades(rows: &[Row], fast: usize, slow: usize, cash: Decimal) -> (Vec<RoundTrip>, Decimal) {
     let mut cash = cash;
     let mut open: Option<(usize, Decimal, Decimal)> = None; // (entry index, price, qty)
     let mut trades = Vec::new();
