@@ -250,6 +250,10 @@ impl Broker {
                 }
                 let side = if rough.is_sign_positive() { Side::Buy } else { Side::Sell };
                 let price = fill::slipped(base, side, bps, order.kind);
+                if price == base {
+                    // No slippage: the rough size is the size (saves a division).
+                    return Some((rough, price));
+                }
                 let delta = target_at(price) - current;
                 (!delta.is_zero() && delta.is_sign_positive() == rough.is_sign_positive()).then_some((delta, price))
             }
