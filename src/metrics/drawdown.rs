@@ -56,7 +56,9 @@ pub(super) fn compute(timeline: &[Timestamp], equity: &[EquityPoint], initial: D
         // Compare in f64 first (the conversion is monotonic, so a new peak
         // is never missed) and in Decimal only on a tie: exact, and cheap on
         // a million points.
-        if e_f > peak_f || (e_f == peak_f && e >= peak) {
+        // On a tie, identical representations (a flat curve) need no
+        // Decimal comparison.
+        if e_f > peak_f || (e_f == peak_f && (e.serialize() == peak.serialize() || e >= peak)) {
             if let Some(depth) = episode.take() {
                 close_episode(depth, peak_step, i);
             }
