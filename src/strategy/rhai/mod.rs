@@ -95,7 +95,13 @@ impl RhaiStrategy {
     }
 
     fn call(&mut self, function: &str) -> Result<(), StrategyError> {
-        let ctx = self.ctx_arg.clone().expect("init binds the context before any call");
+        let Some(ctx) = self.ctx_arg.clone() else {
+            return Err(StrategyError::Runtime {
+                message: format!("{function} was called before init (the engine binds the context in init)"),
+                line: None,
+                column: None,
+            });
+        };
         let options = CallFnOptions::new().eval_ast(false).rewind_scope(true).bind_this_ptr(&mut self.state);
         self.engine
             .call_fn_with_options::<Dynamic>(options, &mut self.scope, &self.ast, function, (ctx,))
