@@ -1,13 +1,13 @@
 //! `/api/datasets`: CSV uploads validated by the engine's own loader.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::extract::RawBody;
+use super::extract::{QueryParams, RawBody};
 use super::{id, ApiError};
 use crate::domain::Timestamp;
 use crate::service::{Service, ServiceError};
@@ -38,10 +38,9 @@ fn dataset_json(d: &DatasetRow) -> Value {
 
 async fn upload(
     State(service): State<Service>,
-    query: Result<Query<UploadQuery>, axum::extract::rejection::QueryRejection>,
+    QueryParams(query): QueryParams<UploadQuery>,
     RawBody(body): RawBody,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let Query(query) = query.map_err(|e| ApiError::BadQuery(e.body_text()))?;
     let symbol = query.symbol.ok_or_else(|| ApiError::BadQuery("the query parameter 'symbol' is required".into()))?;
     let row = service.create_dataset(&symbol, body.to_vec()).await?;
     Ok((StatusCode::CREATED, Json(dataset_json(&row))))

@@ -46,3 +46,17 @@ fn bytes_rejection(e: BytesRejection) -> ApiError {
         other => ApiError::BadJson(other.body_text()),
     }
 }
+
+/// Query string: unknown or invalid parameters are 400, naming them.
+pub struct QueryParams<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> axum::extract::FromRequestParts<S> for QueryParams<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(value)| QueryParams(value))
+            .map_err(|e| ApiError::BadQuery(e.body_text()))
+    }
+}

@@ -1,6 +1,6 @@
 //! `/api/runs`: queue runs, read their state and results, cancel and rerun.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -8,7 +8,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::extract::JsonBody;
+use super::extract::{JsonBody, QueryParams};
 use super::{id, ApiError};
 use crate::domain::num::to_f64;
 use crate::service::{sampling, RunRequest, RunView, Service, ServiceError};
@@ -91,9 +91,8 @@ struct ListQuery {
 
 async fn list(
     State(service): State<Service>,
-    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+    QueryParams(query): QueryParams<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let Query(query) = query.map_err(|e| ApiError::BadQuery(e.body_text()))?;
     let status = query
         .status
         .as_deref()
@@ -118,9 +117,8 @@ struct TradesQuery {
 async fn trades(
     State(service): State<Service>,
     Path(raw): Path<String>,
-    query: Result<Query<TradesQuery>, axum::extract::rejection::QueryRejection>,
+    QueryParams(query): QueryParams<TradesQuery>,
 ) -> Result<Response, ApiError> {
-    let Query(query) = query.map_err(|e| ApiError::BadQuery(e.body_text()))?;
     let id = service.run_view(id(&raw, "run")?).await?.row.id;
     let trades = service.store().trades(id).await.map_err(ServiceError::from)?;
     match query.format.as_deref() {
@@ -163,9 +161,8 @@ struct EquityQuery {
 async fn equity(
     State(service): State<Service>,
     Path(raw): Path<String>,
-    query: Result<Query<EquityQuery>, axum::extract::rejection::QueryRejection>,
+    QueryParams(query): QueryParams<EquityQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let Query(query) = query.map_err(|e| ApiError::BadQuery(e.body_text()))?;
     let id = service.run_view(id(&raw, "run")?).await?.row.id;
     let store = service.store();
     let points = store.equity(id).await.map_err(ServiceError::from)?;
