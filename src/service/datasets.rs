@@ -52,7 +52,8 @@ impl Service {
         .await
         .map_err(|e| ServiceError::invalid("body", e.to_string()))?;
         let bars = bars.map_err(|e| ServiceError::invalid("body", e.to_string()))?;
-        let universe = Universe::new(vec![(Symbol::new(symbol), bars.clone())])
+        let bars = Arc::new(bars);
+        let universe = Universe::from_shared(vec![(Symbol::new(symbol), bars.clone())])
             .map_err(|e| ServiceError::invalid("body", e.to_string()))?;
         let (first, last) = (bars[0].ts, bars[bars.len() - 1].ts);
         let hash = super::strategies::content_hash(&content);
@@ -69,21 +70,20 @@ impl Service {
                 interval_ms: universe.interval_hint(),
             })
             .await?;
-        self.inner.datasets.put(hash, Arc::new(bars));
+        self.inner.datasets.put(hash, bars);
         Ok(row)
     }
 
     /// The parsed bars of `symbol`'s dataset, from the cache when possible.
     pub(super) async fn bars(&self, symbol: &str) -> Result<(DatasetRow, Arc<Vec<Bar>>), ServiceError> {
-        let row = self
-            .inner
-            .store
-            .dataset_content(symbol)
-            .await?
-            .ok_or_else(|| ServiceError::invalid("symbols", format!("no dataset for symbol '{symbol}'")))?;
+        let missing = || ServiceError::invalid("symbols", format!("no dataset for symbol '{symbol}'"));
+        let store = &self.inner.store;
+        let row = store.dataset_by_symbol(symbol).await?.ok_or_else(missing)?;
         if let Some(bars) = self.inner.datasets.get(&row.content_hash) {
             return Ok((row, bars));
         }
+        // Only on a cache miss is the content read and parsed.
+        let row = store.dataset_content(symbol).await?.ok_or_else(missing)?;
         let content = row.content.clone().unwrap_or_default();
         let name = symbol.to_string();
         let bars = tokio::task::spawn_blocking(move || parse_csv(content.as_slice(), &name))

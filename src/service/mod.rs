@@ -233,7 +233,7 @@ impl Service {
             let dataset = self
                 .inner
                 .store
-                .dataset_content(symbol)
+                .dataset_by_symbol(symbol)
                 .await?
                 .ok_or_else(|| ServiceError::invalid("symbols", format!("no dataset for symbol '{symbol}'")))?;
             let outside = checked.start.is_some_and(|s| s.millis() > dataset.last_ts)

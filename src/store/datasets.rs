@@ -96,6 +96,16 @@ impl Store {
         Ok(row.as_ref().map(|r| dataset(r, false)).transpose()?)
     }
 
+    /// A dataset's facts, by symbol (without its content).
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn dataset_by_symbol(&self, symbol: &str) -> Result<Option<DatasetRow>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM datasets WHERE symbol = $1");
+        let row = sqlx::query(&sql).bind(symbol).fetch_optional(&self.pool).await?;
+        Ok(row.as_ref().map(|r| dataset(r, false)).transpose()?)
+    }
+
     /// A dataset with its content, by symbol.
     ///
     /// # Errors

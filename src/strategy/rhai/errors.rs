@@ -22,7 +22,6 @@ pub fn runtime(err: &EvalAltResult, max_operations: u64) -> StrategyError {
     let inner = err.unwrap_inner();
     let pos = innermost_position(err);
     let message = match inner {
-        EvalAltResult::ErrorTerminated(..) => return StrategyError::Cancelled,
         EvalAltResult::ErrorTooManyOperations(_) => {
             format!("exceeded the limit of {max_operations} operations in one call (an endless loop?)")
         }
