@@ -3,7 +3,10 @@
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use super::CommissionModel;
+use super::{BrokerError, CommissionModel};
+
+/// The largest leverage a run may ask for.
+pub const MAX_LEVERAGE: i64 = 100;
 
 /// How the simulated broker fills and charges; stated in full with every run.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -17,10 +20,23 @@ pub struct BrokerConfig {
     pub fractional: bool,
     /// Market orders fill at the close of the bar they were placed on.
     pub trade_on_close: bool,
+    /// Gross exposure allowed per unit of equity (1 to 100; 1 = no
+    /// borrowing). A fill that adds exposure must leave
+    /// `equity ≥ Σ |qty| × price / leverage` (the initial margin).
+    pub leverage: Decimal,
+    /// Equity a run must keep as a fraction of its gross exposure (0 up to
+    /// `1 / leverage`); at a close below it, every position is liquidated
+    /// (a margin call). 0 still liquidates an account whose equity falls
+    /// below zero.
+    pub maintenance_margin: Decimal,
+    /// At most this many symbols with an open position; a fill that would
+    /// open one more is rejected.
+    pub max_positions: Option<usize>,
 }
 
 impl BrokerConfig {
-    /// Cash only: no fees, no slippage, whole units, next-open fills.
+    /// Cash only: no fees, no slippage, whole units, next-open fills, no
+    /// leverage, no position limit.
     pub fn with_cash(initial_cash: Decimal) -> Self {
         BrokerConfig {
             initial_cash,
@@ -28,6 +44,36 @@ impl BrokerConfig {
             slippage_bps: Decimal::ZERO,
             fractional: false,
             trade_on_close: false,
+            leverage: Decimal::ONE,
+            maintenance_margin: Decimal::ZERO,
+            max_positions: None,
         }
+    }
+
+    /// Checks the margin settings (the other fields are checked where they
+    /// are parsed).
+    ///
+    /// # Errors
+    /// Leverage outside 1..=100, a maintenance margin outside 0..=1/leverage,
+    /// or a position limit of 0; the message names the setting.
+    pub fn check(&self) -> Result<(), BrokerError> {
+        if self.leverage < Decimal::ONE || self.leverage > Decimal::from(MAX_LEVERAGE) {
+            return Err(BrokerError::Config(format!(
+                "leverage must be between 1 and {MAX_LEVERAGE}, got {}",
+                self.leverage
+            )));
+        }
+        let initial_margin = Decimal::ONE / self.leverage;
+        if self.maintenance_margin < Decimal::ZERO || self.maintenance_margin > initial_margin {
+            return Err(BrokerError::Config(format!(
+                "maintenance_margin must be between 0 and 1/leverage ({}), got {}",
+                initial_margin.round_dp(6).normalize(),
+                self.maintenance_margin
+            )));
+        }
+        if self.max_positions == Some(0) {
+            return Err(BrokerError::Config("max_positions must be at least 1".into()));
+        }
+        Ok(())
     }
 }

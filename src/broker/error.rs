@@ -20,6 +20,16 @@ pub enum BrokerError {
     TargetOutOfRange(Decimal),
     #[error("target-percent orders are market orders; limit and stop prices are not supported for them")]
     TargetNeedsMarket,
+    #[error("trailing stops need a fixed quantity (target-percent orders are market orders)")]
+    TrailingNeedsQuantity,
+    #[error("{0}")]
+    BadOffset(String),
+    #[error("a trailing stop needs a price to trail: symbol index {0} has no bar yet")]
+    NoPriceYet(usize),
+    #[error("{0}")]
+    BadExit(String),
+    #[error("invalid broker setting: {0}")]
+    Config(String),
 }
 
 /// An accepted order that could not be filled when its price came, kept with

@@ -33,7 +33,7 @@ pub fn base_price(order: &Order, bar: &Bar, phase: Phase, trade_on_close: bool) 
             Side::Buy => (bar.low <= limit).then(|| bar.open.min(limit)),
             Side::Sell => (bar.high >= limit).then(|| bar.open.max(limit)),
         },
-        (Phase::Open, OrderKind::Stop(stop)) => match side_of(order)? {
+        (Phase::Open, OrderKind::Stop(stop) | OrderKind::TrailingStop { stop, .. }) => match side_of(order)? {
             Side::Buy => (bar.high >= stop).then(|| bar.open.max(stop)),
             Side::Sell => (bar.low <= stop).then(|| bar.open.min(stop)),
         },

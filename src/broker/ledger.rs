@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use crate::domain::{num, PositionSide, Symbol, Timestamp, Trade};
+use crate::domain::{num, ExitReason, PositionSide, Symbol, Timestamp, Trade};
 
 /// Places kept when a fee is split between lots; the last share takes the
 /// remainder, so the shares always add up to the fee exactly.
@@ -21,8 +21,8 @@ pub struct Fill {
     pub fee: Decimal,
     pub step: usize,
     pub ts: Timestamp,
-    /// The engine closed the position because the run ended.
-    pub at_end: bool,
+    /// What closes lots if this fill closes any.
+    pub reason: ExitReason,
 }
 
 /// A position as a strategy sees it.
@@ -92,6 +92,11 @@ impl Ledger {
 
     pub fn has_any_position(&self) -> bool {
         self.open_positions > 0
+    }
+
+    /// How many symbols have a position open.
+    pub fn open_positions(&self) -> usize {
+        self.open_positions
     }
 
     /// (symbol, signed quantity) of every open position, in symbol order.
@@ -221,7 +226,8 @@ fn close_lots(
             return_pct: num::to_f64(net_pnl / entry_value * Decimal::ONE_HUNDRED),
             duration_bars: fill.step - lot.step,
             duration_secs: fill.ts.secs() - lot.ts.secs(),
-            closed_at_end: fill.at_end,
+            closed_at_end: fill.reason == ExitReason::EndOfRun,
+            exit_reason: fill.reason,
         });
         if lot.qty.is_zero() {
             position.lots.pop_front();

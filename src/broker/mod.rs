@@ -1,27 +1,36 @@
-//! The simulated broker: order book, fills with slippage and commission, and
-//! an exact ledger of cash, positions and round-trip trades.
+//! The simulated broker: order book, fills with slippage and commission,
+//! margin, and an exact ledger of cash, positions and round-trip trades.
 //!
-//! Fill rules (see `fill.rs`): an order placed on step t can fill at the
-//! earliest on the symbol's next bar; market orders at its open (or, with
-//! trade-on-close, at the close of the bar they were placed on); limits and
-//! stops on the first bar whose range reaches them, honouring gaps.
+//! Fill rules (see `fill.rs` and `matching.rs`): an order placed on step t
+//! can fill at the earliest on the symbol's next bar; market orders at its
+//! open (or, with trade-on-close, at the close of the bar they were placed
+//! on); limits and stops on the first bar whose range reaches them,
+//! honouring gaps. Within one step, orders that reduce a position fill
+//! before those that add to one, so that sales free the cash that purchases
+//! need. Margin rules are in `margin.rs`.
 
 mod commission;
 mod config;
 mod error;
 mod fill;
 mod ledger;
+mod margin;
+mod matching;
 mod sizing;
 
 pub use commission::CommissionModel;
-pub use config::BrokerConfig;
+pub use config::{BrokerConfig, MAX_LEVERAGE};
 pub use error::{BrokerError, Rejection};
 pub use ledger::PositionView;
+pub use margin::MarginCall;
 
 use rust_decimal::Decimal;
 
 use crate::domain::num;
-use crate::domain::{Bar, EquityPoint, Order, OrderId, OrderKind, OrderSize, Side, Symbol, Timestamp, Trade};
+use crate::domain::{
+    Bar, EquityPoint, ExitLevel, ExitReason, Exits, Order, OrderId, OrderKind, OrderSize, Side, Symbol, Timestamp,
+    Trade, TrailOffset,
+};
 
 use ledger::{Fill, Ledger};
 
@@ -31,6 +40,15 @@ pub struct OrderRequest {
     pub symbol: usize,
     pub size: OrderSize,
     pub kind: OrderKind,
+    /// Exits to attach to the position once this order fills (a bracket).
+    pub exits: Exits,
+}
+
+impl OrderRequest {
+    /// A request without attached exits.
+    pub fn new(symbol: usize, size: OrderSize, kind: OrderKind) -> Self {
+        OrderRequest { symbol, size, kind, exits: Exits::default() }
+    }
 }
 
 /// The broker of one run.
@@ -46,6 +64,7 @@ pub struct Broker {
     open_orders: Vec<Order>,
     next_id: u64,
     rejections: Vec<Rejection>,
+    margin_calls: Vec<MarginCall>,
     cancelled_at_end: usize,
 }
 
@@ -61,6 +80,7 @@ impl Broker {
             open_orders: Vec::new(),
             next_id: 1,
             rejections: Vec::new(),
+            margin_calls: Vec::new(),
             cancelled_at_end: 0,
         }
     }
@@ -74,8 +94,8 @@ impl Broker {
     ///
     /// # Errors
     /// A quantity that is not positive, fractional in a whole-unit run, a
-    /// price that is not positive, a target fraction out of range, or a
-    /// target-percent order that is not a market order.
+    /// price that is not positive, a target fraction out of range, a
+    /// target-percent order that is not a market order, or a bad exit.
     pub fn submit(&mut self, request: OrderRequest, step: usize, ts: Timestamp) -> Result<OrderId, BrokerError> {
         self.check_request(&request)?;
         let id = OrderId(self.next_id);
@@ -87,8 +107,23 @@ impl Broker {
             kind: request.kind,
             placed_step: step,
             placed_ts: ts,
+            role: ExitReason::Signal,
+            oco: None,
+            exits: (!request.exits.is_empty()).then_some(request.exits),
         });
         Ok(id)
+    }
+
+    /// The order kind of a trailing stop on `side` that starts from
+    /// `symbol`'s latest close.
+    ///
+    /// # Errors
+    /// A bad offset, or no bar of the symbol yet.
+    pub fn trailing_stop(&self, symbol: usize, side: Side, offset: TrailOffset) -> Result<OrderKind, BrokerError> {
+        check_offset(offset)?;
+        let extreme =
+            self.marks.get(symbol).ok_or(BrokerError::UnknownSymbol(symbol))?.ok_or(BrokerError::NoPriceYet(symbol))?;
+        Ok(OrderKind::TrailingStop { offset, stop: offset.level(side, extreme), extreme })
     }
 
     fn check_request(&self, request: &OrderRequest) -> Result<(), BrokerError> {
@@ -113,9 +148,17 @@ impl Broker {
                 }
             }
         }
+        check_exits(&request.exits)?;
         match request.kind {
             OrderKind::Limit(price) | OrderKind::Stop(price) if price <= Decimal::ZERO => {
                 Err(BrokerError::NonPositivePrice(price))
+            }
+            OrderKind::TrailingStop { offset, stop, .. } => {
+                check_offset(offset)?;
+                if stop <= Decimal::ZERO {
+                    return Err(BrokerError::NonPositivePrice(stop));
+                }
+                Ok(())
             }
             _ => Ok(()),
         }
@@ -162,101 +205,16 @@ impl Broker {
         }
     }
 
-    /// With trade-on-close, fills the market orders of symbols that have a
-    /// bar at this step at its close; a no-op otherwise.
+    /// Ends the step: with trade-on-close, fills the market orders of
+    /// symbols that have a bar at this step at its close; then checks the
+    /// maintenance margin at the closes (see `margin.rs`).
+    #[inline]
     pub fn on_bar_close(&mut self, step: usize, ts: Timestamp, fresh: &[Option<Bar>]) {
         if self.config.trade_on_close && !self.open_orders.is_empty() {
             self.process_orders(step, ts, fresh, fill::Phase::Close);
         }
-    }
-
-    fn process_orders(&mut self, step: usize, ts: Timestamp, fresh: &[Option<Bar>], phase: fill::Phase) {
-        // Orders are visited in id order so that an earlier sell frees cash
-        // for a later buy within the same step.
-        let orders = std::mem::take(&mut self.open_orders);
-        let mut still_open = Vec::with_capacity(orders.len());
-        for order in orders {
-            let Some(bar) = fresh[order.symbol] else {
-                still_open.push(order);
-                continue;
-            };
-            let Some(base) = fill::base_price(&order, &bar, phase, self.config.trade_on_close) else {
-                still_open.push(order);
-                continue;
-            };
-            if let Err(reason) = self.execute(&order, base, step, ts) {
-                self.rejections.push(Rejection {
-                    step,
-                    ts,
-                    order_id: order.id,
-                    symbol: self.symbols[order.symbol].clone(),
-                    reason,
-                });
-            }
-        }
-        // Orders submitted while we were filling cannot exist (strategies do
-        // not run during fills), so the book is exactly what stayed open.
-        self.open_orders = still_open;
-    }
-
-    /// Sizes, prices and books one fill at `base` (before slippage); returns
-    /// the rejection reason if it cannot be done.
-    fn execute(&mut self, order: &Order, base: Decimal, step: usize, ts: Timestamp) -> Result<(), String> {
-        let Some((delta, price)) = self.size_fill(order, base) else {
-            return Ok(());
-        };
-        let current = self.ledger.position_qty(order.symbol);
-        let fee = self.config.commission.fee(delta.abs(), price);
-        let increases_exposure =
-            current.is_zero() || current.is_sign_positive() == delta.is_sign_positive() || delta.abs() > current.abs();
-        if increases_exposure {
-            let available_after = self.buying_power_after(order.symbol, delta, price, fee);
-            if available_after < Decimal::ZERO {
-                return Err(format!(
-                    "insufficient buying power: {} {} at {} (fee {}) needs {} more cash",
-                    if delta.is_sign_positive() { "buy" } else { "sell" },
-                    delta.abs(),
-                    price,
-                    fee,
-                    -available_after
-                ));
-            }
-        }
-        self.ledger.fill(
-            order.symbol,
-            &self.symbols[order.symbol],
-            Fill { delta, price, fee, step, ts, at_end: false },
-        );
-        Ok(())
-    }
-
-    /// The signed quantity and the slipped price of a fill, or `None` when a
-    /// target-percent order finds the position already on target.
-    fn size_fill(&self, order: &Order, base: Decimal) -> Option<(Decimal, Decimal)> {
-        let bps = self.config.slippage_bps;
-        match order.size {
-            OrderSize::Quantity { side, qty } => Some((side.sign() * qty, fill::slipped(base, side, bps, order.kind))),
-            OrderSize::TargetPercent(fraction) => {
-                // The direction comes from the unslipped price; the size from
-                // the price actually paid, so that fees and slippage fit.
-                let current = self.ledger.position_qty(order.symbol);
-                let equity = self.equity_at(order.symbol, base);
-                let config = &self.config;
-                let target_at =
-                    |price| sizing::target_quantity(fraction, equity, price, &config.commission, config.fractional);
-                let rough = target_at(base) - current;
-                if rough.is_zero() {
-                    return None;
-                }
-                let side = if rough.is_sign_positive() { Side::Buy } else { Side::Sell };
-                let price = fill::slipped(base, side, bps, order.kind);
-                if price == base {
-                    // No slippage: the rough size is the size (saves a division).
-                    return Some((rough, price));
-                }
-                let delta = target_at(price) - current;
-                (!delta.is_zero() && delta.is_sign_positive() == rough.is_sign_positive()).then_some((delta, price))
-            }
+        if self.ledger.has_any_position() {
+            self.check_margin(step, ts);
         }
     }
 
@@ -268,26 +226,6 @@ impl Broker {
             equity += qty * mark.unwrap_or(Decimal::ZERO);
         }
         equity
-    }
-
-    /// Cash left free after a hypothetical fill: cash minus twice the value
-    /// of every short (its proceeds stay locked and as much again is held as
-    /// collateral), so a short uses as much buying power as a long of the
-    /// same value.
-    fn buying_power_after(&self, symbol: usize, delta: Decimal, price: Decimal, fee: Decimal) -> Decimal {
-        let cash_after = self.ledger.cash() - delta * price - fee;
-        let mut locked = Decimal::ZERO;
-        for s in 0..self.symbols.len() {
-            let (qty, mark) = if s == symbol {
-                (self.ledger.position_qty(s) + delta, Some(price))
-            } else {
-                (self.ledger.position_qty(s), self.marks[s])
-            };
-            if qty.is_sign_negative() && !qty.is_zero() {
-                locked += -qty * mark.unwrap_or(Decimal::ZERO) * Decimal::TWO;
-            }
-        }
-        cash_after - locked
     }
 
     /// Cash plus every position at its mark.
@@ -328,7 +266,7 @@ impl Broker {
             let Some(price) = self.marks[s] else { continue };
             let delta = -qty;
             let fee = self.config.commission.fee(qty.abs(), price);
-            let fill = Fill { delta, price, fee, step, ts, at_end: true };
+            let fill = Fill { delta, price, fee, step, ts, reason: ExitReason::EndOfRun };
             self.ledger.fill(s, &self.symbols[s], fill);
         }
     }
@@ -341,6 +279,21 @@ impl Broker {
     /// Orders the broker could not fill, with the reason.
     pub fn rejections(&self) -> &[Rejection] {
         &self.rejections
+    }
+
+    /// The margin calls of the run, in order.
+    pub fn margin_calls(&self) -> &[MarginCall] {
+        &self.margin_calls
+    }
+
+    /// How many symbols have a position open.
+    pub fn open_positions(&self) -> usize {
+        self.ledger.open_positions()
+    }
+
+    /// Latest price of `symbol` (its close after a step), if it has had a bar.
+    pub fn mark(&self, symbol: usize) -> Option<Decimal> {
+        self.marks.get(symbol).copied().flatten()
     }
 
     /// How many orders were still open when the run ended.
@@ -359,5 +312,41 @@ impl Broker {
     }
 }
 
+fn check_offset(offset: TrailOffset) -> Result<(), BrokerError> {
+    match offset {
+        TrailOffset::Amount(a) if a <= Decimal::ZERO => {
+            Err(BrokerError::BadOffset(format!("trailing amount must be > 0, got {a}")))
+        }
+        TrailOffset::Fraction(f) if f <= Decimal::ZERO || f >= Decimal::ONE => {
+            Err(BrokerError::BadOffset(format!("trailing fraction must be between 0 and 1 (exclusive), got {f}")))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn check_exits(exits: &Exits) -> Result<(), BrokerError> {
+    let level = |what: &str, level: Option<ExitLevel>, below_one: bool| match level {
+        Some(ExitLevel::Price(p)) if p <= Decimal::ZERO => {
+            Err(BrokerError::BadExit(format!("{what} price must be > 0, got {p}")))
+        }
+        Some(ExitLevel::Fraction(f)) if f <= Decimal::ZERO || (below_one && f >= Decimal::ONE) => {
+            let range = if below_one { "between 0 and 1 (exclusive)" } else { "> 0" };
+            Err(BrokerError::BadExit(format!("{what} fraction must be {range}, got {f}")))
+        }
+        _ => Ok(()),
+    };
+    level("stop-loss", exits.stop_loss, true)?;
+    level("take-profit", exits.take_profit, false)?;
+    if let Some(offset) = exits.trailing {
+        check_offset(offset)?;
+    }
+    if exits.stop_loss.is_some() && exits.trailing.is_some() {
+        return Err(BrokerError::BadExit("a bracket takes a stop-loss or a trailing stop, not both".into()));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod risk_tests;
 #[cfg(test)]
 mod tests;

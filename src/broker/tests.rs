@@ -31,7 +31,7 @@ fn qty(side: Side, qty: Decimal) -> OrderSize {
 }
 
 fn market(size: OrderSize) -> OrderRequest {
-    OrderRequest { symbol: 0, size, kind: OrderKind::Market }
+    OrderRequest::new(0, size, OrderKind::Market)
 }
 
 /// Runs one step: fills at the open, then (with trade-on-close) at the close.
@@ -86,7 +86,7 @@ fn slippage_moves_market_fills_against_the_trader() {
 #[test]
 fn limit_buy_fills_at_limit_or_at_a_better_gap_open() {
     let mut b = broker(cash_only());
-    let limit = |px| OrderRequest { symbol: 0, size: qty(Side::Buy, dec!(1)), kind: OrderKind::Limit(px) };
+    let limit = |px| OrderRequest::new(0, qty(Side::Buy, dec!(1)), OrderKind::Limit(px));
     b.submit(limit(dec!(95)), 0, day(0)).unwrap();
     step(&mut b, 1, bar(1, dec!(100), dec!(101), dec!(96), dec!(97))); // low 96 > 95: no fill
     assert_eq!(b.open_orders().len(), 1);
@@ -104,7 +104,7 @@ fn limit_sell_fills_at_limit_or_better_and_slippage_never_crosses_it() {
     let mut b = broker(config);
     b.submit(market(qty(Side::Buy, dec!(1))), 0, day(0)).unwrap();
     step(&mut b, 1, bar(1, dec!(100), dec!(100), dec!(100), dec!(100))); // buy at 101
-    let sell = OrderRequest { symbol: 0, size: qty(Side::Sell, dec!(1)), kind: OrderKind::Limit(dec!(110)) };
+    let sell = OrderRequest::new(0, qty(Side::Sell, dec!(1)), OrderKind::Limit(dec!(110)));
     b.submit(sell, 1, day(1)).unwrap();
     step(&mut b, 2, bar(2, dec!(105), dec!(111), dec!(104), dec!(108)));
     // base max(105, 110) = 110, slipped 110 * 0.99 = 108.9, capped back to the limit 110
@@ -114,7 +114,7 @@ fn limit_sell_fills_at_limit_or_better_and_slippage_never_crosses_it() {
 #[test]
 fn stop_orders_trigger_through_the_range_and_honour_gaps() {
     let mut b = broker(cash_only());
-    let stop = |side, px| OrderRequest { symbol: 0, size: qty(side, dec!(1)), kind: OrderKind::Stop(px) };
+    let stop = |side, px| OrderRequest::new(0, qty(side, dec!(1)), OrderKind::Stop(px));
     b.submit(stop(Side::Buy, dec!(105)), 0, day(0)).unwrap();
     step(&mut b, 1, bar(1, dec!(100), dec!(104), dec!(99), dec!(103))); // high 104 < 105
     assert!(b.trades().is_empty() && b.position(0).qty.is_zero());
@@ -158,7 +158,7 @@ fn an_order_cash_cannot_cover_is_rejected_with_a_reason() {
     assert_eq!(b.cash(), dec!(1000));
     let r = &b.rejections()[0];
     assert_eq!(r.order_id, OrderId(1));
-    assert!(r.reason.contains("needs 100 more cash"), "{}", r.reason); // 1100 - 1000
+    assert!(r.reason.contains("needs 100 more equity"), "{}", r.reason); // 1100 - 1000
     assert!(b.open_orders().is_empty(), "a rejected order leaves the book");
 }
 
@@ -253,7 +253,7 @@ fn finish_cancels_open_orders_and_closes_at_the_last_close() {
     let mut b = broker(config);
     b.submit(market(qty(Side::Buy, dec!(10))), 0, day(0)).unwrap();
     step(&mut b, 1, bar(1, dec!(20), dec!(22), dec!(19), dec!(21)));
-    let limit = OrderRequest { symbol: 0, size: qty(Side::Buy, dec!(1)), kind: OrderKind::Limit(dec!(1)) };
+    let limit = OrderRequest::new(0, qty(Side::Buy, dec!(1)), OrderKind::Limit(dec!(1)));
     b.submit(limit, 1, day(1)).unwrap();
     b.finish(1, day(1));
     assert_eq!(b.cancelled_at_end(), 1);
@@ -280,7 +280,7 @@ fn trade_on_close_fills_market_orders_at_the_close_of_their_bar() {
 #[test]
 fn orders_wait_for_their_symbols_next_bar() {
     let mut b = Broker::new(cash_only(), vec![Symbol::new("A"), Symbol::new("B")]);
-    let buy_b = OrderRequest { symbol: 1, size: qty(Side::Buy, dec!(1)), kind: OrderKind::Market };
+    let buy_b = OrderRequest::new(1, qty(Side::Buy, dec!(1)), OrderKind::Market);
     b.submit(buy_b, 0, day(0)).unwrap();
     b.on_bar_open(1, day(1), &[bar(1, dec!(5), dec!(5), dec!(5), dec!(5)), None]);
     assert_eq!(b.open_orders().len(), 1, "B has no bar at step 1");

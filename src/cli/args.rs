@@ -47,6 +47,15 @@ pub struct RunArgs {
     /// Fill market orders at the close of the bar they are placed on.
     #[arg(long)]
     pub trade_on_close: bool,
+    /// Gross exposure allowed per unit of equity, 1 to 100 (1 = no borrowing).
+    #[arg(long, default_value = "1", value_parser = decimal)]
+    pub leverage: Decimal,
+    /// Equity to keep as a fraction of gross exposure (0 to 1/leverage); below it at a close, everything is liquidated.
+    #[arg(long, default_value = "0", value_parser = decimal)]
+    pub maintenance_margin: Decimal,
+    /// At most this many symbols with an open position at once.
+    #[arg(long, value_name = "N")]
+    pub max_positions: Option<usize>,
     /// Override a parameter the strategy declares: name=value (repeatable).
     #[arg(long = "param", value_name = "NAME=VALUE")]
     pub params: Vec<String>,
@@ -142,16 +151,20 @@ impl RunArgs {
             (_, _, Some(amount)) => CommissionModel::Fixed { amount: non_negative("--commission-fixed", amount)? },
             _ => CommissionModel::None,
         };
-        Ok(RunConfig {
-            broker: BrokerConfig {
-                initial_cash: self.cash,
-                commission,
-                slippage_bps: self.slippage_bps,
-                fractional: self.fractional,
-                trade_on_close: self.trade_on_close,
-            },
-            params: ParamOverrides::Text(self.params.clone()),
-        })
+        let broker = BrokerConfig {
+            initial_cash: self.cash,
+            commission,
+            slippage_bps: self.slippage_bps,
+            fractional: self.fractional,
+            trade_on_close: self.trade_on_close,
+            leverage: self.leverage,
+            maintenance_margin: self.maintenance_margin,
+            max_positions: self.max_positions,
+        };
+        broker.check().map_err(|e| {
+            anyhow::anyhow!("--{}", e.to_string().trim_start_matches("invalid broker setting: ").replacen('_', "-", 1))
+        })?;
+        Ok(RunConfig { broker, params: ParamOverrides::Text(self.params.clone()) })
     }
 
     /// Loads the data files and applies --start/--end.

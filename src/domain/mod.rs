@@ -9,6 +9,6 @@ mod trade;
 
 pub use bar::{Bar, Symbol};
 pub use cancel::CancelToken;
-pub use order::{Order, OrderId, OrderKind, OrderSize, Side};
+pub use order::{ExitLevel, ExitReason, Exits, Order, OrderId, OrderKind, OrderSize, Side, TrailOffset};
 pub use time::Timestamp;
 pub use trade::{EquityPoint, PositionSide, Trade};

@@ -39,6 +39,110 @@ pub enum OrderKind {
     Limit(Decimal),
     /// Becomes a market order once the price trades through the stop.
     Stop(Decimal),
+    /// A stop that follows the best price seen since it was placed, `offset`
+    /// behind it: `stop` is the current level and `extreme` the best price
+    /// (the highest high for a sell stop, the lowest low for a buy stop).
+    TrailingStop { offset: TrailOffset, stop: Decimal, extreme: Decimal },
+}
+
+/// How far a trailing stop trails the best price.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", content = "value", rename_all = "lowercase")]
+pub enum TrailOffset {
+    /// A fixed price distance (> 0).
+    Amount(Decimal),
+    /// A fraction of the best price (0 < f < 1).
+    Fraction(Decimal),
+}
+
+impl TrailOffset {
+    /// The stop level for a stop order on `side` whose best price is
+    /// `extreme`: below it for sells, above it for buys.
+    pub fn level(self, side: Side, extreme: Decimal) -> Decimal {
+        let distance = match self {
+            TrailOffset::Amount(a) => a,
+            TrailOffset::Fraction(f) => extreme * f,
+        };
+        match side {
+            Side::Sell => extreme - distance,
+            Side::Buy => extreme + distance,
+        }
+    }
+}
+
+/// Where an attached exit of a bracket order sits: an absolute price or a
+/// fraction of the entry's fill price away from it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", content = "value", rename_all = "lowercase")]
+pub enum ExitLevel {
+    Price(Decimal),
+    /// `0 < f`; below 1 for a long's stop and a short's target.
+    Fraction(Decimal),
+}
+
+/// The exits a bracket entry attaches to the position it opens. They are
+/// created when the entry fills, for its filled quantity, on the other
+/// side, and form one one-cancels-others group.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Exits {
+    pub stop_loss: Option<ExitLevel>,
+    pub take_profit: Option<ExitLevel>,
+    pub trailing: Option<TrailOffset>,
+}
+
+impl Exits {
+    /// True when no exit is set.
+    pub fn is_empty(&self) -> bool {
+        self.stop_loss.is_none() && self.take_profit.is_none() && self.trailing.is_none()
+    }
+}
+
+/// Why a position (or part of it) was closed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExitReason {
+    /// An order the strategy placed itself.
+    #[default]
+    Signal,
+    /// The stop-loss of a bracket.
+    StopLoss,
+    /// The take-profit of a bracket.
+    TakeProfit,
+    /// A trailing stop attached to a bracket.
+    TrailingStop,
+    /// The broker liquidated the account because equity fell below the
+    /// maintenance margin.
+    MarginCall,
+    /// The run ended with the position open.
+    EndOfRun,
+}
+
+impl ExitReason {
+    /// The reason as stored and shown (`stop_loss`, `end_of_run`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExitReason::Signal => "signal",
+            ExitReason::StopLoss => "stop_loss",
+            ExitReason::TakeProfit => "take_profit",
+            ExitReason::TrailingStop => "trailing_stop",
+            ExitReason::MarginCall => "margin_call",
+            ExitReason::EndOfRun => "end_of_run",
+        }
+    }
+
+    /// The reason named by [`ExitReason::as_str`].
+    pub fn parse(text: &str) -> Option<Self> {
+        [
+            ExitReason::Signal,
+            ExitReason::StopLoss,
+            ExitReason::TakeProfit,
+            ExitReason::TrailingStop,
+            ExitReason::MarginCall,
+            ExitReason::EndOfRun,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == text)
+    }
 }
 
 /// How much an order trades.
@@ -63,4 +167,19 @@ pub struct Order {
     /// Engine step (timestamp index) on which the strategy placed it.
     pub placed_step: usize,
     pub placed_ts: Timestamp,
+    /// `Signal` for the strategy's own orders; the exit's kind for an
+    /// attached exit, which only ever reduces its position (it shrinks to
+    /// the position and is dropped once the position is flat).
+    pub role: ExitReason,
+    /// The one-cancels-others group (the entry's id) of an attached exit.
+    pub oco: Option<OrderId>,
+    /// Exits to attach when this order fills.
+    pub exits: Option<Exits>,
+}
+
+impl Order {
+    /// Whether this order may only reduce a position (an attached exit).
+    pub fn reduce_only(&self) -> bool {
+        self.role != ExitReason::Signal
+    }
 }

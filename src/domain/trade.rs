@@ -3,7 +3,7 @@
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use super::{Symbol, Timestamp};
+use super::{ExitReason, Symbol, Timestamp};
 
 /// Long or short.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -45,8 +45,10 @@ pub struct Trade {
     /// Seconds between entry and exit.
     pub duration_secs: i64,
     /// True when the run ended with the position open and the engine closed it
-    /// at the last close.
+    /// at the last close (`exit_reason` is then `end_of_run`).
     pub closed_at_end: bool,
+    /// What closed the trade.
+    pub exit_reason: ExitReason,
 }
 
 /// The account at the end of one engine step, marked to market at the close.

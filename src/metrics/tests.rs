@@ -49,6 +49,7 @@ pub(super) fn trade(net_pnl: Decimal, return_pct: f64, bars: usize, secs: i64) -
         duration_bars: bars,
         duration_secs: secs,
         closed_at_end: false,
+        exit_reason: crate::domain::ExitReason::Signal,
     }
 }
 

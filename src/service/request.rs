@@ -61,6 +61,15 @@ pub struct RunRequest {
     pub fractional: bool,
     #[serde(default)]
     pub trade_on_close: bool,
+    /// Gross exposure per unit of equity (1 to 100); 1 when absent.
+    #[serde(default)]
+    pub leverage: Option<Decimal>,
+    /// Equity to keep as a fraction of gross exposure; 0 when absent.
+    #[serde(default)]
+    pub maintenance_margin: Option<Decimal>,
+    /// At most this many open positions; no limit when absent.
+    #[serde(default)]
+    pub max_positions: Option<usize>,
     #[serde(default)]
     pub params: serde_json::Map<String, serde_json::Value>,
     #[serde(default)]
@@ -137,18 +146,25 @@ impl RunRequest {
             }
             _ => {}
         }
-        Ok(CheckedRun {
-            broker: BrokerConfig {
-                initial_cash: self.initial_capital,
-                commission,
-                slippage_bps,
-                fractional: self.fractional,
-                trade_on_close: self.trade_on_close,
-            },
-            start,
-            end,
-            pace: self.pace,
-        })
+        let broker = BrokerConfig {
+            initial_cash: self.initial_capital,
+            commission,
+            slippage_bps,
+            fractional: self.fractional,
+            trade_on_close: self.trade_on_close,
+            leverage: self.leverage.unwrap_or(Decimal::ONE),
+            maintenance_margin: self.maintenance_margin.unwrap_or_default(),
+            max_positions: self.max_positions,
+        };
+        broker.check().map_err(|e| {
+            let text = e.to_string();
+            let field = ["leverage", "maintenance_margin", "max_positions"]
+                .into_iter()
+                .find(|f| text.contains(f))
+                .unwrap_or("leverage");
+            ServiceError::invalid(field, text.trim_start_matches("invalid broker setting: ").to_string())
+        })?;
+        Ok(CheckedRun { broker, start, end, pace: self.pace })
     }
 
     /// The request with every default made explicit, as stored with the run.
@@ -157,6 +173,8 @@ impl RunRequest {
             version: Some(version),
             commission: Some(self.commission.unwrap_or(CommissionRequest::None)),
             slippage_bps: Some(self.slippage_bps.unwrap_or_default()),
+            leverage: Some(self.leverage.unwrap_or(Decimal::ONE)),
+            maintenance_margin: Some(self.maintenance_margin.unwrap_or_default()),
             params,
             ..self.clone()
         }

@@ -258,7 +258,7 @@ impl StrategyCtx {
             PriceKind::Limit(p) => OrderKind::Limit(decimal("limit price", p)?),
             PriceKind::Stop(p) => OrderKind::Stop(decimal("stop price", p)?),
         };
-        self.submit(OrderRequest { symbol, size: OrderSize::Quantity { side, qty }, kind })
+        self.submit(OrderRequest::new(symbol, OrderSize::Quantity { side, qty }, kind))
     }
 
     /// Submits a market order that brings `symbol`'s position to `fraction`
@@ -268,7 +268,7 @@ impl StrategyCtx {
     /// A non-finite fraction, or what [`StrategyCtx::submit`] refuses.
     pub fn order_target_percent(&self, symbol: usize, fraction: f64) -> Result<OrderId, CtxError> {
         let fraction = decimal("target fraction", fraction)?;
-        self.submit(OrderRequest { symbol, size: OrderSize::TargetPercent(fraction), kind: OrderKind::Market })
+        self.submit(OrderRequest::new(symbol, OrderSize::TargetPercent(fraction), OrderKind::Market))
     }
 
     /// Closes `symbol`'s position at the next fill (whatever it is by then).
@@ -276,7 +276,7 @@ impl StrategyCtx {
     /// # Errors
     /// Outside on_bar.
     pub fn close_position(&self, symbol: usize) -> Result<OrderId, CtxError> {
-        self.submit(OrderRequest { symbol, size: OrderSize::TargetPercent(Decimal::ZERO), kind: OrderKind::Market })
+        self.submit(OrderRequest::new(symbol, OrderSize::TargetPercent(Decimal::ZERO), OrderKind::Market))
     }
 
     /// Cancels an open order; false if it is not open.

@@ -1,0 +1,98 @@
+//! Margin: how much exposure an account may take on, and the margin call
+//! that liquidates it when equity no longer covers its positions.
+//!
+//! - Initial margin: a fill that adds exposure must leave
+//!   `equity ≥ gross / leverage`, where `gross = Σ |qty| × price` over every
+//!   position (the filled symbol at its fill price, the others at their
+//!   latest prices) and equity is cash plus positions after the fee. At
+//!   leverage 1 this means a long is paid in cash and a short holds its
+//!   proceeds plus as much again.
+//! - Maintenance: at each close, an account with `equity < gross ×
+//!   maintenance_margin` is liquidated at once at the closes (slippage
+//!   against it, fees charged), its open orders are cancelled, and the call
+//!   is recorded; the trades it closes carry `exit_reason = margin_call`.
+//!   With a maintenance margin of 0 this still catches an account whose
+//!   equity went below zero. An unlevered long-only account can never fall
+//!   below its maintenance, so the check is skipped for it.
+
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use crate::domain::{ExitReason, OrderKind, Side, Timestamp};
+
+use super::fill;
+use super::ledger::Fill;
+use super::Broker;
+
+/// One margin call: the account at the close that triggered it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MarginCall {
+    pub step: usize,
+    pub ts: Timestamp,
+    /// Equity at the close, before liquidation.
+    #[serde(with = "rust_decimal::serde::arbitrary_precision")]
+    pub equity: Decimal,
+    /// `gross × maintenance_margin` at that close.
+    #[serde(with = "rust_decimal::serde::arbitrary_precision")]
+    pub requirement: Decimal,
+    /// Open orders cancelled by the call.
+    pub orders_cancelled: usize,
+}
+
+impl Broker {
+    /// Equity above the initial margin after a hypothetical fill of `delta`
+    /// of `symbol` at `price` with `fee`; negative when the fill does not fit.
+    pub(super) fn margin_free_after(&self, symbol: usize, delta: Decimal, price: Decimal, fee: Decimal) -> Decimal {
+        let mut equity = self.ledger.cash() - delta * price - fee;
+        let mut gross = Decimal::ZERO;
+        for s in 0..self.symbols.len() {
+            let (qty, mark) = if s == symbol {
+                (self.ledger.position_qty(s) + delta, Some(price))
+            } else {
+                (self.ledger.position_qty(s), self.marks[s])
+            };
+            if !qty.is_zero() {
+                let value = qty * mark.unwrap_or(Decimal::ZERO);
+                equity += value;
+                gross += value.abs();
+            }
+        }
+        if self.config.leverage == Decimal::ONE {
+            equity - gross
+        } else {
+            equity - gross / self.config.leverage
+        }
+    }
+
+    /// Liquidates the account at the current marks if its equity is below
+    /// the maintenance margin.
+    pub(super) fn check_margin(&mut self, step: usize, ts: Timestamp) {
+        let levered = self.config.leverage > Decimal::ONE;
+        if !levered && !self.ledger.quantities().any(|(_, q)| q.is_sign_negative()) {
+            return;
+        }
+        let mut equity = self.ledger.cash();
+        let mut gross = Decimal::ZERO;
+        for (s, qty) in self.ledger.quantities() {
+            let value = qty * self.marks[s].unwrap_or(Decimal::ZERO);
+            equity += value;
+            gross += value.abs();
+        }
+        let requirement = gross * self.config.maintenance_margin;
+        if equity >= requirement {
+            return;
+        }
+        let orders_cancelled = self.open_orders.len();
+        self.open_orders.clear();
+        self.margin_calls.push(MarginCall { step, ts, equity, requirement, orders_cancelled });
+        let open: Vec<(usize, Decimal)> = self.ledger.quantities().collect();
+        for (s, qty) in open {
+            let Some(mark) = self.marks[s] else { continue };
+            let side = if qty.is_sign_positive() { Side::Sell } else { Side::Buy };
+            let price = fill::slipped(mark, side, self.config.slippage_bps, OrderKind::Market);
+            let fee = self.config.commission.fee(qty.abs(), price);
+            let fill = Fill { delta: -qty, price, fee, step, ts, reason: ExitReason::MarginCall };
+            self.ledger.fill(s, &self.symbols[s], fill);
+        }
+    }
+}

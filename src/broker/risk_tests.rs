@@ -1,0 +1,344 @@
+//! Brackets, trailing stops, margin and rebalancing against hand-computed
+//! cases.
+
+use rust_decimal::Decimal;
+use rust_decimal_macros::dec;
+
+use super::*;
+use crate::domain::{PositionSide, Side};
+
+fn day(i: i64) -> Timestamp {
+    Timestamp::from_secs(1_600_000_000 + i * 86_400)
+}
+
+fn bar(i: i64, open: Decimal, high: Decimal, low: Decimal, close: Decimal) -> Option<Bar> {
+    Some(Bar { ts: day(i), open, high, low, close, volume: 1000.0 })
+}
+
+fn flat(i: i64, price: Decimal) -> Option<Bar> {
+    bar(i, price, price, price, price)
+}
+
+fn step(b: &mut Broker, i: usize, fresh: &[Option<Bar>]) {
+    b.on_bar_open(i, day(i as i64), fresh);
+    b.on_bar_close(i, day(i as i64), fresh);
+}
+
+fn qty(side: Side, qty: Decimal) -> OrderSize {
+    OrderSize::Quantity { side, qty }
+}
+
+fn bracket(side: Side, n: Decimal, exits: Exits) -> OrderRequest {
+    OrderRequest { symbol: 0, size: qty(side, n), kind: OrderKind::Market, exits }
+}
+
+fn one(config: BrokerConfig) -> Broker {
+    Broker::new(config, vec![Symbol::new("X")])
+}
+
+fn cash(amount: Decimal) -> BrokerConfig {
+    BrokerConfig::with_cash(amount)
+}
+
+fn stop_and_target(stop: Decimal, target: Decimal) -> Exits {
+    Exits { stop_loss: Some(ExitLevel::Price(stop)), take_profit: Some(ExitLevel::Price(target)), trailing: None }
+}
+
+fn net_pnl_sum(b: &Broker) -> Decimal {
+    b.trades().iter().map(|t| t.net_pnl).sum()
+}
+
+#[test]
+fn a_bracket_target_fills_and_cancels_its_stop() {
+    let mut b = one(cash(dec!(10000)));
+    step(&mut b, 0, &[flat(0, dec!(100))]);
+    b.submit(bracket(Side::Buy, dec!(10), stop_and_target(dec!(95), dec!(110))), 0, day(0)).unwrap();
+    step(&mut b, 1, &[bar(1, dec!(100), dec!(104), dec!(99), dec!(103))]);
+    assert_eq!(b.position(0).qty, dec!(10));
+    assert_eq!(b.open_orders().len(), 2, "stop and target wait");
+    assert!(b.open_orders().iter().all(|o| o.oco == Some(OrderId(1)) && o.reduce_only()));
+    step(&mut b, 2, &[bar(2, dec!(105), dec!(112), dec!(104), dec!(111))]);
+    let t = &b.trades()[0];
+    assert_eq!(t.exit_price, dec!(110)); // limit sell: max(open 105, 110)
+    assert_eq!(t.exit_reason, ExitReason::TakeProfit);
+    assert_eq!(t.net_pnl, dec!(100)); // (110 - 100) * 10
+    assert!(b.open_orders().is_empty(), "the stop went with the target");
+    assert_eq!(b.cash(), dec!(10100));
+}
+
+#[test]
+fn when_stop_and_target_are_both_inside_one_bar_the_stop_fills() {
+    let mut b = one(cash(dec!(10000)));
+    step(&mut b, 0, &[flat(0, dec!(100))]);
+    b.submit(bracket(Side::Buy, dec!(10), stop_and_target(dec!(95), dec!(110))), 0, day(0)).unwrap();
+    step(&mut b, 1, &[flat(1, dec!(100))]);
+    step(&mut b, 2, &[bar(2, dec!(100), dec!(115), dec!(90), dec!(112))]);
+    let t = &b.trades()[0];
+    assert_eq!(t.exit_reason, ExitReason::StopLoss);
+    assert_eq!(t.exit_price, dec!(95)); // stop sell: min(open 100, 95)
+    assert_eq!(t.net_pnl, dec!(-50));
+    assert!(b.open_orders().is_empty());
+}
+
+#[test]
+fn a_gap_beyond_the_target_fills_the_target_at_the_open() {
+    let mut b = one(cash(dec!(10000)));
+    step(&mut b, 0, &[flat(0, dec!(100))]);
+    b.submit(bracket(Side::Buy, dec!(10), stop_and_target(dec!(95), dec!(110))), 0, day(0)).unwrap();
+    step(&mut b, 1, &[flat(1, dec!(100))]);
+    // Opens at 112 (above the target), then trades down through the stop.
+    step(&mut b, 2, &[bar(2, dec!(112), dec!(113), dec!(90), dec!(91))]);
+    let t = &b.trades()[0];
+    assert_eq!(t.exit_reason, ExitReason::TakeProfit);
+    assert_eq!(t.exit_price, dec!(112));
+}
+
+#[test]
+fn exits_of_a_market_entry_watch_its_first_bar_and_use_fractions_of_the_fill() {
+    let mut b = one(cash(dec!(10000)));
+    step(&mut b, 0, &[flat(0, dec!(100))]);
+    let exits = Exits {
+        stop_loss: Some(ExitLevel::Fraction(dec!(0.02))),
+        take_profit: Some(ExitLevel::Fraction(dec!(0.05))),
+        trailing: None,
+    };
+    b.submit(bracket(Side::Sell, dec!(10), exits), 0, day(0)).unwrap();
+    // Short at 100: stop 102, target 95. The entry bar reaches 103.
+    step(&mut b, 1, &[bar(1, dec!(100), dec!(103), dec!(99), dec!(101))]);
+    let t = &b.trades()[0];
+    assert_eq!(t.side, PositionSide::Short);
+    assert_eq!(t.exit_reason, ExitReason::StopLoss);
+    assert_eq!(t.exit_price, dec!(102.00)); // stop buy: max(open 100, 102)
+    assert_eq!(t.net_pnl, dec!(-20));
+    assert!(b.position(0).qty.is_zero());
+}
+
+#[test]
+fn exits_of_a_limit_entry_start_on_the_next_bar() {
+    let mut b = one(cash(dec!(10000)));
+    step(&mut b, 0, &[flat(0, dec!(100))]);
+    let request = OrderRequest {
+        symbol: 0,
+        size: qty(Side::Buy, dec!(1)),
+        kind: OrderKind::Limit(dec!(98)),
+        exits: stop_and_target(dec!(96), dec!(104)),
+    };
+    b.submit(request, 0, day(0)).unwrap();
+    // Fills at 98; the bar also reaches 95 but where it did so is unknown.
+    step(&mut b, 1, &[bar(1, dec!(100), dec!(100), dec!(95), dec!(97))]);
+    assert_eq!(b.position(0).qty, dec!(1));
+    assert!(b.trades().is_empty());
+    step(&mut b, 2, &[bar(2, dec!(97), dec!(105), dec!(97), dec!(104))]);
+    assert_eq!(b.trades()[0].exit_reason, ExitReason::TakeProfit);
+    assert_eq!(b.trades()[0].exit_price, dec!(104));
+}
+
+#[test]
+fn exits_shrink_to_the_position_and_vanish_when_it_is_closed() {
+    let mut b = one(cash(dec!(10000)));
+    step(&mut b, 0, &[flat(0, dec!(100))]);
+    b.submit(bracket(Side::Buy, dec!(10), stop_and_target(dec!(90), dec!(120))), 0, day(0)).unwrap();
+    step(&mut b, 1, &[flat(1, dec!(100))]);
+    b.submit(OrderRequest::new(0, qty(Side::Sell, dec!(4)), OrderKind::Market), 1, day(1)).unwrap();
+    step(&mut b, 2, &[flat(2, dec!(101))]);
+    assert_eq!(b.position(0).qty, dec!(6));
+    step(&mut b, 3, &[bar(3, dec!(100), dec!(100), dec!(80), dec!(85))]);
+    assert_eq!(b.trades().len(), 2);
+    assert_eq!(b.trades()[1].qty, dec!(6), "the stop sold what was left, not 10");
+    assert!(b.position(0).qty.is_zero(), "no short was opened");
+
+    // Closing the position by hand removes the exits.
+    step(&mut b, 4, &[flat(4, dec!(100))]);
+    b.submit(bracket(Side::Buy, dec!(5), stop_and_target(dec!(90), dec!(120))), 4, day(4)).unwrap();
+    step(&mut b, 5, &[flat(5, dec!(100))]);
+    assert_eq!(b.open_orders().len(), 2);
+    b.submit(OrderRequest::new(0, OrderSize::TargetPercent(Decimal::ZERO), OrderKind::Market), 5, day(5)).unwrap();
+    step(&mut b, 6, &[flat(6, dec!(100))]);
+    assert!(b.open_orders().is_empty());
+    assert_eq!(net_pnl_sum(&b), b.cash() - dec!(10000));
+}
+
+#[test]
+fn a_trailing_stop_follows_the_high_and_fills_where_it_stands() {
+    let mut b = one(cash(dec!(10000)));
+    step(&mut b, 0, &[flat(0, dec!(100))]);
+    let exits = Exits { trailing: Some(TrailOffset::Amount(dec!(5))), ..Exits::default() };
+    b.submit(bracket(Side::Buy, dec!(2), exits), 0, day(0)).unwrap();
+    // Entry at 100: stop 95. This bar's high 108 moves it to 103 after the check.
+    step(&mut b, 1, &[bar(1, dec!(100), dec!(108), dec!(97), dec!(107))]);
+    assert!(b.trades().is_empty());
+    let stop = |b: &Broker| match b.open_orders()[0].kind {
+        OrderKind::TrailingStop { stop, .. } => stop,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(stop(&b), dec!(103));
+    step(&mut b, 2, &[bar(2, dec!(107), dec!(110), dec!(106), dec!(109))]);
+    assert_eq!(stop(&b), dec!(105));
+    step(&mut b, 3, &[bar(3, dec!(108), dec!(108), dec!(101), dec!(102))]);
+    let t = &b.trades()[0];
+    assert_eq!(t.exit_reason, ExitReason::TrailingStop);
+    assert_eq!(t.exit_price, dec!(105));
+    assert_eq!(t.net_pnl, dec!(10)); // (105 - 100) * 2
+}
+
+#[test]
+fn a_trailing_stop_by_fraction_on_a_short() {
+    let mut b = one(cash(dec!(10000)));
+    step(&mut b, 0, &[flat(0, dec!(200))]);
+    let kind = b.trailing_stop(0, Side::Buy, TrailOffset::Fraction(dec!(0.1))).unwrap();
+    assert_eq!(
+        kind,
+        OrderKind::TrailingStop { offset: TrailOffset::Fraction(dec!(0.1)), stop: dec!(220.0), extreme: dec!(200) }
+    );
+    b.submit(OrderRequest::new(0, qty(Side::Sell, dec!(1)), OrderKind::Market), 0, day(0)).unwrap();
+    b.submit(OrderRequest::new(0, qty(Side::Buy, dec!(1)), kind), 0, day(0)).unwrap();
+    step(&mut b, 1, &[bar(1, dec!(200), dec!(205), dec!(150), dec!(160))]); // low 150 → stop 165
+    step(&mut b, 2, &[bar(2, dec!(170), dec!(171), dec!(160), dec!(168))]); // opens above 165: fills at the open
+    let t = &b.trades()[0];
+    assert_eq!(t.exit_price, dec!(170));
+    assert_eq!(t.exit_reason, ExitReason::Signal, "a plain trailing stop is the strategy's own order");
+    assert_eq!(t.gross_pnl, dec!(30));
+}
+
+#[test]
+fn bad_exits_and_offsets_are_refused() {
+    let mut b = one(cash(dec!(10000)));
+    let bad = |exits| bracket(Side::Buy, dec!(1), exits);
+    let e = b.submit(bad(Exits { stop_loss: Some(ExitLevel::Fraction(dec!(1))), ..Exits::default() }), 0, day(0));
+    assert!(e.unwrap_err().to_string().contains("stop-loss fraction"));
+    let e = b.submit(bad(Exits { take_profit: Some(ExitLevel::Price(dec!(0))), ..Exits::default() }), 0, day(0));
+    assert!(e.unwrap_err().to_string().contains("take-profit price"));
+    let both = Exits {
+        stop_loss: Some(ExitLevel::Price(dec!(1))),
+        trailing: Some(TrailOffset::Amount(dec!(1))),
+        take_profit: None,
+    };
+    assert!(b.submit(bad(both), 0, day(0)).is_err());
+    assert_eq!(b.trailing_stop(0, Side::Sell, TrailOffset::Amount(dec!(1))), Err(BrokerError::NoPriceYet(0)));
+    step(&mut b, 0, &[flat(0, dec!(10))]);
+    assert!(b.trailing_stop(0, Side::Sell, TrailOffset::Fraction(dec!(1.5))).is_err());
+    assert!(b.trailing_stop(0, Side::Sell, TrailOffset::Amount(dec!(-1))).is_err());
+}
+
+#[test]
+fn leverage_allows_more_exposure_than_cash() {
+    let mut config = cash(dec!(1000));
+    config.leverage = dec!(2);
+    let mut b = one(config);
+    b.submit(OrderRequest::new(0, qty(Side::Buy, dec!(20)), OrderKind::Market), 0, day(0)).unwrap();
+    b.submit(OrderRequest::new(0, qty(Side::Buy, dec!(1)), OrderKind::Market), 0, day(0)).unwrap();
+    step(&mut b, 1, &[flat(1, dec!(100))]);
+    // 20 × 100 = 2000 = 2 × equity 1000; one more unit does not fit.
+    assert_eq!(b.position(0).qty, dec!(20));
+    assert_eq!(b.cash(), dec!(-1000));
+    assert_eq!(b.equity(), dec!(1000));
+    assert!(b.rejections()[0].reason.contains("needs 50 more equity"), "{}", b.rejections()[0].reason);
+}
+
+#[test]
+fn a_margin_call_liquidates_at_the_close_and_is_recorded() {
+    let mut config = cash(dec!(1000));
+    config.leverage = dec!(2);
+    config.maintenance_margin = dec!(0.25);
+    config.commission = CommissionModel::Fixed { amount: dec!(1) };
+    let mut b = one(config);
+    b.submit(OrderRequest::new(0, qty(Side::Buy, dec!(19)), OrderKind::Market), 0, day(0)).unwrap();
+    step(&mut b, 1, &[flat(1, dec!(100))]); // cash 1000 - 1900 - 1 = -901
+                                            // At 64: equity = -901 + 1216 = 315 ≥ 0.25 × 1216 = 304.
+    step(&mut b, 2, &[flat(2, dec!(64))]);
+    assert!(b.margin_calls().is_empty());
+    // At 63: equity = -901 + 1197 = 296 < 0.25 × 1197 = 299.25.
+    b.submit(OrderRequest::new(0, qty(Side::Buy, dec!(1)), OrderKind::Limit(dec!(1))), 2, day(2)).unwrap();
+    step(&mut b, 3, &[bar(3, dec!(64), dec!(64), dec!(63), dec!(63))]);
+    let call = &b.margin_calls()[0];
+    assert_eq!((call.step, call.equity, call.requirement, call.orders_cancelled), (3, dec!(296), dec!(299.25), 1));
+    let t = &b.trades()[0];
+    assert_eq!(t.exit_reason, ExitReason::MarginCall);
+    assert_eq!(t.exit_price, dec!(63));
+    assert_eq!(t.net_pnl, dec!(-705)); // (63 - 100) × 19 - 2 fees
+    assert_eq!(b.cash(), dec!(295)); // -901 + 1197 - 1
+    assert!(b.position(0).qty.is_zero() && b.open_orders().is_empty());
+}
+
+#[test]
+fn a_short_whose_losses_exceed_equity_is_liquidated_even_without_maintenance() {
+    let mut b = one(cash(dec!(1000)));
+    b.submit(OrderRequest::new(0, qty(Side::Sell, dec!(5)), OrderKind::Market), 0, day(0)).unwrap();
+    step(&mut b, 1, &[flat(1, dec!(100))]); // cash 1500, 500 short
+    step(&mut b, 2, &[flat(2, dec!(290))]); // equity 1500 - 1450 = 50
+    assert!(b.margin_calls().is_empty());
+    step(&mut b, 3, &[flat(3, dec!(301))]); // equity 1500 - 1505 = -5 < 0
+    assert_eq!(b.margin_calls().len(), 1);
+    assert_eq!(b.trades()[0].exit_reason, ExitReason::MarginCall);
+    assert_eq!(b.cash(), dec!(-5));
+}
+
+#[test]
+fn margin_settings_are_checked() {
+    let mut config = cash(dec!(1000));
+    config.leverage = dec!(0.5);
+    assert!(config.check().unwrap_err().to_string().contains("leverage"));
+    config.leverage = dec!(4);
+    config.maintenance_margin = dec!(0.3);
+    assert!(config
+        .check()
+        .unwrap_err()
+        .to_string()
+        .contains("maintenance_margin must be between 0 and 1/leverage (0.25)"));
+    config.maintenance_margin = dec!(0.25);
+    config.max_positions = Some(0);
+    assert!(config.check().unwrap_err().to_string().contains("max_positions"));
+    config.max_positions = Some(1);
+    assert_eq!(config.check(), Ok(()));
+}
+
+fn three() -> Broker {
+    Broker::new(cash(dec!(3000)), vec![Symbol::new("A"), Symbol::new("B"), Symbol::new("C")])
+}
+
+fn target(symbol: usize, fraction: Decimal) -> OrderRequest {
+    OrderRequest::new(symbol, OrderSize::TargetPercent(fraction), OrderKind::Market)
+}
+
+#[test]
+fn a_rebalance_sells_before_it_buys_so_cash_suffices() {
+    let mut b = three();
+    let prices = |i, a, b, c| [flat(i, a), flat(i, b), flat(i, c)];
+    step(&mut b, 0, &prices(0, dec!(10), dec!(10), dec!(10)));
+    b.submit(target(0, dec!(0.5)), 0, day(0)).unwrap();
+    b.submit(target(1, dec!(0.5)), 0, day(0)).unwrap();
+    step(&mut b, 1, &prices(1, dec!(10), dec!(10), dec!(10)));
+    assert_eq!((b.position(0).qty, b.position(1).qty, b.cash()), (dec!(150), dec!(150), dec!(0)));
+    // Rotate into C, placing the purchase first: it still fills after the sales.
+    b.submit(target(2, dec!(0.5)), 1, day(1)).unwrap();
+    b.submit(target(1, dec!(0.5)), 1, day(1)).unwrap();
+    b.submit(target(0, dec!(0)), 1, day(1)).unwrap();
+    step(&mut b, 2, &prices(2, dec!(12), dec!(10), dec!(20)));
+    // Equity at the open: 150 × 12 + 150 × 10 = 3300. A sold for 1800;
+    // B keeps 150 (0.5 × 3300 / 10 = 165 would buy 15 more: B is a buy);
+    // C gets floor(1650 / 20) = 82 → 1640, B then buys 15 for 150 → cash 10.
+    assert_eq!(b.position(0).qty, dec!(0));
+    assert_eq!(b.position(2).qty, dec!(82));
+    assert_eq!(b.position(1).qty, dec!(165));
+    assert_eq!(b.cash(), dec!(10));
+    assert!(b.rejections().is_empty());
+}
+
+#[test]
+fn max_positions_rejects_a_new_position_beyond_the_limit() {
+    let mut config = cash(dec!(3000));
+    config.max_positions = Some(2);
+    let mut b = Broker::new(config, vec![Symbol::new("A"), Symbol::new("B"), Symbol::new("C")]);
+    let prices = |i| [flat(i, dec!(10)), flat(i, dec!(10)), flat(i, dec!(10))];
+    for s in 0..3 {
+        b.submit(target(s, dec!(0.3)), 0, day(0)).unwrap();
+    }
+    step(&mut b, 1, &prices(1));
+    assert_eq!(b.open_positions(), 2);
+    assert!(b.rejections()[0].reason.contains("max_positions (2) reached"));
+    // Closing A makes room for C within the same step.
+    b.submit(target(2, dec!(0.3)), 1, day(1)).unwrap();
+    b.submit(target(0, dec!(0)), 1, day(1)).unwrap();
+    step(&mut b, 2, &prices(2));
+    assert_eq!((b.position(0).qty, b.position(2).qty), (dec!(0), dec!(90)));
+}
