@@ -17,8 +17,10 @@
 //! Sharpe and Sortino use per-step returns; profit factor uses cash P&L and
 //! the average trade is the arithmetic mean of trade returns.
 
+mod benchmark;
 mod drawdown;
 mod moments;
+mod periods;
 mod returns;
 mod table;
 mod trades;
@@ -30,6 +32,9 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::domain::{EquityPoint, Timestamp, Trade};
+
+pub use benchmark::{compare, BenchmarkStats};
+pub use periods::{returns_tables, PeriodReturn, ReturnsTables};
 
 /// Everything the metrics are computed from.
 #[derive(Clone, Copy, Debug)]
