@@ -4,10 +4,12 @@
 //! - [`parse_timestamp`]: the accepted timestamp formats;
 //! - [`DataSpec`]: the `[SYMBOL=]PATH` argument;
 //! - [`Universe`]: the symbols of a run, their bars and the merged timeline;
+//! - [`resample`] / [`Interval`]: aggregating bars into coarser, calendar-aligned intervals;
 //! - [`DataError`]: every failure, naming the input, line and column.
 
 mod csv;
 mod error;
+mod resample;
 mod spec;
 pub mod synthetic;
 mod timestamp;
@@ -15,6 +17,7 @@ mod universe;
 
 pub use self::csv::{load_csv_file, parse_csv};
 pub use self::error::DataError;
+pub use self::resample::{resample, Interval, ResampleError, INTERVAL_FORMS};
 pub use self::spec::DataSpec;
 pub use self::timestamp::{parse_timestamp, TimestampError, TIMESTAMP_FORMATS};
 pub use self::universe::{is_valid_symbol, parse_symbol, Universe, MAX_SYMBOL_LEN, SYMBOL_RULE};
