@@ -27,7 +27,7 @@ fn universe() -> Universe {
 }
 
 fn config() -> RunConfig {
-    RunConfig { broker: BrokerConfig::with_cash(Decimal::from(100_000)), params: ParamOverrides::default() }
+    RunConfig::new(BrokerConfig::with_cash(Decimal::from(100_000)), ParamOverrides::default())
 }
 
 fn run(universe: &Universe, strategy: &mut dyn Strategy) -> usize {

@@ -18,7 +18,7 @@ mod margin;
 mod matching;
 mod sizing;
 
-pub use commission::CommissionModel;
+pub use commission::{round_quantity, CommissionModel};
 pub use config::{BrokerConfig, MAX_LEVERAGE};
 pub use error::{BrokerError, Rejection};
 pub use ledger::PositionView;

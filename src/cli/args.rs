@@ -9,9 +9,9 @@ use clap::Args;
 use rust_decimal::Decimal;
 
 use crate::broker::{BrokerConfig, CommissionModel};
-use crate::data::{parse_timestamp, DataSpec, Universe};
+use crate::data::{parse_timestamp, DataSpec, Interval, Universe};
 use crate::domain::Timestamp;
-use crate::engine::{ParamOverrides, RunConfig};
+use crate::engine::{Benchmark, ParamOverrides, RunConfig};
 use crate::strategy::wasm::Budget;
 use crate::strategy::{Runtime, StrategyLimits};
 
@@ -56,6 +56,12 @@ pub struct RunArgs {
     /// At most this many symbols with an open position at once.
     #[arg(long, value_name = "N")]
     pub max_positions: Option<usize>,
+    /// A CSV of bars to compare with, as [SYMBOL=]PATH: bought with the whole cash at the start and held (not traded).
+    #[arg(long, value_name = "[SYMBOL=]PATH")]
+    pub benchmark: Option<DataSpec>,
+    /// Resample every symbol's bars to this coarser interval first (e.g. 5m, 1h, 1d, 1w).
+    #[arg(long, value_name = "INTERVAL", value_parser = interval)]
+    pub resample: Option<Interval>,
     /// Override a parameter the strategy declares: name=value (repeatable).
     #[arg(long = "param", value_name = "NAME=VALUE")]
     pub params: Vec<String>,
@@ -80,6 +86,10 @@ fn decimal(text: &str) -> Result<Decimal, String> {
     Decimal::from_str(text.trim())
         .or_else(|_| Decimal::from_scientific(text.trim()))
         .map_err(|_| format!("'{text}' is not a decimal number"))
+}
+
+fn interval(text: &str) -> Result<Interval, String> {
+    Interval::parse(text).map_err(|e| e.to_string())
 }
 
 fn timestamp(text: &str) -> Result<Timestamp, String> {
@@ -164,7 +174,23 @@ impl RunArgs {
         broker.check().map_err(|e| {
             anyhow::anyhow!("--{}", e.to_string().trim_start_matches("invalid broker setting: ").replacen('_', "-", 1))
         })?;
-        Ok(RunConfig { broker, params: ParamOverrides::Text(self.params.clone()) })
+        let mut config = RunConfig::new(broker, ParamOverrides::Text(self.params.clone()));
+        config.benchmark = self.benchmark()?;
+        Ok(config)
+    }
+
+    /// Loads the --benchmark file (resampled like the data).
+    ///
+    /// # Errors
+    /// What loading reports, or a failing resample.
+    fn benchmark(&self) -> anyhow::Result<Option<Benchmark>> {
+        let Some(spec) = &self.benchmark else { return Ok(None) };
+        let mut universe = Universe::load(std::slice::from_ref(spec)).context("loading --benchmark")?;
+        if let Some(interval) = self.resample {
+            universe = universe.resampled(interval).context("resampling --benchmark")?;
+        }
+        let bars = std::sync::Arc::new(universe.bars(0).to_vec());
+        Ok(Some(Benchmark { symbol: spec.symbol.clone(), bars }))
     }
 
     /// Loads the data files and applies --start/--end.
@@ -190,12 +216,16 @@ impl RunArgs {
         Ok(())
     }
 
-    /// Restricts a loaded universe to --start/--end; returns it unchanged
-    /// without them.
+    /// Resamples a loaded universe (--resample) and restricts it to
+    /// --start/--end; returns it unchanged without them.
     ///
     /// # Errors
-    /// A range that leaves a symbol without bars.
-    pub fn window(&self, universe: Universe) -> anyhow::Result<Universe> {
+    /// An interval a symbol cannot be resampled to, or a range that leaves
+    /// a symbol without bars.
+    pub fn window(&self, mut universe: Universe) -> anyhow::Result<Universe> {
+        if let Some(interval) = self.resample {
+            universe = universe.resampled(interval).context("applying --resample")?;
+        }
         if self.start.is_none() && self.end.is_none() {
             return Ok(universe);
         }

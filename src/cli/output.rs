@@ -22,6 +22,12 @@ pub fn print_log(report: &RunReport) {
     for r in &report.rejections {
         eprintln!("[{}] order {} on {} rejected: {}", r.ts, r.order_id.0, r.symbol, r.reason);
     }
+    for call in &report.margin_calls {
+        eprintln!(
+            "[{}] margin call: equity {} below the maintenance requirement {}; every position liquidated",
+            call.ts, call.equity, call.requirement
+        );
+    }
 }
 
 /// The metrics as a readable two-column table.
@@ -43,6 +49,11 @@ pub fn table_rows(args: &RunArgs, report: &RunReport) -> Vec<(String, String)> {
         rows.push(("Parameters".into(), params.join(", ")));
     }
     rows.extend(report.metrics.rows().into_iter().map(|(k, v)| (k.to_string(), v)));
+    rows.extend(report.metrics.contribution_rows());
+    for year in &report.returns.yearly {
+        let value = year.return_pct.map_or_else(|| "n/a".to_string(), |r| format!("{r:.2}"));
+        rows.push((format!("Return {} [%]", year.period), value));
+    }
     rows.push(("Rejected orders".into(), report.rejections.len().to_string()));
     rows.push(("Orders cancelled at end".into(), report.cancelled_at_end.to_string()));
     rows
@@ -69,6 +80,8 @@ pub fn metrics_json(report: &RunReport) -> anyhow::Result<String> {
     object.insert("rejected_orders".into(), report.rejections.len().into());
     object.insert("orders_cancelled_at_end".into(), report.cancelled_at_end.into());
     object.insert("params".into(), serde_json::to_value(&report.params)?);
+    object.insert("margin_call_events".into(), serde_json::to_value(&report.margin_calls)?);
+    object.insert("returns".into(), serde_json::to_value(&report.returns)?);
     Ok(serde_json::to_string_pretty(&value)?)
 }
 
@@ -93,6 +106,7 @@ pub fn write_trades_csv(path: &Path, report: &RunReport) -> anyhow::Result<()> {
         "duration_bars",
         "duration_secs",
         "closed_at_end",
+        "exit_reason",
     ])?;
     for t in &report.trades {
         let side = match t.side {
@@ -114,22 +128,51 @@ pub fn write_trades_csv(path: &Path, report: &RunReport) -> anyhow::Result<()> {
             t.duration_bars.to_string(),
             t.duration_secs.to_string(),
             t.closed_at_end.to_string(),
+            t.exit_reason.as_str().to_string(),
         ])?;
     }
     w.flush().with_context(|| format!("writing {}", path.display()))?;
     Ok(())
 }
 
-/// Writes one row per bar: time, equity, cash, drawdown in percent.
+/// Writes one row per bar: time, equity, cash, drawdown in percent, and
+/// the benchmark's equity when the run has one.
 ///
 /// # Errors
 /// The file cannot be written.
 pub fn write_equity_csv(path: &Path, report: &RunReport) -> anyhow::Result<()> {
     let mut w = csv::Writer::from_path(path).with_context(|| format!("writing {}", path.display()))?;
-    w.write_record(["time", "equity", "cash", "drawdown_pct"])?;
+    let benchmark = report.benchmark.as_ref().map(|(_, curve)| curve);
+    let mut header = vec!["time", "equity", "cash", "drawdown_pct"];
+    if benchmark.is_some() {
+        header.push("benchmark_equity");
+    }
+    w.write_record(&header)?;
     let drawdown = report.drawdown_pct();
-    for ((ts, point), dd) in report.timeline().iter().zip(&report.equity).zip(drawdown) {
-        w.write_record([ts.to_string(), point.equity.to_string(), point.cash.to_string(), dd.to_string()])?;
+    for (i, ((ts, point), dd)) in report.timeline().iter().zip(&report.equity).zip(drawdown).enumerate() {
+        let mut row = vec![ts.to_string(), point.equity.to_string(), point.cash.to_string(), dd.to_string()];
+        if let Some(curve) = benchmark {
+            row.push(curve[i].to_string());
+        }
+        w.write_record(&row)?;
+    }
+    w.flush().with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
+/// Writes the returns tables: one row per day, month and year.
+///
+/// # Errors
+/// The file cannot be written.
+pub fn write_returns_csv(path: &Path, report: &RunReport) -> anyhow::Result<()> {
+    let mut w = csv::Writer::from_path(path).with_context(|| format!("writing {}", path.display()))?;
+    w.write_record(["period_type", "period", "start_equity", "end_equity", "return_pct"])?;
+    let tables = [("day", &report.returns.daily), ("month", &report.returns.monthly), ("year", &report.returns.yearly)];
+    for (kind, rows) in tables {
+        for r in rows {
+            let ret = r.return_pct.map_or_else(String::new, |x| x.to_string());
+            w.write_record([kind, &r.period, &r.start_equity.to_string(), &r.end_equity.to_string(), &ret])?;
+        }
     }
     w.flush().with_context(|| format!("writing {}", path.display()))?;
     Ok(())

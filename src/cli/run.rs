@@ -27,6 +27,9 @@ pub struct RunCommand {
     /// Write the equity curve (equity, cash, drawdown per bar) to this CSV file.
     #[arg(long, value_name = "PATH")]
     pub equity_csv: Option<PathBuf>,
+    /// Write the daily, monthly and yearly returns to this CSV file.
+    #[arg(long, value_name = "PATH")]
+    pub returns_csv: Option<PathBuf>,
 }
 
 /// Bars below which no progress bar is drawn.
@@ -49,6 +52,9 @@ pub fn execute(cmd: &RunCommand) -> anyhow::Result<()> {
     }
     if let Some(path) = &cmd.equity_csv {
         output::write_equity_csv(path, &report)?;
+    }
+    if let Some(path) = &cmd.returns_csv {
+        output::write_returns_csv(path, &report)?;
     }
     Ok(())
 }

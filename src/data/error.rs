@@ -191,6 +191,14 @@ pub enum DataError {
     /// Slicing left a symbol with no bars.
     #[error("symbol {symbol} has no bars from {} to {}", show_bound(.start, "the start"), show_bound(.end, "the end"))]
     EmptySlice { symbol: Symbol, start: Option<Timestamp>, end: Option<Timestamp> },
+
+    /// Resampling a symbol's bars failed.
+    #[error("{symbol}: {source}")]
+    Resample {
+        symbol: Symbol,
+        #[source]
+        source: super::ResampleError,
+    },
 }
 
 fn show_bound(bound: &Option<Timestamp>, open: &str) -> String {

@@ -1,7 +1,9 @@
 //! The checked configuration of one run.
 
+use std::sync::Arc;
+
 use crate::broker::BrokerConfig;
-use crate::domain::CancelToken;
+use crate::domain::{Bar, CancelToken, Symbol};
 
 /// Parameter overrides as they arrive: from a command line or from JSON.
 #[derive(Clone, Debug, PartialEq)]
@@ -23,6 +25,24 @@ impl Default for ParamOverrides {
 pub struct RunConfig {
     pub broker: BrokerConfig,
     pub params: ParamOverrides,
+    /// A series to compare the run with (held, never traded).
+    pub benchmark: Option<Benchmark>,
+}
+
+impl RunConfig {
+    /// A config without a benchmark.
+    pub fn new(broker: BrokerConfig, params: ParamOverrides) -> Self {
+        RunConfig { broker, params, benchmark: None }
+    }
+}
+
+/// A benchmark: bought with the whole initial cash at the close of its
+/// latest bar at or before the run's first step (or at its first bar inside
+/// the run, holding cash until then) and held to the end.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Benchmark {
+    pub symbol: Symbol,
+    pub bars: Arc<Vec<Bar>>,
 }
 
 /// How the engine reports progress and learns it should stop.

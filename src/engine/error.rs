@@ -22,6 +22,8 @@ pub enum EngineError {
     Cancelled { step: usize },
     #[error("the run has no bars (empty timeline)")]
     NoBars,
+    #[error("benchmark {symbol}: {reason}")]
+    Benchmark { symbol: String, reason: String },
 }
 
 fn at(step: Option<usize>, ts: Option<Timestamp>) -> String {

@@ -15,14 +15,14 @@ mod config;
 mod error;
 mod report;
 
-pub use config::{ParamOverrides, Progress, RunConfig, RunHooks};
+pub use config::{Benchmark, ParamOverrides, Progress, RunConfig, RunHooks};
 pub use error::EngineError;
-pub use report::{buy_hold_return_pct, RunReport};
+pub use report::{benchmark_curve, buy_hold_return_pct, RunReport};
 
 use crate::broker::Broker;
 use crate::data::Universe;
 use crate::strategy::{
-    IndicatorBank, MarketView, Params, Phase, RunLog, RunState, Strategy, StrategyCtx, StrategyError,
+    IndicatorBank, MarketView, Params, Phase, RunLog, RunState, Strategy, StrategyCtx, StrategyError, Timeframes,
 };
 
 /// Runs `strategy` over `universe` and returns its results.
@@ -40,6 +40,14 @@ pub fn run(
     if timeline.is_empty() {
         return Err(EngineError::NoBars);
     }
+    let benchmark = match &config.benchmark {
+        Some(b) => Some((
+            b.symbol.clone(),
+            benchmark_curve(timeline, &b.bars, config.broker.initial_cash)
+                .map_err(|reason| EngineError::Benchmark { symbol: b.symbol.to_string(), reason })?,
+        )),
+        None => None,
+    };
     let declared = strategy.declared_params().to_vec();
     let params = match &config.params {
         ParamOverrides::Text(list) => Params::from_text(&declared, list)?,
@@ -50,8 +58,10 @@ pub fn run(
         phase: Phase::Init,
         step: 0,
         ts: timeline[0],
+        previous_ts: None,
         market: MarketView::new(universe.clone()),
         indicators: IndicatorBank::new(symbols.len()),
+        timeframes: Timeframes::default(),
         broker: Broker::new(config.broker.clone(), symbols),
         params: params.clone(),
         declared_params: declared,
@@ -81,11 +91,13 @@ pub fn run(
         {
             let mut guard = ctx.state_mut();
             let state = &mut *guard;
+            state.previous_ts = (step > 0).then(|| timeline[step - 1]);
             state.step = step;
             state.ts = ts;
             state.market.advance(ts);
             state.broker.on_bar_open(step, ts, state.market.fresh());
             state.indicators.update(state.market.fresh());
+            state.timeframes.advance(state.market.fresh());
         }
         strategy.on_bar(&ctx).map_err(|e| fail("on_bar", Some(step), Some(ts), e))?;
         {
@@ -111,7 +123,7 @@ pub fn run(
     // closed, so that trade PnL sums to the curve's change.
     equity[last_step] = state.broker.snapshot();
     let log = std::mem::take(&mut state.log);
-    Ok(RunReport::new(universe, params, equity, &mut state.broker, log))
+    Ok(RunReport::new(universe, params, equity, benchmark, &mut state.broker, log))
 }
 
 #[cfg(test)]

@@ -2,11 +2,11 @@
 
 use rust_decimal::Decimal;
 
-use crate::broker::{Broker, BrokerConfig, Rejection};
+use crate::broker::{Broker, BrokerConfig, MarginCall, Rejection};
 use crate::data::Universe;
 use crate::domain::num::to_f64;
-use crate::domain::{EquityPoint, Timestamp, Trade};
-use crate::metrics::{self, Metrics, MetricsInput};
+use crate::domain::{Bar, EquityPoint, Symbol, Timestamp, Trade};
+use crate::metrics::{self, BenchmarkInput, Metrics, MetricsInput, ReturnsTables};
 use crate::strategy::{Params, RunLog};
 
 /// The results of one run.
@@ -24,6 +24,11 @@ pub struct RunReport {
     pub cancelled_at_end: usize,
     pub log: RunLog,
     pub metrics: Metrics,
+    /// The benchmark's name and equity at the close of each step.
+    pub benchmark: Option<(Symbol, Vec<Decimal>)>,
+    pub margin_calls: Vec<MarginCall>,
+    /// Returns by UTC day, month and year.
+    pub returns: ReturnsTables,
 }
 
 impl RunReport {
@@ -31,18 +36,30 @@ impl RunReport {
         universe: &Universe,
         params: Params,
         equity: Vec<EquityPoint>,
+        benchmark: Option<(Symbol, Vec<Decimal>)>,
         broker: &mut Broker,
-        log: RunLog,
+        mut log: RunLog,
     ) -> Self {
         let (trades, rejections) = broker.take_records();
+        let initial = broker.config().initial_cash;
         let metrics = metrics::compute(&MetricsInput {
             timeline: universe.timeline(),
             equity: &equity,
-            initial_cash: broker.config().initial_cash,
+            initial_cash: initial,
             trades: &trades,
             buy_hold_return_pct: buy_hold_return_pct(universe),
             commission_total: broker.commission_total(),
+            symbols: universe.symbols(),
+            benchmark: benchmark.as_ref().map(|(symbol, equity)| BenchmarkInput { symbol, equity }),
+            margin_calls: broker.margin_calls().len(),
         });
+        if let Some(b) = metrics.benchmark.as_ref().filter(|b| b.stats.flat) {
+            log.push(None, None, &format!(
+                "benchmark {} is flat (its returns have no variance): alpha, beta, correlation and information ratio are undefined",
+                b.symbol
+            ));
+        }
+        let returns = metrics::returns_tables(universe.timeline(), &equity, initial);
         RunReport {
             universe: universe.clone(),
             params,
@@ -53,6 +70,9 @@ impl RunReport {
             cancelled_at_end: broker.cancelled_at_end(),
             log,
             metrics,
+            benchmark,
+            margin_calls: broker.margin_calls().to_vec(),
+            returns,
         }
     }
 
@@ -77,6 +97,44 @@ impl RunReport {
             })
             .collect()
     }
+}
+
+/// The equity of a benchmark bought with `initial` and held, at each step of
+/// `timeline`: `initial × close_t / close_0`, where `close_t` is the close of
+/// the benchmark's latest bar at or before step t and `close_0` the one at
+/// the purchase (the run's first step, or the benchmark's first bar inside
+/// the run, with cash held until then). Rounded to 8 decimal places.
+///
+/// # Errors
+/// The benchmark has no bar at or before the run's last step, or a close ≤ 0.
+pub fn benchmark_curve(timeline: &[Timestamp], bars: &[Bar], initial: Decimal) -> Result<Vec<Decimal>, String> {
+    let mut curve = Vec::with_capacity(timeline.len());
+    let mut next = 0;
+    let mut last: Option<Decimal> = None;
+    let mut bought_at: Option<Decimal> = None;
+    for &ts in timeline {
+        while let Some(bar) = bars.get(next).filter(|b| b.ts <= ts) {
+            last = Some(bar.close);
+            next += 1;
+        }
+        let value = match (bought_at, last) {
+            (None, Some(close)) => {
+                if close <= Decimal::ZERO {
+                    return Err(format!("close {close} at {} is not a positive price", bars[next - 1].ts));
+                }
+                bought_at = Some(close);
+                initial
+            }
+            (Some(start), Some(close)) => (initial * close / start).round_dp(8),
+            _ => initial,
+        };
+        curve.push(value);
+    }
+    if bought_at.is_none() {
+        let last_step = timeline.last().map_or_else(String::new, |t| t.to_string());
+        return Err(format!("has no bar at or before the run's last step ({last_step})"));
+    }
+    Ok(curve)
 }
 
 /// Buy and hold of the universe in percent: the equal-weight mean over

@@ -24,7 +24,7 @@ fn walk(n: usize, seed: u64) -> Vec<Bar> {
 }
 
 fn config() -> RunConfig {
-    RunConfig { broker: BrokerConfig::with_cash(dec!(100000)), params: ParamOverrides::default() }
+    RunConfig::new(BrokerConfig::with_cash(dec!(100000)), ParamOverrides::default())
 }
 
 /// A strategy made of closures, for probing the engine.

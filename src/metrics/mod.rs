@@ -18,6 +18,7 @@
 //! the average trade is the arithmetic mean of trade returns.
 
 mod benchmark;
+mod contribution;
 mod drawdown;
 mod moments;
 mod periods;
@@ -31,9 +32,10 @@ mod tests;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use crate::domain::{EquityPoint, Timestamp, Trade};
+use crate::domain::{EquityPoint, Symbol, Timestamp, Trade};
 
 pub use benchmark::{compare, BenchmarkStats};
+pub use contribution::SymbolContribution;
 pub use periods::{returns_tables, PeriodReturn, ReturnsTables};
 
 /// Everything the metrics are computed from.
@@ -50,6 +52,27 @@ pub struct MetricsInput<'a> {
     pub buy_hold_return_pct: Option<f64>,
     /// Total fees paid over the run.
     pub commission_total: Decimal,
+    /// The run's symbols, in order.
+    pub symbols: &'a [Symbol],
+    /// The benchmark's equity curve (one point per step), if the run has one.
+    pub benchmark: Option<BenchmarkInput<'a>>,
+    /// How many margin calls the run had.
+    pub margin_calls: usize,
+}
+
+/// A benchmark held from the first step with the same initial cash.
+#[derive(Clone, Copy, Debug)]
+pub struct BenchmarkInput<'a> {
+    pub symbol: &'a Symbol,
+    pub equity: &'a [Decimal],
+}
+
+/// The benchmark's name and how the run compares with it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct BenchmarkMetrics {
+    pub symbol: Symbol,
+    #[serde(flatten)]
+    pub stats: BenchmarkStats,
 }
 
 /// The statistics of one run.
@@ -176,6 +199,12 @@ pub struct Metrics {
     /// `E_{n−1} − C`, exact.
     #[serde(with = "rust_decimal::serde::arbitrary_precision")]
     pub net_pnl: Decimal,
+    /// Margin calls (liquidations) during the run.
+    pub margin_calls: usize,
+    /// Each symbol's share of the net PnL, in the run's symbol order.
+    pub contributions: Vec<SymbolContribution>,
+    /// The run against its benchmark; `None` without one.
+    pub benchmark: Option<BenchmarkMetrics>,
 }
 
 /// Computes all statistics. O(n) time and memory in the number of steps and trades.
@@ -248,6 +277,30 @@ pub fn compute(input: &MetricsInput) -> Metrics {
         sqn: tr.sqn,
         commission_total: input.commission_total,
         net_pnl: last - initial,
+        margin_calls: input.margin_calls,
+        contributions: contribution::contributions(input.symbols, input.trades, initial),
+        benchmark: input.benchmark.map(|b| BenchmarkMetrics {
+            symbol: b.symbol.clone(),
+            stats: benchmark::compare(input.equity, b.equity, initial, ppy),
+        }),
+    }
+}
+
+/// An equity curve's point: a bare amount or an [`EquityPoint`].
+pub trait Amount {
+    /// The account's equity at this point.
+    fn amount(&self) -> Decimal;
+}
+
+impl Amount for Decimal {
+    fn amount(&self) -> Decimal {
+        *self
+    }
+}
+
+impl Amount for EquityPoint {
+    fn amount(&self) -> Decimal {
+        self.equity
     }
 }
 

@@ -4,7 +4,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use super::{finite, to_f64};
+use super::{finite, to_f64, Amount};
 use crate::domain::Timestamp;
 
 /// The run's returns per UTC day, month and year, in time order.
@@ -50,14 +50,14 @@ pub struct PeriodReturn {
 /// # Panics
 /// If `timeline` and `equity` differ in length (one point per engine step is
 /// the caller's invariant).
-pub fn returns_tables(timeline: &[Timestamp], equity: &[Decimal], initial: Decimal) -> ReturnsTables {
+pub fn returns_tables<E: Amount>(timeline: &[Timestamp], equity: &[E], initial: Decimal) -> ReturnsTables {
     assert_eq!(timeline.len(), equity.len(), "returns tables need one timestamp per equity point");
 
     let mut daily = Table::new(Period::Day, initial);
     let mut monthly = Table::new(Period::Month, initial);
     let mut yearly = Table::new(Period::Year, initial);
-    for (&ts, &e) in timeline.iter().zip(equity) {
-        let date = utc_date(ts);
+    for (&ts, e) in timeline.iter().zip(equity) {
+        let (date, e) = (utc_date(ts), e.amount());
         daily.push(date, e);
         monthly.push(date, e);
         yearly.push(date, e);
@@ -252,7 +252,7 @@ mod tests {
 
     #[test]
     fn empty_input_gives_empty_tables() {
-        let t = returns_tables(&[], &[], dec!(100));
+        let t = returns_tables::<Decimal>(&[], &[], dec!(100));
         assert!(t.daily.is_empty() && t.monthly.is_empty() && t.yearly.is_empty());
     }
 

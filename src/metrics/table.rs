@@ -14,7 +14,7 @@ impl Metrics {
     /// time are in the largest unit that fits (days, hours, minutes or
     /// seconds), undefined values are `"n/a"`.
     pub fn rows(&self) -> Vec<(&'static str, String)> {
-        vec![
+        let mut rows = vec![
             ("Start", self.start.to_string()),
             ("End", self.end.to_string()),
             ("Duration", span(self.duration_secs as f64)),
@@ -58,7 +58,36 @@ impl Metrics {
             ("Profit factor", num(self.profit_factor)),
             ("Expectancy", self.expectancy.map_or_else(|| NA.to_string(), money)),
             ("SQN", num(self.sqn)),
-        ]
+            ("Margin calls", self.margin_calls.to_string()),
+        ];
+        if let Some(b) = &self.benchmark {
+            let flat = if b.stats.flat { " (flat: no variance)" } else { "" };
+            rows.extend([
+                ("Benchmark", format!("{}{flat}", b.symbol)),
+                ("Benchmark return [%]", num(Some(b.stats.return_pct))),
+                ("Alpha (ann.) [%]", num(b.stats.alpha_annual_pct)),
+                ("Beta", num(b.stats.beta)),
+                ("Correlation", num(b.stats.correlation)),
+                ("Tracking error (ann.) [%]", num(b.stats.tracking_error_pct)),
+                ("Information ratio", num(b.stats.information_ratio)),
+            ]);
+        }
+        rows
+    }
+
+    /// One row per symbol: `"Contribution AAPL"` → net PnL and its share
+    /// of the return, for runs with more than one symbol.
+    pub fn contribution_rows(&self) -> Vec<(String, String)> {
+        if self.contributions.len() < 2 {
+            return Vec::new();
+        }
+        self.contributions
+            .iter()
+            .map(|c| {
+                let share = num(c.contribution_pct);
+                (format!("P&L {} ({} trades)", c.symbol, c.trades), format!("{} ({share} %)", money(c.net_pnl)))
+            })
+            .collect()
     }
 }
 

@@ -61,6 +61,9 @@ fn run(timeline: &[Timestamp], equity: &[EquityPoint], initial: Decimal, trades:
         trades,
         buy_hold_return_pct: None,
         commission_total: Decimal::ZERO,
+        symbols: &[],
+        benchmark: None,
+        margin_calls: 0,
     })
 }
 
@@ -80,6 +83,9 @@ fn four_point_curve_by_hand() {
         trades: &trades,
         buy_hold_return_pct: Some(30.0),
         commission_total: dec!(1.5),
+        symbols: &[],
+        benchmark: None,
+        margin_calls: 0,
     };
     let m = compute(&input);
 
@@ -360,6 +366,9 @@ fn json_has_snake_case_keys_and_null_for_undefined() {
         "sqn",
         "commission_total",
         "net_pnl",
+        "margin_calls",
+        "contributions",
+        "benchmark",
     ];
     let mut keys_sorted = keys.clone();
     keys_sorted.sort_unstable();
@@ -376,7 +385,7 @@ fn json_has_snake_case_keys_and_null_for_undefined() {
     let m = run(&daily(2), &curve(&[dec!(100), dec!(100.10)]), dec!(100), &[]);
     assert_eq!(m.return_pct, 0.1); // (100.10 − 100) / 100 × 100, exact before conversion
     let text = serde_json::to_string(&m).unwrap();
-    assert!(text.contains("\"net_pnl\":0.10}"), "{text}");
+    assert!(text.contains("\"net_pnl\":0.10,"), "{text}");
     assert!(text.contains("\"final_equity\":100.10,"), "{text}");
     assert!(text.contains("\"expectancy\":null,"), "{text}");
     let trades = [trade(dec!(0.10), 0.1, 1, 86_400)];

@@ -162,7 +162,7 @@ impl Service {
         let runtime = strategies::runtime(&strategy.runtime).map_err(fail)?;
         let source = version.source.unwrap_or_default();
         let name = format!("{} v{}", strategy.name, version.version);
-        let config = RunConfig { broker: checked.broker.clone(), params: ParamOverrides::Json(request.params.clone()) };
+        let config = RunConfig::new(checked.broker.clone(), ParamOverrides::Json(request.params.clone()));
         let pace = checked.pace;
         let live = live.clone();
         let simulate = tokio::task::spawn_blocking(move || -> Result<(RunReport, f64), Stop> {

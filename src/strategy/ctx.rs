@@ -11,7 +11,9 @@ use crate::domain::num::from_f64;
 use crate::domain::{Bar, OrderId, OrderKind, OrderSize, Side, Symbol, Timestamp};
 use crate::indicators::IndicatorSpec;
 
-use super::{declared_names, CtxError, IndicatorBank, IndicatorRef, MarketView, ParamValue, Params, RunLog};
+use super::{
+    declared_names, CtxError, IndicatorBank, IndicatorRef, MarketView, ParamValue, Params, RunLog, Timeframes,
+};
 
 /// Which call of the strategy is running.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,8 +31,11 @@ pub struct RunState {
     /// Index of the current step in the run's timeline.
     pub step: usize,
     pub ts: Timestamp,
+    /// Timestamp of the previous step; `None` on the first.
+    pub previous_ts: Option<Timestamp>,
     pub market: MarketView,
     pub indicators: IndicatorBank,
+    pub timeframes: Timeframes,
     pub broker: Broker,
     pub params: Params,
     pub declared_params: Vec<super::ParamSpec>,
@@ -217,6 +222,32 @@ impl StrategyCtx {
         state.indicators.declare(name, symbol, spec)
     }
 
+    /// Declares `symbol` resampled to a coarser `interval` ("5m", "1h",
+    /// "1d", "1w"); returns the handle for [`StrategyCtx::timeframe_bar`].
+    ///
+    /// # Errors
+    /// Outside init, or an interval that is invalid or not coarser than
+    /// the symbol's bars.
+    pub fn declare_timeframe(&self, symbol: usize, interval: &str) -> Result<usize, CtxError> {
+        let mut guard = self.0.borrow_mut();
+        let state = &mut *guard;
+        if state.phase != Phase::Init {
+            return Err(CtxError::InitOnly("declaring a timeframe"));
+        }
+        state.timeframes.declare(state.market.universe(), symbol, interval)
+    }
+
+    /// The completed bar `k` back of a declared timeframe (0 = the latest
+    /// completed one; a bar still forming is never returned); `None` until
+    /// enough are complete.
+    ///
+    /// # Errors
+    /// An unknown handle, or `k` beyond the declared lookback.
+    pub fn timeframe_bar(&self, handle: usize, k: usize) -> Result<Option<Bar>, CtxError> {
+        let state = self.0.borrow();
+        state.timeframes.bar(handle, k, state.market.lookback())
+    }
+
     /// Lets the strategy read `bars` bars back (1 = only the latest bar),
     /// and as many past values of each indicator.
     ///
@@ -253,11 +284,7 @@ impl StrategyCtx {
     /// Non-finite numbers, or what [`StrategyCtx::submit`] refuses.
     pub fn order(&self, symbol: usize, side: Side, qty: f64, kind: PriceKind) -> Result<OrderId, CtxError> {
         let qty = decimal("quantity", qty)?;
-        let kind = match kind {
-            PriceKind::Market => OrderKind::Market,
-            PriceKind::Limit(p) => OrderKind::Limit(decimal("limit price", p)?),
-            PriceKind::Stop(p) => OrderKind::Stop(decimal("stop price", p)?),
-        };
+        let kind = kind.to_kind()?;
         self.submit(OrderRequest::new(symbol, OrderSize::Quantity { side, qty }, kind))
     }
 
@@ -308,6 +335,10 @@ pub enum PriceKind {
     Stop(f64),
 }
 
-fn decimal(what: &'static str, x: f64) -> Result<Decimal, CtxError> {
+/// `x` as an exact decimal.
+///
+/// # Errors
+/// `x` is not finite.
+pub(super) fn decimal(what: &'static str, x: f64) -> Result<Decimal, CtxError> {
     from_f64(x).ok_or(CtxError::NotFinite { what, value: x })
 }

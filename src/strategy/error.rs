@@ -35,6 +35,14 @@ pub enum CtxError {
     Negative { what: &'static str, value: i64 },
     #[error("order rejected: {0}")]
     Order(#[from] crate::broker::BrokerError),
+    #[error("{0}")]
+    Rebalance(String),
+    #[error("unknown schedule '{0}'; use daily, weekly or monthly")]
+    UnknownSchedule(String),
+    #[error("invalid timeframe: {0}")]
+    Timeframe(String),
+    #[error("unknown timeframe handle {handle}; {count} timeframes are declared")]
+    UnknownTimeframe { handle: usize, count: usize },
 }
 
 /// Why a strategy could not be loaded or failed while running.

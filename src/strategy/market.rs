@@ -52,6 +52,12 @@ impl MarketView {
         &self.fresh
     }
 
+    /// The whole data of the run (for resampling at declaration time only:
+    /// strategies never read it directly).
+    pub(super) fn universe(&self) -> &Universe {
+        &self.universe
+    }
+
     pub fn symbols(&self) -> &[Symbol] {
         self.universe.symbols()
     }

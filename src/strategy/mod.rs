@@ -15,7 +15,10 @@ mod log;
 mod market;
 pub mod native;
 mod params;
+mod portfolio;
 pub mod rhai;
+mod schedule;
+mod timeframe;
 pub mod wasm;
 
 pub use ctx::{Operand, Phase, PriceKind, RunState, StrategyCtx};
@@ -25,6 +28,8 @@ pub use load::{load_file, Runtime, StrategyLimits};
 pub use log::{LogLine, RunLog, MAX_LOG_LINES};
 pub use market::{MarketView, MAX_LOOKBACK};
 pub use params::{declared_names, ParamError, ParamSpec, ParamValue, Params};
+pub use schedule::{starts_period, Period};
+pub use timeframe::{Timeframes, MAX_TIMEFRAMES};
 
 /// A trading strategy, whatever language it is written in.
 ///

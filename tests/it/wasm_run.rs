@@ -99,8 +99,7 @@ fn after_each_hostile_run_the_next_run_on_the_same_engine_succeeds() {
     let good = CompiledPlugin::compile(&std::fs::read(&good).unwrap(), "sma_cross.wasm", &limits).unwrap();
     let run = |plugin: &CompiledPlugin, params: Vec<String>| {
         let mut strategy = WasmStrategy::instantiate(plugin, "plugin", limits, CancelToken::new()).unwrap();
-        let config =
-            RunConfig { broker: BrokerConfig::with_cash(Decimal::from(100_000)), params: ParamOverrides::Text(params) };
+        let config = RunConfig::new(BrokerConfig::with_cash(Decimal::from(100_000)), ParamOverrides::Text(params));
         engine::run(&universe, &mut strategy, &config, RunHooks::default())
     };
     for mode in 1..=7 {

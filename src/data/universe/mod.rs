@@ -77,6 +77,21 @@ impl Universe {
     /// symbol is the primary one). Each symbol's bars must be in strictly
     /// increasing time order, as [`load_csv_file`](super::load_csv_file) returns them.
     ///
+    /// The same symbols with their bars resampled to `interval`.
+    ///
+    /// # Errors
+    /// An interval that is not coarser than (or not a multiple of) a
+    /// symbol's spacing, naming the symbol.
+    pub fn resampled(&self, interval: super::Interval) -> Result<Universe, DataError> {
+        let mut series = Vec::with_capacity(self.symbols().len());
+        for (s, symbol) in self.symbols().iter().enumerate() {
+            let bars = super::resample(self.bars(s), interval)
+                .map_err(|source| DataError::Resample { symbol: symbol.clone(), source })?;
+            series.push((symbol.clone(), bars));
+        }
+        Universe::new(series)
+    }
+
     /// Returns the universe with its merged timeline.
     ///
     /// # Errors

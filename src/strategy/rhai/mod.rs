@@ -11,6 +11,7 @@ mod api;
 mod errors;
 mod limits;
 mod options;
+mod portfolio_api;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -126,6 +127,7 @@ fn build_engine(limits: &RhaiLimits, log: Rc<RefCell<Option<StrategyCtx>>>) -> E
         }
     });
     api::register(&mut engine);
+    portfolio_api::register(&mut engine);
     engine
 }
 

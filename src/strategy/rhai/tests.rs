@@ -21,10 +21,10 @@ fn universe() -> Universe {
 
 fn run_with(source: &str, params: &[&str]) -> Result<RunReport, EngineError> {
     let mut strategy = compile(source).expect("compiles");
-    let config = RunConfig {
-        broker: BrokerConfig::with_cash(dec!(100000)),
-        params: ParamOverrides::Text(params.iter().map(|p| p.to_string()).collect()),
-    };
+    let config = RunConfig::new(
+        BrokerConfig::with_cash(dec!(100000)),
+        ParamOverrides::Text(params.iter().map(|p| p.to_string()).collect()),
+    );
     engine::run(&universe(), &mut strategy, &config, RunHooks::default())
 }
 
@@ -174,7 +174,7 @@ fn cancelling_stops_a_busy_script_between_bars() {
     // operation budget, and the engine checks the token before every bar.
     let source = "fn on_bar(ctx) { let i = 0; while i < 40000 { i += 1; } }";
     let mut s = RhaiStrategy::compile(source, "t.rhai", RhaiLimits::default()).unwrap();
-    let config = RunConfig { broker: BrokerConfig::with_cash(dec!(1000)), params: ParamOverrides::default() };
+    let config = RunConfig::new(BrokerConfig::with_cash(dec!(1000)), ParamOverrides::default());
     let cancel = CancelToken::new();
     let token = cancel.clone();
     let canceller = std::thread::spawn(move || {

@@ -1,10 +1,14 @@
-//! ABI version 1 of WASM plugins (see plugins/README.md): what a plugin
-//! must export and may import, checked before it is instantiated.
+//! The ABI of WASM plugins (see plugins/README.md): what a plugin must
+//! export and may import, checked before it is instantiated. Version 2 adds
+//! host functions to version 1 and changes nothing else, so the host runs
+//! plugins of either version.
 
 use wasmtime::{ExternType, FuncType, Module, ValType};
 
-/// The ABI version this host speaks.
-pub const ABI_VERSION: i32 = 1;
+/// The newest ABI version this host speaks.
+pub const ABI_VERSION: i32 = 2;
+/// Every version this host runs.
+pub const SUPPORTED_VERSIONS: [i32; 2] = [1, 2];
 /// The only module plugins may import from.
 pub const IMPORT_MODULE: &str = "bt";
 
@@ -74,4 +78,27 @@ fn describe(ty: &FuncType) -> String {
         list(ty.params().map(|t| t.to_string()).collect()),
         list(ty.results().map(|t| t.to_string()).collect())
     )
+}
+
+/// Checks that a plugin declaring ABI `version` imports only functions of
+/// that version.
+///
+/// # Errors
+/// An unsupported version, or an import added in a later version.
+pub fn check_version(module: &Module, version: i32) -> Result<(), String> {
+    if !SUPPORTED_VERSIONS.contains(&version) {
+        return Err(format!(
+            "the plugin was built for ABI version {version}, but this host speaks versions {}",
+            SUPPORTED_VERSIONS.map(|v| v.to_string()).join(" and ")
+        ));
+    }
+    if version == 1 {
+        if let Some(import) = module.imports().find(|i| super::host_portfolio::ADDED_IN_V2.contains(&i.name())) {
+            return Err(format!(
+                "the plugin declares ABI version 1 but imports 'bt.{}', which ABI version 2 added; return 2 from {ABI_VERSION_EXPORT}",
+                import.name()
+            ));
+        }
+    }
+    Ok(())
 }

@@ -31,14 +31,14 @@ pub struct HostState {
     pub deadline: Option<Instant>,
 }
 
-type Ctx<'a> = Caller<'a, HostState>;
+pub(super) type Ctx<'a> = Caller<'a, HostState>;
 
-fn ctx<'a>(caller: &'a Ctx<'_>, f: &str) -> Result<&'a StrategyCtx> {
+pub(super) fn ctx<'a>(caller: &'a Ctx<'_>, f: &str) -> Result<&'a StrategyCtx> {
     caller.data().ctx.as_ref().ok_or_else(|| format_err!("bt.{f}: only available from bt_init on (not in bt_params)"))
 }
 
 /// Bytes `ptr..ptr + len` of the plugin's memory.
-fn bytes(caller: &mut Ctx<'_>, f: &str, ptr: i32, len: i32) -> Result<Vec<u8>> {
+pub(super) fn bytes(caller: &mut Ctx<'_>, f: &str, ptr: i32, len: i32) -> Result<Vec<u8>> {
     let Some(Extern::Memory(memory)) = caller.get_export("memory") else {
         bail!("bt.{f}: the plugin exports no memory");
     };
@@ -54,12 +54,12 @@ fn bytes(caller: &mut Ctx<'_>, f: &str, ptr: i32, len: i32) -> Result<Vec<u8>> {
     Ok(data[range].to_vec())
 }
 
-fn string(caller: &mut Ctx<'_>, f: &str, ptr: i32, len: i32) -> Result<String> {
+pub(super) fn string(caller: &mut Ctx<'_>, f: &str, ptr: i32, len: i32) -> Result<String> {
     String::from_utf8(bytes(caller, f, ptr, len)?).map_err(|_| format_err!("bt.{f}: the string is not valid UTF-8"))
 }
 
 /// Writes up to `cap` bytes of `text` at `ptr`; returns the full length.
-fn write(caller: &mut Ctx<'_>, f: &str, ptr: i32, cap: i32, text: &str) -> Result<i32> {
+pub(super) fn write(caller: &mut Ctx<'_>, f: &str, ptr: i32, cap: i32, text: &str) -> Result<i32> {
     let Some(Extern::Memory(memory)) = caller.get_export("memory") else {
         bail!("bt.{f}: the plugin exports no memory");
     };
@@ -71,7 +71,7 @@ fn write(caller: &mut Ctx<'_>, f: &str, ptr: i32, cap: i32, text: &str) -> Resul
     i32::try_from(text.len()).map_err(|_| format_err!("bt.{f}: text too long"))
 }
 
-fn symbol(ctx: &StrategyCtx, f: &str, sym: i32) -> Result<usize> {
+pub(super) fn symbol(ctx: &StrategyCtx, f: &str, sym: i32) -> Result<usize> {
     let count = ctx.state().market.symbols().len();
     usize::try_from(sym)
         .ok()
@@ -87,22 +87,31 @@ fn symbol_or_all(ctx: &StrategyCtx, f: &str, sym: i32) -> Result<Option<usize>> 
     }
 }
 
-fn back(f: &str, k: i32) -> Result<usize> {
+pub(super) fn back(f: &str, k: i32) -> Result<usize> {
     usize::try_from(k).map_err(|_| format_err!("bt.{f}: bars back must be >= 0, got {k}"))
 }
 
-fn handle(f: &str, h: i32) -> Result<IndicatorRef<'static>> {
+pub(super) fn handle(f: &str, h: i32) -> Result<IndicatorRef<'static>> {
     usize::try_from(h)
         .map(IndicatorRef::Handle)
         .map_err(|_| format_err!("bt.{f}: indicator handle must be >= 0, got {h}"))
 }
 
-fn wrap<T, E: std::fmt::Display>(f: &str, r: std::result::Result<T, E>) -> Result<T> {
+pub(super) fn wrap<T, E: std::fmt::Display>(f: &str, r: std::result::Result<T, E>) -> Result<T> {
     r.map_err(|e| format_err!("bt.{f}: {e}"))
 }
 
-fn nan_if_none(value: Option<f64>) -> f64 {
+pub(super) fn nan_if_none(value: Option<f64>) -> f64 {
     value.unwrap_or(f64::NAN)
+}
+
+/// The side an ABI argument names: 1 buys, -1 sells.
+pub(super) fn side_of(f: &str, side: i32) -> Result<Side> {
+    match side {
+        1 => Ok(Side::Buy),
+        -1 => Ok(Side::Sell),
+        other => bail!("bt.{f}: side must be 1 (buy) or -1 (sell), got {other}"),
+    }
 }
 
 /// A linker offering exactly the ABI's host functions.
@@ -118,6 +127,7 @@ pub fn linker(engine: &wasmtime::Engine) -> Result<Linker<HostState>> {
     indicators(&mut l, m)?;
     portfolio(&mut l, m)?;
     orders(&mut l, m)?;
+    super::host_portfolio::register(&mut l, m)?;
     l.func_wrap(m, "log", |mut c: Ctx<'_>, ptr: i32, len: i32| -> Result<()> {
         let text = string(&mut c, "log", ptr, len)?;
         ctx(&c, "log")?.log(&text);
@@ -364,11 +374,7 @@ fn portfolio(l: &mut Linker<HostState>, m: &str) -> Result<()> {
 fn orders(l: &mut Linker<HostState>, m: &str) -> Result<()> {
     l.func_wrap(m, "order", |c: Ctx<'_>, sym: i32, side: i32, qty: f64, kind: i32, price: f64| -> Result<i64> {
         let cx = ctx(&c, "order")?;
-        let side = match side {
-            1 => Side::Buy,
-            -1 => Side::Sell,
-            other => bail!("bt.order: side must be 1 (buy) or -1 (sell), got {other}"),
-        };
+        let side = side_of("order", side)?;
         let kind = match kind {
             0 => PriceKind::Market,
             1 => PriceKind::Limit(price),

@@ -11,6 +11,7 @@ mod abi;
 mod cache;
 mod errors;
 mod host;
+mod host_portfolio;
 mod limits;
 mod runtime;
 
@@ -129,12 +130,7 @@ impl WasmStrategy {
         let version = version.call(&mut strategy.store, ()).map_err(|e| {
             invalid(format!("{}(): {}", abi::ABI_VERSION_EXPORT, errors::describe(&e, &strategy.store)))
         })?;
-        if version != abi::ABI_VERSION {
-            return Err(invalid(format!(
-                "the plugin was built for ABI version {version}, but this host speaks version {}",
-                abi::ABI_VERSION
-            )));
-        }
+        abi::check_version(&plugin.module, version).map_err(invalid)?;
         if let Ok(params) = instance.get_typed_func::<(), ()>(&mut strategy.store, abi::PARAMS.name) {
             strategy.store.data_mut().declaring = true;
             let result = params.call(&mut strategy.store, ());

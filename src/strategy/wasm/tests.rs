@@ -45,7 +45,7 @@ fn load(wat: &str, limits: WasmLimits, cancel: CancelToken) -> Result<WasmStrate
 
 fn run_plugin(wat: &str, limits: WasmLimits, cancel: CancelToken) -> Result<RunReport, EngineError> {
     let mut strategy = load(wat, limits, cancel.clone()).expect("the plugin loads");
-    let config = RunConfig { broker: BrokerConfig::with_cash(dec!(100000)), params: ParamOverrides::default() };
+    let config = RunConfig::new(BrokerConfig::with_cash(dec!(100000)), ParamOverrides::default());
     engine::run(&universe(), &mut strategy, &config, RunHooks { cancel, progress: None, progress_every: None })
 }
 
@@ -142,10 +142,44 @@ fn an_out_of_bounds_pointer_is_refused_by_the_host() {
 #[test]
 fn a_wrong_abi_version_is_refused_before_anything_runs() {
     let wat = module(
-        r#"(func (export "bt_abi_version") (result i32) i32.const 2) (func (export "bt_on_bar") (result i32) i32.const 0)"#,
+        r#"(func (export "bt_abi_version") (result i32) i32.const 3) (func (export "bt_on_bar") (result i32) i32.const 0)"#,
     );
     let err = load(&wat, limits(), CancelToken::new()).err().unwrap().to_string();
-    assert!(err.contains("built for ABI version 2, but this host speaks version 1"), "{err}");
+    assert!(err.contains("built for ABI version 3, but this host speaks versions 1 and 2"), "{err}");
+}
+
+#[test]
+fn a_version_1_plugin_may_not_import_version_2_functions() {
+    let wat = r#"(module
+        (import "bt" "schedule" (func (param i32) (result i32)))
+        (memory (export "memory") 1)
+        (func (export "bt_abi_version") (result i32) i32.const 1)
+        (func (export "bt_on_bar") (result i32) i32.const 0))"#;
+    let err = load(wat, limits(), CancelToken::new()).err().unwrap().to_string();
+    assert!(err.contains("declares ABI version 1 but imports 'bt.schedule', which ABI version 2 added"), "{err}");
+}
+
+#[test]
+fn version_2_functions_work_from_raw_wasm() {
+    // Monthly on the first step of each month: a bracket with a 5 % stop and
+    // a 5 % target, and a count of schedule hits in the log via fail-free runs.
+    let wat = r#"(module
+        (import "bt" "schedule" (func $schedule (param i32) (result i32)))
+        (import "bt" "order_bracket" (func $bracket
+            (param i32 i32 f64 i32 f64 i32 f64 i32 f64 i32 f64) (result i64)))
+        (import "bt" "rebalance" (func $rebalance (param i32 i32) (result i32)))
+        (memory (export "memory") 1)
+        (func (export "bt_abi_version") (result i32) i32.const 2)
+        (func (export "bt_on_bar") (result i32)
+          (if (call $schedule (i32.const 2))
+            (then (drop (call $bracket (i32.const 0) (i32.const 1) (f64.const 10) (i32.const 0) (f64.const 0)
+                                      (i32.const 2) (f64.const 0.05) (i32.const 2) (f64.const 0.05)
+                                      (i32.const 0) (f64.const 0)))))
+          i32.const 0))"#;
+    let report = run_plugin(wat, limits(), CancelToken::new()).expect("the run succeeds");
+    assert!(!report.trades.is_empty());
+    assert!(report.trades.iter().all(|t| t.qty == dec!(10)));
+    assert!(report.trades.iter().any(|t| t.exit_reason != crate::domain::ExitReason::EndOfRun));
 }
 
 #[test]
@@ -204,10 +238,7 @@ fn params_are_declared_in_bt_params_and_read_back() {
     let plugin = CompiledPlugin::compile(wat.as_bytes(), "p.wat", &limits()).unwrap();
     let mut strategy = WasmStrategy::instantiate(&plugin, "p.wat", limits(), CancelToken::new()).unwrap();
     assert_eq!(strategy.declared_params()[0].name, "period");
-    let config = RunConfig {
-        broker: BrokerConfig::with_cash(dec!(1000)),
-        params: ParamOverrides::Text(vec!["period=21".into()]),
-    };
+    let config = RunConfig::new(BrokerConfig::with_cash(dec!(1000)), ParamOverrides::Text(vec!["period=21".into()]));
     engine::run(&universe(), &mut strategy, &config, RunHooks::default()).expect("the override reaches the plugin");
 }
 
