@@ -24,6 +24,7 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
     ("get", "/api/runs/{id}", "A run: status, progress, queue position, timings, error, metrics"),
     ("get", "/api/runs/{id}/trades", "Trades (JSON, or CSV with ?format=csv)"),
     ("get", "/api/runs/{id}/equity", "At most 1000 points of the equity curve, or all with ?full=true"),
+    ("get", "/api/runs/{id}/returns", "Daily, monthly and yearly returns of a completed run"),
     ("post", "/api/runs/{id}/cancel", "Cancel a queued or running run"),
     ("post", "/api/runs/{id}/rerun", "Queue the same run again"),
     ("get", "/api/runs/{id}/events", "Server-Sent Events: progress, then completed, failed or cancelled"),

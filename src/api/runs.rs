@@ -23,6 +23,7 @@ pub fn router() -> Router<Service> {
         .route("/api/runs/{id}", get(show))
         .route("/api/runs/{id}/trades", get(trades))
         .route("/api/runs/{id}/equity", get(equity))
+        .route("/api/runs/{id}/returns", get(returns))
         .route("/api/runs/{id}/cancel", post(cancel))
         .route("/api/runs/{id}/rerun", post(rerun))
 }
@@ -125,11 +126,11 @@ async fn trades(
         None | Some("json") => Ok(Json(serde_json::to_value(&trades).unwrap_or_default()).into_response()),
         Some("csv") => {
             let mut csv = String::from(
-                "symbol,side,qty,entry_time,entry_price,exit_time,exit_price,commission,gross_pnl,net_pnl,return_pct,duration_bars,duration_secs,closed_at_end\n",
+                "symbol,side,qty,entry_time,entry_price,exit_time,exit_price,commission,gross_pnl,net_pnl,return_pct,duration_bars,duration_secs,closed_at_end,exit_reason\n",
             );
             for t in &trades {
                 csv.push_str(&format!(
-                    "{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+                    "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
                     t.symbol,
                     t.side,
                     t.qty,
@@ -143,7 +144,8 @@ async fn trades(
                     t.return_pct,
                     t.duration_bars,
                     t.duration_secs,
-                    t.closed_at_end
+                    t.closed_at_end,
+                    t.exit_reason
                 ));
             }
             Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv).into_response())
@@ -175,4 +177,18 @@ async fn equity(
     let values: Vec<f64> = points.iter().map(|p| to_f64(p.equity)).collect();
     let kept = sampling::sample(points.len(), &values, &must, EQUITY_SAMPLE);
     Ok(Json(kept.into_iter().map(|i| serde_json::to_value(&points[i]).unwrap_or_default()).collect()))
+}
+
+/// The daily, monthly and yearly returns of a completed run.
+async fn returns(State(service): State<Service>, Path(raw): Path<String>) -> Result<Json<Value>, ApiError> {
+    let view = service.run_view(id(&raw, "run")?).await?;
+    let stored = service.store().run_returns(view.row.id).await.map_err(ServiceError::from)?;
+    match stored {
+        Some(text) => Ok(Json(parse(&Some(text)))),
+        None => Err(ApiError::Service(ServiceError::Conflict(format!(
+            "run {} has no returns: it is {} (returns exist once a run completes)",
+            view.row.id,
+            view.row.status.as_str()
+        )))),
+    }
 }

@@ -58,21 +58,24 @@ impl BrokerConfig {
     /// or a position limit of 0; the message names the setting.
     pub fn check(&self) -> Result<(), BrokerError> {
         if self.leverage < Decimal::ONE || self.leverage > Decimal::from(MAX_LEVERAGE) {
-            return Err(BrokerError::Config(format!(
-                "leverage must be between 1 and {MAX_LEVERAGE}, got {}",
-                self.leverage
-            )));
+            return Err(BrokerError::Config {
+                field: "leverage",
+                reason: format!("must be between 1 and {MAX_LEVERAGE}, got {}", self.leverage),
+            });
         }
         let initial_margin = Decimal::ONE / self.leverage;
         if self.maintenance_margin < Decimal::ZERO || self.maintenance_margin > initial_margin {
-            return Err(BrokerError::Config(format!(
-                "maintenance_margin must be between 0 and 1/leverage ({}), got {}",
-                initial_margin.round_dp(6).normalize(),
-                self.maintenance_margin
-            )));
+            return Err(BrokerError::Config {
+                field: "maintenance_margin",
+                reason: format!(
+                    "must be between 0 and 1/leverage ({}), got {}",
+                    initial_margin.round_dp(6).normalize(),
+                    self.maintenance_margin
+                ),
+            });
         }
         if self.max_positions == Some(0) {
-            return Err(BrokerError::Config("max_positions must be at least 1".into()));
+            return Err(BrokerError::Config { field: "max_positions", reason: "must be at least 1".into() });
         }
         Ok(())
     }

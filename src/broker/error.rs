@@ -28,8 +28,9 @@ pub enum BrokerError {
     NoPriceYet(usize),
     #[error("{0}")]
     BadExit(String),
-    #[error("invalid broker setting: {0}")]
-    Config(String),
+    /// A broker setting out of range; `field` names it as in API requests.
+    #[error("{field} {reason}")]
+    Config { field: &'static str, reason: String },
 }
 
 /// An accepted order that could not be filled when its price came, kept with

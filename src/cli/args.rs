@@ -8,7 +8,7 @@ use anyhow::{bail, Context};
 use clap::Args;
 use rust_decimal::Decimal;
 
-use crate::broker::{BrokerConfig, CommissionModel};
+use crate::broker::{BrokerConfig, BrokerError, CommissionModel};
 use crate::data::{parse_timestamp, DataSpec, Interval, Universe};
 use crate::domain::Timestamp;
 use crate::engine::{Benchmark, ParamOverrides, RunConfig};
@@ -171,8 +171,9 @@ impl RunArgs {
             maintenance_margin: self.maintenance_margin,
             max_positions: self.max_positions,
         };
-        broker.check().map_err(|e| {
-            anyhow::anyhow!("--{}", e.to_string().trim_start_matches("invalid broker setting: ").replacen('_', "-", 1))
+        broker.check().map_err(|e| match e {
+            BrokerError::Config { field, reason } => anyhow::anyhow!("--{} {reason}", field.replace('_', "-")),
+            other => anyhow::anyhow!(other),
         })?;
         let mut config = RunConfig::new(broker, ParamOverrides::Text(self.params.clone()));
         config.benchmark = self.benchmark()?;

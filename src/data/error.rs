@@ -193,12 +193,8 @@ pub enum DataError {
     EmptySlice { symbol: Symbol, start: Option<Timestamp>, end: Option<Timestamp> },
 
     /// Resampling a symbol's bars failed.
-    #[error("{symbol}: {source}")]
-    Resample {
-        symbol: Symbol,
-        #[source]
-        source: super::ResampleError,
-    },
+    #[error("{symbol}: {reason}")]
+    Resample { symbol: Symbol, reason: super::ResampleError },
 }
 
 fn show_bound(bound: &Option<Timestamp>, open: &str) -> String {

@@ -242,6 +242,11 @@ impl Service {
                 return Err(ServiceError::invalid("start", format!("the range leaves no bars of '{symbol}'")));
             }
         }
+        if let Some(benchmark) = &request.benchmark {
+            if self.inner.store.dataset_by_symbol(benchmark).await?.is_none() {
+                return Err(ServiceError::invalid("benchmark", format!("no dataset for symbol '{benchmark}'")));
+            }
+        }
         let resolved = match serde_json::to_value(&params) {
             Ok(serde_json::Value::Object(map)) => map,
             _ => serde_json::Map::new(),

@@ -7,8 +7,8 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::ServiceError;
-use crate::broker::{BrokerConfig, CommissionModel};
-use crate::data::parse_timestamp;
+use crate::broker::{BrokerConfig, BrokerError, CommissionModel};
+use crate::data::{parse_timestamp, Interval};
 use crate::domain::Timestamp;
 
 /// How fees are charged, as a request names them.
@@ -70,6 +70,12 @@ pub struct RunRequest {
     /// At most this many open positions; no limit when absent.
     #[serde(default)]
     pub max_positions: Option<usize>,
+    /// A dataset symbol to compare with (held from the start, not traded).
+    #[serde(default)]
+    pub benchmark: Option<String>,
+    /// Resample every dataset (and the benchmark) to this interval first, e.g. "1h", "1d", "1w".
+    #[serde(default)]
+    pub resample: Option<String>,
     #[serde(default)]
     pub params: serde_json::Map<String, serde_json::Value>,
     #[serde(default)]
@@ -80,6 +86,7 @@ pub struct RunRequest {
 #[derive(Clone, Debug)]
 pub struct CheckedRun {
     pub broker: BrokerConfig,
+    pub resample: Option<Interval>,
     pub start: Option<Timestamp>,
     pub end: Option<Timestamp>,
     pub pace: Option<Pace>,
@@ -156,15 +163,19 @@ impl RunRequest {
             maintenance_margin: self.maintenance_margin.unwrap_or_default(),
             max_positions: self.max_positions,
         };
-        broker.check().map_err(|e| {
-            let text = e.to_string();
-            let field = ["leverage", "maintenance_margin", "max_positions"]
-                .into_iter()
-                .find(|f| text.contains(f))
-                .unwrap_or("leverage");
-            ServiceError::invalid(field, text.trim_start_matches("invalid broker setting: ").to_string())
+        broker.check().map_err(|e| match e {
+            BrokerError::Config { field, reason } => ServiceError::invalid(field, reason),
+            other => ServiceError::invalid("broker", other.to_string()),
         })?;
-        Ok(CheckedRun { broker, start, end, pace: self.pace })
+        let resample = self
+            .resample
+            .as_deref()
+            .map(|text| Interval::parse(text).map_err(|e| ServiceError::invalid("resample", e.to_string())))
+            .transpose()?;
+        if self.benchmark.as_deref() == Some("") {
+            return Err(ServiceError::invalid("benchmark", "name a dataset"));
+        }
+        Ok(CheckedRun { broker, resample, start, end, pace: self.pace })
     }
 
     /// The request with every default made explicit, as stored with the run.

@@ -11,7 +11,7 @@ use super::{strategies, Pace, RunRequest, Service, ServiceError};
 use crate::data::Universe;
 use crate::domain::num::to_f64;
 use crate::domain::Symbol;
-use crate::engine::{self, EngineError, ParamOverrides, Progress, RunConfig, RunHooks, RunReport};
+use crate::engine::{self, Benchmark, EngineError, ParamOverrides, Progress, RunConfig, RunHooks, RunReport};
 use crate::store::{EquityInput, RunOutcome};
 
 /// Least time between two progress events.
@@ -100,13 +100,20 @@ impl Service {
             "simulate_ms": timings.simulate_ms,
             "bars_per_second": if timings.simulate_ms > 0.0 { bars / (timings.simulate_ms / 1000.0) } else { 0.0 },
         });
+        let returns_json = serde_json::to_string(&report.returns).unwrap_or_default();
         let persist = |timings: &serde_json::Value| RunOutcome::Completed {
             metrics_json: metrics.to_string(),
+            returns_json: returns_json.clone(),
             timings_json: timings.to_string(),
             log_json: log.to_string(),
             bars: report.equity.len() as i64,
             trades: &report.trades,
-            equity: EquityInput { timeline: report.timeline(), points: &report.equity, drawdown_pct: &drawdown },
+            equity: EquityInput {
+                timeline: report.timeline(),
+                points: &report.equity,
+                drawdown_pct: &drawdown,
+                benchmark: report.benchmark.as_ref().map(|(_, curve)| curve.as_slice()),
+            },
         };
         match self.inner.store.finish_run(id, persist(&timings_json)).await {
             Ok(()) => {
@@ -145,15 +152,27 @@ impl Service {
             let (_, bars) = self.bars(symbol).await.map_err(fail)?;
             series.push((Symbol::new(symbol), bars));
         }
-        let universe = Universe::from_shared(series)
-            .and_then(|u| {
-                if checked.start.is_some() || checked.end.is_some() {
-                    u.slice(checked.start, checked.end)
-                } else {
-                    Ok(u)
-                }
-            })
-            .map_err(|e| Stop::Failed(Failure { kind: "data", message: e.to_string() }))?;
+        let data_error = |e: crate::data::DataError| Stop::Failed(Failure { kind: "data", message: e.to_string() });
+        let mut universe = Universe::from_shared(series).map_err(data_error)?;
+        if let Some(interval) = checked.resample {
+            universe = universe.resampled(interval).map_err(data_error)?;
+        }
+        if checked.start.is_some() || checked.end.is_some() {
+            universe = universe.slice(checked.start, checked.end).map_err(data_error)?;
+        }
+        let benchmark = match &request.benchmark {
+            None => None,
+            Some(symbol) => {
+                let (_, bars) = self.bars(symbol).await.map_err(fail)?;
+                let bars = match checked.resample {
+                    Some(interval) => Arc::new(crate::data::resample(&bars, interval).map_err(|reason| {
+                        data_error(crate::data::DataError::Resample { symbol: Symbol::new(symbol), reason })
+                    })?),
+                    None => bars,
+                };
+                Some(Benchmark { symbol: Symbol::new(symbol), bars })
+            }
+        };
         let load_ms = loading.elapsed().as_secs_f64() * 1000.0;
         self.inner.store.mark_running(id, universe.len() as i64).await.map_err(|e| fail(e.into()))?;
         live.bars_total.store(universe.len() as u64, std::sync::atomic::Ordering::Relaxed);
@@ -162,7 +181,8 @@ impl Service {
         let runtime = strategies::runtime(&strategy.runtime).map_err(fail)?;
         let source = version.source.unwrap_or_default();
         let name = format!("{} v{}", strategy.name, version.version);
-        let config = RunConfig::new(checked.broker.clone(), ParamOverrides::Json(request.params.clone()));
+        let mut config = RunConfig::new(checked.broker.clone(), ParamOverrides::Json(request.params.clone()));
+        config.benchmark = benchmark;
         let pace = checked.pace;
         let live = live.clone();
         let simulate = tokio::task::spawn_blocking(move || -> Result<(RunReport, f64), Stop> {

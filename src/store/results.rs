@@ -19,6 +19,8 @@ pub struct EquityInput<'a> {
     pub timeline: &'a [Timestamp],
     pub points: &'a [EquityPoint],
     pub drawdown_pct: &'a [f64],
+    /// The benchmark's equity at each step, if the run has one.
+    pub benchmark: Option<&'a [Decimal]>,
 }
 
 /// A stored trade; money exact.
@@ -38,6 +40,8 @@ pub struct TradeRow {
     pub duration_bars: i64,
     pub duration_secs: i64,
     pub closed_at_end: bool,
+    /// `signal`, `stop_loss`, `take_profit`, `trailing_stop`, `margin_call` or `end_of_run`.
+    pub exit_reason: String,
 }
 
 /// A stored point of the equity curve.
@@ -48,6 +52,8 @@ pub struct EquityRow {
     pub equity: Decimal,
     pub cash: Decimal,
     pub drawdown_pct: f64,
+    /// The benchmark's equity at this step; `None` without a benchmark.
+    pub benchmark_equity: Option<Decimal>,
 }
 
 fn money(row: &AnyRow, column: &'static str) -> Result<Decimal, StoreError> {
@@ -64,13 +70,14 @@ pub(super) async fn insert_trades(
     for (chunk_index, chunk) in trades.chunks(BATCH).enumerate() {
         let mut sql = String::from(
             "INSERT INTO trades (run_id, seq, symbol, side, qty, entry_ts, entry_price, exit_ts, exit_price, \
-             commission, gross_pnl, net_pnl, return_pct, duration_bars, duration_secs, closed_at_end) VALUES ",
+             commission, gross_pnl, net_pnl, return_pct, duration_bars, duration_secs, closed_at_end, exit_reason) \
+             VALUES ",
         );
         // 1-based positions of qty, entry_price, exit_price, commission, gross_pnl, net_pnl.
         let money_at = [5, 7, 9, 10, 11, 12];
         for i in 0..chunk.len() {
-            let base = i * 16;
-            let cells: Vec<String> = (1..=16)
+            let base = i * 17;
+            let cells: Vec<String> = (1..=17)
                 .map(|c| {
                     let p = format!("${}", base + c);
                     if money_at.contains(&c) {
@@ -107,7 +114,8 @@ pub(super) async fn insert_trades(
                 .bind(if t.return_pct.is_finite() { t.return_pct } else { 0.0 })
                 .bind(t.duration_bars as i64)
                 .bind(t.duration_secs)
-                .bind(t.closed_at_end);
+                .bind(t.closed_at_end)
+                .bind(t.exit_reason.as_str());
         }
         query.execute(&mut **tx).await?;
     }
@@ -123,20 +131,23 @@ pub(super) async fn insert_equity(
     let n = equity.points.len();
     for start in (0..n).step_by(BATCH) {
         let end = (start + BATCH).min(n);
-        let mut sql = String::from("INSERT INTO equity_points (run_id, step, ts, equity, cash, drawdown_pct) VALUES ");
+        let mut sql = String::from(
+            "INSERT INTO equity_points (run_id, step, ts, equity, cash, drawdown_pct, benchmark_equity) VALUES ",
+        );
         for i in 0..end - start {
-            let p = |c: usize| format!("${}", i * 6 + c);
+            let p = |c: usize| format!("${}", i * 7 + c);
             if i > 0 {
                 sql.push(',');
             }
             sql.push_str(&format!(
-                "({}, {}, {}, {}, {}, {})",
+                "({}, {}, {}, {}, {}, {}, {})",
                 p(1),
                 p(2),
                 p(3),
                 dialect.money(&p(4)),
                 dialect.money(&p(5)),
-                p(6)
+                p(6),
+                dialect.money(&p(7))
             ));
         }
         let mut query = sqlx::query(&sql);
@@ -148,7 +159,8 @@ pub(super) async fn insert_equity(
                 .bind(equity.timeline[step].millis())
                 .bind(point.equity.to_string())
                 .bind(point.cash.to_string())
-                .bind(equity.drawdown_pct[step]);
+                .bind(equity.drawdown_pct[step])
+                .bind(equity.benchmark.map(|b| b[step].to_string()));
         }
         query.execute(&mut **tx).await?;
     }
@@ -165,7 +177,7 @@ impl Store {
             "SELECT symbol, side, CAST(qty AS TEXT) AS qty, entry_ts, CAST(entry_price AS TEXT) AS entry_price, \
              exit_ts, CAST(exit_price AS TEXT) AS exit_price, CAST(commission AS TEXT) AS commission, \
              CAST(gross_pnl AS TEXT) AS gross_pnl, CAST(net_pnl AS TEXT) AS net_pnl, return_pct, duration_bars, \
-             duration_secs, CASE WHEN closed_at_end THEN 1 ELSE 0 END AS closed_at_end \
+             duration_secs, CASE WHEN closed_at_end THEN 1 ELSE 0 END AS closed_at_end, exit_reason \
              FROM trades WHERE run_id = $1 ORDER BY seq",
         )
         .bind(run_id)
@@ -189,6 +201,7 @@ impl Store {
                     duration_secs: r.try_get("duration_secs")?,
                     // Read as an integer: the Any driver cannot decode SQLite booleans.
                     closed_at_end: r.try_get::<i64, _>("closed_at_end")? != 0,
+                    exit_reason: r.try_get("exit_reason")?,
                 })
             })
             .collect()
@@ -200,7 +213,8 @@ impl Store {
     /// Database failures or a corrupt stored number.
     pub async fn equity(&self, run_id: i64) -> Result<Vec<EquityRow>, StoreError> {
         let rows = sqlx::query(
-            "SELECT step, ts, CAST(equity AS TEXT) AS equity, CAST(cash AS TEXT) AS cash, drawdown_pct \
+            "SELECT step, ts, CAST(equity AS TEXT) AS equity, CAST(cash AS TEXT) AS cash, drawdown_pct, \
+             CAST(benchmark_equity AS TEXT) AS benchmark_equity \
              FROM equity_points WHERE run_id = $1 ORDER BY step",
         )
         .bind(run_id)
@@ -214,6 +228,13 @@ impl Store {
                     equity: money(r, "equity")?,
                     cash: money(r, "cash")?,
                     drawdown_pct: r.try_get("drawdown_pct")?,
+                    benchmark_equity: match r.try_get::<Option<String>, _>("benchmark_equity")? {
+                        None => None,
+                        Some(text) => Some(Decimal::from_str(&text).map_err(|e| StoreError::Corrupt {
+                            what: "benchmark_equity",
+                            detail: format!("{text:?}: {e}"),
+                        })?),
+                    },
                 })
             })
             .collect()

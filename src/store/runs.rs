@@ -100,6 +100,8 @@ pub struct RunFilter {
 pub enum RunOutcome<'a> {
     Completed {
         metrics_json: String,
+        /// The returns tables, as JSON.
+        returns_json: String,
         timings_json: String,
         log_json: String,
         bars: i64,
@@ -243,18 +245,19 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let now = now_millis();
         match outcome {
-            RunOutcome::Completed { metrics_json, timings_json, log_json, bars, trades, equity } => {
+            RunOutcome::Completed { metrics_json, returns_json, timings_json, log_json, bars, trades, equity } => {
                 insert_trades(&mut tx, self.dialect, id, trades).await?;
                 insert_equity(&mut tx, self.dialect, id, equity).await?;
                 sqlx::query(
                     "UPDATE runs SET status = 'completed', finished_at = $1, bars_processed = $2, metrics = $3, \
-                     timings = $4, log = $5 WHERE id = $6",
+                     timings = $4, log = $5, returns = $6 WHERE id = $7",
                 )
                 .bind(now)
                 .bind(bars)
                 .bind(metrics_json)
                 .bind(timings_json)
                 .bind(log_json)
+                .bind(returns_json)
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
@@ -286,6 +289,19 @@ impl Store {
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    /// A completed run's returns tables (JSON); `None` for an unknown run
+    /// or one without results.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn run_returns(&self, id: i64) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT returns FROM runs WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
+        Ok(match row {
+            Some(row) => row.try_get::<Option<String>, _>("returns")?,
+            None => None,
+        })
     }
 
     /// Replaces a finished run's phase timings (the persist phase is known

@@ -56,39 +56,40 @@ impl StrategyCtx {
     }
 
     /// Rebalances the portfolio to target weights (fractions of equity,
-    /// negative for shorts): one target-percent order per named symbol, and
-    /// a close for every other symbol with a position. At the fill, sales
-    /// go before purchases.
+    /// negative for shorts): a close for every held symbol whose weight is
+    /// 0 or not given, then one target-percent order per non-zero weight,
+    /// each in symbol order. At the fill, sales go before purchases.
     ///
     /// # Errors
     /// A symbol named twice, a non-finite weight, more non-zero weights than
     /// `max_positions`, or gross weights above the run's leverage.
     pub fn rebalance(&self, weights: &[(usize, f64)]) -> Result<Vec<OrderId>, CtxError> {
-        let mut targets = Vec::with_capacity(weights.len());
-        let mut gross = Decimal::ZERO;
-        for (i, &(symbol, weight)) in weights.iter().enumerate() {
-            if weights[..i].iter().any(|&(s, _)| s == symbol) {
+        let (count, leverage, max_positions, held) = {
+            let state = self.state();
+            let count = state.market.symbols().len();
+            let held: Vec<bool> = (0..count).map(|s| !state.broker.position(s).qty.is_zero()).collect();
+            (count, state.broker.config().leverage, state.broker.config().max_positions, held)
+        };
+        // One weight per symbol (unnamed = 0), so that the orders depend
+        // only on the targets, not on how they were listed.
+        let mut target = vec![None; count];
+        for &(symbol, weight) in weights {
+            let slot =
+                target.get_mut(symbol).ok_or(CtxError::Order(crate::broker::BrokerError::UnknownSymbol(symbol)))?;
+            if slot.is_some() {
                 let name = self.state().market.symbols()[symbol].clone();
                 return Err(CtxError::Rebalance(format!("rebalance names {name} twice")));
             }
-            let weight = decimal("weight", weight)?;
-            gross += weight.abs();
-            targets.push((symbol, weight));
+            *slot = Some(decimal("weight", weight)?);
         }
-        let (closes, leverage, max_positions) = {
-            let state = self.state();
-            let config = state.broker.config();
-            let closes: Vec<usize> = (0..state.market.symbols().len())
-                .filter(|s| !state.broker.position(*s).qty.is_zero() && !targets.iter().any(|(t, _)| t == s))
-                .collect();
-            (closes, config.leverage, config.max_positions)
-        };
+        let weight = |s: usize| target[s].unwrap_or(Decimal::ZERO);
+        let gross: Decimal = (0..count).map(|s| weight(s).abs()).sum();
         if gross > leverage {
             return Err(CtxError::Rebalance(format!(
                 "rebalance weights add up to {gross} of equity (gross), more than the leverage of {leverage}"
             )));
         }
-        let holding = targets.iter().filter(|(_, w)| !w.is_zero()).count();
+        let holding = (0..count).filter(|&s| !weight(s).is_zero()).count();
         if let Some(max) = max_positions {
             if holding > max {
                 return Err(CtxError::Rebalance(format!(
@@ -96,12 +97,12 @@ impl StrategyCtx {
                 )));
             }
         }
-        let mut ids = Vec::with_capacity(closes.len() + targets.len());
-        for symbol in closes {
-            ids.push(self.close_position(symbol)?);
+        let mut ids = Vec::with_capacity(count);
+        for s in (0..count).filter(|&s| held[s] && weight(s).is_zero()) {
+            ids.push(self.close_position(s)?);
         }
-        for (symbol, weight) in targets {
-            let request = OrderRequest::new(symbol, OrderSize::TargetPercent(weight), OrderKind::Market);
+        for s in (0..count).filter(|&s| !weight(s).is_zero()) {
+            let request = OrderRequest::new(s, OrderSize::TargetPercent(weight(s)), OrderKind::Market);
             ids.push(self.submit(request)?);
         }
         Ok(ids)

@@ -6,5 +6,6 @@ mod cli_run;
 mod dev;
 mod helpers;
 mod plugins;
+mod portfolio;
 mod sma_cross_reference;
 mod wasm_run;

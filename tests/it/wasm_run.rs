@@ -55,6 +55,37 @@ fn momentum_rotation_gives_the_same_trades_as_the_script() {
 }
 
 #[test]
+fn portfolio_rotation_gives_the_same_trades_as_the_script() {
+    let Some(wasm) = plugin("portfolio_rotation") else { return };
+    let data = [
+        format!("ORCL={}", repo("data/orcl-1995-2014.csv")),
+        format!("YHOO={}", repo("data/yhoo-1996-2014.csv")),
+        format!("NVDA={}", repo("data/nvda-1999-2014.csv")),
+    ];
+    let extra = [
+        "--data",
+        &data[0],
+        "--data",
+        &data[1],
+        "--data",
+        &data[2],
+        "--start",
+        "2000-01-01",
+        "--commission",
+        "0.001",
+        "--max-positions",
+        "2",
+        "--param",
+        "period=42",
+    ];
+    let from_wasm = run_with_trades(&wasm, &extra);
+    let from_rhai = run_with_trades("scripts/portfolio_rotation.rhai", &extra);
+    assert_eq!(from_wasm.0, from_rhai.0);
+    assert_eq!(from_wasm.1, from_rhai.1);
+    assert!(from_wasm.1.lines().count() > 100, "the rotation trades");
+}
+
+#[test]
 fn the_raw_wat_example_runs() {
     let json = ok(&["run", "plugins/examples/raw/buy_and_hold.wat", "--data", "data/GOOG.csv", "--json"]);
     let metrics: serde_json::Value = serde_json::from_str(&json).unwrap();

@@ -69,11 +69,83 @@ use std::fmt;
 pub mod sys;
 
 /// The version of the host ABI this SDK implements; `bt_abi_version` returns it.
-pub const ABI_VERSION: i32 = 1;
+pub const ABI_VERSION: i32 = 2;
 
 // ---------------------------------------------------------------------------------------------
 // Small typed values
 // ---------------------------------------------------------------------------------------------
+
+/// Where a bracket's stop-loss or take-profit sits.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Exit {
+    /// No such exit.
+    None,
+    /// An absolute price.
+    Price(f64),
+    /// A fraction of the entry's fill price away from it (0.02 = 2 %).
+    Fraction(f64),
+}
+
+impl Exit {
+    fn raw(self) -> (i32, f64) {
+        match self {
+            Exit::None => (0, 0.0),
+            Exit::Price(p) => (1, p),
+            Exit::Fraction(f) => (2, f),
+        }
+    }
+}
+
+/// How far a trailing stop trails the best price.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Trail {
+    /// A fixed price distance.
+    Amount(f64),
+    /// A fraction of the best price.
+    Fraction(f64),
+}
+
+impl Trail {
+    fn raw(self) -> (i32, f64) {
+        match self {
+            Trail::Amount(a) => (1, a),
+            Trail::Fraction(f) => (2, f),
+        }
+    }
+}
+
+/// The exits a bracket entry attaches to its position: a stop-loss or a trailing stop, and a
+/// take-profit; the first to fill cancels the others.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Bracket {
+    /// The stop-loss.
+    pub stop_loss: Exit,
+    /// The take-profit.
+    pub take_profit: Exit,
+    /// A trailing stop (instead of a stop-loss).
+    pub trail: Option<Trail>,
+}
+
+impl Default for Bracket {
+    fn default() -> Self {
+        Bracket { stop_loss: Exit::None, take_profit: Exit::None, trail: None }
+    }
+}
+
+/// A calendar period for [`Ctx::schedule`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Period {
+    /// Each day.
+    Daily = 0,
+    /// Each ISO week (from Monday).
+    Weekly = 1,
+    /// Each month.
+    Monthly = 2,
+}
+
+/// A declared coarser timeframe (see [`Ctx::timeframe`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Timeframe(pub i32);
 
 /// A symbol of the run, by index: 0 is the run's first symbol (see [`Ctx::symbols`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -741,6 +813,108 @@ impl Ctx {
             0
         } else {
             n as usize
+        }
+    }
+
+    // --- portfolio (ABI version 2) -----------------------------------------------------------
+
+    fn bracket(&mut self, symbol: Symbol, side: i32, qty: f64, bracket: &Bracket) -> OrderId {
+        let (sl_kind, sl) = bracket.stop_loss.raw();
+        let (tp_kind, tp) = bracket.take_profit.raw();
+        let (trail_kind, trail) = match bracket.trail {
+            Some(t) => t.raw(),
+            None => (0, 0.0),
+        };
+        OrderId(unsafe {
+            sys::order_bracket(symbol.0, side, qty, 0, 0.0, sl_kind, sl, tp_kind, tp, trail_kind, trail)
+        })
+    }
+
+    /// Buys `qty` at the next open with attached exits (a bracket).
+    pub fn buy_bracket(&mut self, symbol: Symbol, qty: f64, bracket: &Bracket) -> OrderId {
+        self.bracket(symbol, 1, qty, bracket)
+    }
+
+    /// Sells (shorts) `qty` at the next open with attached exits (a bracket).
+    pub fn sell_bracket(&mut self, symbol: Symbol, qty: f64, bracket: &Bracket) -> OrderId {
+        self.bracket(symbol, -1, qty, bracket)
+    }
+
+    /// A trailing stop that buys `qty` once the price rises `trail` above its lowest low.
+    pub fn buy_trailing_stop(&mut self, symbol: Symbol, qty: f64, trail: Trail) -> OrderId {
+        let (kind, value) = trail.raw();
+        OrderId(unsafe { sys::order_trailing_stop(symbol.0, 1, qty, kind, value) })
+    }
+
+    /// A trailing stop that sells `qty` once the price falls `trail` below its highest high.
+    pub fn sell_trailing_stop(&mut self, symbol: Symbol, qty: f64, trail: Trail) -> OrderId {
+        let (kind, value) = trail.raw();
+        OrderId(unsafe { sys::order_trailing_stop(symbol.0, -1, qty, kind, value) })
+    }
+
+    /// Rebalances to target weights (fractions of equity); every symbol not named is closed.
+    /// Returns how many orders were placed.
+    pub fn rebalance(&mut self, weights: &[(Symbol, f64)]) -> usize {
+        let mut all = vec![0.0f64; self.symbol_count()];
+        for &(symbol, weight) in weights {
+            all[symbol.index()] = weight;
+        }
+        let mut bytes = Vec::with_capacity(all.len() * 8);
+        for w in &all {
+            bytes.extend_from_slice(&w.to_le_bytes());
+        }
+        let n = unsafe { sys::rebalance(bytes.as_ptr() as usize as i32, all.len() as i32) };
+        n as usize
+    }
+
+    /// Rebalances to equal weights across `symbols`, closing every other position.
+    pub fn equal_weight(&mut self, symbols: &[Symbol]) -> usize {
+        let weight = 1.0 / symbols.len() as f64;
+        let weights: Vec<(Symbol, f64)> = symbols.iter().map(|&s| (s, weight)).collect();
+        self.rebalance(&weights)
+    }
+
+    /// Units of `symbol` worth `fraction` of equity at its latest close (rounded down to the
+    /// run's unit); `None` before its first bar.
+    pub fn qty_for_fraction(&self, symbol: Symbol, fraction: f64) -> Option<f64> {
+        opt(unsafe { sys::qty_for_fraction(symbol.0, fraction) })
+    }
+
+    /// Volatility targeting: units such that one `volatility` (an ATR or standard deviation)
+    /// moves equity by `fraction`; `None` while the indicator is not ready.
+    pub fn qty_for_risk(&self, fraction: f64, volatility: Indicator) -> Option<f64> {
+        opt(unsafe { sys::qty_for_risk(fraction, volatility.0) })
+    }
+
+    /// True on the first step of each day, week or month (and on the run's first step).
+    pub fn schedule(&self, period: Period) -> bool {
+        unsafe { sys::schedule(period as i32) != 0 }
+    }
+
+    /// Declares `symbol` resampled to a coarser interval such as "5m", "1h", "1d" or "1w"
+    /// (in `init` only).
+    pub fn timeframe(&mut self, symbol: Symbol, interval: &str) -> Timeframe {
+        let (p, l) = raw(interval);
+        Timeframe(unsafe { sys::timeframe(symbol.0, p, l) })
+    }
+
+    /// A field of the completed coarse bar `k` back; a bar still forming is never returned.
+    pub fn tf_bar(&self, timeframe: Timeframe, k: usize, field: Source) -> Option<f64> {
+        opt(unsafe { sys::tf_bar(timeframe.0, back(k), field as i32) })
+    }
+
+    /// The close of the completed coarse bar `k` back.
+    pub fn tf_close(&self, timeframe: Timeframe, k: usize) -> Option<f64> {
+        self.tf_bar(timeframe, k, Source::Close)
+    }
+
+    /// The start time (epoch seconds) of the completed coarse bar `k` back.
+    pub fn tf_bar_time(&self, timeframe: Timeframe, k: usize) -> Option<i64> {
+        let t = unsafe { sys::tf_bar_time(timeframe.0, back(k)) };
+        if t == i64::MIN {
+            None
+        } else {
+            Some(t)
         }
     }
 

@@ -1,4 +1,4 @@
-//! The raw host imports of ABI version 1 (import module `bt`), exactly as listed in
+//! The raw host imports of ABI version 2 (import module `bt`), exactly as listed in
 //! `plugins/README.md`.
 //!
 //! Everything here is `unsafe` to call: strings are `(ptr, len)` pairs of UTF-8 in this module's
@@ -98,6 +98,44 @@ extern "C" {
     pub fn cancel(id: i64) -> i32;
     /// Cancels the open orders of `sym`, or of all symbols when `sym = -1`; returns how many.
     pub fn cancel_all(sym: i32) -> i32;
+
+    // --- added in ABI version 2 -----------------------------------------------------------------
+
+    /// Places an entry with attached exits (a bracket). `side`, `kind` and `price` as in
+    /// [`order`]; each exit is a (kind, value) pair: stop-loss and take-profit kinds 0 none,
+    /// 1 price, 2 fraction of the fill price; trail kind 0 none, 1 amount, 2 fraction.
+    pub fn order_bracket(
+        sym: i32,
+        side: i32,
+        qty: f64,
+        kind: i32,
+        price: f64,
+        sl_kind: i32,
+        sl: f64,
+        tp_kind: i32,
+        tp: f64,
+        trail_kind: i32,
+        trail: f64,
+    ) -> i64;
+    /// Places a trailing stop: `kind` 1 amount, 2 fraction of the best price.
+    pub fn order_trailing_stop(sym: i32, side: i32, qty: f64, kind: i32, value: f64) -> i64;
+    /// Rebalances to target weights: `len` (the symbol count) little-endian f64 weights at `ptr`,
+    /// one per symbol; returns how many orders were placed.
+    pub fn rebalance(ptr: i32, len: i32) -> i32;
+    /// Units of `sym` worth `fraction` of equity at its latest close; NaN before its first bar.
+    pub fn qty_for_fraction(sym: i32, fraction: f64) -> f64;
+    /// Units such that one volatility (indicator `handle`, e.g. an ATR) moves equity by `fraction`;
+    /// NaN while the indicator is not ready.
+    pub fn qty_for_risk(fraction: f64, handle: i32) -> f64;
+    /// 1 on the first step of a new period: 0 day, 1 week, 2 month.
+    pub fn schedule(period: i32) -> i32;
+    /// Declares `sym` resampled to the interval named at (`ptr`, `len`), e.g. "1h" (only in
+    /// `bt_init`); returns the timeframe handle.
+    pub fn timeframe(sym: i32, ptr: i32, len: i32) -> i32;
+    /// A field of the completed coarse bar `k` back (0 open … 4 volume); NaN if there is none.
+    pub fn tf_bar(handle: i32, k: i32, field: i32) -> f64;
+    /// The start time of the completed coarse bar `k` back in epoch seconds; `i64::MIN` if none.
+    pub fn tf_bar_time(handle: i32, k: i32) -> i64;
 
     /// Adds a line to the run's log.
     pub fn log(ptr: i32, len: i32);

@@ -86,7 +86,7 @@ impl Universe {
         let mut series = Vec::with_capacity(self.symbols().len());
         for (s, symbol) in self.symbols().iter().enumerate() {
             let bars = super::resample(self.bars(s), interval)
-                .map_err(|source| DataError::Resample { symbol: symbol.clone(), source })?;
+                .map_err(|reason| DataError::Resample { symbol: symbol.clone(), reason })?;
             series.push((symbol.clone(), bars));
         }
         Universe::new(series)

@@ -67,9 +67,9 @@ fn bad_requests_are_refused_and_change_nothing() {
             b[key] = value;
             b
         };
-        let r = run(with("leverage", json!(2)));
+        let r = run(with("margin", json!(2)));
         assert_eq!(r.status(), 422);
-        assert!(r.text().unwrap().contains("unknown field `leverage`"));
+        assert!(r.text().unwrap().contains("unknown field `margin`"));
         let r = run(with("initial_capital", json!("lots")));
         assert_eq!(r.status(), 422, "wrong type");
         let r = run(with("initial_capital", json!(0)));

@@ -3,6 +3,7 @@
 mod app;
 mod bad_input;
 mod flow;
+mod portfolio;
 mod queue;
 mod recovery;
 mod watch;

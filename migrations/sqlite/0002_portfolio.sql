@@ -1,0 +1,6 @@
+-- Portfolio runs: why each trade closed, the benchmark's equity beside the
+-- strategy's, and the returns tables (JSON) of each completed run.
+
+ALTER TABLE trades ADD COLUMN exit_reason TEXT NOT NULL DEFAULT 'signal';
+ALTER TABLE equity_points ADD COLUMN benchmark_equity TEXT;
+ALTER TABLE runs ADD COLUMN returns TEXT;
