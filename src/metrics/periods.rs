@@ -56,14 +56,26 @@ pub fn returns_tables<E: Amount>(timeline: &[Timestamp], equity: &[E], initial: 
     let mut daily = Table::new(Period::Day, initial);
     let mut monthly = Table::new(Period::Month, initial);
     let mut yearly = Table::new(Period::Year, initial);
-    for (&ts, e) in timeline.iter().zip(equity) {
-        let (date, e) = (utc_date(ts), e.amount());
+    // Steps come in runs of one UTC day (1 440 for minute bars): the
+    // calendar is consulted once per day, with the day's last equity.
+    let mut i = 0;
+    while i < timeline.len() {
+        let day = timeline[i].millis().div_euclid(DAY_MS);
+        let mut last = i;
+        while last + 1 < timeline.len() && timeline[last + 1].millis().div_euclid(DAY_MS) == day {
+            last += 1;
+        }
+        let (date, e) = (utc_date(timeline[i]), equity[last].amount());
         daily.push(date, e);
         monthly.push(date, e);
         yearly.push(date, e);
+        i = last + 1;
     }
     ReturnsTables { daily: daily.finish(), monthly: monthly.finish(), yearly: yearly.finish() }
 }
+
+/// Milliseconds in a UTC day.
+const DAY_MS: i64 = 86_400_000;
 
 /// `(to − from) / from × 100`, exact until the conversion to `f64`; `None`
 /// if `from` is 0 or the result overflows or is not finite.
@@ -161,7 +173,6 @@ mod tests {
     use rust_decimal_macros::dec;
 
     const HOUR_MS: i64 = 3_600_000;
-    const DAY_MS: i64 = 86_400_000;
 
     #[track_caller]
     fn approx(a: Option<f64>, b: f64) {

@@ -1,4 +1,4 @@
-//! Guest SDK for backtester WebAssembly strategy plugins (ABI version 1).
+//! Guest SDK for backtester WebAssembly strategy plugins (ABI version 2).
 //!
 //! A plugin is a `cdylib` built for `wasm32-unknown-unknown` that trades through the same narrow
 //! API as a Rhai script. Implement [`Strategy`] for a type that is [`Default`], declare its
