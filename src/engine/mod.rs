@@ -127,4 +127,6 @@ pub fn run(
 }
 
 #[cfg(test)]
+mod portfolio_tests;
+#[cfg(test)]
 mod tests;

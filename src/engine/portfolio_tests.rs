@@ -1,0 +1,240 @@
+//! The portfolio helpers of the strategy API inside real runs, against
+//! hand-computed values: sizing, volatility targeting, rebalancing checks,
+//! schedules and the benchmark curve.
+
+use rust_decimal::Decimal;
+use rust_decimal_macros::dec;
+
+use super::*;
+use crate::broker::BrokerConfig;
+use crate::domain::{Bar, Symbol, Timestamp};
+use crate::indicators::IndicatorSpec;
+use crate::strategy::{CtxError, ParamSpec, Period, StrategyCtx, StrategyError};
+
+const DAY: i64 = 86_400_000;
+
+fn bar(day: i64, close: Decimal) -> Bar {
+    Bar { ts: Timestamp(day * DAY), open: close, high: close + dec!(1), low: close - dec!(1), close, volume: 1.0 }
+}
+
+/// A strategy made of closures (init, on_bar).
+struct Probe<I, B> {
+    init: I,
+    on_bar: B,
+}
+
+impl<I, B> Strategy for Probe<I, B>
+where
+    I: FnMut(&StrategyCtx) -> Result<(), StrategyError>,
+    B: FnMut(&StrategyCtx) -> Result<(), StrategyError>,
+{
+    fn name(&self) -> &str {
+        "probe"
+    }
+    fn declared_params(&self) -> &[ParamSpec] {
+        &[]
+    }
+    fn init(&mut self, ctx: &StrategyCtx) -> Result<(), StrategyError> {
+        (self.init)(ctx)
+    }
+    fn on_bar(&mut self, ctx: &StrategyCtx) -> Result<(), StrategyError> {
+        (self.on_bar)(ctx)
+    }
+    fn on_finish(&mut self, _ctx: &StrategyCtx) -> Result<(), StrategyError> {
+        Ok(())
+    }
+}
+
+fn run_probe(
+    universe: &Universe,
+    config: &RunConfig,
+    init: impl FnMut(&StrategyCtx) -> Result<(), StrategyError>,
+    on_bar: impl FnMut(&StrategyCtx) -> Result<(), StrategyError>,
+) -> Result<RunReport, EngineError> {
+    run(universe, &mut Probe { init, on_bar }, config, RunHooks::default())
+}
+
+fn one_symbol(closes: &[Decimal]) -> Universe {
+    let bars = closes.iter().enumerate().map(|(i, &c)| bar(i as i64, c)).collect();
+    Universe::new(vec![(Symbol::new("A"), bars)]).unwrap()
+}
+
+#[test]
+fn sizing_helpers_give_hand_computed_quantities() {
+    // Closes 100, 102, 98, 104; qty_for_risk is floor(0.01 × 10000 / ATR) once the ATR is ready.
+    let u = one_symbol(&[dec!(100), dec!(102), dec!(98), dec!(104)]);
+    let mut config = RunConfig::new(BrokerConfig::with_cash(dec!(10000)), ParamOverrides::default());
+    let mut seen = Vec::new();
+    run_probe(
+        &u,
+        &config,
+        |ctx| {
+            ctx.declare_indicator("atr", 0, IndicatorSpec::Atr { period: 2 })?;
+            Ok(())
+        },
+        |ctx| {
+            seen.push((ctx.qty_for_fraction(0, 0.5)?, ctx.qty_for_risk(0.01, "atr")?, ctx.indicator("atr", 0)?));
+            Ok(())
+        },
+    )
+    .unwrap();
+    // 0.5 × 10000 / close, rounded down: 50, 49 (49.01…), 51 (51.02…), 48 (48.07…).
+    assert_eq!(seen.iter().map(|s| s.0).collect::<Vec<_>>(), [Some(50.0), Some(49.0), Some(51.0), Some(48.0)]);
+    for (fraction_qty, risk_qty, atr) in &seen {
+        assert!(fraction_qty.is_some());
+        match atr {
+            // floor(0.01 × 10000 / ATR)
+            Some(atr) => assert_eq!(*risk_qty, Some((100.0 / atr).floor()), "atr {atr}"),
+            None => assert_eq!(*risk_qty, None, "not ready: no quantity"),
+        }
+    }
+    assert!(seen[0].2.is_none() && seen[3].2.is_some());
+
+    config.broker.fractional = true;
+    let mut fractional = None;
+    run_probe(
+        &u,
+        &config,
+        |_| Ok(()),
+        |ctx| {
+            fractional.get_or_insert(ctx.qty_for_fraction(0, 1.0 / 3.0)?);
+            Ok(())
+        },
+    )
+    .unwrap();
+    // 10000 / 3 / 100 = 33.333333333… → 8 places, rounded down.
+    assert_eq!(fractional, Some(Some(33.33333333)));
+}
+
+#[test]
+fn rebalance_refuses_what_the_run_cannot_hold() {
+    let u = Universe::new(vec![
+        (Symbol::new("A"), vec![bar(0, dec!(10)), bar(1, dec!(10))]),
+        (Symbol::new("B"), vec![bar(0, dec!(20)), bar(1, dec!(20))]),
+    ])
+    .unwrap();
+    let mut config = RunConfig::new(BrokerConfig::with_cash(dec!(1000)), ParamOverrides::default());
+    config.broker.max_positions = Some(1);
+    let mut errors = Vec::new();
+    run_probe(
+        &u,
+        &config,
+        |_| Ok(()),
+        |ctx| {
+            if ctx.step() == 0 {
+                for weights in [vec![(0, 0.7), (1, 0.7)], vec![(0, 0.5), (1, 0.5)], vec![(0, 0.5), (0, 0.2)]] {
+                    errors.push(ctx.rebalance(&weights).unwrap_err().to_string());
+                }
+                errors.push(ctx.equal_weight(&[]).unwrap_err().to_string());
+                assert_eq!(ctx.open_orders(None), 0, "a refused rebalance places nothing");
+            }
+            Ok(())
+        },
+    )
+    .unwrap();
+    assert!(errors[0].contains("add up to 1.4 of equity (gross), more than the leverage of 1"), "{}", errors[0]);
+    assert!(errors[1].contains("asks for 2 positions but max_positions is 1"), "{}", errors[1]);
+    assert!(errors[2].contains("names A twice"), "{}", errors[2]);
+    assert!(errors[3].contains("at least one symbol"), "{}", errors[3]);
+}
+
+#[test]
+fn equal_weight_holds_each_symbol_at_one_nth_of_equity() {
+    let closes = [dec!(10), dec!(20), dec!(40)];
+    let u = Universe::new(
+        ["A", "B", "C"]
+            .iter()
+            .zip(closes)
+            .map(|(s, c)| (Symbol::new(s), vec![bar(0, c), bar(1, c), bar(2, c)]))
+            .collect(),
+    )
+    .unwrap();
+    let config = RunConfig::new(BrokerConfig::with_cash(dec!(3000)), ParamOverrides::default());
+    let mut held = Vec::new();
+    run_probe(
+        &u,
+        &config,
+        |_| Ok(()),
+        |ctx| {
+            if ctx.step() == 0 {
+                ctx.equal_weight(&[0, 1, 2])?;
+            }
+            if ctx.step() == 1 {
+                held = (0..3).map(|s| ctx.position(s).qty).collect();
+            }
+            Ok(())
+        },
+    )
+    .unwrap();
+    // 1/3 of 3000 = 999.99…: floor(999.99… / 10) = 99, / 20 = 49, / 40 = 24.
+    assert_eq!(held, [dec!(99), dec!(49), dec!(24)]);
+}
+
+#[test]
+fn schedules_fire_on_the_first_step_of_each_period() {
+    // 2024-01-29 (Mon) to 2024-02-06 (Tue), weekdays only.
+    let first = 19_751; // days since the epoch of 2024-01-29
+    let days: Vec<i64> = (0..9).map(|i| first + i).filter(|d| (d + 3) % 7 < 5).collect();
+    let bars = days.iter().map(|&d| bar(d, dec!(10))).collect();
+    let u = Universe::new(vec![(Symbol::new("A"), bars)]).unwrap();
+    let config = RunConfig::new(BrokerConfig::with_cash(dec!(1000)), ParamOverrides::default());
+    let mut fired = Vec::new();
+    run_probe(
+        &u,
+        &config,
+        |_| Ok(()),
+        |ctx| {
+            fired.push((ctx.schedule(Period::Week), ctx.schedule(Period::Month)));
+            Ok(())
+        },
+    )
+    .unwrap();
+    // Mon 29, Tue 30, Wed 31, Thu 1 Feb, Fri 2, Mon 5, Tue 6.
+    let weekly: Vec<bool> = fired.iter().map(|f| f.0).collect();
+    let monthly: Vec<bool> = fired.iter().map(|f| f.1).collect();
+    assert_eq!(weekly, [true, false, false, false, false, true, false]);
+    assert_eq!(monthly, [true, false, false, true, false, false, false]);
+}
+
+#[test]
+fn the_benchmark_is_bought_at_the_first_close_and_held() {
+    let u = one_symbol(&[dec!(50), dec!(51), dec!(52), dec!(53)]);
+    let benchmark = vec![bar(1, dec!(200)), bar(2, dec!(250)), bar(3, dec!(150))];
+    // No benchmark bar at step 0: cash until its first bar (step 1), then
+    // 1000 × close / 200.
+    assert_eq!(
+        benchmark_curve(u.timeline(), &benchmark, dec!(1000)).unwrap(),
+        [dec!(1000), dec!(1000), dec!(1250), dec!(750)]
+    );
+    let late = vec![bar(9, dec!(1))];
+    assert!(benchmark_curve(u.timeline(), &late, dec!(1000)).unwrap_err().contains("no bar at or before"));
+
+    let mut config = RunConfig::new(BrokerConfig::with_cash(dec!(1000)), ParamOverrides::default());
+    config.benchmark = Some(Benchmark { symbol: Symbol::new("SPY"), bars: std::sync::Arc::new(benchmark) });
+    let report = run_probe(&u, &config, |_| Ok(()), |_| Ok(())).unwrap();
+    let b = report.metrics.benchmark.as_ref().unwrap();
+    assert_eq!(b.stats.return_pct, -25.0);
+    assert_eq!(b.stats.final_equity, dec!(750));
+    assert_eq!(report.benchmark.as_ref().unwrap().1.len(), 4);
+    config.benchmark.as_mut().unwrap().bars = std::sync::Arc::new(late);
+    let err = run_probe(&u, &config, |_| Ok(()), |_| Ok(())).unwrap_err().to_string();
+    assert!(err.starts_with("benchmark SPY: has no bar"), "{err}");
+}
+
+#[test]
+fn portfolio_calls_outside_on_bar_are_refused() {
+    let u = one_symbol(&[dec!(10), dec!(11)]);
+    let config = RunConfig::new(BrokerConfig::with_cash(dec!(1000)), ParamOverrides::default());
+    let err = run_probe(
+        &u,
+        &config,
+        |ctx| {
+            ctx.rebalance(&[(0, 1.0)])?;
+            Ok(())
+        },
+        |_| Ok(()),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains(&CtxError::BarOnly("placing an order").to_string()), "{err}");
+}
