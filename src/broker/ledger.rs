@@ -62,6 +62,8 @@ pub struct Ledger {
     cash: Decimal,
     positions: Vec<Position>,
     open_positions: usize,
+    /// How many of the open positions are short.
+    short_positions: usize,
     trades: Vec<Trade>,
     commission_total: Decimal,
 }
@@ -73,6 +75,7 @@ impl Ledger {
             cash,
             positions: vec![Position::default(); symbols],
             open_positions: 0,
+            short_positions: 0,
             trades: Vec::new(),
             commission_total: Decimal::ZERO,
         }
@@ -97,6 +100,11 @@ impl Ledger {
     /// How many symbols have a position open.
     pub fn open_positions(&self) -> usize {
         self.open_positions
+    }
+
+    /// Whether any open position is short.
+    pub fn has_short(&self) -> bool {
+        self.short_positions > 0
     }
 
     /// (symbol, signed quantity) of every open position, in symbol order.
@@ -133,6 +141,7 @@ impl Ledger {
         self.cash -= fill.delta * fill.price + fill.fee;
         self.commission_total += fill.fee;
         let was_open = !self.positions[symbol].qty.is_zero();
+        let was_short = self.positions[symbol].qty.is_sign_negative() && was_open;
 
         let total = fill.delta.abs();
         let position = &mut self.positions[symbol];
@@ -159,9 +168,15 @@ impl Ledger {
             position.qty += if fill.delta.is_sign_positive() { opening } else { -opening };
         }
         let is_open = !position.qty.is_zero();
+        let is_short = is_open && position.qty.is_sign_negative();
         match (was_open, is_open) {
             (false, true) => self.open_positions += 1,
             (true, false) => self.open_positions -= 1,
+            _ => {}
+        }
+        match (was_short, is_short) {
+            (false, true) => self.short_positions += 1,
+            (true, false) => self.short_positions -= 1,
             _ => {}
         }
     }

@@ -68,7 +68,7 @@ impl Broker {
     /// the maintenance margin.
     pub(super) fn check_margin(&mut self, step: usize, ts: Timestamp) {
         let levered = self.config.leverage > Decimal::ONE;
-        if !levered && !self.ledger.quantities().any(|(_, q)| q.is_sign_negative()) {
+        if !levered && !self.ledger.has_short() {
             return;
         }
         let mut equity = self.ledger.cash();

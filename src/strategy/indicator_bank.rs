@@ -49,11 +49,15 @@ struct History {
     /// Index of the newest value.
     head: usize,
     len: usize,
+    /// The newest value and the one before it, kept apart for crossing
+    /// tests, which read them on every bar.
+    now: Option<f64>,
+    previous: Option<f64>,
 }
 
 impl History {
     fn with_depth(depth: usize) -> Self {
-        History { values: vec![None; depth], head: 0, len: 0 }
+        History { values: vec![None; depth], head: 0, len: 0, now: None, previous: None }
     }
 
     #[inline]
@@ -63,6 +67,8 @@ impl History {
         self.head = if self.len == 0 || self.head + 1 == depth { 0 } else { self.head + 1 };
         self.values[self.head] = value;
         self.len = (self.len + 1).min(depth);
+        self.previous = self.now;
+        self.now = value;
     }
 
     #[inline]
@@ -204,7 +210,7 @@ impl IndicatorBank {
     #[inline]
     pub fn now_and_previous(&self, r: IndicatorRef<'_>) -> Result<(Option<f64>, Option<f64>), CtxError> {
         let history = self.history(r)?;
-        Ok((history.get(0), history.get(1)))
+        Ok((history.now, history.previous))
     }
 
     fn history(&self, r: IndicatorRef<'_>) -> Result<&History, CtxError> {
