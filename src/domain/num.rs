@@ -35,7 +35,21 @@ pub fn to_f64(d: Decimal) -> f64 {
 pub fn mul(a: Decimal, b: Decimal) -> Decimal {
     let scale = a.scale() + b.scale();
     if scale <= 28 {
-        if let Some(product) = a.mantissa().checked_mul(b.mantissa()) {
+        let (ma, mb) = (a.mantissa(), b.mantissa());
+        let (ua, ub) = (ma.unsigned_abs(), mb.unsigned_abs());
+        // Both under 2^64 (quantities and prices nearly always are): one
+        // 64 × 64 → 128-bit multiplication instead of i128's checked one.
+        if ua >> 64 == 0 && ub >> 64 == 0 {
+            let product = u128::from(ua as u64) * u128::from(ub as u64);
+            if product == 0 {
+                return Decimal::ZERO; // as Decimal's own multiplication gives it: no scale, no sign
+            }
+            if product >> 96 == 0 {
+                let negative = (ma < 0) != (mb < 0);
+                let (lo, mid, hi) = (product as u32, (product >> 32) as u32, (product >> 64) as u32);
+                return Decimal::from_parts(lo, mid, hi, negative, scale);
+            }
+        } else if let Some(product) = ma.checked_mul(mb) {
             if product.unsigned_abs() < (1u128 << 96) {
                 return Decimal::from_i128_with_scale(product, scale);
             }
@@ -77,7 +91,17 @@ mod tests {
 
     #[test]
     fn mul_matches_decimal_multiplication() {
-        let cases = [("10", "104.50"), ("-3", "0.001"), ("123456789.123", "987654.321"), ("1.5", "-2.25")];
+        let cases = [
+            ("10", "104.50"),
+            ("-3", "0.001"),
+            ("123456789.123", "987654.321"),
+            ("1.5", "-2.25"),
+            ("-0", "5.5"),
+            ("0", "-1.25"),
+            ("18446744073709551615", "4294967295"),
+            ("18446744073709551616", "3"),
+            ("79228162514264337593543950335", "1"),
+        ];
         for (a, b) in cases {
             let (a, b) = (Decimal::from_str(a).unwrap(), Decimal::from_str(b).unwrap());
             assert_eq!(mul(a, b), a * b);
