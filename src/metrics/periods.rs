@@ -60,9 +60,9 @@ pub fn returns_tables<E: Amount>(timeline: &[Timestamp], equity: &[E], initial: 
     // calendar is consulted once per day, with the day's last equity.
     let mut i = 0;
     while i < timeline.len() {
-        let day = timeline[i].millis().div_euclid(DAY_MS);
+        let next_day = (timeline[i].millis().div_euclid(DAY_MS) + 1).saturating_mul(DAY_MS);
         let mut last = i;
-        while last + 1 < timeline.len() && timeline[last + 1].millis().div_euclid(DAY_MS) == day {
+        while last + 1 < timeline.len() && timeline[last + 1].millis() < next_day {
             last += 1;
         }
         let (date, e) = (utc_date(timeline[i]), equity[last].amount());
