@@ -3,6 +3,8 @@
 use rust_decimal::Decimal;
 use serde::Serialize;
 
+use crate::domain::num::{mul, to_f64};
+
 /// How fees are charged; one model per run.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 #[serde(tag = "model", rename_all = "snake_case")]
@@ -35,6 +37,17 @@ impl CommissionModel {
         if budget <= Decimal::ZERO || price <= Decimal::ZERO {
             return Decimal::ZERO;
         }
+        let dp = if fractional { FRACTIONAL_DP } else { 0 };
+        let exact = match *self {
+            CommissionModel::None => floor_div(budget, price, dp),
+            CommissionModel::Percent { rate } => floor_div(budget, price * (Decimal::ONE + rate), dp),
+            CommissionModel::Fixed { amount } if budget > amount => floor_div(budget - amount, price, dp),
+            CommissionModel::Fixed { .. } => Some(Decimal::ZERO),
+            CommissionModel::PerUnit { .. } => None,
+        };
+        if let Some(qty) = exact {
+            return qty;
+        }
         let raw = match *self {
             CommissionModel::None => budget / price,
             CommissionModel::Percent { rate } => budget / (price * (Decimal::ONE + rate)),
@@ -52,6 +65,33 @@ impl CommissionModel {
     }
 }
 
+/// The largest multiple q of 10^-dp with q × den ≤ num (num, den > 0),
+/// normalised, found without a decimal division: an f64 estimate corrected
+/// by exact multiplications. `None` when the estimate is out of the range
+/// where that works (the caller then divides).
+fn floor_div(num: Decimal, den: Decimal, dp: u32) -> Option<Decimal> {
+    const LIMIT: f64 = 9_007_199_254_740_992.0; // 2^53
+    if num <= Decimal::ZERO || den <= Decimal::ZERO {
+        return None;
+    }
+    let estimate = to_f64(num) / to_f64(den) * 10f64.powi(dp as i32);
+    if !(estimate.is_finite() && estimate >= 0.0 && estimate < LIMIT) {
+        return None;
+    }
+    let fits = |q: i64| mul(Decimal::new(q, dp), den) <= num;
+    let mut q = estimate.floor() as i64;
+    for _ in 0..4 {
+        if q > 0 && !fits(q) {
+            q -= 1;
+        } else if fits(q + 1) {
+            q += 1;
+        } else {
+            return Some(Decimal::new(q, dp).normalize());
+        }
+    }
+    None
+}
+
 /// Decimal places kept for fractional quantities.
 pub const FRACTIONAL_DP: u32 = 8;
 
@@ -67,6 +107,37 @@ mod tests {
     use rust_decimal_macros::dec;
 
     use super::*;
+
+    #[test]
+    fn max_quantity_is_the_exact_floor_for_many_budgets_and_prices() {
+        // A seeded generator: budgets and prices over several magnitudes.
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |modulus: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % modulus
+        };
+        let models = [
+            CommissionModel::None,
+            CommissionModel::Percent { rate: dec!(0.001) },
+            CommissionModel::Fixed { amount: dec!(4.95) },
+        ];
+        for _ in 0..3000 {
+            let budget = Decimal::new(next(10_000_000_000) as i64 + 1, next(5) as u32);
+            let price = Decimal::new(next(100_000_000) as i64 + 1, next(7) as u32);
+            for model in &models {
+                for fractional in [false, true] {
+                    let q = model.max_quantity(budget, price, fractional);
+                    let unit = if fractional { Decimal::new(1, FRACTIONAL_DP) } else { Decimal::ONE };
+                    let cost = |q: Decimal| q * price + if q.is_zero() { Decimal::ZERO } else { model.fee(q, price) };
+                    assert!(q >= Decimal::ZERO && (q / unit).fract().is_zero(), "{q}");
+                    assert!(q.is_zero() || cost(q) <= budget, "{model:?} {budget} {price}: {q} overspends");
+                    assert!(cost(q + unit) > budget, "{model:?} {budget} {price}: {q} is not the largest");
+                }
+            }
+        }
+    }
 
     #[test]
     fn fees_per_model() {

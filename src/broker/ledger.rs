@@ -238,7 +238,9 @@ fn close_lots(
             commission,
             gross_pnl,
             net_pnl,
-            return_pct: num::to_f64(net_pnl / entry_value * Decimal::ONE_HUNDRED),
+            // In f64 from the exact amounts: a decimal division per trade
+            // costs more than the rest of the booking.
+            return_pct: num::to_f64(net_pnl) / num::to_f64(entry_value) * 100.0,
             duration_bars: fill.step - lot.step,
             duration_secs: fill.ts.secs() - lot.ts.secs(),
             closed_at_end: fill.reason == ExitReason::EndOfRun,

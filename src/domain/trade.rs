@@ -38,7 +38,7 @@ pub struct Trade {
     pub gross_pnl: Decimal,
     /// `gross_pnl - commission`.
     pub net_pnl: Decimal,
-    /// `net_pnl / (entry_price * qty) * 100`.
+    /// `net_pnl / (entry_price * qty) * 100`, divided in f64 from the exact amounts.
     pub return_pct: f64,
     /// Engine steps between entry and exit.
     pub duration_bars: usize,
