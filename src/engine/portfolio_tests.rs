@@ -5,11 +5,12 @@
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
+use super::tests::Probe;
 use super::*;
 use crate::broker::BrokerConfig;
 use crate::domain::{Bar, Symbol, Timestamp};
 use crate::indicators::IndicatorSpec;
-use crate::strategy::{CtxError, ParamSpec, Period, StrategyCtx, StrategyError};
+use crate::strategy::{CtxError, Period, StrategyCtx, StrategyError};
 
 const DAY: i64 = 86_400_000;
 
@@ -17,38 +18,10 @@ fn bar(day: i64, close: Decimal) -> Bar {
     Bar { ts: Timestamp(day * DAY), open: close, high: close + dec!(1), low: close - dec!(1), close, volume: 1.0 }
 }
 
-/// A strategy made of closures (init, on_bar).
-struct Probe<I, B> {
-    init: I,
-    on_bar: B,
-}
-
-impl<I, B> Strategy for Probe<I, B>
-where
-    I: FnMut(&StrategyCtx) -> Result<(), StrategyError>,
-    B: FnMut(&StrategyCtx) -> Result<(), StrategyError>,
-{
-    fn name(&self) -> &str {
-        "probe"
-    }
-    fn declared_params(&self) -> &[ParamSpec] {
-        &[]
-    }
-    fn init(&mut self, ctx: &StrategyCtx) -> Result<(), StrategyError> {
-        (self.init)(ctx)
-    }
-    fn on_bar(&mut self, ctx: &StrategyCtx) -> Result<(), StrategyError> {
-        (self.on_bar)(ctx)
-    }
-    fn on_finish(&mut self, _ctx: &StrategyCtx) -> Result<(), StrategyError> {
-        Ok(())
-    }
-}
-
 fn run_probe(
     universe: &Universe,
     config: &RunConfig,
-    init: impl FnMut(&StrategyCtx) -> Result<(), StrategyError>,
+    init: fn(&StrategyCtx) -> Result<(), StrategyError>,
     on_bar: impl FnMut(&StrategyCtx) -> Result<(), StrategyError>,
 ) -> Result<RunReport, EngineError> {
     run(universe, &mut Probe { init, on_bar }, config, RunHooks::default())

@@ -28,9 +28,9 @@ fn config() -> RunConfig {
 }
 
 /// A strategy made of closures, for probing the engine.
-struct Probe<F: FnMut(&StrategyCtx) -> Result<(), StrategyError>> {
-    init: fn(&StrategyCtx) -> Result<(), StrategyError>,
-    on_bar: F,
+pub(super) struct Probe<F: FnMut(&StrategyCtx) -> Result<(), StrategyError>> {
+    pub init: fn(&StrategyCtx) -> Result<(), StrategyError>,
+    pub on_bar: F,
 }
 
 impl<F: FnMut(&StrategyCtx) -> Result<(), StrategyError>> Strategy for Probe<F> {
