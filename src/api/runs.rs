@@ -185,6 +185,10 @@ async fn returns(State(service): State<Service>, Path(raw): Path<String>) -> Res
     let stored = service.store().run_returns(view.row.id).await.map_err(ServiceError::from)?;
     match stored {
         Some(text) => Ok(Json(parse(&Some(text)))),
+        None if view.row.status == RunStatus::Completed => Err(ApiError::Service(ServiceError::Conflict(format!(
+            "run {} completed before returns tables were recorded; rerun it to get them",
+            view.row.id
+        )))),
         None => Err(ApiError::Service(ServiceError::Conflict(format!(
             "run {} has no returns: it is {} (returns exist once a run completes)",
             view.row.id,

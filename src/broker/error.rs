@@ -16,7 +16,7 @@ pub enum BrokerError {
     FractionalQuantity(Decimal),
     #[error("order price must be > 0, got {0}")]
     NonPositivePrice(Decimal),
-    #[error("target fraction {0} is out of range (-10 to 10)")]
+    #[error("target fraction {0} is out of range (-100 to 100)")]
     TargetOutOfRange(Decimal),
     #[error("target-percent orders are market orders; limit and stop prices are not supported for them")]
     TargetNeedsMarket,

@@ -14,7 +14,7 @@
 //!   stop fills and the target is cancelled. Only when the bar opens beyond
 //!   one of them (a gap) is the order known, and that one fills at the open.
 //! - Exits only ever reduce their position: they shrink to what is left of
-//!   it and disappear once it is flat.
+//!   it and disappear once it is flat or has turned to the other side.
 //! - A trailing stop is checked against each bar at its current level first
 //!   and only then follows the bar's high (sell stops) or low (buy stops),
 //!   so a bar never triggers a stop that it moved itself.
@@ -53,7 +53,11 @@ impl Broker {
         let ledger = &self.ledger;
         still_open.retain(|o| {
             let sibling_filled = o.oco.is_some_and(|g| filled_groups.contains(&g));
-            let nothing_to_exit = o.reduce_only() && ledger.position_qty(o.symbol).is_zero();
+            // An exit sells a long or buys back a short: once the position
+            // is flat or on the other side, it has nothing left to exit.
+            let position = ledger.position_qty(o.symbol);
+            let exits_long = matches!(o.size, OrderSize::Quantity { side: Side::Sell, .. });
+            let nothing_to_exit = o.reduce_only() && (position.is_zero() || position.is_sign_positive() != exits_long);
             !sibling_filled && !nothing_to_exit
         });
         self.open_orders = still_open;

@@ -23,6 +23,7 @@ pub use config::{BrokerConfig, MAX_LEVERAGE};
 pub use error::{BrokerError, Rejection};
 pub use ledger::PositionView;
 pub use margin::MarginCall;
+pub use sizing::MAX_TARGET_FRACTION;
 
 use rust_decimal::Decimal;
 
@@ -329,8 +330,10 @@ fn check_exits(exits: &Exits) -> Result<(), BrokerError> {
         Some(ExitLevel::Price(p)) if p <= Decimal::ZERO => {
             Err(BrokerError::BadExit(format!("{what} price must be > 0, got {p}")))
         }
-        Some(ExitLevel::Fraction(f)) if f <= Decimal::ZERO || (below_one && f >= Decimal::ONE) => {
-            let range = if below_one { "between 0 and 1 (exclusive)" } else { "> 0" };
+        Some(ExitLevel::Fraction(f))
+            if f <= Decimal::ZERO || (below_one && f >= Decimal::ONE) || f > Decimal::ONE_HUNDRED =>
+        {
+            let range = if below_one { "between 0 and 1 (exclusive)" } else { "above 0 and at most 100" };
             Err(BrokerError::BadExit(format!("{what} fraction must be {range}, got {f}")))
         }
         _ => Ok(()),

@@ -342,3 +342,25 @@ fn max_positions_rejects_a_new_position_beyond_the_limit() {
     step(&mut b, 2, &prices(2));
     assert_eq!((b.position(0).qty, b.position(2).qty), (dec!(0), dec!(90)));
 }
+
+#[test]
+fn exits_go_when_their_position_turns_to_the_other_side() {
+    let mut b = one(cash(dec!(10000)));
+    step(&mut b, 0, &[flat(0, dec!(100))]);
+    b.submit(bracket(Side::Buy, dec!(5), stop_and_target(dec!(90), dec!(120))), 0, day(0)).unwrap();
+    step(&mut b, 1, &[flat(1, dec!(100))]);
+    assert_eq!(b.open_orders().len(), 2);
+    // Sell 8: the long of 5 becomes a short of 3; the sell exits have nothing to exit.
+    b.submit(OrderRequest::new(0, qty(Side::Sell, dec!(8)), OrderKind::Market), 1, day(1)).unwrap();
+    step(&mut b, 2, &[flat(2, dec!(100))]);
+    assert_eq!(b.position(0).qty, dec!(-3));
+    assert!(b.open_orders().is_empty(), "{:?}", b.open_orders());
+}
+
+#[test]
+fn exit_fractions_are_bounded() {
+    let mut b = one(cash(dec!(10000)));
+    let huge = Exits { take_profit: Some(ExitLevel::Fraction(dec!(1000))), ..Exits::default() };
+    let err = b.submit(bracket(Side::Buy, dec!(1), huge), 0, day(0)).unwrap_err().to_string();
+    assert!(err.contains("take-profit fraction must be above 0 and at most 100"), "{err}");
+}

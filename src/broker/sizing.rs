@@ -4,10 +4,10 @@ use rust_decimal::Decimal;
 
 use super::CommissionModel;
 
-/// The largest |fraction| a target-percent order may ask for (no margin yet,
-/// but a short target of -1 needs |fraction| up to 1; 10 leaves room for
-/// typos to be caught rather than honoured).
-pub const MAX_TARGET_FRACTION: i64 = 10;
+/// The largest |fraction| a target-percent order may ask for: the largest
+/// leverage a run may have (whether the account can carry it is the
+/// margin check's business at the fill).
+pub const MAX_TARGET_FRACTION: i64 = super::MAX_LEVERAGE;
 
 /// The position that makes `fraction` of `equity` at `price`, fees included:
 /// `floor(|fraction| * equity / (price * (1 + rate)))` for a percentage fee,

@@ -217,19 +217,20 @@ impl RunArgs {
         Ok(())
     }
 
-    /// Resamples a loaded universe (--resample) and restricts it to
-    /// --start/--end; returns it unchanged without them.
+    /// Restricts a loaded universe to --start/--end, then resamples it
+    /// (--resample); returns it unchanged without them. Slicing first keeps
+    /// a coarse bar from taking in source bars after --end.
     ///
     /// # Errors
-    /// An interval a symbol cannot be resampled to, or a range that leaves
-    /// a symbol without bars.
+    /// A range that leaves a symbol without bars, or an interval a symbol
+    /// cannot be resampled to.
     pub fn window(&self, mut universe: Universe) -> anyhow::Result<Universe> {
+        if self.start.is_some() || self.end.is_some() {
+            universe = universe.slice(self.start, self.end).context("applying --start/--end")?;
+        }
         if let Some(interval) = self.resample {
             universe = universe.resampled(interval).context("applying --resample")?;
         }
-        if self.start.is_none() && self.end.is_none() {
-            return Ok(universe);
-        }
-        universe.slice(self.start, self.end).context("applying --start/--end")
+        Ok(universe)
     }
 }

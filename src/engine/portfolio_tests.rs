@@ -139,7 +139,8 @@ fn equal_weight_holds_each_symbol_at_one_nth_of_equity() {
         },
     )
     .unwrap();
-    // 1/3 of 3000 = 999.99…: floor(999.99… / 10) = 99, / 20 = 49, / 40 = 24.
+    // 1/3, kept to 12 places (0.333333333333), of 3000 = 999.999999999:
+    // floor(… / 10) = 99, / 20 = 49, / 40 = 24.
     assert_eq!(held, [dec!(99), dec!(49), dec!(24)]);
 }
 
@@ -210,4 +211,53 @@ fn portfolio_calls_outside_on_bar_are_refused() {
     .unwrap_err()
     .to_string();
     assert!(err.contains(&CtxError::BarOnly("placing an order").to_string()), "{err}");
+}
+
+#[test]
+fn equal_weight_over_any_number_of_symbols_stays_within_the_leverage() {
+    // 1/6 and 1/7 in floating point add up to a hair over 1 six or seven times.
+    for n in [6usize, 7, 15, 18] {
+        let names: Vec<String> = (0..n).map(|i| format!("S{i}")).collect();
+        let u = Universe::new(
+            names
+                .iter()
+                .map(|s| (Symbol::new(s), vec![bar(0, dec!(10)), bar(1, dec!(10)), bar(2, dec!(10))]))
+                .collect(),
+        )
+        .unwrap();
+        let config = RunConfig::new(BrokerConfig::with_cash(dec!(100000)), ParamOverrides::default());
+        let symbols: Vec<usize> = (0..n).collect();
+        let report = run_probe(
+            &u,
+            &config,
+            |_| Ok(()),
+            |ctx| {
+                if ctx.step() == 0 {
+                    ctx.equal_weight(&symbols)?;
+                }
+                Ok(())
+            },
+        )
+        .unwrap();
+        assert!(report.rejections.is_empty(), "{n}: {:?}", report.rejections);
+        assert_eq!(report.trades.len(), n, "{n}: every symbol bought (and closed at the end)");
+    }
+}
+
+#[test]
+fn sizing_helpers_refuse_results_too_large_for_a_decimal() {
+    let u = one_symbol(&[dec!(0.0001), dec!(0.0001)]);
+    let config = RunConfig::new(BrokerConfig::with_cash(dec!(1e20)), ParamOverrides::default());
+    let mut err = None;
+    run_probe(
+        &u,
+        &config,
+        |_| Ok(()),
+        |ctx| {
+            err.get_or_insert(ctx.qty_for_fraction(0, 1e12).unwrap_err().to_string());
+            Ok(())
+        },
+    )
+    .unwrap();
+    assert_eq!(err.as_deref(), Some("qty_for_fraction: the result is too large for an exact decimal"));
 }

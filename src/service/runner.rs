@@ -154,11 +154,12 @@ impl Service {
         }
         let data_error = |e: crate::data::DataError| Stop::Failed(Failure { kind: "data", message: e.to_string() });
         let mut universe = Universe::from_shared(series).map_err(data_error)?;
-        if let Some(interval) = checked.resample {
-            universe = universe.resampled(interval).map_err(data_error)?;
-        }
+        // Slice first: a coarse bar must not take in source bars after `end`.
         if checked.start.is_some() || checked.end.is_some() {
             universe = universe.slice(checked.start, checked.end).map_err(data_error)?;
+        }
+        if let Some(interval) = checked.resample {
+            universe = universe.resampled(interval).map_err(data_error)?;
         }
         let benchmark = match &request.benchmark {
             None => None,

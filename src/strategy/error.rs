@@ -37,6 +37,8 @@ pub enum CtxError {
     Order(#[from] crate::broker::BrokerError),
     #[error("{0}")]
     Rebalance(String),
+    #[error("{0}: the result is too large for an exact decimal")]
+    Overflow(&'static str),
     #[error("unknown schedule '{0}'; use daily, weekly or monthly")]
     UnknownSchedule(String),
     #[error("invalid timeframe: {0}")]

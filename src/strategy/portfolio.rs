@@ -2,9 +2,9 @@
 //! rebalancing to target weights, sizing helpers and schedules. Shared by
 //! every runtime, so Rhai scripts and WASM plugins get the same answers.
 
-use rust_decimal::Decimal;
+use rust_decimal::{Decimal, RoundingStrategy};
 
-use crate::broker::OrderRequest;
+use crate::broker::{OrderRequest, MAX_TARGET_FRACTION};
 use crate::domain::num::{from_f64, to_f64};
 use crate::domain::{Exits, OrderId, OrderKind, OrderSize, Side, TrailOffset};
 
@@ -80,7 +80,15 @@ impl StrategyCtx {
                 let name = self.state().market.symbols()[symbol].clone();
                 return Err(CtxError::Rebalance(format!("rebalance names {name} twice")));
             }
-            *slot = Some(decimal("weight", weight)?);
+            // Twelve places, towards zero: weights such as 1/3 written in
+            // floating point then never add up to more than they should.
+            let weight = decimal("weight", weight)?.round_dp_with_strategy(12, RoundingStrategy::ToZero);
+            if weight.abs() > Decimal::from(MAX_TARGET_FRACTION) {
+                return Err(CtxError::Rebalance(format!(
+                    "rebalance weight {weight} is out of range (-{MAX_TARGET_FRACTION} to {MAX_TARGET_FRACTION})"
+                )));
+            }
+            *slot = Some(weight);
         }
         let weight = |s: usize| target[s].unwrap_or(Decimal::ZERO);
         let gross: Decimal = (0..count).map(|s| weight(s).abs()).sum();
@@ -132,8 +140,8 @@ impl StrategyCtx {
         let fraction = decimal("fraction", fraction)?;
         let state = self.state();
         let Some(price) = state.broker.mark(symbol) else { return Ok(None) };
-        let budget = fraction.abs() * state.broker.equity();
-        Ok(Some(units(budget / price, state.broker.config().fractional)))
+        let qty = fraction.abs().checked_mul(state.broker.equity()).and_then(|budget| budget.checked_div(price));
+        Ok(Some(units(qty.ok_or(CtxError::Overflow("qty_for_fraction"))?, state.broker.config().fractional)))
     }
 
     /// Volatility targeting: units of `symbol` such that a move of one
@@ -153,8 +161,8 @@ impl StrategyCtx {
         let Some(volatility) = self.indicator(indicator, 0)? else { return Ok(None) };
         let Some(volatility) = from_f64(volatility).filter(|v| *v > Decimal::ZERO) else { return Ok(None) };
         let state = self.state();
-        let budget = risk.abs() * state.broker.equity();
-        Ok(Some(units(budget / volatility, state.broker.config().fractional)))
+        let qty = risk.abs().checked_mul(state.broker.equity()).and_then(|budget| budget.checked_div(volatility));
+        Ok(Some(units(qty.ok_or(CtxError::Overflow("qty_for_risk"))?, state.broker.config().fractional)))
     }
 
     /// True on the first step of each day, week (ISO, from Monday) or month

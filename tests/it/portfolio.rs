@@ -244,6 +244,24 @@ fn a_second_timeframe_shows_only_completed_bars() {
 
     let err = fails(&["run", "scripts/sma_cross.rhai", "--data", "data/GOOG.csv", "--resample", "1h"]);
     assert!(err.contains("GOOG: cannot resample to 1h: it is not coarser than the data's spacing of 1d"), "{err}");
+    // --end on a Wednesday: the last weekly bar stops there and takes nothing after it.
+    let last =
+        write(dir.path(), "last.rhai", "fn on_bar(ctx) {} fn on_finish(ctx) { ctx.log(`last close ${ctx.close()}`); }");
+    let out = crate::helpers::backtester(&[
+        "run",
+        &last,
+        "--data",
+        "data/GOOG.csv",
+        "--resample",
+        "1w",
+        "--end",
+        "2013-02-27",
+    ]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("last close 799.78"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let weekly = ok(&["run", "scripts/sma_cross.rhai", "--data", "data/GOOG.csv", "--resample", "1w", "--json"]);
     let metrics: Value = serde_json::from_str(&weekly).unwrap();
     assert!((440..=447).contains(&metrics["bars"].as_u64().unwrap()));

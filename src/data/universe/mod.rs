@@ -73,10 +73,6 @@ pub struct Universe {
 }
 
 impl Universe {
-    /// Builds a universe from (symbol, bars) pairs; order is kept (the first
-    /// symbol is the primary one). Each symbol's bars must be in strictly
-    /// increasing time order, as [`load_csv_file`](super::load_csv_file) returns them.
-    ///
     /// The same symbols with their bars resampled to `interval`.
     ///
     /// # Errors
@@ -92,6 +88,10 @@ impl Universe {
         Universe::new(series)
     }
 
+    /// Builds a universe from (symbol, bars) pairs; order is kept (the first
+    /// symbol is the primary one). Each symbol's bars must be in strictly
+    /// increasing time order, as [`load_csv_file`](super::load_csv_file) returns them.
+    ///
     /// Returns the universe with its merged timeline.
     ///
     /// # Errors
