@@ -114,10 +114,23 @@ impl Trail {
     }
 }
 
+/// How a bracket's entry fills.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Entry {
+    /// At the next open.
+    Market,
+    /// At this limit price or better.
+    Limit(f64),
+    /// Once the price trades through this stop.
+    Stop(f64),
+}
+
 /// The exits a bracket entry attaches to its position: a stop-loss or a trailing stop, and a
 /// take-profit; the first to fill cancels the others.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Bracket {
+    /// How the entry fills (market by default).
+    pub entry: Entry,
     /// The stop-loss.
     pub stop_loss: Exit,
     /// The take-profit.
@@ -128,7 +141,7 @@ pub struct Bracket {
 
 impl Default for Bracket {
     fn default() -> Self {
-        Bracket { stop_loss: Exit::None, take_profit: Exit::None, trail: None }
+        Bracket { entry: Entry::Market, stop_loss: Exit::None, take_profit: Exit::None, trail: None }
     }
 }
 
@@ -825,17 +838,22 @@ impl Ctx {
             Some(t) => t.raw(),
             None => (0, 0.0),
         };
+        let (kind, price) = match bracket.entry {
+            Entry::Market => (0, 0.0),
+            Entry::Limit(p) => (1, p),
+            Entry::Stop(p) => (2, p),
+        };
         OrderId(unsafe {
-            sys::order_bracket(symbol.0, side, qty, 0, 0.0, sl_kind, sl, tp_kind, tp, trail_kind, trail)
+            sys::order_bracket(symbol.0, side, qty, kind, price, sl_kind, sl, tp_kind, tp, trail_kind, trail)
         })
     }
 
-    /// Buys `qty` at the next open with attached exits (a bracket).
+    /// Buys `qty` (at the next open, or as `bracket.entry` says) with attached exits.
     pub fn buy_bracket(&mut self, symbol: Symbol, qty: f64, bracket: &Bracket) -> OrderId {
         self.bracket(symbol, 1, qty, bracket)
     }
 
-    /// Sells (shorts) `qty` at the next open with attached exits (a bracket).
+    /// Sells (shorts) `qty` (at the next open, or as `bracket.entry` says) with attached exits.
     pub fn sell_bracket(&mut self, symbol: Symbol, qty: f64, bracket: &Bracket) -> OrderId {
         self.bracket(symbol, -1, qty, bracket)
     }
@@ -854,10 +872,20 @@ impl Ctx {
 
     /// Rebalances to target weights (fractions of equity); every symbol not named is closed.
     /// Returns how many orders were placed.
+    ///
+    /// # Panics
+    /// A symbol named twice or not in the run (the panic fails the run with its message, as
+    /// the host refuses those in a script).
     pub fn rebalance(&mut self, weights: &[(Symbol, f64)]) -> usize {
-        let mut all = vec![0.0f64; self.symbol_count()];
+        let count = self.symbol_count();
+        let mut all = vec![0.0f64; count];
+        let mut named = vec![false; count];
         for &(symbol, weight) in weights {
-            all[symbol.index()] = weight;
+            let i = symbol.index();
+            assert!(i < count, "rebalance: symbol index {} is out of range ({} symbols)", symbol.0, count);
+            assert!(!named[i], "rebalance names {} twice", self.symbol_name(symbol));
+            named[i] = true;
+            all[i] = weight;
         }
         let mut bytes = Vec::with_capacity(all.len() * 8);
         for w in &all {
@@ -868,7 +896,11 @@ impl Ctx {
     }
 
     /// Rebalances to equal weights across `symbols`, closing every other position.
+    ///
+    /// # Panics
+    /// An empty set, or what [`Ctx::rebalance`] refuses.
     pub fn equal_weight(&mut self, symbols: &[Symbol]) -> usize {
+        assert!(!symbols.is_empty(), "equal_weight needs at least one symbol");
         let weight = 1.0 / symbols.len() as f64;
         let weights: Vec<(Symbol, f64)> = symbols.iter().map(|&s| (s, weight)).collect();
         self.rebalance(&weights)
