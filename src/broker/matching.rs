@@ -37,7 +37,7 @@ impl Broker {
     pub(super) fn process_orders(&mut self, step: usize, ts: Timestamp, fresh: &[Option<Bar>], phase: Phase) {
         let mut batch = std::mem::take(&mut self.open_orders);
         if batch.len() > 1 {
-            batch.sort_by_key(|o| (!self.reduces(o), o.id));
+            batch.sort_by_cached_key(|o| (!self.reduces(o), o.id));
         }
         let mut still_open = Vec::with_capacity(batch.len());
         let mut filled_groups = Vec::new();
@@ -48,8 +48,10 @@ impl Broker {
             let more = self.match_batch(now, step, ts, fresh, phase, &mut still_open, &mut filled_groups);
             debug_assert!(more.is_empty(), "exits attach no exits");
         }
-        still_open.extend(later.into_iter().map(|(o, _)| o));
-        still_open.sort_by_key(|o| o.id);
+        if !later.is_empty() || still_open.windows(2).any(|w| w[0].id > w[1].id) {
+            still_open.extend(later.into_iter().map(|(o, _)| o));
+            still_open.sort_by_key(|o| o.id);
+        }
         let ledger = &self.ledger;
         still_open.retain(|o| {
             let sibling_filled = o.oco.is_some_and(|g| filled_groups.contains(&g));
