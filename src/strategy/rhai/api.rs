@@ -14,7 +14,7 @@ use crate::domain::{Bar, OrderId, Side};
 use crate::indicators::{IndicatorSpec, Source};
 use crate::strategy::{CtxError, Operand, ParamValue, PriceKind, StrategyCtx};
 
-type Res<T> = Result<T, Box<EvalAltResult>>;
+pub(super) type Res<T> = Result<T, Box<EvalAltResult>>;
 /// Reads one field of a bar for a script.
 type BarField = fn(&Bar) -> Dynamic;
 /// Builds a single-period indicator spec.
@@ -24,20 +24,20 @@ type PositionPart = fn(&crate::broker::PositionView) -> Dynamic;
 /// Reads one calendar part of a time.
 type CalendarPart = fn(&DateTime<chrono::Utc>) -> INT;
 
-fn fail(e: impl Display) -> Box<EvalAltResult> {
+pub(super) fn fail(e: impl Display) -> Box<EvalAltResult> {
     EvalAltResult::ErrorRuntime(e.to_string().into(), Position::NONE).into()
 }
 
-fn symbol(ctx: &StrategyCtx, name: &str) -> Res<usize> {
+pub(super) fn symbol(ctx: &StrategyCtx, name: &str) -> Res<usize> {
     ctx.symbol_index(name).map_err(fail)
 }
 
-fn back(k: INT) -> Res<usize> {
+pub(super) fn back(k: INT) -> Res<usize> {
     usize::try_from(k).map_err(|_| fail(CtxError::Negative { what: "bars back", value: k }))
 }
 
 /// A number argument that may be written as an int or a float.
-fn number(what: &str, value: &Dynamic) -> Res<f64> {
+pub(super) fn number(what: &str, value: &Dynamic) -> Res<f64> {
     if let Ok(f) = value.as_float() {
         return Ok(f);
     }
@@ -47,7 +47,7 @@ fn number(what: &str, value: &Dynamic) -> Res<f64> {
     Err(fail(format!("{what} must be a number, got {}", value.type_name())))
 }
 
-fn opt(value: Option<f64>) -> Dynamic {
+pub(super) fn opt(value: Option<f64>) -> Dynamic {
     value.map_or(Dynamic::UNIT, Dynamic::from_float)
 }
 

@@ -4,29 +4,14 @@
 //! Options come as maps whose every key is checked: a key the function does
 //! not take is an error, never ignored.
 
-use rhai::{Array, Dynamic, Engine, EvalAltResult, Map, Position, INT};
+use rhai::{Array, Dynamic, Engine, Map, INT};
 use rust_decimal::Decimal;
 
 use crate::domain::num::{from_f64, to_f64};
 use crate::domain::{Bar, ExitLevel, Exits, Side, TrailOffset};
 use crate::strategy::{CtxError, Period, PriceKind, StrategyCtx};
 
-type Res<T> = Result<T, Box<EvalAltResult>>;
-
-fn fail(e: impl std::fmt::Display) -> Box<EvalAltResult> {
-    EvalAltResult::ErrorRuntime(e.to_string().into(), Position::NONE).into()
-}
-
-fn symbol(ctx: &StrategyCtx, name: &str) -> Res<usize> {
-    ctx.symbol_index(name).map_err(fail)
-}
-
-fn number(what: &str, value: &Dynamic) -> Res<f64> {
-    value
-        .as_float()
-        .or_else(|_| value.as_int().map(|i| i as f64))
-        .map_err(|t| fail(format!("{what} must be a number, got {t}")))
-}
+use super::api::{back, fail, number, opt, symbol, Res};
 
 fn exact(what: &'static str, value: &Dynamic) -> Res<Decimal> {
     let x = number(what, value)?;
@@ -91,10 +76,6 @@ fn trail_offset(map: &Map) -> Res<TrailOffset> {
 
 fn ids(ids: Vec<crate::domain::OrderId>) -> Array {
     ids.into_iter().map(|id| Dynamic::from_int(id.0 as INT)).collect()
-}
-
-fn opt(value: Option<f64>) -> Dynamic {
-    value.map_or(Dynamic::UNIT, Dynamic::from_float)
 }
 
 fn bar_map(bar: &Bar) -> Dynamic {
@@ -173,7 +154,7 @@ pub fn register(engine: &mut Engine) {
     let tf_bar = |ctx: &StrategyCtx, handle: INT, k: INT| -> Res<Dynamic> {
         let handle = usize::try_from(handle)
             .map_err(|_| fail(CtxError::Negative { what: "timeframe handle", value: handle }))?;
-        let k = usize::try_from(k).map_err(|_| fail(CtxError::Negative { what: "bars back", value: k }))?;
+        let k = back(k)?;
         Ok(ctx.timeframe_bar(handle, k).map_err(fail)?.as_ref().map_or(Dynamic::UNIT, bar_map))
     };
     engine.register_fn("tf_bar", move |ctx: &mut StrategyCtx, handle: INT| tf_bar(ctx, handle, 0));
