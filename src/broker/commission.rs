@@ -92,6 +92,17 @@ fn floor_div(num: Decimal, den: Decimal, dp: u32) -> Option<Decimal> {
     None
 }
 
+/// `floor(num / den)` in the run's unit (whole, or [`FRACTIONAL_DP`]
+/// places), exactly; `None` if the quotient is too large for a decimal.
+/// 0 when `num ≤ 0`.
+pub fn floor_units(num: Decimal, den: Decimal, fractional: bool) -> Option<Decimal> {
+    if num <= Decimal::ZERO {
+        return Some(Decimal::ZERO);
+    }
+    let dp = if fractional { FRACTIONAL_DP } else { 0 };
+    floor_div(num, den, dp).or_else(|| num.checked_div(den).map(|q| round_quantity(q, fractional)))
+}
+
 /// Decimal places kept for fractional quantities.
 pub const FRACTIONAL_DP: u32 = 8;
 

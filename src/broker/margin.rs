@@ -18,10 +18,8 @@
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use crate::domain::{ExitReason, OrderKind, Side, Timestamp};
+use crate::domain::{num, ExitReason, Timestamp};
 
-use super::fill;
-use super::ledger::Fill;
 use super::Broker;
 
 /// One margin call: the account at the close that triggered it.
@@ -74,7 +72,7 @@ impl Broker {
         let mut equity = self.ledger.cash();
         let mut gross = Decimal::ZERO;
         for (s, qty) in self.ledger.quantities() {
-            let value = qty * self.marks[s].unwrap_or(Decimal::ZERO);
+            let value = num::mul(qty, self.marks[s].unwrap_or(Decimal::ZERO));
             equity += value;
             gross += value.abs();
         }
@@ -83,16 +81,7 @@ impl Broker {
             return;
         }
         let orders_cancelled = self.open_orders.len();
-        self.open_orders.clear();
         self.margin_calls.push(MarginCall { step, ts, equity, requirement, orders_cancelled });
-        let open: Vec<(usize, Decimal)> = self.ledger.quantities().collect();
-        for (s, qty) in open {
-            let Some(mark) = self.marks[s] else { continue };
-            let side = if qty.is_sign_positive() { Side::Sell } else { Side::Buy };
-            let price = fill::slipped(mark, side, self.config.slippage_bps, OrderKind::Market);
-            let fee = self.config.commission.fee(qty.abs(), price);
-            let fill = Fill { delta: -qty, price, fee, step, ts, reason: ExitReason::MarginCall };
-            self.ledger.fill(s, &self.symbols[s], fill);
-        }
+        self.close_everything(step, ts, ExitReason::MarginCall);
     }
 }

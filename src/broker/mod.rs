@@ -18,7 +18,7 @@ mod margin;
 mod matching;
 mod sizing;
 
-pub use commission::{round_quantity, CommissionModel};
+pub use commission::{floor_units, round_quantity, CommissionModel};
 pub use config::{BrokerConfig, MAX_LEVERAGE};
 pub use error::{BrokerError, Rejection};
 pub use ledger::PositionView;
@@ -260,16 +260,30 @@ impl Broker {
     /// Ends the run: cancels open orders and closes every position at its
     /// symbol's last close (fee charged, no slippage), flagging those trades.
     pub fn finish(&mut self, step: usize, ts: Timestamp) {
-        self.cancelled_at_end = self.open_orders.len();
+        self.cancelled_at_end = self.close_everything(step, ts, ExitReason::EndOfRun);
+    }
+
+    /// Cancels every open order and closes every position at its mark with
+    /// `reason` (a margin call pays slippage, the end of a run does not);
+    /// returns how many orders were cancelled.
+    pub(super) fn close_everything(&mut self, step: usize, ts: Timestamp, reason: ExitReason) -> usize {
+        let cancelled = self.open_orders.len();
         self.open_orders.clear();
         let open: Vec<(usize, Decimal)> = self.ledger.quantities().collect();
         for (s, qty) in open {
-            let Some(price) = self.marks[s] else { continue };
-            let delta = -qty;
+            let Some(mark) = self.marks[s] else { continue };
+            let price = match reason {
+                ExitReason::EndOfRun => mark,
+                _ => {
+                    let side = if qty.is_sign_positive() { Side::Sell } else { Side::Buy };
+                    fill::slipped(mark, side, self.config.slippage_bps, OrderKind::Market)
+                }
+            };
             let fee = self.config.commission.fee(qty.abs(), price);
-            let fill = Fill { delta, price, fee, step, ts, reason: ExitReason::EndOfRun };
+            let fill = Fill { delta: -qty, price, fee, step, ts, reason };
             self.ledger.fill(s, &self.symbols[s], fill);
         }
+        cancelled
     }
 
     /// Closed round trips, in exit order.

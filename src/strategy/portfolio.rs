@@ -4,7 +4,7 @@
 
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use crate::broker::{OrderRequest, MAX_TARGET_FRACTION};
+use crate::broker::{floor_units, OrderRequest, MAX_TARGET_FRACTION};
 use crate::domain::num::{from_f64, to_f64};
 use crate::domain::{Exits, OrderId, OrderKind, OrderSize, Side, TrailOffset};
 
@@ -140,8 +140,9 @@ impl StrategyCtx {
         let fraction = decimal("fraction", fraction)?;
         let state = self.state();
         let Some(price) = state.broker.mark(symbol) else { return Ok(None) };
-        let qty = fraction.abs().checked_mul(state.broker.equity()).and_then(|budget| budget.checked_div(price));
-        Ok(Some(units(qty.ok_or(CtxError::Overflow("qty_for_fraction"))?, state.broker.config().fractional)))
+        let fractional = state.broker.config().fractional;
+        let qty = fraction.abs().checked_mul(state.broker.equity()).and_then(|b| floor_units(b, price, fractional));
+        Ok(Some(to_f64(qty.ok_or(CtxError::Overflow("qty_for_fraction"))?)))
     }
 
     /// Volatility targeting: units of `symbol` such that a move of one
@@ -161,8 +162,9 @@ impl StrategyCtx {
         let Some(volatility) = self.indicator(indicator, 0)? else { return Ok(None) };
         let Some(volatility) = from_f64(volatility).filter(|v| *v > Decimal::ZERO) else { return Ok(None) };
         let state = self.state();
-        let qty = risk.abs().checked_mul(state.broker.equity()).and_then(|budget| budget.checked_div(volatility));
-        Ok(Some(units(qty.ok_or(CtxError::Overflow("qty_for_risk"))?, state.broker.config().fractional)))
+        let fractional = state.broker.config().fractional;
+        let qty = risk.abs().checked_mul(state.broker.equity()).and_then(|b| floor_units(b, volatility, fractional));
+        Ok(Some(to_f64(qty.ok_or(CtxError::Overflow("qty_for_risk"))?)))
     }
 
     /// True on the first step of each day, week (ISO, from Monday) or month
@@ -171,11 +173,6 @@ impl StrategyCtx {
         let state = self.state();
         starts_period(period, state.previous_ts, state.ts)
     }
-}
-
-/// A non-negative quantity rounded down to whole units or 8 places, as f64.
-fn units(qty: Decimal, fractional: bool) -> f64 {
-    to_f64(crate::broker::round_quantity(qty.max(Decimal::ZERO), fractional))
 }
 
 impl PriceKind {
