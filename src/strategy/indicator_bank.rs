@@ -45,30 +45,38 @@ struct Declared {
 /// The last `depth` values of one output, newest first on read.
 #[derive(Debug, Default)]
 struct History {
+    /// The newest value and the one before it, NaN where there is none: all
+    /// a lookback of 2 keeps, and what crossing tests and WASM plugins' shared
+    /// areas read on every bar.
+    now: f64,
+    previous: f64,
+    /// With a lookback beyond 2, the last `depth` values as a ring (empty otherwise).
     values: Vec<Option<f64>>,
-    /// Index of the newest value.
+    /// Index of the newest value in `values`.
     head: usize,
+    /// How many values have been pushed, up to `depth`.
     len: usize,
-    /// The newest value and the one before it, kept apart for crossing
-    /// tests, which read them on every bar.
-    now: Option<f64>,
-    previous: Option<f64>,
+    depth: usize,
 }
 
 impl History {
     fn with_depth(depth: usize) -> Self {
-        History { values: vec![None; depth], head: 0, len: 0, now: None, previous: None }
+        let values = if depth > 2 { vec![None; depth] } else { Vec::new() };
+        History { now: f64::NAN, previous: f64::NAN, values, head: 0, len: 0, depth }
     }
 
     #[inline]
     fn push(&mut self, value: Option<f64>) {
-        let depth = self.values.len();
-        // Wrap by comparison: a division per bar shows up at a million bars.
-        self.head = if self.len == 0 || self.head + 1 == depth { 0 } else { self.head + 1 };
-        self.values[self.head] = value;
-        self.len = (self.len + 1).min(depth);
+        if !self.values.is_empty() {
+            // Wrap by comparison: a division per bar shows up at a million bars.
+            self.head = if self.len == 0 || self.head + 1 == self.depth { 0 } else { self.head + 1 };
+            self.values[self.head] = value;
+        }
+        if self.len < self.depth {
+            self.len += 1;
+        }
         self.previous = self.now;
-        self.now = value;
+        self.now = value.unwrap_or(f64::NAN);
     }
 
     #[inline]
@@ -76,9 +84,21 @@ impl History {
         if k >= self.len {
             return None;
         }
-        let i = if k <= self.head { self.head - k } else { self.head + self.values.len() - k };
-        self.values[i]
+        match k {
+            0 => known(self.now),
+            1 => known(self.previous),
+            _ => {
+                let i = if k <= self.head { self.head - k } else { self.head + self.depth - k };
+                self.values[i].and_then(known)
+            }
+        }
     }
+}
+
+/// `None` for the NaN that marks a missing value.
+#[inline]
+fn known(x: f64) -> Option<f64> {
+    (!x.is_nan()).then_some(x)
 }
 
 /// Every indicator of a run, by the names the strategy gave them.
@@ -210,7 +230,20 @@ impl IndicatorBank {
     #[inline]
     pub fn now_and_previous(&self, r: IndicatorRef<'_>) -> Result<(Option<f64>, Option<f64>), CtxError> {
         let history = self.history(r)?;
-        Ok((history.now, history.previous))
+        Ok((known(history.now), known(history.previous)))
+    }
+
+    /// How many outputs the declared indicators have (handles run from 0 to this).
+    pub fn outputs(&self) -> usize {
+        self.histories.len()
+    }
+
+    /// Each output's value now and one bar earlier (NaN where there is
+    /// none), in handle order: what a WASM plugin's shared area receives
+    /// before each bar.
+    #[inline]
+    pub fn latest(&self) -> impl Iterator<Item = (f64, f64)> + '_ {
+        self.histories.iter().map(|h| (h.now, h.previous))
     }
 
     fn history(&self, r: IndicatorRef<'_>) -> Result<&History, CtxError> {
@@ -297,6 +330,31 @@ mod tests {
         assert_eq!(bank.value(IndicatorRef::Name("s2"), 1).unwrap(), Some(4.0)); // (3 + 5) / 2
         assert_eq!(bank.value(IndicatorRef::Name("s2"), 2).unwrap(), Some(2.0)); // (1 + 3) / 2
         assert!(bank.value(IndicatorRef::Name("s2"), 3).is_err(), "beyond the kept history");
+    }
+
+    #[test]
+    fn short_and_long_lookbacks_read_the_same_values() {
+        let sma1 = IndicatorSpec::Sma { period: 1, source: Source::Close };
+        for depth in [2, 3, 5, 8] {
+            let mut bank = IndicatorBank::new(1);
+            bank.declare("c", 0, sma1.clone()).unwrap();
+            bank.set_depth(depth);
+            assert_eq!(bank.value(IndicatorRef::Name("c"), 0).unwrap(), None, "nothing before the first bar");
+            for c in 1..=7 {
+                bank.update(&bar(c));
+                for k in 0..depth {
+                    let expected = (k < c as usize).then(|| (c - k as i64) as f64);
+                    assert_eq!(
+                        bank.value(IndicatorRef::Name("c"), k).unwrap(),
+                        expected,
+                        "depth {depth}, bar {c}, k {k}"
+                    );
+                }
+            }
+            assert!(bank.value(IndicatorRef::Name("c"), depth).is_err(), "beyond the kept history");
+            let latest: Vec<(f64, f64)> = bank.latest().collect();
+            assert_eq!(latest, vec![(7.0, 6.0)]);
+        }
     }
 
     #[test]

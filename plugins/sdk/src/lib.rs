@@ -1,4 +1,4 @@
-//! Guest SDK for backtester WebAssembly strategy plugins (ABI version 2).
+//! Guest SDK for backtester WebAssembly strategy plugins (ABI version 3).
 //!
 //! A plugin is a `cdylib` built for `wasm32-unknown-unknown` that trades through the same narrow
 //! API as a Rhai script. Implement [`Strategy`] for a type that is [`Default`], declare its
@@ -66,10 +66,11 @@
 use std::cell::UnsafeCell;
 use std::fmt;
 
+mod shared;
 pub mod sys;
 
 /// The version of the host ABI this SDK implements; `bt_abi_version` returns it.
-pub const ABI_VERSION: i32 = 2;
+pub const ABI_VERSION: i32 = 3;
 
 // ---------------------------------------------------------------------------------------------
 // Small typed values
@@ -717,17 +718,29 @@ impl Ctx {
 
     /// An indicator's value `k` bars back; `None` while it is not ready.
     pub fn ind(&self, indicator: Indicator, k: usize) -> Option<f64> {
-        opt(unsafe { sys::ind(indicator.0, back(k)) })
+        // The latest two values come from the shared area; older ones, and handles the host
+        // does not know (whose error it reports), from the host.
+        match (k, shared::latest(indicator.0)) {
+            (0, Some((now, _))) => opt(now),
+            (1, Some((_, previous))) => opt(previous),
+            _ => opt(unsafe { sys::ind(indicator.0, back(k)) }),
+        }
     }
 
     /// 1 if `a` crossed above `b` on this bar, -1 if it crossed below, 0 otherwise.
     pub fn cross(&self, a: Indicator, b: Indicator) -> i32 {
-        unsafe { sys::cross(a.0, b.0) }
+        match (shared::latest(a.0), shared::latest(b.0)) {
+            (Some(a), Some(b)) => shared::crossing(a, b),
+            _ => unsafe { sys::cross(a.0, b.0) },
+        }
     }
 
     /// 1 if `a` crossed above `level` on this bar, -1 if it crossed below, 0 otherwise.
     pub fn cross_level(&self, a: Indicator, level: f64) -> i32 {
-        unsafe { sys::cross_level(a.0, level) }
+        match shared::latest(a.0) {
+            Some(a) => shared::crossing(a, (level, level)),
+            None => unsafe { sys::cross_level(a.0, level) },
+        }
     }
 
     // --- portfolio ----------------------------------------------------------------------------
@@ -1107,7 +1120,11 @@ pub mod __private {
     /// `bt_init`: creates the instance and calls `init`.
     pub fn init<T: Strategy>(slot: &Slot<T>) -> i32 {
         install_hook();
-        finish(slot.with(true, |s| s.init(&mut Ctx { _private: () })))
+        let result = slot.with(true, |s| s.init(&mut Ctx { _private: () }));
+        if result.is_ok() {
+            super::shared::start();
+        }
+        finish(result)
     }
 
     /// `bt_on_bar`.

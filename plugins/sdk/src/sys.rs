@@ -1,4 +1,4 @@
-//! The raw host imports of ABI version 2 (import module `bt`), exactly as listed in
+//! The raw host imports of ABI version 3 (import module `bt`), exactly as listed in
 //! `plugins/README.md`.
 //!
 //! Everything here is `unsafe` to call: strings are `(ptr, len)` pairs of UTF-8 in this module's
@@ -73,6 +73,11 @@ extern "C" {
     pub fn cross(a: i32, b: i32) -> i32;
     /// 1 if indicator `a` crossed above `level` on this bar, -1 if below, 0 otherwise.
     pub fn cross_level(a: i32, level: f64) -> i32;
+    /// (v3) Shares `cap` indicator outputs' worth of memory at `ptr` (16 bytes each; `cap` 0 stops
+    /// sharing): before each `bt_on_bar` the host writes output `h`'s value now and one bar earlier
+    /// as two little-endian f64 at `ptr + 16 h`, NaN where there is none. Returns how many outputs
+    /// the run's indicators have.
+    pub fn share_indicators(ptr: i32, cap: i32) -> i32;
 
     /// The symbol's position (signed quantity).
     pub fn position(sym: i32) -> f64;

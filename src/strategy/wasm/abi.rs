@@ -1,14 +1,14 @@
 //! The ABI of WASM plugins (see plugins/README.md): what a plugin must
-//! export and may import, checked before it is instantiated. Version 2 adds
-//! host functions to version 1 and changes nothing else, so the host runs
-//! plugins of either version.
+//! export and may import, checked before it is instantiated. Versions 2 and
+//! 3 each add host functions to the one before and change nothing else, so
+//! the host runs plugins of any of them.
 
 use wasmtime::{ExternType, FuncType, Module, ValType};
 
 /// The newest ABI version this host speaks.
-pub const ABI_VERSION: i32 = 2;
+pub const ABI_VERSION: i32 = 3;
 /// Every version this host runs.
-pub const SUPPORTED_VERSIONS: [i32; 2] = [1, 2];
+pub const SUPPORTED_VERSIONS: [i32; 3] = [1, 2, 3];
 /// The only module plugins may import from.
 pub const IMPORT_MODULE: &str = "bt";
 
@@ -88,14 +88,15 @@ fn describe(ty: &FuncType) -> String {
 pub fn check_version(module: &Module, version: i32) -> Result<(), String> {
     if !SUPPORTED_VERSIONS.contains(&version) {
         return Err(format!(
-            "the plugin was built for ABI version {version}, but this host speaks versions {}",
-            SUPPORTED_VERSIONS.map(|v| v.to_string()).join(" and ")
+            "the plugin was built for ABI version {version}, but this host speaks versions {} to {ABI_VERSION}",
+            SUPPORTED_VERSIONS[0]
         ));
     }
-    if version == 1 {
-        if let Some(import) = module.imports().find(|i| super::host_portfolio::ADDED_IN_V2.contains(&i.name())) {
+    let added: [(i32, &[&str]); 2] = [(2, &super::host_portfolio::ADDED_IN_V2), (3, &super::shared::ADDED_IN_V3)];
+    for (since, names) in added.into_iter().filter(|(since, _)| version < *since) {
+        if let Some(import) = module.imports().find(|i| names.contains(&i.name())) {
             return Err(format!(
-                "the plugin declares ABI version 1 but imports 'bt.{}', which ABI version 2 added; return 2 from {ABI_VERSION_EXPORT}",
+                "the plugin declares ABI version {version} but imports 'bt.{}', which ABI version {since} added; return {since} or later from {ABI_VERSION_EXPORT}",
                 import.name()
             ));
         }

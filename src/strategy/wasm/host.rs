@@ -15,6 +15,7 @@ use crate::indicators::{IndicatorSpec, Source};
 use crate::strategy::{IndicatorRef, Operand, ParamSpec, ParamValue, PriceKind, StrategyCtx};
 
 use super::abi::IMPORT_MODULE;
+use super::shared::SharedArea;
 
 /// What the store of one plugin instance holds.
 pub struct HostState {
@@ -29,6 +30,8 @@ pub struct HostState {
     pub cancel: CancelToken,
     /// End of the run's time budget, if it has one.
     pub deadline: Option<Instant>,
+    /// Where the plugin wants the indicators' latest values (ABI version 3).
+    pub shared: Option<SharedArea>,
 }
 
 pub(super) type Ctx<'a> = Caller<'a, HostState>;
@@ -128,6 +131,7 @@ pub fn linker(engine: &wasmtime::Engine) -> Result<Linker<HostState>> {
     portfolio(&mut l, m)?;
     orders(&mut l, m)?;
     super::host_portfolio::register(&mut l, m)?;
+    super::shared::register(&mut l, m)?;
     l.func_wrap(m, "log", |mut c: Ctx<'_>, ptr: i32, len: i32| -> Result<()> {
         let text = string(&mut c, "log", ptr, len)?;
         ctx(&c, "log")?.log(&text);

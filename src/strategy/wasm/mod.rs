@@ -1,5 +1,5 @@
 //! Strategies written as sandboxed WebAssembly plugins (wasmtime, core
-//! modules, ABI version 1: see plugins/README.md).
+//! modules, ABI versions 1 to 3: see plugins/README.md).
 //!
 //! A plugin imports only the host functions of module `bt` (no WASI), so its
 //! only way out is the strategy API. Each run gets its own instance with a
@@ -14,10 +14,11 @@ mod host;
 mod host_portfolio;
 mod limits;
 mod runtime;
+mod shared;
 
 use std::time::{Duration, Instant};
 
-use wasmtime::{Instance, Module, Store, StoreLimitsBuilder, TypedFunc, UpdateDeadline};
+use wasmtime::{Instance, Memory, Module, Store, StoreLimitsBuilder, TypedFunc, UpdateDeadline};
 
 pub use cache::{cache_dir, Origin};
 pub use limits::{Budget, WasmLimits, MAX_WASM_STACK};
@@ -68,6 +69,7 @@ pub struct WasmStrategy {
     init: Option<TypedFunc<(), i32>>,
     on_bar: TypedFunc<(), i32>,
     on_finish: Option<TypedFunc<(), i32>>,
+    memory: Memory,
     declared: Vec<ParamSpec>,
     limits: WasmLimits,
 }
@@ -101,6 +103,7 @@ impl WasmStrategy {
                 .build(),
             cancel,
             deadline: None,
+            shared: None,
         };
         let mut store = Store::new(&rt.engine, state);
         store.limiter(|s| &mut s.limits);
@@ -146,7 +149,17 @@ impl WasmStrategy {
         let init = optional(abi::INIT.name);
         let on_finish = optional(abi::ON_FINISH.name);
         let on_bar = instance.get_typed_func::<(), i32>(&mut store, abi::ON_BAR.name).map_err(|e| e.to_string())?;
-        Ok(WasmStrategy { name: file.to_string(), store, init, on_bar, on_finish, declared: Vec::new(), limits })
+        let memory = instance.get_memory(&mut store, "memory").ok_or("the plugin does not export its memory")?;
+        Ok(WasmStrategy {
+            name: file.to_string(),
+            store,
+            init,
+            on_bar,
+            on_finish,
+            memory,
+            declared: Vec::new(),
+            limits,
+        })
     }
 }
 
@@ -198,7 +211,12 @@ impl Strategy for WasmStrategy {
     }
 
     #[inline]
-    fn on_bar(&mut self, _ctx: &StrategyCtx) -> Result<(), StrategyError> {
+    fn on_bar(&mut self, ctx: &StrategyCtx) -> Result<(), StrategyError> {
+        if let Some(area) = self.store.data().shared {
+            let state = ctx.state();
+            shared::write(area, &state.indicators, self.memory.data_mut(&mut self.store))
+                .map_err(|message| StrategyError::Runtime { message, line: None, column: None })?;
+        }
         call(&mut self.store, &self.on_bar, abi::ON_BAR.name, &self.limits)
     }
 
@@ -212,5 +230,7 @@ impl Strategy for WasmStrategy {
     }
 }
 
+#[cfg(test)]
+mod shared_tests;
 #[cfg(test)]
 mod tests;

@@ -13,12 +13,12 @@ use crate::data::Universe;
 use crate::domain::{Symbol, Timestamp};
 use crate::engine::{self, EngineError, ParamOverrides, RunConfig, RunHooks, RunReport};
 
-fn universe() -> Universe {
+pub(super) fn universe() -> Universe {
     let bars = random_walk(300, 21, Timestamp(0), 86_400_000);
     Universe::new(vec![(Symbol::new("A"), bars)]).unwrap()
 }
 
-fn limits() -> WasmLimits {
+pub(super) fn limits() -> WasmLimits {
     WasmLimits { budget: Budget::Time(Duration::from_millis(300)), memory_bytes: 2 << 20, ..WasmLimits::default() }
 }
 
@@ -38,12 +38,12 @@ fn module(body: &str) -> String {
 
 const VERSION_1: &str = r#"(func (export "bt_abi_version") (result i32) i32.const 1)"#;
 
-fn load(wat: &str, limits: WasmLimits, cancel: CancelToken) -> Result<WasmStrategy, StrategyError> {
+pub(super) fn load(wat: &str, limits: WasmLimits, cancel: CancelToken) -> Result<WasmStrategy, StrategyError> {
     let plugin = CompiledPlugin::compile(wat.as_bytes(), "test.wat", &limits)?;
     WasmStrategy::instantiate(&plugin, "test.wat", limits, cancel)
 }
 
-fn run_plugin(wat: &str, limits: WasmLimits, cancel: CancelToken) -> Result<RunReport, EngineError> {
+pub(super) fn run_plugin(wat: &str, limits: WasmLimits, cancel: CancelToken) -> Result<RunReport, EngineError> {
     let mut strategy = load(wat, limits, cancel.clone()).expect("the plugin loads");
     let config = RunConfig::new(BrokerConfig::with_cash(dec!(100000)), ParamOverrides::default());
     engine::run(&universe(), &mut strategy, &config, RunHooks { cancel, progress: None, progress_every: None })
@@ -142,10 +142,10 @@ fn an_out_of_bounds_pointer_is_refused_by_the_host() {
 #[test]
 fn a_wrong_abi_version_is_refused_before_anything_runs() {
     let wat = module(
-        r#"(func (export "bt_abi_version") (result i32) i32.const 3) (func (export "bt_on_bar") (result i32) i32.const 0)"#,
+        r#"(func (export "bt_abi_version") (result i32) i32.const 4) (func (export "bt_on_bar") (result i32) i32.const 0)"#,
     );
     let err = load(&wat, limits(), CancelToken::new()).err().unwrap().to_string();
-    assert!(err.contains("built for ABI version 3, but this host speaks versions 1 and 2"), "{err}");
+    assert!(err.contains("built for ABI version 4, but this host speaks versions 1 to 3"), "{err}");
 }
 
 #[test]
