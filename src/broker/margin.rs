@@ -65,8 +65,7 @@ impl Broker {
     /// Liquidates the account at the current marks if its equity is below
     /// the maintenance margin.
     pub(super) fn check_margin(&mut self, step: usize, ts: Timestamp) {
-        let levered = self.config.leverage > Decimal::ONE;
-        if !levered && !self.ledger.has_short() {
+        if !self.levered && !self.ledger.has_short() {
             return;
         }
         let mut equity = self.ledger.cash();

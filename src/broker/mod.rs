@@ -67,6 +67,8 @@ pub struct Broker {
     rejections: Vec<Rejection>,
     margin_calls: Vec<MarginCall>,
     cancelled_at_end: usize,
+    /// Whether the leverage is above 1 (kept apart: the margin check asks on every bar).
+    levered: bool,
 }
 
 impl Broker {
@@ -75,6 +77,7 @@ impl Broker {
         let n = symbols.len();
         Broker {
             ledger: Ledger::new(config.initial_cash, n),
+            levered: config.leverage > Decimal::ONE,
             config,
             symbols,
             marks: vec![None; n],
@@ -214,7 +217,8 @@ impl Broker {
         if self.config.trade_on_close && !self.open_orders.is_empty() {
             self.process_orders(step, ts, fresh, fill::Phase::Close);
         }
-        if self.ledger.has_any_position() {
+        // An unlevered long-only account cannot fall below its maintenance margin.
+        if self.ledger.has_any_position() && (self.levered || self.ledger.has_short()) {
             self.check_margin(step, ts);
         }
     }

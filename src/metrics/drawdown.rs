@@ -3,7 +3,9 @@
 use rust_decimal::Decimal;
 
 use super::to_f64;
-use crate::domain::{EquityPoint, Timestamp};
+#[cfg(test)]
+use crate::domain::EquityPoint;
+use crate::domain::Timestamp;
 
 /// What one pass over the equity curve against its running peak gives.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -20,71 +22,102 @@ pub(super) struct DrawdownStats {
     pub avg_drawdown_pct: Option<f64>,
 }
 
-/// One pass: the running peak `P_i = max(initial, E_0, …, E_i)` starts at the
-/// initial cash, placed at step 0. A step with `E_i < P_i` is in drawdown; a
-/// maximal run of such steps is an episode, which ends at the first step with
+/// The running peak `P_i = max(initial, E_0, …, E_i)` starts at the initial
+/// cash, placed at step 0. A step with `E_i < P_i` is in drawdown; a maximal
+/// run of such steps is an episode, which ends at the first step with
 /// `E_j ≥ P` (its duration reaches that step) or at the last step.
 ///
-/// `timeline` and `equity` have the same length.
-pub(super) fn compute(timeline: &[Timestamp], equity: &[EquityPoint], initial: Decimal) -> DrawdownStats {
-    let mut peak = initial;
-    let mut peak_f = to_f64(peak).unwrap_or(f64::NAN);
-    let mut peak_step = 0usize;
+/// Fed one point at a time, so that the metrics read the equity curve once.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Drawdown<'a> {
+    timeline: &'a [Timestamp],
+    peak: Decimal,
+    peak_f: f64,
+    peak_step: usize,
+    max_drawdown_pct: f64,
+    max_duration_bars: usize,
+    max_duration_secs: i64,
+    depth_sum: f64,
+    episodes: usize,
+    /// Deepest point of the current episode, while in one; `Some(None)`
+    /// while in an episode whose depth is still undefined (peak ≤ 0).
+    episode: Option<Option<f64>>,
+}
 
-    let mut max_drawdown_pct = 0.0f64;
-    let mut max_duration_bars = 0usize;
-    let mut max_duration_secs = 0i64;
-    let mut depth_sum = 0.0f64;
-    let mut episodes = 0usize;
-    // Deepest point of the current episode, while in one; `Some(None)` while
-    // in an episode whose depth is still undefined (peak ≤ 0).
-    let mut episode: Option<Option<f64>> = None;
-
-    let mut close_episode = |depth: Option<f64>, from: usize, to: usize| {
-        max_duration_bars = max_duration_bars.max(to - from);
-        let secs = (timeline[to].millis() - timeline[from].millis()) / 1000;
-        max_duration_secs = max_duration_secs.max(secs);
-        if let Some(d) = depth {
-            depth_sum += d;
-            episodes += 1;
+impl<'a> Drawdown<'a> {
+    /// Starts at the initial cash; `timeline` has one timestamp per point.
+    pub(super) fn new(timeline: &'a [Timestamp], initial: Decimal) -> Self {
+        Drawdown {
+            timeline,
+            peak: initial,
+            peak_f: to_f64(initial).unwrap_or(f64::NAN),
+            peak_step: 0,
+            max_drawdown_pct: 0.0,
+            max_duration_bars: 0,
+            max_duration_secs: 0,
+            depth_sum: 0.0,
+            episodes: 0,
+            episode: None,
         }
-    };
+    }
 
-    for (i, point) in equity.iter().enumerate() {
-        let e = point.equity;
-        let e_f = to_f64(e).unwrap_or(f64::NAN);
+    fn close_episode(&mut self, depth: Option<f64>, from: usize, to: usize) {
+        self.max_duration_bars = self.max_duration_bars.max(to - from);
+        let secs = (self.timeline[to].millis() - self.timeline[from].millis()) / 1000;
+        self.max_duration_secs = self.max_duration_secs.max(secs);
+        if let Some(d) = depth {
+            self.depth_sum += d;
+            self.episodes += 1;
+        }
+    }
+
+    /// Adds point `i`: its equity `e`, and `e_f` the same in f64.
+    #[inline]
+    pub(super) fn push(&mut self, i: usize, e: Decimal, e_f: f64) {
         // Compare in f64 first (the conversion is monotonic, so a new peak
         // is never missed) and in Decimal only on a tie: exact, and cheap on
-        // a million points.
-        // On a tie, identical representations (a flat curve) need no
-        // Decimal comparison.
-        if e_f > peak_f || (e_f == peak_f && (e.serialize() == peak.serialize() || e >= peak)) {
-            if let Some(depth) = episode.take() {
-                close_episode(depth, peak_step, i);
+        // a million points. On a tie, identical representations (a flat
+        // curve) need no Decimal comparison.
+        if e_f > self.peak_f || (e_f == self.peak_f && (e.serialize() == self.peak.serialize() || e >= self.peak)) {
+            if let Some(depth) = self.episode.take() {
+                self.close_episode(depth, self.peak_step, i);
             }
-            peak = e;
-            peak_f = e_f;
-            peak_step = i;
-            continue;
+            self.peak = e;
+            self.peak_f = e_f;
+            self.peak_step = i;
+            return;
         }
-        let depth = (peak_f > 0.0).then(|| (e_f / peak_f - 1.0) * 100.0).filter(|d| d.is_finite());
-        let deepest = episode.get_or_insert(None);
+        let depth = (self.peak_f > 0.0).then(|| (e_f / self.peak_f - 1.0) * 100.0).filter(|d| d.is_finite());
+        let deepest = self.episode.get_or_insert(None);
         if let Some(d) = depth {
             *deepest = Some(deepest.map_or(d, |m| m.min(d)));
-            max_drawdown_pct = max_drawdown_pct.min(d);
+            self.max_drawdown_pct = self.max_drawdown_pct.min(d);
         }
     }
-    if let Some(depth) = episode {
-        close_episode(depth, peak_step, equity.len() - 1);
-    }
 
-    DrawdownStats {
-        peak_equity: peak,
-        max_drawdown_pct,
-        max_duration_bars,
-        max_duration_secs,
-        avg_drawdown_pct: (episodes > 0).then(|| depth_sum / episodes as f64),
+    /// The statistics once all `points` points were added.
+    pub(super) fn finish(mut self, points: usize) -> DrawdownStats {
+        if let Some(depth) = self.episode.take() {
+            self.close_episode(depth, self.peak_step, points - 1);
+        }
+        DrawdownStats {
+            peak_equity: self.peak,
+            max_drawdown_pct: self.max_drawdown_pct,
+            max_duration_bars: self.max_duration_bars,
+            max_duration_secs: self.max_duration_secs,
+            avg_drawdown_pct: (self.episodes > 0).then(|| self.depth_sum / self.episodes as f64),
+        }
     }
+}
+
+/// [`Drawdown`] over a whole curve (`timeline` and `equity` have the same length).
+#[cfg(test)]
+pub(super) fn compute(timeline: &[Timestamp], equity: &[EquityPoint], initial: Decimal) -> DrawdownStats {
+    let mut drawdown = Drawdown::new(timeline, initial);
+    for (i, point) in equity.iter().enumerate() {
+        drawdown.push(i, point.equity, to_f64(point.equity).unwrap_or(f64::NAN));
+    }
+    drawdown.finish(equity.len())
 }
 
 #[cfg(test)]

@@ -224,10 +224,23 @@ pub fn compute(input: &MetricsInput) -> Metrics {
     let last = input.equity[n - 1].equity;
     let initial = input.initial_cash;
 
-    let exposed = input.equity.iter().filter(|p| p.exposed).count();
+    // One pass over the curve: each point is converted to f64 once and feeds
+    // the exposure count, the returns and the drawdowns.
     let ppy = returns::periods_per_year(n, duration_ms);
-    let ret = returns::compute(input.equity, ppy);
-    let dd = drawdown::compute(input.timeline, input.equity, initial);
+    let first = input.equity[0].equity;
+    let mut exposed = 0usize;
+    let mut rets = returns::Returns::new(to_f64(first).unwrap_or(f64::NAN));
+    let mut drawdown = drawdown::Drawdown::new(input.timeline, initial);
+    for (i, point) in input.equity.iter().enumerate() {
+        let e_f = to_f64(point.equity).unwrap_or(f64::NAN);
+        exposed += usize::from(point.exposed);
+        if i > 0 {
+            rets.push(e_f);
+        }
+        drawdown.push(i, point.equity, e_f);
+    }
+    let ret = rets.finish(first, last, n, ppy);
+    let dd = drawdown.finish(n);
     let tr = trades::compute(input.trades);
 
     // Exact until the final conversion, so 100.10 on 100 is 0.1 %, not 0.0999….

@@ -4,6 +4,7 @@ use rust_decimal::Decimal;
 
 use super::moments::Moments;
 use super::{finite, to_f64};
+#[cfg(test)]
 use crate::domain::EquityPoint;
 
 /// Milliseconds in a Julian year of 365.25 days.
@@ -28,40 +29,64 @@ pub(super) fn periods_per_year(steps: usize, duration_ms: i64) -> Option<f64> {
     finite((steps - 1) as f64 / (duration_ms as f64 / MS_PER_YEAR))
 }
 
-/// One pass over the equity points: accumulates the per-step simple returns
-/// `r_i = E_i / E_{i−1} − 1` (mean, sample spread, downside squares) and
-/// derives the annualised figures with `ppy` steps per year.
+/// The per-step simple returns `r_i = E_i / E_{i−1} − 1`, accumulated one
+/// point at a time (mean, sample spread, downside squares), so that the
+/// metrics read the equity curve once.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Returns {
+    moments: Moments,
+    downside_sq: f64,
+    prev: f64,
+}
+
+impl Returns {
+    /// Starts at the first point's equity (in f64).
+    pub(super) fn new(first: f64) -> Self {
+        Returns { moments: Moments::default(), downside_sq: 0.0, prev: first }
+    }
+
+    /// Adds the next point's equity (in f64).
+    #[inline]
+    pub(super) fn push(&mut self, cur: f64) {
+        let r = cur / self.prev - 1.0;
+        self.moments.push(r);
+        let down = r.min(0.0);
+        self.downside_sq += down * down;
+        self.prev = cur;
+    }
+
+    /// The annualised figures with `ppy` steps per year; `first` and `last`
+    /// are the curve's end points, `steps` its length.
+    pub(super) fn finish(self, first: Decimal, last: Decimal, steps: usize, ppy: Option<f64>) -> ReturnStats {
+        let Some(ppy) = ppy else {
+            return ReturnStats::default();
+        };
+        let sqrt_ppy = ppy.sqrt();
+        let moments = self.moments;
+        let mean = moments.mean();
+        let stdev = moments.stdev();
+        let downside_dev = (moments.count() > 0).then(|| (self.downside_sq / moments.count() as f64).sqrt());
+
+        ReturnStats {
+            annual_return_pct: annual_return_pct(first, last, steps, ppy),
+            annual_volatility_pct: stdev.and_then(|s| finite(s * sqrt_ppy * 100.0)),
+            sharpe: ratio(mean, stdev).and_then(|x| finite(x * sqrt_ppy)),
+            sortino: ratio(mean, downside_dev).and_then(|x| finite(x * sqrt_ppy)),
+        }
+    }
+}
+
+/// [`Returns`] over a whole curve.
+#[cfg(test)]
 pub(super) fn compute(equity: &[EquityPoint], ppy: Option<f64>) -> ReturnStats {
     let (Some(first), Some(last)) = (equity.first(), equity.last()) else {
         return ReturnStats::default();
     };
-
-    let mut moments = Moments::default();
-    let mut downside_sq = 0.0;
-    let mut prev = to_f64(first.equity).unwrap_or(f64::NAN);
+    let mut returns = Returns::new(to_f64(first.equity).unwrap_or(f64::NAN));
     for point in &equity[1..] {
-        let cur = to_f64(point.equity).unwrap_or(f64::NAN);
-        let r = cur / prev - 1.0;
-        moments.push(r);
-        let down = r.min(0.0);
-        downside_sq += down * down;
-        prev = cur;
+        returns.push(to_f64(point.equity).unwrap_or(f64::NAN));
     }
-
-    let Some(ppy) = ppy else {
-        return ReturnStats::default();
-    };
-    let sqrt_ppy = ppy.sqrt();
-    let mean = moments.mean();
-    let stdev = moments.stdev();
-    let downside_dev = (moments.count() > 0).then(|| (downside_sq / moments.count() as f64).sqrt());
-
-    ReturnStats {
-        annual_return_pct: annual_return_pct(first.equity, last.equity, equity.len(), ppy),
-        annual_volatility_pct: stdev.and_then(|s| finite(s * sqrt_ppy * 100.0)),
-        sharpe: ratio(mean, stdev).and_then(|x| finite(x * sqrt_ppy)),
-        sortino: ratio(mean, downside_dev).and_then(|x| finite(x * sqrt_ppy)),
-    }
+    returns.finish(first.equity, last.equity, equity.len(), ppy)
 }
 
 /// `((last / first)^(ppy / (steps − 1)) − 1) × 100`; `None` if `first ≤ 0`
