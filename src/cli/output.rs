@@ -149,7 +149,7 @@ pub fn write_equity_csv(path: &Path, report: &RunReport) -> anyhow::Result<()> {
     }
     w.write_record(&header)?;
     let drawdown = report.drawdown_pct();
-    for (i, ((ts, point), dd)) in report.timeline().iter().zip(&report.equity).zip(drawdown).enumerate() {
+    for (i, ((ts, point), dd)) in report.timeline().iter().zip(report.equity.iter()).zip(drawdown).enumerate() {
         let mut row = vec![ts.to_string(), point.equity.to_string(), point.cash.to_string(), dd.to_string()];
         if let Some(curve) = benchmark {
             row.push(curve[i].to_string());

@@ -2,6 +2,7 @@
 
 mod bar;
 mod cancel;
+mod equity_curve;
 pub mod num;
 mod order;
 mod time;
@@ -9,6 +10,7 @@ mod trade;
 
 pub use bar::{Bar, Symbol};
 pub use cancel::CancelToken;
+pub use equity_curve::EquityCurve;
 pub use order::{ExitLevel, ExitReason, Exits, Order, OrderId, OrderKind, OrderSize, Side, TrailOffset};
 pub use time::Timestamp;
 pub use trade::{EquityPoint, PositionSide, Trade};

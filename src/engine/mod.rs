@@ -21,6 +21,7 @@ pub use report::{benchmark_curve, buy_hold_return_pct, RunReport};
 
 use crate::broker::Broker;
 use crate::data::Universe;
+use crate::domain::EquityCurve;
 use crate::strategy::{
     IndicatorBank, MarketView, Params, Phase, RunLog, RunState, Strategy, StrategyCtx, StrategyError, Timeframes,
 };
@@ -83,7 +84,7 @@ pub fn run(
 
     let total = timeline.len();
     let progress_every = hooks.progress_every.unwrap_or(total / 200).max(1);
-    let mut equity = Vec::with_capacity(total);
+    let mut equity = EquityCurve::with_capacity(total);
     for (step, &ts) in timeline.iter().enumerate() {
         if hooks.cancel.is_cancelled() {
             return Err(EngineError::Cancelled { step });
@@ -108,8 +109,8 @@ pub fn run(
         }
         if let Some(report) = hooks.progress.as_mut() {
             if (step + 1) % progress_every == 0 || step + 1 == total {
-                let last = equity[equity.len() - 1];
-                report(Progress { step: step + 1, total, equity: last.equity });
+                let last = equity.amounts()[step];
+                report(Progress { step: step + 1, total, equity: last });
             }
         }
     }
@@ -121,7 +122,7 @@ pub fn run(
     state.broker.finish(last_step, last_ts);
     // The equity curve ends at what the account holds once everything is
     // closed, so that trade PnL sums to the curve's change.
-    equity[last_step] = state.broker.snapshot();
+    equity.set_last(state.broker.snapshot());
     let log = std::mem::take(&mut state.log);
     Ok(RunReport::new(universe, params, equity, benchmark, &mut state.broker, log))
 }

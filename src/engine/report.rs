@@ -5,7 +5,7 @@ use rust_decimal::Decimal;
 use crate::broker::{Broker, BrokerConfig, MarginCall, Rejection};
 use crate::data::Universe;
 use crate::domain::num::to_f64;
-use crate::domain::{Bar, EquityPoint, Symbol, Timestamp, Trade};
+use crate::domain::{Bar, EquityCurve, Symbol, Timestamp, Trade};
 use crate::metrics::{self, BenchmarkInput, Metrics, MetricsInput, ReturnsTables};
 use crate::strategy::{Params, RunLog};
 
@@ -17,7 +17,7 @@ pub struct RunReport {
     pub params: Params,
     pub broker_config: BrokerConfig,
     /// The account at the close of each step, aligned with [`RunReport::timeline`].
-    pub equity: Vec<EquityPoint>,
+    pub equity: EquityCurve,
     pub trades: Vec<Trade>,
     pub rejections: Vec<Rejection>,
     /// Orders still open at the end, cancelled.
@@ -35,7 +35,7 @@ impl RunReport {
     pub(super) fn new(
         universe: &Universe,
         params: Params,
-        equity: Vec<EquityPoint>,
+        equity: EquityCurve,
         benchmark: Option<(Symbol, Vec<Decimal>)>,
         broker: &mut Broker,
         mut log: RunLog,
@@ -59,7 +59,7 @@ impl RunReport {
                 b.symbol
             ));
         }
-        let returns = metrics::returns_tables(universe.timeline(), &equity, initial);
+        let returns = metrics::returns_tables(universe.timeline(), equity.amounts(), initial);
         RunReport {
             universe: universe.clone(),
             params,
@@ -86,13 +86,14 @@ impl RunReport {
     pub fn drawdown_pct(&self) -> Vec<f64> {
         let mut peak = self.broker_config.initial_cash;
         self.equity
+            .amounts()
             .iter()
-            .map(|p| {
-                peak = peak.max(p.equity);
+            .map(|&equity| {
+                peak = peak.max(equity);
                 if peak <= Decimal::ZERO {
                     0.0
                 } else {
-                    to_f64((p.equity / peak - Decimal::ONE) * Decimal::ONE_HUNDRED)
+                    to_f64((equity / peak - Decimal::ONE) * Decimal::ONE_HUNDRED)
                 }
             })
             .collect()

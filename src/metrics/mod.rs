@@ -32,7 +32,7 @@ mod tests;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use crate::domain::{EquityPoint, Symbol, Timestamp, Trade};
+use crate::domain::{EquityCurve, EquityPoint, Symbol, Timestamp, Trade};
 
 pub use benchmark::{compare, BenchmarkStats};
 pub use contribution::SymbolContribution;
@@ -44,7 +44,7 @@ pub struct MetricsInput<'a> {
     /// One timestamp per engine step, ascending.
     pub timeline: &'a [Timestamp],
     /// The account at the close of each step; same length as timeline (≥ 1).
-    pub equity: &'a [EquityPoint],
+    pub equity: &'a EquityCurve,
     pub initial_cash: Decimal,
     /// Closed round trips, in exit order.
     pub trades: &'a [Trade],
@@ -221,13 +221,14 @@ pub fn compute(input: &MetricsInput) -> Metrics {
     let end = input.timeline[n - 1];
     let duration_ms = end.millis() - start.millis();
 
-    let last = input.equity[n - 1].equity;
+    let amounts = input.equity.amounts();
+    let last = amounts[n - 1];
     let initial = input.initial_cash;
 
     // One pass over the curve: each point is converted to f64 once and feeds
     // the exposure count, the returns and the drawdowns.
     let ppy = returns::periods_per_year(n, duration_ms);
-    let first = input.equity[0].equity;
+    let first = amounts[0];
     let mut exposed = 0usize;
     let mut rets = returns::Returns::new(to_f64(first).unwrap_or(f64::NAN));
     let mut drawdown = drawdown::Drawdown::new(input.timeline, initial);
@@ -294,7 +295,7 @@ pub fn compute(input: &MetricsInput) -> Metrics {
         contributions: contribution::contributions(input.symbols, input.trades, initial),
         benchmark: input.benchmark.map(|b| BenchmarkMetrics {
             symbol: b.symbol.clone(),
-            stats: benchmark::compare(input.equity, b.equity, initial, ppy),
+            stats: benchmark::compare(amounts, b.equity, initial, ppy),
         }),
     }
 }

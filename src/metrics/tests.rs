@@ -56,7 +56,7 @@ pub(super) fn trade(net_pnl: Decimal, return_pct: f64, bars: usize, secs: i64) -
 fn run(timeline: &[Timestamp], equity: &[EquityPoint], initial: Decimal, trades: &[Trade]) -> Metrics {
     compute(&MetricsInput {
         timeline,
-        equity,
+        equity: &equity.iter().copied().collect(),
         initial_cash: initial,
         trades,
         buy_hold_return_pct: None,
@@ -78,7 +78,7 @@ fn four_point_curve_by_hand() {
         [trade(dec!(15), 15.0, 2, 2 * 86_400), trade(dec!(-4), -3.6, 1, 86_400), trade(dec!(10), 10.0, 1, 86_400)];
     let input = MetricsInput {
         timeline: &timeline,
-        equity: &equity,
+        equity: &equity.iter().copied().collect(),
         initial_cash: dec!(100),
         trades: &trades,
         buy_hold_return_pct: Some(30.0),

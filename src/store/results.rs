@@ -8,7 +8,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use super::{Dialect, Store, StoreError};
-use crate::domain::{EquityPoint, PositionSide, Timestamp, Trade};
+use crate::domain::{EquityCurve, PositionSide, Timestamp, Trade};
 
 /// Rows per INSERT statement (well under both backends' parameter limits).
 const BATCH: usize = 1000;
@@ -17,7 +17,7 @@ const BATCH: usize = 1000;
 #[derive(Clone, Copy)]
 pub struct EquityInput<'a> {
     pub timeline: &'a [Timestamp],
-    pub points: &'a [EquityPoint],
+    pub points: &'a EquityCurve,
     pub drawdown_pct: &'a [f64],
     /// The benchmark's equity at each step, if the run has one.
     pub benchmark: Option<&'a [Decimal]>,
@@ -151,8 +151,7 @@ pub(super) async fn insert_equity(
             ));
         }
         let mut query = sqlx::query(&sql);
-        for step in start..end {
-            let point = &equity.points[step];
+        for (step, point) in (start..end).filter_map(|step| Some((step, equity.points.get(step)?))) {
             query = query
                 .bind(run_id)
                 .bind(step as i64)
