@@ -39,9 +39,11 @@ pub(super) struct Drawdown<'a> {
     max_duration_secs: i64,
     depth_sum: f64,
     episodes: usize,
-    /// Deepest point of the current episode, while in one; `Some(None)`
-    /// while in an episode whose depth is still undefined (peak ≤ 0).
-    episode: Option<Option<f64>>,
+    /// The lowest equity (in f64) of the current episode, while in one.
+    /// The depth `(E / P − 1) × 100` is monotonic in `E`, so the episode's
+    /// deepest point is the depth of its lowest equity, computed once when
+    /// the episode closes rather than at every step.
+    episode: Option<f64>,
 }
 
 impl<'a> Drawdown<'a> {
@@ -61,13 +63,18 @@ impl<'a> Drawdown<'a> {
         }
     }
 
-    fn close_episode(&mut self, depth: Option<f64>, from: usize, to: usize) {
+    fn close_episode(&mut self, lowest: f64, from: usize, to: usize) {
         self.max_duration_bars = self.max_duration_bars.max(to - from);
         let secs = (self.timeline[to].millis() - self.timeline[from].millis()) / 1000;
         self.max_duration_secs = self.max_duration_secs.max(secs);
+        // Undefined below a peak ≤ 0 (and for equity that has no f64).
+        let depth = (self.peak_f > 0.0 && lowest.is_finite())
+            .then(|| (lowest / self.peak_f - 1.0) * 100.0)
+            .filter(|d| d.is_finite());
         if let Some(d) = depth {
             self.depth_sum += d;
             self.episodes += 1;
+            self.max_drawdown_pct = self.max_drawdown_pct.min(d);
         }
     }
 
@@ -79,26 +86,23 @@ impl<'a> Drawdown<'a> {
         // a million points. On a tie, identical representations (a flat
         // curve) need no Decimal comparison.
         if e_f > self.peak_f || (e_f == self.peak_f && (e.serialize() == self.peak.serialize() || e >= self.peak)) {
-            if let Some(depth) = self.episode.take() {
-                self.close_episode(depth, self.peak_step, i);
+            if let Some(lowest) = self.episode.take() {
+                self.close_episode(lowest, self.peak_step, i);
             }
             self.peak = e;
             self.peak_f = e_f;
             self.peak_step = i;
             return;
         }
-        let depth = (self.peak_f > 0.0).then(|| (e_f / self.peak_f - 1.0) * 100.0).filter(|d| d.is_finite());
-        let deepest = self.episode.get_or_insert(None);
-        if let Some(d) = depth {
-            *deepest = Some(deepest.map_or(d, |m| m.min(d)));
-            self.max_drawdown_pct = self.max_drawdown_pct.min(d);
-        }
+        // f64::min skips a NaN (an amount without an f64), as the depth did.
+        let lowest = self.episode.get_or_insert(f64::INFINITY);
+        *lowest = lowest.min(e_f);
     }
 
     /// The statistics once all `points` points were added.
     pub(super) fn finish(mut self, points: usize) -> DrawdownStats {
-        if let Some(depth) = self.episode.take() {
-            self.close_episode(depth, self.peak_step, points - 1);
+        if let Some(lowest) = self.episode.take() {
+            self.close_episode(lowest, self.peak_step, points - 1);
         }
         DrawdownStats {
             peak_equity: self.peak,
