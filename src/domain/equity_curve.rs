@@ -80,6 +80,12 @@ impl EquityCurve {
         &self.equity
     }
 
+    /// How many steps closed with a position open.
+    pub fn exposed_steps(&self) -> usize {
+        let ends = self.changes.iter().skip(1).map(|c| c.step).chain([self.equity.len()]);
+        self.changes.iter().zip(ends).filter(|(c, _)| c.exposed).map(|(c, end)| end - c.step).sum()
+    }
+
     /// The point of `step`, if the curve reaches it.
     pub fn get(&self, step: usize) -> Option<EquityPoint> {
         let equity = *self.equity.get(step)?;
@@ -146,6 +152,8 @@ mod tests {
         assert_eq!(curve.get(6), None);
         assert_eq!(curve.last(), Some(points[5]));
         assert_eq!(curve.amounts(), points.iter().map(|p| p.equity).collect::<Vec<_>>());
+        assert_eq!(curve.exposed_steps(), 3);
+        assert_eq!(EquityCurve::default().exposed_steps(), 0);
     }
 
     #[test]

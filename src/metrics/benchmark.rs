@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::moments::Moments;
 use super::periods::change_pct;
-use super::{finite, to_f64, Amount};
+use super::{finite, to_f64};
 
 /// A standard deviation of per-step returns at or below this is rounding noise, not spread.
 ///
@@ -68,8 +68,8 @@ pub struct BenchmarkStats {
 /// # Panics
 /// If the two curves differ in length: one point per engine step is the
 /// caller's invariant.
-pub fn compare<E: Amount>(
-    strategy: &[E],
+pub fn compare(
+    strategy: &[Decimal],
     benchmark: &[Decimal],
     initial: Decimal,
     periods_per_year: Option<f64>,
@@ -82,8 +82,8 @@ pub fn compare<E: Amount>(
     let mut pair = CoMoments::default();
     let mut excess = Moments::default();
     let mut prev: Option<(f64, f64)> = None;
-    for (e, &b) in strategy.iter().zip(benchmark) {
-        let cur = (to_f64(e.amount()).unwrap_or(f64::NAN), to_f64(b).unwrap_or(f64::NAN));
+    for (&e, &b) in strategy.iter().zip(benchmark) {
+        let cur = (to_f64(e).unwrap_or(f64::NAN), to_f64(b).unwrap_or(f64::NAN));
         if let Some((prev_e, prev_b)) = prev {
             let r = cur.0 / prev_e - 1.0;
             let rb = cur.1 / prev_b - 1.0;
@@ -306,7 +306,7 @@ mod tests {
 
     #[test]
     fn empty_curves_compare_as_an_unmoved_benchmark() {
-        let s = compare::<Decimal>(&[], &[], dec!(100), None);
+        let s = compare(&[], &[], dec!(100), None);
         assert!(s.flat);
         assert_eq!((s.return_pct, s.final_equity), (0.0, dec!(100)));
     }

@@ -32,7 +32,7 @@ mod tests;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use crate::domain::{EquityCurve, EquityPoint, Symbol, Timestamp, Trade};
+use crate::domain::{EquityCurve, Symbol, Timestamp, Trade};
 
 pub use benchmark::{compare, BenchmarkStats};
 pub use contribution::SymbolContribution;
@@ -225,20 +225,19 @@ pub fn compute(input: &MetricsInput) -> Metrics {
     let last = amounts[n - 1];
     let initial = input.initial_cash;
 
-    // One pass over the curve: each point is converted to f64 once and feeds
-    // the exposure count, the returns and the drawdowns.
+    // One pass over the equity: each point is converted to f64 once and
+    // feeds the returns and the drawdowns.
     let ppy = returns::periods_per_year(n, duration_ms);
     let first = amounts[0];
-    let mut exposed = 0usize;
+    let exposed = input.equity.exposed_steps();
     let mut rets = returns::Returns::new(to_f64(first).unwrap_or(f64::NAN));
     let mut drawdown = drawdown::Drawdown::new(input.timeline, initial);
-    for (i, point) in input.equity.iter().enumerate() {
-        let e_f = to_f64(point.equity).unwrap_or(f64::NAN);
-        exposed += usize::from(point.exposed);
+    for (i, &e) in amounts.iter().enumerate() {
+        let e_f = to_f64(e).unwrap_or(f64::NAN);
         if i > 0 {
             rets.push(e_f);
         }
-        drawdown.push(i, point.equity, e_f);
+        drawdown.push(i, e, e_f);
     }
     let ret = rets.finish(first, last, n, ppy);
     let dd = drawdown.finish(n);
@@ -297,24 +296,6 @@ pub fn compute(input: &MetricsInput) -> Metrics {
             symbol: b.symbol.clone(),
             stats: benchmark::compare(amounts, b.equity, initial, ppy),
         }),
-    }
-}
-
-/// An equity curve's point: a bare amount or an [`EquityPoint`].
-pub trait Amount {
-    /// The account's equity at this point.
-    fn amount(&self) -> Decimal;
-}
-
-impl Amount for Decimal {
-    fn amount(&self) -> Decimal {
-        *self
-    }
-}
-
-impl Amount for EquityPoint {
-    fn amount(&self) -> Decimal {
-        self.equity
     }
 }
 

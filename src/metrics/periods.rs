@@ -4,7 +4,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use super::{finite, to_f64, Amount};
+use super::{finite, to_f64};
 use crate::domain::Timestamp;
 
 /// The run's returns per UTC day, month and year, in time order.
@@ -50,7 +50,7 @@ pub struct PeriodReturn {
 /// # Panics
 /// If `timeline` and `equity` differ in length (one point per engine step is
 /// the caller's invariant).
-pub fn returns_tables<E: Amount>(timeline: &[Timestamp], equity: &[E], initial: Decimal) -> ReturnsTables {
+pub fn returns_tables(timeline: &[Timestamp], equity: &[Decimal], initial: Decimal) -> ReturnsTables {
     assert_eq!(timeline.len(), equity.len(), "returns tables need one timestamp per equity point");
 
     let mut daily = Table::new(Period::Day, initial);
@@ -65,7 +65,7 @@ pub fn returns_tables<E: Amount>(timeline: &[Timestamp], equity: &[E], initial: 
         while last + 1 < timeline.len() && timeline[last + 1].millis() < next_day {
             last += 1;
         }
-        let (date, e) = (utc_date(timeline[i]), equity[last].amount());
+        let (date, e) = (utc_date(timeline[i]), equity[last]);
         daily.push(date, e);
         monthly.push(date, e);
         yearly.push(date, e);
@@ -263,7 +263,7 @@ mod tests {
 
     #[test]
     fn empty_input_gives_empty_tables() {
-        let t = returns_tables::<Decimal>(&[], &[], dec!(100));
+        let t = returns_tables(&[], &[], dec!(100));
         assert!(t.daily.is_empty() && t.monthly.is_empty() && t.yearly.is_empty());
     }
 

@@ -129,6 +129,7 @@ pub(super) async fn insert_equity(
     equity: EquityInput<'_>,
 ) -> Result<(), StoreError> {
     let n = equity.points.len();
+    let mut points = equity.points.iter();
     for start in (0..n).step_by(BATCH) {
         let end = (start + BATCH).min(n);
         let mut sql = String::from(
@@ -151,7 +152,7 @@ pub(super) async fn insert_equity(
             ));
         }
         let mut query = sqlx::query(&sql);
-        for (step, point) in (start..end).filter_map(|step| Some((step, equity.points.get(step)?))) {
+        for (step, point) in (start..end).zip(points.by_ref()) {
             query = query
                 .bind(run_id)
                 .bind(step as i64)
