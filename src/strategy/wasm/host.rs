@@ -10,7 +10,7 @@ use chrono::{DateTime, Datelike, Timelike};
 use wasmtime::{bail, format_err, Caller, Extern, Linker, Result, StoreLimits};
 
 use crate::domain::num::to_f64;
-use crate::domain::{CancelToken, OrderId, Side};
+use crate::domain::{Bar, CancelToken, OrderId, Side};
 use crate::indicators::{IndicatorSpec, Source};
 use crate::strategy::{IndicatorRef, Operand, ParamSpec, ParamValue, PriceKind, StrategyCtx};
 
@@ -106,6 +106,19 @@ pub(super) fn wrap<T, E: std::fmt::Display>(f: &str, r: std::result::Result<T, E
 
 pub(super) fn nan_if_none(value: Option<f64>) -> f64 {
     value.unwrap_or(f64::NAN)
+}
+
+/// Field `field` of `bar` as the ABI numbers them: 0 open, 1 high, 2 low,
+/// 3 close, 4 volume.
+pub(super) fn bar_field(f: &str, bar: &Bar, field: i32) -> Result<f64> {
+    Ok(match field {
+        0 => to_f64(bar.open),
+        1 => to_f64(bar.high),
+        2 => to_f64(bar.low),
+        3 => to_f64(bar.close),
+        4 => bar.volume,
+        other => bail!("bt.{f}: field must be 0 (open) to 4 (volume), got {other}"),
+    })
 }
 
 /// The side an ABI argument names: 1 buys, -1 sells.
@@ -228,15 +241,7 @@ fn market(l: &mut Linker<HostState>, m: &str) -> Result<()> {
     l.func_wrap(m, "bar", |c: Ctx<'_>, sym: i32, k: i32, field: i32| -> Result<f64> {
         let cx = ctx(&c, "bar")?;
         let bar = wrap("bar", cx.bar(symbol(cx, "bar", sym)?, back("bar", k)?))?;
-        let Some(bar) = bar else { return Ok(f64::NAN) };
-        Ok(match field {
-            0 => to_f64(bar.open),
-            1 => to_f64(bar.high),
-            2 => to_f64(bar.low),
-            3 => to_f64(bar.close),
-            4 => bar.volume,
-            other => bail!("bt.bar: field must be 0 (open) to 4 (volume), got {other}"),
-        })
+        bar.map_or(Ok(f64::NAN), |bar| bar_field("bar", &bar, field))
     })?;
     l.func_wrap(m, "bar_time", |c: Ctx<'_>, sym: i32, k: i32| -> Result<i64> {
         let cx = ctx(&c, "bar_time")?;

@@ -4,11 +4,11 @@
 
 use wasmtime::{bail, format_err, Linker, Result};
 
-use crate::domain::num::{from_f64, to_f64};
+use crate::domain::num::from_f64;
 use crate::domain::{ExitLevel, Exits, TrailOffset};
 use crate::strategy::{CtxError, Period, PriceKind, StrategyCtx};
 
-use super::host::{back, bytes, ctx, handle, nan_if_none, side_of, string, symbol, wrap, Ctx, HostState};
+use super::host::{back, bar_field, bytes, ctx, handle, nan_if_none, side_of, string, symbol, wrap, Ctx, HostState};
 
 /// The functions of ABI version 2 that version 1 does not have; a plugin
 /// that declares version 1 may not import them.
@@ -143,15 +143,8 @@ pub fn register(l: &mut Linker<HostState>, m: &str) -> Result<()> {
         Ok(h as i32)
     })?;
     l.func_wrap(m, "tf_bar", |c: Ctx<'_>, h: i32, k: i32, field: i32| -> Result<f64> {
-        let Some(bar) = tf(ctx(&c, "tf_bar")?, "tf_bar", h, k)? else { return Ok(f64::NAN) };
-        Ok(match field {
-            0 => to_f64(bar.open),
-            1 => to_f64(bar.high),
-            2 => to_f64(bar.low),
-            3 => to_f64(bar.close),
-            4 => bar.volume,
-            other => bail!("bt.tf_bar: field must be 0 (open) to 4 (volume), got {other}"),
-        })
+        let bar = tf(ctx(&c, "tf_bar")?, "tf_bar", h, k)?;
+        bar.map_or(Ok(f64::NAN), |bar| bar_field("tf_bar", &bar, field))
     })?;
     l.func_wrap(m, "tf_bar_time", |c: Ctx<'_>, h: i32, k: i32| -> Result<i64> {
         Ok(tf(ctx(&c, "tf_bar_time")?, "tf_bar_time", h, k)?.map_or(i64::MIN, |b| b.ts.secs()))
