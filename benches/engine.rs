@@ -1,6 +1,7 @@
 //! Throughput of the engine over 1,000,000 synthetic one-minute bars:
 //! (a) a no-op native strategy, (b) a native SMA cross, (c) `scripts/sma_cross.rhai`,
-//! (d) the `sma_cross` WASM plugin (built with `plugins/build.sh`; skipped if absent).
+//! (d) a no-op WASM plugin called once per bar, and one driving the bar loop itself (ABI 4),
+//! (e) the `sma_cross` WASM plugin (built with `plugins/build.sh`; skipped if absent).
 //! The plugin's compile time is printed apart from the run time.
 //!
 //! Run with `cargo bench --bench engine`; figures are in benches/README.md.
@@ -65,6 +66,16 @@ fn engine_1m_bars(c: &mut Criterion) {
             run(&universe, &mut s)
         })
     });
+    let noop_driven = CompiledPlugin::compile(WASM_NOOP_DRIVEN.as_bytes(), "noop_driven.wat", &WasmLimits::default())
+        .expect("noop_driven compiles");
+    group.bench_function("wasm_noop_driven", |b| {
+        b.iter(|| {
+            let mut s =
+                WasmStrategy::instantiate(&noop_driven, "noop_driven.wat", WasmLimits::default(), CancelToken::new())
+                    .expect("the plugin instantiates");
+            run(&universe, &mut s)
+        })
+    });
     if let Some(plugin) = sma_plugin {
         group.bench_function("wasm_sma_cross", |b| {
             b.iter(|| {
@@ -83,6 +94,16 @@ fn engine_1m_bars(c: &mut Criterion) {
 const WASM_NOOP: &str = r#"(module (memory (export "memory") 1)
     (func (export "bt_abi_version") (result i32) i32.const 1)
     (func (export "bt_on_bar") (result i32) i32.const 0))"#;
+
+/// The same, driving the bar loop itself (ABI version 4): one `bt.next_bar`
+/// call per bar instead of one call into the plugin.
+const WASM_NOOP_DRIVEN: &str = r#"(module
+    (import "bt" "next_bar" (func $next_bar (result i32)))
+    (memory (export "memory") 1)
+    (func (export "bt_abi_version") (result i32) i32.const 4)
+    (func (export "bt_on_bars") (result i32)
+      (loop $bars (br_if $bars (call $next_bar)))
+      i32.const 0))"#;
 
 /// The compiled `sma_cross` plugin, compiled here (not from a cache) so
 /// that its compile time can be reported; `None` when it is not built.

@@ -1,13 +1,16 @@
 //! The run loop: steps through the universe's timeline, fills orders, feeds
 //! indicators, calls the strategy and records the equity curve.
 //!
-//! Order of work within one step t (timestamp `ts`):
+//! Order of work within one step t (timestamp `ts`; see `strategy::steps`):
 //! 1. each symbol with a bar stamped `ts` gets it as its fresh bar;
 //! 2. the broker fills what those bars allow (orders from earlier steps);
 //! 3. the indicators of those symbols take their bars;
 //! 4. the strategy's `on_bar` runs, seeing bars up to t and nothing later;
 //! 5. with trade-on-close, market orders fill at t's close;
 //! 6. the account is marked at the close and recorded.
+//!
+//! A strategy that drives the loop itself (a WASM plugin's `bt_on_bars`)
+//! gets runs of steps and takes them one by one, doing the same work.
 //!
 //! Nothing here reads the clock: the same inputs give the same outputs.
 
@@ -23,8 +26,12 @@ use crate::broker::Broker;
 use crate::data::Universe;
 use crate::domain::EquityCurve;
 use crate::strategy::{
-    IndicatorBank, MarketView, Params, Phase, RunLog, RunState, Strategy, StrategyCtx, StrategyError, Timeframes,
+    IndicatorBank, MarketView, Params, Phase, RunLog, RunState, StepQueue, Strategy, StrategyCtx, StrategyError,
+    Timeframes,
 };
+
+/// Most steps handed at once to a strategy that drives the loop itself.
+const MAX_CHUNK: usize = 1 << 16;
 
 /// Runs `strategy` over `universe` and returns its results.
 ///
@@ -67,6 +74,8 @@ pub fn run(
         params: params.clone(),
         declared_params: declared,
         log: RunLog::default(),
+        equity: EquityCurve::default(),
+        steps: StepQueue::default(),
     });
     let name = strategy.name().to_string();
     let fail = |function, step: Option<usize>, ts, error| match error {
@@ -84,33 +93,47 @@ pub fn run(
 
     let total = timeline.len();
     let progress_every = hooks.progress_every.unwrap_or(total / 200).max(1);
-    let mut equity = EquityCurve::with_capacity(total);
-    for (step, &ts) in timeline.iter().enumerate() {
+    ctx.state_mut().equity = EquityCurve::with_capacity(total);
+    let drives = strategy.drives_bars();
+    let mut done = 0;
+    while done < total {
         if hooks.cancel.is_cancelled() {
-            return Err(EngineError::Cancelled { step });
+            return Err(EngineError::Cancelled { step: done });
         }
-        {
-            let mut guard = ctx.state_mut();
-            let state = &mut *guard;
-            state.previous_ts = (step > 0).then(|| timeline[step - 1]);
-            state.step = step;
-            state.ts = ts;
-            state.market.advance(ts);
-            state.broker.on_bar_open(step, ts, state.market.fresh());
-            state.indicators.update(state.market.fresh());
-            state.timeframes.advance(state.market.fresh());
-        }
-        strategy.on_bar(&ctx).map_err(|e| fail("on_bar", Some(step), Some(ts), e))?;
-        {
-            let mut guard = ctx.state_mut();
-            let state = &mut *guard;
-            state.broker.on_bar_close(step, ts, state.market.fresh());
-            equity.push(state.broker.snapshot());
+        if drives {
+            // Up to the next progress report; the runtime checks for
+            // cancellation within the chunk.
+            let end = ((done / progress_every + 1) * progress_every).min(total).min(done + MAX_CHUNK);
+            ctx.state_mut().queue_steps(done, end);
+            let result = strategy.on_bars(&ctx);
+            let state = ctx.state();
+            let at = (state.step, state.ts);
+            if result.is_ok() && !state.steps.is_done() {
+                let message = format!(
+                    "the strategy returned from its bar loop at step {} before the engine's steps {done}..{end} were done",
+                    at.0
+                );
+                drop(state);
+                return Err(fail(
+                    "on_bar",
+                    Some(at.0),
+                    Some(at.1),
+                    StrategyError::Runtime { message, line: None, column: None },
+                ));
+            }
+            drop(state);
+            result.map_err(|e| fail("on_bar", Some(at.0), Some(at.1), e))?;
+            done = end;
+        } else {
+            ctx.state_mut().begin_step(done);
+            strategy.on_bar(&ctx).map_err(|e| fail("on_bar", Some(done), Some(timeline[done]), e))?;
+            ctx.state_mut().end_step();
+            done += 1;
         }
         if let Some(report) = hooks.progress.as_mut() {
-            if (step + 1) % progress_every == 0 || step + 1 == total {
-                let last = equity.amounts()[step];
-                report(Progress { step: step + 1, total, equity: last });
+            if done % progress_every == 0 || done == total {
+                let last = ctx.state().equity.amounts()[done - 1];
+                report(Progress { step: done, total, equity: last });
             }
         }
     }
@@ -122,6 +145,7 @@ pub fn run(
     state.broker.finish(last_step, last_ts);
     // The equity curve ends at what the account holds once everything is
     // closed, so that trade PnL sums to the curve's change.
+    let mut equity = std::mem::take(&mut state.equity);
     equity.set_last(state.broker.snapshot());
     let log = std::mem::take(&mut state.log);
     Ok(RunReport::new(universe, params, equity, benchmark, &mut state.broker, log))

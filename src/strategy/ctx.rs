@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 
 use crate::broker::{Broker, OrderRequest, PositionView};
 use crate::domain::num::from_f64;
-use crate::domain::{Bar, OrderId, OrderKind, OrderSize, Side, Symbol, Timestamp};
+use crate::domain::{Bar, EquityCurve, OrderId, OrderKind, OrderSize, Side, Symbol, Timestamp};
 use crate::indicators::IndicatorSpec;
 
 use super::{
@@ -40,6 +40,10 @@ pub struct RunState {
     pub params: Params,
     pub declared_params: Vec<super::ParamSpec>,
     pub log: RunLog,
+    /// One point per step ended so far.
+    pub equity: EquityCurve,
+    /// Steps queued for a strategy that drives the loop itself.
+    pub steps: super::StepQueue,
 }
 
 /// The second operand of a crossing test: another indicator or a level.

@@ -47,6 +47,12 @@ impl MarketView {
         }
     }
 
+    /// The run's steps: every timestamp at which some symbol has a bar.
+    #[inline]
+    pub fn timeline(&self) -> &[Timestamp] {
+        self.universe.timeline()
+    }
+
     /// Each symbol's bar at the current step, if any.
     pub fn fresh(&self) -> &[Option<Bar>] {
         &self.fresh

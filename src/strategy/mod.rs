@@ -18,6 +18,7 @@ mod params;
 mod portfolio;
 pub mod rhai;
 mod schedule;
+mod steps;
 mod timeframe;
 pub mod wasm;
 
@@ -29,6 +30,7 @@ pub use log::{LogLine, RunLog, MAX_LOG_LINES};
 pub use market::{MarketView, MAX_LOOKBACK};
 pub use params::{declared_names, ParamError, ParamSpec, ParamValue, Params};
 pub use schedule::{starts_period, Period};
+pub use steps::StepQueue;
 pub use timeframe::{Timeframes, MAX_TIMEFRAMES};
 
 /// A trading strategy, whatever language it is written in.
@@ -59,4 +61,27 @@ pub trait Strategy {
     /// # Errors
     /// Whatever the strategy's code raises.
     fn on_finish(&mut self, ctx: &StrategyCtx) -> Result<(), StrategyError>;
+
+    /// Whether the strategy drives the bar loop itself: the engine then
+    /// queues a run of steps and calls [`Strategy::on_bars`] instead of
+    /// `on_bar` once per step (one call into a WASM plugin per few thousand
+    /// bars rather than one per bar).
+    fn drives_bars(&self) -> bool {
+        false
+    }
+
+    /// Takes every step the engine queued, one at a time with
+    /// [`RunState::next_step`] (through the context), running the strategy's
+    /// per-bar logic after each has begun; only called when
+    /// [`Strategy::drives_bars`] is true.
+    ///
+    /// # Errors
+    /// Whatever the strategy's code raises, at the step it was on.
+    fn on_bars(&mut self, _ctx: &StrategyCtx) -> Result<(), StrategyError> {
+        Err(StrategyError::Runtime {
+            message: format!("{} does not drive the bar loop itself", self.name()),
+            line: None,
+            column: None,
+        })
+    }
 }

@@ -1,10 +1,11 @@
-//! Guest SDK for backtester WebAssembly strategy plugins (ABI version 3).
+//! Guest SDK for backtester WebAssembly strategy plugins (ABI version 4).
 //!
 //! A plugin is a `cdylib` built for `wasm32-unknown-unknown` that trades through the same narrow
 //! API as a Rhai script. Implement [`Strategy`] for a type that is [`Default`], declare its
 //! parameters in [`Strategy::params`], its indicators in [`Strategy::init`], trade in
 //! [`Strategy::on_bar`], and hand the type to [`export_strategy!`], which generates the exports the
-//! host calls (`bt_abi_version`, `bt_params`, `bt_init`, `bt_on_bar`, `bt_on_finish`).
+//! host calls (`bt_abi_version`, `bt_params`, `bt_init`, `bt_on_bars`, `bt_on_finish`): the host hands
+//! the plugin runs of bars, and `bt_on_bars` calls [`Strategy::on_bar`] for each.
 //!
 //! The host ABI itself (the `bt` imports) is documented in `plugins/README.md`; the raw imports are
 //! in [`sys`], and [`Ctx`] and [`Params`] wrap them safely.
@@ -70,7 +71,7 @@ mod shared;
 pub mod sys;
 
 /// The version of the host ABI this SDK implements; `bt_abi_version` returns it.
-pub const ABI_VERSION: i32 = 3;
+pub const ABI_VERSION: i32 = 4;
 
 // ---------------------------------------------------------------------------------------------
 // Small typed values
@@ -977,7 +978,7 @@ impl Ctx {
 // ---------------------------------------------------------------------------------------------
 
 /// Generates the plugin's exports for a type implementing [`Strategy`]: `bt_abi_version`,
-/// `bt_params`, `bt_init`, `bt_on_bar` and `bt_on_finish`. Use it once, in a `cdylib` crate.
+/// `bt_params`, `bt_init`, `bt_on_bars` and `bt_on_finish`. Use it once, in a `cdylib` crate.
 ///
 /// ```no_run
 /// # use backtester_plugin::{export_strategy, Ctx, Error, Strategy};
@@ -1014,8 +1015,8 @@ macro_rules! export_strategy {
             }
 
             #[no_mangle]
-            pub extern "C" fn bt_on_bar() -> i32 {
-                $crate::__private::on_bar(&INSTANCE)
+            pub extern "C" fn bt_on_bars() -> i32 {
+                $crate::__private::on_bars(&INSTANCE)
             }
 
             #[no_mangle]
@@ -1127,10 +1128,17 @@ pub mod __private {
         finish(result)
     }
 
-    /// `bt_on_bar`.
-    pub fn on_bar<T: Strategy>(slot: &Slot<T>) -> i32 {
+    /// `bt_on_bars`: `on_bar` for each bar the host hands out, until it says the run of bars is
+    /// done or `on_bar` fails.
+    pub fn on_bars<T: Strategy>(slot: &Slot<T>) -> i32 {
         install_hook();
-        finish(slot.with(false, |s| s.on_bar(&mut Ctx { _private: () })))
+        finish(slot.with(false, |s| {
+            let mut ctx = Ctx { _private: () };
+            while unsafe { sys::next_bar() } != 0 {
+                s.on_bar(&mut ctx)?;
+            }
+            Ok(())
+        }))
     }
 
     /// `bt_on_finish`.

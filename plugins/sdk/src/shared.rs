@@ -1,7 +1,7 @@
 //! The indicator values the host shares through this module's memory (ABI version 3).
 //!
 //! After `init` the SDK hands the host one buffer with room for every declared indicator output
-//! (`bt.share_indicators`); before each `bt_on_bar` the host writes each output's value now and one
+//! (`bt.share_indicators`); as each bar begins the host writes each output's value now and one
 //! bar earlier into it. [`Ctx::ind`](crate::Ctx::ind) with `k` 0 or 1, [`Ctx::cross`](crate::Ctx::cross)
 //! and [`Ctx::cross_level`](crate::Ctx::cross_level) read it instead of calling the host, with the
 //! same answers: at one crossing test per bar, the host call costs more than the strategy itself.
@@ -14,7 +14,7 @@ use crate::sys;
 struct Buffer(UnsafeCell<Vec<f64>>);
 
 // SAFETY: a plugin instance is single-threaded (wasm32-unknown-unknown has no threads), and the
-// host writes the buffer only between export calls.
+// host writes the buffer only inside `bt.next_bar`, never while plugin code runs.
 unsafe impl Sync for Buffer {}
 
 static BUFFER: Buffer = Buffer(UnsafeCell::new(Vec::new()));
@@ -35,7 +35,7 @@ pub(crate) fn start() {
 /// Output `handle`'s value now and one bar earlier (NaN where there is none), if it is shared.
 #[inline]
 pub(crate) fn latest(handle: i32) -> Option<(f64, f64)> {
-    // SAFETY: see `Sync` above. The host writes the buffer from outside between calls, so it is
+    // SAFETY: see `Sync` above. The host writes the buffer inside `bt.next_bar` calls, so it is
     // read with volatile loads that the compiler cannot cache across them.
     let buffer = unsafe { &*BUFFER.0.get() };
     let i = usize::try_from(handle).ok()?.checked_mul(2)?;

@@ -74,10 +74,13 @@ extern "C" {
     /// 1 if indicator `a` crossed above `level` on this bar, -1 if below, 0 otherwise.
     pub fn cross_level(a: i32, level: f64) -> i32;
     /// (v3) Shares `cap` indicator outputs' worth of memory at `ptr` (16 bytes each; `cap` 0 stops
-    /// sharing): before each `bt_on_bar` the host writes output `h`'s value now and one bar earlier
+    /// sharing): as each bar begins the host writes output `h`'s value now and one bar earlier
     /// as two little-endian f64 at `ptr + 16 h`, NaN where there is none. Returns how many outputs
     /// the run's indicators have.
     pub fn share_indicators(ptr: i32, cap: i32) -> i32;
+    /// (v4) Inside `bt_on_bars`: ends the bar handed out last and begins the next one; 1 when a
+    /// bar is ready for the strategy, 0 once the host's run of bars is done (return then).
+    pub fn next_bar() -> i32;
 
     /// The symbol's position (signed quantity).
     pub fn position(sym: i32) -> f64;

@@ -1,14 +1,15 @@
 //! The ABI of WASM plugins (see plugins/README.md): what a plugin must
 //! export and may import, checked before it is instantiated. Versions 2 and
-//! 3 each add host functions to the one before and change nothing else, so
-//! the host runs plugins of any of them.
+//! 3 each add host functions to the one before, and version 4 a host
+//! function and an export (`bt.next_bar`, `bt_on_bars`); none changes
+//! anything else, so the host runs plugins of any of them.
 
 use wasmtime::{ExternType, FuncType, Module, ValType};
 
 /// The newest ABI version this host speaks.
-pub const ABI_VERSION: i32 = 3;
+pub const ABI_VERSION: i32 = 4;
 /// Every version this host runs.
-pub const SUPPORTED_VERSIONS: [i32; 3] = [1, 2, 3];
+pub const SUPPORTED_VERSIONS: [i32; 4] = [1, 2, 3, 4];
 /// The only module plugins may import from.
 pub const IMPORT_MODULE: &str = "bt";
 
@@ -22,7 +23,10 @@ pub struct Export {
 pub const ABI_VERSION_EXPORT: &str = "bt_abi_version";
 pub const PARAMS: Export = Export { name: "bt_params", returns_status: false, required: false };
 pub const INIT: Export = Export { name: "bt_init", returns_status: true, required: false };
+/// Required unless the plugin exports [`ON_BARS`].
 pub const ON_BAR: Export = Export { name: "bt_on_bar", returns_status: true, required: true };
+/// ABI version 4: the plugin drives the bar loop (see `driven.rs`).
+pub const ON_BARS: Export = Export { name: "bt_on_bars", returns_status: true, required: false };
 pub const ON_FINISH: Export = Export { name: "bt_on_finish", returns_status: true, required: false };
 
 /// Checks the module's exports and imports against the ABI.
@@ -37,8 +41,10 @@ pub fn check(module: &Module) -> Result<(), String> {
         None => return Err("the plugin does not export its memory as 'memory'".into()),
     }
     check_func(module, ABI_VERSION_EXPORT, true, true)?;
-    for export in [PARAMS, INIT, ON_BAR, ON_FINISH] {
-        check_func(module, export.name, export.returns_status, export.required)?;
+    let drives = module.get_export(ON_BARS.name).is_some();
+    for export in [PARAMS, INIT, ON_BAR, ON_BARS, ON_FINISH] {
+        let required = export.required && !(drives && export.name == ON_BAR.name);
+        check_func(module, export.name, export.returns_status, required)?;
     }
     for import in module.imports() {
         if import.module() != IMPORT_MODULE {
@@ -57,6 +63,12 @@ fn check_func(module: &Module, name: &str, returns_status: bool, required: bool)
     let ty = match module.get_export(name) {
         Some(ExternType::Func(ty)) => ty,
         Some(_) => return Err(format!("export '{name}' must be a function")),
+        None if required && name == ON_BAR.name => {
+            return Err(format!(
+                "the plugin does not export '{name}' (nor '{}', which replaces it from ABI version 4 on)",
+                ON_BARS.name
+            ))
+        }
         None if required => {
             return Err(format!("the plugin does not export '{name}' (required by ABI version {ABI_VERSION})"))
         }
@@ -92,7 +104,14 @@ pub fn check_version(module: &Module, version: i32) -> Result<(), String> {
             SUPPORTED_VERSIONS[0]
         ));
     }
-    let added: [(i32, &[&str]); 2] = [(2, &super::host_portfolio::ADDED_IN_V2), (3, &super::shared::ADDED_IN_V3)];
+    if version < 4 && module.get_export(ON_BARS.name).is_some() {
+        return Err(format!(
+            "the plugin declares ABI version {version} but exports '{}', which ABI version 4 added; return 4 or later from {ABI_VERSION_EXPORT}",
+            ON_BARS.name
+        ));
+    }
+    let added: [(i32, &[&str]); 3] =
+        [(2, &super::host_portfolio::ADDED_IN_V2), (3, &super::shared::ADDED_IN_V3), (4, &super::driven::ADDED_IN_V4)];
     for (since, names) in added.into_iter().filter(|(since, _)| version < *since) {
         if let Some(import) = module.imports().find(|i| names.contains(&i.name())) {
             return Err(format!(

@@ -7,7 +7,7 @@
 use std::time::Instant;
 
 use chrono::{DateTime, Datelike, Timelike};
-use wasmtime::{bail, format_err, Caller, Extern, Linker, Result, StoreLimits};
+use wasmtime::{bail, format_err, Caller, Extern, Linker, Memory, Result, StoreLimits};
 
 use crate::domain::num::to_f64;
 use crate::domain::{Bar, CancelToken, OrderId, Side};
@@ -32,6 +32,10 @@ pub struct HostState {
     pub deadline: Option<Instant>,
     /// Where the plugin wants the indicators' latest values (ABI version 3).
     pub shared: Option<SharedArea>,
+    /// The plugin's memory, once instantiated.
+    pub memory: Option<Memory>,
+    /// True while `bt_on_bars` runs: the only time `bt.next_bar` is allowed (ABI version 4).
+    pub driving: bool,
 }
 
 pub(super) type Ctx<'a> = Caller<'a, HostState>;
@@ -145,6 +149,7 @@ pub fn linker(engine: &wasmtime::Engine) -> Result<Linker<HostState>> {
     orders(&mut l, m)?;
     super::host_portfolio::register(&mut l, m)?;
     super::shared::register(&mut l, m)?;
+    super::driven::register(&mut l, m)?;
     l.func_wrap(m, "log", |mut c: Ctx<'_>, ptr: i32, len: i32| -> Result<()> {
         let text = string(&mut c, "log", ptr, len)?;
         ctx(&c, "log")?.log(&text);

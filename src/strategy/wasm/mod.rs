@@ -1,5 +1,5 @@
 //! Strategies written as sandboxed WebAssembly plugins (wasmtime, core
-//! modules, ABI versions 1 to 3: see plugins/README.md).
+//! modules, ABI versions 1 to 4: see plugins/README.md).
 //!
 //! A plugin imports only the host functions of module `bt` (no WASI), so its
 //! only way out is the strategy API. Each run gets its own instance with a
@@ -9,6 +9,7 @@
 
 mod abi;
 mod cache;
+mod driven;
 mod errors;
 mod host;
 mod host_portfolio;
@@ -67,7 +68,10 @@ pub struct WasmStrategy {
     name: String,
     store: Store<HostState>,
     init: Option<TypedFunc<(), i32>>,
-    on_bar: TypedFunc<(), i32>,
+    /// `bt_on_bar`, unless the plugin drives the bar loop itself.
+    on_bar: Option<TypedFunc<(), i32>>,
+    /// `bt_on_bars` (ABI version 4), when the plugin drives the bar loop itself.
+    on_bars: Option<TypedFunc<(), i32>>,
     on_finish: Option<TypedFunc<(), i32>>,
     memory: Memory,
     declared: Vec<ParamSpec>,
@@ -104,6 +108,8 @@ impl WasmStrategy {
             cancel,
             deadline: None,
             shared: None,
+            memory: None,
+            driving: false,
         };
         let mut store = Store::new(&rt.engine, state);
         store.limiter(|s| &mut s.limits);
@@ -134,6 +140,9 @@ impl WasmStrategy {
             invalid(format!("{}(): {}", abi::ABI_VERSION_EXPORT, errors::describe(&e, &strategy.store)))
         })?;
         abi::check_version(&plugin.module, version).map_err(invalid)?;
+        if version < 4 {
+            strategy.on_bars = None;
+        }
         if let Ok(params) = instance.get_typed_func::<(), ()>(&mut strategy.store, abi::PARAMS.name) {
             strategy.store.data_mut().declaring = true;
             let result = params.call(&mut strategy.store, ());
@@ -148,13 +157,16 @@ impl WasmStrategy {
         let mut optional = |name: &str| instance.get_typed_func::<(), i32>(&mut store, name).ok();
         let init = optional(abi::INIT.name);
         let on_finish = optional(abi::ON_FINISH.name);
-        let on_bar = instance.get_typed_func::<(), i32>(&mut store, abi::ON_BAR.name).map_err(|e| e.to_string())?;
+        let on_bar = optional(abi::ON_BAR.name);
+        let on_bars = optional(abi::ON_BARS.name);
         let memory = instance.get_memory(&mut store, "memory").ok_or("the plugin does not export its memory")?;
+        store.data_mut().memory = Some(memory);
         Ok(WasmStrategy {
             name: file.to_string(),
             store,
             init,
             on_bar,
+            on_bars,
             on_finish,
             memory,
             declared: Vec::new(),
@@ -217,7 +229,32 @@ impl Strategy for WasmStrategy {
             shared::write(area, &state.indicators, self.memory.data_mut(&mut self.store))
                 .map_err(|message| StrategyError::Runtime { message, line: None, column: None })?;
         }
-        call(&mut self.store, &self.on_bar, abi::ON_BAR.name, &self.limits)
+        match &self.on_bar {
+            Some(on_bar) => call(&mut self.store, on_bar, abi::ON_BAR.name, &self.limits),
+            None => Err(StrategyError::Runtime {
+                message: format!("the plugin exports no {}", abi::ON_BAR.name),
+                line: None,
+                column: None,
+            }),
+        }
+    }
+
+    fn drives_bars(&self) -> bool {
+        self.on_bars.is_some()
+    }
+
+    fn on_bars(&mut self, _ctx: &StrategyCtx) -> Result<(), StrategyError> {
+        let Some(on_bars) = &self.on_bars else {
+            return Err(StrategyError::Runtime {
+                message: format!("the plugin exports no {}", abi::ON_BARS.name),
+                line: None,
+                column: None,
+            });
+        };
+        self.store.data_mut().driving = true;
+        let result = call(&mut self.store, on_bars, abi::ON_BARS.name, &self.limits);
+        self.store.data_mut().driving = false;
+        result
     }
 
     fn on_finish(&mut self, _ctx: &StrategyCtx) -> Result<(), StrategyError> {
@@ -230,6 +267,8 @@ impl Strategy for WasmStrategy {
     }
 }
 
+#[cfg(test)]
+mod driven_tests;
 #[cfg(test)]
 mod shared_tests;
 #[cfg(test)]

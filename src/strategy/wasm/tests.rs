@@ -142,10 +142,10 @@ fn an_out_of_bounds_pointer_is_refused_by_the_host() {
 #[test]
 fn a_wrong_abi_version_is_refused_before_anything_runs() {
     let wat = module(
-        r#"(func (export "bt_abi_version") (result i32) i32.const 4) (func (export "bt_on_bar") (result i32) i32.const 0)"#,
+        r#"(func (export "bt_abi_version") (result i32) i32.const 5) (func (export "bt_on_bar") (result i32) i32.const 0)"#,
     );
     let err = load(&wat, limits(), CancelToken::new()).err().unwrap().to_string();
-    assert!(err.contains("built for ABI version 4, but this host speaks versions 1 to 3"), "{err}");
+    assert!(err.contains("built for ABI version 5, but this host speaks versions 1 to 4"), "{err}");
 }
 
 #[test]

@@ -1,0 +1,145 @@
+//! ABI version 4: a plugin that drives the bar loop with `bt.next_bar` gets
+//! exactly the run a plugin called once per bar gets, and misuse fails the
+//! run with a clear message.
+
+use rust_decimal_macros::dec;
+
+use super::tests::{limits, load, run_plugin, universe};
+use super::*;
+use crate::broker::BrokerConfig;
+use crate::engine::{self, ParamOverrides, Progress, RunConfig, RunHooks, RunReport};
+
+/// A strategy in WebAssembly text whose per-bar logic is `$bar`: it buys on
+/// bars where the index is a multiple of 7 and sells on the others that are
+/// multiples of 5, and checks its shared SMA(5) against `bt.ind` bit for bit.
+/// With `driven`, it exports `bt_on_bars` (version 4); otherwise `bt_on_bar`
+/// (version 3).
+fn strategy(driven: bool, loop_body: &str) -> String {
+    let (version, entry) = if driven {
+        (
+            4,
+            format!(
+                r#"(func (export "bt_on_bars") (result i32)
+                     (block $done (loop $bars
+                       (br_if $done (i32.eqz (call $next_bar)))
+                       {loop_body}
+                       (br $bars)))
+                     i32.const 0)"#
+            ),
+        )
+    } else {
+        (3, r#"(func (export "bt_on_bar") (result i32) (call $bar))"#.to_string())
+    };
+    format!(
+        r#"(module
+        (import "bt" "indicator" (func $indicator
+            (param i32 i32 i32 i32 i32 i32 i32 i32 i32 f64) (result i32)))
+        (import "bt" "ind" (func $ind (param i32 i32) (result f64)))
+        (import "bt" "share_indicators" (func $share (param i32 i32) (result i32)))
+        (import "bt" "bar_index" (func $bar_index (result i64)))
+        (import "bt" "order" (func $order (param i32 i32 f64 i32 f64) (result i64)))
+        (import "bt" "fail" (func $fail (param i32 i32)))
+        {next_bar}
+        (memory (export "memory") 1)
+        (data (i32.const 0) "smashared value differs")
+        (func (export "bt_abi_version") (result i32) i32.const {version})
+        (func (export "bt_init") (result i32)
+          (drop (call $indicator (i32.const 0) (i32.const 3) (i32.const 0) (i32.const 3)
+                                 (i32.const 0) (i32.const 3) (i32.const 5) (i32.const 0) (i32.const 0) (f64.const 0)))
+          (drop (call $share (i32.const 1024) (i32.const 1)))
+          i32.const 0)
+        (func $same (param f64 f64) (result i32)
+          (i64.eq (i64.reinterpret_f64 (local.get 0)) (i64.reinterpret_f64 (local.get 1))))
+        (func $bar (result i32) (local $i i64)
+          (if (i32.eqz (i32.and (call $same (f64.load (i32.const 1024)) (call $ind (i32.const 0) (i32.const 0)))
+                                (call $same (f64.load (i32.const 1032)) (call $ind (i32.const 0) (i32.const 1)))))
+            (then (call $fail (i32.const 3) (i32.const 20)) (return (i32.const 1))))
+          (local.set $i (call $bar_index))
+          (if (i64.eqz (i64.rem_u (local.get $i) (i64.const 7)))
+            (then (drop (call $order (i32.const 0) (i32.const 1) (f64.const 3) (i32.const 0) (f64.const 0))))
+            (else (if (i64.eqz (i64.rem_u (local.get $i) (i64.const 5)))
+              (then (drop (call $order (i32.const 0) (i32.const -1) (f64.const 2) (i32.const 0) (f64.const 0)))))))
+          i32.const 0)
+        {entry})"#,
+        next_bar = if driven { r#"(import "bt" "next_bar" (func $next_bar (result i32)))"# } else { "" },
+    )
+}
+
+/// The usual loop body: the per-bar logic, failing the run on its status.
+const LOOP: &str = "(if (call $bar) (then (return (i32.const 1))))";
+
+/// Runs `wat` reporting progress every `every` steps; the report and the
+/// progress seen.
+fn run_with_progress(wat: &str, every: usize) -> (RunReport, Vec<(usize, rust_decimal::Decimal)>) {
+    let mut strategy = load(wat, limits(), CancelToken::new()).expect("the plugin loads");
+    let mut seen = Vec::new();
+    let mut record = |p: Progress| seen.push((p.step, p.equity));
+    let config = RunConfig::new(BrokerConfig::with_cash(dec!(100000)), ParamOverrides::default());
+    let hooks = RunHooks { cancel: CancelToken::new(), progress: Some(&mut record), progress_every: Some(every) };
+    let report = engine::run(&universe(), &mut strategy, &config, hooks).expect("the run succeeds");
+    (report, seen)
+}
+
+#[test]
+fn driving_the_loop_gives_the_same_run_as_being_called_per_bar() {
+    for every in [1, 7, 64, 1000] {
+        let (per_bar, per_bar_progress) = run_with_progress(&strategy(false, LOOP), every);
+        let (driven, driven_progress) = run_with_progress(&strategy(true, LOOP), every);
+        assert!(per_bar.trades.len() > 20, "not vacuous: {} trades", per_bar.trades.len());
+        assert_eq!(driven.trades, per_bar.trades, "trades, progress every {every}");
+        assert_eq!(driven.equity, per_bar.equity, "equity curve, progress every {every}");
+        assert_eq!(driven.metrics, per_bar.metrics, "metrics, progress every {every}");
+        assert_eq!(driven_progress, per_bar_progress, "progress reports every {every}");
+    }
+}
+
+#[test]
+fn a_failure_inside_the_loop_names_the_bar() {
+    let body = "(if (i64.eq (call $bar_index) (i64.const 123)) (then unreachable)) (drop (call $bar))";
+    let err = run_plugin(&strategy(true, body), limits(), CancelToken::new()).unwrap_err().to_string();
+    assert!(err.contains("bt_on_bars"), "{err}");
+    assert!(err.contains("failed at bar 123"), "{err}");
+}
+
+#[test]
+fn returning_before_the_bars_are_done_fails_the_run() {
+    // Takes one bar per call and returns 0 without hearing next_bar say 0.
+    let wat = strategy(true, "(drop (call $bar)) (return (i32.const 0))");
+    let err = run_plugin(&wat, limits(), CancelToken::new()).unwrap_err().to_string();
+    assert!(err.contains("returned from its bar loop at step 0 before the engine's steps"), "{err}");
+}
+
+#[test]
+fn next_bar_is_only_available_inside_bt_on_bars() {
+    let wat = strategy(true, LOOP).replace(
+        "(drop (call $share (i32.const 1024) (i32.const 1)))",
+        "(drop (call $share (i32.const 1024) (i32.const 1))) (drop (call $next_bar))",
+    );
+    let err = run_plugin(&wat, limits(), CancelToken::new()).unwrap_err().to_string();
+    assert!(err.contains("bt.next_bar: only available inside bt_on_bars"), "{err}");
+}
+
+#[test]
+fn an_endless_loop_inside_bt_on_bars_runs_out_of_its_budget() {
+    let wat = strategy(true, "(loop $forever (br $forever))");
+    let err = run_plugin(&wat, limits(), CancelToken::new()).unwrap_err().to_string();
+    assert!(err.contains("bt_on_bars"), "{err}");
+    assert!(err.contains("exceeded its CPU budget"), "{err}");
+}
+
+#[test]
+fn older_versions_may_not_use_the_driven_loop() {
+    let wat = strategy(true, LOOP).replace(
+        "i32.const 4)\n        (func (export \"bt_init\")",
+        "i32.const 3)\n        (func (export \"bt_init\")",
+    );
+    let err = load(&wat, limits(), CancelToken::new()).err().expect("refused").to_string();
+    assert!(err.contains("declares ABI version 3 but exports 'bt_on_bars', which ABI version 4 added"), "{err}");
+}
+
+#[test]
+fn a_plugin_without_either_bar_export_is_refused() {
+    let wat = strategy(false, LOOP).replace(r#"(func (export "bt_on_bar") (result i32) (call $bar))"#, "");
+    let err = load(&wat, limits(), CancelToken::new()).err().expect("refused").to_string();
+    assert!(err.contains("does not export 'bt_on_bar' (nor 'bt_on_bars'"), "{err}");
+}
