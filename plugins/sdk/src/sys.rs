@@ -1,4 +1,4 @@
-//! The raw host imports of ABI version 3 (import module `bt`), exactly as listed in
+//! The raw host imports of ABI version 4 (import module `bt`), exactly as listed in
 //! `plugins/README.md`.
 //!
 //! Everything here is `unsafe` to call: strings are `(ptr, len)` pairs of UTF-8 in this module's
