@@ -7,7 +7,7 @@ use rust_decimal_macros::dec;
 use super::tests::{limits, load, run_plugin, universe};
 use super::*;
 use crate::broker::BrokerConfig;
-use crate::engine::{self, ParamOverrides, Progress, RunConfig, RunHooks, RunReport};
+use crate::engine::{self, EngineError, ParamOverrides, Progress, RunConfig, RunHooks, RunReport};
 
 /// A strategy in WebAssembly text whose per-bar logic is `$bar`: it buys on
 /// bars where the index is a multiple of 7 and sells on the others that are
@@ -68,13 +68,14 @@ fn strategy(driven: bool, loop_body: &str) -> String {
 /// The usual loop body: the per-bar logic, failing the run on its status.
 const LOOP: &str = "(if (call $bar) (then (return (i32.const 1))))";
 
-/// Runs `wat` reporting progress every `every` steps; the report and the
-/// progress seen.
-fn run_with_progress(wat: &str, every: usize) -> (RunReport, Vec<(usize, rust_decimal::Decimal)>) {
+/// Runs `wat` reporting progress every `every` steps, filling market orders
+/// at the close or not; the report and the progress seen.
+fn run_with_progress(wat: &str, every: usize, on_close: bool) -> (RunReport, Vec<(usize, rust_decimal::Decimal)>) {
     let mut strategy = load(wat, limits(), CancelToken::new()).expect("the plugin loads");
     let mut seen = Vec::new();
     let mut record = |p: Progress| seen.push((p.step, p.equity));
-    let config = RunConfig::new(BrokerConfig::with_cash(dec!(100000)), ParamOverrides::default());
+    let broker = BrokerConfig { trade_on_close: on_close, ..BrokerConfig::with_cash(dec!(100000)) };
+    let config = RunConfig::new(broker, ParamOverrides::default());
     let hooks = RunHooks { cancel: CancelToken::new(), progress: Some(&mut record), progress_every: Some(every) };
     let report = engine::run(&universe(), &mut strategy, &config, hooks).expect("the run succeeds");
     (report, seen)
@@ -82,15 +83,20 @@ fn run_with_progress(wat: &str, every: usize) -> (RunReport, Vec<(usize, rust_de
 
 #[test]
 fn driving_the_loop_gives_the_same_run_as_being_called_per_bar() {
-    for every in [1, 7, 64, 1000] {
-        let (per_bar, per_bar_progress) = run_with_progress(&strategy(false, LOOP), every);
-        let (driven, driven_progress) = run_with_progress(&strategy(true, LOOP), every);
+    for (every, on_close) in [(1, false), (7, false), (64, false), (1000, false), (7, true), (1000, true)] {
+        let case = format!("progress every {every}, trade on close {on_close}");
+        let (per_bar, per_bar_progress) = run_with_progress(&strategy(false, LOOP), every, on_close);
+        let (driven, driven_progress) = run_with_progress(&strategy(true, LOOP), every, on_close);
         assert!(per_bar.trades.len() > 20, "not vacuous: {} trades", per_bar.trades.len());
-        assert_eq!(driven.trades, per_bar.trades, "trades, progress every {every}");
-        assert_eq!(driven.equity, per_bar.equity, "equity curve, progress every {every}");
-        assert_eq!(driven.metrics, per_bar.metrics, "metrics, progress every {every}");
-        assert_eq!(driven_progress, per_bar_progress, "progress reports every {every}");
+        assert_eq!(driven.trades, per_bar.trades, "trades, {case}");
+        assert_eq!(driven.equity, per_bar.equity, "equity curve, {case}");
+        assert_eq!(driven.metrics, per_bar.metrics, "metrics, {case}");
+        assert_eq!(driven_progress, per_bar_progress, "progress reports, {case}");
     }
+    // Filling at the close is not the same run as filling at the next open.
+    let (at_open, _) = run_with_progress(&strategy(true, LOOP), 7, false);
+    let (at_close, _) = run_with_progress(&strategy(true, LOOP), 7, true);
+    assert_ne!(at_open.trades, at_close.trades);
 }
 
 #[test]
@@ -125,6 +131,25 @@ fn an_endless_loop_inside_bt_on_bars_runs_out_of_its_budget() {
     let err = run_plugin(&wat, limits(), CancelToken::new()).unwrap_err().to_string();
     assert!(err.contains("bt_on_bars"), "{err}");
     assert!(err.contains("exceeded its CPU budget"), "{err}");
+}
+
+#[test]
+fn cancelling_reaches_a_plugin_inside_its_loop() {
+    // Spins forever on bar 40. Loaded (compiled) before the clock starts.
+    let body = "(if (i64.eq (call $bar_index) (i64.const 40)) (then (loop $spin (br $spin)))) (drop (call $bar))";
+    let cancel = CancelToken::new();
+    let limits = WasmLimits { budget: Budget::Time(std::time::Duration::from_secs(30)), ..limits() };
+    let mut plugin = load(&strategy(true, body), limits, cancel.clone()).expect("the plugin loads");
+    let token = cancel.clone();
+    let canceller = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        token.cancel();
+    });
+    let config = RunConfig::new(BrokerConfig::with_cash(dec!(100000)), ParamOverrides::default());
+    let hooks = RunHooks { cancel, progress: None, progress_every: None };
+    let err = engine::run(&universe(), &mut plugin, &config, hooks).unwrap_err();
+    canceller.join().unwrap();
+    assert!(matches!(err, EngineError::Cancelled { step: 40 }), "{err}");
 }
 
 #[test]
