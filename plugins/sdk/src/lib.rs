@@ -885,12 +885,13 @@ impl Ctx {
     }
 
     /// Rebalances to target weights (fractions of equity); every symbol not named is closed.
-    /// Returns how many orders were placed.
+    /// Returns the ids of the orders placed (at most one per symbol), like the script's
+    /// `ctx.rebalance`.
     ///
     /// # Panics
     /// A symbol named twice or not in the run (the panic fails the run with its message, as
     /// the host refuses those in a script).
-    pub fn rebalance(&mut self, weights: &[(Symbol, f64)]) -> usize {
+    pub fn rebalance(&mut self, weights: &[(Symbol, f64)]) -> Vec<OrderId> {
         let count = self.symbol_count();
         let mut all = vec![0.0f64; count];
         let mut named = vec![false; count];
@@ -905,15 +906,20 @@ impl Ctx {
         for w in &all {
             bytes.extend_from_slice(&w.to_le_bytes());
         }
-        let n = unsafe { sys::rebalance(bytes.as_ptr() as usize as i32, all.len() as i32) };
-        n as usize
+        let mut ids = vec![0i64; count];
+        let n = unsafe {
+            sys::rebalance_ids(bytes.as_ptr() as usize as i32, count as i32, ids.as_mut_ptr() as usize as i32)
+        };
+        ids.truncate(n.max(0) as usize);
+        ids.into_iter().map(OrderId).collect()
     }
 
-    /// Rebalances to equal weights across `symbols`, closing every other position.
+    /// Rebalances to equal weights across `symbols`, closing every other position; returns the
+    /// ids of the orders placed.
     ///
     /// # Panics
     /// An empty set, or what [`Ctx::rebalance`] refuses.
-    pub fn equal_weight(&mut self, symbols: &[Symbol]) -> usize {
+    pub fn equal_weight(&mut self, symbols: &[Symbol]) -> Vec<OrderId> {
         assert!(!symbols.is_empty(), "equal_weight needs at least one symbol");
         let weight = 1.0 / symbols.len() as f64;
         let weights: Vec<(Symbol, f64)> = symbols.iter().map(|&s| (s, weight)).collect();

@@ -130,6 +130,10 @@ extern "C" {
     /// Rebalances to target weights: `len` (the symbol count) little-endian f64 weights at `ptr`,
     /// one per symbol; returns how many orders were placed.
     pub fn rebalance(ptr: i32, len: i32) -> i32;
+    /// (v4) As `rebalance`, and writes the ids of the orders placed as little-endian i64 at
+    /// `out`, which must have room for `len` of them (checked before any order is placed);
+    /// returns how many it wrote.
+    pub fn rebalance_ids(ptr: i32, len: i32, out: i32) -> i32;
     /// Units of `sym` worth `fraction` of equity at its latest close; NaN before its first bar.
     pub fn qty_for_fraction(sym: i32, fraction: f64) -> f64;
     /// Units such that one volatility (indicator `handle`, e.g. an ATR) moves equity by `fraction`;

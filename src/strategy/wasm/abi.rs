@@ -1,8 +1,9 @@
 //! The ABI of WASM plugins (see plugins/README.md): what a plugin must
 //! export and may import, checked before it is instantiated. Versions 2 and
-//! 3 each add host functions to the one before, and version 4 a host
-//! function and an export (`bt.next_bar`, `bt_on_bars`); none changes
-//! anything else, so the host runs plugins of any of them.
+//! 3 each add host functions to the one before, and version 4 two host
+//! functions and an export (`bt.next_bar`, `bt.rebalance_ids`,
+//! `bt_on_bars`); none changes anything else, so the host runs plugins of
+//! any of them.
 
 use wasmtime::{ExternType, FuncType, Module, ValType};
 
@@ -110,8 +111,12 @@ pub fn check_version(module: &Module, version: i32) -> Result<(), String> {
             ON_BARS.name
         ));
     }
-    let added: [(i32, &[&str]); 3] =
-        [(2, &super::host_portfolio::ADDED_IN_V2), (3, &super::shared::ADDED_IN_V3), (4, &super::driven::ADDED_IN_V4)];
+    let added: [(i32, &[&str]); 4] = [
+        (2, &super::host_portfolio::ADDED_IN_V2),
+        (3, &super::shared::ADDED_IN_V3),
+        (4, &super::driven::ADDED_IN_V4),
+        (4, &super::host_portfolio::ADDED_IN_V4),
+    ];
     for (since, names) in added.into_iter().filter(|(since, _)| version < *since) {
         if let Some(import) = module.imports().find(|i| names.contains(&i.name())) {
             return Err(format!(

@@ -24,7 +24,7 @@ use wasmtime::{bail, Linker, Result};
 use super::host::{Ctx, HostState};
 use super::shared;
 
-/// The functions of ABI version 4 that version 3 does not have.
+/// The functions of ABI version 4 in this module (see also `host_portfolio.rs`).
 pub const ADDED_IN_V4: [&str; 1] = ["next_bar"];
 
 /// Registers `bt.next_bar() -> i32`.

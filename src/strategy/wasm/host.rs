@@ -67,15 +67,21 @@ pub(super) fn string(caller: &mut Ctx<'_>, f: &str, ptr: i32, len: i32) -> Resul
 
 /// Writes up to `cap` bytes of `text` at `ptr`; returns the full length.
 pub(super) fn write(caller: &mut Ctx<'_>, f: &str, ptr: i32, cap: i32, text: &str) -> Result<i32> {
+    let n = text.len().min(usize::try_from(cap).unwrap_or(0));
+    write_bytes(caller, f, ptr, &text.as_bytes()[..n])
+        .map_err(|_| format_err!("bt.{f}: pointer {ptr} with capacity {cap} is outside the plugin's memory"))?;
+    i32::try_from(text.len()).map_err(|_| format_err!("bt.{f}: text too long"))
+}
+
+/// Writes `data` at `ptr` in the plugin's memory.
+pub(super) fn write_bytes(caller: &mut Ctx<'_>, f: &str, ptr: i32, data: &[u8]) -> Result<()> {
     let Some(Extern::Memory(memory)) = caller.get_export("memory") else {
         bail!("bt.{f}: the plugin exports no memory");
     };
-    let n = text.len().min(usize::try_from(cap).unwrap_or(0));
     let offset = usize::try_from(ptr).map_err(|_| format_err!("bt.{f}: negative pointer {ptr}"))?;
     memory
-        .write(&mut *caller, offset, &text.as_bytes()[..n])
-        .map_err(|_| format_err!("bt.{f}: pointer {ptr} with capacity {cap} is outside the plugin's memory"))?;
-    i32::try_from(text.len()).map_err(|_| format_err!("bt.{f}: text too long"))
+        .write(&mut *caller, offset, data)
+        .map_err(|_| format_err!("bt.{f}: pointer {ptr} with length {} is outside the plugin's memory", data.len()))
 }
 
 pub(super) fn symbol(ctx: &StrategyCtx, f: &str, sym: i32) -> Result<usize> {

@@ -8,7 +8,9 @@ use crate::domain::num::from_f64;
 use crate::domain::{ExitLevel, Exits, TrailOffset};
 use crate::strategy::{CtxError, Period, PriceKind, StrategyCtx};
 
-use super::host::{back, bar_field, bytes, ctx, handle, nan_if_none, side_of, string, symbol, wrap, Ctx, HostState};
+use super::host::{
+    back, bar_field, bytes, ctx, handle, nan_if_none, side_of, string, symbol, wrap, write_bytes, Ctx, HostState,
+};
 
 /// The functions of ABI version 2 that version 1 does not have; a plugin
 /// that declares version 1 may not import them.
@@ -23,6 +25,23 @@ pub const ADDED_IN_V2: [&str; 9] = [
     "tf_bar",
     "tf_bar_time",
 ];
+
+/// The functions of ABI version 4 in this module (see also `driven.rs`).
+pub const ADDED_IN_V4: [&str; 1] = ["rebalance_ids"];
+
+/// `len` little-endian f64 weights at `ptr`, one per symbol.
+fn weights(c: &mut Ctx<'_>, f: &str, ptr: i32, len: i32) -> Result<Vec<(usize, f64)>> {
+    let count = ctx(c, f)?.state().market.symbols().len();
+    if usize::try_from(len).ok() != Some(count) {
+        bail!("bt.{f}: pass one weight per symbol ({count}), got {len}");
+    }
+    let raw = bytes(c, f, ptr, len.saturating_mul(8))?;
+    Ok(raw
+        .chunks_exact(8)
+        .enumerate()
+        .map(|(s, b)| (s, f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])))
+        .collect())
+}
 
 fn exact(f: &str, what: &'static str, x: f64) -> Result<rust_decimal::Decimal> {
     from_f64(x).ok_or_else(|| format_err!("bt.{f}: {}", CtxError::NotFinite { what, value: x }))
@@ -107,17 +126,19 @@ pub fn register(l: &mut Linker<HostState>, m: &str) -> Result<()> {
     )?;
     l.func_wrap(m, "rebalance", |mut c: Ctx<'_>, ptr: i32, len: i32| -> Result<i32> {
         let f = "rebalance";
-        let count = ctx(&c, f)?.state().market.symbols().len();
-        if usize::try_from(len).ok() != Some(count) {
-            bail!("bt.{f}: pass one weight per symbol ({count}), got {len}");
-        }
-        let raw = bytes(&mut c, f, ptr, len.saturating_mul(8))?;
-        let weights: Vec<(usize, f64)> = raw
-            .chunks_exact(8)
-            .enumerate()
-            .map(|(s, b)| (s, f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])))
-            .collect();
+        let weights = weights(&mut c, f, ptr, len)?;
         let ids = wrap(f, ctx(&c, f)?.rebalance(&weights))?;
+        Ok(ids.len() as i32)
+    })?;
+    l.func_wrap(m, "rebalance_ids", |mut c: Ctx<'_>, ptr: i32, len: i32, out: i32| -> Result<i32> {
+        let f = "rebalance_ids";
+        let weights = weights(&mut c, f, ptr, len)?;
+        // Room for one id per symbol (a rebalance places at most one order
+        // per symbol), checked before any order is placed.
+        bytes(&mut c, f, out, len.saturating_mul(8))?;
+        let ids = wrap(f, ctx(&c, f)?.rebalance(&weights))?;
+        let raw: Vec<u8> = ids.iter().flat_map(|id| (id.0 as i64).to_le_bytes()).collect();
+        write_bytes(&mut c, f, out, &raw)?;
         Ok(ids.len() as i32)
     })?;
     l.func_wrap(m, "qty_for_fraction", |c: Ctx<'_>, sym: i32, fraction: f64| -> Result<f64> {

@@ -182,6 +182,54 @@ fn version_2_functions_work_from_raw_wasm() {
     assert!(report.trades.iter().any(|t| t.exit_reason != crate::domain::ExitReason::EndOfRun));
 }
 
+/// A version-4 plugin that rebalances fully into the symbol on bar 3 with
+/// its output area for ids at `out`, cancels the order whose id it got back
+/// (so that nothing ever fills), and fails unless exactly one id came back
+/// and the cancellation found that order open.
+fn rebalance_ids(out: i32) -> String {
+    format!(
+        r#"(module
+        (import "bt" "rebalance_ids" (func $rebalance_ids (param i32 i32 i32) (result i32)))
+        (import "bt" "cancel" (func $cancel (param i64) (result i32)))
+        (import "bt" "bar_index" (func $bar_index (result i64)))
+        (import "bt" "fail" (func $fail (param i32 i32)))
+        (memory (export "memory") 1)
+        (data (i32.const 0) "\00\00\00\00\00\00\f0\3f")
+        (data (i32.const 16) "wrong count or id")
+        (func (export "bt_abi_version") (result i32) i32.const 4)
+        (func (export "bt_on_bar") (result i32)
+          (if (i64.eq (call $bar_index) (i64.const 3))
+            (then
+              (if (i32.ne (call $rebalance_ids (i32.const 0) (i32.const 1) (i32.const {out})) (i32.const 1))
+                (then (call $fail (i32.const 16) (i32.const 17)) (return (i32.const 1))))
+              (if (i32.ne (call $cancel (i64.load (i32.const {out}))) (i32.const 1))
+                (then (call $fail (i32.const 16) (i32.const 17)) (return (i32.const 1))))))
+          i32.const 0))"#
+    )
+}
+
+#[test]
+fn rebalance_ids_hands_back_the_ids_of_the_orders_it_placed() {
+    let report = run_plugin(&rebalance_ids(64), limits(), CancelToken::new()).expect("the id was right");
+    assert!(report.trades.is_empty(), "the order was cancelled before it could fill");
+    // Without the cancellation, the same rebalance buys.
+    let uncancelled = rebalance_ids(64).replace("(call $cancel (i64.load (i32.const 64)))", "(i32.const 1)");
+    let report = run_plugin(&uncancelled, limits(), CancelToken::new()).expect("the run succeeds");
+    assert_eq!(report.trades.len(), 1);
+}
+
+#[test]
+fn rebalance_ids_checks_its_output_area_before_placing_orders() {
+    let err = run_plugin(&rebalance_ids(65532), limits(), CancelToken::new()).unwrap_err().to_string();
+    assert!(err.contains("bt.rebalance_ids: pointer 65532 with length 8 is outside the plugin's memory"), "{err}");
+    let v3 = rebalance_ids(64).replace(
+        "i32.const 4)\n        (func (export \"bt_on_bar\")",
+        "i32.const 3)\n        (func (export \"bt_on_bar\")",
+    );
+    let err = load(&v3, limits(), CancelToken::new()).err().expect("refused").to_string();
+    assert!(err.contains("declares ABI version 3 but imports 'bt.rebalance_ids', which ABI version 4 added"), "{err}");
+}
+
 #[test]
 fn a_missing_export_is_named() {
     let err = load(&module(VERSION_1), limits(), CancelToken::new()).err().unwrap().to_string();
