@@ -247,6 +247,14 @@ impl Service {
                 return Err(ServiceError::invalid("benchmark", format!("no dataset for symbol '{benchmark}'")));
             }
         }
+        if checked.resample.is_some() {
+            // Whether the data can be resampled so depends on its spacing
+            // within the range: build the run's data as the run will.
+            let (universe, benchmark) = self.market_data(&request, &checked).await?;
+            let refused = |e: crate::data::DataError| ServiceError::invalid("resample", e.to_string());
+            universe.map_err(refused)?;
+            benchmark.map_err(refused)?;
+        }
         let resolved = match serde_json::to_value(&params) {
             Ok(serde_json::Value::Object(map)) => map,
             _ => serde_json::Map::new(),

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::live::{Live, RunEvent};
 use super::{strategies, Pace, RunRequest, Service, ServiceError};
-use crate::data::Universe;
+use crate::data::{DataError, Universe};
 use crate::domain::num::to_f64;
 use crate::domain::Symbol;
 use crate::engine::{self, Benchmark, EngineError, ParamOverrides, Progress, RunConfig, RunHooks, RunReport};
@@ -46,6 +46,48 @@ struct Timings {
 }
 
 impl Service {
+    /// The run's universe (sliced to its range, then resampled) and its
+    /// benchmark, exactly as the run will trade them; submitting builds them
+    /// too, so that data the run could not use is refused before anything
+    /// is stored. The outer error is a missing dataset, the inner ones what
+    /// slicing or resampling the data refuses.
+    #[allow(clippy::type_complexity)]
+    pub(super) async fn market_data(
+        &self,
+        request: &RunRequest,
+        checked: &super::request::CheckedRun,
+    ) -> Result<(Result<Universe, DataError>, Result<Option<Benchmark>, DataError>), ServiceError> {
+        let mut series = Vec::with_capacity(request.symbols.len());
+        for symbol in &request.symbols {
+            let (_, bars) = self.bars(symbol).await?;
+            series.push((Symbol::new(symbol), bars));
+        }
+        let universe = Universe::from_shared(series).and_then(|mut universe| {
+            // Slice first: a coarse bar must not take in source bars after `end`.
+            if checked.start.is_some() || checked.end.is_some() {
+                universe = universe.slice(checked.start, checked.end)?;
+            }
+            match checked.resample {
+                Some(interval) => universe.resampled(interval),
+                None => Ok(universe),
+            }
+        });
+        let benchmark = match &request.benchmark {
+            None => Ok(None),
+            Some(symbol) => {
+                let (_, bars) = self.bars(symbol).await?;
+                let symbol = Symbol::new(symbol);
+                match checked.resample {
+                    Some(interval) => crate::data::resample(&bars, interval)
+                        .map(|bars| Some(Benchmark { symbol: symbol.clone(), bars: Arc::new(bars) }))
+                        .map_err(|reason| DataError::Resample { symbol, reason }),
+                    None => Ok(Some(Benchmark { symbol, bars })),
+                }
+            }
+        };
+        Ok((universe, benchmark))
+    }
+
     /// Runs run `id` to its end and records the outcome; never panics on bad
     /// input: every failure becomes a failed run with a message.
     pub(super) async fn execute(&self, id: i64) {
@@ -147,33 +189,10 @@ impl Service {
             })?;
 
         let loading = Instant::now();
-        let mut series = Vec::with_capacity(request.symbols.len());
-        for symbol in &request.symbols {
-            let (_, bars) = self.bars(symbol).await.map_err(fail)?;
-            series.push((Symbol::new(symbol), bars));
-        }
         let data_error = |e: crate::data::DataError| Stop::Failed(Failure { kind: "data", message: e.to_string() });
-        let mut universe = Universe::from_shared(series).map_err(data_error)?;
-        // Slice first: a coarse bar must not take in source bars after `end`.
-        if checked.start.is_some() || checked.end.is_some() {
-            universe = universe.slice(checked.start, checked.end).map_err(data_error)?;
-        }
-        if let Some(interval) = checked.resample {
-            universe = universe.resampled(interval).map_err(data_error)?;
-        }
-        let benchmark = match &request.benchmark {
-            None => None,
-            Some(symbol) => {
-                let (_, bars) = self.bars(symbol).await.map_err(fail)?;
-                let bars = match checked.resample {
-                    Some(interval) => Arc::new(crate::data::resample(&bars, interval).map_err(|reason| {
-                        data_error(crate::data::DataError::Resample { symbol: Symbol::new(symbol), reason })
-                    })?),
-                    None => bars,
-                };
-                Some(Benchmark { symbol: Symbol::new(symbol), bars })
-            }
-        };
+        let (universe, benchmark) = self.market_data(&request, &checked).await.map_err(fail)?;
+        let universe = universe.map_err(data_error)?;
+        let benchmark = benchmark.map_err(data_error)?;
         let load_ms = loading.elapsed().as_secs_f64() * 1000.0;
         self.inner.store.mark_running(id, universe.len() as i64).await.map_err(|e| fail(e.into()))?;
         live.bars_total.store(universe.len() as u64, std::sync::atomic::Ordering::Relaxed);

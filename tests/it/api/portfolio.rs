@@ -80,6 +80,8 @@ fn portfolio_settings_are_checked_and_name_the_field() {
             ("leverage", json!(0.5), "leverage", "must be between 1 and 100"),
             ("max_positions", json!(0), "max_positions", "must be at least 1"),
             ("resample", json!("5x"), "resample", "invalid interval"),
+            // GOOG is daily: an hour is not coarser than its bars.
+            ("resample", json!("1h"), "resample", "not coarser"),
             ("benchmark", json!("SPY"), "benchmark", "no dataset for symbol 'SPY'"),
         ] {
             let (status, body) = with(key, value);
