@@ -75,7 +75,7 @@ fn floor_div(num: Decimal, den: Decimal, dp: u32) -> Option<Decimal> {
         return None;
     }
     let estimate = to_f64(num) / to_f64(den) * 10f64.powi(dp as i32);
-    if !(estimate.is_finite() && estimate >= 0.0 && estimate < LIMIT) {
+    if !(estimate.is_finite() && (0.0..LIMIT).contains(&estimate)) {
         return None;
     }
     let fits = |q: i64| mul(Decimal::new(q, dp), den) <= num;

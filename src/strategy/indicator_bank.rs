@@ -337,7 +337,7 @@ mod tests {
         let sma1 = IndicatorSpec::Sma { period: 1, source: Source::Close };
         for depth in [2, 3, 5, 8] {
             let mut bank = IndicatorBank::new(1);
-            bank.declare("c", 0, sma1.clone()).unwrap();
+            bank.declare("c", 0, sma1).unwrap();
             bank.set_depth(depth);
             assert_eq!(bank.value(IndicatorRef::Name("c"), 0).unwrap(), None, "nothing before the first bar");
             for c in 1..=7 {
