@@ -21,6 +21,33 @@ pub struct Bar {
     pub volume: f64,
 }
 
+/// One of a bar's prices.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PriceField {
+    Open,
+    High,
+    Low,
+    Close,
+}
+
+impl PriceField {
+    /// Every price field, in bar order.
+    pub const ALL: [PriceField; 4] = [PriceField::Open, PriceField::High, PriceField::Low, PriceField::Close];
+}
+
+impl Bar {
+    /// The price named by `field`.
+    #[inline]
+    pub fn price(&self, field: PriceField) -> Decimal {
+        match field {
+            PriceField::Open => self.open,
+            PriceField::High => self.high,
+            PriceField::Low => self.low,
+            PriceField::Close => self.close,
+        }
+    }
+}
+
 /// A traded instrument's name, cheap to clone.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Symbol(Arc<str>);

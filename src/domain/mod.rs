@@ -8,7 +8,7 @@ mod order;
 mod time;
 mod trade;
 
-pub use bar::{Bar, Symbol};
+pub use bar::{Bar, PriceField, Symbol};
 pub use cancel::CancelToken;
 pub use equity_curve::EquityCurve;
 pub use order::{ExitLevel, ExitReason, Exits, Order, OrderId, OrderKind, OrderSize, Side, TrailOffset};

@@ -88,6 +88,7 @@ pub fn run(
         let mut state = ctx.state_mut();
         let depth = state.market.lookback();
         state.indicators.set_depth(depth);
+        state.indicators.attach_prices(universe);
         state.phase = Phase::Bar;
     }
 

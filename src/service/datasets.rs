@@ -3,14 +3,14 @@
 use std::sync::{Arc, Mutex};
 
 use super::{Service, ServiceError};
-use crate::data::{parse_csv, parse_symbol, Universe};
-use crate::domain::{Bar, Symbol};
+use crate::data::{parse_csv, parse_symbol, SharedSeries, Universe};
+use crate::domain::Symbol;
 use crate::store::{DatasetRow, NewDataset};
 
 /// Parsed datasets kept in memory, by content hash, most recent first.
 #[derive(Default)]
 pub struct DatasetCache {
-    entries: Mutex<Vec<(String, Arc<Vec<Bar>>)>>,
+    entries: Mutex<Vec<(String, SharedSeries)>>,
     capacity: usize,
 }
 
@@ -19,7 +19,7 @@ impl DatasetCache {
         DatasetCache { entries: Mutex::new(Vec::new()), capacity }
     }
 
-    fn get(&self, hash: &str) -> Option<Arc<Vec<Bar>>> {
+    fn get(&self, hash: &str) -> Option<SharedSeries> {
         let mut entries = self.entries.lock().ok()?;
         let i = entries.iter().position(|(h, _)| h == hash)?;
         let entry = entries.remove(i);
@@ -28,7 +28,7 @@ impl DatasetCache {
         Some(bars)
     }
 
-    fn put(&self, hash: String, bars: Arc<Vec<Bar>>) {
+    fn put(&self, hash: String, bars: SharedSeries) {
         if let Ok(mut entries) = self.entries.lock() {
             entries.retain(|(h, _)| *h != hash);
             entries.insert(0, (hash, bars));
@@ -52,9 +52,10 @@ impl Service {
         .await
         .map_err(|e| ServiceError::invalid("body", e.to_string()))?;
         let bars = bars.map_err(|e| ServiceError::invalid("body", e.to_string()))?;
-        let bars = Arc::new(bars);
-        let universe = Universe::from_shared(vec![(Symbol::new(symbol), bars.clone())])
+        let shared = SharedSeries::new(Arc::new(bars));
+        let universe = Universe::from_shared(vec![(Symbol::new(symbol), shared.clone())])
             .map_err(|e| ServiceError::invalid("body", e.to_string()))?;
+        let bars = shared.bars();
         let (first, last) = (bars[0].ts, bars[bars.len() - 1].ts);
         let hash = super::strategies::content_hash(&content);
         let row = self
@@ -70,12 +71,13 @@ impl Service {
                 interval_ms: universe.interval_hint(),
             })
             .await?;
-        self.inner.datasets.put(hash, bars);
+        self.inner.datasets.put(hash, shared);
         Ok(row)
     }
 
-    /// The parsed bars of `symbol`'s dataset, from the cache when possible.
-    pub(super) async fn bars(&self, symbol: &str) -> Result<(DatasetRow, Arc<Vec<Bar>>), ServiceError> {
+    /// The parsed bars of `symbol`'s dataset, from the cache when possible
+    /// (with the f64 prices earlier runs computed).
+    pub(super) async fn bars(&self, symbol: &str) -> Result<(DatasetRow, SharedSeries), ServiceError> {
         let missing = || ServiceError::invalid("symbols", format!("no dataset for symbol '{symbol}'"));
         let store = &self.inner.store;
         let row = store.dataset_by_symbol(symbol).await?.ok_or_else(missing)?;
@@ -90,7 +92,7 @@ impl Service {
             .await
             .map_err(|e| ServiceError::invalid("symbols", e.to_string()))?
             .map_err(|e| ServiceError::invalid("symbols", e.to_string()))?;
-        let bars = Arc::new(bars);
+        let bars = SharedSeries::new(Arc::new(bars));
         self.inner.datasets.put(row.content_hash.clone(), bars.clone());
         Ok((row, bars))
     }

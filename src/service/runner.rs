@@ -78,10 +78,10 @@ impl Service {
                 let (_, bars) = self.bars(symbol).await?;
                 let symbol = Symbol::new(symbol);
                 match checked.resample {
-                    Some(interval) => crate::data::resample(&bars, interval)
+                    Some(interval) => crate::data::resample(bars.bars(), interval)
                         .map(|bars| Some(Benchmark { symbol: symbol.clone(), bars: Arc::new(bars) }))
                         .map_err(|reason| DataError::Resample { symbol, reason }),
-                    None => Ok(Some(Benchmark { symbol, bars })),
+                    None => Ok(Some(Benchmark { symbol, bars: Arc::clone(bars.bars()) })),
                 }
             }
         };

@@ -1,8 +1,11 @@
 //! The indicators a strategy declared, updated by the host on each of their
 //! symbol's bars, with a short history of values for each output.
 
+use std::sync::Arc;
+
+use crate::data::Universe;
 use crate::domain::num::to_f64;
-use crate::domain::Bar;
+use crate::domain::{Bar, PriceField};
 use crate::indicators::{BarInput, IndicatorSpec, IndicatorState, Source};
 
 use super::CtxError;
@@ -113,7 +116,36 @@ pub struct IndicatorBank {
     /// Which bar fields each symbol's indicators read (only those are
     /// converted to f64 on each bar).
     sources: Vec<Sources>,
+    /// Per symbol, the f64 columns of the prices its indicators read (see
+    /// [`IndicatorBank::attach_prices`]); without them each bar's prices are
+    /// converted as it arrives.
+    prices: Vec<Option<PriceColumns>>,
     depth: usize,
+}
+
+/// One symbol's prices as f64 (`None` for fields no indicator reads), and
+/// where the run's first bar sits in them.
+#[derive(Debug)]
+struct PriceColumns {
+    columns: [Option<Arc<[f64]>>; 4],
+    offset: usize,
+}
+
+impl PriceColumns {
+    /// The inputs of the symbol's bar `i` of the run (NaN where unread).
+    #[inline]
+    fn input(&self, i: usize, bar: &Bar, volume: bool) -> BarInput {
+        let at = self.offset + i;
+        let get = |c: &Option<Arc<[f64]>>| c.as_ref().map_or(f64::NAN, |c| c[at]);
+        let [open, high, low, close] = &self.columns;
+        BarInput {
+            open: get(open),
+            high: get(high),
+            low: get(low),
+            close: get(close),
+            volume: if volume { bar.volume } else { f64::NAN },
+        }
+    }
 }
 
 impl IndicatorBank {
@@ -122,6 +154,7 @@ impl IndicatorBank {
         IndicatorBank {
             by_symbol: vec![Vec::new(); symbols],
             sources: vec![Sources::default(); symbols],
+            prices: (0..symbols).map(|_| None).collect(),
             depth: 2,
             ..Default::default()
         }
@@ -179,14 +212,37 @@ impl IndicatorBank {
         }
     }
 
+    /// Reads the prices of `universe` (the run's) from its f64 columns
+    /// instead of converting each bar's; called once after init, when the
+    /// indicators are known. The values are the same either way.
+    pub fn attach_prices(&mut self, universe: &Universe) {
+        for (s, sources) in self.sources.iter().enumerate() {
+            if self.by_symbol[s].is_empty() {
+                continue;
+            }
+            let mut columns = [None, None, None, None];
+            let mut offset = 0;
+            for field in PriceField::ALL {
+                if sources.0[field as usize] {
+                    let (column, start) = universe.price_column(s, field);
+                    columns[field as usize] = Some(column);
+                    offset = start;
+                }
+            }
+            self.prices[s] = Some(PriceColumns { columns, offset });
+        }
+    }
+
     /// How many past values of each output can be read.
     pub fn depth(&self) -> usize {
         self.depth
     }
 
-    /// Feeds each symbol's fresh bar to that symbol's indicators.
+    /// Feeds each symbol's fresh bar to that symbol's indicators; `seen[s]`
+    /// is how many bars of symbol s the run has seen (its fresh bar is the
+    /// last of them).
     #[inline]
-    pub fn update(&mut self, fresh: &[Option<Bar>]) {
+    pub fn update(&mut self, fresh: &[Option<Bar>], seen: &[usize]) {
         if self.declared.is_empty() {
             return;
         }
@@ -194,7 +250,10 @@ impl IndicatorBank {
             let (Some(bar), false) = (bar, self.by_symbol[s].is_empty()) else {
                 continue;
             };
-            let input = self.sources[s].input(bar);
+            let input = match &self.prices[s] {
+                Some(prices) => prices.input(seen[s] - 1, bar, self.sources[s].0[Source::Volume as usize]),
+                None => self.sources[s].input(bar),
+            };
             for &i in &self.by_symbol[s] {
                 let d = &mut self.declared[i];
                 d.state.update(&input);
@@ -318,13 +377,56 @@ mod tests {
         [Some(Bar { ts: Timestamp(close), open: c, high: c, low: c, close: c, volume: 0.0 })]
     }
 
+    /// Feeds one bar to a bank without price columns, which converts the
+    /// bar's prices (the count of bars seen is only read with columns).
+    fn feed(bank: &mut IndicatorBank, close: i64) {
+        bank.update(&bar(close), &[0]);
+    }
+
+    #[test]
+    fn price_columns_give_the_values_converting_each_bar_gives() {
+        use crate::data::synthetic::random_walk;
+        use crate::domain::Symbol;
+
+        let bars = random_walk(400, 7, Timestamp(0), 60_000);
+        let whole = Universe::new(vec![(Symbol::new("A"), bars)]).unwrap();
+        // A slice, so that the run's first bar is not the column's first.
+        let universe = whole.slice(Some(whole.timeline()[50]), None).unwrap();
+        let specs = [
+            IndicatorSpec::Sma { period: 5, source: Source::Open },
+            IndicatorSpec::Ema { period: 7, source: Source::Volume },
+            IndicatorSpec::Atr { period: 14 },
+            IndicatorSpec::Bollinger { period: 20, k: 2.0, source: Source::Close },
+        ];
+        let banks: Vec<IndicatorBank> = (0..2)
+            .map(|_| {
+                let mut bank = IndicatorBank::new(1);
+                for (i, spec) in specs.iter().enumerate() {
+                    bank.declare(&format!("i{i}"), 0, *spec).unwrap();
+                }
+                bank
+            })
+            .collect();
+        let [mut converting, mut with_columns] = <[IndicatorBank; 2]>::try_from(banks).unwrap();
+        with_columns.attach_prices(&universe);
+        assert!(with_columns.prices[0].is_some());
+        for (i, bar) in universe.bars(0).iter().enumerate() {
+            converting.update(&[Some(*bar)], &[0]);
+            with_columns.update(&[Some(*bar)], &[i + 1]);
+            let bits =
+                |bank: &IndicatorBank| bank.latest().map(|(a, b)| (a.to_bits(), b.to_bits())).collect::<Vec<_>>();
+            assert_eq!(bits(&with_columns), bits(&converting), "bar {i}");
+        }
+        assert!(converting.latest().all(|(now, _)| !now.is_nan()), "not vacuous: every output is ready");
+    }
+
     #[test]
     fn keeps_a_history_of_each_output() {
         let mut bank = IndicatorBank::new(1);
         bank.declare("s2", 0, IndicatorSpec::Sma { period: 2, source: Source::Close }).unwrap();
         bank.set_depth(3);
         for c in [1, 3, 5, 7] {
-            bank.update(&bar(c));
+            feed(&mut bank, c);
         }
         assert_eq!(bank.value(IndicatorRef::Name("s2"), 0).unwrap(), Some(6.0)); // (5 + 7) / 2
         assert_eq!(bank.value(IndicatorRef::Name("s2"), 1).unwrap(), Some(4.0)); // (3 + 5) / 2
@@ -341,7 +443,7 @@ mod tests {
             bank.set_depth(depth);
             assert_eq!(bank.value(IndicatorRef::Name("c"), 0).unwrap(), None, "nothing before the first bar");
             for c in 1..=7 {
-                bank.update(&bar(c));
+                feed(&mut bank, c);
                 for k in 0..depth {
                     let expected = (k < c as usize).then(|| (c - k as i64) as f64);
                     assert_eq!(
@@ -362,9 +464,9 @@ mod tests {
         let mut bank = IndicatorBank::new(1);
         let spec = IndicatorSpec::Bollinger { period: 2, k: 1.0, source: Source::Close };
         bank.declare("bb", 0, spec).unwrap();
-        bank.update(&bar(1));
+        feed(&mut bank, 1);
         assert_eq!(bank.value(IndicatorRef::Name("bb.upper"), 0).unwrap(), None, "not ready after one bar");
-        bank.update(&bar(3));
+        feed(&mut bank, 3);
         assert_eq!(bank.value(IndicatorRef::Name("bb"), 0).unwrap(), Some(2.0)); // middle (1 + 3) / 2
         assert_eq!(bank.value(IndicatorRef::Name("bb.upper"), 0).unwrap(), Some(3.0)); // 2 + 1 * population sd 1
         assert_eq!(bank.value(IndicatorRef::Name("bb.lower"), 0).unwrap(), Some(1.0));

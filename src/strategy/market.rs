@@ -53,6 +53,12 @@ impl MarketView {
         self.universe.timeline()
     }
 
+    /// How many bars of each symbol are at or before the current step.
+    #[inline]
+    pub fn seen(&self) -> &[usize] {
+        &self.seen
+    }
+
     /// Each symbol's bar at the current step, if any.
     pub fn fresh(&self) -> &[Option<Bar>] {
         &self.fresh

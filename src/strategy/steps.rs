@@ -44,7 +44,7 @@ impl RunState {
         self.ts = ts;
         self.market.advance(ts);
         self.broker.on_bar_open(step, ts, self.market.fresh());
-        self.indicators.update(self.market.fresh());
+        self.indicators.update(self.market.fresh(), self.market.seen());
         self.timeframes.advance(self.market.fresh());
     }
 

@@ -3,9 +3,10 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashSet};
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-use crate::domain::{Bar, Symbol, Timestamp};
+use crate::domain::num::to_f64;
+use crate::domain::{Bar, PriceField, Symbol, Timestamp};
 
 use super::csv::load_csv_file;
 use super::error::DataError;
@@ -41,17 +42,43 @@ pub fn parse_symbol(name: &str) -> Result<Symbol, DataError> {
     }
 }
 
+/// One symbol's bars, shareable between universes (and kept by caches of
+/// parsed datasets) together with their prices as f64, which are computed
+/// the first time a run asks for them (see [`Universe::price_column`]).
+/// Cheap to clone.
+#[derive(Clone)]
+pub struct SharedSeries(Arc<SeriesData>);
+
+struct SeriesData {
+    bars: Arc<Vec<Bar>>,
+    /// Per [`PriceField`], in its order: each bar's price as the nearest f64.
+    columns: [OnceLock<Arc<[f64]>>; 4],
+}
+
+impl SharedSeries {
+    /// Shares `bars` (no column computed yet).
+    pub fn new(bars: Arc<Vec<Bar>>) -> Self {
+        let columns = [OnceLock::new(), OnceLock::new(), OnceLock::new(), OnceLock::new()];
+        SharedSeries(Arc::new(SeriesData { bars, columns }))
+    }
+
+    /// The bars, in time order.
+    pub fn bars(&self) -> &Arc<Vec<Bar>> {
+        &self.0.bars
+    }
+}
+
 /// One symbol's bars: a window `start..end` onto shared storage, so slicing
 /// and cloning never copy bars.
 struct Series {
-    bars: Arc<Vec<Bar>>,
+    data: SharedSeries,
     start: usize,
     end: usize,
 }
 
 impl Series {
     fn bars(&self) -> &[Bar] {
-        &self.bars[self.start..self.end]
+        &self.data.0.bars[self.start..self.end]
     }
 }
 
@@ -100,17 +127,21 @@ impl Universe {
     /// [`DataError::NoBars`] for a symbol with no bars, and
     /// [`DataError::UnsortedBars`] for bars out of time order.
     pub fn new(series: Vec<(Symbol, Vec<Bar>)>) -> Result<Universe, DataError> {
-        Universe::from_shared(series.into_iter().map(|(symbol, bars)| (symbol, Arc::new(bars))).collect())
+        Universe::from_shared(
+            series.into_iter().map(|(symbol, bars)| (symbol, SharedSeries::new(Arc::new(bars)))).collect(),
+        )
     }
 
     /// Like [`Universe::new`], with bars already shared (e.g. from a cache of
-    /// parsed datasets), so that building a universe copies no bars.
+    /// parsed datasets), so that building a universe copies no bars and
+    /// reuses the f64 prices earlier runs computed.
     ///
     /// # Errors
     /// As [`Universe::new`].
-    pub fn from_shared(series: Vec<(Symbol, Arc<Vec<Bar>>)>) -> Result<Universe, DataError> {
+    pub fn from_shared(series: Vec<(Symbol, SharedSeries)>) -> Result<Universe, DataError> {
         check_symbols(series.iter().map(|(symbol, _)| symbol))?;
-        for (symbol, bars) in &series {
+        for (symbol, shared) in &series {
+            let bars = shared.bars();
             if bars.is_empty() {
                 return Err(DataError::NoBars { symbol: symbol.clone() });
             }
@@ -125,10 +156,9 @@ impl Universe {
         }
         let (symbols, series): (Vec<Symbol>, Vec<Series>) = series
             .into_iter()
-            .map(|(symbol, bars)| {
-                let end = bars.len();
-                let series = Series { bars, start: 0, end };
-                (symbol, series)
+            .map(|(symbol, data)| {
+                let end = data.bars().len();
+                (symbol, Series { data, start: 0, end })
             })
             .unzip();
         let timeline = merge_timestamps(&series);
@@ -172,6 +202,23 @@ impl Universe {
     /// If `symbol` is out of range.
     pub fn bars(&self, symbol: usize) -> &[Bar] {
         self.series[symbol].bars()
+    }
+
+    /// Price `field` of every bar of symbol `symbol` as the nearest f64 (what
+    /// `num::to_f64` gives), with the index in it of this universe's first bar
+    /// of that symbol: bar `i` of [`bars`](Self::bars) is at `offset + i`.
+    /// Computed on first use and shared by every clone and slice of the
+    /// universe, so that the indicators of every run over the same data read
+    /// prices without converting them on each bar.
+    ///
+    /// # Panics
+    /// If `symbol` is out of range.
+    pub fn price_column(&self, symbol: usize, field: PriceField) -> (Arc<[f64]>, usize) {
+        let series = &self.series[symbol];
+        let data = &series.data.0;
+        let column =
+            data.columns[field as usize].get_or_init(|| data.bars.iter().map(|bar| to_f64(bar.price(field))).collect());
+        (Arc::clone(column), series.start)
     }
 
     /// Returns the bar of symbol `symbol` stamped exactly `ts`, or `None` if
@@ -221,7 +268,7 @@ impl Universe {
             if first == past {
                 return Err(DataError::EmptySlice { symbol: symbol.clone(), start, end });
             }
-            series.push(Series { bars: Arc::clone(&s.bars), start: s.start + first, end: s.start + past });
+            series.push(Series { data: s.data.clone(), start: s.start + first, end: s.start + past });
         }
         let timeline = self.timeline();
         let (first, past) = window(&|i| timeline[i], timeline.len());

@@ -224,3 +224,22 @@ fn real_files_universe_merges_and_slices() {
     assert_eq!(y2000.len(), 252);
     assert!((0..3).all(|i| y2000.bars(i).len() == 252));
 }
+
+#[test]
+fn price_columns_are_computed_once_and_shared_with_slices() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/data");
+    let u = Universe::load(&[DataSpec::parse(&format!("{dir}/GOOG.csv")).unwrap()]).unwrap();
+    let (closes, offset) = u.price_column(0, PriceField::Close);
+    assert_eq!(offset, 0);
+    let expected: Vec<f64> = u.bars(0).iter().map(|b| to_f64(b.close)).collect();
+    assert_eq!(&closes[..], &expected[..]);
+    let highs: Vec<f64> = u.bars(0).iter().map(|b| to_f64(b.high)).collect();
+    assert_eq!(&u.price_column(0, PriceField::High).0[..], &highs[..]);
+
+    let later = u.slice(Some(ts("2010-01-01")), None).unwrap();
+    let (shared, offset) = later.price_column(0, PriceField::Close);
+    assert!(Arc::ptr_eq(&shared, &closes), "a slice reads the same column");
+    assert_eq!(shared[offset], to_f64(later.bars(0)[0].close), "its first bar sits at the offset");
+    let again = Universe::from_shared(vec![(Symbol::new("GOOG"), u.series[0].data.clone())]).unwrap();
+    assert!(Arc::ptr_eq(&again.price_column(0, PriceField::Close).0, &closes), "so does a universe on the same series");
+}
