@@ -139,10 +139,8 @@ impl WasmStrategy {
         let version = version.call(&mut strategy.store, ()).map_err(|e| {
             invalid(format!("{}(): {}", abi::ABI_VERSION_EXPORT, errors::describe(&e, &strategy.store)))
         })?;
+        // Refuses a version below 4 that exports bt_on_bars, among others.
         abi::check_version(&plugin.module, version).map_err(invalid)?;
-        if version < 4 {
-            strategy.on_bars = None;
-        }
         if let Ok(params) = instance.get_typed_func::<(), ()>(&mut strategy.store, abi::PARAMS.name) {
             strategy.store.data_mut().declaring = true;
             let result = params.call(&mut strategy.store, ());
