@@ -76,6 +76,7 @@ pub fn run(
         log: RunLog::default(),
         equity: EquityCurve::default(),
         steps: StepQueue::default(),
+        cancel: hooks.cancel.clone(),
     });
     let name = strategy.name().to_string();
     let fail = |function, step: Option<usize>, ts, error| match error {
@@ -109,6 +110,9 @@ pub fn run(
             let result = strategy.on_bars(&ctx);
             let state = ctx.state();
             let at = (state.step, state.ts);
+            if hooks.cancel.is_cancelled() {
+                return Err(EngineError::Cancelled { step: at.0 });
+            }
             if result.is_ok() && !state.steps.is_done() {
                 let message = format!(
                     "the strategy returned from its bar loop at step {} before the engine's steps {done}..{end} were done",

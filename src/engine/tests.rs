@@ -199,3 +199,66 @@ fn progress_reaches_the_last_step() {
     run(&u, &mut SmaCross::default(), &config(), hooks).unwrap();
     assert_eq!(last, Some((1_000, 1_000)));
 }
+
+/// Runs an inner strategy's `on_bar` from a loop of its own, as a WASM
+/// plugin's `bt_on_bars` does; `cancel_at` cancels the run from inside the
+/// loop once that step has begun.
+struct Driven<S> {
+    inner: S,
+    cancel_at: Option<(usize, CancelToken)>,
+}
+
+impl<S: Strategy> Strategy for Driven<S> {
+    fn name(&self) -> &str {
+        "driven"
+    }
+    fn declared_params(&self) -> &[ParamSpec] {
+        self.inner.declared_params()
+    }
+    fn init(&mut self, ctx: &StrategyCtx) -> Result<(), StrategyError> {
+        self.inner.init(ctx)
+    }
+    fn on_bar(&mut self, _ctx: &StrategyCtx) -> Result<(), StrategyError> {
+        unreachable!("the engine calls on_bars")
+    }
+    fn drives_bars(&self) -> bool {
+        true
+    }
+    fn on_bars(&mut self, ctx: &StrategyCtx) -> Result<(), StrategyError> {
+        while ctx.state_mut().next_step() {
+            if let Some((step, token)) = &self.cancel_at {
+                if ctx.step() == *step {
+                    token.cancel();
+                }
+            }
+            self.inner.on_bar(ctx)?;
+        }
+        Ok(())
+    }
+    fn on_finish(&mut self, ctx: &StrategyCtx) -> Result<(), StrategyError> {
+        self.inner.on_finish(ctx)
+    }
+}
+
+#[test]
+fn a_strategy_driving_the_loop_gets_the_run_the_engine_gives() {
+    let u = universe(vec![("A", walk(2_000, 5))]);
+    let cfg = config();
+    let per_bar = run(&u, &mut SmaCross::default(), &cfg, RunHooks::default()).unwrap();
+    let mut driven = Driven { inner: SmaCross::default(), cancel_at: None };
+    let report = run(&u, &mut driven, &cfg, RunHooks::default()).unwrap();
+    assert!(per_bar.trades.len() > 10, "not vacuous");
+    assert_eq!(report.trades, per_bar.trades);
+    assert_eq!(report.equity, per_bar.equity);
+    assert_eq!(report.metrics, per_bar.metrics);
+}
+
+#[test]
+fn cancelling_stops_a_driving_strategy_between_bars() {
+    let u = universe(vec![("A", walk(2_000, 5))]);
+    let cancel = CancelToken::new();
+    let mut driven = Driven { inner: SmaCross::default(), cancel_at: Some((700, cancel.clone())) };
+    let hooks = RunHooks { cancel, progress: None, progress_every: None };
+    let err = run(&u, &mut driven, &config(), hooks).unwrap_err();
+    assert!(matches!(err, EngineError::Cancelled { step: 700 }), "{err}");
+}

@@ -44,6 +44,8 @@ pub struct RunState {
     pub equity: EquityCurve,
     /// Steps queued for a strategy that drives the loop itself.
     pub steps: super::StepQueue,
+    /// The run's cancellation, which stops a strategy's own loop between bars.
+    pub cancel: crate::domain::CancelToken,
 }
 
 /// The second operand of a crossing test: another indicator or a level.

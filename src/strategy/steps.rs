@@ -62,14 +62,15 @@ impl RunState {
     }
 
     /// Ends the step handed out last, if any, and begins the next queued
-    /// one; false (with nothing begun) once the queue is empty.
+    /// one; false (with nothing begun) once the queue is empty or the run is
+    /// cancelled (the engine then reports the cancellation).
     #[inline]
     pub fn next_step(&mut self) -> bool {
         if self.steps.open {
             self.end_step();
             self.steps.open = false;
         }
-        if self.steps.next == self.steps.end {
+        if self.steps.next == self.steps.end || self.cancel.is_cancelled() {
             return false;
         }
         let step = self.steps.next;
