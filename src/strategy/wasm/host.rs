@@ -68,8 +68,7 @@ pub(super) fn string(caller: &mut Ctx<'_>, f: &str, ptr: i32, len: i32) -> Resul
 /// Writes up to `cap` bytes of `text` at `ptr`; returns the full length.
 pub(super) fn write(caller: &mut Ctx<'_>, f: &str, ptr: i32, cap: i32, text: &str) -> Result<i32> {
     let n = text.len().min(usize::try_from(cap).unwrap_or(0));
-    write_bytes(caller, f, ptr, &text.as_bytes()[..n])
-        .map_err(|_| format_err!("bt.{f}: pointer {ptr} with capacity {cap} is outside the plugin's memory"))?;
+    write_bytes(caller, f, ptr, &text.as_bytes()[..n])?;
     i32::try_from(text.len()).map_err(|_| format_err!("bt.{f}: text too long"))
 }
 
