@@ -250,10 +250,14 @@ impl Service {
         if checked.resample.is_some() {
             // Whether the data can be resampled so depends on its spacing
             // within the range: build the run's data as the run will.
-            let (universe, benchmark) = self.market_data(&request, &checked).await?;
-            let refused = |e: crate::data::DataError| ServiceError::invalid("resample", e.to_string());
-            universe.map_err(refused)?;
-            benchmark.map_err(refused)?;
+            use crate::data::DataError;
+            self.market_data(&request, &checked).await.map_err(|e| match e {
+                runner::MarketDataError::Service(e) => e,
+                runner::MarketDataError::Data(e @ DataError::EmptySlice { .. }) => {
+                    ServiceError::invalid("start", e.to_string())
+                }
+                runner::MarketDataError::Data(e) => ServiceError::invalid("resample", e.to_string()),
+            })?;
         }
         let resolved = match serde_json::to_value(&params) {
             Ok(serde_json::Value::Object(map)) => map,

@@ -45,44 +45,62 @@ struct Timings {
     simulate_ms: f64,
 }
 
+/// Why a run's market data could not be built.
+pub(super) enum MarketDataError {
+    /// A dataset is missing or unreadable.
+    Service(ServiceError),
+    /// The data cannot be sliced or resampled as asked.
+    Data(DataError),
+}
+
+impl From<ServiceError> for MarketDataError {
+    fn from(e: ServiceError) -> Self {
+        MarketDataError::Service(e)
+    }
+}
+
+impl From<DataError> for MarketDataError {
+    fn from(e: DataError) -> Self {
+        MarketDataError::Data(e)
+    }
+}
+
 impl Service {
     /// The run's universe (sliced to its range, then resampled) and its
     /// benchmark, exactly as the run will trade them; submitting builds them
     /// too, so that data the run could not use is refused before anything
-    /// is stored. The outer error is a missing dataset, the inner ones what
-    /// slicing or resampling the data refuses.
-    #[allow(clippy::type_complexity)]
+    /// is stored.
     pub(super) async fn market_data(
         &self,
         request: &RunRequest,
         checked: &super::request::CheckedRun,
-    ) -> Result<(Result<Universe, DataError>, Result<Option<Benchmark>, DataError>), ServiceError> {
+    ) -> Result<(Universe, Option<Benchmark>), MarketDataError> {
         let mut series = Vec::with_capacity(request.symbols.len());
         for symbol in &request.symbols {
             let (_, bars) = self.bars(symbol).await?;
             series.push((Symbol::new(symbol), bars));
         }
-        let universe = Universe::from_shared(series).and_then(|mut universe| {
-            // Slice first: a coarse bar must not take in source bars after `end`.
-            if checked.start.is_some() || checked.end.is_some() {
-                universe = universe.slice(checked.start, checked.end)?;
-            }
-            match checked.resample {
-                Some(interval) => universe.resampled(interval),
-                None => Ok(universe),
-            }
-        });
+        let mut universe = Universe::from_shared(series)?;
+        // Slice first: a coarse bar must not take in source bars after `end`.
+        if checked.start.is_some() || checked.end.is_some() {
+            universe = universe.slice(checked.start, checked.end)?;
+        }
+        if let Some(interval) = checked.resample {
+            universe = universe.resampled(interval)?;
+        }
         let benchmark = match &request.benchmark {
-            None => Ok(None),
+            None => None,
             Some(symbol) => {
                 let (_, bars) = self.bars(symbol).await?;
                 let symbol = Symbol::new(symbol);
-                match checked.resample {
-                    Some(interval) => crate::data::resample(bars.bars(), interval)
-                        .map(|bars| Some(Benchmark { symbol: symbol.clone(), bars: Arc::new(bars) }))
-                        .map_err(|reason| DataError::Resample { symbol, reason }),
-                    None => Ok(Some(Benchmark { symbol, bars: Arc::clone(bars.bars()) })),
-                }
+                let bars = match checked.resample {
+                    Some(interval) => Arc::new(
+                        crate::data::resample(bars.bars(), interval)
+                            .map_err(|reason| DataError::Resample { symbol: symbol.clone(), reason })?,
+                    ),
+                    None => Arc::clone(bars.bars()),
+                };
+                Some(Benchmark { symbol, bars })
             }
         };
         Ok((universe, benchmark))
@@ -190,9 +208,10 @@ impl Service {
 
         let loading = Instant::now();
         let data_error = |e: crate::data::DataError| Stop::Failed(Failure { kind: "data", message: e.to_string() });
-        let (universe, benchmark) = self.market_data(&request, &checked).await.map_err(fail)?;
-        let universe = universe.map_err(data_error)?;
-        let benchmark = benchmark.map_err(data_error)?;
+        let (universe, benchmark) = self.market_data(&request, &checked).await.map_err(|e| match e {
+            MarketDataError::Service(e) => fail(e),
+            MarketDataError::Data(e) => data_error(e),
+        })?;
         let load_ms = loading.elapsed().as_secs_f64() * 1000.0;
         self.inner.store.mark_running(id, universe.len() as i64).await.map_err(|e| fail(e.into()))?;
         live.bars_total.store(universe.len() as u64, std::sync::atomic::Ordering::Relaxed);

@@ -219,7 +219,7 @@ fn rebalance_ids_hands_back_the_ids_of_the_orders_it_placed() {
 }
 
 #[test]
-fn rebalance_ids_checks_its_output_area_before_placing_orders() {
+fn rebalance_ids_refuses_an_output_area_outside_memory() {
     let err = run_plugin(&rebalance_ids(65532), limits(), CancelToken::new()).unwrap_err().to_string();
     assert!(err.contains("bt.rebalance_ids: pointer 65532 with length 8 is outside the plugin's memory"), "{err}");
     let v3 = rebalance_ids(64).replace(

@@ -89,6 +89,16 @@ fn portfolio_settings_are_checked_and_name_the_field() {
             assert_eq!(body["field"], field, "{body}");
             assert!(body["message"].as_str().unwrap().contains(text), "{body}");
         }
+        // A weekend: inside the data's span, but without a bar to resample.
+        let mut body = base.clone();
+        body["start"] = json!("2010-01-02");
+        body["end"] = json!("2010-01-03");
+        body["resample"] = json!("1w");
+        let response = app.post_json("/api/runs", &body);
+        assert_eq!(response.status().as_u16(), 422);
+        let body: Value = response.json().unwrap();
+        assert_eq!(body["field"], "start", "{body}");
+        assert!(body["message"].as_str().unwrap().contains("has no bars from 2010-01-02"), "{body}");
         let mut body = base.clone();
         body["leverage"] = json!(2);
         body["maintenance_margin"] = json!(0.6);
