@@ -22,6 +22,7 @@
 
 mod atr;
 mod bollinger;
+mod columns;
 mod ema;
 mod error;
 mod extremes;
@@ -39,6 +40,7 @@ mod test_util;
 
 pub use atr::Atr;
 pub use bollinger::{Bollinger, BollingerValue};
+pub use columns::SourceColumns;
 pub use ema::Ema;
 pub use error::{IndicatorError, MAX_PERIOD};
 pub use extremes::{Highest, Lowest};

@@ -48,6 +48,25 @@ impl Ring {
         }
     }
 
+    /// The number of values the ring holds once full.
+    #[inline]
+    pub(super) fn capacity(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// [`Ring::push`] into a full ring: returns the dropped value and whether
+    /// the next write goes to slot 0 (see [`Ring::wrapped`]).
+    #[inline]
+    pub(super) fn push_full(&mut self, x: f64) -> (f64, bool) {
+        debug_assert!(self.is_full(), "push_full needs a full ring");
+        let old = std::mem::replace(&mut self.buf[self.head], x);
+        self.head += 1;
+        if self.head == self.buf.len() {
+            self.head = 0;
+        }
+        (old, self.head == 0)
+    }
+
     /// True when the next write goes to slot 0. For a full ring this happens
     /// exactly once every `capacity` pushes; the windowed indicators use that
     /// moment to recompute their running sums from scratch, which costs

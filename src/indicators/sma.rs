@@ -40,6 +40,31 @@ impl Sma {
         self.value
     }
 
+    /// Feeds each of `xs` in turn and appends the value after each to `out`
+    /// (NaN until ready): what [`Sma::update`] gives input by input, bit for
+    /// bit, without its per-input checks once the window is full (the
+    /// engine runs it over a whole series before a run's first step).
+    pub fn extend(&mut self, xs: &[f64], out: &mut Vec<f64>) {
+        let filling = xs.len().min(self.window.capacity() - self.window.len());
+        for &x in &xs[..filling] {
+            out.push(self.update(x).unwrap_or(f64::NAN));
+        }
+        let rest = &xs[filling..];
+        out.reserve(rest.len());
+        for &x in rest {
+            let (old, wrapped) = self.window.push_full(x);
+            if wrapped {
+                self.sum = self.window.iter().sum();
+            } else {
+                self.sum += x - old;
+            }
+            out.push(self.sum / self.period);
+        }
+        if !rest.is_empty() {
+            self.value = Some(self.sum / self.period);
+        }
+    }
+
     /// The current value, `None` until `period` inputs have been fed.
     #[inline]
     pub fn value(&self) -> Option<f64> {
@@ -67,6 +92,28 @@ mod tests {
         assert_eq!(sma.update(8.0), Some(5.0)); // (3+4+8)/3
         assert_eq!(sma.update(-6.0), Some(2.0)); // (4+8-6)/3
         assert_eq!(sma.value(), Some(2.0));
+    }
+
+    #[test]
+    fn extend_gives_what_updating_one_input_at_a_time_gives() {
+        let xs = prices(200, 5);
+        for period in [1, 3, 7] {
+            for split in [0, 2, 9, 200] {
+                let mut stepped = Sma::new(period).unwrap();
+                let expected: Vec<u64> = xs.iter().map(|&x| stepped.update(x).unwrap_or(f64::NAN).to_bits()).collect();
+                let mut extended = Sma::new(period).unwrap();
+                let mut out = Vec::new();
+                // Part of the series one at a time, the rest at once: extend picks up any state.
+                for &x in &xs[..split] {
+                    out.push(extended.update(x).unwrap_or(f64::NAN));
+                }
+                extended.extend(&xs[split..], &mut out);
+                let got: Vec<u64> = out.iter().map(|x| x.to_bits()).collect();
+                assert_eq!(got, expected, "period {period}, split {split}");
+                assert_eq!(extended.value(), stepped.value());
+                assert_eq!(extended.update(1.5), stepped.update(1.5), "the state carries on alike");
+            }
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::data::Universe;
 use crate::domain::num::to_f64;
 use crate::domain::{Bar, PriceField};
-use crate::indicators::{BarInput, IndicatorSpec, IndicatorState, Source};
+use crate::indicators::{BarInput, IndicatorSpec, IndicatorState, Source, SourceColumns};
 
 use super::CtxError;
 
@@ -15,6 +15,9 @@ use super::CtxError;
 pub const MAX_INDICATORS: usize = 256;
 /// Longest indicator window, in bars.
 pub const MAX_WINDOW: usize = 100_000;
+/// Most indicator values (outputs × bars, 8 bytes each) a run computes
+/// before its first step; beyond this the indicators update bar by bar.
+pub const MAX_PRECOMPUTED_VALUES: usize = 1 << 23;
 
 /// How a strategy names an indicator output: by the name it declared, or by
 /// the handle the declaration returned (what WASM plugins use).
@@ -53,19 +56,26 @@ struct History {
     /// areas read on every bar.
     now: f64,
     previous: f64,
-    /// With a lookback beyond 2, the last `depth` values as a ring (empty otherwise).
+    /// With a lookback beyond 2, the last `depth` values as a ring (empty
+    /// otherwise, and when the values are precomputed).
     values: Vec<Option<f64>>,
     /// Index of the newest value in `values`.
     head: usize,
-    /// How many values have been pushed, up to `depth`.
+    /// How many values can be read, up to `depth`.
     len: usize,
     depth: usize,
+    /// Precomputed (see [`IndicatorBank::attach_prices`]): the output's value
+    /// after each of its symbol's bars in the run (NaN where there is none);
+    /// empty otherwise.
+    column: Vec<f64>,
+    /// With a column: how many of its symbol's bars the run has seen.
+    seen: usize,
 }
 
 impl History {
     fn with_depth(depth: usize) -> Self {
         let values = if depth > 2 { vec![None; depth] } else { Vec::new() };
-        History { now: f64::NAN, previous: f64::NAN, values, head: 0, len: 0, depth }
+        History { now: f64::NAN, previous: f64::NAN, values, head: 0, len: 0, depth, column: Vec::new(), seen: 0 }
     }
 
     #[inline]
@@ -82,6 +92,16 @@ impl History {
         self.now = value.unwrap_or(f64::NAN);
     }
 
+    /// With a column: moves to the point where the run has seen `seen` (≥ 1)
+    /// bars of the output's symbol.
+    #[inline]
+    fn show(&mut self, seen: usize) {
+        self.seen = seen;
+        self.now = self.column[seen - 1];
+        self.previous = if seen >= 2 { self.column[seen - 2] } else { f64::NAN };
+        self.len = seen.min(self.depth);
+    }
+
     #[inline]
     fn get(&self, k: usize) -> Option<f64> {
         if k >= self.len {
@@ -90,6 +110,7 @@ impl History {
         match k {
             0 => known(self.now),
             1 => known(self.previous),
+            _ if !self.column.is_empty() => known(self.column[self.seen - 1 - k]),
             _ => {
                 let i = if k <= self.head { self.head - k } else { self.head + self.depth - k };
                 self.values[i].and_then(known)
@@ -121,6 +142,9 @@ pub struct IndicatorBank {
     /// converted as it arrives.
     prices: Vec<Option<PriceColumns>>,
     depth: usize,
+    /// Whether every output's values were computed for the whole run (each
+    /// [`History`] holds a column; bars then only move the histories on).
+    precomputed: bool,
 }
 
 /// One symbol's prices as f64 (`None` for fields no indicator reads), and
@@ -213,9 +237,16 @@ impl IndicatorBank {
     }
 
     /// Reads the prices of `universe` (the run's) from its f64 columns
-    /// instead of converting each bar's; called once after init, when the
-    /// indicators are known. The values are the same either way.
+    /// instead of converting each bar's, and computes the indicators' values
+    /// for the whole run at once when they fit in [`MAX_PRECOMPUTED_VALUES`];
+    /// called once after init, when the indicators are known. The values are
+    /// the same either way.
     pub fn attach_prices(&mut self, universe: &Universe) {
+        self.attach_prices_within(universe, MAX_PRECOMPUTED_VALUES);
+    }
+
+    /// [`IndicatorBank::attach_prices`], precomputing at most `budget` values.
+    fn attach_prices_within(&mut self, universe: &Universe, budget: usize) {
         for (s, sources) in self.sources.iter().enumerate() {
             if self.by_symbol[s].is_empty() {
                 continue;
@@ -231,6 +262,55 @@ impl IndicatorBank {
             }
             self.prices[s] = Some(PriceColumns { columns, offset });
         }
+        self.precompute(universe, budget);
+    }
+
+    /// Computes every output's value for every bar of the run at once, if
+    /// that takes at most `budget` values and each price an indicator reads
+    /// has its column; otherwise leaves the bank updating bar by bar. The
+    /// values are the same either way: the same updates in the same order,
+    /// without matching on each indicator's kind on every bar. No step reads
+    /// a value later than its own bar (see [`History::show`]).
+    fn precompute(&mut self, universe: &Universe, budget: usize) {
+        let runs: Vec<usize> = (0..self.by_symbol.len()).map(|s| universe.bars(s).len()).collect();
+        let values: usize = self.declared.iter().map(|d| d.outputs * runs[d.symbol]).sum();
+        if self.declared.is_empty() || values > budget {
+            return;
+        }
+        let mut inputs = Vec::with_capacity(self.by_symbol.len());
+        for (s, &n) in runs.iter().enumerate() {
+            let sources = self.sources[s].0;
+            let volume: Vec<f64> = if sources[Source::Volume as usize] {
+                universe.bars(s).iter().map(|b| b.volume).collect()
+            } else {
+                Vec::new()
+            };
+            let mut prices: [&[f64]; 4] = [&[]; 4];
+            for field in PriceField::ALL {
+                if !sources[field as usize] {
+                    continue;
+                }
+                let Some(column) =
+                    self.prices[s].as_ref().and_then(|p| Some((p.columns[field as usize].as_ref()?, p.offset)))
+                else {
+                    return;
+                };
+                let Some(run) = column.0.get(column.1..column.1 + n) else { return };
+                prices[field as usize] = run;
+            }
+            inputs.push((prices, volume));
+        }
+        for d in &mut self.declared {
+            let ([open, high, low, close], volume) = &inputs[d.symbol];
+            let columns = SourceColumns { open, high, low, close, volume: volume.as_slice() };
+            let mut out = vec![Vec::with_capacity(runs[d.symbol]); d.outputs];
+            d.state.run_columns(&columns, &mut out);
+            for (history, column) in self.histories[d.first_output..].iter_mut().zip(out) {
+                history.column = column;
+                history.values = Vec::new();
+            }
+        }
+        self.precomputed = true;
     }
 
     /// How many past values of each output can be read.
@@ -244,6 +324,20 @@ impl IndicatorBank {
     #[inline]
     pub fn update(&mut self, fresh: &[Option<Bar>], seen: &[usize]) {
         if self.declared.is_empty() {
+            return;
+        }
+        if self.precomputed {
+            for (s, bar) in fresh.iter().enumerate() {
+                if bar.is_none() {
+                    continue;
+                }
+                for &i in &self.by_symbol[s] {
+                    let d = &self.declared[i];
+                    for history in &mut self.histories[d.first_output..d.first_output + d.outputs] {
+                        history.show(seen[s]);
+                    }
+                }
+            }
             return;
         }
         for (s, bar) in fresh.iter().enumerate() {
@@ -383,41 +477,78 @@ mod tests {
         bank.update(&bar(close), &[0]);
     }
 
+    /// Every output's values `k` bars back (k below the depth), as bits.
+    fn readings(bank: &IndicatorBank) -> Vec<Option<u64>> {
+        (0..bank.outputs())
+            .flat_map(|h| (0..bank.depth()).map(move |k| (h, k)))
+            .map(|(h, k)| bank.value(IndicatorRef::Handle(h), k).unwrap().map(f64::to_bits))
+            .collect()
+    }
+
     #[test]
-    fn price_columns_give_the_values_converting_each_bar_gives() {
+    fn columns_and_precomputed_values_match_converting_each_bar() {
+        use crate::data::synthetic::random_walk;
+        use crate::domain::Symbol;
+        use crate::strategy::MarketView;
+
+        // Two symbols on different clocks (B has a bar every other minute
+        // and starts later), sliced so that the run's first bars are not
+        // the columns' first.
+        let a = random_walk(400, 7, Timestamp(0), 60_000);
+        let b = random_walk(150, 9, Timestamp(30 * 60_000), 120_000);
+        let whole = Universe::new(vec![(Symbol::new("A"), a), (Symbol::new("B"), b)]).unwrap();
+        let universe = whole.slice(Some(whole.timeline()[50]), None).unwrap();
+        let declared = [
+            (0, IndicatorSpec::Sma { period: 5, source: Source::Open }),
+            (0, IndicatorSpec::Ema { period: 7, source: Source::Volume }),
+            (1, IndicatorSpec::Atr { period: 14 }),
+            (1, IndicatorSpec::Bollinger { period: 20, k: 2.0, source: Source::Close }),
+            (1, IndicatorSpec::Macd { fast: 3, slow: 8, signal: 4, source: Source::High }),
+            (0, IndicatorSpec::Lowest { period: 6, source: Source::Low }),
+        ];
+        let bank = || {
+            let mut bank = IndicatorBank::new(2);
+            for (i, (symbol, spec)) in declared.iter().enumerate() {
+                bank.declare(&format!("i{i}"), *symbol, *spec).unwrap();
+            }
+            bank.set_depth(4);
+            bank
+        };
+        let (mut converting, mut columns, mut precomputed) = (bank(), bank(), bank());
+        columns.attach_prices_within(&universe, 0);
+        precomputed.attach_prices(&universe);
+        assert!(columns.prices.iter().all(Option::is_some) && !columns.precomputed);
+        assert!(precomputed.precomputed);
+        assert_eq!(readings(&precomputed), readings(&converting), "before the first bar");
+
+        let mut market = MarketView::new(universe.clone());
+        for &ts in universe.timeline() {
+            market.advance(ts);
+            for bank in [&mut converting, &mut columns, &mut precomputed] {
+                bank.update(market.fresh(), market.seen());
+            }
+            let expected = readings(&converting);
+            assert_eq!(readings(&columns), expected, "columns at {ts:?}");
+            assert_eq!(readings(&precomputed), expected, "precomputed at {ts:?}");
+            let latest =
+                |bank: &IndicatorBank| bank.latest().map(|(a, b)| (a.to_bits(), b.to_bits())).collect::<Vec<_>>();
+            assert_eq!(latest(&precomputed), latest(&converting), "shared values at {ts:?}");
+        }
+        assert!(converting.latest().all(|(now, _)| !now.is_nan()), "not vacuous: every output is ready");
+    }
+
+    #[test]
+    fn precomputing_stays_within_its_budget() {
         use crate::data::synthetic::random_walk;
         use crate::domain::Symbol;
 
-        let bars = random_walk(400, 7, Timestamp(0), 60_000);
-        let whole = Universe::new(vec![(Symbol::new("A"), bars)]).unwrap();
-        // A slice, so that the run's first bar is not the column's first.
-        let universe = whole.slice(Some(whole.timeline()[50]), None).unwrap();
-        let specs = [
-            IndicatorSpec::Sma { period: 5, source: Source::Open },
-            IndicatorSpec::Ema { period: 7, source: Source::Volume },
-            IndicatorSpec::Atr { period: 14 },
-            IndicatorSpec::Bollinger { period: 20, k: 2.0, source: Source::Close },
-        ];
-        let banks: Vec<IndicatorBank> = (0..2)
-            .map(|_| {
-                let mut bank = IndicatorBank::new(1);
-                for (i, spec) in specs.iter().enumerate() {
-                    bank.declare(&format!("i{i}"), 0, *spec).unwrap();
-                }
-                bank
-            })
-            .collect();
-        let [mut converting, mut with_columns] = <[IndicatorBank; 2]>::try_from(banks).unwrap();
-        with_columns.attach_prices(&universe);
-        assert!(with_columns.prices[0].is_some());
-        for (i, bar) in universe.bars(0).iter().enumerate() {
-            converting.update(&[Some(*bar)], &[0]);
-            with_columns.update(&[Some(*bar)], &[i + 1]);
-            let bits =
-                |bank: &IndicatorBank| bank.latest().map(|(a, b)| (a.to_bits(), b.to_bits())).collect::<Vec<_>>();
-            assert_eq!(bits(&with_columns), bits(&converting), "bar {i}");
-        }
-        assert!(converting.latest().all(|(now, _)| !now.is_nan()), "not vacuous: every output is ready");
+        let universe = Universe::new(vec![(Symbol::new("A"), random_walk(100, 3, Timestamp(0), 60_000))]).unwrap();
+        let mut bank = IndicatorBank::new(1);
+        bank.declare("m", 0, IndicatorSpec::Macd { fast: 3, slow: 8, signal: 4, source: Source::Close }).unwrap();
+        bank.attach_prices_within(&universe, 3 * 100 - 1);
+        assert!(!bank.precomputed, "three outputs of 100 bars do not fit in 299 values");
+        bank.attach_prices_within(&universe, 3 * 100);
+        assert!(bank.precomputed);
     }
 
     #[test]
