@@ -15,9 +15,9 @@ use super::CtxError;
 pub const MAX_INDICATORS: usize = 256;
 /// Longest indicator window, in bars.
 pub const MAX_WINDOW: usize = 100_000;
-/// Most indicator values (outputs × bars, 8 bytes each) a run computes
-/// before its first step; beyond this the indicators update bar by bar.
-pub const MAX_PRECOMPUTED_VALUES: usize = 1 << 23;
+/// How many bars of each symbol the indicators compute ahead at once (see
+/// [`IndicatorBank::attach_prices`]): 16 KiB per output, which stays in cache.
+const BLOCK: usize = 2048;
 
 /// How a strategy names an indicator output: by the name it declared, or by
 /// the handle the declaration returned (what WASM plugins use).
@@ -57,25 +57,37 @@ struct History {
     now: f64,
     previous: f64,
     /// With a lookback beyond 2, the last `depth` values as a ring (empty
-    /// otherwise, and when the values are precomputed).
+    /// otherwise, and when the values are computed in blocks).
     values: Vec<Option<f64>>,
     /// Index of the newest value in `values`.
     head: usize,
     /// How many values can be read, up to `depth`.
     len: usize,
     depth: usize,
-    /// Precomputed (see [`IndicatorBank::attach_prices`]): the output's value
-    /// after each of its symbol's bars in the run (NaN where there is none);
-    /// empty otherwise.
-    column: Vec<f64>,
-    /// With a column: how many of its symbol's bars the run has seen.
+    /// Computed in blocks (see [`IndicatorBank::attach_prices`]): the
+    /// output's value after each of its symbol's bars `start..`, up to as far
+    /// as the block reaches (NaN where there is none); empty otherwise.
+    block: Vec<f64>,
+    /// The bar (of the output's symbol in the run) of `block[0]`.
+    start: usize,
+    /// With a block: how many of its symbol's bars the run has seen.
     seen: usize,
 }
 
 impl History {
     fn with_depth(depth: usize) -> Self {
         let values = if depth > 2 { vec![None; depth] } else { Vec::new() };
-        History { now: f64::NAN, previous: f64::NAN, values, head: 0, len: 0, depth, column: Vec::new(), seen: 0 }
+        History {
+            now: f64::NAN,
+            previous: f64::NAN,
+            values,
+            head: 0,
+            len: 0,
+            depth,
+            block: Vec::new(),
+            start: 0,
+            seen: 0,
+        }
     }
 
     #[inline]
@@ -92,13 +104,15 @@ impl History {
         self.now = value.unwrap_or(f64::NAN);
     }
 
-    /// With a column: moves to the point where the run has seen `seen` (≥ 1)
-    /// bars of the output's symbol.
+    /// With a block: moves to the point where the run has seen `seen` (≥ 1)
+    /// bars of the output's symbol. The block reaches bar `seen - 1` and
+    /// holds the `depth - 1` bars before it (see [`IndicatorBank::refill`]).
     #[inline]
     fn show(&mut self, seen: usize) {
+        let at = seen - 1 - self.start;
         self.seen = seen;
-        self.now = self.column[seen - 1];
-        self.previous = if seen >= 2 { self.column[seen - 2] } else { f64::NAN };
+        self.now = self.block[at];
+        self.previous = if at >= 1 { self.block[at - 1] } else { f64::NAN };
         self.len = seen.min(self.depth);
     }
 
@@ -110,7 +124,7 @@ impl History {
         match k {
             0 => known(self.now),
             1 => known(self.previous),
-            _ if !self.column.is_empty() => known(self.column[self.seen - 1 - k]),
+            _ if !self.block.is_empty() => known(self.block[self.seen - 1 - k - self.start]),
             _ => {
                 let i = if k <= self.head { self.head - k } else { self.head + self.depth - k };
                 self.values[i].and_then(known)
@@ -142,9 +156,25 @@ pub struct IndicatorBank {
     /// converted as it arrives.
     prices: Vec<Option<PriceColumns>>,
     depth: usize,
-    /// Whether every output's values were computed for the whole run (each
-    /// [`History`] holds a column; bars then only move the histories on).
-    precomputed: bool,
+    /// Whether the values are computed in blocks ahead of the bars (each
+    /// [`History`] holds a block; see [`IndicatorBank::attach_prices`]).
+    blocks: Option<Blocks>,
+}
+
+/// What computing the indicators in blocks needs besides the price columns.
+#[derive(Debug)]
+struct Blocks {
+    /// The run's data, for the volumes.
+    universe: Universe,
+    /// Bars per block.
+    block: usize,
+    /// Per symbol, how many of its bars in the run have been computed.
+    computed: Vec<usize>,
+    /// A buffer for one block's volumes.
+    volumes: Vec<f64>,
+    /// One buffer per output of the widest indicator, for handing blocks to
+    /// `run_columns` without allocating.
+    outputs: Vec<Vec<f64>>,
 }
 
 /// One symbol's prices as f64 (`None` for fields no indicator reads), and
@@ -153,23 +183,6 @@ pub struct IndicatorBank {
 struct PriceColumns {
     columns: [Option<Arc<[f64]>>; 4],
     offset: usize,
-}
-
-impl PriceColumns {
-    /// The inputs of the symbol's bar `i` of the run (NaN where unread).
-    #[inline]
-    fn input(&self, i: usize, bar: &Bar, volume: bool) -> BarInput {
-        let at = self.offset + i;
-        let get = |c: &Option<Arc<[f64]>>| c.as_ref().map_or(f64::NAN, |c| c[at]);
-        let [open, high, low, close] = &self.columns;
-        BarInput {
-            open: get(open),
-            high: get(high),
-            low: get(low),
-            close: get(close),
-            volume: if volume { bar.volume } else { f64::NAN },
-        }
-    }
 }
 
 impl IndicatorBank {
@@ -237,16 +250,19 @@ impl IndicatorBank {
     }
 
     /// Reads the prices of `universe` (the run's) from its f64 columns
-    /// instead of converting each bar's, and computes the indicators' values
-    /// for the whole run at once when they fit in [`MAX_PRECOMPUTED_VALUES`];
-    /// called once after init, when the indicators are known. The values are
-    /// the same either way.
+    /// instead of converting each bar's, and from then on computes the
+    /// indicators a block of bars ahead: each block runs every indicator of a
+    /// symbol over its next [`BLOCK`] bars at once (the same updates in the
+    /// same order, without matching on each indicator's kind on every bar),
+    /// and each step only moves the histories on to the symbol's latest bar,
+    /// so no step reads a value later than its own. Called once after init,
+    /// when the indicators are known. The values are the same either way.
     pub fn attach_prices(&mut self, universe: &Universe) {
-        self.attach_prices_within(universe, MAX_PRECOMPUTED_VALUES);
+        self.attach_prices_in_blocks(universe, BLOCK);
     }
 
-    /// [`IndicatorBank::attach_prices`], precomputing at most `budget` values.
-    fn attach_prices_within(&mut self, universe: &Universe, budget: usize) {
+    /// [`IndicatorBank::attach_prices`] with blocks of `block` (≥ 1) bars.
+    fn attach_prices_in_blocks(&mut self, universe: &Universe, block: usize) {
         for (s, sources) in self.sources.iter().enumerate() {
             if self.by_symbol[s].is_empty() {
                 continue;
@@ -262,55 +278,62 @@ impl IndicatorBank {
             }
             self.prices[s] = Some(PriceColumns { columns, offset });
         }
-        self.precompute(universe, budget);
+        if !self.declared.is_empty() {
+            let widest = self.declared.iter().map(|d| d.outputs).max().unwrap_or(1);
+            self.blocks = Some(Blocks {
+                universe: universe.clone(),
+                block: block.max(1),
+                computed: vec![0; self.by_symbol.len()],
+                volumes: Vec::new(),
+                outputs: vec![Vec::new(); widest],
+            });
+            for h in &mut self.histories {
+                h.values = Vec::new();
+            }
+        }
     }
 
-    /// Computes every output's value for every bar of the run at once, if
-    /// that takes at most `budget` values and each price an indicator reads
-    /// has its column; otherwise leaves the bank updating bar by bar. The
-    /// values are the same either way: the same updates in the same order,
-    /// without matching on each indicator's kind on every bar. No step reads
-    /// a value later than its own bar (see [`History::show`]).
-    fn precompute(&mut self, universe: &Universe, budget: usize) {
-        let runs: Vec<usize> = (0..self.by_symbol.len()).map(|s| universe.bars(s).len()).collect();
-        let values: usize = self.declared.iter().map(|d| d.outputs * runs[d.symbol]).sum();
-        if self.declared.is_empty() || values > budget {
-            return;
+    /// Computes symbol `s`'s indicators over its next block of bars, so that
+    /// the blocks reach bar `seen - 1`; each output's block keeps the
+    /// `depth - 1` values before that for lookbacks.
+    fn refill(&mut self, s: usize, seen: usize) {
+        let Some(blocks) = self.blocks.as_mut() else { return };
+        let from = blocks.computed[s];
+        let bars = blocks.universe.bars(s);
+        let to = (from + blocks.block).max(seen).min(bars.len());
+        let prices = self.prices[s].as_ref();
+        let price = |field: PriceField| -> &[f64] {
+            prices
+                .and_then(|p| p.columns[field as usize].as_ref().map(|c| &c[p.offset + from..p.offset + to]))
+                .unwrap_or(&[])
+        };
+        blocks.volumes.clear();
+        if self.sources[s].0[Source::Volume as usize] {
+            blocks.volumes.extend(bars[from..to].iter().map(|b| b.volume));
         }
-        let mut inputs = Vec::with_capacity(self.by_symbol.len());
-        for (s, &n) in runs.iter().enumerate() {
-            let sources = self.sources[s].0;
-            let volume: Vec<f64> = if sources[Source::Volume as usize] {
-                universe.bars(s).iter().map(|b| b.volume).collect()
-            } else {
-                Vec::new()
-            };
-            let mut prices: [&[f64]; 4] = [&[]; 4];
-            for field in PriceField::ALL {
-                if !sources[field as usize] {
-                    continue;
-                }
-                let Some(column) =
-                    self.prices[s].as_ref().and_then(|p| Some((p.columns[field as usize].as_ref()?, p.offset)))
-                else {
-                    return;
-                };
-                let Some(run) = column.0.get(column.1..column.1 + n) else { return };
-                prices[field as usize] = run;
+        let columns = SourceColumns {
+            open: price(PriceField::Open),
+            high: price(PriceField::High),
+            low: price(PriceField::Low),
+            close: price(PriceField::Close),
+            volume: &blocks.volumes,
+        };
+        let keep = self.depth - 1;
+        for &i in &self.by_symbol[s] {
+            let d = &mut self.declared[i];
+            let histories = &mut self.histories[d.first_output..d.first_output + d.outputs];
+            for (h, out) in histories.iter_mut().zip(&mut blocks.outputs) {
+                let kept = keep.min(h.block.len());
+                h.block.drain(..h.block.len() - kept);
+                h.start = from - kept;
+                *out = std::mem::take(&mut h.block);
             }
-            inputs.push((prices, volume));
-        }
-        for d in &mut self.declared {
-            let ([open, high, low, close], volume) = &inputs[d.symbol];
-            let columns = SourceColumns { open, high, low, close, volume: volume.as_slice() };
-            let mut out = vec![Vec::with_capacity(runs[d.symbol]); d.outputs];
-            d.state.run_columns(&columns, &mut out);
-            for (history, column) in self.histories[d.first_output..].iter_mut().zip(out) {
-                history.column = column;
-                history.values = Vec::new();
+            d.state.run_columns(&columns, &mut blocks.outputs[..d.outputs]);
+            for (h, out) in histories.iter_mut().zip(&mut blocks.outputs) {
+                h.block = std::mem::take(out);
             }
         }
-        self.precomputed = true;
+        blocks.computed[s] = to;
     }
 
     /// How many past values of each output can be read.
@@ -326,10 +349,13 @@ impl IndicatorBank {
         if self.declared.is_empty() {
             return;
         }
-        if self.precomputed {
+        if self.blocks.is_some() {
             for (s, bar) in fresh.iter().enumerate() {
-                if bar.is_none() {
+                if bar.is_none() || self.by_symbol[s].is_empty() {
                     continue;
+                }
+                if self.blocks.as_ref().is_some_and(|b| seen[s] > b.computed[s]) {
+                    self.refill(s, seen[s]);
                 }
                 for &i in &self.by_symbol[s] {
                     let d = &self.declared[i];
@@ -344,10 +370,7 @@ impl IndicatorBank {
             let (Some(bar), false) = (bar, self.by_symbol[s].is_empty()) else {
                 continue;
             };
-            let input = match &self.prices[s] {
-                Some(prices) => prices.input(seen[s] - 1, bar, self.sources[s].0[Source::Volume as usize]),
-                None => self.sources[s].input(bar),
-            };
+            let input = self.sources[s].input(bar);
             for &i in &self.by_symbol[s] {
                 let d = &mut self.declared[i];
                 d.state.update(&input);
@@ -486,7 +509,7 @@ mod tests {
     }
 
     #[test]
-    fn columns_and_precomputed_values_match_converting_each_bar() {
+    fn values_computed_in_blocks_match_converting_each_bar() {
         use crate::data::synthetic::random_walk;
         use crate::domain::Symbol;
         use crate::strategy::MarketView;
@@ -506,49 +529,62 @@ mod tests {
             (1, IndicatorSpec::Macd { fast: 3, slow: 8, signal: 4, source: Source::High }),
             (0, IndicatorSpec::Lowest { period: 6, source: Source::Low }),
         ];
-        let bank = || {
-            let mut bank = IndicatorBank::new(2);
-            for (i, (symbol, spec)) in declared.iter().enumerate() {
-                bank.declare(&format!("i{i}"), *symbol, *spec).unwrap();
+        for depth in [2, 4] {
+            let bank = || {
+                let mut bank = IndicatorBank::new(2);
+                for (i, (symbol, spec)) in declared.iter().enumerate() {
+                    bank.declare(&format!("i{i}"), *symbol, *spec).unwrap();
+                }
+                bank.set_depth(depth);
+                bank
+            };
+            let mut converting = bank();
+            // One bar per block, a block that ends mid-run, and one block for the whole run.
+            let mut in_blocks: Vec<IndicatorBank> = [1, 7, BLOCK]
+                .iter()
+                .map(|&block| {
+                    let mut bank = bank();
+                    bank.attach_prices_in_blocks(&universe, block);
+                    bank
+                })
+                .collect();
+            assert!(in_blocks.iter().all(|b| b.blocks.is_some() && b.prices.iter().all(Option::is_some)));
+            let mut market = MarketView::new(universe.clone());
+            for &ts in universe.timeline() {
+                market.advance(ts);
+                converting.update(market.fresh(), market.seen());
+                let expected = readings(&converting);
+                let latest =
+                    |bank: &IndicatorBank| bank.latest().map(|(a, b)| (a.to_bits(), b.to_bits())).collect::<Vec<_>>();
+                for bank in &mut in_blocks {
+                    bank.update(market.fresh(), market.seen());
+                    assert_eq!(readings(bank), expected, "depth {depth} at {ts:?}");
+                    assert_eq!(latest(bank), latest(&converting), "shared values, depth {depth} at {ts:?}");
+                }
             }
-            bank.set_depth(4);
-            bank
-        };
-        let (mut converting, mut columns, mut precomputed) = (bank(), bank(), bank());
-        columns.attach_prices_within(&universe, 0);
-        precomputed.attach_prices(&universe);
-        assert!(columns.prices.iter().all(Option::is_some) && !columns.precomputed);
-        assert!(precomputed.precomputed);
-        assert_eq!(readings(&precomputed), readings(&converting), "before the first bar");
-
-        let mut market = MarketView::new(universe.clone());
-        for &ts in universe.timeline() {
-            market.advance(ts);
-            for bank in [&mut converting, &mut columns, &mut precomputed] {
-                bank.update(market.fresh(), market.seen());
-            }
-            let expected = readings(&converting);
-            assert_eq!(readings(&columns), expected, "columns at {ts:?}");
-            assert_eq!(readings(&precomputed), expected, "precomputed at {ts:?}");
-            let latest =
-                |bank: &IndicatorBank| bank.latest().map(|(a, b)| (a.to_bits(), b.to_bits())).collect::<Vec<_>>();
-            assert_eq!(latest(&precomputed), latest(&converting), "shared values at {ts:?}");
+            assert!(converting.latest().all(|(now, _)| !now.is_nan()), "not vacuous: every output is ready");
         }
-        assert!(converting.latest().all(|(now, _)| !now.is_nan()), "not vacuous: every output is ready");
     }
 
     #[test]
-    fn precomputing_stays_within_its_budget() {
+    fn blocks_keep_only_the_lookback_before_the_latest_block() {
         use crate::data::synthetic::random_walk;
         use crate::domain::Symbol;
+        use crate::strategy::MarketView;
 
         let universe = Universe::new(vec![(Symbol::new("A"), random_walk(100, 3, Timestamp(0), 60_000))]).unwrap();
         let mut bank = IndicatorBank::new(1);
-        bank.declare("m", 0, IndicatorSpec::Macd { fast: 3, slow: 8, signal: 4, source: Source::Close }).unwrap();
-        bank.attach_prices_within(&universe, 3 * 100 - 1);
-        assert!(!bank.precomputed, "three outputs of 100 bars do not fit in 299 values");
-        bank.attach_prices_within(&universe, 3 * 100);
-        assert!(bank.precomputed);
+        bank.declare("s", 0, IndicatorSpec::Sma { period: 3, source: Source::Close }).unwrap();
+        bank.set_depth(5);
+        bank.attach_prices_in_blocks(&universe, 10);
+        let mut market = MarketView::new(universe.clone());
+        for &ts in universe.timeline() {
+            market.advance(ts);
+            bank.update(market.fresh(), market.seen());
+            let h = &bank.histories[0];
+            assert!(h.block.len() <= 10 + 4, "a block and the 4 values before it, got {}", h.block.len());
+            assert!(h.start + h.block.len() >= market.seen()[0], "the block reaches the latest bar");
+        }
     }
 
     #[test]
