@@ -1,12 +1,11 @@
-//! Running an indicator over a whole series at once.
+//! Running an indicator over a stretch of a series at once.
 //!
 //! An indicator's values depend only on its symbol's bars up to each one, so
-//! the engine can compute them for every bar of a run before the first step
-//! and hand the strategy, at each step, only the values up to that step. Fed
-//! the same inputs in the same order, [`IndicatorState::run_columns`] gives
-//! bit for bit what [`IndicatorState::update`] then
-//! [`IndicatorState::value`] give bar by bar, without matching on the
-//! indicator's kind for every bar.
+//! the engine can compute them a block of bars ahead of the run and hand the
+//! strategy, at each step, only the values up to that step. Fed the same
+//! inputs in the same order, [`IndicatorState::run_columns`] gives bit for
+//! bit what [`IndicatorState::update`] then [`IndicatorState::value`] give
+//! bar by bar, without matching on the indicator's kind for every bar.
 
 use super::{IndicatorState, Source};
 

@@ -43,7 +43,7 @@ impl Sma {
     /// Feeds each of `xs` in turn and appends the value after each to `out`
     /// (NaN until ready): what [`Sma::update`] gives input by input, bit for
     /// bit, without its per-input checks once the window is full (the
-    /// engine runs it over a whole series before a run's first step).
+    /// engine runs it over blocks of bars ahead of a run's steps).
     pub fn extend(&mut self, xs: &[f64], out: &mut Vec<f64>) {
         let filling = xs.len().min(self.window.capacity() - self.window.len());
         for &x in &xs[..filling] {

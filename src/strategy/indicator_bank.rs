@@ -1,5 +1,8 @@
-//! The indicators a strategy declared, updated by the host on each of their
-//! symbol's bars, with a short history of values for each output.
+//! The indicators a strategy declared, with a short history of values for
+//! each output. In a run they are computed a block of their symbol's bars
+//! ahead (see [`IndicatorBank::attach_prices`]) and each step shows the
+//! values up to that step's bar; without price columns (unit tests) they are
+//! updated bar by bar.
 
 use std::sync::Arc;
 
@@ -241,8 +244,9 @@ impl IndicatorBank {
     }
 
     /// Keeps `depth` (at least 2, so that crossings can be seen) past values
-    /// of each output. Called once after init.
+    /// of each output. Called once after init, before `attach_prices`.
     pub fn set_depth(&mut self, depth: usize) {
+        debug_assert!(self.blocks.is_none(), "the depth is set before the prices are attached");
         self.depth = depth.max(2);
         for h in &mut self.histories {
             *h = History::with_depth(self.depth);
