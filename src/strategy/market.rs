@@ -34,16 +34,14 @@ impl MarketView {
     /// their fresh bar, the others none.
     #[inline]
     pub fn advance(&mut self, ts: Timestamp) {
-        for s in 0..self.seen.len() {
-            let bars = self.universe.bars(s);
-            let next = self.seen[s];
-            self.fresh[s] = match bars.get(next) {
+        for (s, (seen, fresh)) in self.seen.iter_mut().zip(&mut self.fresh).enumerate() {
+            match self.universe.bars(s).get(*seen) {
                 Some(bar) if bar.ts == ts => {
-                    self.seen[s] = next + 1;
-                    Some(*bar)
+                    *seen += 1;
+                    *fresh = Some(*bar);
                 }
-                _ => None,
-            };
+                _ => *fresh = None,
+            }
         }
     }
 

@@ -71,8 +71,8 @@ pub(super) fn write(area: SharedArea, bank: &IndicatorBank, memory: &mut [u8]) -
     let end = area.offset + count * BYTES_PER_OUTPUT;
     let out = memory.get_mut(area.offset..end).ok_or("the shared indicator area is outside the plugin's memory")?;
     for (slot, (now, previous)) in out.chunks_exact_mut(BYTES_PER_OUTPUT).zip(bank.latest()) {
-        slot[..8].copy_from_slice(&now.to_le_bytes());
-        slot[8..].copy_from_slice(&previous.to_le_bytes());
+        let pair = u128::from(now.to_bits()) | u128::from(previous.to_bits()) << 64;
+        slot.copy_from_slice(&pair.to_le_bytes());
     }
     Ok(())
 }
