@@ -345,9 +345,10 @@ impl IndicatorBank {
         self.depth
     }
 
-    /// Feeds each symbol's fresh bar to that symbol's indicators; `seen[s]`
-    /// is how many bars of symbol s the run has seen (its fresh bar is the
-    /// last of them).
+    /// Feeds each symbol's fresh bar to that symbol's indicators (with
+    /// prices attached: moves their histories on to it, computing the next
+    /// block when the last one is used up); `seen[s]` is how many bars of
+    /// symbol s the run has seen (its fresh bar is the last of them).
     #[inline]
     pub fn update(&mut self, fresh: &[Option<Bar>], seen: &[usize]) {
         if self.declared.is_empty() {
