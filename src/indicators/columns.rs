@@ -23,13 +23,7 @@ pub struct SourceColumns<'a> {
 impl<'a> SourceColumns<'a> {
     /// The slice of `source`.
     pub fn get(&self, source: Source) -> &'a [f64] {
-        match source {
-            Source::Open => self.open,
-            Source::High => self.high,
-            Source::Low => self.low,
-            Source::Close => self.close,
-            Source::Volume => self.volume,
-        }
+        source.pick([self.open, self.high, self.low, self.close, self.volume])
     }
 }
 

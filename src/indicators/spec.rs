@@ -55,6 +55,19 @@ impl Source {
             Source::Volume => "volume",
         }
     }
+
+    /// The one of `[open, high, low, close, volume]` this source names.
+    #[inline]
+    pub(super) fn pick<T: Copy>(self, fields: [T; 5]) -> T {
+        let [open, high, low, close, volume] = fields;
+        match self {
+            Source::Open => open,
+            Source::High => high,
+            Source::Low => low,
+            Source::Close => close,
+            Source::Volume => volume,
+        }
+    }
 }
 
 impl fmt::Display for Source {
@@ -82,13 +95,7 @@ impl BarInput {
     /// The field named by `source`.
     #[inline]
     pub fn get(&self, source: Source) -> f64 {
-        match source {
-            Source::Open => self.open,
-            Source::High => self.high,
-            Source::Low => self.low,
-            Source::Close => self.close,
-            Source::Volume => self.volume,
-        }
+        source.pick([self.open, self.high, self.low, self.close, self.volume])
     }
 }
 
