@@ -151,8 +151,8 @@ pub struct IndicatorBank {
     histories: Vec<History>,
     /// Indexes into `declared`, per symbol.
     by_symbol: Vec<Vec<usize>>,
-    /// Which bar fields each symbol's indicators read (only those are
-    /// converted to f64 on each bar).
+    /// Which bar fields each symbol's indicators read (only those get f64
+    /// columns, or without columns are converted on each bar).
     sources: Vec<Sources>,
     /// Per symbol, the f64 columns of the prices its indicators read (see
     /// [`IndicatorBank::attach_prices`]); without them each bar's prices are
@@ -335,6 +335,9 @@ impl IndicatorBank {
             d.state.run_columns(&columns, &mut blocks.outputs[..d.outputs]);
             for (h, out) in histories.iter_mut().zip(&mut blocks.outputs) {
                 h.block = std::mem::take(out);
+                // Every field an indicator reads has its column (see `sources`), so each block
+                // reaches `to`; an unread field's empty slice is never read.
+                debug_assert_eq!(h.start + h.block.len(), to, "a block reaches the bars computed");
             }
         }
         blocks.computed[s] = to;
