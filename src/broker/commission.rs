@@ -3,7 +3,7 @@
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use crate::domain::num::{mul, to_f64};
+use crate::domain::num::{mul, to_f64, POW10};
 
 /// How fees are charged; one model per run.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -24,8 +24,8 @@ impl CommissionModel {
     pub fn fee(&self, qty: Decimal, price: Decimal) -> Decimal {
         match *self {
             CommissionModel::None => Decimal::ZERO,
-            CommissionModel::Percent { rate } => qty * price * rate,
-            CommissionModel::PerUnit { per_unit, minimum } => (qty * per_unit).max(minimum),
+            CommissionModel::Percent { rate } => mul(mul(qty, price), rate),
+            CommissionModel::PerUnit { per_unit, minimum } => mul(qty, per_unit).max(minimum),
             CommissionModel::Fixed { amount } => amount,
         }
     }
@@ -74,12 +74,13 @@ fn floor_div(num: Decimal, den: Decimal, dp: u32) -> Option<Decimal> {
     if num <= Decimal::ZERO || den <= Decimal::ZERO {
         return None;
     }
-    let estimate = to_f64(num) / to_f64(den) * 10f64.powi(dp as i32);
+    let estimate = to_f64(num) / to_f64(den) * POW10[dp as usize];
     if !(estimate.is_finite() && (0.0..LIMIT).contains(&estimate)) {
         return None;
     }
     let fits = |q: i64| mul(Decimal::new(q, dp), den) <= num;
-    let mut q = estimate.floor() as i64;
+    // Truncation is the floor here (0 ≤ estimate < 2^53), without a call to libm's floor.
+    let mut q = estimate as i64;
     for _ in 0..4 {
         if q > 0 && !fits(q) {
             q -= 1;

@@ -138,7 +138,7 @@ impl Ledger {
     /// Books a fill: moves cash, closes lots first in first out (one trade
     /// per lot closed) and opens a lot with whatever quantity is left.
     pub fn fill(&mut self, symbol: usize, name: &Symbol, fill: Fill) {
-        self.cash -= fill.delta * fill.price + fill.fee;
+        self.cash -= num::mul(fill.delta, fill.price) + fill.fee;
         self.commission_total += fill.fee;
         let was_open = !self.positions[symbol].qty.is_zero();
         let was_short = self.positions[symbol].qty.is_sign_negative() && was_open;
@@ -164,7 +164,7 @@ impl Ledger {
                 step: fill.step,
                 fee: fill.fee - exit_fee,
             });
-            position.cost_basis += opening * fill.price;
+            position.cost_basis += num::mul(opening, fill.price);
             position.qty += if fill.delta.is_sign_positive() { opening } else { -opening };
         }
         let is_open = !position.qty.is_zero();
@@ -215,16 +215,16 @@ fn close_lots(
         lot.qty -= closed;
         left -= closed;
         exit_fee_left -= exit_share;
-        position.cost_basis -= closed * lot.price;
+        position.cost_basis -= num::mul(closed, lot.price);
 
         let per_unit = match side {
             PositionSide::Long => fill.price - lot.price,
             PositionSide::Short => lot.price - fill.price,
         };
-        let gross_pnl = per_unit * closed;
+        let gross_pnl = num::mul(per_unit, closed);
         let commission = entry_fee + exit_share;
         let net_pnl = gross_pnl - commission;
-        let entry_value = lot.price * closed;
+        let entry_value = num::mul(lot.price, closed);
         trades.push(Trade {
             symbol: name.clone(),
             side,

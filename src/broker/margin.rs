@@ -41,7 +41,7 @@ impl Broker {
     /// Equity above the initial margin after a hypothetical fill of `delta`
     /// of `symbol` at `price` with `fee`; negative when the fill does not fit.
     pub(super) fn margin_free_after(&self, symbol: usize, delta: Decimal, price: Decimal, fee: Decimal) -> Decimal {
-        let mut equity = self.ledger.cash() - delta * price - fee;
+        let mut equity = self.ledger.cash() - num::mul(delta, price) - fee;
         let mut gross = Decimal::ZERO;
         for s in 0..self.symbols.len() {
             let (qty, mark) = if s == symbol {
@@ -50,7 +50,7 @@ impl Broker {
                 (self.ledger.position_qty(s), self.marks[s])
             };
             if !qty.is_zero() {
-                let value = qty * mark.unwrap_or(Decimal::ZERO);
+                let value = num::mul(qty, mark.unwrap_or(Decimal::ZERO));
                 equity += value;
                 gross += value.abs();
             }

@@ -39,17 +39,19 @@ impl Broker {
         if batch.len() > 1 {
             batch.sort_by_cached_key(|o| (!self.reduces(o), o.id));
         }
-        let mut still_open = Vec::with_capacity(batch.len());
+        let mut still_open = std::mem::take(&mut self.spare_orders);
         let mut filled_groups = Vec::new();
-        let spawned = self.match_batch(batch, step, ts, fresh, phase, &mut still_open, &mut filled_groups);
-        let (now, later): (Vec<_>, Vec<_>) = spawned.into_iter().partition(|(_, now)| *now);
-        if !now.is_empty() {
-            let now = now.into_iter().map(|(o, _)| o).collect();
-            let more = self.match_batch(now, step, ts, fresh, phase, &mut still_open, &mut filled_groups);
-            debug_assert!(more.is_empty(), "exits attach no exits");
-        }
-        if !later.is_empty() || still_open.windows(2).any(|w| w[0].id > w[1].id) {
+        let spawned = self.match_batch(&mut batch, step, ts, fresh, phase, &mut still_open, &mut filled_groups);
+        if !spawned.is_empty() {
+            let (now, later): (Vec<_>, Vec<_>) = spawned.into_iter().partition(|(_, now)| *now);
+            if !now.is_empty() {
+                let mut now: Vec<Order> = now.into_iter().map(|(o, _)| o).collect();
+                let more = self.match_batch(&mut now, step, ts, fresh, phase, &mut still_open, &mut filled_groups);
+                debug_assert!(more.is_empty(), "exits attach no exits");
+            }
             still_open.extend(later.into_iter().map(|(o, _)| o));
+        }
+        if still_open.windows(2).any(|w| w[0].id > w[1].id) {
             still_open.sort_by_key(|o| o.id);
         }
         let ledger = &self.ledger;
@@ -63,6 +65,8 @@ impl Broker {
             !sibling_filled && !nothing_to_exit
         });
         self.open_orders = still_open;
+        // `batch` was drained by the matching: its room serves the next pass.
+        self.spare_orders = batch;
     }
 
     /// Whether `order` would shrink its symbol's position.
@@ -84,12 +88,13 @@ impl Broker {
         }
     }
 
-    /// Matches one batch against the step's bars; returns the exits created
-    /// by filled bracket entries, flagged when they watch this bar already.
+    /// Matches one batch against the step's bars, leaving it empty; returns
+    /// the exits created by filled bracket entries, flagged when they watch
+    /// this bar already.
     #[allow(clippy::too_many_arguments)]
     fn match_batch(
         &mut self,
-        batch: Vec<Order>,
+        batch: &mut Vec<Order>,
         step: usize,
         ts: Timestamp,
         fresh: &[Option<Bar>],
@@ -98,9 +103,9 @@ impl Broker {
         filled_groups: &mut Vec<OrderId>,
     ) -> Vec<(Order, bool)> {
         let trade_on_close = self.config.trade_on_close;
-        let losers = oco_losers(&batch, fresh, phase, trade_on_close);
+        let losers = oco_losers(batch, fresh, phase, trade_on_close);
         let mut spawned = Vec::new();
-        for mut order in batch {
+        for mut order in batch.drain(..) {
             if order.oco.is_some_and(|g| filled_groups.contains(&g)) {
                 continue;
             }

@@ -63,6 +63,9 @@ pub struct Broker {
     marks: Vec<Option<Decimal>>,
     /// Orders waiting to fill, in id (submission) order.
     open_orders: Vec<Order>,
+    /// An empty list kept for the next matching pass to collect the orders
+    /// left open, so that steps with orders do not allocate.
+    spare_orders: Vec<Order>,
     next_id: u64,
     rejections: Vec<Rejection>,
     margin_calls: Vec<MarginCall>,
@@ -82,6 +85,7 @@ impl Broker {
             symbols,
             marks: vec![None; n],
             open_orders: Vec::new(),
+            spare_orders: Vec::new(),
             next_id: 1,
             rejections: Vec::new(),
             margin_calls: Vec::new(),
@@ -228,7 +232,7 @@ impl Broker {
         let mut equity = self.ledger.cash();
         for (s, qty) in self.ledger.quantities() {
             let mark = if s == symbol { Some(price) } else { self.marks[s] };
-            equity += qty * mark.unwrap_or(Decimal::ZERO);
+            equity += num::mul(qty, mark.unwrap_or(Decimal::ZERO));
         }
         equity
     }
