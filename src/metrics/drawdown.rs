@@ -99,6 +99,30 @@ impl<'a> Drawdown<'a> {
         *lowest = lowest.min(e_f);
     }
 
+    /// Adds points `start..start + amounts.len()`: their equities and the
+    /// same in f64 (`converted`, as long). The same as [`Drawdown::push`]
+    /// on each, with runs of points strictly below the peak (in f64, so
+    /// never NaN) taken in a tight loop: they only lower the episode's
+    /// lowest equity, and a minimum does not depend on the order.
+    pub(super) fn extend(&mut self, start: usize, amounts: &[Decimal], converted: &[f64]) {
+        let mut j = 0;
+        while j < converted.len() {
+            let (peak_f, mut lowest, from) = (self.peak_f, f64::INFINITY, j);
+            while let Some(&e_f) = converted.get(j).filter(|&&e_f| e_f < peak_f) {
+                lowest = lowest.min(e_f);
+                j += 1;
+            }
+            if j > from {
+                let episode = self.episode.get_or_insert(f64::INFINITY);
+                *episode = episode.min(lowest);
+            }
+            if let (Some(&e), Some(&e_f)) = (amounts.get(j), converted.get(j)) {
+                self.push(start + j, e, e_f);
+                j += 1;
+            }
+        }
+    }
+
     /// The statistics once all `points` points were added.
     pub(super) fn finish(mut self, points: usize) -> DrawdownStats {
         if let Some(lowest) = self.episode.take() {
@@ -148,6 +172,48 @@ mod tests {
         // Mean depth (−10 + −5) / 2 = −7.5.
         assert!((s.avg_drawdown_pct.unwrap() - -7.5).abs() < 1e-12);
         assert_eq!(s.peak_equity, dec!(100));
+    }
+
+    /// A seeded walk around 100 with flat stretches, returns to the exact
+    /// peak (also in another representation) and new peaks.
+    fn walk(len: usize) -> Vec<Decimal> {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut equity = dec!(100);
+        (0..len)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                equity = match state % 5 {
+                    0 => equity, // flat
+                    1 => equity + Decimal::new((state % 300) as i64, 2),
+                    2 => equity - Decimal::new((state % 250) as i64, 2),
+                    3 => (equity * dec!(1.00)).round_dp(2), // same value, scale 2
+                    _ => equity - Decimal::new((state % 40) as i64, 1),
+                };
+                equity
+            })
+            .collect()
+    }
+
+    #[test]
+    fn extending_by_chunks_equals_pushing_each_point() {
+        let values = walk(2_000);
+        let timeline: Vec<Timestamp> = (0..values.len() as i64).map(|d| Timestamp::from_secs(d * 60)).collect();
+        let converted: Vec<f64> = values.iter().map(|&e| to_f64(e).unwrap_or(f64::NAN)).collect();
+        let mut one_by_one = Drawdown::new(&timeline, dec!(100));
+        for (i, (&e, &e_f)) in values.iter().zip(&converted).enumerate() {
+            one_by_one.push(i, e, e_f);
+        }
+        let expected = one_by_one.finish(values.len());
+        assert!(expected.avg_drawdown_pct.is_some() && expected.max_duration_bars > 0, "{expected:?}");
+        for chunk in [1, 7, 256, 5_000] {
+            let mut chunked = Drawdown::new(&timeline, dec!(100));
+            for (c, (amounts, converted)) in values.chunks(chunk).zip(converted.chunks(chunk)).enumerate() {
+                chunked.extend(c * chunk, amounts, converted);
+            }
+            assert_eq!(chunked.finish(values.len()), expected, "chunks of {chunk}");
+        }
     }
 
     #[test]

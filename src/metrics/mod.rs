@@ -225,19 +225,24 @@ pub fn compute(input: &MetricsInput) -> Metrics {
     let last = amounts[n - 1];
     let initial = input.initial_cash;
 
-    // One pass over the equity: each point is converted to f64 once and
-    // feeds the returns and the drawdowns.
+    // One pass over the equity, a chunk at a time: each point is converted
+    // to f64 once, into a small buffer that then feeds the returns and the
+    // drawdowns in turn (three short loops keep their state in registers;
+    // one loop doing all three spilled it on every point).
     let ppy = returns::periods_per_year(n, duration_ms);
     let first = amounts[0];
     let exposed = input.equity.exposed_steps();
     let mut rets = returns::Returns::new(to_f64(first).unwrap_or(f64::NAN));
     let mut drawdown = drawdown::Drawdown::new(input.timeline, initial);
-    for (i, &e) in amounts.iter().enumerate() {
-        let e_f = to_f64(e).unwrap_or(f64::NAN);
-        if i > 0 {
-            rets.push(e_f);
+    let mut buffer = [0.0; CONVERT_CHUNK];
+    for (c, chunk) in amounts.chunks(CONVERT_CHUNK).enumerate() {
+        let converted = &mut buffer[..chunk.len()];
+        for (slot, &e) in converted.iter_mut().zip(chunk) {
+            *slot = to_f64(e).unwrap_or(f64::NAN);
         }
-        drawdown.push(i, e, e_f);
+        // The first point starts the returns; each later one adds one.
+        rets.extend(if c == 0 { &converted[1..] } else { converted });
+        drawdown.extend(c * CONVERT_CHUNK, chunk, converted);
     }
     let ret = rets.finish(first, last, n, ppy);
     let dd = drawdown.finish(n);
@@ -298,6 +303,9 @@ pub fn compute(input: &MetricsInput) -> Metrics {
         }),
     }
 }
+
+/// Points of the equity curve converted to f64 at a time by [`compute`].
+const CONVERT_CHUNK: usize = 256;
 
 /// `Some(x)` if `x` is finite, else `None`: the one gate every `f64` result passes.
 fn finite(x: f64) -> Option<f64> {

@@ -48,6 +48,44 @@ impl Moments {
     }
 }
 
+/// [`Moments`] once the shift is set (at least one value): the per-value
+/// update without the first-value test, for tight loops.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct ShiftedMoments {
+    count: usize,
+    shift: f64,
+    sum: f64,
+    sum_sq: f64,
+}
+
+impl Moments {
+    /// The same accumulator, for adding values in a loop.
+    ///
+    /// # Panics
+    /// In debug builds, with no value added yet (the shift is unset).
+    pub(super) fn shifted(self) -> ShiftedMoments {
+        debug_assert!(self.count > 0, "the first value sets the shift");
+        ShiftedMoments { count: self.count, shift: self.shift, sum: self.sum, sum_sq: self.sum_sq }
+    }
+}
+
+impl ShiftedMoments {
+    /// Adds one value, exactly as [`Moments::push`] does after the first.
+    #[inline]
+    pub(super) fn push(&mut self, x: f64) {
+        self.count += 1;
+        let d = x - self.shift;
+        self.sum += d;
+        self.sum_sq += d * d;
+    }
+}
+
+impl From<ShiftedMoments> for Moments {
+    fn from(m: ShiftedMoments) -> Self {
+        Moments { count: m.count, shift: m.shift, sum: m.sum, sum_sq: m.sum_sq }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

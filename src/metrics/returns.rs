@@ -55,6 +55,24 @@ impl Returns {
         self.prev = cur;
     }
 
+    /// Adds the next points' equities (in f64), in order: the same
+    /// arithmetic as [`Returns::push`] on each, with the sums held in locals.
+    pub(super) fn extend(&mut self, values: &[f64]) {
+        let Some((&head, rest)) = values.split_first() else { return };
+        self.push(head);
+        let mut moments = self.moments.shifted();
+        let (mut prev, mut downside_sq) = (self.prev, self.downside_sq);
+        for &cur in rest {
+            let r = cur / prev - 1.0;
+            moments.push(r);
+            let down = r.min(0.0);
+            downside_sq += down * down;
+            prev = cur;
+        }
+        self.moments = moments.into();
+        (self.prev, self.downside_sq) = (prev, downside_sq);
+    }
+
     /// The annualised figures with `ppy` steps per year; `first` and `last`
     /// are the curve's end points, `steps` its length.
     pub(super) fn finish(self, first: Decimal, last: Decimal, steps: usize, ppy: Option<f64>) -> ReturnStats {
@@ -125,6 +143,27 @@ mod tests {
         // 24/7 hourly: 8767 steps span 8766 hours = 365.25 days → 8766 per year.
         let ppy = periods_per_year(8767, 8766 * 3_600_000).unwrap();
         assert!((ppy - 8766.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn extending_equals_pushing_each_point() {
+        let values: Vec<f64> = (0..1_000).map(|i| 100.0 + ((i * 37) % 101) as f64 / 7.0 - (i % 13) as f64).collect();
+        let mut one_by_one = Returns::new(values[0]);
+        for &v in &values[1..] {
+            one_by_one.push(v);
+        }
+        for chunk in [1, 3, 256, 2_000] {
+            let mut chunked = Returns::new(values[0]);
+            for (c, part) in values.chunks(chunk).enumerate() {
+                chunked.extend(if c == 0 { &part[1..] } else { part });
+            }
+            let (first, last) = (dec!(100), dec!(90));
+            assert_eq!(
+                chunked.finish(first, last, values.len(), Some(252.0)),
+                one_by_one.finish(first, last, values.len(), Some(252.0)),
+                "chunks of {chunk}"
+            );
+        }
     }
 
     #[test]
