@@ -54,9 +54,10 @@ struct Declared {
 /// The last `depth` values of one output, newest first on read.
 #[derive(Debug, Default)]
 struct History {
-    /// The newest value and the one before it, NaN where there is none: all
-    /// a lookback of 2 keeps, and what crossing tests and WASM plugins' shared
-    /// areas read on every bar.
+    /// The symbol whose bars the output follows.
+    symbol: usize,
+    /// Bar by bar (without blocks): the newest value and the one before it,
+    /// NaN where there is none; all a lookback of 2 keeps.
     now: f64,
     previous: f64,
     /// With a lookback beyond 2, the last `depth` values as a ring (empty
@@ -73,14 +74,13 @@ struct History {
     block: Vec<f64>,
     /// The bar (of the output's symbol in the run) of `block[0]`.
     start: usize,
-    /// With a block: how many of its symbol's bars the run has seen.
-    seen: usize,
 }
 
 impl History {
-    fn with_depth(depth: usize) -> Self {
+    fn with_depth(symbol: usize, depth: usize) -> Self {
         let values = if depth > 2 { vec![None; depth] } else { Vec::new() };
         History {
+            symbol,
             now: f64::NAN,
             previous: f64::NAN,
             values,
@@ -89,7 +89,6 @@ impl History {
             depth,
             block: Vec::new(),
             start: 0,
-            seen: 0,
         }
     }
 
@@ -107,27 +106,34 @@ impl History {
         self.now = value.unwrap_or(f64::NAN);
     }
 
-    /// With a block: moves to the point where the run has seen `seen` (≥ 1)
-    /// bars of the output's symbol. The block reaches bar `seen - 1` and
-    /// holds the `depth - 1` bars before it (see [`IndicatorBank::refill`]).
+    /// The value now and one bar earlier (NaN where there is none), once
+    /// the run has seen `seen` bars of the output's symbol. With a block
+    /// (see [`IndicatorBank::refill`]) the block reaches bar `seen - 1` and
+    /// holds the `depth - 1` bars before it; nothing later is read.
     #[inline]
-    fn show(&mut self, seen: usize) {
-        let at = seen - 1 - self.start;
-        self.seen = seen;
-        self.now = self.block[at];
-        self.previous = if at >= 1 { self.block[at - 1] } else { f64::NAN };
-        self.len = seen.min(self.depth);
+    fn now_and_previous(&self, in_blocks: bool, seen: usize) -> (f64, f64) {
+        if !in_blocks {
+            return (self.now, self.previous);
+        }
+        match seen.checked_sub(1 + self.start) {
+            Some(at) => (self.block[at], if at >= 1 { self.block[at - 1] } else { f64::NAN }),
+            None => (f64::NAN, f64::NAN),
+        }
     }
 
+    /// The value `k` bars back (0 = now), with `seen` bars of the symbol seen.
     #[inline]
-    fn get(&self, k: usize) -> Option<f64> {
-        if k >= self.len {
+    fn get(&self, k: usize, in_blocks: bool, seen: usize) -> Option<f64> {
+        let len = if in_blocks { seen.min(self.depth) } else { self.len };
+        if k >= len {
             return None;
         }
         match k {
-            0 => known(self.now),
-            1 => known(self.previous),
-            _ if !self.block.is_empty() => known(self.block[self.seen - 1 - k - self.start]),
+            0 | 1 => {
+                let (now, previous) = self.now_and_previous(in_blocks, seen);
+                known(if k == 0 { now } else { previous })
+            }
+            _ if in_blocks => known(self.block[seen - 1 - k - self.start]),
             _ => {
                 let i = if k <= self.head { self.head - k } else { self.head + self.depth - k };
                 self.values[i].and_then(known)
@@ -162,6 +168,9 @@ pub struct IndicatorBank {
     /// Whether the values are computed in blocks ahead of the bars (each
     /// [`History`] holds a block; see [`IndicatorBank::attach_prices`]).
     blocks: Option<Blocks>,
+    /// With blocks: how many bars of each symbol the run has seen, which is
+    /// where each output's block is read.
+    seen: Vec<usize>,
 }
 
 /// What computing the indicators in blocks needs besides the price columns.
@@ -171,7 +180,8 @@ struct Blocks {
     universe: Universe,
     /// Bars per block.
     block: usize,
-    /// Per symbol, how many of its bars in the run have been computed.
+    /// Per symbol, how many of its bars in the run have been computed
+    /// (`usize::MAX` for a symbol without indicators).
     computed: Vec<usize>,
     /// A buffer for one block's volumes.
     volumes: Vec<f64>,
@@ -195,6 +205,7 @@ impl IndicatorBank {
             by_symbol: vec![Vec::new(); symbols],
             sources: vec![Sources::default(); symbols],
             prices: (0..symbols).map(|_| None).collect(),
+            seen: vec![0; symbols],
             depth: 2,
             ..Default::default()
         }
@@ -235,7 +246,7 @@ impl IndicatorBank {
             }
         }
         for _ in outputs {
-            self.histories.push(History::with_depth(self.depth));
+            self.histories.push(History::with_depth(symbol, self.depth));
         }
         self.sources[symbol].add(&spec);
         self.by_symbol[symbol].push(self.declared.len());
@@ -249,7 +260,7 @@ impl IndicatorBank {
         debug_assert!(self.blocks.is_none(), "the depth is set before the prices are attached");
         self.depth = depth.max(2);
         for h in &mut self.histories {
-            *h = History::with_depth(self.depth);
+            *h = History::with_depth(h.symbol, self.depth);
         }
     }
 
@@ -287,7 +298,8 @@ impl IndicatorBank {
             self.blocks = Some(Blocks {
                 universe: universe.clone(),
                 block: block.max(1),
-                computed: vec![0; self.by_symbol.len()],
+                // A symbol without indicators has nothing to compute, ever.
+                computed: self.by_symbol.iter().map(|d| if d.is_empty() { usize::MAX } else { 0 }).collect(),
                 volumes: Vec::new(),
                 outputs: vec![Vec::new(); widest],
             });
@@ -349,27 +361,25 @@ impl IndicatorBank {
     }
 
     /// Feeds each symbol's fresh bar to that symbol's indicators (with
-    /// prices attached: moves their histories on to it, computing the next
-    /// block when the last one is used up); `seen[s]` is how many bars of
-    /// symbol s the run has seen (its fresh bar is the last of them).
+    /// prices attached: records how far each symbol has got, which is where
+    /// its outputs' blocks are read, computing the next block when the last
+    /// one is used up); `seen[s]` is how many bars of symbol s the run has
+    /// seen (its fresh bar is the last of them).
     #[inline]
     pub fn update(&mut self, fresh: &[Option<Bar>], seen: &[usize]) {
         if self.declared.is_empty() {
             return;
         }
         if self.blocks.is_some() {
+            // The outputs read their blocks where `seen` says: only a block
+            // used up needs work.
             for (s, bar) in fresh.iter().enumerate() {
-                if bar.is_none() || self.by_symbol[s].is_empty() {
+                if bar.is_none() {
                     continue;
                 }
+                self.seen[s] = seen[s];
                 if self.blocks.as_ref().is_some_and(|b| seen[s] > b.computed[s]) {
                     self.refill(s, seen[s]);
-                }
-                for &i in &self.by_symbol[s] {
-                    let d = &self.declared[i];
-                    for history in &mut self.histories[d.first_output..d.first_output + d.outputs] {
-                        history.show(seen[s]);
-                    }
                 }
             }
             return;
@@ -404,7 +414,7 @@ impl IndicatorBank {
         if k >= self.depth {
             return Err(CtxError::BeyondLookback { k, lookback: self.depth });
         }
-        Ok(history.get(k))
+        Ok(history.get(k, self.blocks.is_some(), self.seen[history.symbol]))
     }
 
     /// The values of output `name` now and one bar earlier.
@@ -414,7 +424,8 @@ impl IndicatorBank {
     #[inline]
     pub fn now_and_previous(&self, r: IndicatorRef<'_>) -> Result<(Option<f64>, Option<f64>), CtxError> {
         let history = self.history(r)?;
-        Ok((known(history.now), known(history.previous)))
+        let (now, previous) = history.now_and_previous(self.blocks.is_some(), self.seen[history.symbol]);
+        Ok((known(now), known(previous)))
     }
 
     /// How many outputs the declared indicators have (handles run from 0 to this).
@@ -427,7 +438,8 @@ impl IndicatorBank {
     /// before each bar.
     #[inline]
     pub fn latest(&self) -> impl Iterator<Item = (f64, f64)> + '_ {
-        self.histories.iter().map(|h| (h.now, h.previous))
+        let in_blocks = self.blocks.is_some();
+        self.histories.iter().map(move |h| h.now_and_previous(in_blocks, self.seen[h.symbol]))
     }
 
     fn history(&self, r: IndicatorRef<'_>) -> Result<&History, CtxError> {

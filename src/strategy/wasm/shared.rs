@@ -65,7 +65,8 @@ pub(super) fn register(l: &mut Linker<HostState>, m: &str) -> Result<()> {
 /// # Errors
 /// The area no longer fits in the memory (it cannot shrink, so never in
 /// practice).
-#[inline]
+// Always: once per bar, and outlined it cost a call frame as large as its loop.
+#[inline(always)]
 pub(super) fn write(area: SharedArea, bank: &IndicatorBank, memory: &mut [u8]) -> Result<(), String> {
     let count = area.capacity.min(bank.outputs());
     let end = area.offset + count * BYTES_PER_OUTPUT;
