@@ -38,7 +38,12 @@ impl MarketView {
             match self.universe.bars(s).get(*seen) {
                 Some(bar) if bar.ts == ts => {
                     *seen += 1;
-                    *fresh = Some(*bar);
+                    // Straight into the slot when it holds a bar already (the
+                    // usual case): `Some(*bar)` was built on the stack first.
+                    match fresh {
+                        Some(slot) => *slot = *bar,
+                        None => *fresh = Some(*bar),
+                    }
                 }
                 _ => *fresh = None,
             }
