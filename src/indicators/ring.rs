@@ -54,17 +54,32 @@ impl Ring {
         self.buf.len()
     }
 
-    /// [`Ring::push`] into a full ring: returns the dropped value and whether
-    /// the next write goes to slot 0 (see [`Ring::wrapped`]).
+    /// With a full ring: the slots the next pushes write, oldest value
+    /// first, at most `max` of them and no further than the end of the
+    /// storage (the push into the last slot wraps, see [`Ring::wrapped`]).
+    /// Writing values into them and then [`Ring::advance`] by as many is
+    /// [`Ring::push`] of each, without a check per value.
     #[inline]
-    pub(super) fn push_full(&mut self, x: f64) -> (f64, bool) {
-        debug_assert!(self.is_full(), "push_full needs a full ring");
-        let old = std::mem::replace(&mut self.buf[self.head], x);
-        self.head += 1;
+    pub(super) fn next_slots(&mut self, max: usize) -> &mut [f64] {
+        debug_assert!(self.is_full(), "next_slots needs a full ring");
+        let end = self.buf.len().min(self.head + max);
+        &mut self.buf[self.head..end]
+    }
+
+    /// With a full ring: how many pushes until the one that wraps, that one included.
+    #[inline]
+    pub(super) fn slots_to_end(&self) -> usize {
+        self.buf.len() - self.head
+    }
+
+    /// Moves past `n` slots written through [`Ring::next_slots`].
+    #[inline]
+    pub(super) fn advance(&mut self, n: usize) {
+        debug_assert!(self.head + n <= self.buf.len(), "advance stays within the slots handed out");
+        self.head += n;
         if self.head == self.buf.len() {
             self.head = 0;
         }
-        (old, self.head == 0)
     }
 
     /// True when the next write goes to slot 0. For a full ring this happens

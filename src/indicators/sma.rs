@@ -49,19 +49,38 @@ impl Sma {
         for &x in &xs[..filling] {
             out.push(self.update(x).unwrap_or(f64::NAN));
         }
-        let rest = &xs[filling..];
+        let mut rest = &xs[filling..];
         out.reserve(rest.len());
-        for &x in rest {
-            let (old, wrapped) = self.window.push_full(x);
-            if wrapped {
-                self.sum = self.window.iter().sum();
-            } else {
-                self.sum += x - old;
+        let period = self.period;
+        while !rest.is_empty() {
+            // A run of pushes up to the end of the ring's storage: each adds
+            // the new input and drops the evicted one, except a push that
+            // wraps, after which the sum is taken afresh (as `update` does).
+            let to_end = self.window.slots_to_end();
+            let run = rest.len().min(to_end);
+            let wraps = run == to_end;
+            let slots = self.window.next_slots(run);
+            let (now, later) = rest.split_at(run);
+            let plain = if wraps { run - 1 } else { run };
+            let mut sum = self.sum;
+            out.extend(slots.iter_mut().zip(now).take(plain).map(|(slot, &x)| {
+                let old = std::mem::replace(slot, x);
+                sum += x - old;
+                sum / period
+            }));
+            if wraps {
+                slots[plain] = now[plain];
             }
-            out.push(self.sum / self.period);
+            self.window.advance(run);
+            if wraps {
+                sum = self.window.iter().sum();
+                out.push(sum / period);
+            }
+            self.sum = sum;
+            rest = later;
         }
-        if !rest.is_empty() {
-            self.value = Some(self.sum / self.period);
+        if filling < xs.len() {
+            self.value = Some(self.sum / period);
         }
     }
 
@@ -113,6 +132,31 @@ mod tests {
                 assert_eq!(extended.value(), stepped.value());
                 assert_eq!(extended.update(1.5), stepped.update(1.5), "the state carries on alike");
             }
+        }
+    }
+
+    #[test]
+    fn extend_in_pieces_of_any_length_gives_what_updating_gives() {
+        // Pieces shorter and longer than the window, ending before, at and
+        // after the point where the ring wraps.
+        let xs = prices(300, 11);
+        for period in [1, 2, 5, 16] {
+            let mut stepped = Sma::new(period).unwrap();
+            let expected: Vec<u64> = xs.iter().map(|&x| stepped.update(x).unwrap_or(f64::NAN).to_bits()).collect();
+            let mut extended = Sma::new(period).unwrap();
+            let mut out = Vec::new();
+            let mut rest = &xs[..];
+            for len in [1, 5, 13, 2, 16, 17, 40].iter().cycle() {
+                let (piece, later) = rest.split_at((*len).min(rest.len()));
+                extended.extend(piece, &mut out);
+                rest = later;
+                if rest.is_empty() {
+                    break;
+                }
+            }
+            let got: Vec<u64> = out.iter().map(|x| x.to_bits()).collect();
+            assert_eq!(got, expected, "period {period}");
+            assert_eq!(extended.value(), stepped.value());
         }
     }
 
