@@ -51,6 +51,9 @@ pub fn mul(a: Decimal, b: Decimal) -> Decimal {
                 return Decimal::from_parts(lo, mid, hi, negative, scale);
             }
         } else if let Some(product) = ma.checked_mul(mb) {
+            if product == 0 {
+                return Decimal::ZERO; // as above
+            }
             if product.unsigned_abs() < (1u128 << 96) {
                 return Decimal::from_i128_with_scale(product, scale);
             }
@@ -102,6 +105,8 @@ mod tests {
             ("18446744073709551615", "4294967295"),
             ("18446744073709551616", "3"),
             ("79228162514264337593543950335", "1"),
+            ("0.00", "79228162514264337593543950335"),
+            ("-79228162514264337593543950335", "0.000"),
         ];
         for (a, b) in cases {
             let (a, b) = (Decimal::from_str(a).unwrap(), Decimal::from_str(b).unwrap());
