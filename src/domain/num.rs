@@ -37,23 +37,20 @@ pub fn mul(a: Decimal, b: Decimal) -> Decimal {
     let scale = a.scale() + b.scale();
     if scale <= 28 {
         let (ma, mb) = (a.mantissa(), b.mantissa());
+        if ma == 0 || mb == 0 {
+            return Decimal::ZERO; // as Decimal's own multiplication gives it: no scale, no sign
+        }
         let (ua, ub) = (ma.unsigned_abs(), mb.unsigned_abs());
         // Both under 2^64 (quantities and prices nearly always are): one
         // 64 × 64 → 128-bit multiplication instead of i128's checked one.
         if ua >> 64 == 0 && ub >> 64 == 0 {
             let product = u128::from(ua as u64) * u128::from(ub as u64);
-            if product == 0 {
-                return Decimal::ZERO; // as Decimal's own multiplication gives it: no scale, no sign
-            }
             if product >> 96 == 0 {
                 let negative = (ma < 0) != (mb < 0);
                 let (lo, mid, hi) = (product as u32, (product >> 32) as u32, (product >> 64) as u32);
                 return Decimal::from_parts(lo, mid, hi, negative, scale);
             }
         } else if let Some(product) = ma.checked_mul(mb) {
-            if product == 0 {
-                return Decimal::ZERO; // as above
-            }
             if product.unsigned_abs() < (1u128 << 96) {
                 return Decimal::from_i128_with_scale(product, scale);
             }
