@@ -109,7 +109,11 @@ impl<'a> Drawdown<'a> {
         while j < converted.len() {
             let (peak_f, mut lowest, from) = (self.peak_f, f64::INFINITY, j);
             while let Some(&e_f) = converted.get(j).filter(|&&e_f| e_f < peak_f) {
-                lowest = lowest.min(e_f);
+                // Neither is NaN here, so a comparison is the minimum
+                // without f64::min's NaN handling.
+                if e_f < lowest {
+                    lowest = e_f;
+                }
                 j += 1;
             }
             if j > from {
