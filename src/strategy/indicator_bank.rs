@@ -65,7 +65,7 @@ struct History {
     values: Vec<Option<f64>>,
     /// Index of the newest value in `values`.
     head: usize,
-    /// How many values can be read, up to `depth`.
+    /// Bar by bar: how many values can be read, up to `depth`.
     len: usize,
     depth: usize,
     /// Computed in blocks (see [`IndicatorBank::attach_prices`]): the
@@ -269,9 +269,10 @@ impl IndicatorBank {
     /// indicators a block of bars ahead: each block runs every indicator of a
     /// symbol over its next [`BLOCK`] bars at once (the same updates in the
     /// same order, without matching on each indicator's kind on every bar),
-    /// and each step only moves the histories on to the symbol's latest bar,
-    /// so no step reads a value later than its own. Called once after init,
-    /// when the indicators are known. The values are the same either way.
+    /// and each step only records how far the symbol has got, which is
+    /// where its outputs are read, so no step reads a value later than its
+    /// own. Called once after init, when the indicators are known. The
+    /// values are the same either way.
     pub fn attach_prices(&mut self, universe: &Universe) {
         self.attach_prices_in_blocks(universe, BLOCK);
     }
