@@ -20,6 +20,20 @@ impl Moments {
         if self.count == 0 {
             self.shift = x;
         }
+        self.accumulate(x);
+    }
+
+    /// Adds one value after the first: [`Moments::push`] without the
+    /// first-value test, for tight loops (on a local copy, whose fields then
+    /// stay in registers).
+    #[inline]
+    pub(super) fn push_next(&mut self, x: f64) {
+        debug_assert!(self.count > 0, "the first value sets the shift");
+        self.accumulate(x);
+    }
+
+    #[inline]
+    fn accumulate(&mut self, x: f64) {
         self.count += 1;
         let d = x - self.shift;
         self.sum += d;
@@ -45,44 +59,6 @@ impl Moments {
             let m2 = if m2 < 0.0 { 0.0 } else { m2 };
             (m2 / (n - 1.0)).sqrt()
         })
-    }
-}
-
-/// [`Moments`] once the shift is set (at least one value): the per-value
-/// update without the first-value test, for tight loops.
-#[derive(Clone, Copy, Debug)]
-pub(super) struct ShiftedMoments {
-    count: usize,
-    shift: f64,
-    sum: f64,
-    sum_sq: f64,
-}
-
-impl Moments {
-    /// The same accumulator, for adding values in a loop.
-    ///
-    /// # Panics
-    /// In debug builds, with no value added yet (the shift is unset).
-    pub(super) fn shifted(self) -> ShiftedMoments {
-        debug_assert!(self.count > 0, "the first value sets the shift");
-        ShiftedMoments { count: self.count, shift: self.shift, sum: self.sum, sum_sq: self.sum_sq }
-    }
-}
-
-impl ShiftedMoments {
-    /// Adds one value, exactly as [`Moments::push`] does after the first.
-    #[inline]
-    pub(super) fn push(&mut self, x: f64) {
-        self.count += 1;
-        let d = x - self.shift;
-        self.sum += d;
-        self.sum_sq += d * d;
-    }
-}
-
-impl From<ShiftedMoments> for Moments {
-    fn from(m: ShiftedMoments) -> Self {
-        Moments { count: m.count, shift: m.shift, sum: m.sum, sum_sq: m.sum_sq }
     }
 }
 

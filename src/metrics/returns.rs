@@ -60,17 +60,15 @@ impl Returns {
     pub(super) fn extend(&mut self, values: &[f64]) {
         let Some((&head, rest)) = values.split_first() else { return };
         self.push(head);
-        let mut moments = self.moments.shifted();
-        let (mut prev, mut downside_sq) = (self.prev, self.downside_sq);
+        let (mut moments, mut prev, mut downside_sq) = (self.moments, self.prev, self.downside_sq);
         for &cur in rest {
             let r = cur / prev - 1.0;
-            moments.push(r);
+            moments.push_next(r);
             let down = r.min(0.0);
             downside_sq += down * down;
             prev = cur;
         }
-        self.moments = moments.into();
-        (self.prev, self.downside_sq) = (prev, downside_sq);
+        (self.moments, self.prev, self.downside_sq) = (moments, prev, downside_sq);
     }
 
     /// The annualised figures with `ppy` steps per year; `first` and `last`
