@@ -128,12 +128,24 @@ impl RunArgs {
         Ok(limits)
     }
 
-    /// The checked broker and parameter settings.
+    /// The checked broker and parameter settings, with the --benchmark
+    /// series loaded.
+    ///
+    /// # Errors
+    /// What [`RunArgs::settings`] reports, or a benchmark file that does not load.
+    pub fn run_config(&self) -> anyhow::Result<RunConfig> {
+        let mut config = self.settings()?;
+        config.benchmark = self.benchmark()?;
+        Ok(config)
+    }
+
+    /// The checked broker and parameter settings, without the benchmark
+    /// (`dev` loads that file again whenever it changes).
     ///
     /// # Errors
     /// Cash not above 0, a negative commission or slippage, a percentage
     /// commission of 100 % or more.
-    pub fn run_config(&self) -> anyhow::Result<RunConfig> {
+    pub fn settings(&self) -> anyhow::Result<RunConfig> {
         if self.cash <= Decimal::ZERO {
             bail!("--cash must be > 0, got {}", self.cash);
         }
@@ -175,16 +187,14 @@ impl RunArgs {
             BrokerError::Config { field, reason } => anyhow::anyhow!("--{} {reason}", field.replace('_', "-")),
             other => anyhow::anyhow!(other),
         })?;
-        let mut config = RunConfig::new(broker, ParamOverrides::Text(self.params.clone()));
-        config.benchmark = self.benchmark()?;
-        Ok(config)
+        Ok(RunConfig::new(broker, ParamOverrides::Text(self.params.clone())))
     }
 
-    /// Loads the --benchmark file (resampled like the data).
+    /// Loads the --benchmark file (resampled like the data); `None` without one.
     ///
     /// # Errors
     /// What loading reports, or a failing resample.
-    fn benchmark(&self) -> anyhow::Result<Option<Benchmark>> {
+    pub fn benchmark(&self) -> anyhow::Result<Option<Benchmark>> {
         let Some(spec) = &self.benchmark else { return Ok(None) };
         let mut universe = Universe::load(std::slice::from_ref(spec)).context("loading --benchmark")?;
         if let Some(interval) = self.resample {

@@ -4,7 +4,7 @@
 //! deadline; the only sleeps are the pauses that make two edits two saves.
 
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -31,11 +31,19 @@ struct Dev {
 impl Dev {
     /// Starts `dev` and waits for its first run to finish.
     fn start() -> Dev {
+        Dev::start_with(&[], |_| {})
+    }
+
+    /// Starts `dev` with `extra` flags, after `prepare` has written any
+    /// further files into the directory, and waits for its first run to finish.
+    fn start_with(extra: &[&str], prepare: impl FnOnce(&Path)) -> Dev {
         let dir = tempfile::tempdir().expect("temp dir");
         std::fs::copy(root().join("scripts/sma_cross.rhai"), dir.path().join("sma_cross.rhai")).expect("script copied");
         std::fs::copy(root().join("data/GOOG.csv"), dir.path().join("GOOG.csv")).expect("data copied");
+        prepare(dir.path());
         let mut child = Command::new(env!("CARGO_BIN_EXE_backtester"))
             .args(["dev", "sma_cross.rhai", "--data", "GOOG.csv"])
+            .args(extra)
             .current_dir(dir.path())
             .env("NO_COLOR", "1")
             .stdin(Stdio::null())
@@ -245,6 +253,46 @@ fn a_changed_data_file_is_reloaded() {
     assert!(out.contains("reloaded GOOG.csv (2147 bars)"), "{out}");
     let bars: Vec<&str> = row(section(&out, 2), "Bars").split_whitespace().collect();
     assert_eq!(bars, ["2147", "(-1)"]); // 2148 bars, the last row removed
+}
+
+/// GOOG.csv without its last `drop` rows.
+fn goog_without_last(drop: usize) -> String {
+    let csv = std::fs::read_to_string(root().join("data/GOOG.csv")).expect("GOOG.csv read");
+    let keep = csv.lines().count() - drop;
+    csv.lines().take(keep).map(|l| format!("{l}\n")).collect()
+}
+
+#[test]
+fn a_changed_benchmark_file_is_reloaded() {
+    let dev = Dev::start_with(&["--benchmark", "BENCH=bench.csv"], |dir| {
+        std::fs::copy(root().join("data/GOOG.csv"), dir.join("bench.csv")).expect("benchmark copied");
+    });
+    assert!(dev.stdout().contains("bench.csv (BENCH, benchmark)"), "the banner lists the benchmark file");
+    let before = row(section(&dev.stdout(), 1), "Benchmark return [%]").to_string();
+    std::fs::write(dev.path("bench.csv"), goog_without_last(1000)).unwrap();
+    let out = dev.wait_until("second run", |out| finished(out) == 2);
+    dev.stays("exactly two runs", |out| runs(out) == 2);
+    assert!(out.contains("reloaded bench.csv (1148 bars, benchmark)"), "{out}");
+    assert!(section(&out, 2).contains("): bench.csv changed ---"), "{out}");
+    let after = row(section(&out, 2), "Benchmark return [%]");
+    assert!(after.contains("(+") || after.contains("(-"), "{after:?} shows no change from {before:?}");
+    let trades = row(section(&out, 2), "Trades");
+    assert!(!trades.contains('('), "the strategy's own results do not change: {trades:?}");
+}
+
+#[test]
+fn a_broken_benchmark_file_is_reported_and_watched() {
+    let dev = Dev::start_with(&["--benchmark", "bench.csv"], |dir| {
+        std::fs::write(dir.join("bench.csv"), goog_without_last(0).replacen("\n2", "\nnot a date", 1)).unwrap();
+    });
+    let out = dev.stdout();
+    assert!(section(&out, 1).contains("no good run yet"), "{out}");
+    let stderr = dev.stderr();
+    assert!(stderr.contains("loading --benchmark") && stderr.contains("line 2"), "no located error:\n{stderr}");
+    std::fs::write(dev.path("bench.csv"), goog_without_last(0)).unwrap();
+    let out = dev.wait_until("good run after the fix", |out| out.contains("ran in "));
+    dev.stays("exactly two runs", |out| runs(out) == 2);
+    assert!(row(section(&out, 2), "Benchmark").starts_with("bench"), "{out}");
 }
 
 #[test]

@@ -1,4 +1,5 @@
-//! `backtester dev`: runs a strategy, then runs it again whenever the strategy or a data file changes.
+//! `backtester dev`: runs a strategy, then runs it again whenever the strategy, a data file or the
+//! benchmark file changes.
 //!
 //! - [`watch`]: which files changed (directory watches, content hashes);
 //! - [`session`]: the loaded data and the last good results between runs;
@@ -33,21 +34,22 @@ const DEBOUNCE: Duration = Duration::from_millis(150);
 /// How long the loop waits for events before it looks at the Ctrl-C flag again.
 const TICK: Duration = Duration::from_millis(100);
 
-/// Runs the strategy, then watches its file and the data files and runs it
-/// again on every change until Ctrl-C.
+/// Runs the strategy, then watches its file, the data files and the
+/// benchmark file and runs it again on every change until Ctrl-C.
 ///
 /// # Errors
-/// Bad flags, or a directory that cannot be watched. Bad strategy or data
-/// files are reported and watched, never fatal.
+/// Bad flags, or a directory that cannot be watched. Bad strategy, data or
+/// benchmark files are reported and watched, never fatal.
 pub fn execute(cmd: &DevCommand) -> anyhow::Result<()> {
     let args = &cmd.run;
-    let config = args.run_config()?;
+    let config = args.settings()?;
     args.strategy_limits()?;
     args.check_range()?;
     let stop = CancelToken::new();
     let on_interrupt = stop.clone();
     ctrlc::set_handler(move || on_interrupt.cancel()).context("installing the Ctrl-C handler")?;
-    let mut watch = Watch::start(&args.strategy, &args.data, DEBOUNCE)?;
+    let benchmark = args.benchmark.as_ref().map(|spec| spec.path.as_path());
+    let mut watch = Watch::start(&args.strategy, &args.data, benchmark, DEBOUNCE)?;
     print_banner(args);
     let mut session = Session::new(args, config, stop.clone());
     session.run("first run");
@@ -67,6 +69,9 @@ pub fn execute(cmd: &DevCommand) -> anyhow::Result<()> {
         }
         let data: Vec<usize> = pending.iter().filter_map(|input| data_index(*input)).collect();
         session.reload(&data);
+        if pending.contains(&Input::Benchmark) {
+            session.reload_benchmark();
+        }
         session.run(&reason(args, &pending));
         pending.clear();
     }
@@ -77,7 +82,7 @@ pub fn execute(cmd: &DevCommand) -> anyhow::Result<()> {
 fn data_index(input: Input) -> Option<usize> {
     match input {
         Input::Data(i) => Some(i),
-        Input::Strategy => None,
+        Input::Strategy | Input::Benchmark => None,
     }
 }
 
@@ -86,6 +91,9 @@ fn print_banner(args: &RunArgs) {
     println!("  {} (strategy)", args.strategy.display());
     for spec in &args.data {
         println!("  {} ({})", spec.path.display(), spec.symbol);
+    }
+    if let Some(spec) = &args.benchmark {
+        println!("  {} ({}, benchmark)", spec.path.display(), spec.symbol);
     }
     println!("press Ctrl-C to stop");
 }
@@ -97,6 +105,7 @@ fn reason(args: &RunArgs, changed: &BTreeSet<Input>) -> String {
         .map(|input| match input {
             Input::Strategy => args.strategy.display().to_string(),
             Input::Data(i) => args.data[*i].path.display().to_string(),
+            Input::Benchmark => args.benchmark.as_ref().map_or_else(String::new, |s| s.path.display().to_string()),
         })
         .collect();
     format!("{} changed", names.join(" and "))

@@ -1,4 +1,4 @@
-//! One `dev` session's state between runs: the loaded data, the last good results and the run count.
+//! One `dev` session's state between runs: the loaded data and benchmark, the last good results and the run count.
 
 use std::time::{Duration, Instant, SystemTime};
 
@@ -8,7 +8,7 @@ use super::diff;
 use crate::cli::{output, run, RunArgs};
 use crate::data::{load_csv_file, Universe};
 use crate::domain::{Bar, CancelToken};
-use crate::engine::RunConfig;
+use crate::engine::{Benchmark, RunConfig};
 
 /// The results of the last run that succeeded.
 struct Good {
@@ -20,25 +20,47 @@ struct Good {
 /// The data and results kept from one run to the next.
 pub struct Session<'a> {
     args: &'a RunArgs,
+    /// The settings; the benchmark is taken from `benchmark` at each run.
     config: RunConfig,
     stop: CancelToken,
     /// Each `--data` file's bars, or why they could not be loaded.
     series: Vec<Result<Vec<Bar>, String>>,
     /// The universe built from `series` and --start/--end, or why it could not be.
     universe: Result<Universe, String>,
+    /// The `--benchmark` series (`None` without the flag), or why it could not be loaded.
+    benchmark: Result<Option<Benchmark>, String>,
     last_good: Option<Good>,
     runs: usize,
 }
 
 impl<'a> Session<'a> {
-    /// Loads every data file of `args`; a file that fails to load is reported
-    /// by the runs until it is fixed. `stop` cancels a run in progress.
+    /// Loads every data file of `args` and the benchmark file; a file that
+    /// fails to load is reported by the runs until it is fixed. `config`
+    /// holds the settings (its benchmark is replaced). `stop` cancels a run
+    /// in progress.
     pub fn new(args: &'a RunArgs, config: RunConfig, stop: CancelToken) -> Session<'a> {
-        let mut session =
-            Session { args, config, stop, series: Vec::new(), universe: Err(String::new()), last_good: None, runs: 0 };
+        let mut session = Session {
+            args,
+            config,
+            stop,
+            series: Vec::new(),
+            universe: Err(String::new()),
+            benchmark: Ok(None),
+            last_good: None,
+            runs: 0,
+        };
         session.series = args.data.iter().map(|spec| load_csv_file(&spec.path).map_err(|e| e.to_string())).collect();
         session.rebuild();
+        session.benchmark = load_benchmark(args);
         session
+    }
+
+    /// Loads the benchmark file again.
+    pub fn reload_benchmark(&mut self) {
+        self.benchmark = load_benchmark(self.args);
+        if let (Ok(Some(benchmark)), Some(spec)) = (&self.benchmark, &self.args.benchmark) {
+            println!("reloaded {} ({} bars, benchmark)", spec.path.display(), benchmark.bars.len());
+        }
     }
 
     /// Loads the data files with these `--data` indices again and rebuilds
@@ -79,9 +101,12 @@ impl<'a> Session<'a> {
         self.runs += 1;
         println!("--- run {} ({}): {reason} ---", self.runs, clock());
         let started = Instant::now();
-        let result = match &self.universe {
-            Ok(universe) => run::run_loaded(self.args, &self.config, universe, self.stop.clone()),
-            Err(e) => Err(anyhow!("{e}")),
+        let result = match (&self.universe, &self.benchmark) {
+            (Ok(universe), Ok(benchmark)) => {
+                self.config.benchmark = benchmark.clone();
+                run::run_loaded(self.args, &self.config, universe, self.stop.clone())
+            }
+            (Err(e), _) | (_, Err(e)) => Err(anyhow!("{e}")),
         };
         let took = started.elapsed();
         if self.stop.is_cancelled() {
@@ -105,6 +130,11 @@ impl<'a> Session<'a> {
             }
         }
     }
+}
+
+/// The `--benchmark` series of `args`, or the whole error as one line.
+fn load_benchmark(args: &RunArgs) -> Result<Option<Benchmark>, String> {
+    args.benchmark().map_err(|e| format!("{e:#}"))
 }
 
 /// The time of day, `HH:MM:SS UTC` (chrono is built without the local time zone).

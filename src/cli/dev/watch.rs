@@ -33,6 +33,8 @@ pub enum Input {
     Strategy,
     /// The data file of the `--data` argument with this index.
     Data(usize),
+    /// The `--benchmark` file.
+    Benchmark,
 }
 
 /// A watched file.
@@ -59,7 +61,7 @@ pub struct Found {
     pub errors: Vec<String>,
 }
 
-/// Watches the strategy and data files of a run.
+/// Watches the strategy, data and benchmark files of a run.
 pub struct Watch {
     files: Vec<File>,
     events: Receiver<DebounceEventResult>,
@@ -67,15 +69,22 @@ pub struct Watch {
 }
 
 impl Watch {
-    /// Starts watching the directories of `strategy` and the `data` files,
-    /// with events debounced by `debounce`, and records their content.
+    /// Starts watching the directories of `strategy`, the `data` files and
+    /// the `benchmark` file if any, with events debounced by `debounce`, and
+    /// records their content.
     ///
     /// # Errors
     /// A path without a file name, a directory that does not exist or cannot
     /// be watched.
-    pub fn start(strategy: &Path, data: &[DataSpec], debounce: Duration) -> anyhow::Result<Watch> {
+    pub fn start(
+        strategy: &Path,
+        data: &[DataSpec],
+        benchmark: Option<&Path>,
+        debounce: Duration,
+    ) -> anyhow::Result<Watch> {
         let inputs = std::iter::once((Input::Strategy, strategy))
-            .chain(data.iter().enumerate().map(|(i, spec)| (Input::Data(i), spec.path.as_path())));
+            .chain(data.iter().enumerate().map(|(i, spec)| (Input::Data(i), spec.path.as_path())))
+            .chain(benchmark.map(|path| (Input::Benchmark, path)));
         let mut files = inputs.map(|(input, path)| File::new(input, path)).collect::<anyhow::Result<Vec<_>>>()?;
         let (tx, events) = mpsc::channel();
         let mut debouncer = new_debouncer(debounce, None, tx).context("starting the file watcher")?;
