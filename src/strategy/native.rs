@@ -36,6 +36,10 @@ impl Strategy for Noop {
 #[derive(Debug)]
 pub struct SmaCross {
     params: Vec<ParamSpec>,
+    /// The handles of the two SMAs, from `init` (read by handle, as a
+    /// careful native strategy would, not looked up by name every bar).
+    fast: usize,
+    slow: usize,
 }
 
 impl Default for SmaCross {
@@ -45,6 +49,8 @@ impl Default for SmaCross {
                 ParamSpec { name: "fast".into(), default: ParamValue::Int(10) },
                 ParamSpec { name: "slow".into(), default: ParamValue::Int(20) },
             ],
+            fast: 0,
+            slow: 0,
         }
     }
 }
@@ -59,20 +65,22 @@ impl Strategy for SmaCross {
     }
 
     fn init(&mut self, ctx: &StrategyCtx) -> Result<(), StrategyError> {
-        for name in ["fast", "slow"] {
+        let mut handles = [0; 2];
+        for (name, handle) in ["fast", "slow"].into_iter().zip(&mut handles) {
             let period = ctx.param(name)?.as_i64().unwrap_or_default();
             let period = usize::try_from(period).map_err(|_| StrategyError::Runtime {
                 message: format!("{name} must be >= 0"),
                 line: None,
                 column: None,
             })?;
-            ctx.declare_indicator(name, 0, IndicatorSpec::Sma { period, source: Source::Close })?;
+            *handle = ctx.declare_indicator(name, 0, IndicatorSpec::Sma { period, source: Source::Close })?;
         }
+        [self.fast, self.slow] = handles;
         Ok(())
     }
 
     fn on_bar(&mut self, ctx: &StrategyCtx) -> Result<(), StrategyError> {
-        match ctx.cross("fast", Operand::Indicator("slow".into()))? {
+        match ctx.cross(self.fast, Operand::Indicator(self.slow.into()))? {
             1 => ctx.order_target_percent(0, 1.0).map(|_| ())?,
             -1 => ctx.close_position(0).map(|_| ())?,
             _ => {}
