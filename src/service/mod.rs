@@ -247,18 +247,21 @@ impl Service {
                 return Err(ServiceError::invalid("benchmark", format!("no dataset for symbol '{benchmark}'")));
             }
         }
-        if checked.resample.is_some() {
-            // Whether the data can be resampled so depends on its spacing
-            // within the range: build the run's data as the run will.
-            use crate::data::DataError;
-            self.market_data(&request, &checked).await.map_err(|e| match e {
-                runner::MarketDataError::Service(e) => e,
-                runner::MarketDataError::Data(e @ DataError::EmptySlice { .. }) => {
-                    ServiceError::invalid("start", e.to_string())
-                }
-                runner::MarketDataError::Data(e) => ServiceError::invalid("resample", e.to_string()),
-            })?;
-        }
+        // Whether the range holds bars of every symbol (a weekend holds
+        // none of daily stock data) and whether the data can be resampled
+        // depend on the bars themselves: build the run's data as the run
+        // will (parsed datasets are cached, so the run does not parse again).
+        use crate::data::DataError;
+        self.market_data(&request, &checked).await.map_err(|e| match e {
+            runner::MarketDataError::Service(e) => e,
+            runner::MarketDataError::Data(e @ DataError::EmptySlice { .. }) => {
+                ServiceError::invalid("start", e.to_string())
+            }
+            runner::MarketDataError::Data(e) if checked.resample.is_some() => {
+                ServiceError::invalid("resample", e.to_string())
+            }
+            runner::MarketDataError::Data(e) => ServiceError::invalid("symbols", e.to_string()),
+        })?;
         let resolved = match serde_json::to_value(&params) {
             Ok(serde_json::Value::Object(map)) => map,
             _ => serde_json::Map::new(),

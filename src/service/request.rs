@@ -15,7 +15,9 @@ use crate::domain::Timestamp;
 #[derive(Clone, Copy, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(tag = "model", rename_all = "snake_case", deny_unknown_fields)]
 pub enum CommissionRequest {
-    None,
+    /// A struct variant, not a unit one: serde lets a unit variant of a
+    /// tagged enum take any other fields and drops them.
+    None {},
     Percent {
         rate: Decimal,
     },
@@ -131,8 +133,8 @@ impl RunRequest {
                 Ok(v)
             }
         };
-        let commission = match self.commission.unwrap_or(CommissionRequest::None) {
-            CommissionRequest::None => CommissionModel::None,
+        let commission = match self.commission.unwrap_or(CommissionRequest::None {}) {
+            CommissionRequest::None {} => CommissionModel::None,
             CommissionRequest::Percent { rate } => {
                 if rate >= Decimal::ONE {
                     return Err(ServiceError::invalid("commission.rate", "is a fraction of notional and must be < 1"));
@@ -182,7 +184,7 @@ impl RunRequest {
     pub fn normalized(&self, version: i64, params: serde_json::Map<String, serde_json::Value>) -> RunRequest {
         RunRequest {
             version: Some(version),
-            commission: Some(self.commission.unwrap_or(CommissionRequest::None)),
+            commission: Some(self.commission.unwrap_or(CommissionRequest::None {})),
             slippage_bps: Some(self.slippage_bps.unwrap_or_default()),
             leverage: Some(self.leverage.unwrap_or(Decimal::ONE)),
             maintenance_margin: Some(self.maintenance_margin.unwrap_or_default()),
@@ -207,6 +209,15 @@ mod tests {
         let err = parse(r#"{"strategy_id":1,"symbols":["A"],"initial_capital":1000,"commission":{"model":"percent","rate":0.1,"x":1}}"#)
             .unwrap_err();
         assert!(err.to_string().contains("unknown field `x`"), "{err}");
+        let err = parse(
+            r#"{"strategy_id":1,"symbols":["A"],"initial_capital":1000,"commission":{"model":"none","rate":0.1}}"#,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("unknown field `rate`"), "{err}");
+        let none =
+            parse(r#"{"strategy_id":1,"symbols":["A"],"initial_capital":1000,"commission":{"model":"none"}}"#).unwrap();
+        assert_eq!(none.check().unwrap().broker.commission, CommissionModel::None);
+        assert_eq!(serde_json::to_string(&CommissionRequest::None {}).unwrap(), r#"{"model":"none"}"#);
     }
 
     #[test]

@@ -10,12 +10,36 @@ use super::live::{Live, RunEvent};
 use super::{strategies, Pace, RunRequest, Service, ServiceError};
 use crate::data::{DataError, Universe};
 use crate::domain::num::to_f64;
-use crate::domain::Symbol;
+use crate::domain::{CancelToken, Symbol};
 use crate::engine::{self, Benchmark, EngineError, ParamOverrides, Progress, RunConfig, RunHooks, RunReport};
 use crate::store::{EquityInput, RunOutcome};
 
 /// Least time between two progress events.
 const EVENT_EVERY: Duration = Duration::from_millis(100);
+
+/// Longest sleep of a paced run between two looks at its cancellation.
+const PACE_SLICE: f64 = 0.05;
+
+/// How long one bar takes at `pace`, in seconds, for bars `interval_ms` apart.
+fn seconds_per_bar(pace: Pace, interval_ms: i64) -> f64 {
+    match pace {
+        Pace::BarsPerSecond(bars) => 1.0 / bars,
+        Pace::Acceleration(x) => interval_ms as f64 / 1000.0 / x,
+    }
+}
+
+/// Sleeps until `due` seconds after `started`, however far that is (a pace
+/// is honoured exactly, never capped), in slices of [`PACE_SLICE`] so that
+/// a cancellation ends the wait at once.
+fn wait_until(started: Instant, due: f64, cancel: &CancelToken) {
+    while !cancel.is_cancelled() {
+        let left = due - started.elapsed().as_secs_f64();
+        if !(left > 0.0) {
+            return;
+        }
+        std::thread::sleep(Duration::from_secs_f64(left.min(PACE_SLICE)));
+    }
+}
 
 /// Why a run failed, as stored (`error_kind`) and shown.
 struct Failure {
@@ -238,14 +262,7 @@ impl Service {
                     live.publish(event);
                 }
                 if let Some(pace) = pace {
-                    let per_bar = match pace {
-                        Pace::BarsPerSecond(bps) => Duration::from_secs_f64(1.0 / bps),
-                        Pace::Acceleration(x) => Duration::from_secs_f64(interval as f64 / 1000.0 / x),
-                    };
-                    let due = started + per_bar.mul_f64(p.step as f64);
-                    if let Some(wait) = due.checked_duration_since(Instant::now()) {
-                        std::thread::sleep(wait.min(Duration::from_secs(5)));
-                    }
+                    wait_until(started, seconds_per_bar(pace, interval) * p.step as f64, &live.cancel);
                 }
             };
             let hooks = RunHooks {
@@ -260,5 +277,37 @@ impl Service {
         .map_err(|e| Stop::Failed(Failure { kind: "internal", message: format!("the run's thread failed: {e}") }))?;
         let (report, simulate_ms) = simulate?;
         Ok((report, Timings { load_ms, simulate_ms }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pace_gives_the_seconds_per_bar() {
+        assert_eq!(seconds_per_bar(Pace::BarsPerSecond(4.0), 60_000), 0.25);
+        assert_eq!(seconds_per_bar(Pace::Acceleration(3600.0), 86_400_000), 24.0);
+        // Far beyond what a Duration holds: still a number, no panic.
+        assert!(seconds_per_bar(Pace::BarsPerSecond(1e-300), 0) > 1e299);
+    }
+
+    #[test]
+    fn a_wait_ends_when_due_or_cancelled_however_far_off() {
+        let cancel = CancelToken::new();
+        let started = Instant::now();
+        wait_until(started, 0.02, &cancel);
+        assert!(started.elapsed() >= Duration::from_millis(20));
+        wait_until(Instant::now(), -1.0, &cancel);
+        wait_until(Instant::now(), f64::NAN, &cancel);
+
+        let canceller = cancel.clone();
+        let timer = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            canceller.cancel();
+        });
+        wait_until(Instant::now(), 1e300, &cancel);
+        assert!(cancel.is_cancelled(), "the wait ended only with the cancellation");
+        timer.join().unwrap();
     }
 }

@@ -89,16 +89,24 @@ fn portfolio_settings_are_checked_and_name_the_field() {
             assert_eq!(body["field"], field, "{body}");
             assert!(body["message"].as_str().unwrap().contains(text), "{body}");
         }
-        // A weekend: inside the data's span, but without a bar to resample.
-        let mut body = base.clone();
-        body["start"] = json!("2010-01-02");
-        body["end"] = json!("2010-01-03");
-        body["resample"] = json!("1w");
-        let response = app.post_json("/api/runs", &body);
-        assert_eq!(response.status().as_u16(), 422);
-        let body: Value = response.json().unwrap();
-        assert_eq!(body["field"], "start", "{body}");
-        assert!(body["message"].as_str().unwrap().contains("has no bars from 2010-01-02"), "{body}");
+        // A weekend: inside the data's span, but without a bar, resampled or not.
+        for resample in [json!("1w"), Value::Null] {
+            let mut body = base.clone();
+            body["start"] = json!("2010-01-02");
+            body["end"] = json!("2010-01-03");
+            if !resample.is_null() {
+                body["resample"] = resample;
+            }
+            let response = app.post_json("/api/runs", &body);
+            assert_eq!(response.status().as_u16(), 422);
+            let body: Value = response.json().unwrap();
+            assert_eq!(body["field"], "start", "{body}");
+            assert!(body["message"].as_str().unwrap().contains("has no bars from 2010-01-02"), "{body}");
+        }
+        // A commission model without fields takes none.
+        let (status, body) = with("commission", json!({ "model": "none", "rate": 0.001 }));
+        assert_eq!(status, 422, "{body}");
+        assert!(body["message"].as_str().unwrap().contains("unknown field `rate`"), "{body}");
         let mut body = base.clone();
         body["leverage"] = json!(2);
         body["maintenance_margin"] = json!(0.6);
