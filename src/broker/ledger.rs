@@ -51,6 +51,8 @@ struct Lot {
 #[derive(Clone, Debug, Default)]
 struct Position {
     qty: Decimal,
+    /// The ledger's serial of this position's opening (see [`Ledger::opening`]).
+    opened: u64,
     lots: VecDeque<Lot>,
     /// Σ lot.qty × lot.price over the open lots.
     cost_basis: Decimal,
@@ -66,6 +68,9 @@ pub struct Ledger {
     short_positions: usize,
     trades: Vec<Trade>,
     commission_total: Decimal,
+    /// How many times a position has opened (from flat, or by turning to
+    /// the other side), over all symbols.
+    openings: u64,
 }
 
 impl Ledger {
@@ -78,6 +83,7 @@ impl Ledger {
             short_positions: 0,
             trades: Vec::new(),
             commission_total: Decimal::ZERO,
+            openings: 0,
         }
     }
 
@@ -87,6 +93,13 @@ impl Ledger {
 
     pub fn commission_total(&self) -> Decimal {
         self.commission_total
+    }
+
+    /// Which opening `symbol`'s position is: a new serial each time it opens
+    /// from flat or turns to the other side, kept while it only grows or
+    /// shrinks. An attached exit protects one opening and no later one.
+    pub fn opening(&self, symbol: usize) -> u64 {
+        self.positions[symbol].opened
     }
 
     pub fn position_qty(&self, symbol: usize) -> Decimal {
@@ -169,6 +182,10 @@ impl Ledger {
         }
         let is_open = !position.qty.is_zero();
         let is_short = is_open && position.qty.is_sign_negative();
+        if is_open && (!was_open || was_short != is_short) {
+            self.openings += 1;
+            self.positions[symbol].opened = self.openings;
+        }
         match (was_open, is_open) {
             (false, true) => self.open_positions += 1,
             (true, false) => self.open_positions -= 1,

@@ -1,7 +1,9 @@
 //! Matching a step's orders against its bars: which orders fill, in what
 //! order, at what size, and what they leave in the book.
 //!
-//! - Orders that reduce a position go first, then the rest, each in
+//! - Market orders go first: they fill at the open, before anything the
+//!   bar's range can trigger. Within that and within the resting orders,
+//!   those that reduce a position go first, then the rest, each in
 //!   submission order: a rebalance's sales free the cash its purchases need.
 //! - A bracket entry, once filled, creates its exits (stop-loss, take-profit
 //!   or trailing stop) for the filled quantity as one one-cancels-others
@@ -14,7 +16,8 @@
 //!   stop fills and the target is cancelled. Only when the bar opens beyond
 //!   one of them (a gap) is the order known, and that one fills at the open.
 //! - Exits only ever reduce their position: they shrink to what is left of
-//!   it and disappear once it is flat or has turned to the other side.
+//!   it and disappear once it is flat or has turned to the other side, and
+//!   never act on a position opened after that one (in the same step too).
 //! - A trailing stop is checked against each bar at its current level first
 //!   and only then follows the bar's high (sell stops) or low (buy stops),
 //!   so a bar never triggers a stop that it moved itself.
@@ -37,7 +40,7 @@ impl Broker {
     pub(super) fn process_orders(&mut self, step: usize, ts: Timestamp, fresh: &[Option<Bar>], phase: Phase) {
         let mut batch = std::mem::take(&mut self.open_orders);
         if batch.len() > 1 {
-            batch.sort_by_cached_key(|o| (!self.reduces(o), o.id));
+            batch.sort_by_cached_key(|o| (o.kind != OrderKind::Market, !self.reduces(o), o.id));
         }
         let mut still_open = std::mem::take(&mut self.spare_orders);
         let mut filled_groups = Vec::new();
@@ -61,7 +64,10 @@ impl Broker {
             // is flat or on the other side, it has nothing left to exit.
             let position = ledger.position_qty(o.symbol);
             let exits_long = matches!(o.size, OrderSize::Quantity { side: Side::Sell, .. });
-            let nothing_to_exit = o.reduce_only() && (position.is_zero() || position.is_sign_positive() != exits_long);
+            let nothing_to_exit = o.reduce_only()
+                && (position.is_zero()
+                    || position.is_sign_positive() != exits_long
+                    || o.protects.is_some_and(|opening| opening != ledger.opening(o.symbol)));
             !sibling_filled && !nothing_to_exit
         });
         self.open_orders = still_open;
@@ -154,7 +160,8 @@ impl Broker {
         };
         let current = self.ledger.position_qty(order.symbol);
         if order.reduce_only() {
-            if current.is_zero() || current.is_sign_positive() == delta.is_sign_positive() {
+            let stale = order.protects.is_some_and(|opening| opening != self.ledger.opening(order.symbol));
+            if stale || current.is_zero() || current.is_sign_positive() == delta.is_sign_positive() {
                 return Ok(None);
             }
             if delta.abs() > current.abs() {
@@ -253,6 +260,7 @@ impl Broker {
                 placed_ts: ts,
                 role,
                 oco: Some(entry.id),
+                protects: Some(self.ledger.opening(entry.symbol)),
                 exits: None,
             };
             self.next_id += 1;

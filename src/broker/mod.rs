@@ -117,6 +117,7 @@ impl Broker {
             placed_ts: ts,
             role: ExitReason::Signal,
             oco: None,
+            protects: None,
             exits: (!request.exits.is_empty()).then_some(request.exits),
         });
         Ok(id)

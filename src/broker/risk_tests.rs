@@ -364,3 +364,70 @@ fn exit_fractions_are_bounded() {
     let err = b.submit(bracket(Side::Buy, dec!(1), huge), 0, day(0)).unwrap_err().to_string();
     assert!(err.contains("take-profit fraction must be above 0 and at most 100"), "{err}");
 }
+
+#[test]
+fn a_market_exit_at_the_open_comes_before_exits_the_bar_reaches_later() {
+    // The strategy sells at the open (100); the same bar later falls to the
+    // stop (95). The market order happened first: the stop has nothing left.
+    let mut b = one(cash(dec!(10000)));
+    step(&mut b, 0, &[flat(0, dec!(100))]);
+    b.submit(bracket(Side::Buy, dec!(10), stop_and_target(dec!(95), dec!(110))), 0, day(0)).unwrap();
+    step(&mut b, 1, &[bar(1, dec!(100), dec!(104), dec!(99), dec!(103))]);
+    b.submit(OrderRequest::new(0, qty(Side::Sell, dec!(10)), OrderKind::Market), 1, day(1)).unwrap();
+    step(&mut b, 2, &[bar(2, dec!(100), dec!(101), dec!(94), dec!(96))]);
+    assert!(b.position(0).qty.is_zero(), "no short was opened");
+    assert_eq!(b.trades().len(), 1);
+    assert_eq!(b.trades()[0].exit_price, dec!(100));
+    assert_eq!(b.trades()[0].exit_reason, ExitReason::Signal);
+    assert!(b.open_orders().is_empty());
+
+    // Nor may a target the bar reaches after its open book a better price
+    // than the open where the strategy sold.
+    step(&mut b, 3, &[flat(3, dec!(100))]);
+    b.submit(bracket(Side::Buy, dec!(10), stop_and_target(dec!(90), dec!(105))), 3, day(3)).unwrap();
+    step(&mut b, 4, &[flat(4, dec!(100))]);
+    b.submit(OrderRequest::new(0, qty(Side::Sell, dec!(10)), OrderKind::Market), 4, day(4)).unwrap();
+    step(&mut b, 5, &[bar(5, dec!(101), dec!(107), dec!(100), dec!(106))]);
+    assert!(b.position(0).qty.is_zero());
+    assert_eq!(b.trades()[1].exit_price, dec!(101));
+    assert_eq!(b.trades()[1].exit_reason, ExitReason::Signal);
+    assert_eq!(net_pnl_sum(&b), b.cash() - dec!(10000));
+}
+
+#[test]
+fn exits_of_a_closed_position_never_act_on_one_reopened_in_the_same_step() {
+    let mut b = one(cash(dec!(10000)));
+    step(&mut b, 0, &[flat(0, dec!(100))]);
+    b.submit(bracket(Side::Buy, dec!(10), stop_and_target(dec!(95), dec!(110))), 0, day(0)).unwrap();
+    step(&mut b, 1, &[flat(1, dec!(100))]);
+    // Close and re-enter the same way with new exits, in one step.
+    b.submit(OrderRequest::new(0, qty(Side::Sell, dec!(10)), OrderKind::Market), 1, day(1)).unwrap();
+    b.submit(bracket(Side::Buy, dec!(10), stop_and_target(dec!(90), dec!(120))), 1, day(1)).unwrap();
+    step(&mut b, 2, &[flat(2, dec!(100))]);
+    assert_eq!(b.position(0).qty, dec!(10));
+    let levels: Vec<OrderKind> = b.open_orders().iter().map(|o| o.kind).collect();
+    assert_eq!(levels, [OrderKind::Stop(dec!(90)), OrderKind::Limit(dec!(120))], "only the new exits are left");
+    // A bar down to 94 reaches the old stop (95) but not the new one (90).
+    step(&mut b, 3, &[bar(3, dec!(100), dec!(100), dec!(94), dec!(96))]);
+    assert_eq!(b.position(0).qty, dec!(10));
+    assert_eq!(b.trades().len(), 1);
+
+    // The same when the old exits come later in the step than the re-entry:
+    // an exit is tied to the opening it protects, not to the symbol.
+    let mut ledger = Ledger::new(dec!(1000), 1);
+    let x = Symbol::new("X");
+    let fill =
+        |delta, price| Fill { delta, price, fee: Decimal::ZERO, step: 0, ts: day(0), reason: ExitReason::Signal };
+    ledger.fill(0, &x, fill(dec!(2), dec!(10)));
+    let first = ledger.opening(0);
+    ledger.fill(0, &x, fill(dec!(1), dec!(10)));
+    assert_eq!(ledger.opening(0), first, "growing keeps the opening");
+    ledger.fill(0, &x, fill(dec!(-1), dec!(10)));
+    assert_eq!(ledger.opening(0), first, "shrinking keeps it");
+    ledger.fill(0, &x, fill(dec!(-2), dec!(10)));
+    ledger.fill(0, &x, fill(dec!(2), dec!(10)));
+    let second = ledger.opening(0);
+    assert_ne!(second, first, "flat then open again is a new opening");
+    ledger.fill(0, &x, fill(dec!(-5), dec!(10)));
+    assert_ne!(ledger.opening(0), second, "turning short is a new opening");
+}

@@ -173,6 +173,10 @@ pub struct Order {
     pub role: ExitReason,
     /// The one-cancels-others group (the entry's id) of an attached exit.
     pub oco: Option<OrderId>,
+    /// The opening of the position an attached exit protects (the broker
+    /// ledger's serial): once that position is flat or turned, the exit is
+    /// dropped, even when a new position opened in the same step.
+    pub protects: Option<u64>,
     /// Exits to attach when this order fills.
     pub exits: Option<Exits>,
 }
