@@ -15,11 +15,12 @@
 //!   equity went below zero. An unlevered long-only account can never fall
 //!   below its maintenance, so the check is skipped for it.
 
-use rust_decimal::Decimal;
+use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Serialize;
 
 use crate::domain::{num, ExitReason, Timestamp};
 
+use super::commission::FRACTIONAL_DP;
 use super::Broker;
 
 /// One margin call: the account at the close that triggered it.
@@ -60,6 +61,48 @@ impl Broker {
         } else {
             equity - gross / self.config.leverage
         }
+    }
+
+    /// A fill of `delta` of `symbol` at `price` that leaves `free` (< 0) of
+    /// margin, cut to the largest position on the same side that the margin
+    /// carries; `None` when none does (the fill is then refused).
+    ///
+    /// Cutting the target position by x frees at least x × price / leverage,
+    /// which bounds the cut from above; the free margin is linear in the
+    /// position between the two (for a percentage or fixed fee), which puts
+    /// the largest fitting position within a unit; each candidate is checked
+    /// exactly, and the bound, which fits, is kept when the others do not.
+    pub(super) fn fit_to_margin(
+        &self,
+        symbol: usize,
+        delta: Decimal,
+        price: Decimal,
+        free: Decimal,
+    ) -> Option<Decimal> {
+        let current = self.ledger.position_qty(symbol);
+        let target = current + delta;
+        let (side, size) = (if target.is_sign_negative() { -Decimal::ONE } else { Decimal::ONE }, target.abs());
+        let free_with = |size: Decimal| {
+            let delta = side * size - current;
+            self.margin_free_after(symbol, delta, price, self.config.commission.fee(delta.abs(), price))
+        };
+        let dp = if self.config.fractional { FRACTIONAL_DP } else { 0 };
+        let unit = Decimal::new(1, dp);
+        let cut = (-free * self.config.leverage / price).round_dp_with_strategy(dp, RoundingStrategy::AwayFromZero);
+        let bound = size - cut.max(unit);
+        if bound <= Decimal::ZERO {
+            return None;
+        }
+        let free_at_bound = free_with(bound);
+        if free_at_bound < Decimal::ZERO {
+            return None;
+        }
+        let gained_per_unit_cut = (free_at_bound - free) / (size - bound);
+        let linear = bound + free_at_bound / gained_per_unit_cut;
+        let best = linear.min(size - unit).round_dp_with_strategy(dp, RoundingStrategy::ToZero);
+        let fitted =
+            [best, best - unit].into_iter().find(|&s| s > bound && free_with(s) >= Decimal::ZERO).unwrap_or(bound);
+        Some(side * fitted - current)
     }
 
     /// Liquidates the account at the current marks if its equity is below

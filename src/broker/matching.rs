@@ -168,7 +168,7 @@ impl Broker {
                 delta = -current;
             }
         }
-        let fee = self.config.commission.fee(delta.abs(), price);
+        let mut fee = self.config.commission.fee(delta.abs(), price);
         let increases_exposure =
             current.is_zero() || current.is_sign_positive() == delta.is_sign_positive() || delta.abs() > current.abs();
         if increases_exposure {
@@ -177,7 +177,18 @@ impl Broker {
                     return Err(format!("max_positions ({max}) reached: no new position in this symbol"));
                 }
             }
-            let free = self.margin_free_after(order.symbol, delta, price, fee);
+            let mut free = self.margin_free_after(order.symbol, delta, price, fee);
+            if free < Decimal::ZERO && matches!(order.size, OrderSize::TargetPercent(_)) {
+                // Sized by the broker itself: cut to what the margin carries
+                // rather than refused (a flip also pays the fee of closing;
+                // above leverage 1 the fee is taken from equity that backs
+                // more than its own value).
+                if let Some(fitted) = self.fit_to_margin(order.symbol, delta, price, free) {
+                    delta = fitted;
+                    fee = self.config.commission.fee(delta.abs(), price);
+                    free = self.margin_free_after(order.symbol, delta, price, fee);
+                }
+            }
             if free < Decimal::ZERO {
                 return Err(format!(
                     "insufficient buying power: {} {} at {} (fee {}) needs {} more equity",

@@ -431,3 +431,80 @@ fn exits_of_a_closed_position_never_act_on_one_reopened_in_the_same_step() {
     ledger.fill(0, &x, fill(dec!(-5), dec!(10)));
     assert_ne!(ledger.opening(0), second, "turning short is a new opening");
 }
+
+#[test]
+fn a_target_percent_flip_is_cut_to_what_the_margin_carries() {
+    // Long 100 at 100 with 10 of cash left: equity 10 010. Short all of it:
+    // floor(10 010 / (100 × 1.001)) = 100, a sell of 200 whose fee (20)
+    // leaves equity 9 990 for a short needing 10 000. The largest short
+    // that fits is 99: a sell of 199, fee 19.9, equity 9 990.1 ≥ 9 900.
+    let mut c = cash(dec!(10020));
+    c.commission = CommissionModel::Percent { rate: dec!(0.001) };
+    let mut b = one(c);
+    step(&mut b, 0, &[flat(0, dec!(100))]);
+    b.submit(OrderRequest::new(0, qty(Side::Buy, dec!(100)), OrderKind::Market), 0, day(0)).unwrap();
+    step(&mut b, 1, &[flat(1, dec!(100))]);
+    b.submit(target(0, dec!(-1)), 1, day(1)).unwrap();
+    step(&mut b, 2, &[flat(2, dec!(100))]);
+    assert!(b.rejections().is_empty(), "{:?}", b.rejections());
+    assert_eq!(b.position(0).qty, dec!(-99));
+    assert_eq!(b.cash(), dec!(10) + dec!(19900) - dec!(19.9));
+}
+
+#[test]
+fn a_levered_target_percent_with_fees_is_cut_to_what_the_margin_carries() {
+    // Leverage 2, fee 0.1 %, 10 000 of cash, price 100, fractional: the
+    // fee-inclusive size floor(20 000 / 100.1) = 199.80019980 leaves equity
+    // 10 000 − 19.98001998 below half its value (9 990.00999). The largest
+    // q with 10 000 − 0.1 q ≥ 50 q is 10 000 / 50.1 = 199.60079840 (to 8 places).
+    let mut c = cash(dec!(10000));
+    c.commission = CommissionModel::Percent { rate: dec!(0.001) };
+    c.leverage = dec!(2);
+    c.fractional = true;
+    let mut b = one(c);
+    step(&mut b, 0, &[flat(0, dec!(100))]);
+    b.submit(target(0, dec!(2)), 0, day(0)).unwrap();
+    step(&mut b, 1, &[flat(1, dec!(100))]);
+    assert!(b.rejections().is_empty(), "{:?}", b.rejections());
+    let q = b.position(0).qty;
+    assert_eq!(q, dec!(199.60079840));
+    let equity_after = dec!(10000) - q * dec!(100) * dec!(0.001);
+    assert!(equity_after >= q * dec!(50));
+    let one_more = q + dec!(0.00000001);
+    assert!(dec!(10000) - one_more * dec!(0.1) < one_more * dec!(50), "the largest that fits");
+}
+
+#[test]
+fn target_percent_orders_fit_the_margin_under_every_fee_model() {
+    let models = [
+        CommissionModel::None,
+        CommissionModel::Percent { rate: dec!(0.0025) },
+        CommissionModel::PerUnit { per_unit: dec!(0.01), minimum: dec!(1) },
+        CommissionModel::Fixed { amount: dec!(5) },
+    ];
+    for commission in models {
+        for leverage in [dec!(1), dec!(2), dec!(3.5)] {
+            for (fractional, slippage) in [(false, dec!(0)), (true, dec!(0)), (false, dec!(7)), (true, dec!(7))] {
+                let mut c = cash(dec!(10000));
+                (c.commission, c.leverage, c.fractional, c.slippage_bps) = (commission, leverage, fractional, slippage);
+                let mut b = one(c);
+                step(&mut b, 0, &[flat(0, dec!(100))]);
+                // All in long, then all in short (a flip), then long again.
+                for (i, fraction) in [leverage, -leverage, leverage].into_iter().enumerate() {
+                    b.submit(target(0, fraction), i, day(i as i64)).unwrap();
+                    step(&mut b, i + 1, &[flat(i as i64 + 1, dec!(100) + Decimal::from(i))]);
+                    let case = format!(
+                        "{commission:?} leverage {leverage} fractional {fractional} slippage {slippage} step {i}"
+                    );
+                    assert!(b.rejections().is_empty(), "{case}: {:?}", b.rejections());
+                    let qty = b.position(0).qty;
+                    assert!(!qty.is_zero() && qty.is_sign_positive() == fraction.is_sign_positive(), "{case}: {qty}");
+                    // Marked at the fill price (the close, without slippage), the account carries it.
+                    let price = dec!(100) + Decimal::from(i);
+                    let free = b.margin_free_after(0, Decimal::ZERO, price, Decimal::ZERO);
+                    assert!(slippage > Decimal::ZERO || free >= Decimal::ZERO, "{case}: {free}");
+                }
+            }
+        }
+    }
+}

@@ -34,7 +34,8 @@ fn seconds_per_bar(pace: Pace, interval_ms: i64) -> f64 {
 fn wait_until(started: Instant, due: f64, cancel: &CancelToken) {
     while !cancel.is_cancelled() {
         let left = due - started.elapsed().as_secs_f64();
-        if !(left > 0.0) {
+        // Also ends a NaN wait.
+        if left.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
             return;
         }
         std::thread::sleep(Duration::from_secs_f64(left.min(PACE_SLICE)));
