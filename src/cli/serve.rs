@@ -2,9 +2,12 @@
 //! database.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
+use tokio::sync::Notify;
 
 use crate::api;
 use crate::service::{Service, ServiceConfig};
@@ -41,11 +44,21 @@ pub struct ServeCommand {
     pub rerun_on_change: bool,
 }
 
+/// How long open connections (event streams included) may go on after a
+/// shutdown signal before the server exits anyway.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")
 }
 
-/// Runs the service until Ctrl-C.
+/// Runs the service until Ctrl-C or SIGTERM.
+///
+/// On the signal it stops accepting connections, gives open ones
+/// [`SHUTDOWN_GRACE`] to finish and exits; runs still executing are left as
+/// a crash leaves them (failed as `interrupted` at the next start, queued
+/// runs started again), so an open event stream or a long run cannot hold
+/// the process.
 ///
 /// # Errors
 /// A database that cannot be opened or migrated, or an address in use.
@@ -53,7 +66,8 @@ pub fn serve(cmd: &ServeCommand) -> anyhow::Result<()> {
     if cmd.max_concurrent_runs == Some(0) || cmd.body_limit_mib == 0 {
         anyhow::bail!("--max-concurrent-runs and --body-limit-mib must be > 0");
     }
-    runtime()?.block_on(async {
+    let runtime = runtime()?;
+    let served = runtime.block_on(async {
         let store =
             Store::open(&cmd.db.database_url).await.with_context(|| format!("opening {}", cmd.db.database_url))?;
         let mut config = ServiceConfig::default();
@@ -72,13 +86,38 @@ pub fn serve(cmd: &ServeCommand) -> anyhow::Result<()> {
         println!("listening on http://{addr}");
         use std::io::Write;
         std::io::stdout().flush()?;
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await
-            .context("serving")
-    })
+        let stop = Arc::new(Notify::new());
+        let stopping = Arc::clone(&stop);
+        let server = axum::serve(listener, app).with_graceful_shutdown(async move { stopping.notified().await });
+        tokio::select! {
+            served = server => served.context("serving"),
+            () = async {
+                shutdown_signal().await;
+                tracing::info!("shutting down: open connections have {SHUTDOWN_GRACE:?} to finish");
+                stop.notify_one();
+                tokio::time::sleep(SHUTDOWN_GRACE).await;
+            } => Ok(()),
+        }
+    });
+    // Runs on blocking threads do not hold the exit (see above).
+    runtime.shutdown_timeout(Duration::from_millis(100));
+    served
+}
+
+/// Ctrl-C, or SIGTERM where there is one (service managers and containers send it).
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 /// Brings the database's schema up to date and exits.

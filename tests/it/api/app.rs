@@ -4,7 +4,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -89,6 +89,21 @@ impl App {
     pub fn kill(&mut self) {
         self.child.kill().unwrap();
         self.child.wait().unwrap();
+    }
+
+    /// Sends `signal` (`INT`, `TERM`) to the server and waits for it to
+    /// exit; fails if it is still running after `within`.
+    pub fn stop_with(&mut self, signal: &str, within: Duration) -> ExitStatus {
+        let pid = self.child.id().to_string();
+        assert!(Command::new("kill").args([&format!("-{signal}"), &pid]).status().unwrap().success());
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "the server still runs {within:?} after SIG{signal}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     pub fn get(&self, path: &str) -> Response {
