@@ -15,6 +15,9 @@ pub mod sampling;
 pub mod strategies;
 mod watch;
 
+#[cfg(test)]
+mod failure_tests;
+
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
@@ -293,12 +296,24 @@ impl Service {
         if row.status.is_final() {
             return Err(ServiceError::Conflict(format!("run {id} is already {}", row.status)));
         }
-        let was_queued = self.inner.queue.lock().is_ok_and(|mut q| {
-            let before = q.len();
-            q.retain(|&r| r != id);
-            q.len() != before
+        // Out of the queue first, so that no slot can start it meanwhile; back
+        // in its place if the database cannot record the cancellation.
+        let queued_at = self.inner.queue.lock().ok().and_then(|mut q| {
+            let at = q.iter().position(|&r| r == id)?;
+            q.remove(at);
+            Some(at)
         });
-        if was_queued && self.inner.store.cancel_queued(id).await? {
+        let cancelled = match queued_at {
+            Some(at) => self.inner.store.cancel_queued(id).await.inspect_err(|_| {
+                if let Ok(mut q) = self.inner.queue.lock() {
+                    let at = at.min(q.len());
+                    q.insert(at, id);
+                }
+                self.inner.wake.notify_one();
+            })?,
+            None => false,
+        };
+        if cancelled {
             if let Some(live) = self.inner.live.lock().ok().and_then(|mut l| l.remove(&id)) {
                 let _ = live.events.send(RunEvent::Cancelled { run_id: id });
             }

@@ -17,6 +17,11 @@ use crate::store::{EquityInput, RunOutcome};
 /// Least time between two progress events.
 const EVENT_EVERY: Duration = Duration::from_millis(100);
 
+/// How many times a run's outcome is written before the run is left to the
+/// next start's recovery, and the pause after the first failure (doubling).
+const FINISH_ATTEMPTS: u32 = 4;
+const FINISH_RETRY_PAUSE: Duration = Duration::from_millis(250);
+
 /// Longest sleep of a paced run between two looks at its cancellation.
 const PACE_SLICE: f64 = 0.05;
 
@@ -168,9 +173,25 @@ impl Service {
     }
 
     async fn store_outcome(&self, id: i64, outcome: RunOutcome<'_>) {
-        if let Err(e) = self.inner.store.finish_run(id, outcome).await {
+        if let Err(e) = self.finish_run(id, outcome).await {
             tracing::error!(run = id, error = %e, "cannot store a run's outcome");
         }
+    }
+
+    /// Writes how run `id` ended, trying again after a failure (a busy
+    /// SQLite file, a dropped connection): a run whose end is not written
+    /// stays `running` until the next start.
+    pub(super) async fn finish_run(&self, id: i64, outcome: RunOutcome<'_>) -> Result<(), crate::store::StoreError> {
+        let mut pause = FINISH_RETRY_PAUSE;
+        for _ in 1..FINISH_ATTEMPTS {
+            match self.inner.store.finish_run(id, outcome.clone()).await {
+                Ok(()) => return Ok(()),
+                Err(e) => tracing::warn!(run = id, error = %e, "storing a run's outcome failed; trying again"),
+            }
+            tokio::time::sleep(pause).await;
+            pause *= 2;
+        }
+        self.inner.store.finish_run(id, outcome).await
     }
 
     async fn store_completed(&self, id: i64, report: &RunReport, timings: Timings) -> RunEvent {
@@ -200,7 +221,7 @@ impl Service {
                 benchmark: report.benchmark.as_ref().map(|(_, curve)| curve.as_slice()),
             },
         };
-        match self.inner.store.finish_run(id, persist(&timings_json)).await {
+        match self.finish_run(id, persist(&timings_json)).await {
             Ok(()) => {
                 // The persist phase is known only once its transaction has
                 // committed; the results themselves are already complete.

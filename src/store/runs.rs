@@ -97,6 +97,7 @@ pub struct RunFilter {
 }
 
 /// How a run ended, with everything to write in one transaction.
+#[derive(Clone)]
 pub enum RunOutcome<'a> {
     Completed {
         metrics_json: String,

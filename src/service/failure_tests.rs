@@ -1,0 +1,87 @@
+//! What the service does when the database refuses a write: a cancelled
+//! queued run keeps its place, and a run's outcome is written again.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use sqlx::any::AnyPoolOptions;
+use sqlx::AnyPool;
+use tokio::sync::{Notify, Semaphore};
+
+use super::datasets::DatasetCache;
+use super::{Inner, Service, ServiceConfig};
+use crate::store::{NewVersion, RunOutcome, RunStatus, Store};
+
+/// A service with no free slot (nothing starts) on a fresh SQLite file,
+/// three queued runs, and a second connection to the same file.
+async fn service_with_three_runs(dir: &tempfile::TempDir) -> (Service, Vec<i64>, AnyPool) {
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    let store = Store::open(&url).await.unwrap();
+    let first =
+        NewVersion { source: b"fn on_bar(ctx) {}".to_vec(), content_hash: "h".into(), params_json: "[]".into() };
+    let (strategy, version) = store.create_strategy("s", "rhai", "", first).await.unwrap();
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        ids.push(store.create_run(strategy.id, version.id, "{}", None).await.unwrap().id);
+    }
+    let config = ServiceConfig::default();
+    let inner = Inner {
+        slots: Arc::new(Semaphore::new(0)),
+        datasets: DatasetCache::new(config.dataset_cache_entries),
+        store,
+        config,
+        queue: Mutex::new(VecDeque::new()),
+        live: Mutex::new(HashMap::new()),
+        wake: Notify::new(),
+        strategy_events: Mutex::new(HashMap::new()),
+    };
+    let service = Service { inner: Arc::new(inner) };
+    for &id in &ids {
+        service.enqueue(id);
+    }
+    let side = AnyPoolOptions::new().max_connections(1).connect(&url).await.unwrap();
+    (service, ids, side)
+}
+
+const REFUSE: &str = "CREATE TRIGGER refuse BEFORE UPDATE ON runs BEGIN SELECT RAISE(FAIL, 'refused'); END";
+const ACCEPT: &str = "DROP TRIGGER refuse";
+
+async fn status(service: &Service, id: i64) -> RunStatus {
+    service.inner.store.run(id).await.unwrap().unwrap().status
+}
+
+#[tokio::test]
+async fn a_cancel_the_database_refuses_leaves_the_run_queued_in_its_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let (service, ids, side) = service_with_three_runs(&dir).await;
+    sqlx::query(REFUSE).execute(&side).await.unwrap();
+    assert!(service.cancel(ids[1]).await.is_err());
+    assert_eq!(service.inner.queue.lock().unwrap().iter().copied().collect::<Vec<_>>(), ids);
+    assert_eq!(status(&service, ids[1]).await, RunStatus::Queued);
+
+    sqlx::query(ACCEPT).execute(&side).await.unwrap();
+    service.cancel(ids[1]).await.unwrap();
+    assert_eq!(service.inner.queue.lock().unwrap().iter().copied().collect::<Vec<_>>(), [ids[0], ids[2]]);
+    assert_eq!(status(&service, ids[1]).await, RunStatus::Cancelled);
+}
+
+#[tokio::test]
+async fn a_run_outcome_is_written_again_after_a_failure_and_given_up_in_the_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let (service, ids, side) = service_with_three_runs(&dir).await;
+    sqlx::query(REFUSE).execute(&side).await.unwrap();
+    let accept = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        sqlx::query(ACCEPT).execute(&side).await.unwrap();
+        side
+    });
+    service.finish_run(ids[0], RunOutcome::Cancelled { bars: 0 }).await.unwrap();
+    assert_eq!(status(&service, ids[0]).await, RunStatus::Cancelled);
+
+    let side = accept.await.unwrap();
+    sqlx::query(REFUSE).execute(&side).await.unwrap();
+    let err = service.finish_run(ids[2], RunOutcome::Cancelled { bars: 0 }).await.unwrap_err();
+    assert!(err.to_string().contains("refused"), "{err}");
+    assert_eq!(status(&service, ids[2]).await, RunStatus::Queued, "left to the next start's recovery");
+}
