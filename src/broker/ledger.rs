@@ -32,7 +32,8 @@ pub struct PositionView {
     pub qty: Decimal,
     /// Average entry price of the open lots; `None` when flat.
     pub avg_price: Option<Decimal>,
-    /// `(mark - avg_price) * qty`; 0 when flat.
+    /// `(mark - avg_price) * qty`, computed exactly as `mark * qty` minus
+    /// the open lots' cost (plus it, for a short); 0 when flat.
     pub unrealized_pnl: Decimal,
 }
 
@@ -136,7 +137,14 @@ impl Ledger {
         PositionView {
             qty: p.qty,
             avg_price: Some(avg),
-            unrealized_pnl: mark.map_or(Decimal::ZERO, |m| (m - avg) * p.qty),
+            unrealized_pnl: mark.map_or(Decimal::ZERO, |m| {
+                let value = m * p.qty;
+                if p.qty.is_sign_positive() {
+                    value - p.cost_basis
+                } else {
+                    value + p.cost_basis
+                }
+            }),
         }
     }
 

@@ -508,3 +508,20 @@ fn target_percent_orders_fit_the_margin_under_every_fee_model() {
         }
     }
 }
+
+#[test]
+fn unrealized_pnl_is_exact_where_the_average_price_is_not() {
+    // 1 at 10 and 2 at 11: the average 32/3 has no exact decimal, the PnL at 12 is 4.
+    let mut ledger = Ledger::new(dec!(1000), 1);
+    let x = Symbol::new("X");
+    let fill =
+        |delta, price| Fill { delta, price, fee: Decimal::ZERO, step: 0, ts: day(0), reason: ExitReason::Signal };
+    ledger.fill(0, &x, fill(dec!(1), dec!(10)));
+    ledger.fill(0, &x, fill(dec!(2), dec!(11)));
+    assert_eq!(ledger.position_view(0, Some(dec!(12))).unrealized_pnl, dec!(4));
+    let mut short = Ledger::new(dec!(1000), 1);
+    short.fill(0, &x, fill(dec!(-1), dec!(10)));
+    short.fill(0, &x, fill(dec!(-2), dec!(11)));
+    assert_eq!(short.position_view(0, Some(dec!(12))).unrealized_pnl, dec!(-4));
+    assert_eq!(short.position_view(0, Some(dec!(9))).unrealized_pnl, dec!(5));
+}
