@@ -8,6 +8,14 @@ use super::{BrokerError, CommissionModel};
 /// The largest leverage a run may ask for.
 pub const MAX_LEVERAGE: i64 = 100;
 
+/// The largest initial cash (10^15) and order quantity (10^15 units) a run
+/// may have, and the largest value of one fill (10^24): far beyond any real
+/// account, and far enough below a decimal's limit (about 7.9 × 10^28) that
+/// the broker's products (× leverage, × price moves) cannot overflow.
+pub const MAX_INITIAL_CASH: i64 = 1_000_000_000_000_000;
+pub const MAX_ORDER_QUANTITY: i64 = 1_000_000_000_000_000;
+pub const MAX_FILL_VALUE: i128 = 1_000_000_000_000_000_000_000_000;
+
 /// How the simulated broker fills and charges; stated in full with every run.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct BrokerConfig {

@@ -12,6 +12,8 @@ pub enum BrokerError {
     UnknownSymbol(usize),
     #[error("order quantity must be > 0, got {0}")]
     NonPositiveQuantity(Decimal),
+    #[error("order quantity {0} is above the largest a run takes ({max})", max = super::config::MAX_ORDER_QUANTITY)]
+    QuantityTooLarge(Decimal),
     #[error("order quantity {0} has a fractional part but this run trades whole units (enable fractional quantities to allow it)")]
     FractionalQuantity(Decimal),
     #[error("order price must be > 0, got {0}")]

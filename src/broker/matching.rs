@@ -28,7 +28,7 @@ use crate::domain::{Bar, ExitLevel, ExitReason, Exits, Order, OrderId, OrderKind
 
 use super::fill::{self, Phase};
 use super::ledger::Fill;
-use super::{sizing, Broker, Rejection};
+use super::{sizing, Broker, Rejection, MAX_FILL_VALUE};
 
 /// A filled order: signed quantity and price paid.
 struct Filled {
@@ -158,6 +158,11 @@ impl Broker {
         let Some((mut delta, price)) = self.size_fill(order, base) else {
             return Ok(None);
         };
+        let too_large =
+            |delta: Decimal| delta.abs().checked_mul(price).is_none_or(|v| v > Decimal::from(MAX_FILL_VALUE));
+        if too_large(delta) {
+            return Err(format!("{} at {price} is worth more than one fill may ({MAX_FILL_VALUE})", delta.abs()));
+        }
         let current = self.ledger.position_qty(order.symbol);
         if order.reduce_only() {
             let stale = order.protects.is_some_and(|opening| opening != self.ledger.opening(order.symbol));

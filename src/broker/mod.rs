@@ -19,7 +19,7 @@ mod matching;
 mod sizing;
 
 pub use commission::{floor_units, round_quantity, CommissionModel};
-pub use config::{BrokerConfig, MAX_LEVERAGE};
+pub use config::{BrokerConfig, MAX_FILL_VALUE, MAX_INITIAL_CASH, MAX_LEVERAGE, MAX_ORDER_QUANTITY};
 pub use error::{BrokerError, Rejection};
 pub use ledger::PositionView;
 pub use margin::MarginCall;
@@ -143,6 +143,9 @@ impl Broker {
             OrderSize::Quantity { qty, .. } => {
                 if qty <= Decimal::ZERO {
                     return Err(BrokerError::NonPositiveQuantity(qty));
+                }
+                if qty > Decimal::from(MAX_ORDER_QUANTITY) {
+                    return Err(BrokerError::QuantityTooLarge(qty));
                 }
                 if !self.config.fractional && !qty.fract().is_zero() {
                     return Err(BrokerError::FractionalQuantity(qty));

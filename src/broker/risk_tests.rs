@@ -525,3 +525,21 @@ fn unrealized_pnl_is_exact_where_the_average_price_is_not() {
     assert_eq!(short.position_view(0, Some(dec!(12))).unrealized_pnl, dec!(-4));
     assert_eq!(short.position_view(0, Some(dec!(9))).unrealized_pnl, dec!(5));
 }
+
+#[test]
+fn quantities_and_fills_beyond_the_engine_s_range_are_refused_not_overflowed() {
+    let mut b = one(cash(dec!(10000)));
+    step(&mut b, 0, &[flat(0, dec!(100))]);
+    let huge = OrderRequest::new(0, qty(Side::Buy, dec!(1e27)), OrderKind::Market);
+    assert!(matches!(b.submit(huge, 0, day(0)), Err(BrokerError::QuantityTooLarge(_))));
+    let most = Decimal::from(MAX_ORDER_QUANTITY);
+    b.submit(OrderRequest::new(0, qty(Side::Sell, most), OrderKind::Market), 0, day(0)).unwrap();
+    // 10^15 units at 10^10 is beyond one fill's limit (10^24): refused with the reason, no panic.
+    step(&mut b, 1, &[flat(1, dec!(10000000000))]);
+    assert!(b.position(0).qty.is_zero());
+    assert!(b.rejections()[0].reason.contains("worth more than one fill may"), "{:?}", b.rejections());
+    // At 100 the same order is only refused for want of margin.
+    b.submit(OrderRequest::new(0, qty(Side::Sell, most), OrderKind::Market), 1, day(1)).unwrap();
+    step(&mut b, 2, &[flat(2, dec!(100))]);
+    assert!(b.rejections()[1].reason.contains("insufficient buying power"), "{:?}", b.rejections());
+}

@@ -8,7 +8,7 @@ use anyhow::{bail, Context};
 use clap::Args;
 use rust_decimal::Decimal;
 
-use crate::broker::{BrokerConfig, BrokerError, CommissionModel};
+use crate::broker::{BrokerConfig, BrokerError, CommissionModel, MAX_INITIAL_CASH};
 use crate::data::{parse_timestamp, DataSpec, Interval, Universe};
 use crate::domain::Timestamp;
 use crate::engine::{Benchmark, ParamOverrides, RunConfig};
@@ -148,6 +148,9 @@ impl RunArgs {
     pub fn settings(&self) -> anyhow::Result<RunConfig> {
         if self.cash <= Decimal::ZERO {
             bail!("--cash must be > 0, got {}", self.cash);
+        }
+        if self.cash > Decimal::from(MAX_INITIAL_CASH) {
+            bail!("--cash must be at most {MAX_INITIAL_CASH}, got {}", self.cash);
         }
         if self.slippage_bps < Decimal::ZERO {
             bail!("--slippage-bps must be >= 0, got {}", self.slippage_bps);

@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::ServiceError;
-use crate::broker::{BrokerConfig, BrokerError, CommissionModel};
+use crate::broker::{BrokerConfig, BrokerError, CommissionModel, MAX_INITIAL_CASH};
 use crate::data::{parse_timestamp, Interval};
 use crate::domain::Timestamp;
 
@@ -102,6 +102,10 @@ impl RunRequest {
     pub fn check(&self) -> Result<CheckedRun, ServiceError> {
         if self.initial_capital <= Decimal::ZERO {
             return Err(ServiceError::invalid("initial_capital", format!("must be > 0, got {}", self.initial_capital)));
+        }
+        if self.initial_capital > Decimal::from(MAX_INITIAL_CASH) {
+            let reason = format!("must be at most {MAX_INITIAL_CASH}, got {}", self.initial_capital);
+            return Err(ServiceError::invalid("initial_capital", reason));
         }
         if self.symbols.is_empty() {
             return Err(ServiceError::invalid("symbols", "name at least one dataset"));
@@ -233,6 +237,8 @@ mod tests {
     fn bad_values_name_the_field() {
         let r = parse(r#"{"strategy_id":1,"symbols":["A"],"initial_capital":0}"#).unwrap();
         assert!(r.check().unwrap_err().to_string().starts_with("initial_capital:"));
+        let r = parse(r#"{"strategy_id":1,"symbols":["A"],"initial_capital":1e16}"#).unwrap();
+        assert!(r.check().unwrap_err().to_string().starts_with("initial_capital: must be at most"));
         let r = parse(r#"{"strategy_id":1,"symbols":["A","A"],"initial_capital":1}"#).unwrap();
         assert!(r.check().unwrap_err().to_string().starts_with("symbols:"));
         let r = parse(r#"{"strategy_id":1,"symbols":["A"],"initial_capital":1,"start":"yesterday"}"#).unwrap();

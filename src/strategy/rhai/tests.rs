@@ -186,3 +186,9 @@ fn cancelling_stops_a_busy_script_between_bars() {
     canceller.join().unwrap();
     assert!(matches!(err, EngineError::Cancelled { step } if step < 199), "{err}");
 }
+
+#[test]
+fn an_order_beyond_the_engine_s_range_fails_the_run_with_the_reason() {
+    let err = runtime_error("fn on_bar(ctx) { ctx.buy(1e27); }");
+    assert!(err.contains("above the largest a run takes") && err.contains("line 1"), "{err}");
+}

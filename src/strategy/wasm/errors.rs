@@ -5,7 +5,7 @@
 use wasmtime::{Store, Trap, WasmBacktrace};
 
 use super::host::HostState;
-use super::limits::{Budget, WasmLimits, MAX_WASM_STACK};
+use super::limits::{Budget, WasmLimits, LOAD_TIME_LIMIT, MAX_WASM_STACK};
 use crate::strategy::StrategyError;
 
 /// The error of a failed call of lifecycle export `export`.
@@ -55,6 +55,13 @@ pub fn call_failed(
 
 /// A short description of a failed call outside the run loop.
 pub fn describe(err: &wasmtime::Error, store: &Store<HostState>) -> String {
+    if matches!(err.downcast_ref::<Trap>(), Some(Trap::Interrupt)) && !store.data().cancel.is_cancelled() {
+        return format!(
+            "took longer than the {} s a plugin may take to load{}",
+            LOAD_TIME_LIMIT.as_secs(),
+            in_function(err)
+        );
+    }
     let failure = store.data().failure.as_deref().map(|f| format!(" ({f})")).unwrap_or_default();
     format!("{}{}{failure}", root_message(err), in_function(err))
 }

@@ -15,6 +15,7 @@ use crate::indicators::{IndicatorSpec, Source};
 use crate::strategy::{IndicatorRef, Operand, ParamSpec, ParamValue, PriceKind, StrategyCtx};
 
 use super::abi::IMPORT_MODULE;
+use super::limits::{MAX_HOST_STRING, MAX_PARAMS};
 use super::shared::SharedArea;
 
 /// What the store of one plugin instance holds.
@@ -62,6 +63,9 @@ pub(super) fn bytes(caller: &mut Ctx<'_>, f: &str, ptr: i32, len: i32) -> Result
 }
 
 pub(super) fn string(caller: &mut Ctx<'_>, f: &str, ptr: i32, len: i32) -> Result<String> {
+    if usize::try_from(len).is_ok_and(|n| n > MAX_HOST_STRING) {
+        bail!("bt.{f}: a string of {len} bytes is longer than the {MAX_HOST_STRING} a plugin may pass");
+    }
     String::from_utf8(bytes(caller, f, ptr, len)?).map_err(|_| format_err!("bt.{f}: the string is not valid UTF-8"))
 }
 
@@ -173,6 +177,9 @@ fn declare(c: &mut Ctx<'_>, f: &str, name_ptr: i32, name_len: i32, default: Para
     let state = c.data_mut();
     if !state.declaring {
         bail!("bt.{f}: parameters can only be declared in bt_params");
+    }
+    if state.declared.len() >= MAX_PARAMS {
+        bail!("bt.{f}: at most {MAX_PARAMS} parameters can be declared");
     }
     if name.is_empty() || state.declared.iter().any(|p| p.name == name) {
         bail!("bt.{f}: parameter name {name:?} is empty or declared twice");

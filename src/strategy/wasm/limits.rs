@@ -30,5 +30,15 @@ impl Default for WasmLimits {
     }
 }
 
+/// Time a plugin may take to load (its start function, `bt_abi_version` and
+/// `bt_params`), whatever its budget: an upload is checked by loading it, so
+/// a plugin that loops there must not hold the service.
+pub const LOAD_TIME_LIMIT: Duration = Duration::from_secs(5);
+
+/// Longest string a plugin may hand the host (a name, a default, a log
+/// line), as Rhai's strings; and most parameters it may declare.
+pub const MAX_HOST_STRING: usize = 64 << 10;
+pub const MAX_PARAMS: usize = 256;
+
 /// Wasm stack per call, fixed per engine; deep recursion traps past it.
 pub const MAX_WASM_STACK: usize = 512 << 10;

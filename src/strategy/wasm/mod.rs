@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use wasmtime::{Instance, Memory, Module, Store, StoreLimitsBuilder, TypedFunc, UpdateDeadline};
 
 pub use cache::{cache_dir, Origin};
-pub use limits::{Budget, WasmLimits, MAX_WASM_STACK};
+pub use limits::{Budget, WasmLimits, LOAD_TIME_LIMIT, MAX_HOST_STRING, MAX_PARAMS, MAX_WASM_STACK};
 
 use super::{ParamSpec, Strategy, StrategyCtx, StrategyError};
 use crate::domain::CancelToken;
@@ -106,7 +106,7 @@ impl WasmStrategy {
                 .trap_on_grow_failure(true)
                 .build(),
             cancel,
-            deadline: None,
+            deadline: Some(Instant::now() + LOAD_TIME_LIMIT),
             shared: None,
             memory: None,
             driving: false,
@@ -210,7 +210,11 @@ impl Strategy for WasmStrategy {
                 self.store.data_mut().deadline = Some(Instant::now() + limit);
                 Ok(())
             }
-            Budget::Fuel(fuel) => self.store.set_fuel(fuel),
+            Budget::Fuel(fuel) => {
+                // The run is bounded by its fuel, not by the load's clock.
+                self.store.data_mut().deadline = None;
+                self.store.set_fuel(fuel)
+            }
         };
         budget.map_err(|e| StrategyError::Runtime { message: e.to_string(), line: None, column: None })?;
         self.store.data_mut().ctx = Some(ctx.clone());

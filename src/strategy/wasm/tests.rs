@@ -298,3 +298,49 @@ fn a_compiled_module_is_cached_by_content() {
     assert_ne!(first.origin, Origin::MemoryCache);
     assert_eq!(second.origin, Origin::MemoryCache);
 }
+
+#[test]
+fn a_plugin_that_never_finishes_loading_is_refused_after_the_load_limit() {
+    let wat = r#"(module
+        (memory (export "memory") 1)
+        (func (export "bt_abi_version") (result i32) i32.const 1)
+        (func (export "bt_params") (loop $l (br $l)))
+        (func (export "bt_on_bar") (result i32) i32.const 0))"#;
+    // However long the run's budget: loading is checked on upload.
+    let limits = WasmLimits { budget: Budget::Time(Duration::from_secs(3600)), ..limits() };
+    let started = std::time::Instant::now();
+    let err = load(wat, limits, CancelToken::new()).err().unwrap().to_string();
+    assert!(err.contains("bt_params(): took longer than the 5 s a plugin may take to load"), "{err}");
+    assert!(started.elapsed() < LOAD_TIME_LIMIT * 4, "stopped near the limit, not the budget");
+    assert_next_run_succeeds();
+}
+
+#[test]
+fn strings_and_parameters_a_plugin_hands_the_host_are_bounded() {
+    let too_long = r#"(module
+        (import "bt" "declare_int" (func $declare (param i32 i32 i64)))
+        (memory (export "memory") 2)
+        (func (export "bt_abi_version") (result i32) i32.const 1)
+        (func (export "bt_params") (call $declare (i32.const 0) (i32.const 65537) (i64.const 1)))
+        (func (export "bt_on_bar") (result i32) i32.const 0))"#;
+    let err = load(too_long, limits(), CancelToken::new()).err().unwrap().to_string();
+    assert!(err.contains("bt.declare_int: a string of 65537 bytes is longer than the 65536"), "{err}");
+
+    // Names "000", "001", ... : the 257th is one too many.
+    let too_many = r#"(module
+        (import "bt" "declare_int" (func $declare (param i32 i32 i64)))
+        (memory (export "memory") 1)
+        (func (export "bt_abi_version") (result i32) i32.const 1)
+        (func (export "bt_params") (local $i i32)
+          (loop $l
+            (i32.store8 (i32.const 0) (i32.add (i32.const 48) (i32.div_u (local.get $i) (i32.const 100))))
+            (i32.store8 (i32.const 1) (i32.add (i32.const 48) (i32.rem_u (i32.div_u (local.get $i) (i32.const 10)) (i32.const 10))))
+            (i32.store8 (i32.const 2) (i32.add (i32.const 48) (i32.rem_u (local.get $i) (i32.const 10))))
+            (call $declare (i32.const 0) (i32.const 3) (i64.const 1))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br_if $l (i32.lt_u (local.get $i) (i32.const 300)))))
+        (func (export "bt_on_bar") (result i32) i32.const 0))"#;
+    let err = load(too_many, limits(), CancelToken::new()).err().unwrap().to_string();
+    assert!(err.contains("bt.declare_int: at most 256 parameters can be declared"), "{err}");
+    assert_next_run_succeeds();
+}
