@@ -193,13 +193,18 @@ impl RunArgs {
         Ok(RunConfig::new(broker, ParamOverrides::Text(self.params.clone())))
     }
 
-    /// Loads the --benchmark file (resampled like the data); `None` without one.
+    /// Loads the --benchmark file, cut at --end and resampled like the data;
+    /// `None` without one.
     ///
     /// # Errors
-    /// What loading reports, or a failing resample.
+    /// What loading reports, no bar up to --end, or a failing resample.
     pub fn benchmark(&self) -> anyhow::Result<Option<Benchmark>> {
         let Some(spec) = &self.benchmark else { return Ok(None) };
         let mut universe = Universe::load(std::slice::from_ref(spec)).context("loading --benchmark")?;
+        if self.end.is_some() {
+            // As for the data: a coarse bar must not take in bars after --end.
+            universe = universe.slice(None, self.end).context("applying --end to --benchmark")?;
+        }
         if let Some(interval) = self.resample {
             universe = universe.resampled(interval).context("resampling --benchmark")?;
         }

@@ -183,6 +183,23 @@ fn the_benchmark_is_bought_at_the_first_close_and_held() {
     let late = vec![bar(9, dec!(1))];
     assert!(benchmark_curve(u.timeline(), &late, dec!(1000)).unwrap_err().contains("no bar at or before"));
 
+    // A daily benchmark beside hourly steps counts once its day is over:
+    // day 0's close at the step ending at midnight (23:00), not before.
+    const HOUR: i64 = DAY / 24;
+    let hours: Vec<Timestamp> = (0..72).map(|h| Timestamp(h * HOUR)).collect();
+    let daily = vec![bar(0, dec!(100)), bar(1, dec!(110)), bar(2, dec!(121))];
+    let curve = benchmark_curve(&hours, &daily, dec!(1000)).unwrap();
+    assert!(curve[..24].iter().all(|&v| v == dec!(1000)), "bought at day 0's close, known at its end");
+    assert!(curve[24..47].iter().all(|&v| v == dec!(1000)), "day 1 is not over before 23:00");
+    assert_eq!((curve[47], curve[70], curve[71]), (dec!(1100), dec!(1100), dec!(1210)));
+    // A minute benchmark gives its close at the end of each hour.
+    let minutes: Vec<Bar> =
+        (0..72 * 60).map(|m| Bar { ts: Timestamp(m * HOUR / 60), ..bar(0, Decimal::from(1000 + m)) }).collect();
+    let curve = benchmark_curve(&hours, &minutes, dec!(1000)).unwrap();
+    // Bought at 00:59's close (1059); at hour h the close of minute 60h + 59.
+    assert_eq!(curve[0], dec!(1000));
+    assert_eq!(curve[1], (dec!(1000) * dec!(1119) / dec!(1059)).round_dp(8));
+
     let mut config = RunConfig::new(BrokerConfig::with_cash(dec!(1000)), ParamOverrides::default());
     config.benchmark = Some(Benchmark { symbol: Symbol::new("SPY"), bars: std::sync::Arc::new(benchmark) });
     let report = run_probe(&u, &config, |_| Ok(()), |_| Ok(())).unwrap();

@@ -102,19 +102,35 @@ impl RunReport {
 
 /// The equity of a benchmark bought with `initial` and held, at each step of
 /// `timeline`: `initial × close_t / close_0`, where `close_t` is the close of
-/// the benchmark's latest bar at or before step t and `close_0` the one at
-/// the purchase (the run's first step, or the benchmark's first bar inside
-/// the run, with cash held until then). Rounded to 8 decimal places.
+/// the benchmark's latest bar that has ended by the end of step t and
+/// `close_0` the one at the purchase (the run's first step, or the first
+/// such bar inside the run, with cash held until then). Rounded to 8 decimal
+/// places.
+///
+/// Bars are stamped at their start and end one interval later (each
+/// series' most common spacing), so a benchmark as fine as the run takes
+/// its bar at or before the step, a coarser one (daily against hourly) only
+/// once its bar is complete, a finer one its close at the end of the step.
 ///
 /// # Errors
 /// The benchmark has no bar at or before the run's last step, or a close ≤ 0.
 pub fn benchmark_curve(timeline: &[Timestamp], bars: &[Bar], initial: Decimal) -> Result<Vec<Decimal>, String> {
+    let spacing = |stamps: &mut dyn Iterator<Item = i64>| -> Option<i64> {
+        let first = stamps.next()?;
+        let mut gaps: Vec<i64> = stamps.scan(first, |prev, t| Some(t - std::mem::replace(prev, t))).collect();
+        let middle = gaps.len().checked_sub(1)? / 2;
+        Some(*gaps.select_nth_unstable(middle).1)
+    };
+    let step_len = spacing(&mut timeline.iter().map(|t| t.millis()));
+    let bar_len = spacing(&mut bars.iter().map(|b| b.ts.millis()));
+    // A bar counts at step t once start + bar_len ≤ t + step_len.
+    let lag = step_len.zip(bar_len).map_or(0, |(step, bar)| bar - step);
     let mut curve = Vec::with_capacity(timeline.len());
     let mut next = 0;
     let mut last: Option<Decimal> = None;
     let mut bought_at: Option<Decimal> = None;
     for &ts in timeline {
-        while let Some(bar) = bars.get(next).filter(|b| b.ts <= ts) {
+        while let Some(bar) = bars.get(next).filter(|b| b.ts.millis().saturating_add(lag) <= ts.millis()) {
             last = Some(bar.close);
             next += 1;
         }

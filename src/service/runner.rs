@@ -123,12 +123,17 @@ impl Service {
             Some(symbol) => {
                 let (_, bars) = self.bars(symbol).await?;
                 let symbol = Symbol::new(symbol);
+                // As for the data: a coarse bar must not take in bars after `end`.
+                let bars = match checked.end {
+                    Some(end) => Arc::new(bars.bars().iter().take_while(|b| b.ts <= end).copied().collect()),
+                    None => Arc::clone(bars.bars()),
+                };
                 let bars = match checked.resample {
                     Some(interval) => Arc::new(
-                        crate::data::resample(bars.bars(), interval)
+                        crate::data::resample(&bars, interval)
                             .map_err(|reason| DataError::Resample { symbol: symbol.clone(), reason })?,
                     ),
-                    None => Arc::clone(bars.bars()),
+                    None => bars,
                 };
                 Some(Benchmark { symbol, bars })
             }

@@ -159,6 +159,29 @@ fn brackets_exit_by_stop_or_target_and_pnl_adds_up() {
 }
 
 #[test]
+fn a_resampled_benchmark_takes_in_no_bar_after_end() {
+    // The data itself as its benchmark, weekly, ending on a Wednesday: the
+    // benchmark's last week must close on that Wednesday too, as the run's does.
+    let json = ok(&[
+        "run",
+        "scripts/sma_cross.rhai",
+        "--data",
+        "data/GOOG.csv",
+        "--benchmark",
+        "data/GOOG.csv",
+        "--resample",
+        "1w",
+        "--end",
+        "2010-06-16",
+        "--json",
+    ]);
+    let metrics: Value = serde_json::from_str(&json).unwrap();
+    let held = metrics["buy_hold_return_pct"].as_f64().unwrap();
+    let benchmark = metrics["benchmark"]["return_pct"].as_f64().unwrap();
+    assert!((benchmark - held).abs() < 1e-6, "benchmark {benchmark} vs the data held {held}");
+}
+
+#[test]
 fn a_benchmark_is_held_beside_the_strategy_and_a_flat_one_is_flagged() {
     let rows = rows_from("data/GOOG.csv", "0000");
     let (first, last) = (rows[0].close, rows[rows.len() - 1].close);

@@ -13,6 +13,9 @@ fn a_portfolio_run_through_the_api_matches_the_cli() {
         "scripts/portfolio_rotation.rhai",
         "--start",
         "2005-01-01",
+        // A Wednesday: the weekly benchmark bar must stop there too.
+        "--end",
+        "2012-06-13",
         "--data",
         "ORCL=data/orcl-1995-2014.csv",
         "--data",
@@ -41,7 +44,7 @@ fn a_portfolio_run_through_the_api_matches_the_cli() {
         let strategy = app.rhai_strategy("rotation", "scripts/portfolio_rotation.rhai");
         let id = app.start_run(&json!({
             "strategy_id": strategy, "symbols": ["ORCL", "YHOO", "NVDA"], "initial_capital": 100000,
-            "start": "2005-01-01", "benchmark": "GOOG", "max_positions": 2, "resample": "1w"
+            "start": "2005-01-01", "end": "2012-06-13", "benchmark": "GOOG", "max_positions": 2, "resample": "1w"
         }));
         let run = app.wait_status(id, "completed");
         for key in ["final_equity", "return_pct", "sharpe", "trades", "contributions", "benchmark", "margin_calls"] {
