@@ -240,8 +240,8 @@ impl RunArgs {
     /// a coarse bar from taking in source bars after --end.
     ///
     /// # Errors
-    /// A range that leaves a symbol without bars, or an interval a symbol
-    /// cannot be resampled to.
+    /// A range that leaves a symbol without bars, an interval a symbol
+    /// cannot be resampled to, or symbols left with different bar spacings.
     pub fn window(&self, mut universe: Universe) -> anyhow::Result<Universe> {
         if self.start.is_some() || self.end.is_some() {
             universe = universe.slice(self.start, self.end).context("applying --start/--end")?;
@@ -249,6 +249,7 @@ impl RunArgs {
         if let Some(interval) = self.resample {
             universe = universe.resampled(interval).context("applying --resample")?;
         }
+        universe.check_common_spacing().context("checking the --data files' intervals")?;
         Ok(universe)
     }
 }

@@ -195,6 +195,16 @@ pub enum DataError {
     /// Resampling a symbol's bars failed.
     #[error("{symbol}: {reason}")]
     Resample { symbol: Symbol, reason: super::ResampleError },
+
+    /// Symbols whose bars are spaced differently (usual gaps `first` and
+    /// `other`): a coarser bar is stamped at its start but holds prices up
+    /// to its end, which the finer symbol's steps would see early.
+    #[error(
+        "{first_symbol} has bars {first} apart and {other_symbol} {other} apart: a coarser bar would show its \
+         close before it happened; resample them to one interval (e.g. {coarser})",
+        coarser = if first.millis() > other.millis() { first } else { other }
+    )]
+    MixedSpacing { first_symbol: Symbol, first: super::Interval, other_symbol: Symbol, other: super::Interval },
 }
 
 fn show_bound(bound: &Option<Timestamp>, open: &str) -> String {

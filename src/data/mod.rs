@@ -20,4 +20,6 @@ pub use self::error::DataError;
 pub use self::resample::{resample, Interval, ResampleError, INTERVAL_FORMS};
 pub use self::spec::DataSpec;
 pub use self::timestamp::{parse_timestamp, TimestampError, TIMESTAMP_FORMATS};
-pub use self::universe::{is_valid_symbol, parse_symbol, SharedSeries, Universe, MAX_SYMBOL_LEN, SYMBOL_RULE};
+pub use self::universe::{
+    is_valid_symbol, parse_symbol, usual_spacing, SharedSeries, Universe, MAX_SYMBOL_LEN, SYMBOL_RULE,
+};

@@ -67,7 +67,7 @@ impl Interval {
     }
 
     /// The spacing of some data, which may be sub-second (then it displays as e.g. `250ms`).
-    fn from_millis(millis: i64) -> Interval {
+    pub(crate) fn from_millis(millis: i64) -> Interval {
         debug_assert!(millis > 0, "an interval is positive");
         Interval { millis }
     }
@@ -121,7 +121,7 @@ pub enum ResampleError {
     #[error("invalid interval {text:?}: {reason}; accepted: {}", INTERVAL_FORMS)]
     InvalidInterval { text: String, reason: &'static str },
 
-    /// The target interval is not longer than the data's spacing.
+    /// The target interval is shorter than the data's spacing.
     #[error(
         "cannot resample to {target}: it is not coarser than the data's spacing of {data} \
          (the smallest gap between consecutive bars)"
@@ -156,15 +156,17 @@ pub enum ResampleError {
 ///
 /// # Errors
 /// [`ResampleError::UnsortedBars`] for bars out of order;
-/// [`ResampleError::NotCoarser`] when `interval` is not longer than the
+/// [`ResampleError::NotCoarser`] when `interval` is shorter than the
 /// smallest gap between consecutive bars, and [`ResampleError::NotMultiple`]
-/// when it is not a whole multiple of it.
+/// when it is not a whole multiple of it. The data's own interval is allowed
+/// (each bar its own bucket), so that symbols of different intervals can be
+/// brought to the coarsest of them.
 pub fn resample(bars: &[Bar], interval: Interval) -> Result<Vec<Bar>, ResampleError> {
     let (Some(first), Some(last)) = (bars.first(), bars.last()) else {
         return Ok(Vec::new());
     };
     if let Some(data) = data_spacing(bars)? {
-        if interval.millis <= data.millis {
+        if interval.millis < data.millis {
             return Err(ResampleError::NotCoarser { target: interval, data });
         }
         if interval.millis % data.millis != 0 {
@@ -404,7 +406,8 @@ mod tests {
         // Mostly 5m apart, but one 1m gap: the data's spacing is 1m.
         let minutes = [0, 5, 6, 11];
         let bars: Vec<Bar> = minutes.iter().map(|&i| flat(MON_2024_01_01 + i * MINUTE, dec!(1))).collect();
-        assert_eq!(resample(&bars, iv("1m")), Err(ResampleError::NotCoarser { target: iv("1m"), data: iv("1m") }));
+        // The data's own spacing: each bar is its own bucket.
+        assert_eq!(resample(&bars, iv("1m")).unwrap(), bars);
         assert_eq!(resample(&bars, iv("30s")), Err(ResampleError::NotCoarser { target: iv("30s"), data: iv("1m") }));
         assert_eq!(
             resample(&bars, iv("30s")).unwrap_err().to_string(),

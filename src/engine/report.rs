@@ -3,7 +3,7 @@
 use rust_decimal::Decimal;
 
 use crate::broker::{Broker, BrokerConfig, MarginCall, Rejection};
-use crate::data::Universe;
+use crate::data::{usual_spacing, Universe};
 use crate::domain::num::to_f64;
 use crate::domain::{Bar, EquityCurve, Symbol, Timestamp, Trade};
 use crate::metrics::{self, BenchmarkInput, Metrics, MetricsInput, ReturnsTables};
@@ -115,14 +115,8 @@ impl RunReport {
 /// # Errors
 /// The benchmark has no bar at or before the run's last step, or a close ≤ 0.
 pub fn benchmark_curve(timeline: &[Timestamp], bars: &[Bar], initial: Decimal) -> Result<Vec<Decimal>, String> {
-    let spacing = |stamps: &mut dyn Iterator<Item = i64>| -> Option<i64> {
-        let first = stamps.next()?;
-        let mut gaps: Vec<i64> = stamps.scan(first, |prev, t| Some(t - std::mem::replace(prev, t))).collect();
-        let middle = gaps.len().checked_sub(1)? / 2;
-        Some(*gaps.select_nth_unstable(middle).1)
-    };
-    let step_len = spacing(&mut timeline.iter().map(|t| t.millis()));
-    let bar_len = spacing(&mut bars.iter().map(|b| b.ts.millis()));
+    let step_len = usual_spacing(timeline.iter().map(|t| t.millis()));
+    let bar_len = usual_spacing(bars.iter().map(|b| b.ts.millis()));
     // A bar counts at step t once start + bar_len ≤ t + step_len.
     let lag = step_len.zip(bar_len).map_or(0, |(step, bar)| bar - step);
     let mut curve = Vec::with_capacity(timeline.len());

@@ -118,6 +118,7 @@ impl Service {
         if let Some(interval) = checked.resample {
             universe = universe.resampled(interval)?;
         }
+        universe.check_common_spacing()?;
         let benchmark = match &request.benchmark {
             None => None,
             Some(symbol) => {

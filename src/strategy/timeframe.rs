@@ -38,8 +38,8 @@ impl Timeframes {
     /// Declares `symbol` resampled to `interval` (e.g. "1h"); returns its handle.
     ///
     /// # Errors
-    /// A bad interval, one not coarser than (or not a multiple of) the
-    /// symbol's spacing, or too many timeframes.
+    /// A bad interval, one finer than (or not a multiple of) the symbol's
+    /// spacing, or too many timeframes.
     pub fn declare(&mut self, universe: &Universe, symbol: usize, interval: &str) -> Result<usize, CtxError> {
         if self.frames.len() >= MAX_TIMEFRAMES {
             return Err(CtxError::Timeframe(format!("at most {MAX_TIMEFRAMES} timeframes can be declared")));
@@ -124,7 +124,7 @@ mod tests {
         let universe = Universe::new(vec![(Symbol::new("X"), minute_bars(&[1, 2, 3]))]).unwrap();
         let mut tf = Timeframes::default();
         assert!(tf.declare(&universe, 0, "90s").unwrap_err().to_string().contains("multiple"));
-        assert!(tf.declare(&universe, 0, "1m").unwrap_err().to_string().contains("not coarser"));
+        assert!(tf.declare(&universe, 0, "30s").unwrap_err().to_string().contains("not coarser"));
         assert!(tf.declare(&universe, 0, "hourly").unwrap_err().to_string().contains("invalid interval"));
     }
 }

@@ -93,3 +93,12 @@ fn wasm_flags_are_refused_for_a_script() {
     let err = fails(&["run", "scripts/sma_cross.rhai", "--data", "data/GOOG.csv", "--wasm-fuel", "1000"]);
     assert!(one_line(&err).contains("apply to WASM plugins (.wasm, .wat) only"), "{err}");
 }
+
+#[test]
+fn symbols_with_different_bar_intervals_are_refused_until_resampled() {
+    // GOOG is daily, BTCUSD monthly: a month's bar would show its close on its first day.
+    let err = fails(&["run", "scripts/momentum_rotation.rhai", "--data", "data/GOOG.csv", "--data", "data/BTCUSD.csv"]);
+    let line = one_line(&err);
+    assert!(line.contains("GOOG has bars 1d apart and BTCUSD 31d apart"), "{line}");
+    assert!(line.contains("resample them to one interval"), "{line}");
+}

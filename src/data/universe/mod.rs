@@ -293,6 +293,43 @@ impl Universe {
         let middle = gaps.len() / 2;
         Some(*gaps.select_nth_unstable(middle).1)
     }
+
+    /// Checks that every symbol's bars have the same usual spacing (see
+    /// [`usual_spacing`]); symbols with a single bar have none and pass.
+    ///
+    /// # Errors
+    /// The first two symbols whose spacings differ (daily and weekly, 1m
+    /// and 5m, ...): a run would see the coarser bar's close at its start.
+    pub fn check_common_spacing(&self) -> Result<(), DataError> {
+        let mut first: Option<(usize, i64)> = None;
+        for s in 0..self.symbols.len() {
+            let Some(spacing) = usual_spacing(self.bars(s).iter().map(|b| b.ts.millis())) else { continue };
+            match first {
+                None => first = Some((s, spacing)),
+                Some((f, seen)) if seen != spacing => {
+                    return Err(DataError::MixedSpacing {
+                        first_symbol: self.symbols[f].clone(),
+                        first: super::Interval::from_millis(seen),
+                        other_symbol: self.symbols[s].clone(),
+                        other: super::Interval::from_millis(spacing),
+                    });
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The median gap in milliseconds between consecutive stamps (the lower
+/// median for an even count, so that one weekend in three bars does not
+/// count), or `None` with fewer than 2: a series' usual bar interval, which
+/// weekends and holidays do not change.
+pub fn usual_spacing(stamps: impl Iterator<Item = i64>) -> Option<i64> {
+    let stamps: Vec<i64> = stamps.collect();
+    let mut gaps: Vec<i64> = stamps.windows(2).map(|w| w[1].saturating_sub(w[0])).collect();
+    let middle = gaps.len().checked_sub(1)? / 2;
+    Some(*gaps.select_nth_unstable(middle).1)
 }
 
 impl fmt::Debug for Universe {

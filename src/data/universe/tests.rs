@@ -243,3 +243,24 @@ fn price_columns_are_computed_once_and_shared_with_slices() {
     let again = Universe::from_shared(vec![(Symbol::new("GOOG"), u.series[0].data.clone())]).unwrap();
     assert!(Arc::ptr_eq(&again.price_column(0, PriceField::Close).0, &closes), "so does a universe on the same series");
 }
+
+#[test]
+fn symbols_must_share_their_usual_bar_spacing() {
+    // Different calendars, one spacing (a weekend in three bars does not count).
+    two().check_common_spacing().unwrap();
+    assert_eq!(usual_spacing([0, 1, 5].into_iter()), Some(1));
+    assert_eq!(usual_spacing([7].into_iter()), None);
+    let weekly = bars(&["2020-01-06", "2020-01-13", "2020-01-20"]);
+    let daily = bars(&["2020-01-06", "2020-01-07", "2020-01-08", "2020-01-09"]);
+    let mixed = Universe::new(vec![(Symbol::new("D"), daily), (Symbol::new("W"), weekly)]).unwrap();
+    let err = mixed.check_common_spacing().unwrap_err().to_string();
+    assert!(err.starts_with("D has bars 1d apart and W 1w apart"), "{err}");
+    assert!(err.contains("resample them to one interval (e.g. 1w)"), "{err}");
+    mixed.resampled("1w".parse().unwrap()).unwrap().check_common_spacing().unwrap();
+    // A symbol with a single bar has no spacing to compare.
+    let single = Universe::new(vec![
+        (Symbol::new("D"), bars(&["2020-01-06", "2020-01-07"])),
+        (Symbol::new("S"), bars(&["2020-01-06"])),
+    ]);
+    single.unwrap().check_common_spacing().unwrap();
+}

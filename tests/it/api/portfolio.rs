@@ -106,6 +106,11 @@ fn portfolio_settings_are_checked_and_name_the_field() {
             assert_eq!(body["field"], "start", "{body}");
             assert!(body["message"].as_str().unwrap().contains("has no bars from 2010-01-02"), "{body}");
         }
+        // Daily beside monthly bars: refused until resampled to one interval.
+        app.upload("BTC", "data/BTCUSD.csv");
+        let (status, body) = with("symbols", json!(["GOOG", "BTC"]));
+        assert_eq!((status, body["field"].as_str()), (422, Some("symbols")), "{body}");
+        assert!(body["message"].as_str().unwrap().contains("GOOG has bars 1d apart and BTC 31d apart"), "{body}");
         // A commission model without fields takes none.
         let (status, body) = with("commission", json!({ "model": "none", "rate": 0.001 }));
         assert_eq!(status, 422, "{body}");
