@@ -1,16 +1,12 @@
 //! What the service does when the database refuses a write: a cancelled
 //! queued run keeps its place, and a run's outcome is written again.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sqlx::any::AnyPoolOptions;
 use sqlx::AnyPool;
-use tokio::sync::{Notify, Semaphore};
 
-use super::datasets::DatasetCache;
-use super::{Inner, Service, ServiceConfig};
+use super::{Service, ServiceConfig};
 use crate::store::{NewVersion, RunOutcome, RunStatus, Store};
 
 /// A service with no free slot (nothing starts) on a fresh SQLite file,
@@ -25,18 +21,7 @@ async fn service_with_three_runs(dir: &tempfile::TempDir) -> (Service, Vec<i64>,
     for _ in 0..3 {
         ids.push(store.create_run(strategy.id, version.id, "{}", None).await.unwrap().id);
     }
-    let config = ServiceConfig::default();
-    let inner = Inner {
-        slots: Arc::new(Semaphore::new(0)),
-        datasets: DatasetCache::new(config.dataset_cache_entries),
-        store,
-        config,
-        queue: Mutex::new(VecDeque::new()),
-        live: Mutex::new(HashMap::new()),
-        wake: Notify::new(),
-        strategy_events: Mutex::new(HashMap::new()),
-    };
-    let service = Service { inner: Arc::new(inner) };
+    let service = Service::idle(store, ServiceConfig::default(), 0);
     for &id in &ids {
         service.enqueue(id);
     }

@@ -88,8 +88,21 @@ impl Service {
     /// Database failures during recovery.
     pub async fn start(store: Store, config: ServiceConfig) -> Result<Service, ServiceError> {
         let queued = store.recover().await?;
+        let slots = config.max_concurrent_runs.max(1);
+        let service = Service::idle(store, config, slots);
+        for id in queued {
+            service.enqueue(id);
+        }
+        tracing::info!(queued = service.queue_len(), "service started");
+        let dispatcher = service.clone();
+        tokio::spawn(async move { dispatcher.dispatch().await });
+        Ok(service)
+    }
+
+    /// A service with `slots` run slots, an empty queue and no dispatcher.
+    fn idle(store: Store, config: ServiceConfig, slots: usize) -> Service {
         let inner = Inner {
-            slots: Arc::new(Semaphore::new(config.max_concurrent_runs.max(1))),
+            slots: Arc::new(Semaphore::new(slots)),
             datasets: DatasetCache::new(config.dataset_cache_entries),
             store,
             config,
@@ -98,14 +111,7 @@ impl Service {
             wake: Notify::new(),
             strategy_events: Mutex::new(HashMap::new()),
         };
-        let service = Service { inner: Arc::new(inner) };
-        for id in queued {
-            service.enqueue(id);
-        }
-        tracing::info!(queued = service.queue_len(), "service started");
-        let dispatcher = service.clone();
-        tokio::spawn(async move { dispatcher.dispatch().await });
-        Ok(service)
+        Service { inner: Arc::new(inner) }
     }
 
     /// The database.
