@@ -9,9 +9,11 @@ use super::{BrokerError, CommissionModel};
 pub const MAX_LEVERAGE: i64 = 100;
 
 /// The largest initial cash (10^15) and order quantity (10^15 units) a run
-/// may have, and the largest value of one fill (10^24): far beyond any real
-/// account, and far enough below a decimal's limit (about 7.9 × 10^28) that
-/// the broker's products (× leverage, × price moves) cannot overflow.
+/// may have, and the largest value of one fill (10^24; target-percent
+/// orders are bounded by it): far beyond any real account, and far enough
+/// below a decimal's limit (about 7.9 × 10^28) that the broker's products
+/// (× leverage, × price moves of several orders of magnitude) stay clear of
+/// overflow.
 pub const MAX_INITIAL_CASH: i64 = 1_000_000_000_000_000;
 pub const MAX_ORDER_QUANTITY: i64 = 1_000_000_000_000_000;
 pub const MAX_FILL_VALUE: i128 = 1_000_000_000_000_000_000_000_000;

@@ -65,7 +65,9 @@ impl Broker {
 
     /// A fill of `delta` of `symbol` at `price` that leaves `free` (< 0) of
     /// margin, cut to the largest position on the same side that the margin
-    /// carries; `None` when none does (the fill is then refused).
+    /// carries, still beyond the position held on that side (a top-up is
+    /// cut, never turned into a sale or an empty fill); `None` when none
+    /// does (the fill is then refused).
     ///
     /// Cutting the target position by x frees at least x × price / leverage,
     /// which bounds the cut from above; the free margin is linear in the
@@ -90,7 +92,9 @@ impl Broker {
         let unit = Decimal::new(1, dp);
         let cut = (-free * self.config.leverage / price).round_dp_with_strategy(dp, RoundingStrategy::AwayFromZero);
         let bound = size - cut.max(unit);
-        if bound <= Decimal::ZERO {
+        // What is held on the target's side already: the fill must add to it.
+        let held = if current.is_sign_negative() == target.is_sign_negative() { current.abs() } else { Decimal::ZERO };
+        if bound <= held {
             return None;
         }
         let free_at_bound = free_with(bound);

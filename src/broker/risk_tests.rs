@@ -543,3 +543,23 @@ fn quantities_and_fills_beyond_the_engine_s_range_are_refused_not_overflowed() {
     step(&mut b, 2, &[flat(2, dec!(100))]);
     assert!(b.rejections()[1].reason.contains("insufficient buying power"), "{:?}", b.rejections());
 }
+
+#[test]
+fn a_target_percent_top_up_the_margin_cannot_carry_is_refused_not_turned_into_an_empty_fill() {
+    // Leverage 2, a fixed fee of 5: long 199 at 100 (equity 10 003 after
+    // fees); a target of 2 asks for 200, whose margin falls 2 short, and
+    // no position above 199 fits: refused, nothing charged.
+    let mut c = cash(dec!(10008));
+    (c.leverage, c.commission) = (dec!(2), CommissionModel::Fixed { amount: dec!(5) });
+    let mut b = one(c);
+    step(&mut b, 0, &[flat(0, dec!(100))]);
+    b.submit(OrderRequest::new(0, qty(Side::Buy, dec!(199)), OrderKind::Market), 0, day(0)).unwrap();
+    step(&mut b, 1, &[flat(1, dec!(100))]);
+    let cash_before = b.cash();
+    b.submit(target(0, dec!(2)), 1, day(1)).unwrap();
+    step(&mut b, 2, &[flat(2, dec!(100))]);
+    assert_eq!(b.position(0).qty, dec!(199));
+    assert_eq!(b.cash(), cash_before, "no fee without a fill");
+    assert_eq!(b.rejections().len(), 1, "{:?}", b.rejections());
+    assert!(b.rejections()[0].reason.contains("insufficient buying power"));
+}

@@ -79,7 +79,7 @@ pub fn serve(cmd: &ServeCommand) -> anyhow::Result<()> {
             Some(dir) => Some(service.watch_dir(dir, cmd.rerun_on_change).await?),
             None => None,
         };
-        let app = api::router(service, cmd.body_limit_mib << 20);
+        let app = api::router(service.clone(), cmd.body_limit_mib << 20);
         let listener =
             tokio::net::TcpListener::bind(cmd.bind).await.with_context(|| format!("binding {}", cmd.bind))?;
         let addr = listener.local_addr()?;
@@ -94,6 +94,7 @@ pub fn serve(cmd: &ServeCommand) -> anyhow::Result<()> {
             () = async {
                 shutdown_signal().await;
                 tracing::info!("shutting down: open connections have {SHUTDOWN_GRACE:?} to finish");
+                service.stop_starting_runs();
                 stop.notify_one();
                 tokio::time::sleep(SHUTDOWN_GRACE).await;
             } => Ok(()),

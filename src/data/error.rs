@@ -201,8 +201,7 @@ pub enum DataError {
     /// to its end, which the finer symbol's steps would see early.
     #[error(
         "{first_symbol} has bars {first} apart and {other_symbol} {other} apart: a coarser bar would show its \
-         close before it happened; resample them to one interval (e.g. {coarser})",
-        coarser = if first.millis() > other.millis() { first } else { other }
+         close before it happened; resample them to one interval, a whole multiple of both"
     )]
     MixedSpacing { first_symbol: Symbol, first: super::Interval, other_symbol: Symbol, other: super::Interval },
 }

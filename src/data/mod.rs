@@ -21,5 +21,5 @@ pub use self::resample::{resample, Interval, ResampleError, INTERVAL_FORMS};
 pub use self::spec::DataSpec;
 pub use self::timestamp::{parse_timestamp, TimestampError, TIMESTAMP_FORMATS};
 pub use self::universe::{
-    is_valid_symbol, parse_symbol, usual_spacing, SharedSeries, Universe, MAX_SYMBOL_LEN, SYMBOL_RULE,
+    is_valid_symbol, parse_symbol, same_interval, usual_spacing, SharedSeries, Universe, MAX_SYMBOL_LEN, SYMBOL_RULE,
 };

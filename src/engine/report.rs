@@ -3,7 +3,7 @@
 use rust_decimal::Decimal;
 
 use crate::broker::{Broker, BrokerConfig, MarginCall, Rejection};
-use crate::data::{usual_spacing, Universe};
+use crate::data::{same_interval, usual_spacing, Universe};
 use crate::domain::num::to_f64;
 use crate::domain::{Bar, EquityCurve, Symbol, Timestamp, Trade};
 use crate::metrics::{self, BenchmarkInput, Metrics, MetricsInput, ReturnsTables};
@@ -117,8 +117,12 @@ impl RunReport {
 pub fn benchmark_curve(timeline: &[Timestamp], bars: &[Bar], initial: Decimal) -> Result<Vec<Decimal>, String> {
     let step_len = usual_spacing(timeline.iter().map(|t| t.millis()));
     let bar_len = usual_spacing(bars.iter().map(|b| b.ts.millis()));
-    // A bar counts at step t once start + bar_len ≤ t + step_len.
-    let lag = step_len.zip(bar_len).map_or(0, |(step, bar)| bar - step);
+    // A bar counts at step t once start + bar_len ≤ t + step_len; series of
+    // one interval (months of 28 to 31 days) are taken as aligned.
+    let lag = match step_len.zip(bar_len) {
+        Some((step, bar)) if !same_interval(step, bar) => bar - step,
+        _ => 0,
+    };
     let mut curve = Vec::with_capacity(timeline.len());
     let mut next = 0;
     let mut last: Option<Decimal> = None;

@@ -1,5 +1,6 @@
-//! What the service does when the database refuses a write: a cancelled
-//! queued run keeps its place, and a run's outcome is written again.
+//! What the service does when the database refuses a write (a cancelled
+//! queued run keeps its place, a run's outcome is written again) and when
+//! it shuts down (queued runs stay queued).
 
 use std::time::Duration;
 
@@ -69,4 +70,19 @@ async fn a_run_outcome_is_written_again_after_a_failure_and_given_up_in_the_end(
     let err = service.finish_run(ids[2], RunOutcome::Cancelled { bars: 0 }).await.unwrap_err();
     assert!(err.to_string().contains("refused"), "{err}");
     assert_eq!(status(&service, ids[2]).await, RunStatus::Queued, "left to the next start's recovery");
+}
+
+#[tokio::test]
+async fn once_shutting_down_no_queued_run_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let (service, ids, _side) = service_with_three_runs(&dir).await;
+    // One free slot, as a finished run would leave during the shutdown's grace.
+    service.inner.slots.add_permits(1);
+    service.stop_starting_runs();
+    let dispatcher = tokio::spawn(service.clone().dispatch());
+    tokio::time::timeout(Duration::from_secs(5), dispatcher).await.expect("the dispatcher ends").unwrap();
+    assert_eq!(service.queue_len(), 3);
+    for id in ids {
+        assert_eq!(status(&service, id).await, RunStatus::Queued);
+    }
 }

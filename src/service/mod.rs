@@ -150,6 +150,9 @@ impl Service {
                 Err(_) => return,
             };
             let next = loop {
+                if self.inner.slots.is_closed() {
+                    return;
+                }
                 if let Some(id) = self.inner.queue.lock().ok().and_then(|mut q| q.pop_front()) {
                     break id;
                 }
@@ -161,6 +164,13 @@ impl Service {
                 drop(permit);
             });
         }
+    }
+
+    /// Starts no more queued runs (the server is shutting down): they stay
+    /// queued and start again at the next start.
+    pub fn stop_starting_runs(&self) {
+        self.inner.slots.close();
+        self.inner.wake.notify_one();
     }
 
     /// Creates a strategy from uploaded code, compiled and checked first.
@@ -261,7 +271,7 @@ impl Service {
         // depend on the bars themselves: build the run's data as the run
         // will (parsed datasets are cached, so the run does not parse again).
         use crate::data::DataError;
-        self.market_data(&request, &checked).await.map_err(|e| match e {
+        let (universe, benchmark) = self.market_data(&request, &checked).await.map_err(|e| match e {
             runner::MarketDataError::Service(e) => e,
             runner::MarketDataError::Data(e @ DataError::EmptySlice { .. }) => {
                 ServiceError::invalid("start", e.to_string())
@@ -271,6 +281,11 @@ impl Service {
             }
             runner::MarketDataError::Data(e) => ServiceError::invalid("symbols", e.to_string()),
         })?;
+        if let Some(b) = &benchmark {
+            // As the run will: a benchmark without a bar by its last step is refused.
+            crate::engine::benchmark_curve(universe.timeline(), &b.bars, checked.broker.initial_cash)
+                .map_err(|reason| ServiceError::invalid("benchmark", format!("{}: {reason}", b.symbol)))?;
+        }
         let resolved = match serde_json::to_value(&params) {
             Ok(serde_json::Value::Object(map)) => map,
             _ => serde_json::Map::new(),

@@ -194,6 +194,12 @@ impl Service {
                 Ok(()) => return Ok(()),
                 Err(e) => tracing::warn!(run = id, error = %e, "storing a run's outcome failed; trying again"),
             }
+            // A commit whose acknowledgement was lost is not written twice.
+            if let Ok(Some(row)) = self.inner.store.run(id).await {
+                if row.status.is_final() {
+                    return Ok(());
+                }
+            }
             tokio::time::sleep(pause).await;
             pause *= 2;
         }

@@ -179,6 +179,26 @@ fn a_resampled_benchmark_takes_in_no_bar_after_end() {
     let held = metrics["buy_hold_return_pct"].as_f64().unwrap();
     let benchmark = metrics["benchmark"]["return_pct"].as_f64().unwrap();
     assert!((benchmark - held).abs() < 1e-6, "benchmark {benchmark} vs the data held {held}");
+
+    // Monthly bars: a few months' usual gap (30 days) differs from the whole
+    // file's (31), and the benchmark must still be the data's own month.
+    let json = ok(&[
+        "run",
+        "scripts/sma_cross.rhai",
+        "--data",
+        "data/BTCUSD.csv",
+        "--benchmark",
+        "data/BTCUSD.csv",
+        "--start",
+        "2014-03-31",
+        "--end",
+        "2014-07-31",
+        "--json",
+    ]);
+    let metrics: Value = serde_json::from_str(&json).unwrap();
+    let held = metrics["buy_hold_return_pct"].as_f64().unwrap();
+    let benchmark = metrics["benchmark"]["return_pct"].as_f64().unwrap();
+    assert!((benchmark - held).abs() < 1e-6, "monthly: benchmark {benchmark} vs the data held {held}");
 }
 
 #[test]

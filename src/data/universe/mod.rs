@@ -306,7 +306,7 @@ impl Universe {
             let Some(spacing) = usual_spacing(self.bars(s).iter().map(|b| b.ts.millis())) else { continue };
             match first {
                 None => first = Some((s, spacing)),
-                Some((f, seen)) if seen != spacing => {
+                Some((f, seen)) if !same_interval(seen, spacing) => {
                     return Err(DataError::MixedSpacing {
                         first_symbol: self.symbols[f].clone(),
                         first: super::Interval::from_millis(seen),
@@ -319,6 +319,13 @@ impl Universe {
         }
         Ok(())
     }
+}
+
+/// Whether two usual spacings are one interval: within a factor of 1.5, so
+/// that months of 28 to 31 days agree while daily and 2-day bars do not.
+pub fn same_interval(a: i64, b: i64) -> bool {
+    let (low, high) = if a <= b { (a, b) } else { (b, a) };
+    high.saturating_mul(2) < low.saturating_mul(3)
 }
 
 /// The median gap in milliseconds between consecutive stamps (the lower

@@ -255,7 +255,10 @@ fn symbols_must_share_their_usual_bar_spacing() {
     let mixed = Universe::new(vec![(Symbol::new("D"), daily), (Symbol::new("W"), weekly)]).unwrap();
     let err = mixed.check_common_spacing().unwrap_err().to_string();
     assert!(err.starts_with("D has bars 1d apart and W 1w apart"), "{err}");
-    assert!(err.contains("resample them to one interval (e.g. 1w)"), "{err}");
+    assert!(err.contains("resample them to one interval, a whole multiple of both"), "{err}");
+    // Months of 28 to 31 days are one interval.
+    assert!(same_interval(30 * 86_400_000, 31 * 86_400_000) && same_interval(31, 28));
+    assert!(!same_interval(1, 2) && !same_interval(86_400_000, 7 * 86_400_000));
     mixed.resampled("1w".parse().unwrap()).unwrap().check_common_spacing().unwrap();
     // A symbol with a single bar has no spacing to compare.
     let single = Universe::new(vec![

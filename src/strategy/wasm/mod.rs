@@ -131,7 +131,7 @@ impl WasmStrategy {
         let linker = host::linker(&rt.engine).map_err(|e| invalid(format!("{e:#}")))?;
         let instance = linker
             .instantiate(&mut store, &plugin.module)
-            .map_err(|e| invalid(format!("cannot instantiate: {e:#}")))?;
+            .map_err(|e| invalid(format!("cannot instantiate: {}", errors::describe(&e, &store))))?;
         let mut strategy = WasmStrategy::bind(file, store, &instance, limits).map_err(invalid)?;
         let version: TypedFunc<(), i32> = instance
             .get_typed_func(&mut strategy.store, abi::ABI_VERSION_EXPORT)

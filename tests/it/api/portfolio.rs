@@ -106,8 +106,16 @@ fn portfolio_settings_are_checked_and_name_the_field() {
             assert_eq!(body["field"], "start", "{body}");
             assert!(body["message"].as_str().unwrap().contains("has no bars from 2010-01-02"), "{body}");
         }
-        // Daily beside monthly bars: refused until resampled to one interval.
+        // A benchmark without a bar up to the run's end (BTCUSD starts in 2012).
         app.upload("BTC", "data/BTCUSD.csv");
+        let mut body = base.clone();
+        body["end"] = json!("2006-01-01");
+        body["benchmark"] = json!("BTC");
+        let response = app.post_json("/api/runs", &body);
+        let body: Value = response.json().unwrap();
+        assert_eq!(body["field"], "benchmark", "{body}");
+        assert!(body["message"].as_str().unwrap().contains("has no bar at or before the run's last step"), "{body}");
+        // Daily beside monthly bars: refused until resampled to one interval.
         let (status, body) = with("symbols", json!(["GOOG", "BTC"]));
         assert_eq!((status, body["field"].as_str()), (422, Some("symbols")), "{body}");
         assert!(body["message"].as_str().unwrap().contains("GOOG has bars 1d apart and BTC 31d apart"), "{body}");
