@@ -158,46 +158,24 @@ fn brackets_exit_by_stop_or_target_and_pnl_adds_up() {
     assert_eq!(sum.normalize().to_string(), metrics["net_pnl"].to_string());
 }
 
+/// Runs sma_cross on `data` with `data` itself as its benchmark and `extra`
+/// flags; returns (the benchmark's return, the data's buy-and-hold return).
+fn own_benchmark(data: &str, extra: &[&str]) -> (f64, f64) {
+    let mut args = vec!["run", "scripts/sma_cross.rhai", "--data", data, "--benchmark", data, "--json"];
+    args.extend_from_slice(extra);
+    let metrics: Value = serde_json::from_str(&ok(&args)).unwrap();
+    (metrics["benchmark"]["return_pct"].as_f64().unwrap(), metrics["buy_hold_return_pct"].as_f64().unwrap())
+}
+
 #[test]
 fn a_resampled_benchmark_takes_in_no_bar_after_end() {
-    // The data itself as its benchmark, weekly, ending on a Wednesday: the
-    // benchmark's last week must close on that Wednesday too, as the run's does.
-    let json = ok(&[
-        "run",
-        "scripts/sma_cross.rhai",
-        "--data",
-        "data/GOOG.csv",
-        "--benchmark",
-        "data/GOOG.csv",
-        "--resample",
-        "1w",
-        "--end",
-        "2010-06-16",
-        "--json",
-    ]);
-    let metrics: Value = serde_json::from_str(&json).unwrap();
-    let held = metrics["buy_hold_return_pct"].as_f64().unwrap();
-    let benchmark = metrics["benchmark"]["return_pct"].as_f64().unwrap();
+    // Weekly, ending on a Wednesday: the benchmark's last week must close on
+    // that Wednesday too, as the run's does.
+    let (benchmark, held) = own_benchmark("data/GOOG.csv", &["--resample", "1w", "--end", "2010-06-16"]);
     assert!((benchmark - held).abs() < 1e-6, "benchmark {benchmark} vs the data held {held}");
-
     // Monthly bars: a few months' usual gap (30 days) differs from the whole
     // file's (31), and the benchmark must still be the data's own month.
-    let json = ok(&[
-        "run",
-        "scripts/sma_cross.rhai",
-        "--data",
-        "data/BTCUSD.csv",
-        "--benchmark",
-        "data/BTCUSD.csv",
-        "--start",
-        "2014-03-31",
-        "--end",
-        "2014-07-31",
-        "--json",
-    ]);
-    let metrics: Value = serde_json::from_str(&json).unwrap();
-    let held = metrics["buy_hold_return_pct"].as_f64().unwrap();
-    let benchmark = metrics["benchmark"]["return_pct"].as_f64().unwrap();
+    let (benchmark, held) = own_benchmark("data/BTCUSD.csv", &["--start", "2014-03-31", "--end", "2014-07-31"]);
     assert!((benchmark - held).abs() < 1e-6, "monthly: benchmark {benchmark} vs the data held {held}");
 }
 
