@@ -1,10 +1,11 @@
 //! Matching a step's orders against its bars: which orders fill, in what
 //! order, at what size, and what they leave in the book.
 //!
-//! - Market orders go first: they fill at the open, before anything the
-//!   bar's range can trigger. Within that and within the resting orders,
-//!   those that reduce a position go first, then the rest, each in
-//!   submission order: a rebalance's sales free the cash its purchases need.
+//! - Orders that fill at the open go first (market orders, and stops or
+//!   limits the bar opens beyond), before anything the bar's range reaches
+//!   later. Within those and within the rest, orders that reduce a position
+//!   go first, each in submission order: a rebalance's sales free the cash
+//!   its purchases need.
 //! - A bracket entry, once filled, creates its exits (stop-loss, take-profit
 //!   or trailing stop) for the filled quantity as one one-cancels-others
 //!   group. After a market entry filled at the open they already watch the
@@ -40,7 +41,12 @@ impl Broker {
     pub(super) fn process_orders(&mut self, step: usize, ts: Timestamp, fresh: &[Option<Bar>], phase: Phase) {
         let mut batch = std::mem::take(&mut self.open_orders);
         if batch.len() > 1 {
-            batch.sort_by_cached_key(|o| (o.kind != OrderKind::Market, !self.reduces(o), o.id));
+            let toc = self.config.trade_on_close;
+            let at_open = |o: &Order| {
+                phase == Phase::Open
+                    && fresh[o.symbol].is_some_and(|bar| fill::base_price(o, &bar, phase, toc) == Some(bar.open))
+            };
+            batch.sort_by_cached_key(|o| (!at_open(o), !self.reduces(o), o.id));
         }
         let mut still_open = std::mem::take(&mut self.spare_orders);
         let mut filled_groups = Vec::new();

@@ -563,3 +563,21 @@ fn a_target_percent_top_up_the_margin_cannot_carry_is_refused_not_turned_into_an
     assert_eq!(b.rejections().len(), 1, "{:?}", b.rejections());
     assert!(b.rejections()[0].reason.contains("insufficient buying power"));
 }
+
+#[test]
+fn a_stop_the_bar_opens_beyond_fills_at_the_open_with_the_market_orders_and_frees_their_cash() {
+    // All in A with a stop at 95; A opens at 90, through the stop: it sold at
+    // the open, as the market buy of B did, and a sale goes first.
+    let mut b = three();
+    step(&mut b, 0, &[flat(0, dec!(100)), flat(0, dec!(100)), flat(0, dec!(100))]);
+    let stop_only = Exits { stop_loss: Some(ExitLevel::Price(dec!(95))), take_profit: None, trailing: None };
+    b.submit(bracket(Side::Buy, dec!(30), stop_only), 0, day(0)).unwrap();
+    step(&mut b, 1, &[flat(1, dec!(100)), flat(1, dec!(100)), flat(1, dec!(100))]);
+    assert_eq!(b.cash(), dec!(0));
+    b.submit(OrderRequest::new(1, qty(Side::Buy, dec!(20)), OrderKind::Market), 1, day(1)).unwrap();
+    step(&mut b, 2, &[flat(2, dec!(90)), flat(2, dec!(100)), flat(2, dec!(100))]);
+    assert!(b.rejections().is_empty(), "{:?}", b.rejections());
+    assert_eq!((b.position(0).qty, b.position(1).qty), (dec!(0), dec!(20)));
+    assert_eq!(b.trades()[0].exit_price, dec!(90));
+    assert_eq!(b.cash(), dec!(700));
+}
