@@ -164,9 +164,7 @@ impl Broker {
         let Some((mut delta, price)) = self.size_fill(order, base) else {
             return Ok(None);
         };
-        let too_large =
-            |delta: Decimal| delta.abs().checked_mul(price).is_none_or(|v| v > Decimal::from(MAX_FILL_VALUE));
-        if too_large(delta) {
+        if delta.abs().checked_mul(price).is_none_or(|v| v > Decimal::from(MAX_FILL_VALUE)) {
             return Err(format!("{} at {price} is worth more than one fill may ({MAX_FILL_VALUE})", delta.abs()));
         }
         let current = self.ledger.position_qty(order.symbol);

@@ -45,13 +45,12 @@ impl<'a> Session<'a> {
             stop,
             series: Vec::new(),
             universe: Err(String::new()),
-            benchmark: Ok(None),
+            benchmark: load_benchmark(args),
             last_good: None,
             runs: 0,
         };
         session.series = args.data.iter().map(|spec| load_csv_file(&spec.path).map_err(|e| e.to_string())).collect();
         session.rebuild();
-        session.benchmark = load_benchmark(args);
         session
     }
 

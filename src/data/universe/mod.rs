@@ -333,8 +333,8 @@ pub fn same_interval(a: i64, b: i64) -> bool {
 /// count), or `None` with fewer than 2: a series' usual bar interval, which
 /// weekends and holidays do not change.
 pub fn usual_spacing(stamps: impl Iterator<Item = i64>) -> Option<i64> {
-    let stamps: Vec<i64> = stamps.collect();
-    let mut gaps: Vec<i64> = stamps.windows(2).map(|w| w[1].saturating_sub(w[0])).collect();
+    let mut previous = None;
+    let mut gaps: Vec<i64> = stamps.filter_map(|t| Some(t.saturating_sub(previous.replace(t)?))).collect();
     let middle = gaps.len().checked_sub(1)? / 2;
     Some(*gaps.select_nth_unstable(middle).1)
 }
