@@ -192,7 +192,7 @@ impl Broker {
                 // rather than refused (a flip also pays the fee of closing;
                 // above leverage 1 the fee is taken from equity that backs
                 // more than its own value).
-                if let Some(fitted) = self.fit_to_margin(order.symbol, delta, price, free) {
+                if let Some(fitted) = self.fit_to_margin(order.symbol, delta, price) {
                     delta = fitted;
                     fee = self.config.commission.fee(delta.abs(), price);
                     free = self.margin_free_after(order.symbol, delta, price, fee);

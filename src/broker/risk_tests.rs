@@ -581,3 +581,50 @@ fn a_stop_the_bar_opens_beyond_fills_at_the_open_with_the_market_orders_and_free
     assert_eq!(b.trades()[0].exit_price, dec!(90));
     assert_eq!(b.cash(), dec!(700));
 }
+
+/// Cash 10 000 all in B at 16 (fills at the next open), then on step 2 a
+/// sale of B and a target of all of it in A; B has no bar on step 3, so its
+/// sale waits and A's target must fit the cash left beside B.
+fn rotation_while_a_sale_waits(commission: CommissionModel, a_price: Decimal) -> Broker {
+    let mut c = cash(dec!(10000));
+    c.commission = commission;
+    let mut b = Broker::new(c, vec![Symbol::new("A"), Symbol::new("B")]);
+    step(&mut b, 0, &[flat(0, a_price), flat(0, dec!(16))]);
+    b.submit(target(1, dec!(1)), 0, day(0)).unwrap();
+    step(&mut b, 1, &[flat(1, a_price), flat(1, dec!(16))]);
+    step(&mut b, 2, &[flat(2, a_price), flat(2, dec!(16))]);
+    b.submit(target(1, dec!(0)), 2, day(2)).unwrap();
+    b.submit(target(0, dec!(1)), 2, day(2)).unwrap();
+    step(&mut b, 3, &[flat(3, a_price), None]);
+    b
+}
+
+#[test]
+fn a_target_percent_that_only_fits_small_is_cut_not_refused_when_the_fee_the_cut_saves_matters() {
+    // All in B: floor(10 000 / (16 × 1.001)) = 624 for 9 984 + fee 9.984,
+    // cash 6.016. On step 3 A's target is floor(9 990.016 / 5.005) = 1 996,
+    // far beyond the cash; 1 share costs 5 + 0.005 ≤ 6.016, 2 cost 10.01.
+    let b = rotation_while_a_sale_waits(CommissionModel::Percent { rate: dec!(0.001) }, dec!(5));
+    assert!(b.rejections().is_empty(), "{:?}", b.rejections());
+    assert_eq!((b.position(0).qty, b.position(1).qty), (dec!(1), dec!(624)));
+    assert_eq!(b.cash(), dec!(1.011)); // 6.016 − 5 − 0.005
+}
+
+#[test]
+fn a_cut_target_percent_is_the_largest_that_fits_under_every_fee_model() {
+    // A at 1. Cash beside B after buying it at 16:
+    // - percent 0.1 %: 624 for 9 984 + 9.984 → 6.016; q × 1.001 ≤ 6.016 → 6.
+    // - per unit 0.01 (min 1): 624 for 9 984 + 6.24 → 9.76; q + max(0.01 q, 1) ≤ 9.76 → 8.
+    // - fixed 1: floor(9 999 / 16) = 624 for 9 984 + 1 → 15; q + 1 ≤ 15 → 14.
+    let cases = [
+        (CommissionModel::Percent { rate: dec!(0.001) }, dec!(6), dec!(6.016) - dec!(6.006)),
+        (CommissionModel::PerUnit { per_unit: dec!(0.01), minimum: dec!(1) }, dec!(8), dec!(9.76) - dec!(9)),
+        (CommissionModel::Fixed { amount: dec!(1) }, dec!(14), dec!(15) - dec!(15)),
+    ];
+    for (commission, bought, cash_left) in cases {
+        let b = rotation_while_a_sale_waits(commission, dec!(1));
+        assert!(b.rejections().is_empty(), "{commission:?}: {:?}", b.rejections());
+        assert_eq!(b.position(0).qty, bought, "{commission:?}");
+        assert_eq!(b.cash(), cash_left, "{commission:?}");
+    }
+}
