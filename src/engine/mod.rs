@@ -26,8 +26,8 @@ use crate::broker::Broker;
 use crate::data::Universe;
 use crate::domain::EquityCurve;
 use crate::strategy::{
-    IndicatorBank, MarketView, Params, Phase, RunLog, RunState, StepQueue, Strategy, StrategyCtx, StrategyError,
-    Timeframes,
+    Crossings, IndicatorBank, MarketView, Params, Phase, RunLog, RunState, StepQueue, Strategy, StrategyCtx,
+    StrategyError, Timeframes,
 };
 
 /// Most steps handed at once to a strategy that drives the loop itself.
@@ -77,6 +77,7 @@ pub fn run(
         equity: EquityCurve::default(),
         steps: StepQueue::default(),
         cancel: hooks.cancel.clone(),
+        crossings: Crossings::default(),
     });
     let name = strategy.name().to_string();
     let fail = |function, step: Option<usize>, ts, error| match error {

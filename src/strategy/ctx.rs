@@ -11,6 +11,7 @@ use crate::domain::num::from_f64;
 use crate::domain::{Bar, EquityCurve, OrderId, OrderKind, OrderSize, Side, Symbol, Timestamp};
 use crate::indicators::IndicatorSpec;
 
+use super::crossing::{CrossSide, Crossings};
 use super::{
     declared_names, CtxError, IndicatorBank, IndicatorRef, MarketView, ParamValue, Params, RunLog, Timeframes,
 };
@@ -46,6 +47,8 @@ pub struct RunState {
     pub steps: super::StepQueue,
     /// The run's cancellation, which stops a strategy's own loop between bars.
     pub cancel: crate::domain::CancelToken,
+    /// What each pair given to `cross` last saw.
+    pub crossings: Crossings,
 }
 
 /// The second operand of a crossing test: another indicator or a level.
@@ -134,9 +137,8 @@ impl StrategyCtx {
         self.0.borrow().indicators.value(r.into(), k)
     }
 
-    /// True when `a` is above `b` now and was at or below it one bar
-    /// earlier (`above`), or the mirror image; false while either is not
-    /// ready.
+    /// True when `a` crossed above `b` on this bar (`above`), or below it;
+    /// the rule is [`StrategyCtx::cross`]'s.
     ///
     /// # Errors
     /// An undeclared indicator name.
@@ -145,30 +147,26 @@ impl StrategyCtx {
         Ok(self.cross(a, b)? == expected)
     }
 
-    /// 1 when `a` crossed above `b` on this bar (above now, at or below one
-    /// bar earlier), -1 when it crossed below, 0 otherwise or while either
-    /// is not ready.
+    /// 1 when `a` crossed above `b` on this bar (above now, below at the
+    /// latest earlier bar where they differed), -1 when it crossed below, 0
+    /// otherwise or while either is not ready (see [`super::crossing`]).
     ///
     /// # Errors
     /// An undeclared indicator name.
     pub fn cross<'a>(&self, a: impl Into<IndicatorRef<'a>>, b: Operand<'_>) -> Result<i8, CtxError> {
-        let state = self.0.borrow();
+        let mut guard = self.0.borrow_mut();
+        let state = &mut *guard;
         let ind = &state.indicators;
-        let (now_a, prev_a) = ind.now_and_previous(a.into())?;
-        let (now_b, prev_b) = match b {
-            Operand::Indicator(r) => ind.now_and_previous(r)?,
-            Operand::Level(level) => (Some(level), Some(level)),
+        let a = ind.handle_of(a.into())?;
+        let (now_a, prev_a) = ind.now_and_previous(IndicatorRef::Handle(a))?;
+        let (b, (now_b, prev_b)) = match b {
+            Operand::Indicator(r) => {
+                let h = ind.handle_of(r)?;
+                (CrossSide::Output(h), ind.now_and_previous(IndicatorRef::Handle(h))?)
+            }
+            Operand::Level(level) => (CrossSide::Level(level.to_bits()), (Some(level), Some(level))),
         };
-        let (Some(na), Some(pa), Some(nb), Some(pb)) = (now_a, prev_a, now_b, prev_b) else {
-            return Ok(0);
-        };
-        Ok(if na > nb && pa <= pb {
-            1
-        } else if na < nb && pa >= pb {
-            -1
-        } else {
-            0
-        })
+        Ok(state.crossings.test((a, b), state.step, (now_a, now_b), (prev_a, prev_b)))
     }
 
     // ---- portfolio ----

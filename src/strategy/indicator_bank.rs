@@ -443,8 +443,12 @@ impl IndicatorBank {
         self.histories.iter().map(move |h| h.now_and_previous(in_blocks, self.seen[h.symbol]))
     }
 
-    fn history(&self, r: IndicatorRef<'_>) -> Result<&History, CtxError> {
-        let index = match r {
+    /// The handle of output `r`.
+    ///
+    /// # Errors
+    /// An undeclared name or an unknown handle.
+    pub fn handle_of(&self, r: IndicatorRef<'_>) -> Result<usize, CtxError> {
+        Ok(match r {
             IndicatorRef::Name(name) => self.find(name).ok_or_else(|| CtxError::UnknownIndicator {
                 name: name.to_string(),
                 declared: self.declared_names(),
@@ -453,8 +457,11 @@ impl IndicatorBank {
             IndicatorRef::Handle(h) => {
                 return Err(CtxError::UnknownIndicatorHandle { handle: h, count: self.histories.len() })
             }
-        };
-        Ok(&self.histories[index])
+        })
+    }
+
+    fn history(&self, r: IndicatorRef<'_>) -> Result<&History, CtxError> {
+        Ok(&self.histories[self.handle_of(r)?])
     }
 
     /// The symbol an output belongs to.

@@ -7,6 +7,7 @@
 //! portfolio, parameters; and accepts orders, cancellations and log lines.
 //! Rhai scripts and WASM plugins reach exactly this API and nothing else.
 
+mod crossing;
 mod ctx;
 mod error;
 mod indicator_bank;
@@ -22,6 +23,7 @@ mod steps;
 mod timeframe;
 pub mod wasm;
 
+pub use crossing::Crossings;
 pub use ctx::{Operand, Phase, PriceKind, RunState, StrategyCtx};
 pub use error::{CtxError, StrategyError};
 pub use indicator_bank::{IndicatorBank, IndicatorRef};

@@ -728,18 +728,20 @@ impl Ctx {
         }
     }
 
-    /// 1 if `a` crossed above `b` on this bar, -1 if it crossed below, 0 otherwise.
+    /// 1 if `a` crossed above `b` on this bar, -1 if it crossed below, 0 otherwise: above now and
+    /// below at the latest earlier bar where they differed (ties are looked through), the host's rule.
     pub fn cross(&self, a: Indicator, b: Indicator) -> i32 {
         match (shared::latest(a.0), shared::latest(b.0)) {
-            (Some(a), Some(b)) => shared::crossing(a, b),
+            (Some(a_values), Some(b_values)) => shared::crossing((a.0, shared::Side::Output(b.0)), a_values, b_values),
             _ => unsafe { sys::cross(a.0, b.0) },
         }
     }
 
-    /// 1 if `a` crossed above `level` on this bar, -1 if it crossed below, 0 otherwise.
+    /// 1 if `a` crossed above `level` on this bar, -1 if it crossed below, 0 otherwise (the rule
+    /// of [`Ctx::cross`]).
     pub fn cross_level(&self, a: Indicator, level: f64) -> i32 {
         match shared::latest(a.0) {
-            Some(a) => shared::crossing(a, (level, level)),
+            Some(values) => shared::crossing((a.0, shared::Side::Level(level.to_bits())), values, (level, level)),
             None => unsafe { sys::cross_level(a.0, level) },
         }
     }
@@ -1141,6 +1143,7 @@ pub mod __private {
         finish(slot.with(false, |s| {
             let mut ctx = Ctx { _private: () };
             while unsafe { sys::next_bar() } != 0 {
+                super::shared::bar_started();
                 s.on_bar(&mut ctx)?;
             }
             Ok(())

@@ -46,16 +46,87 @@ pub(crate) fn latest(handle: i32) -> Option<(f64, f64)> {
     unsafe { Some((std::ptr::read_volatile(p.add(i)), std::ptr::read_volatile(p.add(i + 1)))) }
 }
 
-/// The crossing test of the host's `cross`: 1 if `a` went from at or below `b` to above it,
-/// -1 for the reverse, 0 otherwise or when any of the four values is missing (NaN).
-#[inline]
-pub(crate) fn crossing(a: (f64, f64), b: (f64, f64)) -> i32 {
-    let ((now_a, prev_a), (now_b, prev_b)) = (a, b);
-    if now_a.is_nan() || prev_a.is_nan() || now_b.is_nan() || prev_b.is_nan() {
-        0
-    } else if now_a > now_b && prev_a <= prev_b {
+/// The second side of a crossing pair: an indicator handle or a level (its bits).
+#[derive(Clone, Copy, PartialEq)]
+pub(crate) enum Side {
+    Output(i32),
+    Level(u64),
+}
+
+/// What the last crossing test of one pair saw (the host's rule, `src/strategy/crossing.rs`).
+#[derive(Clone, Copy)]
+struct Seen {
+    bar: u64,
+    /// The side before that bar (the latest that differed): 1, -1, or 0 when not known.
+    before: i32,
+    /// The latest side that differed up to and including that bar, or 0.
+    latest: i32,
+}
+
+/// The bar count and each tested pair's memory.
+struct Crossings {
+    bar: u64,
+    pairs: Vec<((i32, Side), Seen)>,
+}
+
+struct Memory(UnsafeCell<Crossings>);
+
+// SAFETY: as `Buffer`: one thread, and no reference into it outlives a call below.
+unsafe impl Sync for Memory {}
+
+static CROSSINGS: Memory = Memory(UnsafeCell::new(Crossings { bar: 0, pairs: Vec::new() }));
+
+/// Marks the start of a new bar (`bt_on_bars` calls it after each `bt.next_bar`).
+pub(crate) fn bar_started() {
+    // SAFETY: see `Memory`.
+    let memory = unsafe { &mut *CROSSINGS.0.get() };
+    memory.bar += 1;
+}
+
+fn side(a: f64, b: f64) -> i32 {
+    if a > b {
         1
-    } else if now_a < now_b && prev_a >= prev_b {
+    } else if a < b {
+        -1
+    } else {
+        0
+    }
+}
+
+/// The host's `cross` rule (backtrader's): 1 if `a` is above `b` now and was below it at the
+/// latest earlier bar where they differed, -1 for the reverse, 0 otherwise or when a value is
+/// missing (NaN). Ties are looked through with what the pair's previous test saw.
+pub(crate) fn crossing(pair: (i32, Side), a: (f64, f64), b: (f64, f64)) -> i32 {
+    // SAFETY: see `Memory`.
+    let memory = unsafe { &mut *CROSSINGS.0.get() };
+    let ((now_a, prev_a), (now_b, prev_b)) = (a, b);
+    let slot = memory.pairs.iter().position(|(p, _)| *p == pair);
+    let last = slot.map(|i| memory.pairs[i].1);
+    let before = match last {
+        Some(seen) if seen.bar == memory.bar => seen.before,
+        _ if prev_a.is_nan() || prev_b.is_nan() => 0,
+        _ => match side(prev_a, prev_b) {
+            0 => last.map_or(0, |seen| seen.latest),
+            differs => differs,
+        },
+    };
+    let ready = !(now_a.is_nan() || now_b.is_nan());
+    let now = if ready { side(now_a, now_b) } else { 0 };
+    let latest = if !ready {
+        0
+    } else if now == 0 {
+        before
+    } else {
+        now
+    };
+    let seen = Seen { bar: memory.bar, before, latest };
+    match slot {
+        Some(i) => memory.pairs[i].1 = seen,
+        None => memory.pairs.push((pair, seen)),
+    }
+    if before == -1 && now == 1 {
+        1
+    } else if before == 1 && now == -1 {
         -1
     } else {
         0
@@ -64,18 +135,39 @@ pub(crate) fn crossing(a: (f64, f64), b: (f64, f64)) -> i32 {
 
 #[cfg(test)]
 mod tests {
-    use super::crossing;
+    use super::{bar_started, crossing, Side};
 
     const NAN: f64 = f64::NAN;
 
+    /// The crosses of a series against the level 1.5, one test per bar, on a fresh pair `id`.
+    fn crosses(id: i32, series: &[f64]) -> Vec<i32> {
+        let pair = (id, Side::Level(1.5f64.to_bits()));
+        (0..series.len())
+            .map(|i| {
+                bar_started();
+                let previous = if i == 0 { NAN } else { series[i - 1] };
+                crossing(pair, (series[i], previous), (1.5, 1.5))
+            })
+            .collect::<Vec<_>>()
+    }
+
     #[test]
     fn crossing_matches_the_host_rule() {
-        assert_eq!(crossing((2.0, 1.0), (1.5, 1.5)), 1, "from below to above");
-        assert_eq!(crossing((2.0, 1.5), (1.5, 1.5)), 1, "from touching to above");
-        assert_eq!(crossing((1.0, 2.0), (1.5, 1.5)), -1, "from above to below");
-        assert_eq!(crossing((1.5, 1.0), (1.5, 1.5)), 0, "touching is not crossing");
-        assert_eq!(crossing((2.0, 1.8), (1.5, 1.5)), 0, "already above");
-        assert_eq!(crossing((2.0, NAN), (1.5, 1.5)), 0, "no previous value yet");
-        assert_eq!(crossing((2.0, 1.0), (NAN, 1.5)), 0, "other side not ready");
+        // The cases of the host's own tests (src/strategy/crossing.rs).
+        assert_eq!(crosses(1, &[2.0, 1.5, 2.0]), [0, 0, 0], "touch and return");
+        assert_eq!(crosses(2, &[1.0, 1.5, 2.0]), [0, 0, 1], "through a tie");
+        assert_eq!(crosses(3, &[2.0, 1.5, 1.5, 1.5, 1.0]), [0, 0, 0, 0, -1], "through a long tie");
+        assert_eq!(crosses(4, &[1.0, 2.0, 1.0, 2.0]), [0, 1, -1, 1]);
+        assert_eq!(crosses(5, &[NAN, 1.5, 2.0, 1.0]), [0, 0, 0, -1], "a tie first");
+        assert_eq!(crosses(6, &[NAN, 1.0, 2.0]), [0, 0, 1]);
+        // Two pairs on the same bars keep their own memory; a second test in a bar repeats.
+        bar_started();
+        let (a, b) = ((7, Side::Output(0)), (8, Side::Output(0)));
+        assert_eq!(crossing(a, (1.0, NAN), (2.0, NAN)), 0);
+        assert_eq!(crossing(b, (3.0, NAN), (2.0, NAN)), 0);
+        bar_started();
+        assert_eq!(crossing(a, (3.0, 1.0), (2.0, 2.0)), 1);
+        assert_eq!(crossing(a, (3.0, 1.0), (2.0, 2.0)), 1);
+        assert_eq!(crossing(b, (1.0, 3.0), (2.0, 2.0)), -1);
     }
 }
