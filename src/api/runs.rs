@@ -51,6 +51,8 @@ pub fn run_json(view: &RunView) -> Value {
         "started_at": r.started_at,
         "finished_at": r.finished_at,
         "config": config,
+        "fingerprint": r.fingerprint,
+        "manifest": parse(&r.manifest),
         "timings": parse(&r.timings),
         "error": error,
         "metrics": parse(&r.metrics),

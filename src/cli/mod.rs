@@ -2,6 +2,7 @@
 
 mod args;
 mod dev;
+mod manifest;
 mod output;
 mod run;
 mod serve;

@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::Context;
 
 use super::RunArgs;
-use crate::engine::RunReport;
+use crate::engine::{RunManifest, RunReport};
 
 /// Writes the strategy's log lines and the broker's rejections to stderr.
 pub fn print_log(report: &RunReport) {
@@ -70,11 +70,12 @@ pub fn format_table(rows: &[(String, String)]) -> String {
 }
 
 /// The metrics as one JSON object with snake_case keys, plus the run's
-/// parameters and order counts.
+/// parameters and order counts, and with a manifest, the run's whole
+/// configuration (`config`) and its `fingerprint`.
 ///
 /// # Errors
 /// Serialisation failures (none are expected).
-pub fn metrics_json(report: &RunReport) -> anyhow::Result<String> {
+pub fn metrics_json(report: &RunReport, manifest: Option<&RunManifest>) -> anyhow::Result<String> {
     let mut value = serde_json::to_value(&report.metrics)?;
     let object = value.as_object_mut().context("metrics serialise to an object")?;
     object.insert("rejected_orders".into(), report.rejections.len().into());
@@ -82,6 +83,10 @@ pub fn metrics_json(report: &RunReport) -> anyhow::Result<String> {
     object.insert("params".into(), serde_json::to_value(&report.params)?);
     object.insert("margin_call_events".into(), serde_json::to_value(&report.margin_calls)?);
     object.insert("returns".into(), serde_json::to_value(&report.returns)?);
+    if let Some(manifest) = manifest {
+        object.insert("fingerprint".into(), manifest.fingerprint.clone().into());
+        object.insert("config".into(), serde_json::to_value(manifest)?);
+    }
     Ok(serde_json::to_string_pretty(&value)?)
 }
 

@@ -43,7 +43,8 @@ pub fn execute(cmd: &RunCommand) -> anyhow::Result<()> {
     let report = run_once(&cmd.run)?;
     output::print_log(&report);
     if cmd.json {
-        println!("{}", output::metrics_json(&report)?);
+        let manifest = super::manifest::of_run(&cmd.run, &report)?;
+        println!("{}", output::metrics_json(&report, Some(&manifest))?);
     } else {
         print!("{}", output::metrics_table(&cmd.run, &report));
     }

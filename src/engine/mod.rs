@@ -16,10 +16,12 @@
 
 mod config;
 mod error;
+mod manifest;
 mod report;
 
 pub use config::{Benchmark, ParamOverrides, Progress, RunConfig, RunHooks};
 pub use error::EngineError;
+pub use manifest::{DataSource, RunManifest, RunSettings, SandboxLimits, StrategySource, ENGINE_VERSION};
 pub use report::{benchmark_curve, buy_hold_return_pct, RunReport};
 
 use crate::broker::Broker;

@@ -271,7 +271,7 @@ impl Service {
         // depend on the bars themselves: build the run's data as the run
         // will (parsed datasets are cached, so the run does not parse again).
         use crate::data::DataError;
-        let (universe, benchmark) = self.market_data(&request, &checked).await.map_err(|e| match e {
+        let (universe, benchmark, _) = self.market_data(&request, &checked).await.map_err(|e| match e {
             runner::MarketDataError::Service(e) => e,
             runner::MarketDataError::Data(e @ DataError::EmptySlice { .. }) => {
                 ServiceError::invalid("start", e.to_string())

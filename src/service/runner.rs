@@ -11,8 +11,26 @@ use super::{strategies, Pace, RunRequest, Service, ServiceError};
 use crate::data::{DataError, Universe};
 use crate::domain::num::to_f64;
 use crate::domain::{CancelToken, Symbol};
-use crate::engine::{self, Benchmark, EngineError, ParamOverrides, Progress, RunConfig, RunHooks, RunReport};
-use crate::store::{EquityInput, RunOutcome};
+use crate::engine::{
+    self, Benchmark, DataSource, EngineError, ParamOverrides, Progress, RunConfig, RunHooks, RunManifest, RunReport,
+    RunSettings, SandboxLimits, StrategySource,
+};
+use crate::store::{DatasetRow, EquityInput, RunOutcome};
+
+/// The datasets a run reads, as its manifest names them.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Sources {
+    pub data: Vec<DataSource>,
+    pub benchmark: Option<DataSource>,
+}
+
+fn dataset_source(row: &DatasetRow) -> DataSource {
+    DataSource {
+        symbol: row.symbol.clone(),
+        source: format!("dataset {}", row.id),
+        content_hash: row.content_hash.clone(),
+    }
+}
 
 /// Least time between two progress events.
 const EVENT_EVERY: Duration = Duration::from_millis(100);
@@ -104,10 +122,12 @@ impl Service {
         &self,
         request: &RunRequest,
         checked: &super::request::CheckedRun,
-    ) -> Result<(Universe, Option<Benchmark>), MarketDataError> {
+    ) -> Result<(Universe, Option<Benchmark>, Sources), MarketDataError> {
         let mut series = Vec::with_capacity(request.symbols.len());
+        let mut sources = Sources::default();
         for symbol in &request.symbols {
-            let (_, bars) = self.bars(symbol).await?;
+            let (row, bars) = self.bars(symbol).await?;
+            sources.data.push(dataset_source(&row));
             series.push((Symbol::new(symbol), bars));
         }
         let mut universe = Universe::from_shared(series)?;
@@ -122,7 +142,8 @@ impl Service {
         let benchmark = match &request.benchmark {
             None => None,
             Some(symbol) => {
-                let (_, bars) = self.bars(symbol).await?;
+                let (row, bars) = self.bars(symbol).await?;
+                sources.benchmark = Some(dataset_source(&row));
                 let symbol = Symbol::new(symbol);
                 // As for the data: a coarse bar must not take in bars after `end`.
                 let bars = match checked.end {
@@ -139,7 +160,7 @@ impl Service {
                 Some(Benchmark { symbol, bars })
             }
         };
-        Ok((universe, benchmark))
+        Ok((universe, benchmark, sources))
     }
 
     /// Runs run `id` to its end and records the outcome; never panics on bad
@@ -152,7 +173,7 @@ impl Service {
         let outcome = self.execute_inner(id, &live).await;
         let bars = live.bars_done.load(std::sync::atomic::Ordering::Relaxed) as i64;
         let event = match outcome {
-            Ok((report, timings)) => self.store_completed(id, &report, timings).await,
+            Ok((report, manifest, timings)) => self.store_completed(id, &report, &manifest, timings).await,
             Err(Stop::Engine(EngineError::Cancelled { step })) => {
                 self.store_outcome(id, RunOutcome::Cancelled { bars: step as i64 }).await;
                 RunEvent::Cancelled { run_id: id }
@@ -206,7 +227,7 @@ impl Service {
         self.inner.store.finish_run(id, outcome).await
     }
 
-    async fn store_completed(&self, id: i64, report: &RunReport, timings: Timings) -> RunEvent {
+    async fn store_completed(&self, id: i64, report: &RunReport, manifest: &RunManifest, timings: Timings) -> RunEvent {
         let started = Instant::now();
         let drawdown = report.drawdown_pct();
         let metrics = serde_json::to_value(&report.metrics).unwrap_or_default();
@@ -219,11 +240,14 @@ impl Service {
             "bars_per_second": if timings.simulate_ms > 0.0 { bars / (timings.simulate_ms / 1000.0) } else { 0.0 },
         });
         let returns_json = serde_json::to_string(&report.returns).unwrap_or_default();
+        let manifest_json = serde_json::to_string(manifest).unwrap_or_default();
         let persist = |timings: &serde_json::Value| RunOutcome::Completed {
             metrics_json: metrics.to_string(),
             returns_json: returns_json.clone(),
             timings_json: timings.to_string(),
             log_json: log.to_string(),
+            manifest_json: manifest_json.clone(),
+            fingerprint: manifest.fingerprint.clone(),
             bars: report.equity.len() as i64,
             trades: &report.trades,
             equity: EquityInput {
@@ -250,7 +274,7 @@ impl Service {
         }
     }
 
-    async fn execute_inner(&self, id: i64, live: &Arc<Live>) -> Result<(RunReport, Timings), Stop> {
+    async fn execute_inner(&self, id: i64, live: &Arc<Live>) -> Result<(RunReport, RunManifest, Timings), Stop> {
         let fail = |e: ServiceError| Stop::Failed(Failure::from(e));
         let row = self.run_row(id).await.map_err(fail)?;
         let request: RunRequest = serde_json::from_str(&row.config).map_err(|e| {
@@ -266,7 +290,7 @@ impl Service {
 
         let loading = Instant::now();
         let data_error = |e: crate::data::DataError| Stop::Failed(Failure { kind: "data", message: e.to_string() });
-        let (universe, benchmark) = self.market_data(&request, &checked).await.map_err(|e| match e {
+        let (universe, benchmark, sources) = self.market_data(&request, &checked).await.map_err(|e| match e {
             MarketDataError::Service(e) => fail(e),
             MarketDataError::Data(e) => data_error(e),
         })?;
@@ -310,7 +334,21 @@ impl Service {
         .await
         .map_err(|e| Stop::Failed(Failure { kind: "internal", message: format!("the run's thread failed: {e}") }))?;
         let (report, simulate_ms) = simulate?;
-        Ok((report, Timings { load_ms, simulate_ms }))
+        let strategy = StrategySource {
+            name: format!("{} v{}", strategy.name, version.version),
+            runtime: runtime.as_str(),
+            content_hash: version.content_hash.clone(),
+        };
+        let settings = RunSettings {
+            start: checked.start,
+            end: checked.end,
+            resample: checked.resample.map(|i| i.to_string()),
+            broker: &report.broker_config,
+            params: &report.params,
+            limits: SandboxLimits::of(runtime, &self.inner.config.limits),
+        };
+        let manifest = RunManifest::new(strategy, sources.data, sources.benchmark, settings);
+        Ok((report, manifest, Timings { load_ms, simulate_ms }))
     }
 }
 

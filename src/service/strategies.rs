@@ -2,7 +2,6 @@
 //! checked before anything is stored, and rebuilt for each run.
 
 use base64::Engine as _;
-use sha2::{Digest, Sha256};
 
 use super::ServiceError;
 use crate::domain::CancelToken;
@@ -30,10 +29,7 @@ pub fn runtime(name: &str) -> Result<Runtime, ServiceError> {
     }
 }
 
-/// Hex SHA-256 of `bytes`.
-pub fn content_hash(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use crate::domain::content_hash;
 
 /// Compiles uploaded code: `source` for Rhai, `module_base64` for WASM.
 ///

@@ -87,6 +87,10 @@ pub struct RunRow {
     pub timings: Option<String>,
     /// JSON: the strategy's log and the broker's rejections.
     pub log: Option<String>,
+    /// JSON, once completed: everything that decided the results.
+    pub manifest: Option<String>,
+    /// Hex SHA-256 over the manifest's result-deciding parts, once completed.
+    pub fingerprint: Option<String>,
 }
 
 /// Which runs to list.
@@ -105,6 +109,9 @@ pub enum RunOutcome<'a> {
         returns_json: String,
         timings_json: String,
         log_json: String,
+        /// The run's manifest, as JSON, and its fingerprint.
+        manifest_json: String,
+        fingerprint: String,
         bars: i64,
         trades: &'a [Trade],
         equity: EquityInput<'a>,
@@ -121,7 +128,8 @@ pub enum RunOutcome<'a> {
 }
 
 const COLUMNS: &str = "id, strategy_id, version_id, rerun_of, status, config, created_at, started_at, finished_at, \
-                       bars_total, bars_processed, error_kind, error_message, metrics, timings, log";
+                       bars_total, bars_processed, error_kind, error_message, metrics, timings, log, manifest, \
+                       fingerprint";
 
 fn run(row: &AnyRow) -> Result<RunRow, StoreError> {
     let status: String = row.try_get("status")?;
@@ -142,6 +150,8 @@ fn run(row: &AnyRow) -> Result<RunRow, StoreError> {
         metrics: row.try_get("metrics")?,
         timings: row.try_get("timings")?,
         log: row.try_get("log")?,
+        manifest: row.try_get("manifest")?,
+        fingerprint: row.try_get("fingerprint")?,
     })
 }
 
@@ -246,12 +256,22 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let now = now_millis();
         match outcome {
-            RunOutcome::Completed { metrics_json, returns_json, timings_json, log_json, bars, trades, equity } => {
+            RunOutcome::Completed {
+                metrics_json,
+                returns_json,
+                timings_json,
+                log_json,
+                manifest_json,
+                fingerprint,
+                bars,
+                trades,
+                equity,
+            } => {
                 insert_trades(&mut tx, self.dialect, id, trades).await?;
                 insert_equity(&mut tx, self.dialect, id, equity).await?;
                 sqlx::query(
                     "UPDATE runs SET status = 'completed', finished_at = $1, bars_processed = $2, metrics = $3, \
-                     timings = $4, log = $5, returns = $6 WHERE id = $7",
+                     timings = $4, log = $5, returns = $6, manifest = $7, fingerprint = $8 WHERE id = $9",
                 )
                 .bind(now)
                 .bind(bars)
@@ -259,6 +279,8 @@ impl Store {
                 .bind(timings_json)
                 .bind(log_json)
                 .bind(returns_json)
+                .bind(manifest_json)
+                .bind(fingerprint)
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;

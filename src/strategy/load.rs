@@ -24,6 +24,14 @@ impl Runtime {
             _ => None,
         }
     }
+
+    /// The runtime's name in requests and results: `rhai` or `wasm`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Runtime::Rhai => "rhai",
+            Runtime::Wasm => "wasm",
+        }
+    }
 }
 
 /// The sandbox limits of both runtimes.

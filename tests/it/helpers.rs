@@ -43,3 +43,13 @@ pub fn write(dir: &Path, name: &str, text: &str) -> String {
     std::fs::write(&path, text).expect("temp file written");
     path.display().to_string()
 }
+
+/// A `run --json` output without what names the run rather than states its
+/// results (`config`, `fingerprint`), for comparing runs of different files.
+pub fn results_only(json: &str) -> serde_json::Value {
+    let mut value: serde_json::Value = serde_json::from_str(json).expect("JSON output");
+    let object = value.as_object_mut().expect("a JSON object");
+    object.remove("config");
+    object.remove("fingerprint");
+    value
+}

@@ -3,9 +3,11 @@
 mod api;
 mod cli_errors;
 mod cli_run;
+mod crossings;
 mod dev;
 mod helpers;
 mod plugins;
 mod portfolio;
+mod run_manifest;
 mod sma_cross_reference;
 mod wasm_run;
