@@ -40,6 +40,16 @@ fn a_run_through_the_api_matches_the_cli() {
         assert!(run["timings"]["load_data_ms"].as_f64().is_some());
         assert_eq!(run["config"]["slippage_bps"], 0, "every config field is stored");
         assert_eq!(run["config"]["params"], json!({ "fast": 10, "slow": 20 }));
+        // The same inputs as the CLI's run: the same fingerprint, stated alike.
+        assert_eq!(run["fingerprint"], cli["fingerprint"], "{backend:?}");
+        let (manifest, stated) = (&run["manifest"], &cli["config"]);
+        for key in ["engine_version", "broker", "params", "limits", "resample"] {
+            assert_eq!(manifest[key], stated[key], "{backend:?}: manifest.{key}");
+        }
+        assert_eq!(manifest["strategy"]["name"], "sma v1");
+        assert_eq!(manifest["strategy"]["content_hash"], stated["strategy"]["content_hash"]);
+        assert_eq!(manifest["data"][0]["source"], format!("dataset {}", dataset["id"]));
+        assert_eq!(manifest["data"][0]["content_hash"], stated["data"][0]["content_hash"]);
 
         let trades = app.json(&format!("/api/runs/{id}/trades"));
         assert_eq!(trades.as_array().unwrap().len(), 47);
