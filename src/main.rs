@@ -16,7 +16,7 @@ fn main() -> ExitCode {
     match backtester::cli::execute(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", backtester::cli::error_message(&err));
             ExitCode::FAILURE
         }
     }

@@ -4,12 +4,14 @@ mod args;
 mod dev;
 mod manifest;
 mod output;
+mod report;
 mod run;
 mod serve;
 
 use clap::{Parser, Subcommand};
 
 pub use args::RunArgs;
+pub use report::error_message;
 
 /// Backtest trading strategies written as Rhai scripts.
 #[derive(Debug, Parser)]

@@ -21,12 +21,27 @@ pub struct DatabaseArgs {
     pub database_url: String,
 }
 
+/// Checks that `text` is HOST:PORT (a name, an IPv4 address or a
+/// bracketed IPv6 one); the name is looked up when binding.
+fn host_and_port(text: &str) -> Result<String, String> {
+    if text.parse::<SocketAddr>().is_ok() {
+        return Ok(text.to_string());
+    }
+    let form = || format!("'{text}' is not HOST:PORT (e.g. 127.0.0.1:8080, localhost:8080 or [::1]:8080)");
+    let (host, port) = text.rsplit_once(':').ok_or_else(form)?;
+    if host.is_empty() || host.contains(':') || port.parse::<u16>().is_err() {
+        return Err(form());
+    }
+    Ok(text.to_string())
+}
+
 /// `serve`'s flags.
 #[derive(Debug, Args)]
 pub struct ServeCommand {
-    /// Address to listen on (port 0 picks a free port; the address is printed).
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    pub bind: SocketAddr,
+    /// Address to listen on, as HOST:PORT with an IP address or a host name
+    /// (port 0 picks a free port; the address is printed).
+    #[arg(long, default_value = "127.0.0.1:8080", value_parser = host_and_port)]
+    pub bind: String,
     #[command(flatten)]
     pub db: DatabaseArgs,
     /// Runs executing at once (default: the number of cores); more wait in a queue.
@@ -81,7 +96,7 @@ pub fn serve(cmd: &ServeCommand) -> anyhow::Result<()> {
         };
         let app = api::router(service.clone(), cmd.body_limit_mib << 20);
         let listener =
-            tokio::net::TcpListener::bind(cmd.bind).await.with_context(|| format!("binding {}", cmd.bind))?;
+            tokio::net::TcpListener::bind(cmd.bind.as_str()).await.with_context(|| format!("binding {}", cmd.bind))?;
         let addr = listener.local_addr()?;
         println!("listening on http://{addr}");
         use std::io::Write;
@@ -132,4 +147,19 @@ pub fn migrate(db: &DatabaseArgs) -> anyhow::Result<()> {
         println!("{} is up to date", db.database_url);
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::host_and_port;
+
+    #[test]
+    fn bind_addresses_take_host_names() {
+        for ok in ["127.0.0.1:8080", "localhost:8080", "[::1]:0", "my-host.example:80"] {
+            assert_eq!(host_and_port(ok).as_deref(), Ok(ok));
+        }
+        for bad in ["localhost", ":8080", "localhost:http", "localhost:70000", "::1:80"] {
+            assert!(host_and_port(bad).unwrap_err().contains("is not HOST:PORT"), "{bad}");
+        }
+    }
 }

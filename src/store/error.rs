@@ -9,6 +9,9 @@ pub enum StoreError {
     /// The URL is not one this build can use.
     #[error("unsupported database URL '{0}': use sqlite://PATH or postgres://...")]
     UnsupportedUrl(String),
+    /// The database server cannot be reached (or refuses us).
+    #[error("cannot connect to the database at {at}: {reason}")]
+    Unreachable { at: String, reason: String },
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     /// A stored value that does not read back (a corrupt row).

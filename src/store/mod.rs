@@ -50,6 +50,32 @@ pub struct Store {
 /// The default database: a SQLite file in the working directory.
 pub const DEFAULT_URL: &str = "sqlite://backtester.db";
 
+/// How long a first connection to PostgreSQL may take before the server is
+/// called unreachable (the pool would wait its whole acquire timeout).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// One connection to the PostgreSQL server at `url`, closed again: fails
+/// within [`CONNECT_TIMEOUT`], naming the host and port and why.
+async fn probe_postgres(url: &str) -> Result<(), StoreError> {
+    use sqlx::postgres::{PgConnectOptions, PgConnection};
+    use sqlx::{ConnectOptions, Connection};
+    let options: PgConnectOptions = url.parse()?;
+    let at = format!("{}:{}", options.get_host(), options.get_port());
+    let unreachable = |reason: String| StoreError::Unreachable { at: at.clone(), reason };
+    match tokio::time::timeout(CONNECT_TIMEOUT, options.connect()).await {
+        Err(_) => Err(unreachable(format!("no answer within {} s", CONNECT_TIMEOUT.as_secs()))),
+        Ok(Err(sqlx::Error::Io(e))) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+            Err(unreachable("connection refused (is PostgreSQL running there?)".into()))
+        }
+        Ok(Err(sqlx::Error::Io(e))) => Err(unreachable(e.to_string())),
+        Ok(Err(e)) => Err(unreachable(e.to_string())),
+        Ok(Ok(connection)) => {
+            let _ = PgConnection::close(connection).await;
+            Ok(())
+        }
+    }
+}
+
 impl Store {
     /// Connects to `url` (`sqlite://PATH`, created if missing, or
     /// `postgres://...`) and runs the migrations.
@@ -77,6 +103,9 @@ impl Store {
         } else {
             return Err(StoreError::UnsupportedUrl(url.to_string()));
         };
+        if dialect == Dialect::Postgres {
+            probe_postgres(&url).await?;
+        }
         let pool = AnyPoolOptions::new()
             .max_connections(if dialect == Dialect::Sqlite { 4 } else { 8 })
             .acquire_timeout(Duration::from_secs(30))

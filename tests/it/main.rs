@@ -10,4 +10,5 @@ mod plugins;
 mod portfolio;
 mod run_manifest;
 mod sma_cross_reference;
+mod startup_errors;
 mod wasm_run;
