@@ -4,12 +4,16 @@
 //! file that does not compile creates none and its error is shown on the
 //! strategy. Optionally the strategy's latest run is re-run on the new
 //! version.
+//!
+//! Events are only hints. Reading a file is not one: our own read would
+//! otherwise trigger the next, forever.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use notify::RecursiveMode;
+use notify::event::{AccessKind, AccessMode};
+use notify::{EventKind, RecursiveMode};
 use notify_debouncer_full::{new_debouncer, DebounceEventResult, Debouncer, RecommendedCache};
 use tokio::sync::mpsc;
 
@@ -25,6 +29,20 @@ pub struct WatchGuard {
 /// How long events must be quiet before a file is read (editors and
 /// compilers write in several steps).
 const DEBOUNCE: Duration = Duration::from_millis(200);
+
+/// Whether an event of this kind may mean that a file's content changed:
+/// anything but an access, except the close that ends a write. Reading a
+/// file gives only accesses (open, read, close without writing), so that
+/// the watchers' own reads never count as a change; metadata changes do
+/// count, as a `chmod` can make an unreadable file readable.
+///
+/// Shared with `dev`'s watcher, so that both react to the same events.
+pub fn may_change_content(kind: &EventKind) -> bool {
+    match kind {
+        EventKind::Access(access) => *access == AccessKind::Close(AccessMode::Write),
+        _ => true,
+    }
+}
 
 /// The runtime for a watched file name; `None` for anything else,
 /// including editor temp files.
@@ -59,7 +77,7 @@ impl Service {
         }
         let (tx, mut rx) = mpsc::unbounded_channel::<PathBuf>();
         let mut debouncer = new_debouncer(DEBOUNCE, None, move |result: DebounceEventResult| {
-            for event in result.unwrap_or_default() {
+            for event in result.unwrap_or_default().into_iter().filter(|e| may_change_content(&e.kind)) {
                 for path in &event.paths {
                     let _ = tx.send(path.clone());
                 }
@@ -168,5 +186,41 @@ impl Service {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use notify::event::{CreateKind, DataChange, MetadataKind, ModifyKind, RemoveKind, RenameMode};
+
+    use super::*;
+
+    #[test]
+    fn reading_a_file_is_no_change_and_writing_one_is() {
+        let reads = [
+            AccessKind::Any,
+            AccessKind::Read,
+            AccessKind::Open(AccessMode::Any),
+            AccessKind::Open(AccessMode::Read),
+            AccessKind::Close(AccessMode::Read),
+            AccessKind::Close(AccessMode::Execute),
+            AccessKind::Other,
+        ];
+        for kind in reads.map(EventKind::Access) {
+            assert!(!may_change_content(&kind), "{kind:?}");
+        }
+        let changes = [
+            EventKind::Create(CreateKind::File),
+            EventKind::Modify(ModifyKind::Data(DataChange::Any)),
+            EventKind::Modify(ModifyKind::Name(RenameMode::To)),
+            EventKind::Modify(ModifyKind::Metadata(MetadataKind::Permissions)),
+            EventKind::Modify(ModifyKind::Any),
+            EventKind::Remove(RemoveKind::File),
+            EventKind::Access(AccessKind::Close(AccessMode::Write)),
+            EventKind::Any,
+        ];
+        for kind in changes {
+            assert!(may_change_content(&kind), "{kind:?}");
+        }
     }
 }
