@@ -27,6 +27,9 @@ fn eventually(what: &str, mut check: impl FnMut() -> bool) {
 /// act again about every 300 ms).
 const QUIET: Duration = Duration::from_secs(3);
 
+/// A script that does not compile (line 2).
+const BROKEN: &str = "fn on_bar(ctx) {\n  let x = ;\n}\n";
+
 /// The names of the events `GET /api/strategies/{id}/events` sends from now on.
 fn strategy_events(app: &App, id: i64) -> Arc<Mutex<Vec<String>>> {
     let events = Arc::new(Mutex::new(Vec::<String>::new()));
@@ -92,6 +95,28 @@ fn reading_a_watched_file_triggered_another_read_forever() {
     let opens = opens_of(&file, QUIET);
     assert_eq!(opens, 0, "the server kept reading {} while it did not change", file.display());
     assert_eq!(versions(&app, id), 2);
+}
+
+#[test]
+fn a_broken_save_was_reported_every_300_ms() {
+    let (_dir, file, _script, app, id) = watching_sma();
+    let events = strategy_events(&app, id);
+    let reported = || events.lock().unwrap().iter().filter(|e| *e == "reload_failed").count();
+    let warned = || app.stderr().lines().filter(|l| l.contains("a watched file does not compile")).count();
+
+    std::fs::write(&file, BROKEN).unwrap();
+    eventually("the reload error", || reported() == 1);
+    // Saving the same broken content again is no news either.
+    std::fs::write(&file, BROKEN).unwrap();
+    std::thread::sleep(QUIET);
+    let seen = events.lock().unwrap().clone();
+    assert_eq!(reported(), 1, "events: {seen:?}");
+    assert_eq!(warned(), 1, "WARN lines:\n{}", app.stderr());
+
+    // Another broken content is reported, once.
+    std::fs::write(&file, BROKEN.replace("let x", "let y")).unwrap();
+    eventually("the second reload error", || reported() == 2 && warned() == 2);
+    assert_eq!(versions(&app, id), 1);
 }
 
 #[test]
