@@ -160,6 +160,11 @@ impl Service {
             }
             let latest = store.version(strategy.id, None).await?;
             if latest.is_some_and(|v| v.content_hash == hash) {
+                // Back to the latest version (say, a broken save undone): it
+                // compiled, so the error of the save in between is over.
+                if strategy.last_reload_error.is_some() {
+                    store.set_reload_error(strategy.id, None).await?;
+                }
                 return Ok(());
             }
         }

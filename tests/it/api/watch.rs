@@ -120,6 +120,19 @@ fn a_broken_save_was_reported_every_300_ms() {
 }
 
 #[test]
+fn a_fix_back_to_the_latest_version_left_the_reload_error_set() {
+    let (_dir, file, script, app, id) = watching_sma();
+    let error = || app.json(&format!("/api/strategies/{id}"))["last_reload_error"].clone();
+    std::fs::write(&file, BROKEN).unwrap();
+    eventually("the reload error", || error().as_str().is_some_and(|e| e.contains("line 2")));
+
+    // The broken save undone: the content of version 1, which compiles.
+    std::fs::write(&file, &script).unwrap();
+    eventually("the reload error cleared", || error() == Value::Null);
+    assert_eq!(versions(&app, id), 1, "the same content adds no version");
+}
+
+#[test]
 fn watched_files_become_versions_and_reruns() {
     let dir = tempfile::tempdir().unwrap();
     let script = std::fs::read_to_string(root().join("scripts/sma_cross.rhai")).unwrap();
