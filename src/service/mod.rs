@@ -26,7 +26,7 @@ use tokio::sync::{broadcast, Notify, Semaphore};
 pub use error::ServiceError;
 pub use live::RunEvent;
 pub use request::{CommissionRequest, Pace, RunRequest};
-pub use watch::WatchGuard;
+pub use watch::{may_change_content, WatchGuard};
 
 use crate::store::{RunRow, Store, StrategyRow, VersionRow};
 use crate::strategy::{Params, StrategyLimits};

@@ -4,12 +4,18 @@
 //! file that does not compile creates none and its error is shown on the
 //! strategy. Optionally the strategy's latest run is re-run on the new
 //! version.
+//!
+//! Events are only hints. Reading a file is not one (our own read would
+//! otherwise trigger the next, forever), and a file whose content is the
+//! same as when it was last handled is left alone, so each broken content
+//! is reported once however often it is saved.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use notify::RecursiveMode;
+use notify::event::{AccessKind, AccessMode};
+use notify::{EventKind, RecursiveMode};
 use notify_debouncer_full::{new_debouncer, DebounceEventResult, Debouncer, RecommendedCache};
 use tokio::sync::mpsc;
 
@@ -25,6 +31,24 @@ pub struct WatchGuard {
 /// How long events must be quiet before a file is read (editors and
 /// compilers write in several steps).
 const DEBOUNCE: Duration = Duration::from_millis(200);
+
+/// Whether an event of this kind may mean that a file's content changed:
+/// anything but an access, except the close that ends a write. Reading a
+/// file gives only accesses (open, read, close without writing), so that
+/// the watchers' own reads never count as a change; metadata changes do
+/// count, as a `chmod` can make an unreadable file readable.
+///
+/// Shared with `dev`'s watcher, so that both react to the same events.
+pub fn may_change_content(kind: &EventKind) -> bool {
+    match kind {
+        EventKind::Access(access) => *access == AccessKind::Close(AccessMode::Write),
+        _ => true,
+    }
+}
+
+/// The content hash of each watched file when it was last handled
+/// (compiled or not).
+type Seen = BTreeMap<PathBuf, String>;
 
 /// The runtime for a watched file name; `None` for anything else,
 /// including editor temp files.
@@ -54,12 +78,13 @@ impl Service {
             .filter(|p| runtime_of(p).is_some())
             .collect();
         files.sort();
+        let mut seen = Seen::new();
         for path in &files {
-            self.sync_file(path, false).await;
+            self.sync_file(path, false, &mut seen).await;
         }
         let (tx, mut rx) = mpsc::unbounded_channel::<PathBuf>();
         let mut debouncer = new_debouncer(DEBOUNCE, None, move |result: DebounceEventResult| {
-            for event in result.unwrap_or_default() {
+            for event in result.unwrap_or_default().into_iter().filter(|e| may_change_content(&e.kind)) {
                 for path in &event.paths {
                     let _ = tx.send(path.clone());
                 }
@@ -75,7 +100,7 @@ impl Service {
                     paths.insert(more);
                 }
                 for path in paths.iter().filter(|p| runtime_of(p).is_some()) {
-                    service.sync_file(path, rerun_on_change).await;
+                    service.sync_file(path, rerun_on_change, &mut seen).await;
                 }
             }
         });
@@ -83,45 +108,66 @@ impl Service {
         Ok(WatchGuard { _debouncer: debouncer })
     }
 
-    /// Brings the strategy of `path` up to date with the file; logs what
-    /// happened (the watch loop has no one to return an error to).
-    async fn sync_file(&self, path: &Path, rerun_on_change: bool) {
-        if let Err(e) = self.try_sync_file(path, rerun_on_change).await {
-            tracing::warn!(file = %path.display(), error = %e, "cannot reload a strategy file");
-        }
-    }
-
-    async fn try_sync_file(&self, path: &Path, rerun_on_change: bool) -> Result<(), ServiceError> {
-        let Some((runtime, runtime_name, name)) = runtime_of(path) else { return Ok(()) };
+    /// Brings the strategy of `path` up to date with the file unless its
+    /// content is as `seen` last; logs what happened (the watch loop has no
+    /// one to return an error to).
+    async fn sync_file(&self, path: &Path, rerun_on_change: bool, seen: &mut Seen) {
+        let Some(file) = runtime_of(path) else { return };
         let bytes = match std::fs::read(path) {
             Ok(bytes) => bytes,
             // Deleted, or being replaced: the re-created file brings its own event.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-            Err(e) => return Err(ServiceError::invalid("--watch", format!("{}: {e}", path.display()))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
+            Err(e) => {
+                tracing::warn!(file = %path.display(), error = %e, "cannot read a strategy file");
+                return;
+            }
         };
+        let hash = strategies::content_hash(&bytes);
+        if seen.get(path) == Some(&hash) {
+            return;
+        }
+        match self.try_sync_file(path, file, bytes, &hash, rerun_on_change).await {
+            Ok(()) => {
+                seen.insert(path.to_path_buf(), hash);
+            }
+            // Not remembered: the next event retries (e.g. after a database error).
+            Err(e) => tracing::warn!(file = %path.display(), error = %e, "cannot reload a strategy file"),
+        }
+    }
+
+    /// Handles a content not handled before; a file that does not compile is
+    /// reported (logged, and on an existing strategy shown and sent as an
+    /// event) and is no error.
+    async fn try_sync_file(
+        &self,
+        path: &Path,
+        (runtime, runtime_name, name): (Runtime, &'static str, String),
+        bytes: Vec<u8>,
+        hash: &str,
+        rerun_on_change: bool,
+    ) -> Result<(), ServiceError> {
         let store = self.store();
-        let Some(strategy) = store.strategy_by_name(&name).await? else {
-            let checked = strategies::check_code(runtime, bytes, &name, &self.config().limits)?;
-            let first = NewVersion {
-                source: checked.bytes,
-                content_hash: checked.content_hash,
-                params_json: params_json::to_json(&checked.params),
-            };
-            let (strategy, _) = store.create_strategy(&name, runtime_name, "", first).await?;
-            tracing::info!(strategy = strategy.id, name, "strategy created from a watched file");
-            return Ok(());
-        };
-        if strategy.runtime != runtime_name {
-            let message =
-                format!("{} is a {runtime_name} file but strategy '{name}' is {}", path.display(), strategy.runtime);
-            store.set_reload_error(strategy.id, Some(&message)).await?;
-            return Ok(());
+        let existing = store.strategy_by_name(&name).await?;
+        if let Some(strategy) = &existing {
+            if strategy.runtime != runtime_name {
+                let message = format!(
+                    "{} is a {runtime_name} file but strategy '{name}' is {}",
+                    path.display(),
+                    strategy.runtime
+                );
+                store.set_reload_error(strategy.id, Some(&message)).await?;
+                return Ok(());
+            }
+            let latest = store.version(strategy.id, None).await?;
+            if latest.is_some_and(|v| v.content_hash == hash) {
+                // Back to the latest version (say, a broken save undone): it
+                // compiled, so the error of the save in between is over.
+                if strategy.last_reload_error.is_some() {
+                    store.set_reload_error(strategy.id, None).await?;
+                }
+                return Ok(());
+            }
         }
-        let latest = store.version(strategy.id, None).await?;
-        if latest.is_some_and(|v| v.content_hash == strategies::content_hash(&bytes)) {
-            return Ok(());
-        }
-        let events = self.strategy_channel(strategy.id);
         let checked = match strategies::check_code(runtime, bytes, &name, &self.config().limits) {
             Ok(checked) => checked,
             Err(e) => {
@@ -131,9 +177,13 @@ impl Service {
                     }
                     other => other.to_string(),
                 };
-                tracing::warn!(strategy = strategy.id, name, error = %message, "a watched file does not compile");
-                store.set_reload_error(strategy.id, Some(&message)).await?;
-                let _ = events.send(RunEvent::ReloadFailed { strategy_id: strategy.id, message });
+                tracing::warn!(file = %path.display(), error = %message, "a watched file does not compile");
+                if let Some(strategy) = &existing {
+                    store.set_reload_error(strategy.id, Some(&message)).await?;
+                    let _ = self
+                        .strategy_channel(strategy.id)
+                        .send(RunEvent::ReloadFailed { strategy_id: strategy.id, message });
+                }
                 return Ok(());
             }
         };
@@ -142,6 +192,12 @@ impl Service {
             content_hash: checked.content_hash,
             params_json: params_json::to_json(&checked.params),
         };
+        let Some(strategy) = existing else {
+            let (strategy, _) = store.create_strategy(&name, runtime_name, "", next).await?;
+            tracing::info!(strategy = strategy.id, name, "strategy created from a watched file");
+            return Ok(());
+        };
+        let events = self.strategy_channel(strategy.id);
         let version = store.add_version(strategy.id, next).await?;
         tracing::info!(strategy = strategy.id, name, version = version.version, "new version from a watched file");
         let _ = events.send(RunEvent::VersionCreated { strategy_id: strategy.id, version: version.version });
@@ -168,5 +224,41 @@ impl Service {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use notify::event::{CreateKind, DataChange, MetadataKind, ModifyKind, RemoveKind, RenameMode};
+
+    use super::*;
+
+    #[test]
+    fn reading_a_file_is_no_change_and_writing_one_is() {
+        let reads = [
+            AccessKind::Any,
+            AccessKind::Read,
+            AccessKind::Open(AccessMode::Any),
+            AccessKind::Open(AccessMode::Read),
+            AccessKind::Close(AccessMode::Read),
+            AccessKind::Close(AccessMode::Execute),
+            AccessKind::Other,
+        ];
+        for kind in reads.map(EventKind::Access) {
+            assert!(!may_change_content(&kind), "{kind:?}");
+        }
+        let changes = [
+            EventKind::Create(CreateKind::File),
+            EventKind::Modify(ModifyKind::Data(DataChange::Any)),
+            EventKind::Modify(ModifyKind::Name(RenameMode::To)),
+            EventKind::Modify(ModifyKind::Metadata(MetadataKind::Permissions)),
+            EventKind::Modify(ModifyKind::Any),
+            EventKind::Remove(RemoveKind::File),
+            EventKind::Access(AccessKind::Close(AccessMode::Write)),
+            EventKind::Any,
+        ];
+        for kind in changes {
+            assert!(may_change_content(&kind), "{kind:?}");
+        }
     }
 }

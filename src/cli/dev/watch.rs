@@ -15,12 +15,12 @@ use std::sync::mpsc::{self, Receiver};
 use std::time::Duration;
 
 use anyhow::Context;
-use notify::event::{AccessKind, AccessMode};
-use notify::{EventKind, RecommendedWatcher, RecursiveMode};
+use notify::{RecommendedWatcher, RecursiveMode};
 use notify_debouncer_full::{new_debouncer, DebounceEventResult, Debouncer, RecommendedCache};
 use sha2::{Digest, Sha256};
 
 use crate::data::DataSpec;
+use crate::service::may_change_content;
 
 /// How long after a batch of events further batches are merged into it, so
 /// that a save the debouncer split in two is still looked at once.
@@ -158,7 +158,7 @@ impl Watch {
                 continue;
             }
             // Reading a file (ours included) is no change; finishing a write is.
-            if matches!(event.kind, EventKind::Access(kind) if kind != AccessKind::Close(AccessMode::Write)) {
+            if !may_change_content(&event.kind) {
                 continue;
             }
             for path in &event.paths {

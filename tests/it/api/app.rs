@@ -6,6 +6,7 @@ use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use reqwest::blocking::{Client, Response};
@@ -43,6 +44,8 @@ pub struct App {
     pub url: String,
     pub database_url: String,
     pub client: Client,
+    /// What the server logged so far.
+    stderr: Arc<Mutex<String>>,
     _dir: tempfile::TempDir,
 }
 
@@ -71,9 +74,21 @@ impl App {
             .args(extra)
             .current_dir(dir.path())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("the server starts");
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let sink = stderr.clone();
+        let log = BufReader::new(child.stderr.take().unwrap());
+        std::thread::spawn(move || {
+            for line in log.lines().map_while(Result::ok) {
+                // Passed on, so a failing test still shows the server's log.
+                eprintln!("{line}");
+                let mut all = sink.lock().unwrap();
+                all.push_str(&line);
+                all.push('\n');
+            }
+        });
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).expect("the server prints its address");
         let url = line
@@ -82,7 +97,7 @@ impl App {
             .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
             .to_string();
         let client = Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
-        App { child, url, database_url, client, _dir: dir }
+        App { child, url, database_url, client, stderr, _dir: dir }
     }
 
     /// Kills the server at once, as a crash would (SIGKILL).
@@ -104,6 +119,11 @@ impl App {
             assert!(Instant::now() < deadline, "the server still runs {within:?} after SIG{signal}");
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// What the server logged to stderr so far.
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
     }
 
     pub fn get(&self, path: &str) -> Response {
