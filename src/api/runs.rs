@@ -14,9 +14,6 @@ use crate::domain::num::to_f64;
 use crate::service::{sampling, RunRequest, RunView, Service, ServiceError};
 use crate::store::{RunFilter, RunStatus};
 
-/// Most points in a sampled equity curve.
-const EQUITY_SAMPLE: usize = 1000;
-
 pub fn router() -> Router<Service> {
     Router::new()
         .route("/api/runs", post(create).get(list))
@@ -169,15 +166,21 @@ async fn equity(
 ) -> Result<Json<Value>, ApiError> {
     let id = service.run_view(id(&raw, "run")?).await?.row.id;
     let store = service.store();
+    if !query.full.unwrap_or(false) {
+        if let Some(sampled) = store.equity_sampled(id).await.map_err(ServiceError::from)? {
+            return Ok(Json(serde_json::to_value(&sampled).unwrap_or_default()));
+        }
+    }
     let points = store.equity(id).await.map_err(ServiceError::from)?;
     if query.full.unwrap_or(false) {
         return Ok(Json(serde_json::to_value(&points).unwrap_or_default()));
     }
+    // A run stored before samples were: sample its rows now, as they were then.
     let trades = store.trades(id).await.map_err(ServiceError::from)?;
     let step_of = |t: crate::domain::Timestamp| points.partition_point(|p| p.time < t);
     let must: Vec<usize> = trades.iter().flat_map(|t| [step_of(t.entry_time), step_of(t.exit_time)]).collect();
     let values: Vec<f64> = points.iter().map(|p| to_f64(p.equity)).collect();
-    let kept = sampling::sample(points.len(), &values, &must, EQUITY_SAMPLE);
+    let kept = sampling::sample(points.len(), &values, &must, sampling::EQUITY_SAMPLE);
     Ok(Json(kept.into_iter().map(|i| serde_json::to_value(&points[i]).unwrap_or_default()).collect()))
 }
 

@@ -241,6 +241,7 @@ impl Service {
         });
         let returns_json = serde_json::to_string(&report.returns).unwrap_or_default();
         let manifest_json = serde_json::to_string(manifest).unwrap_or_default();
+        let sampled = super::sampling::sample_run(report);
         let persist = |timings: &serde_json::Value| RunOutcome::Completed {
             metrics_json: metrics.to_string(),
             returns_json: returns_json.clone(),
@@ -255,6 +256,7 @@ impl Service {
                 points: &report.equity,
                 drawdown_pct: &drawdown,
                 benchmark: report.benchmark.as_ref().map(|(_, curve)| curve.as_slice()),
+                sampled: &sampled,
             },
         };
         match self.finish_run(id, persist(&timings_json)).await {

@@ -1,5 +1,16 @@
 //! Thinning an equity curve for charts without losing what matters.
 
+/// Most points in a sampled equity curve.
+pub const EQUITY_SAMPLE: usize = 1000;
+
+/// The steps of a run's curve that charts show: at most [`EQUITY_SAMPLE`],
+/// keeping its ends, its low and high, and its trades' entries and exits.
+pub fn sample_run(report: &crate::engine::RunReport) -> Vec<usize> {
+    let values: Vec<f64> = report.equity.iter().map(|p| crate::domain::num::to_f64(p.equity)).collect();
+    let must: Vec<usize> = report.trades.iter().flat_map(|t| [t.entry_step, t.exit_step]).collect();
+    sample(values.len(), &values, &must, EQUITY_SAMPLE)
+}
+
 /// At most `budget` step indexes out of `n`, ascending, always keeping the
 /// first and last steps, the lowest and highest equity, and `must` (trade
 /// entries and exits); the rest of the budget is spread evenly. If `must`

@@ -5,12 +5,14 @@
 //! confined to [`Dialect`]: money is TEXT in SQLite (exact decimal strings)
 //! and NUMERIC in PostgreSQL, and each backend has its own migrations folder.
 
+mod curve_codec;
 mod datasets;
 mod error;
 mod results;
 mod runs;
 mod strategies;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{install_default_drivers, AnyPoolOptions};
@@ -45,10 +47,18 @@ impl Dialect {
 pub struct Store {
     pool: AnyPool,
     dialect: Dialect,
+    /// SQLite takes one writer at a time, and a transaction that read
+    /// before it writes fails at once (not after the busy timeout) when
+    /// another wrote meanwhile; so this process's writes to SQLite queue
+    /// here instead, one after another. PostgreSQL needs no such queue.
+    writer: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// The default database: a SQLite file in the working directory.
 pub const DEFAULT_URL: &str = "sqlite://backtester.db";
+
+/// How long a SQLite write waits for another process's to end.
+const SQLITE_BUSY_TIMEOUT: &str = "PRAGMA busy_timeout = 30000";
 
 /// How long a first connection to PostgreSQL may take before the server is
 /// called unreachable (the pool would wait its whole acquire timeout).
@@ -108,6 +118,16 @@ impl Store {
         }
         let pool = AnyPoolOptions::new()
             .max_connections(if dialect == Dialect::Sqlite { 4 } else { 8 })
+            .after_connect(move |connection, _| {
+                Box::pin(async move {
+                    if dialect == Dialect::Sqlite {
+                        // Another process (a `migrate`, a second server) may hold the
+                        // write lock for a moment: wait for it rather than fail.
+                        sqlx::query(SQLITE_BUSY_TIMEOUT).execute(connection).await?;
+                    }
+                    Ok(())
+                })
+            })
             .acquire_timeout(Duration::from_secs(30))
             .connect(&url)
             .await?;
@@ -115,7 +135,7 @@ impl Store {
             // Readers go on while a run's results are written.
             sqlx::query("PRAGMA journal_mode = WAL").execute(&pool).await?;
         }
-        Ok(Store { pool, dialect })
+        Ok(Store { pool, dialect, writer: Arc::default() })
     }
 
     /// Brings the schema up to date.
@@ -128,6 +148,14 @@ impl Store {
             Dialect::Postgres => sqlx::migrate!("migrations/postgres").run(&self.pool).await?,
         }
         Ok(())
+    }
+
+    /// Waits for this process's turn to write (SQLite only; see `writer`).
+    pub(crate) async fn writing(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match self.dialect {
+            Dialect::Sqlite => Some(self.writer.lock().await),
+            Dialect::Postgres => None,
+        }
     }
 
     /// Which backend this is.

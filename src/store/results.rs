@@ -7,7 +7,7 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-use super::{Dialect, Store, StoreError};
+use super::{curve_codec, Dialect, Store, StoreError};
 use crate::domain::{EquityCurve, PositionSide, Timestamp, Trade};
 
 /// Rows per INSERT statement (well under both backends' parameter limits).
@@ -21,6 +21,8 @@ pub struct EquityInput<'a> {
     pub drawdown_pct: &'a [f64],
     /// The benchmark's equity at each step, if the run has one.
     pub benchmark: Option<&'a [Decimal]>,
+    /// The steps of the curve that charts show (ascending), stored beside it.
+    pub sampled: &'a [usize],
 }
 
 /// A stored trade; money exact.
@@ -122,48 +124,33 @@ pub(super) async fn insert_trades(
     Ok(())
 }
 
+/// Writes the run's curve and its sample, each as one encoded value.
 pub(super) async fn insert_equity(
     tx: &mut Transaction<'_, Any>,
-    dialect: Dialect,
     run_id: i64,
     equity: EquityInput<'_>,
 ) -> Result<(), StoreError> {
-    let n = equity.points.len();
-    let mut points = equity.points.iter();
-    for start in (0..n).step_by(BATCH) {
-        let end = (start + BATCH).min(n);
-        let mut sql = String::from(
-            "INSERT INTO equity_points (run_id, step, ts, equity, cash, drawdown_pct, benchmark_equity) VALUES ",
-        );
-        for i in 0..end - start {
-            let p = |c: usize| format!("${}", i * 7 + c);
-            if i > 0 {
-                sql.push(',');
-            }
-            sql.push_str(&format!(
-                "({}, {}, {}, {}, {}, {}, {})",
-                p(1),
-                p(2),
-                p(3),
-                dialect.money(&p(4)),
-                dialect.money(&p(5)),
-                p(6),
-                dialect.money(&p(7))
-            ));
-        }
-        let mut query = sqlx::query(&sql);
-        for (step, point) in (start..end).zip(points.by_ref()) {
-            query = query
-                .bind(run_id)
-                .bind(step as i64)
-                .bind(equity.timeline[step].millis())
-                .bind(point.equity.to_string())
-                .bind(point.cash.to_string())
-                .bind(equity.drawdown_pct[step])
-                .bind(equity.benchmark.map(|b| b[step].to_string()));
-        }
-        query.execute(&mut **tx).await?;
-    }
+    let rows: Vec<EquityRow> = equity
+        .points
+        .iter()
+        .enumerate()
+        .map(|(step, point)| EquityRow {
+            step: step as i64,
+            time: equity.timeline[step],
+            equity: point.equity,
+            cash: point.cash,
+            drawdown_pct: equity.drawdown_pct[step],
+            benchmark_equity: equity.benchmark.map(|b| b[step]),
+        })
+        .collect();
+    let sampled: Vec<EquityRow> = equity.sampled.iter().filter_map(|&i| rows.get(i).cloned()).collect();
+    sqlx::query("INSERT INTO equity_curves (run_id, points, curve, sampled) VALUES ($1, $2, $3, $4)")
+        .bind(run_id)
+        .bind(rows.len() as i64)
+        .bind(curve_codec::encode(&rows))
+        .bind(curve_codec::encode(&sampled))
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 
@@ -210,8 +197,34 @@ impl Store {
     /// A run's whole equity curve, in step order.
     ///
     /// # Errors
-    /// Database failures or a corrupt stored number.
+    /// Database failures or a corrupt stored curve.
     pub async fn equity(&self, run_id: i64) -> Result<Vec<EquityRow>, StoreError> {
+        match self.encoded_curve(run_id, "curve").await? {
+            Some(bytes) => curve_codec::decode(&bytes),
+            None => self.equity_rows(run_id).await,
+        }
+    }
+
+    /// The sampled curve stored with a run's results; `None` for a run
+    /// stored before samples were (its curve is in rows: sample it).
+    ///
+    /// # Errors
+    /// Database failures or a corrupt stored curve.
+    pub async fn equity_sampled(&self, run_id: i64) -> Result<Option<Vec<EquityRow>>, StoreError> {
+        self.encoded_curve(run_id, "sampled").await?.map(|bytes| curve_codec::decode(&bytes)).transpose()
+    }
+
+    async fn encoded_curve(&self, run_id: i64, column: &'static str) -> Result<Option<Vec<u8>>, StoreError> {
+        let sql = format!("SELECT {column} FROM equity_curves WHERE run_id = $1");
+        let row = sqlx::query(&sql).bind(run_id).fetch_optional(&self.pool).await?;
+        Ok(match row {
+            Some(row) => Some(row.try_get(column)?),
+            None => None,
+        })
+    }
+
+    /// The curve of a run stored before curves were encoded: one row per step.
+    async fn equity_rows(&self, run_id: i64) -> Result<Vec<EquityRow>, StoreError> {
         let rows = sqlx::query(
             "SELECT step, ts, CAST(equity AS TEXT) AS equity, CAST(cash AS TEXT) AS cash, drawdown_pct, \
              CAST(benchmark_equity AS TEXT) AS benchmark_equity \
