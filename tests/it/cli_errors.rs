@@ -65,7 +65,7 @@ fn unknown_or_mistyped_parameters_are_refused() {
     let err = fails(&["run", "scripts/sma_cross.rhai", "--data", "data/GOOG.csv", "--param", "fats=3"]);
     assert!(one_line(&err).contains("unknown parameter 'fats'; the strategy declares: fast, slow"));
     let err = fails(&["run", "scripts/sma_cross.rhai", "--data", "data/GOOG.csv", "--param", "fast=ten"]);
-    assert!(one_line(&err).contains("parameter 'fast' is a int"));
+    assert!(one_line(&err).contains("parameter 'fast' is an integer"));
 }
 
 #[test]
