@@ -88,10 +88,8 @@ pub fn build(
 ) -> Result<Box<dyn Strategy>, StrategyError> {
     match runtime {
         Runtime::Rhai => {
-            let source = std::str::from_utf8(bytes).map_err(|_| StrategyError::Invalid {
-                file: name.to_string(),
-                message: "the script is not valid UTF-8".into(),
-            })?;
+            let source = std::str::from_utf8(bytes)
+                .map_err(|_| StrategyError::invalid(name, "the script is not valid UTF-8"))?;
             Ok(Box::new(RhaiStrategy::compile(source, name, limits.rhai.clone())?))
         }
         Runtime::Wasm => {
@@ -108,6 +106,10 @@ fn compile_error(e: StrategyError) -> ServiceError {
             line: Some(line),
             column: Some(column),
         },
+        // A call the API does not have: the message names it, line and column say where.
+        StrategyError::Invalid { message, line: Some(line), column, .. } => {
+            ServiceError::Compile { message, line: Some(line), column }
+        }
         other => ServiceError::Compile { message: other.to_string(), line: None, column: None },
     }
 }

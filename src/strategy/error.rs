@@ -53,9 +53,10 @@ pub enum StrategyError {
     /// The source does not parse.
     #[error("{file}: syntax error: {message} (line {line}, column {column})")]
     Syntax { file: String, message: String, line: usize, column: usize },
-    /// The source parses but is not a usable strategy.
-    #[error("{file}: {message}")]
-    Invalid { file: String, message: String },
+    /// The source parses but is not a usable strategy; where, when one
+    /// place is at fault (a call the API does not have).
+    #[error("{file}: {message}{}", location(*line, *column))]
+    Invalid { file: String, message: String, line: Option<usize>, column: Option<usize> },
     /// Strategy code failed at run time.
     #[error("{message}{}", location(*line, *column))]
     Runtime { message: String, line: Option<usize>, column: Option<usize> },
@@ -67,6 +68,13 @@ pub enum StrategyError {
     /// The run was cancelled while strategy code was running.
     #[error("cancelled")]
     Cancelled,
+}
+
+impl StrategyError {
+    /// An [`StrategyError::Invalid`] about the file as a whole.
+    pub fn invalid(file: impl Into<String>, message: impl Into<String>) -> Self {
+        StrategyError::Invalid { file: file.into(), message: message.into(), line: None, column: None }
+    }
 }
 
 fn location(line: Option<usize>, column: Option<usize>) -> String {

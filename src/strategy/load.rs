@@ -53,7 +53,7 @@ pub fn load_file(
     cancel: &CancelToken,
 ) -> Result<Box<dyn Strategy>, StrategyError> {
     let file = path.display().to_string();
-    let invalid = |message: String| StrategyError::Invalid { file: file.clone(), message };
+    let invalid = |message: String| StrategyError::invalid(file.clone(), message);
     let read = |path: &Path| std::fs::read(path).map_err(|e| invalid(format!("cannot read: {e}")));
     match Runtime::for_path(path) {
         Some(Runtime::Rhai) => {

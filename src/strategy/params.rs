@@ -26,6 +26,16 @@ impl ParamValue {
         }
     }
 
+    /// The type as a sentence names it: "parameter 'fast' is an integer".
+    pub fn type_phrase(&self) -> &'static str {
+        match self {
+            ParamValue::Int(_) => "an integer",
+            ParamValue::Float(_) => "a float",
+            ParamValue::Bool(_) => "a boolean",
+            ParamValue::Text(_) => "a string",
+        }
+    }
+
     /// The value as f64 when it is a number.
     pub fn as_f64(&self) -> Option<f64> {
         match *self {
@@ -78,7 +88,7 @@ pub struct ParamSpec {
 pub enum ParamError {
     #[error("unknown parameter '{name}'; the strategy declares: {declared}")]
     Unknown { name: String, declared: String },
-    #[error("parameter '{name}' is a {expected}, got {got:?}")]
+    #[error("parameter '{name}' is {expected}, got {got:?}")]
     WrongType { name: String, expected: &'static str, got: String },
     #[error("parameter '{name}' is given twice")]
     Duplicate { name: String },
@@ -146,7 +156,7 @@ impl Params {
         for (name, json) in overrides {
             let default = declared_default(declared, name)?;
             let wrong =
-                || ParamError::WrongType { name: name.clone(), expected: default.type_name(), got: json.to_string() };
+                || ParamError::WrongType { name: name.clone(), expected: default.type_phrase(), got: json.to_string() };
             let value = match (default, json) {
                 (ParamValue::Int(_), serde_json::Value::Number(n)) => ParamValue::Int(n.as_i64().ok_or_else(wrong)?),
                 (ParamValue::Float(_), serde_json::Value::Number(n)) => {
@@ -180,7 +190,7 @@ pub fn declared_names(declared: &[ParamSpec]) -> String {
 
 fn parse_as(name: &str, default: &ParamValue, text: &str) -> Result<ParamValue, ParamError> {
     let wrong =
-        || ParamError::WrongType { name: name.to_string(), expected: default.type_name(), got: text.to_string() };
+        || ParamError::WrongType { name: name.to_string(), expected: default.type_phrase(), got: text.to_string() };
     Ok(match default {
         ParamValue::Int(_) => ParamValue::Int(text.parse().map_err(|_| wrong())?),
         ParamValue::Float(_) => {
@@ -220,13 +230,25 @@ mod tests {
         let err = Params::from_text(&declared(), &["fsat=3".into()]).unwrap_err();
         assert_eq!(err.to_string(), "unknown parameter 'fsat'; the strategy declares: fast, level, short");
         let err = Params::from_text(&declared(), &["fast=1.5".into()]).unwrap_err();
-        assert_eq!(err.to_string(), "parameter 'fast' is a int, got \"1.5\"");
+        assert_eq!(err.to_string(), "parameter 'fast' is an integer, got \"1.5\"");
         assert!(matches!(Params::from_text(&declared(), &["fast".into()]), Err(ParamError::Malformed(_))));
         assert!(matches!(
             Params::from_text(&declared(), &["fast=1".into(), "fast=2".into()]),
             Err(ParamError::Duplicate { .. })
         ));
         assert!(matches!(Params::from_text(&declared(), &["level=NaN".into()]), Err(ParamError::NotFinite { .. })));
+    }
+
+    #[test]
+    fn a_wrong_type_is_named_in_english_not_as_a_int() {
+        let declared = declared();
+        let message = |raw: &str| Params::from_text(&declared, &[raw.into()]).unwrap_err().to_string();
+        assert_eq!(message("fast=abc"), "parameter 'fast' is an integer, got \"abc\"");
+        assert_eq!(message("level=abc"), "parameter 'level' is a float, got \"abc\"");
+        assert_eq!(message("short=abc"), "parameter 'short' is a boolean, got \"abc\"");
+        let json: serde_json::Value = serde_json::from_str(r#"{"fast": true}"#).unwrap();
+        let err = Params::from_json(&declared, json.as_object().unwrap()).unwrap_err();
+        assert_eq!(err.to_string(), "parameter 'fast' is an integer, got \"true\"");
     }
 
     #[test]

@@ -50,6 +50,20 @@ fn a_script_with_a_syntax_error_names_line_and_column() {
 }
 
 #[test]
+fn a_misspelled_ctx_function_fails_before_the_run_with_a_suggestion() {
+    let dir = tempfile::tempdir().unwrap();
+    // The branch never runs: the typo is found when the script compiles.
+    let source = "fn on_bar(ctx) {\n    if ctx.bar_index() < 0 { ctx.sell_stpo(1, 90.0); }\n}\n";
+    let script = write(dir.path(), "typo.rhai", source);
+    let err = fails(&["run", &script, "--data", "data/GOOG.csv"]);
+    let line = one_line(&err);
+    assert!(
+        line.ends_with("typo.rhai: unknown ctx function `sell_stpo`; did you mean `sell_stop`? (line 2, column 34)"),
+        "{line}"
+    );
+}
+
+#[test]
 fn a_runtime_error_names_the_bar_and_line() {
     let dir = tempfile::tempdir().unwrap();
     let script =
@@ -65,7 +79,7 @@ fn unknown_or_mistyped_parameters_are_refused() {
     let err = fails(&["run", "scripts/sma_cross.rhai", "--data", "data/GOOG.csv", "--param", "fats=3"]);
     assert!(one_line(&err).contains("unknown parameter 'fats'; the strategy declares: fast, slow"));
     let err = fails(&["run", "scripts/sma_cross.rhai", "--data", "data/GOOG.csv", "--param", "fast=ten"]);
-    assert!(one_line(&err).contains("parameter 'fast' is a int"));
+    assert!(one_line(&err).contains("parameter 'fast' is an integer"));
 }
 
 #[test]

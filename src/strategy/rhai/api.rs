@@ -55,9 +55,12 @@ fn price(p: rust_decimal::Decimal) -> Dynamic {
     Dynamic::from_float(to_f64(p))
 }
 
+/// The context's type name in Rhai's messages.
+pub(super) const CTX_TYPE: &str = "Ctx";
+
 /// Registers the whole API on `engine`.
 pub fn register(engine: &mut Engine) {
-    engine.register_type_with_name::<StrategyCtx>("Ctx");
+    engine.register_type_with_name::<StrategyCtx>(CTX_TYPE);
     register_bars(engine);
     register_time(engine);
     register_indicators(engine);

@@ -1,8 +1,9 @@
 //! Turning Rhai's parse and evaluation errors into [`StrategyError`]s that
 //! point at the script's line and column.
 
-use rhai::{EvalAltResult, ParseError, Position};
+use rhai::{EvalAltResult, ParseError, Position, AST};
 
+use super::ctx_fns::CtxFunctions;
 use crate::strategy::StrategyError;
 
 /// A syntax error, with its line and column.
@@ -17,8 +18,10 @@ pub fn syntax(file: &str, err: &ParseError) -> StrategyError {
 }
 
 /// An error raised while a script function ran. The innermost error (where
-/// the script actually failed) gives the message and the position.
-pub fn runtime(err: &EvalAltResult, max_operations: u64) -> StrategyError {
+/// the script actually failed) gives the message and the position. A call
+/// on the context that the API does not have (which the compile-time check
+/// could not see, e.g. through an alias) gets that check's words.
+pub fn runtime(err: &EvalAltResult, max_operations: u64, ctx_fns: &CtxFunctions, ast: &AST) -> StrategyError {
     let inner = err.unwrap_inner();
     let pos = innermost_position(err);
     let message = match inner {
@@ -29,6 +32,9 @@ pub fn runtime(err: &EvalAltResult, max_operations: u64) -> StrategyError {
             Ok(text) => text.to_string(),
             Err(_) => format!("thrown: {value}"),
         },
+        EvalAltResult::ErrorFunctionNotFound(signature, _) => ctx_fns
+            .explain_missing(signature, |name| ast.iter_functions().any(|f| f.name == name))
+            .unwrap_or_else(|| strip_position(&inner.to_string())),
         other => strip_position(&other.to_string()),
     };
     StrategyError::Runtime { message, line: pos.line(), column: pos.position() }

@@ -8,6 +8,8 @@
 //! never run.
 
 mod api;
+mod check;
+mod ctx_fns;
 mod errors;
 mod limits;
 mod options;
@@ -16,8 +18,9 @@ mod portfolio_api;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use rhai::{CallFnOptions, Dynamic, Engine, Map, Scope, AST};
+use rhai::{CallFnOptions, Dynamic, Engine, Map, OptimizationLevel, Scope, AST};
 
+use ctx_fns::CtxFunctions;
 pub use limits::RhaiLimits;
 
 use super::{ParamSpec, ParamValue, Strategy, StrategyCtx, StrategyError};
@@ -41,6 +44,8 @@ pub struct RhaiStrategy {
     /// Where `print` and `debug` write: the run's context once init starts.
     log_target: Rc<RefCell<Option<StrategyCtx>>>,
     ctx_arg: Option<Dynamic>,
+    /// The API, to explain a call on the context that fails at run time.
+    ctx_fns: CtxFunctions,
 }
 
 impl RhaiStrategy {
@@ -49,17 +54,18 @@ impl RhaiStrategy {
     /// # Errors
     /// Syntax errors with line and column; a missing `on_bar`; lifecycle
     /// functions with the wrong number of parameters; top-level statements;
-    /// a `params()` that does not return a map of ints, floats, bools and
-    /// strings.
+    /// a call on the context that the API does not have (an unknown name or
+    /// a wrong number of arguments, with line and column); a `params()`
+    /// that does not return a map of ints, floats, bools and strings.
     pub fn compile(source: &str, file: &str, limits: RhaiLimits) -> Result<Self, StrategyError> {
-        let invalid = |message: String| StrategyError::Invalid { file: file.to_string(), message };
+        let invalid = |message: String| StrategyError::invalid(file, message);
         if source.len() > limits.max_source_bytes {
             return Err(invalid(format!("script is {} bytes; the limit is {}", source.len(), limits.max_source_bytes)));
         }
         let log_target: Rc<RefCell<Option<StrategyCtx>>> = Rc::default();
-        let engine = build_engine(&limits, log_target.clone());
-        let ast = engine.compile(source).map_err(|e| errors::syntax(file, &e))?;
-        check_shape(&ast).map_err(invalid)?;
+        let mut engine = build_engine(&limits, log_target.clone());
+        let ctx_fns = CtxFunctions::from_engine(&engine);
+        let ast = compile_checked(&mut engine, source, file, &ctx_fns)?;
         let has = |name: &str| ast.iter_functions().any(|f| f.name == name);
         let (has_init, has_finish, has_params) = (has("init"), has("on_finish"), has("params"));
         let mut strategy = RhaiStrategy {
@@ -74,6 +80,7 @@ impl RhaiStrategy {
             limits,
             log_target,
             ctx_arg: None,
+            ctx_fns,
         };
         if has_params {
             let map = strategy.call_params().map_err(|e| invalid(format!("params(): {e}")))?;
@@ -87,7 +94,7 @@ impl RhaiStrategy {
         let value: Dynamic = self
             .engine
             .call_fn_with_options(options, &mut self.scope, &self.ast, "params", ())
-            .map_err(|e| errors::runtime(&e, self.limits.max_operations))?;
+            .map_err(|e| errors::runtime(&e, self.limits.max_operations, &self.ctx_fns, &self.ast))?;
         value.try_cast::<Map>().ok_or_else(|| StrategyError::Runtime {
             message: "must return a map like #{ fast: 10 }".into(),
             line: None,
@@ -107,7 +114,7 @@ impl RhaiStrategy {
         self.engine
             .call_fn_with_options::<Dynamic>(options, &mut self.scope, &self.ast, function, (ctx,))
             .map(|_| ())
-            .map_err(|e| errors::runtime(&e, self.limits.max_operations))
+            .map_err(|e| errors::runtime(&e, self.limits.max_operations, &self.ctx_fns, &self.ast))
     }
 }
 
@@ -131,13 +138,38 @@ fn build_engine(limits: &RhaiLimits, log: Rc<RefCell<Option<StrategyCtx>>>) -> E
     engine
 }
 
+/// Compiles `source`, checks its shape and its calls on the context, then
+/// optimizes it.
+fn compile_checked(
+    engine: &mut Engine,
+    source: &str,
+    file: &str,
+    ctx_fns: &CtxFunctions,
+) -> Result<AST, StrategyError> {
+    // The calls are checked as written: the optimizer drops dead branches
+    // (`if false { ctx.sell_stpo(1) }`), so it runs after the check.
+    let level = engine.optimization_level();
+    engine.set_optimization_level(OptimizationLevel::None);
+    let written = engine.compile(source).map_err(|e| errors::syntax(file, &e));
+    engine.set_optimization_level(level);
+    let written = written?;
+    let ast = engine.optimize_ast(&Scope::new(), written.clone(), level);
+    check_shape(&ast).map_err(|message| StrategyError::invalid(file, message))?;
+    let entry_points: Vec<&str> =
+        LIFECYCLE.iter().filter(|(_, arity, _)| *arity == 1).map(|(name, ..)| *name).collect();
+    check::ctx_calls(&written, ctx_fns, &entry_points).map_err(|call| StrategyError::Invalid {
+        file: file.to_string(),
+        message: call.message,
+        line: Some(call.line),
+        column: Some(call.column),
+    })?;
+    Ok(ast)
+}
+
 /// Checks that the script is functions only, with the lifecycle ones
 /// taking the right parameters.
 fn check_shape(ast: &AST) -> Result<(), String> {
-    // Rhai exposes top-level statements only under its `internals` feature,
-    // which we keep off; the AST's debug form lists them as its `body`.
-    let statements = format!("{:?}", ast.clone_statements_only());
-    if !statements.contains("body: []") {
+    if !ast.statements().is_empty() {
         return Err("top-level statements are never run; put them inside init(ctx) or on_bar(ctx), \
                     and keep state in `this` (e.g. this.count = 0)"
             .to_string());
@@ -210,5 +242,7 @@ impl Strategy for RhaiStrategy {
     }
 }
 
+#[cfg(test)]
+mod check_tests;
 #[cfg(test)]
 mod tests;

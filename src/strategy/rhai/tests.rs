@@ -148,7 +148,7 @@ fn param_overrides_reach_the_script() {
     let report = run_with(script, &["n=42"]).unwrap();
     assert_eq!(report.log.lines[0].message, "42");
     let err = run_with(script, &["n=x"]).unwrap_err().to_string();
-    assert_eq!(err, "parameter 'n' is a int, got \"x\"");
+    assert_eq!(err, "parameter 'n' is an integer, got \"x\"");
 }
 
 #[test]

@@ -219,23 +219,23 @@ fn params(l: &mut Linker<HostState>, m: &str) -> Result<()> {
     l.func_wrap(m, "param_int", |mut c: Ctx<'_>, p: i32, n: i32| -> Result<i64> {
         match param(&mut c, "param_int", p, n)? {
             ParamValue::Int(i) => Ok(i),
-            other => bail!("bt.param_int: the parameter is a {}", other.type_name()),
+            other => bail!("bt.param_int: the parameter is {}", other.type_phrase()),
         }
     })?;
     l.func_wrap(m, "param_float", |mut c: Ctx<'_>, p: i32, n: i32| -> Result<f64> {
         let value = param(&mut c, "param_float", p, n)?;
-        value.as_f64().ok_or_else(|| format_err!("bt.param_float: the parameter is a {}", value.type_name()))
+        value.as_f64().ok_or_else(|| format_err!("bt.param_float: the parameter is {}", value.type_phrase()))
     })?;
     l.func_wrap(m, "param_bool", |mut c: Ctx<'_>, p: i32, n: i32| -> Result<i32> {
         match param(&mut c, "param_bool", p, n)? {
             ParamValue::Bool(b) => Ok(i32::from(b)),
-            other => bail!("bt.param_bool: the parameter is a {}", other.type_name()),
+            other => bail!("bt.param_bool: the parameter is {}", other.type_phrase()),
         }
     })?;
     l.func_wrap(m, "param_text", |mut c: Ctx<'_>, p: i32, n: i32, out: i32, cap: i32| -> Result<i32> {
         match param(&mut c, "param_text", p, n)? {
             ParamValue::Text(s) => write(&mut c, "param_text", out, cap, &s),
-            other => bail!("bt.param_text: the parameter is a {}", other.type_name()),
+            other => bail!("bt.param_text: the parameter is {}", other.type_phrase()),
         }
     })?;
     Ok(())

@@ -47,7 +47,7 @@ impl CompiledPlugin {
     /// Bytes over the size limit, an invalid module, or one that breaks the
     /// ABI (missing or mistyped exports, imports from outside `bt`).
     pub fn compile(bytes: &[u8], file: &str, limits: &WasmLimits) -> Result<Self, StrategyError> {
-        let invalid = |message: String| StrategyError::Invalid { file: file.to_string(), message };
+        let invalid = |message: String| StrategyError::invalid(file, message);
         if bytes.len() > limits.max_module_bytes {
             return Err(invalid(format!("module is {} bytes; the limit is {}", bytes.len(), limits.max_module_bytes)));
         }
@@ -90,7 +90,7 @@ impl WasmStrategy {
         limits: WasmLimits,
         cancel: CancelToken,
     ) -> Result<Self, StrategyError> {
-        let invalid = |message: String| StrategyError::Invalid { file: file.to_string(), message };
+        let invalid = |message: String| StrategyError::invalid(file, message);
         let rt = runtime::runtime(plugin.fuel).map_err(invalid)?;
         let state = HostState {
             ctx: None,

@@ -25,6 +25,15 @@ fn bad_requests_are_refused_and_change_nothing() {
         let body: Value = r.json().unwrap();
         assert_eq!((body["error"].as_str(), body["line"].as_i64()), (Some("compile"), Some(2)), "{body}");
         assert!(body["column"].as_i64().is_some());
+        let typo = "fn on_bar(ctx) {\n  if ctx.bar_index() < 0 { ctx.smaa(\"f\", 3); }\n}";
+        let r = app.post_json("/api/strategies", &json!({ "name": "typo", "runtime": "rhai", "source": typo }));
+        assert_eq!(r.status(), 422, "a misspelled ctx function");
+        let body: Value = r.json().unwrap();
+        assert_eq!(
+            (body["error"].as_str(), body["line"].as_i64(), body["column"].as_i64()),
+            (Some("compile"), Some(2), Some(32))
+        );
+        assert_eq!(body["message"], "unknown ctx function `smaa`; did you mean `sma`?", "{body}");
 
         let r = app
             .post_json("/api/strategies", &json!({ "name": "sma", "runtime": "rhai", "source": "fn on_bar(ctx) {}" }));
