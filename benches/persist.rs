@@ -78,6 +78,16 @@ fn backend(c: &mut Criterion, rt: &tokio::runtime::Runtime, name: &str, url: &st
     group.finish();
 }
 
+/// A new, empty database beside the one at `url`; its URL.
+async fn fresh_database(url: &str) -> String {
+    use sqlx::Connection;
+    let name = format!("bt_bench_{}", std::process::id());
+    let mut admin = sqlx::PgConnection::connect(url).await.expect("PostgreSQL answers");
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.expect("a database is created");
+    let base = url.rsplit_once('/').map_or(url, |(base, _)| base);
+    format!("{base}/{name}")
+}
+
 fn persist_1m_bars(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");
     let report = report();
@@ -86,7 +96,10 @@ fn persist_1m_bars(c: &mut Criterion) {
     let sqlite = format!("sqlite://{}", dir.path().join("bench.db").display());
     backend(c, &rt, "sqlite", &sqlite, &report);
     match std::env::var("BACKTESTER_TEST_POSTGRES_URL") {
-        Ok(url) => backend(c, &rt, "postgres", &url, &report),
+        Ok(url) => {
+            let url = rt.block_on(fresh_database(&url));
+            backend(c, &rt, "postgres", &url, &report)
+        }
         Err(_) => eprintln!("BACKTESTER_TEST_POSTGRES_URL is not set: PostgreSQL not measured"),
     }
 }

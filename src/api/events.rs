@@ -54,7 +54,7 @@ async fn events(
             loop {
                 match rx.recv().await {
                     Ok(event) => {
-                        let last = !matches!(event, RunEvent::Progress { .. });
+                        let last = !matches!(event, RunEvent::Progress { .. } | RunEvent::Persisting { .. });
                         return Some((Ok(sse(&event)), (rx, last, service)));
                     }
                     Err(RecvError::Lagged(_)) => continue,

@@ -21,6 +21,10 @@ pub enum RunEvent {
         equity: f64,
         pnl: f64,
     },
+    /// The run has simulated every bar and its results are being stored.
+    Persisting {
+        run_id: i64,
+    },
     Completed {
         run_id: i64,
         metrics: serde_json::Value,
@@ -50,6 +54,7 @@ impl RunEvent {
     pub fn name(&self) -> &'static str {
         match self {
             RunEvent::Progress { .. } => "progress",
+            RunEvent::Persisting { .. } => "persisting",
             RunEvent::Completed { .. } => "completed",
             RunEvent::Failed { .. } => "failed",
             RunEvent::Cancelled { .. } => "cancelled",

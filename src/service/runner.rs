@@ -173,7 +173,11 @@ impl Service {
         let outcome = self.execute_inner(id, &live).await;
         let bars = live.bars_done.load(std::sync::atomic::Ordering::Relaxed) as i64;
         let event = match outcome {
-            Ok((report, manifest, timings)) => self.store_completed(id, &report, &manifest, timings).await,
+            Ok((report, manifest, timings)) => {
+                // Between the last progress event and the final state, which may take a moment.
+                live.publish(RunEvent::Persisting { run_id: id });
+                self.store_completed(id, &report, &manifest, timings).await
+            }
             Err(Stop::Engine(EngineError::Cancelled { step })) => {
                 self.store_outcome(id, RunOutcome::Cancelled { bars: step as i64 }).await;
                 RunEvent::Cancelled { run_id: id }

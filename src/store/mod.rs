@@ -1,16 +1,19 @@
 //! Persistence of strategies, datasets, runs and results with sqlx, on
 //! SQLite (the default: one file) or PostgreSQL.
 //!
-//! One query set serves both through sqlx's Any driver; the differences are
-//! confined to [`Dialect`]: money is TEXT in SQLite (exact decimal strings)
-//! and NUMERIC in PostgreSQL, and each backend has its own migrations folder.
+//! One query set serves both through sqlx's Any driver; each backend has its
+//! own migrations folder (money in legacy result rows is TEXT in SQLite,
+//! NUMERIC in PostgreSQL). A completed run's trades and equity curve are
+//! stored encoded ([`codec`]), one value each, on both.
 
+mod codec;
 mod curve_codec;
 mod datasets;
 mod error;
 mod results;
 mod runs;
 mod strategies;
+mod trade_codec;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,22 +27,12 @@ pub use results::{EquityInput, EquityRow, TradeRow};
 pub use runs::{RunFilter, RunOutcome, RunRow, RunStatus};
 pub use strategies::{NewVersion, StrategyRow, VersionRow};
 
-/// The SQL differences between the two backends.
+/// The two backends: where they differ (money as TEXT in SQLite, NUMERIC
+/// in PostgreSQL; the migrations; SQLite's single writer).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Dialect {
     Sqlite,
     Postgres,
-}
-
-impl Dialect {
-    /// A money parameter: bound as exact text, stored as the backend's
-    /// exact type.
-    fn money(self, param: &str) -> String {
-        match self {
-            Dialect::Sqlite => param.to_string(),
-            Dialect::Postgres => format!("CAST({param} AS NUMERIC)"),
-        }
-    }
 }
 
 /// The database of a service.

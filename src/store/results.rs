@@ -1,4 +1,5 @@
-//! A completed run's trades and equity curve, in their own tables.
+//! A completed run's trades and equity curve: written encoded, one row per
+//! run; read from there, or from the rows of runs stored before.
 
 use std::str::FromStr;
 
@@ -7,11 +8,8 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-use super::{curve_codec, Dialect, Store, StoreError};
-use crate::domain::{EquityCurve, PositionSide, Timestamp, Trade};
-
-/// Rows per INSERT statement (well under both backends' parameter limits).
-const BATCH: usize = 1000;
+use super::{curve_codec, trade_codec, Store, StoreError};
+use crate::domain::{EquityCurve, Timestamp, Trade};
 
 /// The equity curve to write: one point per step, with its drawdown.
 #[derive(Clone, Copy)]
@@ -63,71 +61,11 @@ fn money(row: &AnyRow, column: &'static str) -> Result<Decimal, StoreError> {
     Decimal::from_str(&text).map_err(|e| StoreError::Corrupt { what: column, detail: format!("{text:?}: {e}") })
 }
 
-pub(super) async fn insert_trades(
+/// Writes the run's trades, curve and chart sample, each as one encoded value.
+pub(super) async fn insert_results(
     tx: &mut Transaction<'_, Any>,
-    dialect: Dialect,
     run_id: i64,
     trades: &[Trade],
-) -> Result<(), StoreError> {
-    for (chunk_index, chunk) in trades.chunks(BATCH).enumerate() {
-        let mut sql = String::from(
-            "INSERT INTO trades (run_id, seq, symbol, side, qty, entry_ts, entry_price, exit_ts, exit_price, \
-             commission, gross_pnl, net_pnl, return_pct, duration_bars, duration_secs, closed_at_end, exit_reason) \
-             VALUES ",
-        );
-        // 1-based positions of qty, entry_price, exit_price, commission, gross_pnl, net_pnl.
-        let money_at = [5, 7, 9, 10, 11, 12];
-        for i in 0..chunk.len() {
-            let base = i * 17;
-            let cells: Vec<String> = (1..=17)
-                .map(|c| {
-                    let p = format!("${}", base + c);
-                    if money_at.contains(&c) {
-                        dialect.money(&p)
-                    } else {
-                        p
-                    }
-                })
-                .collect();
-            if i > 0 {
-                sql.push(',');
-            }
-            sql.push_str(&format!("({})", cells.join(", ")));
-        }
-        let mut query = sqlx::query(&sql);
-        for (i, t) in chunk.iter().enumerate() {
-            let side = match t.side {
-                PositionSide::Long => "long",
-                PositionSide::Short => "short",
-            };
-            query = query
-                .bind(run_id)
-                .bind((chunk_index * BATCH + i) as i64)
-                .bind(t.symbol.as_str().to_string())
-                .bind(side)
-                .bind(t.qty.to_string())
-                .bind(t.entry_ts.millis())
-                .bind(t.entry_price.to_string())
-                .bind(t.exit_ts.millis())
-                .bind(t.exit_price.to_string())
-                .bind(t.commission.to_string())
-                .bind(t.gross_pnl.to_string())
-                .bind(t.net_pnl.to_string())
-                .bind(if t.return_pct.is_finite() { t.return_pct } else { 0.0 })
-                .bind(t.duration_bars as i64)
-                .bind(t.duration_secs)
-                .bind(t.closed_at_end)
-                .bind(t.exit_reason.as_str());
-        }
-        query.execute(&mut **tx).await?;
-    }
-    Ok(())
-}
-
-/// Writes the run's curve and its sample, each as one encoded value.
-pub(super) async fn insert_equity(
-    tx: &mut Transaction<'_, Any>,
-    run_id: i64,
     equity: EquityInput<'_>,
 ) -> Result<(), StoreError> {
     let rows: Vec<EquityRow> = equity
@@ -144,13 +82,18 @@ pub(super) async fn insert_equity(
         })
         .collect();
     let sampled: Vec<EquityRow> = equity.sampled.iter().filter_map(|&i| rows.get(i).cloned()).collect();
-    sqlx::query("INSERT INTO equity_curves (run_id, points, curve, sampled) VALUES ($1, $2, $3, $4)")
-        .bind(run_id)
-        .bind(rows.len() as i64)
-        .bind(curve_codec::encode(&rows))
-        .bind(curve_codec::encode(&sampled))
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(
+        "INSERT INTO run_results (run_id, points, curve, sampled, trade_count, trades) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(run_id)
+    .bind(rows.len() as i64)
+    .bind(curve_codec::encode(&rows))
+    .bind(curve_codec::encode(&sampled))
+    .bind(trades.len() as i64)
+    .bind(trade_codec::encode(trades))
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 
@@ -158,8 +101,16 @@ impl Store {
     /// A run's trades, in exit order.
     ///
     /// # Errors
-    /// Database failures or a corrupt stored number.
+    /// Database failures or corrupt stored trades.
     pub async fn trades(&self, run_id: i64) -> Result<Vec<TradeRow>, StoreError> {
+        match self.encoded_results(run_id, "trades").await? {
+            Some(bytes) => trade_codec::decode(&bytes),
+            None => self.trade_rows(run_id).await,
+        }
+    }
+
+    /// The trades of a run stored before they were encoded: one row each.
+    async fn trade_rows(&self, run_id: i64) -> Result<Vec<TradeRow>, StoreError> {
         let rows = sqlx::query(
             "SELECT symbol, side, CAST(qty AS TEXT) AS qty, entry_ts, CAST(entry_price AS TEXT) AS entry_price, \
              exit_ts, CAST(exit_price AS TEXT) AS exit_price, CAST(commission AS TEXT) AS commission, \
@@ -199,7 +150,7 @@ impl Store {
     /// # Errors
     /// Database failures or a corrupt stored curve.
     pub async fn equity(&self, run_id: i64) -> Result<Vec<EquityRow>, StoreError> {
-        match self.encoded_curve(run_id, "curve").await? {
+        match self.encoded_results(run_id, "curve").await? {
             Some(bytes) => curve_codec::decode(&bytes),
             None => self.equity_rows(run_id).await,
         }
@@ -211,11 +162,12 @@ impl Store {
     /// # Errors
     /// Database failures or a corrupt stored curve.
     pub async fn equity_sampled(&self, run_id: i64) -> Result<Option<Vec<EquityRow>>, StoreError> {
-        self.encoded_curve(run_id, "sampled").await?.map(|bytes| curve_codec::decode(&bytes)).transpose()
+        self.encoded_results(run_id, "sampled").await?.map(|bytes| curve_codec::decode(&bytes)).transpose()
     }
 
-    async fn encoded_curve(&self, run_id: i64, column: &'static str) -> Result<Option<Vec<u8>>, StoreError> {
-        let sql = format!("SELECT {column} FROM equity_curves WHERE run_id = $1");
+    /// One encoded column of a run's results; `None` for a run stored before they were encoded.
+    async fn encoded_results(&self, run_id: i64, column: &'static str) -> Result<Option<Vec<u8>>, StoreError> {
+        let sql = format!("SELECT {column} FROM run_results WHERE run_id = $1");
         let row = sqlx::query(&sql).bind(run_id).fetch_optional(&self.pool).await?;
         Ok(match row {
             Some(row) => Some(row.try_get(column)?),

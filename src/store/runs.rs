@@ -8,7 +8,7 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::results::{insert_equity, insert_trades, EquityInput};
+use super::results::{insert_results, EquityInput};
 use super::{now_millis, Store, StoreError};
 use crate::domain::Trade;
 
@@ -271,8 +271,7 @@ impl Store {
                 trades,
                 equity,
             } => {
-                insert_trades(&mut tx, self.dialect, id, trades).await?;
-                insert_equity(&mut tx, id, equity).await?;
+                insert_results(&mut tx, id, trades, equity).await?;
                 sqlx::query(
                     "UPDATE runs SET status = 'completed', finished_at = $1, bars_processed = $2, metrics = $3, \
                      timings = $4, log = $5, returns = $6, manifest = $7, fingerprint = $8 WHERE id = $9",

@@ -3,6 +3,7 @@
 mod app;
 mod bad_input;
 mod flow;
+mod load;
 mod portfolio;
 mod queue;
 mod recovery;
