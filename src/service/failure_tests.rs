@@ -73,6 +73,27 @@ async fn a_run_outcome_is_written_again_after_a_failure_and_given_up_in_the_end(
 }
 
 #[tokio::test]
+async fn a_failed_run_whose_outcome_cannot_be_written_is_tried_until_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let (service, ids, side) = service_with_three_runs(&dir).await;
+    sqlx::query(REFUSE).execute(&side).await.unwrap();
+    let storing = {
+        let (service, id) = (service.clone(), ids[1]);
+        tokio::spawn(async move {
+            let outcome = RunOutcome::Failed { kind: "strategy", message: "boom", bars: 3, timings_json: None };
+            service.store_outcome(id, outcome).await;
+        })
+    };
+    // Longer than one round of attempts (0.25 + 0.5 + 1 s of pauses).
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert!(!storing.is_finished(), "still trying");
+    assert_eq!(status(&service, ids[1]).await, RunStatus::Queued);
+    sqlx::query(ACCEPT).execute(&side).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(10), storing).await.expect("stored once the database takes it").unwrap();
+    assert_eq!(status(&service, ids[1]).await, RunStatus::Failed);
+}
+
+#[tokio::test]
 async fn once_shutting_down_no_queued_run_starts() {
     let dir = tempfile::tempdir().unwrap();
     let (service, ids, _side) = service_with_three_runs(&dir).await;

@@ -40,6 +40,10 @@ const EVENT_EVERY: Duration = Duration::from_millis(100);
 const FINISH_ATTEMPTS: u32 = 4;
 const FINISH_RETRY_PAUSE: Duration = Duration::from_millis(250);
 
+/// The pause between two rounds of [`FINISH_ATTEMPTS`] to write a failed or
+/// cancelled run's outcome, which is tried until it is written.
+const OUTCOME_RETRY_PAUSE: Duration = Duration::from_secs(1);
+
 /// Longest sleep of a paced run between two looks at its cancellation.
 const PACE_SLICE: f64 = 0.05;
 
@@ -203,9 +207,16 @@ impl Service {
         RunEvent::Failed { run_id: id, error_kind: kind.to_string(), message: message.to_string() }
     }
 
-    async fn store_outcome(&self, id: i64, outcome: RunOutcome<'_>) {
-        if let Err(e) = self.finish_run(id, outcome).await {
-            tracing::error!(run = id, error = %e, "cannot store a run's outcome");
+    /// Writes how run `id` ended, trying again for as long as the process
+    /// lives: a run the service finished is never left `running` (after a
+    /// crash or a stop, the next start's recovery sees to it).
+    pub(super) async fn store_outcome(&self, id: i64, outcome: RunOutcome<'_>) {
+        loop {
+            match self.finish_run(id, outcome.clone()).await {
+                Ok(()) => return,
+                Err(e) => tracing::error!(run = id, error = %e, "cannot store a run's outcome; trying again"),
+            }
+            tokio::time::sleep(OUTCOME_RETRY_PAUSE).await;
         }
     }
 
