@@ -47,6 +47,10 @@ pub struct ServeCommand {
     /// Runs executing at once (default: the number of cores); more wait in a queue.
     #[arg(long)]
     pub max_concurrent_runs: Option<usize>,
+    /// Wall-clock seconds a run may take (a run may ask for less); past it the run fails.
+    #[arg(long, value_name = "SECS", default_value = "3600",
+          value_parser = clap::value_parser!(u64).range(1..=crate::service::MAX_RUN_TIME_LIMIT_SECS))]
+    pub run_time_limit: u64,
     /// Largest request body in MiB (uploads of CSVs and plugins).
     #[arg(long, default_value = "16")]
     pub body_limit_mib: usize,
@@ -89,6 +93,7 @@ pub fn serve(cmd: &ServeCommand) -> anyhow::Result<()> {
         if let Some(n) = cmd.max_concurrent_runs {
             config.max_concurrent_runs = n;
         }
+        config.run_time_limit = Duration::from_secs(cmd.run_time_limit);
         let service = Service::start(store, config).await?;
         let _watch = match &cmd.watch {
             Some(dir) => Some(service.watch_dir(dir, cmd.rerun_on_change).await?),

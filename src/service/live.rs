@@ -67,6 +67,8 @@ impl RunEvent {
 /// A queued or running run.
 pub struct Live {
     pub cancel: CancelToken,
+    /// Set when the run's time limit, not a user, cancelled it.
+    pub timed_out: std::sync::atomic::AtomicBool,
     pub bars_done: AtomicU64,
     pub bars_total: AtomicU64,
     equity_bits: AtomicU64,
@@ -79,6 +81,7 @@ impl Live {
     pub fn new() -> Self {
         Live {
             cancel: CancelToken::new(),
+            timed_out: std::sync::atomic::AtomicBool::new(false),
             bars_done: AtomicU64::new(0),
             bars_total: AtomicU64::new(0),
             equity_bits: AtomicU64::new(0f64.to_bits()),

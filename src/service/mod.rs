@@ -25,7 +25,7 @@ use tokio::sync::{broadcast, Notify, Semaphore};
 
 pub use error::ServiceError;
 pub use live::RunEvent;
-pub use request::{CommissionRequest, Pace, RunRequest};
+pub use request::{CommissionRequest, Pace, RunRequest, MAX_RUN_TIME_LIMIT_SECS};
 pub use watch::{may_change_content, WatchGuard};
 
 use crate::store::{RunRow, Store, StrategyRow, VersionRow};
@@ -41,6 +41,9 @@ pub struct ServiceConfig {
     /// Parsed datasets kept in memory.
     pub dataset_cache_entries: usize,
     pub limits: StrategyLimits,
+    /// Wall-clock time a run may take (from its start, pacing included)
+    /// unless it asks for less; past it the run fails as `time_limit`.
+    pub run_time_limit: std::time::Duration,
 }
 
 impl Default for ServiceConfig {
@@ -49,6 +52,7 @@ impl Default for ServiceConfig {
             max_concurrent_runs: std::thread::available_parallelism().map_or(2, |n| n.get()),
             dataset_cache_entries: 32,
             limits: StrategyLimits::default(),
+            run_time_limit: std::time::Duration::from_secs(3600),
         }
     }
 }
@@ -235,6 +239,11 @@ impl Service {
     /// parameters, ...), named.
     pub async fn submit(&self, request: RunRequest, rerun_of: Option<i64>) -> Result<RunRow, ServiceError> {
         let checked = request.check()?;
+        let server_limit = self.inner.config.run_time_limit.as_secs();
+        if request.time_limit_secs.is_some_and(|secs| secs > server_limit) {
+            let reason = format!("must be at most the server's --run-time-limit, {server_limit} s");
+            return Err(ServiceError::invalid("time_limit_secs", reason));
+        }
         let strategy = self
             .inner
             .store

@@ -11,6 +11,21 @@ use crate::broker::{BrokerConfig, BrokerError, CommissionModel, MAX_INITIAL_CASH
 use crate::data::{parse_timestamp, Interval};
 use crate::domain::Timestamp;
 
+/// The longest wall-clock time limit a server or a run may set (a week).
+pub const MAX_RUN_TIME_LIMIT_SECS: u64 = 7 * 24 * 3600;
+
+/// The most datasets one run may name.
+pub const MAX_RUN_SYMBOLS: usize = 1000;
+/// The most parameters one run may set.
+pub const MAX_RUN_PARAMS: usize = 256;
+/// The slowest paced replay: a bar every 100 s (a pace is for watching a
+/// run, and a slower one would hold a run slot for days).
+pub const MIN_BARS_PER_SECOND: f64 = 0.01;
+/// The slowest acceleration: real time (a daily bar a day).
+pub const MIN_ACCELERATION: f64 = 1.0;
+/// The fastest pace either way; beyond it a run is as fast as unpaced.
+pub const MAX_PACE: f64 = 1e9;
+
 /// How fees are charged, as a request names them.
 #[derive(Clone, Copy, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(tag = "model", rename_all = "snake_case", deny_unknown_fields)]
@@ -82,6 +97,10 @@ pub struct RunRequest {
     pub params: serde_json::Map<String, serde_json::Value>,
     #[serde(default)]
     pub pace: Option<Pace>,
+    /// Wall-clock seconds the run may take, at most the server's
+    /// `--run-time-limit` (its default when absent).
+    #[serde(default)]
+    pub time_limit_secs: Option<u64>,
 }
 
 /// The checked parts of a request that the engine needs.
@@ -110,10 +129,17 @@ impl RunRequest {
         if self.symbols.is_empty() {
             return Err(ServiceError::invalid("symbols", "name at least one dataset"));
         }
-        for (i, s) in self.symbols.iter().enumerate() {
-            if self.symbols[..i].contains(s) {
-                return Err(ServiceError::invalid("symbols", format!("'{s}' is named twice")));
-            }
+        if self.symbols.len() > MAX_RUN_SYMBOLS {
+            let reason = format!("names {} datasets; a run takes at most {MAX_RUN_SYMBOLS}", self.symbols.len());
+            return Err(ServiceError::invalid("symbols", reason));
+        }
+        let mut seen = std::collections::HashSet::with_capacity(self.symbols.len());
+        if let Some(twice) = self.symbols.iter().find(|s| !seen.insert(s.as_str())) {
+            return Err(ServiceError::invalid("symbols", format!("'{twice}' is named twice")));
+        }
+        if self.params.len() > MAX_RUN_PARAMS {
+            let reason = format!("sets {} parameters; a run takes at most {MAX_RUN_PARAMS}", self.params.len());
+            return Err(ServiceError::invalid("params", reason));
         }
         let time = |field: &str, text: &Option<String>| {
             text.as_deref()
@@ -125,6 +151,10 @@ impl RunRequest {
             if s > e {
                 return Err(ServiceError::invalid("end", "is before start"));
             }
+        }
+        if self.time_limit_secs.is_some_and(|secs| !(1..=MAX_RUN_TIME_LIMIT_SECS).contains(&secs)) {
+            let reason = format!("must be from 1 to {MAX_RUN_TIME_LIMIT_SECS} seconds");
+            return Err(ServiceError::invalid("time_limit_secs", reason));
         }
         let slippage_bps = self.slippage_bps.unwrap_or_default();
         if slippage_bps < Decimal::ZERO {
@@ -154,8 +184,13 @@ impl RunRequest {
             }
         };
         match self.pace {
-            Some(Pace::BarsPerSecond(x)) | Some(Pace::Acceleration(x)) if !(x.is_finite() && x > 0.0) => {
-                return Err(ServiceError::invalid("pace", "must be a positive number"));
+            Some(Pace::BarsPerSecond(x)) if !(MIN_BARS_PER_SECOND..=MAX_PACE).contains(&x) => {
+                let reason = format!("must be from {MIN_BARS_PER_SECOND} to {MAX_PACE:e} bars a second");
+                return Err(ServiceError::invalid("pace.bars_per_second", reason));
+            }
+            Some(Pace::Acceleration(x)) if !(MIN_ACCELERATION..=MAX_PACE).contains(&x) => {
+                let reason = format!("must be from {MIN_ACCELERATION} to {MAX_PACE:e} times the bars' own pace");
+                return Err(ServiceError::invalid("pace.acceleration", reason));
             }
             _ => {}
         }

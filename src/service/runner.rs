@@ -174,13 +174,32 @@ impl Service {
             Some(live) => live,
             None => return,
         };
+        let limit = self.time_limit(id).await;
+        let watchdog = {
+            let live = live.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(limit).await;
+                live.timed_out.store(true, std::sync::atomic::Ordering::SeqCst);
+                live.cancel.cancel();
+            })
+        };
         let outcome = self.execute_inner(id, &live).await;
+        watchdog.abort();
         let bars = live.bars_done.load(std::sync::atomic::Ordering::Relaxed) as i64;
         let event = match outcome {
             Ok((report, manifest, timings)) => {
                 // Between the last progress event and the final state, which may take a moment.
                 live.publish(RunEvent::Persisting { run_id: id });
                 self.store_completed(id, &report, &manifest, timings).await
+            }
+            Err(Stop::Engine(EngineError::Cancelled { step }))
+                if live.timed_out.load(std::sync::atomic::Ordering::SeqCst) =>
+            {
+                let message = format!(
+                    "the run took longer than its time limit of {} s and was stopped at bar {step}",
+                    limit.as_secs()
+                );
+                self.store_failed(id, "time_limit", &message, step as i64).await
             }
             Err(Stop::Engine(EngineError::Cancelled { step })) => {
                 self.store_outcome(id, RunOutcome::Cancelled { bars: step as i64 }).await;
@@ -199,6 +218,15 @@ impl Service {
             all.remove(&id);
         }
         live.publish(event);
+    }
+
+    /// Run `id`'s wall-clock limit: its own, or the server's.
+    async fn time_limit(&self, id: i64) -> Duration {
+        let own = match self.run_row(id).await {
+            Ok(row) => serde_json::from_str::<RunRequest>(&row.config).ok().and_then(|r| r.time_limit_secs),
+            Err(_) => None,
+        };
+        own.map_or(self.inner.config.run_time_limit, Duration::from_secs)
     }
 
     async fn store_failed(&self, id: i64, kind: &str, message: &str, bars: i64) -> RunEvent {
