@@ -106,12 +106,17 @@ fn grouped(n: u64) -> String {
     out
 }
 
-/// `used` as a share of `limit`, `0.04 %`.
+/// `used` as a share of `limit`, `0.04 %`; a share too small to show in
+/// two decimals is `< 0.01 %`, so that it does not read as nothing used.
 fn percent(used: f64, limit: f64) -> String {
-    if limit > 0.0 {
-        format!("{:.2} %", used / limit * 100.0)
+    if limit <= 0.0 {
+        return "n/a".to_string();
+    }
+    let share = used / limit * 100.0;
+    if share > 0.0 && share < 0.005 {
+        "< 0.01 %".to_string()
     } else {
-        "n/a".to_string()
+        format!("{share:.2} %")
     }
 }
 
@@ -165,6 +170,14 @@ mod tests {
         assert_eq!(value["time_used_ms"], 840.0);
         assert_eq!(value["time_budget_ms"], 60_000.0);
         assert!(value.get("fuel_used").is_none() && value.get("fuel_limit").is_none(), "{value}");
+    }
+
+    #[test]
+    fn a_share_too_small_for_two_decimals_is_not_shown_as_zero() {
+        assert_eq!(percent(23.0, 1e6), "< 0.01 %"); // 0.0023 %
+        assert_eq!(percent(0.0, 1e6), "0.00 %");
+        assert_eq!(percent(50.0, 1e6), "0.01 %"); // 0.005 %, rounded up
+        assert_eq!(percent(1.0, 0.0), "n/a");
     }
 
     #[test]
