@@ -224,6 +224,7 @@ impl Service {
             returns_json: returns_json.clone(),
             timings_json: timings.to_string(),
             log_json: log.to_string(),
+            sandbox_json: report.sandbox.as_ref().and_then(|s| serde_json::to_string(s).ok()),
             bars: report.equity.len() as i64,
             trades: &report.trades,
             equity: EquityInput {

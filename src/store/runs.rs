@@ -87,6 +87,9 @@ pub struct RunRow {
     pub timings: Option<String>,
     /// JSON: the strategy's log and the broker's rejections.
     pub log: Option<String>,
+    /// JSON: what the strategy used of its sandbox, once completed; `None`
+    /// for a native strategy.
+    pub sandbox: Option<String>,
 }
 
 /// Which runs to list.
@@ -105,6 +108,8 @@ pub enum RunOutcome<'a> {
         returns_json: String,
         timings_json: String,
         log_json: String,
+        /// What the strategy used of its sandbox, as JSON; `None` for a native one.
+        sandbox_json: Option<String>,
         bars: i64,
         trades: &'a [Trade],
         equity: EquityInput<'a>,
@@ -121,7 +126,8 @@ pub enum RunOutcome<'a> {
 }
 
 const COLUMNS: &str = "id, strategy_id, version_id, rerun_of, status, config, created_at, started_at, finished_at, \
-                       bars_total, bars_processed, error_kind, error_message, metrics, timings, log";
+                       bars_total, bars_processed, error_kind, error_message, metrics, timings, log, \
+                       sandbox";
 
 fn run(row: &AnyRow) -> Result<RunRow, StoreError> {
     let status: String = row.try_get("status")?;
@@ -142,6 +148,7 @@ fn run(row: &AnyRow) -> Result<RunRow, StoreError> {
         metrics: row.try_get("metrics")?,
         timings: row.try_get("timings")?,
         log: row.try_get("log")?,
+        sandbox: row.try_get("sandbox")?,
     })
 }
 
@@ -246,7 +253,16 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let now = now_millis();
         match outcome {
-            RunOutcome::Completed { metrics_json, returns_json, timings_json, log_json, bars, trades, equity } => {
+            RunOutcome::Completed {
+                metrics_json,
+                returns_json,
+                timings_json,
+                log_json,
+                sandbox_json,
+                bars,
+                trades,
+                equity,
+            } => {
                 insert_trades(&mut tx, self.dialect, id, trades).await?;
                 insert_equity(&mut tx, self.dialect, id, equity).await?;
                 sqlx::query(
@@ -262,6 +278,13 @@ impl Store {
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
+                if let Some(sandbox) = sandbox_json {
+                    sqlx::query("UPDATE runs SET sandbox = $1 WHERE id = $2")
+                        .bind(sandbox)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
             }
             RunOutcome::Failed { kind, message, bars, timings_json } => {
                 sqlx::query(
