@@ -114,7 +114,7 @@ fn json_output_says_what_a_plugin_used_of_its_fuel_and_memory() {
     assert!(fuel > 2148 && fuel <= 100_000_000, "at least one instruction per bar: {fuel}");
     assert_eq!(sandbox["memory_limit_bytes"], 16 << 20);
     let memory = sandbox["peak_memory_bytes"].as_u64().unwrap();
-    assert!(memory >= 1 << 16 && memory <= 16 << 20, "{memory}");
+    assert!((1 << 16..=16 << 20).contains(&memory), "{memory}");
     assert!(sandbox.get("time_used_ms").is_none(), "a fuel run has no time fields: {sandbox}");
 
     let timed = ok(&["run", &wasm, "--data", "data/GOOG.csv", "--wasm-time-budget", "30"]);
