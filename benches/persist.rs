@@ -35,6 +35,7 @@ async fn persist(store: &Store, id: i64, report: &RunReport, drawdown: &[f64], s
         log_json: "{}".into(),
         manifest_json: "{}".into(),
         fingerprint: String::new(),
+        sandbox_json: None,
         bars: report.equity.len() as i64,
         trades: &report.trades,
         equity: EquityInput {

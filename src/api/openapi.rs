@@ -21,7 +21,7 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
     ("get", "/api/datasets/{id}", "A dataset: symbol, interval, rows, first and last timestamp, content hash"),
     ("post", "/api/runs", "Queue a run (202)"),
     ("get", "/api/runs", "List runs (?status=, ?strategy=)"),
-    ("get", "/api/runs/{id}", "A run: status, progress, queue position, timings, error, metrics"),
+    ("get", "/api/runs/{id}", "A run: status, progress, queue position, timings, error, metrics, sandbox usage"),
     ("get", "/api/runs/{id}/trades", "Trades (JSON, or CSV with ?format=csv)"),
     ("get", "/api/runs/{id}/equity", "At most 1000 points of the equity curve, or all with ?full=true"),
     ("get", "/api/runs/{id}/returns", "Daily, monthly and yearly returns of a completed run"),

@@ -54,6 +54,7 @@ pub fn run_json(view: &RunView) -> Value {
         "error": error,
         "metrics": parse(&r.metrics),
         "log": parse(&r.log),
+        "sandbox": parse(&r.sandbox),
     })
 }
 

@@ -56,6 +56,9 @@ pub fn table_rows(args: &RunArgs, report: &RunReport) -> Vec<(String, String)> {
     }
     rows.push(("Rejected orders".into(), report.rejections.len().to_string()));
     rows.push(("Orders cancelled at end".into(), report.cancelled_at_end.to_string()));
+    if let Some(sandbox) = &report.sandbox {
+        rows.push(("Sandbox".into(), sandbox.to_string()));
+    }
     rows
 }
 
@@ -70,7 +73,8 @@ pub fn format_table(rows: &[(String, String)]) -> String {
 }
 
 /// The metrics as one JSON object with snake_case keys, plus the run's
-/// parameters and order counts, and with a manifest, the run's whole
+/// parameters and order counts, what it used of its sandbox (`sandbox`,
+/// `null` for a native strategy) and, with a manifest, the run's whole
 /// configuration (`config`) and its `fingerprint`.
 ///
 /// # Errors
@@ -83,6 +87,7 @@ pub fn metrics_json(report: &RunReport, manifest: Option<&RunManifest>) -> anyho
     object.insert("params".into(), serde_json::to_value(&report.params)?);
     object.insert("margin_call_events".into(), serde_json::to_value(&report.margin_calls)?);
     object.insert("returns".into(), serde_json::to_value(&report.returns)?);
+    object.insert("sandbox".into(), serde_json::to_value(&report.sandbox)?);
     if let Some(manifest) = manifest {
         object.insert("fingerprint".into(), manifest.fingerprint.clone().into());
         object.insert("config".into(), serde_json::to_value(manifest)?);

@@ -156,7 +156,9 @@ pub fn run(
     let mut equity = std::mem::take(&mut state.equity);
     equity.set_last(state.broker.snapshot());
     let log = std::mem::take(&mut state.log);
-    Ok(RunReport::new(universe, params, equity, benchmark, &mut state.broker, log))
+    let mut report = RunReport::new(universe, params, equity, benchmark, &mut state.broker, log);
+    report.sandbox = strategy.sandbox_usage();
+    Ok(report)
 }
 
 #[cfg(test)]

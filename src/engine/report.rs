@@ -7,7 +7,7 @@ use crate::data::{same_interval, usual_spacing, Universe};
 use crate::domain::num::to_f64;
 use crate::domain::{Bar, EquityCurve, Symbol, Timestamp, Trade};
 use crate::metrics::{self, BenchmarkInput, Metrics, MetricsInput, ReturnsTables};
-use crate::strategy::{Params, RunLog};
+use crate::strategy::{Params, RunLog, SandboxUsage};
 
 /// The results of one run.
 #[derive(Debug)]
@@ -29,6 +29,8 @@ pub struct RunReport {
     pub margin_calls: Vec<MarginCall>,
     /// Returns by UTC day, month and year.
     pub returns: ReturnsTables,
+    /// What the strategy used of its sandbox; `None` for a native one.
+    pub sandbox: Option<SandboxUsage>,
 }
 
 impl RunReport {
@@ -73,6 +75,7 @@ impl RunReport {
             benchmark,
             margin_calls: broker.margin_calls().to_vec(),
             returns,
+            sandbox: None,
         }
     }
 

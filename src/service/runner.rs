@@ -292,6 +292,7 @@ impl Service {
             log_json: log.to_string(),
             manifest_json: manifest_json.clone(),
             fingerprint: manifest.fingerprint.clone(),
+            sandbox_json: report.sandbox.as_ref().and_then(|s| serde_json::to_string(s).ok()),
             bars: report.equity.len() as i64,
             trades: &report.trades,
             equity: EquityInput {

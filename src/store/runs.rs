@@ -91,6 +91,9 @@ pub struct RunRow {
     pub manifest: Option<String>,
     /// Hex SHA-256 over the manifest's result-deciding parts, once completed.
     pub fingerprint: Option<String>,
+    /// JSON: what the strategy used of its sandbox, once completed; `None`
+    /// for a native strategy.
+    pub sandbox: Option<String>,
 }
 
 /// Which runs to list.
@@ -112,6 +115,8 @@ pub enum RunOutcome<'a> {
         /// The run's manifest, as JSON, and its fingerprint.
         manifest_json: String,
         fingerprint: String,
+        /// What the strategy used of its sandbox, as JSON; `None` for a native one.
+        sandbox_json: Option<String>,
         bars: i64,
         trades: &'a [Trade],
         equity: EquityInput<'a>,
@@ -129,7 +134,7 @@ pub enum RunOutcome<'a> {
 
 const COLUMNS: &str = "id, strategy_id, version_id, rerun_of, status, config, created_at, started_at, finished_at, \
                        bars_total, bars_processed, error_kind, error_message, metrics, timings, log, manifest, \
-                       fingerprint";
+                       fingerprint, sandbox";
 
 fn run(row: &AnyRow) -> Result<RunRow, StoreError> {
     let status: String = row.try_get("status")?;
@@ -152,6 +157,7 @@ fn run(row: &AnyRow) -> Result<RunRow, StoreError> {
         log: row.try_get("log")?,
         manifest: row.try_get("manifest")?,
         fingerprint: row.try_get("fingerprint")?,
+        sandbox: row.try_get("sandbox")?,
     })
 }
 
@@ -267,6 +273,7 @@ impl Store {
                 log_json,
                 manifest_json,
                 fingerprint,
+                sandbox_json,
                 bars,
                 trades,
                 equity,
@@ -287,6 +294,13 @@ impl Store {
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
+                if let Some(sandbox) = sandbox_json {
+                    sqlx::query("UPDATE runs SET sandbox = $1 WHERE id = $2")
+                        .bind(sandbox)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
             }
             RunOutcome::Failed { kind, message, bars, timings_json } => {
                 sqlx::query(

@@ -18,6 +18,7 @@ pub mod native;
 mod params;
 mod portfolio;
 pub mod rhai;
+mod sandbox;
 mod schedule;
 mod steps;
 mod timeframe;
@@ -31,6 +32,7 @@ pub use load::{load_file, Runtime, StrategyLimits};
 pub use log::{LogLine, RunLog, MAX_LOG_LINES};
 pub use market::{MarketView, MAX_LOOKBACK};
 pub use params::{declared_names, ParamError, ParamSpec, ParamValue, Params};
+pub use sandbox::{BudgetUsage, SandboxUsage, WasmUsage};
 pub use schedule::{starts_period, Period};
 pub use steps::StepQueue;
 pub use timeframe::{Timeframes, MAX_TIMEFRAMES};
@@ -85,5 +87,12 @@ pub trait Strategy {
             line: None,
             column: None,
         })
+    }
+
+    /// What the strategy used of its sandbox's limits so far (the engine
+    /// asks once, after `on_finish`); `None` for a strategy that runs
+    /// outside a sandbox, as native ones do.
+    fn sandbox_usage(&self) -> Option<SandboxUsage> {
+        None
     }
 }

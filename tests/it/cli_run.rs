@@ -127,3 +127,16 @@ fn start_and_end_restrict_the_bars() {
     assert_eq!(m["end"], "2010-12-31");
     assert_eq!(m["bars"], 252);
 }
+
+#[test]
+fn json_output_says_what_a_script_used_of_its_operations() {
+    let m = json(&["run", "scripts/sma_cross.rhai", "--data", "data/GOOG.csv", "--json"]);
+    let sandbox = &m["sandbox"];
+    assert_eq!(sandbox["runtime"], "rhai", "{sandbox}");
+    assert_eq!(sandbox["operations_limit"], 1_000_000);
+    let used = sandbox["max_operations_per_call"].as_u64().unwrap();
+    assert!(used > 0 && used < 1_000, "a few host calls and a comparison per bar: {used}");
+    let table = ok(&["run", "scripts/sma_cross.rhai", "--data", "data/GOOG.csv"]);
+    let line = table.lines().find(|l| l.starts_with("Sandbox")).expect("a Sandbox line");
+    assert!(line.ends_with(&format!("{used} of 1,000,000 operations per call (< 0.01 %)")), "{line}");
+}

@@ -13,14 +13,32 @@ use rust_decimal::Decimal;
 use crate::helpers::{backtester, ok, repo, results_only};
 use crate::plugins::plugin;
 
-/// stdout of `run ... --json --trades-csv` and the trades file's text.
-fn run_with_trades(strategy: &str, extra: &[&str]) -> (String, String) {
+/// What `run ... --json --trades-csv` gave.
+struct Run {
+    /// The JSON output without its `sandbox` block, and without what names the run (`config`, `fingerprint`).
+    results: serde_json::Value,
+    /// The trades file's text.
+    trades: String,
+    /// The `sandbox` block: what the run used of its runtime's sandbox, which
+    /// differs between a script and a plugin however alike their results.
+    sandbox: serde_json::Value,
+}
+
+fn run_with_trades(strategy: &str, extra: &[&str]) -> Run {
     let dir = tempfile::tempdir().unwrap();
     let trades = dir.path().join("trades.csv").display().to_string();
     let mut args = vec!["run", strategy, "--json", "--trades-csv", &trades];
     args.extend_from_slice(extra);
-    let json = ok(&args);
-    (json, std::fs::read_to_string(&trades).unwrap())
+    let mut results = results_only(&ok(&args));
+    let sandbox = results.as_object_mut().unwrap().remove("sandbox").expect("a sandbox block");
+    Run { results, trades: std::fs::read_to_string(&trades).unwrap(), sandbox }
+}
+
+/// Asserts that a plugin and a script gave the same results and trades.
+fn assert_same(from_wasm: &Run, from_rhai: &Run, case: &str) {
+    assert_eq!(from_wasm.results, from_rhai.results, "{case}");
+    assert_eq!(from_wasm.trades, from_rhai.trades, "{case}");
+    assert_eq!((&from_wasm.sandbox["runtime"], &from_rhai.sandbox["runtime"]), (&"wasm".into(), &"rhai".into()));
 }
 
 #[test]
@@ -37,9 +55,8 @@ fn sma_cross_gives_the_same_trades_and_metrics_as_the_script() {
     for extra in cases {
         let from_wasm = run_with_trades(&wasm, extra);
         let from_rhai = run_with_trades("scripts/sma_cross.rhai", extra);
-        assert_eq!(results_only(&from_wasm.0), results_only(&from_rhai.0), "{extra:?}");
-        assert_eq!(from_wasm.1, from_rhai.1, "{extra:?}");
-        assert!(from_wasm.1.lines().count() > 10, "the case trades: {extra:?}");
+        assert_same(&from_wasm, &from_rhai, &format!("{extra:?}"));
+        assert!(from_wasm.trades.lines().count() > 10, "the case trades: {extra:?}");
     }
 }
 
@@ -54,8 +71,7 @@ fn momentum_rotation_gives_the_same_trades_as_the_script() {
     let extra = ["--data", &data[0], "--data", &data[1], "--data", &data[2], "--commission", "0.001"];
     let from_wasm = run_with_trades(&wasm, &extra);
     let from_rhai = run_with_trades("scripts/momentum_rotation.rhai", &extra);
-    assert_eq!(results_only(&from_wasm.0), results_only(&from_rhai.0));
-    assert_eq!(from_wasm.1, from_rhai.1);
+    assert_same(&from_wasm, &from_rhai, "momentum_rotation");
 }
 
 #[test]
@@ -84,9 +100,29 @@ fn portfolio_rotation_gives_the_same_trades_as_the_script() {
     ];
     let from_wasm = run_with_trades(&wasm, &extra);
     let from_rhai = run_with_trades("scripts/portfolio_rotation.rhai", &extra);
-    assert_eq!(results_only(&from_wasm.0), results_only(&from_rhai.0));
-    assert_eq!(from_wasm.1, from_rhai.1);
-    assert!(from_wasm.1.lines().count() > 100, "the rotation trades");
+    assert_same(&from_wasm, &from_rhai, "portfolio_rotation");
+    assert!(from_wasm.trades.lines().count() > 100, "the rotation trades");
+}
+
+#[test]
+fn json_output_says_what_a_plugin_used_of_its_fuel_and_memory() {
+    let Some(wasm) = plugin("sma_cross") else { return };
+    let args =
+        ["run", &wasm, "--data", "data/GOOG.csv", "--json", "--wasm-fuel", "100000000", "--wasm-memory-mib", "16"];
+    let m: serde_json::Value = serde_json::from_str(&ok(&args)).unwrap();
+    let sandbox = &m["sandbox"];
+    assert_eq!(sandbox["runtime"], "wasm", "{sandbox}");
+    assert_eq!(sandbox["fuel_limit"], 100_000_000);
+    let fuel = sandbox["fuel_used"].as_u64().unwrap();
+    assert!(fuel > 2148 && fuel <= 100_000_000, "at least one instruction per bar: {fuel}");
+    assert_eq!(sandbox["memory_limit_bytes"], 16 << 20);
+    let memory = sandbox["peak_memory_bytes"].as_u64().unwrap();
+    assert!((1 << 16..=16 << 20).contains(&memory), "{memory}");
+    assert!(sandbox.get("time_used_ms").is_none(), "a fuel run has no time fields: {sandbox}");
+
+    let timed = ok(&["run", &wasm, "--data", "data/GOOG.csv", "--wasm-time-budget", "30"]);
+    let line = timed.lines().find(|l| l.starts_with("Sandbox")).expect("a Sandbox line");
+    assert!(line.contains(" s of 30 s (") && line.contains("MiB of 64 MiB"), "{line}");
 }
 
 #[test]

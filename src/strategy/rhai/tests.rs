@@ -192,3 +192,27 @@ fn an_order_beyond_the_engine_s_range_fails_the_run_with_the_reason() {
     let err = runtime_error("fn on_bar(ctx) { ctx.buy(1e27); }");
     assert!(err.contains("above the largest a run takes") && err.contains("line 1"), "{err}");
 }
+
+/// The sandbox block of a run of `source`: (busiest call, limit).
+fn operations(source: &str) -> (u64, u64) {
+    match run(source).expect("the run succeeds").sandbox {
+        Some(SandboxUsage::Rhai { max_operations_per_call, operations_limit }) => {
+            (max_operations_per_call, operations_limit)
+        }
+        other => panic!("not a Rhai sandbox block: {other:?}"),
+    }
+}
+
+#[test]
+fn the_busiest_call_s_operations_are_reported_against_the_limit() {
+    // 1,000 iterations cost at least one operation each; 200 bars of them
+    // would be 200,000 if calls were added up rather than taken one by one.
+    let (used, limit) = operations("fn on_bar(ctx) { let i = 0; while i < 1000 { i += 1; } }");
+    assert_eq!(limit, 1_000_000);
+    assert!((1_000..10_000).contains(&used), "{used}");
+    // init counts as a call too: its 5,000 iterations outweigh any on_bar.
+    let (busiest_init, _) = operations("fn init(ctx) { let i = 0; while i < 5000 { i += 1; } }\nfn on_bar(ctx) {}");
+    assert!((5_000..50_000).contains(&busiest_init), "{busiest_init}");
+    let (idle, _) = operations("fn on_bar(ctx) {}");
+    assert!(idle < 100, "{idle}");
+}

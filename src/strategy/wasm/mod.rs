@@ -24,7 +24,7 @@ use wasmtime::{Instance, Memory, Module, Store, StoreLimitsBuilder, TypedFunc, U
 pub use cache::{cache_dir, Origin};
 pub use limits::{Budget, WasmLimits, LOAD_TIME_LIMIT, MAX_HOST_STRING, MAX_PARAMS, MAX_WASM_STACK};
 
-use super::{ParamSpec, Strategy, StrategyCtx, StrategyError};
+use super::{BudgetUsage, ParamSpec, SandboxUsage, Strategy, StrategyCtx, StrategyError, WasmUsage};
 use crate::domain::CancelToken;
 use host::HostState;
 
@@ -76,6 +76,10 @@ pub struct WasmStrategy {
     memory: Memory,
     declared: Vec<ParamSpec>,
     limits: WasmLimits,
+    /// When the run's budget started (in `init`), and how long the run had
+    /// taken when `on_finish` returned.
+    run_started: Option<Instant>,
+    run_time: Option<Duration>,
 }
 
 impl WasmStrategy {
@@ -169,6 +173,8 @@ impl WasmStrategy {
             memory,
             declared: Vec::new(),
             limits,
+            run_started: None,
+            run_time: None,
         })
     }
 }
@@ -205,9 +211,11 @@ impl Strategy for WasmStrategy {
     }
 
     fn init(&mut self, ctx: &StrategyCtx) -> Result<(), StrategyError> {
+        let started = Instant::now();
+        self.run_started = Some(started);
         let budget = match self.limits.budget {
             Budget::Time(limit) => {
-                self.store.data_mut().deadline = Some(Instant::now() + limit);
+                self.store.data_mut().deadline = Some(started + limit);
                 Ok(())
             }
             Budget::Fuel(fuel) => {
@@ -264,13 +272,44 @@ impl Strategy for WasmStrategy {
             Some(finish) => call(&mut self.store, finish, abi::ON_FINISH.name, &self.limits),
             None => Ok(()),
         };
+        self.run_time = self.run_started.map(|started| started.elapsed());
         self.store.data_mut().ctx = None;
         result
     }
+
+    fn sandbox_usage(&self) -> Option<SandboxUsage> {
+        let budget = match self.limits.budget {
+            Budget::Fuel(limit) => {
+                // `init` set the tank to `limit` and nothing refills it. Reading
+                // fails only on an engine without fuel, where `init` could not
+                // set it either and the run failed.
+                let left = if self.run_started.is_some() { self.store.get_fuel().unwrap_or(limit) } else { limit };
+                BudgetUsage::Fuel { fuel_used: limit.saturating_sub(left), fuel_limit: limit }
+            }
+            Budget::Time(limit) => {
+                let used = self.run_time.or_else(|| self.run_started.map(|s| s.elapsed())).unwrap_or_default();
+                BudgetUsage::Time { time_used_ms: millis(used), time_budget_ms: millis(limit) }
+            }
+        };
+        Some(SandboxUsage::Wasm(WasmUsage {
+            budget,
+            // Linear memory only grows (WebAssembly has `memory.grow` and no
+            // shrink, nor has wasmtime's API), so its size now is its peak.
+            peak_memory_bytes: self.memory.data_size(&self.store) as u64,
+            memory_limit_bytes: self.limits.memory_bytes as u64,
+        }))
+    }
+}
+
+/// A duration in milliseconds, to the microsecond.
+fn millis(d: Duration) -> f64 {
+    d.as_micros() as f64 / 1000.0
 }
 
 #[cfg(test)]
 mod driven_tests;
+#[cfg(test)]
+mod sandbox_tests;
 #[cfg(test)]
 mod shared_tests;
 #[cfg(test)]

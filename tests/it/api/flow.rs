@@ -32,6 +32,8 @@ fn a_run_through_the_api_matches_the_cli() {
         for key in ["final_equity", "return_pct", "sharpe", "trades", "max_drawdown_pct", "commission_total"] {
             assert_eq!(run["metrics"][key], cli[key], "{backend:?}: {key}");
         }
+        assert_eq!(run["sandbox"]["runtime"], "rhai", "{backend:?}: {}", run["sandbox"]);
+        assert_eq!(run["sandbox"], cli["sandbox"], "{backend:?}: the same operations as through the CLI");
         assert_eq!(run["progress_pct"], 100.0);
         assert_eq!(run["bars_processed"], 2148);
         assert!(run["timings"]["simulate_ms"].as_f64().unwrap() > 0.0);
@@ -142,6 +144,11 @@ fn a_wasm_strategy_uploaded_as_base64_gives_the_same_metrics_as_the_script() {
     let a = app.wait_status(run(&wasm["id"]), "completed");
     let b = app.wait_status(run(&json!(rhai)), "completed");
     assert_eq!(a["metrics"], b["metrics"]);
+    let sandbox = &a["sandbox"];
+    assert_eq!(sandbox["runtime"], "wasm", "{sandbox}");
+    assert!(sandbox["time_used_ms"].as_f64().is_some_and(|t| t > 0.0), "{sandbox}");
+    assert!(sandbox["peak_memory_bytes"].as_u64().is_some_and(|m| m >= 1 << 16), "{sandbox}");
+    assert_eq!(b["sandbox"]["runtime"], "rhai");
     let r =
         app.post_json("/api/strategies", &json!({ "name": "junk", "runtime": "wasm", "module_base64": "AGFzbQ==" }));
     assert_eq!(r.status(), 422, "a module that is not one is refused");
