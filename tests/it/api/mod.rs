@@ -2,6 +2,7 @@
 
 mod app;
 mod bad_input;
+mod bounds;
 mod flow;
 mod load;
 mod portfolio;

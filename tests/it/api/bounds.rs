@@ -1,0 +1,66 @@
+//! Requests that would hold the service up are bounded: list sizes, pace,
+//! and how long a run may take.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use super::app::{App, Backend};
+
+fn field_of(r: reqwest::blocking::Response) -> (u16, Value) {
+    let status = r.status().as_u16();
+    (status, r.json().unwrap_or(Value::Null))
+}
+
+#[test]
+fn oversized_lists_and_endless_paces_are_refused_at_once() {
+    let app = App::spawn(&Backend::Sqlite, &["--body-limit-mib", "64"]);
+    app.upload("GOOG", "data/GOOG.csv");
+    let s = app.rhai_strategy("sma", "scripts/sma_cross.rhai");
+    let symbols: Vec<String> = (0..200_000).map(|i| format!("S{i}")).collect();
+    let started = Instant::now();
+    let (status, body) =
+        field_of(app.post_json("/api/runs", &json!({ "strategy_id": s, "symbols": symbols, "initial_capital": 1000 })));
+    assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
+    assert_eq!((status, body["field"].as_str()), (422, Some("symbols")), "{body}");
+
+    let params: serde_json::Map<String, Value> = (0..300).map(|i| (format!("p{i}"), json!(i))).collect();
+    let (status, body) = field_of(app.post_json(
+        "/api/runs",
+        &json!({ "strategy_id": s, "symbols": ["GOOG"], "initial_capital": 1000, "params": params }),
+    ));
+    assert_eq!((status, body["field"].as_str()), (422, Some("params")), "{body}");
+
+    for (pace, field) in [
+        (json!({ "bars_per_second": 1e-9 }), "pace.bars_per_second"),
+        (json!({ "acceleration": 0.5 }), "pace.acceleration"),
+        (json!({ "bars_per_second": 1e12 }), "pace.bars_per_second"),
+    ] {
+        let body = json!({ "strategy_id": s, "symbols": ["GOOG"], "initial_capital": 1000, "pace": pace });
+        let (status, body) = field_of(app.post_json("/api/runs", &body));
+        assert_eq!((status, body["field"].as_str()), (422, Some(field)), "{body}");
+    }
+    assert_eq!(app.json("/api/runs").as_array().unwrap().len(), 0, "nothing was queued");
+}
+
+#[test]
+fn a_run_past_its_time_limit_fails_and_names_the_bar() {
+    let app = App::spawn(&Backend::Sqlite, &["--run-time-limit", "30"]);
+    app.upload("GOOG", "data/GOOG.csv");
+    let s = app.rhai_strategy("sma", "scripts/sma_cross.rhai");
+    let paced = |limit: u64| {
+        json!({ "strategy_id": s, "symbols": ["GOOG"], "initial_capital": 1000, "time_limit_secs": limit,
+                "pace": { "bars_per_second": 20 } })
+    };
+    let (status, body) = field_of(app.post_json("/api/runs", &paced(31)));
+    assert_eq!((status, body["field"].as_str()), (422, Some("time_limit_secs")), "above the server's: {body}");
+
+    // 2,148 bars at 20 a second would take 107 s; the limit stops it after 1.
+    let id = app.start_run(&paced(1));
+    let started = Instant::now();
+    let failed = app.wait_status(id, "failed");
+    assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
+    assert_eq!(failed["error"]["kind"], "time_limit", "{failed}");
+    let message = failed["error"]["message"].as_str().unwrap();
+    assert!(message.contains("time limit of 1 s") && message.contains("stopped at bar"), "{message}");
+}
