@@ -50,6 +50,10 @@ impl IntoResponse for ApiError {
                 tracing::error!(error = %e, "store error");
                 (StatusCode::INTERNAL_SERVER_ERROR, json!({ "error": "internal", "message": "internal error" }))
             }
+            ApiError::Service(ServiceError::Internal(detail)) => {
+                tracing::error!(error = %detail, "internal error");
+                (StatusCode::INTERNAL_SERVER_ERROR, json!({ "error": "internal", "message": "internal error" }))
+            }
             ApiError::BadJson(message) => (StatusCode::BAD_REQUEST, json!({ "error": "bad_json", "message": message })),
             ApiError::BadRequestBody(message) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, json!({ "error": "invalid", "message": message }))

@@ -20,6 +20,10 @@ pub enum ServiceError {
     Conflict(String),
     #[error(transparent)]
     Store(StoreError),
+    /// A failure inside the service (a worker thread that died); logged,
+    /// never sent to the client in detail.
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 impl From<StoreError> for ServiceError {

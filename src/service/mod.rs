@@ -193,7 +193,7 @@ impl Service {
             return Err(ServiceError::invalid("name", "must be 1 to 100 characters"));
         }
         let rt = strategies::runtime(runtime)?;
-        let checked = strategies::check_upload(rt, source, module_base64, name, &self.inner.config.limits)?;
+        let checked = self.check_upload(rt, source, module_base64, name).await?;
         let version = crate::store::NewVersion {
             source: checked.bytes,
             content_hash: checked.content_hash,
@@ -214,13 +214,32 @@ impl Service {
     ) -> Result<VersionRow, ServiceError> {
         let strategy = self.strategy(strategy_id).await?;
         let rt = strategies::runtime(&strategy.runtime)?;
-        let checked = strategies::check_upload(rt, source, module_base64, &strategy.name, &self.inner.config.limits)?;
+        let checked = self.check_upload(rt, source, module_base64, &strategy.name).await?;
         let version = crate::store::NewVersion {
             source: checked.bytes,
             content_hash: checked.content_hash,
             params_json: params_json::to_json(&checked.params),
         };
         Ok(self.inner.store.add_version(strategy_id, version).await?)
+    }
+
+    /// Compiles uploaded code on a blocking thread: compiling a plugin, and
+    /// running its start function (up to the load limit), must not hold up
+    /// the requests the async runtime is serving.
+    async fn check_upload(
+        &self,
+        runtime: crate::strategy::Runtime,
+        source: Option<&str>,
+        module_base64: Option<&str>,
+        name: &str,
+    ) -> Result<strategies::CheckedSource, ServiceError> {
+        let (source, module, name) = (source.map(str::to_owned), module_base64.map(str::to_owned), name.to_owned());
+        let limits = self.inner.config.limits.clone();
+        tokio::task::spawn_blocking(move || {
+            strategies::check_upload(runtime, source.as_deref(), module.as_deref(), &name, &limits)
+        })
+        .await
+        .map_err(|e| ServiceError::Internal(format!("compiling the upload failed: {e}")))?
     }
 
     /// A strategy, or NotFound.

@@ -117,6 +117,44 @@ impl From<DataError> for MarketDataError {
     }
 }
 
+/// The run's universe (sliced to `start`..`end` first, so that a coarse bar
+/// never takes in bars after `end`, then resampled) and its benchmark, cut
+/// and resampled alike.
+fn build_market_data(
+    series: Vec<(Symbol, crate::data::SharedSeries)>,
+    benchmark: Option<(Symbol, crate::data::SharedSeries)>,
+    start: Option<crate::domain::Timestamp>,
+    end: Option<crate::domain::Timestamp>,
+    resample: Option<crate::data::Interval>,
+) -> Result<(Universe, Option<Benchmark>), DataError> {
+    let mut universe = Universe::from_shared(series)?;
+    if start.is_some() || end.is_some() {
+        universe = universe.slice(start, end)?;
+    }
+    if let Some(interval) = resample {
+        universe = universe.resampled(interval)?;
+    }
+    universe.check_common_spacing()?;
+    let benchmark = match benchmark {
+        None => None,
+        Some((symbol, bars)) => {
+            let bars = match end {
+                Some(end) => Arc::new(bars.bars().iter().take_while(|b| b.ts <= end).copied().collect()),
+                None => Arc::clone(bars.bars()),
+            };
+            let bars = match resample {
+                Some(interval) => Arc::new(
+                    crate::data::resample(&bars, interval)
+                        .map_err(|reason| DataError::Resample { symbol: symbol.clone(), reason })?,
+                ),
+                None => bars,
+            };
+            Some(Benchmark { symbol, bars })
+        }
+    };
+    Ok((universe, benchmark))
+}
+
 impl Service {
     /// The run's universe (sliced to its range, then resampled) and its
     /// benchmark, exactly as the run will trade them; submitting builds them
@@ -134,36 +172,21 @@ impl Service {
             sources.data.push(dataset_source(&row));
             series.push((Symbol::new(symbol), bars));
         }
-        let mut universe = Universe::from_shared(series)?;
-        // Slice first: a coarse bar must not take in source bars after `end`.
-        if checked.start.is_some() || checked.end.is_some() {
-            universe = universe.slice(checked.start, checked.end)?;
-        }
-        if let Some(interval) = checked.resample {
-            universe = universe.resampled(interval)?;
-        }
-        universe.check_common_spacing()?;
         let benchmark = match &request.benchmark {
             None => None,
             Some(symbol) => {
                 let (row, bars) = self.bars(symbol).await?;
                 sources.benchmark = Some(dataset_source(&row));
-                let symbol = Symbol::new(symbol);
-                // As for the data: a coarse bar must not take in bars after `end`.
-                let bars = match checked.end {
-                    Some(end) => Arc::new(bars.bars().iter().take_while(|b| b.ts <= end).copied().collect()),
-                    None => Arc::clone(bars.bars()),
-                };
-                let bars = match checked.resample {
-                    Some(interval) => Arc::new(
-                        crate::data::resample(&bars, interval)
-                            .map_err(|reason| DataError::Resample { symbol: symbol.clone(), reason })?,
-                    ),
-                    None => bars,
-                };
-                Some(Benchmark { symbol, bars })
+                Some((Symbol::new(symbol), bars))
             }
         };
+        // Merging, slicing and resampling take a while on big datasets: off
+        // the async runtime, so that other requests go on meanwhile.
+        let (start, end, resample) = (checked.start, checked.end, checked.resample);
+        let built = tokio::task::spawn_blocking(move || build_market_data(series, benchmark, start, end, resample))
+            .await
+            .map_err(|e| ServiceError::Internal(format!("building the run's data failed: {e}")))?;
+        let (universe, benchmark) = built?;
         Ok((universe, benchmark, sources))
     }
 

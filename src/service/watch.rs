@@ -64,6 +64,46 @@ fn runtime_of(path: &Path) -> Option<(Runtime, &'static str, String)> {
     }
 }
 
+/// The largest strategy file a watched directory may hold: a plugin's limit.
+const MAX_WATCHED_FILE: u64 = 16 << 20;
+
+/// The bytes of a watched file, if it is a regular file of at most
+/// [`MAX_WATCHED_FILE`] bytes. A symlink (which could lead out of the
+/// directory), a FIFO (whose read would block) or a device (`/dev/zero`
+/// never ends) is refused without being read or followed.
+fn read_watched(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::{Error, ErrorKind, Read};
+    let refuse = |what: String| Error::new(ErrorKind::InvalidInput, what);
+    let meta = std::fs::symlink_metadata(path)?;
+    if !meta.file_type().is_file() {
+        return Err(refuse("not a regular file (links, pipes and devices are not read)".into()));
+    }
+    let too_big =
+        |len: u64| refuse(format!("{len} bytes; a watched strategy file may have at most {MAX_WATCHED_FILE}"));
+    if meta.len() > MAX_WATCHED_FILE {
+        return Err(too_big(meta.len()));
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        // Swapped for a link or a FIFO since the look above: neither is
+        // followed nor waited on.
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    }
+    let file = options.open(path)?;
+    if !file.metadata()?.file_type().is_file() {
+        return Err(refuse("not a regular file (links, pipes and devices are not read)".into()));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_WATCHED_FILE + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_WATCHED_FILE {
+        return Err(too_big(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
 impl Service {
     /// Loads every strategy file of `dir`, then watches it.
     ///
@@ -113,7 +153,11 @@ impl Service {
     /// one to return an error to).
     async fn sync_file(&self, path: &Path, rerun_on_change: bool, seen: &mut Seen) {
         let Some(file) = runtime_of(path) else { return };
-        let bytes = match std::fs::read(path) {
+        let reading = path.to_path_buf();
+        let read = tokio::task::spawn_blocking(move || read_watched(&reading))
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())));
+        let bytes = match read {
             Ok(bytes) => bytes,
             // Deleted, or being replaced: the re-created file brings its own event.
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
@@ -260,5 +304,34 @@ mod tests {
         for kind in changes {
             assert!(may_change_content(&kind), "{kind:?}");
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn only_regular_files_of_bounded_size_are_read_and_nothing_blocks() {
+        let dir = tempfile::tempdir().unwrap();
+        let plain = dir.path().join("a.rhai");
+        std::fs::write(&plain, "fn on_bar(ctx) {}").unwrap();
+        assert_eq!(read_watched(&plain).unwrap(), b"fn on_bar(ctx) {}");
+
+        // A link out of the directory is not followed.
+        let outside = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(outside.path(), "secret").unwrap();
+        let link = dir.path().join("b.rhai");
+        std::os::unix::fs::symlink(outside.path(), &link).unwrap();
+        assert!(read_watched(&link).unwrap_err().to_string().contains("not a regular file"));
+
+        // A FIFO is refused at once (opening it for reading would wait for a writer).
+        let fifo = dir.path().join("c.rhai");
+        let name = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path; mkfifo only creates the node.
+        assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+        assert!(read_watched(&fifo).unwrap_err().to_string().contains("not a regular file"));
+
+        // A device that never ends, and a file over the limit (sparse, nothing written).
+        assert!(read_watched(Path::new("/dev/zero")).is_err());
+        let big = dir.path().join("d.wasm");
+        std::fs::File::create(&big).unwrap().set_len(MAX_WATCHED_FILE + 1).unwrap();
+        assert!(read_watched(&big).unwrap_err().to_string().contains("may have at most"));
     }
 }
