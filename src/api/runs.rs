@@ -29,6 +29,15 @@ fn parse(text: &Option<String>) -> Value {
     text.as_deref().and_then(|t| serde_json::from_str(t).ok()).unwrap_or(Value::Null)
 }
 
+/// A run as a list shows it: without its log (see the run's own view).
+pub fn run_summary_json(view: &RunView) -> Value {
+    let mut run = run_json(view);
+    if let Some(object) = run.as_object_mut() {
+        object.remove("log");
+    }
+    run
+}
+
 /// A run as JSON.
 pub fn run_json(view: &RunView) -> Value {
     let r = &view.row;
@@ -88,7 +97,15 @@ async fn cancel(
 struct ListQuery {
     status: Option<String>,
     strategy: Option<i64>,
+    /// At most this many runs ([`LIST_LIMIT`] by default, at most [`MAX_LIST_LIMIT`]).
+    limit: Option<usize>,
+    /// Only runs with a higher id: the last id of the previous page.
+    after: Option<i64>,
 }
+
+/// Runs in a page of `GET /api/runs` unless `limit` says otherwise, and the most it may ask for.
+pub const LIST_LIMIT: usize = 100;
+pub const MAX_LIST_LIMIT: usize = 1000;
 
 async fn list(
     State(service): State<Service>,
@@ -100,9 +117,14 @@ async fn list(
         .map(|s| s.parse::<RunStatus>())
         .transpose()
         .map_err(|e| ApiError::BadQuery(format!("status: {e}")))?;
-    let rows =
-        service.store().runs(RunFilter { status, strategy_id: query.strategy }).await.map_err(ServiceError::from)?;
-    Ok(Json(rows.into_iter().map(|r| run_json(&service.view(r))).collect()))
+    let limit = query.limit.unwrap_or(LIST_LIMIT);
+    if !(1..=MAX_LIST_LIMIT).contains(&limit) {
+        return Err(ApiError::BadQuery(format!("limit: from 1 to {MAX_LIST_LIMIT}, not {limit}")));
+    }
+    let filter =
+        RunFilter { status, strategy_id: query.strategy, after: query.after, limit: Some(limit), newest_first: false };
+    let rows = service.store().runs(filter).await.map_err(ServiceError::from)?;
+    Ok(Json(rows.into_iter().map(|r| run_summary_json(&service.view(r))).collect()))
 }
 
 async fn show(State(service): State<Service>, Path(raw): Path<String>) -> Result<Json<Value>, ApiError> {

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::extract::JsonBody;
-use super::runs::run_json;
+use super::runs::run_summary_json;
 use super::{id, ApiError};
 use crate::service::{params_json, Service};
 use crate::store::{RunFilter, VersionRow};
@@ -92,12 +92,17 @@ async fn show(State(service): State<Service>, Path(raw): Path<String>) -> Result
     let strategy = service.strategy(id(&raw, "strategy")?).await?;
     let store = service.store();
     let versions = store.versions(strategy.id).await.map_err(crate::service::ServiceError::from)?;
-    let runs = store
-        .runs(RunFilter { strategy_id: Some(strategy.id), status: None })
-        .await
-        .map_err(crate::service::ServiceError::from)?;
+    // The latest runs, oldest first (all of them: `GET /api/runs?strategy=ID`).
+    let latest = RunFilter {
+        strategy_id: Some(strategy.id),
+        limit: Some(super::runs::LIST_LIMIT),
+        newest_first: true,
+        ..RunFilter::default()
+    };
+    let mut runs = store.runs(latest).await.map_err(crate::service::ServiceError::from)?;
+    runs.reverse();
     let mut out = serde_json::to_value(&strategy).unwrap_or_default();
     out["versions"] = versions.iter().map(version_json).collect();
-    out["runs"] = runs.into_iter().map(|r| run_json(&service.view(r))).collect();
+    out["runs"] = runs.into_iter().map(|r| run_summary_json(&service.view(r))).collect();
     Ok(Json(out))
 }

@@ -246,8 +246,10 @@ impl Service {
         tracing::info!(strategy = strategy.id, name, version = version.version, "new version from a watched file");
         let _ = events.send(RunEvent::VersionCreated { strategy_id: strategy.id, version: version.version });
         if rerun_on_change {
-            let runs = store.runs(RunFilter { strategy_id: Some(strategy.id), status: None }).await?;
-            if let Some(last) = runs.last() {
+            let latest =
+                RunFilter { strategy_id: Some(strategy.id), limit: Some(1), newest_first: true, ..Default::default() };
+            let runs = store.runs(latest).await?;
+            if let Some(last) = runs.first() {
                 let mut request: RunRequest = serde_json::from_str(&last.config)
                     .map_err(|e| ServiceError::Conflict(format!("run {}'s config cannot be read: {e}", last.id)))?;
                 request.version = Some(version.version);

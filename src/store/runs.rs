@@ -96,11 +96,16 @@ pub struct RunRow {
     pub sandbox: Option<String>,
 }
 
-/// Which runs to list.
+/// Which runs to list, and how many.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct RunFilter {
     pub status: Option<RunStatus>,
     pub strategy_id: Option<i64>,
+    /// Only runs with an id above this (oldest first) or below it (newest first).
+    pub after: Option<i64>,
+    /// At most this many.
+    pub limit: Option<usize>,
+    pub newest_first: bool,
 }
 
 /// How a run ended, with everything to write in one transaction.
@@ -135,6 +140,11 @@ pub enum RunOutcome<'a> {
 const COLUMNS: &str = "id, strategy_id, version_id, rerun_of, status, config, created_at, started_at, finished_at, \
                        bars_total, bars_processed, error_kind, error_message, metrics, timings, log, manifest, \
                        fingerprint, sandbox";
+
+/// [`COLUMNS`] without the log, which lists leave out.
+const LIST_COLUMNS: &str = "id, strategy_id, version_id, rerun_of, status, config, created_at, started_at, \
+                            finished_at, bars_total, bars_processed, error_kind, error_message, metrics, timings, \
+                            CAST(NULL AS TEXT) AS log, manifest, fingerprint, sandbox";
 
 fn run(row: &AnyRow) -> Result<RunRow, StoreError> {
     let status: String = row.try_get("status")?;
@@ -199,12 +209,14 @@ impl Store {
         row.as_ref().map(run).transpose()
     }
 
-    /// Runs matching `filter`, oldest first.
+    /// Runs matching `filter`, oldest first unless it asks for the newest,
+    /// without their logs (a list of runs must stay small; a run's own view
+    /// has its log).
     ///
     /// # Errors
     /// Database failures.
     pub async fn runs(&self, filter: RunFilter) -> Result<Vec<RunRow>, StoreError> {
-        let mut sql = format!("SELECT {COLUMNS} FROM runs WHERE 1 = 1");
+        let mut sql = format!("SELECT {LIST_COLUMNS} FROM runs WHERE 1 = 1");
         let mut n = 0;
         if filter.status.is_some() {
             n += 1;
@@ -214,13 +226,27 @@ impl Store {
             n += 1;
             sql.push_str(&format!(" AND strategy_id = ${n}"));
         }
-        sql.push_str(" ORDER BY id");
+        if filter.after.is_some() {
+            n += 1;
+            sql.push_str(&format!(" AND id {} ${n}", if filter.newest_first { "<" } else { ">" }));
+        }
+        sql.push_str(if filter.newest_first { " ORDER BY id DESC" } else { " ORDER BY id" });
+        if filter.limit.is_some() {
+            n += 1;
+            sql.push_str(&format!(" LIMIT ${n}"));
+        }
         let mut query = sqlx::query(&sql);
         if let Some(status) = filter.status {
             query = query.bind(status.as_str());
         }
         if let Some(id) = filter.strategy_id {
             query = query.bind(id);
+        }
+        if let Some(after) = filter.after {
+            query = query.bind(after);
+        }
+        if let Some(limit) = filter.limit {
+            query = query.bind(limit as i64);
         }
         query.fetch_all(&self.pool).await?.iter().map(run).collect()
     }

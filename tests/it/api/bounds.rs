@@ -64,3 +64,36 @@ fn a_run_past_its_time_limit_fails_and_names_the_bar() {
     let message = failed["error"]["message"].as_str().unwrap();
     assert!(message.contains("time limit of 1 s") && message.contains("stopped at bar"), "{message}");
 }
+
+#[test]
+fn run_lists_come_in_pages_without_logs() {
+    let app = App::spawn(&Backend::Sqlite, &[]);
+    app.upload("GOOG", "data/GOOG.csv");
+    let body = json!({ "name": "chatty", "runtime": "rhai", "source": "fn on_bar(ctx) { ctx.log(`bar ${ctx.bar_index()}`); }" });
+    let r = app.post_json("/api/strategies", &body);
+    assert_eq!(r.status(), 201);
+    let s = r.json::<Value>().unwrap()["id"].as_i64().unwrap();
+    let ids: Vec<i64> = (0..5)
+        .map(|_| app.start_run(&json!({ "strategy_id": s, "symbols": ["GOOG"], "initial_capital": 1000 })))
+        .collect();
+    for &id in &ids {
+        app.wait_status(id, "completed");
+    }
+    let page = |query: &str| app.json(&format!("/api/runs?{query}")).as_array().unwrap().clone();
+    let first = page("limit=2");
+    assert_eq!(first.iter().map(|r| r["id"].as_i64().unwrap()).collect::<Vec<_>>(), ids[..2]);
+    assert!(first.iter().all(|r| r.get("log").is_none()), "a list leaves logs out");
+    let next = page(&format!("limit=2&after={}", ids[1]));
+    assert_eq!(next.iter().map(|r| r["id"].as_i64().unwrap()).collect::<Vec<_>>(), ids[2..4]);
+    assert_eq!(page(&format!("after={}", ids[4])).len(), 0);
+    assert_eq!(page("").len(), 5, "the default page holds them all");
+    for bad in ["limit=0", "limit=5000", "limit=x"] {
+        assert_eq!(app.get(&format!("/api/runs?{bad}")).status(), 400, "{bad}");
+    }
+    // The run's own view has its log; the strategy's view lists its latest runs.
+    let run = app.json(&format!("/api/runs/{}", ids[0]));
+    assert_eq!(run["log"]["lines"].as_array().unwrap().len(), 2148);
+    let shown = app.json(&format!("/api/strategies/{s}"));
+    assert_eq!(shown["runs"][4]["id"], ids[4]);
+    assert!(shown["runs"][4].get("log").is_none());
+}
