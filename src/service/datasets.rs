@@ -7,16 +7,23 @@ use crate::data::{parse_csv, parse_symbol, SharedSeries, Universe};
 use crate::domain::Symbol;
 use crate::store::{DatasetRow, NewDataset};
 
-/// Parsed datasets kept in memory, by content hash, most recent first.
+/// Parsed datasets kept in memory, by content hash, most recent first, up
+/// to a number of bytes (the least recently used go first).
 #[derive(Default)]
 pub struct DatasetCache {
     entries: Mutex<Vec<(String, SharedSeries)>>,
-    capacity: usize,
+    capacity_bytes: usize,
+}
+
+/// The memory one cached series takes at most: its bars and, once a run
+/// asked for them, its four f64 price columns.
+fn footprint(series: &SharedSeries) -> usize {
+    series.bars().len() * (std::mem::size_of::<crate::domain::Bar>() + 4 * std::mem::size_of::<f64>())
 }
 
 impl DatasetCache {
-    pub fn new(capacity: usize) -> Self {
-        DatasetCache { entries: Mutex::new(Vec::new()), capacity }
+    pub fn new(capacity_bytes: usize) -> Self {
+        DatasetCache { entries: Mutex::new(Vec::new()), capacity_bytes }
     }
 
     fn get(&self, hash: &str) -> Option<SharedSeries> {
@@ -28,12 +35,27 @@ impl DatasetCache {
         Some(bars)
     }
 
+    /// Keeps `bars` (unless they alone exceed the capacity), dropping the
+    /// least recently used entries beyond it.
     fn put(&self, hash: String, bars: SharedSeries) {
+        if footprint(&bars) > self.capacity_bytes {
+            return;
+        }
         if let Ok(mut entries) = self.entries.lock() {
             entries.retain(|(h, _)| *h != hash);
             entries.insert(0, (hash, bars));
-            entries.truncate(self.capacity);
+            let mut total = 0;
+            entries.retain(|(_, series)| {
+                total += footprint(series);
+                total <= self.capacity_bytes
+            });
         }
+    }
+
+    /// The bytes the cached series take at most.
+    #[cfg(test)]
+    fn bytes(&self) -> usize {
+        self.entries.lock().map(|e| e.iter().map(|(_, s)| footprint(s)).sum()).unwrap_or(0)
     }
 }
 
@@ -95,5 +117,34 @@ impl Service {
         let bars = SharedSeries::new(Arc::new(bars));
         self.inner.datasets.put(row.content_hash.clone(), bars.clone());
         Ok((row, bars))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::data::synthetic::random_walk;
+    use crate::domain::Timestamp;
+
+    fn series(n: usize) -> SharedSeries {
+        SharedSeries::new(Arc::new(random_walk(n, 1, Timestamp(0), 60_000)))
+    }
+
+    #[test]
+    fn the_cache_holds_at_most_its_bytes_dropping_the_least_recent() {
+        let per_bar = std::mem::size_of::<crate::domain::Bar>() + 32;
+        let cache = DatasetCache::new(250 * per_bar);
+        cache.put("a".into(), series(100));
+        cache.put("b".into(), series(100));
+        assert!(cache.get("a").is_some(), "a is now the most recent");
+        cache.put("c".into(), series(100));
+        assert!(cache.get("b").is_none(), "b, the least recent, made room");
+        assert!(cache.get("a").is_some() && cache.get("c").is_some());
+        assert_eq!(cache.bytes(), 200 * per_bar);
+        cache.put("huge".into(), series(300));
+        assert!(cache.get("huge").is_none(), "a series over the whole capacity is not kept");
+        assert_eq!(cache.bytes(), 200 * per_bar);
     }
 }

@@ -38,8 +38,8 @@ use live::Live;
 pub struct ServiceConfig {
     /// Runs executing at once; the rest wait in the queue.
     pub max_concurrent_runs: usize,
-    /// Parsed datasets kept in memory.
-    pub dataset_cache_entries: usize,
+    /// Bytes of parsed datasets kept in memory (bars and price columns).
+    pub dataset_cache_bytes: usize,
     pub limits: StrategyLimits,
     /// Wall-clock time a run may take (from its start, pacing included)
     /// unless it asks for less; past it the run fails as `time_limit`.
@@ -50,7 +50,7 @@ impl Default for ServiceConfig {
     fn default() -> Self {
         ServiceConfig {
             max_concurrent_runs: std::thread::available_parallelism().map_or(2, |n| n.get()),
-            dataset_cache_entries: 32,
+            dataset_cache_bytes: 512 << 20,
             limits: StrategyLimits::default(),
             run_time_limit: std::time::Duration::from_secs(3600),
         }
@@ -107,7 +107,7 @@ impl Service {
     fn idle(store: Store, config: ServiceConfig, slots: usize) -> Service {
         let inner = Inner {
             slots: Arc::new(Semaphore::new(slots)),
-            datasets: DatasetCache::new(config.dataset_cache_entries),
+            datasets: DatasetCache::new(config.dataset_cache_bytes),
             store,
             config,
             queue: Mutex::new(VecDeque::new()),
