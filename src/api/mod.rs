@@ -9,6 +9,7 @@ mod extract;
 mod openapi;
 mod runs;
 mod strategies;
+mod stream;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;

@@ -1,7 +1,7 @@
 //! `/api/runs`: queue runs, read their state and results, cancel and rerun.
 
 use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::extract::{JsonBody, QueryParams};
+use super::stream;
 use super::{id, ApiError};
 use crate::domain::num::to_f64;
 use crate::service::{sampling, RunRequest, RunView, Service, ServiceError};
@@ -131,6 +132,10 @@ async fn show(State(service): State<Service>, Path(raw): Path<String>) -> Result
     Ok(Json(run_json(&service.run_view(id(&raw, "run")?).await?)))
 }
 
+/// The columns of `GET /api/runs/{id}/trades?format=csv`.
+const TRADES_CSV_HEADER: &str = "symbol,side,qty,entry_time,entry_price,exit_time,exit_price,commission,gross_pnl,\
+                                 net_pnl,return_pct,duration_bars,duration_secs,closed_at_end,exit_reason";
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TradesQuery {
@@ -145,33 +150,27 @@ async fn trades(
     let id = service.run_view(id(&raw, "run")?).await?.row.id;
     let trades = service.store().trades(id).await.map_err(ServiceError::from)?;
     match query.format.as_deref() {
-        None | Some("json") => Ok(Json(serde_json::to_value(&trades).unwrap_or_default()).into_response()),
-        Some("csv") => {
-            let mut csv = String::from(
-                "symbol,side,qty,entry_time,entry_price,exit_time,exit_price,commission,gross_pnl,net_pnl,return_pct,duration_bars,duration_secs,closed_at_end,exit_reason\n",
-            );
-            for t in &trades {
-                csv.push_str(&format!(
-                    "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
-                    t.symbol,
-                    t.side,
-                    t.qty,
-                    t.entry_time,
-                    t.entry_price,
-                    t.exit_time,
-                    t.exit_price,
-                    t.commission,
-                    t.gross_pnl,
-                    t.net_pnl,
-                    t.return_pct,
-                    t.duration_bars,
-                    t.duration_secs,
-                    t.closed_at_end,
-                    t.exit_reason
-                ));
-            }
-            Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv).into_response())
-        }
+        None | Some("json") => Ok(stream::json_array(trades)),
+        Some("csv") => Ok(stream::csv(TRADES_CSV_HEADER, trades, |t| {
+            format!(
+                "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+                t.symbol,
+                t.side,
+                t.qty,
+                t.entry_time,
+                t.entry_price,
+                t.exit_time,
+                t.exit_price,
+                t.commission,
+                t.gross_pnl,
+                t.net_pnl,
+                t.return_pct,
+                t.duration_bars,
+                t.duration_secs,
+                t.closed_at_end,
+                t.exit_reason
+            )
+        })),
         Some(other) => Err(ApiError::BadQuery(format!("format: use json or csv, not '{other}'"))),
     }
 }
@@ -186,17 +185,17 @@ async fn equity(
     State(service): State<Service>,
     Path(raw): Path<String>,
     QueryParams(query): QueryParams<EquityQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let id = service.run_view(id(&raw, "run")?).await?.row.id;
     let store = service.store();
     if !query.full.unwrap_or(false) {
         if let Some(sampled) = store.equity_sampled(id).await.map_err(ServiceError::from)? {
-            return Ok(Json(serde_json::to_value(&sampled).unwrap_or_default()));
+            return Ok(Json(serde_json::to_value(&sampled).unwrap_or_default()).into_response());
         }
     }
     let points = store.equity(id).await.map_err(ServiceError::from)?;
     if query.full.unwrap_or(false) {
-        return Ok(Json(serde_json::to_value(&points).unwrap_or_default()));
+        return Ok(stream::json_array(points));
     }
     // A run stored before samples were: sample its rows now, as they were then.
     let trades = store.trades(id).await.map_err(ServiceError::from)?;
@@ -204,7 +203,8 @@ async fn equity(
     let must: Vec<usize> = trades.iter().flat_map(|t| [step_of(t.entry_time), step_of(t.exit_time)]).collect();
     let values: Vec<f64> = points.iter().map(|p| to_f64(p.equity)).collect();
     let kept = sampling::sample(points.len(), &values, &must, sampling::EQUITY_SAMPLE);
-    Ok(Json(kept.into_iter().map(|i| serde_json::to_value(&points[i]).unwrap_or_default()).collect()))
+    let sampled: Vec<Value> = kept.into_iter().map(|i| serde_json::to_value(&points[i]).unwrap_or_default()).collect();
+    Ok(Json(Value::Array(sampled)).into_response())
 }
 
 /// The daily, monthly and yearly returns of a completed run.
