@@ -182,4 +182,18 @@ mod tests {
         // a budget below the fixed fee buys nothing
         assert_eq!(fixed.max_quantity(dec!(5), dec!(1), false), dec!(0));
     }
+
+    #[test]
+    fn nothing_to_spend_or_no_price_buys_nothing() {
+        // An account whose equity went to 0 or below asks for 0 units, never a negative quantity.
+        assert_eq!(CommissionModel::None.max_quantity(dec!(0), dec!(10), false), dec!(0));
+        assert_eq!(CommissionModel::None.max_quantity(dec!(-500), dec!(10), true), dec!(0));
+        assert_eq!(CommissionModel::None.max_quantity(dec!(1000), dec!(0), false), dec!(0));
+        assert_eq!(floor_units(dec!(0), dec!(10), false), Some(dec!(0)));
+        assert_eq!(floor_units(dec!(-500), dec!(10), true), Some(dec!(0)));
+        // A zero divisor is no quotient, not a panic.
+        assert_eq!(floor_units(dec!(1000), dec!(0), false), None);
+        assert_eq!(floor_units(dec!(1000), dec!(3), true), Some(dec!(333.33333333)));
+        // 8 places, rounded down
+    }
 }

@@ -376,6 +376,8 @@ fn check_exits(exits: &Exits) -> Result<(), BrokerError> {
 }
 
 #[cfg(test)]
+mod order_tests;
+#[cfg(test)]
 mod risk_tests;
 #[cfg(test)]
 mod tests;

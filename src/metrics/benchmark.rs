@@ -209,6 +209,13 @@ mod tests {
     use super::*;
     use rust_decimal_macros::dec;
 
+    #[test]
+    fn a_variance_rounded_below_zero_is_zero_and_nan_stays_nan() {
+        assert_eq!(non_negative(-1e-18), 0.0);
+        assert_eq!(non_negative(2.5), 2.5);
+        assert!(non_negative(f64::NAN).is_nan());
+    }
+
     /// Asserts `a ≈ b` within 1e-9 relative (or absolute near zero).
     #[track_caller]
     fn approx(a: Option<f64>, b: f64) {

@@ -185,6 +185,14 @@ mod tests {
     }
 
     #[test]
+    fn dates_beyond_chronos_range_are_clamped_to_it() {
+        assert_eq!(utc_date(Timestamp(i64::MIN)), NaiveDate::MIN); // about 262 000 BC
+        assert_eq!(utc_date(Timestamp(i64::MAX)), NaiveDate::MAX);
+        assert_eq!(utc_date(Timestamp(-1)), NaiveDate::from_ymd_opt(1969, 12, 31).unwrap());
+        // 1 ms before the epoch
+    }
+
+    #[test]
     fn intraday_steps_across_day_month_and_year_boundaries() {
         let secs = [
             1_704_060_000, // 2023-12-31 22:00 UTC

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
-use super::helpers::root;
+use super::helpers::{root, stop_gracefully};
 
 /// How long an expected outcome may take.
 const DEADLINE: Duration = Duration::from_secs(20);
@@ -103,8 +103,8 @@ impl Dev {
 
 impl Drop for Dev {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        // Ctrl-C, as a person stops `dev`, so that a coverage run measures it.
+        stop_gracefully(&mut self.child, "INT", DEADLINE);
     }
 }
 

@@ -1,7 +1,8 @@
 //! Running the built binary and reading the bundled files.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output};
+use std::time::{Duration, Instant};
 
 /// The repository root.
 pub fn root() -> PathBuf {
@@ -52,4 +53,29 @@ pub fn results_only(json: &str) -> serde_json::Value {
     object.remove("config");
     object.remove("fingerprint");
     value
+}
+
+/// Ends a `serve` or `dev` child the way a person would: sends `signal`
+/// (`INT`, `TERM`), waits up to `within` for it to exit, and only then kills
+/// it.
+///
+/// A killed process never writes its coverage profile, so ending the children
+/// with SIGKILL left everything they ran (the service, the routes, `dev`)
+/// out of a coverage run's figures (see `.ci/run`).
+pub fn stop_gracefully(child: &mut Child, signal: &str, within: Duration) {
+    // Reaped already (a test stopped it itself): its pid may belong to another process now.
+    if !matches!(child.try_wait(), Ok(None)) {
+        return;
+    }
+    let pid = child.id().to_string();
+    let sent = Command::new("kill").args([&format!("-{signal}"), &pid]).status().is_ok_and(|s| s.success());
+    let deadline = Instant::now() + within;
+    while sent && Instant::now() < deadline {
+        if !matches!(child.try_wait(), Ok(None)) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }

@@ -51,3 +51,24 @@ pub fn built() -> Option<PathBuf> {
 pub fn plugin(name: &str) -> Option<String> {
     built().map(|dir| dir.join(format!("{name}.wasm")).display().to_string())
 }
+
+/// Regression: under `cargo llvm-cov` the tests pass their coverage flags on
+/// to `build.sh`, and a wasm32 build with `-C instrument-coverage` fails (no
+/// profiler runtime for wasm32). The script drops them: it succeeds, and finds
+/// the plugins built by [`built`] up to date (the flags left no mark on them).
+#[test]
+fn build_sh_ignores_the_callers_coverage_flags() {
+    if built().is_none() {
+        return;
+    }
+    let out = Command::new("bash")
+        .arg(root().join("plugins/build.sh"))
+        .env("RUSTFLAGS", "-C instrument-coverage")
+        .env("CARGO_ENCODED_RUSTFLAGS", "-Cinstrument-coverage")
+        .env("LLVM_PROFILE_FILE", "/nonexistent/%p.profraw")
+        .output()
+        .expect("bash runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "build.sh failed:\n{stderr}");
+    assert!(!stderr.contains("Compiling"), "the flags changed the build:\n{stderr}");
+}

@@ -44,8 +44,7 @@ fn serve_binds_a_host_name() {
         .unwrap();
     let mut line = String::new();
     std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
-    let _ = child.kill();
-    let _ = child.wait();
+    crate::helpers::stop_gracefully(&mut child, "TERM", Duration::from_secs(10));
     assert!(
         line.starts_with("listening on http://127.0.0.1:") || line.starts_with("listening on http://[::1]:"),
         "{line}"

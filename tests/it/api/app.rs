@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use reqwest::blocking::{Client, Response};
 use serde_json::Value;
 
-use crate::helpers::root;
+use crate::helpers::{root, stop_gracefully};
 
 static NEXT_DB: AtomicUsize = AtomicUsize::new(0);
 
@@ -189,8 +189,9 @@ impl App {
 
 impl Drop for App {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        // Gracefully, so that a coverage run measures the server; the bound is
+        // the server's own shutdown grace (5 s) with room to spare.
+        stop_gracefully(&mut self.child, "TERM", Duration::from_secs(10));
     }
 }
 
