@@ -1,6 +1,6 @@
 //! The one mapping from errors to HTTP responses.
 
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
@@ -28,6 +28,9 @@ impl From<ServiceError> for ApiError {
     }
 }
 
+/// The `Retry-After` of a 429: a few seconds, in which queued runs start.
+const RETRY_BUSY_AFTER_SECS: u64 = 5;
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, body) = match self {
@@ -49,6 +52,11 @@ impl IntoResponse for ApiError {
                 // Database errors are logged, never sent to the client.
                 tracing::error!(error = %e, "store error");
                 (StatusCode::INTERNAL_SERVER_ERROR, json!({ "error": "internal", "message": "internal error" }))
+            }
+            ApiError::Service(ServiceError::Busy(message)) => {
+                let body = json!({ "error": "busy", "message": message });
+                let retry = [(header::RETRY_AFTER, RETRY_BUSY_AFTER_SECS.to_string())];
+                return (StatusCode::TOO_MANY_REQUESTS, retry, Json(body)).into_response();
             }
             ApiError::Service(ServiceError::Internal(detail)) => {
                 tracing::error!(error = %detail, "internal error");

@@ -51,6 +51,9 @@ pub struct ServeCommand {
     #[arg(long, value_name = "SECS", default_value = "3600",
           value_parser = clap::value_parser!(u64).range(1..=crate::service::MAX_RUN_TIME_LIMIT_SECS))]
     pub run_time_limit: u64,
+    /// Runs that may wait in the queue; beyond it a submit is refused with 429 and Retry-After.
+    #[arg(long, value_name = "N", default_value = "1000", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_queued_runs: u64,
     /// Memory for parsed datasets kept between runs, in MiB (least recently used dropped first).
     #[arg(long, value_name = "MIB", default_value = "512", value_parser = clap::value_parser!(u64).range(0..=1 << 20))]
     pub dataset_cache_mib: u64,
@@ -98,6 +101,7 @@ pub fn serve(cmd: &ServeCommand) -> anyhow::Result<()> {
         }
         config.run_time_limit = Duration::from_secs(cmd.run_time_limit);
         config.dataset_cache_bytes = (cmd.dataset_cache_mib as usize) << 20;
+        config.max_queued_runs = cmd.max_queued_runs as usize;
         let service = Service::start(store, config).await?;
         let _watch = match &cmd.watch {
             Some(dir) => Some(service.watch_dir(dir, cmd.rerun_on_change).await?),

@@ -20,6 +20,9 @@ pub enum ServiceError {
     Conflict(String),
     #[error(transparent)]
     Store(StoreError),
+    /// Too much work is waiting already: try again later (429).
+    #[error("{0}")]
+    Busy(String),
     /// A failure inside the service (a worker thread that died); logged,
     /// never sent to the client in detail.
     #[error("internal error: {0}")]

@@ -41,6 +41,8 @@ pub struct ServiceConfig {
     /// Bytes of parsed datasets kept in memory (bars and price columns).
     pub dataset_cache_bytes: usize,
     pub limits: StrategyLimits,
+    /// Runs that may wait in the queue; a submit beyond it is refused (429).
+    pub max_queued_runs: usize,
     /// Wall-clock time a run may take (from its start, pacing included)
     /// unless it asks for less; past it the run fails as `time_limit`.
     pub run_time_limit: std::time::Duration,
@@ -53,6 +55,7 @@ impl Default for ServiceConfig {
             dataset_cache_bytes: 512 << 20,
             limits: StrategyLimits::default(),
             run_time_limit: std::time::Duration::from_secs(3600),
+            max_queued_runs: 1000,
         }
     }
 }
@@ -257,6 +260,10 @@ impl Service {
     /// The first invalid field (unknown strategy, version or dataset, bad
     /// parameters, ...), named.
     pub async fn submit(&self, request: RunRequest, rerun_of: Option<i64>) -> Result<RunRow, ServiceError> {
+        let max = self.inner.config.max_queued_runs;
+        if self.queue_len() >= max {
+            return Err(ServiceError::Busy(format!("{max} runs are queued already; try again when some have started")));
+        }
         let checked = request.check()?;
         let server_limit = self.inner.config.run_time_limit.as_secs();
         if request.time_limit_secs.is_some_and(|secs| secs > server_limit) {

@@ -97,3 +97,24 @@ fn run_lists_come_in_pages_without_logs() {
     assert_eq!(shown["runs"][4]["id"], ids[4]);
     assert!(shown["runs"][4].get("log").is_none());
 }
+
+#[test]
+fn a_full_queue_refuses_more_runs_with_429_and_retry_after() {
+    let app = App::spawn(&Backend::Sqlite, &["--max-concurrent-runs", "1", "--max-queued-runs", "2"]);
+    app.upload("GOOG", "data/GOOG.csv");
+    let s = app.rhai_strategy("sma", "scripts/sma_cross.rhai");
+    let slow =
+        json!({ "strategy_id": s, "symbols": ["GOOG"], "initial_capital": 1000, "pace": { "bars_per_second": 50 } });
+    let running = app.start_run(&slow);
+    app.wait_status(running, "running");
+    let waiting: Vec<i64> = (0..2).map(|_| app.start_run(&slow)).collect();
+    let r = app.post_json("/api/runs", &slow);
+    assert_eq!(r.status(), 429);
+    assert_eq!(r.headers()["retry-after"], "5");
+    let body: Value = r.json().unwrap();
+    assert!(body["message"].as_str().unwrap().contains("2 runs are queued"), "{body}");
+    // A place freed in the queue takes a run again.
+    app.post_json(&format!("/api/runs/{}/cancel", waiting[1]), &json!({}));
+    let again = app.post_json("/api/runs", &slow);
+    assert_eq!(again.status(), 202);
+}
