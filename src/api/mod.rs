@@ -8,6 +8,7 @@ mod events;
 mod extract;
 mod openapi;
 mod runs;
+mod server;
 mod strategies;
 mod stream;
 
@@ -18,6 +19,7 @@ use serde_json::json;
 
 pub use error::ApiError;
 pub use openapi::document as openapi_document;
+pub use server::{serve, ServerLimits};
 
 use crate::service::Service;
 

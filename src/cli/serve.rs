@@ -9,7 +9,7 @@ use anyhow::Context;
 use clap::Args;
 use tokio::sync::Notify;
 
-use crate::api;
+use crate::api::{self, ServerLimits};
 use crate::service::{Service, ServiceConfig};
 use crate::store::{Store, DEFAULT_URL};
 
@@ -57,6 +57,12 @@ pub struct ServeCommand {
     /// Memory for parsed datasets kept between runs, in MiB (least recently used dropped first).
     #[arg(long, value_name = "MIB", default_value = "512", value_parser = clap::value_parser!(u64).range(0..=1 << 20))]
     pub dataset_cache_mib: u64,
+    /// Connections kept open at once; more wait until one ends.
+    #[arg(long, value_name = "N", default_value = "512", value_parser = clap::value_parser!(u64).range(1..=65_536))]
+    pub max_connections: u64,
+    /// Seconds a client has to send a request's headers, and an idle connection its next request.
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub header_timeout_secs: u64,
     /// Largest request body in MiB (uploads of CSVs and plugins).
     #[arg(long, default_value = "16")]
     pub body_limit_mib: usize,
@@ -116,9 +122,13 @@ pub fn serve(cmd: &ServeCommand) -> anyhow::Result<()> {
         std::io::stdout().flush()?;
         let stop = Arc::new(Notify::new());
         let stopping = Arc::clone(&stop);
-        let server = axum::serve(listener, app).with_graceful_shutdown(async move { stopping.notified().await });
+        let limits = ServerLimits {
+            max_connections: cmd.max_connections as usize,
+            header_timeout: Duration::from_secs(cmd.header_timeout_secs),
+        };
+        let server = api::serve(listener, app, limits, async move { stopping.notified().await });
         tokio::select! {
-            served = server => served.context("serving"),
+            () = server => Ok(()),
             () = async {
                 shutdown_signal().await;
                 tracing::info!("shutting down: open connections have {SHUTDOWN_GRACE:?} to finish");

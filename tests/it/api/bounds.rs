@@ -118,3 +118,34 @@ fn a_full_queue_refuses_more_runs_with_429_and_retry_after() {
     let again = app.post_json("/api/runs", &slow);
     assert_eq!(again.status(), 202);
 }
+
+#[test]
+fn idle_and_slow_connections_are_capped_and_timed_out() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let app = App::spawn(&Backend::Sqlite, &["--max-connections", "2", "--header-timeout-secs", "1"]);
+    let address = app.url.trim_start_matches("http://").to_string();
+    // Two clients that connect and never send a whole request take both slots.
+    let mut idle: Vec<std::net::TcpStream> = (0..2).map(|_| std::net::TcpStream::connect(&address).unwrap()).collect();
+    idle[1].write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n").unwrap(); // headers never finished
+    std::thread::sleep(Duration::from_millis(200));
+    let quick = reqwest::blocking::Client::builder().timeout(Duration::from_millis(500)).build().unwrap();
+    assert!(quick.get(format!("{}/health", app.url)).send().is_err(), "a third connection waits");
+    // Past the header deadline the server closes both, and the next client gets in.
+    for stream in &mut idle {
+        stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut rest = Vec::new();
+        let _ = stream.read_to_end(&mut rest);
+    }
+    assert_eq!(app.get("/health").status(), 200);
+
+    // An event stream is not a slow request: it goes on past the header deadline.
+    app.upload("GOOG", "data/GOOG.csv");
+    let s = app.rhai_strategy("sma", "scripts/sma_cross.rhai");
+    let id = app.start_run(&json!({ "strategy_id": s, "symbols": ["GOOG"], "initial_capital": 1000,
+                                    "pace": { "bars_per_second": 1000 } }));
+    let started = Instant::now();
+    let events = app.get(&format!("/api/runs/{id}/events"));
+    let last = BufReader::new(events).lines().map_while(Result::ok).filter(|l| l.starts_with("event: ")).last();
+    assert!(started.elapsed() > Duration::from_millis(1500), "the stream lasted {:?}", started.elapsed());
+    assert_eq!(last.as_deref(), Some("event: completed"));
+}
