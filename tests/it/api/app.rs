@@ -195,6 +195,26 @@ impl Drop for App {
     }
 }
 
+/// Whether this process has dropped the databases of ended test runs yet.
+static CLEANED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Drops the databases that earlier test processes (no longer running)
+/// left behind: each test makes its own, and a CI machine runs the suite
+/// again and again.
+async fn drop_databases_of_ended_runs(conn: &mut sqlx::PgConnection) {
+    let names: Vec<(String,)> = sqlx::query_as("SELECT datname FROM pg_database WHERE datname LIKE 'bt\\_test\\_%'")
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap_or_default();
+    for (name,) in names {
+        let pid = name.split('_').nth(2).unwrap_or_default();
+        let alive = pid == std::process::id().to_string() || std::path::Path::new(&format!("/proc/{pid}")).exists();
+        if !alive {
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name}")).execute(&mut *conn).await;
+        }
+    }
+}
+
 /// Creates an empty database on the server at `url`; returns its URL.
 fn fresh_postgres_database(url: &str) -> String {
     let name = format!("bt_test_{}_{}", std::process::id(), NEXT_DB.fetch_add(1, Ordering::Relaxed));
@@ -202,6 +222,9 @@ fn fresh_postgres_database(url: &str) -> String {
     rt.block_on(async {
         use sqlx::Connection;
         let mut conn = sqlx::PgConnection::connect(url).await.expect("PostgreSQL is reachable");
+        if !CLEANED.swap(true, Ordering::Relaxed) {
+            drop_databases_of_ended_runs(&mut conn).await;
+        }
         sqlx::query(&format!("DROP DATABASE IF EXISTS {name}")).execute(&mut conn).await.unwrap();
         sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.unwrap();
     });
