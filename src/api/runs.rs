@@ -1,10 +1,12 @@
 //! `/api/runs`: queue runs, read their state and results, cancel and rerun.
 
-use axum::extract::{Path, State};
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -72,15 +74,27 @@ fn queued(row: &crate::store::RunRow) -> (StatusCode, Json<Value>) {
     (StatusCode::ACCEPTED, Json(json!({ "id": row.id, "status": "queued" })))
 }
 
-async fn create(
-    State(service): State<Service>,
-    JsonBody(request): JsonBody<RunRequest>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    Ok(queued(&service.submit(request, None).await?))
+/// The client's address, as the server recorded it for the connection.
+type Client = Option<Extension<ConnectInfo<SocketAddr>>>;
+
+fn ip(client: Client) -> Option<IpAddr> {
+    client.map(|Extension(ConnectInfo(address))| address.ip())
 }
 
-async fn rerun(State(service): State<Service>, Path(raw): Path<String>) -> Result<(StatusCode, Json<Value>), ApiError> {
-    Ok(queued(&service.rerun(id(&raw, "run")?).await?))
+async fn create(
+    State(service): State<Service>,
+    client: Client,
+    JsonBody(request): JsonBody<RunRequest>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    Ok(queued(&service.submit_from(ip(client), request, None).await?))
+}
+
+async fn rerun(
+    State(service): State<Service>,
+    client: Client,
+    Path(raw): Path<String>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    Ok(queued(&service.rerun(id(&raw, "run")?, ip(client)).await?))
 }
 
 async fn cancel(

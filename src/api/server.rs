@@ -58,9 +58,9 @@ pub async fn serve(
             },
             () = stop_tx.closed() => break,
         };
-        let stream = tokio::select! {
+        let (stream, remote) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(e) => {
                     // Out of file descriptors, a reset before accept, ...: wait a moment.
                     tracing::warn!(error = %e, "accepting a connection failed");
@@ -72,7 +72,10 @@ pub async fn serve(
         };
         let app = app.clone();
         let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
-            app.clone().oneshot(request.map(Body::new))
+            let mut request = request.map(Body::new);
+            // Handlers that need the client's address (a cap per client) read it here.
+            request.extensions_mut().insert(axum::extract::ConnectInfo(remote));
+            app.clone().oneshot(request)
         });
         let stop = stop_tx.clone();
         tokio::spawn(async move {

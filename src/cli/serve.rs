@@ -54,6 +54,9 @@ pub struct ServeCommand {
     /// Runs that may wait in the queue; beyond it a submit is refused with 429 and Retry-After.
     #[arg(long, value_name = "N", default_value = "1000", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub max_queued_runs: u64,
+    /// Runs one client (an IP address) may have waiting in the queue; beyond it, 429.
+    #[arg(long, value_name = "N", default_value = "100", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_queued_per_client: u64,
     /// Memory for parsed datasets kept between runs, in MiB (least recently used dropped first).
     #[arg(long, value_name = "MIB", default_value = "512", value_parser = clap::value_parser!(u64).range(0..=1 << 20))]
     pub dataset_cache_mib: u64,
@@ -108,6 +111,7 @@ pub fn serve(cmd: &ServeCommand) -> anyhow::Result<()> {
         config.run_time_limit = Duration::from_secs(cmd.run_time_limit);
         config.dataset_cache_bytes = (cmd.dataset_cache_mib as usize) << 20;
         config.max_queued_runs = cmd.max_queued_runs as usize;
+        config.max_queued_per_client = cmd.max_queued_per_client as usize;
         let service = Service::start(store, config).await?;
         let _watch = match &cmd.watch {
             Some(dir) => Some(service.watch_dir(dir, cmd.rerun_on_change).await?),

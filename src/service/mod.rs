@@ -43,6 +43,8 @@ pub struct ServiceConfig {
     pub limits: StrategyLimits,
     /// Runs that may wait in the queue; a submit beyond it is refused (429).
     pub max_queued_runs: usize,
+    /// Runs one client (an IP address) may have waiting in the queue.
+    pub max_queued_per_client: usize,
     /// Wall-clock time a run may take (from its start, pacing included)
     /// unless it asks for less; past it the run fails as `time_limit`.
     pub run_time_limit: std::time::Duration,
@@ -56,6 +58,7 @@ impl Default for ServiceConfig {
             limits: StrategyLimits::default(),
             run_time_limit: std::time::Duration::from_secs(3600),
             max_queued_runs: 1000,
+            max_queued_per_client: 100,
         }
     }
 }
@@ -70,6 +73,8 @@ struct Inner {
     store: Store,
     config: ServiceConfig,
     queue: Mutex<VecDeque<i64>>,
+    /// Who submitted each queued run (when known), for the cap per client.
+    clients: Mutex<HashMap<i64, std::net::IpAddr>>,
     live: Mutex<HashMap<i64, Arc<Live>>>,
     wake: Notify,
     slots: Arc<Semaphore>,
@@ -114,6 +119,7 @@ impl Service {
             store,
             config,
             queue: Mutex::new(VecDeque::new()),
+            clients: Mutex::new(HashMap::new()),
             live: Mutex::new(HashMap::new()),
             wake: Notify::new(),
             strategy_events: Mutex::new(HashMap::new()),
@@ -161,6 +167,7 @@ impl Service {
                     return;
                 }
                 if let Some(id) = self.inner.queue.lock().ok().and_then(|mut q| q.pop_front()) {
+                    self.forget_client(id);
                     break id;
                 }
                 self.inner.wake.notified().await;
@@ -260,9 +267,34 @@ impl Service {
     /// The first invalid field (unknown strategy, version or dataset, bad
     /// parameters, ...), named.
     pub async fn submit(&self, request: RunRequest, rerun_of: Option<i64>) -> Result<RunRow, ServiceError> {
+        self.submit_from(None, request, rerun_of).await
+    }
+
+    /// [`Service::submit`] for `client`, who may have at most
+    /// `max_queued_per_client` runs waiting.
+    ///
+    /// # Errors
+    /// As [`Service::submit`]; [`ServiceError::Busy`] when the queue, or the
+    /// client's share of it, is full.
+    pub async fn submit_from(
+        &self,
+        client: Option<std::net::IpAddr>,
+        request: RunRequest,
+        rerun_of: Option<i64>,
+    ) -> Result<RunRow, ServiceError> {
         let max = self.inner.config.max_queued_runs;
         if self.queue_len() >= max {
             return Err(ServiceError::Busy(format!("{max} runs are queued already; try again when some have started")));
+        }
+        let per_client = self.inner.config.max_queued_per_client;
+        if let Some(ip) = client {
+            let waiting = self.inner.clients.lock().map_or(0, |c| c.values().filter(|&&c| c == ip).count());
+            if waiting >= per_client {
+                let message = format!(
+                    "{ip} has {waiting} runs queued already, the most one client may; try again when some have started"
+                );
+                return Err(ServiceError::Busy(message));
+            }
         }
         let checked = request.check()?;
         let server_limit = self.inner.config.run_time_limit.as_secs();
@@ -328,6 +360,9 @@ impl Service {
         let config = request.normalized(version.version, resolved);
         let json = serde_json::to_string(&config).map_err(|e| ServiceError::invalid("body", e.to_string()))?;
         let row = self.inner.store.create_run(strategy.id, version.id, &json, rerun_of).await?;
+        if let (Some(ip), Ok(mut clients)) = (client, self.inner.clients.lock()) {
+            clients.insert(row.id, ip);
+        }
         self.enqueue(row.id);
         Ok(row)
     }
@@ -336,11 +371,18 @@ impl Service {
     ///
     /// # Errors
     /// NotFound, or what submitting reports.
-    pub async fn rerun(&self, id: i64) -> Result<RunRow, ServiceError> {
+    pub async fn rerun(&self, id: i64, client: Option<std::net::IpAddr>) -> Result<RunRow, ServiceError> {
         let row = self.run_row(id).await?;
         let request: RunRequest = serde_json::from_str(&row.config)
             .map_err(|e| ServiceError::Conflict(format!("run {id}'s stored config cannot be read: {e}")))?;
-        self.submit(request, Some(id)).await
+        self.submit_from(client, request, Some(id)).await
+    }
+
+    /// A run has left the queue: it no longer counts against its client.
+    fn forget_client(&self, id: i64) {
+        if let Ok(mut clients) = self.inner.clients.lock() {
+            clients.remove(&id);
+        }
     }
 
     /// Cancels a queued or running run.
@@ -370,6 +412,7 @@ impl Service {
             None => false,
         };
         if cancelled {
+            self.forget_client(id);
             if let Some(live) = self.inner.live.lock().ok().and_then(|mut l| l.remove(&id)) {
                 let _ = live.events.send(RunEvent::Cancelled { run_id: id });
             }

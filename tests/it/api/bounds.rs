@@ -120,6 +120,27 @@ fn a_full_queue_refuses_more_runs_with_429_and_retry_after() {
 }
 
 #[test]
+fn one_client_may_queue_only_its_share() {
+    let app = App::spawn(&Backend::Sqlite, &["--max-concurrent-runs", "1", "--max-queued-per-client", "2"]);
+    app.upload("GOOG", "data/GOOG.csv");
+    let s = app.rhai_strategy("sma", "scripts/sma_cross.rhai");
+    let slow =
+        json!({ "strategy_id": s, "symbols": ["GOOG"], "initial_capital": 1000, "pace": { "bars_per_second": 50 } });
+    let running = app.start_run(&slow);
+    app.wait_status(running, "running");
+    let waiting: Vec<i64> = (0..2).map(|_| app.start_run(&slow)).collect();
+    let r = app.post_json("/api/runs", &slow);
+    assert_eq!(r.status(), 429);
+    assert!(r.headers().contains_key("retry-after"));
+    let body: Value = r.json().unwrap();
+    assert!(body["message"].as_str().unwrap().contains("127.0.0.1 has 2 runs queued"), "{body}");
+    assert_eq!(app.post_json(&format!("/api/runs/{running}/rerun"), &json!({})).status(), 429, "reruns count too");
+    // Once one of them has left the queue (cancelled here), the client may queue again.
+    app.post_json(&format!("/api/runs/{}/cancel", waiting[0]), &json!({}));
+    assert_eq!(app.post_json("/api/runs", &slow).status(), 202);
+}
+
+#[test]
 fn idle_and_slow_connections_are_capped_and_timed_out() {
     use std::io::{BufRead, BufReader, Read, Write};
     let app = App::spawn(&Backend::Sqlite, &["--max-connections", "2", "--header-timeout-secs", "1"]);
