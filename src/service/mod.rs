@@ -198,7 +198,9 @@ impl Service {
         Ok(self.inner.store.create_strategy(name, runtime, description, version).await?)
     }
 
-    /// Adds a version of a strategy's code.
+    /// Adds a version of a strategy's code; the same code as the latest
+    /// version adds none and returns that version (the flag says whether one
+    /// was added).
     ///
     /// # Errors
     /// An unknown strategy, a wrong field or a compile error.
@@ -207,7 +209,7 @@ impl Service {
         strategy_id: i64,
         source: Option<&str>,
         module_base64: Option<&str>,
-    ) -> Result<VersionRow, ServiceError> {
+    ) -> Result<(VersionRow, bool), ServiceError> {
         let strategy = self.strategy(strategy_id).await?;
         let rt = strategies::runtime(&strategy.runtime)?;
         let checked = strategies::check_upload(rt, source, module_base64, &strategy.name, &self.inner.config.limits)?;

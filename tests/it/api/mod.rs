@@ -2,6 +2,7 @@
 
 mod app;
 mod bad_input;
+mod edges;
 mod flow;
 mod load;
 mod portfolio;
