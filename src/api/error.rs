@@ -6,6 +6,11 @@ use axum::Json;
 use serde_json::json;
 
 use crate::service::ServiceError;
+use crate::store::StoreError;
+
+/// What a client is told while the database cannot be reached (the
+/// detail is logged).
+pub const DATABASE_UNAVAILABLE: &str = "the database is unavailable; try again shortly";
 
 /// An error as the API reports it: a status and a JSON body
 /// `{"error": kind, "message": ..., "field"?, "line"?, "column"?}`.
@@ -44,6 +49,10 @@ impl IntoResponse for ApiError {
             ),
             ApiError::Service(ServiceError::Conflict(message)) => {
                 (StatusCode::CONFLICT, json!({ "error": "conflict", "message": message }))
+            }
+            ApiError::Service(ServiceError::Store(e @ StoreError::Unavailable(_))) => {
+                tracing::warn!(error = %e, "database unavailable");
+                (StatusCode::SERVICE_UNAVAILABLE, json!({ "error": "unavailable", "message": DATABASE_UNAVAILABLE }))
             }
             ApiError::Service(ServiceError::Store(e)) => {
                 // Database errors are logged, never sent to the client.

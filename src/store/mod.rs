@@ -53,6 +53,13 @@ pub const DEFAULT_URL: &str = "sqlite://backtester.db";
 /// How long a SQLite write waits for another process's to end.
 const SQLITE_BUSY_TIMEOUT: &str = "PRAGMA busy_timeout = 30000";
 
+/// How long a request waits for a pooled connection before the database is
+/// called unavailable (a 503), rather than holding the client for long.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long [`Store::ping`] waits for `SELECT 1`.
+const PING_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// How long a first connection to PostgreSQL may take before the server is
 /// called unreachable (the pool would wait its whole acquire timeout).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -121,7 +128,7 @@ impl Store {
                     Ok(())
                 })
             })
-            .acquire_timeout(Duration::from_secs(30))
+            .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect(&url)
             .await?;
         if dialect == Dialect::Sqlite {
@@ -148,6 +155,18 @@ impl Store {
         match self.dialect {
             Dialect::Sqlite => Some(self.writer.lock().await),
             Dialect::Postgres => None,
+        }
+    }
+
+    /// Checks that the database answers (`SELECT 1` within [`PING_TIMEOUT`]).
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when it does not answer in time, or the
+    /// query's own error.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        match tokio::time::timeout(PING_TIMEOUT, sqlx::query("SELECT 1").execute(&self.pool)).await {
+            Ok(done) => done.map(|_| ()).map_err(StoreError::from),
+            Err(_) => Err(StoreError::Unavailable(sqlx::Error::PoolTimedOut)),
         }
     }
 
