@@ -288,6 +288,20 @@ impl Service {
             crate::engine::benchmark_curve(universe.timeline(), &b.bars, checked.broker.initial_cash)
                 .map_err(|reason| ServiceError::invalid("benchmark", format!("{}: {reason}", b.symbol)))?;
         }
+        // A value the strategy cannot use (an SMA period of -5) fails its
+        // `init`: refused now, naming the parameter, not when the run starts.
+        let init = strategies::InitCheck {
+            runtime: strategies::runtime(&strategy.runtime)?,
+            source: version.source.clone().unwrap_or_default(),
+            name: format!("{} v{}", strategy.name, version.version),
+            limits: self.inner.config.limits.clone(),
+            universe,
+            broker: checked.broker.clone(),
+            params: request.params.clone(),
+        };
+        tokio::task::spawn_blocking(move || init.run())
+            .await
+            .map_err(|e| ServiceError::invalid("params", format!("checking the parameters failed: {e}")))??;
         let resolved = match serde_json::to_value(&params) {
             Ok(serde_json::Value::Object(map)) => map,
             _ => serde_json::Map::new(),

@@ -159,3 +159,30 @@ fn a_database_that_goes_away_is_a_quick_503_and_health_says_so() {
         assert_eq!(app.json("/api/strategies").as_array().unwrap().len(), 1);
     }
 }
+
+#[test]
+fn a_parameter_the_strategy_cannot_use_is_refused_at_submit_naming_it() {
+    // Regression: `fast: -5` was accepted and the run failed when it started.
+    for backend in backends() {
+        let app = App::spawn(&backend, &[]);
+        app.upload("GOOG", "data/GOOG.csv");
+        let strategy = app.rhai_strategy("sma", "scripts/sma_cross.rhai");
+        let run = |params: Value| {
+            app.post_json(
+                "/api/runs",
+                &json!({ "strategy_id": strategy, "symbols": ["GOOG"], "initial_capital": 1000, "params": params }),
+            )
+        };
+        let r = run(json!({ "fast": -5, "slow": 20 }));
+        assert_eq!(r.status(), 422, "{backend:?}");
+        let body: Value = r.json().unwrap();
+        assert_eq!(body["field"], "params.fast", "{body}");
+        let message = body["message"].as_str().unwrap();
+        assert!(message.starts_with("params.fast: sma v1: init failed: "), "{message}");
+        assert!(app.json("/api/runs").as_array().unwrap().is_empty(), "nothing queued");
+
+        let id = app.start_run(&json!({ "strategy_id": strategy, "symbols": ["GOOG"], "initial_capital": 1000,
+                                         "params": { "fast": 5 } }));
+        assert_eq!(app.wait_status(id, "completed")["status"], "completed");
+    }
+}
