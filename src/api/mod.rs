@@ -45,7 +45,7 @@ async fn health(State(service): State<Service>) -> (StatusCode, Json<serde_json:
         Ok(()) => (StatusCode::OK, Json(json!({ "status": "ok" }))),
         Err(e) => {
             tracing::warn!(error = %e, "health check: the database does not answer");
-            let body = json!({ "status": "unavailable", "message": error::DATABASE_UNAVAILABLE });
+            let body = json!({ "status": "unavailable", "message": e.summary() });
             (StatusCode::SERVICE_UNAVAILABLE, Json(body))
         }
     }

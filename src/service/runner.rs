@@ -89,10 +89,7 @@ impl From<ServiceError> for Failure {
 /// goes to the log only.
 fn database_failure(e: &StoreError) -> String {
     tracing::error!(error = %e, "a run's database operation failed");
-    match e {
-        StoreError::Unavailable(_) => "the database was unavailable".into(),
-        _ => "a database operation failed (the detail is in the server log)".into(),
-    }
+    e.summary().to_string()
 }
 
 /// Why a run stopped short of completing.
@@ -392,7 +389,7 @@ mod tests {
         assert_eq!(failure.kind, "internal");
         assert_eq!(failure.message, "a database operation failed (the detail is in the server log)");
         let down = StoreError::Unavailable(sqlx::Error::PoolTimedOut);
-        assert_eq!(database_failure(&down), "the database was unavailable");
+        assert_eq!(database_failure(&down), "the database is unavailable; try again shortly");
     }
 
     #[test]

@@ -79,7 +79,7 @@ impl Store {
         description: &str,
         first: NewVersion,
     ) -> Result<(StrategyRow, VersionRow), StoreError> {
-        let _write = self.writing().await;
+        let _write = self.writing().await?;
         let mut tx = self.pool.begin().await?;
         let sql = format!(
             "INSERT INTO strategies (name, runtime, description, created_at) VALUES ($1, $2, $3, $4) \
@@ -106,7 +106,7 @@ impl Store {
     /// # Errors
     /// Database failures.
     pub async fn add_version(&self, strategy_id: i64, next: NewVersion) -> Result<(VersionRow, bool), StoreError> {
-        let _write = self.writing().await;
+        let _write = self.writing().await?;
         let mut tx = self.pool.begin().await?;
         // Updating the strategy's row first locks it until the commit, so
         // that concurrent additions to one strategy take their numbers one
@@ -137,7 +137,7 @@ impl Store {
     /// # Errors
     /// Database failures.
     pub async fn set_reload_error(&self, strategy_id: i64, error: Option<&str>) -> Result<(), StoreError> {
-        let _write = self.writing().await;
+        let _write = self.writing().await?;
         sqlx::query("UPDATE strategies SET last_reload_error = $1 WHERE id = $2")
             .bind(error)
             .bind(strategy_id)

@@ -186,3 +186,25 @@ fn a_parameter_the_strategy_cannot_use_is_refused_at_submit_naming_it() {
         assert_eq!(app.wait_status(id, "completed")["status"], "completed");
     }
 }
+
+#[test]
+fn a_deleted_sqlite_file_kept_answering_201_and_lost_everything() {
+    let app = App::spawn(&Backend::Sqlite, &[]);
+    app.rhai_strategy("sma", "scripts/sma_cross.rhai");
+    let file = app.database_url.strip_prefix("sqlite://").unwrap().to_string();
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{file}{suffix}"));
+    }
+    let body = json!({ "name": "lost", "runtime": "rhai", "source": "fn on_bar(ctx) {}" });
+    let r = app.post_json("/api/strategies", &body);
+    assert_eq!(r.status(), 503, "a write to a deleted file is refused");
+    let refused: Value = r.json().unwrap();
+    assert_eq!(refused["error"], "unavailable");
+    let message = refused["message"].as_str().unwrap();
+    assert!(message.contains("deleted or replaced while the server ran; restart the server"), "{message}");
+    assert!(!message.contains(&file), "no server path in a response: {message}");
+    let health = app.get("/health");
+    assert_eq!(health.status(), 503);
+    assert_eq!(health.json::<Value>().unwrap()["message"], message);
+    assert!(app.stderr().contains("the database file is gone"), "logged");
+}
