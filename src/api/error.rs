@@ -6,6 +6,7 @@ use axum::Json;
 use serde_json::json;
 
 use crate::service::ServiceError;
+use crate::store::StoreError;
 
 /// An error as the API reports it: a status and a JSON body
 /// `{"error": kind, "message": ..., "field"?, "line"?, "column"?}`.
@@ -48,6 +49,14 @@ impl IntoResponse for ApiError {
             ApiError::Service(ServiceError::Conflict(message)) => {
                 (StatusCode::CONFLICT, json!({ "error": "conflict", "message": message }))
             }
+            ApiError::Service(ServiceError::Store(e @ (StoreError::Unavailable(_) | StoreError::FileGone(_)))) => {
+                tracing::warn!(error = %e, "database unavailable");
+                (StatusCode::SERVICE_UNAVAILABLE, json!({ "error": "unavailable", "message": e.summary() }))
+            }
+            ApiError::Service(ServiceError::Store(e @ StoreError::Full(_))) => {
+                tracing::error!(error = %e, "database full");
+                (StatusCode::INSUFFICIENT_STORAGE, json!({ "error": "full", "message": e.summary() }))
+            }
             ApiError::Service(ServiceError::Store(e)) => {
                 // Database errors are logged, never sent to the client.
                 tracing::error!(error = %e, "store error");
@@ -74,5 +83,33 @@ impl IntoResponse for ApiError {
             }
         };
         (status, Json(body)).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(e: StoreError) -> (StatusCode, String) {
+        let response = ApiError::from(ServiceError::Store(e)).into_response();
+        let status = response.status();
+        let body = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(async { axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap() });
+        (status, String::from_utf8(body.to_vec()).unwrap())
+    }
+
+    #[test]
+    fn a_full_database_was_a_bare_500() {
+        let (status, body) = answer(StoreError::Full(sqlx::Error::Protocol("database or disk is full".into())));
+        assert_eq!(status, StatusCode::INSUFFICIENT_STORAGE);
+        assert!(body.contains("the database is full") && !body.contains("disk is full"), "{body}");
+        let (status, body) = answer(StoreError::FileGone("/srv/bt.db".into()));
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(body.contains("restart the server") && !body.contains("/srv"), "{body}");
+        let (status, body) = answer(StoreError::Db(sqlx::Error::Protocol("no such table: runs".into())));
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!body.contains("runs"), "{body}");
     }
 }

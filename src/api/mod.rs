@@ -12,7 +12,8 @@ mod server;
 mod strategies;
 mod stream;
 
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
@@ -29,7 +30,7 @@ pub const DEFAULT_BODY_LIMIT: usize = 16 << 20;
 /// The whole API over `service`, refusing bodies above `body_limit` bytes.
 pub fn router(service: Service, body_limit: usize) -> Router {
     Router::new()
-        .route("/health", get(|| async { Json(json!({ "status": "ok" })) }))
+        .route("/health", get(health))
         .route("/api/openapi.json", get(|| async { Json(openapi::document()) }))
         .merge(strategies::router())
         .merge(datasets::router())
@@ -37,6 +38,20 @@ pub fn router(service: Service, body_limit: usize) -> Router {
         .merge(events::router())
         .layer(DefaultBodyLimit::max(body_limit))
         .with_state(service)
+}
+
+/// `200 {"status": "ok"}` when the database answers, else `503
+/// {"status": "unavailable", "message"}` (so that a load balancer or a
+/// supervisor sees what clients would).
+async fn health(State(service): State<Service>) -> (StatusCode, Json<serde_json::Value>) {
+    match service.store().ping().await {
+        Ok(()) => (StatusCode::OK, Json(json!({ "status": "ok" }))),
+        Err(e) => {
+            tracing::warn!(error = %e, "health check: the database does not answer");
+            let body = json!({ "status": "unavailable", "message": e.summary() });
+            (StatusCode::SERVICE_UNAVAILABLE, Json(body))
+        }
+    }
 }
 
 /// Reads an id from a path segment, as a 404 when it is not one.

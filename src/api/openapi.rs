@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 /// (method, path, summary) of every route.
 pub const ROUTES: &[(&str, &str, &str)] = &[
-    ("get", "/health", "Liveness"),
+    ("get", "/health", "Whether the service and its database answer (503 when the database does not)"),
     ("get", "/api/openapi.json", "This document"),
     ("post", "/api/strategies", "Create a strategy from source (rhai) or a base64 module (wasm); compiled first"),
     ("get", "/api/strategies", "List strategies"),

@@ -78,9 +78,11 @@ async fn add_version(
     Path(raw): Path<String>,
     JsonBody(body): JsonBody<NewVersion>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let version =
+    let (version, added) =
         service.add_version(id(&raw, "strategy")?, body.source.as_deref(), body.module_base64.as_deref()).await?;
-    Ok((StatusCode::CREATED, Json(version_json(&version))))
+    // The latest version's code again is that version, not a new one.
+    let status = if added { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(version_json(&version))))
 }
 
 async fn list(State(service): State<Service>) -> Result<Json<Value>, ApiError> {

@@ -8,6 +8,10 @@ use super::{BrokerError, CommissionModel};
 /// The largest leverage a run may ask for.
 pub const MAX_LEVERAGE: i64 = 100;
 
+/// The largest slippage a run may ask for, in basis points: 10,000 bps
+/// moves a price by 100 %, beyond which a sell would fill at a negative price.
+pub const MAX_SLIPPAGE_BPS: i64 = 10_000;
+
 /// The largest initial cash (10^15) and order quantity (10^15 units) a run
 /// may have, and the largest value of one fill (10^24; target-percent
 /// orders are bounded by it): far beyond any real account, and far enough
@@ -60,13 +64,20 @@ impl BrokerConfig {
         }
     }
 
-    /// Checks the margin settings (the other fields are checked where they
-    /// are parsed).
+    /// Checks the slippage and margin settings, for the CLI and the API
+    /// alike (the other fields are checked where they are parsed).
     ///
     /// # Errors
-    /// Leverage outside 1..=100, a maintenance margin outside 0..=1/leverage,
-    /// or a position limit of 0; the message names the setting.
+    /// Slippage outside 0..=10000 bps, leverage outside 1..=100, a
+    /// maintenance margin outside 0..=1/leverage, or a position limit of 0;
+    /// the message names the setting.
     pub fn check(&self) -> Result<(), BrokerError> {
+        if self.slippage_bps < Decimal::ZERO || self.slippage_bps > Decimal::from(MAX_SLIPPAGE_BPS) {
+            return Err(BrokerError::Config {
+                field: "slippage_bps",
+                reason: format!("must be between 0 and {MAX_SLIPPAGE_BPS}, got {}", self.slippage_bps),
+            });
+        }
         if self.leverage < Decimal::ONE || self.leverage > Decimal::from(MAX_LEVERAGE) {
             return Err(BrokerError::Config {
                 field: "leverage",
@@ -88,5 +99,23 @@ impl BrokerConfig {
             return Err(BrokerError::Config { field: "max_positions", reason: "must be at least 1".into() });
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rust_decimal_macros::dec;
+
+    use super::*;
+
+    #[test]
+    fn slippage_of_1e9_bps_was_accepted() {
+        let with = |bps: Decimal| BrokerConfig { slippage_bps: bps, ..BrokerConfig::with_cash(dec!(1000)) }.check();
+        assert!(with(dec!(0)).is_ok());
+        assert!(with(dec!(10000)).is_ok(), "100 %: the most a price can move against the trader");
+        for bad in [dec!(-0.5), dec!(10000.01), dec!(1000000000)] {
+            let err = with(bad).unwrap_err().to_string();
+            assert!(err.contains("must be between 0 and 10000"), "{bad}: {err}");
+        }
     }
 }

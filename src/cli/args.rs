@@ -143,7 +143,7 @@ impl RunArgs {
     /// (`dev` loads that file again whenever it changes).
     ///
     /// # Errors
-    /// Cash not above 0, a negative commission or slippage, a percentage
+    /// Cash not above 0, a negative commission, slippage outside 0..=10000, a percentage
     /// commission of 100 % or more.
     pub fn settings(&self) -> anyhow::Result<RunConfig> {
         if self.cash <= Decimal::ZERO {
@@ -151,9 +151,6 @@ impl RunArgs {
         }
         if self.cash > Decimal::from(MAX_INITIAL_CASH) {
             bail!("--cash must be at most {MAX_INITIAL_CASH}, got {}", self.cash);
-        }
-        if self.slippage_bps < Decimal::ZERO {
-            bail!("--slippage-bps must be >= 0, got {}", self.slippage_bps);
         }
         let non_negative = |flag: &str, value: Decimal| -> anyhow::Result<Decimal> {
             if value < Decimal::ZERO {

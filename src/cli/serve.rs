@@ -35,6 +35,14 @@ fn host_and_port(text: &str) -> Result<String, String> {
     Ok(text.to_string())
 }
 
+/// The most runs a server executes at once (a semaphore's permits; far
+/// more threads than any machine this serves has cores).
+const MAX_CONCURRENT_RUNS: u64 = 1024;
+
+/// The largest request body, in MiB: 4 GiB. Shifted into bytes, a larger
+/// number overflowed (17592186044416 MiB became a limit of 0).
+const MAX_BODY_LIMIT_MIB: u64 = 4096;
+
 /// `serve`'s flags.
 #[derive(Debug, Args)]
 pub struct ServeCommand {
@@ -44,9 +52,9 @@ pub struct ServeCommand {
     pub bind: String,
     #[command(flatten)]
     pub db: DatabaseArgs,
-    /// Runs executing at once (default: the number of cores); more wait in a queue.
-    #[arg(long)]
-    pub max_concurrent_runs: Option<usize>,
+    /// Runs executing at once, 1 to 1024 (default: the number of cores); more wait in a queue.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=MAX_CONCURRENT_RUNS))]
+    pub max_concurrent_runs: Option<u64>,
     /// Wall-clock seconds a run may take (a run may ask for less); past it the run fails.
     #[arg(long, value_name = "SECS", default_value = "3600",
           value_parser = clap::value_parser!(u64).range(1..=crate::service::MAX_RUN_TIME_LIMIT_SECS))]
@@ -66,9 +74,9 @@ pub struct ServeCommand {
     /// Seconds a client has to send a request's headers, and an idle connection its next request.
     #[arg(long, value_name = "SECS", default_value = "10", value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub header_timeout_secs: u64,
-    /// Largest request body in MiB (uploads of CSVs and plugins).
-    #[arg(long, default_value = "16")]
-    pub body_limit_mib: usize,
+    /// Largest request body in MiB (uploads of CSVs and plugins), 1 to 4096.
+    #[arg(long, default_value = "16", value_parser = clap::value_parser!(u64).range(1..=MAX_BODY_LIMIT_MIB))]
+    pub body_limit_mib: u64,
     /// Make every .rhai and .wasm file in DIR a strategy (named after the file) and
     /// add a version whenever one changes.
     #[arg(long, value_name = "DIR")]
@@ -97,16 +105,13 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 /// # Errors
 /// A database that cannot be opened or migrated, or an address in use.
 pub fn serve(cmd: &ServeCommand) -> anyhow::Result<()> {
-    if cmd.max_concurrent_runs == Some(0) || cmd.body_limit_mib == 0 {
-        anyhow::bail!("--max-concurrent-runs and --body-limit-mib must be > 0");
-    }
     let runtime = runtime()?;
     let served = runtime.block_on(async {
         let store =
             Store::open(&cmd.db.database_url).await.with_context(|| format!("opening {}", cmd.db.database_url))?;
         let mut config = ServiceConfig::default();
         if let Some(n) = cmd.max_concurrent_runs {
-            config.max_concurrent_runs = n;
+            config.max_concurrent_runs = usize::try_from(n).context("--max-concurrent-runs")?;
         }
         config.run_time_limit = Duration::from_secs(cmd.run_time_limit);
         config.dataset_cache_bytes = (cmd.dataset_cache_mib as usize) << 20;
@@ -117,7 +122,8 @@ pub fn serve(cmd: &ServeCommand) -> anyhow::Result<()> {
             Some(dir) => Some(service.watch_dir(dir, cmd.rerun_on_change).await?),
             None => None,
         };
-        let app = api::router(service.clone(), cmd.body_limit_mib << 20);
+        let body_limit = usize::try_from(cmd.body_limit_mib << 20).context("--body-limit-mib")?;
+        let app = api::router(service.clone(), body_limit);
         let listener =
             tokio::net::TcpListener::bind(cmd.bind.as_str()).await.with_context(|| format!("binding {}", cmd.bind))?;
         let addr = listener.local_addr()?;

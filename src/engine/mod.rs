@@ -58,36 +58,12 @@ pub fn run(
         )),
         None => None,
     };
-    let declared = strategy.declared_params().to_vec();
-    let params = match &config.params {
-        ParamOverrides::Text(list) => Params::from_text(&declared, list)?,
-        ParamOverrides::Json(map) => Params::from_json(&declared, map)?,
-    };
-    let symbols = universe.symbols().to_vec();
-    let ctx = StrategyCtx::new(RunState {
-        phase: Phase::Init,
-        step: 0,
-        ts: timeline[0],
-        previous_ts: None,
-        market: MarketView::new(universe.clone()),
-        indicators: IndicatorBank::new(symbols.len()),
-        timeframes: Timeframes::default(),
-        broker: Broker::new(config.broker.clone(), symbols),
-        params: params.clone(),
-        declared_params: declared,
-        log: RunLog::default(),
-        equity: EquityCurve::default(),
-        steps: StepQueue::default(),
-        cancel: hooks.cancel.clone(),
-        crossings: Crossings::default(),
-    });
+    let (ctx, params) = initialized(universe, strategy, config, hooks.cancel.clone())?;
     let name = strategy.name().to_string();
     let fail = |function, step: Option<usize>, ts, error| match error {
         StrategyError::Cancelled => EngineError::Cancelled { step: step.unwrap_or(0) },
         error => EngineError::Strategy { strategy: name.clone(), function, step, ts, error: Box::new(error) },
     };
-
-    strategy.init(&ctx).map_err(|e| fail("init", None, None, e))?;
     {
         let mut state = ctx.state_mut();
         let depth = state.market.lookback();
@@ -159,6 +135,65 @@ pub fn run(
     let mut report = RunReport::new(universe, params, equity, benchmark, &mut state.broker, log);
     report.sandbox = strategy.sandbox_usage();
     Ok(report)
+}
+
+/// Checks the parameters and runs the strategy's `init` against `universe`
+/// as [`run`] begins, and stops there: what a run would fail on before its
+/// first bar (a mistyped parameter, an indicator declared with a period it
+/// cannot have), found without running it.
+///
+/// # Errors
+/// As [`run`], for its parameters and `init`.
+pub fn check_init(universe: &Universe, strategy: &mut dyn Strategy, config: &RunConfig) -> Result<(), EngineError> {
+    if universe.timeline().is_empty() {
+        return Err(EngineError::NoBars);
+    }
+    initialized(universe, strategy, config, crate::domain::CancelToken::new()).map(|_| ())
+}
+
+/// The strategy's context for the run, after its `init`, and the resolved
+/// parameters; `universe` has at least one bar.
+fn initialized(
+    universe: &Universe,
+    strategy: &mut dyn Strategy,
+    config: &RunConfig,
+    cancel: crate::domain::CancelToken,
+) -> Result<(StrategyCtx, Params), EngineError> {
+    let timeline = universe.timeline();
+    let declared = strategy.declared_params().to_vec();
+    let params = match &config.params {
+        ParamOverrides::Text(list) => Params::from_text(&declared, list)?,
+        ParamOverrides::Json(map) => Params::from_json(&declared, map)?,
+    };
+    let symbols = universe.symbols().to_vec();
+    let ctx = StrategyCtx::new(RunState {
+        phase: Phase::Init,
+        step: 0,
+        ts: timeline[0],
+        previous_ts: None,
+        market: MarketView::new(universe.clone()),
+        indicators: IndicatorBank::new(symbols.len()),
+        timeframes: Timeframes::default(),
+        broker: Broker::new(config.broker.clone(), symbols),
+        params: params.clone(),
+        declared_params: declared,
+        log: RunLog::default(),
+        equity: EquityCurve::default(),
+        steps: StepQueue::default(),
+        cancel,
+        crossings: Crossings::default(),
+    });
+    strategy.init(&ctx).map_err(|error| match error {
+        StrategyError::Cancelled => EngineError::Cancelled { step: 0 },
+        error => EngineError::Strategy {
+            strategy: strategy.name().to_string(),
+            function: "init",
+            step: None,
+            ts: None,
+            error: Box::new(error),
+        },
+    })?;
+    Ok((ctx, params))
 }
 
 #[cfg(test)]

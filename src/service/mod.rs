@@ -212,7 +212,9 @@ impl Service {
         Ok(self.inner.store.create_strategy(name, runtime, description, version).await?)
     }
 
-    /// Adds a version of a strategy's code.
+    /// Adds a version of a strategy's code; the same code as the latest
+    /// version adds none and returns that version (the flag says whether one
+    /// was added).
     ///
     /// # Errors
     /// An unknown strategy, a wrong field or a compile error.
@@ -221,7 +223,7 @@ impl Service {
         strategy_id: i64,
         source: Option<&str>,
         module_base64: Option<&str>,
-    ) -> Result<VersionRow, ServiceError> {
+    ) -> Result<(VersionRow, bool), ServiceError> {
         let strategy = self.strategy(strategy_id).await?;
         let rt = strategies::runtime(&strategy.runtime)?;
         let checked = self.check_upload(rt, source, module_base64, &strategy.name).await?;
@@ -353,6 +355,20 @@ impl Service {
             crate::engine::benchmark_curve(universe.timeline(), &b.bars, checked.broker.initial_cash)
                 .map_err(|reason| ServiceError::invalid("benchmark", format!("{}: {reason}", b.symbol)))?;
         }
+        // A value the strategy cannot use (an SMA period of -5) fails its
+        // `init`: refused now, naming the parameter, not when the run starts.
+        let init = strategies::InitCheck {
+            runtime: strategies::runtime(&strategy.runtime)?,
+            source: version.source.clone().unwrap_or_default(),
+            name: format!("{} v{}", strategy.name, version.version),
+            limits: self.inner.config.limits.clone(),
+            universe,
+            broker: checked.broker.clone(),
+            params: request.params.clone(),
+        };
+        tokio::task::spawn_blocking(move || init.run())
+            .await
+            .map_err(|e| ServiceError::invalid("params", format!("checking the parameters failed: {e}")))??;
         let resolved = match serde_json::to_value(&params) {
             Ok(serde_json::Value::Object(map)) => map,
             _ => serde_json::Map::new(),

@@ -49,10 +49,32 @@ pub enum CommissionRequest {
 /// Paced replay, for demos and live tooling: bars per second, or an
 /// acceleration against the bars' own interval. The default is full speed.
 #[derive(Clone, Copy, Debug, PartialEq, Deserialize, Serialize)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[serde(rename_all = "snake_case", try_from = "PaceFields")]
 pub enum Pace {
     BarsPerSecond(f64),
     Acceleration(f64),
+}
+
+/// `pace` as it arrives: read as a struct, not as serde's externally tagged
+/// enum, whose refusal of a second key is a JSON syntax error (a 400
+/// "expected value") rather than a 422 that says what to send.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PaceFields {
+    bars_per_second: Option<f64>,
+    acceleration: Option<f64>,
+}
+
+impl TryFrom<PaceFields> for Pace {
+    type Error = &'static str;
+
+    fn try_from(fields: PaceFields) -> Result<Self, Self::Error> {
+        match (fields.bars_per_second, fields.acceleration) {
+            (Some(bars), None) => Ok(Pace::BarsPerSecond(bars)),
+            (None, Some(x)) => Ok(Pace::Acceleration(x)),
+            _ => Err("pace takes one of `bars_per_second` or `acceleration`"),
+        }
+    }
 }
 
 /// `POST /api/runs`. Unknown fields are refused, not ignored.
@@ -157,9 +179,6 @@ impl RunRequest {
             return Err(ServiceError::invalid("time_limit_secs", reason));
         }
         let slippage_bps = self.slippage_bps.unwrap_or_default();
-        if slippage_bps < Decimal::ZERO {
-            return Err(ServiceError::invalid("slippage_bps", "must be >= 0"));
-        }
         let negative = |field: &str, v: Decimal| {
             if v < Decimal::ZERO {
                 Err(ServiceError::invalid(field, "must be >= 0"))
@@ -257,6 +276,23 @@ mod tests {
             parse(r#"{"strategy_id":1,"symbols":["A"],"initial_capital":1000,"commission":{"model":"none"}}"#).unwrap();
         assert_eq!(none.check().unwrap().broker.commission, CommissionModel::None);
         assert_eq!(serde_json::to_string(&CommissionRequest::None {}).unwrap(), r#"{"model":"none"}"#);
+    }
+
+    #[test]
+    fn pace_with_both_keys_was_a_json_syntax_error() {
+        let with =
+            |pace: &str| parse(&format!(r#"{{"strategy_id":1,"symbols":["A"],"initial_capital":1,"pace":{pace}}}"#));
+        for bad in [r#"{"bars_per_second":5,"acceleration":3}"#, "{}"] {
+            let err = with(bad).unwrap_err();
+            assert!(err.is_data(), "{bad}: a 422, not a 400: {err}");
+            assert!(err.to_string().contains("pace takes one of `bars_per_second` or `acceleration`"), "{err}");
+        }
+        assert!(with(r#"{"bars_per_second":5,"speed":3}"#).unwrap_err().to_string().contains("unknown field `speed`"));
+        assert_eq!(with(r#"{"acceleration":3}"#).unwrap().pace, Some(Pace::Acceleration(3.0)));
+        // Stored configs keep the tagged form, which reads back the same.
+        let stored = serde_json::to_string(&Pace::BarsPerSecond(5.0)).unwrap();
+        assert_eq!(stored, r#"{"bars_per_second":5.0}"#);
+        assert_eq!(serde_json::from_str::<Pace>(&stored).unwrap(), Pace::BarsPerSecond(5.0));
     }
 
     #[test]

@@ -15,7 +15,7 @@ use crate::engine::{
     self, Benchmark, DataSource, EngineError, ParamOverrides, Progress, RunConfig, RunHooks, RunManifest, RunReport,
     RunSettings, SandboxLimits, StrategySource,
 };
-use crate::store::{DatasetRow, EquityInput, RunOutcome};
+use crate::store::{DatasetRow, EquityInput, RunOutcome, StoreError};
 
 /// The datasets a run reads, as its manifest names them.
 #[derive(Clone, Debug, Default)]
@@ -77,12 +77,19 @@ struct Failure {
 
 impl From<ServiceError> for Failure {
     fn from(e: ServiceError) -> Self {
-        let kind = match e {
-            ServiceError::Store(_) => "internal",
-            _ => "data",
-        };
-        Failure { kind, message: e.to_string() }
+        match e {
+            ServiceError::Store(e) => Failure { kind: "internal", message: database_failure(&e) },
+            other => Failure { kind: "data", message: other.to_string() },
+        }
     }
+}
+
+/// What a run's stored error says of a database failure: a short message
+/// that clients see; the database's own text (tables, constraints, SQL)
+/// goes to the log only.
+fn database_failure(e: &StoreError) -> String {
+    tracing::error!(error = %e, "a run's database operation failed");
+    e.summary().to_string()
 }
 
 /// Why a run stopped short of completing.
@@ -337,7 +344,7 @@ impl Service {
                 RunEvent::Completed { run_id: id, metrics }
             }
             Err(e) => {
-                let message = format!("the results could not be stored: {e}");
+                let message = format!("the results could not be stored: {}", database_failure(&e));
                 self.store_failed(id, "internal", &message, report.equity.len() as i64).await
             }
         }
@@ -424,6 +431,18 @@ impl Service {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_run_failed_by_the_database_does_not_store_its_text() {
+        // Regression: a run's stored error showed the database's own message.
+        let raw = "error returned from database: UNIQUE constraint failed: results.run_id";
+        let db = StoreError::Db(sqlx::Error::Protocol(raw.into()));
+        let failure = Failure::from(ServiceError::Store(db));
+        assert_eq!(failure.kind, "internal");
+        assert_eq!(failure.message, "a database operation failed (the detail is in the server log)");
+        let down = StoreError::Unavailable(sqlx::Error::PoolTimedOut);
+        assert_eq!(database_failure(&down), "the database is unavailable; try again shortly");
+    }
 
     #[test]
     fn a_pace_gives_the_seconds_per_bar() {

@@ -4,7 +4,10 @@
 use base64::Engine as _;
 
 use super::ServiceError;
+use crate::broker::BrokerConfig;
+use crate::data::Universe;
 use crate::domain::CancelToken;
+use crate::engine::{self, ParamOverrides, RunConfig};
 use crate::strategy::rhai::RhaiStrategy;
 use crate::strategy::wasm::{CompiledPlugin, WasmStrategy};
 use crate::strategy::{ParamSpec, Runtime, Strategy, StrategyError, StrategyLimits};
@@ -96,6 +99,58 @@ pub fn build(
             let plugin = CompiledPlugin::compile(bytes, name, &limits.wasm)?;
             Ok(Box::new(WasmStrategy::instantiate(&plugin, name, limits.wasm, cancel)?))
         }
+    }
+}
+
+/// A run's strategy, data and parameters, for [`InitCheck::run`].
+pub struct InitCheck {
+    pub runtime: Runtime,
+    pub source: Vec<u8>,
+    pub name: String,
+    pub limits: StrategyLimits,
+    pub universe: Universe,
+    pub broker: BrokerConfig,
+    pub params: serde_json::Map<String, serde_json::Value>,
+}
+
+impl InitCheck {
+    /// Runs the strategy's `init` once with the run's parameters on its
+    /// data, as the run will begin, so that a value the strategy cannot use
+    /// (an SMA period of -5) is refused at submit. Blocking: call it off the
+    /// async runtime.
+    ///
+    /// Only failures that the parameters cause are refused: when `init`
+    /// passes with every default but fails with the request's values, each
+    /// value is tried alone on the defaults and the first one that fails is
+    /// named (`params.fast`); a combination that fails only together is
+    /// `params`. Code whose `init` fails whatever the parameters is left to
+    /// the run, which reports it as a failed run as before.
+    ///
+    /// # Errors
+    /// [`ServiceError::Invalid`] naming the parameter, with the engine's
+    /// message (the call and why).
+    pub fn run(self) -> Result<(), ServiceError> {
+        let Err(message) = self.attempt(self.params.clone()) else { return Ok(()) };
+        if self.params.is_empty() || self.attempt(serde_json::Map::new()).is_err() {
+            return Ok(());
+        }
+        for (key, value) in &self.params {
+            let alone = serde_json::Map::from_iter([(key.clone(), value.clone())]);
+            if let Err(message) = self.attempt(alone) {
+                return Err(ServiceError::invalid(format!("params.{key}"), message));
+            }
+        }
+        Err(ServiceError::invalid("params", message))
+    }
+
+    /// `init` on a fresh instance (it may keep state) with `params`; code
+    /// that does not build passes here, as the run reports it.
+    fn attempt(&self, params: serde_json::Map<String, serde_json::Value>) -> Result<(), String> {
+        let Ok(mut strategy) = build(self.runtime, &self.source, &self.name, &self.limits, CancelToken::new()) else {
+            return Ok(());
+        };
+        let config = RunConfig::new(self.broker.clone(), ParamOverrides::Json(params));
+        engine::check_init(&self.universe, strategy.as_mut(), &config).map_err(|e| e.to_string())
     }
 }
 

@@ -242,7 +242,7 @@ impl Service {
             return Ok(());
         };
         let events = self.strategy_channel(strategy.id);
-        let version = store.add_version(strategy.id, next).await?;
+        let (version, _) = store.add_version(strategy.id, next).await?;
         tracing::info!(strategy = strategy.id, name, version = version.version, "new version from a watched file");
         let _ = events.send(RunEvent::VersionCreated { strategy_id: strategy.id, version: version.version });
         if rerun_on_change {

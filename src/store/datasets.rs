@@ -56,7 +56,7 @@ impl Store {
     /// # Errors
     /// [`StoreError::Conflict`] if the symbol is taken.
     pub async fn create_dataset(&self, d: NewDataset) -> Result<DatasetRow, StoreError> {
-        let _write = self.writing().await;
+        let _write = self.writing().await?;
         let sql = format!(
             "INSERT INTO datasets (symbol, content, content_hash, rows, first_ts, last_ts, interval_ms, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {COLUMNS}"

@@ -45,6 +45,58 @@ pub struct Store {
     /// another wrote meanwhile; so this process's writes to SQLite queue
     /// here instead, one after another. PostgreSQL needs no such queue.
     writer: Arc<tokio::sync::Mutex<()>>,
+    /// The SQLite file, to notice it deleted or replaced while serving.
+    file: Option<Arc<DatabaseFile>>,
+}
+
+/// A SQLite database file and the identity it had when opened.
+#[derive(Debug)]
+struct DatabaseFile {
+    path: std::path::PathBuf,
+    identity: FileIdentity,
+}
+
+/// What tells one file from another at the same path: device and inode on
+/// Unix; elsewhere only that the path exists.
+#[derive(Debug, PartialEq, Eq)]
+struct FileIdentity(u64, u64);
+
+impl FileIdentity {
+    fn of(path: &std::path::Path) -> Option<FileIdentity> {
+        let metadata = std::fs::metadata(path).ok()?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            Some(FileIdentity(metadata.dev(), metadata.ino()))
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = metadata;
+            Some(FileIdentity(0, 0))
+        }
+    }
+}
+
+impl DatabaseFile {
+    /// The file behind a `sqlite:` URL, when it is one on disk.
+    fn of(url: &str) -> Option<DatabaseFile> {
+        use std::str::FromStr;
+        let options = sqlx::sqlite::SqliteConnectOptions::from_str(url).ok()?;
+        let path = options.get_filename().to_path_buf();
+        let identity = FileIdentity::of(&path)?;
+        Some(DatabaseFile { path, identity })
+    }
+
+    /// Fails when the file at the path is gone or another one: SQLite would
+    /// go on writing to the deleted file, which the next start cannot see.
+    fn check(&self) -> Result<(), StoreError> {
+        if FileIdentity::of(&self.path).as_ref() == Some(&self.identity) {
+            return Ok(());
+        }
+        let e = StoreError::FileGone(self.path.clone());
+        tracing::error!(error = %e, "the database file is gone");
+        Err(e)
+    }
 }
 
 /// The default database: a SQLite file in the working directory.
@@ -52,6 +104,13 @@ pub const DEFAULT_URL: &str = "sqlite://backtester.db";
 
 /// How long a SQLite write waits for another process's to end.
 const SQLITE_BUSY_TIMEOUT: &str = "PRAGMA busy_timeout = 30000";
+
+/// How long a request waits for a pooled connection before the database is
+/// called unavailable (a 503), rather than holding the client for long.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long [`Store::ping`] waits for `SELECT 1`.
+const PING_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// How long a first connection to PostgreSQL may take before the server is
 /// called unreachable (the pool would wait its whole acquire timeout).
@@ -121,14 +180,16 @@ impl Store {
                     Ok(())
                 })
             })
-            .acquire_timeout(Duration::from_secs(30))
+            .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect(&url)
             .await?;
+        let mut file = None;
         if dialect == Dialect::Sqlite {
             // Readers go on while a run's results are written.
             sqlx::query("PRAGMA journal_mode = WAL").execute(&pool).await?;
+            file = DatabaseFile::of(&url).map(Arc::new);
         }
-        Ok(Store { pool, dialect, writer: Arc::default() })
+        Ok(Store { pool, dialect, writer: Arc::default(), file })
     }
 
     /// Brings the schema up to date.
@@ -144,10 +205,34 @@ impl Store {
     }
 
     /// Waits for this process's turn to write (SQLite only; see `writer`).
-    pub(crate) async fn writing(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+    ///
+    /// # Errors
+    /// [`StoreError::FileGone`] when the SQLite file was deleted or
+    /// replaced: the write would be lost.
+    pub(crate) async fn writing(&self) -> Result<Option<tokio::sync::MutexGuard<'_, ()>>, StoreError> {
         match self.dialect {
-            Dialect::Sqlite => Some(self.writer.lock().await),
-            Dialect::Postgres => None,
+            Dialect::Sqlite => {
+                let turn = self.writer.lock().await;
+                self.file.as_ref().map_or(Ok(()), |file| file.check())?;
+                Ok(Some(turn))
+            }
+            Dialect::Postgres => Ok(None),
+        }
+    }
+
+    /// Checks that the database answers (`SELECT 1` within [`PING_TIMEOUT`]).
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when it does not answer in time,
+    /// [`StoreError::FileGone`] when its SQLite file was deleted, or the
+    /// query's own error.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        if let Some(file) = &self.file {
+            file.check()?;
+        }
+        match tokio::time::timeout(PING_TIMEOUT, sqlx::query("SELECT 1").execute(&self.pool)).await {
+            Ok(done) => done.map(|_| ()).map_err(StoreError::from),
+            Err(_) => Err(StoreError::Unavailable(sqlx::Error::PoolTimedOut)),
         }
     }
 

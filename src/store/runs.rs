@@ -183,7 +183,7 @@ impl Store {
         config_json: &str,
         rerun_of: Option<i64>,
     ) -> Result<RunRow, StoreError> {
-        let _write = self.writing().await;
+        let _write = self.writing().await?;
         let sql = format!(
             "INSERT INTO runs (strategy_id, version_id, rerun_of, status, config, created_at) \
              VALUES ($1, $2, $3, 'queued', $4, $5) RETURNING {COLUMNS}"
@@ -256,7 +256,7 @@ impl Store {
     /// # Errors
     /// Database failures.
     pub async fn mark_running(&self, id: i64, bars_total: i64) -> Result<(), StoreError> {
-        let _write = self.writing().await;
+        let _write = self.writing().await?;
         sqlx::query("UPDATE runs SET status = 'running', started_at = $1, bars_total = $2 WHERE id = $3")
             .bind(now_millis())
             .bind(bars_total)
@@ -271,7 +271,7 @@ impl Store {
     /// # Errors
     /// Database failures.
     pub async fn cancel_queued(&self, id: i64) -> Result<bool, StoreError> {
-        let _write = self.writing().await;
+        let _write = self.writing().await?;
         let done =
             sqlx::query("UPDATE runs SET status = 'cancelled', finished_at = $1 WHERE id = $2 AND status = 'queued'")
                 .bind(now_millis())
@@ -288,7 +288,7 @@ impl Store {
     /// # Errors
     /// Database failures (nothing is written then).
     pub async fn finish_run(&self, id: i64, outcome: RunOutcome<'_>) -> Result<(), StoreError> {
-        let _write = self.writing().await;
+        let _write = self.writing().await?;
         let mut tx = self.pool.begin().await?;
         let now = now_millis();
         match outcome {
@@ -376,7 +376,7 @@ impl Store {
     /// # Errors
     /// Database failures.
     pub async fn set_timings(&self, id: i64, timings_json: &str) -> Result<(), StoreError> {
-        let _write = self.writing().await;
+        let _write = self.writing().await?;
         sqlx::query("UPDATE runs SET timings = $1 WHERE id = $2")
             .bind(timings_json)
             .bind(id)
@@ -391,7 +391,7 @@ impl Store {
     /// # Errors
     /// Database failures.
     pub async fn recover(&self) -> Result<Vec<i64>, StoreError> {
-        let _write = self.writing().await;
+        let _write = self.writing().await?;
         sqlx::query(
             "UPDATE runs SET status = 'failed', finished_at = $1, error_kind = 'interrupted', \
              error_message = 'the server stopped while this run was running' WHERE status = 'running'",

@@ -79,7 +79,7 @@ impl Store {
         description: &str,
         first: NewVersion,
     ) -> Result<(StrategyRow, VersionRow), StoreError> {
-        let _write = self.writing().await;
+        let _write = self.writing().await?;
         let mut tx = self.pool.begin().await?;
         let sql = format!(
             "INSERT INTO strategies (name, runtime, description, created_at) VALUES ($1, $2, $3, $4) \
@@ -99,26 +99,37 @@ impl Store {
         Ok((created, version))
     }
 
-    /// Adds the next version of a strategy.
+    /// Adds the next version of a strategy, unless `next` is the latest
+    /// version's content again: then that version is returned. The flag says
+    /// whether a version was added.
     ///
     /// # Errors
     /// Database failures.
-    pub async fn add_version(&self, strategy_id: i64, next: NewVersion) -> Result<VersionRow, StoreError> {
-        let _write = self.writing().await;
+    pub async fn add_version(&self, strategy_id: i64, next: NewVersion) -> Result<(VersionRow, bool), StoreError> {
+        let _write = self.writing().await?;
         let mut tx = self.pool.begin().await?;
-        let row =
-            sqlx::query("SELECT COALESCE(MAX(version), 0) AS latest FROM strategy_versions WHERE strategy_id = $1")
-                .bind(strategy_id)
-                .fetch_one(&mut *tx)
-                .await?;
-        let latest: i64 = row.try_get("latest")?;
-        let version = insert_version(&mut tx, strategy_id, latest + 1, next).await?;
+        // Updating the strategy's row first locks it until the commit, so
+        // that concurrent additions to one strategy take their numbers one
+        // after another; reading the latest number and inserting the next
+        // would otherwise race on PostgreSQL (SQLite's writes already queue
+        // in `writing`) and all but one would hit the unique key.
         sqlx::query("UPDATE strategies SET last_reload_error = NULL WHERE id = $1")
             .bind(strategy_id)
             .execute(&mut *tx)
             .await?;
+        let sql = format!(
+            "SELECT {VERSION_COLUMNS} FROM strategy_versions WHERE strategy_id = $1 ORDER BY version DESC LIMIT 1"
+        );
+        let latest = sqlx::query(&sql).bind(strategy_id).fetch_optional(&mut *tx).await?;
+        let latest = latest.as_ref().map(|r| version(r, false)).transpose()?;
+        if let Some(same) = latest.as_ref().filter(|v| v.content_hash == next.content_hash) {
+            tx.commit().await?;
+            return Ok((same.clone(), false));
+        }
+        let number = latest.map_or(1, |v| v.version + 1);
+        let version = insert_version(&mut tx, strategy_id, number, next).await?;
         tx.commit().await?;
-        Ok(version)
+        Ok((version, true))
     }
 
     /// Records (or clears) why the last reload of a strategy's file failed.
@@ -126,7 +137,7 @@ impl Store {
     /// # Errors
     /// Database failures.
     pub async fn set_reload_error(&self, strategy_id: i64, error: Option<&str>) -> Result<(), StoreError> {
-        let _write = self.writing().await;
+        let _write = self.writing().await?;
         sqlx::query("UPDATE strategies SET last_reload_error = $1 WHERE id = $2")
             .bind(error)
             .bind(strategy_id)

@@ -50,3 +50,18 @@ fn serve_binds_a_host_name() {
         "{line}"
     );
 }
+
+#[test]
+fn a_body_limit_of_17592186044416_mib_overflowed_to_0() {
+    for (flag, value, range) in [
+        ("--body-limit-mib", "17592186044416", "1..=4096"),
+        ("--body-limit-mib", "0", "1..=4096"),
+        ("--max-concurrent-runs", "18446744073709551615", "1..=1024"),
+        ("--max-concurrent-runs", "0", "1..=1024"),
+    ] {
+        // A URL no server can open: without the check, the server would fail on it, not hang.
+        let err = fails(&["serve", "--bind", "127.0.0.1:0", "--database-url", "nope://x", flag, value]);
+        assert!(err.contains(&format!("invalid value '{value}' for '{flag} <")), "{err}");
+        assert!(err.contains(range), "{flag} {value}: {err}");
+    }
+}

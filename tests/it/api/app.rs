@@ -60,6 +60,11 @@ impl App {
         App::start(database_url, dir, extra)
     }
 
+    /// Starts a server on the database at `database_url`.
+    pub fn spawn_on(database_url: String, extra: &[&str]) -> App {
+        App::start(database_url, tempfile::tempdir().unwrap(), extra)
+    }
+
     /// Starts a server on an existing database (e.g. after a crash).
     pub fn restart(mut self, extra: &[&str]) -> App {
         let _ = self.child.kill();
@@ -216,7 +221,7 @@ async fn drop_databases_of_ended_runs(conn: &mut sqlx::PgConnection) {
 }
 
 /// Creates an empty database on the server at `url`; returns its URL.
-fn fresh_postgres_database(url: &str) -> String {
+pub fn fresh_postgres_database(url: &str) -> String {
     let name = format!("bt_test_{}_{}", std::process::id(), NEXT_DB.fetch_add(1, Ordering::Relaxed));
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {

@@ -3,6 +3,7 @@
 mod app;
 mod bad_input;
 mod bounds;
+mod edges;
 mod flow;
 mod load;
 mod portfolio;
