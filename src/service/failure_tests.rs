@@ -94,6 +94,18 @@ async fn a_failed_run_whose_outcome_cannot_be_written_is_tried_until_it_is() {
 }
 
 #[tokio::test]
+async fn a_run_already_final_keeps_its_outcome_when_another_is_written() {
+    // A commit whose acknowledgement was lost, then a failure written after it.
+    let dir = tempfile::tempdir().unwrap();
+    let (service, ids, _side) = service_with_three_runs(&dir).await;
+    service.finish_run(ids[0], RunOutcome::Cancelled { bars: 1 }).await.unwrap();
+    let failed = RunOutcome::Failed { kind: "internal", message: "late", bars: 2, timings_json: None };
+    service.inner.store.finish_run(ids[0], failed).await.unwrap();
+    let row = service.inner.store.run(ids[0]).await.unwrap().unwrap();
+    assert_eq!((row.status, row.error_message), (RunStatus::Cancelled, None));
+}
+
+#[tokio::test]
 async fn once_shutting_down_no_queued_run_starts() {
     let dir = tempfile::tempdir().unwrap();
     let (service, ids, _side) = service_with_three_runs(&dir).await;

@@ -79,6 +79,10 @@ impl From<ServiceError> for Failure {
     fn from(e: ServiceError) -> Self {
         match e {
             ServiceError::Store(e) => Failure { kind: "internal", message: database_failure(&e) },
+            ServiceError::Internal(detail) => {
+                tracing::error!(error = %detail, "a run failed inside the service");
+                Failure { kind: "internal", message: "internal error".into() }
+            }
             other => Failure { kind: "data", message: other.to_string() },
         }
     }
@@ -256,7 +260,9 @@ impl Service {
             Ok(row) => serde_json::from_str::<RunRequest>(&row.config).ok().and_then(|r| r.time_limit_secs),
             Err(_) => None,
         };
-        own.map_or(self.inner.config.run_time_limit, Duration::from_secs)
+        // Never more than the server's limit now (it may have been lowered since the run was queued).
+        let server = self.inner.config.run_time_limit;
+        own.map_or(server, |secs| Duration::from_secs(secs).min(server))
     }
 
     async fn store_failed(&self, id: i64, kind: &str, message: &str, bars: i64) -> RunEvent {

@@ -138,6 +138,29 @@ async fn probe_postgres(url: &str) -> Result<(), StoreError> {
     }
 }
 
+/// `work` on a thread that may block: in place on a multi-threaded
+/// runtime (the runtime moves its other tasks away meanwhile), plainly on a
+/// single-threaded one, where that is not possible.
+fn blocking<T>(work: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(work)
+        }
+        _ => work(),
+    }
+}
+
+/// Text as a database stores it: PostgreSQL's TEXT refuses NUL characters
+/// (a strategy's error message may hold one), so they become U+FFFD on both
+/// backends.
+pub(crate) fn storable(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains('\0') {
+        std::borrow::Cow::Owned(text.replace('\0', "\u{FFFD}"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
 impl Store {
     /// Connects to `url` (`sqlite://PATH`, created if missing, or
     /// `postgres://...`) and runs the migrations.

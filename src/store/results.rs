@@ -61,13 +61,18 @@ fn money(row: &AnyRow, column: &'static str) -> Result<Decimal, StoreError> {
     Decimal::from_str(&text).map_err(|e| StoreError::Corrupt { what: column, detail: format!("{text:?}: {e}") })
 }
 
-/// Writes the run's trades, curve and chart sample, each as one encoded value.
-pub(super) async fn insert_results(
-    tx: &mut Transaction<'_, Any>,
-    run_id: i64,
-    trades: &[Trade],
-    equity: EquityInput<'_>,
-) -> Result<(), StoreError> {
+/// A run's results in their stored form: the curve, its chart sample and the trades, encoded.
+#[derive(Debug, Default)]
+pub(super) struct EncodedResults {
+    points: i64,
+    curve: Vec<u8>,
+    sampled: Vec<u8>,
+    trade_count: i64,
+    trades: Vec<u8>,
+}
+
+/// Encodes a run's trades, curve and chart sample.
+pub(super) fn encode_results(trades: &[Trade], equity: EquityInput<'_>) -> EncodedResults {
     let rows: Vec<EquityRow> = equity
         .points
         .iter()
@@ -82,16 +87,31 @@ pub(super) async fn insert_results(
         })
         .collect();
     let sampled: Vec<EquityRow> = equity.sampled.iter().filter_map(|&i| rows.get(i).cloned()).collect();
+    EncodedResults {
+        points: rows.len() as i64,
+        curve: curve_codec::encode(&rows),
+        sampled: curve_codec::encode(&sampled),
+        trade_count: trades.len() as i64,
+        trades: trade_codec::encode(trades),
+    }
+}
+
+/// Writes a run's encoded results, one row.
+pub(super) async fn insert_results(
+    tx: &mut Transaction<'_, Any>,
+    run_id: i64,
+    results: EncodedResults,
+) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO run_results (run_id, points, curve, sampled, trade_count, trades) \
          VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(run_id)
-    .bind(rows.len() as i64)
-    .bind(curve_codec::encode(&rows))
-    .bind(curve_codec::encode(&sampled))
-    .bind(trades.len() as i64)
-    .bind(trade_codec::encode(trades))
+    .bind(results.points)
+    .bind(results.curve)
+    .bind(results.sampled)
+    .bind(results.trade_count)
+    .bind(results.trades)
     .execute(&mut **tx)
     .await?;
     Ok(())

@@ -8,8 +8,8 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::results::{insert_results, EquityInput};
-use super::{now_millis, Store, StoreError};
+use super::results::{encode_results, insert_results, EquityInput};
+use super::{blocking, now_millis, Store, StoreError};
 use crate::domain::Trade;
 
 /// Where a run is in its life.
@@ -288,8 +288,21 @@ impl Store {
     /// # Errors
     /// Database failures (nothing is written then).
     pub async fn finish_run(&self, id: i64, outcome: RunOutcome<'_>) -> Result<(), StoreError> {
+        // Encoded before the write turn and the transaction (a big run's
+        // results take a moment to encode), on a thread that may block.
+        let encoded = match &outcome {
+            RunOutcome::Completed { trades, equity, .. } => Some(blocking(|| encode_results(trades, *equity))),
+            _ => None,
+        };
         let _write = self.writing().await?;
         let mut tx = self.pool.begin().await?;
+        // Written once: a run already final (a commit whose acknowledgement
+        // was lost, tried again) keeps what it has.
+        let status: Option<String> =
+            sqlx::query_scalar("SELECT status FROM runs WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?;
+        if status.as_deref().and_then(|s| s.parse::<RunStatus>().ok()).is_some_and(RunStatus::is_final) {
+            return Ok(());
+        }
         let now = now_millis();
         match outcome {
             RunOutcome::Completed {
@@ -301,10 +314,11 @@ impl Store {
                 fingerprint,
                 sandbox_json,
                 bars,
-                trades,
-                equity,
+                // Encoded above.
+                trades: _,
+                equity: _,
             } => {
-                insert_results(&mut tx, id, trades, equity).await?;
+                insert_results(&mut tx, id, encoded.unwrap_or_default()).await?;
                 sqlx::query(
                     "UPDATE runs SET status = 'completed', finished_at = $1, bars_processed = $2, metrics = $3, \
                      timings = $4, log = $5, returns = $6, manifest = $7, fingerprint = $8 WHERE id = $9",
@@ -336,7 +350,7 @@ impl Store {
                 .bind(now)
                 .bind(bars)
                 .bind(kind)
-                .bind(message)
+                .bind(super::storable(message).into_owned())
                 .bind(timings_json)
                 .bind(id)
                 .execute(&mut *tx)

@@ -139,7 +139,7 @@ impl Store {
     pub async fn set_reload_error(&self, strategy_id: i64, error: Option<&str>) -> Result<(), StoreError> {
         let _write = self.writing().await?;
         sqlx::query("UPDATE strategies SET last_reload_error = $1 WHERE id = $2")
-            .bind(error)
+            .bind(error.map(|e| super::storable(e).into_owned()))
             .bind(strategy_id)
             .execute(&self.pool)
             .await?;

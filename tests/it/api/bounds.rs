@@ -170,3 +170,21 @@ fn idle_and_slow_connections_are_capped_and_timed_out() {
     assert!(started.elapsed() > Duration::from_millis(1500), "the stream lasted {:?}", started.elapsed());
     assert_eq!(last.as_deref(), Some("event: completed"));
 }
+
+#[test]
+fn a_strategy_error_holding_a_nul_character_fails_its_run_on_every_backend() {
+    // PostgreSQL's TEXT refuses NUL: the run's error could never be stored,
+    // and the run stayed running, holding its slot.
+    for backend in super::app::backends() {
+        let app = App::spawn(&backend, &[]);
+        app.upload("GOOG", "data/GOOG.csv");
+        let source = r#"fn on_bar(ctx) { if ctx.bar_index() == 3 { throw "bad\x00byte"; } }"#;
+        let r = app.post_json("/api/strategies", &json!({ "name": "nul", "runtime": "rhai", "source": source }));
+        assert_eq!(r.status(), 201, "{backend:?}");
+        let s = r.json::<Value>().unwrap()["id"].as_i64().unwrap();
+        let id = app.start_run(&json!({ "strategy_id": s, "symbols": ["GOOG"], "initial_capital": 1000 }));
+        let failed = app.wait_status(id, "failed");
+        let message = failed["error"]["message"].as_str().unwrap();
+        assert!(message.contains("bad\u{FFFD}byte"), "{backend:?}: {message}");
+    }
+}
