@@ -5,6 +5,7 @@
 //! are written in one transaction. At start, runs a crash left `running`
 //! are marked failed (`interrupted`) and `queued` ones are queued again.
 
+mod admission;
 mod datasets;
 mod error;
 mod live;
@@ -73,8 +74,8 @@ struct Inner {
     store: Store,
     config: ServiceConfig,
     queue: Mutex<VecDeque<i64>>,
-    /// Who submitted each queued run (when known), for the cap per client.
-    clients: Mutex<HashMap<i64, std::net::IpAddr>>,
+    /// The caps on queued runs, whole and per client.
+    admission: admission::Admission,
     live: Mutex<HashMap<i64, Arc<Live>>>,
     wake: Notify,
     slots: Arc<Semaphore>,
@@ -103,6 +104,8 @@ impl Service {
         let slots = config.max_concurrent_runs.max(1);
         let service = Service::idle(store, config, slots);
         for id in queued {
+            // Counted in the queue's cap; their clients are not known any more.
+            service.inner.admission.queued_unreserved(id);
             service.enqueue(id);
         }
         tracing::info!(queued = service.queue_len(), "service started");
@@ -119,7 +122,7 @@ impl Service {
             store,
             config,
             queue: Mutex::new(VecDeque::new()),
-            clients: Mutex::new(HashMap::new()),
+            admission: admission::Admission::default(),
             live: Mutex::new(HashMap::new()),
             wake: Notify::new(),
             strategy_events: Mutex::new(HashMap::new()),
@@ -284,20 +287,8 @@ impl Service {
         request: RunRequest,
         rerun_of: Option<i64>,
     ) -> Result<RunRow, ServiceError> {
-        let max = self.inner.config.max_queued_runs;
-        if self.queue_len() >= max {
-            return Err(ServiceError::Busy(format!("{max} runs are queued already; try again when some have started")));
-        }
-        let per_client = self.inner.config.max_queued_per_client;
-        if let Some(ip) = client {
-            let waiting = self.inner.clients.lock().map_or(0, |c| c.values().filter(|&&c| c == ip).count());
-            if waiting >= per_client {
-                let message = format!(
-                    "{ip} has {waiting} runs queued already, the most one client may; try again when some have started"
-                );
-                return Err(ServiceError::Busy(message));
-            }
-        }
+        let config = &self.inner.config;
+        let place = self.inner.admission.reserve(client, config.max_queued_runs, config.max_queued_per_client)?;
         let checked = request.check()?;
         let server_limit = self.inner.config.run_time_limit.as_secs();
         if request.time_limit_secs.is_some_and(|secs| secs > server_limit) {
@@ -376,9 +367,7 @@ impl Service {
         let config = request.normalized(version.version, resolved);
         let json = serde_json::to_string(&config).map_err(|e| ServiceError::invalid("body", e.to_string()))?;
         let row = self.inner.store.create_run(strategy.id, version.id, &json, rerun_of).await?;
-        if let (Some(ip), Ok(mut clients)) = (client, self.inner.clients.lock()) {
-            clients.insert(row.id, ip);
-        }
+        place.queued(row.id);
         self.enqueue(row.id);
         Ok(row)
     }
@@ -394,11 +383,9 @@ impl Service {
         self.submit_from(client, request, Some(id)).await
     }
 
-    /// A run has left the queue: it no longer counts against its client.
+    /// A run has left the queue: it no longer counts against the caps.
     fn forget_client(&self, id: i64) {
-        if let Ok(mut clients) = self.inner.clients.lock() {
-            clients.remove(&id);
-        }
+        self.inner.admission.left(id);
     }
 
     /// Cancels a queued or running run.

@@ -188,3 +188,21 @@ fn a_strategy_error_holding_a_nul_character_fails_its_run_on_every_backend() {
         assert!(message.contains("bad\u{FFFD}byte"), "{backend:?}: {message}");
     }
 }
+
+#[test]
+fn parallel_submits_from_one_client_cannot_all_pass_the_cap() {
+    let app = App::spawn(&Backend::Sqlite, &["--max-concurrent-runs", "1", "--max-queued-per-client", "3"]);
+    app.upload("GOOG", "data/GOOG.csv");
+    let s = app.rhai_strategy("sma", "scripts/sma_cross.rhai");
+    let slow =
+        json!({ "strategy_id": s, "symbols": ["GOOG"], "initial_capital": 1000, "pace": { "bars_per_second": 50 } });
+    let running = app.start_run(&slow);
+    app.wait_status(running, "running");
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let posts: Vec<_> =
+            (0..10).map(|_| scope.spawn(|| app.post_json("/api/runs", &slow).status().as_u16())).collect();
+        posts.into_iter().map(|p| p.join().unwrap()).collect()
+    });
+    assert_eq!(statuses.iter().filter(|&&s| s == 202).count(), 3, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|&&s| s == 429).count(), 7, "{statuses:?}");
+}
