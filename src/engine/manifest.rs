@@ -2,7 +2,7 @@
 //! one fingerprint over it.
 //!
 //! The fingerprint is a SHA-256 over the parts that decide the results: the
-//! engine's version, the strategy's runtime and content hash, each symbol
+//! engine's version and its [`RESULTS_VERSION`], the strategy's runtime and content hash, each symbol
 //! with its data's content hash (and the benchmark's), the window and the
 //! resample interval, every broker setting (numbers as written: `100000.00`
 //! prints its results with two places, so it is not `100000`), the
@@ -22,6 +22,13 @@ use crate::strategy::{Params, Runtime, StrategyLimits};
 
 /// The engine's version, as the crate states it.
 pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The version of the rules that decide results (fills, sizing, indicators,
+/// crossings, metrics): raised by hand with every change that makes the same
+/// inputs give other results, so that a fingerprint never names two
+/// different outcomes. 2: backtrader's crossing rule and exact target-percent
+/// cuts (2026-12).
+pub const RESULTS_VERSION: u32 = 2;
 
 /// Where a strategy came from and what it holds.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -90,6 +97,8 @@ impl SandboxLimits {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RunManifest {
     pub engine_version: &'static str,
+    /// [`RESULTS_VERSION`].
+    pub results_version: u32,
     pub strategy: StrategySource,
     /// In the run's order, the primary symbol first.
     pub data: Vec<DataSource>,
@@ -117,6 +126,7 @@ fn pair(d: &DataSource) -> (&str, &str) {
 #[derive(Serialize)]
 struct Fingerprinted<'a> {
     engine_version: &'a str,
+    results_version: u32,
     runtime: &'a str,
     strategy: &'a str,
     data: Vec<(&'a str, &'a str)>,
@@ -150,6 +160,7 @@ impl RunManifest {
     ) -> Self {
         let fingerprinted = Fingerprinted {
             engine_version: ENGINE_VERSION,
+            results_version: RESULTS_VERSION,
             runtime: strategy.runtime,
             strategy: &strategy.content_hash,
             data: data.iter().map(pair).collect(),
@@ -165,6 +176,7 @@ impl RunManifest {
         let canonical = serde_json::to_vec(&fingerprinted).unwrap_or_default();
         RunManifest {
             engine_version: ENGINE_VERSION,
+            results_version: RESULTS_VERSION,
             fingerprint: content_hash(&canonical),
             strategy,
             data,

@@ -21,7 +21,9 @@ mod report;
 
 pub use config::{Benchmark, ParamOverrides, Progress, RunConfig, RunHooks};
 pub use error::EngineError;
-pub use manifest::{DataSource, RunManifest, RunSettings, SandboxLimits, StrategySource, ENGINE_VERSION};
+pub use manifest::{
+    DataSource, RunManifest, RunSettings, SandboxLimits, StrategySource, ENGINE_VERSION, RESULTS_VERSION,
+};
 pub use report::{benchmark_curve, buy_hold_return_pct, RunReport};
 
 use crate::broker::Broker;

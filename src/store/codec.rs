@@ -77,6 +77,10 @@ impl Encoder {
 
 const VERSION: u8 = 1;
 
+/// The most bytes one value of any kind takes over all its columns (a
+/// trade takes 118), to bound what a stored block may claim.
+const MAX_BYTES_PER_VALUE: usize = 256;
+
 /// Reads a series that [`Encoder`] wrote, column by column in the same order.
 pub(super) struct Decoder {
     what: &'static str,
@@ -107,6 +111,12 @@ impl Decoder {
         let header_len = u32::from_le_bytes(word(14, 4)?.try_into().map_err(|_| corrupt("cut short".into()))?);
         let header = word(18, header_len as usize)?.to_vec();
         let rest = &bytes[18 + header.len()..];
+        // The size the block claims is checked before anything that size is allocated.
+        let claimed =
+            u32::from_le_bytes(word(18 + header.len(), 4)?.try_into().map_err(|_| corrupt("cut short".into()))?);
+        if claimed as usize > n.saturating_mul(MAX_BYTES_PER_VALUE) {
+            return Err(corrupt(format!("{claimed} bytes claimed for {n} values")));
+        }
         let body = lz4_flex::decompress_size_prepended(rest).map_err(|e| corrupt(e.to_string()))?;
         Ok(Decoder { what, n, flags: bytes[5], header, body, at: 0 })
     }
@@ -126,7 +136,8 @@ impl Decoder {
     /// Fewer bytes left than the column needs.
     pub fn column<const W: usize>(&mut self) -> Result<Vec<[u8; W]>, StoreError> {
         let (n, at) = (self.n, self.at);
-        let planes = self.body.get(at..at + n * W).ok_or_else(|| StoreError::Corrupt {
+        let end = n.checked_mul(W).and_then(|len| at.checked_add(len));
+        let planes = end.and_then(|end| self.body.get(at..end)).ok_or_else(|| StoreError::Corrupt {
             what: self.what,
             detail: format!("{} bytes for {n} values", self.body.len()),
         })?;

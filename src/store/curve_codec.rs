@@ -110,5 +110,13 @@ mod tests {
         let mut flags = good.clone();
         flags[5] = HAS_BENCHMARK;
         assert!(decode(&flags).is_err(), "a column more than written");
+        // A block that claims a gigabyte for one point is refused before anything is allocated.
+        let mut claim = good.clone();
+        claim[18..22].copy_from_slice(&1_000_000_000u32.to_le_bytes());
+        assert!(decode(&claim).unwrap_err().to_string().contains("claimed for 1 values"));
+        // A count so large that its columns' size overflows.
+        let mut huge = good.clone();
+        huge[6..14].copy_from_slice(&u64::MAX.to_le_bytes());
+        assert!(decode(&huge).is_err());
     }
 }

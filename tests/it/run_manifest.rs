@@ -24,6 +24,7 @@ fn json_states_the_whole_configuration() {
     let (m, _) = run("scripts/sma_cross.rhai", "data/GOOG.csv", &["--commission", "0.001", "--param", "fast=5"]);
     let config = &m["config"];
     assert_eq!(config["engine_version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(config["results_version"], backtester::engine::RESULTS_VERSION);
     assert_eq!(config["strategy"]["name"], "scripts/sma_cross.rhai");
     assert_eq!(config["strategy"]["runtime"], "rhai");
     assert_eq!(config["strategy"]["content_hash"], hash_of("scripts/sma_cross.rhai"));

@@ -45,7 +45,7 @@ fn a_run_through_the_api_matches_the_cli() {
         // The same inputs as the CLI's run: the same fingerprint, stated alike.
         assert_eq!(run["fingerprint"], cli["fingerprint"], "{backend:?}");
         let (manifest, stated) = (&run["manifest"], &cli["config"]);
-        for key in ["engine_version", "broker", "params", "limits", "resample"] {
+        for key in ["engine_version", "results_version", "broker", "params", "limits", "resample"] {
             assert_eq!(manifest[key], stated[key], "{backend:?}: manifest.{key}");
         }
         assert_eq!(manifest["strategy"]["name"], "sma v1");
