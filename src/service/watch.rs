@@ -212,7 +212,12 @@ impl Service {
                 return Ok(());
             }
         }
-        let checked = match strategies::check_code(runtime, bytes, &name, &self.config().limits) {
+        // Compiling (a plugin's start function included) off the async runtime.
+        let (limits, file_name) = (self.config().limits.clone(), name.clone());
+        let compiled = tokio::task::spawn_blocking(move || strategies::check_code(runtime, bytes, &file_name, &limits))
+            .await
+            .unwrap_or_else(|e| Err(ServiceError::Internal(format!("compiling a watched file failed: {e}"))));
+        let checked = match compiled {
             Ok(checked) => checked,
             Err(e) => {
                 let message = match &e {

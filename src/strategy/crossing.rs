@@ -32,6 +32,9 @@ fn side(a: f64, b: f64) -> i8 {
     }
 }
 
+/// The most pairs remembered at once.
+pub const MAX_PAIRS: usize = 1024;
+
 /// What the last test of one pair saw.
 #[derive(Clone, Copy, Debug)]
 struct Seen {
@@ -81,7 +84,15 @@ impl Crossings {
         let seen = Seen { step, before, latest };
         match slot {
             Some(i) => self.pairs[i].1 = seen,
-            None => self.pairs.push((pair, seen)),
+            None => {
+                if self.pairs.len() >= MAX_PAIRS {
+                    // A level that changes every bar makes a new pair each time:
+                    // the pair tested longest ago makes room (the SDK does the same).
+                    let oldest = (0..self.pairs.len()).min_by_key(|&i| self.pairs[i].1.step).unwrap_or(0);
+                    self.pairs.remove(oldest);
+                }
+                self.pairs.push((pair, seen));
+            }
         }
         match (before, now_side) {
             (Some(-1), Some(1)) => 1,
@@ -138,5 +149,16 @@ mod tests {
         // Another pair keeps its own memory.
         let other = (1, CrossSide::Output(0));
         assert_eq!(c.test(other, 1, (Some(2.0), Some(3.0)), (Some(2.0), Some(2.0))), 0);
+    }
+
+    #[test]
+    fn a_level_that_changes_every_bar_keeps_the_memory_bounded() {
+        let mut c = Crossings::default();
+        for step in 0..5_000usize {
+            let level = step as f64;
+            c.test((0, CrossSide::Level(level.to_bits())), step, (Some(1.0), Some(level)), (Some(1.0), Some(level)));
+        }
+        assert_eq!(c.pairs.len(), MAX_PAIRS);
+        assert!(c.pairs.iter().all(|(_, seen)| seen.step >= 5_000 - MAX_PAIRS), "the latest pairs are kept");
     }
 }

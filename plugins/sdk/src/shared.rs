@@ -53,6 +53,9 @@ pub(crate) enum Side {
     Level(u64),
 }
 
+/// The most pairs remembered at once (the host's `MAX_PAIRS`).
+const MAX_PAIRS: usize = 1024;
+
 /// What the last crossing test of one pair saw (the host's rule, `src/strategy/crossing.rs`).
 #[derive(Clone, Copy)]
 struct Seen {
@@ -122,7 +125,14 @@ pub(crate) fn crossing(pair: (i32, Side), a: (f64, f64), b: (f64, f64)) -> i32 {
     let seen = Seen { bar: memory.bar, before, latest };
     match slot {
         Some(i) => memory.pairs[i].1 = seen,
-        None => memory.pairs.push((pair, seen)),
+        None => {
+            if memory.pairs.len() >= MAX_PAIRS {
+                // As the host: the pair tested longest ago makes room.
+                let oldest = (0..memory.pairs.len()).min_by_key(|&i| memory.pairs[i].1.bar).unwrap_or(0);
+                memory.pairs.remove(oldest);
+            }
+            memory.pairs.push((pair, seen));
+        }
     }
     if before == -1 && now == 1 {
         1
