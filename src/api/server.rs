@@ -9,7 +9,9 @@
 //! goes on as long as it has events); it only runs while the server waits
 //! for a request.
 
+use std::collections::HashMap;
 use std::future::Future;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,16 +24,48 @@ use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
 use tower::ServiceExt;
 
-/// How many connections the server keeps open, and how long it waits for a request's headers.
+/// How many connections the server keeps open (in all, and from one
+/// address), and how long it waits for a request's headers.
 #[derive(Clone, Copy, Debug)]
 pub struct ServerLimits {
     pub max_connections: usize,
+    /// Connections one client address may hold: its event streams (which
+    /// last as long as they have events) cannot take every slot.
+    pub max_connections_per_client: usize,
     pub header_timeout: Duration,
 }
 
 impl Default for ServerLimits {
     fn default() -> Self {
-        ServerLimits { max_connections: 512, header_timeout: Duration::from_secs(10) }
+        ServerLimits { max_connections: 512, max_connections_per_client: 64, header_timeout: Duration::from_secs(10) }
+    }
+}
+
+/// Open connections by client address.
+#[derive(Default)]
+struct PerClient(std::sync::Mutex<HashMap<IpAddr, usize>>);
+
+impl PerClient {
+    /// Counts a connection from `ip`, unless it holds `max` already.
+    fn enter(&self, ip: IpAddr, max: usize) -> bool {
+        let Ok(mut open) = self.0.lock() else { return false };
+        let n = open.entry(ip).or_default();
+        if *n >= max {
+            return false;
+        }
+        *n += 1;
+        true
+    }
+
+    fn leave(&self, ip: IpAddr) {
+        if let Ok(mut open) = self.0.lock() {
+            if let Some(n) = open.get_mut(&ip) {
+                *n -= 1;
+                if *n == 0 {
+                    open.remove(&ip);
+                }
+            }
+        }
     }
 }
 
@@ -50,6 +84,7 @@ pub async fn serve(
         drop(stop_rx);
     });
     let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let per_client = Arc::new(PerClient::default());
     loop {
         let permit = tokio::select! {
             permit = Arc::clone(&slots).acquire_owned() => match permit {
@@ -70,6 +105,11 @@ pub async fn serve(
             },
             () = stop_tx.closed() => break,
         };
+        if !per_client.enter(remote.ip(), limits.max_connections_per_client) {
+            // Closed at once (the permit is given back with it).
+            tracing::warn!(client = %remote.ip(), "a client holds its most connections already; closing another");
+            continue;
+        }
         let app = app.clone();
         let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
             let mut request = request.map(Body::new);
@@ -78,6 +118,7 @@ pub async fn serve(
             app.clone().oneshot(request)
         });
         let stop = stop_tx.clone();
+        let per_client = Arc::clone(&per_client);
         tokio::spawn(async move {
             let mut builder = hyper::server::conn::http1::Builder::new();
             builder.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout);
@@ -90,6 +131,7 @@ pub async fn serve(
                     () = &mut stopping => connection.as_mut().graceful_shutdown(),
                 }
             }
+            per_client.leave(remote.ip());
             drop(permit);
         });
     }

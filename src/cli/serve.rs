@@ -71,6 +71,9 @@ pub struct ServeCommand {
     /// Connections kept open at once; more wait until one ends.
     #[arg(long, value_name = "N", default_value = "512", value_parser = clap::value_parser!(u64).range(1..=65_536))]
     pub max_connections: u64,
+    /// Connections one client address may hold open; more are closed at once.
+    #[arg(long, value_name = "N", default_value = "64", value_parser = clap::value_parser!(u64).range(1..=65_536))]
+    pub max_connections_per_client: u64,
     /// Seconds a client has to send a request's headers, and an idle connection its next request.
     #[arg(long, value_name = "SECS", default_value = "10", value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub header_timeout_secs: u64,
@@ -134,6 +137,7 @@ pub fn serve(cmd: &ServeCommand) -> anyhow::Result<()> {
         let stopping = Arc::clone(&stop);
         let limits = ServerLimits {
             max_connections: cmd.max_connections as usize,
+            max_connections_per_client: cmd.max_connections_per_client as usize,
             header_timeout: Duration::from_secs(cmd.header_timeout_secs),
         };
         let server = api::serve(listener, app, limits, async move { stopping.notified().await });

@@ -206,3 +206,22 @@ fn parallel_submits_from_one_client_cannot_all_pass_the_cap() {
     assert_eq!(statuses.iter().filter(|&&s| s == 202).count(), 3, "{statuses:?}");
     assert_eq!(statuses.iter().filter(|&&s| s == 429).count(), 7, "{statuses:?}");
 }
+
+#[test]
+fn one_client_holds_at_most_its_share_of_connections() {
+    use std::io::Read;
+    let app = App::spawn(&Backend::Sqlite, &["--max-connections-per-client", "2", "--header-timeout-secs", "30"]);
+    let address = app.url.trim_start_matches("http://").to_string();
+    let held: Vec<std::net::TcpStream> = (0..2).map(|_| std::net::TcpStream::connect(&address).unwrap()).collect();
+    std::thread::sleep(Duration::from_millis(200));
+    // A third from the same address is closed at once: no answer, and no wait for one.
+    let mut third = std::net::TcpStream::connect(&address).unwrap();
+    third.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let started = Instant::now();
+    let mut buf = [0u8; 16];
+    assert_eq!(third.read(&mut buf).unwrap_or(0), 0, "closed by the server");
+    assert!(started.elapsed() < Duration::from_secs(2));
+    drop(held);
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(app.get("/health").status(), 200, "its connections ended, the client gets in again");
+}
