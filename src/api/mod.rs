@@ -3,6 +3,7 @@
 //! [`router`] merges them.
 
 mod datasets;
+mod deadlines;
 mod error;
 mod events;
 mod extract;
@@ -37,7 +38,30 @@ pub fn router(service: Service, body_limit: usize) -> Router {
         .merge(runs::router())
         .merge(events::router())
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn_with_state(body_limit, refuse_declared_oversize))
         .with_state(service)
+}
+
+/// Refuses a body whose declared length is over `limit` before reading any
+/// of it (a client claiming 10 GB is answered at once, not after sending them).
+async fn refuse_declared_oversize(
+    State(limit): State<usize>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let declared = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match declared {
+        Some(n) if n > limit as u64 => {
+            ApiError::TooLarge(format!("the request body is {n} bytes; the server takes at most {limit}"))
+                .into_response()
+        }
+        _ => next.run(request).await,
+    }
 }
 
 /// `200 {"status": "ok"}` when the database answers, else `503

@@ -24,6 +24,8 @@ use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
 use tower::ServiceExt;
 
+use super::deadlines::{IdleBody, WriteDeadline};
+
 /// How many connections the server keeps open (in all, and from one
 /// address), and how long it waits for a request's headers.
 #[derive(Clone, Copy, Debug)]
@@ -33,12 +35,34 @@ pub struct ServerLimits {
     /// last as long as they have events) cannot take every slot.
     pub max_connections_per_client: usize,
     pub header_timeout: Duration,
+    /// How long a request body may pause, and a client go without reading
+    /// its response, before the connection is cut.
+    pub stall_timeout: Duration,
 }
 
 impl Default for ServerLimits {
     fn default() -> Self {
-        ServerLimits { max_connections: 512, max_connections_per_client: 64, header_timeout: Duration::from_secs(10) }
+        ServerLimits {
+            max_connections: 512,
+            max_connections_per_client: 64,
+            header_timeout: Duration::from_secs(10),
+            stall_timeout: Duration::from_secs(30),
+        }
     }
+}
+
+/// The message of one of this module's deadlines, if `e` is one passing.
+fn deadline_passed(e: &hyper::Error) -> Option<String> {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(c) = cause {
+        if let Some(io) = c.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::TimedOut {
+                return Some(io.to_string());
+            }
+        }
+        cause = c.source();
+    }
+    None
 }
 
 /// Open connections by client address.
@@ -112,7 +136,7 @@ pub async fn serve(
         }
         let app = app.clone();
         let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
-            let mut request = request.map(Body::new);
+            let mut request = request.map(|body| Body::new(IdleBody::new(body, limits.stall_timeout)));
             // Handlers that need the client's address (a cap per client) read it here.
             request.extensions_mut().insert(axum::extract::ConnectInfo(remote));
             app.clone().oneshot(request)
@@ -122,12 +146,20 @@ pub async fn serve(
         tokio::spawn(async move {
             let mut builder = hyper::server::conn::http1::Builder::new();
             builder.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout);
+            let stream = WriteDeadline::new(stream, limits.stall_timeout);
             let connection = builder.serve_connection(TokioIo::new(stream), service).with_upgrades();
             let mut connection = std::pin::pin!(connection);
             let mut stopping = std::pin::pin!(stop.closed().fuse());
             loop {
                 tokio::select! {
-                    _ = connection.as_mut() => break,
+                    served = connection.as_mut() => {
+                        if let Err(e) = served {
+                            if let Some(cut) = deadline_passed(&e) {
+                                tracing::warn!(client = %remote.ip(), "a connection was cut: {cut}");
+                            }
+                        }
+                        break;
+                    }
                     () = &mut stopping => connection.as_mut().graceful_shutdown(),
                 }
             }

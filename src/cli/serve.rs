@@ -74,6 +74,9 @@ pub struct ServeCommand {
     /// Connections one client address may hold open; more are closed at once.
     #[arg(long, value_name = "N", default_value = "64", value_parser = clap::value_parser!(u64).range(1..=65_536))]
     pub max_connections_per_client: u64,
+    /// Seconds a request body may pause, and a client go without reading its response, before the connection is cut.
+    #[arg(long, value_name = "SECS", default_value = "30", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub stall_timeout_secs: u64,
     /// Seconds a client has to send a request's headers, and an idle connection its next request.
     #[arg(long, value_name = "SECS", default_value = "10", value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub header_timeout_secs: u64,
@@ -139,6 +142,7 @@ pub fn serve(cmd: &ServeCommand) -> anyhow::Result<()> {
             max_connections: cmd.max_connections as usize,
             max_connections_per_client: cmd.max_connections_per_client as usize,
             header_timeout: Duration::from_secs(cmd.header_timeout_secs),
+            stall_timeout: Duration::from_secs(cmd.stall_timeout_secs),
         };
         let server = api::serve(listener, app, limits, async move { stopping.notified().await });
         tokio::select! {

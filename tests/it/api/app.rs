@@ -131,6 +131,18 @@ impl App {
         self.stderr.lock().unwrap().clone()
     }
 
+    /// Whether the server logs `text` within `within`.
+    pub fn stderr_matches(&self, text: &str, within: Duration) -> bool {
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            if self.stderr().contains(text) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        false
+    }
+
     pub fn get(&self, path: &str) -> Response {
         self.client.get(format!("{}{path}", self.url)).send().unwrap()
     }

@@ -225,3 +225,51 @@ fn one_client_holds_at_most_its_share_of_connections() {
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(app.get("/health").status(), 200, "its connections ended, the client gets in again");
 }
+
+/// Sends `head` (and nothing else) on a new connection; returns what the
+/// server answered within `wait` and how long until it answered or closed.
+fn raw_exchange(address: &str, head: &str, wait: Duration) -> (String, Duration) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.set_read_timeout(Some(wait)).unwrap();
+    let started = Instant::now();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    (String::from_utf8_lossy(&answer).into_owned(), started.elapsed())
+}
+
+#[test]
+fn a_declared_oversize_body_is_refused_unread_and_a_stalled_one_is_cut() {
+    let app = App::spawn(&Backend::Sqlite, &["--stall-timeout-secs", "1"]);
+    let address = app.url.trim_start_matches("http://").to_string();
+    // 10 GB declared, none sent: a 413 at once, not after the body.
+    let head = "POST /api/datasets?symbol=X HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nContent-Length: 10000000000\r\n\r\n";
+    let (answer, took) = raw_exchange(&address, head, Duration::from_secs(5));
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(took < Duration::from_secs(2), "took {took:?}");
+    // 100 bytes declared, 10 sent, then nothing: cut after the stall timeout.
+    let head = "POST /api/datasets?symbol=X HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nContent-Length: 100\r\n\r\nDate,Open,";
+    let (answer, took) = raw_exchange(&address, head, Duration::from_secs(10));
+    assert!(took < Duration::from_secs(5), "took {took:?}: {answer}");
+    assert!(!answer.starts_with("HTTP/1.1 201"), "{answer}");
+    assert_eq!(app.json("/api/datasets").as_array().unwrap().len(), 0, "nothing was stored");
+}
+
+#[test]
+fn a_client_that_stops_reading_its_response_is_cut_and_frees_its_slot() {
+    use std::io::Write;
+    let app = App::spawn(&Backend::Sqlite, &["--stall-timeout-secs", "1", "--body-limit-mib", "64"]);
+    let r = app.post_raw("/api/datasets?symbol=SYN", "text/csv", super::load::minute_bars(200_000));
+    assert_eq!(r.status(), 201);
+    let s = app.rhai_strategy("sma", "scripts/sma_cross.rhai");
+    let id = app.start_run(&json!({ "strategy_id": s, "symbols": ["SYN"], "initial_capital": 100000 }));
+    app.wait_status(id, "completed");
+    // The whole curve (tens of MB of JSON), asked for and never read.
+    let address = app.url.trim_start_matches("http://").to_string();
+    let mut stalled = std::net::TcpStream::connect(&address).unwrap();
+    write!(stalled, "GET /api/runs/{id}/equity?full=true HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let started = Instant::now();
+    let cut = app.stderr_matches("the client read nothing for 1 s", Duration::from_secs(20));
+    assert!(cut, "the server cut the connection (after {:?})", started.elapsed());
+}

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use super::app::{App, Backend};
 
 /// A CSV of `n` synthetic minute bars.
-fn minute_bars(n: usize) -> Vec<u8> {
+pub fn minute_bars(n: usize) -> Vec<u8> {
     let mut csv = String::from("Timestamp,Open,High,Low,Close,Volume\n");
     for b in random_walk(n, 7, Timestamp(1_600_000_000_000), 60_000) {
         let _ = writeln!(csv, "{},{},{},{},{},{}", b.ts.millis(), b.open, b.high, b.low, b.close, b.volume);
