@@ -273,3 +273,37 @@ fn a_client_that_stops_reading_its_response_is_cut_and_frees_its_slot() {
     let cut = app.stderr_matches("the client read nothing for 1 s", Duration::from_secs(20));
     assert!(cut, "the server cut the connection (after {:?})", started.elapsed());
 }
+
+#[test]
+fn uploads_of_a_plugin_that_never_loads_do_not_hold_up_other_requests() {
+    use base64::Engine as _;
+    let app = App::spawn(&Backend::Sqlite, &[]);
+    let wat = r#"(module
+        (memory (export "memory") 1)
+        (func (export "bt_abi_version") (result i32) i32.const 1)
+        (func (export "bt_params") (loop $l (br $l)))
+        (func (export "bt_on_bar") (result i32) i32.const 0))"#;
+    let module = base64::engine::general_purpose::STANDARD.encode(wat);
+    std::thread::scope(|scope| {
+        let uploads: Vec<_> = (0..2)
+            .map(|i| {
+                let (app, module) = (&app, &module);
+                scope.spawn(move || {
+                    let body = json!({ "name": format!("loops{i}"), "runtime": "wasm", "module_base64": module });
+                    app.post_json("/api/strategies", &body).status().as_u16()
+                })
+            })
+            .collect();
+        // While both compile and time out (5 s each), the server answers at once.
+        std::thread::sleep(Duration::from_millis(500));
+        for _ in 0..5 {
+            let asked = Instant::now();
+            assert_eq!(app.get("/health").status(), 200);
+            assert!(asked.elapsed() < Duration::from_millis(500), "/health took {:?}", asked.elapsed());
+            std::thread::sleep(Duration::from_millis(300));
+        }
+        for upload in uploads {
+            assert_eq!(upload.join().unwrap(), 422, "refused after the load limit");
+        }
+    });
+}
