@@ -5,6 +5,7 @@ mod cli_errors;
 mod cli_run;
 mod crossings;
 mod dev;
+mod golden;
 mod helpers;
 mod plugins;
 mod portfolio;
