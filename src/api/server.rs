@@ -131,7 +131,7 @@ pub async fn serve(
         };
         if !per_client.enter(remote.ip(), limits.max_connections_per_client) {
             // Closed at once (the permit is given back with it).
-            tracing::warn!(client = %remote.ip(), "a client holds its most connections already; closing another");
+            tracing::debug!(client = %remote.ip(), "a client holds its most connections already; closing another");
             continue;
         }
         let app = app.clone();
