@@ -130,18 +130,20 @@ impl ExitReason {
         }
     }
 
+    /// Every reason, in a fixed order: stored trades number them by it, so
+    /// new reasons are appended, never inserted.
+    pub const ALL: [ExitReason; 6] = [
+        ExitReason::Signal,
+        ExitReason::StopLoss,
+        ExitReason::TakeProfit,
+        ExitReason::TrailingStop,
+        ExitReason::MarginCall,
+        ExitReason::EndOfRun,
+    ];
+
     /// The reason named by [`ExitReason::as_str`].
     pub fn parse(text: &str) -> Option<Self> {
-        [
-            ExitReason::Signal,
-            ExitReason::StopLoss,
-            ExitReason::TakeProfit,
-            ExitReason::TrailingStop,
-            ExitReason::MarginCall,
-            ExitReason::EndOfRun,
-        ]
-        .into_iter()
-        .find(|r| r.as_str() == text)
+        Self::ALL.into_iter().find(|r| r.as_str() == text)
     }
 }
 

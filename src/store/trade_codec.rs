@@ -10,15 +10,8 @@ use crate::domain::{ExitReason, PositionSide, Timestamp, Trade};
 
 const KIND: &[u8; 4] = b"BTTR";
 
-/// The codes of exit reasons, in a fixed order (the code is the index).
-const REASONS: [ExitReason; 6] = [
-    ExitReason::Signal,
-    ExitReason::StopLoss,
-    ExitReason::TakeProfit,
-    ExitReason::TrailingStop,
-    ExitReason::MarginCall,
-    ExitReason::EndOfRun,
-];
+/// The codes of exit reasons: their index in this list (append only: stored trades keep their codes).
+const REASONS: [ExitReason; 6] = ExitReason::ALL;
 
 /// The return as stored: a non-finite return (an entry worth 0) is 0, as in rows.
 fn stored_return(r: f64) -> f64 {
