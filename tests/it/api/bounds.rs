@@ -21,7 +21,8 @@ fn oversized_lists_and_endless_paces_are_refused_at_once() {
     let started = Instant::now();
     let (status, body) =
         field_of(app.post_json("/api/runs", &json!({ "strategy_id": s, "symbols": symbols, "initial_capital": 1000 })));
-    assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
+    // 28 s before (a quadratic check); well under that on a loaded machine.
+    assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
     assert_eq!((status, body["field"].as_str()), (422, Some("symbols")), "{body}");
 
     let params: serde_json::Map<String, Value> = (0..300).map(|i| (format!("p{i}"), json!(i))).collect();
@@ -220,7 +221,7 @@ fn one_client_holds_at_most_its_share_of_connections() {
     let started = Instant::now();
     let mut buf = [0u8; 16];
     assert_eq!(third.read(&mut buf).unwrap_or(0), 0, "closed by the server");
-    assert!(started.elapsed() < Duration::from_secs(2));
+    assert!(started.elapsed() < Duration::from_secs(5));
     drop(held);
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(app.get("/health").status(), 200, "its connections ended, the client gets in again");
@@ -247,11 +248,11 @@ fn a_declared_oversize_body_is_refused_unread_and_a_stalled_one_is_cut() {
     let head = "POST /api/datasets?symbol=X HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nContent-Length: 10000000000\r\n\r\n";
     let (answer, took) = raw_exchange(&address, head, Duration::from_secs(5));
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
-    assert!(took < Duration::from_secs(2), "took {took:?}");
+    assert!(took < Duration::from_secs(5), "took {took:?}");
     // 100 bytes declared, 10 sent, then nothing: cut after the stall timeout.
     let head = "POST /api/datasets?symbol=X HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nContent-Length: 100\r\n\r\nDate,Open,";
     let (answer, took) = raw_exchange(&address, head, Duration::from_secs(10));
-    assert!(took < Duration::from_secs(5), "took {took:?}: {answer}");
+    assert!(took < Duration::from_secs(8), "took {took:?}: {answer}");
     assert!(!answer.starts_with("HTTP/1.1 201"), "{answer}");
     assert_eq!(app.json("/api/datasets").as_array().unwrap().len(), 0, "nothing was stored");
 }
@@ -299,7 +300,8 @@ fn uploads_of_a_plugin_that_never_loads_do_not_hold_up_other_requests() {
         for _ in 0..5 {
             let asked = Instant::now();
             assert_eq!(app.get("/health").status(), 200);
-            assert!(asked.elapsed() < Duration::from_millis(500), "/health took {:?}", asked.elapsed());
+            // Blocked for the whole 5 s load limit before; other tests share the cores.
+            assert!(asked.elapsed() < Duration::from_secs(2), "/health took {:?}", asked.elapsed());
             std::thread::sleep(Duration::from_millis(300));
         }
         for upload in uploads {
