@@ -380,4 +380,6 @@ mod order_tests;
 #[cfg(test)]
 mod risk_tests;
 #[cfg(test)]
+mod test_support;
+#[cfg(test)]
 mod tests;

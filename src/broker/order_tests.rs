@@ -2,37 +2,11 @@
 //! it keeps, limits under slippage and trade-on-close, bracket exits at
 //! impossible levels) against hand-computed cases.
 
-use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
+use super::test_support::{bar, day, flat, one, qty, step};
 use super::*;
 use crate::domain::Side;
-
-fn day(i: i64) -> Timestamp {
-    Timestamp::from_secs(1_600_000_000 + i * 86_400)
-}
-
-fn bar(i: i64, open: Decimal, high: Decimal, low: Decimal, close: Decimal) -> Option<Bar> {
-    Some(Bar { ts: day(i), open, high, low, close, volume: 1000.0 })
-}
-
-fn flat(i: i64, price: Decimal) -> Option<Bar> {
-    bar(i, price, price, price, price)
-}
-
-fn step(b: &mut Broker, i: usize, fresh: Option<Bar>) {
-    let fresh = [fresh];
-    b.on_bar_open(i, day(i as i64), &fresh);
-    b.on_bar_close(i, day(i as i64), &fresh);
-}
-
-fn one(config: BrokerConfig) -> Broker {
-    Broker::new(config, vec![Symbol::new("X")])
-}
-
-fn qty(side: Side, n: Decimal) -> OrderSize {
-    OrderSize::Quantity { side, qty: n }
-}
 
 fn order(size: OrderSize, kind: OrderKind) -> OrderRequest {
     OrderRequest::new(0, size, kind)

@@ -4,36 +4,12 @@
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
+use super::test_support::{bar, day, flat, one, qty, step_all as step};
 use super::*;
 use crate::domain::{PositionSide, Side};
 
-fn day(i: i64) -> Timestamp {
-    Timestamp::from_secs(1_600_000_000 + i * 86_400)
-}
-
-fn bar(i: i64, open: Decimal, high: Decimal, low: Decimal, close: Decimal) -> Option<Bar> {
-    Some(Bar { ts: day(i), open, high, low, close, volume: 1000.0 })
-}
-
-fn flat(i: i64, price: Decimal) -> Option<Bar> {
-    bar(i, price, price, price, price)
-}
-
-fn step(b: &mut Broker, i: usize, fresh: &[Option<Bar>]) {
-    b.on_bar_open(i, day(i as i64), fresh);
-    b.on_bar_close(i, day(i as i64), fresh);
-}
-
-fn qty(side: Side, qty: Decimal) -> OrderSize {
-    OrderSize::Quantity { side, qty }
-}
-
 fn bracket(side: Side, n: Decimal, exits: Exits) -> OrderRequest {
     OrderRequest { symbol: 0, size: qty(side, n), kind: OrderKind::Market, exits }
-}
-
-fn one(config: BrokerConfig) -> Broker {
-    Broker::new(config, vec![Symbol::new("X")])
 }
 
 fn cash(amount: Decimal) -> BrokerConfig {

@@ -7,16 +7,9 @@
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
+use super::test_support::{bar, day, qty, step};
 use super::*;
 use crate::domain::Side;
-
-fn day(i: i64) -> Timestamp {
-    Timestamp::from_secs(1_600_000_000 + i * 86_400)
-}
-
-fn bar(i: i64, open: Decimal, high: Decimal, low: Decimal, close: Decimal) -> Option<Bar> {
-    Some(Bar { ts: day(i), open, high, low, close, volume: 1000.0 })
-}
 
 fn broker(config: BrokerConfig) -> Broker {
     Broker::new(config, vec![Symbol::new("X")])
@@ -26,19 +19,8 @@ fn cash_only() -> BrokerConfig {
     BrokerConfig::with_cash(dec!(10000))
 }
 
-fn qty(side: Side, qty: Decimal) -> OrderSize {
-    OrderSize::Quantity { side, qty }
-}
-
 fn market(size: OrderSize) -> OrderRequest {
     OrderRequest::new(0, size, OrderKind::Market)
-}
-
-/// Runs one step: fills at the open, then (with trade-on-close) at the close.
-fn step(b: &mut Broker, i: usize, fresh: Option<Bar>) {
-    let fresh = [fresh];
-    b.on_bar_open(i, day(i as i64), &fresh);
-    b.on_bar_close(i, day(i as i64), &fresh);
 }
 
 fn net_pnl_sum(b: &Broker) -> Decimal {

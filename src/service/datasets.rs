@@ -79,7 +79,7 @@ impl Service {
             .map_err(|e| ServiceError::invalid("body", e.to_string()))?;
         let bars = shared.bars();
         let (first, last) = (bars[0].ts, bars[bars.len() - 1].ts);
-        let hash = super::strategies::content_hash(&content);
+        let hash = crate::domain::content_hash(&content);
         let row = self
             .inner
             .store

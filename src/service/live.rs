@@ -67,8 +67,9 @@ impl RunEvent {
 /// A queued or running run.
 pub struct Live {
     pub cancel: CancelToken,
-    /// Set when the run's time limit, not a user, cancelled it.
-    pub timed_out: std::sync::atomic::AtomicBool,
+    /// The time limit (seconds) that cancelled the run, if that, not a
+    /// user, did; 0 otherwise.
+    timed_out_after: AtomicU64,
     pub bars_done: AtomicU64,
     pub bars_total: AtomicU64,
     equity_bits: AtomicU64,
@@ -81,13 +82,24 @@ impl Live {
     pub fn new() -> Self {
         Live {
             cancel: CancelToken::new(),
-            timed_out: std::sync::atomic::AtomicBool::new(false),
+            timed_out_after: AtomicU64::new(0),
             bars_done: AtomicU64::new(0),
             bars_total: AtomicU64::new(0),
             equity_bits: AtomicU64::new(0f64.to_bits()),
             events: broadcast::channel(256).0,
             strategy_events: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The run's time limit of `secs` passed: it is cancelled, as timed out.
+    pub fn time_limit_passed(&self, secs: u64) {
+        self.timed_out_after.store(secs.max(1), Ordering::SeqCst);
+        self.cancel.cancel();
+    }
+
+    /// The time limit that cancelled the run, if one did.
+    pub fn timed_out_after(&self) -> Option<u64> {
+        Some(self.timed_out_after.load(Ordering::SeqCst)).filter(|&s| s > 0)
     }
 
     /// Records progress; returns the event to publish.

@@ -32,6 +32,26 @@ fn dataset_source(row: &DatasetRow) -> DataSource {
     }
 }
 
+/// Cancels a run when its wall-clock limit passes, marking why; stops
+/// watching when dropped.
+struct Watchdog(tokio::task::JoinHandle<()>);
+
+impl Watchdog {
+    fn start(live: &Arc<Live>, limit: Duration) -> Self {
+        let live = Arc::clone(live);
+        Watchdog(tokio::spawn(async move {
+            tokio::time::sleep(limit).await;
+            live.time_limit_passed(limit.as_secs());
+        }))
+    }
+}
+
+impl Drop for Watchdog {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// Least time between two progress events.
 const EVENT_EVERY: Duration = Duration::from_millis(100);
 
@@ -208,17 +228,7 @@ impl Service {
             Some(live) => live,
             None => return,
         };
-        let limit = self.time_limit(id).await;
-        let watchdog = {
-            let live = live.clone();
-            tokio::spawn(async move {
-                tokio::time::sleep(limit).await;
-                live.timed_out.store(true, std::sync::atomic::Ordering::SeqCst);
-                live.cancel.cancel();
-            })
-        };
         let outcome = self.execute_inner(id, &live).await;
-        watchdog.abort();
         let bars = live.bars_done.load(std::sync::atomic::Ordering::Relaxed) as i64;
         let event = match outcome {
             Ok((report, manifest, timings)) => {
@@ -226,13 +236,10 @@ impl Service {
                 live.publish(RunEvent::Persisting { run_id: id });
                 self.store_completed(id, &report, &manifest, timings).await
             }
-            Err(Stop::Engine(EngineError::Cancelled { step }))
-                if live.timed_out.load(std::sync::atomic::Ordering::SeqCst) =>
-            {
-                let message = format!(
-                    "the run took longer than its time limit of {} s and was stopped at bar {step}",
-                    limit.as_secs()
-                );
+            Err(Stop::Engine(EngineError::Cancelled { step })) if live.timed_out_after().is_some() => {
+                let secs = live.timed_out_after().unwrap_or_default();
+                let message =
+                    format!("the run took longer than its time limit of {secs} s and was stopped at bar {step}");
                 self.store_failed(id, "time_limit", &message, step as i64).await
             }
             Err(Stop::Engine(EngineError::Cancelled { step })) => {
@@ -254,15 +261,11 @@ impl Service {
         live.publish(event);
     }
 
-    /// Run `id`'s wall-clock limit: its own, or the server's.
-    async fn time_limit(&self, id: i64) -> Duration {
-        let own = match self.run_row(id).await {
-            Ok(row) => serde_json::from_str::<RunRequest>(&row.config).ok().and_then(|r| r.time_limit_secs),
-            Err(_) => None,
-        };
-        // Never more than the server's limit now (it may have been lowered since the run was queued).
+    /// A run's wall-clock limit: its own, never more than the server's now
+    /// (which may have been lowered since the run was queued).
+    fn time_limit(&self, request: &RunRequest) -> Duration {
         let server = self.inner.config.run_time_limit;
-        own.map_or(server, |secs| Duration::from_secs(secs).min(server))
+        request.time_limit_secs.map_or(server, |secs| Duration::from_secs(secs).min(server))
     }
 
     async fn store_failed(&self, id: i64, kind: &str, message: &str, bars: i64) -> RunEvent {
@@ -363,6 +366,8 @@ impl Service {
             Stop::Failed(Failure { kind: "internal", message: format!("stored config unreadable: {e}") })
         })?;
         let checked = request.check().map_err(fail)?;
+        // Cancels the run once its time is up; gone (aborted) when this returns.
+        let _watchdog = Watchdog::start(live, self.time_limit(&request));
         let strategy = self.strategy(row.strategy_id).await.map_err(fail)?;
         let _ = live.strategy_events.set(self.strategy_channel(strategy.id));
         let version =

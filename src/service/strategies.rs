@@ -6,7 +6,7 @@ use base64::Engine as _;
 use super::ServiceError;
 use crate::broker::BrokerConfig;
 use crate::data::Universe;
-use crate::domain::CancelToken;
+use crate::domain::{content_hash, CancelToken};
 use crate::engine::{self, ParamOverrides, RunConfig};
 use crate::strategy::rhai::RhaiStrategy;
 use crate::strategy::wasm::{CompiledPlugin, WasmStrategy};
@@ -31,8 +31,6 @@ pub fn runtime(name: &str) -> Result<Runtime, ServiceError> {
         other => Err(ServiceError::invalid("runtime", format!("must be 'rhai' or 'wasm', got '{other}'"))),
     }
 }
-
-pub use crate::domain::content_hash;
 
 /// Compiles uploaded code: `source` for Rhai, `module_base64` for WASM.
 ///

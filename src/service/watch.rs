@@ -166,7 +166,7 @@ impl Service {
                 return;
             }
         };
-        let hash = strategies::content_hash(&bytes);
+        let hash = crate::domain::content_hash(&bytes);
         if seen.get(path) == Some(&hash) {
             return;
         }

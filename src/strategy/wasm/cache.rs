@@ -12,7 +12,6 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use sha2::{Digest, Sha256};
 use wasmtime::{Engine, Module};
 
 /// Where a module came from, for reporting compile time apart from runs.
@@ -48,7 +47,7 @@ impl ModuleCache {
     /// # Errors
     /// The bytes are not a valid module (wasmtime's message).
     pub fn get_or_compile(&self, engine: &Engine, bytes: &[u8]) -> Result<(Module, Origin), String> {
-        let key = format!("{}-{}", hex(&Sha256::digest(bytes)), self.compat);
+        let key = format!("{}-{}", crate::domain::content_hash(bytes), self.compat);
         if let Some(module) = self.memory.lock().map_err(|_| "module cache poisoned")?.get(&key) {
             return Ok((module.clone(), Origin::MemoryCache));
         }
@@ -102,8 +101,4 @@ pub fn cache_dir() -> Option<PathBuf> {
         .or_else(|| env("XDG_CACHE_HOME").map(|d| d.join("backtester")))
         .or_else(|| env("HOME").map(|d| d.join(".cache").join("backtester")))
         .map(|d| d.join("wasm"))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -99,15 +99,22 @@ fn run_lists_come_in_pages_without_logs() {
     assert!(shown["runs"][4].get("log").is_none());
 }
 
-#[test]
-fn a_full_queue_refuses_more_runs_with_429_and_retry_after() {
-    let app = App::spawn(&Backend::Sqlite, &["--max-concurrent-runs", "1", "--max-queued-runs", "2"]);
+/// Uploads GOOG and `sma_cross`, and starts a paced run on the server's
+/// one slot; returns the paced request (which would queue) and that run.
+fn occupy_the_only_slot(app: &App) -> (Value, i64) {
     app.upload("GOOG", "data/GOOG.csv");
     let s = app.rhai_strategy("sma", "scripts/sma_cross.rhai");
     let slow =
         json!({ "strategy_id": s, "symbols": ["GOOG"], "initial_capital": 1000, "pace": { "bars_per_second": 50 } });
     let running = app.start_run(&slow);
     app.wait_status(running, "running");
+    (slow, running)
+}
+
+#[test]
+fn a_full_queue_refuses_more_runs_with_429_and_retry_after() {
+    let app = App::spawn(&Backend::Sqlite, &["--max-concurrent-runs", "1", "--max-queued-runs", "2"]);
+    let (slow, _) = occupy_the_only_slot(&app);
     let waiting: Vec<i64> = (0..2).map(|_| app.start_run(&slow)).collect();
     let r = app.post_json("/api/runs", &slow);
     assert_eq!(r.status(), 429);
@@ -123,12 +130,7 @@ fn a_full_queue_refuses_more_runs_with_429_and_retry_after() {
 #[test]
 fn one_client_may_queue_only_its_share() {
     let app = App::spawn(&Backend::Sqlite, &["--max-concurrent-runs", "1", "--max-queued-per-client", "2"]);
-    app.upload("GOOG", "data/GOOG.csv");
-    let s = app.rhai_strategy("sma", "scripts/sma_cross.rhai");
-    let slow =
-        json!({ "strategy_id": s, "symbols": ["GOOG"], "initial_capital": 1000, "pace": { "bars_per_second": 50 } });
-    let running = app.start_run(&slow);
-    app.wait_status(running, "running");
+    let (slow, running) = occupy_the_only_slot(&app);
     let waiting: Vec<i64> = (0..2).map(|_| app.start_run(&slow)).collect();
     let r = app.post_json("/api/runs", &slow);
     assert_eq!(r.status(), 429);
@@ -193,12 +195,7 @@ fn a_strategy_error_holding_a_nul_character_fails_its_run_on_every_backend() {
 #[test]
 fn parallel_submits_from_one_client_cannot_all_pass_the_cap() {
     let app = App::spawn(&Backend::Sqlite, &["--max-concurrent-runs", "1", "--max-queued-per-client", "3"]);
-    app.upload("GOOG", "data/GOOG.csv");
-    let s = app.rhai_strategy("sma", "scripts/sma_cross.rhai");
-    let slow =
-        json!({ "strategy_id": s, "symbols": ["GOOG"], "initial_capital": 1000, "pace": { "bars_per_second": 50 } });
-    let running = app.start_run(&slow);
-    app.wait_status(running, "running");
+    let (slow, _) = occupy_the_only_slot(&app);
     let statuses: Vec<u16> = std::thread::scope(|scope| {
         let posts: Vec<_> =
             (0..10).map(|_| scope.spawn(|| app.post_json("/api/runs", &slow).status().as_u16())).collect();
