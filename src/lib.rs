@@ -19,5 +19,6 @@ pub mod engine;
 pub mod indicators;
 pub mod metrics;
 pub mod service;
+pub mod session;
 pub mod store;
 pub mod strategy;

@@ -4,9 +4,8 @@
 use std::collections::VecDeque;
 
 use rust_decimal::Decimal;
-use serde::Serialize;
 
-use crate::domain::{num, ExitReason, PositionSide, Symbol, Timestamp, Trade};
+use crate::domain::{num, ExitReason, PositionSide, PositionView, Symbol, Timestamp, Trade};
 
 /// Places kept when a fee is split between lots; the last share takes the
 /// remainder, so the shares always add up to the fee exactly.
@@ -23,18 +22,6 @@ pub struct Fill {
     pub ts: Timestamp,
     /// What closes lots if this fill closes any.
     pub reason: ExitReason,
-}
-
-/// A position as a strategy sees it.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
-pub struct PositionView {
-    /// Signed quantity: > 0 long, < 0 short, 0 flat.
-    pub qty: Decimal,
-    /// Average entry price of the open lots; `None` when flat.
-    pub avg_price: Option<Decimal>,
-    /// `(mark - avg_price) * qty`, computed exactly as `mark * qty` minus
-    /// the open lots' cost (plus it, for a short); 0 when flat.
-    pub unrealized_pnl: Decimal,
 }
 
 /// Quantity opened by one fill and not yet closed.

@@ -21,7 +21,6 @@ mod sizing;
 pub use commission::{floor_units, round_quantity, CommissionModel};
 pub use config::{BrokerConfig, MAX_FILL_VALUE, MAX_INITIAL_CASH, MAX_LEVERAGE, MAX_ORDER_QUANTITY, MAX_SLIPPAGE_BPS};
 pub use error::{BrokerError, Rejection};
-pub use ledger::PositionView;
 pub use margin::MarginCall;
 pub use sizing::MAX_TARGET_FRACTION;
 
@@ -29,28 +28,11 @@ use rust_decimal::Decimal;
 
 use crate::domain::num;
 use crate::domain::{
-    Bar, EquityPoint, ExitLevel, ExitReason, Exits, Order, OrderId, OrderKind, OrderSize, Side, Symbol, Timestamp,
-    Trade, TrailOffset,
+    Bar, EquityPoint, ExitLevel, ExitReason, Exits, Order, OrderId, OrderKind, OrderRequest, OrderSize, PositionView,
+    Side, Symbol, Timestamp, Trade, TrailOffset,
 };
 
 use ledger::{Fill, Ledger};
-
-/// What a strategy asks the broker to do.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct OrderRequest {
-    pub symbol: usize,
-    pub size: OrderSize,
-    pub kind: OrderKind,
-    /// Exits to attach to the position once this order fills (a bracket).
-    pub exits: Exits,
-}
-
-impl OrderRequest {
-    /// A request without attached exits.
-    pub fn new(symbol: usize, size: OrderSize, kind: OrderKind) -> Self {
-        OrderRequest { symbol, size, kind, exits: Exits::default() }
-    }
-}
 
 /// The broker of one run.
 #[derive(Debug)]

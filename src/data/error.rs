@@ -158,7 +158,7 @@ pub enum DataError {
     DuplicateTimestamp { input: String, line: u64, column: String, ts: Timestamp, prev_line: u64, prev_ts: Timestamp },
 
     /// A symbol name breaks the naming rule.
-    #[error("invalid symbol {symbol:?}: {}", super::universe::SYMBOL_RULE)]
+    #[error("invalid symbol {symbol:?}: {}", crate::domain::SYMBOL_RULE)]
     InvalidSymbol { symbol: String },
 
     /// A `[SYMBOL=]PATH` argument cannot be used.

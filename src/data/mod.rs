@@ -20,6 +20,4 @@ pub use self::error::DataError;
 pub use self::resample::{resample, Interval, ResampleError, INTERVAL_FORMS};
 pub use self::spec::DataSpec;
 pub use self::timestamp::{parse_timestamp, TimestampError, TIMESTAMP_FORMATS};
-pub use self::universe::{
-    is_valid_symbol, parse_symbol, same_interval, usual_spacing, SharedSeries, Universe, MAX_SYMBOL_LEN, SYMBOL_RULE,
-};
+pub use self::universe::{parse_symbol, same_interval, usual_spacing, SharedSeries, Universe};

@@ -6,7 +6,7 @@ use std::str::FromStr;
 use crate::domain::Symbol;
 
 use super::error::DataError;
-use super::universe::{is_valid_symbol, SYMBOL_RULE};
+use crate::domain::{is_valid_symbol, SYMBOL_RULE};
 
 /// One data source of a run: a symbol and the CSV file with its bars.
 #[derive(Clone, Debug, PartialEq, Eq)]

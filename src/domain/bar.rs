@@ -1,7 +1,4 @@
-//! One OHLCV bar and the symbol it belongs to.
-
-use std::fmt;
-use std::sync::Arc;
+//! One OHLCV bar.
 
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -45,33 +42,5 @@ impl Bar {
             PriceField::Low => self.low,
             PriceField::Close => self.close,
         }
-    }
-}
-
-/// A traded instrument's name, cheap to clone.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Symbol(Arc<str>);
-
-impl Serialize for Symbol {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
-    }
-}
-
-impl Symbol {
-    /// Wraps a name; callers validate it (see `data::universe`).
-    pub fn new(name: &str) -> Self {
-        Symbol(Arc::from(name))
-    }
-
-    /// The name as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for Symbol {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }

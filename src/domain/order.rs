@@ -189,3 +189,20 @@ impl Order {
         self.role != ExitReason::Signal
     }
 }
+
+/// What a strategy asks the broker to do.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct OrderRequest {
+    pub symbol: usize,
+    pub size: OrderSize,
+    pub kind: OrderKind,
+    /// Exits to attach to the position once this order fills (a bracket).
+    pub exits: Exits,
+}
+
+impl OrderRequest {
+    /// A request without attached exits.
+    pub fn new(symbol: usize, size: OrderSize, kind: OrderKind) -> Self {
+        OrderRequest { symbol, size, kind, exits: Exits::default() }
+    }
+}

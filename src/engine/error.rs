@@ -1,7 +1,8 @@
 //! Why a run stopped before producing results.
 
 use crate::domain::Timestamp;
-use crate::strategy::{ParamError, StrategyError};
+use crate::session::ParamError;
+use crate::strategy::StrategyError;
 
 /// A run that could not complete.
 #[derive(Debug, thiserror::Error)]

@@ -17,8 +17,9 @@ use serde::Serialize;
 
 use crate::broker::BrokerConfig;
 use crate::domain::{content_hash, Timestamp};
+use crate::session::Params;
 use crate::strategy::wasm::Budget;
-use crate::strategy::{Params, Runtime, StrategyLimits};
+use crate::strategy::{Runtime, StrategyLimits};
 
 /// The engine's version, as the crate states it.
 pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -196,7 +197,7 @@ mod tests {
     use rust_decimal_macros::dec;
 
     use super::*;
-    use crate::strategy::{ParamSpec, ParamValue};
+    use crate::session::{ParamSpec, ParamValue};
 
     fn manifest(name: &str, path: &str, broker: &BrokerConfig, params: &Params, limits: SandboxLimits) -> RunManifest {
         let strategy = StrategySource { name: name.into(), runtime: "rhai", content_hash: "s1".into() };

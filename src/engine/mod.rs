@@ -1,7 +1,7 @@
 //! The run loop: steps through the universe's timeline, fills orders, feeds
 //! indicators, calls the strategy and records the equity curve.
 //!
-//! Order of work within one step t (timestamp `ts`; see `strategy::steps`):
+//! Order of work within one step t (timestamp `ts`; see `session::steps`):
 //! 1. each symbol with a bar stamped `ts` gets it as its fresh bar;
 //! 2. the broker fills what those bars allow (orders from earlier steps);
 //! 3. the indicators of those symbols take their bars;
@@ -14,6 +14,7 @@
 //!
 //! Nothing here reads the clock: the same inputs give the same outputs.
 
+mod bar_loop;
 mod config;
 mod error;
 mod manifest;
@@ -26,16 +27,12 @@ pub use manifest::{
 };
 pub use report::{benchmark_curve, buy_hold_return_pct, RunReport};
 
-use crate::broker::Broker;
-use crate::data::Universe;
-use crate::domain::EquityCurve;
-use crate::strategy::{
-    Crossings, IndicatorBank, MarketView, Params, Phase, RunLog, RunState, StepQueue, Strategy, StrategyCtx,
-    StrategyError, Timeframes,
-};
+use rust_decimal::Decimal;
 
-/// Most steps handed at once to a strategy that drives the loop itself.
-const MAX_CHUNK: usize = 1 << 16;
+use crate::data::Universe;
+use crate::domain::{CancelToken, Symbol, Timestamp};
+use crate::session::{Params, Session};
+use crate::strategy::{Strategy, StrategyError};
 
 /// Runs `strategy` over `universe` and returns its results.
 ///
@@ -48,95 +45,14 @@ pub fn run(
     config: &RunConfig,
     mut hooks: RunHooks<'_>,
 ) -> Result<RunReport, EngineError> {
-    let timeline = universe.timeline();
-    if timeline.is_empty() {
+    if universe.timeline().is_empty() {
         return Err(EngineError::NoBars);
     }
-    let benchmark = match &config.benchmark {
-        Some(b) => Some((
-            b.symbol.clone(),
-            benchmark_curve(timeline, &b.bars, config.broker.initial_cash)
-                .map_err(|reason| EngineError::Benchmark { symbol: b.symbol.to_string(), reason })?,
-        )),
-        None => None,
-    };
-    let (ctx, params) = initialized(universe, strategy, config, hooks.cancel.clone())?;
-    let name = strategy.name().to_string();
-    let fail = |function, step: Option<usize>, ts, error| match error {
-        StrategyError::Cancelled => EngineError::Cancelled { step: step.unwrap_or(0) },
-        error => EngineError::Strategy { strategy: name.clone(), function, step, ts, error: Box::new(error) },
-    };
-    {
-        let mut state = ctx.state_mut();
-        let depth = state.market.lookback();
-        state.indicators.set_depth(depth);
-        state.indicators.attach_prices(universe);
-        state.phase = Phase::Bar;
-    }
-
-    let total = timeline.len();
-    let progress_every = hooks.progress_every.unwrap_or(total / 200).max(1);
-    ctx.state_mut().equity = EquityCurve::with_capacity(total);
-    let drives = strategy.drives_bars();
-    let mut done = 0;
-    while done < total {
-        if hooks.cancel.is_cancelled() {
-            return Err(EngineError::Cancelled { step: done });
-        }
-        if drives {
-            // Up to the next progress report; the runtime checks for
-            // cancellation within the chunk.
-            let end = ((done / progress_every + 1) * progress_every).min(total).min(done + MAX_CHUNK);
-            ctx.state_mut().queue_steps(done, end);
-            let result = strategy.on_bars(&ctx);
-            let state = ctx.state();
-            let at = (state.step, state.ts);
-            if hooks.cancel.is_cancelled() {
-                return Err(EngineError::Cancelled { step: at.0 });
-            }
-            if result.is_ok() && !state.steps.is_done() {
-                let message = format!(
-                    "the strategy returned from its bar loop at step {} before the engine's steps {done}..{end} were done",
-                    at.0
-                );
-                drop(state);
-                return Err(fail(
-                    "on_bar",
-                    Some(at.0),
-                    Some(at.1),
-                    StrategyError::Runtime { message, line: None, column: None },
-                ));
-            }
-            drop(state);
-            result.map_err(|e| fail("on_bar", Some(at.0), Some(at.1), e))?;
-            done = end;
-        } else {
-            ctx.state_mut().begin_step(done);
-            strategy.on_bar(&ctx).map_err(|e| fail("on_bar", Some(done), Some(timeline[done]), e))?;
-            ctx.state_mut().end_step();
-            done += 1;
-        }
-        if let Some(report) = hooks.progress.as_mut() {
-            if done % progress_every == 0 || done == total {
-                let last = ctx.state().equity.amounts()[done - 1];
-                report(Progress { step: done, total, equity: last });
-            }
-        }
-    }
-
-    let (last_step, last_ts) = (total - 1, timeline[total - 1]);
-    ctx.state_mut().phase = Phase::Finish;
-    strategy.on_finish(&ctx).map_err(|e| fail("on_finish", Some(last_step), Some(last_ts), e))?;
-    let mut state = ctx.state_mut();
-    state.broker.finish(last_step, last_ts);
-    // The equity curve ends at what the account holds once everything is
-    // closed, so that trade PnL sums to the curve's change.
-    let mut equity = std::mem::take(&mut state.equity);
-    equity.set_last(state.broker.snapshot());
-    let log = std::mem::take(&mut state.log);
-    let mut report = RunReport::new(universe, params, equity, benchmark, &mut state.broker, log);
-    report.sandbox = strategy.sandbox_usage();
-    Ok(report)
+    let benchmark = benchmark(universe, config)?;
+    let (session, params) = initialized(universe, strategy, config, hooks.cancel.clone())?;
+    session.start_bars();
+    bar_loop::run_bars(&session, strategy, &mut hooks)?;
+    finished(universe, &session, strategy, params, benchmark)
 }
 
 /// Checks the parameters and runs the strategy's `init` against `universe`
@@ -150,52 +66,67 @@ pub fn check_init(universe: &Universe, strategy: &mut dyn Strategy, config: &Run
     if universe.timeline().is_empty() {
         return Err(EngineError::NoBars);
     }
-    initialized(universe, strategy, config, crate::domain::CancelToken::new()).map(|_| ())
+    initialized(universe, strategy, config, CancelToken::new()).map(|_| ())
 }
 
-/// The strategy's context for the run, after its `init`, and the resolved
+/// The benchmark's buy-and-hold curve on the run's timeline, if the run has one.
+fn benchmark(universe: &Universe, config: &RunConfig) -> Result<Option<(Symbol, Vec<Decimal>)>, EngineError> {
+    let Some(b) = &config.benchmark else {
+        return Ok(None);
+    };
+    let curve = benchmark_curve(universe.timeline(), &b.bars, config.broker.initial_cash)
+        .map_err(|reason| EngineError::Benchmark { symbol: b.symbol.to_string(), reason })?;
+    Ok(Some((b.symbol.clone(), curve)))
+}
+
+/// The run's session after the strategy's `init`, and the resolved
 /// parameters; `universe` has at least one bar.
 fn initialized(
     universe: &Universe,
     strategy: &mut dyn Strategy,
     config: &RunConfig,
-    cancel: crate::domain::CancelToken,
-) -> Result<(StrategyCtx, Params), EngineError> {
-    let timeline = universe.timeline();
+    cancel: CancelToken,
+) -> Result<(Session, Params), EngineError> {
     let declared = strategy.declared_params().to_vec();
     let params = match &config.params {
         ParamOverrides::Text(list) => Params::from_text(&declared, list)?,
         ParamOverrides::Json(map) => Params::from_json(&declared, map)?,
     };
-    let symbols = universe.symbols().to_vec();
-    let ctx = StrategyCtx::new(RunState {
-        phase: Phase::Init,
-        step: 0,
-        ts: timeline[0],
-        previous_ts: None,
-        market: MarketView::new(universe.clone()),
-        indicators: IndicatorBank::new(symbols.len()),
-        timeframes: Timeframes::default(),
-        broker: Broker::new(config.broker.clone(), symbols),
-        params: params.clone(),
-        declared_params: declared,
-        log: RunLog::default(),
-        equity: EquityCurve::default(),
-        steps: StepQueue::default(),
-        cancel,
-        crossings: Crossings::default(),
-    });
-    strategy.init(&ctx).map_err(|error| match error {
-        StrategyError::Cancelled => EngineError::Cancelled { step: 0 },
+    let session = Session::new(universe, config.broker.clone(), declared, params.clone(), cancel);
+    strategy.init(session.ctx()).map_err(|error| failed(strategy.name(), "init", None, error))?;
+    Ok((session, params))
+}
+
+/// Runs the strategy's `on_finish`, closes what is open and builds the report.
+fn finished(
+    universe: &Universe,
+    session: &Session,
+    strategy: &mut dyn Strategy,
+    params: Params,
+    benchmark: Option<(Symbol, Vec<Decimal>)>,
+) -> Result<RunReport, EngineError> {
+    let timeline = universe.timeline();
+    let last = (timeline.len() - 1, timeline[timeline.len() - 1]);
+    session.start_finish();
+    strategy.on_finish(session.ctx()).map_err(|error| failed(strategy.name(), "on_finish", Some(last), error))?;
+    let mut report = session.finish(|end| RunReport::new(universe, params, end.equity, benchmark, end.broker, end.log));
+    report.sandbox = strategy.sandbox_usage();
+    Ok(report)
+}
+
+/// The engine's error for `error`, raised by `strategy`'s `function` at
+/// step `at` (`None` in `init`).
+fn failed(strategy: &str, function: &'static str, at: Option<(usize, Timestamp)>, error: StrategyError) -> EngineError {
+    match error {
+        StrategyError::Cancelled => EngineError::Cancelled { step: at.map_or(0, |(step, _)| step) },
         error => EngineError::Strategy {
-            strategy: strategy.name().to_string(),
-            function: "init",
-            step: None,
-            ts: None,
+            strategy: strategy.to_string(),
+            function,
+            step: at.map(|(step, _)| step),
+            ts: at.map(|(_, ts)| ts),
             error: Box::new(error),
         },
-    })?;
-    Ok((ctx, params))
+    }
 }
 
 #[cfg(test)]

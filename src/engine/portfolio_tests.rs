@@ -10,7 +10,8 @@ use super::*;
 use crate::broker::BrokerConfig;
 use crate::domain::{Bar, Symbol, Timestamp};
 use crate::indicators::IndicatorSpec;
-use crate::strategy::{CtxError, Period, StrategyCtx, StrategyError};
+use crate::session::{CtxError, Period, StrategyCtx};
+use crate::strategy::StrategyError;
 
 const DAY: i64 = 86_400_000;
 

@@ -7,7 +7,8 @@ use crate::data::{same_interval, usual_spacing, Universe};
 use crate::domain::num::to_f64;
 use crate::domain::{Bar, EquityCurve, Symbol, Timestamp, Trade};
 use crate::metrics::{self, BenchmarkInput, Metrics, MetricsInput, ReturnsTables};
-use crate::strategy::{Params, RunLog, SandboxUsage};
+use crate::session::{Params, RunLog};
+use crate::strategy::SandboxUsage;
 
 /// The results of one run.
 #[derive(Debug)]

@@ -12,8 +12,9 @@ use super::*;
 use crate::broker::{BrokerConfig, CommissionModel};
 use crate::data::synthetic::random_walk;
 use crate::domain::{Bar, CancelToken, Symbol, Timestamp};
+use crate::session::{BarLoop, ParamSpec, StrategyCtx};
 use crate::strategy::native::SmaCross;
-use crate::strategy::{ParamSpec, StrategyCtx, StrategyError};
+use crate::strategy::StrategyError;
 
 fn universe(series: Vec<(&str, Vec<Bar>)>) -> Universe {
     Universe::new(series.into_iter().map(|(s, b)| (Symbol::new(s), b)).collect()).unwrap()
@@ -84,7 +85,7 @@ fn an_order_placed_on_a_bar_fills_at_the_next_open() {
         init: |_| Ok(()),
         on_bar: |ctx: &StrategyCtx| {
             if ctx.step() == 3 {
-                ctx.order(0, crate::domain::Side::Buy, 1.0, crate::strategy::PriceKind::Market)?;
+                ctx.order(0, crate::domain::Side::Buy, 1.0, crate::session::PriceKind::Market)?;
             }
             Ok(())
         },
@@ -224,8 +225,8 @@ impl<S: Strategy> Strategy for Driven<S> {
     fn drives_bars(&self) -> bool {
         true
     }
-    fn on_bars(&mut self, ctx: &StrategyCtx) -> Result<(), StrategyError> {
-        while ctx.state_mut().next_step() {
+    fn on_bars(&mut self, ctx: &StrategyCtx, bars: &BarLoop) -> Result<(), StrategyError> {
+        while bars.next() {
             if let Some((step, token)) = &self.cancel_at {
                 if ctx.step() == *step {
                     token.cancel();

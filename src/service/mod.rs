@@ -29,8 +29,9 @@ pub use live::RunEvent;
 pub use request::{CommissionRequest, Pace, RunRequest, MAX_RUN_TIME_LIMIT_SECS};
 pub use watch::{may_change_content, WatchGuard};
 
+use crate::session::Params;
 use crate::store::{RunRow, Store, StrategyRow, VersionRow};
-use crate::strategy::{Params, StrategyLimits};
+use crate::strategy::StrategyLimits;
 use datasets::DatasetCache;
 use live::Live;
 

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::strategy::{ParamSpec, ParamValue};
+use crate::session::{ParamSpec, ParamValue};
 
 /// The declared parameters as JSON text.
 pub fn to_json(params: &[ParamSpec]) -> String {

@@ -8,9 +8,10 @@ use crate::broker::BrokerConfig;
 use crate::data::Universe;
 use crate::domain::{content_hash, CancelToken};
 use crate::engine::{self, ParamOverrides, RunConfig};
+use crate::session::ParamSpec;
 use crate::strategy::rhai::RhaiStrategy;
 use crate::strategy::wasm::{CompiledPlugin, WasmStrategy};
-use crate::strategy::{ParamSpec, Runtime, Strategy, StrategyError, StrategyLimits};
+use crate::strategy::{Runtime, Strategy, StrategyError, StrategyLimits};
 
 /// Uploaded code that compiled, with what it declares.
 #[derive(Debug)]

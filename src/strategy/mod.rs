@@ -1,41 +1,26 @@
-//! The one narrow API strategies see, and the runtimes behind it.
+//! The [`Strategy`] trait, loading strategies, and the runtimes behind it
+//! (native Rust, Rhai scripts, WASM plugins).
 //!
 //! A [`Strategy`] is driven by the engine through three calls: `init`
 //! (declare indicators and lookback), `on_bar` (once per timestamp) and
-//! `on_finish`. Every call gets the same [`StrategyCtx`], which answers only
-//! for the past and the present: bars seen so far, indicator values, the
-//! portfolio, parameters; and accepts orders, cancellations and log lines.
-//! Rhai scripts and WASM plugins reach exactly this API and nothing else.
+//! `on_finish`. Every call gets the same [`StrategyCtx`] (see
+//! [`crate::session`]), which answers only for the past and the present:
+//! bars seen so far, indicator values, the portfolio, parameters; and
+//! accepts orders, cancellations and log lines. Rhai scripts and WASM
+//! plugins reach exactly this API and nothing else.
 
-mod crossing;
-mod ctx;
 mod error;
-mod indicator_bank;
 mod load;
-mod log;
-mod market;
 pub mod native;
-mod params;
-mod portfolio;
 pub mod rhai;
 mod sandbox;
-mod schedule;
-mod steps;
-mod timeframe;
 pub mod wasm;
 
-pub use crossing::Crossings;
-pub use ctx::{Operand, Phase, PriceKind, RunState, StrategyCtx};
-pub use error::{CtxError, StrategyError};
-pub use indicator_bank::{IndicatorBank, IndicatorRef};
+pub use error::StrategyError;
 pub use load::{load_file, Runtime, StrategyLimits};
-pub use log::{LogLine, RunLog, MAX_LOG_LINES};
-pub use market::{MarketView, MAX_LOOKBACK};
-pub use params::{declared_names, ParamError, ParamSpec, ParamValue, Params};
 pub use sandbox::{BudgetUsage, SandboxUsage, WasmUsage};
-pub use schedule::{starts_period, Period};
-pub use steps::StepQueue;
-pub use timeframe::{Timeframes, MAX_TIMEFRAMES};
+
+use crate::session::{BarLoop, ParamSpec, StrategyCtx};
 
 /// A trading strategy, whatever language it is written in.
 ///
@@ -75,13 +60,12 @@ pub trait Strategy {
     }
 
     /// Takes every step the engine queued, one at a time with
-    /// [`RunState::next_step`] (through the context), running the strategy's
-    /// per-bar logic after each has begun; only called when
-    /// [`Strategy::drives_bars`] is true.
+    /// [`BarLoop::next`], running the strategy's per-bar logic after each
+    /// has begun; only called when [`Strategy::drives_bars`] is true.
     ///
     /// # Errors
     /// Whatever the strategy's code raises, at the step it was on.
-    fn on_bars(&mut self, _ctx: &StrategyCtx) -> Result<(), StrategyError> {
+    fn on_bars(&mut self, _ctx: &StrategyCtx, _bars: &BarLoop) -> Result<(), StrategyError> {
         Err(StrategyError::Runtime {
             message: format!("{} does not drive the bar loop itself", self.name()),
             line: None,

@@ -2,8 +2,9 @@
 //! scripts: used by tests and benchmarks to measure and check the host
 //! without a script runtime in the way.
 
-use super::{Operand, ParamSpec, ParamValue, Strategy, StrategyCtx, StrategyError};
+use super::{Strategy, StrategyError};
 use crate::indicators::{IndicatorSpec, Source};
+use crate::session::{Operand, ParamSpec, ParamValue, StrategyCtx};
 
 /// Does nothing on every bar: measures the engine alone.
 #[derive(Debug, Default)]

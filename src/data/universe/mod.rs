@@ -6,27 +6,11 @@ use std::fmt;
 use std::sync::{Arc, OnceLock};
 
 use crate::domain::num::to_f64;
-use crate::domain::{Bar, PriceField, Symbol, Timestamp};
+use crate::domain::{is_valid_symbol, Bar, PriceField, Symbol, Timestamp};
 
 use super::csv::load_csv_file;
 use super::error::DataError;
 use super::spec::DataSpec;
-
-/// The longest symbol name allowed.
-pub const MAX_SYMBOL_LEN: usize = 32;
-
-/// The symbol naming rule, as shown in error messages.
-pub const SYMBOL_RULE: &str = "a symbol has 1 to 32 characters, each an ASCII letter, digit or one of . - _ / :";
-
-/// Whether `name` follows the symbol naming rule: 1 to [`MAX_SYMBOL_LEN`]
-/// characters, each an ASCII letter, digit, `.`, `-`, `_`, `/` or `:`.
-///
-/// Returns `true` for a valid name.
-pub fn is_valid_symbol(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= MAX_SYMBOL_LEN
-        && name.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'_' | b'/' | b':'))
-}
 
 /// Checks a symbol name against the naming rule (see [`is_valid_symbol`]).
 ///

@@ -12,7 +12,7 @@ use rhai::{Array, Dynamic, Engine, EvalAltResult, ImmutableString, Map, Position
 use crate::domain::num::to_f64;
 use crate::domain::{Bar, OrderId, Side};
 use crate::indicators::{IndicatorSpec, Source};
-use crate::strategy::{CtxError, Operand, ParamValue, PriceKind, StrategyCtx};
+use crate::session::{CtxError, Operand, ParamValue, PriceKind, StrategyCtx};
 
 pub(super) type Res<T> = Result<T, Box<EvalAltResult>>;
 /// Reads one field of a bar for a script.
@@ -20,7 +20,7 @@ type BarField = fn(&Bar) -> Dynamic;
 /// Builds a single-period indicator spec.
 type MakeSpec = fn(usize) -> IndicatorSpec;
 /// Reads one part of a position for a script.
-type PositionPart = fn(&crate::broker::PositionView) -> Dynamic;
+type PositionPart = fn(&crate::domain::PositionView) -> Dynamic;
 /// Reads one calendar part of a time.
 type CalendarPart = fn(&DateTime<chrono::Utc>) -> INT;
 

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use rhai::{Dynamic, Engine};
 
 use super::api::CTX_TYPE;
-use crate::strategy::StrategyCtx;
+use crate::session::StrategyCtx;
 
 /// Functions Rhai itself provides on any value without registering them
 /// (`ctx.type_of()`).

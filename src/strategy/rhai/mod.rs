@@ -23,7 +23,8 @@ use rhai::{CallFnOptions, Dynamic, Engine, Map, OptimizationLevel, Scope, AST};
 use ctx_fns::CtxFunctions;
 pub use limits::RhaiLimits;
 
-use super::{ParamSpec, ParamValue, SandboxUsage, Strategy, StrategyCtx, StrategyError};
+use super::{SandboxUsage, Strategy, StrategyError};
+use crate::session::{ParamSpec, ParamValue, StrategyCtx};
 
 /// The lifecycle functions a script may define, with their arity.
 const LIFECYCLE: [(&str, usize, bool); 4] =

@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 
 use crate::domain::num::{from_f64, to_f64};
 use crate::domain::{Bar, ExitLevel, Exits, Side, TrailOffset};
-use crate::strategy::{CtxError, Period, PriceKind, StrategyCtx};
+use crate::session::{CtxError, Period, PriceKind, StrategyCtx};
 
 use super::api::{back, fail, number, opt, symbol, Res};
 

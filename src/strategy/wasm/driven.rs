@@ -35,15 +35,14 @@ pub(super) fn register(l: &mut Linker<HostState>, m: &str) -> Result<()> {
             bail!("bt.{F}: the plugin exports no memory");
         };
         let (data, host) = memory.data_and_store_mut(&mut c);
-        let (true, Some(ctx)) = (host.driving, host.ctx.as_ref()) else {
+        let (Some(bars), Some(ctx)) = (host.bar_loop.as_ref(), host.ctx.as_ref()) else {
             bail!("bt.{F}: only available inside bt_on_bars");
         };
-        let mut state = ctx.state_mut();
-        if !state.next_step() {
+        if !bars.next() {
             return Ok(0);
         }
         if let Some(area) = host.shared {
-            if let Err(message) = shared::write(area, &state.indicators, data) {
+            if let Err(message) = ctx.with_indicators(|bank| shared::write(area, bank, data)) {
                 bail!("bt.{F}: {message}");
             }
         }

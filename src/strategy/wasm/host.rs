@@ -12,7 +12,7 @@ use wasmtime::{bail, format_err, Caller, Extern, Linker, Memory, Result, StoreLi
 use crate::domain::num::to_f64;
 use crate::domain::{Bar, CancelToken, OrderId, Side};
 use crate::indicators::{IndicatorSpec, Source};
-use crate::strategy::{IndicatorRef, Operand, ParamSpec, ParamValue, PriceKind, StrategyCtx};
+use crate::session::{BarLoop, IndicatorRef, Operand, ParamSpec, ParamValue, PriceKind, StrategyCtx};
 
 use super::abi::IMPORT_MODULE;
 use super::limits::{MAX_HOST_STRING, MAX_PARAMS};
@@ -35,8 +35,9 @@ pub struct HostState {
     pub shared: Option<SharedArea>,
     /// The plugin's memory, once instantiated.
     pub memory: Option<Memory>,
-    /// True while `bt_on_bars` runs: the only time `bt.next_bar` is allowed (ABI version 4).
-    pub driving: bool,
+    /// The engine's queued steps while `bt_on_bars` runs: the only time
+    /// `bt.next_bar` is allowed (ABI version 4).
+    pub bar_loop: Option<BarLoop>,
 }
 
 pub(super) type Ctx<'a> = Caller<'a, HostState>;
@@ -88,7 +89,7 @@ pub(super) fn write_bytes(caller: &mut Ctx<'_>, f: &str, ptr: i32, data: &[u8]) 
 }
 
 pub(super) fn symbol(ctx: &StrategyCtx, f: &str, sym: i32) -> Result<usize> {
-    let count = ctx.state().market.symbols().len();
+    let count = ctx.symbol_count();
     usize::try_from(sym)
         .ok()
         .filter(|&s| s < count)
@@ -242,13 +243,11 @@ fn params(l: &mut Linker<HostState>, m: &str) -> Result<()> {
 }
 
 fn market(l: &mut Linker<HostState>, m: &str) -> Result<()> {
-    l.func_wrap(m, "symbol_count", |c: Ctx<'_>| -> Result<i32> {
-        Ok(ctx(&c, "symbol_count")?.state().market.symbols().len() as i32)
-    })?;
+    l.func_wrap(m, "symbol_count", |c: Ctx<'_>| -> Result<i32> { Ok(ctx(&c, "symbol_count")?.symbol_count() as i32) })?;
     l.func_wrap(m, "symbol_name", |mut c: Ctx<'_>, sym: i32, out: i32, cap: i32| -> Result<i32> {
         let cx = ctx(&c, "symbol_name")?;
         let s = symbol(cx, "symbol_name", sym)?;
-        let name = cx.state().market.symbols()[s].as_str().to_string();
+        let name = cx.symbol_name(s).map(|n| n.as_str().to_string()).unwrap_or_default();
         write(&mut c, "symbol_name", out, cap, &name)
     })?;
     l.func_wrap(m, "has_bar", |c: Ctx<'_>, sym: i32| -> Result<i32> {

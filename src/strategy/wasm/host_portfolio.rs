@@ -6,7 +6,7 @@ use wasmtime::{bail, format_err, Linker, Result};
 
 use crate::domain::num::from_f64;
 use crate::domain::{ExitLevel, Exits, TrailOffset};
-use crate::strategy::{CtxError, Period, PriceKind, StrategyCtx};
+use crate::session::{CtxError, Period, PriceKind, StrategyCtx};
 
 use super::host::{
     back, bar_field, bytes, ctx, handle, nan_if_none, side_of, string, symbol, wrap, write_bytes, Ctx, HostState,
@@ -31,7 +31,7 @@ pub const ADDED_IN_V4: [&str; 1] = ["rebalance_ids"];
 
 /// `len` little-endian f64 weights at `ptr`, one per symbol.
 fn weights(c: &mut Ctx<'_>, f: &str, ptr: i32, len: i32) -> Result<Vec<(usize, f64)>> {
-    let count = ctx(c, f)?.state().market.symbols().len();
+    let count = ctx(c, f)?.symbol_count();
     if usize::try_from(len).ok() != Some(count) {
         bail!("bt.{f}: pass one weight per symbol ({count}), got {len}");
     }

@@ -24,8 +24,9 @@ use wasmtime::{Instance, Memory, Module, Store, StoreLimitsBuilder, TypedFunc, U
 pub use cache::{cache_dir, Origin};
 pub use limits::{Budget, WasmLimits, LOAD_TIME_LIMIT, MAX_HOST_STRING, MAX_PARAMS, MAX_WASM_STACK};
 
-use super::{BudgetUsage, ParamSpec, SandboxUsage, Strategy, StrategyCtx, StrategyError, WasmUsage};
+use super::{BudgetUsage, SandboxUsage, Strategy, StrategyError, WasmUsage};
 use crate::domain::CancelToken;
+use crate::session::{BarLoop, ParamSpec, StrategyCtx};
 use host::HostState;
 
 /// A plugin module compiled for this host, ready to be instantiated for
@@ -113,7 +114,7 @@ impl WasmStrategy {
             deadline: Some(Instant::now() + LOAD_TIME_LIMIT),
             shared: None,
             memory: None,
-            driving: false,
+            bar_loop: None,
         };
         let mut store = Store::new(&rt.engine, state);
         store.limiter(|s| &mut s.limits);
@@ -235,8 +236,8 @@ impl Strategy for WasmStrategy {
     #[inline]
     fn on_bar(&mut self, ctx: &StrategyCtx) -> Result<(), StrategyError> {
         if let Some(area) = self.store.data().shared {
-            let state = ctx.state();
-            shared::write(area, &state.indicators, self.memory.data_mut(&mut self.store))
+            let memory = self.memory.data_mut(&mut self.store);
+            ctx.with_indicators(|bank| shared::write(area, bank, memory))
                 .map_err(|message| StrategyError::Runtime { message, line: None, column: None })?;
         }
         match &self.on_bar {
@@ -253,7 +254,7 @@ impl Strategy for WasmStrategy {
         self.on_bars.is_some()
     }
 
-    fn on_bars(&mut self, _ctx: &StrategyCtx) -> Result<(), StrategyError> {
+    fn on_bars(&mut self, _ctx: &StrategyCtx, bars: &BarLoop) -> Result<(), StrategyError> {
         let Some(on_bars) = &self.on_bars else {
             return Err(StrategyError::Runtime {
                 message: format!("the plugin exports no {}", abi::ON_BARS.name),
@@ -261,9 +262,9 @@ impl Strategy for WasmStrategy {
                 column: None,
             });
         };
-        self.store.data_mut().driving = true;
+        self.store.data_mut().bar_loop = Some(bars.clone());
         let result = call(&mut self.store, on_bars, abi::ON_BARS.name, &self.limits);
-        self.store.data_mut().driving = false;
+        self.store.data_mut().bar_loop = None;
         result
     }
 

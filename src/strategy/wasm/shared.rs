@@ -14,7 +14,7 @@
 use wasmtime::{bail, format_err, Extern, Linker, Result};
 
 use super::host::{ctx, Ctx, HostState};
-use crate::strategy::IndicatorBank;
+use crate::session::IndicatorBank;
 
 /// The functions of ABI version 3 that version 2 does not have.
 pub const ADDED_IN_V3: [&str; 1] = ["share_indicators"];
@@ -35,7 +35,7 @@ pub struct SharedArea {
 pub(super) fn register(l: &mut Linker<HostState>, m: &str) -> Result<()> {
     l.func_wrap(m, "share_indicators", |mut c: Ctx<'_>, ptr: i32, cap: i32| -> Result<i32> {
         const F: &str = "share_indicators";
-        let outputs = ctx(&c, F)?.state().indicators.outputs();
+        let outputs = ctx(&c, F)?.with_indicators(IndicatorBank::outputs);
         let outputs = i32::try_from(outputs).map_err(|_| format_err!("bt.{F}: too many indicator outputs"))?;
         let (Ok(offset), Ok(capacity)) = (usize::try_from(ptr), usize::try_from(cap)) else {
             bail!("bt.{F}: pointer and capacity must be >= 0, got {ptr} and {cap}");

@@ -6,50 +6,13 @@ use std::rc::Rc;
 
 use rust_decimal::Decimal;
 
-use crate::broker::{Broker, OrderRequest, PositionView};
 use crate::domain::num::from_f64;
-use crate::domain::{Bar, EquityCurve, OrderId, OrderKind, OrderSize, Side, Symbol, Timestamp};
+use crate::domain::{Bar, OrderId, OrderKind, OrderRequest, OrderSize, PositionView, Side, Symbol, Timestamp};
 use crate::indicators::IndicatorSpec;
 
-use super::crossing::{CrossSide, Crossings};
-use super::{
-    declared_names, CtxError, IndicatorBank, IndicatorRef, MarketView, ParamValue, Params, RunLog, Timeframes,
-};
-
-/// Which call of the strategy is running.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Phase {
-    Init,
-    Bar,
-    Finish,
-}
-
-/// Everything a run knows at the current step; owned by the engine and
-/// shared with the strategy through [`StrategyCtx`].
-#[derive(Debug)]
-pub struct RunState {
-    pub phase: Phase,
-    /// Index of the current step in the run's timeline.
-    pub step: usize,
-    pub ts: Timestamp,
-    /// Timestamp of the previous step; `None` on the first.
-    pub previous_ts: Option<Timestamp>,
-    pub market: MarketView,
-    pub indicators: IndicatorBank,
-    pub timeframes: Timeframes,
-    pub broker: Broker,
-    pub params: Params,
-    pub declared_params: Vec<super::ParamSpec>,
-    pub log: RunLog,
-    /// One point per step ended so far.
-    pub equity: EquityCurve,
-    /// Steps queued for a strategy that drives the loop itself.
-    pub steps: super::StepQueue,
-    /// The run's cancellation, which stops a strategy's own loop between bars.
-    pub cancel: crate::domain::CancelToken,
-    /// What each pair given to `cross` last saw.
-    pub crossings: Crossings,
-}
+use super::crossing::CrossSide;
+use super::state::{Phase, RunState};
+use super::{declared_names, CtxError, IndicatorBank, IndicatorRef, ParamValue};
 
 /// The second operand of a crossing test: another indicator or a level.
 #[derive(Clone, Copy, Debug)]
@@ -67,22 +30,28 @@ pub struct StrategyCtx(Rc<RefCell<RunState>>);
 
 impl StrategyCtx {
     /// Wraps a run's state.
-    pub fn new(state: RunState) -> Self {
+    pub(super) fn new(state: RunState) -> Self {
         StrategyCtx(Rc::new(RefCell::new(state)))
     }
 
-    /// The engine's access to the state between strategy calls.
+    /// The state, for the session's own modules (the engine's step, the
+    /// portfolio helpers); never held across a strategy call.
     ///
     /// # Panics
-    /// If called while a strategy call holds the state (it never does: each
-    /// method below borrows only for its own duration).
-    pub fn state_mut(&self) -> RefMut<'_, RunState> {
+    /// If a borrow is held elsewhere (none is: each method borrows only
+    /// for its own duration).
+    pub(super) fn state_mut(&self) -> RefMut<'_, RunState> {
         self.0.borrow_mut()
     }
 
-    /// Read access to the state.
-    pub fn state(&self) -> Ref<'_, RunState> {
+    /// Read access to the state, for the session's own modules.
+    pub(super) fn state(&self) -> Ref<'_, RunState> {
         self.0.borrow()
+    }
+
+    /// The shared state, for the handles the session gives the engine.
+    pub(super) fn shared(&self) -> &Rc<RefCell<RunState>> {
+        &self.0
     }
 
     // ---- time and symbols ----
@@ -100,6 +69,16 @@ impl StrategyCtx {
     /// The run's symbols, primary first.
     pub fn symbols(&self) -> Vec<Symbol> {
         self.0.borrow().market.symbols().to_vec()
+    }
+
+    /// How many symbols the run trades.
+    pub fn symbol_count(&self) -> usize {
+        self.0.borrow().market.symbols().len()
+    }
+
+    /// The name of symbol `symbol`; `None` past the last.
+    pub fn symbol_name(&self, symbol: usize) -> Option<Symbol> {
+        self.0.borrow().market.symbols().get(symbol).cloned()
     }
 
     /// Index of the symbol called `name`.
@@ -135,6 +114,13 @@ impl StrategyCtx {
     #[inline]
     pub fn indicator<'a>(&self, r: impl Into<IndicatorRef<'a>>, k: usize) -> Result<Option<f64>, CtxError> {
         self.0.borrow().indicators.value(r.into(), k)
+    }
+
+    /// Reads the declared indicators' latest values through `read` (the
+    /// bank's methods that change it are the session's own).
+    #[inline]
+    pub fn with_indicators<R>(&self, read: impl FnOnce(&IndicatorBank) -> R) -> R {
+        read(&self.0.borrow().indicators)
     }
 
     /// True when `a` crossed above `b` on this bar (`above`), or below it;

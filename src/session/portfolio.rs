@@ -4,9 +4,9 @@
 
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use crate::broker::{floor_units, OrderRequest, MAX_TARGET_FRACTION};
+use crate::broker::{floor_units, MAX_TARGET_FRACTION};
 use crate::domain::num::{from_f64, to_f64};
-use crate::domain::{Exits, OrderId, OrderKind, OrderSize, Side, TrailOffset};
+use crate::domain::{Exits, OrderId, OrderKind, OrderRequest, OrderSize, Side, TrailOffset};
 
 use super::ctx::{decimal, PriceKind};
 use super::schedule::{starts_period, Period};

@@ -540,7 +540,7 @@ mod tests {
     fn values_computed_in_blocks_match_converting_each_bar() {
         use crate::data::synthetic::random_walk;
         use crate::domain::Symbol;
-        use crate::strategy::MarketView;
+        use crate::session::MarketView;
 
         // Two symbols on different clocks (B has a bar every other minute
         // and starts later), sliced so that the run's first bars are not
@@ -598,7 +598,7 @@ mod tests {
     fn blocks_keep_only_the_lookback_before_the_latest_block() {
         use crate::data::synthetic::random_walk;
         use crate::domain::Symbol;
-        use crate::strategy::MarketView;
+        use crate::session::MarketView;
 
         let universe = Universe::new(vec![(Symbol::new("A"), random_walk(100, 3, Timestamp(0), 60_000))]).unwrap();
         let mut bank = IndicatorBank::new(1);

@@ -1,0 +1,46 @@
+//! Errors of a strategy's calls into its session (the ctx API).
+
+/// A strategy called the host API in a way it cannot honour.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum CtxError {
+    #[error("unknown symbol '{name}'; this run trades: {known}")]
+    UnknownSymbol { name: String, known: String },
+    #[error("unknown indicator '{name}'; declared: {declared}")]
+    UnknownIndicator { name: String, declared: String },
+    #[error("unknown indicator handle {handle}; {count} outputs are declared")]
+    UnknownIndicatorHandle { handle: usize, count: usize },
+    #[error("indicator name '{0}' is already declared")]
+    DuplicateIndicator(String),
+    #[error("indicator name '{0}' must be non-empty and contain no '.'")]
+    BadIndicatorName(String),
+    #[error("unknown indicator kind '{kind}'; known kinds: {known}")]
+    UnknownIndicatorKind { kind: String, known: String },
+    #[error("invalid indicator: {0}")]
+    Indicator(String),
+    #[error("{0} can only be called in init()")]
+    InitOnly(&'static str),
+    #[error("{0} can only be called in on_bar()")]
+    BarOnly(&'static str),
+    #[error("{k} bars back is beyond the lookback of {lookback}; declare a longer lookback in init(), e.g. lookback({})", k + 1)]
+    BeyondLookback { k: usize, lookback: usize },
+    #[error("lookback must be between 1 and {max}, got {requested}")]
+    LookbackOutOfRange { requested: usize, max: usize },
+    #[error("unknown parameter '{name}'; the strategy declares: {declared}")]
+    UnknownParam { name: String, declared: String },
+    #[error("{what} must be a finite number, got {value}")]
+    NotFinite { what: &'static str, value: f64 },
+    #[error("{what} must be >= 0, got {value}")]
+    Negative { what: &'static str, value: i64 },
+    #[error("order rejected: {0}")]
+    Order(#[from] crate::broker::BrokerError),
+    #[error("{0}")]
+    Rebalance(String),
+    #[error("{0}: the result is too large for an exact decimal")]
+    Overflow(&'static str),
+    #[error("unknown schedule '{0}'; use daily, weekly or monthly")]
+    UnknownSchedule(String),
+    #[error("invalid timeframe: {0}")]
+    Timeframe(String),
+    #[error("unknown timeframe handle {handle}; {count} timeframes are declared")]
+    UnknownTimeframe { handle: usize, count: usize },
+}

@@ -1,0 +1,35 @@
+//! One run's session: its state (market seen so far, indicators, timeframes,
+//! broker, parameters, log, equity curve), the step that advances it, and
+//! the one narrow API strategies see, [`StrategyCtx`].
+//!
+//! The engine drives a run through its [`Session`] (build, `init`, bars,
+//! finish); a strategy, whatever its runtime, sees only the [`StrategyCtx`]
+//! (and, when it drives the bar loop itself, a [`BarLoop`]). Neither can
+//! reach the state's fields.
+
+mod crossing;
+mod ctx;
+mod error;
+mod indicator_bank;
+mod lifecycle;
+mod log;
+mod market;
+mod params;
+mod portfolio;
+mod schedule;
+mod state;
+mod steps;
+mod timeframe;
+
+pub use ctx::{Operand, PriceKind, StrategyCtx};
+pub use error::CtxError;
+pub use indicator_bank::{IndicatorBank, IndicatorRef};
+pub use lifecycle::{Finished, Session};
+pub use log::{LogLine, RunLog, MAX_LOG_LINES};
+pub use market::{MarketView, MAX_LOOKBACK};
+pub use params::{declared_names, ParamError, ParamSpec, ParamValue, Params};
+pub use schedule::{starts_period, Period};
+pub use steps::BarLoop;
+pub use timeframe::{Timeframes, MAX_TIMEFRAMES};
+
+use steps::StepQueue;
