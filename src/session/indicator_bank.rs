@@ -1,15 +1,14 @@
 //! The indicators a strategy declared, with a short history of values for
-//! each output. In a run they are computed a block of their symbol's bars
-//! ahead (see [`IndicatorBank::attach_prices`]) and each step shows the
-//! values up to that step's bar; without price columns (unit tests) they are
-//! updated bar by bar.
+//! each output. They are computed a block of their symbol's bars ahead (see
+//! [`IndicatorBank::attach_prices`]) and each step shows the values up to
+//! that step's bar; the tests check every value against an oracle that
+//! updates each indicator bar by bar.
 
 use std::sync::Arc;
 
 use crate::data::Universe;
-use crate::domain::num::to_f64;
 use crate::domain::{Bar, PriceField};
-use crate::indicators::{BarInput, IndicatorSpec, IndicatorState, Source, SourceColumns};
+use crate::indicators::{IndicatorSpec, IndicatorState, Source, SourceColumns};
 
 use super::CtxError;
 
@@ -51,26 +50,17 @@ struct Declared {
     outputs: usize,
 }
 
-/// The last `depth` values of one output, newest first on read.
+/// One output's values: a block of them computed ahead, of which a step
+/// reads only those up to its own bar.
 #[derive(Debug, Default)]
 struct History {
     /// The symbol whose bars the output follows.
     symbol: usize,
-    /// Bar by bar (without blocks): the newest value and the one before it,
-    /// NaN where there is none; all a lookback of 2 keeps.
-    now: f64,
-    previous: f64,
-    /// With a lookback beyond 2, the last `depth` values as a ring (empty
-    /// otherwise, and when the values are computed in blocks).
-    values: Vec<Option<f64>>,
-    /// Index of the newest value in `values`.
-    head: usize,
-    /// Bar by bar: how many values can be read, up to `depth`.
-    len: usize,
+    /// How many values back can be read (the lookback, at least 2).
     depth: usize,
-    /// Computed in blocks (see [`IndicatorBank::attach_prices`]): the
-    /// output's value after each of its symbol's bars `start..`, up to as far
-    /// as the block reaches (NaN where there is none); empty otherwise.
+    /// The output's value after each of its symbol's bars `start..`, up to
+    /// as far as the block reaches (NaN where there is none); empty before
+    /// the first block (see [`IndicatorBank::refill`]).
     block: Vec<f64>,
     /// The bar (of the output's symbol in the run) of `block[0]`.
     start: usize,
@@ -78,43 +68,15 @@ struct History {
 
 impl History {
     fn with_depth(symbol: usize, depth: usize) -> Self {
-        let values = if depth > 2 { vec![None; depth] } else { Vec::new() };
-        History {
-            symbol,
-            now: f64::NAN,
-            previous: f64::NAN,
-            values,
-            head: 0,
-            len: 0,
-            depth,
-            block: Vec::new(),
-            start: 0,
-        }
-    }
-
-    #[inline]
-    fn push(&mut self, value: Option<f64>) {
-        if !self.values.is_empty() {
-            // Wrap by comparison: a division per bar shows up at a million bars.
-            self.head = if self.len == 0 || self.head + 1 == self.depth { 0 } else { self.head + 1 };
-            self.values[self.head] = value;
-        }
-        if self.len < self.depth {
-            self.len += 1;
-        }
-        self.previous = self.now;
-        self.now = value.unwrap_or(f64::NAN);
+        History { symbol, depth, block: Vec::new(), start: 0 }
     }
 
     /// The value now and one bar earlier (NaN where there is none), once
-    /// the run has seen `seen` bars of the output's symbol. With a block
-    /// (see [`IndicatorBank::refill`]) the block reaches bar `seen - 1` and
-    /// holds the `depth - 1` bars before it; nothing later is read.
+    /// the run has seen `seen` bars of the output's symbol. The block
+    /// reaches bar `seen - 1` and holds the `depth - 1` bars before it;
+    /// nothing later is read. Before the first block, `seen` is 0.
     #[inline]
-    fn now_and_previous(&self, in_blocks: bool, seen: usize) -> (f64, f64) {
-        if !in_blocks {
-            return (self.now, self.previous);
-        }
+    fn now_and_previous(&self, seen: usize) -> (f64, f64) {
         match seen.checked_sub(1 + self.start) {
             Some(at) => (self.block[at], if at >= 1 { self.block[at - 1] } else { f64::NAN }),
             None => (f64::NAN, f64::NAN),
@@ -123,22 +85,11 @@ impl History {
 
     /// The value `k` bars back (0 = now), with `seen` bars of the symbol seen.
     #[inline]
-    fn get(&self, k: usize, in_blocks: bool, seen: usize) -> Option<f64> {
-        let len = if in_blocks { seen.min(self.depth) } else { self.len };
-        if k >= len {
+    fn get(&self, k: usize, seen: usize) -> Option<f64> {
+        if k >= seen.min(self.depth) {
             return None;
         }
-        match k {
-            0 | 1 => {
-                let (now, previous) = self.now_and_previous(in_blocks, seen);
-                known(if k == 0 { now } else { previous })
-            }
-            _ if in_blocks => known(self.block[seen - 1 - k - self.start]),
-            _ => {
-                let i = if k <= self.head { self.head - k } else { self.head + self.depth - k };
-                self.values[i].and_then(known)
-            }
-        }
+        known(self.block[seen - 1 - k - self.start])
     }
 }
 
@@ -158,18 +109,17 @@ pub struct IndicatorBank {
     /// Indexes into `declared`, per symbol.
     by_symbol: Vec<Vec<usize>>,
     /// Which bar fields each symbol's indicators read (only those get f64
-    /// columns, or without columns are converted on each bar).
+    /// columns).
     sources: Vec<Sources>,
     /// Per symbol, the f64 columns of the prices its indicators read (see
-    /// [`IndicatorBank::attach_prices`]); without them each bar's prices are
-    /// converted as it arrives.
+    /// [`IndicatorBank::attach_prices`]).
     prices: Vec<Option<PriceColumns>>,
     depth: usize,
-    /// Whether the values are computed in blocks ahead of the bars (each
-    /// [`History`] holds a block; see [`IndicatorBank::attach_prices`]).
+    /// What computing the blocks needs; `None` until the prices are
+    /// attached, and for a bank without indicators.
     blocks: Option<Blocks>,
-    /// With blocks: how many bars of each symbol the run has seen, which is
-    /// where each output's block is read.
+    /// How many bars of each symbol the run has seen, which is where each
+    /// output's block is read.
     seen: Vec<usize>,
 }
 
@@ -217,7 +167,7 @@ impl IndicatorBank {
     ///
     /// # Errors
     /// The name is taken or empty, or the spec's arguments are invalid.
-    pub fn declare(&mut self, name: &str, symbol: usize, spec: IndicatorSpec) -> Result<usize, CtxError> {
+    pub(super) fn declare(&mut self, name: &str, symbol: usize, spec: IndicatorSpec) -> Result<usize, CtxError> {
         if name.is_empty() || name.contains('.') {
             return Err(CtxError::BadIndicatorName(name.to_string()));
         }
@@ -256,7 +206,7 @@ impl IndicatorBank {
 
     /// Keeps `depth` (at least 2, so that crossings can be seen) past values
     /// of each output. Called once after init, before `attach_prices`.
-    pub fn set_depth(&mut self, depth: usize) {
+    pub(super) fn set_depth(&mut self, depth: usize) {
         debug_assert!(self.blocks.is_none(), "the depth is set before the prices are attached");
         self.depth = depth.max(2);
         for h in &mut self.histories {
@@ -264,16 +214,15 @@ impl IndicatorBank {
         }
     }
 
-    /// Reads the prices of `universe` (the run's) from its f64 columns
-    /// instead of converting each bar's, and from then on computes the
-    /// indicators a block of bars ahead: each block runs every indicator of a
-    /// symbol over its next [`BLOCK`] bars at once (the same updates in the
-    /// same order, without matching on each indicator's kind on every bar),
-    /// and each step only records how far the symbol has got, which is
-    /// where its outputs are read, so no step reads a value later than its
-    /// own. Called once after init, when the indicators are known. The
-    /// values are the same either way.
-    pub fn attach_prices(&mut self, universe: &Universe) {
+    /// Reads the prices of `universe` (the run's) from its f64 columns, and
+    /// from then on computes the indicators a block of bars ahead: each
+    /// block runs every indicator of a symbol over its next [`BLOCK`] bars at
+    /// once (the same updates in the same order as bar by bar, without
+    /// matching on each indicator's kind on every bar), and each step only
+    /// records how far the symbol has got, which is where its outputs are
+    /// read, so no step reads a value later than its own. Called once after
+    /// init, when the indicators are known.
+    pub(super) fn attach_prices(&mut self, universe: &Universe) {
         self.attach_prices_in_blocks(universe, BLOCK);
     }
 
@@ -304,9 +253,6 @@ impl IndicatorBank {
                 volumes: Vec::new(),
                 outputs: vec![Vec::new(); widest],
             });
-            for h in &mut self.histories {
-                h.values = Vec::new();
-            }
         }
     }
 
@@ -361,41 +307,23 @@ impl IndicatorBank {
         self.depth
     }
 
-    /// Feeds each symbol's fresh bar to that symbol's indicators (with
-    /// prices attached: records how far each symbol has got, which is where
+    /// Records how far each symbol with a fresh bar has got, which is where
     /// its outputs' blocks are read, computing the next block when the last
-    /// one is used up); `seen[s]` is how many bars of symbol s the run has
-    /// seen (its fresh bar is the last of them).
+    /// one is used up; `seen[s]` is how many bars of symbol s the run has
+    /// seen (its fresh bar is the last of them). Does nothing before the
+    /// prices are attached.
     #[inline]
-    pub fn update(&mut self, fresh: &[Option<Bar>], seen: &[usize]) {
-        if self.declared.is_empty() {
-            return;
-        }
-        if self.blocks.is_some() {
-            // The outputs read their blocks where `seen` says: only a block
-            // used up needs work.
-            for (s, bar) in fresh.iter().enumerate() {
-                if bar.is_none() {
-                    continue;
-                }
-                self.seen[s] = seen[s];
-                if self.blocks.as_ref().is_some_and(|b| seen[s] > b.computed[s]) {
-                    self.refill(s, seen[s]);
-                }
-            }
+    pub(super) fn update(&mut self, fresh: &[Option<Bar>], seen: &[usize]) {
+        if self.blocks.is_none() {
             return;
         }
         for (s, bar) in fresh.iter().enumerate() {
-            let (Some(bar), false) = (bar, self.by_symbol[s].is_empty()) else {
+            if bar.is_none() {
                 continue;
-            };
-            let input = self.sources[s].input(bar);
-            for &i in &self.by_symbol[s] {
-                let d = &mut self.declared[i];
-                d.state.update(&input);
-                for o in 0..d.outputs {
-                    self.histories[d.first_output + o].push(d.state.value(o));
-                }
+            }
+            self.seen[s] = seen[s];
+            if self.blocks.as_ref().is_some_and(|b| seen[s] > b.computed[s]) {
+                self.refill(s, seen[s]);
             }
         }
     }
@@ -415,7 +343,7 @@ impl IndicatorBank {
         if k >= self.depth {
             return Err(CtxError::BeyondLookback { k, lookback: self.depth });
         }
-        Ok(history.get(k, self.blocks.is_some(), self.seen[history.symbol]))
+        Ok(history.get(k, self.seen[history.symbol]))
     }
 
     /// The values of output `name` now and one bar earlier.
@@ -425,7 +353,7 @@ impl IndicatorBank {
     #[inline]
     pub fn now_and_previous(&self, r: IndicatorRef<'_>) -> Result<(Option<f64>, Option<f64>), CtxError> {
         let history = self.history(r)?;
-        let (now, previous) = history.now_and_previous(self.blocks.is_some(), self.seen[history.symbol]);
+        let (now, previous) = history.now_and_previous(self.seen[history.symbol]);
         Ok((known(now), known(previous)))
     }
 
@@ -439,8 +367,7 @@ impl IndicatorBank {
     /// before each bar.
     #[inline]
     pub fn latest(&self) -> impl Iterator<Item = (f64, f64)> + '_ {
-        let in_blocks = self.blocks.is_some();
-        self.histories.iter().map(move |h| h.now_and_previous(in_blocks, self.seen[h.symbol]))
+        self.histories.iter().map(move |h| h.now_and_previous(self.seen[h.symbol]))
     }
 
     /// The handle of output `r`.
@@ -494,20 +421,6 @@ impl Sources {
             }
         }
     }
-
-    /// The fields as f64; the ones no indicator reads are left NaN.
-    #[inline]
-    fn input(&self, bar: &Bar) -> BarInput {
-        let get = |wanted: bool, d| if wanted { to_f64(d) } else { f64::NAN };
-        let [open, high, low, close, volume] = self.0;
-        BarInput {
-            open: get(open, bar.open),
-            high: get(high, bar.high),
-            low: get(low, bar.low),
-            close: get(close, bar.close),
-            volume: if volume { bar.volume } else { f64::NAN },
-        }
-    }
 }
 
 #[cfg(test)]
@@ -515,17 +428,65 @@ mod tests {
     use rust_decimal::Decimal;
 
     use super::*;
-    use crate::domain::Timestamp;
+    use crate::data::synthetic::random_walk;
+    use crate::domain::num::to_f64;
+    use crate::domain::{Symbol, Timestamp};
+    use crate::indicators::BarInput;
+    use crate::session::MarketView;
 
-    fn bar(close: i64) -> [Option<Bar>; 1] {
-        let c = Decimal::from(close);
-        [Some(Bar { ts: Timestamp(close), open: c, high: c, low: c, close: c, volume: 0.0 })]
+    /// The oracle: each declared indicator updated bar by bar with its
+    /// symbol's bars converted to f64, every value kept.
+    struct BarByBar {
+        /// Per declared indicator: its symbol, state and first output.
+        declared: Vec<(usize, IndicatorState, usize)>,
+        /// Per output, its value after each of its symbol's bars (None where
+        /// there is none).
+        values: Vec<Vec<Option<f64>>>,
     }
 
-    /// Feeds one bar to a bank without price columns, which converts the
-    /// bar's prices (the count of bars seen is only read with columns).
-    fn feed(bank: &mut IndicatorBank, close: i64) {
-        bank.update(&bar(close), &[0]);
+    impl BarByBar {
+        fn new(declared: &[(usize, IndicatorSpec)]) -> Self {
+            let mut oracle = BarByBar { declared: Vec::new(), values: Vec::new() };
+            for (symbol, spec) in declared {
+                oracle.declared.push((*symbol, spec.build().unwrap(), oracle.values.len()));
+                oracle.values.extend(spec.outputs().iter().map(|_| Vec::new()));
+            }
+            oracle
+        }
+
+        fn update(&mut self, fresh: &[Option<Bar>]) {
+            for (symbol, state, first) in &mut self.declared {
+                let Some(bar) = fresh[*symbol] else { continue };
+                let input = BarInput {
+                    open: to_f64(bar.open),
+                    high: to_f64(bar.high),
+                    low: to_f64(bar.low),
+                    close: to_f64(bar.close),
+                    volume: bar.volume,
+                };
+                state.update(&input);
+                for o in 0..state.outputs().len() {
+                    self.values[*first + o].push(state.value(o).filter(|x| !x.is_nan()));
+                }
+            }
+        }
+
+        /// Every output's value `k` bars back for k below `depth`, as bits.
+        fn readings(&self, depth: usize) -> Vec<Option<u64>> {
+            self.values
+                .iter()
+                .flat_map(|v| (0..depth).map(move |k| v.len().checked_sub(1 + k).and_then(|i| v[i])))
+                .map(|x| x.map(f64::to_bits))
+                .collect()
+        }
+
+        /// Every output's value now and one bar earlier, NaN where there is none, as bits.
+        fn latest(&self) -> Vec<(u64, u64)> {
+            let back = |v: &Vec<Option<f64>>, k: usize| {
+                v.len().checked_sub(1 + k).and_then(|i| v[i]).unwrap_or(f64::NAN).to_bits()
+            };
+            self.values.iter().map(|v| (back(v, 0), back(v, 1))).collect()
+        }
     }
 
     /// Every output's values `k` bars back (k below the depth), as bits.
@@ -536,12 +497,54 @@ mod tests {
             .collect()
     }
 
-    #[test]
-    fn values_computed_in_blocks_match_converting_each_bar() {
-        use crate::data::synthetic::random_walk;
-        use crate::domain::Symbol;
-        use crate::session::MarketView;
+    fn latest(bank: &IndicatorBank) -> Vec<(u64, u64)> {
+        bank.latest().map(|(a, b)| (a.to_bits(), b.to_bits())).collect()
+    }
 
+    /// A bank over `universe` with `declared` (named i0, i1, ...), a
+    /// lookback of `depth` and blocks of `block` bars, stepped through
+    /// every bar; `check` sees it and the oracle after each step.
+    fn step_through(
+        universe: &Universe,
+        declared: &[(usize, IndicatorSpec)],
+        depth: usize,
+        block: usize,
+        mut check: impl FnMut(&IndicatorBank, &BarByBar),
+    ) {
+        let mut bank = IndicatorBank::new(universe.symbols().len());
+        for (i, (symbol, spec)) in declared.iter().enumerate() {
+            bank.declare(&format!("i{i}"), *symbol, *spec).unwrap();
+        }
+        bank.set_depth(depth);
+        bank.attach_prices_in_blocks(universe, block);
+        assert!(
+            bank.blocks.is_some() && bank.by_symbol.iter().zip(&bank.prices).all(|(d, p)| d.is_empty() || p.is_some())
+        );
+        let mut oracle = BarByBar::new(declared);
+        let mut market = MarketView::new(universe.clone());
+        for &ts in universe.timeline() {
+            market.advance(ts);
+            bank.update(market.fresh(), market.seen());
+            oracle.update(market.fresh());
+            check(&bank, &oracle);
+        }
+    }
+
+    /// One symbol whose bars close at `closes`, a minute apart.
+    fn closing_at(closes: &[i64]) -> Universe {
+        let bars = closes
+            .iter()
+            .enumerate()
+            .map(|(i, &close)| {
+                let c = Decimal::from(close);
+                Bar { ts: Timestamp(i as i64 * 60_000), open: c, high: c, low: c, close: c, volume: 0.0 }
+            })
+            .collect();
+        Universe::new(vec![(Symbol::new("A"), bars)]).unwrap()
+    }
+
+    #[test]
+    fn values_computed_in_blocks_match_updating_each_bar() {
         // Two symbols on different clocks (B has a bar every other minute
         // and starts later), sliced so that the run's first bars are not
         // the columns' first.
@@ -558,48 +561,32 @@ mod tests {
             (0, IndicatorSpec::Lowest { period: 6, source: Source::Low }),
         ];
         for depth in [2, 4] {
-            let bank = || {
-                let mut bank = IndicatorBank::new(2);
-                for (i, (symbol, spec)) in declared.iter().enumerate() {
-                    bank.declare(&format!("i{i}"), *symbol, *spec).unwrap();
-                }
-                bank.set_depth(depth);
-                bank
-            };
-            let mut converting = bank();
             // One bar per block, a block that ends mid-run, and one block for the whole run.
-            let mut in_blocks: Vec<IndicatorBank> = [1, 7, BLOCK]
-                .iter()
-                .map(|&block| {
-                    let mut bank = bank();
-                    bank.attach_prices_in_blocks(&universe, block);
-                    bank
-                })
-                .collect();
-            assert!(in_blocks.iter().all(|b| b.blocks.is_some() && b.prices.iter().all(Option::is_some)));
-            let mut market = MarketView::new(universe.clone());
-            for &ts in universe.timeline() {
-                market.advance(ts);
-                converting.update(market.fresh(), market.seen());
-                let expected = readings(&converting);
-                let latest =
-                    |bank: &IndicatorBank| bank.latest().map(|(a, b)| (a.to_bits(), b.to_bits())).collect::<Vec<_>>();
-                for bank in &mut in_blocks {
-                    bank.update(market.fresh(), market.seen());
-                    assert_eq!(readings(bank), expected, "depth {depth} at {ts:?}");
-                    assert_eq!(latest(bank), latest(&converting), "shared values, depth {depth} at {ts:?}");
-                }
+            for block in [1, 7, BLOCK] {
+                let mut ready = false;
+                step_through(&universe, &declared, depth, block, |bank, oracle| {
+                    assert_eq!(readings(bank), oracle.readings(depth), "depth {depth}, block {block}");
+                    assert_eq!(latest(bank), oracle.latest(), "shared values, depth {depth}, block {block}");
+                    ready = bank.latest().all(|(now, _)| !now.is_nan());
+                });
+                assert!(ready, "not vacuous: every output is ready at the end");
             }
-            assert!(converting.latest().all(|(now, _)| !now.is_nan()), "not vacuous: every output is ready");
         }
     }
 
     #[test]
-    fn blocks_keep_only_the_lookback_before_the_latest_block() {
-        use crate::data::synthetic::random_walk;
-        use crate::domain::Symbol;
-        use crate::session::MarketView;
+    fn nothing_is_read_before_the_prices_are_attached() {
+        // What `init` sees: declared indicators, no bars yet.
+        let mut bank = IndicatorBank::new(1);
+        bank.declare("s", 0, IndicatorSpec::Sma { period: 1, source: Source::Close }).unwrap();
+        bank.update(&[None], &[0]);
+        assert_eq!(bank.value(IndicatorRef::Name("s"), 0).unwrap(), None);
+        assert_eq!(bank.now_and_previous(IndicatorRef::Name("s")).unwrap(), (None, None));
+        assert!(bank.latest().all(|(now, previous)| now.is_nan() && previous.is_nan()));
+    }
 
+    #[test]
+    fn blocks_keep_only_the_lookback_before_the_latest_block() {
         let universe = Universe::new(vec![(Symbol::new("A"), random_walk(100, 3, Timestamp(0), 60_000))]).unwrap();
         let mut bank = IndicatorBank::new(1);
         bank.declare("s", 0, IndicatorSpec::Sma { period: 3, source: Source::Close }).unwrap();
@@ -617,54 +604,60 @@ mod tests {
 
     #[test]
     fn keeps_a_history_of_each_output() {
-        let mut bank = IndicatorBank::new(1);
-        bank.declare("s2", 0, IndicatorSpec::Sma { period: 2, source: Source::Close }).unwrap();
-        bank.set_depth(3);
-        for c in [1, 3, 5, 7] {
-            feed(&mut bank, c);
-        }
-        assert_eq!(bank.value(IndicatorRef::Name("s2"), 0).unwrap(), Some(6.0)); // (5 + 7) / 2
-        assert_eq!(bank.value(IndicatorRef::Name("s2"), 1).unwrap(), Some(4.0)); // (3 + 5) / 2
-        assert_eq!(bank.value(IndicatorRef::Name("s2"), 2).unwrap(), Some(2.0)); // (1 + 3) / 2
-        assert!(bank.value(IndicatorRef::Name("s2"), 3).is_err(), "beyond the kept history");
+        let sma2 = [(0, IndicatorSpec::Sma { period: 2, source: Source::Close })];
+        let mut step = 0;
+        step_through(&closing_at(&[1, 3, 5, 7]), &sma2, 3, 2, |bank, _| {
+            step += 1;
+            if step == 4 {
+                assert_eq!(bank.value(IndicatorRef::Name("i0"), 0).unwrap(), Some(6.0)); // (5 + 7) / 2
+                assert_eq!(bank.value(IndicatorRef::Name("i0"), 1).unwrap(), Some(4.0)); // (3 + 5) / 2
+                assert_eq!(bank.value(IndicatorRef::Name("i0"), 2).unwrap(), Some(2.0)); // (1 + 3) / 2
+                assert!(bank.value(IndicatorRef::Name("i0"), 3).is_err(), "beyond the kept history");
+            }
+        });
+        assert_eq!(step, 4);
     }
 
     #[test]
     fn short_and_long_lookbacks_read_the_same_values() {
-        let sma1 = IndicatorSpec::Sma { period: 1, source: Source::Close };
+        let sma1 = [(0, IndicatorSpec::Sma { period: 1, source: Source::Close })];
         for depth in [2, 3, 5, 8] {
-            let mut bank = IndicatorBank::new(1);
-            bank.declare("c", 0, sma1).unwrap();
-            bank.set_depth(depth);
-            assert_eq!(bank.value(IndicatorRef::Name("c"), 0).unwrap(), None, "nothing before the first bar");
-            for c in 1..=7 {
-                feed(&mut bank, c);
+            let mut c = 0;
+            step_through(&closing_at(&[1, 2, 3, 4, 5, 6, 7]), &sma1, depth, 3, |bank, _| {
+                c += 1;
                 for k in 0..depth {
                     let expected = (k < c as usize).then(|| (c - k as i64) as f64);
                     assert_eq!(
-                        bank.value(IndicatorRef::Name("c"), k).unwrap(),
+                        bank.value(IndicatorRef::Name("i0"), k).unwrap(),
                         expected,
                         "depth {depth}, bar {c}, k {k}"
                     );
                 }
-            }
-            assert!(bank.value(IndicatorRef::Name("c"), depth).is_err(), "beyond the kept history");
-            let latest: Vec<(f64, f64)> = bank.latest().collect();
-            assert_eq!(latest, vec![(7.0, 6.0)]);
+                assert!(bank.value(IndicatorRef::Name("i0"), depth).is_err(), "beyond the kept history");
+                let previous = if c > 1 { (c - 1) as f64 } else { f64::NAN };
+                assert_eq!(latest(bank), vec![((c as f64).to_bits(), previous.to_bits())]);
+            });
+            assert_eq!(c, 7);
         }
     }
 
     #[test]
     fn multi_output_indicators_answer_to_each_output_name() {
+        let bollinger = [(0, IndicatorSpec::Bollinger { period: 2, k: 1.0, source: Source::Close })];
+        let mut step = 0;
+        step_through(&closing_at(&[1, 3]), &bollinger, 2, 1, |bank, _| {
+            step += 1;
+            let read = |name| bank.value(IndicatorRef::Name(name), 0).unwrap();
+            if step == 1 {
+                assert_eq!(read("i0.upper"), None, "not ready after one bar");
+            } else {
+                assert_eq!(read("i0"), Some(2.0)); // middle (1 + 3) / 2
+                assert_eq!(read("i0.upper"), Some(3.0)); // 2 + 1 * population sd 1
+                assert_eq!(read("i0.lower"), Some(1.0));
+            }
+        });
         let mut bank = IndicatorBank::new(1);
-        let spec = IndicatorSpec::Bollinger { period: 2, k: 1.0, source: Source::Close };
-        bank.declare("bb", 0, spec).unwrap();
-        feed(&mut bank, 1);
-        assert_eq!(bank.value(IndicatorRef::Name("bb.upper"), 0).unwrap(), None, "not ready after one bar");
-        feed(&mut bank, 3);
-        assert_eq!(bank.value(IndicatorRef::Name("bb"), 0).unwrap(), Some(2.0)); // middle (1 + 3) / 2
-        assert_eq!(bank.value(IndicatorRef::Name("bb.upper"), 0).unwrap(), Some(3.0)); // 2 + 1 * population sd 1
-        assert_eq!(bank.value(IndicatorRef::Name("bb.lower"), 0).unwrap(), Some(1.0));
+        bank.declare("bb", 0, bollinger[0].1).unwrap();
         let err = bank.value(IndicatorRef::Name("bbb"), 0).unwrap_err().to_string();
         assert!(err.contains("bb.middle, bb.upper, bb.lower"), "{err}");
         let huge = bank.declare("huge", 0, IndicatorSpec::Sma { period: 1_000_000, source: Source::Close });
