@@ -1,14 +1,37 @@
-//! backtester: runs trading strategies over historical bars.
+//! backtester: runs trading strategies, written as Rhai scripts, sandboxed
+//! WASM plugins or native Rust, over historical bars, with a simulated
+//! broker in exact decimals; from the command line, with hot reload, or as
+//! an HTTP service that stores its runs in SQLite or PostgreSQL.
 //!
-//! How the parts fit, in the direction dependencies point:
-//! - [`domain`]: plain types (bars, orders, trades, time).
-//! - [`data`]: loads and validates OHLCV files into a run's universe.
-//! - [`indicators`]: streaming indicators computed by the host.
-//! - [`broker`]: the simulated broker: fills, slippage, commission, ledger (exact decimals).
-//! - [`strategy`]: the one narrow API strategies see, and the runtimes behind it (Rhai).
-//! - [`engine`]: the run loop that feeds bars to a strategy and its orders to the broker.
+//! The parts, in the direction dependencies point (each depends only on
+//! those above it):
+//! - [`domain`]: plain types shared by all (bars, symbols, orders, trades,
+//!   time, exact-decimal conversions); no I/O.
+//! - [`data`]: loads and validates OHLCV files into a run's [`data::Universe`];
+//!   resampling; a run's data window.
+//! - [`indicators`]: streaming indicators (f64) and the table of their kinds.
+//! - [`broker`]: the simulated broker: matching, slippage, commission,
+//!   margin and the FIFO ledger (`rust_decimal`).
+//! - [`session`]: one run's state and the step that advances it, behind the
+//!   one narrow API strategies see ([`session::StrategyCtx`]); the engine
+//!   drives it through [`session::Session`].
+//! - [`strategy`]: the [`strategy::Strategy`] trait, loading strategies, and
+//!   the runtimes behind it (native, Rhai, WASM with its ABI); they see only
+//!   the ctx API.
+//! - [`engine`]: the run loop (init, bars, finish), its report and manifest.
 //! - [`metrics`]: performance statistics from the equity curve and trades.
-//! - [`cli`]: the command-line front end.
+//! - [`store`]: sqlx repositories for SQLite and PostgreSQL.
+//! - [`service`]: the run queue, execution, live progress and events.
+//! - [`api`]: the axum routes and the server loop.
+//! - [`cli`]: the command-line front end (`run`, `dev`, `serve`).
+//!
+//! A run, whichever front end starts it: the CLI's flags or the API's JSON
+//! become one checked run specification; its data are loaded into a
+//! universe; [`engine::run`] builds a session, calls the strategy's `init`,
+//! steps every bar (fills at the open, indicators, the strategy's `on_bar`,
+//! fills at the close, the equity point), calls `on_finish`, closes what is
+//! open and computes the metrics; the CLI prints the [`engine::RunReport`],
+//! the service stores it.
 
 pub mod api;
 pub mod broker;
