@@ -10,6 +10,8 @@
 //! - [`metrics`]: performance statistics from the equity curve and trades.
 //! - [`cli`]: the command-line front end.
 
+#![warn(missing_docs)]
+
 pub mod api;
 pub mod broker;
 pub mod cli;
