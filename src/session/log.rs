@@ -16,7 +16,7 @@ pub struct LogLine {
     pub step: Option<usize>,
     /// That step's timestamp; `None` in init.
     pub ts: Option<Timestamp>,
-    /// The text, cut to [`MAX_LINE_BYTES`] (ending in `…` when cut).
+    /// The text, cut to `MAX_LINE_BYTES` bytes (ending in `…` when cut).
     pub message: String,
 }
 
