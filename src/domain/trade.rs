@@ -36,7 +36,7 @@ pub struct Trade {
     pub entry_step: usize,
     /// Timestamp of the engine step on which the exit filled.
     pub exit_ts: Timestamp,
-    /// Price of the exit fill, after slippage.
+    /// Price of the exit fill: after slippage, except at the end of a run (the last close).
     pub exit_price: Decimal,
     /// Engine step of the exit fill.
     pub exit_step: usize,

@@ -41,7 +41,7 @@ pub struct TradeRow {
     pub entry_price: Decimal,
     /// Timestamp of the engine step on which the exit filled.
     pub exit_time: Timestamp,
-    /// Price of the exit fill, after slippage.
+    /// Price of the exit fill: after slippage, except at the end of a run (the last close).
     pub exit_price: Decimal,
     /// Entry and exit fees allocated to this quantity.
     pub commission: Decimal,
