@@ -33,6 +33,8 @@
 //! open and computes the metrics; the CLI prints the [`engine::RunReport`],
 //! the service stores it.
 
+#![warn(missing_docs)]
+
 pub mod api;
 pub mod broker;
 pub mod cli;

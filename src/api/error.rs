@@ -12,6 +12,9 @@ use crate::store::StoreError;
 /// `{"error": kind, "message": ..., "field"?, "line"?, "column"?}`.
 #[derive(Debug)]
 pub enum ApiError {
+    /// The service refused or failed the request: 404, 409, 422, 429, 503,
+    /// 507 or 500 by its kind (a database's or an internal error's text is
+    /// logged, never sent).
     Service(ServiceError),
     /// The body is not JSON at all (400).
     BadJson(String),

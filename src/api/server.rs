@@ -30,10 +30,12 @@ use super::deadlines::{IdleBody, WriteDeadline};
 /// address), and how long it waits for a request's headers.
 #[derive(Clone, Copy, Debug)]
 pub struct ServerLimits {
+    /// Connections open at once, from all clients; further ones wait to be accepted.
     pub max_connections: usize,
     /// Connections one client address may hold: its event streams (which
     /// last as long as they have events) cannot take every slot.
     pub max_connections_per_client: usize,
+    /// How long a connection may take to send a request's headers.
     pub header_timeout: Duration,
     /// How long a request body may pause, and a client go without reading
     /// its response, before the connection is cut.

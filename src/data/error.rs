@@ -18,7 +18,9 @@ pub enum DataError {
     /// Opening or reading the input failed.
     #[error("{input}: cannot read: {source}")]
     Io {
+        /// The file path or upload name the caller gave.
         input: String,
+        /// The I/O error from opening or reading.
         #[source]
         source: std::io::Error,
     },
@@ -26,15 +28,26 @@ pub enum DataError {
     /// The CSV reader failed in a way not covered by another variant
     /// (the message comes from the `csv` crate and includes the position).
     #[error("{input}: malformed CSV: {message}")]
-    Csv { input: String, message: String },
+    Csv {
+        /// The file path or upload name the caller gave.
+        input: String,
+        /// The `csv` crate's message, with the position it failed at.
+        message: String,
+    },
 
     /// The input has no header line at all.
     #[error("{input}: the file is empty (no header line)")]
-    EmptyFile { input: String },
+    EmptyFile {
+        /// The file path or upload name the caller gave.
+        input: String,
+    },
 
     /// The input has a header but no data rows.
     #[error("{input}: the header is not followed by any data rows")]
-    NoRows { input: String },
+    NoRows {
+        /// The file path or upload name the caller gave.
+        input: String,
+    },
 
     /// Required columns are absent from the header.
     #[error(
@@ -43,7 +56,9 @@ pub enum DataError {
         .header.join(",")
     )]
     MissingColumns {
+        /// The file path or upload name the caller gave.
         input: String,
+        /// 1-based line of the header.
         line: u64,
         /// The missing columns, e.g. `Volume` or `Date (or Datetime, Timestamp, Time)`.
         missing: Vec<String>,
@@ -55,91 +70,174 @@ pub enum DataError {
     /// or `Close` twice).
     #[error("{input}: line {line}: columns {first} and {second} both give the {role}; keep exactly one")]
     DuplicateColumn {
+        /// The file path or upload name the caller gave.
         input: String,
+        /// 1-based line of the header.
         line: u64,
         /// What both columns hold: `time`, `open price`, ..., `volume`.
         role: &'static str,
+        /// The earlier of the two column names, as written in the header.
         first: String,
+        /// The later of the two column names, as written in the header.
         second: String,
     },
 
     /// A row has a different number of fields than the header.
     #[error("{input}: line {line}: expected {expected} fields (as in the header), found {found}")]
-    FieldCount { input: String, line: u64, expected: usize, found: usize },
+    FieldCount {
+        /// The file path or upload name the caller gave.
+        input: String,
+        /// 1-based line of the input (the header is line 1).
+        line: u64,
+        /// Number of fields in the header.
+        expected: usize,
+        /// Number of fields in this row.
+        found: usize,
+    },
 
     /// A required cell is empty (or only whitespace).
     #[error("{input}: line {line}, column {column}: empty cell")]
-    EmptyCell { input: String, line: u64, column: String },
+    EmptyCell {
+        /// The file path or upload name the caller gave.
+        input: String,
+        /// 1-based line of the input (the header is line 1).
+        line: u64,
+        /// The cell's column name, as written in the header.
+        column: String,
+    },
 
     /// A required cell is not valid UTF-8.
     #[error("{input}: line {line}, column {column}: the cell is not valid UTF-8")]
-    InvalidUtf8 { input: String, line: u64, column: String },
+    InvalidUtf8 {
+        /// The file path or upload name the caller gave.
+        input: String,
+        /// 1-based line of the input (the header is line 1).
+        line: u64,
+        /// The cell's column name, as written in the header.
+        column: String,
+    },
 
     /// A price or volume cell is not a number.
     #[error("{input}: line {line}, column {column}: cannot read number {text:?}: {reason}")]
-    InvalidNumber { input: String, line: u64, column: String, text: String, reason: &'static str },
+    InvalidNumber {
+        /// The file path or upload name the caller gave.
+        input: String,
+        /// 1-based line of the input (the header is line 1).
+        line: u64,
+        /// The cell's column name, as written in the header.
+        column: String,
+        /// The cell's text, trimmed.
+        text: String,
+        /// Why the text is not a number, e.g. `not a decimal number`.
+        reason: &'static str,
+    },
 
     /// A price or volume cell is NaN or infinite (`nan`, `inf`, `-Infinity`,
     /// or a volume too large for `f64`).
     #[error("{input}: line {line}, column {column}: {text:?} is not a finite number")]
-    NotFinite { input: String, line: u64, column: String, text: String },
+    NotFinite {
+        /// The file path or upload name the caller gave.
+        input: String,
+        /// 1-based line of the input (the header is line 1).
+        line: u64,
+        /// The cell's column name, as written in the header.
+        column: String,
+        /// The cell's text, trimmed.
+        text: String,
+    },
 
     /// The time cell is not in an accepted format.
     #[error(
         "{input}: line {line}, column {column}: cannot read timestamp {text:?}: {reason}; accepted: {}",
         TIMESTAMP_FORMATS
     )]
-    InvalidTimestamp { input: String, line: u64, column: String, text: String, reason: &'static str },
+    InvalidTimestamp {
+        /// The file path or upload name the caller gave.
+        input: String,
+        /// 1-based line of the input (the header is line 1).
+        line: u64,
+        /// The cell's column name, as written in the header.
+        column: String,
+        /// The cell's text, trimmed.
+        text: String,
+        /// Why the text is not a timestamp (from [`TimestampError`](super::TimestampError)).
+        reason: &'static str,
+    },
 
     /// An open, high, low or close is zero or negative.
     #[error("{input}: line {line}, column {column}: {field} {value} is not positive")]
     NonPositivePrice {
+        /// The file path or upload name the caller gave.
         input: String,
+        /// 1-based line of the input (the header is line 1).
         line: u64,
+        /// The cell's column name, as written in the header.
         column: String,
         /// `open`, `high`, `low` or `close`.
         field: &'static str,
+        /// The price as read: zero or negative.
         value: Decimal,
     },
 
     /// The volume is negative.
     #[error("{input}: line {line}, column {column}: volume {value} is negative")]
-    NegativeVolume { input: String, line: u64, column: String, value: f64 },
+    NegativeVolume {
+        /// The file path or upload name the caller gave.
+        input: String,
+        /// 1-based line of the input (the header is line 1).
+        line: u64,
+        /// The cell's column name, as written in the header.
+        column: String,
+        /// The volume as read: below zero.
+        value: f64,
+    },
 
     /// The high is below the low.
     #[error("{input}: line {line}, column {column}: high {high} is below low {low}")]
     HighBelowLow {
+        /// The file path or upload name the caller gave.
         input: String,
+        /// 1-based line of the input (the header is line 1).
         line: u64,
         /// The high column.
         column: String,
+        /// The row's high price.
         high: Decimal,
+        /// The row's low price, above the high.
         low: Decimal,
     },
 
     /// The high is below the open or the close.
     #[error("{input}: line {line}, column {column}: high {high} is below {other} {value}")]
     HighBelowOpenClose {
+        /// The file path or upload name the caller gave.
         input: String,
+        /// 1-based line of the input (the header is line 1).
         line: u64,
         /// The high column.
         column: String,
+        /// The row's high price.
         high: Decimal,
         /// `open` or `close`.
         other: &'static str,
+        /// The `other` price, above the high.
         value: Decimal,
     },
 
     /// The low is above the open or the close.
     #[error("{input}: line {line}, column {column}: low {low} is above {other} {value}")]
     LowAboveOpenClose {
+        /// The file path or upload name the caller gave.
         input: String,
+        /// 1-based line of the input (the header is line 1).
         line: u64,
         /// The low column.
         column: String,
+        /// The row's low price.
         low: Decimal,
         /// `open` or `close`.
         other: &'static str,
+        /// The `other` price, below the low.
         value: Decimal,
     },
 
@@ -148,22 +246,56 @@ pub enum DataError {
         "{input}: line {line}, column {column}: timestamp {ts} is out of order: \
          it is earlier than {prev_ts} on line {prev_line}"
     )]
-    OutOfOrder { input: String, line: u64, column: String, ts: Timestamp, prev_line: u64, prev_ts: Timestamp },
+    OutOfOrder {
+        /// The file path or upload name the caller gave.
+        input: String,
+        /// 1-based line of the input (the header is line 1).
+        line: u64,
+        /// The time column.
+        column: String,
+        /// This row's timestamp.
+        ts: Timestamp,
+        /// 1-based line of the previous row.
+        prev_line: u64,
+        /// The previous row's timestamp, later than `ts`.
+        prev_ts: Timestamp,
+    },
 
     /// A row's timestamp equals the previous row's.
     #[error(
         "{input}: line {line}, column {column}: duplicate timestamp {ts}: \
          line {prev_line} has the same timestamp {prev_ts}"
     )]
-    DuplicateTimestamp { input: String, line: u64, column: String, ts: Timestamp, prev_line: u64, prev_ts: Timestamp },
+    DuplicateTimestamp {
+        /// The file path or upload name the caller gave.
+        input: String,
+        /// 1-based line of the input (the header is line 1).
+        line: u64,
+        /// The time column.
+        column: String,
+        /// This row's timestamp.
+        ts: Timestamp,
+        /// 1-based line of the previous row.
+        prev_line: u64,
+        /// The previous row's timestamp, equal to `ts`.
+        prev_ts: Timestamp,
+    },
 
     /// A symbol name breaks the naming rule.
     #[error("invalid symbol {symbol:?}: {}", crate::domain::SYMBOL_RULE)]
-    InvalidSymbol { symbol: String },
+    InvalidSymbol {
+        /// The name as given.
+        symbol: String,
+    },
 
     /// A `[SYMBOL=]PATH` argument cannot be used.
     #[error("invalid data argument {arg:?}: {reason}")]
-    InvalidSpec { arg: String, reason: String },
+    InvalidSpec {
+        /// The argument as given.
+        arg: String,
+        /// What is wrong with it.
+        reason: String,
+    },
 
     /// A universe was requested with no symbols.
     #[error("no data: a run needs at least one symbol")]
@@ -171,30 +303,51 @@ pub enum DataError {
 
     /// The same symbol was given twice.
     #[error("symbol {symbol} is given more than once")]
-    DuplicateSymbol { symbol: Symbol },
+    DuplicateSymbol {
+        /// The symbol given twice.
+        symbol: Symbol,
+    },
 
     /// A symbol was given with no bars.
     #[error("symbol {symbol} has no bars")]
-    NoBars { symbol: Symbol },
+    NoBars {
+        /// The symbol without bars.
+        symbol: Symbol,
+    },
 
     /// Bars handed to [`Universe::new`](super::Universe::new) are not in
     /// strictly increasing time order.
     #[error("bars of {symbol} are not in strictly increasing time order: bar {index} at {ts} follows {prev_ts}")]
     UnsortedBars {
+        /// The symbol whose bars are out of order.
         symbol: Symbol,
         /// 0-based index of the offending bar.
         index: usize,
+        /// The offending bar's timestamp.
         ts: Timestamp,
+        /// The previous bar's timestamp, not earlier than `ts`.
         prev_ts: Timestamp,
     },
 
     /// Slicing left a symbol with no bars.
     #[error("symbol {symbol} has no bars from {} to {}", show_bound(.start, "the start"), show_bound(.end, "the end"))]
-    EmptySlice { symbol: Symbol, start: Option<Timestamp>, end: Option<Timestamp> },
+    EmptySlice {
+        /// The first symbol left with no bars.
+        symbol: Symbol,
+        /// The slice's first timestamp (inclusive), or `None` for no lower bound.
+        start: Option<Timestamp>,
+        /// The slice's last timestamp (inclusive), or `None` for no upper bound.
+        end: Option<Timestamp>,
+    },
 
     /// Resampling a symbol's bars failed.
     #[error("{symbol}: {reason}")]
-    Resample { symbol: Symbol, reason: super::ResampleError },
+    Resample {
+        /// The symbol whose bars could not be resampled.
+        symbol: Symbol,
+        /// Why resampling failed.
+        reason: super::ResampleError,
+    },
 
     /// Symbols whose bars are spaced differently (usual gaps `first` and
     /// `other`): a coarser bar is stamped at its start but holds prices up
@@ -203,7 +356,16 @@ pub enum DataError {
         "{first_symbol} has bars {first} apart and {other_symbol} {other} apart: a coarser bar would show its \
          close before it happened; resample them to one interval, a whole multiple of both"
     )]
-    MixedSpacing { first_symbol: Symbol, first: super::Interval, other_symbol: Symbol, other: super::Interval },
+    MixedSpacing {
+        /// The first symbol with a usual spacing.
+        first_symbol: Symbol,
+        /// The usual gap between `first_symbol`'s bars.
+        first: super::Interval,
+        /// The first symbol whose usual spacing differs from `first`.
+        other_symbol: Symbol,
+        /// The usual gap between `other_symbol`'s bars.
+        other: super::Interval,
+    },
 }
 
 fn show_bound(bound: &Option<Timestamp>, open: &str) -> String {

@@ -119,14 +119,24 @@ impl FromStr for Interval {
 pub enum ResampleError {
     /// The interval text is not `<positive whole number><unit>`.
     #[error("invalid interval {text:?}: {reason}; accepted: {}", INTERVAL_FORMS)]
-    InvalidInterval { text: String, reason: &'static str },
+    InvalidInterval {
+        /// The interval text as given.
+        text: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
 
     /// The target interval is shorter than the data's spacing.
     #[error(
         "cannot resample to {target}: it is not coarser than the data's spacing of {data} \
          (the smallest gap between consecutive bars)"
     )]
-    NotCoarser { target: Interval, data: Interval },
+    NotCoarser {
+        /// The interval asked for.
+        target: Interval,
+        /// The smallest gap between consecutive bars.
+        data: Interval,
+    },
 
     /// The target interval is not a whole multiple of the data's spacing
     /// (e.g. 1m data to 90s), so buckets would split source bars.
@@ -134,14 +144,21 @@ pub enum ResampleError {
         "cannot resample to {target}: it is not a whole multiple of the data's spacing of {data} \
          (the smallest gap between consecutive bars)"
     )]
-    NotMultiple { target: Interval, data: Interval },
+    NotMultiple {
+        /// The interval asked for.
+        target: Interval,
+        /// The smallest gap between consecutive bars.
+        data: Interval,
+    },
 
     /// The bars are not in strictly increasing time order.
     #[error("bars are not in strictly increasing time order: bar {index} at {ts} follows {prev_ts}")]
     UnsortedBars {
         /// 0-based index of the offending bar.
         index: usize,
+        /// The offending bar's timestamp.
         ts: Timestamp,
+        /// The previous bar's timestamp, not earlier than `ts`.
         prev_ts: Timestamp,
     },
 }

@@ -11,19 +11,28 @@ use super::Timestamp;
 pub struct Bar {
     /// Start of the bar's interval, as stamped in the source.
     pub ts: Timestamp,
+    /// First traded price of the interval.
     pub open: Decimal,
+    /// Highest traded price of the interval.
     pub high: Decimal,
+    /// Lowest traded price of the interval.
     pub low: Decimal,
+    /// Last traded price of the interval.
     pub close: Decimal,
+    /// Quantity traded during the interval, as in the source (may be fractional).
     pub volume: f64,
 }
 
 /// One of a bar's prices.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum PriceField {
+    /// [`Bar::open`], the first price.
     Open,
+    /// [`Bar::high`], the highest price.
     High,
+    /// [`Bar::low`], the lowest price.
     Low,
+    /// [`Bar::close`], the last price.
     Close,
 }
 

@@ -8,6 +8,7 @@ use std::sync::Arc;
 pub struct CancelToken(Arc<AtomicBool>);
 
 impl CancelToken {
+    /// Returns a token not yet cancelled.
     pub fn new() -> Self {
         Self::default()
     }

@@ -14,7 +14,9 @@ pub struct OrderId(pub u64);
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Side {
+    /// Adds the quantity to the position (grows a long or reduces a short).
     Buy,
+    /// Takes the quantity off the position (reduces a long or grows a short).
     Sell,
 }
 
@@ -42,7 +44,14 @@ pub enum OrderKind {
     /// A stop that follows the best price seen since it was placed, `offset`
     /// behind it: `stop` is the current level and `extreme` the best price
     /// (the highest high for a sell stop, the lowest low for a buy stop).
-    TrailingStop { offset: TrailOffset, stop: Decimal, extreme: Decimal },
+    TrailingStop {
+        /// How far the stop trails the best price.
+        offset: TrailOffset,
+        /// The current stop level.
+        stop: Decimal,
+        /// The best price seen since the order was placed.
+        extreme: Decimal,
+    },
 }
 
 /// How far a trailing stop trails the best price.
@@ -75,6 +84,7 @@ impl TrailOffset {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", content = "value", rename_all = "lowercase")]
 pub enum ExitLevel {
+    /// An absolute price.
     Price(Decimal),
     /// `0 < f`; below 1 for a long's stop and a short's target.
     Fraction(Decimal),
@@ -85,8 +95,11 @@ pub enum ExitLevel {
 /// side, and form one one-cancels-others group.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Exits {
+    /// Where a stop order closes the position at a loss; `None` for no stop-loss.
     pub stop_loss: Option<ExitLevel>,
+    /// Where a limit order closes the position at a profit; `None` for no take-profit.
     pub take_profit: Option<ExitLevel>,
+    /// How far a trailing stop follows the best price; `None` for no trailing stop.
     pub trailing: Option<TrailOffset>,
 }
 
@@ -152,7 +165,12 @@ impl ExitReason {
 #[serde(rename_all = "snake_case")]
 pub enum OrderSize {
     /// A fixed quantity (always > 0) in the given direction.
-    Quantity { side: Side, qty: Decimal },
+    Quantity {
+        /// Buy or sell.
+        side: Side,
+        /// How many units to trade, > 0.
+        qty: Decimal,
+    },
     /// Trade whatever brings the position to this fraction of equity, sized
     /// at fill time; 0 closes the position, negative fractions are shorts.
     TargetPercent(Decimal),
@@ -161,13 +179,17 @@ pub enum OrderSize {
 /// An order accepted by the broker and waiting to fill.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Order {
+    /// The order's id, unique within the run.
     pub id: OrderId,
     /// Index of the symbol in the run's universe.
     pub symbol: usize,
+    /// How much it trades.
     pub size: OrderSize,
+    /// How it is triggered and priced.
     pub kind: OrderKind,
     /// Engine step (timestamp index) on which the strategy placed it.
     pub placed_step: usize,
+    /// Timestamp of the engine step on which the strategy placed it.
     pub placed_ts: Timestamp,
     /// `Signal` for the strategy's own orders; the exit's kind for an
     /// attached exit, which only ever reduces its position (it shrinks to
@@ -193,8 +215,11 @@ impl Order {
 /// What a strategy asks the broker to do.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct OrderRequest {
+    /// Index of the symbol in the run's universe.
     pub symbol: usize,
+    /// How much to trade.
     pub size: OrderSize,
+    /// How the order is triggered and priced.
     pub kind: OrderKind,
     /// Exits to attach to the position once this order fills (a bracket).
     pub exits: Exits,

@@ -9,7 +9,9 @@ use super::{ExitReason, Symbol, Timestamp};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PositionSide {
+    /// Bought first: gains when the price rises.
     Long,
+    /// Sold first: gains when the price falls.
     Short,
 }
 
@@ -20,15 +22,21 @@ pub enum PositionSide {
 /// change in equity, because every fee is allocated to exactly one trade.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Trade {
+    /// The traded symbol.
     pub symbol: Symbol,
+    /// Whether the round trip was long or short.
     pub side: PositionSide,
     /// Quantity, always > 0.
     pub qty: Decimal,
+    /// Timestamp of the engine step on which the entry filled.
     pub entry_ts: Timestamp,
+    /// Price of the entry fill, after slippage.
     pub entry_price: Decimal,
     /// Engine step of the entry fill.
     pub entry_step: usize,
+    /// Timestamp of the engine step on which the exit filled.
     pub exit_ts: Timestamp,
+    /// Price of the exit fill: after slippage, except at the end of a run (the last close).
     pub exit_price: Decimal,
     /// Engine step of the exit fill.
     pub exit_step: usize,
@@ -54,7 +62,9 @@ pub struct Trade {
 /// The account at the end of one engine step, marked to market at the close.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct EquityPoint {
+    /// Cash plus every open position marked at this step's close.
     pub equity: Decimal,
+    /// Cash after this step's fills and fees.
     pub cash: Decimal,
     /// Whether any position was open at the close of this step.
     pub exposed: bool,

@@ -23,7 +23,9 @@ impl Default for ParamOverrides {
 /// Everything a run needs besides its data and its strategy.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunConfig {
+    /// The simulated broker's settings: cash, commission, slippage, margin.
     pub broker: BrokerConfig,
+    /// Values to use instead of the strategy's declared defaults.
     pub params: ParamOverrides,
     /// A series to compare the run with (held, never traded).
     pub benchmark: Option<Benchmark>,
@@ -41,13 +43,16 @@ impl RunConfig {
 /// the run, holding cash until then) and held to the end.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Benchmark {
+    /// The benchmark's symbol.
     pub symbol: Symbol,
+    /// Its bars, strictly increasing in time.
     pub bars: Arc<Vec<Bar>>,
 }
 
 /// How the engine reports progress and learns it should stop.
 #[derive(Default)]
 pub struct RunHooks<'a> {
+    /// Once cancelled, the run stops with [`EngineError::Cancelled`](super::EngineError::Cancelled).
     pub cancel: CancelToken,
     /// Called about every 0.5 % of the steps and at the end.
     pub progress: Option<&'a mut dyn FnMut(Progress)>,
@@ -61,6 +66,8 @@ pub struct RunHooks<'a> {
 pub struct Progress {
     /// Steps done.
     pub step: usize,
+    /// Steps in the whole run.
     pub total: usize,
+    /// Equity at the close of the last step done.
     pub equity: rust_decimal::Decimal,
 }

@@ -36,17 +36,20 @@ pub const RESULTS_VERSION: u32 = 2;
 pub struct StrategySource {
     /// A file path (CLI) or `name vN` (service); not fingerprinted.
     pub name: String,
+    /// The runtime it ran in: `rhai` or `wasm`.
     pub runtime: &'static str,
+    /// Lowercase hex SHA-256 of the code (script text or module bytes).
     pub content_hash: String,
 }
 
 /// One series of bars: its symbol, where it came from and what it holds.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct DataSource {
+    /// The symbol the bars are for.
     pub symbol: String,
     /// A file path (CLI) or `dataset N` (service); not fingerprinted.
     pub source: String,
-    /// Of the file's (or the upload's) bytes.
+    /// Lowercase hex SHA-256 of the file's (or the upload's) bytes.
     pub content_hash: String,
 }
 
@@ -54,9 +57,12 @@ pub struct DataSource {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum SandboxLimits {
+    /// A Rhai script's limits.
     Rhai {
+        /// Rhai operations allowed in one call of `init`, `on_bar` or `on_finish`.
         max_operations_per_call: u64,
     },
+    /// A WASM plugin's limits.
     Wasm {
         /// Instructions for the whole run (fuel mode); absent in time mode.
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -64,6 +70,7 @@ pub enum SandboxLimits {
         /// Wall-clock seconds for the whole run (time mode); not fingerprinted.
         #[serde(skip_serializing_if = "Option::is_none")]
         time_budget_secs: Option<f64>,
+        /// Most linear memory the plugin may grow to, in bytes.
         memory_bytes: usize,
     },
 }
@@ -97,20 +104,27 @@ impl SandboxLimits {
 /// Everything that went into one run, with its fingerprint.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RunManifest {
+    /// [`ENGINE_VERSION`]: the crate version that ran it.
     pub engine_version: &'static str,
     /// [`RESULTS_VERSION`].
     pub results_version: u32,
+    /// The strategy that ran.
     pub strategy: StrategySource,
     /// In the run's order, the primary symbol first.
     pub data: Vec<DataSource>,
+    /// The series the run was compared with; `None` without a benchmark.
     pub benchmark: Option<DataSource>,
+    /// First timestamp of the run's window (inclusive); `None` from the data's start.
     pub start: Option<Timestamp>,
+    /// Last timestamp of the run's window (inclusive); `None` to the data's end.
     pub end: Option<Timestamp>,
     /// The interval every series was resampled to, e.g. `1w`.
     pub resample: Option<String>,
+    /// The broker settings, numbers as written.
     pub broker: BrokerConfig,
     /// Every parameter the strategy declares, with the value used.
     pub params: Params,
+    /// The sandbox limits the strategy ran under.
     pub limits: SandboxLimits,
     /// Hex SHA-256 over the parts above that decide the results (see the
     /// module doc); shown beside the manifest, not inside it.
@@ -143,11 +157,17 @@ struct Fingerprinted<'a> {
 /// The inputs of [`RunManifest::new`] besides the strategy and the data.
 #[derive(Clone, Debug)]
 pub struct RunSettings<'a> {
+    /// First timestamp of the run's window (inclusive); `None` from the data's start.
     pub start: Option<Timestamp>,
+    /// Last timestamp of the run's window (inclusive); `None` to the data's end.
     pub end: Option<Timestamp>,
+    /// The interval every series was resampled to, e.g. `1w`; `None` when not resampled.
     pub resample: Option<String>,
+    /// The broker settings the run used.
     pub broker: &'a BrokerConfig,
+    /// Every declared parameter with the value used.
     pub params: &'a Params,
+    /// The sandbox limits the strategy runs under.
     pub limits: SandboxLimits,
 }
 

@@ -16,17 +16,23 @@ pub struct RunReport {
     universe: Universe,
     /// The parameter values the run used (defaults plus overrides).
     pub params: Params,
+    /// The broker settings the run used.
     pub broker_config: BrokerConfig,
     /// The account at the close of each step, aligned with [`RunReport::timeline`].
     pub equity: EquityCurve,
+    /// Closed round trips, in the order they closed.
     pub trades: Vec<Trade>,
+    /// Accepted orders that could not fill when their price came.
     pub rejections: Vec<Rejection>,
     /// Orders still open at the end, cancelled.
     pub cancelled_at_end: usize,
+    /// What the strategy logged, bounded in size.
     pub log: RunLog,
+    /// Performance statistics from the equity curve and the trades.
     pub metrics: Metrics,
     /// The benchmark's name and equity at the close of each step.
     pub benchmark: Option<(Symbol, Vec<Decimal>)>,
+    /// Each margin call, with the account at the close that triggered it.
     pub margin_calls: Vec<MarginCall>,
     /// Returns by UTC day, month and year.
     pub returns: ReturnsTables,

@@ -11,6 +11,7 @@ use crate::domain::{Symbol, Trade};
 /// symbols adds up exactly to the run's `net_pnl`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SymbolContribution {
+    /// The symbol.
     pub symbol: Symbol,
     /// Closed trades of the symbol.
     pub trades: usize,

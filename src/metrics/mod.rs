@@ -45,6 +45,7 @@ pub struct MetricsInput<'a> {
     pub timeline: &'a [Timestamp],
     /// The account at the close of each step; same length as timeline (≥ 1).
     pub equity: &'a EquityCurve,
+    /// The cash the run started with (`C` in [`Metrics`]); the first peak of the drawdowns.
     pub initial_cash: Decimal,
     /// Closed round trips, in exit order.
     pub trades: &'a [Trade],
@@ -63,14 +64,18 @@ pub struct MetricsInput<'a> {
 /// A benchmark held from the first step with the same initial cash.
 #[derive(Clone, Copy, Debug)]
 pub struct BenchmarkInput<'a> {
+    /// The benchmark's symbol.
     pub symbol: &'a Symbol,
+    /// The benchmark's equity at the close of each step; same length as the timeline.
     pub equity: &'a [Decimal],
 }
 
 /// The benchmark's name and how the run compares with it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct BenchmarkMetrics {
+    /// The benchmark's symbol.
     pub symbol: Symbol,
+    /// How the run compares with it.
     #[serde(flatten)]
     pub stats: BenchmarkStats,
 }

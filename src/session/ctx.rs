@@ -17,7 +17,9 @@ use super::{declared_names, CtxError, IndicatorBank, IndicatorRef, ParamValue};
 /// The second operand of a crossing test: another indicator or a level.
 #[derive(Clone, Copy, Debug)]
 pub enum Operand<'a> {
+    /// An indicator output, by name or handle.
     Indicator(IndicatorRef<'a>),
+    /// A fixed level, the same at every bar.
     Level(f64),
 }
 
@@ -320,8 +322,11 @@ impl StrategyCtx {
 /// The price condition of an order placed through [`StrategyCtx::order`].
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum PriceKind {
+    /// At the next available price.
     Market,
+    /// At this limit price or better.
     Limit(f64),
+    /// A market order once the price trades through this stop price.
     Stop(f64),
 }
 

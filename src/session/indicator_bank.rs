@@ -25,7 +25,9 @@ const BLOCK: usize = 2048;
 /// the handle the declaration returned (what WASM plugins use).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IndicatorRef<'a> {
+    /// The declared name, or `name.output` for one output of several.
     Name(&'a str),
+    /// The handle the declaration returned (one per output, from 0).
     Handle(usize),
 }
 

@@ -12,14 +12,18 @@ pub const MAX_LINE_BYTES: usize = 2_000;
 /// One logged line and the step it was logged on (`None` in init).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct LogLine {
+    /// 0-based engine step it was logged on; `None` in init.
     pub step: Option<usize>,
+    /// That step's timestamp; `None` in init.
     pub ts: Option<Timestamp>,
+    /// The text, cut to `MAX_LINE_BYTES` bytes (ending in `…` when cut).
     pub message: String,
 }
 
 /// A run's log, bounded in size.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct RunLog {
+    /// The kept lines, in the order logged (at most [`MAX_LOG_LINES`]).
     pub lines: Vec<LogLine>,
     /// Lines dropped after [`MAX_LOG_LINES`].
     pub dropped: usize,

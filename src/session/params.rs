@@ -9,9 +9,13 @@ use serde::{Serialize, Serializer};
 /// One parameter value.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ParamValue {
+    /// An `int`.
     Int(i64),
+    /// A `float`.
     Float(f64),
+    /// A `bool`.
     Bool(bool),
+    /// A `string`.
     Text(String),
 }
 
@@ -79,23 +83,50 @@ impl Serialize for ParamValue {
 /// A parameter a strategy declares, with its default (which fixes its type).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ParamSpec {
+    /// The name overrides and reads use.
     pub name: String,
+    /// The value used unless overridden; its variant is the parameter's type.
     pub default: ParamValue,
 }
 
 /// A parameter override or declaration that cannot be used.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum ParamError {
+    /// An override names a parameter the strategy does not declare.
     #[error("unknown parameter '{name}'; the strategy declares: {declared}")]
-    Unknown { name: String, declared: String },
+    Unknown {
+        /// The name as given.
+        name: String,
+        /// The declared names, comma-separated, or `(none)`.
+        declared: String,
+    },
+    /// An override's value does not have the type of the parameter's default.
     #[error("parameter '{name}' is {expected}, got {got:?}")]
-    WrongType { name: String, expected: &'static str, got: String },
+    WrongType {
+        /// The parameter's name.
+        name: String,
+        /// The declared type as a sentence names it, e.g. `an integer`.
+        expected: &'static str,
+        /// The value as given: the override's text or its JSON.
+        got: String,
+    },
+    /// A `name=value` override names a parameter given earlier in the list.
     #[error("parameter '{name}' is given twice")]
-    Duplicate { name: String },
+    Duplicate {
+        /// The parameter's name.
+        name: String,
+    },
+    /// An override without `=`; holds it as given.
     #[error("parameter override '{0}' must look like name=value")]
     Malformed(String),
+    /// A float override that reads as NaN or infinity.
     #[error("parameter '{name}' is not finite: {value}")]
-    NotFinite { name: String, value: String },
+    NotFinite {
+        /// The parameter's name.
+        name: String,
+        /// The override's value text.
+        value: String,
+    },
 }
 
 /// The parameters of one run: every declared name with its final value, in

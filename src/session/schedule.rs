@@ -10,9 +10,11 @@ use super::CtxError;
 /// A calendar period a strategy can act on once.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Period {
+    /// UTC calendar days.
     Day,
     /// ISO weeks, Monday to Sunday.
     Week,
+    /// UTC calendar months.
     Month,
 }
 

@@ -9,15 +9,23 @@ use super::{now_millis, Store, StoreError};
 /// A dataset's facts (its content is loaded only when asked for).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct DatasetRow {
+    /// The dataset's id.
     pub id: i64,
+    /// The symbol its bars are for; one dataset per symbol.
     pub symbol: String,
+    /// Lowercase hex SHA-256 of the uploaded bytes.
     pub content_hash: String,
+    /// Number of bars (data rows) in the file.
     pub rows: i64,
+    /// Timestamp of the first bar, in milliseconds since the epoch.
     pub first_ts: i64,
+    /// Timestamp of the last bar, in milliseconds since the epoch.
     pub last_ts: i64,
     /// Median spacing of the bars in milliseconds.
     pub interval_ms: Option<i64>,
+    /// When it was uploaded, in milliseconds since the epoch.
     pub created_at: i64,
+    /// The uploaded CSV bytes; `None` unless loaded with the content.
     #[serde(skip)]
     pub content: Option<Vec<u8>>,
 }
@@ -25,12 +33,19 @@ pub struct DatasetRow {
 /// A validated upload.
 #[derive(Clone, Debug)]
 pub struct NewDataset {
+    /// The symbol its bars are for; must not have a dataset yet.
     pub symbol: String,
+    /// The uploaded CSV bytes, kept as uploaded.
     pub content: Vec<u8>,
+    /// Lowercase hex SHA-256 of `content`.
     pub content_hash: String,
+    /// Number of bars (data rows) in the file.
     pub rows: i64,
+    /// Timestamp of the first bar, in milliseconds since the epoch.
     pub first_ts: i64,
+    /// Timestamp of the last bar, in milliseconds since the epoch.
     pub last_ts: i64,
+    /// Median spacing of the bars in milliseconds; `None` with fewer than 2 bars.
     pub interval_ms: Option<i64>,
 }
 

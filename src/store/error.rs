@@ -11,12 +11,23 @@ pub enum StoreError {
     UnsupportedUrl(String),
     /// The database server cannot be reached (or refuses us).
     #[error("cannot connect to the database at {at}: {reason}")]
-    Unreachable { at: String, reason: String },
+    Unreachable {
+        /// The server's `host:port`.
+        at: String,
+        /// Why the connection failed (refused, no answer in time, ...).
+        reason: String,
+    },
+    /// Applying the backend's migrations failed.
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     /// A stored value that does not read back (a corrupt row).
     #[error("corrupt stored value in {what}: {detail}")]
-    Corrupt { what: &'static str, detail: String },
+    Corrupt {
+        /// Where the value is stored, e.g. `runs.status` or `trades`.
+        what: &'static str,
+        /// What is wrong with it.
+        detail: String,
+    },
     /// The database cannot be reached now (the server stopped or refuses
     /// connections, no connection within the pool's acquire timeout): worth
     /// retrying later, unlike [`StoreError::Db`].
@@ -30,6 +41,7 @@ pub enum StoreError {
     /// would go to the unlinked file and be lost at the next start.
     #[error("the database file {0} was deleted or replaced while the server ran; restart the server")]
     FileGone(std::path::PathBuf),
+    /// Any other database failure; unlike [`StoreError::Unavailable`], not worth retrying.
     #[error("database error: {0}")]
     Db(sqlx::Error),
 }

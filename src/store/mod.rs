@@ -31,7 +31,9 @@ pub use strategies::{NewVersion, StrategyRow, VersionRow};
 /// in PostgreSQL; the migrations; SQLite's single writer).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Dialect {
+    /// SQLite (`sqlite://PATH`): money as TEXT, one writer at a time.
     Sqlite,
+    /// PostgreSQL (`postgres://...`): money as NUMERIC.
     Postgres,
 }
 

@@ -14,8 +14,11 @@ use crate::domain::{EquityCurve, Timestamp, Trade};
 /// The equity curve to write: one point per step, with its drawdown.
 #[derive(Clone, Copy)]
 pub struct EquityInput<'a> {
+    /// The timestamp of each step.
     pub timeline: &'a [Timestamp],
+    /// The account (equity and cash) at the end of each step.
     pub points: &'a EquityCurve,
+    /// Drawdown at each step in percent (≤ 0), from the running peak of equity.
     pub drawdown_pct: &'a [f64],
     /// The benchmark's equity at each step, if the run has one.
     pub benchmark: Option<&'a [Decimal]>,
@@ -26,19 +29,33 @@ pub struct EquityInput<'a> {
 /// A stored trade; money exact.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TradeRow {
+    /// The traded symbol.
     pub symbol: String,
+    /// `long` or `short`.
     pub side: String,
+    /// Quantity, always > 0.
     pub qty: Decimal,
+    /// Timestamp of the engine step on which the entry filled.
     pub entry_time: Timestamp,
+    /// Price of the entry fill, after slippage.
     pub entry_price: Decimal,
+    /// Timestamp of the engine step on which the exit filled.
     pub exit_time: Timestamp,
+    /// Price of the exit fill: after slippage, except at the end of a run (the last close).
     pub exit_price: Decimal,
+    /// Entry and exit fees allocated to this quantity.
     pub commission: Decimal,
+    /// (exit - entry) * qty for longs, (entry - exit) * qty for shorts.
     pub gross_pnl: Decimal,
+    /// `gross_pnl - commission`.
     pub net_pnl: Decimal,
+    /// `net_pnl / (entry_price * qty) * 100`.
     pub return_pct: f64,
+    /// Engine steps between entry and exit.
     pub duration_bars: i64,
+    /// Seconds between entry and exit.
     pub duration_secs: i64,
+    /// True when the run ended with the position open and the engine closed it at the last close.
     pub closed_at_end: bool,
     /// `signal`, `stop_loss`, `take_profit`, `trailing_stop`, `margin_call` or `end_of_run`.
     pub exit_reason: String,
@@ -47,10 +64,15 @@ pub struct TradeRow {
 /// A stored point of the equity curve.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct EquityRow {
+    /// 0-based engine step.
     pub step: i64,
+    /// The step's timestamp.
     pub time: Timestamp,
+    /// Cash plus every open position marked at the step's close.
     pub equity: Decimal,
+    /// Cash after the step's fills and fees.
     pub cash: Decimal,
+    /// Drawdown in percent (≤ 0) from the running peak of equity.
     pub drawdown_pct: f64,
     /// The benchmark's equity at this step; `None` without a benchmark.
     pub benchmark_equity: Option<Decimal>,

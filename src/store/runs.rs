@@ -16,14 +16,20 @@ use crate::domain::Trade;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RunStatus {
+    /// Created and waiting to start.
     Queued,
+    /// Loading its data or simulating.
     Running,
+    /// Finished; its results are stored.
     Completed,
+    /// Stopped by an error (or its time limit); `error_kind` and `error_message` say why.
     Failed,
+    /// Stopped on request before it finished.
     Cancelled,
 }
 
 impl RunStatus {
+    /// The status as stored and shown: `queued`, `running`, `completed`, `failed` or `cancelled`.
     pub fn as_str(self) -> &'static str {
         match self {
             RunStatus::Queued => "queued",
@@ -67,19 +73,31 @@ impl FromStr for RunStatus {
 /// A run as stored.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunRow {
+    /// The run's id; ids increase in creation order.
     pub id: i64,
+    /// The strategy it runs.
     pub strategy_id: i64,
+    /// The [`VersionRow::id`](super::VersionRow::id) of the code it runs.
     pub version_id: i64,
+    /// The run this one repeats, when it was started as a rerun.
     pub rerun_of: Option<i64>,
+    /// Where the run is in its life.
     pub status: RunStatus,
     /// The full, checked config as JSON.
     pub config: String,
+    /// When it was queued, in milliseconds since the epoch.
     pub created_at: i64,
+    /// When it started running, in milliseconds since the epoch; `None` until then.
     pub started_at: Option<i64>,
+    /// When it reached a final status, in milliseconds since the epoch; `None` until then.
     pub finished_at: Option<i64>,
+    /// Engine steps in its data; `None` until it starts running.
     pub bars_total: Option<i64>,
+    /// Engine steps done, stored when the run ends; 0 until then.
     pub bars_processed: i64,
+    /// What failed, for a failed run: `data`, `strategy`, `params`, `time_limit` or `internal`.
     pub error_kind: Option<String>,
+    /// Why a failed run failed, as shown to users.
     pub error_message: Option<String>,
     /// JSON, once completed.
     pub metrics: Option<String>,
@@ -99,40 +117,58 @@ pub struct RunRow {
 /// Which runs to list, and how many.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct RunFilter {
+    /// Only runs with this status; `None` for any.
     pub status: Option<RunStatus>,
+    /// Only runs of this strategy; `None` for any.
     pub strategy_id: Option<i64>,
     /// Only runs with an id above this (oldest first) or below it (newest first).
     pub after: Option<i64>,
     /// At most this many.
     pub limit: Option<usize>,
+    /// Newest first (by id) instead of oldest first.
     pub newest_first: bool,
 }
 
 /// How a run ended, with everything to write in one transaction.
 #[derive(Clone)]
 pub enum RunOutcome<'a> {
+    /// The run finished: its results.
     Completed {
+        /// The metrics, as JSON.
         metrics_json: String,
         /// The returns tables, as JSON.
         returns_json: String,
+        /// How long each phase took, as JSON.
         timings_json: String,
+        /// The strategy's log and the broker's rejections, as JSON.
         log_json: String,
         /// The run's manifest, as JSON, and its fingerprint.
         manifest_json: String,
+        /// Hex SHA-256 over the manifest's result-deciding parts.
         fingerprint: String,
         /// What the strategy used of its sandbox, as JSON; `None` for a native one.
         sandbox_json: Option<String>,
+        /// Engine steps run (the equity curve's length).
         bars: i64,
+        /// The run's closed trades.
         trades: &'a [Trade],
+        /// The equity curve.
         equity: EquityInput<'a>,
     },
+    /// The run stopped on an error or its time limit.
     Failed {
+        /// What failed: `data`, `strategy`, `params`, `time_limit` or `internal`.
         kind: &'a str,
+        /// Why, as shown to users.
         message: &'a str,
+        /// Engine steps done before it stopped.
         bars: i64,
+        /// How long each phase took, as JSON, when known.
         timings_json: Option<String>,
     },
+    /// The run was cancelled on request.
     Cancelled {
+        /// Engine steps done before it stopped.
         bars: i64,
     },
 }

@@ -9,10 +9,15 @@ use super::{now_millis, Store, StoreError};
 /// A strategy: a name, a runtime, and versions of its code.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct StrategyRow {
+    /// The strategy's id.
     pub id: i64,
+    /// Its name, unique among strategies.
     pub name: String,
+    /// The runtime its code runs in: `rhai` or `wasm`.
     pub runtime: String,
+    /// Free text given at creation; may be empty.
     pub description: String,
+    /// When it was created, in milliseconds since the epoch.
     pub created_at: i64,
     /// Why the last hot reload of its file failed, if it did.
     pub last_reload_error: Option<String>,
@@ -21,12 +26,17 @@ pub struct StrategyRow {
 /// One immutable version of a strategy's code.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct VersionRow {
+    /// The version's id, unique across all strategies (runs refer to it).
     pub id: i64,
+    /// The strategy it belongs to.
     pub strategy_id: i64,
+    /// Its number within the strategy: 1 for the first, then one more per change.
     pub version: i64,
+    /// Lowercase hex SHA-256 of the code.
     pub content_hash: String,
     /// The declared parameters, as JSON.
     pub params: String,
+    /// When it was added, in milliseconds since the epoch.
     pub created_at: i64,
     /// The code (script text or module bytes); loaded only when asked for.
     #[serde(skip)]
@@ -36,8 +46,11 @@ pub struct VersionRow {
 /// The code of a new version, already compiled and checked.
 #[derive(Clone, Debug)]
 pub struct NewVersion {
+    /// The code: script text or module bytes.
     pub source: Vec<u8>,
+    /// Lowercase hex SHA-256 of `source`.
     pub content_hash: String,
+    /// The declared parameters, as JSON.
     pub params_json: String,
 }
 
