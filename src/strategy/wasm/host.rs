@@ -11,7 +11,7 @@ use wasmtime::{bail, format_err, Caller, Extern, Linker, Memory, Result, StoreLi
 
 use crate::domain::num::to_f64;
 use crate::domain::{Bar, CancelToken, OrderId, Side};
-use crate::indicators::{IndicatorSpec, Source};
+use crate::indicators::{find_kind, ArgType, ArgValue, IndicatorSpec, Source};
 use crate::strategy::{IndicatorRef, Operand, ParamSpec, ParamValue, PriceKind, StrategyCtx};
 
 use super::abi::IMPORT_MODULE;
@@ -287,52 +287,34 @@ fn market(l: &mut Linker<HostState>, m: &str) -> Result<()> {
     Ok(())
 }
 
-/// Builds a spec from the ABI's positional arguments; unused ones must be 0.
+/// Builds a spec from the ABI's positional arguments, as the kind's entry in
+/// the indicator table lists them: its count arguments from `a`, `b`, `c` in
+/// order, its number argument from `k`; unused ones must be 0.
 fn spec(kind: &str, source: i32, a: i32, b: i32, c: i32, k: f64) -> Result<IndicatorSpec, String> {
-    let source = match source {
-        0 => Source::Open,
-        1 => Source::High,
-        2 => Source::Low,
-        3 => Source::Close,
-        4 => Source::Volume,
-        other => return Err(format!("source must be 0 (open) to 4 (volume), got {other}")),
-    };
-    let arg = |name: &str, v: i32| usize::try_from(v).map_err(|_| format!("{name} must be >= 0, got {v}"));
-    let unused = |names: &[(&str, bool)]| match names.iter().find(|(_, set)| *set) {
-        Some((name, _)) => Err(format!("indicator '{kind}' does not take argument {name}; pass 0")),
-        None => Ok(()),
-    };
-    let period = arg("period (a)", a)?;
-    Ok(match kind {
-        "macd" => {
-            unused(&[("k", k != 0.0)])?;
-            IndicatorSpec::Macd { fast: period, slow: arg("slow (b)", b)?, signal: arg("signal (c)", c)?, source }
-        }
-        "bollinger" => {
-            unused(&[("b", b != 0), ("c", c != 0)])?;
-            IndicatorSpec::Bollinger { period, k, source }
-        }
-        _ => {
-            unused(&[("b", b != 0), ("c", c != 0), ("k", k != 0.0)])?;
-            match kind {
-                "sma" => IndicatorSpec::Sma { period, source },
-                "ema" => IndicatorSpec::Ema { period, source },
-                "wma" => IndicatorSpec::Wma { period, source },
-                "rsi" => IndicatorSpec::Rsi { period, source },
-                "stddev" => IndicatorSpec::StdDev { period, source },
-                "highest" => IndicatorSpec::Highest { period, source },
-                "lowest" => IndicatorSpec::Lowest { period, source },
-                "roc" => IndicatorSpec::Roc { period, source },
-                "atr" => IndicatorSpec::Atr { period },
-                other => {
-                    return Err(format!(
-                        "unknown indicator kind '{other}'; known kinds: {}",
-                        crate::indicators::kinds().join(", ")
-                    ))
-                }
+    let source = usize::try_from(source)
+        .ok()
+        .and_then(|i| Source::ALL.get(i).copied())
+        .ok_or_else(|| format!("source must be 0 (open) to 4 (volume), got {source}"))?;
+    let def = find_kind(kind).map_err(|e| e.to_string())?;
+    let mut counts = [("a", a), ("b", b), ("c", c)].into_iter();
+    let mut numbers = [("k", k)].into_iter();
+    let mut values = Vec::with_capacity(def.args.len());
+    for arg in def.args {
+        let too_many = || format!("indicator '{kind}' takes more arguments than bt.indicator passes");
+        values.push(match arg.ty {
+            ArgType::Count => {
+                let (slot, v) = counts.next().ok_or_else(too_many)?;
+                let n = usize::try_from(v).map_err(|_| format!("{} ({slot}) must be >= 0, got {v}", arg.name))?;
+                ArgValue::Count(n)
             }
-        }
-    })
+            ArgType::Number => ArgValue::Number(numbers.next().ok_or_else(too_many)?.1),
+        });
+    }
+    let unused = counts.find(|(_, v)| *v != 0).map(|(slot, _)| slot);
+    if let Some(slot) = unused.or_else(|| numbers.find(|(_, v)| *v != 0.0).map(|(slot, _)| slot)) {
+        return Err(format!("indicator '{kind}' does not take argument {slot}; pass 0"));
+    }
+    def.spec(&values, source)
 }
 
 fn indicators(l: &mut Linker<HostState>, m: &str) -> Result<()> {
@@ -431,4 +413,35 @@ fn orders(l: &mut Linker<HostState>, m: &str) -> Result<()> {
         Ok(cx.cancel_all(symbol_or_all(cx, "cancel_all", sym)?) as i32)
     })?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::spec;
+
+    #[test]
+    fn every_kind_builds_from_the_positional_arguments() {
+        let shown = |kind, source, a, b, c, k| spec(kind, source, a, b, c, k).map(|s| s.to_string());
+        assert_eq!(shown("sma", 3, 5, 0, 0, 0.0).as_deref(), Ok("sma(5, close)"));
+        assert_eq!(shown("ema", 0, 5, 0, 0, 0.0).as_deref(), Ok("ema(5, open)"));
+        assert_eq!(shown("atr", 3, 14, 0, 0, 0.0).as_deref(), Ok("atr(14)"));
+        assert_eq!(shown("macd", 4, 3, 7, 4, 0.0).as_deref(), Ok("macd(3, 7, 4, volume)"));
+        assert_eq!(shown("bollinger", 2, 20, 0, 0, 2.5).as_deref(), Ok("bollinger(20, 2.5, low)"));
+    }
+
+    #[test]
+    fn mistakes_are_named() {
+        let err = |kind, source, a, b, c, k| spec(kind, source, a, b, c, k).unwrap_err();
+        assert_eq!(
+            err("foo", 3, 5, 0, 0, 0.0),
+            "unknown indicator kind 'foo'; known kinds: sma, ema, wma, rsi, macd, bollinger, atr, stddev, highest, lowest, roc"
+        );
+        assert_eq!(err("sma", 5, 5, 0, 0, 0.0), "source must be 0 (open) to 4 (volume), got 5");
+        assert_eq!(err("sma", 3, -1, 0, 0, 0.0), "period (a) must be >= 0, got -1");
+        assert_eq!(err("macd", 3, 3, -7, 4, 0.0), "slow (b) must be >= 0, got -7");
+        assert_eq!(err("sma", 3, 5, 1, 0, 0.0), "indicator 'sma' does not take argument b; pass 0");
+        assert_eq!(err("sma", 3, 5, 0, 0, 2.0), "indicator 'sma' does not take argument k; pass 0");
+        assert_eq!(err("macd", 3, 3, 7, 4, 1.0), "indicator 'macd' does not take argument k; pass 0");
+        assert_eq!(err("bollinger", 3, 20, 0, 9, 2.0), "indicator 'bollinger' does not take argument c; pass 0");
+    }
 }
