@@ -7,6 +7,8 @@
 
 use wasmtime::{ExternType, FuncType, Module, ValType};
 
+use super::imports::{self, HostFn};
+
 /// The newest ABI version this host speaks.
 pub const ABI_VERSION: i32 = 4;
 /// Every version this host runs.
@@ -84,7 +86,8 @@ fn check_func(module: &Module, name: &str, returns_status: bool, required: bool)
     Ok(())
 }
 
-fn describe(ty: &FuncType) -> String {
+/// `(i32, f64) -> (i64)`: a function type as [`HostFn::signature`] writes it.
+pub(super) fn describe(ty: &FuncType) -> String {
     let list = |v: Vec<String>| v.join(", ");
     format!(
         "({}) -> ({})",
@@ -111,19 +114,14 @@ pub fn check_version(module: &Module, version: i32) -> Result<(), String> {
             ON_BARS.name
         ));
     }
-    let added: [(i32, &[&str]); 4] = [
-        (2, &super::host_portfolio::ADDED_IN_V2),
-        (3, &super::shared::ADDED_IN_V3),
-        (4, &super::driven::ADDED_IN_V4),
-        (4, &super::host_portfolio::ADDED_IN_V4),
-    ];
-    for (since, names) in added.into_iter().filter(|(since, _)| version < *since) {
-        if let Some(import) = module.imports().find(|i| names.contains(&i.name())) {
-            return Err(format!(
-                "the plugin declares ABI version {version} but imports 'bt.{}', which ABI version {since} added; return {since} or later from {ABI_VERSION_EXPORT}",
-                import.name()
-            ));
-        }
+    // The import that needs the oldest version above the declared one;
+    // names the table does not know are left to the linker, which refuses them.
+    let too_new =
+        module.imports().filter_map(|i| imports::find(i.name()).filter(|f| f.since > version)).min_by_key(|f| f.since);
+    if let Some(HostFn { name, since, .. }) = too_new {
+        return Err(format!(
+            "the plugin declares ABI version {version} but imports 'bt.{name}', which ABI version {since} added; return {since} or later from {ABI_VERSION_EXPORT}"
+        ));
     }
     Ok(())
 }

@@ -9,10 +9,12 @@
 
 mod abi;
 mod cache;
+mod caller;
 mod driven;
 mod errors;
 mod host;
 mod host_portfolio;
+mod imports;
 mod limits;
 mod runtime;
 mod shared;
