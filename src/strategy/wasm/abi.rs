@@ -3,8 +3,11 @@
 //! 3 each add host functions to the one before, and version 4 two host
 //! functions and an export (`bt.next_bar`, `bt.rebalance_ids`,
 //! `bt_on_bars`); none changes anything else, so the host runs plugins of
-//! any of them.
+//! any of them. A plugin states its version in a `bt_abi_version` custom
+//! section (read before instantiation), a `bt_abi_version` export (called
+//! after it), or both (which must then agree).
 
+use wasmtime::wasmparser::{Parser, Payload};
 use wasmtime::{ExternType, FuncType, Module, ValType};
 
 use super::imports::{self, HostFn};
@@ -24,6 +27,10 @@ pub struct Export {
 }
 
 pub const ABI_VERSION_EXPORT: &str = "bt_abi_version";
+/// The custom section that states the ABI version without running any of
+/// the plugin's code: 4 bytes, a little-endian i32. When present it is
+/// authoritative; the export, if there is one too, must agree with it.
+pub const ABI_VERSION_SECTION: &str = "bt_abi_version";
 pub const PARAMS: Export = Export { name: "bt_params", returns_status: false, required: false };
 pub const INIT: Export = Export { name: "bt_init", returns_status: true, required: false };
 /// Required unless the plugin exports [`ON_BARS`].
@@ -32,18 +39,66 @@ pub const ON_BAR: Export = Export { name: "bt_on_bar", returns_status: true, req
 pub const ON_BARS: Export = Export { name: "bt_on_bars", returns_status: true, required: false };
 pub const ON_FINISH: Export = Export { name: "bt_on_finish", returns_status: true, required: false };
 
-/// Checks the module's exports and imports against the ABI.
+/// The ABI version in the [`ABI_VERSION_SECTION`] custom section of
+/// `bytes` (a module, binary or text); `None` when it has no such section.
+///
+/// # Errors
+/// The bytes do not parse, or the section is there twice or does not hold
+/// exactly 4 bytes.
+pub fn section_version(bytes: &[u8]) -> Result<Option<i32>, String> {
+    let invalid = |e: &dyn std::fmt::Display| format!("not a valid WebAssembly module: {e}");
+    let binary = wat::parse_bytes(bytes).map_err(|e| invalid(&e))?;
+    let mut found = None;
+    for payload in Parser::new(0).parse_all(&binary) {
+        let Payload::CustomSection(section) = payload.map_err(|e| invalid(&e))? else {
+            continue;
+        };
+        if section.name() != ABI_VERSION_SECTION {
+            continue;
+        }
+        if found.is_some() {
+            return Err(format!("the plugin has more than one '{ABI_VERSION_SECTION}' custom section"));
+        }
+        let data: [u8; 4] = section.data().try_into().map_err(|_| {
+            format!(
+                "custom section '{ABI_VERSION_SECTION}' must hold 4 bytes (a little-endian i32), found {}",
+                section.data().len()
+            )
+        })?;
+        found = Some(i32::from_le_bytes(data));
+    }
+    Ok(found)
+}
+
+/// Checks that the version the `bt_abi_version` export returned agrees with
+/// the custom section's, when the plugin has both.
+///
+/// # Errors
+/// They differ.
+pub fn check_agreement(section: Option<i32>, exported: i32) -> Result<(), String> {
+    match section {
+        Some(declared) if declared != exported => Err(format!(
+            "the plugin's '{ABI_VERSION_SECTION}' custom section says ABI version {declared}, but its \
+             {ABI_VERSION_EXPORT}() export returns {exported}; they must agree"
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Checks the module's exports and imports against the ABI; `has_section`:
+/// the module states its version in the custom section, which makes the
+/// `bt_abi_version` export optional.
 ///
 /// # Errors
 /// A missing or mistyped export, or an import from outside module `bt`;
 /// the message names it.
-pub fn check(module: &Module) -> Result<(), String> {
+pub fn check(module: &Module, has_section: bool) -> Result<(), String> {
     match module.get_export("memory") {
         Some(ExternType::Memory(_)) => {}
         Some(_) => return Err("export 'memory' must be a memory".into()),
         None => return Err("the plugin does not export its memory as 'memory'".into()),
     }
-    check_func(module, ABI_VERSION_EXPORT, true, true)?;
+    check_func(module, ABI_VERSION_EXPORT, true, !has_section)?;
     let drives = module.get_export(ON_BARS.name).is_some();
     for export in [PARAMS, INIT, ON_BAR, ON_BARS, ON_FINISH] {
         let required = export.required && !(drives && export.name == ON_BAR.name);
@@ -70,6 +125,12 @@ fn check_func(module: &Module, name: &str, returns_status: bool, required: bool)
             return Err(format!(
                 "the plugin does not export '{name}' (nor '{}', which replaces it from ABI version 4 on)",
                 ON_BARS.name
+            ))
+        }
+        None if required && name == ABI_VERSION_EXPORT => {
+            return Err(format!(
+                "the plugin does not export '{name}' nor has a '{ABI_VERSION_SECTION}' custom section \
+                 (one of them is required by ABI version {ABI_VERSION})"
             ))
         }
         None if required => {
