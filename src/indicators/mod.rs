@@ -33,6 +33,7 @@ mod ring;
 mod roc;
 mod rsi;
 mod sma;
+mod source;
 mod spec;
 mod stddev;
 mod table;
@@ -51,7 +52,8 @@ pub use macd::{Macd, MacdValue};
 pub use roc::Roc;
 pub use rsi::Rsi;
 pub use sma::Sma;
-pub use spec::{BarInput, IndicatorSpec, IndicatorState, Source};
+pub use source::{BarInput, Source};
+pub use spec::{IndicatorSpec, IndicatorState};
 pub use stddev::StdDev;
 pub use table::{
     find_kind, kinds, Arg, ArgType, ArgValue, IndicatorKind, UnknownKind, DEFAULT_SOURCE, KINDS, MAX_ARGS,
