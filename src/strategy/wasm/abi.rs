@@ -85,14 +85,25 @@ pub fn check_agreement(section: Option<i32>, exported: i32) -> Result<(), String
     }
 }
 
-/// Checks the module's exports and imports against the ABI; `has_section`:
-/// the module states its version in the custom section, which makes the
-/// `bt_abi_version` export optional.
+/// Checks the module (compiled from `bytes`) against the ABI: its exports,
+/// its imports and, when it states its version in the [`ABI_VERSION_SECTION`]
+/// custom section, that version (which makes the `bt_abi_version` export
+/// optional). Returns the section's version, if any.
 ///
 /// # Errors
-/// A missing or mistyped export, or an import from outside module `bt`;
-/// the message names it.
-pub fn check(module: &Module, has_section: bool) -> Result<(), String> {
+/// A missing or mistyped export, an import from outside module `bt`, a
+/// malformed section, or a version in it this host does not run or that the
+/// imports do not fit; the message names it.
+pub fn check(module: &Module, bytes: &[u8]) -> Result<Option<i32>, String> {
+    let section = section_version(bytes)?;
+    check_exports_and_imports(module, section.is_some())?;
+    if let Some(version) = section {
+        check_version(module, version)?;
+    }
+    Ok(section)
+}
+
+fn check_exports_and_imports(module: &Module, has_section: bool) -> Result<(), String> {
     match module.get_export("memory") {
         Some(ExternType::Memory(_)) => {}
         Some(_) => return Err("export 'memory' must be a memory".into()),

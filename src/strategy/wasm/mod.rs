@@ -62,11 +62,7 @@ impl CompiledPlugin {
             .cache
             .get_or_compile(&rt.engine, bytes)
             .map_err(|e| invalid(format!("not a valid WebAssembly module: {e}")))?;
-        let abi_section = abi::section_version(bytes).map_err(invalid)?;
-        abi::check(&module, abi_section.is_some()).map_err(invalid)?;
-        if let Some(version) = abi_section {
-            abi::check_version(&module, version).map_err(invalid)?;
-        }
+        let abi_section = abi::check(&module, bytes).map_err(invalid)?;
         Ok(CompiledPlugin { module, fuel, abi_section, origin, load_time: started.elapsed() })
     }
 }
