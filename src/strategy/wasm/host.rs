@@ -17,6 +17,7 @@ use super::caller::{back, bar_field, ctx, handle, nan_if_none, side_of, string, 
 use super::imports::define;
 use super::limits::MAX_PARAMS;
 
+/// The symbol index `sym`, or `None` (all symbols) for -1.
 fn symbol_or_all(ctx: &StrategyCtx, f: &str, sym: i32) -> Result<Option<usize>> {
     if sym == -1 {
         Ok(None)
