@@ -11,7 +11,9 @@
 //!   `value()`; the exact formulas are documented on each type;
 //! - dispatch ([`IndicatorSpec`], [`IndicatorState`], [`Source`],
 //!   [`BarInput`]): what a strategy declares, and the running state the engine
-//!   feeds bar by bar (static dispatch over an enum, no boxing).
+//!   feeds bar by bar (static dispatch over an enum, no boxing);
+//! - the vocabulary ([`KINDS`]): each kind's name, arguments and outputs in
+//!   one table, which both strategy runtimes translate declarations through.
 //!
 //! Inputs are expected to be finite (the data loader validates bars); a NaN or
 //! infinite input is not rejected and propagates into the values that depend
@@ -31,8 +33,10 @@ mod ring;
 mod roc;
 mod rsi;
 mod sma;
+mod source;
 mod spec;
 mod stddev;
+mod table;
 mod wma;
 
 #[cfg(test)]
@@ -48,6 +52,10 @@ pub use macd::{Macd, MacdValue};
 pub use roc::Roc;
 pub use rsi::Rsi;
 pub use sma::Sma;
-pub use spec::{kinds, BarInput, IndicatorSpec, IndicatorState, Source};
+pub use source::{BarInput, Source};
+pub use spec::{IndicatorSpec, IndicatorState};
 pub use stddev::StdDev;
+pub use table::{
+    find_kind, kinds, Arg, ArgType, ArgValue, IndicatorKind, UnknownKind, DEFAULT_SOURCE, KINDS, MAX_ARGS,
+};
 pub use wma::Wma;

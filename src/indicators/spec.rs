@@ -2,102 +2,8 @@
 
 use std::fmt;
 
-use super::{Atr, Bollinger, Ema, Highest, IndicatorError, Lowest, Macd, Roc, Rsi, Sma, StdDev, Wma};
-
-/// Kind names of every indicator, in declaration order of [`IndicatorSpec`].
-static KINDS: [&str; 11] =
-    ["sma", "ema", "wma", "rsi", "macd", "bollinger", "atr", "stddev", "highest", "lowest", "roc"];
-
-/// Output names of single-output indicators.
-static SINGLE_OUTPUT: [&str; 1] = ["value"];
-/// Output names of MACD.
-static MACD_OUTPUTS: [&str; 3] = ["line", "signal", "hist"];
-/// Output names of Bollinger bands.
-static BOLLINGER_OUTPUTS: [&str; 3] = ["middle", "upper", "lower"];
-
-/// The kind names of all indicators ("sma", "ema", ...), e.g. to list them in
-/// an error message about an unknown kind.
-pub fn kinds() -> &'static [&'static str] {
-    &KINDS
-}
-
-/// Which input a single-input indicator reads from each bar.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Source {
-    /// The bar's open.
-    Open,
-    /// The bar's high.
-    High,
-    /// The bar's low.
-    Low,
-    /// The bar's close.
-    Close,
-    /// The bar's volume.
-    Volume,
-}
-
-impl Source {
-    /// Every source, in bar order.
-    pub const ALL: [Source; 5] = [Source::Open, Source::High, Source::Low, Source::Close, Source::Volume];
-
-    /// Parses "open", "high", "low", "close" or "volume", ignoring ASCII case.
-    pub fn parse(s: &str) -> Option<Source> {
-        Source::ALL.into_iter().find(|source| s.eq_ignore_ascii_case(source.name()))
-    }
-
-    /// The lowercase name, as accepted by [`Source::parse`].
-    pub fn name(self) -> &'static str {
-        match self {
-            Source::Open => "open",
-            Source::High => "high",
-            Source::Low => "low",
-            Source::Close => "close",
-            Source::Volume => "volume",
-        }
-    }
-
-    /// The one of `[open, high, low, close, volume]` this source names.
-    #[inline]
-    pub(super) fn pick<T: Copy>(self, fields: [T; 5]) -> T {
-        let [open, high, low, close, volume] = fields;
-        match self {
-            Source::Open => open,
-            Source::High => high,
-            Source::Low => low,
-            Source::Close => close,
-            Source::Volume => volume,
-        }
-    }
-}
-
-impl fmt::Display for Source {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// The inputs of one bar, as f64.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct BarInput {
-    /// Open price.
-    pub open: f64,
-    /// High price.
-    pub high: f64,
-    /// Low price.
-    pub low: f64,
-    /// Close price.
-    pub close: f64,
-    /// Volume.
-    pub volume: f64,
-}
-
-impl BarInput {
-    /// The field named by `source`.
-    #[inline]
-    pub fn get(&self, source: Source) -> f64 {
-        source.pick([self.open, self.high, self.low, self.close, self.volume])
-    }
-}
+use super::table::{self, ArgValue, IndicatorKind, MAX_ARGS};
+use super::{Atr, BarInput, Bollinger, Ema, Highest, IndicatorError, Lowest, Macd, Roc, Rsi, Sma, Source, StdDev, Wma};
 
 /// An indicator and its arguments, as a strategy declares it. See each
 /// indicator's type for its definition and when it becomes ready.
@@ -187,69 +93,65 @@ pub enum IndicatorSpec {
 }
 
 impl IndicatorSpec {
+    /// The spec taken apart: its kind's table entry, its argument values in
+    /// the entry's order (the rest padded with zero counts) and the source it
+    /// reads. The one place a variant meets the table.
+    fn parts(&self) -> (&'static IndicatorKind, [ArgValue; MAX_ARGS], Option<Source>) {
+        use ArgValue::{Count, Number};
+        const PAD: ArgValue = Count(0);
+        match *self {
+            IndicatorSpec::Sma { period, source } => (&table::SMA, [Count(period), PAD, PAD], Some(source)),
+            IndicatorSpec::Ema { period, source } => (&table::EMA, [Count(period), PAD, PAD], Some(source)),
+            IndicatorSpec::Wma { period, source } => (&table::WMA, [Count(period), PAD, PAD], Some(source)),
+            IndicatorSpec::Rsi { period, source } => (&table::RSI, [Count(period), PAD, PAD], Some(source)),
+            IndicatorSpec::Macd { fast, slow, signal, source } => {
+                (&table::MACD, [Count(fast), Count(slow), Count(signal)], Some(source))
+            }
+            IndicatorSpec::Bollinger { period, k, source } => {
+                (&table::BOLLINGER, [Count(period), Number(k), PAD], Some(source))
+            }
+            IndicatorSpec::Atr { period } => (&table::ATR, [Count(period), PAD, PAD], None),
+            IndicatorSpec::StdDev { period, source } => (&table::STDDEV, [Count(period), PAD, PAD], Some(source)),
+            IndicatorSpec::Highest { period, source } => (&table::HIGHEST, [Count(period), PAD, PAD], Some(source)),
+            IndicatorSpec::Lowest { period, source } => (&table::LOWEST, [Count(period), PAD, PAD], Some(source)),
+            IndicatorSpec::Roc { period, source } => (&table::ROC, [Count(period), PAD, PAD], Some(source)),
+        }
+    }
+
+    /// The table entry of this spec's kind.
+    pub fn def(&self) -> &'static IndicatorKind {
+        self.parts().0
+    }
+
+    /// The argument values, in the order of the kind's table entry.
+    pub fn args(&self) -> impl Iterator<Item = ArgValue> {
+        let (kind, values, _) = self.parts();
+        values.into_iter().take(kind.args.len())
+    }
+
     /// Names of the outputs: `["value"]` for single-output indicators,
     /// `["line", "signal", "hist"]` for MACD, `["middle", "upper", "lower"]`
     /// for Bollinger. [`IndicatorState::value`] takes an index into this list.
     pub fn outputs(&self) -> &'static [&'static str] {
-        match self {
-            IndicatorSpec::Macd { .. } => &MACD_OUTPUTS,
-            IndicatorSpec::Bollinger { .. } => &BOLLINGER_OUTPUTS,
-            _ => &SINGLE_OUTPUT,
-        }
+        self.def().outputs
     }
 
     /// Short lowercase kind name: "sma", "ema", "wma", "rsi", "macd",
-    /// "bollinger", "atr", "stddev", "highest", "lowest", "roc" (see [`kinds`]).
+    /// "bollinger", "atr", "stddev", "highest", "lowest", "roc" (see [`super::kinds`]).
     pub fn kind(&self) -> &'static str {
-        match self {
-            IndicatorSpec::Sma { .. } => "sma",
-            IndicatorSpec::Ema { .. } => "ema",
-            IndicatorSpec::Wma { .. } => "wma",
-            IndicatorSpec::Rsi { .. } => "rsi",
-            IndicatorSpec::Macd { .. } => "macd",
-            IndicatorSpec::Bollinger { .. } => "bollinger",
-            IndicatorSpec::Atr { .. } => "atr",
-            IndicatorSpec::StdDev { .. } => "stddev",
-            IndicatorSpec::Highest { .. } => "highest",
-            IndicatorSpec::Lowest { .. } => "lowest",
-            IndicatorSpec::Roc { .. } => "roc",
-        }
+        self.def().name
     }
 
-    /// The longest window of bars the indicator keeps (MACD: its longest
-    /// average); bounds the memory it holds.
+    /// The longest window of bars the indicator keeps (its largest count
+    /// argument, e.g. MACD's longest average); bounds the memory it holds.
     pub fn window(&self) -> usize {
-        match *self {
-            IndicatorSpec::Sma { period, .. }
-            | IndicatorSpec::Ema { period, .. }
-            | IndicatorSpec::Wma { period, .. }
-            | IndicatorSpec::Rsi { period, .. }
-            | IndicatorSpec::StdDev { period, .. }
-            | IndicatorSpec::Highest { period, .. }
-            | IndicatorSpec::Lowest { period, .. }
-            | IndicatorSpec::Roc { period, .. }
-            | IndicatorSpec::Atr { period }
-            | IndicatorSpec::Bollinger { period, .. } => period,
-            IndicatorSpec::Macd { fast, slow, signal, .. } => fast.max(slow).max(signal),
-        }
+        self.args().filter_map(ArgValue::count).max().unwrap_or(0)
     }
 
     /// The bar input the indicator reads; `None` for ATR, which reads high,
     /// low and close.
     pub fn source(&self) -> Option<Source> {
-        match *self {
-            IndicatorSpec::Sma { source, .. }
-            | IndicatorSpec::Ema { source, .. }
-            | IndicatorSpec::Wma { source, .. }
-            | IndicatorSpec::Rsi { source, .. }
-            | IndicatorSpec::Macd { source, .. }
-            | IndicatorSpec::Bollinger { source, .. }
-            | IndicatorSpec::StdDev { source, .. }
-            | IndicatorSpec::Highest { source, .. }
-            | IndicatorSpec::Lowest { source, .. }
-            | IndicatorSpec::Roc { source, .. } => Some(source),
-            IndicatorSpec::Atr { .. } => None,
-        }
+        self.parts().2
     }
 
     /// Validates the arguments and builds the running state.
@@ -274,28 +176,23 @@ impl IndicatorSpec {
     }
 }
 
-/// `kind(arg, ..., source)`, e.g. `sma(20, close)`, `macd(12, 26, 9, close)`,
-/// `bollinger(20, 2, close)`, `atr(14)`.
+/// `kind(arg, ..., source)` with the arguments in table order, e.g.
+/// `sma(20, close)`, `macd(12, 26, 9, close)`, `bollinger(20, 2, close)`,
+/// `atr(14)`.
 impl fmt::Display for IndicatorSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let kind = self.kind();
-        match *self {
-            IndicatorSpec::Sma { period, source }
-            | IndicatorSpec::Ema { period, source }
-            | IndicatorSpec::Wma { period, source }
-            | IndicatorSpec::Rsi { period, source }
-            | IndicatorSpec::StdDev { period, source }
-            | IndicatorSpec::Highest { period, source }
-            | IndicatorSpec::Lowest { period, source }
-            | IndicatorSpec::Roc { period, source } => write!(f, "{kind}({period}, {source})"),
-            IndicatorSpec::Macd { fast, slow, signal, source } => {
-                write!(f, "{kind}({fast}, {slow}, {signal}, {source})")
-            }
-            IndicatorSpec::Bollinger { period, k, source } => {
-                write!(f, "{kind}({period}, {k}, {source})")
-            }
-            IndicatorSpec::Atr { period } => write!(f, "{kind}({period})"),
+        write!(f, "{}(", self.kind())?;
+        let mut first = true;
+        for arg in self.args() {
+            f.write_str(if first { "" } else { ", " })?;
+            write!(f, "{arg}")?;
+            first = false;
         }
+        if let Some(source) = self.source() {
+            f.write_str(if first { "" } else { ", " })?;
+            write!(f, "{source}")?;
+        }
+        f.write_str(")")
     }
 }
 
@@ -368,8 +265,8 @@ impl IndicatorState {
         }
     }
 
-    /// Current value of output `output` (an index into [`IndicatorState::outputs`],
-    /// the same list as [`IndicatorSpec::outputs`]); `None` until ready, and
+    /// Current value of output `output` (an index into the list of
+    /// [`IndicatorSpec::outputs`]); `None` until ready, and
     /// `None` for an index past the end of that list.
     #[inline]
     pub fn value(&self, output: usize) -> Option<f64> {
@@ -401,32 +298,6 @@ impl IndicatorState {
             IndicatorState::Roc(_, i) => i.value(),
         }
     }
-
-    /// Short lowercase kind name, as [`IndicatorSpec::kind`].
-    pub fn kind(&self) -> &'static str {
-        match self {
-            IndicatorState::Sma(..) => "sma",
-            IndicatorState::Ema(..) => "ema",
-            IndicatorState::Wma(..) => "wma",
-            IndicatorState::Rsi(..) => "rsi",
-            IndicatorState::Macd(..) => "macd",
-            IndicatorState::Bollinger(..) => "bollinger",
-            IndicatorState::Atr(..) => "atr",
-            IndicatorState::StdDev(..) => "stddev",
-            IndicatorState::Highest(..) => "highest",
-            IndicatorState::Lowest(..) => "lowest",
-            IndicatorState::Roc(..) => "roc",
-        }
-    }
-
-    /// Names of the outputs, as [`IndicatorSpec::outputs`].
-    pub fn outputs(&self) -> &'static [&'static str] {
-        match self {
-            IndicatorState::Macd(..) => &MACD_OUTPUTS,
-            IndicatorState::Bollinger(..) => &BOLLINGER_OUTPUTS,
-            _ => &SINGLE_OUTPUT,
-        }
-    }
 }
 
 #[cfg(test)]
@@ -436,7 +307,7 @@ mod tests {
 
     const C: Source = Source::Close;
 
-    /// One spec of every kind, in [`KINDS`] order.
+    /// One spec of every kind, in the table's order.
     fn all_specs() -> Vec<IndicatorSpec> {
         vec![
             IndicatorSpec::Sma { period: 5, source: C },
@@ -454,35 +325,12 @@ mod tests {
     }
 
     #[test]
-    fn source_parse_and_name() {
-        for source in Source::ALL {
-            assert_eq!(Source::parse(source.name()), Some(source));
-            assert_eq!(Source::parse(&source.name().to_uppercase()), Some(source));
-            assert_eq!(source.to_string(), source.name());
-        }
-        assert_eq!(Source::parse("Close"), Some(Source::Close));
-        assert_eq!(Source::parse("vOlUmE"), Some(Source::Volume));
-        assert_eq!(Source::parse(""), None);
-        assert_eq!(Source::parse("adj_close"), None);
-        assert_eq!(Source::parse(" close"), None);
-    }
-
-    #[test]
-    fn bar_input_get() {
-        let bar = BarInput { open: 1.0, high: 2.0, low: 3.0, close: 4.0, volume: 5.0 };
-        let got: Vec<f64> = Source::ALL.iter().map(|&s| bar.get(s)).collect();
-        assert_eq!(got, vec![1.0, 2.0, 3.0, 4.0, 5.0]);
-    }
-
-    #[test]
     fn kinds_and_outputs() {
         let specs = all_specs();
         let spec_kinds: Vec<&str> = specs.iter().map(IndicatorSpec::kind).collect();
-        assert_eq!(spec_kinds, kinds());
+        assert_eq!(spec_kinds, super::super::kinds().collect::<Vec<_>>());
         for spec in &specs {
-            let state = spec.build().unwrap();
-            assert_eq!(state.kind(), spec.kind());
-            assert_eq!(state.outputs(), spec.outputs());
+            spec.build().unwrap();
             let expected: &[&str] = match spec.kind() {
                 "macd" => &["line", "signal", "hist"],
                 "bollinger" => &["middle", "upper", "lower"],
@@ -545,7 +393,8 @@ mod tests {
     #[test]
     fn state_matches_concrete_indicators() {
         let bars = bars(300, 16);
-        let mut states: Vec<IndicatorState> = all_specs().iter().map(|s| s.build().unwrap()).collect();
+        let specs = all_specs();
+        let mut states: Vec<IndicatorState> = specs.iter().map(|s| s.build().unwrap()).collect();
         let mut sma = Sma::new(5).unwrap();
         let mut ema = Ema::new(5).unwrap();
         let mut wma = Wma::new(5).unwrap();
@@ -576,17 +425,17 @@ mod tests {
                 vec![lo.update(bar.low)],
                 vec![roc.update(bar.close)],
             ];
-            for (state, want) in states.iter().zip(&expected) {
-                let got: Vec<Option<f64>> = (0..state.outputs().len()).map(|i| state.value(i)).collect();
-                assert_eq!(&got, want, "{}", state.kind());
-                assert_eq!(state.value(state.outputs().len()), None);
+            for ((state, want), spec) in states.iter().zip(&expected).zip(&specs) {
+                let got: Vec<Option<f64>> = (0..spec.outputs().len()).map(|i| state.value(i)).collect();
+                assert_eq!(&got, want, "{spec}");
+                assert_eq!(state.value(spec.outputs().len()), None);
                 assert_eq!(state.value(usize::MAX), None);
             }
         }
         // every output is ready by the end of the series
-        for state in &states {
-            for i in 0..state.outputs().len() {
-                assert!(state.value(i).is_some(), "{} output {i}", state.kind());
+        for (state, spec) in states.iter().zip(&specs) {
+            for i in 0..spec.outputs().len() {
+                assert!(state.value(i).is_some(), "{spec} output {i}");
             }
         }
     }

@@ -439,8 +439,9 @@ mod tests {
     /// The oracle: each declared indicator updated bar by bar with its
     /// symbol's bars converted to f64, every value kept.
     struct BarByBar {
-        /// Per declared indicator: its symbol, state and first output.
-        declared: Vec<(usize, IndicatorState, usize)>,
+        /// Per declared indicator: its symbol, state, first output and
+        /// number of outputs.
+        declared: Vec<(usize, IndicatorState, usize, usize)>,
         /// Per output, its value after each of its symbol's bars (None where
         /// there is none).
         values: Vec<Vec<Option<f64>>>,
@@ -450,14 +451,15 @@ mod tests {
         fn new(declared: &[(usize, IndicatorSpec)]) -> Self {
             let mut oracle = BarByBar { declared: Vec::new(), values: Vec::new() };
             for (symbol, spec) in declared {
-                oracle.declared.push((*symbol, spec.build().unwrap(), oracle.values.len()));
+                let outputs = spec.outputs().len();
+                oracle.declared.push((*symbol, spec.build().unwrap(), oracle.values.len(), outputs));
                 oracle.values.extend(spec.outputs().iter().map(|_| Vec::new()));
             }
             oracle
         }
 
         fn update(&mut self, fresh: &[Option<Bar>]) {
-            for (symbol, state, first) in &mut self.declared {
+            for (symbol, state, first, outputs) in &mut self.declared {
                 let Some(bar) = fresh[*symbol] else { continue };
                 let input = BarInput {
                     open: to_f64(bar.open),
@@ -467,7 +469,7 @@ mod tests {
                     volume: bar.volume,
                 };
                 state.update(&input);
-                for o in 0..state.outputs().len() {
+                for o in 0..*outputs {
                     self.values[*first + o].push(state.value(o).filter(|x| !x.is_nan()));
                 }
             }

@@ -4,6 +4,7 @@
 //! Where a symbol is optional it defaults to the run's first symbol; `k` is
 //! how many of that symbol's bars back (0 = the latest).
 
+use std::any::TypeId;
 use std::fmt::Display;
 
 use chrono::{DateTime, Datelike, Timelike};
@@ -11,14 +12,12 @@ use rhai::{Array, Dynamic, Engine, EvalAltResult, ImmutableString, Map, Position
 
 use crate::domain::num::to_f64;
 use crate::domain::{Bar, OrderId, Side};
-use crate::indicators::{IndicatorSpec, Source};
+use crate::indicators::{Arg, ArgType, ArgValue, IndicatorKind, IndicatorSpec, DEFAULT_SOURCE, KINDS};
 use crate::session::{CtxError, Operand, ParamValue, PriceKind, StrategyCtx};
 
 pub(super) type Res<T> = Result<T, Box<EvalAltResult>>;
 /// Reads one field of a bar for a script.
 type BarField = fn(&Bar) -> Dynamic;
-/// Builds a single-period indicator spec.
-type MakeSpec = fn(usize) -> IndicatorSpec;
 /// Reads one part of a position for a script.
 type PositionPart = fn(&crate::domain::PositionView) -> Dynamic;
 /// Reads one calendar part of a time.
@@ -130,54 +129,9 @@ fn register_time(engine: &mut Engine) {
 }
 
 fn register_indicators(engine: &mut Engine) {
-    let single: [(&str, MakeSpec); 8] = [
-        ("sma", |period| IndicatorSpec::Sma { period, source: Source::Close }),
-        ("ema", |period| IndicatorSpec::Ema { period, source: Source::Close }),
-        ("wma", |period| IndicatorSpec::Wma { period, source: Source::Close }),
-        ("rsi", |period| IndicatorSpec::Rsi { period, source: Source::Close }),
-        ("stddev", |period| IndicatorSpec::StdDev { period, source: Source::Close }),
-        ("highest", |period| IndicatorSpec::Highest { period, source: Source::Close }),
-        ("lowest", |period| IndicatorSpec::Lowest { period, source: Source::Close }),
-        ("roc", |period| IndicatorSpec::Roc { period, source: Source::Close }),
-    ];
-    let all = single.into_iter().chain([("atr", (|period| IndicatorSpec::Atr { period }) as MakeSpec)]);
-    for (kind, make) in all {
-        engine.register_fn(kind, move |ctx: &mut StrategyCtx, name: &str, period: INT| -> Res<()> {
-            declare(ctx, name, 0, make(count("period", period)?))
-        });
-        engine.register_fn(kind, move |ctx: &mut StrategyCtx, name: &str, period: INT, sym: &str| -> Res<()> {
-            declare(ctx, name, symbol(ctx, sym)?, make(count("period", period)?))
-        });
+    for kind in KINDS {
+        register_short_form(engine, kind);
     }
-    let macd = |fast: INT, slow: INT, signal: INT| -> Res<IndicatorSpec> {
-        Ok(IndicatorSpec::Macd {
-            fast: count("fast", fast)?,
-            slow: count("slow", slow)?,
-            signal: count("signal", signal)?,
-            source: Source::Close,
-        })
-    };
-    engine.register_fn("macd", move |ctx: &mut StrategyCtx, name: &str, f: INT, s: INT, sig: INT| -> Res<()> {
-        declare(ctx, name, 0, macd(f, s, sig)?)
-    });
-    engine.register_fn(
-        "macd",
-        move |ctx: &mut StrategyCtx, name: &str, f: INT, s: INT, sig: INT, sym: &str| -> Res<()> {
-            declare(ctx, name, symbol(ctx, sym)?, macd(f, s, sig)?)
-        },
-    );
-    let bollinger = |period: INT, k: &Dynamic| -> Res<IndicatorSpec> {
-        Ok(IndicatorSpec::Bollinger { period: count("period", period)?, k: number("k", k)?, source: Source::Close })
-    };
-    engine.register_fn("bollinger", move |ctx: &mut StrategyCtx, name: &str, period: INT, k: Dynamic| -> Res<()> {
-        declare(ctx, name, 0, bollinger(period, &k)?)
-    });
-    engine.register_fn(
-        "bollinger",
-        move |ctx: &mut StrategyCtx, name: &str, period: INT, k: Dynamic, sym: &str| -> Res<()> {
-            declare(ctx, name, symbol(ctx, sym)?, bollinger(period, &k)?)
-        },
-    );
     engine.register_fn("indicator", |ctx: &mut StrategyCtx, name: &str, kind: &str, options: Map| -> Res<()> {
         let (spec, sym) = super::options::spec_from_map(kind, &options).map_err(fail)?;
         let s = match sym {
@@ -217,8 +171,47 @@ fn cross(ctx: &StrategyCtx, a: &str, b: Operand<'_>) -> Res<INT> {
     Ok(INT::from(ctx.cross(a, b).map_err(fail)?))
 }
 
-fn count(what: &'static str, value: INT) -> Res<usize> {
-    usize::try_from(value).map_err(|_| fail(CtxError::Negative { what, value }))
+/// Registers `ctx.<kind>(name, args...)` and `ctx.<kind>(name, args...,
+/// symbol)` for one kind of the indicator table: each argument in the table's
+/// order (a count as an int, a number as an int or a float), reading the
+/// default source. Raw functions, so that one definition serves every kind
+/// whatever its arguments; the engine still checks the argument types.
+fn register_short_form(engine: &mut Engine, kind: &'static IndicatorKind) {
+    let mut types = vec![TypeId::of::<StrategyCtx>(), TypeId::of::<ImmutableString>()];
+    types.extend(kind.args.iter().map(|arg| match arg.ty {
+        ArgType::Count => TypeId::of::<INT>(),
+        ArgType::Number => TypeId::of::<Dynamic>(),
+    }));
+    for with_symbol in [false, true] {
+        let mut types = types.clone();
+        if with_symbol {
+            types.push(TypeId::of::<ImmutableString>());
+        }
+        engine.register_raw_fn(kind.name, types, move |_, args: &mut [&mut Dynamic]| -> Res<()> {
+            let Some((this, args)) = args.split_first_mut() else {
+                return Err(fail("missing context"));
+            };
+            let ctx = this.read_lock::<StrategyCtx>().ok_or_else(|| fail("missing context"))?;
+            let text = |value: &Dynamic| value.clone().into_immutable_string().map_err(fail);
+            let name = text(args[0])?;
+            let s = if with_symbol { symbol(&ctx, &text(args[args.len() - 1])?)? } else { 0 };
+            let values = kind.args.iter().zip(&args[1..]).map(|(arg, value)| short_value(arg, value));
+            let spec = kind.spec(&values.collect::<Res<Vec<_>>>()?, DEFAULT_SOURCE).map_err(fail)?;
+            declare(&ctx, &name, s, spec)
+        });
+    }
+}
+
+/// One positional argument of a short form.
+fn short_value(arg: &Arg, value: &Dynamic) -> Res<ArgValue> {
+    match arg.ty {
+        ArgType::Count => {
+            let value = value.as_int().map_err(fail)?;
+            let count = usize::try_from(value).map_err(|_| fail(CtxError::Negative { what: arg.name, value }))?;
+            Ok(ArgValue::Count(count))
+        }
+        ArgType::Number => number(arg.name, value).map(ArgValue::Number),
+    }
 }
 
 fn declare(ctx: &StrategyCtx, name: &str, symbol: usize, spec: IndicatorSpec) -> Res<()> {

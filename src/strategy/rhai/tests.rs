@@ -216,3 +216,22 @@ fn the_busiest_call_s_operations_are_reported_against_the_limit() {
     let (idle, _) = operations("fn on_bar(ctx) {}");
     assert!(idle < 100, "{idle}");
 }
+
+#[test]
+fn every_indicator_kind_has_a_short_form_with_and_without_a_symbol() {
+    let script = r#"
+        fn init(ctx) {
+            ctx.sma("a", 3); ctx.ema("b", 3, "B"); ctx.wma("c", 3); ctx.rsi("d", 3); ctx.stddev("e", 3);
+            ctx.highest("f", 3); ctx.lowest("g", 3); ctx.roc("h", 3); ctx.atr("i", 3, "B");
+            ctx.macd("m", 3, 5, 2); ctx.macd("n", 3, 5, 2, "B"); ctx.bollinger("o", 3, 2); ctx.bollinger("p", 3, 1.5, "B");
+        }
+        fn on_bar(ctx) {}
+    "#;
+    run(script).unwrap();
+    let negative = runtime_error("fn init(ctx) { ctx.macd(\"m\", 3, -5, 2); }\nfn on_bar(ctx) {}");
+    assert!(negative.contains("slow must be >= 0, got -5"), "{negative}");
+    let k = runtime_error("fn init(ctx) { ctx.bollinger(\"b\", 3, \"x\"); }\nfn on_bar(ctx) {}");
+    assert!(k.contains("k must be a number, got string"), "{k}");
+    let symbol = runtime_error("fn init(ctx) { ctx.sma(\"s\", 3, \"ZZZ\"); }\nfn on_bar(ctx) {}");
+    assert!(symbol.contains("unknown symbol 'ZZZ'"), "{symbol}");
+}

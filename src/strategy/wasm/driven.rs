@@ -21,15 +21,13 @@
 
 use wasmtime::{bail, Linker, Result};
 
-use super::host::{Ctx, HostState};
+use super::caller::{Ctx, HostState};
+use super::imports::define;
 use super::shared;
 
-/// The functions of ABI version 4 in this module (see also `host_portfolio.rs`).
-pub const ADDED_IN_V4: [&str; 1] = ["next_bar"];
-
 /// Registers `bt.next_bar() -> i32`.
-pub(super) fn register(l: &mut Linker<HostState>, m: &str) -> Result<()> {
-    l.func_wrap(m, "next_bar", |mut c: Ctx<'_>| -> Result<i32> {
+pub(super) fn register(l: &mut Linker<HostState>) -> Result<()> {
+    define(l, "next_bar", |mut c: Ctx<'_>| -> Result<i32> {
         const F: &str = "next_bar";
         let Some(memory) = c.data().memory else {
             bail!("bt.{F}: the plugin exports no memory");

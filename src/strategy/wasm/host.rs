@@ -4,98 +4,20 @@
 //! Every misuse traps with `bt.<function>: <what is wrong>`, which fails the
 //! run with that message.
 
-use std::time::Instant;
-
 use chrono::{DateTime, Datelike, Timelike};
-use wasmtime::{bail, format_err, Caller, Extern, Linker, Memory, Result, StoreLimits};
+use wasmtime::{bail, format_err, Linker, Result};
 
 use crate::domain::num::to_f64;
-use crate::domain::{Bar, CancelToken, OrderId, Side};
-use crate::indicators::{IndicatorSpec, Source};
-use crate::session::{BarLoop, IndicatorRef, Operand, ParamSpec, ParamValue, PriceKind, StrategyCtx};
+use crate::domain::OrderId;
+use crate::indicators::{find_kind, ArgType, ArgValue, IndicatorSpec, Source};
+use crate::session::{Operand, ParamSpec, ParamValue, PriceKind, StrategyCtx};
 
-use super::abi::IMPORT_MODULE;
-use super::limits::{MAX_HOST_STRING, MAX_PARAMS};
-use super::shared::SharedArea;
+pub use super::caller::HostState;
+use super::caller::{back, bar_field, ctx, handle, nan_if_none, side_of, string, symbol, wrap, write, Ctx};
+use super::imports::define;
+use super::limits::MAX_PARAMS;
 
-/// What the store of one plugin instance holds.
-pub struct HostState {
-    /// The run's context, from init on.
-    pub ctx: Option<StrategyCtx>,
-    /// True while `bt_params` runs: the only time `declare_*` is allowed.
-    pub declaring: bool,
-    pub declared: Vec<ParamSpec>,
-    /// The last message given to `bt.fail`.
-    pub failure: Option<String>,
-    pub limits: StoreLimits,
-    pub cancel: CancelToken,
-    /// End of the run's time budget, if it has one.
-    pub deadline: Option<Instant>,
-    /// Where the plugin wants the indicators' latest values (ABI version 3).
-    pub shared: Option<SharedArea>,
-    /// The plugin's memory, once instantiated.
-    pub memory: Option<Memory>,
-    /// The engine's queued steps while `bt_on_bars` runs: the only time
-    /// `bt.next_bar` is allowed (ABI version 4).
-    pub bar_loop: Option<BarLoop>,
-}
-
-pub(super) type Ctx<'a> = Caller<'a, HostState>;
-
-pub(super) fn ctx<'a>(caller: &'a Ctx<'_>, f: &str) -> Result<&'a StrategyCtx> {
-    caller.data().ctx.as_ref().ok_or_else(|| format_err!("bt.{f}: only available from bt_init on (not in bt_params)"))
-}
-
-/// Bytes `ptr..ptr + len` of the plugin's memory.
-pub(super) fn bytes(caller: &mut Ctx<'_>, f: &str, ptr: i32, len: i32) -> Result<Vec<u8>> {
-    let Some(Extern::Memory(memory)) = caller.get_export("memory") else {
-        bail!("bt.{f}: the plugin exports no memory");
-    };
-    let data = memory.data(&caller);
-    let range = usize::try_from(ptr)
-        .ok()
-        .zip(usize::try_from(len).ok())
-        .and_then(|(p, l)| Some(p..p.checked_add(l)?))
-        .filter(|r| r.end <= data.len())
-        .ok_or_else(|| {
-            format_err!("bt.{f}: pointer {ptr} with length {len} is outside the plugin's memory ({} bytes)", data.len())
-        })?;
-    Ok(data[range].to_vec())
-}
-
-pub(super) fn string(caller: &mut Ctx<'_>, f: &str, ptr: i32, len: i32) -> Result<String> {
-    if usize::try_from(len).is_ok_and(|n| n > MAX_HOST_STRING) {
-        bail!("bt.{f}: a string of {len} bytes is longer than the {MAX_HOST_STRING} a plugin may pass");
-    }
-    String::from_utf8(bytes(caller, f, ptr, len)?).map_err(|_| format_err!("bt.{f}: the string is not valid UTF-8"))
-}
-
-/// Writes up to `cap` bytes of `text` at `ptr`; returns the full length.
-pub(super) fn write(caller: &mut Ctx<'_>, f: &str, ptr: i32, cap: i32, text: &str) -> Result<i32> {
-    let n = text.len().min(usize::try_from(cap).unwrap_or(0));
-    write_bytes(caller, f, ptr, &text.as_bytes()[..n])?;
-    i32::try_from(text.len()).map_err(|_| format_err!("bt.{f}: text too long"))
-}
-
-/// Writes `data` at `ptr` in the plugin's memory.
-pub(super) fn write_bytes(caller: &mut Ctx<'_>, f: &str, ptr: i32, data: &[u8]) -> Result<()> {
-    let Some(Extern::Memory(memory)) = caller.get_export("memory") else {
-        bail!("bt.{f}: the plugin exports no memory");
-    };
-    let offset = usize::try_from(ptr).map_err(|_| format_err!("bt.{f}: negative pointer {ptr}"))?;
-    memory
-        .write(&mut *caller, offset, data)
-        .map_err(|_| format_err!("bt.{f}: pointer {ptr} with length {} is outside the plugin's memory", data.len()))
-}
-
-pub(super) fn symbol(ctx: &StrategyCtx, f: &str, sym: i32) -> Result<usize> {
-    let count = ctx.symbol_count();
-    usize::try_from(sym)
-        .ok()
-        .filter(|&s| s < count)
-        .ok_or_else(|| format_err!("bt.{f}: symbol index {sym} is out of range (this run has {count} symbols)"))
-}
-
+/// The symbol index `sym`, or `None` (all symbols) for -1.
 fn symbol_or_all(ctx: &StrategyCtx, f: &str, sym: i32) -> Result<Option<usize>> {
     if sym == -1 {
         Ok(None)
@@ -104,73 +26,34 @@ fn symbol_or_all(ctx: &StrategyCtx, f: &str, sym: i32) -> Result<Option<usize>> 
     }
 }
 
-pub(super) fn back(f: &str, k: i32) -> Result<usize> {
-    usize::try_from(k).map_err(|_| format_err!("bt.{f}: bars back must be >= 0, got {k}"))
-}
-
-pub(super) fn handle(f: &str, h: i32) -> Result<IndicatorRef<'static>> {
-    usize::try_from(h)
-        .map(IndicatorRef::Handle)
-        .map_err(|_| format_err!("bt.{f}: indicator handle must be >= 0, got {h}"))
-}
-
-pub(super) fn wrap<T, E: std::fmt::Display>(f: &str, r: std::result::Result<T, E>) -> Result<T> {
-    r.map_err(|e| format_err!("bt.{f}: {e}"))
-}
-
-pub(super) fn nan_if_none(value: Option<f64>) -> f64 {
-    value.unwrap_or(f64::NAN)
-}
-
-/// Field `field` of `bar` as the ABI numbers them: 0 open, 1 high, 2 low,
-/// 3 close, 4 volume.
-pub(super) fn bar_field(f: &str, bar: &Bar, field: i32) -> Result<f64> {
-    Ok(match field {
-        0 => to_f64(bar.open),
-        1 => to_f64(bar.high),
-        2 => to_f64(bar.low),
-        3 => to_f64(bar.close),
-        4 => bar.volume,
-        other => bail!("bt.{f}: field must be 0 (open) to 4 (volume), got {other}"),
-    })
-}
-
-/// The side an ABI argument names: 1 buys, -1 sells.
-pub(super) fn side_of(f: &str, side: i32) -> Result<Side> {
-    match side {
-        1 => Ok(Side::Buy),
-        -1 => Ok(Side::Sell),
-        other => bail!("bt.{f}: side must be 1 (buy) or -1 (sell), got {other}"),
-    }
-}
-
-/// A linker offering exactly the ABI's host functions.
+/// A linker offering exactly the ABI's host functions (the table in
+/// imports.rs).
 ///
 /// # Errors
-/// Never in practice (wasmtime refuses only duplicate definitions).
+/// Never in practice: a function without a table entry, or a duplicate.
 pub fn linker(engine: &wasmtime::Engine) -> Result<Linker<HostState>> {
-    let mut l = Linker::new(engine);
-    let m = IMPORT_MODULE;
-    declarations(&mut l, m)?;
-    params(&mut l, m)?;
-    market(&mut l, m)?;
-    indicators(&mut l, m)?;
-    portfolio(&mut l, m)?;
-    orders(&mut l, m)?;
-    super::host_portfolio::register(&mut l, m)?;
-    super::shared::register(&mut l, m)?;
-    super::driven::register(&mut l, m)?;
-    l.func_wrap(m, "log", |mut c: Ctx<'_>, ptr: i32, len: i32| -> Result<()> {
+    let mut linker = Linker::new(engine);
+    let l = &mut linker;
+    declarations(l)?;
+    params(l)?;
+    market(l)?;
+    indicators(l)?;
+    portfolio(l)?;
+    orders(l)?;
+    super::host_portfolio::register(l)?;
+    super::shared::register(l)?;
+    super::driven::register(l)?;
+    define(l, "log", |mut c: Ctx<'_>, ptr: i32, len: i32| -> Result<()> {
         let text = string(&mut c, "log", ptr, len)?;
         ctx(&c, "log")?.log(&text);
         Ok(())
     })?;
-    l.func_wrap(m, "fail", |mut c: Ctx<'_>, ptr: i32, len: i32| -> Result<()> {
+    define(l, "fail", |mut c: Ctx<'_>, ptr: i32, len: i32| -> Result<()> {
         let text = string(&mut c, "fail", ptr, len)?;
         c.data_mut().failure = Some(text);
         Ok(())
     })?;
-    Ok(l)
+    Ok(linker)
 }
 
 fn declare(c: &mut Ctx<'_>, f: &str, name_ptr: i32, name_len: i32, default: ParamValue) -> Result<()> {
@@ -194,17 +77,17 @@ fn declare(c: &mut Ctx<'_>, f: &str, name_ptr: i32, name_len: i32, default: Para
     Ok(())
 }
 
-fn declarations(l: &mut Linker<HostState>, m: &str) -> Result<()> {
-    l.func_wrap(m, "declare_int", |mut c: Ctx<'_>, p: i32, n: i32, v: i64| {
+fn declarations(l: &mut Linker<HostState>) -> Result<()> {
+    define(l, "declare_int", |mut c: Ctx<'_>, p: i32, n: i32, v: i64| {
         declare(&mut c, "declare_int", p, n, ParamValue::Int(v))
     })?;
-    l.func_wrap(m, "declare_float", |mut c: Ctx<'_>, p: i32, n: i32, v: f64| {
+    define(l, "declare_float", |mut c: Ctx<'_>, p: i32, n: i32, v: f64| {
         declare(&mut c, "declare_float", p, n, ParamValue::Float(v))
     })?;
-    l.func_wrap(m, "declare_bool", |mut c: Ctx<'_>, p: i32, n: i32, v: i32| {
+    define(l, "declare_bool", |mut c: Ctx<'_>, p: i32, n: i32, v: i32| {
         declare(&mut c, "declare_bool", p, n, ParamValue::Bool(v != 0))
     })?;
-    l.func_wrap(m, "declare_text", |mut c: Ctx<'_>, p: i32, n: i32, vp: i32, vn: i32| {
+    define(l, "declare_text", |mut c: Ctx<'_>, p: i32, n: i32, vp: i32, vn: i32| {
         let value = string(&mut c, "declare_text", vp, vn)?;
         declare(&mut c, "declare_text", p, n, ParamValue::Text(value))
     })?;
@@ -216,24 +99,24 @@ fn param(c: &mut Ctx<'_>, f: &str, p: i32, n: i32) -> Result<ParamValue> {
     wrap(f, ctx(c, f)?.param(&name))
 }
 
-fn params(l: &mut Linker<HostState>, m: &str) -> Result<()> {
-    l.func_wrap(m, "param_int", |mut c: Ctx<'_>, p: i32, n: i32| -> Result<i64> {
+fn params(l: &mut Linker<HostState>) -> Result<()> {
+    define(l, "param_int", |mut c: Ctx<'_>, p: i32, n: i32| -> Result<i64> {
         match param(&mut c, "param_int", p, n)? {
             ParamValue::Int(i) => Ok(i),
             other => bail!("bt.param_int: the parameter is {}", other.type_phrase()),
         }
     })?;
-    l.func_wrap(m, "param_float", |mut c: Ctx<'_>, p: i32, n: i32| -> Result<f64> {
+    define(l, "param_float", |mut c: Ctx<'_>, p: i32, n: i32| -> Result<f64> {
         let value = param(&mut c, "param_float", p, n)?;
         value.as_f64().ok_or_else(|| format_err!("bt.param_float: the parameter is {}", value.type_phrase()))
     })?;
-    l.func_wrap(m, "param_bool", |mut c: Ctx<'_>, p: i32, n: i32| -> Result<i32> {
+    define(l, "param_bool", |mut c: Ctx<'_>, p: i32, n: i32| -> Result<i32> {
         match param(&mut c, "param_bool", p, n)? {
             ParamValue::Bool(b) => Ok(i32::from(b)),
             other => bail!("bt.param_bool: the parameter is {}", other.type_phrase()),
         }
     })?;
-    l.func_wrap(m, "param_text", |mut c: Ctx<'_>, p: i32, n: i32, out: i32, cap: i32| -> Result<i32> {
+    define(l, "param_text", |mut c: Ctx<'_>, p: i32, n: i32, out: i32, cap: i32| -> Result<i32> {
         match param(&mut c, "param_text", p, n)? {
             ParamValue::Text(s) => write(&mut c, "param_text", out, cap, &s),
             other => bail!("bt.param_text: the parameter is {}", other.type_phrase()),
@@ -242,31 +125,31 @@ fn params(l: &mut Linker<HostState>, m: &str) -> Result<()> {
     Ok(())
 }
 
-fn market(l: &mut Linker<HostState>, m: &str) -> Result<()> {
-    l.func_wrap(m, "symbol_count", |c: Ctx<'_>| -> Result<i32> { Ok(ctx(&c, "symbol_count")?.symbol_count() as i32) })?;
-    l.func_wrap(m, "symbol_name", |mut c: Ctx<'_>, sym: i32, out: i32, cap: i32| -> Result<i32> {
+fn market(l: &mut Linker<HostState>) -> Result<()> {
+    define(l, "symbol_count", |c: Ctx<'_>| -> Result<i32> { Ok(ctx(&c, "symbol_count")?.symbol_count() as i32) })?;
+    define(l, "symbol_name", |mut c: Ctx<'_>, sym: i32, out: i32, cap: i32| -> Result<i32> {
         let cx = ctx(&c, "symbol_name")?;
         let s = symbol(cx, "symbol_name", sym)?;
         let name = cx.symbol_name(s).map(|n| n.as_str().to_string()).unwrap_or_default();
         write(&mut c, "symbol_name", out, cap, &name)
     })?;
-    l.func_wrap(m, "has_bar", |c: Ctx<'_>, sym: i32| -> Result<i32> {
+    define(l, "has_bar", |c: Ctx<'_>, sym: i32| -> Result<i32> {
         let cx = ctx(&c, "has_bar")?;
         Ok(i32::from(cx.has_bar(symbol(cx, "has_bar", sym)?)))
     })?;
-    l.func_wrap(m, "bar", |c: Ctx<'_>, sym: i32, k: i32, field: i32| -> Result<f64> {
+    define(l, "bar", |c: Ctx<'_>, sym: i32, k: i32, field: i32| -> Result<f64> {
         let cx = ctx(&c, "bar")?;
         let bar = wrap("bar", cx.bar(symbol(cx, "bar", sym)?, back("bar", k)?))?;
         bar.map_or(Ok(f64::NAN), |bar| bar_field("bar", &bar, field))
     })?;
-    l.func_wrap(m, "bar_time", |c: Ctx<'_>, sym: i32, k: i32| -> Result<i64> {
+    define(l, "bar_time", |c: Ctx<'_>, sym: i32, k: i32| -> Result<i64> {
         let cx = ctx(&c, "bar_time")?;
         let bar = wrap("bar_time", cx.bar(symbol(cx, "bar_time", sym)?, back("bar_time", k)?))?;
         Ok(bar.map_or(i64::MIN, |b| b.ts.secs()))
     })?;
-    l.func_wrap(m, "time", |c: Ctx<'_>| -> Result<i64> { Ok(ctx(&c, "time")?.time().secs()) })?;
-    l.func_wrap(m, "bar_index", |c: Ctx<'_>| -> Result<i64> { Ok(ctx(&c, "bar_index")?.step() as i64) })?;
-    l.func_wrap(m, "calendar", |c: Ctx<'_>, part: i32| -> Result<i64> {
+    define(l, "time", |c: Ctx<'_>| -> Result<i64> { Ok(ctx(&c, "time")?.time().secs()) })?;
+    define(l, "bar_index", |c: Ctx<'_>| -> Result<i64> { Ok(ctx(&c, "bar_index")?.step() as i64) })?;
+    define(l, "calendar", |c: Ctx<'_>, part: i32| -> Result<i64> {
         let millis = ctx(&c, "calendar")?.time().millis();
         let t = DateTime::from_timestamp_millis(millis).ok_or_else(|| format_err!("bt.calendar: time out of range"))?;
         Ok(match part {
@@ -279,64 +162,46 @@ fn market(l: &mut Linker<HostState>, m: &str) -> Result<()> {
             other => bail!("bt.calendar: part must be 0 (year) to 5 (minute), got {other}"),
         })
     })?;
-    l.func_wrap(m, "lookback", |c: Ctx<'_>, bars: i32| -> Result<()> {
+    define(l, "lookback", |c: Ctx<'_>, bars: i32| -> Result<()> {
         let bars = usize::try_from(bars).map_err(|_| format_err!("bt.lookback: must be >= 1, got {bars}"))?;
         wrap("lookback", ctx(&c, "lookback")?.set_lookback(bars))
     })?;
     Ok(())
 }
 
-/// Builds a spec from the ABI's positional arguments; unused ones must be 0.
+/// Builds a spec from the ABI's positional arguments, as the kind's entry in
+/// the indicator table lists them: its count arguments from `a`, `b`, `c` in
+/// order, its number argument from `k`; unused ones must be 0.
 fn spec(kind: &str, source: i32, a: i32, b: i32, c: i32, k: f64) -> Result<IndicatorSpec, String> {
-    let source = match source {
-        0 => Source::Open,
-        1 => Source::High,
-        2 => Source::Low,
-        3 => Source::Close,
-        4 => Source::Volume,
-        other => return Err(format!("source must be 0 (open) to 4 (volume), got {other}")),
-    };
-    let arg = |name: &str, v: i32| usize::try_from(v).map_err(|_| format!("{name} must be >= 0, got {v}"));
-    let unused = |names: &[(&str, bool)]| match names.iter().find(|(_, set)| *set) {
-        Some((name, _)) => Err(format!("indicator '{kind}' does not take argument {name}; pass 0")),
-        None => Ok(()),
-    };
-    let period = arg("period (a)", a)?;
-    Ok(match kind {
-        "macd" => {
-            unused(&[("k", k != 0.0)])?;
-            IndicatorSpec::Macd { fast: period, slow: arg("slow (b)", b)?, signal: arg("signal (c)", c)?, source }
-        }
-        "bollinger" => {
-            unused(&[("b", b != 0), ("c", c != 0)])?;
-            IndicatorSpec::Bollinger { period, k, source }
-        }
-        _ => {
-            unused(&[("b", b != 0), ("c", c != 0), ("k", k != 0.0)])?;
-            match kind {
-                "sma" => IndicatorSpec::Sma { period, source },
-                "ema" => IndicatorSpec::Ema { period, source },
-                "wma" => IndicatorSpec::Wma { period, source },
-                "rsi" => IndicatorSpec::Rsi { period, source },
-                "stddev" => IndicatorSpec::StdDev { period, source },
-                "highest" => IndicatorSpec::Highest { period, source },
-                "lowest" => IndicatorSpec::Lowest { period, source },
-                "roc" => IndicatorSpec::Roc { period, source },
-                "atr" => IndicatorSpec::Atr { period },
-                other => {
-                    return Err(format!(
-                        "unknown indicator kind '{other}'; known kinds: {}",
-                        crate::indicators::kinds().join(", ")
-                    ))
-                }
+    let source = usize::try_from(source)
+        .ok()
+        .and_then(|i| Source::ALL.get(i).copied())
+        .ok_or_else(|| format!("source must be 0 (open) to 4 (volume), got {source}"))?;
+    let def = find_kind(kind).map_err(|e| e.to_string())?;
+    let mut counts = [("a", a), ("b", b), ("c", c)].into_iter();
+    let mut numbers = [("k", k)].into_iter();
+    let mut values = Vec::with_capacity(def.args.len());
+    for arg in def.args {
+        let too_many = || format!("indicator '{kind}' takes more arguments than bt.indicator passes");
+        values.push(match arg.ty {
+            ArgType::Count => {
+                let (slot, v) = counts.next().ok_or_else(too_many)?;
+                let n = usize::try_from(v).map_err(|_| format!("{} ({slot}) must be >= 0, got {v}", arg.name))?;
+                ArgValue::Count(n)
             }
-        }
-    })
+            ArgType::Number => ArgValue::Number(numbers.next().ok_or_else(too_many)?.1),
+        });
+    }
+    let unused = counts.find(|(_, v)| *v != 0).map(|(slot, _)| slot);
+    if let Some(slot) = unused.or_else(|| numbers.find(|(_, v)| *v != 0.0).map(|(slot, _)| slot)) {
+        return Err(format!("indicator '{kind}' does not take argument {slot}; pass 0"));
+    }
+    def.spec(&values, source)
 }
 
-fn indicators(l: &mut Linker<HostState>, m: &str) -> Result<()> {
-    l.func_wrap(
-        m,
+fn indicators(l: &mut Linker<HostState>) -> Result<()> {
+    define(
+        l,
         "indicator",
         |mut cx: Ctx<'_>,
          np: i32,
@@ -359,45 +224,45 @@ fn indicators(l: &mut Linker<HostState>, m: &str) -> Result<()> {
             i32::try_from(handle).map_err(|_| format_err!("bt.indicator: too many indicators"))
         },
     )?;
-    l.func_wrap(m, "ind", |c: Ctx<'_>, h: i32, k: i32| -> Result<f64> {
+    define(l, "ind", |c: Ctx<'_>, h: i32, k: i32| -> Result<f64> {
         let value = ctx(&c, "ind")?.indicator(handle("ind", h)?, back("ind", k)?);
         Ok(nan_if_none(wrap("ind", value)?))
     })?;
-    l.func_wrap(m, "cross", |c: Ctx<'_>, a: i32, b: i32| -> Result<i32> {
+    define(l, "cross", |c: Ctx<'_>, a: i32, b: i32| -> Result<i32> {
         let value = ctx(&c, "cross")?.cross(handle("cross", a)?, Operand::Indicator(handle("cross", b)?));
         Ok(i32::from(wrap("cross", value)?))
     })?;
-    l.func_wrap(m, "cross_level", |c: Ctx<'_>, a: i32, level: f64| -> Result<i32> {
+    define(l, "cross_level", |c: Ctx<'_>, a: i32, level: f64| -> Result<i32> {
         let value = ctx(&c, "cross_level")?.cross(handle("cross_level", a)?, Operand::Level(level));
         Ok(i32::from(wrap("cross_level", value)?))
     })?;
     Ok(())
 }
 
-fn portfolio(l: &mut Linker<HostState>, m: &str) -> Result<()> {
-    l.func_wrap(m, "position", |c: Ctx<'_>, sym: i32| -> Result<f64> {
+fn portfolio(l: &mut Linker<HostState>) -> Result<()> {
+    define(l, "position", |c: Ctx<'_>, sym: i32| -> Result<f64> {
         let cx = ctx(&c, "position")?;
         Ok(to_f64(cx.position(symbol(cx, "position", sym)?).qty))
     })?;
-    l.func_wrap(m, "avg_price", |c: Ctx<'_>, sym: i32| -> Result<f64> {
+    define(l, "avg_price", |c: Ctx<'_>, sym: i32| -> Result<f64> {
         let cx = ctx(&c, "avg_price")?;
         Ok(cx.position(symbol(cx, "avg_price", sym)?).avg_price.map_or(f64::NAN, to_f64))
     })?;
-    l.func_wrap(m, "unrealized_pnl", |c: Ctx<'_>, sym: i32| -> Result<f64> {
+    define(l, "unrealized_pnl", |c: Ctx<'_>, sym: i32| -> Result<f64> {
         let cx = ctx(&c, "unrealized_pnl")?;
         Ok(to_f64(cx.position(symbol(cx, "unrealized_pnl", sym)?).unrealized_pnl))
     })?;
-    l.func_wrap(m, "cash", |c: Ctx<'_>| -> Result<f64> { Ok(to_f64(ctx(&c, "cash")?.cash())) })?;
-    l.func_wrap(m, "equity", |c: Ctx<'_>| -> Result<f64> { Ok(to_f64(ctx(&c, "equity")?.equity())) })?;
-    l.func_wrap(m, "open_orders", |c: Ctx<'_>, sym: i32| -> Result<i32> {
+    define(l, "cash", |c: Ctx<'_>| -> Result<f64> { Ok(to_f64(ctx(&c, "cash")?.cash())) })?;
+    define(l, "equity", |c: Ctx<'_>| -> Result<f64> { Ok(to_f64(ctx(&c, "equity")?.equity())) })?;
+    define(l, "open_orders", |c: Ctx<'_>, sym: i32| -> Result<i32> {
         let cx = ctx(&c, "open_orders")?;
         Ok(cx.open_orders(symbol_or_all(cx, "open_orders", sym)?) as i32)
     })?;
     Ok(())
 }
 
-fn orders(l: &mut Linker<HostState>, m: &str) -> Result<()> {
-    l.func_wrap(m, "order", |c: Ctx<'_>, sym: i32, side: i32, qty: f64, kind: i32, price: f64| -> Result<i64> {
+fn orders(l: &mut Linker<HostState>) -> Result<()> {
+    define(l, "order", |c: Ctx<'_>, sym: i32, side: i32, qty: f64, kind: i32, price: f64| -> Result<i64> {
         let cx = ctx(&c, "order")?;
         let side = side_of("order", side)?;
         let kind = match kind {
@@ -411,23 +276,54 @@ fn orders(l: &mut Linker<HostState>, m: &str) -> Result<()> {
         let id = wrap("order", cx.order(symbol(cx, "order", sym)?, side, qty, kind))?;
         Ok(id.0 as i64)
     })?;
-    l.func_wrap(m, "order_target_percent", |c: Ctx<'_>, sym: i32, fraction: f64| -> Result<i64> {
+    define(l, "order_target_percent", |c: Ctx<'_>, sym: i32, fraction: f64| -> Result<i64> {
         let cx = ctx(&c, "order_target_percent")?;
         let s = symbol(cx, "order_target_percent", sym)?;
         Ok(wrap("order_target_percent", cx.order_target_percent(s, fraction))?.0 as i64)
     })?;
-    l.func_wrap(m, "close_position", |c: Ctx<'_>, sym: i32| -> Result<i64> {
+    define(l, "close_position", |c: Ctx<'_>, sym: i32| -> Result<i64> {
         let cx = ctx(&c, "close_position")?;
         let s = symbol(cx, "close_position", sym)?;
         Ok(wrap("close_position", cx.close_position(s))?.0 as i64)
     })?;
-    l.func_wrap(m, "cancel", |c: Ctx<'_>, id: i64| -> Result<i32> {
+    define(l, "cancel", |c: Ctx<'_>, id: i64| -> Result<i32> {
         let cx = ctx(&c, "cancel")?;
         Ok(u64::try_from(id).map_or(0, |id| i32::from(cx.cancel(OrderId(id)))))
     })?;
-    l.func_wrap(m, "cancel_all", |c: Ctx<'_>, sym: i32| -> Result<i32> {
+    define(l, "cancel_all", |c: Ctx<'_>, sym: i32| -> Result<i32> {
         let cx = ctx(&c, "cancel_all")?;
         Ok(cx.cancel_all(symbol_or_all(cx, "cancel_all", sym)?) as i32)
     })?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::spec;
+
+    #[test]
+    fn every_kind_builds_from_the_positional_arguments() {
+        let shown = |kind, source, a, b, c, k| spec(kind, source, a, b, c, k).map(|s| s.to_string());
+        assert_eq!(shown("sma", 3, 5, 0, 0, 0.0).as_deref(), Ok("sma(5, close)"));
+        assert_eq!(shown("ema", 0, 5, 0, 0, 0.0).as_deref(), Ok("ema(5, open)"));
+        assert_eq!(shown("atr", 3, 14, 0, 0, 0.0).as_deref(), Ok("atr(14)"));
+        assert_eq!(shown("macd", 4, 3, 7, 4, 0.0).as_deref(), Ok("macd(3, 7, 4, volume)"));
+        assert_eq!(shown("bollinger", 2, 20, 0, 0, 2.5).as_deref(), Ok("bollinger(20, 2.5, low)"));
+    }
+
+    #[test]
+    fn mistakes_are_named() {
+        let err = |kind, source, a, b, c, k| spec(kind, source, a, b, c, k).unwrap_err();
+        assert_eq!(
+            err("foo", 3, 5, 0, 0, 0.0),
+            "unknown indicator kind 'foo'; known kinds: sma, ema, wma, rsi, macd, bollinger, atr, stddev, highest, lowest, roc"
+        );
+        assert_eq!(err("sma", 5, 5, 0, 0, 0.0), "source must be 0 (open) to 4 (volume), got 5");
+        assert_eq!(err("sma", 3, -1, 0, 0, 0.0), "period (a) must be >= 0, got -1");
+        assert_eq!(err("macd", 3, 3, -7, 4, 0.0), "slow (b) must be >= 0, got -7");
+        assert_eq!(err("sma", 3, 5, 1, 0, 0.0), "indicator 'sma' does not take argument b; pass 0");
+        assert_eq!(err("sma", 3, 5, 0, 0, 2.0), "indicator 'sma' does not take argument k; pass 0");
+        assert_eq!(err("macd", 3, 3, 7, 4, 1.0), "indicator 'macd' does not take argument k; pass 0");
+        assert_eq!(err("bollinger", 3, 20, 0, 9, 2.0), "indicator 'bollinger' does not take argument c; pass 0");
+    }
 }

@@ -1,4 +1,4 @@
-//! Host functions added in ABI version 2: brackets, trailing stops,
+//! Host functions added in ABI version 2 (and `rebalance_ids`, version 4): brackets, trailing stops,
 //! rebalancing, sizing helpers, schedules and second timeframes. The same
 //! capabilities as the Rhai portfolio API, over numbers and pointers.
 
@@ -8,26 +8,10 @@ use crate::domain::num::from_f64;
 use crate::domain::{ExitLevel, Exits, TrailOffset};
 use crate::session::{CtxError, Period, PriceKind, StrategyCtx};
 
-use super::host::{
+use super::caller::{
     back, bar_field, bytes, ctx, handle, nan_if_none, side_of, string, symbol, wrap, write_bytes, Ctx, HostState,
 };
-
-/// The functions of ABI version 2 that version 1 does not have; a plugin
-/// that declares version 1 may not import them.
-pub const ADDED_IN_V2: [&str; 9] = [
-    "order_bracket",
-    "order_trailing_stop",
-    "rebalance",
-    "qty_for_fraction",
-    "qty_for_risk",
-    "schedule",
-    "timeframe",
-    "tf_bar",
-    "tf_bar_time",
-];
-
-/// The functions of ABI version 4 in this module (see also `driven.rs`).
-pub const ADDED_IN_V4: [&str; 1] = ["rebalance_ids"];
+use super::imports::define;
 
 /// `len` little-endian f64 weights at `ptr`, one per symbol.
 fn weights(c: &mut Ctx<'_>, f: &str, ptr: i32, len: i32) -> Result<Vec<(usize, f64)>> {
@@ -75,13 +59,13 @@ fn tf(cx: &StrategyCtx, f: &str, h: i32, k: i32) -> Result<Option<crate::domain:
     wrap(f, cx.timeframe_bar(timeframe_handle(f, h)?, back(f, k)?))
 }
 
-/// Registers the version-2 functions.
+/// Registers the version-2 functions and `rebalance_ids` (version 4).
 ///
 /// # Errors
 /// Never in practice (duplicate definitions only).
-pub fn register(l: &mut Linker<HostState>, m: &str) -> Result<()> {
-    l.func_wrap(
-        m,
+pub fn register(l: &mut Linker<HostState>) -> Result<()> {
+    define(
+        l,
         "order_bracket",
         |c: Ctx<'_>,
          sym: i32,
@@ -113,8 +97,8 @@ pub fn register(l: &mut Linker<HostState>, m: &str) -> Result<()> {
             Ok(id.0 as i64)
         },
     )?;
-    l.func_wrap(
-        m,
+    define(
+        l,
         "order_trailing_stop",
         |c: Ctx<'_>, sym: i32, side: i32, qty: f64, kind: i32, value: f64| -> Result<i64> {
             let f = "order_trailing_stop";
@@ -124,13 +108,13 @@ pub fn register(l: &mut Linker<HostState>, m: &str) -> Result<()> {
             Ok(wrap(f, cx.order_trailing_stop(symbol(cx, f, sym)?, side_of(f, side)?, qty, offset))?.0 as i64)
         },
     )?;
-    l.func_wrap(m, "rebalance", |mut c: Ctx<'_>, ptr: i32, len: i32| -> Result<i32> {
+    define(l, "rebalance", |mut c: Ctx<'_>, ptr: i32, len: i32| -> Result<i32> {
         let f = "rebalance";
         let weights = weights(&mut c, f, ptr, len)?;
         let ids = wrap(f, ctx(&c, f)?.rebalance(&weights))?;
         Ok(ids.len() as i32)
     })?;
-    l.func_wrap(m, "rebalance_ids", |mut c: Ctx<'_>, ptr: i32, len: i32, out: i32| -> Result<i32> {
+    define(l, "rebalance_ids", |mut c: Ctx<'_>, ptr: i32, len: i32, out: i32| -> Result<i32> {
         let f = "rebalance_ids";
         let weights = weights(&mut c, f, ptr, len)?;
         // Room for one id per symbol (a rebalance places at most one order
@@ -141,33 +125,33 @@ pub fn register(l: &mut Linker<HostState>, m: &str) -> Result<()> {
         write_bytes(&mut c, f, out, &raw)?;
         Ok(ids.len() as i32)
     })?;
-    l.func_wrap(m, "qty_for_fraction", |c: Ctx<'_>, sym: i32, fraction: f64| -> Result<f64> {
+    define(l, "qty_for_fraction", |c: Ctx<'_>, sym: i32, fraction: f64| -> Result<f64> {
         let cx = ctx(&c, "qty_for_fraction")?;
         let s = symbol(cx, "qty_for_fraction", sym)?;
         Ok(nan_if_none(wrap("qty_for_fraction", cx.qty_for_fraction(s, fraction))?))
     })?;
-    l.func_wrap(m, "qty_for_risk", |c: Ctx<'_>, fraction: f64, h: i32| -> Result<f64> {
+    define(l, "qty_for_risk", |c: Ctx<'_>, fraction: f64, h: i32| -> Result<f64> {
         let cx = ctx(&c, "qty_for_risk")?;
         Ok(nan_if_none(wrap("qty_for_risk", cx.qty_for_risk(fraction, handle("qty_for_risk", h)?))?))
     })?;
-    l.func_wrap(m, "schedule", |c: Ctx<'_>, period: i32| -> Result<i32> {
+    define(l, "schedule", |c: Ctx<'_>, period: i32| -> Result<i32> {
         let cx = ctx(&c, "schedule")?;
         let period = Period::from_code(period).ok_or_else(|| {
             format_err!("bt.schedule: period must be 0 (daily), 1 (weekly) or 2 (monthly), got {period}")
         })?;
         Ok(i32::from(cx.schedule(period)))
     })?;
-    l.func_wrap(m, "timeframe", |mut c: Ctx<'_>, sym: i32, ptr: i32, len: i32| -> Result<i32> {
+    define(l, "timeframe", |mut c: Ctx<'_>, sym: i32, ptr: i32, len: i32| -> Result<i32> {
         let interval = string(&mut c, "timeframe", ptr, len)?;
         let cx = ctx(&c, "timeframe")?;
         let h = wrap("timeframe", cx.declare_timeframe(symbol(cx, "timeframe", sym)?, &interval))?;
         Ok(h as i32)
     })?;
-    l.func_wrap(m, "tf_bar", |c: Ctx<'_>, h: i32, k: i32, field: i32| -> Result<f64> {
+    define(l, "tf_bar", |c: Ctx<'_>, h: i32, k: i32, field: i32| -> Result<f64> {
         let bar = tf(ctx(&c, "tf_bar")?, "tf_bar", h, k)?;
         bar.map_or(Ok(f64::NAN), |bar| bar_field("tf_bar", &bar, field))
     })?;
-    l.func_wrap(m, "tf_bar_time", |c: Ctx<'_>, h: i32, k: i32| -> Result<i64> {
+    define(l, "tf_bar_time", |c: Ctx<'_>, h: i32, k: i32| -> Result<i64> {
         Ok(tf(ctx(&c, "tf_bar_time")?, "tf_bar_time", h, k)?.map_or(i64::MIN, |b| b.ts.secs()))
     })?;
     Ok(())

@@ -9,10 +9,12 @@
 
 mod abi;
 mod cache;
+mod caller;
 mod driven;
 mod errors;
 mod host;
 mod host_portfolio;
+mod imports;
 mod limits;
 mod runtime;
 mod shared;
@@ -35,6 +37,8 @@ use host::HostState;
 pub struct CompiledPlugin {
     module: Module,
     fuel: bool,
+    /// The ABI version its `bt_abi_version` custom section states, if it has one.
+    abi_section: Option<i32>,
     /// Whether it came from a cache, and how long getting it took.
     pub origin: Origin,
     pub load_time: Duration,
@@ -59,8 +63,8 @@ impl CompiledPlugin {
             .cache
             .get_or_compile(&rt.engine, bytes)
             .map_err(|e| invalid(format!("not a valid WebAssembly module: {e}")))?;
-        abi::check(&module).map_err(invalid)?;
-        Ok(CompiledPlugin { module, fuel, origin, load_time: started.elapsed() })
+        let abi_section = abi::check(&module, bytes).map_err(invalid)?;
+        Ok(CompiledPlugin { module, fuel, abi_section, origin, load_time: started.elapsed() })
     }
 }
 
@@ -138,14 +142,19 @@ impl WasmStrategy {
             .instantiate(&mut store, &plugin.module)
             .map_err(|e| invalid(format!("cannot instantiate: {}", errors::describe(&e, &store))))?;
         let mut strategy = WasmStrategy::bind(file, store, &instance, limits).map_err(invalid)?;
-        let version: TypedFunc<(), i32> = instance
-            .get_typed_func(&mut strategy.store, abi::ABI_VERSION_EXPORT)
-            .map_err(|e| invalid(e.to_string()))?;
-        let version = version.call(&mut strategy.store, ()).map_err(|e| {
-            invalid(format!("{}(): {}", abi::ABI_VERSION_EXPORT, errors::describe(&e, &strategy.store)))
-        })?;
-        // Refuses a version below 4 that exports bt_on_bars, among others.
-        abi::check_version(&plugin.module, version).map_err(invalid)?;
+        // A custom section was checked in compile; an export is checked (and
+        // compared with the section) here.
+        if plugin.abi_section.is_none() || plugin.module.get_export(abi::ABI_VERSION_EXPORT).is_some() {
+            let version: TypedFunc<(), i32> = instance
+                .get_typed_func(&mut strategy.store, abi::ABI_VERSION_EXPORT)
+                .map_err(|e| invalid(e.to_string()))?;
+            let version = version.call(&mut strategy.store, ()).map_err(|e| {
+                invalid(format!("{}(): {}", abi::ABI_VERSION_EXPORT, errors::describe(&e, &strategy.store)))
+            })?;
+            abi::check_agreement(plugin.abi_section, version).map_err(invalid)?;
+            // Refuses a version below 4 that exports bt_on_bars, among others.
+            abi::check_version(&plugin.module, version).map_err(invalid)?;
+        }
         if let Ok(params) = instance.get_typed_func::<(), ()>(&mut strategy.store, abi::PARAMS.name) {
             strategy.store.data_mut().declaring = true;
             let result = params.call(&mut strategy.store, ());
@@ -311,6 +320,8 @@ fn millis(d: Duration) -> f64 {
 mod driven_tests;
 #[cfg(test)]
 mod sandbox_tests;
+#[cfg(test)]
+mod section_tests;
 #[cfg(test)]
 mod shared_tests;
 #[cfg(test)]

@@ -13,11 +13,9 @@
 
 use wasmtime::{bail, format_err, Extern, Linker, Result};
 
-use super::host::{ctx, Ctx, HostState};
+use super::caller::{ctx, Ctx, HostState};
+use super::imports::define;
 use crate::session::IndicatorBank;
-
-/// The functions of ABI version 3 that version 2 does not have.
-pub const ADDED_IN_V3: [&str; 1] = ["share_indicators"];
 
 /// Bytes per shared output: the value now and one bar earlier.
 pub const BYTES_PER_OUTPUT: usize = 16;
@@ -32,8 +30,8 @@ pub struct SharedArea {
 /// Registers `bt.share_indicators(ptr, cap) -> i32`: shares `cap` outputs'
 /// worth of memory at `ptr` (cap 0 stops sharing) and returns how many
 /// outputs the run's indicators have, so that a plugin can size the area.
-pub(super) fn register(l: &mut Linker<HostState>, m: &str) -> Result<()> {
-    l.func_wrap(m, "share_indicators", |mut c: Ctx<'_>, ptr: i32, cap: i32| -> Result<i32> {
+pub(super) fn register(l: &mut Linker<HostState>) -> Result<()> {
+    define(l, "share_indicators", |mut c: Ctx<'_>, ptr: i32, cap: i32| -> Result<i32> {
         const F: &str = "share_indicators";
         let outputs = ctx(&c, F)?.with_indicators(IndicatorBank::outputs);
         let outputs = i32::try_from(outputs).map_err(|_| format_err!("bt.{F}: too many indicator outputs"))?;
@@ -48,7 +46,8 @@ pub(super) fn register(l: &mut Linker<HostState>, m: &str) -> Result<()> {
             bail!("bt.{F}: the plugin exports no memory");
         };
         let size = memory.data_size(&c);
-        let fits = capacity.checked_mul(BYTES_PER_OUTPUT).and_then(|n| offset.checked_add(n)).is_some_and(|end| end <= size);
+        let fits =
+            capacity.checked_mul(BYTES_PER_OUTPUT).and_then(|n| offset.checked_add(n)).is_some_and(|end| end <= size);
         if !fits {
             bail!(
                 "bt.{F}: {capacity} outputs ({BYTES_PER_OUTPUT} bytes each) at pointer {ptr} do not fit in the plugin's memory ({size} bytes)"
