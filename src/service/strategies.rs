@@ -8,9 +8,7 @@ use crate::broker::BrokerConfig;
 use crate::data::Universe;
 use crate::domain::{content_hash, CancelToken};
 use crate::engine::{self, ParamOverrides, RunConfig};
-use crate::strategy::rhai::RhaiStrategy;
-use crate::strategy::wasm::{CompiledPlugin, WasmStrategy};
-use crate::strategy::{ParamSpec, Runtime, Strategy, StrategyError, StrategyLimits};
+use crate::strategy::{build, ParamSpec, Runtime, StrategyError, StrategyLimits};
 
 /// Uploaded code that compiled, with what it declares.
 #[derive(Debug)]
@@ -18,18 +16,6 @@ pub struct CheckedSource {
     pub bytes: Vec<u8>,
     pub content_hash: String,
     pub params: Vec<ParamSpec>,
-}
-
-/// The runtime named in a request.
-///
-/// # Errors
-/// Anything but `rhai` or `wasm`.
-pub fn runtime(name: &str) -> Result<Runtime, ServiceError> {
-    match name {
-        "rhai" => Ok(Runtime::Rhai),
-        "wasm" => Ok(Runtime::Wasm),
-        other => Err(ServiceError::invalid("runtime", format!("must be 'rhai' or 'wasm', got '{other}'"))),
-    }
 }
 
 /// Compiles uploaded code: `source` for Rhai, `module_base64` for WASM.
@@ -74,30 +60,6 @@ pub fn check_code(
 ) -> Result<CheckedSource, ServiceError> {
     let strategy = build(runtime, &bytes, name, limits, CancelToken::new()).map_err(compile_error)?;
     Ok(CheckedSource { content_hash: content_hash(&bytes), params: strategy.declared_params().to_vec(), bytes })
-}
-
-/// A fresh strategy instance from stored code, for one run.
-///
-/// # Errors
-/// Whatever compiling or instantiating reports.
-pub fn build(
-    runtime: Runtime,
-    bytes: &[u8],
-    name: &str,
-    limits: &StrategyLimits,
-    cancel: CancelToken,
-) -> Result<Box<dyn Strategy>, StrategyError> {
-    match runtime {
-        Runtime::Rhai => {
-            let source = std::str::from_utf8(bytes)
-                .map_err(|_| StrategyError::invalid(name, "the script is not valid UTF-8"))?;
-            Ok(Box::new(RhaiStrategy::compile(source, name, limits.rhai.clone())?))
-        }
-        Runtime::Wasm => {
-            let plugin = CompiledPlugin::compile(bytes, name, &limits.wasm)?;
-            Ok(Box::new(WasmStrategy::instantiate(&plugin, name, limits.wasm, cancel)?))
-        }
-    }
 }
 
 /// A run's strategy, data and parameters, for [`InitCheck::run`].

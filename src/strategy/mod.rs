@@ -28,7 +28,7 @@ pub use crossing::Crossings;
 pub use ctx::{Operand, Phase, PriceKind, RunState, StrategyCtx};
 pub use error::{CtxError, StrategyError};
 pub use indicator_bank::{IndicatorBank, IndicatorRef};
-pub use load::{load_file, Runtime, StrategyLimits};
+pub use load::{build, load_file, Runtime, StrategyLimits, UnknownRuntime};
 pub use log::{LogLine, RunLog, MAX_LOG_LINES};
 pub use market::{MarketView, MAX_LOOKBACK};
 pub use params::{declared_names, ParamError, ParamSpec, ParamValue, Params};
