@@ -18,6 +18,7 @@ mod config;
 mod error;
 mod manifest;
 mod report;
+mod spec;
 
 pub use config::{Benchmark, ParamOverrides, Progress, RunConfig, RunHooks};
 pub use error::EngineError;
@@ -25,6 +26,7 @@ pub use manifest::{
     DataSource, RunManifest, RunSettings, SandboxLimits, StrategySource, ENGINE_VERSION, RESULTS_VERSION,
 };
 pub use report::{benchmark_curve, buy_hold_return_pct, RunReport};
+pub use spec::{RawRunSpec, RunSpec, SpecError};
 
 use crate::broker::Broker;
 use crate::data::Universe;

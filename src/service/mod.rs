@@ -205,7 +205,7 @@ impl Service {
         if name.trim().is_empty() || name.len() > 100 {
             return Err(ServiceError::invalid("name", "must be 1 to 100 characters"));
         }
-        let rt = strategies::runtime(runtime)?;
+        let rt: crate::strategy::Runtime = runtime.parse()?;
         let checked = self.check_upload(rt, source, module_base64, name).await?;
         let version = crate::store::NewVersion {
             source: checked.bytes,
@@ -228,7 +228,7 @@ impl Service {
         module_base64: Option<&str>,
     ) -> Result<(VersionRow, bool), ServiceError> {
         let strategy = self.strategy(strategy_id).await?;
-        let rt = strategies::runtime(&strategy.runtime)?;
+        let rt: crate::strategy::Runtime = strategy.runtime.parse()?;
         let checked = self.check_upload(rt, source, module_base64, &strategy.name).await?;
         let version = crate::store::NewVersion {
             source: checked.bytes,
@@ -315,8 +315,9 @@ impl Service {
                 .dataset_by_symbol(symbol)
                 .await?
                 .ok_or_else(|| ServiceError::invalid("symbols", format!("no dataset for symbol '{symbol}'")))?;
-            let outside = checked.start.is_some_and(|s| s.millis() > dataset.last_ts)
-                || checked.end.is_some_and(|e| e.millis() < dataset.first_ts);
+            let window = &checked.spec.window;
+            let outside = window.start().is_some_and(|s| s.millis() > dataset.last_ts)
+                || window.end().is_some_and(|e| e.millis() < dataset.first_ts);
             if outside {
                 return Err(ServiceError::invalid("start", format!("the range leaves no bars of '{symbol}'")));
             }
@@ -330,31 +331,23 @@ impl Service {
         // none of daily stock data) and whether the data can be resampled
         // depend on the bars themselves: build the run's data as the run
         // will (parsed datasets are cached, so the run does not parse again).
-        use crate::data::DataError;
-        let (universe, benchmark, _) = self.market_data(&request, &checked).await.map_err(|e| match e {
-            runner::MarketDataError::Service(e) => e,
-            runner::MarketDataError::Data(e @ DataError::EmptySlice { .. }) => {
-                ServiceError::invalid("start", e.to_string())
-            }
-            runner::MarketDataError::Data(e) if checked.resample.is_some() => {
-                ServiceError::invalid("resample", e.to_string())
-            }
-            runner::MarketDataError::Data(e) => ServiceError::invalid("symbols", e.to_string()),
-        })?;
+        let resampled = checked.spec.window.resample().is_some();
+        let (universe, benchmark, _) =
+            self.market_data(&request, &checked).await.map_err(|e| e.into_request_error(resampled))?;
         if let Some(b) = &benchmark {
             // As the run will: a benchmark without a bar by its last step is refused.
-            crate::engine::benchmark_curve(universe.timeline(), &b.bars, checked.broker.initial_cash)
+            crate::engine::benchmark_curve(universe.timeline(), &b.bars, checked.spec.broker.initial_cash)
                 .map_err(|reason| ServiceError::invalid("benchmark", format!("{}: {reason}", b.symbol)))?;
         }
         // A value the strategy cannot use (an SMA period of -5) fails its
         // `init`: refused now, naming the parameter, not when the run starts.
         let init = strategies::InitCheck {
-            runtime: strategies::runtime(&strategy.runtime)?,
+            runtime: strategy.runtime.parse()?,
             source: version.source.clone().unwrap_or_default(),
             name: format!("{} v{}", strategy.name, version.version),
             limits: self.inner.config.limits.clone(),
             universe,
-            broker: checked.broker.clone(),
+            broker: checked.spec.broker.clone(),
             params: request.params.clone(),
         };
         tokio::task::spawn_blocking(move || init.run())

@@ -7,15 +7,16 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use super::live::{Live, RunEvent};
-use super::{strategies, Pace, RunRequest, Service, ServiceError};
-use crate::data::{DataError, Universe};
+use super::{Pace, RunRequest, Service, ServiceError};
+use crate::data::{DataError, DataWindow, Universe, WindowError};
 use crate::domain::num::to_f64;
 use crate::domain::{CancelToken, Symbol};
 use crate::engine::{
-    self, Benchmark, DataSource, EngineError, ParamOverrides, Progress, RunConfig, RunHooks, RunManifest, RunReport,
-    RunSettings, SandboxLimits, StrategySource,
+    self, Benchmark, DataSource, EngineError, Progress, RunHooks, RunManifest, RunReport, RunSettings, SandboxLimits,
+    StrategySource,
 };
 use crate::store::{DatasetRow, EquityInput, RunOutcome, StoreError};
+use crate::strategy::{Runtime, UnknownRuntime};
 
 /// The datasets a run reads, as its manifest names them.
 #[derive(Clone, Debug, Default)]
@@ -132,8 +133,12 @@ struct Timings {
 pub(super) enum MarketDataError {
     /// A dataset is missing or unreadable.
     Service(ServiceError),
+    /// The datasets do not make a universe.
+    Universe(DataError),
     /// The data cannot be sliced or resampled as asked.
-    Data(DataError),
+    Window(WindowError),
+    /// The benchmark cannot be resampled as asked.
+    Benchmark(DataError),
 }
 
 impl From<ServiceError> for MarketDataError {
@@ -142,44 +147,46 @@ impl From<ServiceError> for MarketDataError {
     }
 }
 
-impl From<DataError> for MarketDataError {
-    fn from(e: DataError) -> Self {
-        MarketDataError::Data(e)
+impl MarketDataError {
+    /// The request field at fault, for a submit: the range, the interval
+    /// (when the run resamples, the spacing follows from it), or the symbols.
+    pub(super) fn into_request_error(self, resampled: bool) -> ServiceError {
+        let field = match &self {
+            MarketDataError::Service(_) => "",
+            MarketDataError::Window(WindowError::Range(_)) => "start",
+            MarketDataError::Window(WindowError::Resample(_)) | MarketDataError::Benchmark(_) => "resample",
+            _ if resampled => "resample",
+            _ => "symbols",
+        };
+        match self {
+            MarketDataError::Service(e) => e,
+            other => ServiceError::invalid(field, other.to_string()),
+        }
     }
 }
 
-/// The run's universe (sliced to `start`..`end` first, so that a coarse bar
-/// never takes in bars after `end`, then resampled) and its benchmark, cut
-/// and resampled alike.
+impl std::fmt::Display for MarketDataError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MarketDataError::Service(e) => e.fmt(f),
+            MarketDataError::Universe(e) | MarketDataError::Benchmark(e) => e.fmt(f),
+            MarketDataError::Window(e) => e.fmt(f),
+        }
+    }
+}
+
+/// The run's universe and its benchmark through the run's window.
 fn build_market_data(
     series: Vec<(Symbol, crate::data::SharedSeries)>,
     benchmark: Option<(Symbol, crate::data::SharedSeries)>,
-    start: Option<crate::domain::Timestamp>,
-    end: Option<crate::domain::Timestamp>,
-    resample: Option<crate::data::Interval>,
-) -> Result<(Universe, Option<Benchmark>), DataError> {
-    let mut universe = Universe::from_shared(series)?;
-    if start.is_some() || end.is_some() {
-        universe = universe.slice(start, end)?;
-    }
-    if let Some(interval) = resample {
-        universe = universe.resampled(interval)?;
-    }
-    universe.check_common_spacing()?;
+    window: DataWindow,
+) -> Result<(Universe, Option<Benchmark>), MarketDataError> {
+    let universe = Universe::from_shared(series).map_err(MarketDataError::Universe)?;
+    let universe = window.apply(universe).map_err(MarketDataError::Window)?;
     let benchmark = match benchmark {
         None => None,
-        Some((symbol, bars)) => {
-            let bars = match end {
-                Some(end) => Arc::new(bars.bars().iter().take_while(|b| b.ts <= end).copied().collect()),
-                None => Arc::clone(bars.bars()),
-            };
-            let bars = match resample {
-                Some(interval) => Arc::new(
-                    crate::data::resample(&bars, interval)
-                        .map_err(|reason| DataError::Resample { symbol: symbol.clone(), reason })?,
-                ),
-                None => bars,
-            };
+        Some((symbol, series)) => {
+            let bars = window.benchmark_bars(&symbol, series.bars()).map_err(MarketDataError::Benchmark)?;
             Some(Benchmark { symbol, bars })
         }
     };
@@ -213,8 +220,8 @@ impl Service {
         };
         // Merging, slicing and resampling take a while on big datasets: off
         // the async runtime, so that other requests go on meanwhile.
-        let (start, end, resample) = (checked.start, checked.end, checked.resample);
-        let built = tokio::task::spawn_blocking(move || build_market_data(series, benchmark, start, end, resample))
+        let window = checked.spec.window;
+        let built = tokio::task::spawn_blocking(move || build_market_data(series, benchmark, window))
             .await
             .map_err(|e| ServiceError::Internal(format!("building the run's data failed: {e}")))?;
         let (universe, benchmark) = built?;
@@ -376,26 +383,25 @@ impl Service {
             })?;
 
         let loading = Instant::now();
-        let data_error = |e: crate::data::DataError| Stop::Failed(Failure { kind: "data", message: e.to_string() });
         let (universe, benchmark, sources) = self.market_data(&request, &checked).await.map_err(|e| match e {
             MarketDataError::Service(e) => fail(e),
-            MarketDataError::Data(e) => data_error(e),
+            other => Stop::Failed(Failure { kind: "data", message: other.to_string() }),
         })?;
         let load_ms = loading.elapsed().as_secs_f64() * 1000.0;
         self.inner.store.mark_running(id, universe.len() as i64).await.map_err(|e| fail(e.into()))?;
         live.bars_total.store(universe.len() as u64, std::sync::atomic::Ordering::Relaxed);
 
         let limits = self.inner.config.limits.clone();
-        let runtime = strategies::runtime(&strategy.runtime).map_err(fail)?;
+        let runtime: Runtime = strategy.runtime.parse().map_err(|e: UnknownRuntime| fail(e.into()))?;
         let source = version.source.unwrap_or_default();
         let name = format!("{} v{}", strategy.name, version.version);
-        let mut config = RunConfig::new(checked.broker.clone(), ParamOverrides::Json(request.params.clone()));
+        let mut config = checked.spec.run_config();
         config.benchmark = benchmark;
         let pace = checked.pace;
         let live = live.clone();
         let simulate = tokio::task::spawn_blocking(move || -> Result<(RunReport, f64), Stop> {
             let started = Instant::now();
-            let mut strategy = strategies::build(runtime, &source, &name, &limits, live.cancel.clone())
+            let mut strategy = crate::strategy::build(runtime, &source, &name, &limits, live.cancel.clone())
                 .map_err(|e| Stop::Failed(Failure { kind: "strategy", message: e.to_string() }))?;
             let initial = to_f64(config.broker.initial_cash);
             let interval = universe.interval_hint().unwrap_or(0);
@@ -427,9 +433,9 @@ impl Service {
             content_hash: version.content_hash.clone(),
         };
         let settings = RunSettings {
-            start: checked.start,
-            end: checked.end,
-            resample: checked.resample.map(|i| i.to_string()),
+            start: checked.spec.window.start(),
+            end: checked.spec.window.end(),
+            resample: checked.spec.window.resample().map(|i| i.to_string()),
             broker: &report.broker_config,
             params: &report.params,
             limits: SandboxLimits::of(runtime, &self.inner.config.limits),
