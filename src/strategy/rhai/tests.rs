@@ -216,3 +216,15 @@ fn the_busiest_call_s_operations_are_reported_against_the_limit() {
     let (idle, _) = operations("fn on_bar(ctx) {}");
     assert!(idle < 100, "{idle}");
 }
+
+#[test]
+fn an_endless_loop_is_a_budget_failure_and_deep_recursion_a_trap() {
+    let error_of = |source: &str| match run_with(source, &[]) {
+        Err(EngineError::Strategy { error, .. }) => *error,
+        other => panic!("expected a strategy failure, got {other:?}"),
+    };
+    assert!(matches!(error_of("fn on_bar(ctx) { loop { } }"), StrategyError::Budget { .. }));
+    let deep = error_of("fn down(n) { down(n + 1) }\nfn on_bar(ctx) { down(0); }");
+    assert!(matches!(deep, StrategyError::Trap { .. }), "{deep:?}");
+    assert!(matches!(error_of("fn on_bar(ctx) { throw \"no\"; }"), StrategyError::Runtime { .. }));
+}
