@@ -13,7 +13,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::{id, ApiError};
 use crate::service::{RunEvent, Service};
-use crate::store::RunStatus;
+use crate::store::{FailureKind, RunStatus};
 
 pub fn router() -> Router<Service> {
     Router::new().route("/api/runs/{id}/events", get(events)).route("/api/strategies/{id}/events", get(strategy_events))
@@ -33,7 +33,7 @@ fn final_event(row: &crate::store::RunRow) -> RunEvent {
         RunStatus::Cancelled => RunEvent::Cancelled { run_id: row.id },
         _ => RunEvent::Failed {
             run_id: row.id,
-            error_kind: row.error_kind.clone().unwrap_or_default(),
+            error_kind: row.error_kind.unwrap_or(FailureKind::Internal),
             message: row.error_message.clone().unwrap_or_default(),
         },
     }

@@ -8,7 +8,7 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::AnyPool;
 
 use super::{Service, ServiceConfig};
-use crate::store::{NewVersion, RunOutcome, RunStatus, Store};
+use crate::store::{FailureKind, NewVersion, RunOutcome, RunStatus, Store};
 
 /// A service with no free slot (nothing starts) on a fresh SQLite file,
 /// three queued runs, and a second connection to the same file.
@@ -80,7 +80,7 @@ async fn a_failed_run_whose_outcome_cannot_be_written_is_tried_until_it_is() {
     let storing = {
         let (service, id) = (service.clone(), ids[1]);
         tokio::spawn(async move {
-            let outcome = RunOutcome::Failed { kind: "strategy", message: "boom", bars: 3, timings_json: None };
+            let outcome = RunOutcome::Failed { kind: FailureKind::Strategy, message: "boom", bars: 3, timings_json: None };
             service.store_outcome(id, outcome).await;
         })
     };
@@ -99,7 +99,7 @@ async fn a_run_already_final_keeps_its_outcome_when_another_is_written() {
     let dir = tempfile::tempdir().unwrap();
     let (service, ids, _side) = service_with_three_runs(&dir).await;
     service.finish_run(ids[0], RunOutcome::Cancelled { bars: 1 }).await.unwrap();
-    let failed = RunOutcome::Failed { kind: "internal", message: "late", bars: 2, timings_json: None };
+    let failed = RunOutcome::Failed { kind: FailureKind::Internal, message: "late", bars: 2, timings_json: None };
     service.inner.store.finish_run(ids[0], failed).await.unwrap();
     let row = service.inner.store.run(ids[0]).await.unwrap().unwrap();
     assert_eq!((row.status, row.error_message), (RunStatus::Cancelled, None));

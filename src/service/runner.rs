@@ -15,8 +15,8 @@ use crate::engine::{
     self, Benchmark, DataSource, EngineError, Progress, RunHooks, RunManifest, RunReport, RunSettings, SandboxLimits,
     StrategySource,
 };
-use crate::store::{DatasetRow, EquityInput, RunOutcome, StoreError};
-use crate::strategy::{Runtime, UnknownRuntime};
+use crate::store::{DatasetRow, EquityInput, FailureKind, RunOutcome, StoreError};
+use crate::strategy::{Runtime, StrategyError, UnknownRuntime};
 
 /// The datasets a run reads, as its manifest names them.
 #[derive(Clone, Debug, Default)]
@@ -92,20 +92,33 @@ fn wait_until(started: Instant, due: f64, cancel: &CancelToken) {
 
 /// Why a run failed, as stored (`error_kind`) and shown.
 struct Failure {
-    kind: &'static str,
+    kind: FailureKind,
     message: String,
 }
 
 impl From<ServiceError> for Failure {
     fn from(e: ServiceError) -> Self {
         match e {
-            ServiceError::Store(e) => Failure { kind: "internal", message: database_failure(&e) },
+            ServiceError::Store(e) => Failure { kind: FailureKind::Internal, message: database_failure(&e) },
             ServiceError::Internal(detail) => {
                 tracing::error!(error = %detail, "a run failed inside the service");
-                Failure { kind: "internal", message: "internal error".into() }
+                Failure { kind: FailureKind::Internal, message: "internal error".into() }
             }
-            other => Failure { kind: "data", message: other.to_string() },
+            other => Failure { kind: FailureKind::Data, message: other.to_string() },
         }
+    }
+}
+
+/// The kind of a run the engine stopped with `e` (not a cancellation).
+fn failure_kind(e: &EngineError) -> FailureKind {
+    match e {
+        EngineError::Params(_) => FailureKind::Params,
+        EngineError::Strategy { error, .. } => match **error {
+            StrategyError::Budget { .. } => FailureKind::Budget,
+            StrategyError::Trap { .. } => FailureKind::Trap,
+            _ => FailureKind::Strategy,
+        },
+        _ => FailureKind::Strategy,
     }
 }
 
@@ -247,19 +260,13 @@ impl Service {
                 let secs = live.timed_out_after().unwrap_or_default();
                 let message =
                     format!("the run took longer than its time limit of {secs} s and was stopped at bar {step}");
-                self.store_failed(id, "time_limit", &message, step as i64).await
+                self.store_failed(id, FailureKind::TimeLimit, &message, step as i64).await
             }
             Err(Stop::Engine(EngineError::Cancelled { step })) => {
                 self.store_outcome(id, RunOutcome::Cancelled { bars: step as i64 }).await;
                 RunEvent::Cancelled { run_id: id }
             }
-            Err(Stop::Engine(e)) => {
-                let kind = match e {
-                    EngineError::Params(_) => "params",
-                    _ => "strategy",
-                };
-                self.store_failed(id, kind, &e.to_string(), bars).await
-            }
+            Err(Stop::Engine(e)) => self.store_failed(id, failure_kind(&e), &e.to_string(), bars).await,
             Err(Stop::Failed(failure)) => self.store_failed(id, failure.kind, &failure.message, bars).await,
         };
         if let Ok(mut all) = self.inner.live.lock() {
@@ -275,10 +282,10 @@ impl Service {
         request.time_limit_secs.map_or(server, |secs| Duration::from_secs(secs).min(server))
     }
 
-    async fn store_failed(&self, id: i64, kind: &str, message: &str, bars: i64) -> RunEvent {
-        tracing::info!(run = id, kind, message, "run failed");
+    async fn store_failed(&self, id: i64, kind: FailureKind, message: &str, bars: i64) -> RunEvent {
+        tracing::info!(run = id, kind = kind.as_str(), message, "run failed");
         self.store_outcome(id, RunOutcome::Failed { kind, message, bars, timings_json: None }).await;
-        RunEvent::Failed { run_id: id, error_kind: kind.to_string(), message: message.to_string() }
+        RunEvent::Failed { run_id: id, error_kind: kind, message: message.to_string() }
     }
 
     /// Writes how run `id` ended, trying again for as long as the process
@@ -361,7 +368,7 @@ impl Service {
             }
             Err(e) => {
                 let message = format!("the results could not be stored: {}", database_failure(&e));
-                self.store_failed(id, "internal", &message, report.equity.len() as i64).await
+                self.store_failed(id, FailureKind::Internal, &message, report.equity.len() as i64).await
             }
         }
     }
@@ -370,7 +377,7 @@ impl Service {
         let fail = |e: ServiceError| Stop::Failed(Failure::from(e));
         let row = self.run_row(id).await.map_err(fail)?;
         let request: RunRequest = serde_json::from_str(&row.config).map_err(|e| {
-            Stop::Failed(Failure { kind: "internal", message: format!("stored config unreadable: {e}") })
+            Stop::Failed(Failure { kind: FailureKind::Internal, message: format!("stored config unreadable: {e}") })
         })?;
         let checked = request.check().map_err(fail)?;
         // Cancels the run once its time is up; gone (aborted) when this returns.
@@ -379,13 +386,13 @@ impl Service {
         let _ = live.strategy_events.set(self.strategy_channel(strategy.id));
         let version =
             self.inner.store.version_by_id(row.version_id).await.map_err(|e| fail(e.into()))?.ok_or_else(|| {
-                Stop::Failed(Failure { kind: "internal", message: format!("version {} is gone", row.version_id) })
+                Stop::Failed(Failure { kind: FailureKind::Internal, message: format!("version {} is gone", row.version_id) })
             })?;
 
         let loading = Instant::now();
         let (universe, benchmark, sources) = self.market_data(&request, &checked).await.map_err(|e| match e {
             MarketDataError::Service(e) => fail(e),
-            other => Stop::Failed(Failure { kind: "data", message: other.to_string() }),
+            other => Stop::Failed(Failure { kind: FailureKind::Data, message: other.to_string() }),
         })?;
         let load_ms = loading.elapsed().as_secs_f64() * 1000.0;
         self.inner.store.mark_running(id, universe.len() as i64).await.map_err(|e| fail(e.into()))?;
@@ -402,7 +409,7 @@ impl Service {
         let simulate = tokio::task::spawn_blocking(move || -> Result<(RunReport, f64), Stop> {
             let started = Instant::now();
             let mut strategy = crate::strategy::build(runtime, &source, &name, &limits, live.cancel.clone())
-                .map_err(|e| Stop::Failed(Failure { kind: "strategy", message: e.to_string() }))?;
+                .map_err(|e| Stop::Failed(Failure { kind: FailureKind::Strategy, message: e.to_string() }))?;
             let initial = to_f64(config.broker.initial_cash);
             let interval = universe.interval_hint().unwrap_or(0);
             let mut last_event = Instant::now() - EVENT_EVERY;
@@ -425,7 +432,7 @@ impl Service {
             Ok((report, started.elapsed().as_secs_f64() * 1000.0))
         })
         .await
-        .map_err(|e| Stop::Failed(Failure { kind: "internal", message: format!("the run's thread failed: {e}") }))?;
+        .map_err(|e| Stop::Failed(Failure { kind: FailureKind::Internal, message: format!("the run's thread failed: {e}") }))?;
         let (report, simulate_ms) = simulate?;
         let strategy = StrategySource {
             name: format!("{} v{}", strategy.name, version.version),
@@ -455,7 +462,7 @@ mod tests {
         let raw = "error returned from database: UNIQUE constraint failed: results.run_id";
         let db = StoreError::Db(sqlx::Error::Protocol(raw.into()));
         let failure = Failure::from(ServiceError::Store(db));
-        assert_eq!(failure.kind, "internal");
+        assert_eq!(failure.kind, FailureKind::Internal);
         assert_eq!(failure.message, "a database operation failed (the detail is in the server log)");
         let down = StoreError::Unavailable(sqlx::Error::PoolTimedOut);
         assert_eq!(database_failure(&down), "the database is unavailable; try again shortly");

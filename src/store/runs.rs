@@ -9,7 +9,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use super::results::{encode_results, insert_results, EquityInput};
-use super::{blocking, now_millis, Store, StoreError};
+use super::{blocking, now_millis, FailureKind, Store, StoreError};
 use crate::domain::Trade;
 
 /// Where a run is in its life.
@@ -79,7 +79,7 @@ pub struct RunRow {
     pub finished_at: Option<i64>,
     pub bars_total: Option<i64>,
     pub bars_processed: i64,
-    pub error_kind: Option<String>,
+    pub error_kind: Option<FailureKind>,
     pub error_message: Option<String>,
     /// JSON, once completed.
     pub metrics: Option<String>,
@@ -127,7 +127,7 @@ pub enum RunOutcome<'a> {
         equity: EquityInput<'a>,
     },
     Failed {
-        kind: &'a str,
+        kind: FailureKind,
         message: &'a str,
         bars: i64,
         timings_json: Option<String>,
@@ -148,6 +148,7 @@ const LIST_COLUMNS: &str = "id, strategy_id, version_id, rerun_of, status, confi
 
 fn run(row: &AnyRow) -> Result<RunRow, StoreError> {
     let status: String = row.try_get("status")?;
+    let error_kind: Option<String> = row.try_get("error_kind")?;
     Ok(RunRow {
         id: row.try_get("id")?,
         strategy_id: row.try_get("strategy_id")?,
@@ -160,7 +161,10 @@ fn run(row: &AnyRow) -> Result<RunRow, StoreError> {
         finished_at: row.try_get("finished_at")?,
         bars_total: row.try_get("bars_total")?,
         bars_processed: row.try_get("bars_processed")?,
-        error_kind: row.try_get("error_kind")?,
+        error_kind: error_kind
+            .map(|kind| kind.parse())
+            .transpose()
+            .map_err(|detail| StoreError::Corrupt { what: "runs.error_kind", detail })?,
         error_message: row.try_get("error_message")?,
         metrics: row.try_get("metrics")?,
         timings: row.try_get("timings")?,
@@ -349,7 +353,7 @@ impl Store {
                 )
                 .bind(now)
                 .bind(bars)
-                .bind(kind)
+                .bind(kind.as_str())
                 .bind(super::storable(message).into_owned())
                 .bind(timings_json)
                 .bind(id)
@@ -407,10 +411,11 @@ impl Store {
     pub async fn recover(&self) -> Result<Vec<i64>, StoreError> {
         let _write = self.writing().await?;
         sqlx::query(
-            "UPDATE runs SET status = 'failed', finished_at = $1, error_kind = 'interrupted', \
+            "UPDATE runs SET status = 'failed', finished_at = $1, error_kind = $2, \
              error_message = 'the server stopped while this run was running' WHERE status = 'running'",
         )
         .bind(now_millis())
+        .bind(FailureKind::Interrupted.as_str())
         .execute(&self.pool)
         .await?;
         let rows = sqlx::query("SELECT id FROM runs WHERE status = 'queued' ORDER BY id").fetch_all(&self.pool).await?;
