@@ -109,6 +109,9 @@ pub struct RunFilter {
 }
 
 /// How a run ended, with everything to write in one transaction.
+// One value per finished run, built and written at once: boxing the large
+// variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone)]
 pub enum RunOutcome<'a> {
     Completed {
