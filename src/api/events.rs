@@ -60,7 +60,7 @@ async fn events(
                     Err(RecvError::Lagged(_)) => continue,
                     Err(RecvError::Closed) => {
                         // The run ended between our check and the subscription.
-                        let row = service.store().run(run_id).await.ok().flatten()?;
+                        let row = service.run_view(run_id).await.ok()?.row;
                         return Some((Ok(sse(&final_event(&row))), (rx, true, service)));
                     }
                 }
@@ -69,7 +69,7 @@ async fn events(
         .boxed(),
         None => {
             // Ended (or ended just now): its final state is stored.
-            let row = service.store().run(run_id).await.ok().flatten();
+            let row = service.run_view(run_id).await.ok().map(|view| view.row);
             let events: Vec<Result<Event, Infallible>> =
                 row.filter(|r| r.status.is_final()).map(|r| vec![Ok(sse(&final_event(&r)))]).unwrap_or_default();
             stream::iter(events).boxed()

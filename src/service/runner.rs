@@ -244,7 +244,7 @@ impl Service {
     /// Runs run `id` to its end and records the outcome; never panics on bad
     /// input: every failure becomes a failed run with a message.
     pub(super) async fn execute(&self, id: i64) {
-        let live = match self.live(id) {
+        let live = match self.inner.queue.live(id) {
             Some(live) => live,
             None => return,
         };
@@ -269,9 +269,7 @@ impl Service {
             Err(Stop::Engine(e)) => self.store_failed(id, failure_kind(&e), &e.to_string(), bars).await,
             Err(Stop::Failed(failure)) => self.store_failed(id, failure.kind, &failure.message, bars).await,
         };
-        if let Ok(mut all) = self.inner.live.lock() {
-            all.remove(&id);
-        }
+        self.inner.queue.finished(id);
         live.publish(event);
     }
 
@@ -386,7 +384,10 @@ impl Service {
         let _ = live.strategy_events.set(self.strategy_channel(strategy.id));
         let version =
             self.inner.store.version_by_id(row.version_id).await.map_err(|e| fail(e.into()))?.ok_or_else(|| {
-                Stop::Failed(Failure { kind: FailureKind::Internal, message: format!("version {} is gone", row.version_id) })
+                Stop::Failed(Failure {
+                    kind: FailureKind::Internal,
+                    message: format!("version {} is gone", row.version_id),
+                })
             })?;
 
         let loading = Instant::now();
@@ -432,7 +433,9 @@ impl Service {
             Ok((report, started.elapsed().as_secs_f64() * 1000.0))
         })
         .await
-        .map_err(|e| Stop::Failed(Failure { kind: FailureKind::Internal, message: format!("the run's thread failed: {e}") }))?;
+        .map_err(|e| {
+            Stop::Failed(Failure { kind: FailureKind::Internal, message: format!("the run's thread failed: {e}") })
+        })?;
         let (report, simulate_ms) = simulate?;
         let strategy = StrategySource {
             name: format!("{} v{}", strategy.name, version.version),
