@@ -9,6 +9,7 @@ mod admission;
 mod datasets;
 mod error;
 mod live;
+mod market_data;
 pub mod params_json;
 mod queue;
 mod request;
