@@ -54,3 +54,39 @@ impl RunSpec {
         RunConfig::new(self.broker.clone(), self.params.clone())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use rust_decimal_macros::dec;
+
+    use super::*;
+    use crate::broker::BrokerField;
+
+    fn raw() -> RawRunSpec {
+        RawRunSpec {
+            broker: BrokerConfig::with_cash(dec!(1000)),
+            start: Some(Timestamp(10)),
+            end: Some(Timestamp(20)),
+            resample: None,
+            params: ParamOverrides::default(),
+        }
+    }
+
+    #[test]
+    fn a_raw_spec_is_checked_broker_first_then_range() {
+        let spec = RunSpec::try_from(raw()).unwrap();
+        assert_eq!((spec.window.start(), spec.window.end()), (Some(Timestamp(10)), Some(Timestamp(20))));
+        assert_eq!(spec.run_config().broker, BrokerConfig::with_cash(dec!(1000)));
+
+        let reversed = RawRunSpec { start: Some(Timestamp(30)), ..raw() };
+        assert_eq!(
+            RunSpec::try_from(reversed.clone()).unwrap_err(),
+            SpecError::Range(ReversedRange { start: Timestamp(30), end: Timestamp(20) })
+        );
+        let both = RawRunSpec { broker: BrokerConfig::with_cash(dec!(-1)), ..reversed };
+        match RunSpec::try_from(both).unwrap_err() {
+            SpecError::Broker(e) => assert_eq!(e.field, BrokerField::InitialCash),
+            other => panic!("{other:?}"),
+        }
+    }
+}
