@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use super::extract::{QueryParams, RawBody};
 use super::{id, ApiError};
 use crate::domain::Timestamp;
-use crate::service::{Service, ServiceError};
+use crate::service::Service;
 use crate::store::DatasetRow;
 
 pub fn router() -> Router<Service> {
@@ -47,13 +47,12 @@ async fn upload(
 }
 
 async fn list(State(service): State<Service>) -> Result<Json<Value>, ApiError> {
-    let rows = service.store().datasets().await.map_err(ServiceError::from)?;
+    let rows = service.datasets().await?;
     Ok(Json(rows.iter().map(dataset_json).collect()))
 }
 
 async fn show(State(service): State<Service>, Path(raw): Path<String>) -> Result<Json<Value>, ApiError> {
     let id = id(&raw, "dataset")?;
-    let row = service.store().dataset(id).await.map_err(ServiceError::from)?;
-    let row = row.ok_or_else(|| ServiceError::NotFound(format!("dataset {id}")))?;
+    let row = service.dataset(id).await?;
     Ok(Json(dataset_json(&row)))
 }

@@ -13,7 +13,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::{id, ApiError};
 use crate::service::{RunEvent, Service};
-use crate::store::RunStatus;
+use crate::store::{FailureKind, RunStatus};
 
 pub fn router() -> Router<Service> {
     Router::new().route("/api/runs/{id}/events", get(events)).route("/api/strategies/{id}/events", get(strategy_events))
@@ -33,7 +33,7 @@ fn final_event(row: &crate::store::RunRow) -> RunEvent {
         RunStatus::Cancelled => RunEvent::Cancelled { run_id: row.id },
         _ => RunEvent::Failed {
             run_id: row.id,
-            error_kind: row.error_kind.clone().unwrap_or_default(),
+            error_kind: row.error_kind.unwrap_or(FailureKind::Internal),
             message: row.error_message.clone().unwrap_or_default(),
         },
     }
@@ -60,7 +60,7 @@ async fn events(
                     Err(RecvError::Lagged(_)) => continue,
                     Err(RecvError::Closed) => {
                         // The run ended between our check and the subscription.
-                        let row = service.store().run(run_id).await.ok().flatten()?;
+                        let row = service.run_view(run_id).await.ok()?.row;
                         return Some((Ok(sse(&final_event(&row))), (rx, true, service)));
                     }
                 }
@@ -69,7 +69,7 @@ async fn events(
         .boxed(),
         None => {
             // Ended (or ended just now): its final state is stored.
-            let row = service.store().run(run_id).await.ok().flatten();
+            let row = service.run_view(run_id).await.ok().map(|view| view.row);
             let events: Vec<Result<Event, Infallible>> =
                 row.filter(|r| r.status.is_final()).map(|r| vec![Ok(sse(&final_event(&r)))]).unwrap_or_default();
             stream::iter(events).boxed()

@@ -68,7 +68,7 @@ async fn refuse_declared_oversize(
 /// {"status": "unavailable", "message"}` (so that a load balancer or a
 /// supervisor sees what clients would).
 async fn health(State(service): State<Service>) -> (StatusCode, Json<serde_json::Value>) {
-    match service.store().ping().await {
+    match service.ping().await {
         Ok(()) => (StatusCode::OK, Json(json!({ "status": "ok" }))),
         Err(e) => {
             tracing::warn!(error = %e, "health check: the database does not answer");

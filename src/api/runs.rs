@@ -13,8 +13,7 @@ use serde_json::{json, Value};
 use super::extract::{JsonBody, QueryParams};
 use super::stream;
 use super::{id, ApiError};
-use crate::domain::num::to_f64;
-use crate::service::{sampling, RunRequest, RunView, Service, ServiceError};
+use crate::service::{RunRequest, RunView, Service};
 use crate::store::{RunFilter, RunStatus};
 
 pub fn router() -> Router<Service> {
@@ -138,8 +137,8 @@ async fn list(
     }
     let filter =
         RunFilter { status, strategy_id: query.strategy, after: query.after, limit: Some(limit), newest_first: false };
-    let rows = service.store().runs(filter).await.map_err(ServiceError::from)?;
-    Ok(Json(rows.into_iter().map(|r| run_summary_json(&service.view(r))).collect()))
+    let runs = service.runs(filter).await?;
+    Ok(Json(runs.iter().map(run_summary_json).collect()))
 }
 
 async fn show(State(service): State<Service>, Path(raw): Path<String>) -> Result<Json<Value>, ApiError> {
@@ -161,8 +160,7 @@ async fn trades(
     Path(raw): Path<String>,
     QueryParams(query): QueryParams<TradesQuery>,
 ) -> Result<Response, ApiError> {
-    let id = service.run_view(id(&raw, "run")?).await?.row.id;
-    let trades = service.store().trades(id).await.map_err(ServiceError::from)?;
+    let trades = service.trades(id(&raw, "run")?).await?;
     match query.format.as_deref() {
         None | Some("json") => Ok(stream::json_array(trades)),
         Some("csv") => Ok(stream::csv(TRADES_CSV_HEADER, trades, |t| {
@@ -200,41 +198,16 @@ async fn equity(
     Path(raw): Path<String>,
     QueryParams(query): QueryParams<EquityQuery>,
 ) -> Result<Response, ApiError> {
-    let id = service.run_view(id(&raw, "run")?).await?.row.id;
-    let store = service.store();
-    if !query.full.unwrap_or(false) {
-        if let Some(sampled) = store.equity_sampled(id).await.map_err(ServiceError::from)? {
-            return Ok(Json(serde_json::to_value(&sampled).unwrap_or_default()).into_response());
-        }
-    }
-    let points = store.equity(id).await.map_err(ServiceError::from)?;
-    if query.full.unwrap_or(false) {
+    let full = query.full.unwrap_or(false);
+    let points = service.equity(id(&raw, "run")?, full).await?;
+    if full {
         return Ok(stream::json_array(points));
     }
-    // A run stored before samples were: sample its rows now, as they were then.
-    let trades = store.trades(id).await.map_err(ServiceError::from)?;
-    let step_of = |t: crate::domain::Timestamp| points.partition_point(|p| p.time < t);
-    let must: Vec<usize> = trades.iter().flat_map(|t| [step_of(t.entry_time), step_of(t.exit_time)]).collect();
-    let values: Vec<f64> = points.iter().map(|p| to_f64(p.equity)).collect();
-    let kept = sampling::sample(points.len(), &values, &must, sampling::EQUITY_SAMPLE);
-    let sampled: Vec<Value> = kept.into_iter().map(|i| serde_json::to_value(&points[i]).unwrap_or_default()).collect();
-    Ok(Json(Value::Array(sampled)).into_response())
+    Ok(Json(serde_json::to_value(&points).unwrap_or_default()).into_response())
 }
 
 /// The daily, monthly and yearly returns of a completed run.
 async fn returns(State(service): State<Service>, Path(raw): Path<String>) -> Result<Json<Value>, ApiError> {
-    let view = service.run_view(id(&raw, "run")?).await?;
-    let stored = service.store().run_returns(view.row.id).await.map_err(ServiceError::from)?;
-    match stored {
-        Some(text) => Ok(Json(parse(&Some(text)))),
-        None if view.row.status == RunStatus::Completed => Err(ApiError::Service(ServiceError::Conflict(format!(
-            "run {} completed before returns tables were recorded; rerun it to get them",
-            view.row.id
-        )))),
-        None => Err(ApiError::Service(ServiceError::Conflict(format!(
-            "run {} has no returns: it is {} (returns exist once a run completes)",
-            view.row.id,
-            view.row.status.as_str()
-        )))),
-    }
+    let stored = service.returns(id(&raw, "run")?).await?;
+    Ok(Json(parse(&Some(stored))))
 }

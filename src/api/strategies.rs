@@ -86,14 +86,13 @@ async fn add_version(
 }
 
 async fn list(State(service): State<Service>) -> Result<Json<Value>, ApiError> {
-    let strategies = service.store().strategies().await.map_err(crate::service::ServiceError::from)?;
+    let strategies = service.strategies().await?;
     Ok(Json(serde_json::to_value(strategies).unwrap_or_default()))
 }
 
 async fn show(State(service): State<Service>, Path(raw): Path<String>) -> Result<Json<Value>, ApiError> {
     let strategy = service.strategy(id(&raw, "strategy")?).await?;
-    let store = service.store();
-    let versions = store.versions(strategy.id).await.map_err(crate::service::ServiceError::from)?;
+    let versions = service.versions(strategy.id).await?;
     // The latest runs, oldest first (all of them: `GET /api/runs?strategy=ID`).
     let latest = RunFilter {
         strategy_id: Some(strategy.id),
@@ -101,10 +100,10 @@ async fn show(State(service): State<Service>, Path(raw): Path<String>) -> Result
         newest_first: true,
         ..RunFilter::default()
     };
-    let mut runs = store.runs(latest).await.map_err(crate::service::ServiceError::from)?;
+    let mut runs = service.runs(latest).await?;
     runs.reverse();
     let mut out = serde_json::to_value(&strategy).unwrap_or_default();
     out["versions"] = versions.iter().map(version_json).collect();
-    out["runs"] = runs.into_iter().map(|r| run_summary_json(&service.view(r))).collect();
+    out["runs"] = runs.iter().map(run_summary_json).collect();
     Ok(Json(out))
 }

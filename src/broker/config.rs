@@ -3,7 +3,7 @@
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use super::{BrokerError, CommissionModel};
+use super::CommissionModel;
 
 /// The largest leverage a run may ask for.
 pub const MAX_LEVERAGE: i64 = 100;
@@ -64,41 +64,120 @@ impl BrokerConfig {
         }
     }
 
-    /// Checks the slippage and margin settings, for the CLI and the API
-    /// alike (the other fields are checked where they are parsed).
+    /// Checks every setting, for the CLI and the API alike: this is the one
+    /// place a broker setting's range is written.
     ///
     /// # Errors
-    /// Slippage outside 0..=10000 bps, leverage outside 1..=100, a
-    /// maintenance margin outside 0..=1/leverage, or a position limit of 0;
-    /// the message names the setting.
-    pub fn check(&self) -> Result<(), BrokerError> {
+    /// Initial cash outside (0, [`MAX_INITIAL_CASH`]], a negative commission
+    /// figure, a percentage commission of 1 (100 %) or more, slippage
+    /// outside 0..=10000 bps, leverage outside 1..=100, a maintenance margin
+    /// outside 0..=1/leverage, or a position limit of 0; the error names the
+    /// setting as a [`BrokerField`].
+    pub fn check(&self) -> Result<(), BrokerConfigError> {
+        let fail = |field, reason: String| Err(BrokerConfigError { field, reason });
+        if self.initial_cash <= Decimal::ZERO {
+            return fail(BrokerField::InitialCash, format!("must be > 0, got {}", self.initial_cash));
+        }
+        if self.initial_cash > Decimal::from(MAX_INITIAL_CASH) {
+            return fail(
+                BrokerField::InitialCash,
+                format!("must be at most {MAX_INITIAL_CASH}, got {}", self.initial_cash),
+            );
+        }
+        self.check_commission()?;
         if self.slippage_bps < Decimal::ZERO || self.slippage_bps > Decimal::from(MAX_SLIPPAGE_BPS) {
-            return Err(BrokerError::Config {
-                field: "slippage_bps",
-                reason: format!("must be between 0 and {MAX_SLIPPAGE_BPS}, got {}", self.slippage_bps),
-            });
+            let reason = format!("must be between 0 and {MAX_SLIPPAGE_BPS}, got {}", self.slippage_bps);
+            return fail(BrokerField::SlippageBps, reason);
         }
         if self.leverage < Decimal::ONE || self.leverage > Decimal::from(MAX_LEVERAGE) {
-            return Err(BrokerError::Config {
-                field: "leverage",
-                reason: format!("must be between 1 and {MAX_LEVERAGE}, got {}", self.leverage),
-            });
+            return fail(BrokerField::Leverage, format!("must be between 1 and {MAX_LEVERAGE}, got {}", self.leverage));
         }
         let initial_margin = Decimal::ONE / self.leverage;
         if self.maintenance_margin < Decimal::ZERO || self.maintenance_margin > initial_margin {
-            return Err(BrokerError::Config {
-                field: "maintenance_margin",
-                reason: format!(
-                    "must be between 0 and 1/leverage ({}), got {}",
-                    initial_margin.round_dp(6).normalize(),
-                    self.maintenance_margin
-                ),
-            });
+            let reason = format!(
+                "must be between 0 and 1/leverage ({}), got {}",
+                initial_margin.round_dp(6).normalize(),
+                self.maintenance_margin
+            );
+            return fail(BrokerField::MaintenanceMargin, reason);
         }
         if self.max_positions == Some(0) {
-            return Err(BrokerError::Config { field: "max_positions", reason: "must be at least 1".into() });
+            return fail(BrokerField::MaxPositions, "must be at least 1".into());
         }
         Ok(())
+    }
+
+    /// Every figure of the commission model is >= 0, and a rate is < 1.
+    fn check_commission(&self) -> Result<(), BrokerConfigError> {
+        let non_negative = |field, value: Decimal| {
+            if value < Decimal::ZERO {
+                return Err(BrokerConfigError { field, reason: format!("must be >= 0, got {value}") });
+            }
+            Ok(())
+        };
+        match self.commission {
+            CommissionModel::None => Ok(()),
+            CommissionModel::Percent { rate } => {
+                non_negative(BrokerField::CommissionRate, rate)?;
+                if rate >= Decimal::ONE {
+                    let reason = format!("is a fraction of notional and must be < 1, got {rate}");
+                    return Err(BrokerConfigError { field: BrokerField::CommissionRate, reason });
+                }
+                Ok(())
+            }
+            CommissionModel::PerUnit { per_unit, minimum } => {
+                non_negative(BrokerField::CommissionPerUnit, per_unit)?;
+                non_negative(BrokerField::CommissionMinimum, minimum)
+            }
+            CommissionModel::Fixed { amount } => non_negative(BrokerField::CommissionAmount, amount),
+        }
+    }
+}
+
+/// A broker setting out of range: which one, and why ("must be > 0, got 0").
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("{field} {reason}")]
+pub struct BrokerConfigError {
+    pub field: BrokerField,
+    pub reason: String,
+}
+
+/// A broker setting, as [`BrokerConfig::check`] names it; each front end
+/// shows it under its own name (`--commission`, `commission.rate`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BrokerField {
+    InitialCash,
+    CommissionRate,
+    CommissionPerUnit,
+    CommissionMinimum,
+    CommissionAmount,
+    SlippageBps,
+    Leverage,
+    MaintenanceMargin,
+    MaxPositions,
+}
+
+impl BrokerField {
+    /// The setting's key: the field of [`BrokerConfig`], with the
+    /// commission model's figures as `commission.<figure>`.
+    pub fn key(self) -> &'static str {
+        match self {
+            BrokerField::InitialCash => "initial_cash",
+            BrokerField::CommissionRate => "commission.rate",
+            BrokerField::CommissionPerUnit => "commission.per_unit",
+            BrokerField::CommissionMinimum => "commission.minimum",
+            BrokerField::CommissionAmount => "commission.amount",
+            BrokerField::SlippageBps => "slippage_bps",
+            BrokerField::Leverage => "leverage",
+            BrokerField::MaintenanceMargin => "maintenance_margin",
+            BrokerField::MaxPositions => "max_positions",
+        }
+    }
+}
+
+impl std::fmt::Display for BrokerField {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.key())
     }
 }
 
@@ -117,5 +196,48 @@ mod tests {
             let err = with(bad).unwrap_err().to_string();
             assert!(err.contains("must be between 0 and 10000"), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn every_setting_is_checked_here_and_named() {
+        let base = BrokerConfig::with_cash(dec!(1000));
+        let field = |config: BrokerConfig| match config.check() {
+            Err(BrokerConfigError { field, reason }) => Some((field, reason)),
+            Ok(()) => None,
+        };
+        let cases = [
+            (BrokerConfig::with_cash(dec!(0)), BrokerField::InitialCash, "must be > 0, got 0"),
+            (BrokerConfig::with_cash(dec!(1e16)), BrokerField::InitialCash, "must be at most 1000000000000000"),
+            (
+                BrokerConfig { commission: CommissionModel::Percent { rate: dec!(-0.1) }, ..base.clone() },
+                BrokerField::CommissionRate,
+                "must be >= 0, got -0.1",
+            ),
+            (
+                BrokerConfig { commission: CommissionModel::Percent { rate: dec!(1) }, ..base.clone() },
+                BrokerField::CommissionRate,
+                "is a fraction of notional and must be < 1, got 1",
+            ),
+            (
+                BrokerConfig {
+                    commission: CommissionModel::PerUnit { per_unit: dec!(0.01), minimum: dec!(-1) },
+                    ..base.clone()
+                },
+                BrokerField::CommissionMinimum,
+                "must be >= 0, got -1",
+            ),
+            (
+                BrokerConfig { commission: CommissionModel::Fixed { amount: dec!(-1) }, ..base.clone() },
+                BrokerField::CommissionAmount,
+                "must be >= 0",
+            ),
+            (BrokerConfig { max_positions: Some(0), ..base.clone() }, BrokerField::MaxPositions, "must be at least 1"),
+        ];
+        for (config, expected, text) in cases {
+            let (field, reason) = field(config).expect("refused");
+            assert_eq!(field, expected);
+            assert!(reason.starts_with(text), "{field}: {reason}");
+        }
+        assert_eq!(base.check(), Ok(()));
     }
 }

@@ -30,9 +30,6 @@ pub enum BrokerError {
     NoPriceYet(usize),
     #[error("{0}")]
     BadExit(String),
-    /// A broker setting out of range; `field` names it as in API requests.
-    #[error("{field} {reason}")]
-    Config { field: &'static str, reason: String },
 }
 
 /// An accepted order that could not be filled when its price came, kept with

@@ -19,7 +19,10 @@ mod matching;
 mod sizing;
 
 pub use commission::{floor_units, round_quantity, CommissionModel};
-pub use config::{BrokerConfig, MAX_FILL_VALUE, MAX_INITIAL_CASH, MAX_LEVERAGE, MAX_ORDER_QUANTITY, MAX_SLIPPAGE_BPS};
+pub use config::{
+    BrokerConfig, BrokerConfigError, BrokerField, MAX_FILL_VALUE, MAX_INITIAL_CASH, MAX_LEVERAGE, MAX_ORDER_QUANTITY,
+    MAX_SLIPPAGE_BPS,
+};
 pub use error::{BrokerError, Rejection};
 pub use margin::MarginCall;
 pub use sizing::MAX_TARGET_FRACTION;

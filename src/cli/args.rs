@@ -4,14 +4,14 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
-use anyhow::{bail, Context};
+use anyhow::{anyhow, bail, Context};
 use clap::Args;
 use rust_decimal::Decimal;
 
-use crate::broker::{BrokerConfig, BrokerError, CommissionModel, MAX_INITIAL_CASH};
-use crate::data::{parse_timestamp, DataSpec, Interval, Universe};
+use crate::broker::{BrokerConfig, BrokerConfigError, BrokerField, CommissionModel};
+use crate::data::{parse_timestamp, DataSpec, DataWindow, Interval, ReversedRange, Universe, WindowError};
 use crate::domain::Timestamp;
-use crate::engine::{Benchmark, ParamOverrides, RunConfig};
+use crate::engine::{Benchmark, ParamOverrides, RawRunSpec, RunSpec, SpecError};
 use crate::strategy::wasm::Budget;
 use crate::strategy::{Runtime, StrategyLimits};
 
@@ -128,49 +128,14 @@ impl RunArgs {
         Ok(limits)
     }
 
-    /// The checked broker and parameter settings, with the --benchmark
-    /// series loaded.
-    ///
-    /// # Errors
-    /// What [`RunArgs::settings`] reports, or a benchmark file that does not load.
-    pub fn run_config(&self) -> anyhow::Result<RunConfig> {
-        let mut config = self.settings()?;
-        config.benchmark = self.benchmark()?;
-        Ok(config)
-    }
-
-    /// The checked broker and parameter settings, without the benchmark
-    /// (`dev` loads that file again whenever it changes).
-    ///
-    /// # Errors
-    /// Cash not above 0, a negative commission, slippage outside 0..=10000, a percentage
-    /// commission of 100 % or more.
-    pub fn settings(&self) -> anyhow::Result<RunConfig> {
-        if self.cash <= Decimal::ZERO {
-            bail!("--cash must be > 0, got {}", self.cash);
-        }
-        if self.cash > Decimal::from(MAX_INITIAL_CASH) {
-            bail!("--cash must be at most {MAX_INITIAL_CASH}, got {}", self.cash);
-        }
-        let non_negative = |flag: &str, value: Decimal| -> anyhow::Result<Decimal> {
-            if value < Decimal::ZERO {
-                bail!("{flag} must be >= 0, got {value}");
-            }
-            Ok(value)
-        };
+    /// The run's settings as the flags give them, unchecked.
+    pub fn raw_spec(&self) -> RawRunSpec {
         let commission = match (self.commission, self.commission_per_unit, self.commission_fixed) {
-            (Some(rate), _, _) => {
-                let rate = non_negative("--commission", rate)?;
-                if rate >= Decimal::ONE {
-                    bail!("--commission is a fraction of notional and must be < 1, got {rate}");
-                }
-                CommissionModel::Percent { rate }
+            (Some(rate), _, _) => CommissionModel::Percent { rate },
+            (_, Some(per_unit), _) => {
+                CommissionModel::PerUnit { per_unit, minimum: self.commission_min.unwrap_or_default() }
             }
-            (_, Some(per_unit), _) => CommissionModel::PerUnit {
-                per_unit: non_negative("--commission-per-unit", per_unit)?,
-                minimum: non_negative("--commission-min", self.commission_min.unwrap_or_default())?,
-            },
-            (_, _, Some(amount)) => CommissionModel::Fixed { amount: non_negative("--commission-fixed", amount)? },
+            (_, _, Some(amount)) => CommissionModel::Fixed { amount },
             _ => CommissionModel::None,
         };
         let broker = BrokerConfig {
@@ -183,70 +148,77 @@ impl RunArgs {
             maintenance_margin: self.maintenance_margin,
             max_positions: self.max_positions,
         };
-        broker.check().map_err(|e| match e {
-            BrokerError::Config { field, reason } => anyhow::anyhow!("--{} {reason}", field.replace('_', "-")),
-            other => anyhow::anyhow!(other),
-        })?;
-        Ok(RunConfig::new(broker, ParamOverrides::Text(self.params.clone())))
+        RawRunSpec {
+            broker,
+            start: self.start,
+            end: self.end,
+            resample: self.resample,
+            params: ParamOverrides::Text(self.params.clone()),
+        }
     }
 
-    /// Loads the --benchmark file, cut at --end and resampled like the data;
-    /// `None` without one.
+    /// The checked settings: broker, data window and parameter overrides.
     ///
     /// # Errors
-    /// What loading reports, no bar up to --end, or a failing resample.
-    pub fn benchmark(&self) -> anyhow::Result<Option<Benchmark>> {
+    /// A setting out of range (see [`BrokerConfig::check`]) or --start
+    /// after --end, naming the flag.
+    pub fn spec(&self) -> anyhow::Result<RunSpec> {
+        RunSpec::try_from(self.raw_spec()).map_err(|e| match e {
+            SpecError::Broker(BrokerConfigError { field, reason }) => anyhow!("{} {reason}", flag(field)),
+            SpecError::Range(ReversedRange { start, end }) => anyhow!("--start {start} is after --end {end}"),
+        })
+    }
+
+    /// Loads the --benchmark file, cut at --end and resampled like the data
+    /// (see [`DataWindow::benchmark_bars`]); `None` without one.
+    ///
+    /// # Errors
+    /// What loading reports, or a failing resample.
+    pub fn benchmark(&self, window: &DataWindow) -> anyhow::Result<Option<Benchmark>> {
         let Some(spec) = &self.benchmark else { return Ok(None) };
-        let mut universe = Universe::load(std::slice::from_ref(spec)).context("loading --benchmark")?;
-        if self.end.is_some() {
-            // As for the data: a coarse bar must not take in bars after --end.
-            universe = universe.slice(None, self.end).context("applying --end to --benchmark")?;
-        }
-        if let Some(interval) = self.resample {
-            universe = universe.resampled(interval).context("resampling --benchmark")?;
-        }
+        let universe = Universe::load(std::slice::from_ref(spec)).context("loading --benchmark")?;
         let bars = std::sync::Arc::new(universe.bars(0).to_vec());
+        let bars = window.benchmark_bars(&spec.symbol, &bars).context("resampling --benchmark")?;
         Ok(Some(Benchmark { symbol: spec.symbol.clone(), bars }))
     }
 
-    /// Loads the data files and applies --start/--end.
+    /// Loads the data files and applies the window.
     ///
     /// # Errors
-    /// What loading reports (file, line and column), or a range that leaves
-    /// a symbol without bars.
-    pub fn universe(&self) -> anyhow::Result<Universe> {
-        self.check_range()?;
-        self.window(Universe::load(&self.data)?)
+    /// What loading reports (file, line and column), or what [`apply_window`] does.
+    pub fn universe(&self, window: &DataWindow) -> anyhow::Result<Universe> {
+        apply_window(window, Universe::load(&self.data)?)
     }
+}
 
-    /// Checks that --start is not after --end.
-    ///
-    /// # Errors
-    /// --start after --end.
-    pub fn check_range(&self) -> anyhow::Result<()> {
-        if let (Some(start), Some(end)) = (self.start, self.end) {
-            if start > end {
-                bail!("--start {start} is after --end {end}");
-            }
-        }
-        Ok(())
+/// The flag of a broker setting.
+fn flag(field: BrokerField) -> &'static str {
+    match field {
+        BrokerField::InitialCash => "--cash",
+        BrokerField::CommissionRate => "--commission",
+        BrokerField::CommissionPerUnit => "--commission-per-unit",
+        BrokerField::CommissionMinimum => "--commission-min",
+        BrokerField::CommissionAmount => "--commission-fixed",
+        BrokerField::SlippageBps => "--slippage-bps",
+        BrokerField::Leverage => "--leverage",
+        BrokerField::MaintenanceMargin => "--maintenance-margin",
+        BrokerField::MaxPositions => "--max-positions",
     }
+}
 
-    /// Restricts a loaded universe to --start/--end, then resamples it
-    /// (--resample); returns it unchanged without them. Slicing first keeps
-    /// a coarse bar from taking in source bars after --end.
-    ///
-    /// # Errors
-    /// A range that leaves a symbol without bars, an interval a symbol
-    /// cannot be resampled to, or symbols left with different bar spacings.
-    pub fn window(&self, mut universe: Universe) -> anyhow::Result<Universe> {
-        if self.start.is_some() || self.end.is_some() {
-            universe = universe.slice(self.start, self.end).context("applying --start/--end")?;
-        }
-        if let Some(interval) = self.resample {
-            universe = universe.resampled(interval).context("applying --resample")?;
-        }
-        universe.check_common_spacing().context("checking the --data files' intervals")?;
-        Ok(universe)
-    }
+/// Restricts a loaded universe to --start/--end and resamples it
+/// (--resample), as [`DataWindow::apply`] does, naming the flags at fault.
+///
+/// # Errors
+/// A range that leaves a symbol without bars, an interval a symbol
+/// cannot be resampled to, or symbols left with different bar spacings.
+pub fn apply_window(window: &DataWindow, universe: Universe) -> anyhow::Result<Universe> {
+    window.apply(universe).map_err(|e| {
+        let (error, context) = match e {
+            WindowError::Range(e) => (e, "applying --start/--end"),
+            WindowError::Resample(e) => (e, "applying --resample"),
+            WindowError::Spacing(e) => (e, "checking the --data files' intervals"),
+        };
+        anyhow::Error::new(error).context(context)
+    })
 }

@@ -65,8 +65,10 @@ pub fn execute(cmd: &RunCommand) -> anyhow::Result<()> {
 /// # Errors
 /// Bad flags, data or strategy, or a failing run.
 pub fn run_once(args: &RunArgs) -> anyhow::Result<RunReport> {
-    let config = args.run_config()?;
-    let universe = args.universe()?;
+    let spec = args.spec()?;
+    let mut config = spec.run_config();
+    config.benchmark = args.benchmark(&spec.window)?;
+    let universe = args.universe(&spec.window)?;
     run_loaded(args, &config, &universe, CancelToken::new())
 }
 

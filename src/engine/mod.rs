@@ -19,6 +19,7 @@ mod config;
 mod error;
 mod manifest;
 mod report;
+mod spec;
 
 pub use config::{Benchmark, ParamOverrides, Progress, RunConfig, RunHooks};
 pub use error::EngineError;
@@ -26,6 +27,7 @@ pub use manifest::{
     DataSource, RunManifest, RunSettings, SandboxLimits, StrategySource, ENGINE_VERSION, RESULTS_VERSION,
 };
 pub use report::{benchmark_curve, buy_hold_return_pct, RunReport};
+pub use spec::{RawRunSpec, RunSpec, SpecError};
 
 use rust_decimal::Decimal;
 

@@ -97,6 +97,22 @@ impl Service {
         Ok(row)
     }
 
+    /// Every dataset (without its content).
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn datasets(&self) -> Result<Vec<DatasetRow>, ServiceError> {
+        Ok(self.inner.store.datasets().await?)
+    }
+
+    /// Dataset `id` (without its content).
+    ///
+    /// # Errors
+    /// NotFound or database failures.
+    pub async fn dataset(&self, id: i64) -> Result<DatasetRow, ServiceError> {
+        self.inner.store.dataset(id).await?.ok_or_else(|| ServiceError::NotFound(format!("dataset {id}")))
+    }
+
     /// The parsed bars of `symbol`'s dataset, from the cache when possible
     /// (with the f64 prices earlier runs computed).
     pub(super) async fn bars(&self, symbol: &str) -> Result<(DatasetRow, SharedSeries), ServiceError> {

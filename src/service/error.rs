@@ -38,6 +38,12 @@ impl From<StoreError> for ServiceError {
     }
 }
 
+impl From<crate::strategy::UnknownRuntime> for ServiceError {
+    fn from(e: crate::strategy::UnknownRuntime) -> Self {
+        ServiceError::invalid("runtime", e.to_string())
+    }
+}
+
 impl ServiceError {
     /// An invalid field.
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {

@@ -8,7 +8,7 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::AnyPool;
 
 use super::{Service, ServiceConfig};
-use crate::store::{NewVersion, RunOutcome, RunStatus, Store};
+use crate::store::{FailureKind, NewVersion, RunOutcome, RunStatus, Store};
 
 /// A service with no free slot (nothing starts) on a fresh SQLite file,
 /// three queued runs, and a second connection to the same file.
@@ -24,7 +24,7 @@ async fn service_with_three_runs(dir: &tempfile::TempDir) -> (Service, Vec<i64>,
     }
     let service = Service::idle(store, ServiceConfig::default(), 0);
     for &id in &ids {
-        service.enqueue(id);
+        service.inner.queue.push(id, None);
     }
     let side = AnyPoolOptions::new().max_connections(1).connect(&url).await.unwrap();
     (service, ids, side)
@@ -43,12 +43,12 @@ async fn a_cancel_the_database_refuses_leaves_the_run_queued_in_its_place() {
     let (service, ids, side) = service_with_three_runs(&dir).await;
     sqlx::query(REFUSE).execute(&side).await.unwrap();
     assert!(service.cancel(ids[1]).await.is_err());
-    assert_eq!(service.inner.queue.lock().unwrap().iter().copied().collect::<Vec<_>>(), ids);
+    assert_eq!(service.inner.queue.waiting(), ids);
     assert_eq!(status(&service, ids[1]).await, RunStatus::Queued);
 
     sqlx::query(ACCEPT).execute(&side).await.unwrap();
     service.cancel(ids[1]).await.unwrap();
-    assert_eq!(service.inner.queue.lock().unwrap().iter().copied().collect::<Vec<_>>(), [ids[0], ids[2]]);
+    assert_eq!(service.inner.queue.waiting(), [ids[0], ids[2]]);
     assert_eq!(status(&service, ids[1]).await, RunStatus::Cancelled);
 }
 
@@ -80,7 +80,8 @@ async fn a_failed_run_whose_outcome_cannot_be_written_is_tried_until_it_is() {
     let storing = {
         let (service, id) = (service.clone(), ids[1]);
         tokio::spawn(async move {
-            let outcome = RunOutcome::Failed { kind: "strategy", message: "boom", bars: 3, timings_json: None };
+            let outcome =
+                RunOutcome::Failed { kind: FailureKind::Strategy, message: "boom", bars: 3, timings_json: None };
             service.store_outcome(id, outcome).await;
         })
     };
@@ -99,7 +100,7 @@ async fn a_run_already_final_keeps_its_outcome_when_another_is_written() {
     let dir = tempfile::tempdir().unwrap();
     let (service, ids, _side) = service_with_three_runs(&dir).await;
     service.finish_run(ids[0], RunOutcome::Cancelled { bars: 1 }).await.unwrap();
-    let failed = RunOutcome::Failed { kind: "internal", message: "late", bars: 2, timings_json: None };
+    let failed = RunOutcome::Failed { kind: FailureKind::Internal, message: "late", bars: 2, timings_json: None };
     service.inner.store.finish_run(ids[0], failed).await.unwrap();
     let row = service.inner.store.run(ids[0]).await.unwrap().unwrap();
     assert_eq!((row.status, row.error_message), (RunStatus::Cancelled, None));
@@ -110,11 +111,11 @@ async fn once_shutting_down_no_queued_run_starts() {
     let dir = tempfile::tempdir().unwrap();
     let (service, ids, _side) = service_with_three_runs(&dir).await;
     // One free slot, as a finished run would leave during the shutdown's grace.
-    service.inner.slots.add_permits(1);
+    service.inner.queue.add_slots(1);
     service.stop_starting_runs();
     let dispatcher = tokio::spawn(service.clone().dispatch());
     tokio::time::timeout(Duration::from_secs(5), dispatcher).await.expect("the dispatcher ends").unwrap();
-    assert_eq!(service.queue_len(), 3);
+    assert_eq!(service.inner.queue.len(), 3);
     for id in ids {
         assert_eq!(status(&service, id).await, RunStatus::Queued);
     }

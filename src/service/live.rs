@@ -7,6 +7,7 @@ use serde::Serialize;
 use tokio::sync::broadcast;
 
 use crate::domain::CancelToken;
+use crate::store::FailureKind;
 
 /// An event on a run's stream.
 #[derive(Clone, Debug, Serialize)]
@@ -31,7 +32,7 @@ pub enum RunEvent {
     },
     Failed {
         run_id: i64,
-        error_kind: String,
+        error_kind: FailureKind,
         message: String,
     },
     Cancelled {

@@ -7,9 +7,9 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::ServiceError;
-use crate::broker::{BrokerConfig, BrokerError, CommissionModel, MAX_INITIAL_CASH};
+use crate::broker::{BrokerConfig, BrokerConfigError, BrokerField, CommissionModel};
 use crate::data::{parse_timestamp, Interval};
-use crate::domain::Timestamp;
+use crate::engine::{ParamOverrides, RawRunSpec, RunSpec, SpecError};
 
 /// The longest wall-clock time limit a server or a run may set (a week).
 pub const MAX_RUN_TIME_LIMIT_SECS: u64 = 7 * 24 * 3600;
@@ -128,26 +128,66 @@ pub struct RunRequest {
 /// The checked parts of a request that the engine needs.
 #[derive(Clone, Debug)]
 pub struct CheckedRun {
-    pub broker: BrokerConfig,
-    pub resample: Option<Interval>,
-    pub start: Option<Timestamp>,
-    pub end: Option<Timestamp>,
+    pub spec: RunSpec,
     pub pace: Option<Pace>,
 }
 
+/// The request field of a broker setting.
+fn field(setting: BrokerField) -> &'static str {
+    match setting {
+        BrokerField::InitialCash => "initial_capital",
+        other => other.key(),
+    }
+}
+
 impl RunRequest {
+    /// The run's settings as the request gives them, with defaults filled
+    /// in; the text fields parsed, nothing else checked.
+    ///
+    /// # Errors
+    /// A timestamp or an interval that does not parse, named.
+    pub fn raw_spec(&self) -> Result<RawRunSpec, ServiceError> {
+        let time = |field: &str, text: &Option<String>| {
+            text.as_deref()
+                .map(|t| parse_timestamp(t).map_err(|e| ServiceError::invalid(field, e.to_string())))
+                .transpose()
+        };
+        let (start, end) = (time("start", &self.start)?, time("end", &self.end)?);
+        let resample = self
+            .resample
+            .as_deref()
+            .map(|text| Interval::parse(text).map_err(|e| ServiceError::invalid("resample", e.to_string())))
+            .transpose()?;
+        let commission = match self.commission.unwrap_or(CommissionRequest::None {}) {
+            CommissionRequest::None {} => CommissionModel::None,
+            CommissionRequest::Percent { rate } => CommissionModel::Percent { rate },
+            CommissionRequest::PerUnit { per_unit, minimum } => CommissionModel::PerUnit { per_unit, minimum },
+            CommissionRequest::Fixed { amount } => CommissionModel::Fixed { amount },
+        };
+        let broker = BrokerConfig {
+            initial_cash: self.initial_capital,
+            commission,
+            slippage_bps: self.slippage_bps.unwrap_or_default(),
+            fractional: self.fractional,
+            trade_on_close: self.trade_on_close,
+            leverage: self.leverage.unwrap_or(Decimal::ONE),
+            maintenance_margin: self.maintenance_margin.unwrap_or_default(),
+            max_positions: self.max_positions,
+        };
+        Ok(RawRunSpec { broker, start, end, resample, params: ParamOverrides::Json(self.params.clone()) })
+    }
+
     /// Checks every field that can be checked without the database.
     ///
     /// # Errors
     /// The first invalid field, named.
     pub fn check(&self) -> Result<CheckedRun, ServiceError> {
-        if self.initial_capital <= Decimal::ZERO {
-            return Err(ServiceError::invalid("initial_capital", format!("must be > 0, got {}", self.initial_capital)));
-        }
-        if self.initial_capital > Decimal::from(MAX_INITIAL_CASH) {
-            let reason = format!("must be at most {MAX_INITIAL_CASH}, got {}", self.initial_capital);
-            return Err(ServiceError::invalid("initial_capital", reason));
-        }
+        let spec = RunSpec::try_from(self.raw_spec()?).map_err(|e| match e {
+            SpecError::Broker(BrokerConfigError { field: setting, reason }) => {
+                ServiceError::invalid(field(setting), reason)
+            }
+            SpecError::Range(_) => ServiceError::invalid("end", "is before start"),
+        })?;
         if self.symbols.is_empty() {
             return Err(ServiceError::invalid("symbols", "name at least one dataset"));
         }
@@ -163,45 +203,10 @@ impl RunRequest {
             let reason = format!("sets {} parameters; a run takes at most {MAX_RUN_PARAMS}", self.params.len());
             return Err(ServiceError::invalid("params", reason));
         }
-        let time = |field: &str, text: &Option<String>| {
-            text.as_deref()
-                .map(|t| parse_timestamp(t).map_err(|e| ServiceError::invalid(field, e.to_string())))
-                .transpose()
-        };
-        let (start, end) = (time("start", &self.start)?, time("end", &self.end)?);
-        if let (Some(s), Some(e)) = (start, end) {
-            if s > e {
-                return Err(ServiceError::invalid("end", "is before start"));
-            }
-        }
         if self.time_limit_secs.is_some_and(|secs| !(1..=MAX_RUN_TIME_LIMIT_SECS).contains(&secs)) {
             let reason = format!("must be from 1 to {MAX_RUN_TIME_LIMIT_SECS} seconds");
             return Err(ServiceError::invalid("time_limit_secs", reason));
         }
-        let slippage_bps = self.slippage_bps.unwrap_or_default();
-        let negative = |field: &str, v: Decimal| {
-            if v < Decimal::ZERO {
-                Err(ServiceError::invalid(field, "must be >= 0"))
-            } else {
-                Ok(v)
-            }
-        };
-        let commission = match self.commission.unwrap_or(CommissionRequest::None {}) {
-            CommissionRequest::None {} => CommissionModel::None,
-            CommissionRequest::Percent { rate } => {
-                if rate >= Decimal::ONE {
-                    return Err(ServiceError::invalid("commission.rate", "is a fraction of notional and must be < 1"));
-                }
-                CommissionModel::Percent { rate: negative("commission.rate", rate)? }
-            }
-            CommissionRequest::PerUnit { per_unit, minimum } => CommissionModel::PerUnit {
-                per_unit: negative("commission.per_unit", per_unit)?,
-                minimum: negative("commission.minimum", minimum)?,
-            },
-            CommissionRequest::Fixed { amount } => {
-                CommissionModel::Fixed { amount: negative("commission.amount", amount)? }
-            }
-        };
         match self.pace {
             Some(Pace::BarsPerSecond(x)) if !(MIN_BARS_PER_SECOND..=MAX_PACE).contains(&x) => {
                 let reason = format!("must be from {MIN_BARS_PER_SECOND} to {MAX_PACE:e} bars a second");
@@ -213,29 +218,10 @@ impl RunRequest {
             }
             _ => {}
         }
-        let broker = BrokerConfig {
-            initial_cash: self.initial_capital,
-            commission,
-            slippage_bps,
-            fractional: self.fractional,
-            trade_on_close: self.trade_on_close,
-            leverage: self.leverage.unwrap_or(Decimal::ONE),
-            maintenance_margin: self.maintenance_margin.unwrap_or_default(),
-            max_positions: self.max_positions,
-        };
-        broker.check().map_err(|e| match e {
-            BrokerError::Config { field, reason } => ServiceError::invalid(field, reason),
-            other => ServiceError::invalid("broker", other.to_string()),
-        })?;
-        let resample = self
-            .resample
-            .as_deref()
-            .map(|text| Interval::parse(text).map_err(|e| ServiceError::invalid("resample", e.to_string())))
-            .transpose()?;
         if self.benchmark.as_deref() == Some("") {
             return Err(ServiceError::invalid("benchmark", "name a dataset"));
         }
-        Ok(CheckedRun { broker, resample, start, end, pace: self.pace })
+        Ok(CheckedRun { spec, pace: self.pace })
     }
 
     /// The request with every default made explicit, as stored with the run.
@@ -274,7 +260,7 @@ mod tests {
         assert!(err.to_string().contains("unknown field `rate`"), "{err}");
         let none =
             parse(r#"{"strategy_id":1,"symbols":["A"],"initial_capital":1000,"commission":{"model":"none"}}"#).unwrap();
-        assert_eq!(none.check().unwrap().broker.commission, CommissionModel::None);
+        assert_eq!(none.check().unwrap().spec.broker.commission, CommissionModel::None);
         assert_eq!(serde_json::to_string(&CommissionRequest::None {}).unwrap(), r#"{"model":"none"}"#);
     }
 
@@ -301,7 +287,7 @@ mod tests {
             .unwrap();
         assert_eq!(r.initial_capital.to_string(), "100000.10");
         let checked = r.check().unwrap();
-        assert_eq!(checked.broker.commission, CommissionModel::Percent { rate: Decimal::new(1, 3) });
+        assert_eq!(checked.spec.broker.commission, CommissionModel::Percent { rate: Decimal::new(1, 3) });
     }
 
     #[test]
@@ -314,5 +300,16 @@ mod tests {
         assert!(r.check().unwrap_err().to_string().starts_with("symbols:"));
         let r = parse(r#"{"strategy_id":1,"symbols":["A"],"initial_capital":1,"start":"yesterday"}"#).unwrap();
         assert!(r.check().unwrap_err().to_string().starts_with("start:"));
+        let r =
+            parse(r#"{"strategy_id":1,"symbols":["A"],"initial_capital":1,"start":"2020-02-01","end":"2020-01-01"}"#)
+                .unwrap();
+        assert_eq!(r.check().unwrap_err().to_string(), "end: is before start");
+        let with = |commission: &str| {
+            let json = format!(r#"{{"strategy_id":1,"symbols":["A"],"initial_capital":1,"commission":{commission}}}"#);
+            parse(&json).unwrap().check().unwrap_err().to_string()
+        };
+        assert_eq!(with(r#"{"model":"percent","rate":-0.1}"#), "commission.rate: must be >= 0, got -0.1");
+        assert!(with(r#"{"model":"per_unit","per_unit":1,"minimum":-1}"#).starts_with("commission.minimum:"));
+        assert!(with(r#"{"model":"fixed","amount":-1}"#).starts_with("commission.amount:"));
     }
 }

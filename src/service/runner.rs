@@ -7,30 +7,15 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use super::live::{Live, RunEvent};
-use super::{strategies, Pace, RunRequest, Service, ServiceError};
-use crate::data::{DataError, Universe};
+use super::market_data::MarketDataError;
+use super::{Pace, RunRequest, Service, ServiceError};
 use crate::domain::num::to_f64;
-use crate::domain::{CancelToken, Symbol};
+use crate::domain::CancelToken;
 use crate::engine::{
-    self, Benchmark, DataSource, EngineError, ParamOverrides, Progress, RunConfig, RunHooks, RunManifest, RunReport,
-    RunSettings, SandboxLimits, StrategySource,
+    self, EngineError, Progress, RunHooks, RunManifest, RunReport, RunSettings, SandboxLimits, StrategySource,
 };
-use crate::store::{DatasetRow, EquityInput, RunOutcome, StoreError};
-
-/// The datasets a run reads, as its manifest names them.
-#[derive(Clone, Debug, Default)]
-pub(super) struct Sources {
-    pub data: Vec<DataSource>,
-    pub benchmark: Option<DataSource>,
-}
-
-fn dataset_source(row: &DatasetRow) -> DataSource {
-    DataSource {
-        symbol: row.symbol.clone(),
-        source: format!("dataset {}", row.id),
-        content_hash: row.content_hash.clone(),
-    }
-}
+use crate::store::{EquityInput, FailureKind, RunOutcome, StoreError};
+use crate::strategy::{Runtime, StrategyError, UnknownRuntime};
 
 /// Cancels a run when its wall-clock limit passes, marking why; stops
 /// watching when dropped.
@@ -91,20 +76,33 @@ fn wait_until(started: Instant, due: f64, cancel: &CancelToken) {
 
 /// Why a run failed, as stored (`error_kind`) and shown.
 struct Failure {
-    kind: &'static str,
+    kind: FailureKind,
     message: String,
 }
 
 impl From<ServiceError> for Failure {
     fn from(e: ServiceError) -> Self {
         match e {
-            ServiceError::Store(e) => Failure { kind: "internal", message: database_failure(&e) },
+            ServiceError::Store(e) => Failure { kind: FailureKind::Internal, message: database_failure(&e) },
             ServiceError::Internal(detail) => {
                 tracing::error!(error = %detail, "a run failed inside the service");
-                Failure { kind: "internal", message: "internal error".into() }
+                Failure { kind: FailureKind::Internal, message: "internal error".into() }
             }
-            other => Failure { kind: "data", message: other.to_string() },
+            other => Failure { kind: FailureKind::Data, message: other.to_string() },
         }
+    }
+}
+
+/// The kind of a run the engine stopped with `e` (not a cancellation).
+fn failure_kind(e: &EngineError) -> FailureKind {
+    match e {
+        EngineError::Params(_) => FailureKind::Params,
+        EngineError::Strategy { error, .. } => match **error {
+            StrategyError::Budget { .. } => FailureKind::Budget,
+            StrategyError::Trap { .. } => FailureKind::Trap,
+            _ => FailureKind::Strategy,
+        },
+        _ => FailureKind::Strategy,
     }
 }
 
@@ -128,103 +126,11 @@ struct Timings {
     simulate_ms: f64,
 }
 
-/// Why a run's market data could not be built.
-pub(super) enum MarketDataError {
-    /// A dataset is missing or unreadable.
-    Service(ServiceError),
-    /// The data cannot be sliced or resampled as asked.
-    Data(DataError),
-}
-
-impl From<ServiceError> for MarketDataError {
-    fn from(e: ServiceError) -> Self {
-        MarketDataError::Service(e)
-    }
-}
-
-impl From<DataError> for MarketDataError {
-    fn from(e: DataError) -> Self {
-        MarketDataError::Data(e)
-    }
-}
-
-/// The run's universe (sliced to `start`..`end` first, so that a coarse bar
-/// never takes in bars after `end`, then resampled) and its benchmark, cut
-/// and resampled alike.
-fn build_market_data(
-    series: Vec<(Symbol, crate::data::SharedSeries)>,
-    benchmark: Option<(Symbol, crate::data::SharedSeries)>,
-    start: Option<crate::domain::Timestamp>,
-    end: Option<crate::domain::Timestamp>,
-    resample: Option<crate::data::Interval>,
-) -> Result<(Universe, Option<Benchmark>), DataError> {
-    let mut universe = Universe::from_shared(series)?;
-    if start.is_some() || end.is_some() {
-        universe = universe.slice(start, end)?;
-    }
-    if let Some(interval) = resample {
-        universe = universe.resampled(interval)?;
-    }
-    universe.check_common_spacing()?;
-    let benchmark = match benchmark {
-        None => None,
-        Some((symbol, bars)) => {
-            let bars = match end {
-                Some(end) => Arc::new(bars.bars().iter().take_while(|b| b.ts <= end).copied().collect()),
-                None => Arc::clone(bars.bars()),
-            };
-            let bars = match resample {
-                Some(interval) => Arc::new(
-                    crate::data::resample(&bars, interval)
-                        .map_err(|reason| DataError::Resample { symbol: symbol.clone(), reason })?,
-                ),
-                None => bars,
-            };
-            Some(Benchmark { symbol, bars })
-        }
-    };
-    Ok((universe, benchmark))
-}
-
 impl Service {
-    /// The run's universe (sliced to its range, then resampled) and its
-    /// benchmark, exactly as the run will trade them; submitting builds them
-    /// too, so that data the run could not use is refused before anything
-    /// is stored.
-    pub(super) async fn market_data(
-        &self,
-        request: &RunRequest,
-        checked: &super::request::CheckedRun,
-    ) -> Result<(Universe, Option<Benchmark>, Sources), MarketDataError> {
-        let mut series = Vec::with_capacity(request.symbols.len());
-        let mut sources = Sources::default();
-        for symbol in &request.symbols {
-            let (row, bars) = self.bars(symbol).await?;
-            sources.data.push(dataset_source(&row));
-            series.push((Symbol::new(symbol), bars));
-        }
-        let benchmark = match &request.benchmark {
-            None => None,
-            Some(symbol) => {
-                let (row, bars) = self.bars(symbol).await?;
-                sources.benchmark = Some(dataset_source(&row));
-                Some((Symbol::new(symbol), bars))
-            }
-        };
-        // Merging, slicing and resampling take a while on big datasets: off
-        // the async runtime, so that other requests go on meanwhile.
-        let (start, end, resample) = (checked.start, checked.end, checked.resample);
-        let built = tokio::task::spawn_blocking(move || build_market_data(series, benchmark, start, end, resample))
-            .await
-            .map_err(|e| ServiceError::Internal(format!("building the run's data failed: {e}")))?;
-        let (universe, benchmark) = built?;
-        Ok((universe, benchmark, sources))
-    }
-
     /// Runs run `id` to its end and records the outcome; never panics on bad
     /// input: every failure becomes a failed run with a message.
     pub(super) async fn execute(&self, id: i64) {
-        let live = match self.live(id) {
+        let live = match self.inner.queue.live(id) {
             Some(live) => live,
             None => return,
         };
@@ -240,24 +146,16 @@ impl Service {
                 let secs = live.timed_out_after().unwrap_or_default();
                 let message =
                     format!("the run took longer than its time limit of {secs} s and was stopped at bar {step}");
-                self.store_failed(id, "time_limit", &message, step as i64).await
+                self.store_failed(id, FailureKind::TimeLimit, &message, step as i64).await
             }
             Err(Stop::Engine(EngineError::Cancelled { step })) => {
                 self.store_outcome(id, RunOutcome::Cancelled { bars: step as i64 }).await;
                 RunEvent::Cancelled { run_id: id }
             }
-            Err(Stop::Engine(e)) => {
-                let kind = match e {
-                    EngineError::Params(_) => "params",
-                    _ => "strategy",
-                };
-                self.store_failed(id, kind, &e.to_string(), bars).await
-            }
+            Err(Stop::Engine(e)) => self.store_failed(id, failure_kind(&e), &e.to_string(), bars).await,
             Err(Stop::Failed(failure)) => self.store_failed(id, failure.kind, &failure.message, bars).await,
         };
-        if let Ok(mut all) = self.inner.live.lock() {
-            all.remove(&id);
-        }
+        self.inner.queue.finished(id);
         live.publish(event);
     }
 
@@ -268,10 +166,10 @@ impl Service {
         request.time_limit_secs.map_or(server, |secs| Duration::from_secs(secs).min(server))
     }
 
-    async fn store_failed(&self, id: i64, kind: &str, message: &str, bars: i64) -> RunEvent {
-        tracing::info!(run = id, kind, message, "run failed");
+    async fn store_failed(&self, id: i64, kind: FailureKind, message: &str, bars: i64) -> RunEvent {
+        tracing::info!(run = id, kind = kind.as_str(), message, "run failed");
         self.store_outcome(id, RunOutcome::Failed { kind, message, bars, timings_json: None }).await;
-        RunEvent::Failed { run_id: id, error_kind: kind.to_string(), message: message.to_string() }
+        RunEvent::Failed { run_id: id, error_kind: kind, message: message.to_string() }
     }
 
     /// Writes how run `id` ended, trying again for as long as the process
@@ -354,7 +252,7 @@ impl Service {
             }
             Err(e) => {
                 let message = format!("the results could not be stored: {}", database_failure(&e));
-                self.store_failed(id, "internal", &message, report.equity.len() as i64).await
+                self.store_failed(id, FailureKind::Internal, &message, report.equity.len() as i64).await
             }
         }
     }
@@ -363,7 +261,7 @@ impl Service {
         let fail = |e: ServiceError| Stop::Failed(Failure::from(e));
         let row = self.run_row(id).await.map_err(fail)?;
         let request: RunRequest = serde_json::from_str(&row.config).map_err(|e| {
-            Stop::Failed(Failure { kind: "internal", message: format!("stored config unreadable: {e}") })
+            Stop::Failed(Failure { kind: FailureKind::Internal, message: format!("stored config unreadable: {e}") })
         })?;
         let checked = request.check().map_err(fail)?;
         // Cancels the run once its time is up; gone (aborted) when this returns.
@@ -372,31 +270,33 @@ impl Service {
         let _ = live.strategy_events.set(self.strategy_channel(strategy.id));
         let version =
             self.inner.store.version_by_id(row.version_id).await.map_err(|e| fail(e.into()))?.ok_or_else(|| {
-                Stop::Failed(Failure { kind: "internal", message: format!("version {} is gone", row.version_id) })
+                Stop::Failed(Failure {
+                    kind: FailureKind::Internal,
+                    message: format!("version {} is gone", row.version_id),
+                })
             })?;
 
         let loading = Instant::now();
-        let data_error = |e: crate::data::DataError| Stop::Failed(Failure { kind: "data", message: e.to_string() });
         let (universe, benchmark, sources) = self.market_data(&request, &checked).await.map_err(|e| match e {
             MarketDataError::Service(e) => fail(e),
-            MarketDataError::Data(e) => data_error(e),
+            other => Stop::Failed(Failure { kind: FailureKind::Data, message: other.to_string() }),
         })?;
         let load_ms = loading.elapsed().as_secs_f64() * 1000.0;
         self.inner.store.mark_running(id, universe.len() as i64).await.map_err(|e| fail(e.into()))?;
         live.bars_total.store(universe.len() as u64, std::sync::atomic::Ordering::Relaxed);
 
         let limits = self.inner.config.limits.clone();
-        let runtime = strategies::runtime(&strategy.runtime).map_err(fail)?;
+        let runtime: Runtime = strategy.runtime.parse().map_err(|e: UnknownRuntime| fail(e.into()))?;
         let source = version.source.unwrap_or_default();
         let name = format!("{} v{}", strategy.name, version.version);
-        let mut config = RunConfig::new(checked.broker.clone(), ParamOverrides::Json(request.params.clone()));
+        let mut config = checked.spec.run_config();
         config.benchmark = benchmark;
         let pace = checked.pace;
         let live = live.clone();
         let simulate = tokio::task::spawn_blocking(move || -> Result<(RunReport, f64), Stop> {
             let started = Instant::now();
-            let mut strategy = strategies::build(runtime, &source, &name, &limits, live.cancel.clone())
-                .map_err(|e| Stop::Failed(Failure { kind: "strategy", message: e.to_string() }))?;
+            let mut strategy = crate::strategy::build(runtime, &source, &name, &limits, live.cancel.clone())
+                .map_err(|e| Stop::Failed(Failure { kind: FailureKind::Strategy, message: e.to_string() }))?;
             let initial = to_f64(config.broker.initial_cash);
             let interval = universe.interval_hint().unwrap_or(0);
             let mut last_event = Instant::now() - EVENT_EVERY;
@@ -419,7 +319,9 @@ impl Service {
             Ok((report, started.elapsed().as_secs_f64() * 1000.0))
         })
         .await
-        .map_err(|e| Stop::Failed(Failure { kind: "internal", message: format!("the run's thread failed: {e}") }))?;
+        .map_err(|e| {
+            Stop::Failed(Failure { kind: FailureKind::Internal, message: format!("the run's thread failed: {e}") })
+        })?;
         let (report, simulate_ms) = simulate?;
         let strategy = StrategySource {
             name: format!("{} v{}", strategy.name, version.version),
@@ -427,9 +329,9 @@ impl Service {
             content_hash: version.content_hash.clone(),
         };
         let settings = RunSettings {
-            start: checked.start,
-            end: checked.end,
-            resample: checked.resample.map(|i| i.to_string()),
+            start: checked.spec.window.start(),
+            end: checked.spec.window.end(),
+            resample: checked.spec.window.resample().map(|i| i.to_string()),
             broker: &report.broker_config,
             params: &report.params,
             limits: SandboxLimits::of(runtime, &self.inner.config.limits),
@@ -449,7 +351,7 @@ mod tests {
         let raw = "error returned from database: UNIQUE constraint failed: results.run_id";
         let db = StoreError::Db(sqlx::Error::Protocol(raw.into()));
         let failure = Failure::from(ServiceError::Store(db));
-        assert_eq!(failure.kind, "internal");
+        assert_eq!(failure.kind, FailureKind::Internal);
         assert_eq!(failure.message, "a database operation failed (the detail is in the server log)");
         let down = StoreError::Unavailable(sqlx::Error::PoolTimedOut);
         assert_eq!(database_failure(&down), "the database is unavailable; try again shortly");

@@ -3,15 +3,14 @@
 
 use base64::Engine as _;
 
-use super::ServiceError;
+use super::{params_json, Service, ServiceError};
 use crate::broker::BrokerConfig;
 use crate::data::Universe;
 use crate::domain::{content_hash, CancelToken};
 use crate::engine::{self, ParamOverrides, RunConfig};
 use crate::session::ParamSpec;
-use crate::strategy::rhai::RhaiStrategy;
-use crate::strategy::wasm::{CompiledPlugin, WasmStrategy};
-use crate::strategy::{Runtime, Strategy, StrategyError, StrategyLimits};
+use crate::store::{StrategyRow, VersionRow};
+use crate::strategy::{build, Runtime, StrategyError, StrategyLimits};
 
 /// Uploaded code that compiled, with what it declares.
 #[derive(Debug)]
@@ -19,18 +18,6 @@ pub struct CheckedSource {
     pub bytes: Vec<u8>,
     pub content_hash: String,
     pub params: Vec<ParamSpec>,
-}
-
-/// The runtime named in a request.
-///
-/// # Errors
-/// Anything but `rhai` or `wasm`.
-pub fn runtime(name: &str) -> Result<Runtime, ServiceError> {
-    match name {
-        "rhai" => Ok(Runtime::Rhai),
-        "wasm" => Ok(Runtime::Wasm),
-        other => Err(ServiceError::invalid("runtime", format!("must be 'rhai' or 'wasm', got '{other}'"))),
-    }
 }
 
 /// Compiles uploaded code: `source` for Rhai, `module_base64` for WASM.
@@ -77,27 +64,94 @@ pub fn check_code(
     Ok(CheckedSource { content_hash: content_hash(&bytes), params: strategy.declared_params().to_vec(), bytes })
 }
 
-/// A fresh strategy instance from stored code, for one run.
-///
-/// # Errors
-/// Whatever compiling or instantiating reports.
-pub fn build(
-    runtime: Runtime,
-    bytes: &[u8],
-    name: &str,
-    limits: &StrategyLimits,
-    cancel: CancelToken,
-) -> Result<Box<dyn Strategy>, StrategyError> {
-    match runtime {
-        Runtime::Rhai => {
-            let source = std::str::from_utf8(bytes)
-                .map_err(|_| StrategyError::invalid(name, "the script is not valid UTF-8"))?;
-            Ok(Box::new(RhaiStrategy::compile(source, name, limits.rhai.clone())?))
+impl Service {
+    /// Creates a strategy from uploaded code, compiled and checked first.
+    ///
+    /// # Errors
+    /// An invalid runtime or field, a compile error, a taken name.
+    pub async fn create_strategy(
+        &self,
+        name: &str,
+        runtime: &str,
+        description: &str,
+        source: Option<&str>,
+        module_base64: Option<&str>,
+    ) -> Result<(StrategyRow, VersionRow), ServiceError> {
+        if name.trim().is_empty() || name.len() > 100 {
+            return Err(ServiceError::invalid("name", "must be 1 to 100 characters"));
         }
-        Runtime::Wasm => {
-            let plugin = CompiledPlugin::compile(bytes, name, &limits.wasm)?;
-            Ok(Box::new(WasmStrategy::instantiate(&plugin, name, limits.wasm, cancel)?))
-        }
+        let rt: crate::strategy::Runtime = runtime.parse()?;
+        let checked = self.check_upload(rt, source, module_base64, name).await?;
+        let version = crate::store::NewVersion {
+            source: checked.bytes,
+            content_hash: checked.content_hash,
+            params_json: params_json::to_json(&checked.params),
+        };
+        Ok(self.inner.store.create_strategy(name, runtime, description, version).await?)
+    }
+
+    /// Adds a version of a strategy's code; the same code as the latest
+    /// version adds none and returns that version (the flag says whether one
+    /// was added).
+    ///
+    /// # Errors
+    /// An unknown strategy, a wrong field or a compile error.
+    pub async fn add_version(
+        &self,
+        strategy_id: i64,
+        source: Option<&str>,
+        module_base64: Option<&str>,
+    ) -> Result<(VersionRow, bool), ServiceError> {
+        let strategy = self.strategy(strategy_id).await?;
+        let rt: crate::strategy::Runtime = strategy.runtime.parse()?;
+        let checked = self.check_upload(rt, source, module_base64, &strategy.name).await?;
+        let version = crate::store::NewVersion {
+            source: checked.bytes,
+            content_hash: checked.content_hash,
+            params_json: params_json::to_json(&checked.params),
+        };
+        Ok(self.inner.store.add_version(strategy_id, version).await?)
+    }
+
+    /// Compiles uploaded code on a blocking thread: compiling a plugin, and
+    /// running its start function (up to the load limit), must not hold up
+    /// the requests the async runtime is serving.
+    async fn check_upload(
+        &self,
+        runtime: crate::strategy::Runtime,
+        source: Option<&str>,
+        module_base64: Option<&str>,
+        name: &str,
+    ) -> Result<CheckedSource, ServiceError> {
+        let (source, module, name) = (source.map(str::to_owned), module_base64.map(str::to_owned), name.to_owned());
+        let limits = self.inner.config.limits.clone();
+        tokio::task::spawn_blocking(move || check_upload(runtime, source.as_deref(), module.as_deref(), &name, &limits))
+            .await
+            .map_err(|e| ServiceError::Internal(format!("compiling the upload failed: {e}")))?
+    }
+
+    /// A strategy, or NotFound.
+    ///
+    /// # Errors
+    /// NotFound or database failures.
+    pub async fn strategy(&self, id: i64) -> Result<StrategyRow, ServiceError> {
+        self.inner.store.strategy(id).await?.ok_or_else(|| ServiceError::NotFound(format!("strategy {id}")))
+    }
+
+    /// Every strategy.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn strategies(&self) -> Result<Vec<StrategyRow>, ServiceError> {
+        Ok(self.inner.store.strategies().await?)
+    }
+
+    /// The versions of strategy `id`.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn versions(&self, id: i64) -> Result<Vec<VersionRow>, ServiceError> {
+        Ok(self.inner.store.versions(id).await?)
     }
 }
 

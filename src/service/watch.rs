@@ -52,16 +52,14 @@ type Seen = BTreeMap<PathBuf, String>;
 
 /// The runtime for a watched file name; `None` for anything else,
 /// including editor temp files.
-fn runtime_of(path: &Path) -> Option<(Runtime, &'static str, String)> {
+fn runtime_of(path: &Path) -> Option<(Runtime, String)> {
     let name = path.file_stem()?.to_str()?;
     if name.is_empty() || name.starts_with('.') {
         return None;
     }
-    match path.extension()?.to_str()? {
-        "rhai" => Some((Runtime::Rhai, "rhai", name.to_string())),
-        "wasm" => Some((Runtime::Wasm, "wasm", name.to_string())),
-        _ => None,
-    }
+    // `.rhai` and `.wasm`, named as the runtime (a `.wat` is not watched).
+    let runtime = path.extension()?.to_str()?.parse().ok()?;
+    Some((runtime, name.to_string()))
 }
 
 /// The largest strategy file a watched directory may hold: a plugin's limit.
@@ -185,11 +183,12 @@ impl Service {
     async fn try_sync_file(
         &self,
         path: &Path,
-        (runtime, runtime_name, name): (Runtime, &'static str, String),
+        (runtime, name): (Runtime, String),
         bytes: Vec<u8>,
         hash: &str,
         rerun_on_change: bool,
     ) -> Result<(), ServiceError> {
+        let runtime_name = runtime.as_str();
         let store = self.store();
         let existing = store.strategy_by_name(&name).await?;
         if let Some(strategy) = &existing {

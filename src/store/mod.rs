@@ -10,6 +10,7 @@ mod codec;
 mod curve_codec;
 mod datasets;
 mod error;
+mod failure;
 mod results;
 mod runs;
 mod strategies;
@@ -23,6 +24,7 @@ use sqlx::AnyPool;
 
 pub use datasets::{DatasetRow, NewDataset};
 pub use error::StoreError;
+pub use failure::FailureKind;
 pub use results::{EquityInput, EquityRow, TradeRow};
 pub use runs::{RunFilter, RunOutcome, RunRow, RunStatus};
 pub use strategies::{NewVersion, StrategyRow, VersionRow};

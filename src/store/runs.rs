@@ -9,7 +9,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use super::results::{encode_results, insert_results, EquityInput};
-use super::{blocking, now_millis, Store, StoreError};
+use super::{blocking, now_millis, FailureKind, Store, StoreError};
 use crate::domain::Trade;
 
 /// Where a run is in its life.
@@ -95,8 +95,8 @@ pub struct RunRow {
     pub bars_total: Option<i64>,
     /// Engine steps done, stored when the run ends; 0 until then.
     pub bars_processed: i64,
-    /// What failed, for a failed run: `data`, `strategy`, `params`, `time_limit` or `internal`.
-    pub error_kind: Option<String>,
+    /// What failed, for a failed run (stored as its text: `data`, `strategy`, ...).
+    pub error_kind: Option<FailureKind>,
     /// Why a failed run failed, as shown to users.
     pub error_message: Option<String>,
     /// JSON, once completed.
@@ -130,6 +130,9 @@ pub struct RunFilter {
 }
 
 /// How a run ended, with everything to write in one transaction.
+// One value per finished run, built and written at once: boxing the large
+// variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone)]
 pub enum RunOutcome<'a> {
     /// The run finished: its results.
@@ -157,8 +160,8 @@ pub enum RunOutcome<'a> {
     },
     /// The run stopped on an error or its time limit.
     Failed {
-        /// What failed: `data`, `strategy`, `params`, `time_limit` or `internal`.
-        kind: &'a str,
+        /// What failed.
+        kind: FailureKind,
         /// Why, as shown to users.
         message: &'a str,
         /// Engine steps done before it stopped.
@@ -184,6 +187,7 @@ const LIST_COLUMNS: &str = "id, strategy_id, version_id, rerun_of, status, confi
 
 fn run(row: &AnyRow) -> Result<RunRow, StoreError> {
     let status: String = row.try_get("status")?;
+    let error_kind: Option<String> = row.try_get("error_kind")?;
     Ok(RunRow {
         id: row.try_get("id")?,
         strategy_id: row.try_get("strategy_id")?,
@@ -196,7 +200,10 @@ fn run(row: &AnyRow) -> Result<RunRow, StoreError> {
         finished_at: row.try_get("finished_at")?,
         bars_total: row.try_get("bars_total")?,
         bars_processed: row.try_get("bars_processed")?,
-        error_kind: row.try_get("error_kind")?,
+        error_kind: error_kind
+            .map(|kind| kind.parse())
+            .transpose()
+            .map_err(|detail| StoreError::Corrupt { what: "runs.error_kind", detail })?,
         error_message: row.try_get("error_message")?,
         metrics: row.try_get("metrics")?,
         timings: row.try_get("timings")?,
@@ -385,7 +392,7 @@ impl Store {
                 )
                 .bind(now)
                 .bind(bars)
-                .bind(kind)
+                .bind(kind.as_str())
                 .bind(super::storable(message).into_owned())
                 .bind(timings_json)
                 .bind(id)
@@ -443,10 +450,11 @@ impl Store {
     pub async fn recover(&self) -> Result<Vec<i64>, StoreError> {
         let _write = self.writing().await?;
         sqlx::query(
-            "UPDATE runs SET status = 'failed', finished_at = $1, error_kind = 'interrupted', \
+            "UPDATE runs SET status = 'failed', finished_at = $1, error_kind = $2, \
              error_message = 'the server stopped while this run was running' WHERE status = 'running'",
         )
         .bind(now_millis())
+        .bind(FailureKind::Interrupted.as_str())
         .execute(&self.pool)
         .await?;
         let rows = sqlx::query("SELECT id FROM runs WHERE status = 'queued' ORDER BY id").fetch_all(&self.pool).await?;

@@ -15,6 +15,15 @@ pub enum StrategyError {
     /// Strategy code failed at run time.
     #[error("{message}{}", location(*line, *column))]
     Runtime { message: String, line: Option<usize>, column: Option<usize> },
+    /// Strategy code used up its budget: a script's operations in one
+    /// call, a plugin's fuel or CPU time for the run.
+    #[error("{message}{}", location(*line, *column))]
+    Budget { message: String, line: Option<usize>, column: Option<usize> },
+    /// Strategy code trapped: a plugin's panic, `unreachable`, stack
+    /// overflow or out-of-bounds access, or a script's call stack nested
+    /// deeper than its limit.
+    #[error("{message}{}", location(*line, *column))]
+    Trap { message: String, line: Option<usize>, column: Option<usize> },
     /// A native strategy misused the host API.
     #[error(transparent)]
     Api(#[from] CtxError),

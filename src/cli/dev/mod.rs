@@ -42,16 +42,15 @@ const TICK: Duration = Duration::from_millis(100);
 /// benchmark files are reported and watched, never fatal.
 pub fn execute(cmd: &DevCommand) -> anyhow::Result<()> {
     let args = &cmd.run;
-    let config = args.settings()?;
+    let spec = args.spec()?;
     args.strategy_limits()?;
-    args.check_range()?;
     let stop = CancelToken::new();
     let on_interrupt = stop.clone();
     ctrlc::set_handler(move || on_interrupt.cancel()).context("installing the Ctrl-C handler")?;
     let benchmark = args.benchmark.as_ref().map(|spec| spec.path.as_path());
     let mut watch = Watch::start(&args.strategy, &args.data, benchmark, DEBOUNCE)?;
     print_banner(args);
-    let mut session = Session::new(args, config, stop.clone());
+    let mut session = Session::new(args, spec, stop.clone());
     session.run("first run");
     // Changes seen while a file was missing wait until every file is back.
     let mut pending = BTreeSet::new();

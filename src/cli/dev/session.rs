@@ -5,10 +5,11 @@ use std::time::{Duration, Instant, SystemTime};
 use anyhow::anyhow;
 
 use super::diff;
+use crate::cli::args::apply_window;
 use crate::cli::{output, run, RunArgs};
-use crate::data::{load_csv_file, Universe};
+use crate::data::{load_csv_file, DataWindow, Universe};
 use crate::domain::{Bar, CancelToken};
-use crate::engine::{Benchmark, RunConfig};
+use crate::engine::{Benchmark, RunConfig, RunSpec};
 
 /// The results of the last run that succeeded.
 struct Good {
@@ -22,6 +23,7 @@ pub struct Session<'a> {
     args: &'a RunArgs,
     /// The settings; the benchmark is taken from `benchmark` at each run.
     config: RunConfig,
+    window: DataWindow,
     stop: CancelToken,
     /// Each `--data` file's bars, or why they could not be loaded.
     series: Vec<Result<Vec<Bar>, String>>,
@@ -35,17 +37,17 @@ pub struct Session<'a> {
 
 impl<'a> Session<'a> {
     /// Loads every data file of `args` and the benchmark file; a file that
-    /// fails to load is reported by the runs until it is fixed. `config`
-    /// holds the settings (its benchmark is replaced). `stop` cancels a run
-    /// in progress.
-    pub fn new(args: &'a RunArgs, config: RunConfig, stop: CancelToken) -> Session<'a> {
+    /// fails to load is reported by the runs until it is fixed. `spec`
+    /// holds the checked settings. `stop` cancels a run in progress.
+    pub fn new(args: &'a RunArgs, spec: RunSpec, stop: CancelToken) -> Session<'a> {
         let mut session = Session {
             args,
-            config,
+            config: spec.run_config(),
+            window: spec.window,
             stop,
             series: Vec::new(),
             universe: Err(String::new()),
-            benchmark: load_benchmark(args),
+            benchmark: load_benchmark(args, &spec.window),
             last_good: None,
             runs: 0,
         };
@@ -56,7 +58,7 @@ impl<'a> Session<'a> {
 
     /// Loads the benchmark file again.
     pub fn reload_benchmark(&mut self) {
-        self.benchmark = load_benchmark(self.args);
+        self.benchmark = load_benchmark(self.args, &self.window);
         if let (Ok(Some(benchmark)), Some(spec)) = (&self.benchmark, &self.args.benchmark) {
             println!("reloaded {} ({} bars, benchmark)", spec.path.display(), benchmark.bars.len());
         }
@@ -88,7 +90,7 @@ impl<'a> Session<'a> {
         }
         self.universe = Universe::new(series)
             .map_err(anyhow::Error::from)
-            .and_then(|universe| self.args.window(universe))
+            .and_then(|universe| apply_window(&self.window, universe))
             .map_err(|e| format!("{e:#}"));
     }
 
@@ -132,8 +134,8 @@ impl<'a> Session<'a> {
 }
 
 /// The `--benchmark` series of `args`, or the whole error as one line.
-fn load_benchmark(args: &RunArgs) -> Result<Option<Benchmark>, String> {
-    args.benchmark().map_err(|e| format!("{e:#}"))
+fn load_benchmark(args: &RunArgs, window: &DataWindow) -> Result<Option<Benchmark>, String> {
+    args.benchmark(window).map_err(|e| format!("{e:#}"))
 }
 
 /// The time of day, `HH:MM:SS UTC` (chrono is built without the local time zone).

@@ -24,9 +24,14 @@ pub fn syntax(file: &str, err: &ParseError) -> StrategyError {
 pub fn runtime(err: &EvalAltResult, max_operations: u64, ctx_fns: &CtxFunctions, ast: &AST) -> StrategyError {
     let inner = err.unwrap_inner();
     let pos = innermost_position(err);
+    let (line, column) = (pos.line(), pos.position());
     let message = match inner {
         EvalAltResult::ErrorTooManyOperations(_) => {
-            format!("exceeded the limit of {max_operations} operations in one call (an endless loop?)")
+            let message = format!("exceeded the limit of {max_operations} operations in one call (an endless loop?)");
+            return StrategyError::Budget { message, line, column };
+        }
+        EvalAltResult::ErrorStackOverflow(_) => {
+            return StrategyError::Trap { message: strip_position(&inner.to_string()), line, column };
         }
         EvalAltResult::ErrorRuntime(value, _) => match value.clone().into_immutable_string() {
             Ok(text) => text.to_string(),
@@ -37,7 +42,7 @@ pub fn runtime(err: &EvalAltResult, max_operations: u64, ctx_fns: &CtxFunctions,
             .unwrap_or_else(|| strip_position(&inner.to_string())),
         other => strip_position(&other.to_string()),
     };
-    StrategyError::Runtime { message, line: pos.line(), column: pos.position() }
+    StrategyError::Runtime { message, line, column }
 }
 
 /// The position closest to where the error happened: Rhai wraps errors in

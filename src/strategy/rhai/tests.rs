@@ -235,3 +235,15 @@ fn every_indicator_kind_has_a_short_form_with_and_without_a_symbol() {
     let symbol = runtime_error("fn init(ctx) { ctx.sma(\"s\", 3, \"ZZZ\"); }\nfn on_bar(ctx) {}");
     assert!(symbol.contains("unknown symbol 'ZZZ'"), "{symbol}");
 }
+
+#[test]
+fn an_endless_loop_is_a_budget_failure_and_deep_recursion_a_trap() {
+    let error_of = |source: &str| match run_with(source, &[]) {
+        Err(EngineError::Strategy { error, .. }) => *error,
+        other => panic!("expected a strategy failure, got {other:?}"),
+    };
+    assert!(matches!(error_of("fn on_bar(ctx) { loop { } }"), StrategyError::Budget { .. }));
+    let deep = error_of("fn down(n) { down(n + 1) }\nfn on_bar(ctx) { down(0); }");
+    assert!(matches!(deep, StrategyError::Trap { .. }), "{deep:?}");
+    assert!(matches!(error_of("fn on_bar(ctx) { throw \"no\"; }"), StrategyError::Runtime { .. }));
+}

@@ -17,40 +17,50 @@ pub fn call_failed(
 ) -> StrategyError {
     let state = store.data_mut();
     let failure = state.failure.take();
-    let message = match err.downcast_ref::<Trap>() {
+    let trap = err.downcast_ref::<Trap>();
+    let (kind, message) = match trap {
         Some(Trap::Interrupt) if state.cancel.is_cancelled() => return StrategyError::Cancelled,
         Some(Trap::Interrupt) => match limits.budget {
-            Budget::Time(t) => format!("exceeded its CPU budget of {} s for the run", t.as_secs_f64()),
-            Budget::Fuel(f) => format!("was interrupted after its fuel budget of {f}"),
+            Budget::Time(t) => (Kind::Budget, format!("exceeded its CPU budget of {} s for the run", t.as_secs_f64())),
+            Budget::Fuel(f) => (Kind::Budget, format!("was interrupted after its fuel budget of {f}")),
         },
         Some(Trap::OutOfFuel) => match limits.budget {
-            Budget::Fuel(f) => {
-                format!("ran out of fuel: its budget is {f} instructions for the run")
-            }
-            Budget::Time(_) => "ran out of fuel".into(),
+            Budget::Fuel(f) => (Kind::Budget, format!("ran out of fuel: its budget is {f} instructions for the run")),
+            Budget::Time(_) => (Kind::Budget, "ran out of fuel".into()),
         },
         Some(Trap::StackOverflow) => {
-            format!("overflowed its stack of {} KiB (recursion too deep?)", MAX_WASM_STACK >> 10)
+            (Kind::Trap, format!("overflowed its stack of {} KiB (recursion too deep?)", MAX_WASM_STACK >> 10))
         }
         Some(Trap::UnreachableCodeReached) => match &failure {
-            Some(m) => format!("panicked: {m}"),
-            None => "trapped: wasm `unreachable` executed (a panic?)".into(),
+            Some(m) => (Kind::Trap, format!("panicked: {m}")),
+            None => (Kind::Trap, "trapped: wasm `unreachable` executed (a panic?)".into()),
         },
-        Some(trap) => format!("trapped: {trap}"),
+        Some(trap) => (Kind::Trap, format!("trapped: {trap}")),
         None if is_memory_limit(err) => {
-            format!("exceeded its memory limit of {} MiB", limits.memory_bytes >> 20)
+            (Kind::Runtime, format!("exceeded its memory limit of {} MiB", limits.memory_bytes >> 20))
         }
-        None => root_message(err),
+        None => (Kind::Runtime, root_message(err)),
     };
-    let message = match (failure, err.downcast_ref::<Trap>()) {
+    let message = match (failure, trap) {
         (Some(f), Some(t)) if *t != Trap::UnreachableCodeReached => format!("{message} ({f})"),
         _ => message,
     };
-    StrategyError::Runtime {
-        message: format!("plugin {export}(){}: {message}", in_function(err)),
-        line: None,
-        column: None,
+    let message = format!("plugin {export}(){}: {message}", in_function(err));
+    match kind {
+        Kind::Budget => StrategyError::Budget { message, line: None, column: None },
+        Kind::Trap => StrategyError::Trap { message, line: None, column: None },
+        Kind::Runtime => StrategyError::Runtime { message, line: None, column: None },
     }
+}
+
+/// Which [`StrategyError`] a failed call becomes.
+enum Kind {
+    /// Out of fuel or CPU time.
+    Budget,
+    /// A wasm trap (a panic is an `unreachable`).
+    Trap,
+    /// A host function's error, or a memory limit hit without a trap.
+    Runtime,
 }
 
 /// A short description of a failed call outside the run loop.

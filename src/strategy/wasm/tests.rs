@@ -344,3 +344,21 @@ fn strings_and_parameters_a_plugin_hands_the_host_are_bounded() {
     assert!(err.contains("bt.declare_int: at most 256 parameters can be declared"), "{err}");
     assert_next_run_succeeds();
 }
+
+#[test]
+fn an_exhausted_budget_and_a_trap_are_their_own_error_kinds() {
+    let error_of = |body: &str, limits: WasmLimits| match run_plugin(
+        &module(&format!("{VERSION_1} {body}")),
+        limits,
+        CancelToken::new(),
+    ) {
+        Err(EngineError::Strategy { error, .. }) => *error,
+        other => panic!("expected a strategy failure, got {other:?}"),
+    };
+    let endless = r#"(func (export "bt_on_bar") (result i32) (loop $l (br $l)) i32.const 0)"#;
+    assert!(matches!(error_of(endless, limits()), StrategyError::Budget { .. }));
+    let fuel = WasmLimits { budget: Budget::Fuel(1_000_000), ..limits() };
+    assert!(matches!(error_of(endless, fuel), StrategyError::Budget { .. }));
+    let unreachable = r#"(func (export "bt_on_bar") (result i32) unreachable)"#;
+    assert!(matches!(error_of(unreachable, limits()), StrategyError::Trap { .. }));
+}

@@ -4,6 +4,7 @@ mod app;
 mod bad_input;
 mod bounds;
 mod edges;
+mod failure_kinds;
 mod flow;
 mod load;
 mod portfolio;

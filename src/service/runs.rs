@@ -1,0 +1,265 @@
+//! Runs as clients see them: submitting (checked against the stored
+//! strategy and datasets, then queued), cancelling, re-running, and reading
+//! a run's state and results.
+
+use super::{params_json, strategies, RunEvent, RunRequest, Service, ServiceError};
+use crate::domain::num::to_f64;
+use crate::store::{EquityRow, RunFilter, RunRow, RunStatus, TradeRow};
+use crate::session::Params;
+
+/// A run as the API shows it: the stored row plus live progress.
+#[derive(Clone, Debug)]
+pub struct RunView {
+    pub row: RunRow,
+    /// 1-based position in the queue while queued.
+    pub queue_position: Option<usize>,
+    pub bars_processed: i64,
+    pub progress_pct: f64,
+}
+
+impl Service {
+    /// Checks a run request against the stored strategy and datasets and
+    /// queues it; returns the queued run.
+    ///
+    /// # Errors
+    /// The first invalid field (unknown strategy, version or dataset, bad
+    /// parameters, ...), named.
+    pub async fn submit(&self, request: RunRequest, rerun_of: Option<i64>) -> Result<RunRow, ServiceError> {
+        self.submit_from(None, request, rerun_of).await
+    }
+
+    /// [`Service::submit`] for `client`, who may have at most
+    /// `max_queued_per_client` runs waiting.
+    ///
+    /// # Errors
+    /// As [`Service::submit`]; [`ServiceError::Busy`] when the queue, or the
+    /// client's share of it, is full.
+    pub async fn submit_from(
+        &self,
+        client: Option<std::net::IpAddr>,
+        request: RunRequest,
+        rerun_of: Option<i64>,
+    ) -> Result<RunRow, ServiceError> {
+        let place = self.inner.queue.reserve(client)?;
+        let checked = request.check()?;
+        let server_limit = self.inner.config.run_time_limit.as_secs();
+        if request.time_limit_secs.is_some_and(|secs| secs > server_limit) {
+            let reason = format!("must be at most the server's --run-time-limit, {server_limit} s");
+            return Err(ServiceError::invalid("time_limit_secs", reason));
+        }
+        let strategy = self
+            .inner
+            .store
+            .strategy(request.strategy_id)
+            .await?
+            .ok_or_else(|| ServiceError::invalid("strategy_id", format!("no strategy {}", request.strategy_id)))?;
+        let version = self.inner.store.version(strategy.id, request.version).await?.ok_or_else(|| {
+            ServiceError::invalid("version", format!("strategy {} has no version {:?}", strategy.id, request.version))
+        })?;
+        let declared = params_json::from_json(&version.params)
+            .map_err(|e| ServiceError::invalid("strategy_id", format!("stored parameters unreadable: {e}")))?;
+        let params = Params::from_json(&declared, &request.params)
+            .map_err(|e| ServiceError::invalid("params", e.to_string()))?;
+        for symbol in &request.symbols {
+            let dataset = self
+                .inner
+                .store
+                .dataset_by_symbol(symbol)
+                .await?
+                .ok_or_else(|| ServiceError::invalid("symbols", format!("no dataset for symbol '{symbol}'")))?;
+            let window = &checked.spec.window;
+            let outside = window.start().is_some_and(|s| s.millis() > dataset.last_ts)
+                || window.end().is_some_and(|e| e.millis() < dataset.first_ts);
+            if outside {
+                return Err(ServiceError::invalid("start", format!("the range leaves no bars of '{symbol}'")));
+            }
+        }
+        if let Some(benchmark) = &request.benchmark {
+            if self.inner.store.dataset_by_symbol(benchmark).await?.is_none() {
+                return Err(ServiceError::invalid("benchmark", format!("no dataset for symbol '{benchmark}'")));
+            }
+        }
+        // Whether the range holds bars of every symbol (a weekend holds
+        // none of daily stock data) and whether the data can be resampled
+        // depend on the bars themselves: build the run's data as the run
+        // will (parsed datasets are cached, so the run does not parse again).
+        let resampled = checked.spec.window.resample().is_some();
+        let (universe, benchmark, _) =
+            self.market_data(&request, &checked).await.map_err(|e| e.into_request_error(resampled))?;
+        if let Some(b) = &benchmark {
+            // As the run will: a benchmark without a bar by its last step is refused.
+            crate::engine::benchmark_curve(universe.timeline(), &b.bars, checked.spec.broker.initial_cash)
+                .map_err(|reason| ServiceError::invalid("benchmark", format!("{}: {reason}", b.symbol)))?;
+        }
+        // A value the strategy cannot use (an SMA period of -5) fails its
+        // `init`: refused now, naming the parameter, not when the run starts.
+        let init = strategies::InitCheck {
+            runtime: strategy.runtime.parse()?,
+            source: version.source.clone().unwrap_or_default(),
+            name: format!("{} v{}", strategy.name, version.version),
+            limits: self.inner.config.limits.clone(),
+            universe,
+            broker: checked.spec.broker.clone(),
+            params: request.params.clone(),
+        };
+        tokio::task::spawn_blocking(move || init.run())
+            .await
+            .map_err(|e| ServiceError::invalid("params", format!("checking the parameters failed: {e}")))??;
+        let resolved = match serde_json::to_value(&params) {
+            Ok(serde_json::Value::Object(map)) => map,
+            _ => serde_json::Map::new(),
+        };
+        let config = request.normalized(version.version, resolved);
+        let json = serde_json::to_string(&config).map_err(|e| ServiceError::invalid("body", e.to_string()))?;
+        let row = self.inner.store.create_run(strategy.id, version.id, &json, rerun_of).await?;
+        self.inner.queue.push(row.id, Some(place));
+        Ok(row)
+    }
+
+    /// Queues a new run with the same strategy version and config.
+    ///
+    /// # Errors
+    /// NotFound, or what submitting reports.
+    pub async fn rerun(&self, id: i64, client: Option<std::net::IpAddr>) -> Result<RunRow, ServiceError> {
+        let row = self.run_row(id).await?;
+        let request: RunRequest = serde_json::from_str(&row.config)
+            .map_err(|e| ServiceError::Conflict(format!("run {id}'s stored config cannot be read: {e}")))?;
+        self.submit_from(client, request, Some(id)).await
+    }
+
+    /// Cancels a queued or running run.
+    ///
+    /// # Errors
+    /// NotFound, or Conflict when the run already ended.
+    pub async fn cancel(&self, id: i64) -> Result<(), ServiceError> {
+        let row = self.run_row(id).await?;
+        if row.status.is_final() {
+            return Err(ServiceError::Conflict(format!("run {id} is already {}", row.status)));
+        }
+        // Out of the queue first, so that no slot can start it meanwhile; back
+        // in its place if the database cannot record the cancellation.
+        let queue = &self.inner.queue;
+        let cancelled = match queue.take_out(id) {
+            Some(at) => self.inner.store.cancel_queued(id).await.inspect_err(|_| queue.put_back(id, at))?,
+            None => false,
+        };
+        if cancelled {
+            if let Some(live) = queue.forget(id) {
+                let _ = live.events.send(RunEvent::Cancelled { run_id: id });
+            }
+            return Ok(());
+        }
+        if let Some(live) = self.inner.queue.live(id) {
+            live.cancel.cancel();
+        }
+        Ok(())
+    }
+
+    pub(super) async fn run_row(&self, id: i64) -> Result<RunRow, ServiceError> {
+        self.inner.store.run(id).await?.ok_or_else(|| ServiceError::NotFound(format!("run {id}")))
+    }
+
+    /// A run with its live progress and queue position.
+    ///
+    /// # Errors
+    /// NotFound or database failures.
+    pub async fn run_view(&self, id: i64) -> Result<RunView, ServiceError> {
+        let row = self.run_row(id).await?;
+        Ok(self.view(row))
+    }
+
+    /// Wraps a stored row with live progress.
+    fn view(&self, row: RunRow) -> RunView {
+        let queue_position = self.inner.queue.position(row.id);
+        let (bars, pct) = match (row.status.is_final(), self.inner.queue.live(row.id)) {
+            (false, Some(live)) => {
+                let (done, _, pct) = live.progress();
+                (done as i64, pct)
+            }
+            _ => {
+                let total = row.bars_total.unwrap_or(0);
+                let pct = if row.status == crate::store::RunStatus::Completed {
+                    100.0
+                } else if total > 0 {
+                    row.bars_processed as f64 / total as f64 * 100.0
+                } else {
+                    0.0
+                };
+                (row.bars_processed, pct)
+            }
+        };
+        RunView { row, queue_position, bars_processed: bars, progress_pct: pct }
+    }
+
+    /// Subscribes to a run's events; `None` once the run has ended (its
+    /// final state is then in the database).
+    pub fn subscribe(&self, id: i64) -> Option<tokio::sync::broadcast::Receiver<RunEvent>> {
+        self.inner.queue.live(id).map(|live| live.events.subscribe())
+    }
+
+    /// The runs `filter` selects, with their live progress.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn runs(&self, filter: RunFilter) -> Result<Vec<RunView>, ServiceError> {
+        let rows = self.inner.store.runs(filter).await?;
+        Ok(rows.into_iter().map(|row| self.view(row)).collect())
+    }
+
+    /// The trades of run `id` (none until it completes).
+    ///
+    /// # Errors
+    /// NotFound or database failures.
+    pub async fn trades(&self, id: i64) -> Result<Vec<TradeRow>, ServiceError> {
+        let id = self.run_row(id).await?.id;
+        Ok(self.inner.store.trades(id).await?)
+    }
+
+    /// The equity curve of run `id`: every point when `full`, else the
+    /// stored sample of [`sampling::EQUITY_SAMPLE`](super::sampling::EQUITY_SAMPLE)
+    /// points, sampled now for a run stored before samples were.
+    ///
+    /// # Errors
+    /// NotFound or database failures.
+    pub async fn equity(&self, id: i64, full: bool) -> Result<Vec<EquityRow>, ServiceError> {
+        let id = self.run_row(id).await?.id;
+        let store = &self.inner.store;
+        if !full {
+            if let Some(sampled) = store.equity_sampled(id).await? {
+                return Ok(sampled);
+            }
+        }
+        let points = store.equity(id).await?;
+        if full {
+            return Ok(points);
+        }
+        // A run stored before samples were: sample its rows now, as they were then.
+        let trades = store.trades(id).await?;
+        let step_of = |t: crate::domain::Timestamp| points.partition_point(|p| p.time < t);
+        let must: Vec<usize> = trades.iter().flat_map(|t| [step_of(t.entry_time), step_of(t.exit_time)]).collect();
+        let values: Vec<f64> = points.iter().map(|p| to_f64(p.equity)).collect();
+        let kept = super::sampling::sample(points.len(), &values, &must, super::sampling::EQUITY_SAMPLE);
+        Ok(kept.into_iter().map(|i| points[i].clone()).collect())
+    }
+
+    /// The returns tables of run `id`, as stored JSON.
+    ///
+    /// # Errors
+    /// NotFound; Conflict for a run that has not completed, or completed
+    /// before returns tables were recorded.
+    pub async fn returns(&self, id: i64) -> Result<String, ServiceError> {
+        let row = self.run_row(id).await?;
+        match self.inner.store.run_returns(row.id).await? {
+            Some(text) => Ok(text),
+            None if row.status == RunStatus::Completed => Err(ServiceError::Conflict(format!(
+                "run {} completed before returns tables were recorded; rerun it to get them",
+                row.id
+            ))),
+            None => Err(ServiceError::Conflict(format!(
+                "run {} has no returns: it is {} (returns exist once a run completes)",
+                row.id,
+                row.status.as_str()
+            ))),
+        }
+    }
+}
