@@ -331,7 +331,9 @@ mod tests {
         let fifo = dir.path().join("c.rhai");
         let name = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
         // SAFETY: a valid NUL-terminated path; mkfifo only creates the node.
-        assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+        #[allow(unsafe_code)]
+        let made = unsafe { libc::mkfifo(name.as_ptr(), 0o600) };
+        assert_eq!(made, 0);
         assert!(read_watched(&fifo).unwrap_err().to_string().contains("not a regular file"));
 
         // A device that never ends, and a file over the limit (sparse, nothing written).

@@ -56,7 +56,9 @@ impl ModuleCache {
             // SAFETY: the file is named after the SHA-256 of the source it
             // was compiled from and sits in this host's own cache directory;
             // wasmtime also rejects artifacts from another version or config.
-            if let Ok(module) = unsafe { Module::deserialize_file(engine, path) } {
+            #[allow(unsafe_code)]
+            let cached = unsafe { Module::deserialize_file(engine, path) };
+            if let Ok(module) = cached {
                 self.remember(key, &module);
                 return Ok((module, Origin::DiskCache));
             }
