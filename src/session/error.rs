@@ -33,14 +33,6 @@ pub enum CtxError {
     /// A declaration whose name is empty or contains a `.`; holds the name.
     #[error("indicator name '{0}' must be non-empty and contain no '.'")]
     BadIndicatorName(String),
-    /// An indicator kind the host does not know.
-    #[error("unknown indicator kind '{kind}'; known kinds: {known}")]
-    UnknownIndicatorKind {
-        /// The kind as given.
-        kind: String,
-        /// The kinds the host knows, comma-separated.
-        known: String,
-    },
     /// A declaration the host cannot compute (too many indicators, too long a
     /// window, invalid arguments); holds the reason.
     #[error("invalid indicator: {0}")]
