@@ -4,8 +4,8 @@
 
 use super::{params_json, strategies, RunEvent, RunRequest, Service, ServiceError};
 use crate::domain::num::to_f64;
-use crate::store::{EquityRow, RunFilter, RunRow, RunStatus, TradeRow};
 use crate::session::Params;
+use crate::store::{EquityRow, RunFilter, RunRow, RunStatus, TradeRow};
 
 /// A run as the API shows it: the stored row plus live progress.
 #[derive(Clone, Debug)]
