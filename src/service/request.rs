@@ -58,10 +58,10 @@ pub enum CommissionRequest {
 #[derive(Clone, Copy, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case", try_from = "PaceFields")]
 pub enum Pace {
-    /// This many bars a second, from [`MIN_BARS_PER_SECOND`] to [`MAX_PACE`].
+    /// This many bars a second, from 0.01 to 1e9.
     BarsPerSecond(f64),
     /// This many times the bars' own interval (3600 plays an hourly bar a
-    /// second), from [`MIN_ACCELERATION`] to [`MAX_PACE`].
+    /// second), from 1 to 1e9.
     Acceleration(f64),
 }
 
