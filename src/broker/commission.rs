@@ -12,11 +12,22 @@ pub enum CommissionModel {
     /// No fees.
     None,
     /// A fraction of the fill's notional (0.001 = 0.1 %).
-    Percent { rate: Decimal },
+    Percent {
+        /// Fraction of the notional charged, 0 ≤ rate < 1.
+        rate: Decimal,
+    },
     /// A fee per unit traded, with a minimum per fill.
-    PerUnit { per_unit: Decimal, minimum: Decimal },
+    PerUnit {
+        /// Fee per unit traded, in the account currency.
+        per_unit: Decimal,
+        /// Least fee charged on one fill, in the account currency.
+        minimum: Decimal,
+    },
     /// The same fee for every fill.
-    Fixed { amount: Decimal },
+    Fixed {
+        /// Fee charged on each fill, in the account currency.
+        amount: Decimal,
+    },
 }
 
 impl CommissionModel {

@@ -19,7 +19,10 @@ pub const MAX_SLIPPAGE_BPS: i64 = 10_000;
 /// (× leverage, × price moves of several orders of magnitude) stay clear of
 /// overflow.
 pub const MAX_INITIAL_CASH: i64 = 1_000_000_000_000_000;
+/// The largest quantity one order may ask for, in units (see [`MAX_INITIAL_CASH`]).
 pub const MAX_ORDER_QUANTITY: i64 = 1_000_000_000_000_000;
+/// The largest value (quantity × price) of one fill; a fill above it is
+/// rejected (see [`MAX_INITIAL_CASH`]).
 pub const MAX_FILL_VALUE: i128 = 1_000_000_000_000_000_000_000_000;
 
 /// How the simulated broker fills and charges; stated in full with every run.
@@ -27,6 +30,7 @@ pub const MAX_FILL_VALUE: i128 = 1_000_000_000_000_000_000_000_000;
 pub struct BrokerConfig {
     /// Cash at the start, > 0.
     pub initial_cash: Decimal,
+    /// How each fill is charged in fees.
     pub commission: CommissionModel,
     /// Basis points of the fill price, always against the trader (≥ 0).
     pub slippage_bps: Decimal,
@@ -138,7 +142,9 @@ impl BrokerConfig {
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[error("{field} {reason}")]
 pub struct BrokerConfigError {
+    /// The setting out of range.
     pub field: BrokerField,
+    /// Why, with the value given ("must be > 0, got 0").
     pub reason: String,
 }
 
@@ -146,14 +152,23 @@ pub struct BrokerConfigError {
 /// shows it under its own name (`--commission`, `commission.rate`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BrokerField {
+    /// [`BrokerConfig::initial_cash`].
     InitialCash,
+    /// The rate of a [`CommissionModel::Percent`].
     CommissionRate,
+    /// The per-unit fee of a [`CommissionModel::PerUnit`].
     CommissionPerUnit,
+    /// The minimum fee of a [`CommissionModel::PerUnit`].
     CommissionMinimum,
+    /// The amount of a [`CommissionModel::Fixed`].
     CommissionAmount,
+    /// [`BrokerConfig::slippage_bps`].
     SlippageBps,
+    /// [`BrokerConfig::leverage`].
     Leverage,
+    /// [`BrokerConfig::maintenance_margin`].
     MaintenanceMargin,
+    /// [`BrokerConfig::max_positions`].
     MaxPositions,
 }
 

@@ -26,7 +26,9 @@ use super::Broker;
 /// One margin call: the account at the close that triggered it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct MarginCall {
+    /// Engine step whose close triggered the call.
     pub step: usize,
+    /// Time of that close.
     pub ts: Timestamp,
     /// Equity at the close, before liquidation.
     #[serde(with = "rust_decimal::serde::arbitrary_precision")]

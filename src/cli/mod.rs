@@ -17,6 +17,7 @@ pub use report::error_message;
 #[derive(Debug, Parser)]
 #[command(name = "backtester", version, about)]
 pub struct Cli {
+    /// The subcommand given.
     #[command(subcommand)]
     pub command: Command,
 }

@@ -34,7 +34,9 @@ pub enum WindowError {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("start {start} is after end {end}")]
 pub struct ReversedRange {
+    /// The start given.
     pub start: Timestamp,
+    /// The end given, before the start.
     pub end: Timestamp,
 }
 

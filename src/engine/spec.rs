@@ -12,10 +12,15 @@ use crate::domain::Timestamp;
 /// A run's settings as a front end read them, not yet checked.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RawRunSpec {
+    /// The broker's settings, checked by [`BrokerConfig::check`].
     pub broker: BrokerConfig,
+    /// First timestamp to trade, inclusive; `None` from the first bar.
     pub start: Option<Timestamp>,
+    /// Last timestamp to trade, inclusive; `None` to the last bar.
     pub end: Option<Timestamp>,
+    /// The interval to resample bars to; `None` keeps the data's own.
     pub resample: Option<Interval>,
+    /// Values to use instead of the strategy's declared defaults.
     pub params: ParamOverrides,
 }
 
@@ -23,16 +28,22 @@ pub struct RawRunSpec {
 /// overrides (checked against the strategy's declarations when it starts).
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunSpec {
+    /// The broker's settings, each in range.
     pub broker: BrokerConfig,
+    /// The range and resampling interval, with the start not after the end.
     pub window: DataWindow,
+    /// Values to use instead of the strategy's declared defaults, not yet
+    /// checked against its declarations.
     pub params: ParamOverrides,
 }
 
 /// The setting of a [`RawRunSpec`] that is out of range.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum SpecError {
+    /// A broker setting is out of range; checked first.
     #[error(transparent)]
     Broker(#[from] BrokerConfigError),
+    /// The start is after the end.
     #[error(transparent)]
     Range(#[from] ReversedRange),
 }

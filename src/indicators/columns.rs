@@ -13,10 +13,15 @@ use super::{IndicatorState, Source};
 /// bars in order (a slice nobody reads may be empty).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SourceColumns<'a> {
+    /// Each bar's open (first traded price).
     pub open: &'a [f64],
+    /// Each bar's high.
     pub high: &'a [f64],
+    /// Each bar's low.
     pub low: &'a [f64],
+    /// Each bar's close (last traded price).
     pub close: &'a [f64],
+    /// Each bar's volume.
     pub volume: &'a [f64],
 }
 

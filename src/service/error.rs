@@ -10,14 +10,28 @@ pub enum ServiceError {
     NotFound(String),
     /// A request field is invalid; names the field.
     #[error("{field}: {message}")]
-    Invalid { field: String, message: String },
+    Invalid {
+        /// The field's path in the request, e.g. `commission.rate` or `params.fast`.
+        field: String,
+        /// What is wrong with its value.
+        message: String,
+    },
     /// A strategy's source does not compile (with its position when known).
     #[error("{message}")]
-    Compile { message: String, line: Option<usize>, column: Option<usize> },
+    Compile {
+        /// The compiler's message.
+        message: String,
+        /// Line of the error in a script, from 1, when known.
+        line: Option<usize>,
+        /// Column of the error, from 1, when known.
+        column: Option<usize>,
+    },
     /// The request conflicts with the resource's state (e.g. cancelling a
     /// finished run) or with another resource (a taken name).
     #[error("{0}")]
     Conflict(String),
+    /// The database failed (a unique-key clash becomes [`ServiceError::Conflict`]
+    /// instead); its text is logged, not sent to the client.
     #[error(transparent)]
     Store(StoreError),
     /// Too much work is waiting already: try again later (429).

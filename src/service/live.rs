@@ -15,37 +15,57 @@ use crate::store::FailureKind;
 pub enum RunEvent {
     /// At most ten a second while the run goes.
     Progress {
+        /// The run's id.
         run_id: i64,
+        /// Bars processed as a percentage of the total, 0 to 100.
         progress_pct: f64,
+        /// Bars (engine steps) simulated so far.
         bars_processed: u64,
+        /// Bars (engine steps) the run has in all.
         bars_total: u64,
+        /// Equity at the latest bar processed, in the account currency.
         equity: f64,
+        /// That equity minus the initial capital.
         pnl: f64,
     },
     /// The run has simulated every bar and its results are being stored.
     Persisting {
+        /// The run's id.
         run_id: i64,
     },
+    /// The run's results are stored; the last event of its stream.
     Completed {
+        /// The run's id.
         run_id: i64,
+        /// The run's metrics, as its results show them.
         metrics: serde_json::Value,
     },
+    /// The run failed, or its time limit stopped it; the last event of its stream.
     Failed {
+        /// The run's id.
         run_id: i64,
+        /// What kind of failure, as stored with the run.
         error_kind: FailureKind,
+        /// What went wrong, as stored with the run.
         message: String,
     },
+    /// A client cancelled the run; the last event of its stream.
     Cancelled {
+        /// The run's id.
         run_id: i64,
     },
     /// On a strategy's stream: a new version from a watched file.
     VersionCreated {
+        /// The strategy's id.
         strategy_id: i64,
+        /// The new version's number.
         version: i64,
     },
     /// On a strategy's stream: a watched file that did not compile.
     ReloadFailed {
+        /// The strategy's id.
         strategy_id: i64,
+        /// The compile error, as stored with the strategy.
         message: String,
     },
 }

@@ -45,6 +45,7 @@ pub struct ServiceConfig {
     pub max_concurrent_runs: usize,
     /// Bytes of parsed datasets kept in memory (bars and price columns).
     pub dataset_cache_bytes: usize,
+    /// Sandbox limits of every strategy the service compiles or runs.
     pub limits: StrategyLimits,
     /// Runs that may wait in the queue; a submit beyond it is refused (429).
     pub max_queued_runs: usize,

@@ -33,15 +33,22 @@ pub enum CommissionRequest {
     /// A struct variant, not a unit one: serde lets a unit variant of a
     /// tagged enum take any other fields and drops them.
     None {},
+    /// A fraction of each fill's notional ([`CommissionModel::Percent`]).
     Percent {
+        /// Fraction charged, 0 ≤ rate < 1 (0.001 = 0.1 %).
         rate: Decimal,
     },
+    /// A fee per unit traded ([`CommissionModel::PerUnit`]).
     PerUnit {
+        /// Fee per unit, in the account currency.
         per_unit: Decimal,
+        /// Least fee per fill, in the account currency; 0 when absent.
         #[serde(default)]
         minimum: Decimal,
     },
+    /// The same fee for every fill ([`CommissionModel::Fixed`]).
     Fixed {
+        /// Fee per fill, in the account currency.
         amount: Decimal,
     },
 }
@@ -51,7 +58,10 @@ pub enum CommissionRequest {
 #[derive(Clone, Copy, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case", try_from = "PaceFields")]
 pub enum Pace {
+    /// This many bars a second, from 0.01 to 1e9.
     BarsPerSecond(f64),
+    /// This many times the bars' own interval (3600 plays an hourly bar a
+    /// second), from 1 to 1e9.
     Acceleration(f64),
 }
 
@@ -81,23 +91,33 @@ impl TryFrom<PaceFields> for Pace {
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RunRequest {
+    /// The stored strategy to run.
     pub strategy_id: i64,
     /// A version number; the latest when absent.
     #[serde(default)]
     pub version: Option<i64>,
     /// Dataset symbols; the first is the primary one.
     pub symbols: Vec<String>,
+    /// First timestamp to trade, inclusive, in any format of
+    /// [`parse_timestamp`]; from the first bar when absent.
     #[serde(default)]
     pub start: Option<String>,
+    /// Last timestamp to trade, inclusive, as `start`; to the last bar when absent.
     #[serde(default)]
     pub end: Option<String>,
+    /// Cash at the start, in the account currency (> 0).
     pub initial_capital: Decimal,
+    /// How fills are charged; no fees when absent.
     #[serde(default)]
     pub commission: Option<CommissionRequest>,
+    /// Basis points added to the fill price against the trader (0 to 10,000); 0 when absent.
     #[serde(default)]
     pub slippage_bps: Option<Decimal>,
+    /// Whether quantities may have a fractional part; whole units when false or absent.
     #[serde(default)]
     pub fractional: bool,
+    /// Whether market orders fill at the close of the bar they were placed
+    /// on; at the next bar's open when false or absent.
     #[serde(default)]
     pub trade_on_close: bool,
     /// Gross exposure per unit of equity (1 to 100); 1 when absent.
@@ -115,8 +135,10 @@ pub struct RunRequest {
     /// Resample every dataset (and the benchmark) to this interval first, e.g. "1h", "1d", "1w".
     #[serde(default)]
     pub resample: Option<String>,
+    /// Parameter values by name, instead of the strategy's declared defaults.
     #[serde(default)]
     pub params: serde_json::Map<String, serde_json::Value>,
+    /// Replay the bars at this pace; full speed when absent.
     #[serde(default)]
     pub pace: Option<Pace>,
     /// Wall-clock seconds the run may take, at most the server's
@@ -128,7 +150,9 @@ pub struct RunRequest {
 /// The checked parts of a request that the engine needs.
 #[derive(Clone, Debug)]
 pub struct CheckedRun {
+    /// The checked broker settings, window and parameter values.
     pub spec: RunSpec,
+    /// The pace, within its range; `None` for full speed.
     pub pace: Option<Pace>,
 }
 

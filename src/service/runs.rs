@@ -10,10 +10,13 @@ use crate::store::{EquityRow, RunFilter, RunRow, RunStatus, TradeRow};
 /// A run as the API shows it: the stored row plus live progress.
 #[derive(Clone, Debug)]
 pub struct RunView {
+    /// The run as stored.
     pub row: RunRow,
     /// 1-based position in the queue while queued.
     pub queue_position: Option<usize>,
+    /// Bars simulated so far: live while the run goes, as stored once it ended.
     pub bars_processed: i64,
+    /// Bars processed as a percentage of the total, 0 to 100 (100 once completed).
     pub progress_pct: f64,
 }
 

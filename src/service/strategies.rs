@@ -15,8 +15,11 @@ use crate::strategy::{build, Runtime, StrategyError, StrategyLimits};
 /// Uploaded code that compiled, with what it declares.
 #[derive(Debug)]
 pub struct CheckedSource {
+    /// The code as stored: a script's text or a module's bytes (binary or text form).
     pub bytes: Vec<u8>,
+    /// Lowercase hex SHA-256 of `bytes`.
     pub content_hash: String,
+    /// The parameters the code declares, with their defaults.
     pub params: Vec<ParamSpec>,
 }
 
@@ -157,12 +160,19 @@ impl Service {
 
 /// A run's strategy, data and parameters, for [`InitCheck::run`].
 pub struct InitCheck {
+    /// The runtime the code is for.
     pub runtime: Runtime,
+    /// The version's code: a script's text or a module's bytes.
     pub source: Vec<u8>,
+    /// The strategy's name in messages, e.g. `sma v3`.
     pub name: String,
+    /// Sandbox limits to compile and run it under.
     pub limits: StrategyLimits,
+    /// The run's data, windowed as the run will see it.
     pub universe: Universe,
+    /// The run's checked broker settings.
     pub broker: BrokerConfig,
+    /// The request's parameter values, by name.
     pub params: serde_json::Map<String, serde_json::Value>,
 }
 

@@ -7,26 +7,66 @@ use crate::session::{CtxError, ParamError};
 pub enum StrategyError {
     /// The source does not parse.
     #[error("{file}: syntax error: {message} (line {line}, column {column})")]
-    Syntax { file: String, message: String, line: usize, column: usize },
+    Syntax {
+        /// The strategy's file name, as given when it was compiled.
+        file: String,
+        /// What the parser found wrong.
+        message: String,
+        /// Line of the error, from 1 (0 when the parser gave none).
+        line: usize,
+        /// Column of the error, from 1 (0 when the parser gave none).
+        column: usize,
+    },
     /// The source parses but is not a usable strategy; where, when one
     /// place is at fault (a call the API does not have).
     #[error("{file}: {message}{}", location(*line, *column))]
-    Invalid { file: String, message: String, line: Option<usize>, column: Option<usize> },
+    Invalid {
+        /// The strategy's file name, as given when it was compiled.
+        file: String,
+        /// What makes it unusable.
+        message: String,
+        /// Line of the place at fault, from 1; `None` when the file as a whole is.
+        line: Option<usize>,
+        /// Column of the place at fault, from 1, when known.
+        column: Option<usize>,
+    },
     /// Strategy code failed at run time.
     #[error("{message}{}", location(*line, *column))]
-    Runtime { message: String, line: Option<usize>, column: Option<usize> },
+    Runtime {
+        /// What failed: a script's thrown text, or the runtime's message.
+        message: String,
+        /// Line in the script where it happened, from 1; `None` for a plugin or when unknown.
+        line: Option<usize>,
+        /// Column on that line, from 1, when known.
+        column: Option<usize>,
+    },
     /// Strategy code used up its budget: a script's operations in one
     /// call, a plugin's fuel or CPU time for the run.
     #[error("{message}{}", location(*line, *column))]
-    Budget { message: String, line: Option<usize>, column: Option<usize> },
+    Budget {
+        /// Which budget ran out, and its limit.
+        message: String,
+        /// Line in the script where it happened, from 1; `None` for a plugin or when unknown.
+        line: Option<usize>,
+        /// Column on that line, from 1, when known.
+        column: Option<usize>,
+    },
     /// Strategy code trapped: a plugin's panic, `unreachable`, stack
     /// overflow or out-of-bounds access, or a script's call stack nested
     /// deeper than its limit.
     #[error("{message}{}", location(*line, *column))]
-    Trap { message: String, line: Option<usize>, column: Option<usize> },
+    Trap {
+        /// What trapped, and for a plugin the export and function it trapped in.
+        message: String,
+        /// Line in the script where it happened, from 1; `None` for a plugin or when unknown.
+        line: Option<usize>,
+        /// Column on that line, from 1, when known.
+        column: Option<usize>,
+    },
     /// A native strategy misused the host API.
     #[error(transparent)]
     Api(#[from] CtxError),
+    /// A parameter override or declaration that cannot be used.
     #[error(transparent)]
     Param(#[from] ParamError),
     /// The run was cancelled while strategy code was running.

@@ -14,7 +14,9 @@ use crate::domain::CancelToken;
 /// The runtimes a strategy can be written for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Runtime {
+    /// A Rhai script (`.rhai`).
     Rhai,
+    /// A WebAssembly plugin (`.wasm`, or `.wat` in text form).
     Wasm,
 }
 
@@ -63,7 +65,9 @@ impl FromStr for Runtime {
 /// The sandbox limits of both runtimes.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StrategyLimits {
+    /// Limits of Rhai scripts.
     pub rhai: RhaiLimits,
+    /// Limits of WASM plugins.
     pub wasm: WasmLimits,
 }
 

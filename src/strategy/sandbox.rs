@@ -48,12 +48,22 @@ pub struct WasmUsage {
 #[serde(untagged)]
 pub enum BudgetUsage {
     /// Instructions counted with fuel: deterministic.
-    Fuel { fuel_used: u64, fuel_limit: u64 },
+    Fuel {
+        /// Fuel the plugin consumed, from `init` to the end of the run.
+        fuel_used: u64,
+        /// Fuel the run was given (`--wasm-fuel`).
+        fuel_limit: u64,
+    },
     /// Wall-clock time from `init` to the end of `on_finish`, which is what
     /// the time budget counts (the engine's own work between calls into the
     /// plugin included); in milliseconds, and the one figure of a run's
     /// results that differs between two identical runs.
-    Time { time_used_ms: f64, time_budget_ms: f64 },
+    Time {
+        /// Time taken, in milliseconds.
+        time_used_ms: f64,
+        /// Time the run was allowed, in milliseconds.
+        time_budget_ms: f64,
+    },
 }
 
 impl fmt::Display for SandboxUsage {

@@ -12,13 +12,19 @@ pub struct RhaiLimits {
     /// Operations per call of `init`, `on_bar` or `on_finish`; a simple
     /// expression costs about 5 to 10.
     pub max_operations: u64,
+    /// Depth of nested function calls; deeper recursion is a trap.
     pub max_call_levels: usize,
+    /// Nesting depth of an expression at the top level, checked when compiling.
     pub max_expr_depth: usize,
+    /// Nesting depth of an expression inside a function, checked when compiling.
     pub max_function_expr_depth: usize,
     /// Bytes.
     pub max_string_size: usize,
+    /// Elements in one array.
     pub max_array_size: usize,
+    /// Entries in one object map.
     pub max_map_size: usize,
+    /// Functions a script may define.
     pub max_functions: usize,
     /// Bytes of source accepted.
     pub max_source_bytes: usize,

@@ -17,8 +17,11 @@ use wasmtime::{Engine, Module};
 /// Where a module came from, for reporting compile time apart from runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Origin {
+    /// Compiled from its bytes now: no cache had it.
     Compiled,
+    /// Taken from this process's memory.
     MemoryCache,
+    /// Loaded from a precompiled artifact in the cache directory.
     DiskCache,
 }
 

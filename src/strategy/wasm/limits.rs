@@ -17,6 +17,7 @@ pub enum Budget {
 /// Bounds on what one plugin instance may use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct WasmLimits {
+    /// Time or fuel for the whole run.
     pub budget: Budget,
     /// Linear memory, in bytes; growing past it traps.
     pub memory_bytes: usize,
@@ -36,8 +37,9 @@ impl Default for WasmLimits {
 pub const LOAD_TIME_LIMIT: Duration = Duration::from_secs(5);
 
 /// Longest string a plugin may hand the host (a name, a default, a log
-/// line), as Rhai's strings; and most parameters it may declare.
+/// line), as Rhai's strings.
 pub const MAX_HOST_STRING: usize = 64 << 10;
+/// Most parameters a plugin may declare; declaring one more fails `bt_params`.
 pub const MAX_PARAMS: usize = 256;
 
 /// Wasm stack per call, fixed per engine; deep recursion traps past it.

@@ -41,6 +41,7 @@ pub struct CompiledPlugin {
     abi_section: Option<i32>,
     /// Whether it came from a cache, and how long getting it took.
     pub origin: Origin,
+    /// Time taken to compile or fetch it and check it against the ABI.
     pub load_time: Duration,
 }
 
