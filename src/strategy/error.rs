@@ -1,6 +1,6 @@
 //! Errors of strategies: loading them and running their code.
 
-use crate::session::{CtxError, ParamError};
+use crate::session::CtxError;
 
 /// Why a strategy could not be loaded or failed while running.
 #[derive(Debug, thiserror::Error)]
@@ -66,9 +66,6 @@ pub enum StrategyError {
     /// A native strategy misused the host API.
     #[error(transparent)]
     Api(#[from] CtxError),
-    /// A parameter override or declaration that cannot be used.
-    #[error(transparent)]
-    Param(#[from] ParamError),
     /// The run was cancelled while strategy code was running.
     #[error("cancelled")]
     Cancelled,
