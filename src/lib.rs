@@ -19,6 +19,8 @@
 //!   the runtimes behind it (native, Rhai, WASM with its ABI); they see only
 //!   the ctx API.
 //! - [`engine`]: the run loop (init, bars, finish), its report and manifest.
+//! - [`sweep`]: many variants of one run (a grid or random draws over
+//!   parameters and settings), in parallel, ranked by an objective.
 //! - [`metrics`]: performance statistics from the equity curve and trades.
 //! - [`store`]: sqlx repositories for SQLite and PostgreSQL.
 //! - [`service`]: the run queue, execution, live progress and events.
@@ -54,3 +56,4 @@ pub mod service;
 pub mod session;
 pub mod store;
 pub mod strategy;
+pub mod sweep;

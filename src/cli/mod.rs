@@ -7,6 +7,7 @@ mod output;
 mod report;
 mod run;
 mod serve;
+mod sweep;
 
 use clap::{Parser, Subcommand};
 
@@ -29,6 +30,9 @@ pub enum Command {
     Run(run::RunCommand),
     /// Run a strategy, then run it again whenever its file or a data file changes.
     Dev(dev::DevCommand),
+    /// Run many variants of a strategy (a grid or random draws over parameters
+    /// and settings) in parallel and rank them by an objective.
+    Sweep(sweep::SweepCommand),
     /// Serve the HTTP API: strategies, datasets and runs, stored in SQLite or PostgreSQL.
     Serve(serve::ServeCommand),
     /// Create or update the database schema, then exit.
@@ -43,6 +47,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Run(cmd) => run::execute(&cmd),
         Command::Dev(cmd) => dev::execute(&cmd),
+        Command::Sweep(cmd) => sweep::execute(&cmd),
         Command::Serve(cmd) => serve::serve(&cmd),
         Command::Migrate(db) => serve::migrate(&db),
     }

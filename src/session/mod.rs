@@ -27,12 +27,11 @@ pub use indicator_bank::{IndicatorBank, IndicatorRef};
 pub use lifecycle::{Finished, Session};
 pub use log::{LogLine, RunLog, MAX_LOG_LINES};
 pub use market::MAX_LOOKBACK;
-pub use params::{ParamError, ParamSpec, ParamValue, Params};
+pub use params::{declared_names, ParamError, ParamSpec, ParamValue, Params};
 pub use schedule::Period;
 pub use steps::BarLoop;
 pub use timeframe::MAX_TIMEFRAMES;
 
 use market::MarketView;
-use params::declared_names;
 use steps::StepQueue;
 use timeframe::Timeframes;

@@ -12,4 +12,5 @@ mod portfolio;
 mod run_manifest;
 mod sma_cross_reference;
 mod startup_errors;
+mod sweep;
 mod wasm_run;

@@ -1,0 +1,283 @@
+//! `backtester sweep`: many variants of one run, in parallel, ranked by an
+//! objective; a progress bar while it runs, then a leaderboard.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use anyhow::{bail, Context};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::json;
+
+use super::RunArgs;
+use crate::domain::CancelToken;
+use crate::strategy::Runtime;
+use crate::sweep::{self, Axis, Objective, Outcome, Selection, SweepJob, SweepResults, VariantSet, METRICS};
+
+/// `sweep`'s own flags besides those of `run`.
+#[derive(Debug, Args)]
+pub struct SweepCommand {
+    /// The run every variant starts from (`--param`s stay fixed).
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// An axis: `NAME=FROM:TO:STEP` (both ends included) or `NAME=V1,V2,...`;
+    /// NAME is a strategy parameter or one of cash, commission, slippage-bps,
+    /// leverage. Repeat for more axes: the sweep runs their grid.
+    #[arg(long = "grid", value_name = "AXIS", required = true)]
+    pub grid: Vec<String>,
+    /// Run N variants drawn at random from the grid instead of all of it.
+    #[arg(long, value_name = "N")]
+    pub random: Option<u64>,
+    /// The seed of --random (the same seed draws the same variants).
+    #[arg(long, value_name = "S", default_value_t = 0, requires = "random")]
+    pub seed: u64,
+    /// Only variants for which this expression over the axes is true run,
+    /// e.g. 'fast < slow' (numbers, + - * / %, comparisons, && || !).
+    #[arg(long, value_name = "EXPR")]
+    pub constraint: Option<String>,
+    /// The metric that ranks the variants.
+    #[arg(long, value_name = "METRIC", default_value = "sharpe")]
+    pub objective: String,
+    /// Rank lower values first (the default follows the metric: only
+    /// annual_volatility_pct ranks lower first).
+    #[arg(long, conflicts_with = "maximize")]
+    pub minimize: bool,
+    /// Rank higher values first.
+    #[arg(long)]
+    pub maximize: bool,
+    /// Variants with fewer trades are not ranked.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub min_trades: usize,
+    /// How many of the best variants the leaderboard shows.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub top: usize,
+    /// Variants run at once (default: the number of cores).
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Print the leaderboard and counts as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+    /// Write every variant (number, values, status, error, metrics) to this CSV file.
+    #[arg(long, value_name = "PATH")]
+    pub csv: Option<PathBuf>,
+}
+
+/// Runs the sweep and prints its leaderboard.
+///
+/// # Errors
+/// Bad flags, axes, constraint, objective, data or strategy, before
+/// anything runs; a CSV that cannot be written.
+pub fn execute(cmd: &SweepCommand) -> anyhow::Result<()> {
+    let args = &cmd.run;
+    let axes = cmd.grid.iter().map(|a| Axis::parse(a)).collect::<Result<Vec<_>, _>>()?;
+    let selection = match cmd.random {
+        Some(0) => bail!("--random must be at least 1"),
+        Some(count) => Selection::Random { count, seed: cmd.seed },
+        None => Selection::Grid,
+    };
+    let variants = VariantSet::new(axes, &selection)?;
+    let direction = if cmd.minimize { Some(true) } else { cmd.maximize.then_some(false) };
+    let objective = Objective::new(&cmd.objective, direction, cmd.min_trades)?;
+    if cmd.jobs == Some(0) {
+        bail!("--jobs must be at least 1");
+    }
+    let jobs = cmd.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+    let spec = args.spec()?;
+    let benchmark = args.benchmark(&spec.window)?;
+    let universe = args.universe(&spec.window)?;
+    let name = args.strategy.display().to_string();
+    let runtime = Runtime::for_path(&args.strategy)
+        .with_context(|| format!("{name}: unknown strategy file type; use a .rhai script or a .wasm/.wat plugin"))?;
+    let code = std::fs::read(&args.strategy).with_context(|| format!("{name}: cannot read"))?;
+    let limits = args.strategy_limits()?;
+    let job = SweepJob {
+        runtime,
+        code: &code,
+        name: &name,
+        limits: &limits,
+        universe: &universe,
+        benchmark,
+        base: args.raw_spec(),
+        variants: &variants,
+        constraint: cmd.constraint.as_deref(),
+        jobs,
+        cancel: CancelToken::new(),
+    };
+    let results = run_with_progress(&job, &objective)?;
+    if cmd.json {
+        println!("{}", serde_json::to_string_pretty(&summary_json(&variants, &results, &objective, cmd.top))?);
+    } else {
+        print!("{}", leaderboard_table(&variants, &results, &objective, cmd.top));
+    }
+    if let Some(path) = &cmd.csv {
+        write_csv(path, &variants, &results).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// Runs the sweep with a progress bar on a terminal: variants done, rate,
+/// time left and the best so far.
+fn run_with_progress(job: &SweepJob<'_>, objective: &Objective) -> anyhow::Result<SweepResults> {
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = ProgressBar::new(job.variants.len());
+        bar.set_style(
+            ProgressStyle::with_template("{bar:30} {pos}/{len} variants {per_sec} eta {eta} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let mut best: Option<(f64, u64)> = None;
+    let mut on_done = |r: &sweep::VariantResult| {
+        let Some(bar) = &bar else { return };
+        bar.inc(1);
+        if let Outcome::Ran(values) = &r.outcome {
+            if let Some(score) = objective.score(values) {
+                if best.is_none_or(|(b, n)| score > b || (score == b && r.number < n)) {
+                    best = Some((score, r.number));
+                    let shown = if objective.minimize { -score } else { score };
+                    bar.set_message(format!(
+                        "best {} {shown:.4} ({})",
+                        objective.name(),
+                        values_text(job.variants, r.number)
+                    ));
+                }
+            }
+        }
+    };
+    let results = sweep::run(job, &mut on_done);
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    Ok(results?)
+}
+
+/// `fast=10 slow=30`: variant `number`'s values.
+fn values_text(variants: &VariantSet, number: u64) -> String {
+    variants.get(number).values.iter().map(|(n, v)| format!("{n}={}", v.text)).collect::<Vec<_>>().join(" ")
+}
+
+fn counts_line(variants: &VariantSet, results: &SweepResults) -> String {
+    let (ran, excluded, failed) = results.counts();
+    format!(
+        "{} variants: {ran} ran, {excluded} excluded by the constraint, {failed} failed, in {:.2} s\n",
+        variants.len(),
+        results.elapsed.as_secs_f64()
+    )
+}
+
+/// The leaderboard as a text table, after a line of counts.
+fn leaderboard_table(variants: &VariantSet, results: &SweepResults, objective: &Objective, top: usize) -> String {
+    let shown = ["return_pct", "sharpe", "max_drawdown_pct", "trades"];
+    let column = |name: &str| METRICS.iter().position(|m| m.name == name).unwrap_or(0);
+    let mut header: Vec<String> = vec!["rank".into(), "variant".into()];
+    header.extend(variants.axes().iter().map(|a| a.name.clone()));
+    header.push(format!("{} ({})", objective.name(), if objective.minimize { "min" } else { "max" }));
+    header.extend(shown.iter().map(|s| s.to_string()));
+    let mut rows = vec![header];
+    for (rank, (number, values)) in results.leaderboard(objective, top).into_iter().enumerate() {
+        let mut row = vec![(rank + 1).to_string(), number.to_string()];
+        row.extend(variants.get(number).values.iter().map(|(_, v)| v.text.clone()));
+        let cell = |i: usize| match values[i] {
+            None => "n/a".to_string(),
+            Some(x) if METRICS[i].name == "trades" => format!("{x:.0}"),
+            Some(x) => format!("{x:.4}"),
+        };
+        row.push(cell(objective.metric));
+        row.extend(shown.iter().map(|s| cell(column(s))));
+        rows.push(row);
+    }
+    let widths: Vec<usize> =
+        (0..rows[0].len()).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
+    let mut out = counts_line(variants, results);
+    if rows.len() == 1 {
+        out.push_str("no variant could be ranked (none ran, or none had a value and enough trades)\n");
+        return out;
+    }
+    for row in rows {
+        let cells: Vec<String> = row.iter().zip(&widths).map(|(c, w)| format!("{c:>w$}")).collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// The counts and the leaderboard as JSON.
+fn summary_json(variants: &VariantSet, results: &SweepResults, objective: &Objective, top: usize) -> serde_json::Value {
+    let (ran, excluded, failed) = results.counts();
+    let leaderboard: Vec<serde_json::Value> = results
+        .leaderboard(objective, top)
+        .into_iter()
+        .enumerate()
+        .map(|(rank, (number, values))| {
+            json!({
+                "rank": rank + 1,
+                "variant": number,
+                "values": values_json(variants, number),
+                "metrics": metrics_json(values),
+            })
+        })
+        .collect();
+    json!({
+        "variants": variants.len(),
+        "ran": ran,
+        "excluded": excluded,
+        "failed": failed,
+        "objective": { "metric": objective.name(), "minimize": objective.minimize, "min_trades": objective.min_trades },
+        "leaderboard": leaderboard,
+    })
+}
+
+fn values_json(variants: &VariantSet, number: u64) -> serde_json::Value {
+    let map: serde_json::Map<String, serde_json::Value> = variants
+        .get(number)
+        .values
+        .iter()
+        .map(|(n, v)| {
+            let value = match v.number {
+                sweep::Number::Int(i) => json!(i),
+                sweep::Number::Float(x) => json!(x),
+            };
+            (n.to_string(), value)
+        })
+        .collect();
+    serde_json::Value::Object(map)
+}
+
+fn metrics_json(values: &[Option<f64>]) -> serde_json::Value {
+    let map: serde_json::Map<String, serde_json::Value> =
+        METRICS.iter().zip(values).map(|(m, v)| (m.name.to_string(), json!(v))).collect();
+    serde_json::Value::Object(map)
+}
+
+/// One row per variant, in variant order.
+fn write_csv(path: &PathBuf, variants: &VariantSet, results: &SweepResults) -> anyhow::Result<()> {
+    let file = std::fs::File::create(path)?;
+    let mut out = std::io::BufWriter::new(file);
+    let mut header: Vec<&str> = vec!["variant"];
+    header.extend(variants.axes().iter().map(|a| a.name.as_str()));
+    header.extend(["status", "error"]);
+    header.extend(METRICS.iter().map(|m| m.name));
+    writeln!(out, "{}", header.join(","))?;
+    for r in &results.results {
+        let mut row = vec![r.number.to_string()];
+        row.extend(variants.get(r.number).values.iter().map(|(_, v)| v.text.clone()));
+        let (status, error, values) = match &r.outcome {
+            Outcome::Ran(values) => ("ran", String::new(), Some(values)),
+            Outcome::Excluded => ("excluded", String::new(), None),
+            Outcome::Failed(message) => ("failed", quoted(message), None),
+        };
+        row.push(status.to_string());
+        row.push(error);
+        for i in 0..METRICS.len() {
+            row.push(values.and_then(|v| v[i]).map_or_else(String::new, |x| x.to_string()));
+        }
+        writeln!(out, "{}", row.join(","))?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// A CSV field quoted, with its quotes doubled (RFC 4180).
+fn quoted(text: &str) -> String {
+    format!("\"{}\"", text.replace('"', "\"\""))
+}

@@ -1,0 +1,24 @@
+//! Parameter sweeps: many variants of one strategy over one data set, each
+//! the run `backtester run` would make with the variant's parameters and
+//! settings, run in parallel and ranked by an objective.
+//!
+//! - [`Axis`]: a parameter or setting and its values (`fast=5:50:5`);
+//! - [`VariantSet`]: the grid of the axes, or random draws from it,
+//!   enumerated as a stream (variant `i` is computed from `i`);
+//! - [`Constraint`]: which variants run (`fast < slow`), a sandboxed expression;
+//! - [`Objective`]: the metric that ranks them, and the metrics kept per variant;
+//! - [`run`]: the variants on several threads over one loaded universe.
+
+mod axis;
+mod constraint;
+mod error;
+mod objective;
+mod runner;
+mod variants;
+
+pub use axis::{Axis, AxisValue, Number, Setting, Target, MAX_AXIS_VALUES};
+pub use constraint::Constraint;
+pub use error::SweepError;
+pub use objective::{metric_values, MetricColumn, Objective, METRICS};
+pub use runner::{check, run, Outcome, SweepJob, SweepResults, VariantResult};
+pub use variants::{Selection, Variant, VariantSet, MAX_VARIANTS};

@@ -1,0 +1,242 @@
+//! Runs a sweep's variants on several threads over one loaded universe:
+//! each variant is the run `backtester run` would make with the variant's
+//! parameters and settings, so its metrics are those of that run alone.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use rust_decimal::Decimal;
+
+use super::axis::{Setting, Target};
+use super::constraint::Constraint;
+use super::objective::{metric_values, Objective};
+use super::variants::{Variant, VariantSet};
+use super::SweepError;
+use crate::broker::CommissionModel;
+use crate::data::Universe;
+use crate::domain::CancelToken;
+use crate::engine::{self, Benchmark, ParamOverrides, RawRunSpec, RunHooks, RunSpec};
+use crate::strategy::{build, Runtime, StrategyLimits};
+
+/// What a sweep runs: one strategy, one universe, base settings, the variants.
+pub struct SweepJob<'a> {
+    /// The strategy's runtime.
+    pub runtime: Runtime,
+    /// The strategy's source or module bytes.
+    pub code: &'a [u8],
+    /// The strategy's name in errors (its file name).
+    pub name: &'a str,
+    /// The sandbox limits of each variant's run.
+    pub limits: &'a StrategyLimits,
+    /// The data, already windowed and resampled.
+    pub universe: &'a Universe,
+    /// The benchmark, if the runs have one.
+    pub benchmark: Option<Benchmark>,
+    /// The settings every variant starts from (its `--param`s as text).
+    pub base: RawRunSpec,
+    /// The variants.
+    pub variants: &'a VariantSet,
+    /// The constraint on the variants, as given.
+    pub constraint: Option<&'a str>,
+    /// How many variants run at once (at least 1).
+    pub jobs: usize,
+    /// Stops the sweep between variants (and the variants running, between bars).
+    pub cancel: CancelToken,
+}
+
+/// What became of one variant.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    /// The constraint excluded it: it did not run.
+    Excluded,
+    /// It ran: its metrics in [`super::METRICS`] order.
+    Ran(Vec<Option<f64>>),
+    /// Its run failed: the error as a person reads it.
+    Failed(String),
+}
+
+/// One variant's number and outcome.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VariantResult {
+    /// The variant's number (see [`VariantSet::get`]).
+    pub number: u64,
+    /// What became of it.
+    pub outcome: Outcome,
+}
+
+/// Every variant's result, in variant order, and how long the sweep took.
+#[derive(Debug)]
+pub struct SweepResults {
+    /// One per variant, by number.
+    pub results: Vec<VariantResult>,
+    /// Wall time of the whole sweep.
+    pub elapsed: Duration,
+}
+
+impl SweepResults {
+    /// How many variants ran, were excluded, and failed.
+    pub fn counts(&self) -> (u64, u64, u64) {
+        let mut counts = (0, 0, 0);
+        for r in &self.results {
+            match r.outcome {
+                Outcome::Ran(_) => counts.0 += 1,
+                Outcome::Excluded => counts.1 += 1,
+                Outcome::Failed(_) => counts.2 += 1,
+            }
+        }
+        counts
+    }
+
+    /// The `top` best variants by `objective`, best first (ties by number):
+    /// each with its score's metrics.
+    pub fn leaderboard(&self, objective: &Objective, top: usize) -> Vec<(u64, &[Option<f64>])> {
+        let mut ranked: Vec<(f64, u64, &[Option<f64>])> = self
+            .results
+            .iter()
+            .filter_map(|r| match &r.outcome {
+                Outcome::Ran(values) => objective.score(values).map(|s| (s, r.number, values.as_slice())),
+                _ => None,
+            })
+            .collect();
+        ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        ranked.into_iter().take(top).map(|(_, n, v)| (n, v)).collect()
+    }
+}
+
+/// Checks `job`'s axes against the strategy and settings before anything runs.
+///
+/// # Errors
+/// The strategy does not load, an axis names neither one of its parameters
+/// nor a setting, or also a `--param`, or a setting value the broker
+/// refuses, or a constraint that does not compile or evaluate.
+pub fn check(job: &SweepJob<'_>) -> Result<(), SweepError> {
+    let strategy = build(job.runtime, job.code, job.name, job.limits, job.cancel.clone())?;
+    let declared = strategy.declared_params();
+    let fixed: Vec<&str> = match &job.base.params {
+        ParamOverrides::Text(list) => list.iter().filter_map(|p| p.split_once('=').map(|(n, _)| n.trim())).collect(),
+        ParamOverrides::Json(map) => map.keys().map(String::as_str).collect(),
+    };
+    for axis in job.variants.axes() {
+        match axis.target {
+            Target::Param if !declared.iter().any(|p| p.name == axis.name) => {
+                return Err(SweepError::UnknownAxis {
+                    name: axis.name.clone(),
+                    declared: crate::session::declared_names(declared),
+                    settings: Setting::ALL.map(Setting::name).join(", "),
+                })
+            }
+            Target::Param if fixed.contains(&axis.name.as_str()) => {
+                return Err(SweepError::AxisAndParam(axis.name.clone()))
+            }
+            Target::Param => {}
+            Target::Setting(setting) => {
+                for value in &axis.values {
+                    let mut raw = job.base.clone();
+                    apply(&mut raw, setting, &value.text);
+                    raw.broker.check().map_err(|e| SweepError::BadSetting {
+                        name: axis.name.clone(),
+                        value: value.text.clone(),
+                        reason: e.reason,
+                    })?;
+                }
+            }
+        }
+    }
+    if let Some(text) = job.constraint {
+        Constraint::parse(text)?.allows(&job.variants.get(0))?;
+    }
+    Ok(())
+}
+
+/// Runs every variant of `job`, calling `done` (on the calling thread) as
+/// each finishes, in whatever order they finish.
+///
+/// # Errors
+/// What [`check`] refuses, or cancellation.
+pub fn run(job: &SweepJob<'_>, done: &mut dyn FnMut(&VariantResult)) -> Result<SweepResults, SweepError> {
+    check(job)?;
+    let started = Instant::now();
+    let total = job.variants.len();
+    let next = AtomicU64::new(0);
+    let mut results = Vec::with_capacity(total as usize);
+    std::thread::scope(|scope| -> Result<(), SweepError> {
+        let (send, receive) = mpsc::channel::<VariantResult>();
+        for _ in 0..job.jobs.max(1) {
+            let send = send.clone();
+            let next = &next;
+            scope.spawn(move || {
+                // A constraint per thread: Rhai's engine stays on its thread.
+                let constraint = job.constraint.map(Constraint::parse).transpose();
+                loop {
+                    let number = next.fetch_add(1, Ordering::Relaxed);
+                    if number >= total || job.cancel.is_cancelled() {
+                        break;
+                    }
+                    let variant = job.variants.get(number);
+                    let outcome = match &constraint {
+                        Ok(c) => run_variant(job, c.as_ref(), &variant),
+                        Err(e) => Outcome::Failed(e.to_string()),
+                    };
+                    if send.send(VariantResult { number, outcome }).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(send);
+        for result in receive {
+            done(&result);
+            results.push(result);
+        }
+        Ok(())
+    })?;
+    if job.cancel.is_cancelled() {
+        return Err(SweepError::Cancelled { done: results.len() as u64 });
+    }
+    results.sort_unstable_by_key(|r| r.number);
+    Ok(SweepResults { results, elapsed: started.elapsed() })
+}
+
+/// Runs one variant as `backtester run` would with its values.
+fn run_variant(job: &SweepJob<'_>, constraint: Option<&Constraint>, variant: &Variant<'_>) -> Outcome {
+    match constraint.map(|c| c.allows(variant)) {
+        Some(Ok(false)) => return Outcome::Excluded,
+        Some(Err(e)) => return Outcome::Failed(e.to_string()),
+        _ => {}
+    }
+    let mut raw = job.base.clone();
+    for (axis, (_, value)) in job.variants.axes().iter().zip(&variant.values) {
+        match axis.target {
+            Target::Param => {
+                if let ParamOverrides::Text(list) = &mut raw.params {
+                    list.push(format!("{}={}", axis.name, value.text));
+                }
+            }
+            Target::Setting(setting) => apply(&mut raw, setting, &value.text),
+        }
+    }
+    let result = RunSpec::try_from(raw).map_err(|e| e.to_string()).and_then(|spec| {
+        let mut strategy =
+            build(job.runtime, job.code, job.name, job.limits, job.cancel.clone()).map_err(|e| e.to_string())?;
+        let mut config = spec.run_config();
+        config.benchmark = job.benchmark.clone();
+        let hooks = RunHooks { cancel: job.cancel.clone(), progress: None, progress_every: None };
+        engine::run(job.universe, strategy.as_mut(), &config, hooks).map_err(|e| e.to_string())
+    });
+    match result {
+        Ok(report) => Outcome::Ran(metric_values(&report.metrics)),
+        Err(message) => Outcome::Failed(message),
+    }
+}
+
+/// Sets `setting` to `text` (a decimal, checked by [`super::Axis::parse`]).
+fn apply(raw: &mut RawRunSpec, setting: Setting, text: &str) {
+    let Ok(value) = text.parse::<Decimal>() else { return };
+    match setting {
+        Setting::Cash => raw.broker.initial_cash = value,
+        Setting::Commission => raw.broker.commission = CommissionModel::Percent { rate: value },
+        Setting::SlippageBps => raw.broker.slippage_bps = value,
+        Setting::Leverage => raw.broker.leverage = value,
+    }
+}

@@ -1,0 +1,140 @@
+//! `backtester sweep`: each variant's metrics are those of the same run
+//! started alone, the output does not depend on how many threads ran it,
+//! and bad sweeps are refused before anything runs.
+
+use crate::helpers::{fails, ok};
+use crate::plugins::plugin;
+
+/// Runs a sweep with `extra` flags and returns its JSON summary.
+fn sweep_json(strategy: &str, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec!["sweep", strategy, "--data", "data/GOOG.csv", "--json"];
+    args.extend_from_slice(extra);
+    serde_json::from_str(&ok(&args)).expect("sweep --json prints JSON")
+}
+
+/// Checks every leaderboard entry against `run --json` with its values.
+fn assert_variants_match_runs_alone(strategy: &str, summary: &serde_json::Value) {
+    let board = summary["leaderboard"].as_array().expect("a leaderboard");
+    assert!(!board.is_empty(), "not vacuous: variants were ranked");
+    for entry in board {
+        let mut args = vec!["run".to_string(), strategy.to_string(), "--data".into(), "data/GOOG.csv".into()];
+        for (name, value) in entry["values"].as_object().expect("values") {
+            match name.as_str() {
+                "commission" => args.extend(["--commission".into(), value.to_string()]),
+                _ => args.extend(["--param".into(), format!("{name}={value}")]),
+            }
+        }
+        args.push("--json".into());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let alone: serde_json::Value = serde_json::from_str(&ok(&args)).expect("run --json");
+        for (metric, value) in entry["metrics"].as_object().expect("metrics") {
+            let expected = &alone[metric.as_str()];
+            let (Some(got), Some(want)) = (value.as_f64(), number(expected)) else {
+                assert!(value.is_null() && expected.is_null(), "{metric}: {value} against {expected}");
+                continue;
+            };
+            // f64 metrics are the same number; decimal ones (net_pnl, ...)
+            // are the decimal's nearest f64 either way.
+            assert!((got - want).abs() <= want.abs() * 1e-15, "{args:?} {metric}: sweep {got}, run alone {want}");
+        }
+    }
+}
+
+/// A JSON number, or a decimal printed as a string.
+fn number(value: &serde_json::Value) -> Option<f64> {
+    value.as_f64().or_else(|| value.as_str().and_then(|s| s.parse().ok()))
+}
+
+#[test]
+fn rhai_variants_equal_the_runs_started_alone_whatever_the_thread_count() {
+    let flags = [
+        "--grid",
+        "fast=5:15:5",
+        "--grid",
+        "slow=20,30",
+        "--grid",
+        "commission=0,0.001",
+        "--constraint",
+        "fast * 2 <= slow",
+        "--top",
+        "20",
+    ];
+    let two = sweep_json("scripts/sma_cross.rhai", &[&flags[..], &["--jobs", "2"]].concat());
+    // fast 5, 10, 15 x slow 20, 30 x 2 commissions = 12; fast * 2 <= slow leaves
+    // (5,20) (10,20) (5,30) (10,30) (15,30): 5 pairs x 2 = 10 ran, 2 excluded.
+    assert_eq!(
+        (two["variants"].as_u64(), two["ran"].as_u64(), two["excluded"].as_u64()),
+        (Some(12), Some(10), Some(2))
+    );
+    assert_eq!(two["leaderboard"].as_array().map(Vec::len), Some(10));
+    let one = sweep_json("scripts/sma_cross.rhai", &[&flags[..], &["--jobs", "1"]].concat());
+    assert_eq!(one, two, "the same sweep on one thread and on two");
+    assert_variants_match_runs_alone("scripts/sma_cross.rhai", &two);
+}
+
+#[test]
+fn wasm_variants_equal_the_runs_started_alone() {
+    let Some(wasm) = plugin("sma_cross") else { return };
+    let summary = sweep_json(&wasm, &["--grid", "fast=5,10", "--grid", "slow=20:40:20", "--objective", "return_pct"]);
+    assert_eq!(summary["ran"].as_u64(), Some(4));
+    assert_variants_match_runs_alone(&wasm, &summary);
+}
+
+#[test]
+fn random_draws_are_reproducible_and_the_csv_has_every_variant() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("all.csv");
+    let csv = csv.to_str().unwrap();
+    let flags = ["--grid", "fast=2:20:1", "--grid", "slow=20:60:5", "--random", "6", "--seed", "3", "--csv", csv];
+    let first = sweep_json("scripts/sma_cross.rhai", &flags);
+    let text = std::fs::read_to_string(csv).unwrap();
+    let again = sweep_json("scripts/sma_cross.rhai", &flags);
+    assert_eq!(first, again, "the same seed draws the same variants");
+    assert_eq!(first["variants"].as_u64(), Some(6));
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 7, "a header and one row per variant:\n{text}");
+    assert!(lines[0].starts_with("variant,fast,slow,status,error,return_pct,"), "{}", lines[0]);
+    assert!(lines[1..].iter().all(|l| l.contains(",ran,")), "{text}");
+}
+
+#[test]
+fn a_failing_variant_is_recorded_and_the_sweep_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = crate::helpers::write(
+        dir.path(),
+        "picky.rhai",
+        "fn params() { #{ n: 1 } }\nfn on_bar(ctx) { if ctx.param(\"n\") == 2 { throw \"n may not be 2\"; } }\n",
+    );
+    let csv = dir.path().join("picky.csv");
+    let summary =
+        sweep_json(&script, &["--grid", "n=1:3:1", "--objective", "return_pct", "--csv", csv.to_str().unwrap()]);
+    assert_eq!((summary["ran"].as_u64(), summary["failed"].as_u64()), (Some(2), Some(1)));
+    let text = std::fs::read_to_string(csv).unwrap();
+    assert!(
+        text.lines().nth(2).is_some_and(|l| l.starts_with("1,2,failed,") && l.contains("n may not be 2")),
+        "{text}"
+    );
+}
+
+#[test]
+fn bad_sweeps_are_refused_before_anything_runs() {
+    let rhai = "scripts/sma_cross.rhai";
+    for (extra, expected) in [
+        (&["--grid", "fats=1,2"][..], "axis 'fats' is not a parameter of the strategy (fast, slow) nor a setting"),
+        (&["--grid", "fast=1,2", "--param", "fast=3"][..], "axis 'fast' is also fixed with --param"),
+        (&["--grid", "fast=1:10"][..], "--grid 'fast=1:10': a range is FROM:TO:STEP"),
+        (&["--grid", "fast=1,2", "--grid", "fast=3"][..], "axis 'fast' is given twice"),
+        (&["--grid", "fast=1,2", "--constraint", "fast <"][..], "--constraint 'fast <'"),
+        (&["--grid", "fast=1,2", "--constraint", "slow2 > 1"][..], "Variable not found: slow2"),
+        (&["--grid", "fast=1,2", "--objective", "sharp"][..], "unknown objective 'sharp'; one of: return_pct"),
+        (&["--grid", "fast=1:1000:1", "--grid", "slow=1:1001:1"][..], "more than 1000000 variants"),
+        (&["--grid", "fast=1,2", "--random", "0"][..], "--random must be at least 1"),
+        (&["--grid", "commission=0,-0.1"][..], "axis 'commission' value -0.1"),
+        (&["--grid", "fast=1,2", "--jobs", "0"][..], "--jobs must be at least 1"),
+    ] {
+        let mut args = vec!["sweep", rhai, "--data", "data/GOOG.csv"];
+        args.extend_from_slice(extra);
+        let err = fails(&args);
+        assert!(err.contains(expected), "{extra:?}: {err}");
+    }
+}
