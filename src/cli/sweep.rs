@@ -130,8 +130,8 @@ fn run_with_progress(job: &SweepJob<'_>, objective: &Objective) -> anyhow::Resul
     let mut on_done = |r: &sweep::VariantResult| {
         let Some(bar) = &bar else { return };
         bar.inc(1);
-        if let Outcome::Ran(values) = &r.outcome {
-            if let Some(score) = objective.score(values) {
+        if let Outcome::Ran(ran) = &r.outcome {
+            if let Some(score) = objective.score(&ran.metrics) {
                 if best.is_none_or(|(b, n)| score > b || (score == b && r.number < n)) {
                     best = Some((score, r.number));
                     let shown = if objective.minimize { -score } else { score };
@@ -198,6 +198,7 @@ fn leaderboard_table(variants: &VariantSet, results: &SweepResults, objective: &
         out.push_str(cells.join("  ").trim_end());
         out.push('\n');
     }
+    out.push_str(&deflated_line(results.deflated(objective)));
     out
 }
 
@@ -224,6 +225,7 @@ fn summary_json(variants: &VariantSet, results: &SweepResults, objective: &Objec
         "failed": failed,
         "objective": { "metric": objective.name(), "minimize": objective.minimize, "min_trades": objective.min_trades },
         "leaderboard": leaderboard,
+        "deflated_sharpe": results.deflated(objective),
     })
 }
 
@@ -262,7 +264,7 @@ fn write_csv(path: &PathBuf, variants: &VariantSet, results: &SweepResults) -> a
         let mut row = vec![r.number.to_string()];
         row.extend(variants.get(r.number).values.iter().map(|(_, v)| v.text.clone()));
         let (status, error, values) = match &r.outcome {
-            Outcome::Ran(values) => ("ran", String::new(), Some(values)),
+            Outcome::Ran(ran) => ("ran", String::new(), Some(&ran.metrics)),
             Outcome::Excluded => ("excluded", String::new(), None),
             Outcome::Failed(message) => ("failed", quoted(message), None),
         };
@@ -280,4 +282,16 @@ fn write_csv(path: &PathBuf, variants: &VariantSet, results: &SweepResults) -> a
 /// A CSV field quoted, with its quotes doubled (RFC 4180).
 fn quoted(text: &str) -> String {
     format!("\"{}\"", text.replace('"', "\"\""))
+}
+
+/// The overfitting line under the leaderboard.
+fn deflated_line(deflated: Option<sweep::Deflated>) -> String {
+    match deflated {
+        Some(d) => format!(
+            "Deflated Sharpe ratio of the best: {:.4} (the probability that its Sharpe ratio beats the best of {} \
+             unskilled tries: per-bar Sharpe {:.4} against {:.4} expected of that best)\n",
+            d.deflated_sharpe, d.trials, d.best_sharpe, d.expected_max_sharpe
+        ),
+        None => "Deflated Sharpe ratio: n/a (it needs two variants with a Sharpe ratio)\n".to_string(),
+    }
 }

@@ -7,10 +7,12 @@
 //!   enumerated as a stream (variant `i` is computed from `i`);
 //! - [`Constraint`]: which variants run (`fast < slow`), a sandboxed expression;
 //! - [`Objective`]: the metric that ranks them, and the metrics kept per variant;
-//! - [`run`]: the variants on several threads over one loaded universe.
+//! - [`run`]: the variants on several threads over one loaded universe;
+//! - [`deflated`]: the Deflated Sharpe Ratio of the best variant.
 
 mod axis;
 mod constraint;
+pub mod deflated;
 mod error;
 mod objective;
 mod runner;
@@ -18,7 +20,8 @@ mod variants;
 
 pub use axis::{Axis, AxisValue, Number, Setting, Target, MAX_AXIS_VALUES};
 pub use constraint::Constraint;
+pub use deflated::{Deflated, ReturnShape};
 pub use error::SweepError;
 pub use objective::{metric_values, MetricColumn, Objective, METRICS};
-pub use runner::{check, run, Outcome, SweepJob, SweepResults, VariantResult};
+pub use runner::{check, run, Outcome, Ran, SweepJob, SweepResults, VariantResult};
 pub use variants::{Selection, Variant, VariantSet, MAX_VARIANTS};

@@ -10,11 +10,13 @@ use rust_decimal::Decimal;
 
 use super::axis::{Setting, Target};
 use super::constraint::Constraint;
+use super::deflated::{deflated_sharpe, Deflated, ReturnShape};
 use super::objective::{metric_values, Objective};
 use super::variants::{Variant, VariantSet};
 use super::SweepError;
 use crate::broker::CommissionModel;
 use crate::data::Universe;
+use crate::domain::num::to_f64;
 use crate::domain::CancelToken;
 use crate::engine::{self, Benchmark, ParamOverrides, RawRunSpec, RunHooks, RunSpec};
 use crate::strategy::{build, Runtime, StrategyLimits};
@@ -50,10 +52,19 @@ pub struct SweepJob<'a> {
 pub enum Outcome {
     /// The constraint excluded it: it did not run.
     Excluded,
-    /// It ran: its metrics in [`super::METRICS`] order.
-    Ran(Vec<Option<f64>>),
+    /// It ran.
+    Ran(Ran),
     /// Its run failed: the error as a person reads it.
     Failed(String),
+}
+
+/// What a sweep keeps of a variant that ran.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ran {
+    /// Its metrics, in [`super::METRICS`] order.
+    pub metrics: Vec<Option<f64>>,
+    /// Its returns' Sharpe ratio and shape, for the Deflated Sharpe Ratio.
+    pub shape: Option<ReturnShape>,
 }
 
 /// One variant's number and outcome.
@@ -95,12 +106,29 @@ impl SweepResults {
             .results
             .iter()
             .filter_map(|r| match &r.outcome {
-                Outcome::Ran(values) => objective.score(values).map(|s| (s, r.number, values.as_slice())),
+                Outcome::Ran(ran) => objective.score(&ran.metrics).map(|s| (s, r.number, ran.metrics.as_slice())),
                 _ => None,
             })
             .collect();
         ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
         ranked.into_iter().take(top).map(|(_, n, v)| (n, v)).collect()
+    }
+
+    /// The Deflated Sharpe Ratio of the best variant by `objective`, over
+    /// every variant that ran with a Sharpe ratio (see [`super::deflated`]).
+    pub fn deflated(&self, objective: &Objective) -> Option<Deflated> {
+        let (best, _) = *self.leaderboard(objective, 1).first()?;
+        let shapes: Vec<(u64, ReturnShape)> = self
+            .results
+            .iter()
+            .filter_map(|r| match &r.outcome {
+                Outcome::Ran(Ran { shape: Some(shape), .. }) => Some((r.number, *shape)),
+                _ => None,
+            })
+            .collect();
+        let best = shapes.iter().find(|(n, _)| *n == best)?.1;
+        let sharpes: Vec<f64> = shapes.iter().map(|(_, s)| s.sharpe).collect();
+        deflated_sharpe(&best, &sharpes)
     }
 }
 
@@ -225,7 +253,10 @@ fn run_variant(job: &SweepJob<'_>, constraint: Option<&Constraint>, variant: &Va
         engine::run(job.universe, strategy.as_mut(), &config, hooks).map_err(|e| e.to_string())
     });
     match result {
-        Ok(report) => Outcome::Ran(metric_values(&report.metrics)),
+        Ok(report) => {
+            let equity: Vec<f64> = report.equity.amounts().iter().map(|&d| to_f64(d)).collect();
+            Outcome::Ran(Ran { metrics: metric_values(&report.metrics), shape: ReturnShape::of(&equity) })
+        }
         Err(message) => Outcome::Failed(message),
     }
 }

@@ -67,6 +67,10 @@ fn rhai_variants_equal_the_runs_started_alone_whatever_the_thread_count() {
         (Some(12), Some(10), Some(2))
     );
     assert_eq!(two["leaderboard"].as_array().map(Vec::len), Some(10));
+    // Every variant that ran is a trial of the Deflated Sharpe Ratio, which is a probability.
+    let deflated = &two["deflated_sharpe"];
+    assert_eq!(deflated["trials"].as_u64(), Some(10));
+    assert!(deflated["deflated_sharpe"].as_f64().is_some_and(|p| (0.0..=1.0).contains(&p)), "{deflated}");
     let one = sweep_json("scripts/sma_cross.rhai", &[&flags[..], &["--jobs", "1"]].concat());
     assert_eq!(one, two, "the same sweep on one thread and on two");
     assert_variants_match_runs_alone("scripts/sma_cross.rhai", &two);
