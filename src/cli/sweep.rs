@@ -1,10 +1,12 @@
 //! `backtester sweep`: many variants of one run, in parallel, ranked by an
 //! objective; a progress bar while it runs, then a leaderboard.
 
-use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufWriter, IsTerminal, Write};
+use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context};
+use anyhow::{anyhow, bail, Context};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
@@ -57,7 +59,9 @@ pub struct SweepCommand {
     /// Print the leaderboard and counts as one JSON object.
     #[arg(long)]
     pub json: bool,
-    /// Write every variant (number, values, status, error, metrics) to this CSV file.
+    /// Write every variant (number, values, status, error, metrics) to this
+    /// CSV file, in variant order, each row as soon as the variants before
+    /// it are done (a sweep that is stopped keeps what finished).
     #[arg(long, value_name = "PATH")]
     pub csv: Option<PathBuf>,
 }
@@ -90,6 +94,10 @@ pub fn execute(cmd: &SweepCommand) -> anyhow::Result<()> {
         .with_context(|| format!("{name}: unknown strategy file type; use a .rhai script or a .wasm/.wat plugin"))?;
     let code = std::fs::read(&args.strategy).with_context(|| format!("{name}: cannot read"))?;
     let limits = args.strategy_limits()?;
+    let mut csv = cmd.csv.as_deref().map(|path| OrderedCsv::create(path, &variants)).transpose()?;
+    let cancel = CancelToken::new();
+    let on_interrupt = cancel.clone();
+    ctrlc::set_handler(move || on_interrupt.cancel()).context("installing the Ctrl-C handler")?;
     let job = SweepJob {
         runtime,
         code: &code,
@@ -101,23 +109,34 @@ pub fn execute(cmd: &SweepCommand) -> anyhow::Result<()> {
         variants: &variants,
         constraint: cmd.constraint.as_deref(),
         jobs,
-        cancel: CancelToken::new(),
+        cancel,
     };
-    let results = run_with_progress(&job, &objective)?;
+    let results = run_with_progress(&job, &objective, csv.as_mut())?;
+    if let Some(csv) = csv {
+        csv.finish()?;
+    }
     if cmd.json {
         println!("{}", serde_json::to_string_pretty(&summary_json(&variants, &results, &objective, cmd.top))?);
     } else {
         print!("{}", leaderboard_table(&variants, &results, &objective, cmd.top));
     }
-    if let Some(path) = &cmd.csv {
-        write_csv(path, &variants, &results).with_context(|| format!("writing {}", path.display()))?;
+    if results.cancelled {
+        return Err(anyhow!(
+            "cancelled after {} of {} variants; the leaderboard above ranks those",
+            results.results.len(),
+            variants.len()
+        ));
     }
     Ok(())
 }
 
 /// Runs the sweep with a progress bar on a terminal: variants done, rate,
 /// time left and the best so far.
-fn run_with_progress(job: &SweepJob<'_>, objective: &Objective) -> anyhow::Result<SweepResults> {
+fn run_with_progress(
+    job: &SweepJob<'_>,
+    objective: &Objective,
+    mut csv: Option<&mut OrderedCsv<'_>>,
+) -> anyhow::Result<SweepResults> {
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = ProgressBar::new(job.variants.len());
         bar.set_style(
@@ -127,7 +146,15 @@ fn run_with_progress(job: &SweepJob<'_>, objective: &Objective) -> anyhow::Resul
         bar
     });
     let mut best: Option<(f64, u64)> = None;
+    let mut csv_error = None;
     let mut on_done = |r: &sweep::VariantResult| {
+        if let Some(csv) = csv.as_deref_mut() {
+            if let Err(e) = csv.push(r.clone()) {
+                // Reported once the sweep is over; the sweep stops now.
+                csv_error.get_or_insert(e);
+                job.cancel.cancel();
+            }
+        }
         let Some(bar) = &bar else { return };
         bar.inc(1);
         if let Outcome::Ran(ran) = &r.outcome {
@@ -147,6 +174,9 @@ fn run_with_progress(job: &SweepJob<'_>, objective: &Objective) -> anyhow::Resul
     let results = sweep::run(job, &mut on_done);
     if let Some(bar) = &bar {
         bar.finish_and_clear();
+    }
+    if let Some(e) = csv_error {
+        return Err(e);
     }
     Ok(results?)
 }
@@ -251,18 +281,66 @@ fn metrics_json(values: &[Option<f64>]) -> serde_json::Value {
     serde_json::Value::Object(map)
 }
 
-/// One row per variant, in variant order.
-fn write_csv(path: &PathBuf, variants: &VariantSet, results: &SweepResults) -> anyhow::Result<()> {
-    let file = std::fs::File::create(path)?;
-    let mut out = std::io::BufWriter::new(file);
-    let mut header: Vec<&str> = vec!["variant"];
-    header.extend(variants.axes().iter().map(|a| a.name.as_str()));
-    header.extend(["status", "error"]);
-    header.extend(METRICS.iter().map(|m| m.name));
-    writeln!(out, "{}", header.join(","))?;
-    for r in &results.results {
+/// The `--csv` file: one row per variant, in variant order, written as
+/// soon as every variant before it is done.
+struct OrderedCsv<'a> {
+    path: PathBuf,
+    out: BufWriter<File>,
+    /// Values of each variant's axes are read from here.
+    variants: &'a VariantSet,
+    /// The next variant to write.
+    next: u64,
+    /// Results that finished before an earlier variant did.
+    waiting: BTreeMap<u64, sweep::VariantResult>,
+}
+
+impl<'a> OrderedCsv<'a> {
+    /// Creates the file and writes its header.
+    fn create(path: &Path, variants: &'a VariantSet) -> anyhow::Result<OrderedCsv<'a>> {
+        let file = File::create(path).with_context(|| format!("creating {}", path.display()))?;
+        let mut csv = OrderedCsv {
+            path: path.to_path_buf(),
+            out: BufWriter::new(file),
+            variants,
+            next: 0,
+            waiting: BTreeMap::new(),
+        };
+        let mut header: Vec<&str> = vec!["variant"];
+        header.extend(variants.axes().iter().map(|a| a.name.as_str()));
+        header.extend(["status", "error"]);
+        header.extend(METRICS.iter().map(|m| m.name));
+        writeln!(csv.out, "{}", header.join(",")).with_context(|| format!("writing {}", path.display()))?;
+        Ok(csv)
+    }
+
+    /// Takes one finished variant; writes it and those waiting behind it
+    /// once every earlier variant is written.
+    fn push(&mut self, result: sweep::VariantResult) -> anyhow::Result<()> {
+        self.waiting.insert(result.number, result);
+        let mut wrote = false;
+        while let Some(result) = self.waiting.remove(&self.next) {
+            self.write_row(&result)?;
+            self.next += 1;
+            wrote = true;
+        }
+        if wrote {
+            self.out.flush().with_context(|| format!("writing {}", self.path.display()))?;
+        }
+        Ok(())
+    }
+
+    /// Writes what is still waiting (after a cancelled sweep: the variants
+    /// that finished after one that did not) and closes the file.
+    fn finish(mut self) -> anyhow::Result<()> {
+        for result in std::mem::take(&mut self.waiting).into_values() {
+            self.write_row(&result)?;
+        }
+        self.out.flush().with_context(|| format!("writing {}", self.path.display()))
+    }
+
+    fn write_row(&mut self, r: &sweep::VariantResult) -> anyhow::Result<()> {
         let mut row = vec![r.number.to_string()];
-        row.extend(variants.get(r.number).values.iter().map(|(_, v)| v.text.clone()));
+        row.extend(self.variants.get(r.number).values.iter().map(|(_, v)| v.text.clone()));
         let (status, error, values) = match &r.outcome {
             Outcome::Ran(ran) => ("ran", String::new(), Some(&ran.metrics)),
             Outcome::Excluded => ("excluded", String::new(), None),
@@ -273,10 +351,8 @@ fn write_csv(path: &PathBuf, variants: &VariantSet, results: &SweepResults) -> a
         for i in 0..METRICS.len() {
             row.push(values.and_then(|v| v[i]).map_or_else(String::new, |x| x.to_string()));
         }
-        writeln!(out, "{}", row.join(","))?;
+        writeln!(self.out, "{}", row.join(",")).with_context(|| format!("writing {}", self.path.display()))
     }
-    out.flush()?;
-    Ok(())
 }
 
 /// A CSV field quoted, with its quotes doubled (RFC 4180).

@@ -67,10 +67,4 @@ pub enum SweepError {
     /// The strategy does not load (checked once before the variants run).
     #[error(transparent)]
     Strategy(#[from] crate::strategy::StrategyError),
-    /// The sweep was cancelled.
-    #[error("cancelled after {done} variants")]
-    Cancelled {
-        /// Variants finished before the cancellation.
-        done: u64,
-    },
 }

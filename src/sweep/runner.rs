@@ -18,7 +18,7 @@ use crate::broker::CommissionModel;
 use crate::data::Universe;
 use crate::domain::num::to_f64;
 use crate::domain::CancelToken;
-use crate::engine::{self, Benchmark, ParamOverrides, RawRunSpec, RunHooks, RunSpec};
+use crate::engine::{self, Benchmark, EngineError, ParamOverrides, RawRunSpec, RunHooks, RunSpec};
 use crate::strategy::{build, Runtime, StrategyLimits};
 
 /// What a sweep runs: one strategy, one universe, base settings, the variants.
@@ -76,13 +76,17 @@ pub struct VariantResult {
     pub outcome: Outcome,
 }
 
-/// Every variant's result, in variant order, and how long the sweep took.
+/// Every finished variant's result, in variant order, and how long the sweep took.
 #[derive(Debug)]
 pub struct SweepResults {
-    /// One per variant, by number.
+    /// One per finished variant, by number: every variant unless cancelled.
     pub results: Vec<VariantResult>,
     /// Wall time of the whole sweep.
     pub elapsed: Duration,
+    /// Whether the sweep was cancelled before every variant finished (the
+    /// results then hold those that finished; a variant stopped midway is
+    /// not among them).
+    pub cancelled: bool,
 }
 
 impl SweepResults {
@@ -178,10 +182,12 @@ pub fn check(job: &SweepJob<'_>) -> Result<(), SweepError> {
 }
 
 /// Runs every variant of `job`, calling `done` (on the calling thread) as
-/// each finishes, in whatever order they finish.
+/// each finishes, in whatever order they finish. Cancelled, it stops
+/// starting variants, stops those running between bars, and returns those
+/// that finished.
 ///
 /// # Errors
-/// What [`check`] refuses, or cancellation.
+/// What [`check`] refuses.
 pub fn run(job: &SweepJob<'_>, done: &mut dyn FnMut(&VariantResult)) -> Result<SweepResults, SweepError> {
     check(job)?;
     let started = Instant::now();
@@ -204,8 +210,10 @@ pub fn run(job: &SweepJob<'_>, done: &mut dyn FnMut(&VariantResult)) -> Result<S
                     let variant = job.variants.get(number);
                     let outcome = match &constraint {
                         Ok(c) => run_variant(job, c.as_ref(), &variant),
-                        Err(e) => Outcome::Failed(e.to_string()),
+                        Err(e) => Some(Outcome::Failed(e.to_string())),
                     };
+                    // None: cancelled midway, not a result.
+                    let Some(outcome) = outcome else { break };
                     if send.send(VariantResult { number, outcome }).is_err() {
                         break;
                     }
@@ -219,18 +227,17 @@ pub fn run(job: &SweepJob<'_>, done: &mut dyn FnMut(&VariantResult)) -> Result<S
         }
         Ok(())
     })?;
-    if job.cancel.is_cancelled() {
-        return Err(SweepError::Cancelled { done: results.len() as u64 });
-    }
+    let cancelled = job.cancel.is_cancelled() && (results.len() as u64) < total;
     results.sort_unstable_by_key(|r| r.number);
-    Ok(SweepResults { results, elapsed: started.elapsed() })
+    Ok(SweepResults { results, elapsed: started.elapsed(), cancelled })
 }
 
-/// Runs one variant as `backtester run` would with its values.
-fn run_variant(job: &SweepJob<'_>, constraint: Option<&Constraint>, variant: &Variant<'_>) -> Outcome {
+/// Runs one variant as `backtester run` would with its values; `None`
+/// when the sweep was cancelled while it ran.
+fn run_variant(job: &SweepJob<'_>, constraint: Option<&Constraint>, variant: &Variant<'_>) -> Option<Outcome> {
     match constraint.map(|c| c.allows(variant)) {
-        Some(Ok(false)) => return Outcome::Excluded,
-        Some(Err(e)) => return Outcome::Failed(e.to_string()),
+        Some(Ok(false)) => return Some(Outcome::Excluded),
+        Some(Err(e)) => return Some(Outcome::Failed(e.to_string())),
         _ => {}
     }
     let mut raw = job.base.clone();
@@ -244,21 +251,24 @@ fn run_variant(job: &SweepJob<'_>, constraint: Option<&Constraint>, variant: &Va
             Target::Setting(setting) => apply(&mut raw, setting, &value.text),
         }
     }
-    let result = RunSpec::try_from(raw).map_err(|e| e.to_string()).and_then(|spec| {
+    let result = RunSpec::try_from(raw).map_err(|e| Some(e.to_string())).and_then(|spec| {
         let mut strategy =
-            build(job.runtime, job.code, job.name, job.limits, job.cancel.clone()).map_err(|e| e.to_string())?;
+            build(job.runtime, job.code, job.name, job.limits, job.cancel.clone()).map_err(|e| Some(e.to_string()))?;
         let mut config = spec.run_config();
         config.benchmark = job.benchmark.clone();
         let hooks = RunHooks { cancel: job.cancel.clone(), progress: None, progress_every: None };
-        engine::run(job.universe, strategy.as_mut(), &config, hooks).map_err(|e| e.to_string())
+        engine::run(job.universe, strategy.as_mut(), &config, hooks).map_err(|e| match e {
+            EngineError::Cancelled { .. } => None,
+            e => Some(e.to_string()),
+        })
     });
-    match result {
+    Some(match result {
         Ok(report) => {
             let equity: Vec<f64> = report.equity.amounts().iter().map(|&d| to_f64(d)).collect();
             Outcome::Ran(Ran { metrics: metric_values(&report.metrics), shape: ReturnShape::of(&equity) })
         }
-        Err(message) => Outcome::Failed(message),
-    }
+        Err(message) => Outcome::Failed(message?),
+    })
 }
 
 /// Sets `setting` to `text` (a decimal, checked by [`super::Axis::parse`]).

@@ -142,3 +142,36 @@ fn bad_sweeps_are_refused_before_anything_runs() {
         assert!(err.contains(expected), "{extra:?}: {err}");
     }
 }
+
+#[test]
+fn ctrl_c_stops_a_sweep_and_keeps_the_variants_that_finished() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("stopped.csv");
+    // 39 x 191 = 7,449 variants: minutes of work, stopped after the first rows are written.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_backtester"))
+        .args(["sweep", "scripts/sma_cross.rhai", "--data", "data/GOOG.csv", "--grid", "fast=2:40:1"])
+        .args(["--grid", "slow=10:200:1", "--jobs", "2", "--csv", csv.to_str().unwrap()])
+        .current_dir(crate::helpers::root())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let started = std::time::Instant::now();
+    let rows = || std::fs::read_to_string(&csv).map_or(0, |t| t.lines().count().saturating_sub(1));
+    while rows() < 3 && started.elapsed() < std::time::Duration::from_secs(60) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(rows() >= 3, "rows were written as variants finished");
+    crate::helpers::stop_gracefully(&mut child, "INT", std::time::Duration::from_secs(30));
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "a stopped sweep is not a success");
+    assert!(stderr.contains("cancelled after") && stderr.contains("of 7449 variants"), "{stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("rank"), "the partial leaderboard is printed:\n{stdout}");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let numbers: Vec<u64> = text.lines().skip(1).map(|l| l.split(',').next().unwrap().parse().unwrap()).collect();
+    assert!(numbers.len() < 7449, "stopped early: {} rows", numbers.len());
+    assert!(numbers.windows(2).all(|w| w[0] < w[1]), "rows in variant order");
+    assert!(text.lines().skip(1).all(|l| l.contains(",ran,")), "no half-run variant is recorded");
+}
