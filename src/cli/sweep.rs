@@ -25,8 +25,12 @@ pub struct SweepCommand {
     /// An axis: `NAME=FROM:TO:STEP` (both ends included) or `NAME=V1,V2,...`;
     /// NAME is a strategy parameter or one of cash, commission, slippage-bps,
     /// leverage. Repeat for more axes: the sweep runs their grid.
-    #[arg(long = "grid", value_name = "AXIS", required = true)]
+    #[arg(long = "grid", value_name = "AXIS", required_unless_present = "variant")]
     pub grid: Vec<String>,
+    /// One explicit variant, `NAME=VALUE,NAME=VALUE,...` (a batch: repeat
+    /// it, each naming the same parameters and settings), instead of --grid.
+    #[arg(long = "variant", value_name = "VALUES", conflicts_with_all = ["grid", "random"])]
+    pub variant: Vec<String>,
     /// Run N variants drawn at random from the grid instead of all of it.
     #[arg(long, value_name = "N")]
     pub random: Option<u64>,
@@ -73,13 +77,18 @@ pub struct SweepCommand {
 /// anything runs; a CSV that cannot be written.
 pub fn execute(cmd: &SweepCommand) -> anyhow::Result<()> {
     let args = &cmd.run;
-    let axes = cmd.grid.iter().map(|a| Axis::parse(a)).collect::<Result<Vec<_>, _>>()?;
-    let selection = match cmd.random {
-        Some(0) => bail!("--random must be at least 1"),
-        Some(count) => Selection::Random { count, seed: cmd.seed },
-        None => Selection::Grid,
+    let variants = if cmd.variant.is_empty() {
+        let axes = cmd.grid.iter().map(|a| Axis::parse(a)).collect::<Result<Vec<_>, _>>()?;
+        let selection = match cmd.random {
+            Some(0) => bail!("--random must be at least 1"),
+            Some(count) => Selection::Random { count, seed: cmd.seed },
+            None => Selection::Grid,
+        };
+        VariantSet::new(axes, &selection)?
+    } else {
+        let listed = cmd.variant.iter().map(|v| sweep::parse_variant(v)).collect::<Result<Vec<_>, _>>()?;
+        VariantSet::listed(listed, &cmd.variant)?
     };
-    let variants = VariantSet::new(axes, &selection)?;
     let direction = if cmd.minimize { Some(true) } else { cmd.maximize.then_some(false) };
     let objective = Objective::new(&cmd.objective, direction, cmd.min_trades)?;
     if cmd.jobs == Some(0) {

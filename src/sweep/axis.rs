@@ -120,6 +120,34 @@ impl Axis {
     }
 }
 
+/// Parses one explicit variant, `NAME=VALUE,NAME=VALUE,...` (one value per
+/// name), into its axes of one value each.
+///
+/// # Errors
+/// A pair without `=`, an empty name, a value that is not a number, or a
+/// name given twice; the message quotes the argument.
+pub fn parse_variant(arg: &str) -> Result<Vec<Axis>, SweepError> {
+    let bad = |reason: String| SweepError::Variant { arg: arg.to_string(), reason };
+    let mut axes: Vec<Axis> = Vec::new();
+    for pair in arg.split(',') {
+        if !pair.contains('=') {
+            return Err(bad(format!("'{pair}' is not NAME=VALUE")));
+        }
+        let axis = Axis::parse(pair).map_err(|e| match e {
+            SweepError::Axis { reason, .. } => bad(reason),
+            e => e,
+        })?;
+        if axes.iter().any(|a| a.name == axis.name) {
+            return Err(bad(format!("'{}' is given twice", axis.name)));
+        }
+        if axis.values.len() != 1 {
+            return Err(bad(format!("'{pair}' gives more than one value")));
+        }
+        axes.push(axis);
+    }
+    Ok(axes)
+}
+
 /// `v1,v2,...`: each a number (whole or decimal).
 fn list(text: &str) -> Result<Vec<AxisValue>, String> {
     let values: Vec<AxisValue> = text.split(',').map(|v| number(v.trim())).collect::<Result<_, _>>()?;
@@ -218,6 +246,22 @@ mod tests {
         let commission = Axis::parse("commission=0,0.001").unwrap();
         assert_eq!(commission.target, Target::Setting(Setting::Commission));
         assert_eq!(commission.values[1].number, Number::Float(0.001));
+    }
+
+    #[test]
+    fn an_explicit_variant_is_one_value_per_name() {
+        let axes = parse_variant("fast=5,commission=0.001").unwrap();
+        let names: Vec<(&str, &str)> = axes.iter().map(|a| (a.name.as_str(), a.values[0].text.as_str())).collect();
+        assert_eq!(names, [("fast", "5"), ("commission", "0.001")]);
+        for (arg, reason) in [
+            ("fast=5,slow", "'slow' is not NAME=VALUE"),
+            ("fast=5,fast=6", "'fast' is given twice"),
+            ("fast=x", "'x' is not a number"),
+            ("fast=1:3:1", "more than one value"),
+        ] {
+            let err = parse_variant(arg).unwrap_err().to_string();
+            assert!(err.contains(arg) && err.contains(reason), "{arg}: {err}");
+        }
     }
 
     #[test]

@@ -11,8 +11,26 @@ pub enum SweepError {
         /// What is wrong with it.
         reason: String,
     },
+    /// An explicit variant that does not parse.
+    #[error("--variant '{arg}': {reason}")]
+    Variant {
+        /// The argument as given.
+        arg: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Explicit variants that do not all name the same axes in the same order.
+    #[error("--variant '{arg}' names {names}, but the first --variant names {first}; every variant names the same ones in the same order")]
+    VariantNames {
+        /// The argument as given.
+        arg: String,
+        /// Its names, comma-separated.
+        names: String,
+        /// The first variant's names, comma-separated.
+        first: String,
+    },
     /// A sweep without any axis.
-    #[error("a sweep needs at least one --grid axis")]
+    #[error("a sweep needs at least one --grid axis or --variant")]
     NoAxes,
     /// Two axes with the same name.
     #[error("axis '{0}' is given twice")]

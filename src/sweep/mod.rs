@@ -3,8 +3,8 @@
 //! settings, run in parallel and ranked by an objective.
 //!
 //! - [`Axis`]: a parameter or setting and its values (`fast=5:50:5`);
-//! - [`VariantSet`]: the grid of the axes, or random draws from it,
-//!   enumerated as a stream (variant `i` is computed from `i`);
+//! - [`VariantSet`]: the grid of the axes, random draws from it, or an
+//!   explicit list, enumerated as a stream (variant `i` is computed from `i`);
 //! - [`Constraint`]: which variants run (`fast < slow`), a sandboxed expression;
 //! - [`Objective`]: the metric that ranks them, and the metrics kept per variant;
 //! - [`run`]: the variants on several threads over one loaded universe;
@@ -18,7 +18,7 @@ mod objective;
 mod runner;
 mod variants;
 
-pub use axis::{Axis, AxisValue, Number, Setting, Target, MAX_AXIS_VALUES};
+pub use axis::{parse_variant, Axis, AxisValue, Number, Setting, Target, MAX_AXIS_VALUES};
 pub use constraint::Constraint;
 pub use deflated::{Deflated, ReturnShape};
 pub use error::SweepError;

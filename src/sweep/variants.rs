@@ -29,6 +29,9 @@ pub enum Selection {
 #[derive(Clone, Debug)]
 pub struct VariantSet {
     axes: Vec<Axis>,
+    /// Whether the variants are the axes' values side by side (explicit
+    /// variants: variant i takes value i of each axis) rather than their grid.
+    listed: bool,
     /// The grid numbers of the variants, when drawn at random (sorted);
     /// `None` for the whole grid.
     drawn: Option<Vec<u64>>,
@@ -72,7 +75,32 @@ impl VariantSet {
             Selection::Random { count, .. } if count >= grid_size => None,
             Selection::Random { count, seed } => Some(draw(count, grid_size, seed)),
         };
-        Ok(VariantSet { axes, drawn, grid_size })
+        Ok(VariantSet { axes, listed: false, drawn, grid_size })
+    }
+
+    /// Explicit variants, each `NAME=VALUE,...` as parsed by
+    /// [`super::axis::parse_variant`] (`args` are the arguments, for errors).
+    ///
+    /// # Errors
+    /// No variant, variants that name different axes, or more than
+    /// [`MAX_VARIANTS`].
+    pub fn listed(variants: Vec<Vec<Axis>>, args: &[String]) -> Result<VariantSet, SweepError> {
+        let Some(first) = variants.first() else { return Err(SweepError::NoAxes) };
+        if variants.len() as u64 > MAX_VARIANTS {
+            return Err(SweepError::TooMany { limit: MAX_VARIANTS, what: "the --variant list".into() });
+        }
+        let names = |axes: &[Axis]| axes.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(", ");
+        let mut axes: Vec<Axis> = first.iter().map(|a| Axis { values: Vec::new(), ..a.clone() }).collect();
+        for (variant, arg) in variants.iter().zip(args) {
+            if names(variant) != names(&axes) {
+                return Err(SweepError::VariantNames { arg: arg.clone(), names: names(variant), first: names(&axes) });
+            }
+            for (axis, one) in axes.iter_mut().zip(variant) {
+                axis.values.extend(one.values.iter().cloned());
+            }
+        }
+        let count = variants.len() as u64;
+        Ok(VariantSet { axes, listed: true, drawn: None, grid_size: count })
     }
 
     /// The axes, in order.
@@ -95,6 +123,10 @@ impl VariantSet {
     /// # Panics
     /// If `number` is out of range.
     pub fn get(&self, number: u64) -> Variant<'_> {
+        if self.listed {
+            let values = self.axes.iter().map(|a| (a.name.as_str(), &a.values[number as usize])).collect();
+            return Variant { number, values };
+        }
         let mut cell = self.drawn.as_ref().map_or(number, |d| d[number as usize]);
         // The last axis varies fastest, as in nested loops written in the axes' order.
         let mut values = Vec::with_capacity(self.axes.len());
@@ -187,6 +219,20 @@ mod tests {
         assert_eq!(distinct.len(), 50);
         let small = set(&["a=1,2,3"], Selection::Random { count: 10, seed: 1 }).unwrap();
         assert_eq!(small.len(), 3, "more draws than the grid has: the whole grid");
+    }
+
+    #[test]
+    fn explicit_variants_run_as_listed() {
+        let args = ["fast=5,slow=20".to_string(), "fast=8,slow=20".into(), "fast=5,slow=40".into()];
+        let parsed = args.iter().map(|a| super::super::axis::parse_variant(a).unwrap()).collect();
+        let set = VariantSet::listed(parsed, &args).unwrap();
+        assert_eq!(set.len(), 3);
+        let all: Vec<Vec<String>> = set.iter().map(|v| texts(&v)).collect();
+        assert_eq!(all, [["fast=5", "slow=20"], ["fast=8", "slow=20"], ["fast=5", "slow=40"]]);
+        let args = ["fast=5,slow=20".to_string(), "slow=20,fast=8".into()];
+        let parsed = args.iter().map(|a| super::super::axis::parse_variant(a).unwrap()).collect();
+        let err = VariantSet::listed(parsed, &args).unwrap_err().to_string();
+        assert!(err.contains("'slow=20,fast=8' names slow, fast, but the first --variant names fast, slow"), "{err}");
     }
 
     #[test]

@@ -85,6 +85,38 @@ fn wasm_variants_equal_the_runs_started_alone() {
 }
 
 #[test]
+fn a_batch_of_explicit_variants_runs_as_listed() {
+    let summary = sweep_json(
+        "scripts/sma_cross.rhai",
+        &["--variant", "fast=10,slow=30,commission=0.001", "--variant", "fast=5,slow=20,commission=0", "--top", "5"],
+    );
+    assert_eq!((summary["variants"].as_u64(), summary["ran"].as_u64()), (Some(2), Some(2)));
+    assert_variants_match_runs_alone("scripts/sma_cross.rhai", &summary);
+    let err = fails(&[
+        "sweep",
+        "scripts/sma_cross.rhai",
+        "--data",
+        "data/GOOG.csv",
+        "--variant",
+        "fast=10,slow=30",
+        "--variant",
+        "fast=5",
+    ]);
+    assert!(err.contains("--variant 'fast=5' names fast, but the first --variant names fast, slow"), "{err}");
+    let err = fails(&[
+        "sweep",
+        "scripts/sma_cross.rhai",
+        "--data",
+        "data/GOOG.csv",
+        "--variant",
+        "fast=1",
+        "--grid",
+        "slow=2",
+    ]);
+    assert!(err.contains("cannot be used with"), "{err}");
+}
+
+#[test]
 fn random_draws_are_reproducible_and_the_csv_has_every_variant() {
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("all.csv");
