@@ -101,6 +101,7 @@ pub fn run_loaded(
         cancel,
         progress: bar.is_some().then_some(&mut on_progress as &mut dyn FnMut(Progress)),
         progress_every: None,
+        shared_indicators: None,
     };
     let report = engine::run(universe, strategy.as_mut(), config, hooks);
     if let Some(bar) = &bar {

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use crate::broker::BrokerConfig;
 use crate::domain::{Bar, CancelToken, Symbol};
+use crate::session::SharedIndicators;
 
 /// Parameter overrides as they arrive: from a command line or from JSON.
 #[derive(Clone, Debug, PartialEq)]
@@ -49,7 +50,8 @@ pub struct Benchmark {
     pub bars: Arc<Vec<Bar>>,
 }
 
-/// How the engine reports progress and learns it should stop.
+/// How the engine reports progress, learns it should stop, and finds
+/// indicators already computed; none of it changes the run's results.
 #[derive(Default)]
 pub struct RunHooks<'a> {
     /// Once cancelled, the run stops with [`EngineError::Cancelled`](super::EngineError::Cancelled).
@@ -59,6 +61,10 @@ pub struct RunHooks<'a> {
     /// Call `progress` every this many steps instead (1 = every bar, for
     /// paced replay).
     pub progress_every: Option<usize>,
+    /// Indicators shared with other runs over the same universe (a sweep's
+    /// variants): taken from there, and added there, instead of computed
+    /// for this run alone.
+    pub shared_indicators: Option<Arc<SharedIndicators>>,
 }
 
 /// Where a run is.

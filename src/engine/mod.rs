@@ -52,7 +52,7 @@ pub fn run(
     }
     let benchmark = benchmark(universe, config)?;
     let (session, params) = initialized(universe, strategy, config, hooks.cancel.clone())?;
-    session.start_bars();
+    session.start_bars(hooks.shared_indicators.as_deref());
     bar_loop::run_bars(&session, strategy, &mut hooks)?;
     finished(universe, &session, strategy, params, benchmark)
 }

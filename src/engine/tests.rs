@@ -187,7 +187,13 @@ fn a_cancelled_run_stops() {
             Ok(())
         },
     };
-    let err = run(&u, &mut probe, &config(), RunHooks { cancel, progress: None, progress_every: None }).unwrap_err();
+    let err = run(
+        &u,
+        &mut probe,
+        &config(),
+        RunHooks { cancel, progress: None, progress_every: None, shared_indicators: None },
+    )
+    .unwrap_err();
     assert!(matches!(err, EngineError::Cancelled { step: 101 }), "{err}");
 }
 
@@ -196,7 +202,12 @@ fn progress_reaches_the_last_step() {
     let u = universe(vec![("A", walk(1_000, 10))]);
     let mut last = None;
     let mut on_progress = |p: Progress| last = Some((p.step, p.total));
-    let hooks = RunHooks { cancel: CancelToken::new(), progress: Some(&mut on_progress), progress_every: None };
+    let hooks = RunHooks {
+        cancel: CancelToken::new(),
+        progress: Some(&mut on_progress),
+        progress_every: None,
+        shared_indicators: None,
+    };
     run(&u, &mut SmaCross::default(), &config(), hooks).unwrap();
     assert_eq!(last, Some((1_000, 1_000)));
 }
@@ -259,7 +270,7 @@ fn cancelling_stops_a_driving_strategy_between_bars() {
     let u = universe(vec![("A", walk(2_000, 5))]);
     let cancel = CancelToken::new();
     let mut driven = Driven { inner: SmaCross::default(), cancel_at: Some((700, cancel.clone())) };
-    let hooks = RunHooks { cancel, progress: None, progress_every: None };
+    let hooks = RunHooks { cancel, progress: None, progress_every: None, shared_indicators: None };
     let err = run(&u, &mut driven, &config(), hooks).unwrap_err();
     assert!(matches!(err, EngineError::Cancelled { step: 700 }), "{err}");
 }

@@ -314,6 +314,7 @@ impl Service {
                 cancel: live.cancel.clone(),
                 progress: Some(&mut on_progress),
                 progress_every: pace.map(|_| 1),
+                shared_indicators: None,
             };
             let report = engine::run(&universe, strategy.as_mut(), &config, hooks).map_err(Stop::Engine)?;
             Ok((report, started.elapsed().as_secs_f64() * 1000.0))

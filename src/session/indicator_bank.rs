@@ -1,8 +1,9 @@
 //! The indicators a strategy declared, with a short history of values for
 //! each output. They are computed a block of their symbol's bars ahead (see
-//! [`IndicatorBank::attach_prices`]) and each step shows the values up to
-//! that step's bar; the tests check every value against an oracle that
-//! updates each indicator bar by bar.
+//! [`IndicatorBank::attach_prices`]), or taken whole from indicators shared
+//! between runs (a sweep's variants, see [`SharedIndicators`]), and each
+//! step shows the values up to that step's bar; the tests check every value
+//! against an oracle that updates each indicator bar by bar.
 
 use std::sync::Arc;
 
@@ -10,7 +11,7 @@ use crate::data::Universe;
 use crate::domain::{Bar, PriceField};
 use crate::indicators::{IndicatorSpec, IndicatorState, Source, SourceColumns};
 
-use super::CtxError;
+use super::{CtxError, SharedIndicators};
 
 /// Most indicators one run may declare; with [`MAX_WINDOW`] this bounds the
 /// host memory a strategy can make the engine hold for it.
@@ -47,6 +48,7 @@ impl From<usize> for IndicatorRef<'_> {
 #[derive(Debug)]
 struct Declared {
     symbol: usize,
+    spec: IndicatorSpec,
     state: IndicatorState,
     first_output: usize,
     outputs: usize,
@@ -62,15 +64,18 @@ struct History {
     depth: usize,
     /// The output's value after each of its symbol's bars `start..`, up to
     /// as far as the block reaches (NaN where there is none); empty before
-    /// the first block (see [`IndicatorBank::refill`]).
-    block: Vec<f64>,
+    /// the first block (see [`IndicatorBank::refill`]). Shared, it holds
+    /// every bar of the symbol and is never refilled.
+    block: Arc<[f64]>,
     /// The bar (of the output's symbol in the run) of `block[0]`.
     start: usize,
+    /// A buffer the next block is built in (its capacity kept between blocks).
+    spare: Vec<f64>,
 }
 
 impl History {
     fn with_depth(symbol: usize, depth: usize) -> Self {
-        History { symbol, depth, block: Vec::new(), start: 0 }
+        History { symbol, depth, block: Arc::from([]), start: 0, spare: Vec::new() }
     }
 
     /// The value now and one bar earlier (NaN where there is none), once
@@ -202,7 +207,7 @@ impl IndicatorBank {
         }
         self.sources[symbol].add(&spec);
         self.by_symbol[symbol].push(self.declared.len());
-        self.declared.push(Declared { symbol, state, first_output, outputs: outputs.len() });
+        self.declared.push(Declared { symbol, spec, state, first_output, outputs: outputs.len() });
         Ok(first_output)
     }
 
@@ -224,8 +229,40 @@ impl IndicatorBank {
     /// records how far the symbol has got, which is where its outputs are
     /// read, so no step reads a value later than its own. Called once after
     /// init, when the indicators are known.
-    pub(super) fn attach_prices(&mut self, universe: &Universe) {
+    ///
+    /// With `shared`, each indicator's values over the whole universe come
+    /// from there instead, computed by the first run that asks for them.
+    pub(super) fn attach_prices(&mut self, universe: &Universe, shared: Option<&SharedIndicators>) {
         self.attach_prices_in_blocks(universe, BLOCK);
+        if let Some(shared) = shared {
+            self.share(universe, shared);
+        }
+    }
+
+    /// Takes every indicator's values over the whole universe from `shared`
+    /// (computing those it lacks), so that no block is ever computed here.
+    fn share(&mut self, universe: &Universe, shared: &SharedIndicators) {
+        let Some(blocks) = self.blocks.as_mut() else { return };
+        for d in &self.declared {
+            let s = d.symbol;
+            let bars = universe.bars(s);
+            let outputs = shared.get_or_compute(s, &d.spec, || {
+                let mut volumes = Vec::new();
+                fill_volumes(&mut volumes, bars, self.sources[s]);
+                let columns = source_columns(self.prices[s].as_ref(), &volumes, 0, bars.len());
+                let mut out = vec![Vec::with_capacity(bars.len()); d.outputs];
+                // The declared state has seen no bar yet: a copy starts where a run does.
+                d.state.clone().run_columns(&columns, &mut out);
+                out
+            });
+            for (h, values) in self.histories[d.first_output..d.first_output + d.outputs].iter_mut().zip(outputs.iter())
+            {
+                debug_assert_eq!(values.len(), bars.len(), "shared over the same universe");
+                h.block = values.clone();
+                h.start = 0;
+            }
+            blocks.computed[s] = bars.len();
+        }
     }
 
     /// [`IndicatorBank::attach_prices`] with blocks of `block` (≥ 1) bars.
@@ -266,36 +303,23 @@ impl IndicatorBank {
         let from = blocks.computed[s];
         let bars = blocks.universe.bars(s);
         let to = (from + blocks.block).max(seen).min(bars.len());
-        let prices = self.prices[s].as_ref();
-        let price = |field: PriceField| -> &[f64] {
-            prices
-                .and_then(|p| p.columns[field as usize].as_ref().map(|c| &c[p.offset + from..p.offset + to]))
-                .unwrap_or(&[])
-        };
-        blocks.volumes.clear();
-        if self.sources[s].0[Source::Volume as usize] {
-            blocks.volumes.extend(bars[from..to].iter().map(|b| b.volume));
-        }
-        let columns = SourceColumns {
-            open: price(PriceField::Open),
-            high: price(PriceField::High),
-            low: price(PriceField::Low),
-            close: price(PriceField::Close),
-            volume: &blocks.volumes,
-        };
+        fill_volumes(&mut blocks.volumes, &bars[from..to], self.sources[s]);
+        let columns = source_columns(self.prices[s].as_ref(), &blocks.volumes, from, to);
         let keep = self.depth - 1;
         for &i in &self.by_symbol[s] {
             let d = &mut self.declared[i];
             let histories = &mut self.histories[d.first_output..d.first_output + d.outputs];
             for (h, out) in histories.iter_mut().zip(&mut blocks.outputs) {
                 let kept = keep.min(h.block.len());
-                h.block.drain(..h.block.len() - kept);
+                *out = std::mem::take(&mut h.spare);
+                out.clear();
+                out.extend_from_slice(&h.block[h.block.len() - kept..]);
                 h.start = from - kept;
-                *out = std::mem::take(&mut h.block);
             }
             d.state.run_columns(&columns, &mut blocks.outputs[..d.outputs]);
             for (h, out) in histories.iter_mut().zip(&mut blocks.outputs) {
-                h.block = std::mem::take(out);
+                h.block = Arc::from(out.as_slice());
+                h.spare = std::mem::take(out);
                 // Every field an indicator reads has its column (see `sources`), so each block
                 // reaches `to`; an unread field's empty slice is never read.
                 debug_assert_eq!(h.start + h.block.len(), to, "a block reaches the bars computed");
@@ -407,6 +431,37 @@ impl IndicatorBank {
     }
 }
 
+/// `volumes` holds the volumes of `bars` if `sources` reads them (else nothing).
+fn fill_volumes(volumes: &mut Vec<f64>, bars: &[Bar], sources: Sources) {
+    volumes.clear();
+    if sources.0[Source::Volume as usize] {
+        volumes.extend(bars.iter().map(|b| b.volume));
+    }
+}
+
+/// The inputs of a symbol's bars `from..to` (of the run): its price columns'
+/// slices and `volumes` (those bars' volumes, when read); an unread field
+/// is an empty slice, which no indicator reads.
+fn source_columns<'a>(
+    prices: Option<&'a PriceColumns>,
+    volumes: &'a [f64],
+    from: usize,
+    to: usize,
+) -> SourceColumns<'a> {
+    let price = |field: PriceField| -> &'a [f64] {
+        prices
+            .and_then(|p| p.columns[field as usize].as_ref().map(|c| &c[p.offset + from..p.offset + to]))
+            .unwrap_or(&[])
+    };
+    SourceColumns {
+        open: price(PriceField::Open),
+        high: price(PriceField::High),
+        low: price(PriceField::Low),
+        close: price(PriceField::Close),
+        volume: volumes,
+    }
+}
+
 /// The bar fields some indicators read.
 #[derive(Clone, Copy, Debug, Default)]
 struct Sources([bool; 5]);
@@ -513,6 +568,18 @@ mod tests {
         declared: &[(usize, IndicatorSpec)],
         depth: usize,
         block: usize,
+        check: impl FnMut(&IndicatorBank, &BarByBar),
+    ) {
+        step_through_sharing(universe, declared, depth, block, None, check);
+    }
+
+    /// [`step_through`], taking the values from `shared` when given.
+    fn step_through_sharing(
+        universe: &Universe,
+        declared: &[(usize, IndicatorSpec)],
+        depth: usize,
+        block: usize,
+        shared: Option<&SharedIndicators>,
         mut check: impl FnMut(&IndicatorBank, &BarByBar),
     ) {
         let mut bank = IndicatorBank::new(universe.symbols().len());
@@ -521,6 +588,9 @@ mod tests {
         }
         bank.set_depth(depth);
         bank.attach_prices_in_blocks(universe, block);
+        if let Some(shared) = shared {
+            bank.share(universe, shared);
+        }
         assert!(
             bank.blocks.is_some() && bank.by_symbol.iter().zip(&bank.prices).all(|(d, p)| d.is_empty() || p.is_some())
         );
@@ -576,6 +646,36 @@ mod tests {
                 assert!(ready, "not vacuous: every output is ready at the end");
             }
         }
+    }
+
+    #[test]
+    fn shared_values_match_updating_each_bar_and_are_computed_once() {
+        let a = random_walk(300, 11, Timestamp(0), 60_000);
+        let b = random_walk(120, 13, Timestamp(20 * 60_000), 120_000);
+        let whole = Universe::new(vec![(Symbol::new("A"), a), (Symbol::new("B"), b)]).unwrap();
+        let universe = whole.slice(Some(whole.timeline()[30]), None).unwrap();
+        let declared = [
+            (0, IndicatorSpec::Sma { period: 5, source: Source::Open }),
+            (1, IndicatorSpec::Atr { period: 14 }),
+            (1, IndicatorSpec::Macd { fast: 3, slow: 8, signal: 4, source: Source::Volume }),
+            (0, IndicatorSpec::Bollinger { period: 10, k: 1.5, source: Source::Close }),
+        ];
+        let shared = SharedIndicators::new();
+        // The first run computes, the second (another lookback) only reads.
+        for depth in [2, 5] {
+            let mut ready = false;
+            step_through_sharing(&universe, &declared, depth, BLOCK, Some(&shared), |bank, oracle| {
+                assert_eq!(readings(bank), oracle.readings(depth), "depth {depth}");
+                assert_eq!(latest(bank), oracle.latest(), "depth {depth}");
+                ready = bank.latest().all(|(now, _)| !now.is_nan());
+            });
+            assert!(ready, "not vacuous: every output is ready at the end");
+        }
+        assert_eq!(shared.computed(), 4, "four distinct indicators, each computed once");
+        // A Bollinger band with another k is another indicator.
+        let other = [(0, IndicatorSpec::Bollinger { period: 10, k: 2.0, source: Source::Close })];
+        step_through_sharing(&universe, &other, 2, BLOCK, Some(&shared), |_, _| {});
+        assert_eq!(shared.computed(), 5);
     }
 
     #[test]

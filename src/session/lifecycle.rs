@@ -10,7 +10,9 @@ use crate::domain::{CancelToken, EquityCurve, Timestamp};
 
 use super::crossing::Crossings;
 use super::state::{Phase, RunState};
-use super::{BarLoop, IndicatorBank, MarketView, ParamSpec, Params, RunLog, StepQueue, StrategyCtx, Timeframes};
+use super::{
+    BarLoop, IndicatorBank, MarketView, ParamSpec, Params, RunLog, SharedIndicators, StepQueue, StrategyCtx, Timeframes,
+};
 
 /// One run's state, owned by the engine: what it needs to step the run
 /// that the strategy's [`StrategyCtx`] does not offer.
@@ -69,14 +71,15 @@ impl Session {
     }
 
     /// Ends `init`: the indicators keep as much history as the declared
-    /// lookback and read the universe's price columns, and orders are
-    /// allowed from now on.
-    pub fn start_bars(&self) {
+    /// lookback and read the universe's price columns (or take their values
+    /// from `shared`, see [`SharedIndicators`]), and orders are allowed from
+    /// now on.
+    pub fn start_bars(&self, shared: Option<&SharedIndicators>) {
         let mut guard = self.ctx.state_mut();
         let state = &mut *guard;
         let depth = state.market.lookback();
         state.indicators.set_depth(depth);
-        state.indicators.attach_prices(state.market.universe());
+        state.indicators.attach_prices(state.market.universe(), shared);
         state.equity = EquityCurve::with_capacity(state.market.timeline().len());
         state.phase = Phase::Bar;
     }

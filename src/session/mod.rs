@@ -17,6 +17,7 @@ mod market;
 mod params;
 mod portfolio;
 mod schedule;
+mod shared_indicators;
 mod state;
 mod steps;
 mod timeframe;
@@ -29,6 +30,7 @@ pub use log::{LogLine, RunLog, MAX_LOG_LINES};
 pub use market::MAX_LOOKBACK;
 pub use params::{declared_names, ParamError, ParamSpec, ParamValue, Params};
 pub use schedule::Period;
+pub use shared_indicators::{SharedIndicators, SharedOutputs};
 pub use steps::BarLoop;
 pub use timeframe::MAX_TIMEFRAMES;
 

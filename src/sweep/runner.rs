@@ -3,7 +3,7 @@
 //! parameters and settings, so its metrics are those of that run alone.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use rust_decimal::Decimal;
@@ -19,6 +19,7 @@ use crate::data::Universe;
 use crate::domain::num::to_f64;
 use crate::domain::CancelToken;
 use crate::engine::{self, Benchmark, EngineError, ParamOverrides, RawRunSpec, RunHooks, RunSpec};
+use crate::session::SharedIndicators;
 use crate::strategy::{build, Runtime, StrategyLimits};
 
 /// What a sweep runs: one strategy, one universe, base settings, the variants.
@@ -87,6 +88,9 @@ pub struct SweepResults {
     /// results then hold those that finished; a variant stopped midway is
     /// not among them).
     pub cancelled: bool,
+    /// How many distinct indicators (kind, arguments, symbol) were computed:
+    /// each once per sweep, shared by every variant that declares it.
+    pub indicators_computed: usize,
 }
 
 impl SweepResults {
@@ -192,6 +196,7 @@ pub fn run(job: &SweepJob<'_>, done: &mut dyn FnMut(&VariantResult)) -> Result<S
     check(job)?;
     let started = Instant::now();
     let total = job.variants.len();
+    let shared = Arc::new(SharedIndicators::new());
     let next = AtomicU64::new(0);
     let mut results = Vec::with_capacity(total as usize);
     std::thread::scope(|scope| -> Result<(), SweepError> {
@@ -199,6 +204,7 @@ pub fn run(job: &SweepJob<'_>, done: &mut dyn FnMut(&VariantResult)) -> Result<S
         for _ in 0..job.jobs.max(1) {
             let send = send.clone();
             let next = &next;
+            let shared = &shared;
             scope.spawn(move || {
                 // A constraint per thread: Rhai's engine stays on its thread.
                 let constraint = job.constraint.map(Constraint::parse).transpose();
@@ -209,7 +215,7 @@ pub fn run(job: &SweepJob<'_>, done: &mut dyn FnMut(&VariantResult)) -> Result<S
                     }
                     let variant = job.variants.get(number);
                     let outcome = match &constraint {
-                        Ok(c) => run_variant(job, c.as_ref(), &variant),
+                        Ok(c) => run_variant(job, c.as_ref(), &variant, shared),
                         Err(e) => Some(Outcome::Failed(e.to_string())),
                     };
                     // None: cancelled midway, not a result.
@@ -229,12 +235,17 @@ pub fn run(job: &SweepJob<'_>, done: &mut dyn FnMut(&VariantResult)) -> Result<S
     })?;
     let cancelled = job.cancel.is_cancelled() && (results.len() as u64) < total;
     results.sort_unstable_by_key(|r| r.number);
-    Ok(SweepResults { results, elapsed: started.elapsed(), cancelled })
+    Ok(SweepResults { results, elapsed: started.elapsed(), cancelled, indicators_computed: shared.computed() })
 }
 
 /// Runs one variant as `backtester run` would with its values; `None`
 /// when the sweep was cancelled while it ran.
-fn run_variant(job: &SweepJob<'_>, constraint: Option<&Constraint>, variant: &Variant<'_>) -> Option<Outcome> {
+fn run_variant(
+    job: &SweepJob<'_>,
+    constraint: Option<&Constraint>,
+    variant: &Variant<'_>,
+    shared: &Arc<SharedIndicators>,
+) -> Option<Outcome> {
     match constraint.map(|c| c.allows(variant)) {
         Some(Ok(false)) => return Some(Outcome::Excluded),
         Some(Err(e)) => return Some(Outcome::Failed(e.to_string())),
@@ -256,7 +267,12 @@ fn run_variant(job: &SweepJob<'_>, constraint: Option<&Constraint>, variant: &Va
             build(job.runtime, job.code, job.name, job.limits, job.cancel.clone()).map_err(|e| Some(e.to_string()))?;
         let mut config = spec.run_config();
         config.benchmark = job.benchmark.clone();
-        let hooks = RunHooks { cancel: job.cancel.clone(), progress: None, progress_every: None };
+        let hooks = RunHooks {
+            cancel: job.cancel.clone(),
+            progress: None,
+            progress_every: None,
+            shared_indicators: Some(shared.clone()),
+        };
         engine::run(job.universe, strategy.as_mut(), &config, hooks).map_err(|e| match e {
             EngineError::Cancelled { .. } => None,
             e => Some(e.to_string()),
@@ -279,5 +295,67 @@ fn apply(raw: &mut RawRunSpec, setting: Setting, text: &str) {
         Setting::Commission => raw.broker.commission = CommissionModel::Percent { rate: value },
         Setting::SlippageBps => raw.broker.slippage_bps = value,
         Setting::Leverage => raw.broker.leverage = value,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rust_decimal_macros::dec;
+
+    use super::*;
+    use crate::broker::BrokerConfig;
+    use crate::data::synthetic::random_walk;
+    use crate::domain::{Symbol, Timestamp};
+    use crate::sweep::{Axis, Selection};
+
+    const SCRIPT: &str = r#"
+        fn params() { #{ fast: 5, slow: 20 } }
+        fn init(ctx) { ctx.sma("f", ctx.param("fast")); ctx.sma("s", ctx.param("slow")); }
+        fn on_bar(ctx) {
+            let c = ctx.cross("f", "s");
+            if c > 0 { ctx.order_target_percent(1.0); } else if c < 0 { ctx.close_position(); }
+        }
+    "#;
+
+    #[test]
+    fn each_distinct_indicator_is_computed_once_per_sweep_and_results_match_runs_alone() {
+        let universe = Universe::new(vec![(Symbol::new("A"), random_walk(3_000, 5, Timestamp(0), 60_000))]).unwrap();
+        let axes = ["fast=5,10", "slow=20,30,40"].map(|a| Axis::parse(a).unwrap()).to_vec();
+        let variants = VariantSet::new(axes, &Selection::Grid).unwrap();
+        let limits = StrategyLimits::default();
+        let base = RawRunSpec {
+            broker: BrokerConfig::with_cash(dec!(10000)),
+            start: None,
+            end: None,
+            resample: None,
+            params: ParamOverrides::Text(Vec::new()),
+        };
+        let job = SweepJob {
+            runtime: Runtime::Rhai,
+            code: SCRIPT.as_bytes(),
+            name: "cross.rhai",
+            limits: &limits,
+            universe: &universe,
+            benchmark: None,
+            base: base.clone(),
+            variants: &variants,
+            constraint: None,
+            jobs: 2,
+            cancel: CancelToken::new(),
+        };
+        let results = run(&job, &mut |_| {}).unwrap();
+        // 6 variants declare 12 SMAs, of 5 distinct periods: 5, 10, 20, 30, 40.
+        assert_eq!(results.indicators_computed, 5);
+        for r in &results.results {
+            let Outcome::Ran(ran) = &r.outcome else { panic!("variant {} did not run: {:?}", r.number, r.outcome) };
+            let mut raw = base.clone();
+            let values = variants.get(r.number).values;
+            raw.params = ParamOverrides::Text(values.iter().map(|(n, v)| format!("{n}={}", v.text)).collect());
+            let spec = RunSpec::try_from(raw).unwrap();
+            let mut alone = build(Runtime::Rhai, SCRIPT.as_bytes(), "cross.rhai", &limits, CancelToken::new()).unwrap();
+            let report = engine::run(&universe, alone.as_mut(), &spec.run_config(), RunHooks::default()).unwrap();
+            assert_eq!(ran.metrics, metric_values(&report.metrics), "variant {}", r.number);
+            assert!(report.metrics.trades > 0, "not vacuous: variant {} traded", r.number);
+        }
     }
 }

@@ -181,7 +181,7 @@ fn cancelling_stops_a_busy_script_between_bars() {
         std::thread::sleep(std::time::Duration::from_millis(30));
         token.cancel();
     });
-    let hooks = RunHooks { cancel, progress: None, progress_every: None };
+    let hooks = RunHooks { cancel, progress: None, progress_every: None, shared_indicators: None };
     let err = engine::run(&universe(), &mut s, &config, hooks).unwrap_err();
     canceller.join().unwrap();
     assert!(matches!(err, EngineError::Cancelled { step } if step < 199), "{err}");

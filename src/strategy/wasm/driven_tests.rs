@@ -76,7 +76,12 @@ fn run_with_progress(wat: &str, every: usize, on_close: bool) -> (RunReport, Vec
     let mut record = |p: Progress| seen.push((p.step, p.equity));
     let broker = BrokerConfig { trade_on_close: on_close, ..BrokerConfig::with_cash(dec!(100000)) };
     let config = RunConfig::new(broker, ParamOverrides::default());
-    let hooks = RunHooks { cancel: CancelToken::new(), progress: Some(&mut record), progress_every: Some(every) };
+    let hooks = RunHooks {
+        cancel: CancelToken::new(),
+        progress: Some(&mut record),
+        progress_every: Some(every),
+        shared_indicators: None,
+    };
     let report = engine::run(&universe(), &mut strategy, &config, hooks).expect("the run succeeds");
     (report, seen)
 }
@@ -146,7 +151,7 @@ fn cancelling_reaches_a_plugin_inside_its_loop() {
         token.cancel();
     });
     let config = RunConfig::new(BrokerConfig::with_cash(dec!(100000)), ParamOverrides::default());
-    let hooks = RunHooks { cancel, progress: None, progress_every: None };
+    let hooks = RunHooks { cancel, progress: None, progress_every: None, shared_indicators: None };
     let err = engine::run(&universe(), &mut plugin, &config, hooks).unwrap_err();
     canceller.join().unwrap();
     assert!(matches!(err, EngineError::Cancelled { step: 40 }), "{err}");

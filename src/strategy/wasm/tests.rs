@@ -46,7 +46,12 @@ pub(super) fn load(wat: &str, limits: WasmLimits, cancel: CancelToken) -> Result
 pub(super) fn run_plugin(wat: &str, limits: WasmLimits, cancel: CancelToken) -> Result<RunReport, EngineError> {
     let mut strategy = load(wat, limits, cancel.clone()).expect("the plugin loads");
     let config = RunConfig::new(BrokerConfig::with_cash(dec!(100000)), ParamOverrides::default());
-    engine::run(&universe(), &mut strategy, &config, RunHooks { cancel, progress: None, progress_every: None })
+    engine::run(
+        &universe(),
+        &mut strategy,
+        &config,
+        RunHooks { cancel, progress: None, progress_every: None, shared_indicators: None },
+    )
 }
 
 fn run_error(body: &str) -> String {
