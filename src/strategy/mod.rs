@@ -73,6 +73,14 @@ pub trait Strategy {
         })
     }
 
+    /// A strategy like this one before it ran, sharing what was compiled:
+    /// for running the same code again on this thread (a sweep's next
+    /// variant). `None` where the runtime has nothing to share this way (a
+    /// WASM plugin's module is cached by the runtime already).
+    fn fresh(&self) -> Option<Box<dyn Strategy>> {
+        None
+    }
+
     /// What the strategy used of its sandbox's limits so far (the engine
     /// asks once, after `on_finish`); `None` for a strategy that runs
     /// outside a sandbox, as native ones do.

@@ -20,7 +20,7 @@ use crate::domain::num::to_f64;
 use crate::domain::CancelToken;
 use crate::engine::{self, Benchmark, EngineError, ParamOverrides, RawRunSpec, RunHooks, RunSpec};
 use crate::session::SharedIndicators;
-use crate::strategy::{build, Runtime, StrategyLimits};
+use crate::strategy::{build, Runtime, Strategy, StrategyLimits};
 
 /// What a sweep runs: one strategy, one universe, base settings, the variants.
 pub struct SweepJob<'a> {
@@ -208,6 +208,9 @@ pub fn run(job: &SweepJob<'_>, done: &mut dyn FnMut(&VariantResult)) -> Result<S
             scope.spawn(move || {
                 // A constraint per thread: Rhai's engine stays on its thread.
                 let constraint = job.constraint.map(Constraint::parse).transpose();
+                // Compiled once per thread; each variant runs a fresh copy
+                // where the runtime makes one (a Rhai script), else its own build.
+                let template = build(job.runtime, job.code, job.name, job.limits, job.cancel.clone()).ok();
                 loop {
                     let number = next.fetch_add(1, Ordering::Relaxed);
                     if number >= total || job.cancel.is_cancelled() {
@@ -215,7 +218,7 @@ pub fn run(job: &SweepJob<'_>, done: &mut dyn FnMut(&VariantResult)) -> Result<S
                     }
                     let variant = job.variants.get(number);
                     let outcome = match &constraint {
-                        Ok(c) => run_variant(job, c.as_ref(), &variant, shared),
+                        Ok(c) => run_variant(job, c.as_ref(), &variant, shared, template.as_deref()),
                         Err(e) => Some(Outcome::Failed(e.to_string())),
                     };
                     // None: cancelled midway, not a result.
@@ -245,6 +248,7 @@ fn run_variant(
     constraint: Option<&Constraint>,
     variant: &Variant<'_>,
     shared: &Arc<SharedIndicators>,
+    template: Option<&dyn Strategy>,
 ) -> Option<Outcome> {
     match constraint.map(|c| c.allows(variant)) {
         Some(Ok(false)) => return Some(Outcome::Excluded),
@@ -263,8 +267,11 @@ fn run_variant(
         }
     }
     let result = RunSpec::try_from(raw).map_err(|e| Some(e.to_string())).and_then(|spec| {
-        let mut strategy =
-            build(job.runtime, job.code, job.name, job.limits, job.cancel.clone()).map_err(|e| Some(e.to_string()))?;
+        let mut strategy = match template.and_then(|t| t.fresh()) {
+            Some(fresh) => fresh,
+            None => build(job.runtime, job.code, job.name, job.limits, job.cancel.clone())
+                .map_err(|e| Some(e.to_string()))?,
+        };
         let mut config = spec.run_config();
         config.benchmark = job.benchmark.clone();
         let hooks = RunHooks {

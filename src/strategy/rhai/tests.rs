@@ -247,3 +247,32 @@ fn an_endless_loop_is_a_budget_failure_and_deep_recursion_a_trap() {
     assert!(matches!(deep, StrategyError::Trap { .. }), "{deep:?}");
     assert!(matches!(error_of("fn on_bar(ctx) { throw \"no\"; }"), StrategyError::Runtime { .. }));
 }
+
+#[test]
+fn a_fresh_copy_runs_as_the_script_compiled_again() {
+    // State in `this`, a log line, an operation count, parameters and orders:
+    // nothing of one run may reach the next through the shared engine.
+    let source = r#"
+        fn params() { #{ n: 3 } }
+        fn init(ctx) { ctx.sma("s", ctx.param("n")); print("init"); }
+        fn on_bar(ctx) {
+            this.bars = (this.bars ?? 0) + 1;
+            if this.bars % 7 == 0 { ctx.buy(1); } else if this.bars % 11 == 0 { ctx.close_position(); }
+        }
+        fn on_finish(ctx) { print(`bars ${this.bars}`); }
+    "#;
+    let config = RunConfig::new(BrokerConfig::with_cash(dec!(100000)), ParamOverrides::Text(vec!["n=5".into()]));
+    let run_one = |strategy: &mut dyn Strategy| engine::run(&universe(), strategy, &config, RunHooks::default()).unwrap();
+    let template = compile(source).unwrap();
+    let first = run_one(&mut template.fresh());
+    let second = run_one(&mut template.fresh());
+    let compiled = run_one(&mut compile(source).unwrap());
+    for report in [&first, &second] {
+        assert_eq!(report.trades, compiled.trades);
+        assert_eq!(report.equity.amounts(), compiled.equity.amounts());
+        assert_eq!(report.log, compiled.log);
+        assert_eq!(report.sandbox, compiled.sandbox);
+    }
+    assert!(!compiled.trades.is_empty(), "not vacuous: the script traded");
+    assert_eq!(compiled.log.lines.last().map(|l| l.message.as_str()), Some("bars 200"));
+}
