@@ -262,7 +262,8 @@ fn a_fresh_copy_runs_as_the_script_compiled_again() {
         fn on_finish(ctx) { print(`bars ${this.bars}`); }
     "#;
     let config = RunConfig::new(BrokerConfig::with_cash(dec!(100000)), ParamOverrides::Text(vec!["n=5".into()]));
-    let run_one = |strategy: &mut dyn Strategy| engine::run(&universe(), strategy, &config, RunHooks::default()).unwrap();
+    let run_one =
+        |strategy: &mut dyn Strategy| engine::run(&universe(), strategy, &config, RunHooks::default()).unwrap();
     let template = compile(source).unwrap();
     let first = run_one(&mut template.fresh());
     let second = run_one(&mut template.fresh());
