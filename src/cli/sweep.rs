@@ -13,7 +13,7 @@ use serde_json::json;
 
 use super::RunArgs;
 use crate::domain::CancelToken;
-use crate::strategy::Runtime;
+use crate::strategy::read_file;
 use crate::sweep::{self, Axis, Objective, Outcome, Selection, SweepJob, SweepResults, VariantSet, METRICS};
 
 /// `sweep`'s own flags besides those of `run`.
@@ -94,14 +94,15 @@ pub fn execute(cmd: &SweepCommand) -> anyhow::Result<()> {
     if cmd.jobs == Some(0) {
         bail!("--jobs must be at least 1");
     }
+    if cmd.top == 0 {
+        bail!("--top must be at least 1");
+    }
     let jobs = cmd.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
     let spec = args.spec()?;
     let benchmark = args.benchmark(&spec.window)?;
     let universe = args.universe(&spec.window)?;
     let name = args.strategy.display().to_string();
-    let runtime = Runtime::for_path(&args.strategy)
-        .with_context(|| format!("{name}: unknown strategy file type; use a .rhai script or a .wasm/.wat plugin"))?;
-    let code = std::fs::read(&args.strategy).with_context(|| format!("{name}: cannot read"))?;
+    let (runtime, code) = read_file(&args.strategy)?;
     let limits = args.strategy_limits()?;
     let mut csv = cmd.csv.as_deref().map(|path| OrderedCsv::create(path, &variants)).transpose()?;
     let cancel = CancelToken::new();

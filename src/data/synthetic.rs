@@ -33,11 +33,14 @@ pub fn random_walk(n: usize, seed: u64, start: Timestamp, interval_ms: i64) -> V
     bars
 }
 
-/// SplitMix64: tiny, fast and good enough for test data.
-struct SplitMix64(u64);
+/// SplitMix64 (Steele, Lea and Flood): tiny, fast, seedable, and the same
+/// draws for a seed on every machine; good enough for test data and for a
+/// sweep's random variants.
+pub struct SplitMix64(pub u64);
 
 impl SplitMix64 {
-    fn next_u64(&mut self) -> u64 {
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -46,8 +49,14 @@ impl SplitMix64 {
     }
 
     /// Uniform in [0, 1).
-    fn next_f64(&mut self) -> f64 {
+    pub fn next_f64(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Uniform below `n` (n > 0), without a modulo's bias worth counting
+    /// (Lemire's multiply-shift).
+    pub fn below(&mut self, n: u64) -> u64 {
+        ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
     }
 }
 

@@ -98,23 +98,31 @@ pub fn build(
     }
 }
 
-/// Reads the strategy at `path` and [`build`]s it with the runtime its
-/// extension names.
+/// Reads the strategy at `path`: the runtime its extension names and its bytes.
 ///
 /// # Errors
-/// An unreadable file, an unknown extension, or what [`build`] reports.
-pub fn load_file(
-    path: &Path,
-    limits: &StrategyLimits,
-    cancel: &CancelToken,
-) -> Result<Box<dyn Strategy>, StrategyError> {
+/// An unknown extension or an unreadable file, naming it.
+pub fn read_file(path: &Path) -> Result<(Runtime, Vec<u8>), StrategyError> {
     let file = path.display().to_string();
     let Some(runtime) = Runtime::for_path(path) else {
         let message = "unknown strategy file type; use a .rhai script or a .wasm/.wat plugin";
         return Err(StrategyError::invalid(file, message));
     };
-    let code = std::fs::read(path).map_err(|e| StrategyError::invalid(file.clone(), format!("cannot read: {e}")))?;
-    build(runtime, &code, &file, limits, cancel.clone())
+    let code = std::fs::read(path).map_err(|e| StrategyError::invalid(file, format!("cannot read: {e}")))?;
+    Ok((runtime, code))
+}
+
+/// Reads the strategy at `path` ([`read_file`]) and [`build`]s it.
+///
+/// # Errors
+/// What [`read_file`] or [`build`] reports.
+pub fn load_file(
+    path: &Path,
+    limits: &StrategyLimits,
+    cancel: &CancelToken,
+) -> Result<Box<dyn Strategy>, StrategyError> {
+    let (runtime, code) = read_file(path)?;
+    build(runtime, &code, &path.display().to_string(), limits, cancel.clone())
 }
 
 #[cfg(test)]

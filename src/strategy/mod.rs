@@ -17,7 +17,7 @@ mod sandbox;
 pub mod wasm;
 
 pub use error::StrategyError;
-pub use load::{build, load_file, Runtime, StrategyLimits, UnknownRuntime};
+pub use load::{build, load_file, read_file, Runtime, StrategyLimits, UnknownRuntime};
 pub use sandbox::{BudgetUsage, SandboxUsage, WasmUsage};
 
 use crate::session::{BarLoop, ParamSpec, StrategyCtx};

@@ -48,14 +48,14 @@ pub enum SweepError {
     /// An axis that varies a parameter also fixed with `--param`.
     #[error("axis '{0}' is also fixed with --param; give it one way")]
     AxisAndParam(String),
-    /// A setting value the broker refuses.
+    /// A value its parameter cannot take, or a setting value the broker refuses.
     #[error("axis '{name}' value {value}: {reason}")]
-    BadSetting {
+    BadValue {
         /// The axis name.
         name: String,
         /// The value as given.
         value: String,
-        /// Why the broker refuses it.
+        /// Why it is refused.
         reason: String,
     },
     /// More variants than a sweep may have.

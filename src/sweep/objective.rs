@@ -51,7 +51,7 @@ pub fn metric_values(metrics: &Metrics) -> Vec<Option<f64>> {
 
 /// Which metric ranks the variants, which way, and how many trades a
 /// variant needs to be ranked at all.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Objective {
     /// Index into [`METRICS`].
     pub metric: usize,

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use rust_decimal::Decimal;
 
-use super::axis::{Setting, Target};
+use super::axis::{AxisValue, Number, Setting, Target};
 use super::constraint::Constraint;
 use super::deflated::{deflated_sharpe, Deflated, ReturnShape};
 use super::objective::{metric_values, Objective};
@@ -19,7 +19,7 @@ use crate::data::Universe;
 use crate::domain::num::to_f64;
 use crate::domain::CancelToken;
 use crate::engine::{self, Benchmark, EngineError, ParamOverrides, RawRunSpec, RunHooks, RunSpec};
-use crate::session::SharedIndicators;
+use crate::session::{Params, SharedIndicators};
 use crate::strategy::{build, Runtime, Strategy, StrategyLimits};
 
 /// What a sweep runs: one strategy, one universe, base settings, the variants.
@@ -108,36 +108,41 @@ impl SweepResults {
     }
 
     /// The `top` best variants by `objective`, best first (ties by number):
-    /// each with its score's metrics.
+    /// each with its metrics.
     pub fn leaderboard(&self, objective: &Objective, top: usize) -> Vec<(u64, &[Option<f64>])> {
-        let mut ranked: Vec<(f64, u64, &[Option<f64>])> = self
-            .results
-            .iter()
-            .filter_map(|r| match &r.outcome {
-                Outcome::Ran(ran) => objective.score(&ran.metrics).map(|s| (s, r.number, ran.metrics.as_slice())),
-                _ => None,
-            })
-            .collect();
-        ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        ranked.into_iter().take(top).map(|(_, n, v)| (n, v)).collect()
+        let mut ranked: Vec<(f64, u64, &Ran)> = self.scored(objective).collect();
+        ranked.sort_by(better_first);
+        ranked.into_iter().take(top).map(|(_, n, ran)| (n, ran.metrics.as_slice())).collect()
+    }
+
+    /// The variants ranked by `objective`, with their scores, in variant order.
+    fn scored(&self, objective: &Objective) -> impl Iterator<Item = (f64, u64, &Ran)> + '_ {
+        let objective = *objective;
+        self.results.iter().filter_map(move |r| match &r.outcome {
+            Outcome::Ran(ran) => objective.score(&ran.metrics).map(|s| (s, r.number, ran)),
+            _ => None,
+        })
     }
 
     /// The Deflated Sharpe Ratio of the best variant by `objective`, over
     /// every variant that ran with a Sharpe ratio (see [`super::deflated`]).
     pub fn deflated(&self, objective: &Objective) -> Option<Deflated> {
-        let (best, _) = *self.leaderboard(objective, 1).first()?;
-        let shapes: Vec<(u64, ReturnShape)> = self
+        let (_, _, best) = self.scored(objective).min_by(better_first)?;
+        let sharpes: Vec<f64> = self
             .results
             .iter()
             .filter_map(|r| match &r.outcome {
-                Outcome::Ran(Ran { shape: Some(shape), .. }) => Some((r.number, *shape)),
+                Outcome::Ran(Ran { shape: Some(shape), .. }) => Some(shape.sharpe),
                 _ => None,
             })
             .collect();
-        let best = shapes.iter().find(|(n, _)| *n == best)?.1;
-        let sharpes: Vec<f64> = shapes.iter().map(|(_, s)| s.sharpe).collect();
-        deflated_sharpe(&best, &sharpes)
+        deflated_sharpe(&best.shape?, &sharpes)
     }
+}
+
+/// The order of a leaderboard: higher scores first, ties by variant number.
+fn better_first(a: &(f64, u64, &Ran), b: &(f64, u64, &Ran)) -> std::cmp::Ordering {
+    b.0.total_cmp(&a.0).then(a.1.cmp(&b.1))
 }
 
 /// Checks `job`'s axes against the strategy and settings before anything runs.
@@ -165,12 +170,25 @@ pub fn check(job: &SweepJob<'_>) -> Result<(), SweepError> {
             Target::Param if fixed.contains(&axis.name.as_str()) => {
                 return Err(SweepError::AxisAndParam(axis.name.clone()))
             }
-            Target::Param => {}
+            Target::Param => {
+                // A value the parameter cannot take (1.5 for an int) would
+                // fail every variant that has it: refused here instead.
+                for value in &axis.values {
+                    let mut params = ParamOverrides::Text(Vec::new());
+                    add_param(&mut params, &axis.name, value);
+                    let ParamOverrides::Text(list) = params else { continue };
+                    Params::from_text(declared, &list).map_err(|e| SweepError::BadValue {
+                        name: axis.name.clone(),
+                        value: value.text.clone(),
+                        reason: e.to_string(),
+                    })?;
+                }
+            }
             Target::Setting(setting) => {
                 for value in &axis.values {
                     let mut raw = job.base.clone();
                     apply(&mut raw, setting, &value.text);
-                    raw.broker.check().map_err(|e| SweepError::BadSetting {
+                    raw.broker.check().map_err(|e| SweepError::BadValue {
                         name: axis.name.clone(),
                         value: value.text.clone(),
                         reason: e.reason,
@@ -258,11 +276,7 @@ fn run_variant(
     let mut raw = job.base.clone();
     for (axis, (_, value)) in job.variants.axes().iter().zip(&variant.values) {
         match axis.target {
-            Target::Param => {
-                if let ParamOverrides::Text(list) = &mut raw.params {
-                    list.push(format!("{}={}", axis.name, value.text));
-                }
-            }
+            Target::Param => add_param(&mut raw.params, &axis.name, value),
             Target::Setting(setting) => apply(&mut raw, setting, &value.text),
         }
     }
@@ -292,6 +306,21 @@ fn run_variant(
         }
         Err(message) => Outcome::Failed(message?),
     })
+}
+
+/// Adds `name` = `value` to the overrides, in their own form: text as
+/// `run --param` gives it, or a JSON number.
+fn add_param(params: &mut ParamOverrides, name: &str, value: &AxisValue) {
+    match params {
+        ParamOverrides::Text(list) => list.push(format!("{name}={}", value.text)),
+        ParamOverrides::Json(map) => {
+            let number = match value.number {
+                Number::Int(i) => serde_json::Value::from(i),
+                Number::Float(x) => serde_json::Value::from(x),
+            };
+            map.insert(name.to_string(), number);
+        }
+    }
 }
 
 /// Sets `setting` to `text` (a decimal, checked by [`super::Axis::parse`]).
@@ -353,6 +382,10 @@ mod tests {
         let results = run(&job, &mut |_| {}).unwrap();
         // 6 variants declare 12 SMAs, of 5 distinct periods: 5, 10, 20, 30, 40.
         assert_eq!(results.indicators_computed, 5);
+        // Overrides given as JSON (as the API gives them) take the axes' values as JSON numbers.
+        let json_base = RawRunSpec { params: ParamOverrides::Json(serde_json::Map::new()), ..base.clone() };
+        let from_json = run(&SweepJob { base: json_base, ..job }, &mut |_| {}).unwrap();
+        assert_eq!(from_json.results, results.results);
         for r in &results.results {
             let Outcome::Ran(ran) = &r.outcome else { panic!("variant {} did not run: {:?}", r.number, r.outcome) };
             let mut raw = base.clone();

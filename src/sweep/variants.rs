@@ -6,6 +6,7 @@ use std::collections::HashSet;
 
 use super::axis::{Axis, AxisValue};
 use super::SweepError;
+use crate::data::synthetic::SplitMix64;
 
 /// Most variants one sweep may have.
 pub const MAX_VARIANTS: u64 = 1_000_000;
@@ -159,26 +160,6 @@ fn draw(count: u64, size: u64, seed: u64) -> Vec<u64> {
     let mut drawn: Vec<u64> = chosen.into_iter().collect();
     drawn.sort_unstable();
     drawn
-}
-
-/// A small, fast, seedable generator (Steele, Lea and Flood's SplitMix64):
-/// the same seed gives the same draws on every machine.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A number below `n` (n > 0), without modulo bias worth counting
-    /// (Lemire's multiply-shift).
-    fn below(&mut self, n: u64) -> u64 {
-        ((u128::from(self.next()) * u128::from(n)) >> 64) as u64
-    }
 }
 
 #[cfg(test)]

@@ -167,6 +167,8 @@ fn bad_sweeps_are_refused_before_anything_runs() {
         (&["--grid", "fast=1,2", "--random", "0"][..], "--random must be at least 1"),
         (&["--grid", "commission=0,-0.1"][..], "axis 'commission' value -0.1"),
         (&["--grid", "fast=1,2", "--jobs", "0"][..], "--jobs must be at least 1"),
+        (&["--grid", "fast=1,2", "--top", "0"][..], "--top must be at least 1"),
+        (&["--grid", "fast=5,7.5"][..], "axis 'fast' value 7.5: parameter 'fast'"),
     ] {
         let mut args = vec!["sweep", rhai, "--data", "data/GOOG.csv"];
         args.extend_from_slice(extra);
