@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::broker::BrokerConfig;
-use crate::domain::{Bar, CancelToken, Symbol};
+use crate::domain::{Bar, CancelToken, Symbol, Timestamp};
 use crate::session::SharedIndicators;
 
 /// Parameter overrides as they arrive: from a command line or from JSON.
@@ -30,12 +30,18 @@ pub struct RunConfig {
     pub params: ParamOverrides,
     /// A series to compare the run with (held, never traded).
     pub benchmark: Option<Benchmark>,
+    /// The first timestamp traded: the steps before it only warm up the
+    /// strategy's view of the bars and its indicators (it is not called on
+    /// them, the broker does not see them), and the run's results (equity
+    /// curve, trades, metrics, benchmark) start at the first step at or
+    /// after it, with the initial cash. `None`: every step is traded.
+    pub trade_from: Option<Timestamp>,
 }
 
 impl RunConfig {
-    /// A config without a benchmark.
+    /// A config without a benchmark, trading every step.
     pub fn new(broker: BrokerConfig, params: ParamOverrides) -> Self {
-        RunConfig { broker, params, benchmark: None }
+        RunConfig { broker, params, benchmark: None, trade_from: None }
     }
 }
 

@@ -33,6 +33,14 @@ pub enum EngineError {
     /// The universe's timeline is empty, so there is nothing to run.
     #[error("the run has no bars (empty timeline)")]
     NoBars,
+    /// The run's `trade_from` leaves it nothing to trade.
+    #[error("trading from {trade_from}: {reason}")]
+    TradeFrom {
+        /// The first timestamp to trade.
+        trade_from: Timestamp,
+        /// Why the data from then on cannot be traded.
+        reason: String,
+    },
     /// The benchmark cannot be held over the run: it has no bar at or before
     /// the run's last step, or a close ≤ 0.
     #[error("benchmark {symbol}: {reason}")]

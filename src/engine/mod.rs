@@ -12,6 +12,11 @@
 //! A strategy that drives the loop itself (a WASM plugin's `bt_on_bars`)
 //! gets runs of steps and takes them one by one, doing the same work.
 //!
+//! With [`RunConfig::trade_from`], the steps are those from that timestamp
+//! on; the bars before it are a warm-up, taken in before the first step
+//! by the strategy's view of the bars and its indicators only (see
+//! [`Session::warm_up`]): results are those of the traded part alone.
+//!
 //! Nothing here reads the clock: the same inputs give the same outputs.
 
 mod bar_loop;
@@ -50,11 +55,30 @@ pub fn run(
     if universe.timeline().is_empty() {
         return Err(EngineError::NoBars);
     }
-    let benchmark = benchmark(universe, config)?;
-    let (session, params) = initialized(universe, strategy, config, hooks.cancel.clone())?;
+    let traded = traded_part(universe, config)?;
+    let benchmark = benchmark(&traded, config)?;
+    let first_step = universe.len() - traded.len();
+    let (session, params) = initialized(universe, first_step, strategy, config, hooks.cancel.clone())?;
     session.start_bars(hooks.shared_indicators.as_deref());
+    session.warm_up();
     bar_loop::run_bars(&session, strategy, &mut hooks)?;
-    finished(universe, &session, strategy, params, benchmark)
+    finished(&traded, &session, strategy, params, benchmark)
+}
+
+/// The part of `universe` the run trades: from [`RunConfig::trade_from`]
+/// on, or all of it.
+///
+/// # Errors
+/// No step at or after `trade_from`, or a symbol without a bar from then on.
+fn traded_part(universe: &Universe, config: &RunConfig) -> Result<Universe, EngineError> {
+    let Some(from) = config.trade_from else {
+        return Ok(universe.clone());
+    };
+    let last = universe.timeline()[universe.len() - 1];
+    if from > last {
+        return Err(EngineError::TradeFrom { trade_from: from, reason: format!("after the last bar ({last})") });
+    }
+    universe.slice(Some(from), None).map_err(|e| EngineError::TradeFrom { trade_from: from, reason: e.to_string() })
 }
 
 /// Checks the parameters and runs the strategy's `init` against `universe`
@@ -68,7 +92,7 @@ pub fn check_init(universe: &Universe, strategy: &mut dyn Strategy, config: &Run
     if universe.timeline().is_empty() {
         return Err(EngineError::NoBars);
     }
-    initialized(universe, strategy, config, CancelToken::new()).map(|_| ())
+    initialized(universe, 0, strategy, config, CancelToken::new()).map(|_| ())
 }
 
 /// The benchmark's buy-and-hold curve on the run's timeline, if the run has one.
@@ -82,9 +106,11 @@ fn benchmark(universe: &Universe, config: &RunConfig) -> Result<Option<(Symbol, 
 }
 
 /// The run's session after the strategy's `init`, and the resolved
-/// parameters; `universe` has at least one bar.
+/// parameters; `universe` has at least one bar, and steps from index
+/// `first_step` of its timeline on.
 fn initialized(
     universe: &Universe,
+    first_step: usize,
     strategy: &mut dyn Strategy,
     config: &RunConfig,
     cancel: CancelToken,
@@ -94,7 +120,7 @@ fn initialized(
         ParamOverrides::Text(list) => Params::from_text(&declared, list)?,
         ParamOverrides::Json(map) => Params::from_json(&declared, map)?,
     };
-    let session = Session::new(universe, config.broker.clone(), declared, params.clone(), cancel);
+    let session = Session::new(universe, first_step, config.broker.clone(), declared, params.clone(), cancel);
     strategy.init(session.ctx()).map_err(|error| failed(strategy.name(), "init", None, error))?;
     Ok((session, params))
 }
@@ -135,3 +161,5 @@ fn failed(strategy: &str, function: &'static str, at: Option<(usize, Timestamp)>
 mod portfolio_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod warm_up_tests;

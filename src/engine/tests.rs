@@ -16,15 +16,15 @@ use crate::session::{BarLoop, ParamSpec, StrategyCtx};
 use crate::strategy::native::SmaCross;
 use crate::strategy::StrategyError;
 
-fn universe(series: Vec<(&str, Vec<Bar>)>) -> Universe {
+pub(super) fn universe(series: Vec<(&str, Vec<Bar>)>) -> Universe {
     Universe::new(series.into_iter().map(|(s, b)| (Symbol::new(s), b)).collect()).unwrap()
 }
 
-fn walk(n: usize, seed: u64) -> Vec<Bar> {
+pub(super) fn walk(n: usize, seed: u64) -> Vec<Bar> {
     random_walk(n, seed, Timestamp(0), 86_400_000)
 }
 
-fn config() -> RunConfig {
+pub(super) fn config() -> RunConfig {
     RunConfig::new(BrokerConfig::with_cash(dec!(100000)), ParamOverrides::default())
 }
 
@@ -215,9 +215,9 @@ fn progress_reaches_the_last_step() {
 /// Runs an inner strategy's `on_bar` from a loop of its own, as a WASM
 /// plugin's `bt_on_bars` does; `cancel_at` cancels the run from inside the
 /// loop once that step has begun.
-struct Driven<S> {
-    inner: S,
-    cancel_at: Option<(usize, CancelToken)>,
+pub(super) struct Driven<S> {
+    pub inner: S,
+    pub cancel_at: Option<(usize, CancelToken)>,
 }
 
 impl<S: Strategy> Strategy for Driven<S> {

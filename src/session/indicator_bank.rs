@@ -595,7 +595,7 @@ mod tests {
             bank.blocks.is_some() && bank.by_symbol.iter().zip(&bank.prices).all(|(d, p)| d.is_empty() || p.is_some())
         );
         let mut oracle = BarByBar::new(declared);
-        let mut market = MarketView::new(universe.clone());
+        let mut market = MarketView::new(universe.clone(), 0);
         for &ts in universe.timeline() {
             market.advance(ts);
             bank.update(market.fresh(), market.seen());
@@ -696,7 +696,7 @@ mod tests {
         bank.declare("s", 0, IndicatorSpec::Sma { period: 3, source: Source::Close }).unwrap();
         bank.set_depth(5);
         bank.attach_prices_in_blocks(&universe, 10);
-        let mut market = MarketView::new(universe.clone());
+        let mut market = MarketView::new(universe.clone(), 0);
         for &ts in universe.timeline() {
             market.advance(ts);
             bank.update(market.fresh(), market.seen());

@@ -33,12 +33,16 @@ pub struct Finished<'a> {
 }
 
 impl Session {
-    /// A session over `universe` (at least one bar), in its `init` phase.
+    /// A session over `universe` (at least one bar), in its `init` phase,
+    /// whose steps begin at index `first_step` of the universe's timeline:
+    /// the bars before it only warm up (see [`Session::warm_up`]).
     ///
     /// # Panics
-    /// If `universe` has no bars (the engine refuses such a run first).
+    /// If `first_step` is not an index of the universe's timeline (the
+    /// engine refuses such a run first).
     pub fn new(
         universe: &Universe,
+        first_step: usize,
         broker: BrokerConfig,
         declared_params: Vec<ParamSpec>,
         params: Params,
@@ -48,9 +52,9 @@ impl Session {
         let ctx = StrategyCtx::new(RunState {
             phase: Phase::Init,
             step: 0,
-            ts: universe.timeline()[0],
+            ts: universe.timeline()[first_step],
             previous_ts: None,
-            market: MarketView::new(universe.clone()),
+            market: MarketView::new(universe.clone(), first_step),
             indicators: IndicatorBank::new(symbols.len()),
             timeframes: Timeframes::default(),
             broker: Broker::new(broker, symbols),
@@ -82,6 +86,23 @@ impl Session {
         state.indicators.attach_prices(state.market.universe(), shared);
         state.equity = EquityCurve::with_capacity(state.market.timeline().len());
         state.phase = Phase::Bar;
+    }
+
+    /// Takes in the bars before the first step, as history: the strategy's
+    /// view of the bars, its indicators and timeframes advance through them
+    /// as through steps, but the broker does not see them, no equity is
+    /// recorded and the strategy is not called. So the first step sees the
+    /// indicator values a run over the whole universe sees there, and
+    /// starts with the initial cash, flat. Nothing to do without a warm-up.
+    pub fn warm_up(&self) {
+        let mut guard = self.ctx.state_mut();
+        let state = &mut *guard;
+        for i in 0..state.market.history().len() {
+            let ts = state.market.history()[i];
+            state.market.advance(ts);
+            state.indicators.update(state.market.fresh(), state.market.seen());
+            state.timeframes.advance(state.market.fresh());
+        }
     }
 
     /// Begins step `step` (see [`super::steps`]).

@@ -12,10 +12,14 @@ pub const MAX_LOOKBACK: usize = 10_000;
 ///
 /// The view holds the whole series but only answers for bars already seen:
 /// `bar(s, k)` is the k-th bar back from symbol s's latest, and a future bar
-/// has no index that reaches it.
+/// has no index that reaches it. The run's steps may begin after the
+/// universe's first timestamp: the timestamps before them are history,
+/// taken in by [`MarketView::advance`] before the first step (a warm-up).
 #[derive(Debug)]
 pub struct MarketView {
     universe: Universe,
+    /// Index in the universe's timeline of the run's first step.
+    first: usize,
     /// How many bars of each symbol are at or before the current step.
     seen: Vec<usize>,
     /// Each symbol's bar at the current step, if it has one.
@@ -24,10 +28,13 @@ pub struct MarketView {
 }
 
 impl MarketView {
-    /// A view before the first step, with a lookback of one bar (the current).
-    pub fn new(universe: Universe) -> Self {
+    /// A view before the first step, with a lookback of one bar (the
+    /// current), whose steps begin at index `first` of the universe's
+    /// timeline (at most its last index); the timestamps before it are its
+    /// history.
+    pub fn new(universe: Universe, first: usize) -> Self {
         let n = universe.symbols().len();
-        MarketView { universe, seen: vec![0; n], fresh: vec![None; n], lookback: 1 }
+        MarketView { universe, first, seen: vec![0; n], fresh: vec![None; n], lookback: 1 }
     }
 
     /// Moves to the step at `ts`: symbols with a bar stamped `ts` get it as
@@ -50,10 +57,16 @@ impl MarketView {
         }
     }
 
-    /// The run's steps: every timestamp at which some symbol has a bar.
+    /// The run's steps: every timestamp from the first step on at which
+    /// some symbol has a bar.
     #[inline]
     pub fn timeline(&self) -> &[Timestamp] {
-        self.universe.timeline()
+        &self.universe.timeline()[self.first..]
+    }
+
+    /// The timestamps before the run's first step: its warm-up.
+    pub fn history(&self) -> &[Timestamp] {
+        &self.universe.timeline()[..self.first]
     }
 
     /// How many bars of each symbol are at or before the current step.
