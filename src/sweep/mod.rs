@@ -8,7 +8,9 @@
 //! - [`Constraint`]: which variants run (`fast < slow`), a sandboxed expression;
 //! - [`Objective`]: the metric that ranks them, and the metrics kept per variant;
 //! - [`run`]: the variants on several threads over one loaded universe;
-//! - [`deflated`]: the Deflated Sharpe Ratio of the best variant.
+//! - [`deflated`]: the Deflated Sharpe Ratio of the best variant;
+//! - [`walk_forward`]: the sweep on training parts of the data, each best
+//!   variant run on the test part that follows.
 
 mod axis;
 mod constraint;
@@ -17,6 +19,7 @@ mod error;
 mod objective;
 mod runner;
 mod variants;
+pub mod walk_forward;
 
 pub use axis::{parse_variant, Axis, AxisValue, Number, Setting, Target, MAX_AXIS_VALUES};
 pub use constraint::Constraint;
@@ -25,3 +28,4 @@ pub use error::SweepError;
 pub use objective::{metric_values, MetricColumn, Objective, METRICS};
 pub use runner::{check, run, Outcome, Ran, SweepJob, SweepResults, VariantResult};
 pub use variants::{Selection, Variant, VariantSet, MAX_VARIANTS};
+pub use walk_forward::{WalkForward, WalkForwardError, WalkForwardSpec};

@@ -44,6 +44,9 @@ pub static METRICS: [MetricColumn; 16] = [
 /// The index in [`METRICS`] of `trades`.
 pub const TRADES: usize = 7;
 
+/// The index in [`METRICS`] of `annual_return_pct`.
+pub const ANNUAL_RETURN: usize = 1;
+
 /// The metrics of one run, in the order of [`METRICS`].
 pub fn metric_values(metrics: &Metrics) -> Vec<Option<f64>> {
     METRICS.iter().map(|c| (c.get)(metrics).filter(|x| x.is_finite())).collect()
@@ -99,6 +102,7 @@ mod tests {
     #[test]
     fn an_objective_ranks_in_its_metrics_direction_and_needs_its_trades() {
         assert_eq!(METRICS[TRADES].name, "trades");
+        assert_eq!(METRICS[ANNUAL_RETURN].name, "annual_return_pct");
         let sharpe = Objective::new("sharpe", None, 3).unwrap();
         let mut values = vec![None; METRICS.len()];
         values[sharpe.metric] = Some(1.5);

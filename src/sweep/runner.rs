@@ -273,14 +273,7 @@ fn run_variant(
         Some(Err(e)) => return Some(Outcome::Failed(e.to_string())),
         _ => {}
     }
-    let mut raw = job.base.clone();
-    for (axis, (_, value)) in job.variants.axes().iter().zip(&variant.values) {
-        match axis.target {
-            Target::Param => add_param(&mut raw.params, &axis.name, value),
-            Target::Setting(setting) => apply(&mut raw, setting, &value.text),
-        }
-    }
-    let result = RunSpec::try_from(raw).map_err(|e| Some(e.to_string())).and_then(|spec| {
+    let result = RunSpec::try_from(variant_spec(job, variant)).map_err(|e| Some(e.to_string())).and_then(|spec| {
         let mut strategy = match template.and_then(|t| t.fresh()) {
             Some(fresh) => fresh,
             None => build(job.runtime, job.code, job.name, job.limits, job.cancel.clone())
@@ -306,6 +299,18 @@ fn run_variant(
         }
         Err(message) => Outcome::Failed(message?),
     })
+}
+
+/// The settings of `variant`'s run: `job`'s base with the variant's values.
+pub(super) fn variant_spec(job: &SweepJob<'_>, variant: &Variant<'_>) -> RawRunSpec {
+    let mut raw = job.base.clone();
+    for (axis, (_, value)) in job.variants.axes().iter().zip(&variant.values) {
+        match axis.target {
+            Target::Param => add_param(&mut raw.params, &axis.name, value),
+            Target::Setting(setting) => apply(&mut raw, setting, &value.text),
+        }
+    }
+    raw
 }
 
 /// Adds `name` = `value` to the overrides, in their own form: text as
