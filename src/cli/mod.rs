@@ -8,6 +8,7 @@ mod report;
 mod run;
 mod serve;
 mod sweep;
+mod walk_forward;
 
 use clap::{Parser, Subcommand};
 

@@ -14,7 +14,9 @@ use serde_json::json;
 use super::RunArgs;
 use crate::domain::CancelToken;
 use crate::strategy::read_file;
-use crate::sweep::{self, Axis, Objective, Outcome, Selection, SweepJob, SweepResults, VariantSet, METRICS};
+use crate::sweep::{
+    self, Axis, Objective, Outcome, Selection, SweepJob, SweepResults, VariantSet, WalkForwardSpec, METRICS,
+};
 
 /// `sweep`'s own flags besides those of `run`.
 #[derive(Debug, Args)]
@@ -68,6 +70,13 @@ pub struct SweepCommand {
     /// it are done (a sweep that is stopped keeps what finished).
     #[arg(long, value_name = "PATH")]
     pub csv: Option<PathBuf>,
+    /// Walk-forward instead of one sweep: `train=LEN,test=LEN[,anchored]`,
+    /// a LEN being a bar count (500) or a calendar length (90d, 2w, 6m, 2y).
+    /// Each window sweeps its training part and runs the best variant on
+    /// the test part after it; prints one row per window, then the
+    /// stitched out-of-sample metrics and the walk-forward efficiency.
+    #[arg(long, value_name = "SPEC", conflicts_with_all = ["csv", "top"])]
+    pub walk_forward: Option<String>,
 }
 
 /// Runs the sweep and prints its leaderboard.
@@ -91,6 +100,7 @@ pub fn execute(cmd: &SweepCommand) -> anyhow::Result<()> {
     };
     let direction = if cmd.minimize { Some(true) } else { cmd.maximize.then_some(false) };
     let objective = Objective::new(&cmd.objective, direction, cmd.min_trades)?;
+    let walk_forward = cmd.walk_forward.as_deref().map(WalkForwardSpec::parse).transpose()?;
     if cmd.jobs == Some(0) {
         bail!("--jobs must be at least 1");
     }
@@ -121,6 +131,9 @@ pub fn execute(cmd: &SweepCommand) -> anyhow::Result<()> {
         jobs,
         cancel,
     };
+    if let Some(spec) = walk_forward {
+        return super::walk_forward::execute(&job, &spec, &objective, cmd.json);
+    }
     let results = run_with_progress(&job, &objective, csv.as_mut())?;
     if let Some(csv) = csv {
         csv.finish()?;

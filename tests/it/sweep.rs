@@ -209,3 +209,125 @@ fn ctrl_c_stops_a_sweep_and_keeps_the_variants_that_finished() {
     assert!(numbers.windows(2).all(|w| w[0] < w[1]), "rows in variant order");
     assert!(text.lines().skip(1).all(|l| l.contains(",ran,")), "no half-run variant is recorded");
 }
+
+/// The dates of data/GOOG.csv, one per bar: the walk-forward's timeline.
+fn goog_dates() -> Vec<String> {
+    let text = std::fs::read_to_string(crate::helpers::root().join("data/GOOG.csv")).expect("data/GOOG.csv");
+    text.lines().skip(1).map(|l| l.split(',').next().unwrap_or_default().to_string()).collect()
+}
+
+/// (entry time, entry price, exit time) of the trades `run` makes over
+/// `from..=to` with `values`, entered after `after`.
+fn trades_of_run(
+    values: &serde_json::Map<String, serde_json::Value>,
+    from: &str,
+    to: &str,
+    after: &str,
+) -> Vec<(String, f64, String)> {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("trades.csv").display().to_string();
+    let mut args = vec!["run".to_string(), "scripts/sma_cross.rhai".into(), "--data".into(), "data/GOOG.csv".into()];
+    for (name, value) in values {
+        args.extend(["--param".into(), format!("{name}={value}")]);
+    }
+    args.extend(["--start".into(), from.into(), "--end".into(), to.into(), "--trades-csv".into(), csv.clone()]);
+    ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let text = std::fs::read_to_string(&csv).unwrap();
+    text.lines()
+        .skip(1)
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .filter(|c| c[3] > after)
+        .map(|c| (c[3].to_string(), c[4].parse().unwrap(), c[5].to_string()))
+        .collect()
+}
+
+#[test]
+fn walk_forward_windows_follow_each_other_and_each_chooses_the_best_of_its_training_part() {
+    let grid = ["--grid", "fast=5,10", "--grid", "slow=20,40"];
+    let wf = sweep_json("scripts/sma_cross.rhai", &[&grid[..], &["--walk-forward", "train=500,test=400"]].concat());
+    let dates = goog_dates();
+    assert_eq!(dates.len(), 2148);
+    let windows = wf["windows"].as_array().expect("windows");
+    // Tests from bars 500, 900, 1300, 1700 and 2100, the last 48 bars long.
+    assert_eq!(windows.len(), 5);
+    let mut chosen = Vec::new();
+    let mut oos_trades = 0;
+    for (k, w) in windows.iter().enumerate() {
+        let start = 500 + 400 * k;
+        let end = (start + 400).min(2148);
+        assert_eq!(w["window"].as_u64(), Some(k as u64 + 1));
+        assert_eq!(
+            (w["train_from"].as_str(), w["train_to"].as_str()),
+            (Some(&*dates[start - 500]), Some(&*dates[start - 1]))
+        );
+        assert_eq!((w["test_from"].as_str(), w["test_to"].as_str()), (Some(&*dates[start]), Some(&*dates[end - 1])));
+        assert_eq!((w["train_bars"].as_u64(), w["test_bars"].as_u64()), (Some(500), Some((end - start) as u64)));
+        // The best of the same sweep with --start and --end at the training part's ends.
+        let train =
+            ["--start", w["train_from"].as_str().unwrap(), "--end", w["train_to"].as_str().unwrap(), "--top", "1"];
+        let alone = sweep_json("scripts/sma_cross.rhai", &[&grid[..], &train[..]].concat());
+        let best = &alone["leaderboard"][0];
+        assert_eq!(w["values"], best["values"], "window {}", k + 1);
+        assert_eq!(w["in_sample"].as_f64(), best["metrics"]["sharpe"].as_f64(), "window {}", k + 1);
+        let oos = &w["out_of_sample_metrics"];
+        assert_eq!((oos["start"].as_str(), oos["bars"].as_u64()), (Some(&*dates[start]), w["test_bars"].as_u64()));
+        assert_eq!(w["out_of_sample"].as_f64(), oos["sharpe"].as_f64());
+        // The test run, warmed up on the training part, makes the trades a
+        // run over both parts makes once the test part has begun.
+        let values = w["values"].as_object().unwrap();
+        let expected = trades_of_run(values, &dates[start - 500], &dates[end - 1], &dates[start]);
+        let made: Vec<(String, f64, String)> = wf["stitched"]["trades"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| {
+                t["entry_ts"].as_str() >= Some(&*dates[start]) && t["entry_ts"].as_str() <= Some(&*dates[end - 1])
+            })
+            .map(|t| {
+                (
+                    t["entry_ts"].as_str().unwrap().to_string(),
+                    t["entry_price"].as_f64().unwrap(),
+                    t["exit_ts"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        assert_eq!(made, expected, "window {}", k + 1);
+        oos_trades += made.len();
+        chosen.push(w["values"].clone());
+    }
+    assert!(oos_trades > 10, "not vacuous: {oos_trades} trades out of sample");
+    assert!(chosen.iter().any(|c| c != &chosen[0]), "not vacuous: the windows choose differently: {chosen:?}");
+    // The stitched curve covers the test parts, from the initial cash.
+    let stitched = &wf["stitched"];
+    let equity = stitched["equity"].as_array().unwrap();
+    assert_eq!(equity.len(), 2148 - 500);
+    assert_eq!((equity[0]["time"].as_str(), equity[0]["equity"].as_f64()), (Some(&*dates[500]), Some(100_000.0)));
+    assert_eq!(stitched["metrics"]["trades"].as_u64(), Some(oos_trades as u64));
+    assert!(wf["efficiency"].as_f64().is_some(), "{}", wf["efficiency"]);
+}
+
+#[test]
+fn walk_forward_with_a_plugin_gives_what_the_script_gives() {
+    let Some(wasm) = plugin("sma_cross") else { return };
+    let flags = ["--grid", "fast=5,10", "--grid", "slow=20,40", "--walk-forward", "train=1y,test=6m"];
+    let from_wasm = sweep_json(&wasm, &flags);
+    let from_rhai = sweep_json("scripts/sma_cross.rhai", &flags);
+    assert!(from_rhai["windows"].as_array().is_some_and(|w| w.len() > 10), "not vacuous");
+    assert_eq!(from_wasm, from_rhai);
+}
+
+#[test]
+fn bad_walk_forwards_are_refused_naming_the_field() {
+    for (extra, expected) in [
+        (&["--walk-forward", "train=500"][..], "--walk-forward test: is missing"),
+        (&["--walk-forward", "train=500,test=0"][..], "--walk-forward test: must be at least 1"),
+        (&["--walk-forward", "train=2y,test=100"][..], "--walk-forward test: is 100 bars but train is 24 months"),
+        (&["--walk-forward", "train=2148,test=100"][..], "--walk-forward train: 2148 bars leaves nothing to test"),
+        (&["--walk-forward", "train=500,test=100", "--csv", "x.csv"][..], "cannot be used with"),
+    ] {
+        let mut args = vec!["sweep", "scripts/sma_cross.rhai", "--data", "data/GOOG.csv", "--grid", "fast=5,10"];
+        args.extend_from_slice(extra);
+        let err = fails(&args);
+        assert!(err.contains(expected), "{extra:?}: {err}");
+    }
+}

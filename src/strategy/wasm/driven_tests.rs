@@ -173,3 +173,26 @@ fn a_plugin_without_either_bar_export_is_refused() {
     let err = load(&wat, limits(), CancelToken::new()).err().expect("refused").to_string();
     assert!(err.contains("does not export 'bt_on_bar' (nor 'bt_on_bars'"), "{err}");
 }
+
+#[test]
+fn a_plugin_driving_the_loop_starts_warmed_up_after_trade_from() {
+    // Traps on its first bar unless its shared SMA(5) has a value one bar back.
+    let warmed = "(if (i64.eqz (call $bar_index)) (then
+                    (if (f64.ne (f64.load (i32.const 1032)) (f64.load (i32.const 1032))) (then unreachable))))";
+    let wat = strategy(true, &format!("{warmed} {LOOP}"));
+    let from = universe().timeline()[100];
+    let run = |wat: &str, trade_from| {
+        let mut plugin = load(wat, limits(), CancelToken::new()).expect("the plugin loads");
+        let config = RunConfig {
+            trade_from,
+            ..RunConfig::new(BrokerConfig::with_cash(dec!(100000)), ParamOverrides::default())
+        };
+        engine::run(&universe(), &mut plugin, &config, RunHooks::default())
+    };
+    let driven = run(&wat, Some(from)).expect("warmed up on bars 0..100");
+    assert!(run(&wat, None).is_err(), "not vacuous: without a warm-up SMA(5) has no value on the first bar");
+    let per_bar = run(&strategy(false, LOOP), Some(from)).unwrap();
+    assert!(per_bar.trades.len() > 5, "not vacuous: {} trades", per_bar.trades.len());
+    assert_eq!((per_bar.timeline()[0], per_bar.equity.amounts()[0]), (from, dec!(100000)));
+    assert_eq!((driven.trades, driven.equity), (per_bar.trades, per_bar.equity));
+}
