@@ -34,7 +34,9 @@ pub struct RunConfig {
     /// strategy's view of the bars and its indicators (it is not called on
     /// them, the broker does not see them), and the run's results (equity
     /// curve, trades, metrics, benchmark) start at the first step at or
-    /// after it, with the initial cash. `None`: every step is traded.
+    /// after it, with the initial cash. The strategy's bar index counts
+    /// from that step, and that step starts every schedule period, as a
+    /// run's first step does. `None`: every step is traded.
     pub trade_from: Option<Timestamp>,
 }
 

@@ -122,3 +122,22 @@ fn trading_from_the_first_bar_or_before_is_a_plain_run_and_after_the_last_is_ref
     assert!(matches!(err, EngineError::TradeFrom { .. }), "{err}");
     assert!(err.to_string().contains("after the last bar"), "{err}");
 }
+
+#[test]
+fn the_first_traded_bar_is_bar_0_and_starts_every_period() {
+    let u = universe(vec![("A", walk(60, 2))]);
+    // Daily bars from 1970-01-01: step 40 is 1970-02-10, inside a month.
+    let cfg = RunConfig { trade_from: Some(u.timeline()[40]), ..config() };
+    let mut seen = Vec::new();
+    let mut probe = Probe {
+        init: |_| Ok(()),
+        on_bar: |ctx: &StrategyCtx| {
+            seen.push((ctx.step(), ctx.schedule(crate::session::Period::Month)));
+            Ok(())
+        },
+    };
+    run(&u, &mut probe, &cfg, RunHooks::default()).unwrap();
+    assert_eq!(seen[..3], [(0, true), (1, false), (2, false)]);
+    // 1970-03-01 is step 59, bar 19 of the traded part.
+    assert_eq!(seen[19], (19, true));
+}
