@@ -7,7 +7,7 @@
 //! - [`windows`]: where the parts fall on the data's timeline;
 //! - [`run`]: for each window, the sweep over the training part alone (as
 //!   `backtester sweep` with `--start` and `--end` at its first and last
-//!   bar), the best variant by the objective (min trades honoured), then
+//!   bar, without `--resample`), the best variant by the objective (min trades honoured), then
 //!   that variant's run over the training and test parts with trading from
 //!   the test part's first bar ([`RunConfig::trade_from`](crate::engine::RunConfig::trade_from)):
 //!   its indicators warm up on the training bars, its results are the test
@@ -16,23 +16,21 @@
 //!   project's run metrics of that curve;
 //! - [`efficiency`]: the walk-forward efficiency.
 
+mod results;
 mod spec;
 mod stitch;
 mod windows;
 
-use serde::ser::SerializeMap;
-use serde::{Serialize, Serializer};
-
+pub use results::{WalkForward, WalkProgress, WindowResult};
 pub use spec::{Length, WalkForwardSpec};
 pub use stitch::Stitched;
 pub use windows::{windows, Window};
 
 use super::objective::ANNUAL_RETURN;
 use super::runner::variant_spec;
-use super::{metric_values, AxisValue, Number, Objective, SweepError, SweepJob, VariantResult, METRICS};
-use crate::domain::{EquityCurve, EquityPoint, Timestamp};
+use super::{metric_values, Objective, SweepError, SweepJob, VariantResult};
+use crate::domain::{EquityCurve, EquityPoint};
 use crate::engine::{self, buy_hold_return_pct, EngineError, RunHooks, RunReport, RunSpec};
-use crate::metrics::Metrics;
 use crate::strategy::build;
 use stitch::{stitch, Piece};
 
@@ -51,93 +49,6 @@ pub enum WalkForwardError {
     /// What the sweep refuses before it starts (axes, constraint, strategy).
     #[error(transparent)]
     Sweep(#[from] SweepError),
-}
-
-/// One window's row: where its parts fall, the variant its training chose,
-/// and how that variant did in and out of sample.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct WindowResult {
-    /// The window's number, from 1.
-    pub window: usize,
-    /// The training part's first bar.
-    pub train_from: Timestamp,
-    /// The training part's last bar.
-    pub train_to: Timestamp,
-    /// Steps in the training part.
-    pub train_bars: usize,
-    /// The test part's first bar (the step after `train_to`).
-    pub test_from: Timestamp,
-    /// The test part's last bar.
-    pub test_to: Timestamp,
-    /// Steps in the test part.
-    pub test_bars: usize,
-    /// Variants that ran on the training part.
-    pub ran: u64,
-    /// Variants the constraint excluded.
-    pub excluded: u64,
-    /// Variants whose training run failed.
-    pub failed: u64,
-    /// The chosen variant's number; `None` when no variant was ranked.
-    pub variant: Option<u64>,
-    /// The chosen variant's axis values (parameters and settings), by name.
-    #[serde(serialize_with = "values_map")]
-    pub values: Vec<(String, AxisValue)>,
-    /// The objective's value of the chosen variant on the training part.
-    pub in_sample: Option<f64>,
-    /// The objective's value of its run on the test part.
-    pub out_of_sample: Option<f64>,
-    /// The chosen variant's metrics on the training part, as a sweep keeps them.
-    #[serde(serialize_with = "metrics_map")]
-    pub in_sample_metrics: Option<Vec<Option<f64>>>,
-    /// The metrics of its run on the test part.
-    pub out_of_sample_metrics: Option<Metrics>,
-    /// Why the window has no test run (no variant ranked, or the run failed);
-    /// the stitched curve then holds cash over its test part.
-    pub note: Option<String>,
-}
-
-/// The whole walk-forward: its rows, the stitched out-of-sample run and
-/// the walk-forward efficiency.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct WalkForward {
-    /// The spec, as text (`train 500 bars, test 100 bars, rolling`).
-    pub spec: String,
-    /// The objective's metric.
-    pub objective: &'static str,
-    /// Whether the objective ranks lower values first.
-    pub minimize: bool,
-    /// The least trades a variant needed to be ranked.
-    pub min_trades: usize,
-    /// One row per window done, in order.
-    pub windows: Vec<WindowResult>,
-    /// The test runs chained (see [`Stitched`]); `None` without any window done.
-    pub stitched: Option<Stitched>,
-    /// See [`efficiency`].
-    pub efficiency: Option<f64>,
-    /// Whether it was cancelled before every window was done (the rows and
-    /// the stitched curve then hold the windows done).
-    pub cancelled: bool,
-}
-
-/// What [`run`] reports while it runs.
-#[derive(Clone, Copy, Debug)]
-pub enum WalkProgress<'a> {
-    /// A variant of window `window`'s training sweep finished.
-    Variant {
-        /// The window's number, from 1.
-        window: usize,
-        /// How many windows there are.
-        windows: usize,
-        /// The variant's result.
-        result: &'a VariantResult,
-    },
-    /// Window `window` is done.
-    Window {
-        /// How many windows there are.
-        windows: usize,
-        /// Its row.
-        result: &'a WindowResult,
-    },
 }
 
 /// The walk-forward efficiency: the stitched out-of-sample curve's annual
@@ -346,28 +257,6 @@ fn stitched(job: &SweepJob<'_>, plan: &[Window], runs: &[Option<RunReport>]) -> 
     let span = job.universe.slice(Some(timeline[first.test.start]), Some(timeline[last.test.end - 1])).ok();
     let buy_hold = span.as_ref().and_then(buy_hold_return_pct);
     stitch(&pieces, cash, job.universe.symbols(), buy_hold)
-}
-
-/// The axis values as a JSON object of name → number, in the axes' order.
-fn values_map<S: Serializer>(values: &[(String, AxisValue)], serializer: S) -> Result<S::Ok, S::Error> {
-    let mut map = serializer.serialize_map(Some(values.len()))?;
-    for (name, value) in values {
-        match value.number {
-            Number::Int(i) => map.serialize_entry(name, &i)?,
-            Number::Float(x) => map.serialize_entry(name, &x)?,
-        }
-    }
-    map.end()
-}
-
-/// A sweep's metrics as a JSON object of name → value, in [`METRICS`] order.
-fn metrics_map<S: Serializer>(values: &Option<Vec<Option<f64>>>, serializer: S) -> Result<S::Ok, S::Error> {
-    let Some(values) = values else { return serializer.serialize_none() };
-    let mut map = serializer.serialize_map(Some(values.len()))?;
-    for (column, value) in METRICS.iter().zip(values) {
-        map.serialize_entry(column.name, value)?;
-    }
-    map.end()
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use super::*;
 use crate::broker::BrokerConfig;
 use crate::data::synthetic::random_walk;
 use crate::data::Universe;
-use crate::domain::{CancelToken, Symbol};
+use crate::domain::{CancelToken, Symbol, Timestamp};
 use crate::engine::{ParamOverrides, RawRunSpec};
 use crate::strategy::{Runtime, StrategyLimits};
 use crate::sweep::{Axis, Selection, VariantSet};
