@@ -69,14 +69,14 @@ pub struct WalkForward {
     pub windows: Vec<WindowResult>,
     /// The test runs chained (see [`Stitched`]); `None` without any window done.
     pub stitched: Option<Stitched>,
-    /// See [`efficiency`].
+    /// The walk-forward efficiency (see [`super::efficiency`]).
     pub efficiency: Option<f64>,
     /// Whether it was cancelled before every window was done (the rows and
     /// the stitched curve then hold the windows done).
     pub cancelled: bool,
 }
 
-/// What [`run`] reports while it runs.
+/// What [`super::run`] reports while it runs.
 #[derive(Clone, Copy, Debug)]
 pub enum WalkProgress<'a> {
     /// A variant of window `window`'s training sweep finished.
