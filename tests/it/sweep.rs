@@ -331,3 +331,28 @@ fn bad_walk_forwards_are_refused_naming_the_field() {
         assert!(err.contains(expected), "{extra:?}: {err}");
     }
 }
+
+#[test]
+fn an_anchored_calendar_walk_forward_trains_from_the_first_bar_and_tests_year_after_year() {
+    let wf = sweep_json(
+        "scripts/sma_cross.rhai",
+        &["--grid", "fast=5,10", "--walk-forward", "train=2y,test=1y,anchored", "--objective", "return_pct"],
+    );
+    let dates = goog_dates();
+    let windows = wf["windows"].as_array().expect("windows");
+    // 2004-08-19 + 2 years: tests from 2006-08-19 (a Saturday: the 21st), then each 19 August, to 2013-03-01.
+    let firsts: Vec<&str> = windows.iter().map(|w| w["test_from"].as_str().unwrap()).collect();
+    assert_eq!(
+        firsts,
+        ["2006-08-21", "2007-08-20", "2008-08-19", "2009-08-19", "2010-08-19", "2011-08-19", "2012-08-20"]
+    );
+    for (k, w) in windows.iter().enumerate() {
+        let test_from = dates.iter().position(|d| d == w["test_from"].as_str().unwrap()).unwrap();
+        assert_eq!((w["train_from"].as_str(), w["train_bars"].as_u64()), (Some(&*dates[0]), Some(test_from as u64)));
+        assert_eq!(w["train_to"].as_str(), Some(&*dates[test_from - 1]));
+        let next = windows
+            .get(k + 1)
+            .map_or(dates.len(), |n| dates.iter().position(|d| d == n["test_from"].as_str().unwrap()).unwrap());
+        assert_eq!(w["test_to"].as_str(), Some(&*dates[next - 1]), "window {}: consecutive test parts", k + 1);
+    }
+}
