@@ -15,6 +15,7 @@ mod constraint;
 pub mod deflated;
 mod error;
 mod objective;
+mod rows;
 mod runner;
 mod variants;
 
@@ -23,5 +24,6 @@ pub use constraint::Constraint;
 pub use deflated::{Deflated, ReturnShape};
 pub use error::SweepError;
 pub use objective::{metric_values, MetricColumn, Objective, METRICS};
+pub use rows::{csv_header, csv_row, metrics_json, values_json};
 pub use runner::{check, run, Outcome, Ran, SweepJob, SweepResults, VariantResult};
 pub use variants::{Selection, Variant, VariantSet, MAX_VARIANTS};
