@@ -65,6 +65,7 @@ fn sweep_goog(c: &mut Criterion) {
                 variants: &variants,
                 constraint: Some("fast < slow"),
                 jobs,
+                skip: &[],
                 cancel: CancelToken::new(),
             };
             let ran = sweep::run(&job, &mut |_| {}).expect("the sweep runs").counts().0;

@@ -42,7 +42,7 @@ const NUMBER_TOKEN: &str = "$serde_json::private::Number";
 /// Reads `bytes` as a `T`; a data error names its path (`commission.rate`)
 /// without the number token that axum's extractor put in it
 /// (`initial_capital.$serde_json::private::Number: ...`).
-fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+pub(super) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut json = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut json).map_err(|e| {
         let path: Vec<String> = e

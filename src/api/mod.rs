@@ -12,6 +12,7 @@ mod runs;
 mod server;
 mod strategies;
 mod stream;
+mod sweeps;
 
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
@@ -37,6 +38,7 @@ pub fn router(service: Service, body_limit: usize) -> Router {
         .merge(datasets::router())
         .merge(runs::router())
         .merge(events::router())
+        .merge(sweeps::router())
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::from_fn_with_state(body_limit, refuse_declared_oversize))
         .with_state(service)

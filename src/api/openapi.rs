@@ -28,6 +28,30 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
     ("post", "/api/runs/{id}/cancel", "Cancel a queued or running run"),
     ("post", "/api/runs/{id}/rerun", "Queue the same run again"),
     ("get", "/api/runs/{id}/events", "Server-Sent Events: progress, then completed, failed or cancelled"),
+    (
+        "post",
+        "/api/sweeps",
+        "Queue a sweep: a run's fields plus grid or variants, random, constraint, objective, top (202)",
+    ),
+    ("get", "/api/sweeps", "List sweeps, newest first"),
+    (
+        "get",
+        "/api/sweeps/{id}",
+        "A sweep: status, counts, final, the (partial) leaderboard, best, Deflated Sharpe Ratio",
+    ),
+    (
+        "get",
+        "/api/sweeps/{id}/variants",
+        "Finished variants (?sort=METRIC&order=&outcome=&offset=&limit=, ?format=csv)",
+    ),
+    ("post", "/api/sweeps/{id}/variants/{number}/run", "Queue one variant as an ordinary run with full results"),
+    (
+        "get",
+        "/api/sweeps/{id}/heatmap",
+        "A metric over two axes (?x=&y=&metric=; other axes best, or fixed as ?NAME=VALUE)",
+    ),
+    ("get", "/api/sweeps/{id}/events", "Server-Sent Events: variant, progress, then completed, cancelled or failed"),
+    ("post", "/api/sweeps/{id}/cancel", "Cancel a sweep; its finished variants are kept"),
 ];
 
 /// The OpenAPI 3.1 document.
@@ -39,9 +63,13 @@ pub fn document() -> Value {
             "summary": summary,
             "responses": { "default": { "description": "JSON; errors are {\"error\": kind, \"message\": text}" } }
         });
-        if path.contains("{id}") {
-            op["parameters"] =
-                json!([{ "name": "id", "in": "path", "required": true, "schema": { "type": "integer" } }]);
+        let parameters: Vec<Value> = ["id", "number"]
+            .iter()
+            .filter(|name| path.contains(&format!("{{{name}}}")))
+            .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "integer" } }))
+            .collect();
+        if !parameters.is_empty() {
+            op["parameters"] = Value::Array(parameters);
         }
         entry[*method] = op;
     }

@@ -74,9 +74,9 @@ fn queued(row: &crate::store::RunRow) -> (StatusCode, Json<Value>) {
 }
 
 /// The client's address, as the server recorded it for the connection.
-type Client = Option<Extension<ConnectInfo<SocketAddr>>>;
+pub(super) type Client = Option<Extension<ConnectInfo<SocketAddr>>>;
 
-fn ip(client: Client) -> Option<IpAddr> {
+pub(super) fn ip(client: Client) -> Option<IpAddr> {
     client.map(|Extension(ConnectInfo(address))| address.ip())
 }
 

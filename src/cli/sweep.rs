@@ -129,6 +129,7 @@ pub fn execute(cmd: &SweepCommand) -> anyhow::Result<()> {
         variants: &variants,
         constraint: cmd.constraint.as_deref(),
         jobs,
+        skip: &[],
         cancel,
     };
     if let Some(spec) = walk_forward {
@@ -266,8 +267,8 @@ fn summary_json(variants: &VariantSet, results: &SweepResults, objective: &Objec
             json!({
                 "rank": rank + 1,
                 "variant": number,
-                "values": values_json(variants, number),
-                "metrics": metrics_json(values),
+                "values": sweep::values_json(variants, number),
+                "metrics": sweep::metrics_json(values),
             })
         })
         .collect();
@@ -280,28 +281,6 @@ fn summary_json(variants: &VariantSet, results: &SweepResults, objective: &Objec
         "leaderboard": leaderboard,
         "deflated_sharpe": results.deflated(objective),
     })
-}
-
-fn values_json(variants: &VariantSet, number: u64) -> serde_json::Value {
-    let map: serde_json::Map<String, serde_json::Value> = variants
-        .get(number)
-        .values
-        .iter()
-        .map(|(n, v)| {
-            let value = match v.number {
-                sweep::Number::Int(i) => json!(i),
-                sweep::Number::Float(x) => json!(x),
-            };
-            (n.to_string(), value)
-        })
-        .collect();
-    serde_json::Value::Object(map)
-}
-
-fn metrics_json(values: &[Option<f64>]) -> serde_json::Value {
-    let map: serde_json::Map<String, serde_json::Value> =
-        METRICS.iter().zip(values).map(|(m, v)| (m.name.to_string(), json!(v))).collect();
-    serde_json::Value::Object(map)
 }
 
 /// The `--csv` file: one row per variant, in variant order, written as
@@ -328,11 +307,7 @@ impl<'a> OrderedCsv<'a> {
             next: 0,
             waiting: BTreeMap::new(),
         };
-        let mut header: Vec<&str> = vec!["variant"];
-        header.extend(variants.axes().iter().map(|a| a.name.as_str()));
-        header.extend(["status", "error"]);
-        header.extend(METRICS.iter().map(|m| m.name));
-        writeln!(csv.out, "{}", header.join(",")).with_context(|| format!("writing {}", path.display()))?;
+        writeln!(csv.out, "{}", sweep::csv_header(variants)).with_context(|| format!("writing {}", path.display()))?;
         Ok(csv)
     }
 
@@ -362,25 +337,9 @@ impl<'a> OrderedCsv<'a> {
     }
 
     fn write_row(&mut self, r: &sweep::VariantResult) -> anyhow::Result<()> {
-        let mut row = vec![r.number.to_string()];
-        row.extend(self.variants.get(r.number).values.iter().map(|(_, v)| v.text.clone()));
-        let (status, error, values) = match &r.outcome {
-            Outcome::Ran(ran) => ("ran", String::new(), Some(&ran.metrics)),
-            Outcome::Excluded => ("excluded", String::new(), None),
-            Outcome::Failed(message) => ("failed", quoted(message), None),
-        };
-        row.push(status.to_string());
-        row.push(error);
-        for i in 0..METRICS.len() {
-            row.push(values.and_then(|v| v[i]).map_or_else(String::new, |x| x.to_string()));
-        }
-        writeln!(self.out, "{}", row.join(",")).with_context(|| format!("writing {}", self.path.display()))
+        writeln!(self.out, "{}", sweep::csv_row(self.variants, r))
+            .with_context(|| format!("writing {}", self.path.display()))
     }
-}
-
-/// A CSV field quoted, with its quotes doubled (RFC 4180).
-fn quoted(text: &str) -> String {
-    format!("\"{}\"", text.replace('"', "\"\""))
 }
 
 /// The overfitting line under the leaderboard.

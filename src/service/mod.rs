@@ -17,6 +17,7 @@ mod runner;
 mod runs;
 pub mod sampling;
 pub mod strategies;
+mod sweeps;
 mod watch;
 
 #[cfg(test)]
@@ -29,8 +30,12 @@ use tokio::sync::broadcast;
 
 pub use error::ServiceError;
 pub use live::RunEvent;
-pub use request::{CommissionRequest, Pace, RunRequest, MAX_RUN_TIME_LIMIT_SECS};
+pub use request::{CommissionRequest, Pace, RunRequest, MAX_RUN_TIME_LIMIT_SECS, RUN_FIELDS};
 pub use runs::RunView;
+pub use sweeps::{
+    variant_json, Direction, HeatmapQuery, RandomDraw, SweepEvent, SweepFields, SweepRequest, VariantsQuery,
+    SWEEP_FIELDS,
+};
 pub use watch::{may_change_content, WatchGuard};
 
 use crate::store::{Store, StoreError};
@@ -84,6 +89,8 @@ struct Inner {
     store: Store,
     config: ServiceConfig,
     queue: RunQueue,
+    /// Sweeps waiting for run slots, and those running.
+    sweeps: sweeps::SweepQueue,
     datasets: DatasetCache,
     /// Event streams per strategy: its runs' events and watched-file reloads.
     strategy_events: Mutex<HashMap<i64, broadcast::Sender<RunEvent>>>,
@@ -102,9 +109,11 @@ impl Service {
             // Counted in the queue's cap; their clients are not known any more.
             service.inner.queue.push(id, None);
         }
-        tracing::info!(queued = service.inner.queue.len(), "service started");
+        let sweeps = service.resume_sweeps().await?;
+        tracing::info!(queued = service.inner.queue.len(), sweeps, "service started");
         let dispatcher = service.clone();
         tokio::spawn(async move { dispatcher.dispatch().await });
+        tokio::spawn(service.clone().dispatch_sweeps());
         Ok(service)
     }
 
@@ -112,6 +121,7 @@ impl Service {
     fn idle(store: Store, config: ServiceConfig, slots: usize) -> Service {
         let inner = Inner {
             queue: RunQueue::new(slots, config.max_queued_runs, config.max_queued_per_client),
+            sweeps: sweeps::SweepQueue::default(),
             datasets: DatasetCache::new(config.dataset_cache_bytes),
             store,
             config,

@@ -67,18 +67,37 @@ impl RunQueue {
 
     /// Waits for a free slot and a queued run; returns the run with the
     /// slot it holds until the permit is dropped, or `None` once closed.
+    ///
+    /// It holds no slot while no run waits, so that a sweep may take them all.
     pub async fn next(&self) -> Option<(i64, OwnedSemaphorePermit)> {
-        let permit = self.slots.clone().acquire_owned().await.ok()?;
         loop {
             if self.slots.is_closed() {
                 return None;
             }
+            if self.len() == 0 {
+                self.wake.notified().await;
+                continue;
+            }
+            let permit = self.slots.clone().acquire_owned().await.ok()?;
             if let Some(id) = self.waiting.lock().ok().and_then(|mut q| q.pop_front()) {
                 self.admission.left(id);
                 return Some((id, permit));
             }
-            self.wake.notified().await;
+            // Taken out (cancelled) while waiting for the slot: wait again.
         }
+    }
+
+    /// Waits for a free run slot, then takes as many more as are free, up
+    /// to `most` in all (a sweep's threads); `None` once closed.
+    pub async fn slots(&self, most: usize) -> Option<Vec<OwnedSemaphorePermit>> {
+        let mut permits = vec![self.slots.clone().acquire_owned().await.ok()?];
+        while permits.len() < most {
+            match self.slots.clone().try_acquire_owned() {
+                Ok(permit) => permits.push(permit),
+                Err(_) => break,
+            }
+        }
+        Some(permits)
     }
 
     /// Starts no more runs; the queued ones stay queued.

@@ -87,6 +87,28 @@ impl TryFrom<PaceFields> for Pace {
     }
 }
 
+/// The fields of a [`RunRequest`], as JSON names them.
+pub const RUN_FIELDS: [&str; 18] = [
+    "strategy_id",
+    "version",
+    "symbols",
+    "start",
+    "end",
+    "initial_capital",
+    "commission",
+    "slippage_bps",
+    "fractional",
+    "trade_on_close",
+    "leverage",
+    "maintenance_margin",
+    "max_positions",
+    "benchmark",
+    "resample",
+    "params",
+    "pace",
+    "time_limit_secs",
+];
+
 /// `POST /api/runs`. Unknown fields are refused, not ignored.
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -268,6 +290,18 @@ mod tests {
 
     fn parse(json: &str) -> Result<RunRequest, serde_json::Error> {
         serde_json::from_str(json)
+    }
+
+    #[test]
+    fn run_fields_lists_every_field() {
+        let request = parse(r#"{"strategy_id":1,"symbols":["A"],"initial_capital":1000}"#).unwrap();
+        let json = serde_json::to_value(request).unwrap();
+        let keys: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
+        let mut expected = RUN_FIELDS.to_vec();
+        let mut keys = keys;
+        expected.sort_unstable();
+        keys.sort_unstable();
+        assert_eq!(keys, expected);
     }
 
     #[test]

@@ -20,6 +20,17 @@ pub struct RunView {
     pub progress_pct: f64,
 }
 
+/// A run request checked against the stored strategy and datasets, with
+/// its defaults filled in and its version resolved: ready to store.
+pub(super) struct PreparedRun {
+    pub strategy_id: i64,
+    pub version_id: i64,
+    /// The request as it is stored.
+    pub config: RunRequest,
+    /// `config` as JSON.
+    pub config_json: String,
+}
+
 impl Service {
     /// Checks a run request against the stored strategy and datasets and
     /// queues it; returns the queued run.
@@ -44,6 +55,22 @@ impl Service {
         rerun_of: Option<i64>,
     ) -> Result<RunRow, ServiceError> {
         let place = self.inner.queue.reserve(client)?;
+        let prepared = self.prepare(&request).await?;
+        let row = self
+            .inner
+            .store
+            .create_run(prepared.strategy_id, prepared.version_id, &prepared.config_json, rerun_of)
+            .await?;
+        self.inner.queue.push(row.id, Some(place));
+        Ok(row)
+    }
+
+    /// Checks a run request against the stored strategy and datasets, as
+    /// [`Service::submit`] does before storing it.
+    ///
+    /// # Errors
+    /// The first invalid field, named.
+    pub(super) async fn prepare(&self, request: &RunRequest) -> Result<PreparedRun, ServiceError> {
         let checked = request.check()?;
         let server_limit = self.inner.config.run_time_limit.as_secs();
         if request.time_limit_secs.is_some_and(|secs| secs > server_limit) {
@@ -88,7 +115,7 @@ impl Service {
         // will (parsed datasets are cached, so the run does not parse again).
         let resampled = checked.spec.window.resample().is_some();
         let (universe, benchmark, _) =
-            self.market_data(&request, &checked).await.map_err(|e| e.into_request_error(resampled))?;
+            self.market_data(request, &checked).await.map_err(|e| e.into_request_error(resampled))?;
         if let Some(b) = &benchmark {
             // As the run will: a benchmark without a bar by its last step is refused.
             crate::engine::benchmark_curve(universe.timeline(), &b.bars, checked.spec.broker.initial_cash)
@@ -113,10 +140,8 @@ impl Service {
             _ => serde_json::Map::new(),
         };
         let config = request.normalized(version.version, resolved);
-        let json = serde_json::to_string(&config).map_err(|e| ServiceError::invalid("body", e.to_string()))?;
-        let row = self.inner.store.create_run(strategy.id, version.id, &json, rerun_of).await?;
-        self.inner.queue.push(row.id, Some(place));
-        Ok(row)
+        let config_json = serde_json::to_string(&config).map_err(|e| ServiceError::invalid("body", e.to_string()))?;
+        Ok(PreparedRun { strategy_id: strategy.id, version_id: version.id, config, config_json })
     }
 
     /// Queues a new run with the same strategy version and config.

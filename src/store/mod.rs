@@ -14,6 +14,7 @@ mod failure;
 mod results;
 mod runs;
 mod strategies;
+mod sweeps;
 mod trade_codec;
 
 use std::sync::Arc;
@@ -28,6 +29,7 @@ pub use failure::FailureKind;
 pub use results::{EquityInput, EquityRow, TradeRow};
 pub use runs::{RunFilter, RunOutcome, RunRow, RunStatus};
 pub use strategies::{NewVersion, StrategyRow, VersionRow};
+pub use sweeps::{ShapeRow, SweepRow, VariantOrder, VariantPage, VariantRow};
 
 /// The two backends: where they differ (money as TEXT in SQLite, NUMERIC
 /// in PostgreSQL; the migrations; SQLite's single writer).

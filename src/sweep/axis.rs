@@ -74,6 +74,16 @@ pub enum Number {
     Float(f64),
 }
 
+impl Number {
+    /// The number as an `f64` (an integer beyond 2^53 rounds).
+    pub fn as_f64(self) -> f64 {
+        match self {
+            Number::Int(i) => i as f64,
+            Number::Float(x) => x,
+        }
+    }
+}
+
 impl fmt::Display for Number {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

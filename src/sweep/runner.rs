@@ -44,6 +44,9 @@ pub struct SweepJob<'a> {
     pub constraint: Option<&'a str>,
     /// How many variants run at once (at least 1).
     pub jobs: usize,
+    /// Numbers of variants that finished before (a sweep resumed after a
+    /// restart), ascending: they are not run again.
+    pub skip: &'a [u64],
     /// Stops the sweep between variants (and the variants running, between bars).
     pub cancel: CancelToken,
 }
@@ -80,7 +83,8 @@ pub struct VariantResult {
 /// Every finished variant's result, in variant order, and how long the sweep took.
 #[derive(Debug)]
 pub struct SweepResults {
-    /// One per finished variant, by number: every variant unless cancelled.
+    /// One per variant finished now, by number: every variant not skipped
+    /// unless cancelled.
     pub results: Vec<VariantResult>,
     /// Wall time of the whole sweep.
     pub elapsed: Duration,
@@ -234,6 +238,9 @@ pub fn run(job: &SweepJob<'_>, done: &mut dyn FnMut(&VariantResult)) -> Result<S
                     if number >= total || job.cancel.is_cancelled() {
                         break;
                     }
+                    if job.skip.binary_search(&number).is_ok() {
+                        continue;
+                    }
                     let variant = job.variants.get(number);
                     let outcome = match &constraint {
                         Ok(c) => run_variant(job, c.as_ref(), &variant, shared, template.as_deref()),
@@ -254,7 +261,7 @@ pub fn run(job: &SweepJob<'_>, done: &mut dyn FnMut(&VariantResult)) -> Result<S
         }
         Ok(())
     })?;
-    let cancelled = job.cancel.is_cancelled() && (results.len() as u64) < total;
+    let cancelled = job.cancel.is_cancelled() && ((results.len() + job.skip.len()) as u64) < total;
     results.sort_unstable_by_key(|r| r.number);
     Ok(SweepResults { results, elapsed: started.elapsed(), cancelled, indicators_computed: shared.computed() })
 }
@@ -382,6 +389,7 @@ mod tests {
             variants: &variants,
             constraint: None,
             jobs: 2,
+            skip: &[],
             cancel: CancelToken::new(),
         };
         let results = run(&job, &mut |_| {}).unwrap();

@@ -10,4 +10,5 @@ mod load;
 mod portfolio;
 mod queue;
 mod recovery;
+mod sweeps;
 mod watch;

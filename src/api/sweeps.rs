@@ -1,0 +1,229 @@
+//! `/api/sweeps`: queue sweeps, read their status, variants and heatmaps,
+//! follow their events, cancel them, and turn a variant into a run.
+
+use std::collections::{BTreeMap, HashMap};
+use std::convert::Infallible;
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use futures_util::stream::{self, Stream, StreamExt};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use tokio::sync::broadcast::error::RecvError;
+
+use super::extract::{parse_json, JsonBody, QueryParams};
+use super::runs::{ip, Client};
+use super::{id, ApiError};
+use crate::service::{
+    HeatmapQuery, Service, SweepEvent, SweepFields, SweepRequest, VariantsQuery, RUN_FIELDS, SWEEP_FIELDS,
+};
+use crate::store::RunStatus;
+
+pub fn router() -> Router<Service> {
+    Router::new()
+        .route("/api/sweeps", post(create).get(list))
+        .route("/api/sweeps/{id}", get(show))
+        .route("/api/sweeps/{id}/variants", get(variants))
+        .route("/api/sweeps/{id}/variants/{number}/run", post(variant_run))
+        .route("/api/sweeps/{id}/heatmap", get(heatmap))
+        .route("/api/sweeps/{id}/events", get(events))
+        .route("/api/sweeps/{id}/cancel", post(cancel))
+}
+
+async fn create(
+    State(service): State<Service>,
+    JsonBody(object): JsonBody<Map<String, Value>>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    if let Some(unknown) =
+        object.keys().find(|k| !RUN_FIELDS.contains(&k.as_str()) && !SWEEP_FIELDS.contains(&k.as_str()))
+    {
+        return Err(ApiError::BadRequestBody(format!(
+            "unknown field `{unknown}`: a sweep takes a run's fields ({}) and {}",
+            RUN_FIELDS.join(", "),
+            SWEEP_FIELDS.join(", ")
+        )));
+    }
+    let (run, sweep) = SweepRequest::split(object);
+    // Each part read as its own type, so that an error names its field.
+    let bytes = |map: Map<String, Value>| serde_json::to_vec(&Value::Object(map)).unwrap_or_default();
+    let request = SweepRequest { run: parse_json(&bytes(run))?, sweep: parse_json::<SweepFields>(&bytes(sweep))? };
+    let row = service.submit_sweep(request).await?;
+    Ok((StatusCode::ACCEPTED, Json(json!({ "id": row.id, "status": row.status, "total": row.total }))))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    /// At most this many sweeps, newest first (100 by default, at most 1000).
+    limit: Option<usize>,
+}
+
+async fn list(
+    State(service): State<Service>,
+    QueryParams(query): QueryParams<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let limit = query.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::BadQuery(format!("limit: from 1 to 1000, not {limit}")));
+    }
+    Ok(Json(Value::Array(service.sweeps_json(limit).await?)))
+}
+
+async fn show(State(service): State<Service>, Path(raw): Path<String>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(service.sweep_json(id(&raw, "sweep")?).await?))
+}
+
+/// Variants read from the store per chunk of a CSV of all of them.
+const CSV_CHUNK: u64 = 5000;
+
+async fn variants(
+    State(service): State<Service>,
+    Path(raw): Path<String>,
+    QueryParams(query): QueryParams<VariantsQuery>,
+) -> Result<Response, ApiError> {
+    let id = id(&raw, "sweep")?;
+    match query.format.as_deref() {
+        None | Some("json") => {
+            let (set, rows) = service.sweep_variants(id, &query, Some(100)).await?;
+            let items: Vec<Value> = rows.iter().map(|r| crate::service::variant_json(&set, r)).collect();
+            Ok(Json(Value::Array(items)).into_response())
+        }
+        Some("csv") => csv(service, id, query).await,
+        Some(other) => Err(ApiError::BadQuery(format!("format: use json or csv, not '{other}'"))),
+    }
+}
+
+/// Every variant the query selects as CSV (all when it sets no limit),
+/// read from the store a chunk at a time as the body is sent.
+async fn csv(service: Service, id: i64, query: VariantsQuery) -> Result<Response, ApiError> {
+    // Checks the query and reads the header's axes before anything is sent.
+    let first = VariantsQuery { limit: Some(CSV_CHUNK.min(query.limit.unwrap_or(CSV_CHUNK))), ..query.clone() };
+    let (set, rows) = service.sweep_variants(id, &first, None).await?;
+    let header = crate::sweep::csv_header(&set);
+    let wanted = query.limit.unwrap_or(u64::MAX);
+    let start = query.offset.unwrap_or(0);
+    let mut head = format!("{header}\n");
+    for r in &rows {
+        head.push_str(&crate::sweep::csv_row(&set, r));
+        head.push('\n');
+    }
+    let sent = rows.len() as u64;
+    let more = sent == first.limit.unwrap_or(0) && sent < wanted;
+    let state = (service, query, set, start + sent, wanted - sent, more);
+    let rest = stream::unfold(state, move |(service, query, set, offset, left, more)| async move {
+        if !more || left == 0 {
+            return None;
+        }
+        let limit = CSV_CHUNK.min(left);
+        let page = VariantsQuery { offset: Some(offset), limit: Some(limit), ..query.clone() };
+        let rows = match service.sweep_variants(id, &page, None).await {
+            Ok((_, rows)) => rows,
+            Err(e) => {
+                return Some((Err(std::io::Error::other(e.to_string())), (service, query, set, offset, 0, false)))
+            }
+        };
+        let mut out = String::new();
+        for r in &rows {
+            out.push_str(&crate::sweep::csv_row(&set, r));
+            out.push('\n');
+        }
+        let n = rows.len() as u64;
+        Some((Ok(out), (service, query, set, offset + n, left - n, n == limit)))
+    });
+    let body = stream::once(async move { Ok::<_, std::io::Error>(head) }).chain(rest);
+    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], Body::from_stream(body)).into_response())
+}
+
+async fn heatmap(
+    State(service): State<Service>,
+    Path(raw): Path<String>,
+    QueryParams(mut query): QueryParams<HashMap<String, String>>,
+) -> Result<Json<Value>, ApiError> {
+    let id = id(&raw, "sweep")?;
+    let x = query.remove("x").ok_or_else(|| ApiError::BadQuery("x: name the axis along the columns".into()))?;
+    let y = query.remove("y").ok_or_else(|| ApiError::BadQuery("y: name the axis along the rows".into()))?;
+    let metric = query.remove("metric");
+    // Every other parameter holds an axis at a value.
+    let fixed: BTreeMap<String, String> = query.into_iter().collect();
+    Ok(Json(service.sweep_heatmap(id, &HeatmapQuery { x, y, metric, fixed }).await?))
+}
+
+async fn cancel(
+    State(service): State<Service>,
+    Path(raw): Path<String>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let id = id(&raw, "sweep")?;
+    let status = service.cancel_sweep(id).await?;
+    Ok((StatusCode::ACCEPTED, Json(json!({ "id": id, "status": status }))))
+}
+
+async fn variant_run(
+    State(service): State<Service>,
+    client: Client,
+    Path((raw, number)): Path<(String, String)>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let id = id(&raw, "sweep")?;
+    let number: u64 = number
+        .parse()
+        .map_err(|_| crate::service::ServiceError::NotFound(format!("variant '{number}' of sweep {id}")))?;
+    let row = service.variant_run(id, number, ip(client)).await?;
+    Ok((StatusCode::ACCEPTED, Json(json!({ "id": row.id, "status": "queued" }))))
+}
+
+fn sse(event: &SweepEvent) -> Event {
+    Event::default().event(event.name()).data(serde_json::to_string(event).unwrap_or_default())
+}
+
+/// The final event of a sweep that has ended, from what is stored.
+fn final_event(id: i64, status: RunStatus, error: Option<String>) -> SweepEvent {
+    match status {
+        RunStatus::Completed => SweepEvent::Completed { sweep_id: id },
+        RunStatus::Cancelled => SweepEvent::Cancelled { sweep_id: id },
+        _ => SweepEvent::Failed { sweep_id: id, message: error.unwrap_or_default() },
+    }
+}
+
+/// `GET /api/sweeps/{id}/events`: each variant as it is stored, progress at
+/// most ten times a second, then one final `completed`, `cancelled` or `failed`.
+async fn events(
+    State(service): State<Service>,
+    Path(raw): Path<String>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let id = id(&raw, "sweep")?;
+    let row = service.sweep_row(id).await?;
+    let receiver = if row.status.is_final() { None } else { service.subscribe_sweep(id) };
+    let stream: stream::BoxStream<'static, Result<Event, Infallible>> = match receiver {
+        Some(rx) => stream::unfold((rx, false, service.clone()), move |(mut rx, done, service)| async move {
+            if done {
+                return None;
+            }
+            loop {
+                match rx.recv().await {
+                    Ok(event) => {
+                        let last = event.is_last();
+                        return Some((Ok(sse(&event)), (rx, last, service)));
+                    }
+                    Err(RecvError::Lagged(_)) => continue,
+                    Err(RecvError::Closed) => {
+                        let row = service.sweep_row(id).await.ok()?;
+                        let event = final_event(id, row.status, row.error_message);
+                        return Some((Ok(sse(&event)), (rx, true, service)));
+                    }
+                }
+            }
+        })
+        .boxed(),
+        None => {
+            let row = service.sweep_row(id).await.ok().filter(|r| r.status.is_final());
+            let events: Vec<Result<Event, Infallible>> =
+                row.map(|r| vec![Ok(sse(&final_event(id, r.status, r.error_message)))]).unwrap_or_default();
+            stream::iter(events).boxed()
+        }
+    };
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}

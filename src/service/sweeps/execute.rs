@@ -1,0 +1,267 @@
+//! Executing one sweep: load its data and strategy once, run the variants
+//! not yet stored on the run slots it holds, store each as it finishes (in
+//! small transactions), and record how the sweep ended.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use tokio::sync::{mpsc, OwnedSemaphorePermit};
+
+use super::live::{SweepEvent, SweepLive};
+use super::request::{CheckedSweep, SweepRequest};
+use super::summary::summary;
+use crate::service::Service;
+use crate::store::{RunStatus, VariantOrder, VariantPage};
+use crate::strategy::Runtime;
+use crate::sweep::{self, Outcome, SweepJob, VariantResult};
+
+/// Variants stored in one transaction at most, and the longest a finished
+/// variant waits to be stored.
+const BATCH: usize = 512;
+const BATCH_WAIT: Duration = Duration::from_millis(200);
+
+/// Least time between two progress events.
+const PROGRESS_EVERY: Duration = Duration::from_millis(100);
+
+/// How often, and how far apart, a batch of variants is written before the
+/// sweep gives up (its finished variants stay; the next start resumes it).
+const STORE_ATTEMPTS: u32 = 8;
+const STORE_RETRY_PAUSE: Duration = Duration::from_millis(250);
+
+/// How a sweep's execution ended.
+enum End {
+    /// Every variant finished.
+    Completed { summary: serde_json::Value },
+    /// Cancelled: the variants that finished are kept.
+    Cancelled,
+    /// It could not run.
+    Failed(String),
+    /// Not started: it was no longer queued (cancelled meanwhile).
+    NotQueued,
+}
+
+impl Service {
+    /// Takes queued sweeps in order as run slots free up.
+    pub(in crate::service) async fn dispatch_sweeps(self) {
+        loop {
+            let id = self.inner.sweeps.next().await;
+            let most = self.inner.config.max_concurrent_runs.max(1);
+            let Some(permits) = self.inner.queue.slots(most).await else {
+                // Shutting down: the sweep stays queued for the next start.
+                return;
+            };
+            let service = self.clone();
+            tokio::spawn(async move { service.execute_sweep(id, permits).await });
+        }
+    }
+
+    /// Runs sweep `id` on `permits.len()` threads at most and records how it ended.
+    async fn execute_sweep(&self, id: i64, permits: Vec<OwnedSemaphorePermit>) {
+        let Some(live) = self.inner.sweeps.live(id) else { return };
+        let end = match self.run_sweep(id, &live, permits.len()).await {
+            Ok(end) => end,
+            Err(e) => End::Failed(e),
+        };
+        drop(permits);
+        let (status, error, summary, event) = match end {
+            End::NotQueued => {
+                self.inner.sweeps.finished(id);
+                return;
+            }
+            End::Completed { summary } => {
+                (RunStatus::Completed, None, Some(summary), SweepEvent::Completed { sweep_id: id })
+            }
+            End::Cancelled => (RunStatus::Cancelled, None, None, SweepEvent::Cancelled { sweep_id: id }),
+            End::Failed(message) => {
+                tracing::info!(sweep = id, message, "sweep failed");
+                (RunStatus::Failed, Some(message.clone()), None, SweepEvent::Failed { sweep_id: id, message })
+            }
+        };
+        let summary = summary.map(|s| s.to_string());
+        loop {
+            match self.inner.store.finish_sweep(id, status, error.as_deref(), summary.as_deref()).await {
+                Ok(_) => break,
+                Err(e) => tracing::error!(sweep = id, error = %e, "cannot store how a sweep ended; trying again"),
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+        self.inner.sweeps.finished(id);
+        live.publish(event);
+    }
+
+    /// Loads what sweep `id` needs and runs its variants not yet stored.
+    async fn run_sweep(&self, id: i64, live: &Arc<SweepLive>, slots: usize) -> Result<End, String> {
+        let store = &self.inner.store;
+        let row = store.sweep(id).await.map_err(|e| e.summary().to_string())?.ok_or("the sweep is gone")?;
+        if live.cancel.is_cancelled() || !store.mark_sweep_running(id).await.map_err(|e| e.summary().to_string())? {
+            return Ok(End::NotQueued);
+        }
+        let request = SweepRequest::from_stored(&row.config).map_err(|e| format!("stored config unreadable: {e}"))?;
+        let max_jobs = self.inner.config.max_concurrent_runs.max(1);
+        let CheckedSweep { variants, objective } = request.check(max_jobs).map_err(|e| e.to_string())?;
+        let checked = request.run.check().map_err(|e| e.to_string())?;
+        let strategy = self.strategy(row.strategy_id).await.map_err(|e| e.to_string())?;
+        let version = store
+            .version_by_id(row.version_id)
+            .await
+            .map_err(|e| e.summary().to_string())?
+            .ok_or_else(|| format!("version {} is gone", row.version_id))?;
+        let (universe, benchmark, _) = self.market_data(&request.run, &checked).await.map_err(|e| e.to_string())?;
+        let skip = store.variant_numbers(id).await.map_err(|e| e.summary().to_string())?;
+        let resumed_from = skip.len();
+        if resumed_from > 0 {
+            tracing::info!(sweep = id, done = resumed_from, total = variants.len(), "resuming a sweep");
+        }
+        let (ran, excluded, failed) = store.variant_counts(id).await.map_err(|e| e.summary().to_string())?;
+        live.done.store(ran + excluded + failed, std::sync::atomic::Ordering::Relaxed);
+        live.excluded.store(excluded, std::sync::atomic::Ordering::Relaxed);
+        live.failed.store(failed, std::sync::atomic::Ordering::Relaxed);
+        let best = VariantPage {
+            order: VariantOrder::Metric { metric: objective.metric, descending: !objective.minimize },
+            outcome: Some("ran"),
+            min_trades: Some(objective.min_trades as u64),
+            offset: 0,
+            limit: Some(1),
+        };
+        for v in store.variant_page(id, &best).await.map_err(|e| e.summary().to_string())? {
+            if let Outcome::Ran(ran) = &v.outcome {
+                if let Some(score) = objective.score(&ran.metrics) {
+                    live.offer(score, v.number as u64);
+                }
+            }
+        }
+
+        let runtime: Runtime = strategy.runtime.parse().map_err(|e: crate::strategy::UnknownRuntime| e.to_string())?;
+        let code = version.source.unwrap_or_default();
+        let name = format!("{} v{}", strategy.name, version.version);
+        let limits = self.inner.config.limits.clone();
+        let jobs = request.sweep.jobs.unwrap_or(max_jobs).min(slots).max(1);
+        // The request's own parameters (JSON), each variant's values added to them.
+        let base = request.run.raw_spec().map_err(|e| e.to_string())?;
+        let constraint = request.sweep.constraint.clone();
+        let cancel = live.cancel.clone();
+        let (send, receive) = mpsc::unbounded_channel::<VariantResult>();
+        let collector =
+            tokio::spawn(self.clone().collect_variants(id, live.clone(), objective, variants.len(), receive));
+        let started = Instant::now();
+        let variant_set = variants.clone();
+        let ran = tokio::task::spawn_blocking(move || {
+            let job = SweepJob {
+                runtime,
+                code: &code,
+                name: &name,
+                limits: &limits,
+                universe: &universe,
+                benchmark,
+                base,
+                variants: &variant_set,
+                constraint: constraint.as_deref(),
+                jobs,
+                skip: &skip,
+                cancel,
+            };
+            sweep::run(&job, &mut |r| {
+                let _ = send.send(r.clone());
+            })
+            .map(|results| (results.indicators_computed, results.results.len()))
+        })
+        .await
+        .map_err(|e| format!("the sweep's thread failed: {e}"))?;
+        let stored = collector.await.map_err(|e| format!("storing the variants failed: {e}"))?;
+        let (indicators, ran_now) = ran.map_err(|e| e.to_string())?;
+        stored?;
+        if live.cancel.is_cancelled() {
+            return Ok(End::Cancelled);
+        }
+        let elapsed = started.elapsed();
+        let mut summary = summary(store, id, &objective).await.map_err(|e| e.summary().to_string())?;
+        summary["indicators_computed"] = json!(indicators);
+        summary["elapsed_ms"] = json!(elapsed.as_secs_f64() * 1000.0);
+        // After a restart: how many variants were stored before this start,
+        // and how many this start ran (together, every variant once).
+        summary["resumed_from"] = json!(resumed_from);
+        summary["ran_this_start"] = json!(ran_now);
+        Ok(End::Completed { summary })
+    }
+
+    /// Stores the variants arriving on `receive` in batches, counting them
+    /// and publishing their events; ends when the sender is dropped.
+    ///
+    /// # Errors
+    /// A batch that could not be stored after [`STORE_ATTEMPTS`] tries (the
+    /// sweep is then stopped; what was stored stays).
+    async fn collect_variants(
+        self,
+        id: i64,
+        live: Arc<SweepLive>,
+        objective: sweep::Objective,
+        total: u64,
+        mut receive: mpsc::UnboundedReceiver<VariantResult>,
+    ) -> Result<(), String> {
+        let mut batch = Vec::with_capacity(BATCH);
+        let mut last_progress = Instant::now() - PROGRESS_EVERY;
+        loop {
+            let Some(first) = receive.recv().await else { break };
+            batch.push(first);
+            let deadline = tokio::time::Instant::now() + BATCH_WAIT;
+            while batch.len() < BATCH {
+                match tokio::time::timeout_at(deadline, receive.recv()).await {
+                    Ok(Some(r)) => batch.push(r),
+                    Ok(None) | Err(_) => break,
+                }
+            }
+            self.store_batch(id, &batch).await.inspect_err(|_| live.cancel.cancel())?;
+            for r in batch.drain(..) {
+                let (outcome, score) = match &r.outcome {
+                    Outcome::Ran(ran) => ("ran", objective.score(&ran.metrics)),
+                    Outcome::Excluded => ("excluded", None),
+                    Outcome::Failed(_) => ("failed", None),
+                };
+                live.count(outcome);
+                if let Some(score) = score {
+                    live.offer(score, r.number);
+                }
+                let shown = score.map(|s| if objective.minimize { -s } else { s });
+                live.publish(SweepEvent::Variant { sweep_id: id, number: r.number, outcome, objective: shown });
+            }
+            if last_progress.elapsed() >= PROGRESS_EVERY {
+                last_progress = Instant::now();
+                live.publish(progress(id, &live, total, &objective));
+            }
+        }
+        live.publish(progress(id, &live, total, &objective));
+        Ok(())
+    }
+
+    /// Writes one batch, trying again after a failure.
+    async fn store_batch(&self, id: i64, batch: &[VariantResult]) -> Result<(), String> {
+        let mut pause = STORE_RETRY_PAUSE;
+        for attempt in 1..=STORE_ATTEMPTS {
+            match self.inner.store.insert_variants(id, batch).await {
+                Ok(()) => return Ok(()),
+                Err(e) if attempt == STORE_ATTEMPTS => {
+                    tracing::error!(sweep = id, error = %e, "cannot store a sweep's variants; stopping it");
+                    return Err(format!("its variants could not be stored: {}", e.summary()));
+                }
+                Err(e) => tracing::warn!(sweep = id, error = %e, "storing a sweep's variants failed; trying again"),
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_secs(4));
+        }
+        Ok(())
+    }
+}
+
+/// The progress event of a sweep now.
+fn progress(id: i64, live: &SweepLive, total: u64, objective: &sweep::Objective) -> SweepEvent {
+    use std::sync::atomic::Ordering::Relaxed;
+    SweepEvent::Progress {
+        sweep_id: id,
+        done: live.done.load(Relaxed),
+        total,
+        failed: live.failed.load(Relaxed),
+        excluded: live.excluded.load(Relaxed),
+        best: live.best().map(|(n, s)| (n, if objective.minimize { -s } else { s })),
+    }
+}

@@ -1,0 +1,195 @@
+//! Sweeps in the service: many variants of one run, queued like runs,
+//! executed on the run slots (within `--max-concurrent-runs`), each
+//! finished variant stored at once so that a sweep survives a restart.
+//!
+//! A sweep goes queued → running → completed | failed | cancelled; after a
+//! crash or a stop, a running sweep is queued again and runs only the
+//! variants that have no stored row.
+
+mod execute;
+mod live;
+mod queue;
+mod request;
+mod summary;
+mod views;
+
+pub use live::SweepEvent;
+pub use queue::SweepQueue;
+pub use request::{Direction, RandomDraw, SweepFields, SweepRequest, SWEEP_FIELDS};
+pub use views::{variant_json, HeatmapQuery, VariantsQuery};
+
+use tokio::sync::broadcast;
+
+use super::{RunRequest, Service, ServiceError};
+use crate::store::{RunRow, RunStatus, SweepRow};
+use crate::sweep::{self, SweepJob, Target};
+
+impl Service {
+    /// Checks a sweep request against the stored strategy and datasets (as
+    /// a run's, plus its axes against the strategy's parameters) and queues it.
+    ///
+    /// # Errors
+    /// The first invalid field, named.
+    pub async fn submit_sweep(&self, request: SweepRequest) -> Result<SweepRow, ServiceError> {
+        let max_jobs = self.inner.config.max_concurrent_runs.max(1);
+        let checked = request.check(max_jobs)?;
+        let prepared = self.prepare(&request.run).await?;
+        let strategy = self.strategy(prepared.strategy_id).await?;
+        let version = self
+            .inner
+            .store
+            .version_by_id(prepared.version_id)
+            .await?
+            .ok_or_else(|| ServiceError::invalid("version", "the version is gone"))?;
+        let run_check = request.run.check()?;
+        let (universe, _, _) =
+            self.market_data(&request.run, &run_check).await.map_err(|e| e.into_request_error(false))?;
+        let runtime = strategy.runtime.parse()?;
+        let limits = self.inner.config.limits.clone();
+        let base = request.run.raw_spec()?;
+        let constraint = request.sweep.constraint.clone();
+        let variants = checked.variants.clone();
+        let name = format!("{} v{}", strategy.name, version.version);
+        let code = version.source.unwrap_or_default();
+        tokio::task::spawn_blocking(move || {
+            let job = SweepJob {
+                runtime,
+                code: &code,
+                name: &name,
+                limits: &limits,
+                universe: &universe,
+                benchmark: None,
+                base,
+                variants: &variants,
+                constraint: constraint.as_deref(),
+                jobs: 1,
+                skip: &[],
+                cancel: crate::domain::CancelToken::new(),
+            };
+            sweep::check(&job)
+        })
+        .await
+        .map_err(|e| ServiceError::Internal(format!("checking the sweep failed: {e}")))?
+        .map_err(|e| {
+            let axes = if request.sweep.variants.is_empty() { "grid" } else { "variants" };
+            let field = match e {
+                sweep::SweepError::Constraint { .. } => "constraint",
+                sweep::SweepError::Strategy(_) => "strategy_id",
+                _ => axes,
+            };
+            ServiceError::invalid(field, e.to_string())
+        })?;
+        // Stored with its own parameters (not every declared one filled
+        // in): an axis may not also be a fixed parameter.
+        let run = RunRequest { params: request.run.params.clone(), ..prepared.config };
+        let stored = SweepRequest { run, sweep: request.sweep };
+        let row = self
+            .inner
+            .store
+            .create_sweep(prepared.strategy_id, prepared.version_id, &stored.to_json()?, checked.variants.len())
+            .await?;
+        self.inner.sweeps.push(row.id);
+        Ok(row)
+    }
+
+    /// Cancels a queued or running sweep; the variants that finished are kept.
+    ///
+    /// # Errors
+    /// NotFound, or Conflict when the sweep already ended.
+    pub async fn cancel_sweep(&self, id: i64) -> Result<RunStatus, ServiceError> {
+        let row = self.sweep_row(id).await?;
+        if row.status.is_final() {
+            return Err(ServiceError::Conflict(format!("sweep {id} is already {}", row.status)));
+        }
+        let live = self.inner.sweeps.live(id);
+        if let Some(live) = &live {
+            live.cancel.cancel();
+        }
+        if self.inner.sweeps.take_out(id) {
+            self.inner.store.finish_sweep(id, RunStatus::Cancelled, None, None).await?;
+            self.inner.sweeps.finished(id);
+            if let Some(live) = live {
+                live.publish(SweepEvent::Cancelled { sweep_id: id });
+            }
+            return Ok(RunStatus::Cancelled);
+        }
+        Ok(self.sweep_row(id).await?.status)
+    }
+
+    /// Queues variant `number` of sweep `id` as an ordinary run with full
+    /// results: the sweep's run with the variant's values, on the sweep's
+    /// strategy version. Its metrics are the variant's.
+    ///
+    /// # Errors
+    /// NotFound (the sweep or the variant), or what submitting a run reports.
+    pub async fn variant_run(
+        &self,
+        id: i64,
+        number: u64,
+        client: Option<std::net::IpAddr>,
+    ) -> Result<RunRow, ServiceError> {
+        let row = self.sweep_row(id).await?;
+        let request = stored_request(&row)?;
+        let checked = request.check(self.inner.config.max_concurrent_runs.max(1))?;
+        if number >= checked.variants.len() {
+            let total = checked.variants.len();
+            return Err(ServiceError::NotFound(format!("variant {number} of sweep {id} (it has {total})")));
+        }
+        let mut run = request.run;
+        for (axis, (_, value)) in checked.variants.axes().iter().zip(&checked.variants.get(number).values) {
+            match axis.target {
+                Target::Param => {
+                    let json = match value.number {
+                        sweep::Number::Int(i) => serde_json::Value::from(i),
+                        sweep::Number::Float(x) => serde_json::Value::from(x),
+                    };
+                    run.params.insert(axis.name.clone(), json);
+                }
+                Target::Setting(setting) => setting_into(&mut run, setting, &value.text)?,
+            }
+        }
+        self.submit_from(client, run, None).await
+    }
+
+    /// The event stream of a queued or running sweep; `None` once it ended.
+    pub fn subscribe_sweep(&self, id: i64) -> Option<broadcast::Receiver<SweepEvent>> {
+        self.inner.sweeps.live(id).map(|live| live.subscribe())
+    }
+
+    /// A sweep as stored.
+    ///
+    /// # Errors
+    /// NotFound.
+    pub async fn sweep_row(&self, id: i64) -> Result<SweepRow, ServiceError> {
+        self.inner.store.sweep(id).await?.ok_or_else(|| ServiceError::NotFound(format!("sweep {id}")))
+    }
+
+    /// Queues the sweeps a crash or stop left queued or running.
+    pub(super) async fn resume_sweeps(&self) -> Result<usize, ServiceError> {
+        let ids = self.inner.store.recover_sweeps().await?;
+        for &id in &ids {
+            self.inner.sweeps.push(id);
+        }
+        Ok(ids.len())
+    }
+}
+
+/// A stored sweep's request.
+fn stored_request(row: &SweepRow) -> Result<SweepRequest, ServiceError> {
+    SweepRequest::from_stored(&row.config)
+        .map_err(|e| ServiceError::Conflict(format!("sweep {}'s stored config cannot be read: {e}", row.id)))
+}
+
+/// Sets a run request's field for `setting` to `text`, as the sweep runner
+/// sets it on the run spec.
+fn setting_into(run: &mut RunRequest, setting: sweep::Setting, text: &str) -> Result<(), ServiceError> {
+    let value: rust_decimal::Decimal =
+        text.parse().map_err(|e| ServiceError::Internal(format!("axis value '{text}': {e}")))?;
+    match setting {
+        sweep::Setting::Cash => run.initial_capital = value,
+        sweep::Setting::Commission => run.commission = Some(super::CommissionRequest::Percent { rate: value }),
+        sweep::Setting::SlippageBps => run.slippage_bps = Some(value),
+        sweep::Setting::Leverage => run.leverage = Some(value),
+    }
+    Ok(())
+}

@@ -1,0 +1,414 @@
+//! Sweeps and their finished variants: a sweep's life from queued to a
+//! final status, and one row per finished variant, written once.
+
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use super::{now_millis, storable, RunStatus, Store, StoreError};
+use crate::sweep::{Outcome, Ran, ReturnShape, VariantResult, METRICS};
+
+/// A sweep as stored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SweepRow {
+    /// The sweep's id.
+    pub id: i64,
+    /// The strategy it sweeps.
+    pub strategy_id: i64,
+    /// The [`VersionRow::id`](super::VersionRow::id) of the code it runs.
+    pub version_id: i64,
+    /// Where the sweep is in its life (the statuses of a run).
+    pub status: RunStatus,
+    /// Its checked request as JSON.
+    pub config: String,
+    /// How many variants it has.
+    pub total: i64,
+    /// When it was queued, in milliseconds since the epoch.
+    pub created_at: i64,
+    /// When it last started running (again after a restart), in milliseconds since the epoch.
+    pub started_at: Option<i64>,
+    /// When it reached a final status, in milliseconds since the epoch.
+    pub finished_at: Option<i64>,
+    /// Why a failed sweep failed.
+    pub error_message: Option<String>,
+    /// JSON, once finished: what the service computed over every variant.
+    pub summary: Option<String>,
+}
+
+/// A finished variant as stored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VariantRow {
+    /// The variant's number in its sweep.
+    pub number: i64,
+    /// What became of it.
+    pub outcome: Outcome,
+}
+
+/// How a page of variants is ordered: by a metric (an index into
+/// [`METRICS`]) one way or the other, or by number.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum VariantOrder {
+    /// By variant number, ascending.
+    Number,
+    /// By the metric, variants without it last, ties by number.
+    Metric {
+        /// Index into [`METRICS`].
+        metric: usize,
+        /// Highest first.
+        descending: bool,
+    },
+}
+
+/// What [`Store::variant_shapes`] reads of a variant that ran.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ShapeRow {
+    /// The variant's number.
+    pub number: u64,
+    /// The metric asked for.
+    pub value: Option<f64>,
+    /// Its trades.
+    pub trades: Option<f64>,
+    /// Its returns' shape.
+    pub shape: Option<ReturnShape>,
+}
+
+/// Which finished variants of a sweep to read, in which order.
+#[derive(Clone, Copy, Debug)]
+pub struct VariantPage<'a> {
+    /// Their order.
+    pub order: VariantOrder,
+    /// Only those with this outcome (`ran`, `excluded`, `failed`).
+    pub outcome: Option<&'a str>,
+    /// Only those with at least this many trades.
+    pub min_trades: Option<u64>,
+    /// Skip this many.
+    pub offset: u64,
+    /// At most this many; all when `None`.
+    pub limit: Option<u64>,
+}
+
+const SWEEP_COLUMNS: &str =
+    "id, strategy_id, version_id, status, config, total, created_at, started_at, finished_at, error_message, summary";
+
+/// `m_return_pct, m_annual_return_pct, ...`: the metric columns, in [`METRICS`] order.
+fn metric_columns() -> String {
+    METRICS.iter().map(|m| format!("m_{}", m.name)).collect::<Vec<_>>().join(", ")
+}
+
+fn sweep(row: &AnyRow) -> Result<SweepRow, StoreError> {
+    let status: String = row.try_get("status")?;
+    Ok(SweepRow {
+        id: row.try_get("id")?,
+        strategy_id: row.try_get("strategy_id")?,
+        version_id: row.try_get("version_id")?,
+        status: status.parse().map_err(|detail| StoreError::Corrupt { what: "sweeps.status", detail })?,
+        config: row.try_get("config")?,
+        total: row.try_get("total")?,
+        created_at: row.try_get("created_at")?,
+        started_at: row.try_get("started_at")?,
+        finished_at: row.try_get("finished_at")?,
+        error_message: row.try_get("error_message")?,
+        summary: row.try_get("summary")?,
+    })
+}
+
+fn variant(row: &AnyRow) -> Result<VariantRow, StoreError> {
+    let outcome: String = row.try_get("outcome")?;
+    let outcome = match outcome.as_str() {
+        "excluded" => Outcome::Excluded,
+        "failed" => Outcome::Failed(row.try_get::<Option<String>, _>("error")?.unwrap_or_default()),
+        "ran" => {
+            let mut metrics = Vec::with_capacity(METRICS.len());
+            for m in &METRICS {
+                metrics.push(row.try_get::<Option<f64>, _>(format!("m_{}", m.name).as_str())?);
+            }
+            let shape: Option<String> = row.try_get("shape")?;
+            let shape = shape.as_deref().map(shape_from_json).transpose()?;
+            Outcome::Ran(Ran { metrics, shape })
+        }
+        other => {
+            let detail = format!("unknown outcome '{other}'");
+            return Err(StoreError::Corrupt { what: "sweep_variants.outcome", detail });
+        }
+    };
+    Ok(VariantRow { number: row.try_get("number")?, outcome })
+}
+
+/// `[sharpe, skew, kurtosis, count]`: a shape as stored (JSON numbers round-trip an f64 exactly).
+fn shape_json(shape: &ReturnShape) -> String {
+    serde_json::json!([shape.sharpe, shape.skew, shape.kurtosis, shape.count]).to_string()
+}
+
+fn shape_from_json(text: &str) -> Result<ReturnShape, StoreError> {
+    let corrupt = || StoreError::Corrupt { what: "sweep_variants.shape", detail: format!("unreadable '{text}'") };
+    let (sharpe, skew, kurtosis, count): (f64, f64, f64, usize) = serde_json::from_str(text).map_err(|_| corrupt())?;
+    Ok(ReturnShape { sharpe, skew, kurtosis, count })
+}
+
+impl Store {
+    /// Stores a new queued sweep of `total` variants.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn create_sweep(
+        &self,
+        strategy_id: i64,
+        version_id: i64,
+        config_json: &str,
+        total: u64,
+    ) -> Result<SweepRow, StoreError> {
+        let _write = self.writing().await?;
+        let sql = format!(
+            "INSERT INTO sweeps (strategy_id, version_id, status, config, total, created_at) \
+             VALUES ($1, $2, 'queued', $3, $4, $5) RETURNING {SWEEP_COLUMNS}"
+        );
+        let row = sqlx::query(&sql)
+            .bind(strategy_id)
+            .bind(version_id)
+            .bind(config_json)
+            .bind(i64::try_from(total).unwrap_or(i64::MAX))
+            .bind(now_millis())
+            .fetch_one(&self.pool)
+            .await?;
+        sweep(&row)
+    }
+
+    /// One sweep.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn sweep(&self, id: i64) -> Result<Option<SweepRow>, StoreError> {
+        let sql = format!("SELECT {SWEEP_COLUMNS} FROM sweeps WHERE id = $1");
+        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(sweep).transpose()
+    }
+
+    /// The newest sweeps first, at most `limit`.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn sweeps(&self, limit: usize) -> Result<Vec<SweepRow>, StoreError> {
+        let sql = format!("SELECT {SWEEP_COLUMNS} FROM sweeps ORDER BY id DESC LIMIT $1");
+        let rows = sqlx::query(&sql).bind(i64::try_from(limit).unwrap_or(i64::MAX)).fetch_all(&self.pool).await?;
+        rows.iter().map(sweep).collect()
+    }
+
+    /// Marks a queued sweep running; false when it is not queued (cancelled meanwhile).
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn mark_sweep_running(&self, id: i64) -> Result<bool, StoreError> {
+        let _write = self.writing().await?;
+        let done =
+            sqlx::query("UPDATE sweeps SET status = 'running', started_at = $1 WHERE id = $2 AND status = 'queued'")
+                .bind(now_millis())
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Ends a sweep that has not ended: `status` is final; `error` says why
+    /// a failed one failed; `summary` is JSON. False when it had already ended.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn finish_sweep(
+        &self,
+        id: i64,
+        status: RunStatus,
+        error: Option<&str>,
+        summary: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let _write = self.writing().await?;
+        let done = sqlx::query(
+            "UPDATE sweeps SET status = $1, finished_at = $2, error_message = $3, summary = $4 \
+             WHERE id = $5 AND status IN ('queued', 'running')",
+        )
+        .bind(status.as_str())
+        .bind(now_millis())
+        .bind(error.map(|e| storable(e).into_owned()))
+        .bind(summary)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Stores finished variants of sweep `id` in one transaction; a variant
+    /// already stored is left as it is (a variant is never stored twice).
+    ///
+    /// # Errors
+    /// Database failures; then none of them is stored.
+    pub async fn insert_variants(&self, id: i64, variants: &[VariantResult]) -> Result<(), StoreError> {
+        if variants.is_empty() {
+            return Ok(());
+        }
+        let placeholders: Vec<String> = (6..6 + METRICS.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "INSERT INTO sweep_variants (sweep_id, number, outcome, error, shape, {}) VALUES ($1, $2, $3, $4, $5, {}) \
+             ON CONFLICT (sweep_id, number) DO NOTHING",
+            metric_columns(),
+            placeholders.join(", ")
+        );
+        let _write = self.writing().await?;
+        let mut tx = self.pool.begin().await?;
+        for v in variants {
+            let (outcome, error, shape, metrics) = match &v.outcome {
+                Outcome::Excluded => ("excluded", None, None, None),
+                Outcome::Failed(message) => ("failed", Some(storable(message).into_owned()), None, None),
+                Outcome::Ran(ran) => ("ran", None, ran.shape.as_ref().map(shape_json), Some(&ran.metrics)),
+            };
+            let mut query = sqlx::query(&sql)
+                .bind(id)
+                .bind(i64::try_from(v.number).unwrap_or(i64::MAX))
+                .bind(outcome)
+                .bind(error)
+                .bind(shape);
+            for i in 0..METRICS.len() {
+                query = query.bind(metrics.and_then(|m| m.get(i).copied().flatten()));
+            }
+            query.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Every finished variant of sweep `id`, by number.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn variants(&self, id: i64) -> Result<Vec<VariantRow>, StoreError> {
+        let page = VariantPage { order: VariantOrder::Number, outcome: None, min_trades: None, offset: 0, limit: None };
+        self.variant_page(id, &page).await
+    }
+
+    /// A page of sweep `id`'s finished variants, as `page` says.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn variant_page(&self, id: i64, page: &VariantPage<'_>) -> Result<Vec<VariantRow>, StoreError> {
+        let VariantPage { order, outcome, min_trades, offset, limit } = *page;
+        let order_by = match order {
+            VariantOrder::Number => "number".to_string(),
+            VariantOrder::Metric { metric, descending } => {
+                let column = format!("m_{}", METRICS[metric.min(METRICS.len() - 1)].name);
+                let direction = if descending { "DESC" } else { "ASC" };
+                format!("{column} IS NULL, {column} {direction}, number")
+            }
+        };
+        let mut filter = String::new();
+        if outcome.is_some() {
+            filter.push_str(" AND outcome = $4");
+        }
+        if let Some(trades) = min_trades {
+            // A whole number of trades, checked by the caller: not a bound value.
+            filter.push_str(&format!(" AND m_trades >= {trades}"));
+        }
+        let sql = format!(
+            "SELECT number, outcome, error, shape, {} FROM sweep_variants WHERE sweep_id = $1 {filter} \
+             ORDER BY {order_by} LIMIT $2 OFFSET $3",
+            metric_columns()
+        );
+        let mut query = sqlx::query(&sql)
+            .bind(id)
+            .bind(limit.map_or(i64::MAX, |l| i64::try_from(l).unwrap_or(i64::MAX)))
+            .bind(i64::try_from(offset).unwrap_or(i64::MAX));
+        if let Some(outcome) = outcome {
+            query = query.bind(outcome);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        rows.iter().map(variant).collect()
+    }
+
+    /// Per finished variant of sweep `id` that ran: its number and the
+    /// value of metric `metric` (an index into [`METRICS`]), by number.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn variant_metric(&self, id: i64, metric: usize) -> Result<Vec<(u64, Option<f64>)>, StoreError> {
+        let column = format!("m_{}", METRICS[metric.min(METRICS.len() - 1)].name);
+        let sql = format!(
+            "SELECT number, {column} AS value FROM sweep_variants WHERE sweep_id = $1 AND outcome = 'ran' ORDER BY number"
+        );
+        let rows = sqlx::query(&sql).bind(id).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| Ok((u64::try_from(r.try_get::<i64, _>("number")?).unwrap_or(0), r.try_get("value")?)))
+            .collect()
+    }
+
+    /// Per variant of sweep `id` that ran, by number: its number, the value
+    /// of metric `metric` (an index into [`METRICS`]), its trades and its
+    /// returns' shape: what a leaderboard's best and its Deflated Sharpe
+    /// Ratio are computed from.
+    ///
+    /// # Errors
+    /// Database failures; a shape that does not read back.
+    pub async fn variant_shapes(&self, id: i64, metric: usize) -> Result<Vec<ShapeRow>, StoreError> {
+        let column = format!("m_{}", METRICS[metric.min(METRICS.len() - 1)].name);
+        let sql = format!(
+            "SELECT number, {column} AS value, m_trades, shape FROM sweep_variants \
+             WHERE sweep_id = $1 AND outcome = 'ran' ORDER BY number"
+        );
+        let rows = sqlx::query(&sql).bind(id).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                let shape: Option<String> = r.try_get("shape")?;
+                Ok(ShapeRow {
+                    number: u64::try_from(r.try_get::<i64, _>("number")?).unwrap_or(0),
+                    value: r.try_get("value")?,
+                    trades: r.try_get("m_trades")?,
+                    shape: shape.as_deref().map(shape_from_json).transpose()?,
+                })
+            })
+            .collect()
+    }
+
+    /// How many of sweep `id`'s variants ran, were excluded and failed.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn variant_counts(&self, id: i64) -> Result<(u64, u64, u64), StoreError> {
+        let rows =
+            sqlx::query("SELECT outcome, COUNT(*) AS n FROM sweep_variants WHERE sweep_id = $1 GROUP BY outcome")
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?;
+        let mut counts = (0, 0, 0);
+        for row in &rows {
+            let outcome: String = row.try_get("outcome")?;
+            let n = u64::try_from(row.try_get::<i64, _>("n")?).unwrap_or(0);
+            match outcome.as_str() {
+                "ran" => counts.0 = n,
+                "excluded" => counts.1 = n,
+                _ => counts.2 = n,
+            }
+        }
+        Ok(counts)
+    }
+
+    /// The numbers of sweep `id`'s finished variants, ascending.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn variant_numbers(&self, id: i64) -> Result<Vec<u64>, StoreError> {
+        let rows = sqlx::query("SELECT number FROM sweep_variants WHERE sweep_id = $1 ORDER BY number")
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok(u64::try_from(r.try_get::<i64, _>("number")?).unwrap_or(0))).collect()
+    }
+
+    /// After a crash or a stop: sweeps left `running` are queued again
+    /// (their finished variants stay; the rest run at the next start);
+    /// returns every queued sweep, oldest first.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn recover_sweeps(&self) -> Result<Vec<i64>, StoreError> {
+        let _write = self.writing().await?;
+        sqlx::query("UPDATE sweeps SET status = 'queued' WHERE status = 'running'").execute(&self.pool).await?;
+        let rows =
+            sqlx::query("SELECT id FROM sweeps WHERE status = 'queued' ORDER BY id").fetch_all(&self.pool).await?;
+        Ok(rows.iter().map(|r| r.try_get("id")).collect::<Result<_, _>>()?)
+    }
+}
