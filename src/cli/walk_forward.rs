@@ -82,8 +82,10 @@ fn table(job: &SweepJob<'_>, wf: &WalkForward) -> String {
             format!("{}..{}", w.test_from, w.test_to),
             w.variant.map_or_else(|| "-".to_string(), |v| v.to_string()),
         ];
-        let axes = job.variants.axes().len();
-        row.extend((0..axes).map(|i| w.values.get(i).map_or_else(|| "-".to_string(), |(_, v)| v.text.clone())));
+        match w.variant {
+            Some(number) => row.extend(job.variants.get(number).values.iter().map(|(_, v)| v.text.clone())),
+            None => row.extend(job.variants.axes().iter().map(|_| "-".to_string())),
+        }
         let oos = w.out_of_sample_metrics.as_ref();
         row.extend([
             number(w.in_sample),

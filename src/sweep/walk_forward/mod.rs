@@ -69,7 +69,8 @@ pub fn efficiency(out_of_sample_annual: Option<f64>, in_sample_annuals: &[f64]) 
 /// Runs the walk-forward of `spec` over `job.universe` (the whole data),
 /// choosing each window's variant by `objective`, and calling `progress`
 /// (on the calling thread) as variants and windows finish. Cancelled
-/// through `job.cancel`, it stops and returns the windows done.
+/// through `job.cancel`, it stops and returns the windows done. Each
+/// window's sweep runs every variant: `job.skip` is not used.
 ///
 /// # Errors
 /// A spec that leaves no window on the data, and what [`super::check`]
@@ -140,7 +141,7 @@ fn one_window(
         excluded: 0,
         failed: 0,
         variant: None,
-        values: Vec::new(),
+        values: serde_json::Value::Object(serde_json::Map::new()),
         in_sample: None,
         out_of_sample: None,
         in_sample_metrics: None,
@@ -165,6 +166,7 @@ fn one_window(
         variants: job.variants,
         constraint: job.constraint,
         jobs: job.jobs,
+        skip: &[],
         cancel: job.cancel.clone(),
     };
     let results = super::run(&sweep, on_variant)?;
@@ -178,7 +180,7 @@ fn one_window(
     };
     let variant = job.variants.get(best);
     row.variant = Some(best);
-    row.values = variant.values.iter().map(|(n, v)| (n.to_string(), (*v).clone())).collect();
+    row.values = super::values_json(job.variants, best);
     row.in_sample = metrics[objective.metric];
     row.in_sample_metrics = Some(metrics.to_vec());
     match test_run(job, window, variant_spec(job, &variant)) {

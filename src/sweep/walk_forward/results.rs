@@ -2,13 +2,12 @@
 //! out-of-sample run, the efficiency, and the progress it reports while it
 //! runs. Plain data, serialisable as the CLI's `--json` prints it.
 
-use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
 use super::Stitched;
 use crate::domain::Timestamp;
 use crate::metrics::Metrics;
-use crate::sweep::{AxisValue, Number, VariantResult, METRICS};
+use crate::sweep::{metrics_json, VariantResult};
 
 /// One window's row: where its parts fall, the variant its training chose,
 /// and how that variant did in and out of sample.
@@ -36,9 +35,10 @@ pub struct WindowResult {
     pub failed: u64,
     /// The chosen variant's number; `None` when no variant was ranked.
     pub variant: Option<u64>,
-    /// The chosen variant's axis values (parameters and settings), by name.
-    #[serde(serialize_with = "values_map")]
-    pub values: Vec<(String, AxisValue)>,
+    /// The chosen variant's axis values (parameters and settings) by name,
+    /// as JSON numbers ([`crate::sweep::values_json`]); an empty object
+    /// when no variant was chosen.
+    pub values: serde_json::Value,
     /// The objective's value of the chosen variant on the training part.
     pub in_sample: Option<f64>,
     /// The objective's value of its run on the test part.
@@ -97,24 +97,7 @@ pub enum WalkProgress<'a> {
     },
 }
 
-/// The axis values as a JSON object of name → number, in the axes' order.
-fn values_map<S: Serializer>(values: &[(String, AxisValue)], serializer: S) -> Result<S::Ok, S::Error> {
-    let mut map = serializer.serialize_map(Some(values.len()))?;
-    for (name, value) in values {
-        match value.number {
-            Number::Int(i) => map.serialize_entry(name, &i)?,
-            Number::Float(x) => map.serialize_entry(name, &x)?,
-        }
-    }
-    map.end()
-}
-
-/// A sweep's metrics as a JSON object of name → value, in [`METRICS`] order.
+/// A sweep's metrics as a JSON object by name, as the sweep writes them.
 fn metrics_map<S: Serializer>(values: &Option<Vec<Option<f64>>>, serializer: S) -> Result<S::Ok, S::Error> {
-    let Some(values) = values else { return serializer.serialize_none() };
-    let mut map = serializer.serialize_map(Some(values.len()))?;
-    for (column, value) in METRICS.iter().zip(values) {
-        map.serialize_entry(column.name, value)?;
-    }
-    map.end()
+    values.as_deref().map(metrics_json).serialize(serializer)
 }

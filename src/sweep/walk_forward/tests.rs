@@ -44,6 +44,7 @@ fn job<'a>(universe: &'a Universe, variants: &'a VariantSet, limits: &'a Strateg
         variants,
         constraint: None,
         jobs: 2,
+        skip: &[],
         cancel: CancelToken::new(),
     }
 }
