@@ -182,7 +182,40 @@ impl Service {
         // and how many this start ran (together, every variant once).
         summary["resumed_from"] = json!(resumed_from);
         summary["ran_this_start"] = json!(ran_now);
+        summary["top_runs"] = self.keep_top(id, &objective, request.sweep.top).await;
         Ok(End::Completed { summary })
+    }
+
+    /// Keeps the trades and equity curves of the best `top` variants: each
+    /// is queued as an ordinary run (its results equal the variant's, the
+    /// engine being deterministic); returns `{number: run id}`. Any other
+    /// variant is rebuilt the same way on request.
+    async fn keep_top(&self, id: i64, objective: &sweep::Objective, top: usize) -> serde_json::Value {
+        let page = VariantPage {
+            order: VariantOrder::Metric { metric: objective.metric, descending: !objective.minimize },
+            outcome: Some("ran"),
+            min_trades: Some(objective.min_trades as u64),
+            offset: 0,
+            limit: Some(top as u64),
+        };
+        let mut runs = serde_json::Map::new();
+        let leaders = match self.inner.store.variant_page(id, &page).await {
+            Ok(rows) => rows,
+            Err(e) => {
+                tracing::warn!(sweep = id, error = %e, "cannot read the best variants to keep their results");
+                return serde_json::Value::Object(runs);
+            }
+        };
+        for row in leaders {
+            let number = row.number as u64;
+            match self.variant_run(id, number, None).await {
+                Ok(run) => {
+                    runs.insert(number.to_string(), json!(run.id));
+                }
+                Err(e) => tracing::warn!(sweep = id, variant = number, error = %e, "cannot queue a best variant's run"),
+            }
+        }
+        serde_json::Value::Object(runs)
     }
 
     /// Stores the variants arriving on `receive` in batches, counting them

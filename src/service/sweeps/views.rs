@@ -161,20 +161,23 @@ impl Service {
             offset: 0,
             limit: Some(request.sweep.top as u64),
         };
+        let summary: Value = row.summary.as_deref().and_then(|s| serde_json::from_str(s).ok()).unwrap_or(Value::Null);
         let leaders: Vec<Value> = store
             .variant_page(id, &page)
             .await?
             .into_iter()
             .enumerate()
             .map(|(rank, row)| {
+                let run = summary["top_runs"].get(row.number.to_string()).cloned().unwrap_or(Value::Null);
                 let mut v = variant_json(&checked.variants, &result(row));
                 v["rank"] = json!(rank + 1);
+                // The run that holds its trades and equity curve, once the sweep completed.
+                v["run_id"] = run;
                 v
             })
             .collect();
         let done = ran + excluded + failed;
         let is_final = row.status.is_final();
-        let summary: Value = row.summary.as_deref().and_then(|s| serde_json::from_str(s).ok()).unwrap_or(Value::Null);
         let elapsed_ms = summary.get("elapsed_ms").and_then(Value::as_f64);
         let config: Value = serde_json::from_str(&row.config).unwrap_or(Value::Null);
         Ok(json!({

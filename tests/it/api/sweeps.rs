@@ -43,6 +43,28 @@ fn body(strategy: i64, extra: Value) -> Value {
     body
 }
 
+/// Waits for run `run_id` and checks it against the sweep's `variant`:
+/// its values, its metrics, its trades.
+fn assert_run_is_the_variant(app: &App, run_id: i64, variant: &Value) {
+    let run = app.wait_for(run_id, "completed", |r| r["status"] == "completed");
+    for (name, value) in variant["values"].as_object().unwrap() {
+        match name.as_str() {
+            "commission" => assert_eq!(run["config"]["commission"]["rate"].as_f64(), value.as_f64()),
+            _ => assert_eq!(&run["config"]["params"][name.as_str()], value, "{name}"),
+        }
+    }
+    for (metric, value) in variant["metrics"].as_object().unwrap() {
+        let alone = &run["metrics"][metric.as_str()];
+        let alone = alone.as_f64().or_else(|| alone.as_str().and_then(|s| s.parse().ok()));
+        match (value.as_f64(), alone) {
+            (Some(v), Some(a)) => assert!((v - a).abs() <= a.abs() * 1e-15, "{metric}: {v} against {a}"),
+            (v, a) => assert_eq!(v, a, "{metric}"),
+        }
+    }
+    let trades = app.json(&format!("/api/runs/{run_id}/trades"));
+    assert_eq!(trades.as_array().unwrap().len() as f64, variant["metrics"]["trades"].as_f64().unwrap());
+}
+
 #[test]
 fn a_sweep_over_the_api_gives_what_the_cli_gives_and_its_variants_run_alone_alike() {
     let dir = tempfile::tempdir().unwrap();
@@ -113,23 +135,16 @@ fn a_sweep_over_the_api_gives_what_the_cli_gives_and_its_variants_run_alone_alik
         assert_eq!(fixed["cells"][1][0].as_f64(), of(5, 30, Some(0.001)));
         assert_ne!(fixed["cells"], map["cells"], "not vacuous: commission changes returns");
 
-        // The best variant as an ordinary run: the variant's metrics, with full results.
-        let best = sweep["best"]["number"].as_u64().unwrap();
-        let r = app.post_json(&format!("/api/sweeps/{id}/variants/{best}/run"), &json!({}));
-        assert_eq!(r.status(), 202, "{:?}", r.text());
-        let run_id = r.json::<Value>().unwrap()["id"].as_i64().unwrap();
-        let run = app.wait_for(run_id, "completed", |r| r["status"] == "completed");
-        for (metric, value) in sweep["best"]["metrics"].as_object().unwrap() {
-            let alone = &run["metrics"][metric.as_str()];
-            let alone = alone.as_f64().or_else(|| alone.as_str().and_then(|s| s.parse().ok()));
-            match (value.as_f64(), alone) {
-                (Some(v), Some(a)) => assert!((v - a).abs() <= a.abs() * 1e-15, "{metric}: {v} against {a}"),
-                (v, a) => assert_eq!(v, a, "{metric}"),
-            }
+        // The best variants' results are kept as ordinary runs, and any
+        // variant becomes one on request: each with the variant's metrics.
+        for entry in api_board {
+            let run_id = entry["run_id"].as_i64().unwrap_or_else(|| panic!("a kept run: {entry}"));
+            assert_run_is_the_variant(&app, run_id, entry);
         }
-        assert_eq!(run["config"]["params"]["fast"], sweep["best"]["values"]["fast"]);
-        let trades = app.json(&format!("/api/runs/{run_id}/trades"));
-        assert_eq!(trades.as_array().unwrap().len() as f64, sweep["best"]["metrics"]["trades"].as_f64().unwrap());
+        let last = &api_board[api_board.len() - 1];
+        let r = app.post_json(&format!("/api/sweeps/{id}/variants/{}/run", last["number"]), &json!({}));
+        assert_eq!(r.status(), 202, "{:?}", r.text());
+        assert_run_is_the_variant(&app, r.json::<Value>().unwrap()["id"].as_i64().unwrap(), last);
 
         // A finished sweep's stream holds its final event.
         let events = app.get(&format!("/api/sweeps/{id}/events")).text().unwrap();
@@ -161,7 +176,15 @@ fn a_sweep_survives_a_crash_and_runs_no_variant_twice() {
         // The resumed sweep ranks as one that ran at once.
         let once = start_sweep(&app, &body(strategy, json!({ "grid": grid, "objective": "return_pct" })));
         let once = wait_sweep(&app, once, Duration::from_secs(300), |s| s["status"] == "completed");
-        assert_eq!(once["leaderboard"], after["leaderboard"]);
+        // The same variants and metrics; each keeps its results in runs of its own.
+        let without_runs = |sweep: &Value| {
+            let mut board = sweep["leaderboard"].clone();
+            for v in board["variants"].as_array_mut().unwrap() {
+                v.as_object_mut().unwrap().remove("run_id");
+            }
+            board
+        };
+        assert_eq!(without_runs(&once), without_runs(&after));
         assert_eq!(once["deflated_sharpe"], after["deflated_sharpe"]);
     }
 }
@@ -172,8 +195,25 @@ fn a_cancelled_sweep_keeps_what_finished() {
     let strategy = setup(&app);
     let id = start_sweep(&app, &body(strategy, json!({ "grid": ["fast=2:60:1", "slow=70:200:1"] })));
     wait_sweep(&app, id, Duration::from_secs(120), |s| s["done"].as_u64() >= Some(5));
+    // Live events while it runs: each variant as it is stored, and progress.
+    let stream = app.get(&format!("/api/sweeps/{id}/events"));
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stream));
+    let mut seen = std::collections::BTreeSet::new();
+    while seen.len() < 2 {
+        let line = lines.next().expect("the stream goes on").unwrap();
+        if let Some(name) = line.strip_prefix("event: ") {
+            seen.insert(name.to_string());
+        }
+        if let Some(data) = line.strip_prefix("data: ") {
+            let event: Value = serde_json::from_str(data).unwrap();
+            assert_eq!(event["sweep_id"], json!(id), "{event}");
+        }
+    }
+    assert_eq!(seen.into_iter().collect::<Vec<_>>(), ["progress", "variant"]);
     let r = app.post_json(&format!("/api/sweeps/{id}/cancel"), &json!({}));
     assert_eq!(r.status(), 202);
+    let last = lines.map(Result::unwrap).filter(|l| l.starts_with("event: ")).last();
+    assert_eq!(last.as_deref(), Some("event: cancelled"), "the stream ends with the cancellation");
     let sweep = wait_sweep(&app, id, Duration::from_secs(60), |s| s["status"] == "cancelled");
     let done = sweep["done"].as_u64().unwrap();
     assert!(done >= 5 && done < sweep["total"].as_u64().unwrap(), "{sweep}");
@@ -215,4 +255,40 @@ fn bad_sweeps_and_queries_are_refused_naming_the_field() {
     assert_eq!(status("/api/sweeps/999/variants"), 404);
     let r = app.post_json(&format!("/api/sweeps/{id}/variants/2/run"), &json!({}));
     assert_eq!(r.status(), 404, "the sweep has variants 0 and 1");
+}
+
+#[test]
+fn a_wasm_sweep_over_the_api_gives_what_the_cli_gives() {
+    let Some(plugin) = crate::plugins::plugin("sma_cross") else { return };
+    let cli: Value = serde_json::from_str(&ok(&[
+        "sweep",
+        &plugin,
+        "--data",
+        "data/GOOG.csv",
+        "--json",
+        "--grid",
+        "fast=5,10",
+        "--grid",
+        "slow=20:40:20",
+    ]))
+    .unwrap();
+    let app = App::spawn(&backends().remove(0), &[]);
+    app.upload("GOOG", "data/GOOG.csv");
+    use base64::Engine as _;
+    let module = base64::engine::general_purpose::STANDARD.encode(std::fs::read(&plugin).unwrap());
+    let r =
+        app.post_json("/api/strategies", &json!({ "name": "sma-wasm", "runtime": "wasm", "module_base64": module }));
+    assert_eq!(r.status(), 201);
+    let strategy = r.json::<Value>().unwrap()["id"].as_i64().unwrap();
+    let id = start_sweep(&app, &body(strategy, json!({ "grid": ["fast=5,10", "slow=20:40:20"] })));
+    let sweep = wait_sweep(&app, id, Duration::from_secs(120), |s| s["status"] == "completed");
+    assert_eq!(sweep["ran"], json!(4));
+    let board = sweep["leaderboard"]["variants"].as_array().unwrap();
+    let cli_board = cli["leaderboard"].as_array().unwrap();
+    assert_eq!(board.len(), cli_board.len());
+    for (a, c) in board.iter().zip(cli_board) {
+        assert_eq!((&a["number"], &a["values"], &a["metrics"]), (&c["variant"], &c["values"], &c["metrics"]));
+        assert_run_is_the_variant(&app, a["run_id"].as_i64().unwrap(), a);
+    }
+    assert_eq!(sweep["deflated_sharpe"], cli["deflated_sharpe"]);
 }
