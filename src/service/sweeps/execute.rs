@@ -14,7 +14,8 @@ use super::summary::summary;
 use crate::service::Service;
 use crate::store::{RunStatus, VariantOrder, VariantPage};
 use crate::strategy::Runtime;
-use crate::sweep::{self, Outcome, SweepJob, VariantResult};
+use crate::sweep::walk_forward::{self, WalkProgress};
+use crate::sweep::{self, Outcome, SweepJob, VariantResult, WalkForwardSpec};
 
 /// Variants stored in one transaction at most, and the longest a finished
 /// variant waits to be stored.
@@ -29,12 +30,49 @@ const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 const STORE_ATTEMPTS: u32 = 8;
 const STORE_RETRY_PAUSE: Duration = Duration::from_millis(250);
 
+/// What a sweep's runs need, loaded once: the strategy's code, the data,
+/// the base settings and the variants.
+struct Loaded {
+    runtime: Runtime,
+    code: Vec<u8>,
+    name: String,
+    limits: crate::strategy::StrategyLimits,
+    universe: crate::data::Universe,
+    benchmark: Option<crate::engine::Benchmark>,
+    base: crate::engine::RawRunSpec,
+    variants: sweep::VariantSet,
+    constraint: Option<String>,
+    jobs: usize,
+    cancel: crate::domain::CancelToken,
+}
+
+impl Loaded {
+    /// The sweep job over what is loaded, not running the variants in `skip`.
+    fn job<'a>(&'a self, skip: &'a [u64]) -> SweepJob<'a> {
+        SweepJob {
+            runtime: self.runtime,
+            code: &self.code,
+            name: &self.name,
+            limits: &self.limits,
+            universe: &self.universe,
+            benchmark: self.benchmark.clone(),
+            base: self.base.clone(),
+            variants: &self.variants,
+            constraint: self.constraint.as_deref(),
+            jobs: self.jobs,
+            skip,
+            cancel: self.cancel.clone(),
+        }
+    }
+}
+
 /// How a sweep's execution ended.
 enum End {
     /// Every variant finished.
     Completed { summary: serde_json::Value },
-    /// Cancelled: the variants that finished are kept.
-    Cancelled,
+    /// Cancelled: the variants that finished are kept (a walk-forward
+    /// keeps the windows done, in its summary).
+    Cancelled { summary: Option<serde_json::Value> },
     /// It could not run.
     Failed(String),
     /// Not started: it was no longer queued (cancelled meanwhile).
@@ -72,7 +110,7 @@ impl Service {
             End::Completed { summary } => {
                 (RunStatus::Completed, None, Some(summary), SweepEvent::Completed { sweep_id: id })
             }
-            End::Cancelled => (RunStatus::Cancelled, None, None, SweepEvent::Cancelled { sweep_id: id }),
+            End::Cancelled { summary } => (RunStatus::Cancelled, None, summary, SweepEvent::Cancelled { sweep_id: id }),
             End::Failed(message) => {
                 tracing::info!(sweep = id, message, "sweep failed");
                 (RunStatus::Failed, Some(message.clone()), None, SweepEvent::Failed { sweep_id: id, message })
@@ -90,7 +128,8 @@ impl Service {
         live.publish(event);
     }
 
-    /// Loads what sweep `id` needs and runs its variants not yet stored.
+    /// Loads what sweep `id` needs and runs its variants not yet stored (or
+    /// its walk-forward).
     async fn run_sweep(&self, id: i64, live: &Arc<SweepLive>, slots: usize) -> Result<End, String> {
         let store = &self.inner.store;
         let row = store.sweep(id).await.map_err(|e| e.summary().to_string())?.ok_or("the sweep is gone")?;
@@ -99,7 +138,7 @@ impl Service {
         }
         let request = SweepRequest::from_stored(&row.config).map_err(|e| format!("stored config unreadable: {e}"))?;
         let max_jobs = self.inner.config.max_concurrent_runs.max(1);
-        let CheckedSweep { variants, objective } = request.check(max_jobs).map_err(|e| e.to_string())?;
+        let checked_sweep = request.check(max_jobs).map_err(|e| e.to_string())?;
         let checked = request.run.check().map_err(|e| e.to_string())?;
         let strategy = self.strategy(row.strategy_id).await.map_err(|e| e.to_string())?;
         let version = store
@@ -108,10 +147,41 @@ impl Service {
             .map_err(|e| e.summary().to_string())?
             .ok_or_else(|| format!("version {} is gone", row.version_id))?;
         let (universe, benchmark, _) = self.market_data(&request.run, &checked).await.map_err(|e| e.to_string())?;
+        let loaded = Loaded {
+            runtime: strategy.runtime.parse().map_err(|e: crate::strategy::UnknownRuntime| e.to_string())?,
+            code: version.source.unwrap_or_default(),
+            name: format!("{} v{}", strategy.name, version.version),
+            limits: self.inner.config.limits.clone(),
+            universe,
+            benchmark,
+            // The request's own parameters (JSON), each variant's values added to them.
+            base: request.run.raw_spec().map_err(|e| e.to_string())?,
+            variants: checked_sweep.variants.clone(),
+            constraint: request.sweep.constraint.clone(),
+            jobs: request.sweep.jobs.unwrap_or(max_jobs).min(slots).max(1),
+            cancel: live.cancel.clone(),
+        };
+        match checked_sweep.walk_forward {
+            Some(spec) => self.walk_forward(id, live, loaded, spec, checked_sweep.objective, row.total as u64).await,
+            None => self.sweep_variants_now(id, live, loaded, &checked_sweep).await,
+        }
+    }
+
+    /// Runs the variants of sweep `id` that are not stored yet, storing
+    /// each as it finishes.
+    async fn sweep_variants_now(
+        &self,
+        id: i64,
+        live: &Arc<SweepLive>,
+        loaded: Loaded,
+        checked: &CheckedSweep,
+    ) -> Result<End, String> {
+        let store = &self.inner.store;
+        let objective = checked.objective;
         let skip = store.variant_numbers(id).await.map_err(|e| e.summary().to_string())?;
         let resumed_from = skip.len();
         if resumed_from > 0 {
-            tracing::info!(sweep = id, done = resumed_from, total = variants.len(), "resuming a sweep");
+            tracing::info!(sweep = id, done = resumed_from, total = checked.variants.len(), "resuming a sweep");
         }
         let (ran, excluded, failed) = store.variant_counts(id).await.map_err(|e| e.summary().to_string())?;
         live.done.store(ran + excluded + failed, std::sync::atomic::Ordering::Relaxed);
@@ -131,37 +201,12 @@ impl Service {
                 }
             }
         }
-
-        let runtime: Runtime = strategy.runtime.parse().map_err(|e: crate::strategy::UnknownRuntime| e.to_string())?;
-        let code = version.source.unwrap_or_default();
-        let name = format!("{} v{}", strategy.name, version.version);
-        let limits = self.inner.config.limits.clone();
-        let jobs = request.sweep.jobs.unwrap_or(max_jobs).min(slots).max(1);
-        // The request's own parameters (JSON), each variant's values added to them.
-        let base = request.run.raw_spec().map_err(|e| e.to_string())?;
-        let constraint = request.sweep.constraint.clone();
-        let cancel = live.cancel.clone();
         let (send, receive) = mpsc::unbounded_channel::<VariantResult>();
-        let collector =
-            tokio::spawn(self.clone().collect_variants(id, live.clone(), objective, variants.len(), receive));
+        let total = checked.variants.len();
+        let collector = tokio::spawn(self.clone().collect_variants(id, live.clone(), objective, total, receive));
         let started = Instant::now();
-        let variant_set = variants.clone();
         let ran = tokio::task::spawn_blocking(move || {
-            let job = SweepJob {
-                runtime,
-                code: &code,
-                name: &name,
-                limits: &limits,
-                universe: &universe,
-                benchmark,
-                base,
-                variants: &variant_set,
-                constraint: constraint.as_deref(),
-                jobs,
-                skip: &skip,
-                cancel,
-            };
-            sweep::run(&job, &mut |r| {
+            sweep::run(&loaded.job(&skip), &mut |r| {
                 let _ = send.send(r.clone());
             })
             .map(|results| (results.indicators_computed, results.results.len()))
@@ -172,7 +217,7 @@ impl Service {
         let (indicators, ran_now) = ran.map_err(|e| e.to_string())?;
         stored?;
         if live.cancel.is_cancelled() {
-            return Ok(End::Cancelled);
+            return Ok(End::Cancelled { summary: None });
         }
         let elapsed = started.elapsed();
         let mut summary = summary(store, id, &objective).await.map_err(|e| e.summary().to_string())?;
@@ -182,7 +227,54 @@ impl Service {
         // and how many this start ran (together, every variant once).
         summary["resumed_from"] = json!(resumed_from);
         summary["ran_this_start"] = json!(ran_now);
-        summary["top_runs"] = self.keep_top(id, &objective, request.sweep.top).await;
+        summary["top_runs"] = self.keep_top(id, &objective, checked.top).await;
+        Ok(End::Completed { summary })
+    }
+
+    /// Runs sweep `id`'s walk-forward: its windows' sweeps are not stored
+    /// variant by variant; the result (rows, stitched run, efficiency) is
+    /// stored whole when it ends, and a restart runs it again from its
+    /// first window.
+    async fn walk_forward(
+        &self,
+        id: i64,
+        live: &Arc<SweepLive>,
+        loaded: Loaded,
+        spec: WalkForwardSpec,
+        objective: sweep::Objective,
+        total: u64,
+    ) -> Result<End, String> {
+        live.done.store(0, std::sync::atomic::Ordering::Relaxed);
+        let started = Instant::now();
+        let progress_live = live.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            let mut last = Instant::now() - PROGRESS_EVERY;
+            walk_forward::run(&loaded.job(&[]), &spec, &objective, &mut |p| {
+                if let WalkProgress::Variant { result, .. } = p {
+                    let outcome = match result.outcome {
+                        Outcome::Ran(_) => "ran",
+                        Outcome::Excluded => "excluded",
+                        Outcome::Failed(_) => "failed",
+                    };
+                    progress_live.count(outcome);
+                }
+                if last.elapsed() >= PROGRESS_EVERY || matches!(p, WalkProgress::Window { .. }) {
+                    last = Instant::now();
+                    progress_live.publish(progress(id, &progress_live, total, &objective));
+                }
+            })
+        })
+        .await
+        .map_err(|e| format!("the walk-forward's thread failed: {e}"))?
+        .map_err(|e| e.to_string())?;
+        let summary = json!({
+            "walk_forward": result,
+            "done": live.done.load(std::sync::atomic::Ordering::Relaxed),
+            "elapsed_ms": started.elapsed().as_secs_f64() * 1000.0,
+        });
+        if result.cancelled {
+            return Ok(End::Cancelled { summary: Some(summary) });
+        }
         Ok(End::Completed { summary })
     }
 

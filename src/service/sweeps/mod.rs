@@ -44,6 +44,15 @@ impl Service {
         let run_check = request.run.check()?;
         let (universe, _, _) =
             self.market_data(&request.run, &run_check).await.map_err(|e| e.into_request_error(false))?;
+        // A walk-forward runs every variant once per window.
+        let total = match &checked.walk_forward {
+            Some(spec) => {
+                let windows = sweep::walk_forward::windows(spec, universe.timeline())
+                    .map_err(|e| ServiceError::invalid("walk_forward", e.to_string()))?;
+                checked.variants.len().saturating_mul(windows.len() as u64)
+            }
+            None => checked.variants.len(),
+        };
         let runtime = strategy.runtime.parse()?;
         let limits = self.inner.config.limits.clone();
         let base = request.run.raw_spec()?;
@@ -83,11 +92,8 @@ impl Service {
         // in): an axis may not also be a fixed parameter.
         let run = RunRequest { params: request.run.params.clone(), ..prepared.config };
         let stored = SweepRequest { run, sweep: request.sweep };
-        let row = self
-            .inner
-            .store
-            .create_sweep(prepared.strategy_id, prepared.version_id, &stored.to_json()?, checked.variants.len())
-            .await?;
+        let row =
+            self.inner.store.create_sweep(prepared.strategy_id, prepared.version_id, &stored.to_json()?, total).await?;
         self.inner.sweeps.push(row.id);
         Ok(row)
     }
@@ -128,9 +134,7 @@ impl Service {
         number: u64,
         client: Option<std::net::IpAddr>,
     ) -> Result<RunRow, ServiceError> {
-        let row = self.sweep_row(id).await?;
-        let request = stored_request(&row)?;
-        let checked = request.check(self.inner.config.max_concurrent_runs.max(1))?;
+        let (_, request, checked) = self.plain_sweep_parts(id).await?;
         if number >= checked.variants.len() {
             let total = checked.variants.len();
             return Err(ServiceError::NotFound(format!("variant {number} of sweep {id} (it has {total})")));

@@ -9,11 +9,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::super::{RunRequest, ServiceError};
-use crate::sweep::{self, Axis, Objective, Selection, VariantSet};
+use crate::sweep::{self, Axis, Objective, Selection, VariantSet, WalkForwardSpec};
 
 /// The fields a sweep adds to those of a run.
-pub const SWEEP_FIELDS: [&str; 9] =
-    ["grid", "random", "variants", "constraint", "objective", "direction", "min_trades", "top", "jobs"];
+pub const SWEEP_FIELDS: [&str; 10] =
+    ["grid", "random", "variants", "constraint", "objective", "direction", "min_trades", "top", "jobs", "walk_forward"];
 
 /// How many variants the leaderboard keeps unless `top` says otherwise.
 pub const DEFAULT_TOP: usize = 10;
@@ -67,19 +67,20 @@ pub struct SweepFields {
     #[serde(default)]
     pub min_trades: usize,
     /// How many of the best variants the leaderboard keeps (1 to 1000; 10 when absent).
-    #[serde(default = "default_top")]
-    pub top: usize,
+    #[serde(default)]
+    pub top: Option<usize>,
     /// Variants run at once, at most the server's `--max-concurrent-runs` (its value when absent).
     #[serde(default)]
     pub jobs: Option<usize>,
+    /// Walk forward instead of ranking the variants over the whole data:
+    /// `train=2y,test=6m` or bar counts, `,anchored` for anchored training
+    /// (as `backtester sweep --walk-forward` takes it).
+    #[serde(default)]
+    pub walk_forward: Option<String>,
 }
 
 fn default_objective() -> String {
     "sharpe".into()
-}
-
-fn default_top() -> usize {
-    DEFAULT_TOP
 }
 
 /// `POST /api/sweeps`: a run's fields and a sweep's, in one object.
@@ -98,6 +99,10 @@ pub struct CheckedSweep {
     pub variants: VariantSet,
     /// What ranks them.
     pub objective: Objective,
+    /// How many the leaderboard keeps.
+    pub top: usize,
+    /// The walk-forward to run instead of one sweep over the whole data.
+    pub walk_forward: Option<WalkForwardSpec>,
 }
 
 impl SweepRequest {
@@ -191,14 +196,23 @@ impl SweepRequest {
         let minimize = s.direction.map(|d| d == Direction::Minimize);
         let objective = Objective::new(&s.objective, minimize, s.min_trades)
             .map_err(|e| ServiceError::invalid("objective", e.to_string()))?;
-        if !(1..=MAX_TOP).contains(&s.top) {
+        let walk_forward = s
+            .walk_forward
+            .as_deref()
+            .map(|text| WalkForwardSpec::parse(text).map_err(|e| ServiceError::invalid("walk_forward", e.to_string())))
+            .transpose()?;
+        if walk_forward.is_some() && s.top.is_some() {
+            return Err(ServiceError::invalid("top", "a walk-forward keeps each window's best variant; it has no top"));
+        }
+        let top = s.top.unwrap_or(DEFAULT_TOP);
+        if !(1..=MAX_TOP).contains(&top) {
             return Err(ServiceError::invalid("top", format!("must be from 1 to {MAX_TOP}")));
         }
         if s.jobs.is_some_and(|j| !(1..=max_jobs).contains(&j)) {
             let reason = format!("must be from 1 to the server's --max-concurrent-runs, {max_jobs}");
             return Err(ServiceError::invalid("jobs", reason));
         }
-        Ok(CheckedSweep { variants, objective })
+        Ok(CheckedSweep { variants, objective, top, walk_forward })
     }
 }
 
@@ -218,7 +232,7 @@ mod tests {
     fn a_request_splits_into_a_runs_fields_and_a_sweeps_and_back() {
         let r = request(serde_json::json!({ "grid": ["fast=5:10:5"], "constraint": "fast < 9", "top": 3 })).unwrap();
         assert_eq!(r.sweep.grid, ["fast=5:10:5"]);
-        assert_eq!((r.sweep.objective.as_str(), r.sweep.top), ("sharpe", 3));
+        assert_eq!((r.sweep.objective.as_str(), r.sweep.top), ("sharpe", Some(3)));
         assert_eq!(SweepRequest::from_stored(&r.to_json().unwrap()).unwrap(), r);
         let checked = r.check(2).unwrap();
         assert_eq!(checked.variants.len(), 2);
@@ -239,6 +253,8 @@ mod tests {
             (serde_json::json!({ "grid": ["fast=5"], "pace": { "bars_per_second": 10 } }), "pace"),
             (serde_json::json!({ "grid": ["fast=5"], "time_limit_secs": 10 }), "time_limit_secs"),
             (serde_json::json!({ "variants": ["fast=5", "slow=3"] }), "variants"),
+            (serde_json::json!({ "grid": ["fast=5"], "walk_forward": "train=5" }), "walk_forward"),
+            (serde_json::json!({ "grid": ["fast=5"], "walk_forward": "train=5,test=2", "top": 3 }), "top"),
         ];
         for (extra, field) in cases {
             let r = request(extra.clone()).unwrap();

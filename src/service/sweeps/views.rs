@@ -143,6 +143,21 @@ impl Service {
         Ok((row, request, checked))
     }
 
+    /// [`Service::sweep_parts`] of a sweep that ranks its variants over the
+    /// whole data: a walk-forward has no variants of its own to list.
+    pub(super) async fn plain_sweep_parts(
+        &self,
+        id: i64,
+    ) -> Result<(SweepRow, super::SweepRequest, CheckedSweep), ServiceError> {
+        let parts = self.sweep_parts(id).await?;
+        if parts.2.walk_forward.is_some() {
+            return Err(ServiceError::Conflict(format!(
+                "sweep {id} is a walk-forward: each window chose its own variant; its results are in `walk_forward`"
+            )));
+        }
+        Ok(parts)
+    }
+
     /// Sweep `id` as JSON: status, counts, the leaderboard so far (marked
     /// partial until every variant finished), the best variant, the
     /// Deflated Sharpe Ratio once complete, timings.
@@ -159,7 +174,7 @@ impl Service {
             outcome: Some("ran"),
             min_trades: Some(objective.min_trades as u64),
             offset: 0,
-            limit: Some(request.sweep.top as u64),
+            limit: Some(checked.top as u64),
         };
         let summary: Value = row.summary.as_deref().and_then(|s| serde_json::from_str(s).ok()).unwrap_or(Value::Null);
         let leaders: Vec<Value> = store
@@ -176,8 +191,14 @@ impl Service {
                 v
             })
             .collect();
-        let done = ran + excluded + failed;
         let is_final = row.status.is_final();
+        let walk_forward = summary.get("walk_forward").cloned().unwrap_or(Value::Null);
+        let done = match (&checked.walk_forward, self.inner.sweeps.live(id)) {
+            // A walk-forward's variants are not stored one by one: counted live, then in its summary.
+            (Some(_), Some(live)) => live.done.load(std::sync::atomic::Ordering::Relaxed),
+            (Some(_), None) => summary.get("done").and_then(Value::as_u64).unwrap_or(0),
+            (None, _) => ran + excluded + failed,
+        };
         let elapsed_ms = summary.get("elapsed_ms").and_then(Value::as_f64);
         let config: Value = serde_json::from_str(&row.config).unwrap_or(Value::Null);
         Ok(json!({
@@ -193,8 +214,14 @@ impl Service {
             "excluded": excluded,
             "failed": failed,
             "objective": { "metric": objective.name(), "minimize": objective.minimize, "min_trades": objective.min_trades },
+            "kind": if checked.walk_forward.is_some() { "walk_forward" } else { "sweep" },
             "best": leaders.first().cloned(),
-            "leaderboard": { "partial": !is_final || done < row.total as u64, "variants": leaders },
+            "leaderboard": if checked.walk_forward.is_some() {
+                Value::Null
+            } else {
+                json!({ "partial": !is_final || done < row.total as u64, "variants": leaders })
+            },
+            "walk_forward": walk_forward,
             "deflated_sharpe": summary.get("deflated_sharpe").cloned().unwrap_or(Value::Null),
             "indicators_computed": summary.get("indicators_computed").cloned().unwrap_or(Value::Null),
             "resumed_from": summary.get("resumed_from").cloned().unwrap_or(Value::Null),
@@ -244,7 +271,7 @@ impl Service {
         query: &VariantsQuery,
         default_limit: Option<u64>,
     ) -> Result<(VariantSet, Vec<VariantResult>), ServiceError> {
-        let (_, _, checked) = self.sweep_parts(id).await?;
+        let (_, _, checked) = self.plain_sweep_parts(id).await?;
         let page = query.page(default_limit, &checked)?;
         let rows = self.inner.store.variant_page(id, &page).await?;
         Ok((checked.variants, rows.into_iter().map(result).collect()))
@@ -258,7 +285,7 @@ impl Service {
     /// NotFound, an axis or metric the sweep does not have (named),
     /// database failures.
     pub async fn sweep_heatmap(&self, id: i64, query: &HeatmapQuery) -> Result<Value, ServiceError> {
-        let (row, _, checked) = self.sweep_parts(id).await?;
+        let (row, _, checked) = self.plain_sweep_parts(id).await?;
         let axes = checked.variants.axes();
         let axis_index = |name: &str, field: &str| {
             axes.iter().position(|a| a.name == name).ok_or_else(|| {

@@ -292,3 +292,45 @@ fn a_wasm_sweep_over_the_api_gives_what_the_cli_gives() {
     }
     assert_eq!(sweep["deflated_sharpe"], cli["deflated_sharpe"]);
 }
+
+#[test]
+fn a_walk_forward_over_the_api_gives_what_the_cli_gives() {
+    let cli: Value = serde_json::from_str(&ok(&[
+        "sweep",
+        "scripts/sma_cross.rhai",
+        "--data",
+        "data/GOOG.csv",
+        "--json",
+        "--grid",
+        "fast=5,10",
+        "--grid",
+        "slow=20,40",
+        "--walk-forward",
+        "train=500,test=250",
+    ]))
+    .unwrap();
+    let windows = cli["windows"].as_array().unwrap().len() as u64;
+    assert!(windows >= 6, "{cli}");
+    for backend in backends() {
+        let app = App::spawn(&backend, &[]);
+        let strategy = setup(&app);
+        let extra = json!({ "grid": ["fast=5,10", "slow=20,40"], "walk_forward": "train=500,test=250" });
+        let id = start_sweep(&app, &body(strategy, extra));
+        let sweep = wait_sweep(&app, id, Duration::from_secs(120), |s| s["status"] == "completed");
+        assert_eq!(
+            (&sweep["kind"], &sweep["total"], &sweep["done"]),
+            (&json!("walk_forward"), &json!(4 * windows), &json!(4 * windows))
+        );
+        assert_eq!(sweep["walk_forward"], cli, "{backend:?}");
+        assert_eq!(sweep["leaderboard"], Value::Null);
+        // Each window chose its own variant: there is no one set of variants to list.
+        assert_eq!(app.get(&format!("/api/sweeps/{id}/variants")).status(), 409);
+        assert_eq!(app.post_json(&format!("/api/sweeps/{id}/variants/0/run"), &json!({})).status(), 409);
+    }
+    let app = App::spawn(&backends().remove(0), &[]);
+    let strategy = setup(&app);
+    let too_long = json!({ "grid": ["fast=5"], "walk_forward": "train=5000,test=100" });
+    let r = app.post_json("/api/sweeps", &body(strategy, too_long));
+    assert_eq!(r.status(), 422);
+    assert!(r.text().unwrap().contains("walk_forward"));
+}
