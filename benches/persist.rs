@@ -30,7 +30,7 @@ fn report() -> RunReport {
 async fn persist(store: &Store, id: i64, report: &RunReport, drawdown: &[f64], sampled: &[usize]) {
     let outcome = RunOutcome::Completed {
         metrics_json: serde_json::to_string(&report.metrics).expect("metrics serialise"),
-        returns_json: serde_json::to_string(&report.returns).expect("returns serialise"),
+        returns_json: serde_json::to_string(&report.returns()).expect("returns serialise"),
         timings_json: "{}".into(),
         log_json: "{}".into(),
         manifest_json: "{}".into(),

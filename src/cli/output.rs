@@ -50,7 +50,7 @@ pub fn table_rows(args: &RunArgs, report: &RunReport) -> Vec<(String, String)> {
     }
     rows.extend(report.metrics.rows().into_iter().map(|(k, v)| (k.to_string(), v)));
     rows.extend(report.metrics.contribution_rows());
-    for year in &report.returns.yearly {
+    for year in &report.returns().yearly {
         let value = year.return_pct.map_or_else(|| "n/a".to_string(), |r| format!("{r:.2}"));
         rows.push((format!("Return {} [%]", year.period), value));
     }
@@ -86,7 +86,7 @@ pub fn metrics_json(report: &RunReport, manifest: Option<&RunManifest>) -> anyho
     object.insert("orders_cancelled_at_end".into(), report.cancelled_at_end.into());
     object.insert("params".into(), serde_json::to_value(&report.params)?);
     object.insert("margin_call_events".into(), serde_json::to_value(&report.margin_calls)?);
-    object.insert("returns".into(), serde_json::to_value(&report.returns)?);
+    object.insert("returns".into(), serde_json::to_value(report.returns())?);
     object.insert("sandbox".into(), serde_json::to_value(&report.sandbox)?);
     if let Some(manifest) = manifest {
         object.insert("fingerprint".into(), manifest.fingerprint.clone().into());
@@ -177,7 +177,8 @@ pub fn write_equity_csv(path: &Path, report: &RunReport) -> anyhow::Result<()> {
 pub fn write_returns_csv(path: &Path, report: &RunReport) -> anyhow::Result<()> {
     let mut w = csv::Writer::from_path(path).with_context(|| format!("writing {}", path.display()))?;
     w.write_record(["period_type", "period", "start_equity", "end_equity", "return_pct"])?;
-    let tables = [("day", &report.returns.daily), ("month", &report.returns.monthly), ("year", &report.returns.yearly)];
+    let returns = report.returns();
+    let tables = [("day", &returns.daily), ("month", &returns.monthly), ("year", &returns.yearly)];
     for (kind, rows) in tables {
         for r in rows {
             let ret = r.return_pct.map_or_else(String::new, |x| x.to_string());

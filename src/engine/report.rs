@@ -34,8 +34,6 @@ pub struct RunReport {
     pub benchmark: Option<(Symbol, Vec<Decimal>)>,
     /// Each margin call, with the account at the close that triggered it.
     pub margin_calls: Vec<MarginCall>,
-    /// Returns by UTC day, month and year.
-    pub returns: ReturnsTables,
     /// What the strategy used of its sandbox; `None` for a native one.
     pub sandbox: Option<SandboxUsage>,
 }
@@ -68,7 +66,6 @@ impl RunReport {
                 b.symbol
             ));
         }
-        let returns = metrics::returns_tables(universe.timeline(), equity.amounts(), initial);
         RunReport {
             universe: universe.clone(),
             params,
@@ -81,9 +78,14 @@ impl RunReport {
             metrics,
             benchmark,
             margin_calls: broker.margin_calls().to_vec(),
-            returns,
             sandbox: None,
         }
+    }
+
+    /// The returns per UTC day, month and year, computed when asked (a
+    /// sweep's variants never need them).
+    pub fn returns(&self) -> ReturnsTables {
+        metrics::returns_tables(self.timeline(), self.equity.amounts(), self.broker_config.initial_cash)
     }
 
     /// One timestamp per step.

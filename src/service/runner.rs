@@ -219,7 +219,7 @@ impl Service {
             "simulate_ms": timings.simulate_ms,
             "bars_per_second": if timings.simulate_ms > 0.0 { bars / (timings.simulate_ms / 1000.0) } else { 0.0 },
         });
-        let returns_json = serde_json::to_string(&report.returns).unwrap_or_default();
+        let returns_json = serde_json::to_string(&report.returns()).unwrap_or_default();
         let manifest_json = serde_json::to_string(manifest).unwrap_or_default();
         let sampled = super::sampling::sample_run(report);
         let persist = |timings: &serde_json::Value| RunOutcome::Completed {
