@@ -22,6 +22,7 @@
 //! - [`sweep`]: many variants of one run (a grid or random draws over
 //!   parameters and settings), in parallel, ranked by an objective.
 //! - [`metrics`]: performance statistics from the equity curve and trades.
+//! - [`report`]: the self-contained HTML report of a run or a sweep.
 //! - [`store`]: sqlx repositories for SQLite and PostgreSQL.
 //! - [`service`]: the run queue, execution, live progress and events.
 //! - [`api`]: the axum routes and the server loop.
@@ -52,6 +53,7 @@ pub mod domain;
 pub mod engine;
 pub mod indicators;
 pub mod metrics;
+pub mod report;
 pub mod service;
 pub mod session;
 pub mod store;

@@ -3,8 +3,10 @@
 
 use std::convert::Infallible;
 
+use axum::extract::ws::{Message, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use futures_util::stream::{self, Stream, StreamExt};
@@ -16,7 +18,10 @@ use crate::service::{RunEvent, Service};
 use crate::store::{FailureKind, RunStatus};
 
 pub fn router() -> Router<Service> {
-    Router::new().route("/api/runs/{id}/events", get(events)).route("/api/strategies/{id}/events", get(strategy_events))
+    Router::new()
+        .route("/api/runs/{id}/events", get(events))
+        .route("/api/runs/{id}/ws", get(websocket))
+        .route("/api/strategies/{id}/events", get(strategy_events))
 }
 
 fn sse(event: &RunEvent) -> Event {
@@ -76,6 +81,47 @@ async fn events(
         }
     };
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+/// `GET /api/runs/{id}/ws`: the events of `GET /api/runs/{id}/events` on a
+/// WebSocket, one JSON text message each (`{"event": "progress", ...}`),
+/// then a close once the final one is sent.
+async fn websocket(
+    State(service): State<Service>,
+    Path(raw): Path<String>,
+    upgrade: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    let view = service.run_view(id(&raw, "run")?).await?;
+    let run_id = view.row.id;
+    let receiver = if view.row.status.is_final() { None } else { service.subscribe(run_id) };
+    Ok(upgrade.on_upgrade(move |mut socket| async move {
+        let text = |event: &RunEvent| Message::Text(serde_json::to_string(event).unwrap_or_default().into());
+        if let Some(mut rx) = receiver {
+            loop {
+                match rx.recv().await {
+                    Ok(event) => {
+                        let last = !matches!(event, RunEvent::Progress { .. } | RunEvent::Persisting { .. });
+                        if socket.send(text(&event)).await.is_err() {
+                            return;
+                        }
+                        if last {
+                            let _ = socket.send(Message::Close(None)).await;
+                            return;
+                        }
+                    }
+                    Err(RecvError::Lagged(_)) => continue,
+                    // Ended between our look and the subscription: its final state is stored.
+                    Err(RecvError::Closed) => break,
+                }
+            }
+        }
+        if let Ok(view) = service.run_view(run_id).await {
+            if view.row.status.is_final() {
+                let _ = socket.send(text(&final_event(&view.row))).await;
+            }
+        }
+        let _ = socket.send(Message::Close(None)).await;
+    }))
 }
 
 /// `GET /api/strategies/{id}/events`: the events of every run of the

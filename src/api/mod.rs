@@ -13,6 +13,7 @@ mod server;
 mod strategies;
 mod stream;
 mod sweeps;
+mod web;
 
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
@@ -39,6 +40,7 @@ pub fn router(service: Service, body_limit: usize) -> Router {
         .merge(runs::router())
         .merge(events::router())
         .merge(sweeps::router())
+        .merge(web::router())
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::from_fn_with_state(body_limit, refuse_declared_oversize))
         .with_state(service)

@@ -5,6 +5,7 @@ use serde_json::{json, Value};
 
 /// (method, path, summary) of every route.
 pub const ROUTES: &[(&str, &str, &str)] = &[
+    ("get", "/", "The service's web page: strategies, datasets, runs, sweeps and a form to start a run"),
     ("get", "/health", "Whether the service and its database answer (503 when the database does not)"),
     ("get", "/api/openapi.json", "This document"),
     ("post", "/api/strategies", "Create a strategy from source (rhai) or a base64 module (wasm); compiled first"),
@@ -25,9 +26,11 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
     ("get", "/api/runs/{id}/trades", "Trades (JSON, or CSV with ?format=csv)"),
     ("get", "/api/runs/{id}/equity", "At most 1000 points of the equity curve, or all with ?full=true"),
     ("get", "/api/runs/{id}/returns", "Daily, monthly and yearly returns of a completed run"),
+    ("get", "/api/runs/{id}/report", "The HTML report of a completed run (self-contained, opens offline)"),
     ("post", "/api/runs/{id}/cancel", "Cancel a queued or running run"),
     ("post", "/api/runs/{id}/rerun", "Queue the same run again"),
     ("get", "/api/runs/{id}/events", "Server-Sent Events: progress, then completed, failed or cancelled"),
+    ("get", "/api/runs/{id}/ws", "The same events on a WebSocket, one JSON text message each, then a close"),
     (
         "post",
         "/api/sweeps",
@@ -52,6 +55,7 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
     ),
     ("get", "/api/sweeps/{id}/events", "Server-Sent Events: variant, progress, then completed, cancelled or failed"),
     ("post", "/api/sweeps/{id}/cancel", "Cancel a sweep; its finished variants are kept"),
+    ("get", "/api/sweeps/{id}/report", "The sweep's HTML report; partial, reloading itself, until it ends"),
 ];
 
 /// The OpenAPI 3.1 document.

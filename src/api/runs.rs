@@ -4,7 +4,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use serde::Deserialize;
@@ -23,6 +23,7 @@ pub fn router() -> Router<Service> {
         .route("/api/runs/{id}/trades", get(trades))
         .route("/api/runs/{id}/equity", get(equity))
         .route("/api/runs/{id}/returns", get(returns))
+        .route("/api/runs/{id}/report", get(report))
         .route("/api/runs/{id}/cancel", post(cancel))
         .route("/api/runs/{id}/rerun", post(rerun))
 }
@@ -204,6 +205,11 @@ async fn equity(
         return Ok(stream::json_array(points));
     }
     Ok(Json(serde_json::to_value(&points).unwrap_or_default()).into_response())
+}
+
+/// The HTML report of a completed run: one self-contained page.
+async fn report(State(service): State<Service>, Path(raw): Path<String>) -> Result<Html<String>, ApiError> {
+    Ok(Html(service.run_report(id(&raw, "run")?).await?))
 }
 
 /// The daily, monthly and yearly returns of a completed run.

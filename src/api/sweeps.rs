@@ -8,7 +8,7 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
-use axum::response::{IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures_util::stream::{self, Stream, StreamExt};
@@ -31,6 +31,7 @@ pub fn router() -> Router<Service> {
         .route("/api/sweeps/{id}/variants", get(variants))
         .route("/api/sweeps/{id}/variants/{number}/run", post(variant_run))
         .route("/api/sweeps/{id}/heatmap", get(heatmap))
+        .route("/api/sweeps/{id}/report", get(report))
         .route("/api/sweeps/{id}/events", get(events))
         .route("/api/sweeps/{id}/cancel", post(cancel))
 }
@@ -151,6 +152,11 @@ async fn heatmap(
     // Every other parameter holds an axis at a value.
     let fixed: BTreeMap<String, String> = query.into_iter().collect();
     Ok(Json(service.sweep_heatmap(id, &HeatmapQuery { x, y, metric, fixed }).await?))
+}
+
+/// The sweep's HTML report; partial (and reloading itself) while it runs.
+async fn report(State(service): State<Service>, Path(raw): Path<String>) -> Result<Html<String>, ApiError> {
+    Ok(Html(service.sweep_report(id(&raw, "sweep")?).await?))
 }
 
 async fn cancel(

@@ -2,6 +2,7 @@
 
 mod args;
 mod dev;
+mod html_report;
 mod manifest;
 mod output;
 mod report;

@@ -30,6 +30,10 @@ pub struct RunCommand {
     /// Write the daily, monthly and yearly returns to this CSV file.
     #[arg(long, value_name = "PATH")]
     pub returns_csv: Option<PathBuf>,
+    /// Write the run's report to this HTML file: one self-contained page
+    /// (charts, trades, metrics, monthly returns) that opens from disk.
+    #[arg(long, value_name = "PATH")]
+    pub report: Option<PathBuf>,
 }
 
 /// Bars below which no progress bar is drawn.
@@ -56,6 +60,9 @@ pub fn execute(cmd: &RunCommand) -> anyhow::Result<()> {
     }
     if let Some(path) = &cmd.returns_csv {
         output::write_returns_csv(path, &report)?;
+    }
+    if let Some(path) = &cmd.report {
+        super::html_report::write(path, &super::html_report::run_html(&cmd.run, &report)?)?;
     }
     Ok(())
 }

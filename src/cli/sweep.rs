@@ -13,6 +13,7 @@ use serde_json::json;
 
 use super::RunArgs;
 use crate::domain::CancelToken;
+use crate::report;
 use crate::strategy::read_file;
 use crate::sweep::{
     self, Axis, Objective, Outcome, Selection, SweepJob, SweepResults, VariantSet, WalkForwardSpec, METRICS,
@@ -75,8 +76,13 @@ pub struct SweepCommand {
     /// Each window sweeps its training part and runs the best variant on
     /// the test part after it; prints one row per window, then the
     /// stitched out-of-sample metrics and the walk-forward efficiency.
-    #[arg(long, value_name = "SPEC", conflicts_with_all = ["csv", "top"])]
+    #[arg(long, value_name = "SPEC", conflicts_with_all = ["csv", "top", "report"])]
     pub walk_forward: Option<String>,
+    /// Write the sweep's report to this HTML file (leaderboard, heatmap,
+    /// sensitivities, Deflated Sharpe Ratio), with the best `--top`
+    /// variants' run reports beside it (`NAME-variant-N.html`).
+    #[arg(long, value_name = "PATH")]
+    pub report: Option<PathBuf>,
 }
 
 /// Runs the sweep and prints its leaderboard.
@@ -144,6 +150,9 @@ pub fn execute(cmd: &SweepCommand) -> anyhow::Result<()> {
     } else {
         print!("{}", leaderboard_table(&variants, &results, &objective, cmd.top));
     }
+    if let Some(path) = &cmd.report {
+        write_report(path, args, &job, &results, &objective, cmd.top)?;
+    }
     if results.cancelled {
         return Err(anyhow!(
             "cancelled after {} of {} variants; the leaderboard above ranks those",
@@ -152,6 +161,52 @@ pub fn execute(cmd: &SweepCommand) -> anyhow::Result<()> {
         ));
     }
     Ok(())
+}
+
+/// Writes the sweep's report to `path` and, beside it, the run report of
+/// each of the best `top` variants (run again alone: the sweep keeps their
+/// metrics, not their trades).
+fn write_report(
+    path: &Path,
+    args: &super::RunArgs,
+    job: &SweepJob<'_>,
+    results: &SweepResults,
+    objective: &Objective,
+    top: usize,
+) -> anyhow::Result<()> {
+    let stem = path.file_stem().map_or_else(|| "sweep".to_string(), |s| s.to_string_lossy().into_owned());
+    let mut leaders = Vec::new();
+    for (number, metrics) in results.leaderboard(objective, top) {
+        let name = format!("{stem}-variant-{number}.html");
+        let report = sweep::rerun(job, number).map_err(|e| anyhow!("variant {number}: {e}"))?;
+        let html = super::html_report::run_html(args, &report)?;
+        super::html_report::write(&path.with_file_name(&name), &html)?;
+        leaders.push(report::Leader { number, metrics: metrics.to_vec(), report: Some(name) });
+    }
+    let mut ran: Vec<(f64, u64, Vec<Option<f64>>)> = results
+        .results
+        .iter()
+        .filter_map(|r| match &r.outcome {
+            Outcome::Ran(ran) => {
+                Some((objective.score(&ran.metrics).unwrap_or(f64::NEG_INFINITY), r.number, ran.metrics.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    ran.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    let (done, excluded, failed) = results.counts();
+    let input = report::SweepInput {
+        title: format!("{}: sweep report", args.strategy.display()),
+        is_final: !results.cancelled,
+        counts: [job.variants.len(), done + excluded + failed, done, excluded, failed],
+        objective: *objective,
+        deflated: results.deflated(objective),
+        variants: job.variants,
+        leaders,
+        ran: ran.into_iter().map(|(_, n, m)| (n, m)).collect(),
+    };
+    let html = report::render(report::Page::Sweep { refresh_secs: None }, &input.title, &report::sweep_data(&input))?;
+    super::html_report::write(path, &html)
 }
 
 /// Runs the sweep with a progress bar on a terminal: variants done, rate,

@@ -88,6 +88,11 @@ impl RunReport {
         metrics::returns_tables(self.timeline(), self.equity.amounts(), self.broker_config.initial_cash)
     }
 
+    /// The data the run traded.
+    pub fn universe(&self) -> &Universe {
+        &self.universe
+    }
+
     /// One timestamp per step.
     pub fn timeline(&self) -> &[Timestamp] {
         self.universe.timeline()

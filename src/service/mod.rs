@@ -12,6 +12,7 @@ mod live;
 mod market_data;
 pub mod params_json;
 mod queue;
+mod reports;
 mod request;
 mod runner;
 mod runs;

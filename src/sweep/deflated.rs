@@ -55,7 +55,7 @@ impl ReturnShape {
 }
 
 /// The Deflated Sharpe Ratio of a sweep's best variant, with what it rests on.
-#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Deflated {
     /// How many variants ran with a Sharpe ratio (the trials).
     pub trials: usize,

@@ -28,6 +28,6 @@ pub use deflated::{Deflated, ReturnShape};
 pub use error::SweepError;
 pub use objective::{metric_values, MetricColumn, Objective, METRICS};
 pub use rows::{csv_header, csv_row, metrics_json, values_json};
-pub use runner::{check, run, Outcome, Ran, SweepJob, SweepResults, VariantResult};
+pub use runner::{check, rerun, run, Outcome, Ran, SweepJob, SweepResults, VariantResult};
 pub use variants::{Selection, Variant, VariantSet, MAX_VARIANTS};
 pub use walk_forward::{WalkForward, WalkForwardError, WalkForwardSpec};

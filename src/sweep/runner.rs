@@ -320,6 +320,23 @@ pub(super) fn variant_spec(job: &SweepJob<'_>, variant: &Variant<'_>) -> RawRunS
     raw
 }
 
+/// Runs variant `number` of `job` again, alone, for its full results (the
+/// trades and equity curve a sweep does not keep): the run the sweep made,
+/// the engine being deterministic.
+///
+/// # Errors
+/// Its settings are refused, its strategy does not load, or its run fails.
+pub fn rerun(job: &SweepJob<'_>, number: u64) -> Result<engine::RunReport, String> {
+    let variant = job.variants.get(number);
+    let spec = RunSpec::try_from(variant_spec(job, &variant)).map_err(|e| e.to_string())?;
+    let mut strategy =
+        build(job.runtime, job.code, job.name, job.limits, job.cancel.clone()).map_err(|e| e.to_string())?;
+    let mut config = spec.run_config();
+    config.benchmark = job.benchmark.clone();
+    let hooks = RunHooks { cancel: job.cancel.clone(), ..RunHooks::default() };
+    engine::run(job.universe, strategy.as_mut(), &config, hooks).map_err(|e| e.to_string())
+}
+
 /// Adds `name` = `value` to the overrides, in their own form: text as
 /// `run --param` gives it, or a JSON number.
 fn add_param(params: &mut ParamOverrides, name: &str, value: &AxisValue) {

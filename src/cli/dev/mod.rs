@@ -25,6 +25,10 @@ use watch::{Input, Watch};
 pub struct DevCommand {
     #[command(flatten)]
     pub run: RunArgs,
+    /// Write each good run's report to this HTML file (rewritten on every
+    /// re-run; reload the page to see the new one).
+    #[arg(long, value_name = "PATH")]
+    pub report: Option<std::path::PathBuf>,
 }
 
 /// Quiet time after a file event before it is acted on: one editor save is
@@ -50,7 +54,7 @@ pub fn execute(cmd: &DevCommand) -> anyhow::Result<()> {
     let benchmark = args.benchmark.as_ref().map(|spec| spec.path.as_path());
     let mut watch = Watch::start(&args.strategy, &args.data, benchmark, DEBOUNCE)?;
     print_banner(args);
-    let mut session = Session::new(args, spec, stop.clone());
+    let mut session = Session::new(args, spec, stop.clone(), cmd.report.clone());
     session.run("first run");
     // Changes seen while a file was missing wait until every file is back.
     let mut pending = BTreeSet::new();

@@ -33,13 +33,15 @@ pub struct Session<'a> {
     benchmark: Result<Option<Benchmark>, String>,
     last_good: Option<Good>,
     runs: usize,
+    /// Where each good run's HTML report is written.
+    report: Option<std::path::PathBuf>,
 }
 
 impl<'a> Session<'a> {
     /// Loads every data file of `args` and the benchmark file; a file that
     /// fails to load is reported by the runs until it is fixed. `spec`
     /// holds the checked settings. `stop` cancels a run in progress.
-    pub fn new(args: &'a RunArgs, spec: RunSpec, stop: CancelToken) -> Session<'a> {
+    pub fn new(args: &'a RunArgs, spec: RunSpec, stop: CancelToken, report: Option<std::path::PathBuf>) -> Session<'a> {
         let mut session = Session {
             args,
             config: spec.run_config(),
@@ -50,6 +52,7 @@ impl<'a> Session<'a> {
             benchmark: load_benchmark(args, &spec.window),
             last_good: None,
             runs: 0,
+            report,
         };
         session.series = args.data.iter().map(|spec| load_csv_file(&spec.path).map_err(|e| e.to_string())).collect();
         session.rebuild();
@@ -120,6 +123,14 @@ impl<'a> Session<'a> {
                 let shown = diff::annotate(&rows, self.last_good.as_ref().map(|g| g.rows.as_slice()));
                 print!("{}", output::format_table(&shown));
                 println!("ran in {}", duration(took));
+                if let Some(path) = &self.report {
+                    match super::super::html_report::run_html(self.args, &report)
+                        .and_then(|html| super::super::html_report::write(path, &html))
+                    {
+                        Ok(()) => println!("report: {}", path.display()),
+                        Err(e) => eprintln!("error: the report could not be written: {e:#}"),
+                    }
+                }
                 self.last_good = Some(Good { rows, at: clock() });
             }
             Err(e) => {

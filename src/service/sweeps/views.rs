@@ -145,7 +145,7 @@ impl Service {
 
     /// [`Service::sweep_parts`] of a sweep that ranks its variants over the
     /// whole data: a walk-forward has no variants of its own to list.
-    pub(super) async fn plain_sweep_parts(
+    pub(in crate::service) async fn plain_sweep_parts(
         &self,
         id: i64,
     ) -> Result<(SweepRow, super::SweepRequest, CheckedSweep), ServiceError> {

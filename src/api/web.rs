@@ -1,0 +1,27 @@
+//! The service's page at `/` and its assets, embedded in the binary: no
+//! build step and nothing fetched from elsewhere.
+
+use axum::http::header;
+use axum::response::{Html, IntoResponse};
+use axum::routing::get;
+use axum::Router;
+
+use crate::service::Service;
+
+const INDEX: &str = include_str!("../../assets/web/index.html");
+const APP_JS: &str = include_str!("../../assets/web/app.js");
+const APP_CSS: &str = include_str!("../../assets/web/app.css");
+const CHARTS_JS: &str =
+    include_str!("../../assets/vendor/lightweight-charts/lightweight-charts.standalone.production.js");
+
+pub fn router() -> Router<Service> {
+    Router::new()
+        .route("/", get(|| async { Html(INDEX) }))
+        .route("/assets/app.js", get(|| async { script(APP_JS) }))
+        .route("/assets/lightweight-charts.js", get(|| async { script(CHARTS_JS) }))
+        .route("/assets/app.css", get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], APP_CSS) }))
+}
+
+fn script(text: &'static str) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], text)
+}
