@@ -142,11 +142,16 @@ async function submit(event) {
 }
 
 // ---- runs ------------------------------------------------------------------------
+function strategyName(id) {
+  const s = state.strategies.find((x) => x.id === id);
+  return s ? s.name : `strategy ${id}`;
+}
+
 function runRow(run) {
   const id = run.id;
   const row = el("tr", { "data-run": id },
     el("td", {}, id),
-    el("td", {}, `${run.strategy_id} v${run.version ?? ""}`),
+    el("td", {}, `${strategyName(run.strategy_id)} v${run.version ?? ""}`),
     el("td", { class: "status" }, run.status),
     el("td", {}, el("progress", { max: 100, value: run.progress_pct || 0 }), el("span", { class: "pct" }, ` ${(run.progress_pct || 0).toFixed(0)} %`)),
     el("td", {}, el("span", { class: "equity" }, run.metrics && run.metrics.final_equity !== undefined ? run.metrics.final_equity : ""), el("div", { class: "spark" })),

@@ -84,7 +84,7 @@ mod tests {
         // Bucket 0..6: first 0, low 2 (1.0), high 1 (9.0), last 5; bucket 6..12:
         // first 6, low 9 (0.5), high 8 (8.0), last 11; and 3, asked for.
         assert_eq!(picked, [0, 1, 2, 3, 5, 6, 8, 9, 11]);
-        let big: Vec<f64> = (0..1_000_000).map(|i| ((i * 7919) % 1000) as f64).collect();
+        let big: Vec<f64> = (0..1_000_000u64).map(|i| ((i * 7919) % 1000) as f64).collect();
         let picked = line_indices(&big, 4000, &[123_457]);
         assert!(picked.len() <= 4001, "{}", picked.len());
         assert!(picked.contains(&123_457));

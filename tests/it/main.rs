@@ -1,6 +1,7 @@
 //! Integration tests: drive the real `backtester` binary.
 
 mod api;
+mod browser;
 mod cli_errors;
 mod cli_run;
 mod crossings;

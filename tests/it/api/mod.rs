@@ -1,6 +1,6 @@
 //! The HTTP API against a real server, on SQLite and on PostgreSQL.
 
-mod app;
+pub mod app;
 mod bad_input;
 mod bounds;
 mod edges;
