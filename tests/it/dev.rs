@@ -312,3 +312,16 @@ fn ctrl_c_exits_with_status_0() {
     assert!(exit.success(), "exit status {exit:?}\nstderr:\n{}", dev.stderr());
     dev.wait_until("goodbye", |out| out.ends_with("stopped\n"));
 }
+
+#[test]
+fn the_report_is_rewritten_on_each_good_run() {
+    let dev = Dev::start_with(&["--report", "report.html"], |_| {});
+    dev.wait_until("the first report", |out| out.matches("report: report.html").count() == 1);
+    let first = std::fs::read_to_string(dev.path("report.html")).expect("the report is written");
+    assert!(first.contains(r#""params":{"fast":10,"slow":20}"#), "the script's own parameters");
+    dev.edit("sma_cross.rhai", "fast: 10", "fast: 5");
+    dev.wait_until("the second report", |out| out.matches("report: report.html").count() == 2);
+    let second = std::fs::read_to_string(dev.path("report.html")).unwrap();
+    assert!(second.contains(r#""params":{"fast":5,"slow":20}"#), "the new run's");
+    assert!(!dev.path("report.html.partial").exists(), "written whole, through a file renamed over it");
+}

@@ -356,3 +356,43 @@ fn an_anchored_calendar_walk_forward_trains_from_the_first_bar_and_tests_year_af
         assert_eq!(w["test_to"].as_str(), Some(&*dates[next - 1]), "window {}: consecutive test parts", k + 1);
     }
 }
+
+/// The JSON data a report page carries.
+fn report_data(html: &str) -> serde_json::Value {
+    let tag = r#"<script id="report-data" type="application/json">"#;
+    let start = html.find(tag).expect("the data element") + tag.len();
+    let end = start + html[start..].find("</script>").expect("its end");
+    serde_json::from_str(&html[start..end].replace("<\\/", "</")).expect("the data is JSON")
+}
+
+#[test]
+fn a_sweeps_report_links_the_run_reports_of_its_best_variants() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("sma.html");
+    let summary = sweep_json(
+        "scripts/sma_cross.rhai",
+        &["--grid", "fast=5,10", "--grid", "slow=20,30", "--top", "2", "--report", report.to_str().unwrap()],
+    );
+    let data = report_data(&std::fs::read_to_string(&report).unwrap());
+    assert_eq!((data["final"].as_bool(), data["counts"]["ran"].as_u64()), (Some(true), Some(4)));
+    assert_eq!(data["deflated_sharpe"], summary["deflated_sharpe"]);
+    for (entry, best) in data["leaderboard"].as_array().unwrap().iter().zip(summary["leaderboard"].as_array().unwrap())
+    {
+        assert_eq!(entry["number"], best["variant"]);
+        let link = entry["report"].as_str().unwrap();
+        assert_eq!(link, format!("sma-variant-{}.html", best["variant"]));
+        // The variant's own report: its trades, as many as its metrics say.
+        let run = report_data(&std::fs::read_to_string(dir.path().join(link)).unwrap());
+        assert_eq!(run["trade_count"].as_f64(), best["metrics"]["trades"].as_f64());
+        assert_eq!(run["header"]["params"], best["values"]);
+    }
+    let err = fails(&[
+        "run",
+        "scripts/sma_cross.rhai",
+        "--data",
+        "data/GOOG.csv",
+        "--report",
+        "/nonexistent/dir/report.html",
+    ]);
+    assert!(err.contains("/nonexistent/dir/report.html"), "{err}");
+}

@@ -10,5 +10,6 @@ mod load;
 mod portfolio;
 mod queue;
 mod recovery;
+mod reports;
 mod sweeps;
 mod watch;
