@@ -142,7 +142,9 @@
   // ---- trades -------------------------------------------------------------
   function tradesPanel() {
     const cols = data.trades.columns;
-    const all = data.trades.rows;
+    const t = data.trades;
+    // Rows come compact: symbol, side and exit reason as indices into their lists.
+    const all = t.rows.map((r) => [t.symbols[r[0]], t.sides[r[1]], ...r.slice(2, 11), t.exit_reasons[r[11]]]);
     const pageSize = 50;
     let sortBy = null, descending = false, page = 0;
     const symbolIdx = cols.indexOf("symbol"), reasonIdx = cols.indexOf("exit_reason");
@@ -229,4 +231,7 @@
   app.append(header(), equityPanel(), ...pricePanels(), metricsPanel(), tradesPanel(), monthlyPanel(), contributionsPanel() || "", logPanel(),
     el("footer", {}, "Charts by TradingView Lightweight Charts™ (https://www.tradingview.com/), Copyright (с) 2023 TradingView, Inc."));
   document.body.dataset.rendered = "true";
+  // After the charts' own frame callbacks: how long the page took to show
+  // everything, from navigation (read by the benchmarks in benches/README.md).
+  requestAnimationFrame(() => requestAnimationFrame(() => { document.body.dataset.drawnMs = String(Math.round(performance.now())); }));
 })();
