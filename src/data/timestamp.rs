@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, NaiveTime};
 use crate::domain::Timestamp;
 
 /// The accepted timestamp formats, as shown in error messages.
-pub const TIMESTAMP_FORMATS: &str = "YYYY-MM-DD; YYYY-MM-DD HH:MM:SS or YYYY-MM-DDTHH:MM:SS \
+pub const TIMESTAMP_FORMATS: &str = "YYYY-MM-DD; YYYY-MM-DD HH:MM[:SS] or YYYY-MM-DDTHH:MM[:SS] \
      with optional fractional seconds (read as UTC), optionally followed by Z or an offset \
      +HH:MM/-HH:MM (RFC 3339); or an integer of epoch seconds (epoch milliseconds when its \
      absolute value is at least 100000000000)";
@@ -28,8 +28,8 @@ pub struct TimestampError {
 /// Accepted (the whole text must match, no surrounding whitespace):
 /// - `YYYY-MM-DD`: midnight UTC;
 /// - `YYYY-MM-DD HH:MM:SS` or `YYYY-MM-DDTHH:MM:SS`, optionally with 1 to 9
-///   fractional-second digits (anything below a millisecond is truncated):
-///   read as UTC;
+///   fractional-second digits (anything below a millisecond is truncated),
+///   or without seconds (`YYYY-MM-DD HH:MM`): read as UTC;
 /// - the same followed by `Z` or `+HH:MM`/`-HH:MM` (RFC 3339): converted to UTC;
 /// - an integer: epoch seconds, or epoch milliseconds when its absolute value
 ///   is at least 100,000,000,000.
@@ -87,15 +87,18 @@ fn parse_date_time(b: &[u8]) -> Result<Timestamp, &'static str> {
         return Ok(Timestamp(date.and_time(NaiveTime::MIN).and_utc().timestamp_millis()));
     }
 
-    if b.len() < 19 || !matches!(b[10], b' ' | b'T' | b't') || b[13] != b':' || b[16] != b':' {
+    if b.len() < 16 || !matches!(b[10], b' ' | b'T' | b't') || b[13] != b':' {
         return Err(UNRECOGNIZED);
     }
-    let (Some(hour), Some(minute), Some(second)) = (number(&b[11..13]), number(&b[14..16]), number(&b[17..19])) else {
+    let (Some(hour), Some(minute)) = (number(&b[11..13]), number(&b[14..16])) else {
         return Err(UNRECOGNIZED);
     };
-    let mut rest = &b[19..];
+    // Seconds may be left out (`2004-08-19 09:30`, as many exports write minutes).
+    let with_seconds = b.len() >= 19 && b[16] == b':';
+    let second = if with_seconds { number(&b[17..19]).ok_or(UNRECOGNIZED)? } else { 0 };
+    let mut rest = if with_seconds { &b[19..] } else { &b[16..] };
     let mut nanos = 0;
-    if let Some(after_dot) = rest.strip_prefix(b".") {
+    if let Some(after_dot) = rest.strip_prefix(b".").filter(|_| with_seconds) {
         let count = after_dot.iter().take_while(|c| c.is_ascii_digit()).count();
         if count == 0 || count > 9 {
             return Err("fractional seconds need 1 to 9 digits");
@@ -163,6 +166,12 @@ mod tests {
             ("2017-04-19T04:30:00-04:30", 1_492_592_400_000),
             ("2017-04-19 11:00:00.5+02:00", 1_492_592_400_500),
             ("2017-04-20T01:00:00+16:00", 1_492_592_400_000),
+            // Without seconds, as many exports write minute bars.
+            ("2017-04-19 09:00", 1_492_592_400_000),
+            ("2017-04-19T09:00", 1_492_592_400_000),
+            ("2017-04-19T09:00Z", 1_492_592_400_000),
+            ("2017-04-19T11:00+02:00", 1_492_592_400_000),
+            ("2004-08-19 00:00", 1_092_873_600_000),
             ("1492592400", 1_492_592_400_000),
             ("1492592400000", 1_492_592_400_000),
             ("99999999999", 99_999_999_999_000),
@@ -188,7 +197,10 @@ mod tests {
             ("02-01-2020", "not a recognized format"),
             ("2020-01-02 ", "not a recognized format"),
             (" 2020-01-02", "not a recognized format"),
-            ("2020-01-02 09:30", "not a recognized format"),
+            ("2020-01-02 09:3", "not a recognized format"),
+            ("2020-01-02 09:30.5", "not a recognized format"),
+            ("2020-01-02 09:30:", "not a recognized format"),
+            ("2020-01-02 24:00", "no such time"),
             ("2020-01-02 9:30:00", "not a recognized format"),
             ("2020-01-02_09:30:00", "not a recognized format"),
             ("2020-01-02 09:30:00.", "fractional seconds"),
@@ -214,7 +226,7 @@ mod tests {
             let msg = err.to_string();
             assert!(msg.contains(reason), "{text:?}: {msg}");
             assert!(msg.contains(&format!("{text:?}")), "{msg}");
-            assert!(msg.contains("YYYY-MM-DD HH:MM:SS"), "{msg}");
+            assert!(msg.contains("YYYY-MM-DD HH:MM[:SS]"), "{msg}");
         }
     }
 }

@@ -140,3 +140,34 @@ fn json_output_says_what_a_script_used_of_its_operations() {
     let line = table.lines().find(|l| l.starts_with("Sandbox")).expect("a Sandbox line");
     assert!(line.ends_with(&format!("{used} of 1,000,000 operations per call (< 0.01 %)")), "{line}");
 }
+
+#[test]
+fn semicolon_tab_and_minute_stamped_exports_of_goog_run_as_goog_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let goog = std::fs::read_to_string(crate::helpers::root().join("data/GOOG.csv")).unwrap();
+    let semicolon = crate::helpers::write(dir.path(), "goog_semicolon.csv", &goog.replace(',', ";"));
+    let tab = crate::helpers::write(dir.path(), "goog_tab.csv", &goog.replace(',', "\t"));
+    // Every date as a date-time without seconds, as minute-bar exports write it.
+    let minutes: String = goog
+        .lines()
+        .enumerate()
+        .map(|(i, l)| if i == 0 { format!("{l}\n") } else { format!("{}\n", l.replacen(',', " 00:00,", 1)) })
+        .collect();
+    let minutes = crate::helpers::write(dir.path(), "goog_minutes.csv", &minutes);
+    let run = |data: &str| {
+        let json: serde_json::Value = serde_json::from_str(&crate::helpers::ok(&[
+            "run",
+            "scripts/sma_cross.rhai",
+            "--data",
+            &format!("GOOG={data}"),
+            "--json",
+        ]))
+        .unwrap();
+        (json["trades"].clone(), json["final_equity"].clone(), json["sharpe"].clone())
+    };
+    let expected = run("data/GOOG.csv");
+    assert!(expected.0.as_u64().unwrap() > 0);
+    for data in [&semicolon, &tab, &minutes] {
+        assert_eq!(run(data), expected, "{data}");
+    }
+}

@@ -2,7 +2,8 @@
 //!
 //! The input needs a header line naming a time column (`Date`, `Datetime`,
 //! `Timestamp` or `Time`) and `Open`, `High`, `Low`, `Close`, `Volume`
-//! columns, matched case-insensitively after trimming; any other column (such
+//! columns, matched case-insensitively after trimming, separated by commas,
+//! or by semicolons or tabs when the header line has no comma; any other column (such
 //! as Yahoo's `Adj Close`) is ignored, in any position. A UTF-8 byte-order mark
 //! is tolerated, and so are CRLF line endings (but not CR-only ones). Cells are
 //! trimmed of surrounding whitespace. Lines that are empty or only whitespace
@@ -67,14 +68,18 @@ pub fn load_csv_file(path: &Path) -> Result<Vec<Bar>, DataError> {
 ///   [`DataError::DuplicateTimestamp`];
 /// - [`DataError::Io`] if reading fails, [`DataError::Csv`] for other reader failures.
 pub fn parse_csv<R: Read>(reader: R, source: &str) -> Result<Vec<Bar>, DataError> {
+    let (header, rest) = read_header_line(reader)
+        .map_err(|source_err| DataError::Io { input: source.to_owned(), source: source_err })?;
+    let delimiter = delimiter_of(&header);
     // Only `\n` ends a record: a `\r` before it stays in the last cell and
     // is trimmed away like other whitespace. (With the default CRLF
     // terminator the reader's own line numbers drift on CRLF files.)
     let mut reader = ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
+        .delimiter(delimiter)
         .terminator(Terminator::Any(b'\n'))
-        .from_reader(Tail { inner: reader, total: 0, last: None });
+        .from_reader(Tail { inner: std::io::Cursor::new(header).chain(rest), total: 0, last: None });
     let mut record = ByteRecord::new();
     let Some(header_line) = next_record(&mut reader, &mut record, source)? else {
         return Err(DataError::EmptyFile { input: source.to_owned() });
@@ -104,6 +109,51 @@ pub fn parse_csv<R: Read>(reader: R, source: &str) -> Result<Vec<Bar>, DataError
     }
     bars.shrink_to_fit();
     Ok(bars)
+}
+
+/// The most bytes read to find the header line's end.
+const HEADER_PEEK: usize = 64 << 10;
+
+/// The input's first line (with its `\n`, or up to [`HEADER_PEEK`] bytes),
+/// and the rest of the input after it.
+fn read_header_line<R: Read>(mut reader: R) -> std::io::Result<(Vec<u8>, R)> {
+    let mut header = Vec::new();
+    let mut chunk = [0u8; 1024];
+    while header.len() < HEADER_PEEK && !header.contains(&b'\n') {
+        let n = reader.read(&mut chunk)?;
+        if n == 0 {
+            break;
+        }
+        header.extend_from_slice(&chunk[..n]);
+    }
+    Ok((header, reader))
+}
+
+/// The field separator of a file whose first line is `header`: `,` when the
+/// header line has one outside quotes, else `;` or a tab when it has those
+/// (files written with a European locale, or as TSV), else `,`.
+fn delimiter_of(header: &[u8]) -> u8 {
+    let line = header.split(|&b| b == b'\n').next().unwrap_or_default();
+    let mut quoted = false;
+    let (mut commas, mut semicolons, mut tabs) = (0, 0, 0);
+    for &b in line {
+        match b {
+            b'"' => quoted = !quoted,
+            b',' if !quoted => commas += 1,
+            b';' if !quoted => semicolons += 1,
+            b'\t' if !quoted => tabs += 1,
+            _ => {}
+        }
+    }
+    if commas > 0 {
+        b','
+    } else if semicolons >= tabs && semicolons > 0 {
+        b';'
+    } else if tabs > 0 {
+        b'\t'
+    } else {
+        b','
+    }
 }
 
 /// Reads the next non-blank record into `record`; returns the 1-based line

@@ -472,3 +472,31 @@ fn real_files_load_with_readme_counts_and_exact_values() {
         assert!((case.check)(&bars[0]), "{}: {:?}", case.file, bars[0]);
     }
 }
+
+#[test]
+fn semicolon_and_tab_separated_files_are_read_like_comma_separated_ones() {
+    let comma = ok("Date,Open,High,Low,Close,Volume\n2020-01-01,1,2,0.5,1.5,10\n2020-01-02,1.5,2.5,1,2,20\n");
+    let semicolon = ok("Date;Open;High;Low;Close;Volume\r\n2020-01-01;1;2;0.5;1.5;10\r\n2020-01-02;1.5;2.5;1;2;20\r\n");
+    let tab =
+        ok("Date\tOpen\tHigh\tLow\tClose\tVolume\n2020-01-01\t1\t2\t0.5\t1.5\t10\n2020-01-02\t1.5\t2.5\t1\t2\t20\n");
+    assert_eq!(semicolon, comma);
+    assert_eq!(tab, comma);
+    // A comma in the header wins, even beside semicolons in a quoted name.
+    assert_eq!(delimiter_of(b"\"a;b\",Date;x\n"), b',');
+    assert_eq!(delimiter_of(b"\"a,b\";Date\n"), b';');
+    assert_eq!(delimiter_of(b"Date\n"), b',');
+    // A semicolon file's bad row still names its line and column.
+    let err = parse("Date;Open;High;Low;Close;Volume\n2020-01-01;1;2;0.5;x;10\n").unwrap_err().to_string();
+    assert!(err.contains("line 2") && err.contains("column Close"), "{err}");
+    // A header line longer than the first read is found whole.
+    let long = format!("Date,Open,High,Low,Close,Volume,{}\n2020-01-01,1,2,0.5,1.5,10,x\n", "n".repeat(5000));
+    assert_eq!(ok(&long).len(), 1);
+}
+
+#[test]
+fn minute_bars_without_seconds_are_read() {
+    let bars =
+        ok("Datetime,Open,High,Low,Close,Volume\n2020-01-02 09:30,1,2,0.5,1.5,10\n2020-01-02 09:31,1,2,0.5,1.5,10\n");
+    assert_eq!(bars[1].ts.millis() - bars[0].ts.millis(), 60_000);
+    assert_eq!(bars[0].ts, ts("2020-01-02 09:30:00"));
+}
