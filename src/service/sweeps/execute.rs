@@ -133,7 +133,12 @@ impl Service {
     async fn run_sweep(&self, id: i64, live: &Arc<SweepLive>, slots: usize) -> Result<End, String> {
         let store = &self.inner.store;
         let row = store.sweep(id).await.map_err(|e| e.summary().to_string())?.ok_or("the sweep is gone")?;
-        if live.cancel.is_cancelled() || !store.mark_sweep_running(id).await.map_err(|e| e.summary().to_string())? {
+        // Cancelled between leaving the queue and starting: it ends cancelled
+        // (not left queued in the database).
+        if live.cancel.is_cancelled() {
+            return Ok(End::Cancelled { summary: None });
+        }
+        if !store.mark_sweep_running(id).await.map_err(|e| e.summary().to_string())? {
             return Ok(End::NotQueued);
         }
         let request = SweepRequest::from_stored(&row.config).map_err(|e| format!("stored config unreadable: {e}"))?;
@@ -388,5 +393,31 @@ fn progress(id: i64, live: &SweepLive, total: u64, objective: &sweep::Objective)
         failed: live.failed.load(Relaxed),
         excluded: live.excluded.load(Relaxed),
         best: live.best().map(|(n, s)| (n, if objective.minimize { -s } else { s })),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::service::{Service, ServiceConfig};
+    use crate::store::{NewVersion, RunStatus, Store};
+
+    #[tokio::test]
+    async fn a_sweep_cancelled_after_leaving_the_queue_ends_cancelled_not_queued() {
+        // Regression: cancelled between the dispatcher taking it and its start,
+        // a sweep was dropped with `queued` left in the database.
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&format!("sqlite://{}", dir.path().join("t.db").display())).await.unwrap();
+        let first =
+            NewVersion { source: b"fn on_bar(ctx) {}".to_vec(), content_hash: "h".into(), params_json: "[]".into() };
+        let (strategy, version) = store.create_strategy("s", "rhai", "", first).await.unwrap();
+        let sweep = store.create_sweep(strategy.id, version.id, "{}", 2).await.unwrap();
+        let service = Service::idle(store, ServiceConfig::default(), 1);
+        service.inner.sweeps.push(sweep.id);
+        assert_eq!(service.inner.sweeps.next().await, sweep.id, "the dispatcher took it");
+        assert_eq!(service.cancel_sweep(sweep.id).await.unwrap(), RunStatus::Queued, "not started yet");
+        let permits = service.inner.queue.slots(1).await.unwrap();
+        service.execute_sweep(sweep.id, permits).await;
+        assert_eq!(service.sweep_row(sweep.id).await.unwrap().status, RunStatus::Cancelled);
+        assert!(service.inner.sweeps.live(sweep.id).is_none());
     }
 }
