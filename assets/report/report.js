@@ -10,19 +10,7 @@
   const app = document.getElementById("app");
   const LWC = window.LightweightCharts;
 
-  function el(tag, attrs, ...children) {
-    const node = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs || {})) {
-      if (k === "class") node.className = v;
-      else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
-      else node.setAttribute(k, v);
-    }
-    for (const c of children.flat()) {
-      if (c === null || c === undefined) continue;
-      node.append(c instanceof Node ? c : document.createTextNode(String(c)));
-    }
-    return node;
-  }
+  const el = window.el;
 
   function section(title, ...children) {
     return el("section", { class: "panel" }, el("h2", {}, title), ...children);

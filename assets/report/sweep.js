@@ -8,19 +8,7 @@
   const data = JSON.parse(document.getElementById("report-data").textContent);
   const app = document.getElementById("app");
 
-  function el(tag, attrs, ...children) {
-    const node = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs || {})) {
-      if (k === "class") node.className = v;
-      else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
-      else node.setAttribute(k, v);
-    }
-    for (const c of children.flat()) {
-      if (c === null || c === undefined) continue;
-      node.append(c instanceof Node ? c : document.createTextNode(String(c)));
-    }
-    return node;
-  }
+  const el = window.el;
   const section = (title, ...children) => el("section", { class: "panel" }, el("h2", {}, title), ...children);
   const fmt = (x) => (x === null || x === undefined ? "n/a" : Number.isInteger(x) ? String(x) : Math.abs(x) >= 100 ? x.toFixed(2) : x.toFixed(4));
   const obj = data.objective;

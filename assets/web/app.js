@@ -5,19 +5,8 @@
 
 const $ = (selector) => document.querySelector(selector);
 
-function el(tag, attrs, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) {
-    if (k === "class") node.className = v;
-    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
-    else node.setAttribute(k, v);
-  }
-  for (const c of children.flat()) {
-    if (c === null || c === undefined) continue;
-    node.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  }
-  return node;
-}
+// From /assets/dom.js, loaded before this module.
+const el = window.el;
 
 async function api(path, options) {
   const response = await fetch(path, options);

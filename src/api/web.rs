@@ -10,6 +10,7 @@ use crate::service::Service;
 
 const INDEX: &str = include_str!("../../assets/web/index.html");
 const APP_JS: &str = include_str!("../../assets/web/app.js");
+const DOM_JS: &str = include_str!("../../assets/common/dom.js");
 const APP_CSS: &str = include_str!("../../assets/web/app.css");
 const CHARTS_JS: &str =
     include_str!("../../assets/vendor/lightweight-charts/lightweight-charts.standalone.production.js");
@@ -18,6 +19,7 @@ pub fn router() -> Router<Service> {
     Router::new()
         .route("/", get(|| async { Html(INDEX) }))
         .route("/assets/app.js", get(|| async { script(APP_JS) }))
+        .route("/assets/dom.js", get(|| async { script(DOM_JS) }))
         .route("/assets/lightweight-charts.js", get(|| async { script(CHARTS_JS) }))
         .route("/assets/app.css", get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], APP_CSS) }))
 }

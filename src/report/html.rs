@@ -14,6 +14,8 @@ const CHART_LIBRARY: &str =
 const RUN_SCRIPT: &str = include_str!("../../assets/report/report.js");
 const SWEEP_SCRIPT: &str = include_str!("../../assets/report/sweep.js");
 const CSS: &str = include_str!("../../assets/report/report.css");
+/// The DOM helper both page scripts use, inlined before them.
+const DOM_SCRIPT: &str = include_str!("../../assets/common/dom.js");
 
 /// Which page: a run's report or a sweep's.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,7 +53,7 @@ pub fn render(page: Page, title: &str, data: &Value) -> Result<String, ReportErr
         css => minijinja::Value::from_safe_string(CSS.to_string()),
         data => minijinja::Value::from_safe_string(script_safe(&json)),
         chart_library => minijinja::Value::from_safe_string(script_safe(CHART_LIBRARY)),
-        script => minijinja::Value::from_safe_string(script_safe(script)),
+        script => minijinja::Value::from_safe_string(script_safe(&format!("{DOM_SCRIPT}\n{script}"))),
         refresh_secs => refresh,
     })?;
     Ok(html)

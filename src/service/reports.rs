@@ -7,7 +7,7 @@ use super::{RunRequest, Service, ServiceError};
 use crate::domain::num::to_f64;
 use crate::metrics::ReturnsTables;
 use crate::report::{self, CurvePoint, Leader, Page, RunInput, SweepInput, TradeLine};
-use crate::store::{RunStatus, VariantOrder, VariantPage};
+use crate::store::{RunStatus, VariantPage};
 use crate::sweep::{Deflated, Outcome};
 
 /// Seconds between two reloads of a partial sweep's report.
@@ -36,20 +36,10 @@ impl Service {
         let returns: ReturnsTables = serde_json::from_str(&self.returns(id).await?)
             .map_err(|e| ServiceError::Internal(format!("run {id}'s stored returns do not read back: {e}")))?;
         // The price charts need the bars the run read: rebuilt from its config.
-        let request: Result<RunRequest, _> = serde_json::from_str(&row.config);
-        let universe = match request
-            .map_err(|e| e.to_string())
-            .and_then(|r| r.check().map(|c| (r, c)).map_err(|e| e.to_string()))
-        {
-            Ok((request, checked)) => match self.market_data(&request, &checked).await {
-                Ok((universe, _, _)) => Some(universe),
-                Err(e) => {
-                    tracing::warn!(run = id, error = %e, "a report without price charts: its data cannot be loaded");
-                    None
-                }
-            },
+        let universe = match self.run_universe(&row.config).await {
+            Ok(universe) => Some(universe),
             Err(e) => {
-                tracing::warn!(run = id, error = %e, "a report without price charts: its config does not read back");
+                tracing::warn!(run = id, error = %e, "a report without price charts: its data cannot be loaded");
                 None
             }
         };
@@ -82,6 +72,14 @@ impl Service {
         report::render(Page::Run, &input.title, &data).map_err(|e| ServiceError::Internal(e.to_string()))
     }
 
+    /// The data a run with the stored `config` reads, as it read them.
+    async fn run_universe(&self, config: &str) -> Result<crate::data::Universe, String> {
+        let request: RunRequest = serde_json::from_str(config).map_err(|e| e.to_string())?;
+        let checked = request.check().map_err(|e| e.to_string())?;
+        let (universe, _, _) = self.market_data(&request, &checked).await.map_err(|e| e.to_string())?;
+        Ok(universe)
+    }
+
     /// The report of sweep `id`: its leaderboard (with links to the best
     /// variants' run reports once they are kept), heatmap, sensitivities
     /// and Deflated Sharpe Ratio; partial, and reloading itself, until the
@@ -95,15 +93,8 @@ impl Service {
         let (ran, excluded, failed) = store.variant_counts(id).await?;
         let objective = checked.objective;
         let summary = parse(&row.summary);
-        let by_objective = |min_trades: Option<u64>, limit: usize| VariantPage {
-            order: VariantOrder::Metric { metric: objective.metric, descending: !objective.minimize },
-            outcome: Some("ran"),
-            min_trades,
-            offset: 0,
-            limit: Some(limit as u64),
-        };
         let leaders = store
-            .variant_page(id, &by_objective(Some(objective.min_trades as u64), checked.top))
+            .variant_page(id, &VariantPage::ranked(&objective, checked.top))
             .await?
             .into_iter()
             .filter_map(|v| match v.outcome {
@@ -119,7 +110,11 @@ impl Service {
             })
             .collect();
         let ran_rows = store
-            .variant_page(id, &by_objective(None, report::sweep::VARIANT_BUDGET))
+            // Every variant that ran, for the heatmaps: unranked ones too, last.
+            .variant_page(
+                id,
+                &VariantPage { min_trades: None, ..VariantPage::ranked(&objective, report::sweep::VARIANT_BUDGET) },
+            )
             .await?
             .into_iter()
             .filter_map(|v| match v.outcome {

@@ -29,6 +29,8 @@ pub(super) struct PreparedRun {
     pub config: RunRequest,
     /// `config` as JSON.
     pub config_json: String,
+    /// The run's data, built as the run will build it (to check it).
+    pub universe: crate::data::Universe,
 }
 
 impl Service {
@@ -128,7 +130,7 @@ impl Service {
             source: version.source.clone().unwrap_or_default(),
             name: format!("{} v{}", strategy.name, version.version),
             limits: self.inner.config.limits.clone(),
-            universe,
+            universe: universe.clone(),
             broker: checked.spec.broker.clone(),
             params: request.params.clone(),
         };
@@ -141,7 +143,7 @@ impl Service {
         };
         let config = request.normalized(version.version, resolved);
         let config_json = serde_json::to_string(&config).map_err(|e| ServiceError::invalid("body", e.to_string()))?;
-        Ok(PreparedRun { strategy_id: strategy.id, version_id: version.id, config, config_json })
+        Ok(PreparedRun { strategy_id: strategy.id, version_id: version.id, config, config_json, universe })
     }
 
     /// Queues a new run with the same strategy version and config.

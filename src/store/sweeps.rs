@@ -5,7 +5,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use super::{now_millis, storable, RunStatus, Store, StoreError};
-use crate::sweep::{Outcome, Ran, ReturnShape, VariantResult, METRICS};
+use crate::sweep::{Objective, Outcome, Ran, ReturnShape, VariantResult, METRICS};
 
 /// A sweep as stored.
 #[derive(Clone, Debug, PartialEq)]
@@ -84,6 +84,21 @@ pub struct VariantPage<'a> {
     pub offset: u64,
     /// At most this many; all when `None`.
     pub limit: Option<u64>,
+}
+
+impl VariantPage<'static> {
+    /// The `limit` best variants by `objective`, best first: those that ran
+    /// with at least its minimum of trades, in its metric's order (ties by
+    /// number), as a sweep's leaderboard ranks them.
+    pub fn ranked(objective: &Objective, limit: usize) -> Self {
+        VariantPage {
+            order: VariantOrder::Metric { metric: objective.metric, descending: !objective.minimize },
+            outcome: Some("ran"),
+            min_trades: Some(objective.min_trades as u64),
+            offset: 0,
+            limit: Some(limit as u64),
+        }
+    }
 }
 
 const SWEEP_COLUMNS: &str =
@@ -271,15 +286,6 @@ impl Store {
         }
         tx.commit().await?;
         Ok(())
-    }
-
-    /// Every finished variant of sweep `id`, by number.
-    ///
-    /// # Errors
-    /// Database failures.
-    pub async fn variants(&self, id: i64) -> Result<Vec<VariantRow>, StoreError> {
-        let page = VariantPage { order: VariantOrder::Number, outcome: None, min_trades: None, offset: 0, limit: None };
-        self.variant_page(id, &page).await
     }
 
     /// A page of sweep `id`'s finished variants, as `page` says.

@@ -75,6 +75,15 @@ pub enum Number {
 }
 
 impl Number {
+    /// The number as JSON: an integer stays an integer (so that an `int`
+    /// parameter takes it), a decimal a float.
+    pub fn to_json(self) -> serde_json::Value {
+        match self {
+            Number::Int(i) => serde_json::Value::from(i),
+            Number::Float(x) => serde_json::Value::from(x),
+        }
+    }
+
     /// The number as an `f64` (an integer beyond 2^53 rounds).
     pub fn as_f64(self) -> f64 {
         match self {

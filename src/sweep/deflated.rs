@@ -69,6 +69,29 @@ pub struct Deflated {
     pub deflated_sharpe: f64,
 }
 
+/// The best of `trials` (number, score as ranked, higher first, `None` when
+/// unranked; returns' shape) and its Deflated Sharpe Ratio among every
+/// trial with a Sharpe ratio: the best has the highest score, ties going to
+/// the lower number. The same rule whether the trials are in memory (a
+/// sweep's results) or read back from a store.
+pub fn best_and_deflated(
+    trials: impl IntoIterator<Item = (u64, Option<f64>, Option<ReturnShape>)>,
+) -> (Option<u64>, Option<Deflated>) {
+    let mut best: Option<(f64, u64, Option<ReturnShape>)> = None;
+    let mut sharpes = Vec::new();
+    for (number, score, shape) in trials {
+        if let Some(shape) = shape {
+            sharpes.push(shape.sharpe);
+        }
+        let Some(score) = score else { continue };
+        if best.is_none_or(|(s, n, _)| score.total_cmp(&s).then(n.cmp(&number)).is_gt()) {
+            best = Some((score, number, shape));
+        }
+    }
+    let deflated = best.and_then(|(_, _, shape)| deflated_sharpe(&shape?, &sharpes));
+    (best.map(|(_, number, _)| number), deflated)
+}
+
 /// The Deflated Sharpe Ratio of `best` among trials with per-step Sharpe
 /// ratios `sharpes` (`best`'s among them); `None` with fewer than two trials.
 pub fn deflated_sharpe(best: &ReturnShape, sharpes: &[f64]) -> Option<Deflated> {

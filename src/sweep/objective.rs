@@ -87,11 +87,16 @@ impl Objective {
     /// The score a variant with `values` (in [`METRICS`] order) is ranked
     /// by, higher first; `None` when it is not ranked (no value, or too few trades).
     pub fn score(&self, values: &[Option<f64>]) -> Option<f64> {
-        let trades = values[TRADES].unwrap_or(0.0);
-        if trades < self.min_trades as f64 {
+        self.score_of(values[self.metric], values[TRADES])
+    }
+
+    /// [`Objective::score`] from the objective's metric and the trades
+    /// alone (as a store reads them, without the other metrics).
+    pub fn score_of(&self, value: Option<f64>, trades: Option<f64>) -> Option<f64> {
+        if trades.unwrap_or(0.0) < self.min_trades as f64 {
             return None;
         }
-        values[self.metric].map(|x| if self.minimize { -x } else { x })
+        value.map(|x| if self.minimize { -x } else { x })
     }
 }
 

@@ -3,25 +3,14 @@
 
 use serde_json::{json, Map, Value};
 
-use super::axis::Number;
 use super::objective::METRICS;
 use super::runner::{Outcome, VariantResult};
 use super::variants::VariantSet;
 
 /// Variant `number`'s values by axis name, as JSON numbers.
 pub fn values_json(variants: &VariantSet, number: u64) -> Value {
-    let map: Map<String, Value> = variants
-        .get(number)
-        .values
-        .iter()
-        .map(|(n, v)| {
-            let value = match v.number {
-                Number::Int(i) => json!(i),
-                Number::Float(x) => json!(x),
-            };
-            (n.to_string(), value)
-        })
-        .collect();
+    let map: Map<String, Value> =
+        variants.get(number).values.iter().map(|(n, v)| (n.to_string(), v.number.to_json())).collect();
     Value::Object(map)
 }
 

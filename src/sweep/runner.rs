@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 
 use rust_decimal::Decimal;
 
-use super::axis::{AxisValue, Number, Setting, Target};
+use super::axis::{AxisValue, Setting, Target};
 use super::constraint::Constraint;
-use super::deflated::{deflated_sharpe, Deflated, ReturnShape};
+use super::deflated::{best_and_deflated, Deflated, ReturnShape};
 use super::objective::{metric_values, Objective};
 use super::variants::{Variant, VariantSet};
 use super::SweepError;
@@ -131,16 +131,11 @@ impl SweepResults {
     /// The Deflated Sharpe Ratio of the best variant by `objective`, over
     /// every variant that ran with a Sharpe ratio (see [`super::deflated`]).
     pub fn deflated(&self, objective: &Objective) -> Option<Deflated> {
-        let (_, _, best) = self.scored(objective).min_by(better_first)?;
-        let sharpes: Vec<f64> = self
-            .results
-            .iter()
-            .filter_map(|r| match &r.outcome {
-                Outcome::Ran(Ran { shape: Some(shape), .. }) => Some(shape.sharpe),
-                _ => None,
-            })
-            .collect();
-        deflated_sharpe(&best.shape?, &sharpes)
+        let trials = self.results.iter().filter_map(|r| match &r.outcome {
+            Outcome::Ran(ran) => Some((r.number, objective.score(&ran.metrics), ran.shape)),
+            _ => None,
+        });
+        best_and_deflated(trials).1
     }
 }
 
@@ -343,11 +338,7 @@ fn add_param(params: &mut ParamOverrides, name: &str, value: &AxisValue) {
     match params {
         ParamOverrides::Text(list) => list.push(format!("{name}={}", value.text)),
         ParamOverrides::Json(map) => {
-            let number = match value.number {
-                Number::Int(i) => serde_json::Value::from(i),
-                Number::Float(x) => serde_json::Value::from(x),
-            };
-            map.insert(name.to_string(), number);
+            map.insert(name.to_string(), value.number.to_json());
         }
     }
 }

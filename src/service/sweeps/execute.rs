@@ -12,7 +12,7 @@ use super::live::{SweepEvent, SweepLive};
 use super::request::{CheckedSweep, SweepRequest};
 use super::summary::summary;
 use crate::service::Service;
-use crate::store::{RunStatus, VariantOrder, VariantPage};
+use crate::store::{RunStatus, VariantPage};
 use crate::strategy::Runtime;
 use crate::sweep::walk_forward::{self, WalkProgress};
 use crate::sweep::{self, Outcome, SweepJob, VariantResult, WalkForwardSpec};
@@ -143,7 +143,10 @@ impl Service {
         }
         let request = SweepRequest::from_stored(&row.config).map_err(|e| format!("stored config unreadable: {e}"))?;
         let max_jobs = self.inner.config.max_concurrent_runs.max(1);
-        let checked_sweep = request.check(max_jobs).map_err(|e| e.to_string())?;
+        // `jobs` was checked against the server's limit when submitted; a
+        // server restarted with a lower one runs it on fewer threads (below),
+        // rather than failing it.
+        let checked_sweep = request.check(usize::MAX).map_err(|e| e.to_string())?;
         let checked = request.run.check().map_err(|e| e.to_string())?;
         let strategy = self.strategy(row.strategy_id).await.map_err(|e| e.to_string())?;
         let version = store
@@ -192,13 +195,7 @@ impl Service {
         live.done.store(ran + excluded + failed, std::sync::atomic::Ordering::Relaxed);
         live.excluded.store(excluded, std::sync::atomic::Ordering::Relaxed);
         live.failed.store(failed, std::sync::atomic::Ordering::Relaxed);
-        let best = VariantPage {
-            order: VariantOrder::Metric { metric: objective.metric, descending: !objective.minimize },
-            outcome: Some("ran"),
-            min_trades: Some(objective.min_trades as u64),
-            offset: 0,
-            limit: Some(1),
-        };
+        let best = VariantPage::ranked(&objective, 1);
         for v in store.variant_page(id, &best).await.map_err(|e| e.summary().to_string())? {
             if let Outcome::Ran(ran) = &v.outcome {
                 if let Some(score) = objective.score(&ran.metrics) {
@@ -288,13 +285,7 @@ impl Service {
     /// engine being deterministic); returns `{number: run id}`. Any other
     /// variant is rebuilt the same way on request.
     async fn keep_top(&self, id: i64, objective: &sweep::Objective, top: usize) -> serde_json::Value {
-        let page = VariantPage {
-            order: VariantOrder::Metric { metric: objective.metric, descending: !objective.minimize },
-            outcome: Some("ran"),
-            min_trades: Some(objective.min_trades as u64),
-            offset: 0,
-            limit: Some(top as u64),
-        };
+        let page = VariantPage::ranked(objective, top);
         let mut runs = serde_json::Map::new();
         let leaders = match self.inner.store.variant_page(id, &page).await {
             Ok(rows) => rows,

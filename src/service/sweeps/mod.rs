@@ -41,9 +41,7 @@ impl Service {
             .version_by_id(prepared.version_id)
             .await?
             .ok_or_else(|| ServiceError::invalid("version", "the version is gone"))?;
-        let run_check = request.run.check()?;
-        let (universe, _, _) =
-            self.market_data(&request.run, &run_check).await.map_err(|e| e.into_request_error(false))?;
+        let universe = prepared.universe;
         // A walk-forward runs every variant once per window.
         let total = match &checked.walk_forward {
             Some(spec) => {
@@ -143,11 +141,7 @@ impl Service {
         for (axis, (_, value)) in checked.variants.axes().iter().zip(&checked.variants.get(number).values) {
             match axis.target {
                 Target::Param => {
-                    let json = match value.number {
-                        sweep::Number::Int(i) => serde_json::Value::from(i),
-                        sweep::Number::Float(x) => serde_json::Value::from(x),
-                    };
-                    run.params.insert(axis.name.clone(), json);
+                    run.params.insert(axis.name.clone(), value.number.to_json());
                 }
                 Target::Setting(setting) => setting_into(&mut run, setting, &value.text)?,
             }

@@ -6,22 +6,11 @@ use serde_json::json;
 use crate::store::{ShapeRow, Store, StoreError};
 use crate::sweep::{deflated, Objective};
 
-/// The best of `rows` by `objective` (highest score, ties to the lower
-/// number) and the Deflated Sharpe Ratio of it among every row with a
-/// Sharpe ratio: as `backtester sweep` computes them.
+/// The best of `rows` by `objective` and the Deflated Sharpe Ratio of it
+/// among every row with a Sharpe ratio, by the rule `backtester sweep`
+/// uses ([`deflated::best_and_deflated`]).
 pub fn best_and_deflated(rows: &[ShapeRow], objective: &Objective) -> (Option<u64>, Option<crate::sweep::Deflated>) {
-    let score = |r: &ShapeRow| {
-        let enough = r.trades.unwrap_or(0.0) >= objective.min_trades as f64;
-        r.value.filter(|_| enough).map(|x| if objective.minimize { -x } else { x })
-    };
-    let best = rows
-        .iter()
-        .filter_map(|r| score(r).map(|s| (s, r)))
-        .min_by(|a, b| b.0.total_cmp(&a.0).then(a.1.number.cmp(&b.1.number)))
-        .map(|(_, r)| r);
-    let sharpes: Vec<f64> = rows.iter().filter_map(|r| r.shape.map(|s| s.sharpe)).collect();
-    let deflated = best.and_then(|b| b.shape).and_then(|shape| deflated::deflated_sharpe(&shape, &sharpes));
-    (best.map(|b| b.number), deflated)
+    deflated::best_and_deflated(rows.iter().map(|r| (r.number, objective.score_of(r.value, r.trades), r.shape)))
 }
 
 /// The summary stored with a completed sweep: its best variant and the

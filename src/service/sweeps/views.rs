@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use super::request::CheckedSweep;
 use super::{stored_request, Service, ServiceError};
 use crate::store::{SweepRow, VariantOrder, VariantPage, VariantRow};
-use crate::sweep::{self, AxisValue, Number, Outcome, VariantResult, VariantSet, METRICS};
+use crate::sweep::{self, AxisValue, Outcome, VariantResult, VariantSet, METRICS};
 
 /// The most variants one page may hold.
 pub const MAX_PAGE: u64 = 10_000;
@@ -127,13 +127,6 @@ fn result(row: VariantRow) -> VariantResult {
     VariantResult { number: u64::try_from(row.number).unwrap_or(0), outcome: row.outcome }
 }
 
-fn number_json(value: &AxisValue) -> Value {
-    match value.number {
-        Number::Int(i) => json!(i),
-        Number::Float(x) => json!(x),
-    }
-}
-
 impl Service {
     /// A stored sweep with its checked request.
     async fn sweep_parts(&self, id: i64) -> Result<(SweepRow, super::SweepRequest, CheckedSweep), ServiceError> {
@@ -169,13 +162,7 @@ impl Service {
         let store = &self.inner.store;
         let (ran, excluded, failed) = store.variant_counts(id).await?;
         let objective = checked.objective;
-        let page = VariantPage {
-            order: VariantOrder::Metric { metric: objective.metric, descending: !objective.minimize },
-            outcome: Some("ran"),
-            min_trades: Some(objective.min_trades as u64),
-            offset: 0,
-            limit: Some(checked.top as u64),
-        };
+        let page = VariantPage::ranked(&objective, checked.top);
         let summary: Value = row.summary.as_deref().and_then(|s| serde_json::from_str(s).ok()).unwrap_or(Value::Null);
         let leaders: Vec<Value> = store
             .variant_page(id, &page)
@@ -354,8 +341,8 @@ impl Service {
             "final": row.status.is_final(),
             "metric": METRICS[metric].name,
             "aggregate": if higher_better { "max" } else { "min" },
-            "x": { "axis": axes[xi].name, "values": xs.iter().map(|v| number_json(v)).collect::<Vec<_>>() },
-            "y": { "axis": axes[yi].name, "values": ys.iter().map(|v| number_json(v)).collect::<Vec<_>>() },
+            "x": { "axis": axes[xi].name, "values": xs.iter().map(|v| v.number.to_json()).collect::<Vec<_>>() },
+            "y": { "axis": axes[yi].name, "values": ys.iter().map(|v| v.number.to_json()).collect::<Vec<_>>() },
             "fixed": fixed_json,
             "cells": cells,
         }))

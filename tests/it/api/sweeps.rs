@@ -157,16 +157,18 @@ fn a_sweep_over_the_api_gives_what_the_cli_gives_and_its_variants_run_alone_alik
 #[test]
 fn a_sweep_survives_a_crash_and_runs_no_variant_twice() {
     for backend in backends() {
-        let app = App::spawn(&backend, &["--max-concurrent-runs", "1"]);
+        let app = App::spawn(&backend, &["--max-concurrent-runs", "2"]);
         let strategy = setup(&app);
         let grid = json!(["fast=2:41:1", "slow=50:90:10"]);
-        let id = start_sweep(&app, &body(strategy, json!({ "grid": grid, "objective": "return_pct" })));
+        let extra = json!({ "grid": grid, "objective": "return_pct", "jobs": 2 });
+        let id = start_sweep(&app, &body(strategy, extra));
         let before = wait_sweep(&app, id, Duration::from_secs(120), |s| s["done"].as_u64() >= Some(10));
         assert!(before["final"] == false && before["leaderboard"]["partial"] == true, "{before}");
         let total = before["total"].as_u64().unwrap();
         assert_eq!(total, 200);
         let mut app = app;
         app.kill();
+        // Restarted with fewer slots than the sweep's `jobs`: it runs on fewer threads.
         let app = app.restart(&["--max-concurrent-runs", "1"]);
         let after = wait_sweep(&app, id, Duration::from_secs(300), |s| s["status"] == "completed");
         assert_eq!((after["done"].as_u64(), after["ran"].as_u64()), (Some(total), Some(total)));
