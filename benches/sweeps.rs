@@ -18,7 +18,7 @@ use backtester::sweep::{self, Axis, Selection, SweepJob, VariantSet};
 
 fn goog() -> Universe {
     let spec = DataSpec::parse(concat!(env!("CARGO_MANIFEST_DIR"), "/data/GOOG.csv")).expect("a data argument");
-    Universe::load(&[spec]).expect("data/GOOG.csv loads")
+    Universe::load(&[spec], &backtester::data::Loader::default()).expect("data/GOOG.csv loads")
 }
 
 fn variants() -> VariantSet {

@@ -65,6 +65,9 @@ impl IntoResponse for ApiError {
                 tracing::error!(error = %e, "store error");
                 (StatusCode::INTERNAL_SERVER_ERROR, json!({ "error": "internal", "message": "internal error" }))
             }
+            ApiError::Service(ServiceError::TooLarge(message)) => {
+                (StatusCode::PAYLOAD_TOO_LARGE, json!({ "error": "too_large", "message": message }))
+            }
             ApiError::Service(ServiceError::Busy(message)) => {
                 let body = json!({ "error": "busy", "message": message });
                 let retry = [(header::RETRY_AFTER, RETRY_BUSY_AFTER_SECS.to_string())];

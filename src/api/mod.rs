@@ -30,20 +30,25 @@ use crate::service::Service;
 /// Default largest request body: 16 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 16 << 20;
 
-/// The whole API over `service`, refusing bodies above `body_limit` bytes.
-pub fn router(service: Service, body_limit: usize) -> Router {
-    Router::new()
+/// Default largest dataset upload: 1 GiB (read as a stream, never held whole).
+pub const DEFAULT_UPLOAD_LIMIT: usize = 1 << 30;
+
+/// The whole API over `service`, refusing bodies above `body_limit` bytes,
+/// and dataset uploads above `upload_limit`.
+pub fn router(service: Service, body_limit: usize, upload_limit: usize) -> Router {
+    let others = Router::new()
         .route("/health", get(health))
         .route("/api/openapi.json", get(|| async { Json(openapi::document()) }))
         .merge(strategies::router())
-        .merge(datasets::router())
         .merge(runs::router())
         .merge(events::router())
         .merge(sweeps::router())
         .merge(web::router())
         .layer(DefaultBodyLimit::max(body_limit))
-        .layer(axum::middleware::from_fn_with_state(body_limit, refuse_declared_oversize))
-        .with_state(service)
+        .layer(axum::middleware::from_fn_with_state(body_limit, refuse_declared_oversize));
+    let uploads = datasets::router(upload_limit)
+        .layer(axum::middleware::from_fn_with_state(upload_limit, refuse_declared_oversize));
+    others.merge(uploads).with_state(service)
 }
 
 /// Refuses a body whose declared length is over `limit` before reading any

@@ -9,7 +9,10 @@ use clap::Args;
 use rust_decimal::Decimal;
 
 use crate::broker::{BrokerConfig, BrokerConfigError, BrokerField, CommissionModel};
-use crate::data::{parse_timestamp, DataSpec, DataWindow, Interval, ReversedRange, Universe, WindowError};
+use crate::data::{
+    parse_column, parse_delimiter, parse_timestamp, DataSpec, DataWindow, Interval, LoadOptions, LoadedHashes, Loader,
+    ReversedRange, Role, Universe, WindowError,
+};
 use crate::domain::Timestamp;
 use crate::engine::{Benchmark, ParamOverrides, RawRunSpec, RunSpec, SpecError};
 use crate::strategy::wasm::Budget;
@@ -80,6 +83,33 @@ pub struct RunArgs {
     /// WASM plugins only: memory limit in MiB (default 64).
     #[arg(long, value_name = "MIB")]
     pub wasm_memory_mib: Option<usize>,
+    /// How the data files write their time column, as a strftime format (e.g. %m/%d/%Y, %Y%m%d, %d.%m.%Y %H:%M); read as UTC unless it has %z.
+    #[arg(long, value_name = "FORMAT")]
+    pub date_format: Option<String>,
+    /// The data files' field separator (one character, or tab, comma, semicolon, pipe); detected from the header line when left out.
+    #[arg(long, value_name = "CHAR", value_parser = delimiter)]
+    pub delimiter: Option<char>,
+    /// Take a role's values from another column: ROLE=NAME, e.g. close="Adj Close" (roles: time, open, high, low, close, volume); repeatable.
+    #[arg(long = "column", value_name = "ROLE=NAME", value_parser = column)]
+    pub columns: Vec<(Role, String)>,
+    /// Sort the data files' rows by time (a file in descending order is otherwise refused).
+    #[arg(long)]
+    pub sort: bool,
+    /// Parse the data files without the cache of parsed bars (and keep nothing in it).
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Content hashes of the files loaded so far (for the manifest, so
+    /// that a file is not read again to hash it).
+    #[arg(skip)]
+    pub loaded: LoadedHashes,
+}
+
+fn delimiter(text: &str) -> Result<char, String> {
+    parse_delimiter(text).map_err(|e| e.reason)
+}
+
+fn column(text: &str) -> Result<(Role, String), String> {
+    parse_column(text).map_err(|e| e.reason)
 }
 
 fn decimal(text: &str) -> Result<Decimal, String> {
@@ -176,7 +206,7 @@ impl RunArgs {
     /// What loading reports, or a failing resample.
     pub fn benchmark(&self, window: &DataWindow) -> anyhow::Result<Option<Benchmark>> {
         let Some(spec) = &self.benchmark else { return Ok(None) };
-        let universe = Universe::load(std::slice::from_ref(spec)).context("loading --benchmark")?;
+        let universe = Universe::load(std::slice::from_ref(spec), &self.loader()?).context("loading --benchmark")?;
         let bars = std::sync::Arc::new(universe.bars(0).to_vec());
         let bars = window.benchmark_bars(&spec.symbol, &bars).context("resampling --benchmark")?;
         Ok(Some(Benchmark { symbol: spec.symbol.clone(), bars }))
@@ -187,7 +217,38 @@ impl RunArgs {
     /// # Errors
     /// What loading reports (file, line and column), or what [`apply_window`] does.
     pub fn universe(&self, window: &DataWindow) -> anyhow::Result<Universe> {
-        apply_window(window, Universe::load(&self.data)?)
+        apply_window(window, Universe::load(&self.data, &self.loader()?)?)
+    }
+
+    /// How the data files are read: `--date-format`, `--delimiter`, `--column`, `--sort`.
+    ///
+    /// # Errors
+    /// A role given twice to `--column`, or an option the loader cannot use.
+    pub fn load_options(&self) -> anyhow::Result<LoadOptions> {
+        let mut options = LoadOptions {
+            date_format: self.date_format.clone(),
+            delimiter: self.delimiter,
+            sort: self.sort,
+            ..LoadOptions::default()
+        };
+        for (role, name) in &self.columns {
+            if let Some(first) = options.columns.insert(*role, name.clone()) {
+                bail!("--column {role} is given twice ({first:?} and {name:?})");
+            }
+        }
+        options.check()?;
+        Ok(options)
+    }
+
+    /// The loader of this run's files: [`load_options`](Self::load_options)
+    /// and the cache of parsed bars (unless `--no-cache`). Every loader of
+    /// these arguments shares the content hashes of the files it read.
+    ///
+    /// # Errors
+    /// As [`load_options`](Self::load_options).
+    pub fn loader(&self) -> anyhow::Result<Loader> {
+        let cache = if self.no_cache { None } else { Loader::default_cache_dir() };
+        Ok(Loader::new(self.load_options()?, cache).sharing_hashes(&self.loaded))
     }
 }
 

@@ -21,6 +21,19 @@ pub fn of_run(args: &RunArgs, report: &RunReport) -> anyhow::Result<RunManifest>
         runtime: runtime.as_str(),
         content_hash: hash_file(&args.strategy)?,
     };
+    let loader = args.loader()?;
+    let source = |spec: &DataSpec| -> anyhow::Result<DataSource> {
+        let content_hash = match loader.hash_of(&spec.path) {
+            Some(hash) => hash,
+            None => hash_file(&spec.path)?,
+        };
+        Ok(DataSource {
+            symbol: spec.symbol.to_string(),
+            source: spec.path.display().to_string(),
+            content_hash,
+            options: loader.options().clone(),
+        })
+    };
     let data = args.data.iter().map(source).collect::<anyhow::Result<Vec<_>>>()?;
     let benchmark = args.benchmark.as_ref().map(source).transpose()?;
     let settings = RunSettings {
@@ -32,14 +45,6 @@ pub fn of_run(args: &RunArgs, report: &RunReport) -> anyhow::Result<RunManifest>
         limits: SandboxLimits::of(runtime, &args.strategy_limits()?),
     };
     Ok(RunManifest::new(strategy, data, benchmark, settings))
-}
-
-fn source(spec: &DataSpec) -> anyhow::Result<DataSource> {
-    Ok(DataSource {
-        symbol: spec.symbol.to_string(),
-        source: spec.path.display().to_string(),
-        content_hash: hash_file(&spec.path)?,
-    })
 }
 
 fn hash_file(path: &std::path::Path) -> anyhow::Result<String> {

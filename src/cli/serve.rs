@@ -80,9 +80,12 @@ pub struct ServeCommand {
     /// Seconds a client has to send a request's headers, and an idle connection its next request.
     #[arg(long, value_name = "SECS", default_value = "10", value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub header_timeout_secs: u64,
-    /// Largest request body in MiB (uploads of CSVs and plugins), 1 to 4096.
+    /// Largest request body in MiB (JSON requests, strategy scripts and plugins), 1 to 4096.
     #[arg(long, default_value = "16", value_parser = clap::value_parser!(u64).range(1..=MAX_BODY_LIMIT_MIB))]
     pub body_limit_mib: u64,
+    /// Largest dataset upload in MiB, 1 to 65536 (read and validated as it streams in, never held whole).
+    #[arg(long, default_value = "1024", value_parser = clap::value_parser!(u64).range(1..=65_536))]
+    pub upload_limit_mib: u64,
     /// Make every .rhai and .wasm file in DIR a strategy (named after the file) and
     /// add a version whenever one changes.
     #[arg(long, value_name = "DIR")]
@@ -129,7 +132,8 @@ pub fn serve(cmd: &ServeCommand) -> anyhow::Result<()> {
             None => None,
         };
         let body_limit = usize::try_from(cmd.body_limit_mib << 20).context("--body-limit-mib")?;
-        let app = api::router(service.clone(), body_limit);
+        let upload_limit = usize::try_from(cmd.upload_limit_mib << 20).context("--upload-limit-mib")?;
+        let app = api::router(service.clone(), body_limit, upload_limit);
         let listener =
             tokio::net::TcpListener::bind(cmd.bind.as_str()).await.with_context(|| format!("binding {}", cmd.bind))?;
         let addr = listener.local_addr()?;

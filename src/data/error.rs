@@ -51,15 +51,16 @@ pub enum DataError {
 
     /// Required columns are absent from the header.
     #[error(
-        "{input}: line {line}: missing required column(s) {}; header found: {}",
+        "{input}: {line}: missing required column(s) {}; header found: {}; \
+         --column ROLE=NAME takes a role from another column",
         .missing.join(", "),
         .header.join(",")
     )]
     MissingColumns {
         /// The file path or upload name the caller gave.
         input: String,
-        /// 1-based line of the header.
-        line: u64,
+        /// The header line (or a Parquet file's schema).
+        line: Line,
         /// The missing columns, e.g. `Volume` or `Date (or Datetime, Timestamp, Time)`.
         missing: Vec<String>,
         /// The header names as found (trimmed).
@@ -68,12 +69,12 @@ pub enum DataError {
 
     /// Two header columns give the same field (for example `Date` and `Timestamp`,
     /// or `Close` twice).
-    #[error("{input}: line {line}: columns {first} and {second} both give the {role}; keep exactly one")]
+    #[error("{input}: {line}: columns {first} and {second} both give the {role}; keep exactly one")]
     DuplicateColumn {
         /// The file path or upload name the caller gave.
         input: String,
-        /// 1-based line of the header.
-        line: u64,
+        /// The header line (or a Parquet file's schema).
+        line: Line,
         /// What both columns hold: `time`, `open price`, ..., `volume`.
         role: &'static str,
         /// The earlier of the two column names, as written in the header.
@@ -83,12 +84,12 @@ pub enum DataError {
     },
 
     /// A row has a different number of fields than the header.
-    #[error("{input}: line {line}: expected {expected} fields (as in the header), found {found}")]
+    #[error("{input}: {line}: expected {expected} fields (as in the header), found {found}")]
     FieldCount {
         /// The file path or upload name the caller gave.
         input: String,
-        /// 1-based line of the input (the header is line 1).
-        line: u64,
+        /// Where the row is: its 1-based line (the header is line 1), or a Parquet row.
+        line: Line,
         /// Number of fields in the header.
         expected: usize,
         /// Number of fields in this row.
@@ -96,34 +97,34 @@ pub enum DataError {
     },
 
     /// A required cell is empty (or only whitespace).
-    #[error("{input}: line {line}, column {column}: empty cell")]
+    #[error("{input}: {line}, column {column}: empty cell")]
     EmptyCell {
         /// The file path or upload name the caller gave.
         input: String,
-        /// 1-based line of the input (the header is line 1).
-        line: u64,
+        /// Where the row is: its 1-based line (the header is line 1), or a Parquet row.
+        line: Line,
         /// The cell's column name, as written in the header.
         column: String,
     },
 
     /// A required cell is not valid UTF-8.
-    #[error("{input}: line {line}, column {column}: the cell is not valid UTF-8")]
+    #[error("{input}: {line}, column {column}: the cell is not valid UTF-8")]
     InvalidUtf8 {
         /// The file path or upload name the caller gave.
         input: String,
-        /// 1-based line of the input (the header is line 1).
-        line: u64,
+        /// Where the row is: its 1-based line (the header is line 1), or a Parquet row.
+        line: Line,
         /// The cell's column name, as written in the header.
         column: String,
     },
 
     /// A price or volume cell is not a number.
-    #[error("{input}: line {line}, column {column}: cannot read number {text:?}: {reason}")]
+    #[error("{input}: {line}, column {column}: cannot read number {text:?}: {reason}")]
     InvalidNumber {
         /// The file path or upload name the caller gave.
         input: String,
-        /// 1-based line of the input (the header is line 1).
-        line: u64,
+        /// Where the row is: its 1-based line (the header is line 1), or a Parquet row.
+        line: Line,
         /// The cell's column name, as written in the header.
         column: String,
         /// The cell's text, trimmed.
@@ -134,12 +135,12 @@ pub enum DataError {
 
     /// A price or volume cell is NaN or infinite (`nan`, `inf`, `-Infinity`,
     /// or a volume too large for `f64`).
-    #[error("{input}: line {line}, column {column}: {text:?} is not a finite number")]
+    #[error("{input}: {line}, column {column}: {text:?} is not a finite number")]
     NotFinite {
         /// The file path or upload name the caller gave.
         input: String,
-        /// 1-based line of the input (the header is line 1).
-        line: u64,
+        /// Where the row is: its 1-based line (the header is line 1), or a Parquet row.
+        line: Line,
         /// The cell's column name, as written in the header.
         column: String,
         /// The cell's text, trimmed.
@@ -148,14 +149,14 @@ pub enum DataError {
 
     /// The time cell is not in an accepted format.
     #[error(
-        "{input}: line {line}, column {column}: cannot read timestamp {text:?}: {reason}; accepted: {}",
+        "{input}: {line}, column {column}: cannot read timestamp {text:?}: {reason}; accepted: {}; for another form give --date-format",
         TIMESTAMP_FORMATS
     )]
     InvalidTimestamp {
         /// The file path or upload name the caller gave.
         input: String,
-        /// 1-based line of the input (the header is line 1).
-        line: u64,
+        /// Where the row is: its 1-based line (the header is line 1), or a Parquet row.
+        line: Line,
         /// The cell's column name, as written in the header.
         column: String,
         /// The cell's text, trimmed.
@@ -165,12 +166,12 @@ pub enum DataError {
     },
 
     /// An open, high, low or close is zero or negative.
-    #[error("{input}: line {line}, column {column}: {field} {value} is not positive")]
+    #[error("{input}: {line}, column {column}: {field} {value} is not positive")]
     NonPositivePrice {
         /// The file path or upload name the caller gave.
         input: String,
-        /// 1-based line of the input (the header is line 1).
-        line: u64,
+        /// Where the row is: its 1-based line (the header is line 1), or a Parquet row.
+        line: Line,
         /// The cell's column name, as written in the header.
         column: String,
         /// `open`, `high`, `low` or `close`.
@@ -180,12 +181,12 @@ pub enum DataError {
     },
 
     /// The volume is negative.
-    #[error("{input}: line {line}, column {column}: volume {value} is negative")]
+    #[error("{input}: {line}, column {column}: volume {value} is negative")]
     NegativeVolume {
         /// The file path or upload name the caller gave.
         input: String,
-        /// 1-based line of the input (the header is line 1).
-        line: u64,
+        /// Where the row is: its 1-based line (the header is line 1), or a Parquet row.
+        line: Line,
         /// The cell's column name, as written in the header.
         column: String,
         /// The volume as read: below zero.
@@ -193,12 +194,12 @@ pub enum DataError {
     },
 
     /// The high is below the low.
-    #[error("{input}: line {line}, column {column}: high {high} is below low {low}")]
+    #[error("{input}: {line}, column {column}: high {high} is below low {low}")]
     HighBelowLow {
         /// The file path or upload name the caller gave.
         input: String,
-        /// 1-based line of the input (the header is line 1).
-        line: u64,
+        /// Where the row is: its 1-based line (the header is line 1), or a Parquet row.
+        line: Line,
         /// The high column.
         column: String,
         /// The row's high price.
@@ -208,12 +209,12 @@ pub enum DataError {
     },
 
     /// The high is below the open or the close.
-    #[error("{input}: line {line}, column {column}: high {high} is below {other} {value}")]
+    #[error("{input}: {line}, column {column}: high {high} is below {other} {value}")]
     HighBelowOpenClose {
         /// The file path or upload name the caller gave.
         input: String,
-        /// 1-based line of the input (the header is line 1).
-        line: u64,
+        /// Where the row is: its 1-based line (the header is line 1), or a Parquet row.
+        line: Line,
         /// The high column.
         column: String,
         /// The row's high price.
@@ -225,12 +226,12 @@ pub enum DataError {
     },
 
     /// The low is above the open or the close.
-    #[error("{input}: line {line}, column {column}: low {low} is above {other} {value}")]
+    #[error("{input}: {line}, column {column}: low {low} is above {other} {value}")]
     LowAboveOpenClose {
         /// The file path or upload name the caller gave.
         input: String,
-        /// 1-based line of the input (the header is line 1).
-        line: u64,
+        /// Where the row is: its 1-based line (the header is line 1), or a Parquet row.
+        line: Line,
         /// The low column.
         column: String,
         /// The row's low price.
@@ -243,43 +244,82 @@ pub enum DataError {
 
     /// A row's timestamp is earlier than the previous row's.
     #[error(
-        "{input}: line {line}, column {column}: timestamp {ts} is out of order: \
-         it is earlier than {prev_ts} on line {prev_line}"
+        "{input}: {line}, column {column}: timestamp {ts} is out of order: \
+         it is earlier than {prev_ts} on {prev_line}; --sort (sort=true on upload) sorts the rows by time"
     )]
     OutOfOrder {
         /// The file path or upload name the caller gave.
         input: String,
-        /// 1-based line of the input (the header is line 1).
-        line: u64,
+        /// Where the row is: its 1-based line (the header is line 1), or a Parquet row.
+        line: Line,
         /// The time column.
         column: String,
         /// This row's timestamp.
         ts: Timestamp,
-        /// 1-based line of the previous row.
-        prev_line: u64,
+        /// Where the previous row is.
+        prev_line: Line,
         /// The previous row's timestamp, later than `ts`.
         prev_ts: Timestamp,
     },
 
     /// A row's timestamp equals the previous row's.
     #[error(
-        "{input}: line {line}, column {column}: duplicate timestamp {ts}: \
-         line {prev_line} has the same timestamp {prev_ts}"
+        "{input}: {line}, column {column}: duplicate timestamp {ts}: \
+         {prev_line} has the same timestamp {prev_ts}"
     )]
     DuplicateTimestamp {
         /// The file path or upload name the caller gave.
         input: String,
-        /// 1-based line of the input (the header is line 1).
-        line: u64,
+        /// Where the row is: its 1-based line (the header is line 1), or a Parquet row.
+        line: Line,
         /// The time column.
         column: String,
         /// This row's timestamp.
         ts: Timestamp,
-        /// 1-based line of the previous row.
-        prev_line: u64,
+        /// Where the previous row is.
+        prev_line: Line,
         /// The previous row's timestamp, equal to `ts`.
         prev_ts: Timestamp,
     },
+
+    /// A column named by `--column` is not in the header.
+    #[error(
+        "{input}: {line}: --column {role}={name:?} names a column the header does not have; header found: {}",
+        .header.join(",")
+    )]
+    MappedColumnMissing {
+        /// The file path or upload name the caller gave.
+        input: String,
+        /// The header line (or a Parquet file's schema).
+        line: Line,
+        /// The role the column was to give: `time`, `open`, ..., `volume`.
+        role: &'static str,
+        /// The name given.
+        name: String,
+        /// The header names as found (trimmed).
+        header: Vec<String>,
+    },
+
+    /// A time cell does not match the `--date-format` given.
+    #[error("{input}: {line}, column {column}: timestamp {text:?} does not match --date-format {format:?}: {reason}")]
+    DateFormatMismatch {
+        /// The file path or upload name the caller gave.
+        input: String,
+        /// Where the row is.
+        line: Line,
+        /// The time column.
+        column: String,
+        /// The cell's text, trimmed.
+        text: String,
+        /// The format given.
+        format: String,
+        /// chrono's reason.
+        reason: String,
+    },
+
+    /// A loading option that cannot be used (checked before any row is read).
+    #[error(transparent)]
+    Option(#[from] super::OptionError),
 
     /// A symbol name breaks the naming rule.
     #[error("invalid symbol {symbol:?}: {}", crate::domain::SYMBOL_RULE)]
@@ -372,6 +412,27 @@ fn show_bound(bound: &Option<Timestamp>, open: &str) -> String {
     match bound {
         Some(ts) => ts.to_text(),
         None => open.to_owned(),
+    }
+}
+
+/// Where in an input a row (or the header) is, as error messages name it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Line {
+    /// A 1-based line of a text file (the header is line 1).
+    Text(u64),
+    /// A 1-based data row of a Parquet file.
+    Row(u64),
+    /// A Parquet file's schema (where its column names are).
+    Schema,
+}
+
+impl std::fmt::Display for Line {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Line::Text(n) => write!(f, "line {n}"),
+            Line::Row(n) => write!(f, "row {n}"),
+            Line::Schema => f.write_str("schema"),
+        }
     }
 }
 

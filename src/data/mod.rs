@@ -1,6 +1,8 @@
 //! Market data: loads and validates OHLCV CSV files and assembles a run's [`Universe`].
 //!
 //! - [`load_csv_file`] / [`parse_csv`]: one validated series of [`Bar`](crate::domain::Bar)s;
+//! - [`LoadOptions`]: how a file is read beyond the built-in rules (`--date-format`, `--column`, ...);
+//! - [`Loader`]: loads files with options, parsing each once (a cache of [`bars_file`]s);
 //! - [`parse_timestamp`]: the accepted timestamp formats;
 //! - [`DataSpec`]: the `[SYMBOL=]PATH` argument;
 //! - [`Universe`]: the symbols of a run, their bars and the merged timeline;
@@ -8,8 +10,13 @@
 //! - [`DataWindow`]: a run's range and resampling, applied to its universe and benchmark;
 //! - [`DataError`]: every failure, naming the input, line and column.
 
+pub mod bars_file;
 mod csv;
+mod date_format;
 mod error;
+mod loader;
+mod options;
+mod order;
 mod resample;
 mod spec;
 pub mod synthetic;
@@ -17,8 +24,12 @@ mod timestamp;
 mod universe;
 mod window;
 
-pub use self::csv::{load_csv_file, parse_csv};
-pub use self::error::DataError;
+pub use self::csv::{load_csv_file, load_csv_file_with, parse_csv, parse_csv_into, parse_csv_with};
+pub use self::date_format::DateFormat;
+pub use self::error::{DataError, Line};
+pub use self::loader::{LoadedFile, LoadedHashes, Loader, CACHE_DIR_ENV};
+pub use self::options::{parse_column, parse_delimiter, LoadOptions, OptionError, Role};
+pub use self::order::BarSink;
 pub use self::resample::{resample, Interval, ResampleError, INTERVAL_FORMS};
 pub use self::spec::DataSpec;
 pub use self::timestamp::{parse_timestamp, TimestampError, TIMESTAMP_FORMATS};

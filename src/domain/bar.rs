@@ -19,7 +19,9 @@ pub struct Bar {
     pub low: Decimal,
     /// Last traded price of the interval.
     pub close: Decimal,
-    /// Quantity traded during the interval, as in the source (may be fractional).
+    /// Quantity traded during the interval, as in the source (may be
+    /// fractional); `NaN` when the source has no volume (every bar of that
+    /// source then has `NaN`, and a strategy asking for it gets nothing).
     pub volume: f64,
 }
 

@@ -16,6 +16,7 @@
 use serde::Serialize;
 
 use crate::broker::BrokerConfig;
+use crate::data::LoadOptions;
 use crate::domain::{content_hash, Timestamp};
 use crate::session::Params;
 use crate::strategy::wasm::Budget;
@@ -51,6 +52,10 @@ pub struct DataSource {
     pub source: String,
     /// Lowercase hex SHA-256 of the file's (or the upload's) bytes.
     pub content_hash: String,
+    /// How the file was read, when not by the loader's own rules
+    /// (fingerprinted: other options read other bars from the same bytes).
+    #[serde(skip_serializing_if = "LoadOptions::is_default")]
+    pub options: LoadOptions,
 }
 
 /// The sandbox limits a run had, for its runtime.
@@ -133,8 +138,22 @@ pub struct RunManifest {
 }
 
 /// A series as the fingerprint sees it: its symbol and content hash.
-fn pair(d: &DataSource) -> (&str, &str) {
-    (d.symbol.as_str(), d.content_hash.as_str())
+fn pair(d: &DataSource) -> DataPart<'_> {
+    if d.options.is_default() {
+        DataPart::Plain(d.symbol.as_str(), d.content_hash.as_str())
+    } else {
+        DataPart::WithOptions(d.symbol.as_str(), d.content_hash.as_str(), d.options.key())
+    }
+}
+
+/// A data source as fingerprinted: symbol and content hash, and the
+/// loading options when there are any (so that runs without options keep
+/// the fingerprints they had before options existed).
+#[derive(Serialize)]
+#[serde(untagged)]
+enum DataPart<'a> {
+    Plain(&'a str, &'a str),
+    WithOptions(&'a str, &'a str, String),
 }
 
 /// The parts of a manifest that the fingerprint covers, in a fixed order.
@@ -144,8 +163,8 @@ struct Fingerprinted<'a> {
     results_version: u32,
     runtime: &'a str,
     strategy: &'a str,
-    data: Vec<(&'a str, &'a str)>,
-    benchmark: Option<(&'a str, &'a str)>,
+    data: Vec<DataPart<'a>>,
+    benchmark: Option<DataPart<'a>>,
     start: Option<Timestamp>,
     end: Option<Timestamp>,
     resample: Option<&'a str>,
@@ -221,7 +240,12 @@ mod tests {
 
     fn manifest(name: &str, path: &str, broker: &BrokerConfig, params: &Params, limits: SandboxLimits) -> RunManifest {
         let strategy = StrategySource { name: name.into(), runtime: "rhai", content_hash: "s1".into() };
-        let data = vec![DataSource { symbol: "GOOG".into(), source: path.into(), content_hash: "d1".into() }];
+        let data = vec![DataSource {
+            symbol: "GOOG".into(),
+            source: path.into(),
+            content_hash: "d1".into(),
+            options: LoadOptions::default(),
+        }];
         let settings = RunSettings { start: None, end: None, resample: None, broker, params, limits };
         RunManifest::new(strategy, data, None, settings)
     }

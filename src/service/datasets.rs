@@ -1,10 +1,10 @@
-//! Dataset uploads and the in-memory cache of parsed bars.
+//! Datasets: uploads, reading their bars back, and the in-memory cache of parsed bars.
 
 use std::sync::{Arc, Mutex};
 
+use super::dataset_upload::{self, UploadError};
 use super::{Service, ServiceError};
-use crate::data::{parse_csv, parse_symbol, SharedSeries, Universe};
-use crate::domain::Symbol;
+use crate::data::{parse_csv, parse_symbol, LoadOptions, SharedSeries};
 use crate::store::{DatasetRow, NewDataset};
 
 /// Parsed datasets kept in memory, by content hash, most recent first, up
@@ -60,40 +60,50 @@ impl DatasetCache {
 }
 
 impl Service {
-    /// Validates and stores an uploaded CSV for `symbol`.
+    /// Validates the CSV arriving as `body` for `symbol`, read as `options`
+    /// say, as it streams in (at most `limit` bytes), and stores its bars.
     ///
     /// # Errors
-    /// An invalid symbol, a CSV the loader refuses (its message names line
-    /// and column), or a symbol that already has a dataset.
-    pub async fn create_dataset(&self, symbol: &str, content: Vec<u8>) -> Result<DatasetRow, ServiceError> {
-        let name = parse_symbol(symbol).map_err(|e| ServiceError::invalid("symbol", e.to_string()))?;
-        let (bars, content) = tokio::task::spawn_blocking(move || {
-            let bars = parse_csv(content.as_slice(), &format!("upload for {}", name.as_str()));
-            (bars, content)
-        })
-        .await
-        .map_err(|e| ServiceError::invalid("body", e.to_string()))?;
-        let bars = bars.map_err(|e| ServiceError::invalid("body", e.to_string()))?;
-        let shared = SharedSeries::new(Arc::new(bars));
-        let universe = Universe::from_shared(vec![(Symbol::new(symbol), shared.clone())])
-            .map_err(|e| ServiceError::invalid("body", e.to_string()))?;
-        let bars = shared.bars();
-        let (first, last) = (bars[0].ts, bars[bars.len() - 1].ts);
-        let hash = crate::domain::content_hash(&content);
+    /// An invalid symbol or options, a CSV the loader refuses (its message
+    /// names line and column), a body over `limit`, or a symbol that
+    /// already has a dataset.
+    pub async fn create_dataset<S, E>(
+        &self,
+        symbol: &str,
+        options: LoadOptions,
+        body: S,
+        limit: u64,
+    ) -> Result<DatasetRow, ServiceError>
+    where
+        S: futures_util::Stream<Item = Result<bytes::Bytes, E>> + Send + Unpin + 'static,
+        E: std::fmt::Display,
+    {
+        parse_symbol(symbol).map_err(|e| ServiceError::invalid("symbol", e.to_string()))?;
+        options.check().map_err(|e| ServiceError::invalid(option_field(e.option), e.to_string()))?;
+        let name = format!("upload for {symbol}");
+        let validated = dataset_upload::validate(body, limit, name, options.clone()).await.map_err(|e| match e {
+            UploadError::Invalid(e) => ServiceError::invalid("body", e.to_string()),
+            UploadError::TooLarge(_) => ServiceError::TooLarge(e.to_string()),
+            UploadError::Body(_) => ServiceError::invalid("body", e.to_string()),
+            UploadError::Scratch(_) => ServiceError::Internal(e.to_string()),
+        })?;
         let row = self
             .inner
             .store
-            .create_dataset(NewDataset {
-                symbol: symbol.to_string(),
-                content,
-                content_hash: hash.clone(),
-                rows: bars.len() as i64,
-                first_ts: first.millis(),
-                last_ts: last.millis(),
-                interval_ms: universe.interval_hint(),
-            })
+            .create_dataset(
+                NewDataset {
+                    symbol: symbol.to_string(),
+                    content_hash: validated.content_hash.clone(),
+                    load_options: options.key(),
+                    rows: validated.rows as i64,
+                    first_ts: validated.first_ts,
+                    last_ts: validated.last_ts,
+                    interval_ms: validated.interval_ms,
+                },
+                &validated.file.0,
+            )
             .await?;
-        self.inner.datasets.put(hash, shared);
+        tracing::info!(symbol, rows = validated.rows, "dataset stored");
         Ok(row)
     }
 
@@ -122,17 +132,65 @@ impl Service {
         if let Some(bars) = self.inner.datasets.get(&row.content_hash) {
             return Ok((row, bars));
         }
-        // Only on a cache miss is the content read and parsed.
-        let row = store.dataset_content(symbol).await?.ok_or_else(missing)?;
-        let content = row.content.clone().unwrap_or_default();
-        let name = symbol.to_string();
-        let bars = tokio::task::spawn_blocking(move || parse_csv(content.as_slice(), &name))
-            .await
-            .map_err(|e| ServiceError::invalid("symbols", e.to_string()))?
-            .map_err(|e| ServiceError::invalid("symbols", e.to_string()))?;
+        // Only on a cache miss are the bars read (or, for a dataset kept
+        // as CSV, parsed).
+        let bars = if row.encoding == "csv" {
+            let row = store.dataset_content(symbol).await?.ok_or_else(missing)?;
+            let content = row.content.unwrap_or_default();
+            let name = symbol.to_string();
+            tokio::task::spawn_blocking(move || parse_csv(content.as_slice(), &name))
+                .await
+                .map_err(|e| ServiceError::Internal(e.to_string()))?
+                .map_err(|e| ServiceError::invalid("symbols", e.to_string()))?
+        } else {
+            self.stored_bars(&row).await?
+        };
         let bars = SharedSeries::new(Arc::new(bars));
         self.inner.datasets.put(row.content_hash.clone(), bars.clone());
         Ok((row, bars))
+    }
+
+    /// Reads a `bars` dataset's chunks in order and decodes them on a
+    /// blocking thread as they come.
+    async fn stored_bars(&self, row: &DatasetRow) -> Result<Vec<crate::domain::Bar>, ServiceError> {
+        let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<bytes::Bytes>>(2);
+        let decode = tokio::task::spawn_blocking(move || {
+            crate::data::bars_file::read_bars(dataset_upload::ChannelReader::new(rx))
+        });
+        let mut failure = None;
+        for seq in 0.. {
+            match self.inner.store.dataset_chunk(row.id, seq).await {
+                Ok(Some(chunk)) => {
+                    if tx.send(Ok(chunk.into())).await.is_err() {
+                        break;
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    let _ = tx.send(Err(std::io::Error::other("the database failed"))).await;
+                    failure = Some(e);
+                    break;
+                }
+            }
+        }
+        drop(tx);
+        let decoded = decode.await.map_err(|e| ServiceError::Internal(e.to_string()));
+        if let Some(e) = failure {
+            return Err(e.into());
+        }
+        decoded?.map_err(|e| {
+            ServiceError::Store(crate::store::StoreError::Corrupt { what: "dataset_blocks", detail: e.to_string() })
+        })
+    }
+}
+
+/// The upload's query field an option comes from.
+fn option_field(option: &str) -> &'static str {
+    match option {
+        "--date-format" => "date_format",
+        "--delimiter" => "delimiter",
+        "--column" => "columns",
+        _ => "options",
     }
 }
 

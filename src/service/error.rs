@@ -34,6 +34,9 @@ pub enum ServiceError {
     /// instead); its text is logged, not sent to the client.
     #[error(transparent)]
     Store(StoreError),
+    /// A request body over the server's limit for its route (413).
+    #[error("{0}")]
+    TooLarge(String),
     /// Too much work is waiting already: try again later (429).
     #[error("{0}")]
     Busy(String),

@@ -21,6 +21,7 @@ fn dataset_source(row: &DatasetRow) -> DataSource {
         symbol: row.symbol.clone(),
         source: format!("dataset {}", row.id),
         content_hash: row.content_hash.clone(),
+        options: serde_json::from_str(&row.load_options).unwrap_or_default(),
     }
 }
 

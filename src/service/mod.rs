@@ -6,6 +6,7 @@
 //! are marked failed (`interrupted`) and `queued` ones are queued again.
 
 mod admission;
+mod dataset_upload;
 mod datasets;
 mod error;
 mod live;

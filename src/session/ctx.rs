@@ -211,6 +211,15 @@ impl StrategyCtx {
         if state.phase != Phase::Init {
             return Err(CtxError::InitOnly("declaring an indicator"));
         }
+        if spec.source() == Some(crate::indicators::Source::Volume) {
+            let universe = state.market.universe();
+            if universe.bars(symbol).first().is_some_and(|bar| bar.volume.is_nan()) {
+                return Err(CtxError::Indicator(format!(
+                    "{spec} reads volume, but the data of {} has no Volume column",
+                    universe.symbols()[symbol]
+                )));
+            }
+        }
         state.indicators.declare(name, symbol, spec)
     }
 

@@ -1,4 +1,6 @@
-//! Uploaded datasets: one symbol's validated CSV, kept as uploaded.
+//! Uploaded datasets: one symbol's validated bars, kept parsed (in the
+//! columnar form of `data::bars_file`, in chunks), or for datasets uploaded
+//! before that form existed, the CSV as uploaded.
 
 use serde::Serialize;
 use sqlx::any::AnyRow;
@@ -25,7 +27,12 @@ pub struct DatasetRow {
     pub interval_ms: Option<i64>,
     /// When it was uploaded, in milliseconds since the epoch.
     pub created_at: i64,
-    /// The uploaded CSV bytes; `None` unless loaded with the content.
+    /// How the bars are kept: `bars` (chunks of a bars file) or `csv` (the
+    /// upload's text, datasets from before).
+    pub encoding: String,
+    /// How the upload was read ([`LoadOptions`](crate::data::LoadOptions) as JSON).
+    pub load_options: String,
+    /// The uploaded CSV bytes of a `csv` dataset; `None` unless loaded with the content.
     #[serde(skip)]
     pub content: Option<Vec<u8>>,
 }
@@ -35,10 +42,10 @@ pub struct DatasetRow {
 pub struct NewDataset {
     /// The symbol its bars are for; must not have a dataset yet.
     pub symbol: String,
-    /// The uploaded CSV bytes, kept as uploaded.
-    pub content: Vec<u8>,
-    /// Lowercase hex SHA-256 of `content`.
+    /// Lowercase hex SHA-256 of the uploaded bytes.
     pub content_hash: String,
+    /// How the upload was read, as JSON.
+    pub load_options: String,
     /// Number of bars (data rows) in the file.
     pub rows: i64,
     /// Timestamp of the first bar, in milliseconds since the epoch.
@@ -49,7 +56,11 @@ pub struct NewDataset {
     pub interval_ms: Option<i64>,
 }
 
-const COLUMNS: &str = "id, symbol, content_hash, rows, first_ts, last_ts, interval_ms, created_at";
+const COLUMNS: &str =
+    "id, symbol, content_hash, rows, first_ts, last_ts, interval_ms, created_at, encoding, load_options";
+
+/// The size of the chunks a dataset's bars file is stored in.
+pub const CHUNK_BYTES: usize = 4 << 20;
 
 fn dataset(row: &AnyRow, with_content: bool) -> Result<DatasetRow, sqlx::Error> {
     Ok(DatasetRow {
@@ -61,35 +72,77 @@ fn dataset(row: &AnyRow, with_content: bool) -> Result<DatasetRow, sqlx::Error> 
         last_ts: row.try_get("last_ts")?,
         interval_ms: row.try_get("interval_ms")?,
         created_at: row.try_get("created_at")?,
+        encoding: row.try_get("encoding")?,
+        load_options: row.try_get("load_options")?,
         content: if with_content { Some(row.try_get("content")?) } else { None },
     })
 }
 
 impl Store {
-    /// Stores a validated dataset.
+    /// Stores a validated dataset whose bars file is at `bars` (read in
+    /// chunks of [`CHUNK_BYTES`]), all in one transaction.
     ///
     /// # Errors
-    /// [`StoreError::Conflict`] if the symbol is taken.
-    pub async fn create_dataset(&self, d: NewDataset) -> Result<DatasetRow, StoreError> {
+    /// [`StoreError::Conflict`] if the symbol is taken; the file unreadable.
+    pub async fn create_dataset(&self, d: NewDataset, bars: &std::path::Path) -> Result<DatasetRow, StoreError> {
+        use tokio::io::AsyncReadExt;
+        let mut file = tokio::fs::File::open(bars).await.map_err(StoreError::File)?;
         let _write = self.writing().await?;
+        let mut tx = self.pool.begin().await?;
         let sql = format!(
-            "INSERT INTO datasets (symbol, content, content_hash, rows, first_ts, last_ts, interval_ms, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {COLUMNS}"
+            "INSERT INTO datasets (symbol, content, content_hash, rows, first_ts, last_ts, interval_ms, created_at, \
+             encoding, load_options) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'bars', $9) RETURNING {COLUMNS}"
         );
         let symbol = d.symbol.clone();
         let row = sqlx::query(&sql)
             .bind(d.symbol)
-            .bind(d.content)
+            .bind(Vec::<u8>::new())
             .bind(d.content_hash)
             .bind(d.rows)
             .bind(d.first_ts)
             .bind(d.last_ts)
             .bind(d.interval_ms)
             .bind(now_millis())
-            .fetch_one(&self.pool)
+            .bind(d.load_options)
+            .fetch_one(&mut *tx)
             .await
             .map_err(StoreError::conflict_as(format!("a dataset for symbol '{symbol}'")))?;
-        Ok(dataset(&row, false)?)
+        let created = dataset(&row, false)?;
+        let mut chunk = vec![0u8; CHUNK_BYTES];
+        for seq in 0_i64.. {
+            let mut filled = 0;
+            while filled < CHUNK_BYTES {
+                let n = file.read(&mut chunk[filled..]).await.map_err(StoreError::File)?;
+                if n == 0 {
+                    break;
+                }
+                filled += n;
+            }
+            if filled == 0 {
+                break;
+            }
+            sqlx::query("INSERT INTO dataset_blocks (dataset_id, seq, bytes) VALUES ($1, $2, $3)")
+                .bind(created.id)
+                .bind(seq)
+                .bind(chunk[..filled].to_vec())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    /// Chunk `seq` of dataset `id`'s bars file, or `None` past the last.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn dataset_chunk(&self, id: i64, seq: i64) -> Result<Option<Vec<u8>>, StoreError> {
+        let row = sqlx::query("SELECT bytes FROM dataset_blocks WHERE dataset_id = $1 AND seq = $2")
+            .bind(id)
+            .bind(seq)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| r.try_get("bytes")).transpose()?)
     }
 
     /// Every dataset, oldest first.

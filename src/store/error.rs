@@ -41,6 +41,9 @@ pub enum StoreError {
     /// would go to the unlinked file and be lost at the next start.
     #[error("the database file {0} was deleted or replaced while the server ran; restart the server")]
     FileGone(std::path::PathBuf),
+    /// Reading a server-side file to store (an upload's parsed bars) failed.
+    #[error("cannot read the file to store: {0}")]
+    File(#[source] std::io::Error),
     /// Any other database failure; unlike [`StoreError::Unavailable`], not worth retrying.
     #[error("database error: {0}")]
     Db(sqlx::Error),

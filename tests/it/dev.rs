@@ -45,6 +45,7 @@ impl Dev {
             .args(["dev", "sma_cross.rhai", "--data", "GOOG.csv"])
             .args(extra)
             .current_dir(dir.path())
+            .env("BACKTESTER_CACHE_DIR", crate::helpers::bars_cache())
             .env("NO_COLOR", "1")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

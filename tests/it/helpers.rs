@@ -14,12 +14,18 @@ pub fn repo(path: &str) -> String {
     root().join(path).display().to_string()
 }
 
+/// The cache of parsed bars the tests' runs use (not the user's).
+pub fn bars_cache() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bars-cache")
+}
+
 /// Runs `backtester` with `args` from the repository root.
 pub fn backtester(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_backtester"))
         .args(args)
         .current_dir(root())
         .env("NO_COLOR", "1")
+        .env("BACKTESTER_CACHE_DIR", bars_cache())
         .output()
         .expect("the binary runs")
 }

@@ -186,6 +186,7 @@ fn ctrl_c_stops_a_sweep_and_keeps_the_variants_that_finished() {
         .args(["sweep", "scripts/sma_cross.rhai", "--data", "data/GOOG.csv", "--grid", "fast=2:40:1"])
         .args(["--grid", "slow=10:200:1", "--jobs", "2", "--csv", csv.to_str().unwrap()])
         .current_dir(crate::helpers::root())
+        .env("BACKTESTER_CACHE_DIR", crate::helpers::bars_cache())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()

@@ -160,7 +160,9 @@ fn hostile_plugins_fail_with_a_clear_message() {
 #[test]
 fn after_each_hostile_run_the_next_run_on_the_same_engine_succeeds() {
     let (Some(hostile), Some(good)) = (plugin("hostile"), plugin("sma_cross")) else { return };
-    let universe = Universe::load(&[DataSpec::parse(&repo("data/GOOG.csv")).unwrap()]).unwrap();
+    let universe =
+        Universe::load(&[DataSpec::parse(&repo("data/GOOG.csv")).unwrap()], &backtester::data::Loader::default())
+            .unwrap();
     let limits = WasmLimits {
         budget: Budget::Time(Duration::from_millis(500)),
         memory_bytes: 16 << 20,

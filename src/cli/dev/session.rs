@@ -7,7 +7,7 @@ use anyhow::anyhow;
 use super::diff;
 use crate::cli::args::apply_window;
 use crate::cli::{output, run, RunArgs};
-use crate::data::{load_csv_file, DataWindow, Universe};
+use crate::data::{DataWindow, Universe};
 use crate::domain::{Bar, CancelToken};
 use crate::engine::{Benchmark, RunConfig, RunSpec};
 
@@ -54,7 +54,7 @@ impl<'a> Session<'a> {
             runs: 0,
             report,
         };
-        session.series = args.data.iter().map(|spec| load_csv_file(&spec.path).map_err(|e| e.to_string())).collect();
+        session.series = args.data.iter().map(|spec| load(args, &spec.path)).collect();
         session.rebuild();
         session
     }
@@ -72,7 +72,7 @@ impl<'a> Session<'a> {
     pub fn reload(&mut self, indices: &[usize]) {
         for &i in indices {
             let spec = &self.args.data[i];
-            self.series[i] = load_csv_file(&spec.path).map_err(|e| e.to_string());
+            self.series[i] = load(self.args, &spec.path);
             if let Ok(bars) = &self.series[i] {
                 println!("reloaded {} ({} bars)", spec.path.display(), bars.len());
             }
@@ -173,4 +173,10 @@ mod tests {
         assert_eq!(duration(Duration::from_millis(9_999)), "9999 ms");
         assert_eq!(duration(Duration::from_millis(12_345)), "12.3 s");
     }
+}
+
+/// Loads one data file as the run's flags say, as a message on failure.
+fn load(args: &RunArgs, path: &std::path::Path) -> Result<Vec<crate::domain::Bar>, String> {
+    let loader = args.loader().map_err(|e| format!("{e:#}"))?;
+    loader.load(path).map(|loaded| loaded.bars).map_err(|e| e.to_string())
 }

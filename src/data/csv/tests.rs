@@ -1,5 +1,10 @@
 //! Tests of `data::csv`.
+use super::number::{is_non_finite, is_number_syntax, parse_decimal};
 use super::*;
+use crate::data::options::Role;
+use crate::data::parse_timestamp;
+use crate::domain::Timestamp;
+use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
 const HEADER: &str = "Date,Open,High,Low,Close,Volume\n";
@@ -28,12 +33,12 @@ fn bad_inputs_give_their_own_variant_with_line_and_column() {
         (
             "Date,Open,High,Close\n2020-01-01,1,1,1\n".into(),
             |e| matches!(e, DataError::MissingColumns { .. }),
-            vec!["t.csv: line 1:", "missing required column(s) Low, Volume", "header found: Date,Open,High,Close"],
+            vec!["t.csv: line 1:", "missing required column(s) Low;", "header found: Date,Open,High,Close"],
         ),
         (
-            ",Open,High,Low,Close,Volume\n2020-01-01,1,1,1,1,1\n".into(),
+            "Idx,Open,High,Low,Close,Volume\n2020-01-01,1,1,1,1,1\n".into(),
             |e| matches!(e, DataError::MissingColumns { .. }),
-            vec!["line 1", "Date (or Datetime, Timestamp, Time)", "header found: ,Open"],
+            vec!["line 1", "Date (or Datetime, Timestamp, Time)", "header found: Idx,Open", "--column ROLE=NAME"],
         ),
         (
             "Date,Open,High,Low,Close,Timestamp,Volume\n".into(),
@@ -173,12 +178,12 @@ fn bad_inputs_give_their_own_variant_with_line_and_column() {
         ),
         (
             row("2019-12-31,1,2,0.5,1,10"),
-            |e| matches!(e, DataError::OutOfOrder { prev_line: 2, .. }),
+            |e| matches!(e, DataError::OutOfOrder { prev_line: Line::Text(2), .. }),
             vec!["line 3, column Date: timestamp 2019-12-31 is out of order", "earlier than 2020-01-01 on line 2"],
         ),
         (
             row("2020-01-01,1,2,0.5,1,10"),
-            |e| matches!(e, DataError::DuplicateTimestamp { prev_line: 2, .. }),
+            |e| matches!(e, DataError::DuplicateTimestamp { prev_line: Line::Text(2), .. }),
             vec!["line 3, column Date: duplicate timestamp 2020-01-01", "line 2 has the same timestamp 2020-01-01"],
         ),
         (String::new(), |e| matches!(e, DataError::EmptyFile { .. }), vec!["t.csv: the file is empty"]),
@@ -238,7 +243,10 @@ fn line_numbers_count_blank_lines_crlf_and_multiline_cells() {
     ];
     for (text, line) in cases {
         let err = parse(&text).unwrap_err();
-        assert!(matches!(&err, DataError::NegativeVolume { line: l, .. } if *l == line), "{err} in {text:?}");
+        assert!(
+            matches!(&err, DataError::NegativeVolume { line: l, .. } if *l == Line::Text(line)),
+            "{err} in {text:?}"
+        );
         assert!(err.to_string().contains(&format!("line {line}, column Volume")), "{err}");
     }
     // The header line is counted the same way.
@@ -343,7 +351,10 @@ fn crlf_line_endings_and_quoted_cells_load() {
     assert_eq!(bars.len(), 2);
     assert_eq!(bars[1].ts, ts("2020-01-02"));
     let err = parse(&format!("{text}2020-01-02,1,2,0.5,1.5,10\r\n")).unwrap_err();
-    assert!(matches!(err, DataError::DuplicateTimestamp { line: 4, prev_line: 3, .. }), "{err}");
+    assert!(
+        matches!(err, DataError::DuplicateTimestamp { line: Line::Text(4), prev_line: Line::Text(3), .. }),
+        "{err}"
+    );
 }
 
 #[test]
@@ -499,4 +510,108 @@ fn minute_bars_without_seconds_are_read() {
         ok("Datetime,Open,High,Low,Close,Volume\n2020-01-02 09:30,1,2,0.5,1.5,10\n2020-01-02 09:31,1,2,0.5,1.5,10\n");
     assert_eq!(bars[1].ts.millis() - bars[0].ts.millis(), 60_000);
     assert_eq!(bars[0].ts, ts("2020-01-02 09:30:00"));
+}
+
+fn with(text: &str, options: &LoadOptions) -> Result<Vec<Bar>, DataError> {
+    parse_csv_with(text.as_bytes(), "t.csv", options)
+}
+
+#[test]
+fn a_file_without_volume_loads_with_unknown_volume() {
+    let bars = ok("Date,Open,High,Low,Close\n2020-01-01,1,2,0.5,1.5\n2020-01-02,1.5,2.5,1,2\n");
+    assert_eq!(bars.len(), 2);
+    assert!(bars.iter().all(|b| b.volume.is_nan()), "no Volume column: volume is not known");
+    assert_eq!(bars[1].close, dec!(2));
+}
+
+#[test]
+fn pandas_to_csv_output_loads_with_its_index_column() {
+    // An unnamed DatetimeIndex: the unnamed first column is the time.
+    let bars = ok(",Open,High,Low,Close,Volume\n2020-01-01,1,2,0.5,1.5,10\n2020-01-02,1.5,2.5,1,2,20\n");
+    assert_eq!(bars[1].ts, ts("2020-01-02"));
+    // A RangeIndex beside a Date column: the unnamed index is ignored.
+    let bars = ok(",Date,Open,High,Low,Close,Volume\n0,2020-01-01,1,2,0.5,1.5,10\n1,2020-01-02,1.5,2.5,1,2,20\n");
+    assert_eq!((bars.len(), bars[0].ts), (2, ts("2020-01-01")));
+    // Errors in an unnamed time column name it by position.
+    let err = parse(",Open,High,Low,Close,Volume\nsoon,1,2,0.5,1.5,10\n").unwrap_err();
+    assert!(err.to_string().contains("line 2, column 1 (unnamed): cannot read timestamp \"soon\""), "{err}");
+}
+
+#[test]
+fn columns_can_be_taken_from_other_names() {
+    let text = "Date,Open,High,Low,Close,Adj Close,Volume\n2020-01-01,1,2,0.5,1.5,1.25,10\n";
+    let mut options = LoadOptions::default();
+    options.columns.insert(Role::Close, "adj close".into());
+    assert_eq!(with(text, &options).unwrap()[0].close, dec!(1.25));
+    // One column may give several roles: a file of closes only.
+    let mut options = LoadOptions::default();
+    for role in [Role::Open, Role::High, Role::Low, Role::Close] {
+        options.columns.insert(role, "Price".into());
+    }
+    options.columns.insert(Role::Time, "Datum".into());
+    let bars = with("Datum;Price\n2020-01-01;7.5\n", &options).unwrap();
+    assert_eq!((bars[0].open, bars[0].low, bars[0].close), (dec!(7.5), dec!(7.5), dec!(7.5)));
+    assert!(bars[0].volume.is_nan());
+    // A name the header lacks is refused, naming the option and the header.
+    let mut options = LoadOptions::default();
+    options.columns.insert(Role::Close, "Adj Closee".into());
+    let err = with(text, &options).unwrap_err();
+    assert!(matches!(err, DataError::MappedColumnMissing { role: "close", .. }), "{err}");
+    assert!(
+        err.to_string().contains(
+            "line 1: --column close=\"Adj Closee\" names a column the header does not have; header found: Date,Open"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn date_formats_read_other_forms_and_mismatches_name_the_format() {
+    let text = "Date,Open,High,Low,Close,Volume\n08/19/2004,1,2,0.5,1.5,10\n08/20/2004,1,2,0.5,1.5,10\n";
+    let err = parse(text).unwrap_err();
+    assert!(err.to_string().contains("for another form give --date-format"), "the refusal says the way out: {err}");
+    let options = LoadOptions { date_format: Some("%m/%d/%Y".into()), ..LoadOptions::default() };
+    let bars = with(text, &options).unwrap();
+    assert_eq!(bars[0].ts, ts("2004-08-19"));
+    let bad = "Date,Open,High,Low,Close,Volume\n08/19/2004,1,2,0.5,1.5,10\n2004-08-20,1,2,0.5,1.5,10\n";
+    let err = with(bad, &options).unwrap_err();
+    assert!(matches!(err, DataError::DateFormatMismatch { .. }), "{err}");
+    assert!(
+        err.to_string().starts_with(
+            "t.csv: line 3, column Date: timestamp \"2004-08-20\" does not match --date-format \"%m/%d/%Y\""
+        ),
+        "{err}"
+    );
+    let options = LoadOptions { date_format: Some("%Y%m%d".into()), ..LoadOptions::default() };
+    let bars = with("Date,Open,High,Low,Close,Volume\n20040819,1,2,0.5,1.5,10\n", &options).unwrap();
+    assert_eq!(bars[0].ts, ts("2004-08-19"));
+    let options = LoadOptions { date_format: Some("%H".into()), ..LoadOptions::default() };
+    let err = with(text, &options).unwrap_err();
+    assert!(matches!(err, DataError::Option(_)) && err.to_string().starts_with("--date-format \"%H\""), "{err}");
+}
+
+#[test]
+fn descending_files_are_refused_with_the_hint_and_sorted_when_asked() {
+    let text = "Date,Open,High,Low,Close,Volume\n2020-01-03,1,2,0.5,1.5,10\n2020-01-02,1,2,0.5,1.5,10\n2020-01-01,1,2,0.5,1.5,10\n";
+    let err = parse(text).unwrap_err();
+    assert!(matches!(err, DataError::OutOfOrder { line: Line::Text(3), .. }), "{err}");
+    assert!(err.to_string().contains("--sort (sort=true on upload) sorts the rows by time"), "{err}");
+    let options = LoadOptions { sort: true, ..LoadOptions::default() };
+    let bars = with(text, &options).unwrap();
+    let times: Vec<Timestamp> = bars.iter().map(|b| b.ts).collect();
+    assert_eq!(times, vec![ts("2020-01-01"), ts("2020-01-02"), ts("2020-01-03")]);
+    let dup = format!("{text}2020-01-02,1,2,0.5,1.5,10\n");
+    let err = with(&dup, &options).unwrap_err();
+    assert!(
+        matches!(err, DataError::DuplicateTimestamp { line: Line::Text(5), prev_line: Line::Text(3), .. }),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_given_delimiter_overrides_detection() {
+    let text = "Date|Open|High|Low|Close|Volume\n2020-01-01|1|2|0.5|1.5|10\n";
+    assert!(matches!(parse(text).unwrap_err(), DataError::MissingColumns { .. }));
+    let options = LoadOptions { delimiter: Some('|'), ..LoadOptions::default() };
+    assert_eq!(with(text, &options).unwrap()[0].close, dec!(1.5));
 }

@@ -8,8 +8,8 @@ use std::sync::{Arc, OnceLock};
 use crate::domain::num::to_f64;
 use crate::domain::{is_valid_symbol, Bar, PriceField, Symbol, Timestamp};
 
-use super::csv::load_csv_file;
 use super::error::DataError;
+use super::loader::Loader;
 use super::spec::DataSpec;
 
 /// Checks a symbol name against the naming rule (see [`is_valid_symbol`]).
@@ -150,8 +150,8 @@ impl Universe {
         Ok(Universe { symbols: symbols.into(), series: series.into(), timeline: Arc::new(timeline), steps })
     }
 
-    /// Loads every spec with [`load_csv_file`](super::load_csv_file), in order
-    /// (the first spec's symbol is the primary one).
+    /// Loads every spec with `loader`, in order (the first spec's symbol is
+    /// the primary one).
     ///
     /// Returns the universe of all of them.
     ///
@@ -159,11 +159,11 @@ impl Universe {
     /// [`DataError::NoSymbols`], [`DataError::InvalidSymbol`] and
     /// [`DataError::DuplicateSymbol`] before any file is read; then the first
     /// error of any file's loading; then those of [`Universe::new`].
-    pub fn load(specs: &[DataSpec]) -> Result<Universe, DataError> {
+    pub fn load(specs: &[DataSpec], loader: &Loader) -> Result<Universe, DataError> {
         check_symbols(specs.iter().map(|spec| &spec.symbol))?;
         let series = specs
             .iter()
-            .map(|spec| Ok((spec.symbol.clone(), load_csv_file(&spec.path)?)))
+            .map(|spec| Ok((spec.symbol.clone(), loader.load(&spec.path)?.bars)))
             .collect::<Result<Vec<_>, DataError>>()?;
         Universe::new(series)
     }

@@ -1,6 +1,7 @@
 //! Tests of `data::universe`.
 use super::*;
 use crate::data::parse_timestamp;
+use crate::data::Loader;
 use rust_decimal::Decimal;
 
 fn ts(text: &str) -> Timestamp {
@@ -184,16 +185,16 @@ fn load_reads_every_spec_and_checks_names_first() {
     let b = write("b.csv", &["2020-01-02"]);
     let spec =
         |symbol: &str, path: &std::path::Path| DataSpec { symbol: Symbol::new(symbol), path: path.to_path_buf() };
-    let u = Universe::load(&[spec("A", &a), spec("B", &b)]).unwrap();
+    let u = Universe::load(&[spec("A", &a), spec("B", &b)], &Loader::default()).unwrap();
     assert_eq!(texts(u.timeline()), ["2020-01-01", "2020-01-02", "2020-01-03"]);
     assert_eq!(format!("{u:?}").lines().count(), 1);
 
     let missing = dir.path().join("missing.csv");
-    let err = Universe::load(&[spec("A", &a), spec("A", &missing)]).unwrap_err();
+    let err = Universe::load(&[spec("A", &a), spec("A", &missing)], &Loader::default()).unwrap_err();
     assert!(matches!(err, DataError::DuplicateSymbol { .. }), "{err:?}");
-    let err = Universe::load(&[spec("A", &a), spec("M", &missing)]).unwrap_err();
+    let err = Universe::load(&[spec("A", &a), spec("M", &missing)], &Loader::default()).unwrap_err();
     assert!(matches!(err, DataError::Io { .. }), "{err:?}");
-    assert!(matches!(Universe::load(&[]), Err(DataError::NoSymbols)));
+    assert!(matches!(Universe::load(&[], &Loader::default()), Err(DataError::NoSymbols)));
 }
 
 #[test]
@@ -201,7 +202,7 @@ fn real_files_universe_merges_and_slices() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/data");
     let load = |args: &[String]| {
         let specs: Vec<DataSpec> = args.iter().map(|a| DataSpec::parse(a).unwrap()).collect();
-        Universe::load(&specs).unwrap()
+        Universe::load(&specs, &Loader::default()).unwrap()
     };
     // Disjoint calendars (GOOG ends 2013, EURUSD starts 2017): the union.
     let u = load(&[format!("{dir}/GOOG.csv"), format!("EURUSD={dir}/EURUSD.csv")]);
@@ -228,7 +229,7 @@ fn real_files_universe_merges_and_slices() {
 #[test]
 fn price_columns_are_computed_once_and_shared_with_slices() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/data");
-    let u = Universe::load(&[DataSpec::parse(&format!("{dir}/GOOG.csv")).unwrap()]).unwrap();
+    let u = Universe::load(&[DataSpec::parse(&format!("{dir}/GOOG.csv")).unwrap()], &Loader::default()).unwrap();
     let (closes, offset) = u.price_column(0, PriceField::Close);
     assert_eq!(offset, 0);
     let expected: Vec<f64> = u.bars(0).iter().map(|b| to_f64(b.close)).collect();

@@ -50,6 +50,15 @@ pub(super) fn opt(value: Option<f64>) -> Dynamic {
     value.map_or(Dynamic::UNIT, Dynamic::from_float)
 }
 
+/// A bar's volume for a script: `()` when the data has none (`NaN`).
+pub(super) fn volume(v: f64) -> Dynamic {
+    if v.is_nan() {
+        Dynamic::UNIT
+    } else {
+        Dynamic::from_float(v)
+    }
+}
+
 fn price(p: rust_decimal::Decimal) -> Dynamic {
     Dynamic::from_float(to_f64(p))
 }
@@ -82,7 +91,7 @@ fn register_bars(engine: &mut Engine) {
         ("high", |b| price(b.high)),
         ("low", |b| price(b.low)),
         ("close", |b| price(b.close)),
-        ("volume", |b| Dynamic::from_float(b.volume)),
+        ("volume", |b| volume(b.volume)),
         ("bar_time", |b| Dynamic::from_int(b.ts.secs())),
     ];
     for (name, field) in fields {

@@ -84,7 +84,7 @@ fn bar_map(bar: &Bar) -> Dynamic {
     for (key, value) in [("open", bar.open), ("high", bar.high), ("low", bar.low), ("close", bar.close)] {
         map.insert(key.into(), Dynamic::from_float(to_f64(value)));
     }
-    map.insert("volume".into(), Dynamic::from_float(bar.volume));
+    map.insert("volume".into(), super::api::volume(bar.volume));
     Dynamic::from_map(map)
 }
 

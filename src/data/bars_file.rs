@@ -1,0 +1,320 @@
+//! The columnar form parsed bars are kept in (the loader's cache, the
+//! service's datasets): written and read a block at a time, so that neither
+//! side needs the whole series as bytes in memory.
+//!
+//! Layout: the magic [`MAGIC`], then blocks of at most [`BLOCK_BARS`] bars,
+//! each `u32` bar count, a `u8` price form, the times (`i64` milliseconds),
+//! the four price columns (open, high, low, close), the volumes (`f64`,
+//! `NaN` for none); then a `u32` 0 and the `u64` total of bars. Prices are
+//! in the narrow form (an `i64` mantissa column, then a `u8` scale column)
+//! when every price of the block fits, else each is rust_decimal's 16-byte
+//! serialized form. All numbers little-endian.
+
+use std::io::{self, Read, Write};
+
+use rust_decimal::Decimal;
+
+use crate::domain::{Bar, Timestamp};
+
+/// The first bytes of every bars file; the last byte is the format version.
+pub const MAGIC: &[u8; 8] = b"BTBARS\n\x01";
+
+/// The most bars in one block.
+pub const BLOCK_BARS: usize = 1 << 16;
+
+const NARROW: u8 = 0;
+const WIDE: u8 = 1;
+
+/// Writes bars in the columnar form, one block per [`BLOCK_BARS`] bars.
+pub struct BarsWriter<W: Write> {
+    out: W,
+    block: Vec<Bar>,
+    total: u64,
+    bytes: Vec<u8>,
+}
+
+impl<W: Write> BarsWriter<W> {
+    /// Starts a bars file on `out` (writes the magic).
+    ///
+    /// # Errors
+    /// Writing fails.
+    pub fn new(mut out: W) -> io::Result<BarsWriter<W>> {
+        out.write_all(MAGIC)?;
+        Ok(BarsWriter { out, block: Vec::with_capacity(BLOCK_BARS), total: 0, bytes: Vec::new() })
+    }
+
+    /// Adds one bar.
+    ///
+    /// # Errors
+    /// Writing a full block fails.
+    pub fn push(&mut self, bar: &Bar) -> io::Result<()> {
+        self.block.push(*bar);
+        if self.block.len() == BLOCK_BARS {
+            self.flush_block()?;
+        }
+        Ok(())
+    }
+
+    /// Adds every bar of `bars`.
+    ///
+    /// # Errors
+    /// Writing fails.
+    pub fn extend(&mut self, bars: &[Bar]) -> io::Result<()> {
+        bars.iter().try_for_each(|bar| self.push(bar))
+    }
+
+    /// Writes the last block and the end, and returns the output.
+    ///
+    /// # Errors
+    /// Writing fails.
+    pub fn finish(mut self) -> io::Result<W> {
+        self.flush_block()?;
+        self.out.write_all(&0u32.to_le_bytes())?;
+        self.out.write_all(&self.total.to_le_bytes())?;
+        self.out.flush()?;
+        Ok(self.out)
+    }
+
+    fn flush_block(&mut self) -> io::Result<()> {
+        if self.block.is_empty() {
+            return Ok(());
+        }
+        encode_block(&self.block, &mut self.bytes);
+        self.out.write_all(&self.bytes)?;
+        self.total += self.block.len() as u64;
+        self.block.clear();
+        Ok(())
+    }
+}
+
+/// The narrow form of a price: its mantissa as an `i64` and its scale.
+fn narrow(price: Decimal) -> Option<(i64, u8)> {
+    let mantissa = i64::try_from(price.mantissa()).ok()?;
+    Some((mantissa, price.scale() as u8))
+}
+
+fn encode_block(bars: &[Bar], bytes: &mut Vec<u8>) {
+    bytes.clear();
+    bytes.extend_from_slice(&(bars.len() as u32).to_le_bytes());
+    let prices: [fn(&Bar) -> Decimal; 4] = [|b| b.open, |b| b.high, |b| b.low, |b| b.close];
+    let fits = bars.iter().all(|b| prices.iter().all(|p| narrow(p(b)).is_some()));
+    bytes.push(if fits { NARROW } else { WIDE });
+    for bar in bars {
+        bytes.extend_from_slice(&bar.ts.0.to_le_bytes());
+    }
+    for price in prices {
+        if fits {
+            for bar in bars {
+                let (mantissa, _) = narrow(price(bar)).unwrap_or_default();
+                bytes.extend_from_slice(&mantissa.to_le_bytes());
+            }
+            bytes.extend(bars.iter().map(|bar| price(bar).scale() as u8));
+        } else {
+            for bar in bars {
+                bytes.extend_from_slice(&price(bar).serialize());
+            }
+        }
+    }
+    for bar in bars {
+        bytes.extend_from_slice(&bar.volume.to_bits().to_le_bytes());
+    }
+}
+
+/// Why bytes are not a bars file.
+#[derive(Debug, thiserror::Error)]
+pub enum BarsFileError {
+    /// Reading failed.
+    #[error("cannot read: {0}")]
+    Io(#[from] io::Error),
+    /// The bytes are not a bars file of this version, or are cut short or damaged.
+    #[error("not a bars file of this version, or damaged: {0}")]
+    Damaged(&'static str),
+}
+
+/// Reads a whole bars file.
+///
+/// Returns its bars, in the order written.
+///
+/// # Errors
+/// [`BarsFileError`] for a read failure or bytes that are not a whole,
+/// undamaged bars file.
+pub fn read_bars<R: Read>(input: R) -> Result<Vec<Bar>, BarsFileError> {
+    let mut reader = BarsReader::new(input)?;
+    let mut bars = Vec::new();
+    while let Some(block) = reader.next_block()? {
+        bars.extend_from_slice(block);
+    }
+    Ok(bars)
+}
+
+/// Reads a bars file a block at a time.
+pub struct BarsReader<R: Read> {
+    input: R,
+    bytes: Vec<u8>,
+    block: Vec<Bar>,
+    total: u64,
+    done: bool,
+}
+
+impl<R: Read> BarsReader<R> {
+    /// Checks the magic at the start of `input`.
+    ///
+    /// # Errors
+    /// A read failure, or another magic.
+    pub fn new(mut input: R) -> Result<BarsReader<R>, BarsFileError> {
+        let mut magic = [0u8; 8];
+        input.read_exact(&mut magic).map_err(|_| BarsFileError::Damaged("no magic"))?;
+        if &magic != MAGIC {
+            return Err(BarsFileError::Damaged("another magic"));
+        }
+        Ok(BarsReader { input, bytes: Vec::new(), block: Vec::new(), total: 0, done: false })
+    }
+
+    /// The next block's bars, or `None` after the last.
+    ///
+    /// # Errors
+    /// A read failure, a damaged block, or a total that does not match.
+    pub fn next_block(&mut self) -> Result<Option<&[Bar]>, BarsFileError> {
+        if self.done {
+            return Ok(None);
+        }
+        let count = u32::from_le_bytes(self.array::<4>()?) as usize;
+        if count == 0 {
+            self.done = true;
+            if u64::from_le_bytes(self.array::<8>()?) != self.total {
+                return Err(BarsFileError::Damaged("the bar count at the end does not match"));
+            }
+            return Ok(None);
+        }
+        if count > BLOCK_BARS {
+            return Err(BarsFileError::Damaged("a block is too long"));
+        }
+        let form = self.array::<1>()?[0];
+        let price_bytes = match form {
+            NARROW => 9,
+            WIDE => 16,
+            _ => return Err(BarsFileError::Damaged("an unknown price form")),
+        };
+        let size = count * (8 + 4 * price_bytes + 8);
+        self.bytes.resize(size, 0);
+        self.input.read_exact(&mut self.bytes).map_err(cut_short)?;
+        self.block.clear();
+        decode_block(&self.bytes, count, form, &mut self.block)?;
+        self.total += count as u64;
+        Ok(Some(&self.block))
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], BarsFileError> {
+        let mut buf = [0u8; N];
+        self.input.read_exact(&mut buf).map_err(cut_short)?;
+        Ok(buf)
+    }
+}
+
+fn cut_short(err: io::Error) -> BarsFileError {
+    if err.kind() == io::ErrorKind::UnexpectedEof {
+        BarsFileError::Damaged("cut short")
+    } else {
+        BarsFileError::Io(err)
+    }
+}
+
+fn decode_block(bytes: &[u8], n: usize, form: u8, out: &mut Vec<Bar>) -> Result<(), BarsFileError> {
+    let word = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap_or_default());
+    let zero = Decimal::ZERO;
+    out.extend((0..n).map(|i| Bar {
+        ts: Timestamp(word(8 * i) as i64),
+        open: zero,
+        high: zero,
+        low: zero,
+        close: zero,
+        volume: 0.0,
+    }));
+    let mut at = 8 * n;
+    for k in 0..4 {
+        for (i, bar) in out.iter_mut().enumerate() {
+            let price = if form == NARROW {
+                let mantissa = word(at + 8 * i) as i64;
+                let scale = u32::from(bytes[at + 8 * n + i]);
+                Decimal::try_new(mantissa, scale).map_err(|_| BarsFileError::Damaged("a scale out of range"))?
+            } else {
+                let raw: [u8; 16] = bytes[at + 16 * i..at + 16 * i + 16].try_into().unwrap_or_default();
+                Decimal::deserialize(raw)
+            };
+            match k {
+                0 => bar.open = price,
+                1 => bar.high = price,
+                2 => bar.low = price,
+                _ => bar.close = price,
+            }
+        }
+        at += n * if form == NARROW { 9 } else { 16 };
+    }
+    for (i, bar) in out.iter_mut().enumerate() {
+        bar.volume = f64::from_bits(word(at + 8 * i));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use rust_decimal_macros::dec;
+
+    use super::*;
+    use crate::data::synthetic::random_walk;
+
+    fn roundtrip(bars: &[Bar]) -> Vec<Bar> {
+        let mut writer = BarsWriter::new(Vec::new()).unwrap();
+        writer.extend(bars).unwrap();
+        read_bars(writer.finish().unwrap().as_slice()).unwrap()
+    }
+
+    fn same(a: &[Bar], b: &[Bar]) -> bool {
+        // Bar's PartialEq treats NaN volumes as different; compare bits.
+        a.len() == b.len()
+            && a.iter().zip(b).all(|(x, y)| {
+                (x.ts, x.open, x.high, x.low, x.close) == (y.ts, y.open, y.high, y.low, y.close)
+                    && [x.open, x.high, x.low, x.close]
+                        .iter()
+                        .zip([y.open, y.high, y.low, y.close])
+                        .all(|(p, q)| p.scale() == q.scale())
+                    && x.volume.to_bits() == y.volume.to_bits()
+            })
+    }
+
+    #[test]
+    fn bars_come_back_exactly_over_several_blocks() {
+        let bars = random_walk(BLOCK_BARS * 2 + 17, 7, Timestamp(1_600_000_000_000), 60_000);
+        assert!(same(&roundtrip(&bars), &bars));
+        assert!(roundtrip(&[]).is_empty());
+    }
+
+    #[test]
+    fn scales_wide_prices_and_missing_volumes_are_kept() {
+        let mut bars = random_walk(10, 1, Timestamp(0), 60_000);
+        bars[0].close = dec!(1.50);
+        bars[1].volume = f64::NAN;
+        bars[2].open = Decimal::MAX; // does not fit an i64: the block is wide
+        let back = roundtrip(&bars);
+        assert!(same(&back, &bars));
+        assert_eq!(back[0].close.to_string(), "1.50");
+    }
+
+    #[test]
+    fn damaged_files_are_refused() {
+        let bars = random_walk(100, 3, Timestamp(0), 60_000);
+        let mut writer = BarsWriter::new(Vec::new()).unwrap();
+        writer.extend(&bars).unwrap();
+        let bytes = writer.finish().unwrap();
+        for cut in [0, 5, 8, 12, bytes.len() - 1] {
+            assert!(matches!(read_bars(&bytes[..cut]), Err(BarsFileError::Damaged(_))), "cut at {cut}");
+        }
+        let mut other = bytes.clone();
+        other[7] = 2;
+        assert!(matches!(read_bars(other.as_slice()), Err(BarsFileError::Damaged("another magic"))));
+        let mut wrong_total = bytes.clone();
+        let end = wrong_total.len() - 8;
+        wrong_total[end] ^= 1;
+        assert!(read_bars(wrong_total.as_slice()).is_err());
+    }
+}

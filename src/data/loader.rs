@@ -1,0 +1,280 @@
+//! [`Loader`]: reads data files with the user's [`LoadOptions`], parsing
+//! each file once: its bars are kept in a cache directory in the columnar
+//! form ([`bars_file`](super::bars_file)), keyed by the file's content hash and the
+//! options, so a second run on the same file reads them back instead.
+//!
+//! A file is known again by its path, size, modification time and inode (as
+//! `make` and git know files), so a cached load does not read the CSV at all;
+//! a file changed in any of those is read and hashed again. A cache that
+//! cannot be read or written is passed over with a warning: it never fails
+//! a run.
+
+use std::collections::HashMap;
+use std::fs::{self, File};
+use std::io::{self, BufReader, BufWriter, Read};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use sha2::{Digest, Sha256};
+
+use super::bars_file::{read_bars, BarsWriter};
+use super::csv::parse_csv_with;
+use super::error::DataError;
+use super::options::LoadOptions;
+use crate::domain::Bar;
+
+/// The environment variable naming the cache directory.
+pub const CACHE_DIR_ENV: &str = "BACKTESTER_CACHE_DIR";
+
+/// A file's bars and the hash of its bytes.
+#[derive(Debug)]
+pub struct LoadedFile {
+    /// The validated bars, in increasing time order.
+    pub bars: Vec<Bar>,
+    /// Lowercase hex SHA-256 of the file's bytes (as [`content_hash`](crate::domain::content_hash) gives).
+    pub content_hash: String,
+    /// Whether the bars came from the cache (the file was not parsed).
+    pub cached: bool,
+}
+
+/// The content hashes of the files loaders have read, by path: shared by
+/// clones, so a run's manifest names its files' hashes without reading
+/// them again.
+#[derive(Clone, Debug, Default)]
+pub struct LoadedHashes(Arc<Mutex<HashMap<PathBuf, String>>>);
+
+/// Loads data files with one set of options, through a cache when it has one.
+#[derive(Clone, Debug, Default)]
+pub struct Loader {
+    options: LoadOptions,
+    cache: Option<PathBuf>,
+    hashes: LoadedHashes,
+}
+
+impl Loader {
+    /// A loader reading files as `options` say, keeping parsed bars in
+    /// `cache` (a directory, created when first needed) when given.
+    pub fn new(options: LoadOptions, cache: Option<PathBuf>) -> Loader {
+        Loader { options, cache, hashes: LoadedHashes::default() }
+    }
+
+    /// This loader, recording content hashes in `hashes`.
+    pub fn sharing_hashes(mut self, hashes: &LoadedHashes) -> Loader {
+        self.hashes = hashes.clone();
+        self
+    }
+
+    /// The cache directory users get by default: `$BACKTESTER_CACHE_DIR`, else
+    /// `$XDG_CACHE_HOME/backtester/bars`, else `$HOME/.cache/backtester/bars`;
+    /// `None` when none of them is set.
+    pub fn default_cache_dir() -> Option<PathBuf> {
+        let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+        var(CACHE_DIR_ENV)
+            .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("backtester").join("bars")))
+            .or_else(|| var("HOME").map(|d| d.join(".cache").join("backtester").join("bars")))
+    }
+
+    /// The options files are read with.
+    pub fn options(&self) -> &LoadOptions {
+        &self.options
+    }
+
+    /// The content hash of `path` if this loader (or a clone) loaded it.
+    pub fn hash_of(&self, path: &Path) -> Option<String> {
+        self.hashes.0.lock().ok()?.get(path).cloned()
+    }
+
+    /// Loads and validates the file at `path`.
+    ///
+    /// Returns its bars and content hash.
+    ///
+    /// # Errors
+    /// What [`parse_csv_with`] reports, with the path as the input name.
+    pub fn load(&self, path: &Path) -> Result<LoadedFile, DataError> {
+        let loaded = self.load_uncounted(path)?;
+        if let Ok(mut hashes) = self.hashes.0.lock() {
+            hashes.insert(path.to_path_buf(), loaded.content_hash.clone());
+        }
+        Ok(loaded)
+    }
+
+    fn load_uncounted(&self, path: &Path) -> Result<LoadedFile, DataError> {
+        let input = path.display().to_string();
+        let io_error = |source| DataError::Io { input: input.clone(), source };
+        self.options.check()?;
+        let Some(dir) = &self.cache else {
+            return parse_hashing(path, &input, &self.options);
+        };
+        let before = fs::metadata(path).map_err(io_error)?;
+        let index = dir.join(format!("index-{}", self.stat_key(path, &before)));
+        if let Some(hit) = read_cached(dir, &index, &self.options) {
+            return Ok(hit);
+        }
+        let loaded = parse_hashing(path, &input, &self.options)?;
+        // Keep it only if the file did not change while it was read.
+        if fs::metadata(path).ok().map(|m| stat_fields(path, &m)) == Some(stat_fields(path, &before)) {
+            if let Err(err) = write_cached(dir, &index, &loaded, &self.options) {
+                tracing::warn!(cache = %dir.display(), "could not keep parsed bars in the cache: {err}");
+            }
+        }
+        Ok(loaded)
+    }
+
+    /// A name for what `path` is now: path, size, modification time, inode,
+    /// and the options.
+    fn stat_key(&self, path: &Path, meta: &fs::Metadata) -> String {
+        let mut hasher = Sha256::new();
+        hasher.update(stat_fields(path, meta).as_bytes());
+        hasher.update(self.options.key().as_bytes());
+        hex(&hasher.finalize()[..16])
+    }
+}
+
+/// The fields of a file's metadata that change when its bytes do.
+fn stat_fields(path: &Path, meta: &fs::Metadata) -> String {
+    let absolute = fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let modified = meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+    #[cfg(unix)]
+    let inode = {
+        use std::os::unix::fs::MetadataExt;
+        (meta.dev(), meta.ino())
+    };
+    #[cfg(not(unix))]
+    let inode = (0u64, 0u64);
+    format!("{}\0{}\0{:?}\0{:?}", absolute.display(), meta.len(), modified, inode)
+}
+
+/// The file name of the bars of `content_hash` read with `options`.
+fn bars_name(content_hash: &str, options: &LoadOptions) -> String {
+    let options_hash = hex(&Sha256::digest(options.key().as_bytes())[..8]);
+    format!("bars-{content_hash}-{options_hash}")
+}
+
+fn read_cached(dir: &Path, index: &Path, options: &LoadOptions) -> Option<LoadedFile> {
+    let content_hash = fs::read_to_string(index).ok()?;
+    if content_hash.len() != 64 || !content_hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let file = File::open(dir.join(bars_name(&content_hash, options))).ok()?;
+    match read_bars(BufReader::with_capacity(1 << 20, file)) {
+        Ok(bars) if !bars.is_empty() => Some(LoadedFile { bars, content_hash, cached: true }),
+        Ok(_) => None,
+        Err(err) => {
+            tracing::warn!(cache = %dir.display(), "passing over damaged cached bars: {err}");
+            None
+        }
+    }
+}
+
+fn write_cached(dir: &Path, index: &Path, loaded: &LoadedFile, options: &LoadOptions) -> io::Result<()> {
+    fs::create_dir_all(dir)?;
+    let target = dir.join(bars_name(&loaded.content_hash, options));
+    if !target.exists() {
+        let temp = dir.join(format!(".tmp-{}-{}", std::process::id(), bars_name(&loaded.content_hash, options)));
+        let mut writer = BarsWriter::new(BufWriter::with_capacity(1 << 20, File::create(&temp)?))?;
+        writer.extend(&loaded.bars)?;
+        writer.finish()?.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        fs::rename(&temp, &target)?;
+    }
+    let temp = index.with_extension(format!("tmp{}", std::process::id()));
+    fs::write(&temp, &loaded.content_hash)?;
+    fs::rename(&temp, index)
+}
+
+/// Parses the file while hashing the bytes that pass.
+fn parse_hashing(path: &Path, input: &str, options: &LoadOptions) -> Result<LoadedFile, DataError> {
+    let file = File::open(path).map_err(|source| DataError::Io { input: input.to_owned(), source })?;
+    let mut reader = HashingReader { inner: file, hasher: Sha256::new() };
+    let bars = parse_csv_with(&mut reader, input, options)?;
+    // The parser may stop before the end (it does not need to read past the last row).
+    io::copy(&mut reader, &mut io::sink()).map_err(|source| DataError::Io { input: input.to_owned(), source })?;
+    Ok(LoadedFile { bars, content_hash: hex(&reader.hasher.finalize()), cached: false })
+}
+
+/// Passes bytes through, hashing them.
+struct HashingReader<R> {
+    inner: R,
+    hasher: Sha256,
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::content_hash;
+
+    const CSV: &str =
+        "Date,Open,High,Low,Close,Adj Close,Volume\n2020-01-01,1,2,0.5,1.5,1.25,10\n2020-01-02,1.5,2.5,1,2,1.75,20\n";
+
+    #[test]
+    fn the_second_load_comes_from_the_cache_and_equals_the_first() {
+        let dir = tempfile_dir("second");
+        let file = dir.join("X.csv");
+        fs::write(&file, CSV).unwrap();
+        let loader = Loader::new(LoadOptions::default(), Some(dir.join("cache")));
+        let first = loader.load(&file).unwrap();
+        assert!(!first.cached);
+        assert_eq!(first.content_hash, content_hash(CSV.as_bytes()));
+        let second = loader.load(&file).unwrap();
+        assert!(second.cached, "the same file again is read from the cache");
+        assert_eq!(second.bars, first.bars);
+        assert_eq!(second.content_hash, first.content_hash);
+        assert_eq!(loader.hash_of(&file), Some(first.content_hash.clone()));
+
+        // Other options are another entry: they read other bars.
+        let mut options = LoadOptions::default();
+        options.columns.insert(super::super::Role::Close, "Adj Close".into());
+        let adjusted = Loader::new(options, Some(dir.join("cache"))).load(&file).unwrap();
+        assert!(!adjusted.cached);
+        assert_eq!(adjusted.bars[0].close.to_string(), "1.25");
+
+        // A changed file is read again.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        fs::write(&file, CSV.replace("1.5,1.25", "1.5,1.20")).unwrap();
+        let changed = loader.load(&file).unwrap();
+        assert!(!changed.cached);
+        assert_ne!(changed.content_hash, first.content_hash);
+    }
+
+    #[test]
+    fn a_damaged_cache_is_passed_over_and_errors_are_the_parsers() {
+        let dir = tempfile_dir("damaged");
+        let file = dir.join("X.csv");
+        fs::write(&file, CSV).unwrap();
+        let cache = dir.join("cache");
+        let loader = Loader::new(LoadOptions::default(), Some(cache.clone()));
+        let first = loader.load(&file).unwrap();
+        for entry in fs::read_dir(&cache).unwrap() {
+            let path = entry.unwrap().path();
+            if path.file_name().unwrap().to_string_lossy().starts_with("bars-") {
+                fs::write(&path, b"BTBARS\n\x01garbage").unwrap();
+            }
+        }
+        let again = loader.load(&file).unwrap();
+        assert!(!again.cached);
+        assert_eq!(again.bars, first.bars);
+
+        fs::write(&file, "Date,Open\n").unwrap();
+        let err = loader.load(&file).unwrap_err();
+        assert!(matches!(err, DataError::MissingColumns { .. }), "{err}");
+        assert!(Loader::new(LoadOptions::default(), None).load(&dir.join("none.csv")).is_err());
+    }
+
+    fn tempfile_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("bt-loader-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+}
