@@ -13,11 +13,28 @@ pub trait BarSink {
     /// # Errors
     /// The sink cannot keep it (such as a write failing).
     fn accept(&mut self, bar: Bar) -> Result<(), DataError>;
+
+    /// Takes the next bars, in order.
+    ///
+    /// # Errors
+    /// As [`accept`](Self::accept).
+    fn accept_all(&mut self, bars: Vec<Bar>) -> Result<(), DataError> {
+        bars.into_iter().try_for_each(|bar| self.accept(bar))
+    }
 }
 
 impl BarSink for Vec<Bar> {
     fn accept(&mut self, bar: Bar) -> Result<(), DataError> {
         self.push(bar);
+        Ok(())
+    }
+
+    fn accept_all(&mut self, mut bars: Vec<Bar>) -> Result<(), DataError> {
+        if self.is_empty() {
+            *self = bars;
+        } else {
+            self.append(&mut bars);
+        }
         Ok(())
     }
 }
@@ -65,6 +82,29 @@ impl<'a, S: BarSink> Ordering<'a, S> {
         self.sink.accept(bar)
     }
 
+    /// Whether the bars are sorted at the end (so need not come in order).
+    pub(crate) fn sorting(&self) -> bool {
+        self.sort
+    }
+
+    /// Adds bars read elsewhere, in order among themselves, the first from
+    /// `first_line` and the last from `last_line` (when sorting, bars come
+    /// one by one through [`push`](Self::push) with their lines instead).
+    ///
+    /// # Errors
+    /// As [`push`](Self::push), for the first bar against the previous one.
+    pub(crate) fn push_run(&mut self, bars: Vec<Bar>, first_line: Line, last_line: Line) -> Result<(), DataError> {
+        let (Some(first), Some(last)) = (bars.first(), bars.last()) else { return Ok(()) };
+        if let Some((prev_ts, prev_line)) = self.previous {
+            if first.ts <= prev_ts {
+                return Err(misplaced(self.input, self.column, first.ts, first_line, prev_ts, prev_line));
+            }
+        }
+        self.previous = Some((last.ts, last_line));
+        self.rows += bars.len() as u64;
+        self.sink.accept_all(bars)
+    }
+
     /// Ends the input: when sorting, sorts the bars held and passes them on.
     ///
     /// Returns how many bars the sink got.
@@ -94,12 +134,25 @@ impl<'a, S: BarSink> Ordering<'a, S> {
     }
 
     fn misplaced(&self, ts: Timestamp, line: Line, prev_ts: Timestamp, prev_line: Line) -> DataError {
-        let (input, column) = (self.input.to_owned(), self.column.to_owned());
-        if ts == prev_ts {
-            DataError::DuplicateTimestamp { input, line, column, ts, prev_line, prev_ts }
-        } else {
-            DataError::OutOfOrder { input, line, column, ts, prev_line, prev_ts }
-        }
+        misplaced(self.input, self.column, ts, line, prev_ts, prev_line)
+    }
+}
+
+/// The error for a row at `ts` on `line` that is not later than the row
+/// before it (`prev_ts` on `prev_line`).
+pub(crate) fn misplaced(
+    input: &str,
+    column: &str,
+    ts: Timestamp,
+    line: Line,
+    prev_ts: Timestamp,
+    prev_line: Line,
+) -> DataError {
+    let (input, column) = (input.to_owned(), column.to_owned());
+    if ts == prev_ts {
+        DataError::DuplicateTimestamp { input, line, column, ts, prev_line, prev_ts }
+    } else {
+        DataError::OutOfOrder { input, line, column, ts, prev_line, prev_ts }
     }
 }
 

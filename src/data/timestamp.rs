@@ -53,6 +53,47 @@ pub fn parse_timestamp(text: &str) -> Result<Timestamp, TimestampError> {
     }
 }
 
+/// The last date part (`YYYY-MM-DD`) read and its midnight in epoch
+/// milliseconds: the bars of one day share it, so it is looked up once.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct DateMemo {
+    key: [u8; 10],
+    midnight: i64,
+}
+
+/// [`parse_timestamp`], reusing the date of the previous call kept in `memo`
+/// when the text starts with the same one (same result, less work).
+///
+/// # Errors
+/// As [`parse_timestamp`].
+pub(crate) fn parse_timestamp_memo(
+    text: &str,
+    memo: &std::cell::Cell<Option<DateMemo>>,
+) -> Result<Timestamp, TimestampError> {
+    let b = text.as_bytes();
+    if b.len() >= 10 && b[4] == b'-' {
+        let key: [u8; 10] = b[..10].try_into().unwrap_or_default();
+        let known = memo.get().filter(|m| m.key == key).map(|m| m.midnight);
+        let result = parse_date_time_from(b, known).map_err(|reason| TimestampError { text: text.to_owned(), reason });
+        if known.is_none() {
+            if let Some(midnight) = midnight_of(b) {
+                memo.set(Some(DateMemo { key, midnight }));
+            }
+        }
+        return result;
+    }
+    parse_timestamp(text)
+}
+
+/// Midnight UTC of the `YYYY-MM-DD` at the start of `b`, if it is a date.
+fn midnight_of(b: &[u8]) -> Option<i64> {
+    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let date = NaiveDate::from_ymd_opt(number(&b[0..4])? as i32, number(&b[5..7])?, number(&b[8..10])?)?;
+    Some(date.and_time(NaiveTime::MIN).and_utc().timestamp_millis())
+}
+
 /// An integer of epoch seconds or milliseconds.
 fn parse_epoch(text: &str, negative: bool) -> Result<Timestamp, &'static str> {
     let value: i64 = text.parse().map_err(|_| "the integer is out of range")?;
@@ -75,16 +116,28 @@ fn compact_date(b: &[u8]) -> Option<NaiveDate> {
 
 /// `YYYY-MM-DD[( |T)HH:MM:SS[.f{1,9}][Z|±HH:MM]]`.
 fn parse_date_time(b: &[u8]) -> Result<Timestamp, &'static str> {
+    parse_date_time_from(b, None)
+}
+
+/// [`parse_date_time`], with the date part's midnight already known when
+/// `midnight` is given.
+fn parse_date_time_from(b: &[u8], midnight: Option<i64>) -> Result<Timestamp, &'static str> {
     const UNRECOGNIZED: &str = "not a recognized format";
     if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
         return Err(UNRECOGNIZED);
     }
-    let (Some(year), Some(month), Some(day)) = (number(&b[0..4]), number(&b[5..7]), number(&b[8..10])) else {
-        return Err(UNRECOGNIZED);
+    let midnight = match midnight {
+        Some(known) => known,
+        None => {
+            let (Some(year), Some(month), Some(day)) = (number(&b[0..4]), number(&b[5..7]), number(&b[8..10])) else {
+                return Err(UNRECOGNIZED);
+            };
+            let date = NaiveDate::from_ymd_opt(year as i32, month, day).ok_or("no such date")?;
+            date.and_time(NaiveTime::MIN).and_utc().timestamp_millis()
+        }
     };
-    let date = NaiveDate::from_ymd_opt(year as i32, month, day).ok_or("no such date")?;
     if b.len() == 10 {
-        return Ok(Timestamp(date.and_time(NaiveTime::MIN).and_utc().timestamp_millis()));
+        return Ok(Timestamp(midnight));
     }
 
     if b.len() < 16 || !matches!(b[10], b' ' | b'T' | b't') || b[13] != b':' {
@@ -124,8 +177,10 @@ fn parse_date_time(b: &[u8]) -> Result<Timestamp, &'static str> {
         }
         _ => return Err(UNRECOGNIZED),
     };
-    let time = NaiveTime::from_hms_nano_opt(hour, minute, second, nanos).ok_or("no such time of day")?;
-    let local_millis = date.and_time(time).and_utc().timestamp_millis();
+    if hour > 23 || minute > 59 || second > 59 || nanos > 999_999_999 {
+        return Err("no such time of day");
+    }
+    let local_millis = midnight + i64::from(hour * 3600 + minute * 60 + second) * 1000 + i64::from(nanos / 1_000_000);
     Ok(Timestamp(local_millis - offset_secs * 1000))
 }
 
@@ -184,6 +239,27 @@ mod tests {
         ];
         for &(text, millis) in cases {
             assert_eq!(ts(text), millis, "{text}");
+        }
+    }
+
+    #[test]
+    fn the_memo_gives_what_parsing_gives() {
+        let memo = std::cell::Cell::new(None);
+        let texts = [
+            "2017-04-19 09:00:00",
+            "2017-04-19 09:01:30.5",
+            "2017-04-19T11:00:00+02:00",
+            "2017-04-19",
+            "2017-04-20 00:00",
+            "2017-04-20 25:00",
+            "2017-04-20 23:59:60",
+            "1492592400",
+            "2021-02-30 10:00",
+            "2017-04-20 10:00",
+            "1969-12-31 23:59:59.999",
+        ];
+        for text in texts {
+            assert_eq!(parse_timestamp_memo(text, &memo), parse_timestamp(text), "{text}");
         }
     }
 

@@ -5,6 +5,7 @@ mod browser;
 mod cli_errors;
 mod cli_run;
 mod crossings;
+mod data_forms;
 mod dev;
 mod golden;
 mod helpers;

@@ -1,14 +1,14 @@
 //! Where a file's columns are ([`Layout`], from its header and the user's
 //! `--column` names) and reading one row of cells into a validated [`Bar`].
 
-use ::csv::ByteRecord;
 use rust_decimal::Decimal;
 
-use super::number::{is_non_finite, is_number_syntax, parse_decimal};
+use super::lines::Cells;
+use super::number::{is_non_finite, is_number_syntax, parse_decimal, plain_decimal, plain_volume};
 use crate::data::date_format::DateFormat;
 use crate::data::error::{DataError, Line};
 use crate::data::options::{LoadOptions, Role};
-use crate::data::timestamp::parse_timestamp;
+use crate::data::timestamp::{parse_timestamp_memo, DateMemo};
 use crate::domain::{Bar, Timestamp};
 
 /// Header names (lower case) accepted for the time column.
@@ -57,6 +57,10 @@ pub(crate) struct Layout {
     volume: Option<Column>,
     date_format: Option<DateFormat>,
 }
+
+/// The last date read with the built-in formats (bars of one day share
+/// it): one per thread reading rows.
+pub(crate) type Memo = std::cell::Cell<Option<DateMemo>>;
 
 impl Layout {
     /// Finds the columns in the header `names` (line `line` of `input`).
@@ -140,16 +144,16 @@ impl Layout {
     }
 
     /// Reads and validates one row.
-    pub(crate) fn bar(&self, row: &Row<'_>) -> Result<Bar, DataError> {
-        if row.record.len() != self.fields {
+    pub(crate) fn bar(&self, row: &Row<'_>, memo: &Memo) -> Result<Bar, DataError> {
+        if row.cells.count() != self.fields {
             return Err(DataError::FieldCount {
                 input: row.input.to_owned(),
                 line: row.line,
                 expected: self.fields,
-                found: row.record.len(),
+                found: row.cells.count(),
             });
         }
-        let ts = self.timestamp(row)?;
+        let ts = self.timestamp(row, memo)?;
         let open = row.price(&self.open, "open")?;
         let high = row.price(&self.high, "high")?;
         let low = row.price(&self.low, "low")?;
@@ -159,27 +163,27 @@ impl Layout {
             None => f64::NAN,
         };
 
-        if high < low {
+        if less(high, low) {
             let (input, line, column) = row.place(&self.high);
             return Err(DataError::HighBelowLow { input, line, column, high, low });
         }
-        let (other, value) = if open >= close { ("open", open) } else { ("close", close) };
-        if high < value {
+        let (other, value) = if !less(open, close) { ("open", open) } else { ("close", close) };
+        if less(high, value) {
             let (input, line, column) = row.place(&self.high);
             return Err(DataError::HighBelowOpenClose { input, line, column, high, other, value });
         }
-        let (other, value) = if open <= close { ("open", open) } else { ("close", close) };
-        if low > value {
+        let (other, value) = if !less(close, open) { ("open", open) } else { ("close", close) };
+        if less(value, low) {
             let (input, line, column) = row.place(&self.low);
             return Err(DataError::LowAboveOpenClose { input, line, column, low, other, value });
         }
         Ok(Bar { ts, open, high, low, close, volume })
     }
 
-    fn timestamp(&self, row: &Row<'_>) -> Result<Timestamp, DataError> {
+    fn timestamp(&self, row: &Row<'_>, memo: &Memo) -> Result<Timestamp, DataError> {
         let text = row.cell(&self.time)?;
         match &self.date_format {
-            None => parse_timestamp(text).map_err(|err| {
+            None => parse_timestamp_memo(text, memo).map_err(|err| {
                 let (input, line, column) = row.place(&self.time);
                 DataError::InvalidTimestamp { input, line, column, text: err.text, reason: err.reason }
             }),
@@ -198,11 +202,21 @@ impl Layout {
     }
 }
 
+/// Whether `a < b`, comparing mantissas when the scales agree (as they
+/// nearly always do within a row).
+fn less(a: Decimal, b: Decimal) -> bool {
+    if a.scale() == b.scale() {
+        a.mantissa() < b.mantissa()
+    } else {
+        a < b
+    }
+}
+
 /// One data row being read, with what its errors need.
 pub(crate) struct Row<'a> {
     pub(crate) input: &'a str,
     pub(crate) line: Line,
-    pub(crate) record: &'a ByteRecord,
+    pub(crate) cells: &'a dyn Cells,
 }
 
 impl Row<'_> {
@@ -211,9 +225,18 @@ impl Row<'_> {
         (self.input.to_owned(), self.line, column.name.clone())
     }
 
+    /// The trimmed bytes of a cell (maybe empty).
+    fn bytes(&self, column: &Column) -> &[u8] {
+        let raw = self.cells.cell(column.index);
+        match (raw.first(), raw.last()) {
+            (Some(first), Some(last)) if first.is_ascii_whitespace() || last.is_ascii_whitespace() => raw.trim_ascii(),
+            _ => raw,
+        }
+    }
+
     /// The trimmed, non-empty text of a cell.
     fn cell(&self, column: &Column) -> Result<&str, DataError> {
-        let raw = self.record.get(column.index).unwrap_or_default();
+        let raw = self.cells.cell(column.index);
         let text = std::str::from_utf8(raw).map_err(|_| {
             let (input, line, column) = self.place(column);
             DataError::InvalidUtf8 { input, line, column }
@@ -228,9 +251,14 @@ impl Row<'_> {
 
     /// A price: an exact, finite, positive decimal.
     fn price(&self, column: &Column, field: &'static str) -> Result<Decimal, DataError> {
-        let text = self.cell(column)?;
-        let value = self.number(column, text, parse_decimal)?;
-        if value <= Decimal::ZERO {
+        let value = match plain_decimal(self.bytes(column)) {
+            Some(value) => value,
+            None => {
+                let text = self.cell(column)?;
+                self.number(column, text, parse_decimal)?
+            }
+        };
+        if value.is_sign_negative() || value.is_zero() {
             let (input, line, column) = self.place(column);
             return Err(DataError::NonPositivePrice { input, line, column, field, value });
         }
@@ -239,6 +267,9 @@ impl Row<'_> {
 
     /// A volume: a finite, non-negative `f64`.
     fn volume(&self, column: &Column) -> Result<f64, DataError> {
+        if let Some(value) = plain_volume(self.bytes(column)) {
+            return Ok(value);
+        }
         let text = self.cell(column)?;
         let value = self.number(column, text, |t| t.parse::<f64>().map_err(|_| "not a decimal number"))?;
         if !value.is_finite() {

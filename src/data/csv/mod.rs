@@ -18,7 +18,9 @@
 //! repaired or skipped.
 
 mod layout;
+mod lines;
 mod number;
+mod parallel;
 mod reader;
 
 use std::fs::File;
@@ -32,7 +34,9 @@ use crate::domain::Bar;
 use super::error::{DataError, Line};
 use super::options::LoadOptions;
 use super::order::{BarSink, Ordering};
-pub(crate) use layout::{Layout, Row};
+pub(crate) use layout::{Layout, Memo, Row};
+use lines::{split, Cells, LineReader};
+use parallel::{workers, Ended};
 use reader::{delimiter_of, next_record, read_header_line, Tail};
 
 /// Loads and validates an OHLCV CSV file with the loader's own rules (see
@@ -113,40 +117,96 @@ pub fn parse_csv_into<R: Read, S: BarSink>(
     sink: &mut S,
 ) -> Result<u64, DataError> {
     options.check()?;
-    let (header, rest) = read_header_line(reader)
-        .map_err(|source_err| DataError::Io { input: source.to_owned(), source: source_err })?;
-    let delimiter = match options.delimiter {
-        Some(d) => d as u8, // checked ASCII
-        None => delimiter_of(&header),
+    let io_error = |source_err| DataError::Io { input: source.to_owned(), source: source_err };
+    let mut lines = LineReader::new(reader);
+    // The header: the first line that is not blank.
+    let (header_line, delimiter, names) = loop {
+        let Some((number, line)) = lines.next_line().map_err(io_error)? else {
+            return Err(DataError::EmptyFile { input: source.to_owned() });
+        };
+        let unmarked = if number == 1 { line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(line) } else { line };
+        if unmarked.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let delimiter = match options.delimiter {
+            Some(d) => d as u8, // checked ASCII
+            None => delimiter_of(line),
+        };
+        let mut ends = Vec::new();
+        let Some(cells) = split(line, delimiter, &mut ends) else {
+            // A quoted header: the general reader reads it all.
+            let (rest, before) = lines.rest_from_last_line();
+            return parse_general(rest, before, source, options, sink);
+        };
+        let names = header_names((0..cells.count()).map(|i| cells.cell(i)));
+        break (number, delimiter, names);
     };
-    // Only `\n` ends a record: a `\r` before it stays in the last cell and
-    // is trimmed away like other whitespace. (With the default CRLF
-    // terminator the reader's own line numbers drift on CRLF files.)
-    let mut reader = ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(delimiter)
-        .terminator(Terminator::Any(b'\n'))
-        .from_reader(Tail { inner: std::io::Cursor::new(header).chain(rest), total: 0, last: None });
-    let mut record = ByteRecord::new();
-    let Some(header_line) = next_record(&mut reader, &mut record, source)? else {
-        return Err(DataError::EmptyFile { input: source.to_owned() });
-    };
-    let layout = Layout::from_header(header_names(&record), Line::Text(header_line), source, options)?;
-
+    let layout = Layout::from_header(names, Line::Text(header_line), source, options)?;
     let mut ordering = Ordering::new(source, &layout.time.name, options.sort, sink);
+    let (rest, before) = match parallel::read_rows(&mut lines, &layout, delimiter, source, &mut ordering, workers())? {
+        Ended::Done => return ordering.finish(),
+        Ended::Quoted { rest, before } => (rest, before),
+    };
+    // A quoted cell from here on: the general reader takes the rest.
+    let mut reader = general_reader(std::io::Cursor::new(rest).chain(lines.into_unread()), delimiter);
+    let mut record = ByteRecord::new();
+    let memo = Memo::new(None);
     while let Some(line) = next_record(&mut reader, &mut record, source)? {
-        let line = Line::Text(line);
-        let row = Row { input: source, line, record: &record };
-        ordering.push(layout.bar(&row)?, line)?;
+        let line = Line::Text(line + before);
+        let row = Row { input: source, line, cells: &record };
+        ordering.push(layout.bar(&row, &memo)?, line)?;
     }
     ordering.finish()
 }
 
+/// Reads a whole file (header included) with the `csv` crate's reader;
+/// `before` lines came before `input` starts.
+fn parse_general<R: Read, S: BarSink>(
+    input: R,
+    before: u64,
+    source: &str,
+    options: &LoadOptions,
+    sink: &mut S,
+) -> Result<u64, DataError> {
+    let (header, rest) =
+        read_header_line(input).map_err(|source_err| DataError::Io { input: source.to_owned(), source: source_err })?;
+    let delimiter = match options.delimiter {
+        Some(d) => d as u8, // checked ASCII
+        None => delimiter_of(&header),
+    };
+    let mut reader = general_reader(std::io::Cursor::new(header).chain(rest), delimiter);
+    let mut record = ByteRecord::new();
+    let Some(header_line) = next_record(&mut reader, &mut record, source)? else {
+        return Err(DataError::EmptyFile { input: source.to_owned() });
+    };
+    let names = header_names(record.iter());
+    let layout = Layout::from_header(names, Line::Text(header_line + before), source, options)?;
+    let mut ordering = Ordering::new(source, &layout.time.name, options.sort, sink);
+    let memo = Memo::new(None);
+    while let Some(line) = next_record(&mut reader, &mut record, source)? {
+        let line = Line::Text(line + before);
+        let row = Row { input: source, line, cells: &record };
+        ordering.push(layout.bar(&row, &memo)?, line)?;
+    }
+    ordering.finish()
+}
+
+/// The `csv` crate's reader over `input`, records ended by `\n` only: a
+/// `\r` before it stays in the last cell and is trimmed away like other
+/// whitespace. (With the default CRLF terminator the reader's own line
+/// numbers drift on CRLF files.)
+fn general_reader<R: Read>(input: R, delimiter: u8) -> ::csv::Reader<Tail<R>> {
+    ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .terminator(Terminator::Any(b'\n'))
+        .from_reader(Tail { inner: input, total: 0, last: None })
+}
+
 /// The header's names, trimmed, without a byte-order mark.
-fn header_names(record: &ByteRecord) -> Vec<String> {
-    record
-        .iter()
+fn header_names<'a>(cells: impl Iterator<Item = &'a [u8]>) -> Vec<String> {
+    cells
         .enumerate()
         .map(|(i, raw)| {
             let name = String::from_utf8_lossy(raw);

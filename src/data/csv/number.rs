@@ -73,6 +73,22 @@ pub(super) fn plain_decimal(text: &[u8]) -> Option<Decimal> {
     Some(Decimal::from_parts(lo, mid, 0, negative, scale.unwrap_or(0)))
 }
 
+/// A volume written as at most 15 digits (exactly an `f64`), read without
+/// the general float parser; `None` for anything else.
+pub(super) fn plain_volume(text: &[u8]) -> Option<f64> {
+    if text.is_empty() || text.len() > 15 {
+        return None;
+    }
+    let mut value: u64 = 0;
+    for &c in text {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        value = value * 10 + u64::from(c - b'0');
+    }
+    Some(value as f64)
+}
+
 /// An exact decimal from text already checked by [`is_number_syntax`].
 pub(super) fn parse_decimal(text: &str) -> Result<Decimal, &'static str> {
     if let Some(value) = plain_decimal(text.as_bytes()) {
@@ -133,6 +149,16 @@ mod tests {
         }
         assert_eq!(parse_decimal("1.5E-2"), Ok(Decimal::new(15, 3)));
         assert_eq!(parse_decimal("1234567890123456789"), Ok(Decimal::from(1_234_567_890_123_456_789_i64)));
+    }
+
+    #[test]
+    fn plain_volumes_are_what_the_float_parser_gives() {
+        for text in ["0", "7", "4098", "000123", "999999999999999"] {
+            assert_eq!(plain_volume(text.as_bytes()), Some(text.parse::<f64>().unwrap()), "{text}");
+        }
+        for text in ["", "1.5", "-3", "1e3", "1234567890123456", " 1"] {
+            assert_eq!(plain_volume(text.as_bytes()), None, "{text}");
+        }
     }
 
     #[test]

@@ -12,7 +12,7 @@ fn counts(app: &App) -> (usize, usize, usize) {
 #[test]
 fn bad_requests_are_refused_and_change_nothing() {
     for backend in backends() {
-        let app = App::spawn(&backend, &["--body-limit-mib", "1"]);
+        let app = App::spawn(&backend, &["--body-limit-mib", "1", "--upload-limit-mib", "1"]);
         app.upload("GOOG", "data/GOOG.csv");
         let strategy = app.rhai_strategy("sma", "scripts/sma_cross.rhai");
         let before = counts(&app);
@@ -70,7 +70,7 @@ fn bad_requests_are_refused_and_change_nothing() {
         // client may see the 413 or, still writing, a closed connection
         // (`bounds.rs` reads the 413 off the wire).
         match once.post(format!("{}/api/datasets?symbol=BIG", app.url)).body(vec![b'1'; 2 << 20]).send() {
-            Ok(r) => assert_eq!(r.status(), 413, "over the body limit"),
+            Ok(r) => assert_eq!(r.status(), 413, "over the upload limit"),
             Err(e) => assert!(e.is_request(), "the upload was cut, not answered otherwise: {e}"),
         }
 

@@ -3,6 +3,7 @@
 pub mod app;
 mod bad_input;
 mod bounds;
+mod datasets;
 mod edges;
 mod failure_kinds;
 mod flow;

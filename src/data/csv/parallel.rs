@@ -1,0 +1,241 @@
+//! Reading a large file's rows on several threads: the input is cut into
+//! batches of whole lines, each batch read into bars (and checked in order
+//! within itself) by a worker, and the batches' bars passed on in file order
+//! with the order checked across them. The first error in file order is the
+//! one reported, as reading line by line would report it.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::sync::atomic::{AtomicBool, Ordering as Atomic};
+use std::sync::{mpsc, Mutex};
+
+use super::layout::{Layout, Memo, Row};
+use super::lines::{split, Cells, LineReader};
+use crate::data::error::{DataError, Line};
+use crate::data::order::{misplaced, BarSink, Ordering};
+use crate::domain::Bar;
+
+/// What a worker made of one batch.
+struct Batch {
+    bars: Vec<Bar>,
+    /// Each bar's line, kept only when the bars are to be sorted.
+    lines: Vec<u64>,
+    /// The line of the first and of the last bar.
+    first_line: u64,
+    last_line: u64,
+    /// The first error in the batch: its bars stop before it.
+    error: Option<DataError>,
+}
+
+/// How reading the rows ended.
+pub(super) enum Ended {
+    /// Every row was read.
+    Done,
+    /// A batch holds a quote: the input from its first line on (`lines`
+    /// before it), for the general reader.
+    Quoted { rest: Vec<u8>, before: u64 },
+}
+
+/// How many threads read rows: the machine's cores, at most four.
+pub(super) fn workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get()).min(4)
+}
+
+/// Reads the rest of `lines` (the rows after the header) on `workers`
+/// threads into `ordering`.
+///
+/// Returns how the rows ended; on [`Ended::Quoted`] the caller reads the
+/// returned bytes and then the rest of `lines`.
+///
+/// # Errors
+/// The first error in file order: a row's, an order error across batches,
+/// the sink's, or reading the input.
+pub(super) fn read_rows<R: Read, S: BarSink>(
+    lines: &mut LineReader<R>,
+    layout: &Layout,
+    delimiter: u8,
+    source: &str,
+    ordering: &mut Ordering<'_, S>,
+    workers: usize,
+) -> Result<Ended, DataError> {
+    let next = |lines: &mut LineReader<R>| {
+        lines.next_lines().map_err(|e| DataError::Io { input: source.to_owned(), source: e })
+    };
+    let sorting = ordering.sorting();
+    let Some(first) = next(lines)? else { return Ok(Ended::Done) };
+    if memchr::memchr(b'"', &first.1).is_some() {
+        return Ok(Ended::Quoted { rest: first.1, before: first.0 - 1 });
+    }
+    if workers < 2 || lines.at_end() {
+        // One batch, or one thread: no other thread is worth starting.
+        let mut pending = Some(first);
+        loop {
+            let Some((first_line, bytes)) = pending.take().map_or_else(|| next(lines), |b| Ok(Some(b)))? else {
+                return Ok(Ended::Done);
+            };
+            if memchr::memchr(b'"', &bytes).is_some() {
+                return Ok(Ended::Quoted { rest: bytes, before: first_line - 1 });
+            }
+            let mut merge = Merge { next: 0, waiting: BTreeMap::new() };
+            merge.waiting.insert(0, read_batch(layout, delimiter, source, first_line, &bytes, sorting));
+            merge.pass_on(ordering)?;
+        }
+    }
+    let stop = AtomicBool::new(false);
+    let (work_tx, work_rx) = mpsc::sync_channel::<(u64, u64, Vec<u8>)>(workers * 2);
+    let work_rx = Mutex::new(work_rx);
+    let (done_tx, done_rx) = mpsc::channel::<(u64, Batch)>();
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            let (work_rx, done_tx, stop) = (&work_rx, done_tx.clone(), &stop);
+            scope.spawn(move || loop {
+                let next = work_rx.lock().ok().and_then(|rx| rx.recv().ok());
+                let Some((seq, first_line, bytes)) = next else { break };
+                if stop.load(Atomic::Relaxed) {
+                    continue;
+                }
+                let batch = read_batch(layout, delimiter, source, first_line, &bytes, sorting);
+                if done_tx.send((seq, batch)).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(done_tx);
+        let mut merge = Merge { next: 0, waiting: BTreeMap::new() };
+        let outcome = (|| {
+            let mut seq = 0;
+            let mut pending = Some(first);
+            loop {
+                let Some((first_line, bytes)) = pending.take().map_or_else(|| next(lines), |b| Ok(Some(b)))? else {
+                    break;
+                };
+                if memchr::memchr(b'"', &bytes).is_some() {
+                    drop(work_tx);
+                    merge.drain(&done_rx, ordering, seq)?;
+                    return Ok(Ended::Quoted { rest: bytes, before: first_line - 1 });
+                }
+                if work_tx.send((seq, first_line, bytes)).is_err() {
+                    break;
+                }
+                seq += 1;
+                merge.take_ready(&done_rx, ordering)?;
+            }
+            drop(work_tx);
+            merge.drain(&done_rx, ordering, seq)?;
+            Ok(Ended::Done)
+        })();
+        if outcome.is_err() {
+            stop.store(true, Atomic::Relaxed);
+        }
+        outcome
+    })
+}
+
+/// Passes finished batches on in order.
+struct Merge {
+    next: u64,
+    waiting: BTreeMap<u64, Batch>,
+}
+
+impl Merge {
+    /// Passes on every batch that is done and next in order, without waiting.
+    fn take_ready<S: BarSink>(
+        &mut self,
+        done: &mpsc::Receiver<(u64, Batch)>,
+        ordering: &mut Ordering<'_, S>,
+    ) -> Result<(), DataError> {
+        while let Ok((seq, batch)) = done.try_recv() {
+            self.waiting.insert(seq, batch);
+        }
+        self.pass_on(ordering)
+    }
+
+    /// Waits for batches up to `count` and passes them all on.
+    fn drain<S: BarSink>(
+        &mut self,
+        done: &mpsc::Receiver<(u64, Batch)>,
+        ordering: &mut Ordering<'_, S>,
+        count: u64,
+    ) -> Result<(), DataError> {
+        while self.next < count {
+            self.pass_on(ordering)?;
+            if self.next == count {
+                break;
+            }
+            let Ok((seq, batch)) = done.recv() else { break };
+            self.waiting.insert(seq, batch);
+        }
+        self.pass_on(ordering)
+    }
+
+    fn pass_on<S: BarSink>(&mut self, ordering: &mut Ordering<'_, S>) -> Result<(), DataError> {
+        while let Some(batch) = self.waiting.remove(&self.next) {
+            self.next += 1;
+            if !batch.bars.is_empty() {
+                if ordering.sorting() {
+                    for (bar, line) in batch.bars.into_iter().zip(batch.lines) {
+                        ordering.push(bar, Line::Text(line))?;
+                    }
+                } else {
+                    ordering.push_run(batch.bars, Line::Text(batch.first_line), Line::Text(batch.last_line))?;
+                }
+            }
+            if let Some(error) = batch.error {
+                return Err(error);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Reads the lines of `bytes` (the first is line `first_line`) into bars,
+/// checking their order within the batch; stops at the first error.
+fn read_batch(layout: &Layout, delimiter: u8, source: &str, first_line: u64, bytes: &[u8], sorting: bool) -> Batch {
+    let memo = Memo::new(None);
+    let mut ends = Vec::new();
+    let mut batch = Batch {
+        bars: Vec::with_capacity(bytes.len() / 40),
+        lines: Vec::new(),
+        first_line,
+        last_line: first_line,
+        error: None,
+    };
+    let mut previous: Option<u64> = None;
+    for (i, line) in bytes.strip_suffix(b"\n").unwrap_or(bytes).split(|&b| b == b'\n').enumerate() {
+        let number = first_line + i as u64;
+        let Some(cells) = split(line, delimiter, &mut ends) else {
+            // The caller looked for quotes before handing the batch out.
+            batch.error =
+                Some(DataError::Csv { input: source.to_owned(), message: format!("a quote on line {number}") });
+            return batch;
+        };
+        if cells.count() == 1 && line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let row = Row { input: source, line: Line::Text(number), cells: &cells };
+        let bar = match layout.bar(&row, &memo) {
+            Ok(bar) => bar,
+            Err(e) => {
+                batch.error = Some(e);
+                return batch;
+            }
+        };
+        if let (Some(prev_line), Some(prev), false) = (previous, batch.bars.last(), sorting) {
+            if bar.ts <= prev.ts {
+                let (at, before) = (Line::Text(number), Line::Text(prev_line));
+                batch.error = Some(misplaced(source, &layout.time.name, bar.ts, at, prev.ts, before));
+                return batch;
+            }
+        }
+        if batch.bars.is_empty() {
+            batch.first_line = number;
+        }
+        batch.last_line = number;
+        previous = Some(number);
+        batch.bars.push(bar);
+        if sorting {
+            batch.lines.push(number);
+        }
+    }
+    batch
+}
