@@ -54,7 +54,7 @@ extern "C" {
     /// 1 if the symbol has a bar at the current timestamp, else 0.
     pub fn has_bar(sym: i32) -> i32;
     /// A field of the symbol's bar `k` bars back (0 open, 1 high, 2 low, 3 close, 4 volume);
-    /// NaN if there is none.
+    /// NaN if there is none (and volume is NaN for data without a Volume column).
     pub fn bar(sym: i32, k: i32, field: i32) -> f64;
     /// The time of the symbol's bar `k` bars back in epoch seconds; `i64::MIN` if there is none.
     pub fn bar_time(sym: i32, k: i32) -> i64;

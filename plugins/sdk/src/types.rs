@@ -152,6 +152,6 @@ pub enum Source {
     /// The closing price (the default source of every indicator).
     #[default]
     Close = 3,
-    /// The traded volume.
+    /// The traded volume (NaN for data without a Volume column).
     Volume = 4,
 }
