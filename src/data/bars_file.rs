@@ -139,11 +139,19 @@ pub enum BarsFileError {
 /// [`BarsFileError`] for a read failure or bytes that are not a whole,
 /// undamaged bars file.
 pub fn read_bars<R: Read>(input: R) -> Result<Vec<Bar>, BarsFileError> {
+    read_bars_sized(input, 0)
+}
+
+/// [`read_bars`] of an input of `size` bytes (0 when not known), so that
+/// the bars' memory is taken once.
+///
+/// # Errors
+/// As [`read_bars`].
+pub fn read_bars_sized<R: Read>(input: R, size: u64) -> Result<Vec<Bar>, BarsFileError> {
     let mut reader = BarsReader::new(input)?;
-    let mut bars = Vec::new();
-    while let Some(block) = reader.next_block()? {
-        bars.extend_from_slice(block);
-    }
+    // A bar takes at least 60 bytes in the narrow form.
+    let mut bars = Vec::with_capacity((size / 60) as usize);
+    while reader.next_block_into(&mut bars)? {}
     Ok(bars)
 }
 
@@ -175,8 +183,20 @@ impl<R: Read> BarsReader<R> {
     /// # Errors
     /// A read failure, a damaged block, or a total that does not match.
     pub fn next_block(&mut self) -> Result<Option<&[Bar]>, BarsFileError> {
+        let mut block = std::mem::take(&mut self.block);
+        block.clear();
+        let more = self.next_block_into(&mut block)?;
+        self.block = block;
+        Ok(more.then_some(&self.block[..]))
+    }
+
+    /// Appends the next block's bars to `out`; `false` after the last.
+    ///
+    /// # Errors
+    /// As [`next_block`](Self::next_block).
+    pub fn next_block_into(&mut self, out: &mut Vec<Bar>) -> Result<bool, BarsFileError> {
         if self.done {
-            return Ok(None);
+            return Ok(false);
         }
         let count = u32::from_le_bytes(self.array::<4>()?) as usize;
         if count == 0 {
@@ -184,7 +204,7 @@ impl<R: Read> BarsReader<R> {
             if u64::from_le_bytes(self.array::<8>()?) != self.total {
                 return Err(BarsFileError::Damaged("the bar count at the end does not match"));
             }
-            return Ok(None);
+            return Ok(false);
         }
         if count > BLOCK_BARS {
             return Err(BarsFileError::Damaged("a block is too long"));
@@ -198,10 +218,9 @@ impl<R: Read> BarsReader<R> {
         let size = count * (8 + 4 * price_bytes + 8);
         self.bytes.resize(size, 0);
         self.input.read_exact(&mut self.bytes).map_err(cut_short)?;
-        self.block.clear();
-        decode_block(&self.bytes, count, form, &mut self.block)?;
+        decode_block(&self.bytes, count, form, out)?;
         self.total += count as u64;
-        Ok(Some(&self.block))
+        Ok(true)
     }
 
     fn array<const N: usize>(&mut self) -> Result<[u8; N], BarsFileError> {
@@ -219,39 +238,56 @@ fn cut_short(err: io::Error) -> BarsFileError {
     }
 }
 
+/// Reads one price column of `bars.len()` prices from the start of `bytes`
+/// into each bar with `set`; returns the bytes after it.
+fn decode_prices<'a>(
+    bars: &mut [Bar],
+    bytes: &'a [u8],
+    form: u8,
+    set: impl Fn(&mut Bar, Decimal),
+) -> Result<&'a [u8], BarsFileError> {
+    let n = bars.len();
+    if form != NARROW {
+        let (column, after) = bytes.split_at(16 * n);
+        for (bar, raw) in bars.iter_mut().zip(column.chunks_exact(16)) {
+            set(bar, Decimal::deserialize(raw.try_into().unwrap_or_default()));
+        }
+        return Ok(after);
+    }
+    let (mantissas, after) = bytes.split_at(8 * n);
+    let (scales, after) = after.split_at(n);
+    if scales.iter().any(|&s| u32::from(s) > Decimal::MAX_SCALE) {
+        return Err(BarsFileError::Damaged("a scale out of range"));
+    }
+    for ((bar, m), &scale) in bars.iter_mut().zip(mantissas.chunks_exact(8)).zip(scales) {
+        let mantissa = i64::from_le_bytes(m.try_into().unwrap_or_default());
+        let magnitude = mantissa.unsigned_abs();
+        set(bar, Decimal::from_parts(magnitude as u32, (magnitude >> 32) as u32, 0, mantissa < 0, u32::from(scale)));
+    }
+    Ok(after)
+}
+
+/// Appends the `n` bars of a block's `bytes` to `out`, a column at a time.
 fn decode_block(bytes: &[u8], n: usize, form: u8, out: &mut Vec<Bar>) -> Result<(), BarsFileError> {
-    let word = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap_or_default());
+    let word = |chunk: &[u8]| u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+    let start = out.len();
     let zero = Decimal::ZERO;
-    out.extend((0..n).map(|i| Bar {
-        ts: Timestamp(word(8 * i) as i64),
+    let (times, rest) = bytes.split_at(8 * n);
+    out.extend(times.chunks_exact(8).map(|t| Bar {
+        ts: Timestamp(word(t) as i64),
         open: zero,
         high: zero,
         low: zero,
         close: zero,
         volume: 0.0,
     }));
-    let mut at = 8 * n;
-    for k in 0..4 {
-        for (i, bar) in out.iter_mut().enumerate() {
-            let price = if form == NARROW {
-                let mantissa = word(at + 8 * i) as i64;
-                let scale = u32::from(bytes[at + 8 * n + i]);
-                Decimal::try_new(mantissa, scale).map_err(|_| BarsFileError::Damaged("a scale out of range"))?
-            } else {
-                let raw: [u8; 16] = bytes[at + 16 * i..at + 16 * i + 16].try_into().unwrap_or_default();
-                Decimal::deserialize(raw)
-            };
-            match k {
-                0 => bar.open = price,
-                1 => bar.high = price,
-                2 => bar.low = price,
-                _ => bar.close = price,
-            }
-        }
-        at += n * if form == NARROW { 9 } else { 16 };
-    }
-    for (i, bar) in out.iter_mut().enumerate() {
-        bar.volume = f64::from_bits(word(at + 8 * i));
+    let bars = &mut out[start..];
+    let rest = decode_prices(bars, rest, form, |b, p| b.open = p)?;
+    let rest = decode_prices(bars, rest, form, |b, p| b.high = p)?;
+    let rest = decode_prices(bars, rest, form, |b, p| b.low = p)?;
+    let rest = decode_prices(bars, rest, form, |b, p| b.close = p)?;
+    for (bar, v) in bars.iter_mut().zip(rest.chunks_exact(8)) {
+        bar.volume = f64::from_bits(word(v));
     }
     Ok(())
 }

@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 
 use sha2::{Digest, Sha256};
 
-use super::bars_file::{read_bars, BarsWriter};
+use super::bars_file::{read_bars_sized, BarsWriter};
 use super::csv::parse_csv_with;
 use super::error::DataError;
 use super::options::LoadOptions;
@@ -156,7 +156,8 @@ fn read_cached(dir: &Path, index: &Path, options: &LoadOptions) -> Option<Loaded
         return None;
     }
     let file = File::open(dir.join(bars_name(&content_hash, options))).ok()?;
-    match read_bars(BufReader::with_capacity(1 << 20, file)) {
+    let size = file.metadata().map_or(0, |m| m.len());
+    match read_bars_sized(BufReader::with_capacity(1 << 20, file), size) {
         Ok(bars) if !bars.is_empty() => Some(LoadedFile { bars, content_hash, cached: true }),
         Ok(_) => None,
         Err(err) => {
