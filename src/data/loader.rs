@@ -7,7 +7,9 @@
 //! `make` and git know files), so a cached load does not read the CSV at all;
 //! a file changed in any of those is read and hashed again. A cache that
 //! cannot be read or written is passed over with a warning: it never fails
-//! a run.
+//! a run. The cache keeps at most [`CACHE_CAPACITY`] bytes of bars, dropping
+//! the least recently used first (a `dev` session that saves a data file
+//! many times does not fill the disk).
 
 use std::collections::HashMap;
 use std::fs::{self, File};
@@ -25,6 +27,10 @@ use crate::domain::Bar;
 
 /// The environment variable naming the cache directory.
 pub const CACHE_DIR_ENV: &str = "BACKTESTER_CACHE_DIR";
+
+/// The most bytes of parsed bars the cache keeps; the least recently used
+/// entries go first.
+pub const CACHE_CAPACITY: u64 = 2 << 30;
 
 /// A file's bars and the hash of its bytes.
 #[derive(Debug)]
@@ -157,6 +163,8 @@ fn read_cached(dir: &Path, index: &Path, options: &LoadOptions) -> Option<Loaded
     }
     let file = File::open(dir.join(bars_name(&content_hash, options))).ok()?;
     let size = file.metadata().map_or(0, |m| m.len());
+    // Used now: the last to go when the cache is full.
+    let _ = file.set_modified(std::time::SystemTime::now());
     match read_bars_sized(BufReader::with_capacity(1 << 20, file), size) {
         Ok(bars) if !bars.is_empty() => Some(LoadedFile { bars, content_hash, cached: true }),
         Ok(_) => None,
@@ -179,7 +187,46 @@ fn write_cached(dir: &Path, index: &Path, loaded: &LoadedFile, options: &LoadOpt
     }
     let temp = index.with_extension(format!("tmp{}", std::process::id()));
     fs::write(&temp, &loaded.content_hash)?;
-    fs::rename(&temp, index)
+    fs::rename(&temp, index)?;
+    prune(dir, CACHE_CAPACITY)
+}
+
+/// Removes the least recently used bars files until those left take at
+/// most `capacity` bytes, and the index entries of the files removed.
+fn prune(dir: &Path, capacity: u64) -> io::Result<()> {
+    let mut bars = Vec::new();
+    let mut indexes = Vec::new();
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with("bars-") {
+            let meta = entry.metadata()?;
+            bars.push((meta.modified()?, meta.len(), entry.path()));
+        } else if name.starts_with("index-") {
+            indexes.push(entry.path());
+        }
+    }
+    let mut total: u64 = bars.iter().map(|b| b.1).sum();
+    if total <= capacity {
+        return Ok(());
+    }
+    bars.sort_by_key(|b| b.0);
+    for (_, len, path) in bars {
+        if total <= capacity {
+            break;
+        }
+        fs::remove_file(&path)?;
+        total -= len;
+    }
+    for index in indexes {
+        let Ok(hash) = fs::read_to_string(&index) else { continue };
+        let kept = fs::read_dir(dir)?
+            .any(|e| e.is_ok_and(|e| e.file_name().to_string_lossy().starts_with(&format!("bars-{hash}-"))));
+        if !kept {
+            let _ = fs::remove_file(index);
+        }
+    }
+    Ok(())
 }
 
 /// Parses the file while hashing the bytes that pass.
@@ -270,6 +317,35 @@ mod tests {
         let err = loader.load(&file).unwrap_err();
         assert!(matches!(err, DataError::MissingColumns { .. }), "{err}");
         assert!(Loader::new(LoadOptions::default(), None).load(&dir.join("none.csv")).is_err());
+    }
+
+    #[test]
+    fn a_full_cache_drops_the_least_recently_used() {
+        let dir = tempfile_dir("prune");
+        let cache = dir.join("cache");
+        let loader = Loader::new(LoadOptions::default(), Some(cache.clone()));
+        let files: Vec<PathBuf> = (0..3)
+            .map(|i| {
+                let file = dir.join(format!("F{i}.csv"));
+                fs::write(&file, CSV.replace("10\n", &format!("1{i}\n"))).unwrap();
+                loader.load(&file).unwrap();
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                file
+            })
+            .collect();
+        // The first file used again: the second is now the least recently used.
+        assert!(loader.load(&files[0]).unwrap().cached);
+        let sizes: Vec<u64> = fs::read_dir(&cache)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().starts_with("bars-"))
+            .map(|e| e.metadata().unwrap().len())
+            .collect();
+        assert_eq!(sizes.len(), 3);
+        prune(&cache, sizes.iter().sum::<u64>() - 1).unwrap();
+        assert!(loader.load(&files[0]).unwrap().cached);
+        assert!(loader.load(&files[2]).unwrap().cached);
+        assert!(!loader.load(&files[1]).unwrap().cached, "the least recently used went first");
     }
 
     fn tempfile_dir(name: &str) -> PathBuf {
