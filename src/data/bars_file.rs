@@ -238,56 +238,51 @@ fn cut_short(err: io::Error) -> BarsFileError {
     }
 }
 
-/// Reads one price column of `bars.len()` prices from the start of `bytes`
-/// into each bar with `set`; returns the bytes after it.
-fn decode_prices<'a>(
-    bars: &mut [Bar],
-    bytes: &'a [u8],
-    form: u8,
-    set: impl Fn(&mut Bar, Decimal),
-) -> Result<&'a [u8], BarsFileError> {
-    let n = bars.len();
-    if form != NARROW {
-        let (column, after) = bytes.split_at(16 * n);
-        for (bar, raw) in bars.iter_mut().zip(column.chunks_exact(16)) {
-            set(bar, Decimal::deserialize(raw.try_into().unwrap_or_default()));
-        }
-        return Ok(after);
-    }
-    let (mantissas, after) = bytes.split_at(8 * n);
-    let (scales, after) = after.split_at(n);
-    if scales.iter().any(|&s| u32::from(s) > Decimal::MAX_SCALE) {
-        return Err(BarsFileError::Damaged("a scale out of range"));
-    }
-    for ((bar, m), &scale) in bars.iter_mut().zip(mantissas.chunks_exact(8)).zip(scales) {
-        let mantissa = i64::from_le_bytes(m.try_into().unwrap_or_default());
-        let magnitude = mantissa.unsigned_abs();
-        set(bar, Decimal::from_parts(magnitude as u32, (magnitude >> 32) as u32, 0, mantissa < 0, u32::from(scale)));
-    }
-    Ok(after)
-}
-
-/// Appends the `n` bars of a block's `bytes` to `out`, a column at a time.
+/// Appends the `n` bars of a block's `bytes` to `out`, each bar built whole
+/// from its place in every column (one pass over the bars' memory).
 fn decode_block(bytes: &[u8], n: usize, form: u8, out: &mut Vec<Bar>) -> Result<(), BarsFileError> {
-    let word = |chunk: &[u8]| u64::from_le_bytes(chunk.try_into().unwrap_or_default());
-    let start = out.len();
-    let zero = Decimal::ZERO;
+    let word = |column: &[u8], i: usize| u64::from_le_bytes(column[8 * i..8 * i + 8].try_into().unwrap_or_default());
     let (times, rest) = bytes.split_at(8 * n);
-    out.extend(times.chunks_exact(8).map(|t| Bar {
-        ts: Timestamp(word(t) as i64),
-        open: zero,
-        high: zero,
-        low: zero,
-        close: zero,
-        volume: 0.0,
-    }));
-    let bars = &mut out[start..];
-    let rest = decode_prices(bars, rest, form, |b, p| b.open = p)?;
-    let rest = decode_prices(bars, rest, form, |b, p| b.high = p)?;
-    let rest = decode_prices(bars, rest, form, |b, p| b.low = p)?;
-    let rest = decode_prices(bars, rest, form, |b, p| b.close = p)?;
-    for (bar, v) in bars.iter_mut().zip(rest.chunks_exact(8)) {
-        bar.volume = f64::from_bits(word(v));
+    if form == NARROW {
+        let mut columns = [(&[][..], &[][..]); 4];
+        let mut rest = rest;
+        for column in &mut columns {
+            let (mantissas, after) = rest.split_at(8 * n);
+            let (scales, after) = after.split_at(n);
+            if scales.iter().any(|&s| u32::from(s) > Decimal::MAX_SCALE) {
+                return Err(BarsFileError::Damaged("a scale out of range"));
+            }
+            *column = (mantissas, scales);
+            rest = after;
+        }
+        let price = |k: usize, i: usize| {
+            let (mantissas, scales) = columns[k];
+            let mantissa = word(mantissas, i) as i64;
+            let magnitude = mantissa.unsigned_abs();
+            Decimal::from_parts(magnitude as u32, (magnitude >> 32) as u32, 0, mantissa < 0, u32::from(scales[i]))
+        };
+        out.extend((0..n).map(|i| Bar {
+            ts: Timestamp(word(times, i) as i64),
+            open: price(0, i),
+            high: price(1, i),
+            low: price(2, i),
+            close: price(3, i),
+            volume: f64::from_bits(word(rest, i)),
+        }));
+    } else {
+        let (prices, volumes) = rest.split_at(64 * n);
+        let price = |k: usize, i: usize| {
+            let at = 16 * (k * n + i);
+            Decimal::deserialize(prices[at..at + 16].try_into().unwrap_or_default())
+        };
+        out.extend((0..n).map(|i| Bar {
+            ts: Timestamp(word(times, i) as i64),
+            open: price(0, i),
+            high: price(1, i),
+            low: price(2, i),
+            close: price(3, i),
+            volume: f64::from_bits(word(volumes, i)),
+        }));
     }
     Ok(())
 }
