@@ -285,6 +285,9 @@ impl Universe {
     /// The first two symbols whose spacings differ (daily and weekly, 1m
     /// and 5m, ...): a run would see the coarser bar's close at its start.
     pub fn check_common_spacing(&self) -> Result<(), DataError> {
+        if self.symbols.len() < 2 {
+            return Ok(()); // one spacing cannot differ from itself
+        }
         let mut first: Option<(usize, i64)> = None;
         for s in 0..self.symbols.len() {
             let Some(spacing) = usual_spacing(self.bars(s).iter().map(|b| b.ts.millis())) else { continue };
