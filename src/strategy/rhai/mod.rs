@@ -155,7 +155,7 @@ impl RhaiStrategy {
 fn build_engine(limits: &RhaiLimits, log: Rc<RefCell<Option<StrategyCtx>>>) -> Engine {
     let mut engine = Engine::new();
     limits.apply(&mut engine);
-    engine.set_max_call_levels(limits.max_call_levels + caller::ENTRY_CALL_LEVELS);
+    engine.set_max_call_levels(limits.max_call_levels.saturating_add(caller::ENTRY_CALL_LEVELS));
     let print_log = log.clone();
     engine.on_print(move |text| {
         if let Some(ctx) = print_log.borrow().as_ref() {
