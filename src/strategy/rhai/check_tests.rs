@@ -129,7 +129,7 @@ fn every_example_script_compiles() {
 
 #[test]
 fn the_api_list_is_read_from_the_engine_s_registrations() {
-    let engine = build_engine(&RhaiLimits::default(), Rc::default(), Rc::default());
+    let engine = build_engine(&RhaiLimits::default(), Rc::default());
     let fns = CtxFunctions::from_engine(&engine);
     for (name, args) in [("sma", 2), ("sma", 3), ("macd", 5), ("tf_bar", 2), ("buy_bracket", 3), ("log", 1)] {
         assert_eq!(fns.check(name, args), Ok(()), "{name}/{args}");

@@ -1,8 +1,8 @@
 //! Sandbox limits for Rhai strategies.
 
 /// Bounds on what one Rhai strategy may use. Operation counts are per call
-/// (Rhai resets its counter on every call), so they bound one `on_bar` in
-/// time; sizes bound strings, arrays and maps in memory.
+/// (the strategy starts Rhai's counter from zero on every call), so they
+/// bound one `on_bar` in time; sizes bound strings, arrays and maps in memory.
 ///
 /// Rhai's variable-count limit is left off: it adds about 0.1 µs to every
 /// bar, and the number of variables a script can declare is already bounded

@@ -8,6 +8,7 @@
 //! never run.
 
 mod api;
+mod caller;
 mod check;
 mod ctx_fns;
 mod errors;
@@ -15,11 +16,12 @@ mod limits;
 mod options;
 mod portfolio_api;
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::rc::Rc;
 
-use rhai::{CallFnOptions, Dynamic, Engine, Map, OptimizationLevel, Scope, AST};
+use rhai::{Dynamic, Engine, Map, OptimizationLevel, Scope, AST};
 
+use caller::Caller;
 use ctx_fns::CtxFunctions;
 pub use limits::RhaiLimits;
 
@@ -34,7 +36,7 @@ const LIFECYCLE: [(&str, usize, bool); 4] =
 pub struct RhaiStrategy {
     name: String,
     /// Shared with the strategies made by [`RhaiStrategy::fresh`] (and so
-    /// are `log_target` and `operations`, which its functions write).
+    /// is `log_target`, which its functions write).
     engine: Rc<Engine>,
     ast: AST,
     scope: Scope<'static>,
@@ -49,8 +51,8 @@ pub struct RhaiStrategy {
     ctx_arg: Option<Dynamic>,
     /// The API, to explain a call on the context that fails at run time.
     ctx_fns: CtxFunctions,
-    /// Operations of the call running now (Rhai's count, see [`build_engine`]).
-    operations: Rc<Cell<u64>>,
+    /// Rhai's runtime state, kept warm across this strategy's calls.
+    caller: Caller,
     /// The most operations one call of this run has taken.
     max_operations_per_call: u64,
 }
@@ -70,12 +72,12 @@ impl RhaiStrategy {
             return Err(invalid(format!("script is {} bytes; the limit is {}", source.len(), limits.max_source_bytes)));
         }
         let log_target: Rc<RefCell<Option<StrategyCtx>>> = Rc::default();
-        let operations: Rc<Cell<u64>> = Rc::default();
-        let mut engine = build_engine(&limits, log_target.clone(), operations.clone());
+        let mut engine = build_engine(&limits, log_target.clone());
         let ctx_fns = CtxFunctions::from_engine(&engine);
         let ast = compile_checked(&mut engine, source, file, &ctx_fns)?;
         let has = |name: &str| ast.iter_functions().any(|f| f.name == name);
         let (has_init, has_finish, has_params) = (has("init"), has("on_finish"), has("params"));
+        let caller = Caller::new(&engine, &ast);
         let mut strategy = RhaiStrategy {
             name: file.to_string(),
             has_init,
@@ -89,7 +91,7 @@ impl RhaiStrategy {
             log_target,
             ctx_arg: None,
             ctx_fns,
-            operations,
+            caller,
             max_operations_per_call: 0,
         };
         if has_params {
@@ -106,7 +108,6 @@ impl RhaiStrategy {
     /// not overlap (they stay on one thread: the engine is not `Send`).
     pub fn fresh(&self) -> RhaiStrategy {
         *self.log_target.borrow_mut() = None;
-        self.operations.set(0);
         RhaiStrategy {
             name: self.name.clone(),
             engine: self.engine.clone(),
@@ -120,17 +121,14 @@ impl RhaiStrategy {
             log_target: self.log_target.clone(),
             ctx_arg: None,
             ctx_fns: self.ctx_fns.clone(),
-            operations: self.operations.clone(),
+            caller: Caller::new(&self.engine, &self.ast),
             max_operations_per_call: 0,
         }
     }
 
     fn call_params(&mut self) -> Result<Map, StrategyError> {
-        let options = CallFnOptions::new().eval_ast(false);
-        let value: Dynamic = self
-            .engine
-            .call_fn_with_options(options, &mut self.scope, &self.ast, "params", ())
-            .map_err(|e| errors::runtime(&e, self.limits.max_operations, &self.ctx_fns, &self.ast))?;
+        let (result, _) = self.caller.call(&self.engine, &mut self.scope, None, "params", &mut []);
+        let value = result.map_err(|e| errors::runtime(&e, self.limits.max_operations, &self.ctx_fns, &self.ast))?;
         value.try_cast::<Map>().ok_or_else(|| StrategyError::Runtime {
             message: "must return a map like #{ fast: 10 }".into(),
             line: None,
@@ -146,35 +144,18 @@ impl RhaiStrategy {
                 column: None,
             });
         };
-        let options = CallFnOptions::new().eval_ast(false).rewind_scope(true).bind_this_ptr(&mut self.state);
-        self.operations.set(0);
-        let result = self
-            .engine
-            .call_fn_with_options::<Dynamic>(options, &mut self.scope, &self.ast, function, (ctx,))
-            .map(|_| ())
-            .map_err(|e| errors::runtime(&e, self.limits.max_operations, &self.ctx_fns, &self.ast));
-        self.max_operations_per_call = self.max_operations_per_call.max(self.operations.get());
-        result
+        let (result, operations) =
+            self.caller.call(&self.engine, &mut self.scope, Some(&mut self.state), function, &mut [ctx]);
+        self.max_operations_per_call = self.max_operations_per_call.max(operations);
+        result.map(|_| ()).map_err(|e| errors::runtime(&e, self.limits.max_operations, &self.ctx_fns, &self.ast))
     }
 }
 
-/// An engine with the sandbox applied and the API registered; `operations`
-/// follows the operation count of the call running.
-fn build_engine(limits: &RhaiLimits, log: Rc<RefCell<Option<StrategyCtx>>>, operations: Rc<Cell<u64>>) -> Engine {
+/// An engine with the sandbox applied and the API registered.
+fn build_engine(limits: &RhaiLimits, log: Rc<RefCell<Option<StrategyCtx>>>) -> Engine {
     let mut engine = Engine::new();
     limits.apply(&mut engine);
-    // Rhai counts a call's operations in a runtime state that
-    // `call_fn_with_options` creates and drops with the call, and tells
-    // only this callback. The one way to keep that state instead
-    // (`internals`' `eval_statements_raw` on a state of our own, calling
-    // `this.on_bar(ctx)` from a statement) costs more than the callback:
-    // on a 15-operation `on_bar` (callgrind, rhai 1.27), about 1,850 more
-    // instructions per call (+35 %) against about 13 per operation (+4 %).
-    // A store, not a max: the count only grows within a call.
-    engine.on_progress(move |count| {
-        operations.set(count);
-        None
-    });
+    engine.set_max_call_levels(limits.max_call_levels.saturating_add(caller::ENTRY_CALL_LEVELS));
     let print_log = log.clone();
     engine.on_print(move |text| {
         if let Some(ctx) = print_log.borrow().as_ref() {

@@ -249,6 +249,22 @@ fn an_endless_loop_is_a_budget_failure_and_deep_recursion_a_trap() {
 }
 
 #[test]
+fn a_script_nests_as_many_calls_as_its_limit_allows() {
+    // `down(n)` nests n calls; the limit is 32 (RhaiLimits::default), as it
+    // was when each call had a runtime state of its own: the entry into
+    // `on_bar` through a kept state must not use up any of the script's.
+    let nesting = |n: u32| format!("fn down(n) {{ if n > 1 {{ down(n - 1) }} }}\nfn on_bar(ctx) {{ down({n}); }}");
+    assert!(run(&nesting(32)).is_ok());
+    let deep = runtime_error(&nesting(33));
+    assert!(deep.to_lowercase().contains("stack"), "{deep}");
+    let in_params = |n: u32| {
+        format!("fn down(n) {{ if n > 1 {{ down(n - 1) }} }}\nfn params() {{ down({n}); #{{}} }}\nfn on_bar(ctx) {{}}")
+    };
+    assert!(compile(&in_params(32)).is_ok());
+    assert!(compile(&in_params(33)).is_err());
+}
+
+#[test]
 fn a_fresh_copy_runs_as_the_script_compiled_again() {
     // State in `this`, a log line, an operation count, parameters and orders:
     // nothing of one run may reach the next through the shared engine.
