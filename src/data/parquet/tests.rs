@@ -173,3 +173,17 @@ fn a_delimiter_is_refused_and_a_damaged_file_is_malformed_parquet() {
     let err = load(&damaged, &LoadOptions::default()).unwrap_err();
     assert!(matches!(err, DataError::Parquet { .. }), "{err:?}");
 }
+
+#[test]
+fn the_loader_hashes_the_whole_file_and_reads_it_from_the_cache_the_second_time() {
+    let dir = dir("cache");
+    let path = dir.join("X.parquet");
+    pandas_like(&path, floats(&[100.5, 101.5, 102.75]));
+    let loader = crate::data::Loader::new(LoadOptions::default(), Some(dir.join("cache")));
+    let first = loader.load(&path).unwrap();
+    assert!(!first.cached);
+    assert_eq!(first.content_hash, crate::domain::content_hash(&std::fs::read(&path).unwrap()));
+    let second = loader.load(&path).unwrap();
+    assert!(second.cached, "the same file again is read from the cache");
+    assert_eq!((second.bars, second.content_hash), (first.bars, first.content_hash));
+}
