@@ -187,3 +187,24 @@ fn the_loader_hashes_the_whole_file_and_reads_it_from_the_cache_the_second_time(
     assert!(second.cached, "the same file again is read from the cache");
     assert_eq!((second.bars, second.content_hash), (first.bars, first.content_hash));
 }
+
+#[test]
+fn pandas_unnamed_index_is_a_column_like_any_other() {
+    let dir = dir("index");
+    let path = dir.join("X.parquet");
+    write(
+        &path,
+        vec![
+            ("Open", floats(&[1.0])),
+            ("High", floats(&[2.0])),
+            ("Low", floats(&[0.5])),
+            ("Close", floats(&[1.5])),
+            ("__index_level_0__", Arc::new(TimestampNanosecondArray::from(vec![JAN_1_NS]))),
+        ],
+    );
+    let err = load(&path, &LoadOptions::default()).unwrap_err();
+    assert!(matches!(err, DataError::MissingColumns { .. }), "{err:?}");
+    let mut options = LoadOptions::default();
+    options.columns.insert(crate::data::Role::Time, "__index_level_0__".into());
+    assert_eq!(load(&path, &options).unwrap()[0].ts.to_text(), "2020-01-01");
+}
