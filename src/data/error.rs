@@ -35,8 +35,9 @@ pub enum DataError {
         message: String,
     },
 
-    /// A Parquet file cannot be read (the message comes from the `parquet` crate).
-    #[error("{input}: malformed Parquet: {message}")]
+    /// A Parquet file cannot be read: damaged, or compressed with a codec
+    /// not built in (brotli); the message comes from the `parquet` crate.
+    #[error("{input}: cannot read the Parquet file: {message}")]
     Parquet {
         /// The file path or upload name the caller gave.
         input: String,

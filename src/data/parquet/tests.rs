@@ -161,7 +161,7 @@ fn rows_out_of_order_are_refused_unless_sorted() {
 }
 
 #[test]
-fn a_delimiter_is_refused_and_a_damaged_file_is_malformed_parquet() {
+fn a_delimiter_is_refused_and_a_damaged_file_cannot_be_read() {
     let dir = dir("refused");
     let path = dir.join("X.parquet");
     pandas_like(&path, floats(&[100.5, 101.5, 102.75]));
@@ -172,6 +172,7 @@ fn a_delimiter_is_refused_and_a_damaged_file_is_malformed_parquet() {
     std::fs::write(&damaged, b"PAR1 and then nothing a Parquet reader could use").unwrap();
     let err = load(&damaged, &LoadOptions::default()).unwrap_err();
     assert!(matches!(err, DataError::Parquet { .. }), "{err:?}");
+    assert!(err.to_string().contains("Y.parquet: cannot read the Parquet file: "), "{err}");
 }
 
 #[test]
