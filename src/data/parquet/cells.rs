@@ -104,7 +104,7 @@ fn write_value(array: &dyn Array, row: usize, out: &mut Vec<u8>) {
         T::UInt16 => text::integer(array.as_primitive::<UInt16Type>().value(row), out),
         T::UInt32 => text::integer(array.as_primitive::<UInt32Type>().value(row), out),
         T::UInt64 => text::integer(array.as_primitive::<UInt64Type>().value(row), out),
-        T::Float32 => text::float(array.as_primitive::<Float32Type>().value(row), out),
+        T::Float32 => text::float32(array.as_primitive::<Float32Type>().value(row), out),
         T::Float64 => text::float(array.as_primitive::<Float64Type>().value(row), out),
         T::Decimal32(_, scale) => text::decimal(array.as_primitive::<Decimal32Type>().value(row).into(), *scale, out),
         T::Decimal64(_, scale) => text::decimal(array.as_primitive::<Decimal64Type>().value(row).into(), *scale, out),
