@@ -1,4 +1,4 @@
-//! `/api/datasets`: CSV uploads validated by the engine's own loader as they stream in.
+//! `/api/datasets`: CSV and Parquet uploads validated by the engine's own loader as they stream in.
 
 use axum::body::Body;
 use axum::extract::{Path, State};

@@ -17,7 +17,7 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
         "/api/strategies/{id}/events",
         "Server-Sent Events of the strategy's runs and of its watched file's reloads",
     ),
-    ("post", "/api/datasets", "Upload a CSV of bars for ?symbol=...; validated by the engine's loader"),
+    ("post", "/api/datasets", "Upload a CSV or Parquet file of bars for ?symbol=...; validated by the engine's loader"),
     ("get", "/api/datasets", "List datasets"),
     ("get", "/api/datasets/{id}", "A dataset: symbol, interval, rows, first and last timestamp, content hash"),
     ("post", "/api/runs", "Queue a run (202)"),

@@ -28,7 +28,7 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run a strategy over CSV files of bars and print its metrics.
+    /// Run a strategy over CSV or Parquet files of bars and print its metrics.
     Run(run::RunCommand),
     /// Run a strategy, then run it again whenever its file or a data file changes.
     Dev(dev::DevCommand),

@@ -35,6 +35,30 @@ pub enum DataError {
         message: String,
     },
 
+    /// A Parquet file cannot be read: damaged, or compressed with a codec
+    /// not built in (brotli); the message comes from the `parquet` crate.
+    #[error("{input}: cannot read the Parquet file: {message}")]
+    Parquet {
+        /// The file path or upload name the caller gave.
+        input: String,
+        /// The `parquet` crate's message.
+        message: String,
+    },
+
+    /// A used column of a Parquet file holds values the loader does not read.
+    #[error(
+        "{input}: schema, column {column}: holds {found}; the loader reads text, integers, floats, decimals, \
+         dates and timestamps"
+    )]
+    ColumnType {
+        /// The file path or upload name the caller gave.
+        input: String,
+        /// The column's name in the schema.
+        column: String,
+        /// The column's Arrow type, such as `Boolean`.
+        found: String,
+    },
+
     /// The input has no header line at all.
     #[error("{input}: the file is empty (no header line)")]
     EmptyFile {

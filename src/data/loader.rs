@@ -1,10 +1,10 @@
-//! [`Loader`]: reads data files with the user's [`LoadOptions`], parsing
+//! [`Loader`]: reads data files (CSV or Parquet) with the user's [`LoadOptions`], parsing
 //! each file once: its bars are kept in a cache directory in the columnar
 //! form ([`bars_file`](super::bars_file)), keyed by the file's content hash and the
 //! options, so a second run on the same file reads them back instead.
 //!
 //! A file is known again by its path, size, modification time and inode (as
-//! `make` and git know files), so a cached load does not read the CSV at all;
+//! `make` and git know files), so a cached load does not read the data file at all;
 //! a file changed in any of those is read and hashed again. A cache that
 //! cannot be read or written is passed over with a warning: it never fails
 //! a run. The cache keeps at most [`CACHE_CAPACITY`] bytes of bars, dropping
@@ -13,7 +13,7 @@
 
 use std::collections::HashMap;
 use std::fs::{self, File};
-use std::io::{self, BufReader, BufWriter, Read};
+use std::io::{self, BufReader, BufWriter, Cursor, Read};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -23,6 +23,7 @@ use super::bars_file::{read_bars_sized, BarsWriter};
 use super::csv::parse_csv_with;
 use super::error::DataError;
 use super::options::LoadOptions;
+use super::parquet::{is_parquet, parse_parquet_into, read_prefix};
 use crate::domain::Bar;
 
 /// The environment variable naming the cache directory.
@@ -95,7 +96,7 @@ impl Loader {
     /// Returns its bars and content hash.
     ///
     /// # Errors
-    /// What [`parse_csv_with`] reports, with the path as the input name.
+    /// What [`parse_csv_with`] or [`parse_parquet_into`] reports, with the path as the input name.
     pub fn load(&self, path: &Path) -> Result<LoadedFile, DataError> {
         let loaded = self.load_uncounted(path)?;
         if let Ok(mut hashes) = self.hashes.0.lock() {
@@ -229,13 +230,25 @@ fn prune(dir: &Path, capacity: u64) -> io::Result<()> {
     Ok(())
 }
 
-/// Parses the file while hashing the bytes that pass.
+/// Parses the file (CSV or Parquet, by its first bytes) and hashes its bytes.
 fn parse_hashing(path: &Path, input: &str, options: &LoadOptions) -> Result<LoadedFile, DataError> {
-    let file = File::open(path).map_err(|source| DataError::Io { input: input.to_owned(), source })?;
-    let mut reader = HashingReader { inner: file, hasher: Sha256::new() };
+    let io_error = |source| DataError::Io { input: input.to_owned(), source };
+    let mut file = File::open(path).map_err(io_error)?;
+    let prefix = read_prefix(&mut file).map_err(io_error)?;
+    if is_parquet(&prefix) {
+        // The Parquet reader seeks (its footer comes first): the hash is a pass of its own.
+        let mut hashing = HashingReader { inner: Cursor::new(prefix).chain(&mut file), hasher: Sha256::new() };
+        io::copy(&mut hashing, &mut io::sink()).map_err(io_error)?;
+        let content_hash = hex(&hashing.hasher.finalize());
+        let mut bars = Vec::new();
+        parse_parquet_into(file, input, options, &mut bars)?;
+        bars.shrink_to_fit();
+        return Ok(LoadedFile { bars, content_hash, cached: false });
+    }
+    let mut reader = HashingReader { inner: Cursor::new(prefix).chain(file), hasher: Sha256::new() };
     let bars = parse_csv_with(&mut reader, input, options)?;
     // The parser may stop before the end (it does not need to read past the last row).
-    io::copy(&mut reader, &mut io::sink()).map_err(|source| DataError::Io { input: input.to_owned(), source })?;
+    io::copy(&mut reader, &mut io::sink()).map_err(io_error)?;
     Ok(LoadedFile { bars, content_hash: hex(&reader.hasher.finalize()), cached: false })
 }
 

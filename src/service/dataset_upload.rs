@@ -2,11 +2,13 @@
 //! through the engine's CSV loader on a blocking thread, each validated bar
 //! into a columnar bars file on disk, so that the server holds neither the
 //! upload nor its bars in memory (only the gaps between bars, to name the
-//! dataset's usual interval).
+//! dataset's usual interval). A body starting with Parquet's `PAR1` is
+//! written to a scratch file first (the Parquet reader needs random access)
+//! and parsed from there into the same bars file.
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{self, BufWriter, Read};
+use std::io::{self, BufWriter, Cursor, Read, Write};
 use std::path::PathBuf;
 
 use bytes::Bytes;
@@ -15,7 +17,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 
 use crate::data::bars_file::BarsWriter;
-use crate::data::{parse_csv_into, BarSink, DataError, LoadOptions};
+use crate::data::{is_parquet, parse_csv_into, parse_parquet_into, read_prefix, BarSink, DataError, LoadOptions};
 use crate::domain::Bar;
 
 /// What an upload gave once validated: its bars file and its facts.
@@ -109,14 +111,25 @@ where
     parsed
 }
 
-fn parse(reader: ChannelReader, name: &str, options: &LoadOptions) -> Result<Validated, UploadError> {
-    let path = std::env::temp_dir().join(format!("backtester-upload-{}-{}.bars", std::process::id(), unique()));
-    let file = ScratchFile(path);
+fn parse(mut reader: ChannelReader, name: &str, options: &LoadOptions) -> Result<Validated, UploadError> {
+    let prefix = read_prefix(&mut reader).map_err(|e| UploadError::Body(e.to_string()))?;
+    let parquet = is_parquet(&prefix);
+    let file = ScratchFile(scratch_path("bars"));
     let out = File::create(&file.0).map_err(UploadError::Scratch)?;
     let writer = BarsWriter::new(BufWriter::with_capacity(1 << 20, out)).map_err(UploadError::Scratch)?;
     let mut sink = Facts { writer, first: None, last: None, gaps: BTreeMap::new(), scratch_error: None };
-    let mut hashing = HashingReader { inner: reader, hasher: Sha256::new() };
-    let outcome = parse_csv_into(&mut hashing, name, options, &mut sink);
+    let mut hashing = HashingReader { inner: Cursor::new(prefix).chain(reader), hasher: Sha256::new() };
+    let outcome = if parquet {
+        // The Parquet reader needs random access (the footer first): the
+        // body goes to a scratch file of its own, as large as the upload
+        // (within the limit), and is parsed from there.
+        let upload = ScratchFile(scratch_path("parquet"));
+        copy_to_file(&mut hashing, &upload)?;
+        let body = File::open(&upload.0).map_err(UploadError::Scratch)?;
+        parse_parquet_into(body, name, options, &mut sink)
+    } else {
+        parse_csv_into(&mut hashing, name, options, &mut sink)
+    };
     if let Some(err) = sink.scratch_error.take() {
         return Err(UploadError::Scratch(err));
     }
@@ -134,6 +147,29 @@ fn parse(reader: ChannelReader, name: &str, options: &LoadOptions) -> Result<Val
         last_ts,
         interval_ms: upper_median(&sink.gaps),
     })
+}
+
+/// A scratch path no other upload of this process uses, ending in `.kind`.
+fn scratch_path(kind: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("backtester-upload-{}-{}.{kind}", std::process::id(), unique()))
+}
+
+/// Copies the rest of the body into `to`: a failed read is the body's
+/// fault, a failed write the server's.
+fn copy_to_file(body: &mut impl Read, to: &ScratchFile) -> Result<(), UploadError> {
+    let mut out = BufWriter::with_capacity(1 << 20, File::create(&to.0).map_err(UploadError::Scratch)?);
+    let mut chunk = vec![0; 1 << 16];
+    loop {
+        let n = match body.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(UploadError::Body(e.to_string())),
+        };
+        out.write_all(&chunk[..n]).map_err(UploadError::Scratch)?;
+    }
+    out.into_inner().map_err(|e| UploadError::Scratch(e.into_error()))?;
+    Ok(())
 }
 
 /// A number no other upload of this process has.
@@ -263,6 +299,57 @@ mod tests {
         let broken = futures_util::stream::iter(vec![Ok(Bytes::from_static(b"Date,Open")), Err("reset".to_owned())]);
         let err = validate(broken, 1 << 20, "up".into(), LoadOptions::default()).await.err().unwrap();
         assert!(matches!(err, UploadError::Body(_)), "{err}");
+    }
+
+    /// The CSV above as a Parquet file: dates as text, prices as floats.
+    fn parquet_bytes() -> Vec<u8> {
+        use std::sync::Arc;
+        let dates = arrow_array::StringArray::from(vec!["2020-01-01", "2020-01-02", "2020-01-03", "2020-01-06"]);
+        let price = |v: f64| -> arrow_array::ArrayRef { Arc::new(arrow_array::Float64Array::from(vec![v; 4])) };
+        let batch = arrow_array::RecordBatch::try_from_iter([
+            ("Date", Arc::new(dates) as arrow_array::ArrayRef),
+            ("Open", price(1.0)),
+            ("High", price(2.0)),
+            ("Low", price(0.5)),
+            ("Close", price(1.5)),
+        ])
+        .unwrap();
+        let mut bytes = Vec::new();
+        let mut writer = parquet::arrow::ArrowWriter::try_new(&mut bytes, batch.schema(), None).unwrap();
+        writer.write(&batch).unwrap();
+        writer.close().unwrap();
+        bytes
+    }
+
+    #[tokio::test]
+    async fn a_parquet_upload_gives_the_bars_its_csv_gives_and_leaves_no_scratch_file() {
+        let bytes = parquet_bytes();
+        let body = || {
+            let parts: Vec<Result<Bytes, String>> = bytes.chunks(3).map(|c| Ok(Bytes::copy_from_slice(c))).collect();
+            futures_util::stream::iter(parts)
+        };
+        let scratch_files = || {
+            let prefix = format!("backtester-upload-{}-", std::process::id());
+            std::fs::read_dir(std::env::temp_dir())
+                .unwrap()
+                .filter_map(|e| e.ok()?.file_name().into_string().ok())
+                .filter(|n| n.starts_with(&prefix) && n.ends_with(".parquet"))
+                .count()
+        };
+        let done = validate(body(), 1 << 20, "up".into(), LoadOptions::default()).await.unwrap();
+        assert_eq!(done.content_hash, content_hash(&bytes));
+        assert_eq!((done.rows, done.interval_ms), (4, Some(86_400_000)));
+        let bars = crate::data::bars_file::read_bars(File::open(&done.file.0).unwrap()).unwrap();
+        let direct = crate::data::parse_csv(CSV.as_bytes(), "up").unwrap();
+        assert!(bars.iter().zip(&direct).all(|(a, b)| a.ts == b.ts && a.close == b.close && a.volume.is_nan()));
+        assert_eq!(bars.len(), direct.len());
+        assert_eq!(scratch_files(), 0, "the uploaded Parquet file is removed once parsed");
+
+        let err = validate(body(), 100, "up".into(), LoadOptions::default()).await.err().unwrap();
+        assert!(matches!(err, UploadError::TooLarge(100)), "{err}");
+        let delimited = LoadOptions { delimiter: Some(';'), ..LoadOptions::default() };
+        let err = validate(body(), 1 << 20, "up".into(), delimited).await.err().unwrap();
+        assert!(err.to_string().contains("--delimiter"), "{err}");
     }
 
     #[test]

@@ -4,7 +4,7 @@ use std::sync::{Arc, Mutex};
 
 use super::dataset_upload::{self, UploadError};
 use super::{Service, ServiceError};
-use crate::data::{parse_csv, parse_symbol, LoadOptions, SharedSeries};
+use crate::data::{parse_csv, parse_symbol, DataError, LoadOptions, SharedSeries};
 use crate::store::{DatasetRow, NewDataset};
 
 /// Parsed datasets kept in memory, by content hash, most recent first, up
@@ -82,6 +82,10 @@ impl Service {
         options.check().map_err(|e| ServiceError::invalid(option_field(e.option), e.to_string()))?;
         let name = format!("upload for {symbol}");
         let validated = dataset_upload::validate(body, limit, name, options.clone()).await.map_err(|e| match e {
+            // An option refused only once the file is seen (--delimiter for Parquet).
+            UploadError::Invalid(DataError::Option(option)) => {
+                ServiceError::invalid(option_field(option.option), option.to_string())
+            }
             UploadError::Invalid(e) => ServiceError::invalid("body", e.to_string()),
             UploadError::TooLarge(_) => ServiceError::TooLarge(e.to_string()),
             UploadError::Body(_) => ServiceError::invalid("body", e.to_string()),

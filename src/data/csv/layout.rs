@@ -143,6 +143,21 @@ impl Layout {
         })
     }
 
+    /// The indices of the columns rows are read from, ascending, each once.
+    pub(crate) fn used(&self) -> Vec<usize> {
+        let mut used = vec![self.time.index, self.open.index, self.high.index, self.low.index, self.close.index];
+        used.extend(self.volume.as_ref().map(|c| c.index));
+        used.sort_unstable();
+        used.dedup();
+        used
+    }
+
+    /// This layout reading the time column with the built-in formats only
+    /// (for a column whose cells are written as RFC 3339 text, not as the user's format).
+    pub(crate) fn without_date_format(self) -> Layout {
+        Layout { date_format: None, ..self }
+    }
+
     /// Reads and validates one row.
     pub(crate) fn bar(&self, row: &Row<'_>, memo: &Memo) -> Result<Bar, DataError> {
         if row.cells.count() != self.fields {

@@ -23,9 +23,7 @@ mod number;
 mod parallel;
 mod reader;
 
-use std::fs::File;
 use std::io::Read;
-use std::path::Path;
 
 use ::csv::{ByteRecord, ReaderBuilder, Terminator};
 
@@ -35,35 +33,10 @@ use super::error::{DataError, Line};
 use super::options::LoadOptions;
 use super::order::{BarSink, Ordering};
 pub(crate) use layout::{Layout, Memo, Row};
-use lines::{split, Cells, LineReader};
+pub(crate) use lines::Cells;
+use lines::{split, LineReader};
 use parallel::{workers, Ended};
 use reader::{delimiter_of, next_record, read_header_line, Tail};
-
-/// Loads and validates an OHLCV CSV file with the loader's own rules (see
-/// the module docs for the layout); [`load_csv_file_with`] takes options.
-///
-/// Returns the bars in strictly increasing time order.
-///
-/// # Errors
-/// As [`load_csv_file_with`].
-pub fn load_csv_file(path: &Path) -> Result<Vec<Bar>, DataError> {
-    load_csv_file_with(path, &LoadOptions::default())
-}
-
-/// Loads and validates an OHLCV CSV file read as `options` say.
-///
-/// Returns the bars in strictly increasing time order. The file is
-/// streamed: memory use is that of the bars returned.
-///
-/// # Errors
-/// [`DataError::Io`] naming the path if the file cannot be opened or read, and
-/// every error of [`parse_csv_with`], with the path as the input name.
-pub fn load_csv_file_with(path: &Path, options: &LoadOptions) -> Result<Vec<Bar>, DataError> {
-    let input = path.display().to_string();
-    let file = File::open(path).map_err(|source| DataError::Io { input: input.clone(), source })?;
-    // csv::Reader buffers its input itself.
-    parse_csv_with(file, &input, options)
-}
 
 /// Parses and validates OHLCV CSV text with the loader's own rules; see
 /// [`parse_csv_with`].

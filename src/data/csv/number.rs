@@ -58,6 +58,8 @@ pub(super) fn plain_decimal(text: &[u8]) -> Option<Decimal> {
     let mut scale: Option<u32> = None;
     for (i, &c) in digits.iter().enumerate() {
         match c {
+            // Past PLAIN_DIGITS the mantissa would overflow: the general way.
+            b'0'..=b'9' if count == PLAIN_DIGITS => return None,
             b'0'..=b'9' => {
                 mantissa = mantissa * 10 + u64::from(c - b'0');
                 count += 1;
@@ -66,7 +68,7 @@ pub(super) fn plain_decimal(text: &[u8]) -> Option<Decimal> {
             _ => return None,
         }
     }
-    if count == 0 || count > PLAIN_DIGITS {
+    if count == 0 {
         return None;
     }
     let (lo, mid) = (mantissa as u32, (mantissa >> 32) as u32);

@@ -1,11 +1,13 @@
 //! Tests of `data::csv`.
 use super::number::{is_non_finite, is_number_syntax, parse_decimal};
 use super::*;
+use crate::data::load_csv_file;
 use crate::data::options::Role;
 use crate::data::parse_timestamp;
 use crate::domain::Timestamp;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
+use std::path::Path;
 
 const HEADER: &str = "Date,Open,High,Low,Close,Volume\n";
 

@@ -1,4 +1,4 @@
-//! Dataset uploads: read with the same options as the CLI, validated as they
+//! Dataset uploads (CSV or Parquet): read with the same options as the CLI, validated as they
 //! stream in, within their own size limit, kept parsed.
 
 use serde_json::{json, Value};
@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 use super::app::{backends, App, Backend};
 use crate::data_forms::goog_as_exported;
 use crate::helpers::ok;
+use crate::parquet_files::goog_as_pandas;
 
 const EXPORTED_QUERY: &str =
     "symbol=GOOG&time_column=Datum&date_format=%25m%2F%25d%2F%25Y&sort=true&volume_column=Vol.";
@@ -106,4 +107,40 @@ fn upload_errors_name_the_field_and_store_nothing() {
 /// Consecutive epoch-second timestamps a minute apart.
 fn chrono_free_days() -> impl Iterator<Item = i64> {
     (0..).map(|i| 1_600_000_000 + i * 60)
+}
+
+#[test]
+fn a_parquet_upload_runs_like_the_cli_on_the_same_file() {
+    let file = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("GOOG-api.parquet");
+    goog_as_pandas(&file, |_| {});
+    let cli: Value = serde_json::from_str(&ok(&[
+        "run",
+        "scripts/sma_cross.rhai",
+        "--data",
+        &format!("GOOG={}", file.display()),
+        "--json",
+    ]))
+    .unwrap();
+    let bytes = std::fs::read(&file).unwrap();
+    for backend in backends() {
+        let app = App::spawn(&backend, &[]);
+        // A delimiter means nothing to Parquet: refused, nothing stored.
+        let r = app.post_raw("/api/datasets?symbol=GOOG&delimiter=%3B", "application/octet-stream", bytes.clone());
+        assert_eq!(r.status(), 422, "{backend:?}");
+        let body: Value = r.json().unwrap();
+        assert!(body["message"].as_str().unwrap_or_default().contains("a Parquet file has no delimiter"), "{body}");
+
+        let r = app.post_raw("/api/datasets?symbol=GOOG", "application/octet-stream", bytes.clone());
+        assert_eq!(r.status(), 201, "{backend:?}");
+        let dataset: Value = r.json().unwrap();
+        assert_eq!((dataset["rows"].clone(), dataset["first"].clone()), (json!(2148), json!("2004-08-19")));
+        assert_eq!(dataset["content_hash"], cli["config"]["data"][0]["content_hash"], "{backend:?}");
+        let strategy = app.rhai_strategy("sma", "scripts/sma_cross.rhai");
+        let id = app.start_run(&json!({ "strategy_id": strategy, "symbols": ["GOOG"], "initial_capital": 100000 }));
+        let run = app.wait_status(id, "completed");
+        for key in ["final_equity", "return_pct", "sharpe", "trades", "max_drawdown_pct"] {
+            assert_eq!(run["metrics"][key], cli[key], "{backend:?}: {key}");
+        }
+        assert_eq!(run["fingerprint"], cli["fingerprint"], "{backend:?}");
+    }
 }
