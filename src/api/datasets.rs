@@ -98,8 +98,18 @@ async fn upload(
     QueryParams(query): QueryParams<UploadQuery>,
     body: Body,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let options = query.options()?;
-    let symbol = query.symbol.ok_or_else(|| ApiError::BadQuery("the query parameter 'symbol' is required".into()))?;
+    let checked = query.options().and_then(|options| {
+        let symbol =
+            query.symbol.ok_or_else(|| ApiError::BadQuery("the query parameter 'symbol' is required".into()))?;
+        Ok((options, symbol))
+    });
+    let (options, symbol) = match checked {
+        Ok(checked) => checked,
+        Err(refused) => {
+            service.discard_upload(body.into_data_stream(), limit).await;
+            return Err(refused);
+        }
+    };
     let row = service.create_dataset(&symbol, options, body.into_data_stream(), limit).await?;
     Ok((StatusCode::CREATED, Json(dataset_json(&row))))
 }

@@ -334,11 +334,11 @@ pub enum DataError {
         /// The time column.
         column: String,
         /// The cell's text, trimmed.
-        text: String,
-        /// The format given.
-        format: String,
+        text: Box<str>,
+        /// The format given (boxed, with `reason`, to keep the error small).
+        format: Box<str>,
         /// chrono's reason.
-        reason: String,
+        reason: Box<str>,
     },
 
     /// A loading option that cannot be used (checked before any row is read).

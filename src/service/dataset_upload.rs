@@ -83,6 +83,9 @@ where
     let mut body = body;
     let mut received: u64 = 0;
     let mut failure = None;
+    // Once the parser stops (at a bad row), the rest of the body is read
+    // and dropped, so that the client, still sending, gets the answer.
+    let mut parser_stopped = false;
     while let Some(chunk) = body.next().await {
         let chunk = match chunk {
             Ok(chunk) => chunk,
@@ -93,11 +96,13 @@ where
         };
         received += chunk.len() as u64;
         if received > limit {
-            failure = Some(UploadError::TooLarge(limit));
+            if !parser_stopped {
+                failure = Some(UploadError::TooLarge(limit));
+            }
             break;
         }
-        if tx.send(Ok(chunk)).await.is_err() {
-            break; // the parser stopped: its error says why
+        if !parser_stopped && tx.send(Ok(chunk)).await.is_err() {
+            parser_stopped = true; // its error says why
         }
     }
     if failure.is_some() {
@@ -147,6 +152,21 @@ fn parse(mut reader: ChannelReader, name: &str, options: &LoadOptions) -> Result
         last_ts,
         interval_ms: upper_median(&sink.gaps),
     })
+}
+
+/// Reads and drops a body refused before it was read (at most `limit`
+/// bytes), so that the client, still sending, gets the answer.
+pub(super) async fn discard<S, E>(mut body: S, limit: u64)
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+{
+    let mut received: u64 = 0;
+    while let Some(Ok(chunk)) = body.next().await {
+        received += chunk.len() as u64;
+        if received > limit {
+            break;
+        }
+    }
 }
 
 /// A scratch path no other upload of this process uses, ending in `.kind`.

@@ -78,8 +78,13 @@ impl Service {
         S: futures_util::Stream<Item = Result<bytes::Bytes, E>> + Send + Unpin + 'static,
         E: std::fmt::Display,
     {
-        parse_symbol(symbol).map_err(|e| ServiceError::invalid("symbol", e.to_string()))?;
-        options.check().map_err(|e| ServiceError::invalid(option_field(e.option), e.to_string()))?;
+        let checked = parse_symbol(symbol)
+            .map_err(|e| ServiceError::invalid("symbol", e.to_string()))
+            .and_then(|_| options.check().map_err(|e| ServiceError::invalid(option_field(e.option), e.to_string())));
+        if let Err(refused) = checked {
+            dataset_upload::discard(body, limit).await;
+            return Err(refused);
+        }
         let name = format!("upload for {symbol}");
         let validated = dataset_upload::validate(body, limit, name, options.clone()).await.map_err(|e| match e {
             // An option refused only once the file is seen (--delimiter for Parquet).
@@ -125,6 +130,15 @@ impl Service {
     /// NotFound or database failures.
     pub async fn dataset(&self, id: i64) -> Result<DatasetRow, ServiceError> {
         self.inner.store.dataset(id).await?.ok_or_else(|| ServiceError::NotFound(format!("dataset {id}")))
+    }
+
+    /// Reads and drops an upload refused before it was read (at most
+    /// `limit` bytes), so that the client, still sending, gets the answer.
+    pub async fn discard_upload<S, E>(&self, body: S, limit: u64)
+    where
+        S: futures_util::Stream<Item = Result<bytes::Bytes, E>> + Unpin,
+    {
+        dataset_upload::discard(body, limit).await;
     }
 
     /// The parsed bars of `symbol`'s dataset, from the cache when possible

@@ -32,7 +32,7 @@ pub(super) enum MarketDataError {
     /// The datasets do not make a universe.
     Universe(DataError),
     /// The data cannot be sliced or resampled as asked.
-    Window(WindowError),
+    Window(Box<WindowError>),
     /// The benchmark cannot be resampled as asked.
     Benchmark(DataError),
 }
@@ -49,8 +49,9 @@ impl MarketDataError {
     pub(super) fn into_request_error(self, resampled: bool) -> ServiceError {
         let field = match &self {
             MarketDataError::Service(_) => "",
-            MarketDataError::Window(WindowError::Range(_)) => "start",
-            MarketDataError::Window(WindowError::Resample(_)) | MarketDataError::Benchmark(_) => "resample",
+            MarketDataError::Window(e) if matches!(**e, WindowError::Range(_)) => "start",
+            MarketDataError::Window(e) if matches!(**e, WindowError::Resample(_)) => "resample",
+            MarketDataError::Benchmark(_) => "resample",
             _ if resampled => "resample",
             _ => "symbols",
         };
@@ -78,7 +79,7 @@ fn build_market_data(
     window: DataWindow,
 ) -> Result<(Universe, Option<Benchmark>), MarketDataError> {
     let universe = Universe::from_shared(series).map_err(MarketDataError::Universe)?;
-    let universe = window.apply(universe).map_err(MarketDataError::Window)?;
+    let universe = window.apply(universe).map_err(|e| MarketDataError::Window(Box::new(e)))?;
     let benchmark = match benchmark {
         None => None,
         Some((symbol, series)) => {

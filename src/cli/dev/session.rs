@@ -163,6 +163,12 @@ fn duration(d: Duration) -> String {
     }
 }
 
+/// Loads one data file as the run's flags say, as a message on failure.
+fn load(args: &RunArgs, path: &std::path::Path) -> Result<Vec<crate::domain::Bar>, String> {
+    let loader = args.loader().map_err(|e| format!("{e:#}"))?;
+    loader.load(path).map(|loaded| loaded.bars).map_err(|e| e.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,10 +179,4 @@ mod tests {
         assert_eq!(duration(Duration::from_millis(9_999)), "9999 ms");
         assert_eq!(duration(Duration::from_millis(12_345)), "12.3 s");
     }
-}
-
-/// Loads one data file as the run's flags say, as a message on failure.
-fn load(args: &RunArgs, path: &std::path::Path) -> Result<Vec<crate::domain::Bar>, String> {
-    let loader = args.loader().map_err(|e| format!("{e:#}"))?;
-    loader.load(path).map(|loaded| loaded.bars).map_err(|e| e.to_string())
 }

@@ -208,9 +208,9 @@ impl Layout {
                     input,
                     line,
                     column,
-                    text: text.to_owned(),
-                    format: format.as_str().to_owned(),
-                    reason,
+                    text: text.into(),
+                    format: format.as_str().into(),
+                    reason: reason.into(),
                 }
             }),
         }

@@ -105,10 +105,7 @@ pub(super) fn read_rows<R: Read, S: BarSink>(
         let outcome = (|| {
             let mut seq = 0;
             let mut pending = Some(first);
-            loop {
-                let Some((first_line, bytes)) = pending.take().map_or_else(|| next(lines), |b| Ok(Some(b)))? else {
-                    break;
-                };
+            while let Some((first_line, bytes)) = pending.take().map_or_else(|| next(lines), |b| Ok(Some(b)))? {
                 if memchr::memchr(b'"', &bytes).is_some() {
                     drop(work_tx);
                     merge.drain(&done_rx, ordering, seq)?;

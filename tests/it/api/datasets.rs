@@ -80,11 +80,15 @@ fn upload_errors_name_the_field_and_store_nothing() {
     }
     // Over the upload limit without a declared length (chunked): cut at the
     // limit, answered 413 or the connection closed, and nothing stored.
-    let big: Vec<u8> = std::iter::repeat_n(&text[..], 25).flatten().copied().collect();
-    assert!(big.len() > 2 << 20);
+    let mut big = String::from("Date,Open,High,Low,Close\n");
+    let mut minutes = chrono_free_days();
+    while big.len() <= 2 << 20 {
+        big.push_str(&format!("{},1,2,0.5,1.5\n", minutes.next().unwrap()));
+    }
+    let big = big.into_bytes();
     let once = reqwest::blocking::Client::builder().pool_max_idle_per_host(0).build().unwrap();
     let chunked = reqwest::blocking::Body::new(std::io::Cursor::new(big));
-    match once.post(format!("{}/api/datasets?{EXPORTED_QUERY}", app.url)).body(chunked).send() {
+    match once.post(format!("{}/api/datasets?symbol=BIG", app.url)).body(chunked).send() {
         Ok(r) => {
             let status = r.status();
             let body = r.text().unwrap_or_default();
