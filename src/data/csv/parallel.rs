@@ -189,7 +189,6 @@ impl Merge {
 /// checking their order within the batch; stops at the first error.
 fn read_batch(layout: &Layout, delimiter: u8, source: &str, first_line: u64, bytes: &[u8], sorting: bool) -> Batch {
     let memo = Memo::new(None);
-    let mut ends = Vec::new();
     let mut batch = Batch {
         bars: Vec::with_capacity(bytes.len() / 40),
         lines: Vec::new(),
@@ -198,9 +197,15 @@ fn read_batch(layout: &Layout, delimiter: u8, source: &str, first_line: u64, byt
         error: None,
     };
     let mut previous: Option<u64> = None;
-    for (i, line) in bytes.strip_suffix(b"\n").unwrap_or(bytes).split(|&b| b == b'\n').enumerate() {
+    let body = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+    let mut start = 0;
+    let ends = memchr::memchr_iter(b'\n', body).chain(std::iter::once(body.len()));
+    let mut cell_ends = Vec::new();
+    for (i, end) in ends.enumerate() {
+        let line = &body[start..end];
+        start = end + 1;
         let number = first_line + i as u64;
-        let Some(cells) = split(line, delimiter, &mut ends) else {
+        let Some(cells) = split(line, delimiter, &mut cell_ends) else {
             // The caller looked for quotes before handing the batch out.
             batch.error =
                 Some(DataError::Csv { input: source.to_owned(), message: format!("a quote on line {number}") });
