@@ -10,24 +10,10 @@ bars of `examples/synthetic_csv.rs`, with a `Timestamp` column). Run by
 import sys
 
 import pandas as pd
-from backtesting import Backtest, Strategy
-from backtesting.lib import crossover
-from backtesting.test import SMA
+from backtesting import Backtest
 
-
-class SmaCross(Strategy):
-    fast = 10
-    slow = 20
-
-    def init(self):
-        self.sma_fast = self.I(SMA, self.data.Close, self.fast)
-        self.sma_slow = self.I(SMA, self.data.Close, self.slow)
-
-    def next(self):
-        if crossover(self.sma_fast, self.sma_slow):
-            self.buy()
-        elif crossover(self.sma_slow, self.sma_fast):
-            self.position.close()
+# The same strategy as the sweep's peer script, beside this one.
+from sma_sweep_backtesting_py import SmaCross
 
 
 def main(path):

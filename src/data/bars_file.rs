@@ -159,7 +159,6 @@ pub fn read_bars_sized<R: Read>(input: R, size: u64) -> Result<Vec<Bar>, BarsFil
 pub struct BarsReader<R: Read> {
     input: R,
     bytes: Vec<u8>,
-    block: Vec<Bar>,
     total: u64,
     done: bool,
 }
@@ -175,25 +174,13 @@ impl<R: Read> BarsReader<R> {
         if &magic != MAGIC {
             return Err(BarsFileError::Damaged("another magic"));
         }
-        Ok(BarsReader { input, bytes: Vec::new(), block: Vec::new(), total: 0, done: false })
-    }
-
-    /// The next block's bars, or `None` after the last.
-    ///
-    /// # Errors
-    /// A read failure, a damaged block, or a total that does not match.
-    pub fn next_block(&mut self) -> Result<Option<&[Bar]>, BarsFileError> {
-        let mut block = std::mem::take(&mut self.block);
-        block.clear();
-        let more = self.next_block_into(&mut block)?;
-        self.block = block;
-        Ok(more.then_some(&self.block[..]))
+        Ok(BarsReader { input, bytes: Vec::new(), total: 0, done: false })
     }
 
     /// Appends the next block's bars to `out`; `false` after the last.
     ///
     /// # Errors
-    /// As [`next_block`](Self::next_block).
+    /// A read failure, a damaged block, or a total that does not match.
     pub fn next_block_into(&mut self, out: &mut Vec<Bar>) -> Result<bool, BarsFileError> {
         if self.done {
             return Ok(false);
@@ -261,30 +248,30 @@ fn decode_block(bytes: &[u8], n: usize, form: u8, out: &mut Vec<Bar>) -> Result<
             let magnitude = mantissa.unsigned_abs();
             Decimal::from_parts(magnitude as u32, (magnitude >> 32) as u32, 0, mantissa < 0, u32::from(scales[i]))
         };
-        out.extend((0..n).map(|i| Bar {
-            ts: Timestamp(word(times, i) as i64),
-            open: price(0, i),
-            high: price(1, i),
-            low: price(2, i),
-            close: price(3, i),
-            volume: f64::from_bits(word(rest, i)),
-        }));
+        push_bars(out, n, times, rest, price);
     } else {
         let (prices, volumes) = rest.split_at(64 * n);
         let price = |k: usize, i: usize| {
             let at = 16 * (k * n + i);
             Decimal::deserialize(prices[at..at + 16].try_into().unwrap_or_default())
         };
-        out.extend((0..n).map(|i| Bar {
-            ts: Timestamp(word(times, i) as i64),
-            open: price(0, i),
-            high: price(1, i),
-            low: price(2, i),
-            close: price(3, i),
-            volume: f64::from_bits(word(volumes, i)),
-        }));
+        push_bars(out, n, times, volumes, price);
     }
     Ok(())
+}
+
+/// Appends `n` bars built whole, each from its time, its four prices
+/// (`price(k, i)`, k = 0 open to 3 close) and its volume.
+fn push_bars(out: &mut Vec<Bar>, n: usize, times: &[u8], volumes: &[u8], price: impl Fn(usize, usize) -> Decimal) {
+    let word = |column: &[u8], i: usize| u64::from_le_bytes(column[8 * i..8 * i + 8].try_into().unwrap_or_default());
+    out.extend((0..n).map(|i| Bar {
+        ts: Timestamp(word(times, i) as i64),
+        open: price(0, i),
+        high: price(1, i),
+        low: price(2, i),
+        close: price(3, i),
+        volume: f64::from_bits(word(volumes, i)),
+    }));
 }
 
 #[cfg(test)]

@@ -17,14 +17,12 @@ use std::io::{self, BufReader, BufWriter, Cursor, Read};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use sha2::{Digest, Sha256};
-
 use super::bars_file::{read_bars_sized, BarsWriter};
 use super::csv::parse_csv_with;
 use super::error::DataError;
 use super::options::LoadOptions;
 use super::parquet::{is_parquet, parse_parquet_into, read_prefix};
-use crate::domain::Bar;
+use crate::domain::{content_hash, Bar, HashingReader};
 
 /// The environment variable naming the cache directory.
 pub const CACHE_DIR_ENV: &str = "BACKTESTER_CACHE_DIR";
@@ -130,10 +128,8 @@ impl Loader {
     /// A name for what `path` is now: path, size, modification time, inode,
     /// and the options.
     fn stat_key(&self, path: &Path, meta: &fs::Metadata) -> String {
-        let mut hasher = Sha256::new();
-        hasher.update(stat_fields(path, meta).as_bytes());
-        hasher.update(self.options.key().as_bytes());
-        hex(&hasher.finalize()[..16])
+        let key = format!("{}\0{}", stat_fields(path, meta), self.options.key());
+        content_hash(key.as_bytes())[..32].to_owned()
     }
 }
 
@@ -153,7 +149,7 @@ fn stat_fields(path: &Path, meta: &fs::Metadata) -> String {
 
 /// The file name of the bars of `content_hash` read with `options`.
 fn bars_name(content_hash: &str, options: &LoadOptions) -> String {
-    let options_hash = hex(&Sha256::digest(options.key().as_bytes())[..8]);
+    let options_hash = &crate::domain::content_hash(options.key().as_bytes())[..16];
     format!("bars-{content_hash}-{options_hash}")
 }
 
@@ -219,11 +215,16 @@ fn prune(dir: &Path, capacity: u64) -> io::Result<()> {
         fs::remove_file(&path)?;
         total -= len;
     }
+    let kept: std::collections::HashSet<String> = fs::read_dir(dir)?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.strip_prefix("bars-").and_then(|rest| rest.split('-').next()).map(str::to_owned)
+        })
+        .collect();
     for index in indexes {
         let Ok(hash) = fs::read_to_string(&index) else { continue };
-        let kept = fs::read_dir(dir)?
-            .any(|e| e.is_ok_and(|e| e.file_name().to_string_lossy().starts_with(&format!("bars-{hash}-"))));
-        if !kept {
+        if !kept.contains(&hash) {
             let _ = fs::remove_file(index);
         }
     }
@@ -237,43 +238,24 @@ fn parse_hashing(path: &Path, input: &str, options: &LoadOptions) -> Result<Load
     let prefix = read_prefix(&mut file).map_err(io_error)?;
     if is_parquet(&prefix) {
         // The Parquet reader seeks (its footer comes first): the hash is a pass of its own.
-        let mut hashing = HashingReader { inner: Cursor::new(prefix).chain(&mut file), hasher: Sha256::new() };
+        let mut hashing = HashingReader::new(Cursor::new(prefix).chain(&mut file));
         io::copy(&mut hashing, &mut io::sink()).map_err(io_error)?;
-        let content_hash = hex(&hashing.hasher.finalize());
+        let content_hash = hashing.content_hash();
         let mut bars = Vec::new();
         parse_parquet_into(file, input, options, &mut bars)?;
         bars.shrink_to_fit();
         return Ok(LoadedFile { bars, content_hash, cached: false });
     }
-    let mut reader = HashingReader { inner: Cursor::new(prefix).chain(file), hasher: Sha256::new() };
+    let mut reader = HashingReader::new(Cursor::new(prefix).chain(file));
     let bars = parse_csv_with(&mut reader, input, options)?;
     // The parser may stop before the end (it does not need to read past the last row).
     io::copy(&mut reader, &mut io::sink()).map_err(io_error)?;
-    Ok(LoadedFile { bars, content_hash: hex(&reader.hasher.finalize()), cached: false })
-}
-
-/// Passes bytes through, hashing them.
-struct HashingReader<R> {
-    inner: R,
-    hasher: Sha256,
-}
-
-impl<R: Read> Read for HashingReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
-        Ok(n)
-    }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    Ok(LoadedFile { bars, content_hash: reader.content_hash(), cached: false })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::content_hash;
 
     const CSV: &str =
         "Date,Open,High,Low,Close,Adj Close,Volume\n2020-01-01,1,2,0.5,1.5,1.25,10\n2020-01-02,1.5,2.5,1,2,1.75,20\n";

@@ -14,7 +14,7 @@ mod trade;
 pub use bar::{Bar, PriceField};
 pub use cancel::CancelToken;
 pub use equity_curve::EquityCurve;
-pub use hash::content_hash;
+pub use hash::{content_hash, HashingReader};
 pub use order::{ExitLevel, ExitReason, Exits, Order, OrderId, OrderKind, OrderRequest, OrderSize, Side, TrailOffset};
 pub use position::PositionView;
 pub use symbol::{is_valid_symbol, Symbol, MAX_SYMBOL_LEN, SYMBOL_RULE};

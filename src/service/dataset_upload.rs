@@ -13,12 +13,11 @@ use std::path::PathBuf;
 
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
-use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 
 use crate::data::bars_file::BarsWriter;
 use crate::data::{is_parquet, parse_csv_into, parse_parquet_into, read_prefix, BarSink, DataError, LoadOptions};
-use crate::domain::Bar;
+use crate::domain::{Bar, HashingReader};
 
 /// What an upload gave once validated: its bars file and its facts.
 pub(super) struct Validated {
@@ -123,7 +122,7 @@ fn parse(mut reader: ChannelReader, name: &str, options: &LoadOptions) -> Result
     let out = File::create(&file.0).map_err(UploadError::Scratch)?;
     let writer = BarsWriter::new(BufWriter::with_capacity(1 << 20, out)).map_err(UploadError::Scratch)?;
     let mut sink = Facts { writer, first: None, last: None, gaps: BTreeMap::new(), scratch_error: None };
-    let mut hashing = HashingReader { inner: Cursor::new(prefix).chain(reader), hasher: Sha256::new() };
+    let mut hashing = HashingReader::new(Cursor::new(prefix).chain(reader));
     let outcome = if parquet {
         // The Parquet reader needs random access (the footer first): the
         // body goes to a scratch file of its own, as large as the upload
@@ -146,7 +145,7 @@ fn parse(mut reader: ChannelReader, name: &str, options: &LoadOptions) -> Result
     };
     Ok(Validated {
         file,
-        content_hash: hex(&hashing.hasher.finalize()),
+        content_hash: hashing.content_hash(),
         rows,
         first_ts,
         last_ts,
@@ -262,24 +261,6 @@ impl Read for ChannelReader {
         buf[..n].copy_from_slice(&self.current.split_to(n));
         Ok(n)
     }
-}
-
-/// Passes bytes through, hashing them.
-struct HashingReader<R> {
-    inner: R,
-    hasher: Sha256,
-}
-
-impl<R: Read> Read for HashingReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
-        Ok(n)
-    }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

@@ -147,7 +147,9 @@ impl Service {
         let missing = || ServiceError::invalid("symbols", format!("no dataset for symbol '{symbol}'"));
         let store = &self.inner.store;
         let row = store.dataset_by_symbol(symbol).await?.ok_or_else(missing)?;
-        if let Some(bars) = self.inner.datasets.get(&row.content_hash) {
+        // The same bytes read with other options are other bars.
+        let key = format!("{}:{}", row.content_hash, row.load_options);
+        if let Some(bars) = self.inner.datasets.get(&key) {
             return Ok((row, bars));
         }
         // Only on a cache miss are the bars read (or, for a dataset kept
@@ -164,7 +166,7 @@ impl Service {
             self.stored_bars(&row).await?
         };
         let bars = SharedSeries::new(Arc::new(bars));
-        self.inner.datasets.put(row.content_hash.clone(), bars.clone());
+        self.inner.datasets.put(key, bars.clone());
         Ok((row, bars))
     }
 

@@ -101,10 +101,7 @@ pub fn parse_csv_into<R: Read, S: BarSink>(
         if unmarked.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let delimiter = match options.delimiter {
-            Some(d) => d as u8, // checked ASCII
-            None => delimiter_of(line),
-        };
+        let delimiter = delimiter_of(line, options);
         let mut ends = Vec::new();
         let Some(cells) = split(line, delimiter, &mut ends) else {
             // A quoted header: the general reader reads it all.
@@ -122,9 +119,21 @@ pub fn parse_csv_into<R: Read, S: BarSink>(
     };
     // A quoted cell from here on: the general reader takes the rest.
     let mut reader = general_reader(std::io::Cursor::new(rest).chain(lines.into_unread()), delimiter);
+    read_general_rows(&mut reader, before, source, &layout, ordering)
+}
+
+/// Reads the remaining records of `reader` (`before` lines came before its
+/// start) as rows of `layout` into `ordering`, and ends it.
+fn read_general_rows<R: Read, S: BarSink>(
+    reader: &mut ::csv::Reader<Tail<R>>,
+    before: u64,
+    source: &str,
+    layout: &Layout,
+    mut ordering: Ordering<'_, S>,
+) -> Result<u64, DataError> {
     let mut record = ByteRecord::new();
     let memo = Memo::new(None);
-    while let Some(line) = next_record(&mut reader, &mut record, source)? {
+    while let Some(line) = next_record(reader, &mut record, source)? {
         let line = Line::Text(line + before);
         let row = Row { input: source, line, cells: &record };
         ordering.push(layout.bar(&row, &memo)?, line)?;
@@ -143,10 +152,7 @@ fn parse_general<R: Read, S: BarSink>(
 ) -> Result<u64, DataError> {
     let (header, rest) =
         read_header_line(input).map_err(|source_err| DataError::Io { input: source.to_owned(), source: source_err })?;
-    let delimiter = match options.delimiter {
-        Some(d) => d as u8, // checked ASCII
-        None => delimiter_of(&header),
-    };
+    let delimiter = delimiter_of(&header, options);
     let mut reader = general_reader(std::io::Cursor::new(header).chain(rest), delimiter);
     let mut record = ByteRecord::new();
     let Some(header_line) = next_record(&mut reader, &mut record, source)? else {
@@ -154,14 +160,8 @@ fn parse_general<R: Read, S: BarSink>(
     };
     let names = header_names(record.iter());
     let layout = Layout::from_header(names, Line::Text(header_line + before), source, options)?;
-    let mut ordering = Ordering::new(source, &layout.time.name, options.sort, sink);
-    let memo = Memo::new(None);
-    while let Some(line) = next_record(&mut reader, &mut record, source)? {
-        let line = Line::Text(line + before);
-        let row = Row { input: source, line, cells: &record };
-        ordering.push(layout.bar(&row, &memo)?, line)?;
-    }
-    ordering.finish()
+    let ordering = Ordering::new(source, &layout.time.name, options.sort, sink);
+    read_general_rows(&mut reader, before, source, &layout, ordering)
 }
 
 /// The `csv` crate's reader over `input`, records ended by `\n` only: a

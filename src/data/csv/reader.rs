@@ -6,6 +6,7 @@ use std::io::Read;
 use ::csv::ByteRecord;
 
 use super::DataError;
+use crate::data::options::LoadOptions;
 
 /// The most bytes read to find the header line's end.
 const HEADER_PEEK: usize = 64 << 10;
@@ -25,10 +26,14 @@ pub(super) fn read_header_line<R: Read>(mut reader: R) -> std::io::Result<(Vec<u
     Ok((header, reader))
 }
 
-/// The field separator of a file whose first line is `header`: `,` when the
-/// header line has one outside quotes, else `;` or a tab when it has those
-/// (files written with a European locale, or as TSV), else `,`.
-pub(super) fn delimiter_of(header: &[u8]) -> u8 {
+/// The field separator of a file whose first line is `header`: the one
+/// `options` name, else `,` when the header line has one outside quotes,
+/// else `;` or a tab when it has those (files written with a European
+/// locale, or as TSV), else `,`.
+pub(super) fn delimiter_of(header: &[u8], options: &LoadOptions) -> u8 {
+    if let Some(d) = options.delimiter {
+        return d as u8; // checked ASCII
+    }
     let line = header.split(|&b| b == b'\n').next().unwrap_or_default();
     let mut quoted = false;
     let (mut commas, mut semicolons, mut tabs) = (0, 0, 0);

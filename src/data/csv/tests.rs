@@ -495,9 +495,9 @@ fn semicolon_and_tab_separated_files_are_read_like_comma_separated_ones() {
     assert_eq!(semicolon, comma);
     assert_eq!(tab, comma);
     // A comma in the header wins, even beside semicolons in a quoted name.
-    assert_eq!(delimiter_of(b"\"a;b\",Date;x\n"), b',');
-    assert_eq!(delimiter_of(b"\"a,b\";Date\n"), b';');
-    assert_eq!(delimiter_of(b"Date\n"), b',');
+    assert_eq!(delimiter_of(b"\"a;b\",Date;x\n", &LoadOptions::default()), b',');
+    assert_eq!(delimiter_of(b"\"a,b\";Date\n", &LoadOptions::default()), b';');
+    assert_eq!(delimiter_of(b"Date\n", &LoadOptions::default()), b',');
     // A semicolon file's bad row still names its line and column.
     let err = parse("Date;Open;High;Low;Close;Volume\n2020-01-01;1;2;0.5;x;10\n").unwrap_err().to_string();
     assert!(err.contains("line 2") && err.contains("column Close"), "{err}");

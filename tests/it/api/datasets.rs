@@ -60,6 +60,25 @@ fn an_upload_read_with_options_runs_like_the_cli_on_the_same_file() {
 }
 
 #[test]
+fn the_same_bytes_read_with_other_options_are_other_bars() {
+    let app = App::spawn(&Backend::Sqlite, &[]);
+    let text = goog_as_exported().into_bytes();
+    for query in [EXPORTED_QUERY.to_owned(), EXPORTED_QUERY.replace("GOOG", "ADJ") + "&close_column=Adj%20Close"] {
+        let r = app.post_raw(&format!("/api/datasets?{query}"), "text/csv", text.clone());
+        assert_eq!(r.status(), 201, "{query}");
+    }
+    let strategy = app.rhai_strategy("sma", "scripts/sma_cross.rhai");
+    let run = |symbol: &str| {
+        let id = app.start_run(&json!({ "strategy_id": strategy, "symbols": [symbol], "initial_capital": 100000 }));
+        app.wait_status(id, "completed")
+    };
+    // The first run keeps GOOG's bars in memory; ADJ's, from the same bytes, are not those.
+    let (plain, adjusted) = (run("GOOG"), run("ADJ"));
+    assert_ne!(plain["metrics"]["final_equity"], adjusted["metrics"]["final_equity"]);
+    assert_eq!(adjusted["manifest"]["data"][0]["options"]["columns"]["close"], "Adj Close");
+}
+
+#[test]
 fn upload_errors_name_the_field_and_store_nothing() {
     let app = App::spawn(&Backend::Sqlite, &["--upload-limit-mib", "2", "--body-limit-mib", "1"]);
     let text = goog_as_exported().into_bytes();
