@@ -54,10 +54,15 @@ fn backend(c: &mut Criterion, rt: &tokio::runtime::Runtime, name: &str, url: &st
     let version =
         NewVersion { source: b"fn on_bar(ctx) {}".to_vec(), content_hash: "h".into(), params_json: "[]".into() };
     let strategy_name = format!("bench-{}", std::process::id());
-    let (strategy, version) =
-        rt.block_on(store.create_strategy(&strategy_name, "rhai", "", version)).expect("a strategy is created");
+    let (strategy, version) = rt
+        .block_on(store.create_strategy(backtester::store::FIRST_USER_ID, &strategy_name, "rhai", "", version))
+        .expect("a strategy is created");
     let (drawdown, sampled) = (report.drawdown_pct(), sample_run(report));
-    let new_run = || rt.block_on(store.create_run(strategy.id, version.id, "{}", None)).expect("a run row").id;
+    let new_run = || {
+        rt.block_on(store.create_run(backtester::store::FIRST_USER_ID, strategy.id, version.id, "{}", None))
+            .expect("a run row")
+            .id
+    };
     let mut group = c.benchmark_group(format!("persist_1m_bars_{name}"));
     group.sample_size(10);
     group.bench_function("write_results", |b| {

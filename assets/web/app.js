@@ -8,9 +8,22 @@ const $ = (selector) => document.querySelector(selector);
 // From /assets/dom.js, loaded before this module.
 const el = window.el;
 
-async function api(path, options) {
-  const response = await fetch(path, options);
+// A server with tokens: the page signs in once (POST /api/session sets an
+// HttpOnly cookie, which event streams carry too) and sends the bt_csrf
+// cookie back as a header on every write.
+function csrfToken() {
+  const found = document.cookie.match(/(?:^|;\s*)bt_csrf=([^;]+)/);
+  return found ? found[1] : null;
+}
+
+async function api(path, options = {}) {
+  const headers = new Headers(options.headers || {});
+  const method = (options.method || "GET").toUpperCase();
+  const csrf = csrfToken();
+  if (method !== "GET" && csrf) headers.set("x-csrf-token", csrf);
+  const response = await fetch(path, { ...options, headers });
   const body = await response.json().catch(() => null);
+  if (response.status === 401) showSignIn(body && body.message);
   if (!response.ok) {
     const error = new Error((body && body.message) || response.statusText);
     error.field = body && body.field;
@@ -241,6 +254,21 @@ async function loadSweeps() {
   setTimeout(loadSweeps, live ? 2000 : 10000);
 }
 
+function showSignIn(message) {
+  $("#sign-in").hidden = false;
+  $("#sign-in-error").textContent = message || "";
+}
+
+async function signIn(event) {
+  event.preventDefault();
+  try {
+    await api("/api/session", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ token: $("#f-token").value }) });
+    window.location.reload();
+  } catch (e) {
+    $("#sign-in-error").textContent = e.message;
+  }
+}
+
 async function health() {
   try { await api("/health"); $("#health").textContent = "database: ok"; } catch (e) { $("#health").textContent = `database: ${e.message}`; }
 }
@@ -248,5 +276,6 @@ async function health() {
 $("#f-strategy").addEventListener("change", strategyChosen);
 $("#f-version").addEventListener("change", versionChosen);
 $("#run-form").addEventListener("submit", submit);
+$("#sign-in-form").addEventListener("submit", signIn);
 Promise.all([loadStrategies(), loadDatasets(), loadRuns(), health()]).then(() => { document.body.dataset.ready = "true"; });
 loadSweeps();

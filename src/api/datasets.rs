@@ -8,6 +8,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::caller::Caller;
 use super::extract::QueryParams;
 use super::{id, ApiError};
 use crate::data::{parse_delimiter, LoadOptions, Role};
@@ -20,7 +21,7 @@ use crate::store::DatasetRow;
 pub fn router(upload_limit: usize) -> Router<Service> {
     Router::new()
         .route("/api/datasets", post(upload).get(list))
-        .route("/api/datasets/{id}", get(show))
+        .route("/api/datasets/{id}", get(show).delete(remove))
         .layer(axum::Extension(UploadLimit(upload_limit as u64)))
 }
 
@@ -43,6 +44,9 @@ struct UploadQuery {
     close_column: Option<String>,
     volume_column: Option<String>,
     sort: Option<bool>,
+    /// Add the upload as the next version of the user's dataset of the
+    /// symbol (runs then read it) instead of refusing a second one.
+    replace: Option<bool>,
 }
 
 impl UploadQuery {
@@ -81,7 +85,9 @@ impl UploadQuery {
 fn dataset_json(d: &DatasetRow) -> Value {
     json!({
         "id": d.id,
+        "owner_id": d.owner_id,
         "symbol": d.symbol,
+        "version": d.version,
         "rows": d.rows,
         "first": Timestamp(d.first_ts),
         "last": Timestamp(d.last_ts),
@@ -92,13 +98,39 @@ fn dataset_json(d: &DatasetRow) -> Value {
     })
 }
 
+/// The types an upload may be sent as. None of them is one a page may
+/// send to another site without asking first (a CORS preflight), unlike
+/// `text/plain` or a form's.
+const UPLOAD_TYPES: [&str; 4] =
+    ["text/csv", "application/octet-stream", "application/vnd.apache.parquet", "application/x-parquet"];
+
+/// Refuses an upload whose `Content-Type` is missing or not one of [`UPLOAD_TYPES`].
+fn check_upload_type(headers: &axum::http::HeaderMap) -> Result<(), ApiError> {
+    let given = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let essence = given.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    if UPLOAD_TYPES.contains(&essence.as_str()) {
+        return Ok(());
+    }
+    let shown = if given.is_empty() {
+        "none".to_string()
+    } else {
+        format!("'{}'", given.chars().take(100).collect::<String>())
+    };
+    Err(ApiError::MediaType(format!(
+        "an upload needs `Content-Type: text/csv` (or application/octet-stream, application/vnd.apache.parquet); \
+         it has {shown}"
+    )))
+}
+
 async fn upload(
     State(service): State<Service>,
+    caller: Caller,
     axum::Extension(UploadLimit(limit)): axum::Extension<UploadLimit>,
+    headers: axum::http::HeaderMap,
     QueryParams(query): QueryParams<UploadQuery>,
     body: Body,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let checked = query.options().and_then(|options| {
+    let checked = check_upload_type(&headers).and_then(|()| query.options()).and_then(|options| {
         let symbol =
             query.symbol.ok_or_else(|| ApiError::BadQuery("the query parameter 'symbol' is required".into()))?;
         Ok((options, symbol))
@@ -110,17 +142,33 @@ async fn upload(
             return Err(refused);
         }
     };
-    let row = service.create_dataset(&symbol, options, body.into_data_stream(), limit).await?;
+    let replace = query.replace.unwrap_or(false);
+    let row = service.create_dataset(caller.actor(), &symbol, replace, options, body.into_data_stream(), limit).await?;
     Ok((StatusCode::CREATED, Json(dataset_json(&row))))
 }
 
-async fn list(State(service): State<Service>) -> Result<Json<Value>, ApiError> {
-    let rows = service.datasets().await?;
+async fn list(State(service): State<Service>, caller: Caller) -> Result<Json<Value>, ApiError> {
+    let rows = service.datasets(caller.actor()).await?;
     Ok(Json(rows.iter().map(dataset_json).collect()))
 }
 
-async fn show(State(service): State<Service>, Path(raw): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn show(
+    State(service): State<Service>,
+    caller: Caller,
+    Path(raw): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let id = id(&raw, "dataset")?;
-    let row = service.dataset(id).await?;
+    let row = service.dataset(caller.actor(), id).await?;
     Ok(Json(dataset_json(&row)))
+}
+
+/// `DELETE /api/datasets/{id}`: the dataset and what depends on it (409 while a queued or running run or sweep needs it).
+async fn remove(
+    State(service): State<Service>,
+    caller: Caller,
+    Path(raw): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let id = id(&raw, "dataset")?;
+    let deleted = service.delete_dataset(caller.actor(), id).await?;
+    Ok(super::deleted_json(&format!("dataset {id}"), &deleted))
 }

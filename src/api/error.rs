@@ -24,6 +24,14 @@ pub enum ApiError {
     BadQuery(String),
     /// The body is larger than the limit (413).
     TooLarge(String),
+    /// No credentials, or ones that do not work (401, with
+    /// `WWW-Authenticate: Bearer`); never names the token.
+    Unauthorized(String),
+    /// A body of a type the route does not take (415).
+    MediaType(String),
+    /// Credentials that work but do not allow this, or a request from a
+    /// foreign host or page (403).
+    Forbidden(String),
 }
 
 impl From<ServiceError> for ApiError {
@@ -86,6 +94,17 @@ impl IntoResponse for ApiError {
             }
             ApiError::TooLarge(message) => {
                 (StatusCode::PAYLOAD_TOO_LARGE, json!({ "error": "too_large", "message": message }))
+            }
+            ApiError::Unauthorized(message) => {
+                let body = json!({ "error": "unauthorized", "message": message });
+                let challenge = [(header::WWW_AUTHENTICATE, "Bearer")];
+                return (StatusCode::UNAUTHORIZED, challenge, Json(body)).into_response();
+            }
+            ApiError::MediaType(message) => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, json!({ "error": "media_type", "message": message }))
+            }
+            ApiError::Forbidden(message) => {
+                (StatusCode::FORBIDDEN, json!({ "error": "forbidden", "message": message }))
             }
         };
         (status, Json(body)).into_response()

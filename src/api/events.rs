@@ -13,7 +13,9 @@ use futures_util::stream::{self, Stream, StreamExt};
 use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
 
+use super::caller::Caller;
 use super::{id, ApiError};
+use crate::service::accounts::Actor;
 use crate::service::{RunEvent, Service};
 use crate::store::{FailureKind, RunStatus};
 
@@ -46,9 +48,10 @@ fn final_event(row: &crate::store::RunRow) -> RunEvent {
 
 async fn events(
     State(service): State<Service>,
+    caller: Caller,
     Path(raw): Path<String>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    let view = service.run_view(id(&raw, "run")?).await?;
+    let view = service.run_view(caller.actor(), id(&raw, "run")?).await?;
     let run_id = view.row.id;
     let receiver = if view.row.status.is_final() { None } else { service.subscribe(run_id) };
     let stream: stream::BoxStream<'static, Result<Event, Infallible>> = match receiver {
@@ -65,7 +68,7 @@ async fn events(
                     Err(RecvError::Lagged(_)) => continue,
                     Err(RecvError::Closed) => {
                         // The run ended between our check and the subscription.
-                        let row = service.run_view(run_id).await.ok()?.row;
+                        let row = service.run_view(Actor::SYSTEM, run_id).await.ok()?.row;
                         return Some((Ok(sse(&final_event(&row))), (rx, true, service)));
                     }
                 }
@@ -74,7 +77,7 @@ async fn events(
         .boxed(),
         None => {
             // Ended (or ended just now): its final state is stored.
-            let row = service.run_view(run_id).await.ok().map(|view| view.row);
+            let row = service.run_view(caller.actor(), run_id).await.ok().map(|view| view.row);
             let events: Vec<Result<Event, Infallible>> =
                 row.filter(|r| r.status.is_final()).map(|r| vec![Ok(sse(&final_event(&r)))]).unwrap_or_default();
             stream::iter(events).boxed()
@@ -88,10 +91,11 @@ async fn events(
 /// then a close once the final one is sent.
 async fn websocket(
     State(service): State<Service>,
+    caller: Caller,
     Path(raw): Path<String>,
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
-    let view = service.run_view(id(&raw, "run")?).await?;
+    let view = service.run_view(caller.actor(), id(&raw, "run")?).await?;
     let run_id = view.row.id;
     let receiver = if view.row.status.is_final() { None } else { service.subscribe(run_id) };
     Ok(upgrade.on_upgrade(move |mut socket| async move {
@@ -115,7 +119,7 @@ async fn websocket(
                 }
             }
         }
-        if let Ok(view) = service.run_view(run_id).await {
+        if let Ok(view) = service.run_view(caller.actor(), run_id).await {
             if view.row.status.is_final() {
                 let _ = socket.send(text(&final_event(&view.row))).await;
             }
@@ -129,9 +133,10 @@ async fn websocket(
 /// its watched file. The stream stays open.
 async fn strategy_events(
     State(service): State<Service>,
+    caller: Caller,
     Path(raw): Path<String>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    let strategy = service.strategy(id(&raw, "strategy")?).await?;
+    let strategy = service.strategy(caller.actor(), id(&raw, "strategy")?).await?;
     let rx = service.strategy_channel(strategy.id).subscribe();
     let stream = stream::unfold(rx, |mut rx| async move {
         loop {

@@ -2,6 +2,8 @@
 //! `/health` and the OpenAPI document. Each module exposes its routes;
 //! [`router`] merges them.
 
+mod access;
+mod caller;
 mod datasets;
 mod deadlines;
 mod error;
@@ -21,6 +23,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
 
+pub use access::Access;
 pub use error::ApiError;
 pub use openapi::document as openapi_document;
 pub use server::{serve, ServerLimits};
@@ -33,9 +36,10 @@ pub const DEFAULT_BODY_LIMIT: usize = 16 << 20;
 /// Default largest dataset upload: 1 GiB (read as a stream, never held whole).
 pub const DEFAULT_UPLOAD_LIMIT: usize = 1 << 30;
 
-/// The whole API over `service`, refusing bodies above `body_limit` bytes,
-/// and dataset uploads above `upload_limit`.
-pub fn router(service: Service, body_limit: usize, upload_limit: usize) -> Router {
+/// The whole API over `service`, admitting requests as `access` says,
+/// refusing bodies above `body_limit` bytes, and dataset uploads above
+/// `upload_limit`.
+pub fn router(service: Service, access: Access, body_limit: usize, upload_limit: usize) -> Router {
     let others = Router::new()
         .route("/health", get(health))
         .route("/api/openapi.json", get(|| async { Json(openapi::document()) }))
@@ -48,7 +52,18 @@ pub fn router(service: Service, body_limit: usize, upload_limit: usize) -> Route
         .layer(axum::middleware::from_fn_with_state(body_limit, refuse_declared_oversize));
     let uploads = datasets::router(upload_limit)
         .layer(axum::middleware::from_fn_with_state(upload_limit, refuse_declared_oversize));
-    others.merge(uploads).with_state(service)
+    let access = std::sync::Arc::new(access);
+    let guarded = access::Guarded { service: service.clone(), access: access.clone() };
+    let session = access::session::router().layer(DefaultBodyLimit::max(body_limit)).with_state(guarded.clone());
+    let app = others
+        .merge(uploads)
+        .with_state(service)
+        .merge(session)
+        .layer(axum::middleware::from_fn_with_state(guarded, access::guard));
+    match access::cors(&access) {
+        Some(cors) => app.layer(cors),
+        None => app,
+    }
 }
 
 /// Refuses a body whose declared length is over `limit` before reading any
@@ -85,6 +100,12 @@ async fn health(State(service): State<Service>) -> (StatusCode, Json<serde_json:
             (StatusCode::SERVICE_UNAVAILABLE, Json(body))
         }
     }
+}
+
+/// The answer to a deletion: what was deleted, and the finished runs and
+/// sweeps that went with it.
+fn deleted_json(what: &str, deleted: &crate::service::Deleted) -> Json<serde_json::Value> {
+    Json(json!({ "deleted": what, "runs": deleted.runs, "sweeps": deleted.sweeps }))
 }
 
 /// Reads an id from a path segment, as a 404 when it is not one.

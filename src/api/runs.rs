@@ -10,6 +10,7 @@ use axum::{Extension, Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::caller::Caller;
 use super::extract::{JsonBody, QueryParams};
 use super::stream;
 use super::{id, ApiError};
@@ -19,7 +20,7 @@ use crate::store::{RunFilter, RunStatus};
 pub fn router() -> Router<Service> {
     Router::new()
         .route("/api/runs", post(create).get(list))
-        .route("/api/runs/{id}", get(show))
+        .route("/api/runs/{id}", get(show).delete(remove))
         .route("/api/runs/{id}/trades", get(trades))
         .route("/api/runs/{id}/equity", get(equity))
         .route("/api/runs/{id}/returns", get(returns))
@@ -83,27 +84,30 @@ pub(super) fn ip(client: Client) -> Option<IpAddr> {
 
 async fn create(
     State(service): State<Service>,
+    caller: Caller,
     client: Client,
     JsonBody(request): JsonBody<RunRequest>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    Ok(queued(&service.submit_from(ip(client), request, None).await?))
+    Ok(queued(&service.submit_from(caller.actor(), ip(client), request, None).await?))
 }
 
 async fn rerun(
     State(service): State<Service>,
+    caller: Caller,
     client: Client,
     Path(raw): Path<String>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    Ok(queued(&service.rerun(id(&raw, "run")?, ip(client)).await?))
+    Ok(queued(&service.rerun(caller.actor(), id(&raw, "run")?, ip(client)).await?))
 }
 
 async fn cancel(
     State(service): State<Service>,
+    caller: Caller,
     Path(raw): Path<String>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let id = id(&raw, "run")?;
-    service.cancel(id).await?;
-    let view = service.run_view(id).await?;
+    service.cancel(caller.actor(), id).await?;
+    let view = service.run_view(caller.actor(), id).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({ "id": id, "status": view.row.status }))))
 }
 
@@ -124,6 +128,7 @@ pub const MAX_LIST_LIMIT: usize = 1000;
 
 async fn list(
     State(service): State<Service>,
+    caller: Caller,
     QueryParams(query): QueryParams<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let status = query
@@ -136,14 +141,24 @@ async fn list(
     if !(1..=MAX_LIST_LIMIT).contains(&limit) {
         return Err(ApiError::BadQuery(format!("limit: from 1 to {MAX_LIST_LIMIT}, not {limit}")));
     }
-    let filter =
-        RunFilter { status, strategy_id: query.strategy, after: query.after, limit: Some(limit), newest_first: false };
-    let runs = service.runs(filter).await?;
+    let filter = RunFilter {
+        status,
+        strategy_id: query.strategy,
+        after: query.after,
+        limit: Some(limit),
+        newest_first: false,
+        owner_id: None,
+    };
+    let runs = service.runs(caller.actor(), filter).await?;
     Ok(Json(runs.iter().map(run_summary_json).collect()))
 }
 
-async fn show(State(service): State<Service>, Path(raw): Path<String>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(run_json(&service.run_view(id(&raw, "run")?).await?)))
+async fn show(
+    State(service): State<Service>,
+    caller: Caller,
+    Path(raw): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(run_json(&service.run_view(caller.actor(), id(&raw, "run")?).await?)))
 }
 
 /// The columns of `GET /api/runs/{id}/trades?format=csv`.
@@ -158,10 +173,11 @@ struct TradesQuery {
 
 async fn trades(
     State(service): State<Service>,
+    caller: Caller,
     Path(raw): Path<String>,
     QueryParams(query): QueryParams<TradesQuery>,
 ) -> Result<Response, ApiError> {
-    let trades = service.trades(id(&raw, "run")?).await?;
+    let trades = service.trades(caller.actor(), id(&raw, "run")?).await?;
     match query.format.as_deref() {
         None | Some("json") => Ok(stream::json_array(trades)),
         Some("csv") => Ok(stream::csv(TRADES_CSV_HEADER, trades, |t| {
@@ -196,11 +212,12 @@ struct EquityQuery {
 
 async fn equity(
     State(service): State<Service>,
+    caller: Caller,
     Path(raw): Path<String>,
     QueryParams(query): QueryParams<EquityQuery>,
 ) -> Result<Response, ApiError> {
     let full = query.full.unwrap_or(false);
-    let points = service.equity(id(&raw, "run")?, full).await?;
+    let points = service.equity(caller.actor(), id(&raw, "run")?, full).await?;
     if full {
         return Ok(stream::json_array(points));
     }
@@ -208,12 +225,31 @@ async fn equity(
 }
 
 /// The HTML report of a completed run: one self-contained page.
-async fn report(State(service): State<Service>, Path(raw): Path<String>) -> Result<Html<String>, ApiError> {
-    Ok(Html(service.run_report(id(&raw, "run")?).await?))
+async fn report(
+    State(service): State<Service>,
+    caller: Caller,
+    Path(raw): Path<String>,
+) -> Result<Html<String>, ApiError> {
+    Ok(Html(service.run_report(caller.actor(), id(&raw, "run")?).await?))
 }
 
 /// The daily, monthly and yearly returns of a completed run.
-async fn returns(State(service): State<Service>, Path(raw): Path<String>) -> Result<Json<Value>, ApiError> {
-    let stored = service.returns(id(&raw, "run")?).await?;
+async fn returns(
+    State(service): State<Service>,
+    caller: Caller,
+    Path(raw): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let stored = service.returns(caller.actor(), id(&raw, "run")?).await?;
     Ok(Json(parse(&Some(stored))))
+}
+
+/// `DELETE /api/runs/{id}`: the run and what depends on it (409 while a queued or running run or sweep needs it).
+async fn remove(
+    State(service): State<Service>,
+    caller: Caller,
+    Path(raw): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let id = id(&raw, "run")?;
+    let deleted = service.delete_run(caller.actor(), id).await?;
+    Ok(super::deleted_json(&format!("run {id}"), &deleted))
 }

@@ -16,9 +16,11 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use tokio::sync::broadcast::error::RecvError;
 
+use super::caller::Caller;
 use super::extract::{parse_json, JsonBody, QueryParams};
 use super::runs::{ip, Client};
 use super::{id, ApiError};
+use crate::service::accounts::Actor;
 use crate::service::{
     HeatmapQuery, Service, SweepEvent, SweepFields, SweepRequest, VariantsQuery, RUN_FIELDS, SWEEP_FIELDS,
 };
@@ -27,7 +29,7 @@ use crate::store::RunStatus;
 pub fn router() -> Router<Service> {
     Router::new()
         .route("/api/sweeps", post(create).get(list))
-        .route("/api/sweeps/{id}", get(show))
+        .route("/api/sweeps/{id}", get(show).delete(remove))
         .route("/api/sweeps/{id}/variants", get(variants))
         .route("/api/sweeps/{id}/variants/{number}/run", post(variant_run))
         .route("/api/sweeps/{id}/heatmap", get(heatmap))
@@ -38,6 +40,7 @@ pub fn router() -> Router<Service> {
 
 async fn create(
     State(service): State<Service>,
+    caller: Caller,
     JsonBody(object): JsonBody<Map<String, Value>>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     if let Some(unknown) =
@@ -53,7 +56,7 @@ async fn create(
     // Each part read as its own type, so that an error names its field.
     let bytes = |map: Map<String, Value>| serde_json::to_vec(&Value::Object(map)).unwrap_or_default();
     let request = SweepRequest { run: parse_json(&bytes(run))?, sweep: parse_json::<SweepFields>(&bytes(sweep))? };
-    let row = service.submit_sweep(request).await?;
+    let row = service.submit_sweep(caller.actor(), request).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({ "id": row.id, "status": row.status, "total": row.total }))))
 }
 
@@ -66,17 +69,22 @@ struct ListQuery {
 
 async fn list(
     State(service): State<Service>,
+    caller: Caller,
     QueryParams(query): QueryParams<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let limit = query.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::BadQuery(format!("limit: from 1 to 1000, not {limit}")));
     }
-    Ok(Json(Value::Array(service.sweeps_json(limit).await?)))
+    Ok(Json(Value::Array(service.sweeps_json(caller.actor(), limit).await?)))
 }
 
-async fn show(State(service): State<Service>, Path(raw): Path<String>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(service.sweep_json(id(&raw, "sweep")?).await?))
+async fn show(
+    State(service): State<Service>,
+    caller: Caller,
+    Path(raw): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(service.sweep_json(caller.actor(), id(&raw, "sweep")?).await?))
 }
 
 /// Variants read from the store per chunk of a CSV of all of them.
@@ -84,27 +92,28 @@ const CSV_CHUNK: u64 = 5000;
 
 async fn variants(
     State(service): State<Service>,
+    caller: Caller,
     Path(raw): Path<String>,
     QueryParams(query): QueryParams<VariantsQuery>,
 ) -> Result<Response, ApiError> {
     let id = id(&raw, "sweep")?;
     match query.format.as_deref() {
         None | Some("json") => {
-            let (set, rows) = service.sweep_variants(id, &query, Some(100)).await?;
+            let (set, rows) = service.sweep_variants(caller.actor(), id, &query, Some(100)).await?;
             let items: Vec<Value> = rows.iter().map(|r| crate::service::variant_json(&set, r)).collect();
             Ok(Json(Value::Array(items)).into_response())
         }
-        Some("csv") => csv(service, id, query).await,
+        Some("csv") => csv(service, caller.actor(), id, query).await,
         Some(other) => Err(ApiError::BadQuery(format!("format: use json or csv, not '{other}'"))),
     }
 }
 
 /// Every variant the query selects as CSV (all when it sets no limit),
 /// read from the store a chunk at a time as the body is sent.
-async fn csv(service: Service, id: i64, query: VariantsQuery) -> Result<Response, ApiError> {
+async fn csv(service: Service, actor: Actor, id: i64, query: VariantsQuery) -> Result<Response, ApiError> {
     // Checks the query and reads the header's axes before anything is sent.
     let first = VariantsQuery { limit: Some(CSV_CHUNK.min(query.limit.unwrap_or(CSV_CHUNK))), ..query.clone() };
-    let (set, rows) = service.sweep_variants(id, &first, None).await?;
+    let (set, rows) = service.sweep_variants(actor, id, &first, None).await?;
     let header = crate::sweep::csv_header(&set);
     let wanted = query.limit.unwrap_or(u64::MAX);
     let start = query.offset.unwrap_or(0);
@@ -122,7 +131,7 @@ async fn csv(service: Service, id: i64, query: VariantsQuery) -> Result<Response
         }
         let limit = CSV_CHUNK.min(left);
         let page = VariantsQuery { offset: Some(offset), limit: Some(limit), ..query.clone() };
-        let rows = match service.sweep_variants(id, &page, None).await {
+        let rows = match service.sweep_variants(actor, id, &page, None).await {
             Ok((_, rows)) => rows,
             Err(e) => {
                 return Some((Err(std::io::Error::other(e.to_string())), (service, query, set, offset, 0, false)))
@@ -142,6 +151,7 @@ async fn csv(service: Service, id: i64, query: VariantsQuery) -> Result<Response
 
 async fn heatmap(
     State(service): State<Service>,
+    caller: Caller,
     Path(raw): Path<String>,
     QueryParams(mut query): QueryParams<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
@@ -151,25 +161,31 @@ async fn heatmap(
     let metric = query.remove("metric");
     // Every other parameter holds an axis at a value.
     let fixed: BTreeMap<String, String> = query.into_iter().collect();
-    Ok(Json(service.sweep_heatmap(id, &HeatmapQuery { x, y, metric, fixed }).await?))
+    Ok(Json(service.sweep_heatmap(caller.actor(), id, &HeatmapQuery { x, y, metric, fixed }).await?))
 }
 
 /// The sweep's HTML report; partial (and reloading itself) while it runs.
-async fn report(State(service): State<Service>, Path(raw): Path<String>) -> Result<Html<String>, ApiError> {
-    Ok(Html(service.sweep_report(id(&raw, "sweep")?).await?))
+async fn report(
+    State(service): State<Service>,
+    caller: Caller,
+    Path(raw): Path<String>,
+) -> Result<Html<String>, ApiError> {
+    Ok(Html(service.sweep_report(caller.actor(), id(&raw, "sweep")?).await?))
 }
 
 async fn cancel(
     State(service): State<Service>,
+    caller: Caller,
     Path(raw): Path<String>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let id = id(&raw, "sweep")?;
-    let status = service.cancel_sweep(id).await?;
+    let status = service.cancel_sweep(caller.actor(), id).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({ "id": id, "status": status }))))
 }
 
 async fn variant_run(
     State(service): State<Service>,
+    caller: Caller,
     client: Client,
     Path((raw, number)): Path<(String, String)>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
@@ -177,7 +193,7 @@ async fn variant_run(
     let number: u64 = number
         .parse()
         .map_err(|_| crate::service::ServiceError::NotFound(format!("variant '{number}' of sweep {id}")))?;
-    let row = service.variant_run(id, number, ip(client)).await?;
+    let row = service.variant_run(caller.actor(), id, number, ip(client)).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({ "id": row.id, "status": "queued" }))))
 }
 
@@ -198,10 +214,11 @@ fn final_event(id: i64, status: RunStatus, error: Option<String>) -> SweepEvent 
 /// most ten times a second, then one final `completed`, `cancelled` or `failed`.
 async fn events(
     State(service): State<Service>,
+    caller: Caller,
     Path(raw): Path<String>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let id = id(&raw, "sweep")?;
-    let row = service.sweep_row(id).await?;
+    let row = service.sweep_row(caller.actor(), id).await?;
     let receiver = if row.status.is_final() { None } else { service.subscribe_sweep(id) };
     let stream: stream::BoxStream<'static, Result<Event, Infallible>> = match receiver {
         Some(rx) => stream::unfold((rx, false, service.clone()), move |(mut rx, done, service)| async move {
@@ -216,7 +233,7 @@ async fn events(
                     }
                     Err(RecvError::Lagged(_)) => continue,
                     Err(RecvError::Closed) => {
-                        let row = service.sweep_row(id).await.ok()?;
+                        let row = service.sweep_row(Actor::SYSTEM, id).await.ok()?;
                         let event = final_event(id, row.status, row.error_message);
                         return Some((Ok(sse(&event)), (rx, true, service)));
                     }
@@ -225,11 +242,22 @@ async fn events(
         })
         .boxed(),
         None => {
-            let row = service.sweep_row(id).await.ok().filter(|r| r.status.is_final());
+            let row = service.sweep_row(caller.actor(), id).await.ok().filter(|r| r.status.is_final());
             let events: Vec<Result<Event, Infallible>> =
                 row.map(|r| vec![Ok(sse(&final_event(id, r.status, r.error_message)))]).unwrap_or_default();
             stream::iter(events).boxed()
         }
     };
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+/// `DELETE /api/sweeps/{id}`: the sweep and what depends on it (409 while a queued or running run or sweep needs it).
+async fn remove(
+    State(service): State<Service>,
+    caller: Caller,
+    Path(raw): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let id = id(&raw, "sweep")?;
+    let deleted = service.delete_sweep(caller.actor(), id).await?;
+    Ok(super::deleted_json(&format!("sweep {id}"), &deleted))
 }

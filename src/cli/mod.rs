@@ -1,5 +1,6 @@
 //! The command-line front end: one file per subcommand.
 
+mod accounts;
 mod args;
 mod dev;
 mod html_report;
@@ -39,6 +40,12 @@ pub enum Command {
     Serve(serve::ServeCommand),
     /// Create or update the database schema, then exit.
     Migrate(serve::DatabaseArgs),
+    /// Add or list the service's users (on the server's host, against its database).
+    #[command(subcommand)]
+    User(accounts::UserCommand),
+    /// Create, list or revoke API tokens (on the server's host, against its database).
+    #[command(subcommand)]
+    Token(accounts::TokenCommand),
 }
 
 /// Runs the parsed command.
@@ -52,5 +59,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Sweep(cmd) => sweep::execute(&cmd),
         Command::Serve(cmd) => serve::serve(&cmd),
         Command::Migrate(db) => serve::migrate(&db),
+        Command::User(cmd) => accounts::user(&cmd),
+        Command::Token(cmd) => accounts::token(&cmd),
     }
 }

@@ -86,13 +86,60 @@ pub struct ServeCommand {
     /// Largest dataset upload in MiB, 1 to 65536 (read and validated as it streams in, never held whole).
     #[arg(long, default_value = "1024", value_parser = clap::value_parser!(u64).range(1..=65_536))]
     pub upload_limit_mib: u64,
-    /// Make every .rhai and .wasm file in DIR a strategy (named after the file) and
+    /// Make every .rhai and .wasm file in DIR a strategy of the first user, `admin` (named after the file), and
     /// add a version whenever one changes.
     #[arg(long, value_name = "DIR")]
     pub watch: Option<std::path::PathBuf>,
     /// With --watch: re-run the strategy's latest run on each new version.
     #[arg(long, requires = "watch")]
     pub rerun_on_change: bool,
+    /// A host name clients reach the server by (repeatable); requests whose
+    /// Host header is neither an IP address, localhost nor such a name are refused.
+    #[arg(long, value_name = "NAME", value_parser = host_name)]
+    pub allowed_host: Vec<String>,
+    /// An origin whose web pages may call the API (repeatable), e.g.
+    /// https://dash.example.com; without it, browsers refuse cross-origin calls.
+    #[arg(long, value_name = "ORIGIN", value_parser = origin)]
+    pub cors_origin: Vec<String>,
+}
+
+/// Checks a host name for `--allowed-host` (no scheme, port or path).
+fn host_name(text: &str) -> Result<String, String> {
+    let ok = !text.is_empty() && text.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.'));
+    if ok {
+        Ok(text.to_ascii_lowercase())
+    } else {
+        Err(format!("'{text}' is not a host name (e.g. bt.example.com, without scheme or port)"))
+    }
+}
+
+/// Checks an origin for `--cors-origin`: `http(s)://HOST[:PORT]`, no path.
+fn origin(text: &str) -> Result<String, String> {
+    let text = text.trim_end_matches('/');
+    let authority = text.strip_prefix("https://").or_else(|| text.strip_prefix("http://"));
+    match authority {
+        Some(a) if !a.is_empty() && !a.contains('/') && !a.contains('*') => Ok(text.to_string()),
+        _ => Err(format!("'{text}' is not an origin (e.g. https://dash.example.com or http://localhost:3000)")),
+    }
+}
+
+/// Decides whether requests need tokens: yes when the database has one that
+/// works; without, only a loopback server may start, serving one local user.
+fn access_for(cmd: &ServeCommand, tokens: bool, addr: SocketAddr) -> anyhow::Result<api::Access> {
+    if !tokens && !addr.ip().is_loopback() {
+        anyhow::bail!(
+            "serving on {addr}, which other machines reach, needs accounts and no database of this server has a \
+             token: create one with `backtester user add NAME --admin` and `backtester token create --user NAME` \
+             (same --database-url), or bind to 127.0.0.1"
+        );
+    }
+    let mut hosts = cmd.allowed_host.clone();
+    if let Some((name, _)) = cmd.bind.rsplit_once(':') {
+        if host_name(name).is_ok() && name.parse::<std::net::IpAddr>().is_err() {
+            hosts.push(name.to_ascii_lowercase());
+        }
+    }
+    Ok(api::Access { tokens, hosts, cors_origins: cmd.cors_origin.clone() })
 }
 
 /// How long open connections (event streams included) may go on after a
@@ -133,10 +180,19 @@ pub fn serve(cmd: &ServeCommand) -> anyhow::Result<()> {
         };
         let body_limit = usize::try_from(cmd.body_limit_mib << 20).context("--body-limit-mib")?;
         let upload_limit = usize::try_from(cmd.upload_limit_mib << 20).context("--upload-limit-mib")?;
-        let app = api::router(service.clone(), body_limit, upload_limit);
         let listener =
             tokio::net::TcpListener::bind(cmd.bind.as_str()).await.with_context(|| format!("binding {}", cmd.bind))?;
         let addr = listener.local_addr()?;
+        let access = access_for(cmd, service.has_live_tokens().await?, addr)?;
+        if access.tokens {
+            tracing::info!("requests need a token (Authorization: Bearer btk_...)");
+        } else {
+            eprintln!(
+                "no tokens in the database: serving one local user without tokens, on {addr} only; \
+                 `backtester user add` and `backtester token create` add accounts (then restart)"
+            );
+        }
+        let app = api::router(service.clone(), access, body_limit, upload_limit);
         println!("listening on http://{addr}");
         use std::io::Write;
         std::io::stdout().flush()?;

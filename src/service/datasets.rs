@@ -2,6 +2,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use super::accounts::Actor;
 use super::dataset_upload::{self, UploadError};
 use super::{Service, ServiceError};
 use crate::data::{parse_csv, parse_symbol, DataError, LoadOptions, SharedSeries};
@@ -61,15 +62,19 @@ impl DatasetCache {
 
 impl Service {
     /// Validates the CSV arriving as `body` for `symbol`, read as `options`
-    /// say, as it streams in (at most `limit` bytes), and stores its bars.
+    /// say, as it streams in (at most `limit` bytes), and stores its bars
+    /// as `actor`'s dataset of the symbol: the first, or with `replace`
+    /// its next version (runs then read that one).
     ///
     /// # Errors
     /// An invalid symbol or options, a CSV the loader refuses (its message
-    /// names line and column), a body over `limit`, or a symbol that
-    /// already has a dataset.
+    /// names line and column), a body over `limit`, or, without `replace`,
+    /// a symbol the user already has a dataset of.
     pub async fn create_dataset<S, E>(
         &self,
+        actor: Actor,
         symbol: &str,
+        replace: bool,
         options: LoadOptions,
         body: S,
         limit: u64,
@@ -101,7 +106,9 @@ impl Service {
             .store
             .create_dataset(
                 NewDataset {
+                    owner_id: actor.user_id,
                     symbol: symbol.to_string(),
+                    replace,
                     content_hash: validated.content_hash.clone(),
                     load_options: options.key(),
                     rows: validated.rows as i64,
@@ -111,25 +118,34 @@ impl Service {
                 },
                 &validated.file.0,
             )
-            .await?;
-        tracing::info!(symbol, rows = validated.rows, "dataset stored");
+            .await
+            .map_err(|e| match e {
+                crate::store::StoreError::Conflict(what) => ServiceError::Conflict(format!(
+                    "{what} already exists; upload with replace=true to add a new version of it"
+                )),
+                other => other.into(),
+            })?;
+        tracing::info!(symbol, rows = validated.rows, version = row.version, "dataset stored");
         Ok(row)
     }
 
-    /// Every dataset (without its content).
+    /// The datasets `actor` sees, every version (without their content).
     ///
     /// # Errors
     /// Database failures.
-    pub async fn datasets(&self) -> Result<Vec<DatasetRow>, ServiceError> {
-        Ok(self.inner.store.datasets().await?)
+    pub async fn datasets(&self, actor: Actor) -> Result<Vec<DatasetRow>, ServiceError> {
+        Ok(self.inner.store.datasets(actor.owner_filter()).await?)
     }
 
-    /// Dataset `id` (without its content).
+    /// Dataset `id` (without its content), if `actor` sees it.
     ///
     /// # Errors
     /// NotFound or database failures.
-    pub async fn dataset(&self, id: i64) -> Result<DatasetRow, ServiceError> {
-        self.inner.store.dataset(id).await?.ok_or_else(|| ServiceError::NotFound(format!("dataset {id}")))
+    pub async fn dataset(&self, actor: Actor, id: i64) -> Result<DatasetRow, ServiceError> {
+        match self.inner.store.dataset(id).await? {
+            Some(row) if actor.sees(row.owner_id) => Ok(row),
+            _ => Err(ServiceError::NotFound(format!("dataset {id}"))),
+        }
     }
 
     /// Reads and drops an upload refused before it was read (at most
@@ -141,12 +157,13 @@ impl Service {
         dataset_upload::discard(body, limit).await;
     }
 
-    /// The parsed bars of `symbol`'s dataset, from the cache when possible
-    /// (with the f64 prices earlier runs computed).
-    pub(super) async fn bars(&self, symbol: &str) -> Result<(DatasetRow, SharedSeries), ServiceError> {
+    /// The parsed bars of the latest version of `owner_id`'s dataset of
+    /// `symbol`, from the cache when possible (with the f64 prices earlier
+    /// runs computed).
+    pub(super) async fn bars(&self, owner_id: i64, symbol: &str) -> Result<(DatasetRow, SharedSeries), ServiceError> {
         let missing = || ServiceError::invalid("symbols", format!("no dataset for symbol '{symbol}'"));
         let store = &self.inner.store;
-        let row = store.dataset_by_symbol(symbol).await?.ok_or_else(missing)?;
+        let row = store.dataset_by_symbol(owner_id, symbol).await?.ok_or_else(missing)?;
         // The same bytes read with other options are other bars.
         let key = format!("{}:{}", row.content_hash, row.load_options);
         if let Some(bars) = self.inner.datasets.get(&key) {
@@ -155,7 +172,7 @@ impl Service {
         // Only on a cache miss are the bars read (or, for a dataset kept
         // as CSV, parsed).
         let bars = if row.encoding == "csv" {
-            let row = store.dataset_content(symbol).await?.ok_or_else(missing)?;
+            let row = store.dataset_content(row.id).await?.ok_or_else(missing)?;
             let content = row.content.unwrap_or_default();
             let name = symbol.to_string();
             tokio::task::spawn_blocking(move || parse_csv(content.as_slice(), &name))

@@ -7,6 +7,8 @@ use std::time::Duration;
 use sqlx::any::AnyPoolOptions;
 use sqlx::AnyPool;
 
+use super::accounts::Actor;
+
 use super::{Service, ServiceConfig};
 use crate::store::{FailureKind, NewVersion, RunOutcome, RunStatus, Store};
 
@@ -17,10 +19,10 @@ async fn service_with_three_runs(dir: &tempfile::TempDir) -> (Service, Vec<i64>,
     let store = Store::open(&url).await.unwrap();
     let first =
         NewVersion { source: b"fn on_bar(ctx) {}".to_vec(), content_hash: "h".into(), params_json: "[]".into() };
-    let (strategy, version) = store.create_strategy("s", "rhai", "", first).await.unwrap();
+    let (strategy, version) = store.create_strategy(1, "s", "rhai", "", first).await.unwrap();
     let mut ids = Vec::new();
     for _ in 0..3 {
-        ids.push(store.create_run(strategy.id, version.id, "{}", None).await.unwrap().id);
+        ids.push(store.create_run(1, strategy.id, version.id, "{}", None).await.unwrap().id);
     }
     let service = Service::idle(store, ServiceConfig::default(), 0);
     for &id in &ids {
@@ -42,12 +44,12 @@ async fn a_cancel_the_database_refuses_leaves_the_run_queued_in_its_place() {
     let dir = tempfile::tempdir().unwrap();
     let (service, ids, side) = service_with_three_runs(&dir).await;
     sqlx::query(REFUSE).execute(&side).await.unwrap();
-    assert!(service.cancel(ids[1]).await.is_err());
+    assert!(service.cancel(Actor::SYSTEM, ids[1]).await.is_err());
     assert_eq!(service.inner.queue.waiting(), ids);
     assert_eq!(status(&service, ids[1]).await, RunStatus::Queued);
 
     sqlx::query(ACCEPT).execute(&side).await.unwrap();
-    service.cancel(ids[1]).await.unwrap();
+    service.cancel(Actor::SYSTEM, ids[1]).await.unwrap();
     assert_eq!(service.inner.queue.waiting(), [ids[0], ids[2]]);
     assert_eq!(status(&service, ids[1]).await, RunStatus::Cancelled);
 }

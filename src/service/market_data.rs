@@ -91,26 +91,28 @@ fn build_market_data(
 }
 
 impl Service {
-    /// The run's universe (sliced to its range, then resampled) and its
+    /// The run's universe (its owner's datasets of its symbols, sliced to
+    /// its range, then resampled) and its
     /// benchmark, exactly as the run will trade them; submitting builds them
     /// too, so that data the run could not use is refused before anything
     /// is stored.
     pub(super) async fn market_data(
         &self,
+        owner_id: i64,
         request: &RunRequest,
         checked: &CheckedRun,
     ) -> Result<(Universe, Option<Benchmark>, Sources), MarketDataError> {
         let mut series = Vec::with_capacity(request.symbols.len());
         let mut sources = Sources::default();
         for symbol in &request.symbols {
-            let (row, bars) = self.bars(symbol).await?;
+            let (row, bars) = self.bars(owner_id, symbol).await?;
             sources.data.push(dataset_source(&row));
             series.push((Symbol::new(symbol), bars));
         }
         let benchmark = match &request.benchmark {
             None => None,
             Some(symbol) => {
-                let (row, bars) = self.bars(symbol).await?;
+                let (row, bars) = self.bars(owner_id, symbol).await?;
                 sources.benchmark = Some(dataset_source(&row));
                 Some((Symbol::new(symbol), bars))
             }

@@ -5,9 +5,11 @@
 //! are written in one transaction. At start, runs a crash left `running`
 //! are marked failed (`interrupted`) and `queued` ones are queued again.
 
+pub mod accounts;
 mod admission;
 mod dataset_upload;
 mod datasets;
+mod deletion;
 mod error;
 mod live;
 mod market_data;
@@ -30,6 +32,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::broadcast;
 
+pub use deletion::Deleted;
 pub use error::ServiceError;
 pub use live::RunEvent;
 pub use request::{CommissionRequest, Pace, RunRequest, MAX_RUN_TIME_LIMIT_SECS, RUN_FIELDS};

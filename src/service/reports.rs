@@ -3,6 +3,7 @@
 
 use serde_json::Value;
 
+use super::accounts::Actor;
 use super::{RunRequest, Service, ServiceError};
 use crate::domain::num::to_f64;
 use crate::metrics::ReturnsTables;
@@ -23,27 +24,27 @@ impl Service {
     ///
     /// # Errors
     /// NotFound; Conflict when the run has not completed.
-    pub async fn run_report(&self, id: i64) -> Result<String, ServiceError> {
-        let row = self.run_row(id).await?;
+    pub async fn run_report(&self, actor: Actor, id: i64) -> Result<String, ServiceError> {
+        let row = self.run_row(actor, id).await?;
         if row.status != RunStatus::Completed {
             return Err(ServiceError::Conflict(format!(
                 "run {id} is {}: a report exists once it completes",
                 row.status
             )));
         }
-        let trades = self.trades(id).await?;
-        let points = self.equity(id, true).await?;
-        let returns: ReturnsTables = serde_json::from_str(&self.returns(id).await?)
+        let trades = self.trades(actor, id).await?;
+        let points = self.equity(actor, id, true).await?;
+        let returns: ReturnsTables = serde_json::from_str(&self.returns(actor, id).await?)
             .map_err(|e| ServiceError::Internal(format!("run {id}'s stored returns do not read back: {e}")))?;
         // The price charts need the bars the run read: rebuilt from its config.
-        let universe = match self.run_universe(&row.config).await {
+        let universe = match self.run_universe(row.owner_id, &row.config).await {
             Ok(universe) => Some(universe),
             Err(e) => {
                 tracing::warn!(run = id, error = %e, "a report without price charts: its data cannot be loaded");
                 None
             }
         };
-        let strategy = self.strategy(row.strategy_id).await?;
+        let strategy = self.strategy(Actor::SYSTEM, row.strategy_id).await?;
         let mut manifest = parse(&row.manifest);
         if let (Some(object), Some(fingerprint)) = (manifest.as_object_mut(), &row.fingerprint) {
             object.insert("fingerprint".into(), Value::from(fingerprint.clone()));
@@ -73,10 +74,10 @@ impl Service {
     }
 
     /// The data a run with the stored `config` reads, as it read them.
-    async fn run_universe(&self, config: &str) -> Result<crate::data::Universe, String> {
+    async fn run_universe(&self, owner_id: i64, config: &str) -> Result<crate::data::Universe, String> {
         let request: RunRequest = serde_json::from_str(config).map_err(|e| e.to_string())?;
         let checked = request.check().map_err(|e| e.to_string())?;
-        let (universe, _, _) = self.market_data(&request, &checked).await.map_err(|e| e.to_string())?;
+        let (universe, _, _) = self.market_data(owner_id, &request, &checked).await.map_err(|e| e.to_string())?;
         Ok(universe)
     }
 
@@ -87,8 +88,8 @@ impl Service {
     ///
     /// # Errors
     /// NotFound; Conflict for a walk-forward (its results are in its status).
-    pub async fn sweep_report(&self, id: i64) -> Result<String, ServiceError> {
-        let (row, _, checked) = self.plain_sweep_parts(id).await?;
+    pub async fn sweep_report(&self, actor: Actor, id: i64) -> Result<String, ServiceError> {
+        let (row, _, checked) = self.plain_sweep_parts(actor, id).await?;
         let store = &self.inner.store;
         let (ran, excluded, failed) = store.variant_counts(id).await?;
         let objective = checked.objective;

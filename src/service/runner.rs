@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
+use super::accounts::Actor;
 use super::live::{Live, RunEvent};
 use super::market_data::MarketDataError;
 use super::{Pace, RunRequest, Service, ServiceError};
@@ -259,14 +260,14 @@ impl Service {
 
     async fn execute_inner(&self, id: i64, live: &Arc<Live>) -> Result<(RunReport, RunManifest, Timings), Stop> {
         let fail = |e: ServiceError| Stop::Failed(Failure::from(e));
-        let row = self.run_row(id).await.map_err(fail)?;
+        let row = self.run_row(Actor::SYSTEM, id).await.map_err(fail)?;
         let request: RunRequest = serde_json::from_str(&row.config).map_err(|e| {
             Stop::Failed(Failure { kind: FailureKind::Internal, message: format!("stored config unreadable: {e}") })
         })?;
         let checked = request.check().map_err(fail)?;
         // Cancels the run once its time is up; gone (aborted) when this returns.
         let _watchdog = Watchdog::start(live, self.time_limit(&request));
-        let strategy = self.strategy(row.strategy_id).await.map_err(fail)?;
+        let strategy = self.strategy(Actor::SYSTEM, row.strategy_id).await.map_err(fail)?;
         let _ = live.strategy_events.set(self.strategy_channel(strategy.id));
         let version =
             self.inner.store.version_by_id(row.version_id).await.map_err(|e| fail(e.into()))?.ok_or_else(|| {
@@ -277,10 +278,11 @@ impl Service {
             })?;
 
         let loading = Instant::now();
-        let (universe, benchmark, sources) = self.market_data(&request, &checked).await.map_err(|e| match e {
-            MarketDataError::Service(e) => fail(e),
-            other => Stop::Failed(Failure { kind: FailureKind::Data, message: other.to_string() }),
-        })?;
+        let (universe, benchmark, sources) =
+            self.market_data(row.owner_id, &request, &checked).await.map_err(|e| match e {
+                MarketDataError::Service(e) => fail(e),
+                other => Stop::Failed(Failure { kind: FailureKind::Data, message: other.to_string() }),
+            })?;
         let load_ms = loading.elapsed().as_secs_f64() * 1000.0;
         self.inner.store.mark_running(id, universe.len() as i64).await.map_err(|e| fail(e.into()))?;
         live.bars_total.store(universe.len() as u64, std::sync::atomic::Ordering::Relaxed);

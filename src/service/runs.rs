@@ -2,6 +2,7 @@
 //! strategy and datasets, then queued), cancelling, re-running, and reading
 //! a run's state and results.
 
+use super::accounts::Actor;
 use super::{params_json, strategies, RunEvent, RunRequest, Service, ServiceError};
 use crate::domain::num::to_f64;
 use crate::session::Params;
@@ -34,14 +35,20 @@ pub(super) struct PreparedRun {
 }
 
 impl Service {
-    /// Checks a run request against the stored strategy and datasets and
-    /// queues it; returns the queued run.
+    /// Checks a run request against the stored strategy and datasets (a
+    /// strategy `actor` sees, the datasets of `actor`'s user) and queues it
+    /// as that user's; returns the queued run.
     ///
     /// # Errors
     /// The first invalid field (unknown strategy, version or dataset, bad
     /// parameters, ...), named.
-    pub async fn submit(&self, request: RunRequest, rerun_of: Option<i64>) -> Result<RunRow, ServiceError> {
-        self.submit_from(None, request, rerun_of).await
+    pub async fn submit(
+        &self,
+        actor: Actor,
+        request: RunRequest,
+        rerun_of: Option<i64>,
+    ) -> Result<RunRow, ServiceError> {
+        self.submit_from(actor, None, request, rerun_of).await
     }
 
     /// [`Service::submit`] for `client`, who may have at most
@@ -52,16 +59,17 @@ impl Service {
     /// client's share of it, is full.
     pub async fn submit_from(
         &self,
+        actor: Actor,
         client: Option<std::net::IpAddr>,
         request: RunRequest,
         rerun_of: Option<i64>,
     ) -> Result<RunRow, ServiceError> {
         let place = self.inner.queue.reserve(client)?;
-        let prepared = self.prepare(&request).await?;
+        let prepared = self.prepare(actor, &request).await?;
         let row = self
             .inner
             .store
-            .create_run(prepared.strategy_id, prepared.version_id, &prepared.config_json, rerun_of)
+            .create_run(actor.user_id, prepared.strategy_id, prepared.version_id, &prepared.config_json, rerun_of)
             .await?;
         self.inner.queue.push(row.id, Some(place));
         Ok(row)
@@ -72,7 +80,7 @@ impl Service {
     ///
     /// # Errors
     /// The first invalid field, named.
-    pub(super) async fn prepare(&self, request: &RunRequest) -> Result<PreparedRun, ServiceError> {
+    pub(super) async fn prepare(&self, actor: Actor, request: &RunRequest) -> Result<PreparedRun, ServiceError> {
         let checked = request.check()?;
         let server_limit = self.inner.config.run_time_limit.as_secs();
         if request.time_limit_secs.is_some_and(|secs| secs > server_limit) {
@@ -84,6 +92,7 @@ impl Service {
             .store
             .strategy(request.strategy_id)
             .await?
+            .filter(|row| actor.sees(row.owner_id))
             .ok_or_else(|| ServiceError::invalid("strategy_id", format!("no strategy {}", request.strategy_id)))?;
         let version = self.inner.store.version(strategy.id, request.version).await?.ok_or_else(|| {
             ServiceError::invalid("version", format!("strategy {} has no version {:?}", strategy.id, request.version))
@@ -96,7 +105,7 @@ impl Service {
             let dataset = self
                 .inner
                 .store
-                .dataset_by_symbol(symbol)
+                .dataset_by_symbol(actor.user_id, symbol)
                 .await?
                 .ok_or_else(|| ServiceError::invalid("symbols", format!("no dataset for symbol '{symbol}'")))?;
             let window = &checked.spec.window;
@@ -107,7 +116,7 @@ impl Service {
             }
         }
         if let Some(benchmark) = &request.benchmark {
-            if self.inner.store.dataset_by_symbol(benchmark).await?.is_none() {
+            if self.inner.store.dataset_by_symbol(actor.user_id, benchmark).await?.is_none() {
                 return Err(ServiceError::invalid("benchmark", format!("no dataset for symbol '{benchmark}'")));
             }
         }
@@ -117,7 +126,7 @@ impl Service {
         // will (parsed datasets are cached, so the run does not parse again).
         let resampled = checked.spec.window.resample().is_some();
         let (universe, benchmark, _) =
-            self.market_data(request, &checked).await.map_err(|e| e.into_request_error(resampled))?;
+            self.market_data(actor.user_id, request, &checked).await.map_err(|e| e.into_request_error(resampled))?;
         if let Some(b) = &benchmark {
             // As the run will: a benchmark without a bar by its last step is refused.
             crate::engine::benchmark_curve(universe.timeline(), &b.bars, checked.spec.broker.initial_cash)
@@ -146,23 +155,25 @@ impl Service {
         Ok(PreparedRun { strategy_id: strategy.id, version_id: version.id, config, config_json, universe })
     }
 
-    /// Queues a new run with the same strategy version and config.
+    /// Queues a new run with the same strategy version and config, for the
+    /// same user (it reads the same user's datasets).
     ///
     /// # Errors
     /// NotFound, or what submitting reports.
-    pub async fn rerun(&self, id: i64, client: Option<std::net::IpAddr>) -> Result<RunRow, ServiceError> {
-        let row = self.run_row(id).await?;
+    pub async fn rerun(&self, actor: Actor, id: i64, client: Option<std::net::IpAddr>) -> Result<RunRow, ServiceError> {
+        let row = self.run_row(actor, id).await?;
         let request: RunRequest = serde_json::from_str(&row.config)
             .map_err(|e| ServiceError::Conflict(format!("run {id}'s stored config cannot be read: {e}")))?;
-        self.submit_from(client, request, Some(id)).await
+        let owner = Actor { user_id: row.owner_id, sees_all: actor.sees_all };
+        self.submit_from(owner, client, request, Some(id)).await
     }
 
     /// Cancels a queued or running run.
     ///
     /// # Errors
     /// NotFound, or Conflict when the run already ended.
-    pub async fn cancel(&self, id: i64) -> Result<(), ServiceError> {
-        let row = self.run_row(id).await?;
+    pub async fn cancel(&self, actor: Actor, id: i64) -> Result<(), ServiceError> {
+        let row = self.run_row(actor, id).await?;
         if row.status.is_final() {
             return Err(ServiceError::Conflict(format!("run {id} is already {}", row.status)));
         }
@@ -185,16 +196,20 @@ impl Service {
         Ok(())
     }
 
-    pub(super) async fn run_row(&self, id: i64) -> Result<RunRow, ServiceError> {
-        self.inner.store.run(id).await?.ok_or_else(|| ServiceError::NotFound(format!("run {id}")))
+    /// Run `id` if `actor` sees it, else NotFound.
+    pub(super) async fn run_row(&self, actor: Actor, id: i64) -> Result<RunRow, ServiceError> {
+        match self.inner.store.run(id).await? {
+            Some(row) if actor.sees(row.owner_id) => Ok(row),
+            _ => Err(ServiceError::NotFound(format!("run {id}"))),
+        }
     }
 
     /// A run with its live progress and queue position.
     ///
     /// # Errors
     /// NotFound or database failures.
-    pub async fn run_view(&self, id: i64) -> Result<RunView, ServiceError> {
-        let row = self.run_row(id).await?;
+    pub async fn run_view(&self, actor: Actor, id: i64) -> Result<RunView, ServiceError> {
+        let row = self.run_row(actor, id).await?;
         Ok(self.view(row))
     }
 
@@ -227,11 +242,12 @@ impl Service {
         self.inner.queue.live(id).map(|live| live.events.subscribe())
     }
 
-    /// The runs `filter` selects, with their live progress.
+    /// The runs `filter` selects among those `actor` sees, with their live progress.
     ///
     /// # Errors
     /// Database failures.
-    pub async fn runs(&self, filter: RunFilter) -> Result<Vec<RunView>, ServiceError> {
+    pub async fn runs(&self, actor: Actor, filter: RunFilter) -> Result<Vec<RunView>, ServiceError> {
+        let filter = RunFilter { owner_id: actor.owner_filter().or(filter.owner_id), ..filter };
         let rows = self.inner.store.runs(filter).await?;
         Ok(rows.into_iter().map(|row| self.view(row)).collect())
     }
@@ -240,8 +256,8 @@ impl Service {
     ///
     /// # Errors
     /// NotFound or database failures.
-    pub async fn trades(&self, id: i64) -> Result<Vec<TradeRow>, ServiceError> {
-        let id = self.run_row(id).await?.id;
+    pub async fn trades(&self, actor: Actor, id: i64) -> Result<Vec<TradeRow>, ServiceError> {
+        let id = self.run_row(actor, id).await?.id;
         Ok(self.inner.store.trades(id).await?)
     }
 
@@ -251,8 +267,8 @@ impl Service {
     ///
     /// # Errors
     /// NotFound or database failures.
-    pub async fn equity(&self, id: i64, full: bool) -> Result<Vec<EquityRow>, ServiceError> {
-        let id = self.run_row(id).await?.id;
+    pub async fn equity(&self, actor: Actor, id: i64, full: bool) -> Result<Vec<EquityRow>, ServiceError> {
+        let id = self.run_row(actor, id).await?.id;
         let store = &self.inner.store;
         if !full {
             if let Some(sampled) = store.equity_sampled(id).await? {
@@ -277,8 +293,8 @@ impl Service {
     /// # Errors
     /// NotFound; Conflict for a run that has not completed, or completed
     /// before returns tables were recorded.
-    pub async fn returns(&self, id: i64) -> Result<String, ServiceError> {
-        let row = self.run_row(id).await?;
+    pub async fn returns(&self, actor: Actor, id: i64) -> Result<String, ServiceError> {
+        let row = self.run_row(actor, id).await?;
         match self.inner.store.run_returns(row.id).await? {
             Some(text) => Ok(text),
             None if row.status == RunStatus::Completed => Err(ServiceError::Conflict(format!(

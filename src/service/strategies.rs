@@ -3,6 +3,7 @@
 
 use base64::Engine as _;
 
+use super::accounts::Actor;
 use super::{params_json, Service, ServiceError};
 use crate::broker::BrokerConfig;
 use crate::data::Universe;
@@ -68,12 +69,14 @@ pub fn check_code(
 }
 
 impl Service {
-    /// Creates a strategy from uploaded code, compiled and checked first.
+    /// Creates a strategy of `actor`'s user from uploaded code, compiled and
+    /// checked first.
     ///
     /// # Errors
-    /// An invalid runtime or field, a compile error, a taken name.
+    /// An invalid runtime or field, a compile error, a name the user has taken.
     pub async fn create_strategy(
         &self,
+        actor: Actor,
         name: &str,
         runtime: &str,
         description: &str,
@@ -90,7 +93,7 @@ impl Service {
             content_hash: checked.content_hash,
             params_json: params_json::to_json(&checked.params),
         };
-        Ok(self.inner.store.create_strategy(name, runtime, description, version).await?)
+        Ok(self.inner.store.create_strategy(actor.user_id, name, runtime, description, version).await?)
     }
 
     /// Adds a version of a strategy's code; the same code as the latest
@@ -101,11 +104,12 @@ impl Service {
     /// An unknown strategy, a wrong field or a compile error.
     pub async fn add_version(
         &self,
+        actor: Actor,
         strategy_id: i64,
         source: Option<&str>,
         module_base64: Option<&str>,
     ) -> Result<(VersionRow, bool), ServiceError> {
-        let strategy = self.strategy(strategy_id).await?;
+        let strategy = self.strategy(actor, strategy_id).await?;
         let rt: crate::strategy::Runtime = strategy.runtime.parse()?;
         let checked = self.check_upload(rt, source, module_base64, &strategy.name).await?;
         let version = crate::store::NewVersion {
@@ -133,28 +137,32 @@ impl Service {
             .map_err(|e| ServiceError::Internal(format!("compiling the upload failed: {e}")))?
     }
 
-    /// A strategy, or NotFound.
+    /// A strategy `actor` sees, or NotFound (another user's too).
     ///
     /// # Errors
     /// NotFound or database failures.
-    pub async fn strategy(&self, id: i64) -> Result<StrategyRow, ServiceError> {
-        self.inner.store.strategy(id).await?.ok_or_else(|| ServiceError::NotFound(format!("strategy {id}")))
+    pub async fn strategy(&self, actor: Actor, id: i64) -> Result<StrategyRow, ServiceError> {
+        match self.inner.store.strategy(id).await? {
+            Some(row) if actor.sees(row.owner_id) => Ok(row),
+            _ => Err(ServiceError::NotFound(format!("strategy {id}"))),
+        }
     }
 
-    /// Every strategy.
+    /// The strategies `actor` sees.
     ///
     /// # Errors
     /// Database failures.
-    pub async fn strategies(&self) -> Result<Vec<StrategyRow>, ServiceError> {
-        Ok(self.inner.store.strategies().await?)
+    pub async fn strategies(&self, actor: Actor) -> Result<Vec<StrategyRow>, ServiceError> {
+        Ok(self.inner.store.strategies(actor.owner_filter()).await?)
     }
 
-    /// The versions of strategy `id`.
+    /// The versions of strategy `id` (one `actor` sees).
     ///
     /// # Errors
-    /// Database failures.
-    pub async fn versions(&self, id: i64) -> Result<Vec<VersionRow>, ServiceError> {
-        Ok(self.inner.store.versions(id).await?)
+    /// NotFound or database failures.
+    pub async fn versions(&self, actor: Actor, id: i64) -> Result<Vec<VersionRow>, ServiceError> {
+        let strategy = self.strategy(actor, id).await?;
+        Ok(self.inner.store.versions(strategy.id).await?)
     }
 }
 

@@ -19,8 +19,9 @@ use notify::{EventKind, RecursiveMode};
 use notify_debouncer_full::{new_debouncer, DebounceEventResult, Debouncer, RecommendedCache};
 use tokio::sync::mpsc;
 
+use super::accounts::Actor;
 use super::{params_json, strategies, RunEvent, RunRequest, Service, ServiceError};
-use crate::store::{NewVersion, RunFilter};
+use crate::store::{NewVersion, RunFilter, FIRST_USER_ID};
 use crate::strategy::Runtime;
 
 /// Keeps the directory watched while alive.
@@ -190,7 +191,7 @@ impl Service {
     ) -> Result<(), ServiceError> {
         let runtime_name = runtime.as_str();
         let store = self.store();
-        let existing = store.strategy_by_name(&name).await?;
+        let existing = store.strategy_by_name(FIRST_USER_ID, &name).await?;
         if let Some(strategy) = &existing {
             if strategy.runtime != runtime_name {
                 let message = format!(
@@ -241,7 +242,7 @@ impl Service {
             params_json: params_json::to_json(&checked.params),
         };
         let Some(strategy) = existing else {
-            let (strategy, _) = store.create_strategy(&name, runtime_name, "", next).await?;
+            let (strategy, _) = store.create_strategy(FIRST_USER_ID, &name, runtime_name, "", next).await?;
             tracing::info!(strategy = strategy.id, name, "strategy created from a watched file");
             return Ok(());
         };
@@ -269,7 +270,8 @@ impl Service {
                             .is_none_or(|p| serde_json::to_value(&p.default).ok().as_ref() != Some(value))
                     });
                 }
-                let queued = self.submit(request, Some(last.id)).await?;
+                let owner = Actor { user_id: last.owner_id, sees_all: true };
+                let queued = self.submit(owner, request, Some(last.id)).await?;
                 tracing::info!(strategy = strategy.id, run = queued.id, "re-running on the new version");
             }
         }

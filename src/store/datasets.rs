@@ -13,8 +13,13 @@ use super::{now_millis, Store, StoreError};
 pub struct DatasetRow {
     /// The dataset's id.
     pub id: i64,
-    /// The symbol its bars are for; one dataset per symbol.
+    /// The user it belongs to.
+    pub owner_id: i64,
+    /// The symbol its bars are for.
     pub symbol: String,
+    /// Its number among its owner's datasets of the symbol: 1, then one more
+    /// per replacement; runs read the latest.
+    pub version: i64,
     /// Lowercase hex SHA-256 of the uploaded bytes.
     pub content_hash: String,
     /// Number of bars (data rows) in the file.
@@ -40,8 +45,13 @@ pub struct DatasetRow {
 /// A validated upload.
 #[derive(Clone, Debug)]
 pub struct NewDataset {
-    /// The symbol its bars are for; must not have a dataset yet.
+    /// The user it belongs to.
+    pub owner_id: i64,
+    /// The symbol its bars are for.
     pub symbol: String,
+    /// Whether it may replace the owner's dataset of the symbol (as its
+    /// next version); without it, an existing one is a conflict.
+    pub replace: bool,
     /// Lowercase hex SHA-256 of the uploaded bytes.
     pub content_hash: String,
     /// How the upload was read, as JSON.
@@ -57,7 +67,7 @@ pub struct NewDataset {
 }
 
 const COLUMNS: &str =
-    "id, symbol, content_hash, rows, first_ts, last_ts, interval_ms, created_at, encoding, load_options";
+    "id, owner_id, symbol, version, content_hash, rows, first_ts, last_ts, interval_ms, created_at, encoding, load_options";
 
 /// The size of the chunks a dataset's bars file is stored in.
 pub const CHUNK_BYTES: usize = 4 << 20;
@@ -65,7 +75,9 @@ pub const CHUNK_BYTES: usize = 4 << 20;
 fn dataset(row: &AnyRow, with_content: bool) -> Result<DatasetRow, sqlx::Error> {
     Ok(DatasetRow {
         id: row.try_get("id")?,
+        owner_id: row.try_get("owner_id")?,
         symbol: row.try_get("symbol")?,
+        version: row.try_get("version")?,
         content_hash: row.try_get("content_hash")?,
         rows: row.try_get("rows")?,
         first_ts: row.try_get("first_ts")?,
@@ -80,22 +92,39 @@ fn dataset(row: &AnyRow, with_content: bool) -> Result<DatasetRow, sqlx::Error> 
 
 impl Store {
     /// Stores a validated dataset whose bars file is at `bars` (read in
-    /// chunks of [`CHUNK_BYTES`]), all in one transaction.
+    /// chunks of [`CHUNK_BYTES`]), all in one transaction: the first of its
+    /// owner's symbol, or with `replace` the next version of it.
     ///
     /// # Errors
-    /// [`StoreError::Conflict`] if the symbol is taken; the file unreadable.
+    /// [`StoreError::Conflict`] if the owner has a dataset of the symbol
+    /// and `replace` is not set (with `replace` and none, this is the
+    /// first); the file unreadable.
     pub async fn create_dataset(&self, d: NewDataset, bars: &std::path::Path) -> Result<DatasetRow, StoreError> {
         use tokio::io::AsyncReadExt;
         let mut file = tokio::fs::File::open(bars).await.map_err(StoreError::File)?;
         let _write = self.writing().await?;
         let mut tx = self.pool.begin().await?;
+        let latest: Option<i64> =
+            sqlx::query("SELECT MAX(version) AS v FROM datasets WHERE owner_id = $1 AND symbol = $2")
+                .bind(d.owner_id)
+                .bind(&d.symbol)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get("v")?;
+        let version = match (latest, d.replace) {
+            (Some(_), false) => return Err(StoreError::Conflict(format!("a dataset for symbol '{}'", d.symbol))),
+            (latest, _) => latest.unwrap_or(0) + 1,
+        };
         let sql = format!(
-            "INSERT INTO datasets (symbol, content, content_hash, rows, first_ts, last_ts, interval_ms, created_at, \
-             encoding, load_options) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'bars', $9) RETURNING {COLUMNS}"
+            "INSERT INTO datasets (owner_id, symbol, version, content, content_hash, rows, first_ts, last_ts, \
+             interval_ms, created_at, encoding, load_options) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'bars', $11) RETURNING {COLUMNS}"
         );
         let symbol = d.symbol.clone();
         let row = sqlx::query(&sql)
+            .bind(d.owner_id)
             .bind(d.symbol)
+            .bind(version)
             .bind(Vec::<u8>::new())
             .bind(d.content_hash)
             .bind(d.rows)
@@ -145,13 +174,14 @@ impl Store {
         Ok(row.map(|r| r.try_get("bytes")).transpose()?)
     }
 
-    /// Every dataset, oldest first.
+    /// The datasets of `owner` (every user's with `None`), every version,
+    /// oldest first.
     ///
     /// # Errors
     /// Database failures.
-    pub async fn datasets(&self) -> Result<Vec<DatasetRow>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM datasets ORDER BY id");
-        let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+    pub async fn datasets(&self, owner: Option<i64>) -> Result<Vec<DatasetRow>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM datasets WHERE $1 IS NULL OR owner_id = $1 ORDER BY id");
+        let rows = sqlx::query(&sql).bind(owner).fetch_all(&self.pool).await?;
         Ok(rows.iter().map(|r| dataset(r, false)).collect::<Result<_, _>>()?)
     }
 
@@ -165,23 +195,24 @@ impl Store {
         Ok(row.as_ref().map(|r| dataset(r, false)).transpose()?)
     }
 
-    /// A dataset's facts, by symbol (without its content).
+    /// The latest version of `owner_id`'s dataset of `symbol` (without its content).
     ///
     /// # Errors
     /// Database failures.
-    pub async fn dataset_by_symbol(&self, symbol: &str) -> Result<Option<DatasetRow>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM datasets WHERE symbol = $1");
-        let row = sqlx::query(&sql).bind(symbol).fetch_optional(&self.pool).await?;
+    pub async fn dataset_by_symbol(&self, owner_id: i64, symbol: &str) -> Result<Option<DatasetRow>, StoreError> {
+        let sql =
+            format!("SELECT {COLUMNS} FROM datasets WHERE owner_id = $1 AND symbol = $2 ORDER BY version DESC LIMIT 1");
+        let row = sqlx::query(&sql).bind(owner_id).bind(symbol).fetch_optional(&self.pool).await?;
         Ok(row.as_ref().map(|r| dataset(r, false)).transpose()?)
     }
 
-    /// A dataset with its content, by symbol.
+    /// Dataset `id` with its content.
     ///
     /// # Errors
     /// Database failures.
-    pub async fn dataset_content(&self, symbol: &str) -> Result<Option<DatasetRow>, StoreError> {
-        let sql = format!("SELECT {COLUMNS}, content FROM datasets WHERE symbol = $1");
-        let row = sqlx::query(&sql).bind(symbol).fetch_optional(&self.pool).await?;
+    pub async fn dataset_content(&self, id: i64) -> Result<Option<DatasetRow>, StoreError> {
+        let sql = format!("SELECT {COLUMNS}, content FROM datasets WHERE id = $1");
+        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?;
         Ok(row.as_ref().map(|r| dataset(r, true)).transpose()?)
     }
 }

@@ -6,9 +6,11 @@
 //! NUMERIC in PostgreSQL). A completed run's trades and equity curve are
 //! stored encoded ([`codec`]), one value each, on both.
 
+mod accounts;
 mod codec;
 mod curve_codec;
 mod datasets;
+mod deletion;
 mod error;
 mod failure;
 mod results;
@@ -23,7 +25,9 @@ use std::time::Duration;
 use sqlx::any::{install_default_drivers, AnyPoolOptions};
 use sqlx::AnyPool;
 
+pub use accounts::{NewToken, TokenRow, UserRow, FIRST_USER_ID};
 pub use datasets::{DatasetRow, NewDataset};
+pub use deletion::Deletion;
 pub use error::StoreError;
 pub use failure::FailureKind;
 pub use results::{EquityInput, EquityRow, TradeRow};
@@ -227,7 +231,24 @@ impl Store {
     /// A migration that fails.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match self.dialect {
-            Dialect::Sqlite => sqlx::migrate!("migrations/sqlite").run(&self.pool).await?,
+            Dialect::Sqlite => {
+                // A migration that rebuilds a table (SQLite cannot drop a
+                // constraint) drops the old one while other tables refer to
+                // it: enforcement is off on this connection meanwhile (it
+                // cannot change inside the migration's transaction), and the
+                // keys are checked once all have run.
+                let mut connection = self.pool.acquire().await?;
+                sqlx::query("PRAGMA foreign_keys = OFF").execute(&mut *connection).await?;
+                let migrated = sqlx::migrate!("migrations/sqlite").run(&mut *connection).await;
+                let broken = sqlx::query("PRAGMA foreign_key_check").fetch_all(&mut *connection).await;
+                sqlx::query("PRAGMA foreign_keys = ON").execute(&mut *connection).await?;
+                migrated?;
+                if !broken?.is_empty() {
+                    return Err(StoreError::Db(sqlx::Error::Protocol(
+                        "after migrating, rows refer to rows that do not exist (PRAGMA foreign_key_check)".into(),
+                    )));
+                }
+            }
             Dialect::Postgres => sqlx::migrate!("migrations/postgres").run(&self.pool).await?,
         }
         Ok(())

@@ -75,6 +75,8 @@ impl FromStr for RunStatus {
 pub struct RunRow {
     /// The run's id; ids increase in creation order.
     pub id: i64,
+    /// The user it belongs to (who submitted it).
+    pub owner_id: i64,
     /// The strategy it runs.
     pub strategy_id: i64,
     /// The [`VersionRow::id`](super::VersionRow::id) of the code it runs.
@@ -121,6 +123,8 @@ pub struct RunFilter {
     pub status: Option<RunStatus>,
     /// Only runs of this strategy; `None` for any.
     pub strategy_id: Option<i64>,
+    /// Only runs of this user; `None` for every user's.
+    pub owner_id: Option<i64>,
     /// Only runs with an id above this (oldest first) or below it (newest first).
     pub after: Option<i64>,
     /// At most this many.
@@ -176,12 +180,13 @@ pub enum RunOutcome<'a> {
     },
 }
 
-const COLUMNS: &str = "id, strategy_id, version_id, rerun_of, status, config, created_at, started_at, finished_at, \
+const COLUMNS: &str =
+    "id, owner_id, strategy_id, version_id, rerun_of, status, config, created_at, started_at, finished_at, \
                        bars_total, bars_processed, error_kind, error_message, metrics, timings, log, manifest, \
                        fingerprint, sandbox";
 
 /// [`COLUMNS`] without the log, which lists leave out.
-const LIST_COLUMNS: &str = "id, strategy_id, version_id, rerun_of, status, config, created_at, started_at, \
+const LIST_COLUMNS: &str = "id, owner_id, strategy_id, version_id, rerun_of, status, config, created_at, started_at, \
                             finished_at, bars_total, bars_processed, error_kind, error_message, metrics, timings, \
                             CAST(NULL AS TEXT) AS log, manifest, fingerprint, sandbox";
 
@@ -190,6 +195,7 @@ fn run(row: &AnyRow) -> Result<RunRow, StoreError> {
     let error_kind: Option<String> = row.try_get("error_kind")?;
     Ok(RunRow {
         id: row.try_get("id")?,
+        owner_id: row.try_get("owner_id")?,
         strategy_id: row.try_get("strategy_id")?,
         version_id: row.try_get("version_id")?,
         rerun_of: row.try_get("rerun_of")?,
@@ -215,12 +221,13 @@ fn run(row: &AnyRow) -> Result<RunRow, StoreError> {
 }
 
 impl Store {
-    /// Queues a run.
+    /// Queues a run of `owner_id`.
     ///
     /// # Errors
     /// Database failures.
     pub async fn create_run(
         &self,
+        owner_id: i64,
         strategy_id: i64,
         version_id: i64,
         config_json: &str,
@@ -228,10 +235,11 @@ impl Store {
     ) -> Result<RunRow, StoreError> {
         let _write = self.writing().await?;
         let sql = format!(
-            "INSERT INTO runs (strategy_id, version_id, rerun_of, status, config, created_at) \
-             VALUES ($1, $2, $3, 'queued', $4, $5) RETURNING {COLUMNS}"
+            "INSERT INTO runs (owner_id, strategy_id, version_id, rerun_of, status, config, created_at) \
+             VALUES ($1, $2, $3, $4, 'queued', $5, $6) RETURNING {COLUMNS}"
         );
         let row = sqlx::query(&sql)
+            .bind(owner_id)
             .bind(strategy_id)
             .bind(version_id)
             .bind(rerun_of)
@@ -269,6 +277,10 @@ impl Store {
             n += 1;
             sql.push_str(&format!(" AND strategy_id = ${n}"));
         }
+        if filter.owner_id.is_some() {
+            n += 1;
+            sql.push_str(&format!(" AND owner_id = ${n}"));
+        }
         if filter.after.is_some() {
             n += 1;
             sql.push_str(&format!(" AND id {} ${n}", if filter.newest_first { "<" } else { ">" }));
@@ -284,6 +296,9 @@ impl Store {
         }
         if let Some(id) = filter.strategy_id {
             query = query.bind(id);
+        }
+        if let Some(owner) = filter.owner_id {
+            query = query.bind(owner);
         }
         if let Some(after) = filter.after {
             query = query.bind(after);

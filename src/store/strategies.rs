@@ -11,7 +11,9 @@ use super::{now_millis, Store, StoreError};
 pub struct StrategyRow {
     /// The strategy's id.
     pub id: i64,
-    /// Its name, unique among strategies.
+    /// The user it belongs to.
+    pub owner_id: i64,
+    /// Its name, unique among its owner's strategies.
     pub name: String,
     /// The runtime its code runs in: `rhai` or `wasm`.
     pub runtime: String,
@@ -54,12 +56,13 @@ pub struct NewVersion {
     pub params_json: String,
 }
 
-const STRATEGY_COLUMNS: &str = "id, name, runtime, description, created_at, last_reload_error";
+const STRATEGY_COLUMNS: &str = "id, owner_id, name, runtime, description, created_at, last_reload_error";
 const VERSION_COLUMNS: &str = "id, strategy_id, version, content_hash, params, created_at";
 
 fn strategy(row: &AnyRow) -> Result<StrategyRow, sqlx::Error> {
     Ok(StrategyRow {
         id: row.try_get("id")?,
+        owner_id: row.try_get("owner_id")?,
         name: row.try_get("name")?,
         runtime: row.try_get("runtime")?,
         description: row.try_get("description")?,
@@ -81,12 +84,13 @@ fn version(row: &AnyRow, with_source: bool) -> Result<VersionRow, sqlx::Error> {
 }
 
 impl Store {
-    /// Creates a strategy with its first version, atomically.
+    /// Creates a strategy of `owner_id` with its first version, atomically.
     ///
     /// # Errors
-    /// [`StoreError::Conflict`] if the name is taken.
+    /// [`StoreError::Conflict`] if the owner has a strategy of that name.
     pub async fn create_strategy(
         &self,
+        owner_id: i64,
         name: &str,
         runtime: &str,
         description: &str,
@@ -95,10 +99,11 @@ impl Store {
         let _write = self.writing().await?;
         let mut tx = self.pool.begin().await?;
         let sql = format!(
-            "INSERT INTO strategies (name, runtime, description, created_at) VALUES ($1, $2, $3, $4) \
+            "INSERT INTO strategies (owner_id, name, runtime, description, created_at) VALUES ($1, $2, $3, $4, $5) \
              RETURNING {STRATEGY_COLUMNS}"
         );
         let row = sqlx::query(&sql)
+            .bind(owner_id)
             .bind(name)
             .bind(runtime)
             .bind(description)
@@ -159,13 +164,13 @@ impl Store {
         Ok(())
     }
 
-    /// Every strategy, oldest first.
+    /// The strategies of `owner` (every user's with `None`), oldest first.
     ///
     /// # Errors
     /// Database failures.
-    pub async fn strategies(&self) -> Result<Vec<StrategyRow>, StoreError> {
-        let sql = format!("SELECT {STRATEGY_COLUMNS} FROM strategies ORDER BY id");
-        let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+    pub async fn strategies(&self, owner: Option<i64>) -> Result<Vec<StrategyRow>, StoreError> {
+        let sql = format!("SELECT {STRATEGY_COLUMNS} FROM strategies WHERE $1 IS NULL OR owner_id = $1 ORDER BY id");
+        let rows = sqlx::query(&sql).bind(owner).fetch_all(&self.pool).await?;
         Ok(rows.iter().map(strategy).collect::<Result<_, _>>()?)
     }
 
@@ -179,13 +184,13 @@ impl Store {
         Ok(row.as_ref().map(strategy).transpose()?)
     }
 
-    /// A strategy by name.
+    /// A strategy of `owner_id` by name.
     ///
     /// # Errors
     /// Database failures.
-    pub async fn strategy_by_name(&self, name: &str) -> Result<Option<StrategyRow>, StoreError> {
-        let sql = format!("SELECT {STRATEGY_COLUMNS} FROM strategies WHERE name = $1");
-        let row = sqlx::query(&sql).bind(name).fetch_optional(&self.pool).await?;
+    pub async fn strategy_by_name(&self, owner_id: i64, name: &str) -> Result<Option<StrategyRow>, StoreError> {
+        let sql = format!("SELECT {STRATEGY_COLUMNS} FROM strategies WHERE owner_id = $1 AND name = $2");
+        let row = sqlx::query(&sql).bind(owner_id).bind(name).fetch_optional(&self.pool).await?;
         Ok(row.as_ref().map(strategy).transpose()?)
     }
 

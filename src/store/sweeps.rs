@@ -12,6 +12,8 @@ use crate::sweep::{Objective, Outcome, Ran, ReturnShape, VariantResult, METRICS}
 pub struct SweepRow {
     /// The sweep's id.
     pub id: i64,
+    /// The user it belongs to.
+    pub owner_id: i64,
     /// The strategy it sweeps.
     pub strategy_id: i64,
     /// The [`VersionRow::id`](super::VersionRow::id) of the code it runs.
@@ -102,7 +104,7 @@ impl VariantPage<'static> {
 }
 
 const SWEEP_COLUMNS: &str =
-    "id, strategy_id, version_id, status, config, total, created_at, started_at, finished_at, error_message, summary";
+    "id, owner_id, strategy_id, version_id, status, config, total, created_at, started_at, finished_at, error_message, summary";
 
 /// `m_return_pct, m_annual_return_pct, ...`: the metric columns, in [`METRICS`] order.
 fn metric_columns() -> String {
@@ -113,6 +115,7 @@ fn sweep(row: &AnyRow) -> Result<SweepRow, StoreError> {
     let status: String = row.try_get("status")?;
     Ok(SweepRow {
         id: row.try_get("id")?,
+        owner_id: row.try_get("owner_id")?,
         strategy_id: row.try_get("strategy_id")?,
         version_id: row.try_get("version_id")?,
         status: status.parse().map_err(|detail| StoreError::Corrupt { what: "sweeps.status", detail })?,
@@ -160,12 +163,13 @@ fn shape_from_json(text: &str) -> Result<ReturnShape, StoreError> {
 }
 
 impl Store {
-    /// Stores a new queued sweep of `total` variants.
+    /// Stores a new queued sweep of `total` variants, owned by `owner_id`.
     ///
     /// # Errors
     /// Database failures.
     pub async fn create_sweep(
         &self,
+        owner_id: i64,
         strategy_id: i64,
         version_id: i64,
         config_json: &str,
@@ -173,10 +177,11 @@ impl Store {
     ) -> Result<SweepRow, StoreError> {
         let _write = self.writing().await?;
         let sql = format!(
-            "INSERT INTO sweeps (strategy_id, version_id, status, config, total, created_at) \
-             VALUES ($1, $2, 'queued', $3, $4, $5) RETURNING {SWEEP_COLUMNS}"
+            "INSERT INTO sweeps (owner_id, strategy_id, version_id, status, config, total, created_at) \
+             VALUES ($1, $2, $3, 'queued', $4, $5, $6) RETURNING {SWEEP_COLUMNS}"
         );
         let row = sqlx::query(&sql)
+            .bind(owner_id)
             .bind(strategy_id)
             .bind(version_id)
             .bind(config_json)
@@ -197,13 +202,15 @@ impl Store {
         row.as_ref().map(sweep).transpose()
     }
 
-    /// The newest sweeps first, at most `limit`.
+    /// The newest sweeps of `owner` (every user's with `None`) first, at most `limit`.
     ///
     /// # Errors
     /// Database failures.
-    pub async fn sweeps(&self, limit: usize) -> Result<Vec<SweepRow>, StoreError> {
-        let sql = format!("SELECT {SWEEP_COLUMNS} FROM sweeps ORDER BY id DESC LIMIT $1");
-        let rows = sqlx::query(&sql).bind(i64::try_from(limit).unwrap_or(i64::MAX)).fetch_all(&self.pool).await?;
+    pub async fn sweeps(&self, owner: Option<i64>, limit: usize) -> Result<Vec<SweepRow>, StoreError> {
+        let sql =
+            format!("SELECT {SWEEP_COLUMNS} FROM sweeps WHERE $1 IS NULL OR owner_id = $1 ORDER BY id DESC LIMIT $2");
+        let rows =
+            sqlx::query(&sql).bind(owner).bind(i64::try_from(limit).unwrap_or(i64::MAX)).fetch_all(&self.pool).await?;
         rows.iter().map(sweep).collect()
     }
 

@@ -11,6 +11,7 @@ use tokio::sync::{mpsc, OwnedSemaphorePermit};
 use super::live::{SweepEvent, SweepLive};
 use super::request::{CheckedSweep, SweepRequest};
 use super::summary::summary;
+use crate::service::accounts::Actor;
 use crate::service::Service;
 use crate::store::{RunStatus, VariantPage};
 use crate::strategy::Runtime;
@@ -148,13 +149,14 @@ impl Service {
         // rather than failing it.
         let checked_sweep = request.check(usize::MAX).map_err(|e| e.to_string())?;
         let checked = request.run.check().map_err(|e| e.to_string())?;
-        let strategy = self.strategy(row.strategy_id).await.map_err(|e| e.to_string())?;
+        let strategy = self.strategy(Actor::SYSTEM, row.strategy_id).await.map_err(|e| e.to_string())?;
         let version = store
             .version_by_id(row.version_id)
             .await
             .map_err(|e| e.summary().to_string())?
             .ok_or_else(|| format!("version {} is gone", row.version_id))?;
-        let (universe, benchmark, _) = self.market_data(&request.run, &checked).await.map_err(|e| e.to_string())?;
+        let (universe, benchmark, _) =
+            self.market_data(row.owner_id, &request.run, &checked).await.map_err(|e| e.to_string())?;
         let loaded = Loaded {
             runtime: strategy.runtime.parse().map_err(|e: crate::strategy::UnknownRuntime| e.to_string())?,
             code: version.source.unwrap_or_default(),
@@ -296,7 +298,7 @@ impl Service {
         };
         for row in leaders {
             let number = row.number as u64;
-            match self.variant_run(id, number, None).await {
+            match self.variant_run(Actor::SYSTEM, id, number, None).await {
                 Ok(run) => {
                     runs.insert(number.to_string(), json!(run.id));
                 }
@@ -389,6 +391,7 @@ fn progress(id: i64, live: &SweepLive, total: u64, objective: &sweep::Objective)
 
 #[cfg(test)]
 mod tests {
+    use crate::service::accounts::Actor;
     use crate::service::{Service, ServiceConfig};
     use crate::store::{NewVersion, RunStatus, Store};
 
@@ -400,15 +403,15 @@ mod tests {
         let store = Store::open(&format!("sqlite://{}", dir.path().join("t.db").display())).await.unwrap();
         let first =
             NewVersion { source: b"fn on_bar(ctx) {}".to_vec(), content_hash: "h".into(), params_json: "[]".into() };
-        let (strategy, version) = store.create_strategy("s", "rhai", "", first).await.unwrap();
-        let sweep = store.create_sweep(strategy.id, version.id, "{}", 2).await.unwrap();
+        let (strategy, version) = store.create_strategy(1, "s", "rhai", "", first).await.unwrap();
+        let sweep = store.create_sweep(1, strategy.id, version.id, "{}", 2).await.unwrap();
         let service = Service::idle(store, ServiceConfig::default(), 1);
         service.inner.sweeps.push(sweep.id);
         assert_eq!(service.inner.sweeps.next().await, sweep.id, "the dispatcher took it");
-        assert_eq!(service.cancel_sweep(sweep.id).await.unwrap(), RunStatus::Queued, "not started yet");
+        assert_eq!(service.cancel_sweep(Actor::SYSTEM, sweep.id).await.unwrap(), RunStatus::Queued, "not started yet");
         let permits = service.inner.queue.slots(1).await.unwrap();
         service.execute_sweep(sweep.id, permits).await;
-        assert_eq!(service.sweep_row(sweep.id).await.unwrap().status, RunStatus::Cancelled);
+        assert_eq!(service.sweep_row(Actor::SYSTEM, sweep.id).await.unwrap().status, RunStatus::Cancelled);
         assert!(service.inner.sweeps.live(sweep.id).is_none());
     }
 }

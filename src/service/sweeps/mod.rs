@@ -20,21 +20,23 @@ pub use views::{variant_json, HeatmapQuery, VariantsQuery};
 
 use tokio::sync::broadcast;
 
+use super::accounts::Actor;
 use super::{RunRequest, Service, ServiceError};
 use crate::store::{RunRow, RunStatus, SweepRow};
 use crate::sweep::{self, SweepJob, Target};
 
 impl Service {
     /// Checks a sweep request against the stored strategy and datasets (as
-    /// a run's, plus its axes against the strategy's parameters) and queues it.
+    /// a run's, plus its axes against the strategy's parameters) and queues
+    /// it as `actor`'s user's.
     ///
     /// # Errors
     /// The first invalid field, named.
-    pub async fn submit_sweep(&self, request: SweepRequest) -> Result<SweepRow, ServiceError> {
+    pub async fn submit_sweep(&self, actor: Actor, request: SweepRequest) -> Result<SweepRow, ServiceError> {
         let max_jobs = self.inner.config.max_concurrent_runs.max(1);
         let checked = request.check(max_jobs)?;
-        let prepared = self.prepare(&request.run).await?;
-        let strategy = self.strategy(prepared.strategy_id).await?;
+        let prepared = self.prepare(actor, &request.run).await?;
+        let strategy = self.strategy(actor, prepared.strategy_id).await?;
         let version = self
             .inner
             .store
@@ -90,8 +92,11 @@ impl Service {
         // in): an axis may not also be a fixed parameter.
         let run = RunRequest { params: request.run.params.clone(), ..prepared.config };
         let stored = SweepRequest { run, sweep: request.sweep };
-        let row =
-            self.inner.store.create_sweep(prepared.strategy_id, prepared.version_id, &stored.to_json()?, total).await?;
+        let row = self
+            .inner
+            .store
+            .create_sweep(actor.user_id, prepared.strategy_id, prepared.version_id, &stored.to_json()?, total)
+            .await?;
         self.inner.sweeps.push(row.id);
         Ok(row)
     }
@@ -100,8 +105,8 @@ impl Service {
     ///
     /// # Errors
     /// NotFound, or Conflict when the sweep already ended.
-    pub async fn cancel_sweep(&self, id: i64) -> Result<RunStatus, ServiceError> {
-        let row = self.sweep_row(id).await?;
+    pub async fn cancel_sweep(&self, actor: Actor, id: i64) -> Result<RunStatus, ServiceError> {
+        let row = self.sweep_row(actor, id).await?;
         if row.status.is_final() {
             return Err(ServiceError::Conflict(format!("sweep {id} is already {}", row.status)));
         }
@@ -117,22 +122,24 @@ impl Service {
             }
             return Ok(RunStatus::Cancelled);
         }
-        Ok(self.sweep_row(id).await?.status)
+        Ok(self.sweep_row(actor, id).await?.status)
     }
 
     /// Queues variant `number` of sweep `id` as an ordinary run with full
     /// results: the sweep's run with the variant's values, on the sweep's
-    /// strategy version. Its metrics are the variant's.
+    /// strategy version, for the sweep's user (on the same datasets). Its
+    /// metrics are the variant's.
     ///
     /// # Errors
     /// NotFound (the sweep or the variant), or what submitting a run reports.
     pub async fn variant_run(
         &self,
+        actor: Actor,
         id: i64,
         number: u64,
         client: Option<std::net::IpAddr>,
     ) -> Result<RunRow, ServiceError> {
-        let (_, request, checked) = self.plain_sweep_parts(id).await?;
+        let (row, request, checked) = self.plain_sweep_parts(actor, id).await?;
         if number >= checked.variants.len() {
             let total = checked.variants.len();
             return Err(ServiceError::NotFound(format!("variant {number} of sweep {id} (it has {total})")));
@@ -146,7 +153,8 @@ impl Service {
                 Target::Setting(setting) => setting_into(&mut run, setting, &value.text)?,
             }
         }
-        self.submit_from(client, run, None).await
+        let owner = Actor { user_id: row.owner_id, sees_all: actor.sees_all };
+        self.submit_from(owner, client, run, None).await
     }
 
     /// The event stream of a queued or running sweep; `None` once it ended.
@@ -154,12 +162,15 @@ impl Service {
         self.inner.sweeps.live(id).map(|live| live.subscribe())
     }
 
-    /// A sweep as stored.
+    /// A sweep as stored, if `actor` sees it.
     ///
     /// # Errors
     /// NotFound.
-    pub async fn sweep_row(&self, id: i64) -> Result<SweepRow, ServiceError> {
-        self.inner.store.sweep(id).await?.ok_or_else(|| ServiceError::NotFound(format!("sweep {id}")))
+    pub async fn sweep_row(&self, actor: Actor, id: i64) -> Result<SweepRow, ServiceError> {
+        match self.inner.store.sweep(id).await? {
+            Some(row) if actor.sees(row.owner_id) => Ok(row),
+            _ => Err(ServiceError::NotFound(format!("sweep {id}"))),
+        }
     }
 
     /// Queues the sweeps a crash or stop left queued or running.

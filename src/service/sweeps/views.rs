@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 
 use super::request::CheckedSweep;
 use super::{stored_request, Service, ServiceError};
+use crate::service::accounts::Actor;
 use crate::store::{SweepRow, VariantOrder, VariantPage, VariantRow};
 use crate::sweep::{self, AxisValue, Outcome, VariantResult, VariantSet, METRICS};
 
@@ -129,8 +130,12 @@ fn result(row: VariantRow) -> VariantResult {
 
 impl Service {
     /// A stored sweep with its checked request.
-    async fn sweep_parts(&self, id: i64) -> Result<(SweepRow, super::SweepRequest, CheckedSweep), ServiceError> {
-        let row = self.sweep_row(id).await?;
+    async fn sweep_parts(
+        &self,
+        actor: Actor,
+        id: i64,
+    ) -> Result<(SweepRow, super::SweepRequest, CheckedSweep), ServiceError> {
+        let row = self.sweep_row(actor, id).await?;
         let request = stored_request(&row)?;
         let checked = request.check(usize::MAX)?;
         Ok((row, request, checked))
@@ -140,9 +145,10 @@ impl Service {
     /// whole data: a walk-forward has no variants of its own to list.
     pub(in crate::service) async fn plain_sweep_parts(
         &self,
+        actor: Actor,
         id: i64,
     ) -> Result<(SweepRow, super::SweepRequest, CheckedSweep), ServiceError> {
-        let parts = self.sweep_parts(id).await?;
+        let parts = self.sweep_parts(actor, id).await?;
         if parts.2.walk_forward.is_some() {
             return Err(ServiceError::Conflict(format!(
                 "sweep {id} is a walk-forward: each window chose its own variant; its results are in `walk_forward`"
@@ -157,8 +163,8 @@ impl Service {
     ///
     /// # Errors
     /// NotFound, database failures.
-    pub async fn sweep_json(&self, id: i64) -> Result<Value, ServiceError> {
-        let (row, request, checked) = self.sweep_parts(id).await?;
+    pub async fn sweep_json(&self, actor: Actor, id: i64) -> Result<Value, ServiceError> {
+        let (row, request, checked) = self.sweep_parts(actor, id).await?;
         let store = &self.inner.store;
         let (ran, excluded, failed) = store.variant_counts(id).await?;
         let objective = checked.objective;
@@ -229,8 +235,8 @@ impl Service {
     ///
     /// # Errors
     /// Database failures.
-    pub async fn sweeps_json(&self, limit: usize) -> Result<Vec<Value>, ServiceError> {
-        let rows = self.inner.store.sweeps(limit).await?;
+    pub async fn sweeps_json(&self, actor: Actor, limit: usize) -> Result<Vec<Value>, ServiceError> {
+        let rows = self.inner.store.sweeps(actor.owner_filter(), limit).await?;
         let mut all = Vec::with_capacity(rows.len());
         for row in rows {
             let (ran, excluded, failed) = self.inner.store.variant_counts(row.id).await?;
@@ -254,11 +260,12 @@ impl Service {
     /// NotFound, a bad query field, database failures.
     pub async fn sweep_variants(
         &self,
+        actor: Actor,
         id: i64,
         query: &VariantsQuery,
         default_limit: Option<u64>,
     ) -> Result<(VariantSet, Vec<VariantResult>), ServiceError> {
-        let (_, _, checked) = self.plain_sweep_parts(id).await?;
+        let (_, _, checked) = self.plain_sweep_parts(actor, id).await?;
         let page = query.page(default_limit, &checked)?;
         let rows = self.inner.store.variant_page(id, &page).await?;
         Ok((checked.variants, rows.into_iter().map(result).collect()))
@@ -271,8 +278,8 @@ impl Service {
     /// # Errors
     /// NotFound, an axis or metric the sweep does not have (named),
     /// database failures.
-    pub async fn sweep_heatmap(&self, id: i64, query: &HeatmapQuery) -> Result<Value, ServiceError> {
-        let (row, _, checked) = self.plain_sweep_parts(id).await?;
+    pub async fn sweep_heatmap(&self, actor: Actor, id: i64, query: &HeatmapQuery) -> Result<Value, ServiceError> {
+        let (row, _, checked) = self.plain_sweep_parts(actor, id).await?;
         let axes = checked.variants.axes();
         let axis_index = |name: &str, field: &str| {
             axes.iter().position(|a| a.name == name).ok_or_else(|| {

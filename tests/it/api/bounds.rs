@@ -150,7 +150,7 @@ fn idle_and_slow_connections_are_capped_and_timed_out() {
     let address = app.url.trim_start_matches("http://").to_string();
     // Two clients that connect and never send a whole request take both slots.
     let mut idle: Vec<std::net::TcpStream> = (0..2).map(|_| std::net::TcpStream::connect(&address).unwrap()).collect();
-    idle[1].write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n").unwrap(); // headers never finished
+    idle[1].write_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\n").unwrap(); // headers never finished
     std::thread::sleep(Duration::from_millis(200));
     let quick = reqwest::blocking::Client::builder().timeout(Duration::from_millis(500)).build().unwrap();
     assert!(quick.get(format!("{}/health", app.url)).send().is_err(), "a third connection waits");
@@ -242,12 +242,12 @@ fn a_declared_oversize_body_is_refused_unread_and_a_stalled_one_is_cut() {
     let app = App::spawn(&Backend::Sqlite, &["--stall-timeout-secs", "1"]);
     let address = app.url.trim_start_matches("http://").to_string();
     // 10 GB declared, none sent: a 413 at once, not after the body.
-    let head = "POST /api/datasets?symbol=X HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nContent-Length: 10000000000\r\n\r\n";
+    let head = "POST /api/datasets?symbol=X HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/csv\r\nContent-Length: 10000000000\r\n\r\n";
     let (answer, took) = raw_exchange(&address, head, Duration::from_secs(5));
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
     assert!(took < Duration::from_secs(5), "took {took:?}");
     // 100 bytes declared, 10 sent, then nothing: cut after the stall timeout.
-    let head = "POST /api/datasets?symbol=X HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nContent-Length: 100\r\n\r\nDate,Open,";
+    let head = "POST /api/datasets?symbol=X HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/csv\r\nContent-Length: 100\r\n\r\nDate,Open,";
     let (answer, took) = raw_exchange(&address, head, Duration::from_secs(10));
     assert!(took < Duration::from_secs(8), "took {took:?}: {answer}");
     assert!(!answer.starts_with("HTTP/1.1 201"), "{answer}");
@@ -266,7 +266,7 @@ fn a_client_that_stops_reading_its_response_is_cut_and_frees_its_slot() {
     // The whole curve (tens of MB of JSON), asked for and never read.
     let address = app.url.trim_start_matches("http://").to_string();
     let mut stalled = std::net::TcpStream::connect(&address).unwrap();
-    write!(stalled, "GET /api/runs/{id}/equity?full=true HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    write!(stalled, "GET /api/runs/{id}/equity?full=true HTTP/1.1\r\nHost: localhost\r\n\r\n").unwrap();
     let started = Instant::now();
     let cut = app.stderr_matches("the client read nothing for 1 s", Duration::from_secs(20));
     assert!(cut, "the server cut the connection (after {:?})", started.elapsed());

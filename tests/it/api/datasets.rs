@@ -107,7 +107,12 @@ fn upload_errors_name_the_field_and_store_nothing() {
     let big = big.into_bytes();
     let once = reqwest::blocking::Client::builder().pool_max_idle_per_host(0).build().unwrap();
     let chunked = reqwest::blocking::Body::new(std::io::Cursor::new(big));
-    match once.post(format!("{}/api/datasets?symbol=BIG", app.url)).body(chunked).send() {
+    match once
+        .post(format!("{}/api/datasets?symbol=BIG", app.url))
+        .header("content-type", "text/csv")
+        .body(chunked)
+        .send()
+    {
         Ok(r) => {
             let status = r.status();
             let body = r.text().unwrap_or_default();
