@@ -277,5 +277,7 @@ $("#f-strategy").addEventListener("change", strategyChosen);
 $("#f-version").addEventListener("change", versionChosen);
 $("#run-form").addEventListener("submit", submit);
 $("#sign-in-form").addEventListener("submit", signIn);
-Promise.all([loadStrategies(), loadDatasets(), loadRuns(), health()]).then(() => { document.body.dataset.ready = "true"; });
-loadSweeps();
+// Signed out (a 401 showed the sign-in form): nothing to load until signed in.
+const unlessSignedOut = (e) => { if (e.status !== 401) throw e; };
+Promise.all([loadStrategies(), loadDatasets(), loadRuns(), health()]).then(() => { document.body.dataset.ready = "true"; }).catch(unlessSignedOut);
+loadSweeps().catch(unlessSignedOut);

@@ -27,7 +27,7 @@ struct Accounts {
     _dir: tempfile::TempDir,
 }
 
-fn cli(args: &[&str], database_url: &str) -> String {
+pub fn cli(args: &[&str], database_url: &str) -> String {
     let mut all: Vec<&str> = args.to_vec();
     all.extend(["--database-url", database_url]);
     let out = backtester(&all);
@@ -35,7 +35,7 @@ fn cli(args: &[&str], database_url: &str) -> String {
     String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
 
-fn token(database_url: &str, user: &str, extra: &[&str]) -> String {
+pub fn token(database_url: &str, user: &str, extra: &[&str]) -> String {
     let mut args = vec!["token", "create", "--user", user];
     args.extend(extra);
     let token = cli(&args, database_url);

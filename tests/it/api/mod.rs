@@ -1,6 +1,6 @@
 //! The HTTP API against a real server, on SQLite and on PostgreSQL.
 
-mod accounts;
+pub mod accounts;
 pub mod app;
 mod bad_input;
 mod bounds;

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 
 use serde_json::{json, Value};
 
+use crate::api::accounts::{cli, token};
 use crate::api::app::{backends, App};
 use crate::helpers::ok;
 use cdp::Chromium;
@@ -145,4 +146,60 @@ fn the_services_page_starts_a_run_follows_it_to_completed_and_opens_its_report()
     // The one load that failed is the refused run (its 422 is the form's error).
     assert_eq!(s.failed_loads.len(), 1, "{:?}", s.failed_loads);
     assert!(s.failed_loads[0].contains("/api/runs") && s.failed_loads[0].contains("422"), "{:?}", s.failed_loads);
+}
+
+#[test]
+fn on_a_server_with_tokens_the_page_signs_in_and_runs_with_its_cookie() {
+    let Some(executable) = chromium() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = format!("sqlite://{}", dir.path().join("signed.db").display());
+    cli(&["user", "add", "alice"], &database_url);
+    let token = token(&database_url, "alice", &[]);
+    let app = App::spawn_on(database_url, &[]);
+    let source = std::fs::read_to_string(crate::helpers::root().join("scripts/sma_cross.rhai")).unwrap();
+    let created = app
+        .client
+        .post(format!("{}/api/strategies", app.url))
+        .bearer_auth(&token)
+        .json(&json!({"name": "sma", "runtime": "rhai", "source": source}))
+        .send()
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let csv = std::fs::read(crate::helpers::root().join("data/GOOG.csv")).unwrap();
+    let uploaded = app
+        .client
+        .post(format!("{}/api/datasets?symbol=GOOG", app.url))
+        .bearer_auth(&token)
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .unwrap();
+    assert_eq!(uploaded.status(), 201);
+
+    let mut s = Chromium::launch(&executable);
+    s.navigate(&format!("{}/", app.url));
+    s.wait_for("!document.querySelector('#sign-in').hidden", "the sign-in form");
+    s.eval("document.querySelector('#f-token').value = 'btk_wrong'");
+    s.eval("document.querySelector('#sign-in-form button').click()");
+    s.wait_for("document.querySelector('#sign-in-error').textContent.includes('not valid')", "the refusal");
+    s.eval(&format!("document.querySelector('#f-token').value = '{token}'"));
+    s.eval("document.querySelector('#sign-in-form button').click()");
+    s.wait_for("document.body.dataset.ready === 'true'", "ready after signing in");
+    assert_eq!(s.eval("document.querySelector('#sign-in').hidden"), json!(true));
+    assert_eq!(s.eval("document.cookie.includes('bt_session')"), json!(false), "the session cookie is HttpOnly");
+    assert_eq!(s.eval("document.querySelector('#strategies tbody tr td:nth-child(2)').textContent"), json!("sma"));
+    // A write with the cookie (and the CSRF header), followed live on its event stream.
+    s.eval("document.querySelector('#f-symbols option[value=GOOG]').selected = true");
+    s.eval("document.querySelector('#f-submit').click()");
+    s.wait_for(
+        "(() => { const r = document.querySelector('#runs tbody tr'); return !!r && r.querySelector('.status').textContent === 'completed'; })()",
+        "the run completed",
+    );
+    s.screenshot(&screenshot_path("page-signed-in.png"));
+    assert!(s.errors.is_empty(), "{:?}", s.errors);
+    let log = app.stderr();
+    assert!(
+        log.contains("user=\"alice\"") && log.contains("path=\"/api/runs\"") && log.contains("status=202"),
+        "{log}"
+    );
 }
