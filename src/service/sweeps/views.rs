@@ -15,8 +15,9 @@ use crate::sweep::{self, AxisValue, Outcome, VariantResult, VariantSet, METRICS}
 pub const MAX_PAGE: u64 = 10_000;
 
 /// `GET /api/sweeps/{id}/variants`: which variants, in which order.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct VariantsQuery {
     /// A metric name, or `number` (the default).
     pub sort: Option<String>,
@@ -26,7 +27,8 @@ pub struct VariantsQuery {
     pub outcome: Option<String>,
     /// Skip this many.
     pub offset: Option<u64>,
-    /// At most this many (1 to 10,000; 100 when absent).
+    /// At most this many (1 to 10,000; 100 when absent for JSON, all for CSV).
+    #[param(minimum = 1, maximum = 10000)]
     pub limit: Option<u64>,
     /// `json` (the default) or `csv`.
     pub format: Option<String>,
