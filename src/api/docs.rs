@@ -24,7 +24,7 @@ pub fn router() -> Router<Service> {
 }
 
 /// An interactive page for this document (Swagger UI)
-#[utoipa::path(get, path = "/api/docs", operation_id = "docs", tag = "service",
+#[utoipa::path(get, path = "/api/docs", security(()), operation_id = "docs", tag = "service",
     responses((status = 200, description = "The page", body = String, content_type = "text/html")))]
 pub(super) async fn page() -> Html<&'static str> {
     Html(PAGE)

@@ -13,7 +13,7 @@ use futures_util::stream::{self, Stream, StreamExt};
 use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
 
-use super::schemas::ErrorBody;
+use super::schemas::{ErrorBody, ServerSentEvent};
 use super::{id, ApiError};
 use crate::service::{RunEvent, Service};
 use crate::store::{FailureKind, RunStatus};
@@ -52,7 +52,7 @@ fn final_event(row: &crate::store::RunRow) -> RunEvent {
 #[utoipa::path(get, path = "/api/runs/{id}/events", operation_id = "run_events", tag = "runs",
     params(("id" = i64, Path, description = "The run's id")),
     responses(
-        (status = 200, description = "An event stream that ends after the final event", body = String,
+        (status = 200, description = "An event stream that ends after the final event", body = ServerSentEvent,
             content_type = "text/event-stream"),
         (status = 404, description = "No such run", body = ErrorBody),
     ))]
@@ -102,7 +102,13 @@ async fn events(
 /// then a close once the final one is sent. A request that is not a
 /// WebSocket handshake is refused by axum's upgrade extractor, in plain text.
 #[utoipa::path(get, path = "/api/runs/{id}/ws", operation_id = "run_websocket", tag = "runs",
-    params(("id" = i64, Path, description = "The run's id")),
+    params(
+        ("id" = i64, Path, description = "The run's id"),
+        ("Connection" = String, Header, description = "`Upgrade`"),
+        ("Upgrade" = String, Header, description = "`websocket`"),
+        ("Sec-WebSocket-Version" = String, Header, description = "`13`"),
+        ("Sec-WebSocket-Key" = String, Header, description = "The handshake's key (RFC 6455)"),
+    ),
     responses(
         (status = 101, description = "Switched to the WebSocket protocol"),
         (status = 400, description = "Not a WebSocket handshake (a header is missing or wrong)", body = String,
@@ -157,7 +163,7 @@ async fn websocket(
 #[utoipa::path(get, path = "/api/strategies/{id}/events", operation_id = "strategy_events", tag = "strategies",
     params(("id" = i64, Path, description = "The strategy's id")),
     responses(
-        (status = 200, description = "An event stream that stays open", body = String,
+        (status = 200, description = "An event stream that stays open", body = ServerSentEvent,
             content_type = "text/event-stream"),
         (status = 404, description = "No such strategy", body = ErrorBody),
     ))]

@@ -81,7 +81,7 @@ async fn refuse_declared_oversize(
 /// `200 {"status": "ok"}` when the database answers, else `503
 /// {"status": "unavailable", "message"}` (so that a load balancer or a
 /// supervisor sees what clients would).
-#[utoipa::path(get, path = "/health", operation_id = "health", tag = "service",
+#[utoipa::path(get, path = "/health", security(()), operation_id = "health", tag = "service",
     responses(
         (status = 200, description = "The database answers", body = schemas::Health),
         (status = 503, description = "The database does not answer", body = schemas::Health),

@@ -10,7 +10,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement
 use utoipa::openapi::{ContentBuilder, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
 
-use super::schemas::ErrorBody;
+use super::schemas::{ErrorBody, TableFormat};
 use super::{datasets, events, runs, strategies, sweeps, web};
 use crate::service::{RunRequest, Service, SweepFields};
 
@@ -54,7 +54,7 @@ use crate::service::{RunRequest, Service, SweepFields};
         sweeps::cancel,
         sweeps::report,
     ),
-    components(schemas(ErrorBody, SweepRequestSchema)),
+    components(schemas(ErrorBody, SweepRequestSchema, TableFormat)),
     modifiers(&BearerAuth, &ServerErrors),
     tags(
         (name = "service", description = "The page, health, and this document"),
@@ -79,7 +79,7 @@ pub fn router() -> Router<Service> {
 }
 
 /// This document
-#[utoipa::path(get, path = "/api/openapi.json", operation_id = "openapi", tag = "service",
+#[utoipa::path(get, path = "/api/openapi.json", security(()), operation_id = "openapi", tag = "service",
     responses((status = 200, description = "The OpenAPI 3.1 document", body = Object)))]
 async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
     Json(document())

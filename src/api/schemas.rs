@@ -144,7 +144,7 @@ pub struct Run {
     /// The performance statistics, once completed.
     metrics: Value,
     /// The strategy's log and the broker's rejections (not in lists).
-    log: Value,
+    log: Option<Value>,
     /// What the strategy used of its sandbox (plugins), once completed.
     sandbox: Value,
 }
@@ -357,4 +357,13 @@ pub enum TableFormat {
     Json,
     /// CSV with a header line.
     Csv,
+}
+
+/// One Server-Sent Event: its name and its JSON data.
+#[derive(Serialize, ToSchema)]
+pub struct ServerSentEvent {
+    /// The event's name (`progress`, `completed`, ...), as its data's `event` field.
+    event: String,
+    /// One JSON object: the event's name again and its fields.
+    data: String,
 }

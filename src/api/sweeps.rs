@@ -19,7 +19,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::extract::{parse_json, JsonBody, QueryParams};
 use super::runs::{ip, Client};
-use super::schemas::{Accepted, ErrorBody, Heatmap, Sweep, SweepAccepted, SweepSummary, Variant};
+use super::schemas::{Accepted, ErrorBody, Heatmap, ServerSentEvent, Sweep, SweepAccepted, SweepSummary, Variant};
 use super::{id, ApiError};
 use crate::service::{
     HeatmapQuery, Service, SweepEvent, SweepFields, SweepRequest, VariantsQuery, RUN_FIELDS, SWEEP_FIELDS,
@@ -290,7 +290,7 @@ fn final_event(id: i64, status: RunStatus, error: Option<String>) -> SweepEvent 
 #[utoipa::path(get, path = "/api/sweeps/{id}/events", operation_id = "sweep_events", tag = "sweeps",
     params(("id" = i64, Path, description = "The sweep's id")),
     responses(
-        (status = 200, description = "An event stream that ends after the final event", body = String,
+        (status = 200, description = "An event stream that ends after the final event", body = ServerSentEvent,
             content_type = "text/event-stream"),
         (status = 404, description = "No such sweep", body = ErrorBody),
     ))]

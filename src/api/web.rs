@@ -25,7 +25,7 @@ pub fn router() -> Router<Service> {
 }
 
 /// The service's web page: strategies, datasets, runs, sweeps and a form to start a run
-#[utoipa::path(get, path = "/", operation_id = "index", tag = "service",
+#[utoipa::path(get, path = "/", security(()), operation_id = "index", tag = "service",
     responses((status = 200, description = "The page", body = String, content_type = "text/html")))]
 pub(super) async fn index() -> Html<&'static str> {
     Html(INDEX)

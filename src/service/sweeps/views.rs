@@ -22,8 +22,10 @@ pub struct VariantsQuery {
     /// A metric name, or `number` (the default).
     pub sort: Option<String>,
     /// `asc` or `desc`; for a metric, its better values first when absent.
+    #[param(pattern = "^(asc|desc)$")]
     pub order: Option<String>,
     /// Only `ran`, `excluded` or `failed` variants.
+    #[param(pattern = "^(ran|excluded|failed)$")]
     pub outcome: Option<String>,
     /// Skip this many.
     pub offset: Option<u64>,
@@ -31,6 +33,7 @@ pub struct VariantsQuery {
     #[param(minimum = 1, maximum = 10000)]
     pub limit: Option<u64>,
     /// `json` (the default) or `csv`.
+    #[param(pattern = "^(json|csv)$")]
     pub format: Option<String>,
 }
 
@@ -84,6 +87,12 @@ impl VariantsQuery {
                 return Err(ServiceError::invalid("outcome", format!("use ran, excluded or failed, not '{outcome}'")));
             }
         }
+        let offset = self.offset.unwrap_or(0);
+        if i64::try_from(offset).is_err() {
+            // The store counts in i64 (as SQL does): a larger offset was
+            // read as the largest, silently.
+            return Err(ServiceError::invalid("offset", format!("at most {}, not {offset}", i64::MAX)));
+        }
         let limit = match self.limit {
             Some(n) if !(1..=MAX_PAGE).contains(&n) => {
                 return Err(ServiceError::invalid("limit", format!("from 1 to {MAX_PAGE}, not {n}")))
@@ -95,7 +104,7 @@ impl VariantsQuery {
             order,
             outcome: self.outcome.as_deref(),
             min_trades: None,
-            offset: self.offset.unwrap_or(0),
+            offset,
             limit,
         })
     }
