@@ -8,6 +8,7 @@ mod edges;
 mod failure_kinds;
 mod flow;
 mod load;
+mod openapi;
 mod portfolio;
 mod queue;
 mod recovery;
