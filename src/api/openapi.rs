@@ -111,9 +111,8 @@ const STATIC_ROUTES: [&str; 3] = ["/", "/api/openapi.json", "/api/docs"];
 impl Modify for ServerErrors {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let error = |description: &str| {
-            let content = ContentBuilder::new().schema(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(
-                ErrorBody::name(),
-            ))));
+            let content = ContentBuilder::new()
+                .schema(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(ErrorBody::name()))));
             ResponseBuilder::new().description(description).content("application/json", content.build()).build()
         };
         for (path, item) in openapi.paths.paths.iter_mut() {

@@ -12,8 +12,8 @@ use serde_json::{json, Value};
 use utoipa::IntoParams;
 
 use super::extract::{JsonBody, QueryParams};
-use super::stream;
 use super::schemas::{Accepted, ErrorBody, Run, TableFormat};
+use super::stream;
 use super::{id, ApiError};
 use crate::service::{RunRequest, RunView, Service};
 use crate::store::{EquityRow, RunFilter, RunStatus, TradeRow};

@@ -14,8 +14,8 @@ use axum::{Json, Router};
 use futures_util::stream::{self, Stream, StreamExt};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
-use utoipa::IntoParams;
 use tokio::sync::broadcast::error::RecvError;
+use utoipa::IntoParams;
 
 use super::extract::{parse_json, JsonBody, QueryParams};
 use super::runs::{ip, Client};

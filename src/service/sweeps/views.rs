@@ -100,13 +100,7 @@ impl VariantsQuery {
             Some(n) => Some(n),
             None => default_limit,
         };
-        Ok(VariantPage {
-            order,
-            outcome: self.outcome.as_deref(),
-            min_trades: None,
-            offset,
-            limit,
-        })
+        Ok(VariantPage { order, outcome: self.outcome.as_deref(), min_trades: None, offset, limit })
     }
 }
 

@@ -142,10 +142,13 @@ fn json_routes_document_their_bodies_responses_errors_and_the_bearer_scheme() {
     let app = App::spawn(&Backend::Sqlite, &[]);
     let doc = app.json("/api/openapi.json");
     assert_eq!(doc["openapi"], "3.1.0");
-    assert_eq!(doc["components"]["securitySchemes"]["bearer"], json!({
-        "type": "http", "scheme": "bearer", "bearerFormat": "opaque",
-        "description": "An API token: `Authorization: Bearer TOKEN`"
-    }));
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"],
+        json!({
+            "type": "http", "scheme": "bearer", "bearerFormat": "opaque",
+            "description": "An API token: `Authorization: Bearer TOKEN`"
+        })
+    );
     assert_eq!(doc["security"], json!([{ "bearer": [] }]));
     // Closed request bodies say so, with their required fields.
     for (path, required) in [
@@ -163,21 +166,27 @@ fn json_routes_document_their_bodies_responses_errors_and_the_bearer_scheme() {
         assert!(schema["properties"].as_object().is_some_and(|p| !p.is_empty()), "POST {path}");
     }
     // A sweep takes a run's fields and its own in one object.
-    let sweep = resolve(&doc, &operation(&doc, "post", "/api/sweeps")["requestBody"]["content"]["application/json"]["schema"]);
+    let sweep =
+        resolve(&doc, &operation(&doc, "post", "/api/sweeps")["requestBody"]["content"]["application/json"]["schema"]);
     assert!(sweep["properties"]["grid"].is_object() && sweep["properties"]["commission"].is_object(), "{sweep}");
     // Decimals are JSON numbers, enums their serde spelling.
     let run = resolve(&doc, &json!({ "$ref": "#/components/schemas/RunRequest" })).clone();
     assert_eq!(run["properties"]["initial_capital"]["type"], "number");
-    assert_eq!(resolve(&doc, &json!({ "$ref": "#/components/schemas/RunStatus" }))["enum"],
-        json!(["queued", "running", "completed", "failed", "cancelled"]));
+    assert_eq!(
+        resolve(&doc, &json!({ "$ref": "#/components/schemas/RunStatus" }))["enum"],
+        json!(["queued", "running", "completed", "failed", "cancelled"])
+    );
     assert!(resolve(&doc, &json!({ "$ref": "#/components/schemas/FailureKind" }))["enum"]
-        .as_array().unwrap().contains(&json!("time_limit")));
+        .as_array()
+        .unwrap()
+        .contains(&json!("time_limit")));
     // The upload is the raw file, with its options in the query.
     let upload = operation(&doc, "post", "/api/datasets");
     for content_type in ["text/csv", "application/vnd.apache.parquet", "application/octet-stream"] {
         assert!(upload["requestBody"]["content"][content_type].is_object(), "{content_type}");
     }
-    let params: Vec<&str> = upload["parameters"].as_array().unwrap().iter().filter_map(|p| p["name"].as_str()).collect();
+    let params: Vec<&str> =
+        upload["parameters"].as_array().unwrap().iter().filter_map(|p| p["name"].as_str()).collect();
     assert!(params.contains(&"symbol") && params.contains(&"close_column"), "{params:?}");
     // Every operation has a description, a 2xx with a body (but the
     // WebSocket's 101), and its errors in the one error shape.
@@ -188,7 +197,10 @@ fn json_routes_document_their_bodies_responses_errors_and_the_bearer_scheme() {
         let ok: Vec<&String> = responses.keys().filter(|s| s.starts_with('2') || *s == "101").collect();
         assert!(!ok.is_empty(), "{method} {path} has no success response");
         for status in ok.into_iter().filter(|s| s.starts_with('2')) {
-            assert!(responses[status]["content"].as_object().is_some_and(|c| !c.is_empty()), "{method} {path} {status}");
+            assert!(
+                responses[status]["content"].as_object().is_some_and(|c| !c.is_empty()),
+                "{method} {path} {status}"
+            );
         }
         for (status, response) in responses.iter().filter(|(s, _)| s.starts_with('4') || s.starts_with('5')) {
             if let Some(schema) = response["content"].get("application/json") {
@@ -223,8 +235,11 @@ fn served_responses_validate_against_their_schemas() {
     let run = app.start_run(&json!({ "strategy_id": strategy, "symbols": ["GOOG"], "initial_capital": 10000,
         "commission": { "model": "percent", "rate": 0.001 } }));
     app.wait_status(run, "completed");
-    let r = app.post_json("/api/sweeps", &json!({ "strategy_id": strategy, "symbols": ["GOOG"],
-        "initial_capital": 10000, "grid": ["fast=5,10", "slow=20,30"] }));
+    let r = app.post_json(
+        "/api/sweeps",
+        &json!({ "strategy_id": strategy, "symbols": ["GOOG"],
+        "initial_capital": 10000, "grid": ["fast=5,10", "slow=20,30"] }),
+    );
     assert_eq!(r.status(), 202);
     let sweep_id = r.json::<Value>().unwrap()["id"].as_i64().unwrap();
     let sweep = wait_sweep(&app, sweep_id);
@@ -262,7 +277,8 @@ fn served_responses_validate_against_their_schemas() {
     let error: Value = r.json().unwrap();
     assert_eq!(error["field"], "initial_capital");
     validate(&doc, response_schema(&doc, "post", "/api/runs", "422"), &error).unwrap();
-    let r = app.post_json("/api/strategies", &json!({ "name": "broken", "runtime": "rhai", "source": "fn on_bar(ctx) {" }));
+    let r =
+        app.post_json("/api/strategies", &json!({ "name": "broken", "runtime": "rhai", "source": "fn on_bar(ctx) {" }));
     assert_eq!(r.status(), 422);
     validate(&doc, response_schema(&doc, "post", "/api/strategies", "422"), &r.json().unwrap()).unwrap();
     let source = std::fs::read_to_string(repo_path("scripts/rsi_reversion.rhai")).unwrap();
@@ -310,8 +326,11 @@ fn a_variants_offset_past_i64_was_read_as_the_largest() {
     let app = App::spawn(&Backend::Sqlite, &[]);
     app.upload("GOOG", "data/GOOG.csv");
     let strategy = app.rhai_strategy("sma", "scripts/sma_cross.rhai");
-    let r = app.post_json("/api/sweeps", &json!({ "strategy_id": strategy, "symbols": ["GOOG"],
-        "initial_capital": 10000, "grid": ["fast=5,10"] }));
+    let r = app.post_json(
+        "/api/sweeps",
+        &json!({ "strategy_id": strategy, "symbols": ["GOOG"],
+        "initial_capital": 10000, "grid": ["fast=5,10"] }),
+    );
     assert_eq!(r.status(), 202);
     let id = r.json::<Value>().unwrap()["id"].as_i64().unwrap();
     wait_sweep(&app, id);
