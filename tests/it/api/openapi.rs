@@ -230,7 +230,8 @@ fn wait_sweep(app: &App, id: i64) -> Value {
 fn served_responses_validate_against_their_schemas() {
     let app = App::spawn(&Backend::Sqlite, &[]);
     let doc = app.json("/api/openapi.json");
-    app.upload("GOOG", "data/GOOG.csv");
+    let dataset = app.upload("GOOG", "data/GOOG.csv");
+    validate(&doc, response_schema(&doc, "post", "/api/datasets", "201"), &dataset).unwrap();
     let strategy = app.rhai_strategy("sma", "scripts/sma_cross.rhai");
     let run = app.start_run(&json!({ "strategy_id": strategy, "symbols": ["GOOG"], "initial_capital": 10000,
         "commission": { "model": "percent", "rate": 0.001 } }));
