@@ -55,7 +55,7 @@ use crate::service::{RunRequest, Service, SweepFields};
         sweeps::report,
     ),
     components(schemas(ErrorBody, SweepRequestSchema, TableFormat)),
-    modifiers(&BearerAuth, &ServerErrors),
+    modifiers(&BearerAuth, &ServerErrors, &ClosedVariants),
     tags(
         (name = "service", description = "The page, health, and this document"),
         (name = "strategies", description = "Strategy code and its versions"),
@@ -125,6 +125,28 @@ impl Modify for ServerErrors {
                 responses.insert("500".into(), RefOr::T(error("The server failed; the details are in its log")));
                 responses.insert("503".into(), RefOr::T(error("The database does not answer")));
                 responses.insert("507".into(), RefOr::T(error("The database is full")));
+            }
+        }
+    }
+}
+
+/// Closes the variants of the request enums that serde reads with
+/// `deny_unknown_fields` (utoipa closes structs so, not an enum's variants).
+struct ClosedVariants;
+
+/// The internally tagged request enums whose unknown fields are refused.
+const CLOSED_ENUMS: [&str; 1] = ["CommissionRequest"];
+
+impl Modify for ClosedVariants {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let Some(components) = openapi.components.as_mut() else { return };
+        for name in CLOSED_ENUMS {
+            if let Some(RefOr::T(Schema::OneOf(one_of))) = components.schemas.get_mut(name) {
+                for item in &mut one_of.items {
+                    if let RefOr::T(Schema::Object(object)) = item {
+                        object.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
+                    }
+                }
             }
         }
     }

@@ -149,7 +149,8 @@ struct ListQuery {
     status: Option<String>,
     /// Only runs of this strategy.
     strategy: Option<i64>,
-    /// At most this many runs ([`LIST_LIMIT`] by default, at most [`MAX_LIST_LIMIT`]).
+    /// At most this many runs (100 by default, at most 1000).
+    // MAX_LIST_LIMIT: the attribute takes a literal (Schemathesis checks that the two agree).
     #[param(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
     /// Only runs with a higher id: the last id of the previous page.

@@ -30,8 +30,8 @@ pub const MAX_PACE: f64 = 1e9;
 #[derive(Clone, Copy, Debug, PartialEq, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(tag = "model", rename_all = "snake_case", deny_unknown_fields)]
 pub enum CommissionRequest {
-    /// A struct variant, not a unit one: serde lets a unit variant of a
-    /// tagged enum take any other fields and drops them.
+    /// No fees. (A struct variant, not a unit one: serde lets a unit
+    /// variant of a tagged enum take any other fields and drops them.)
     None {},
     /// A fraction of each fill's notional ([`CommissionModel::Percent`]).
     Percent {

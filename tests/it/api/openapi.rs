@@ -165,6 +165,11 @@ fn json_routes_document_their_bodies_responses_errors_and_the_bearer_scheme() {
         assert_eq!(listed, required, "POST {path}");
         assert!(schema["properties"].as_object().is_some_and(|p| !p.is_empty()), "POST {path}");
     }
+    // So do the variants of a tagged enum read with deny_unknown_fields.
+    let commission = resolve(&doc, &json!({ "$ref": "#/components/schemas/CommissionRequest" })).clone();
+    let variants = commission["oneOf"].as_array().unwrap();
+    assert_eq!(variants.len(), 4, "{commission}");
+    assert!(variants.iter().all(|v| v["additionalProperties"] == false), "{commission}");
     // A sweep takes a run's fields and its own in one object.
     let sweep =
         resolve(&doc, &operation(&doc, "post", "/api/sweeps")["requestBody"]["content"]["application/json"]["schema"]);

@@ -152,7 +152,8 @@ fn the_api_docs_page_renders_every_operation_from_the_server_alone() {
     let Some(executable) = chromium() else { return };
     let app = App::spawn(&backends().remove(0), &[]);
     let doc = app.json("/api/openapi.json");
-    let operations: usize = doc["paths"].as_object().unwrap().values().map(|item| item.as_object().unwrap().len()).sum();
+    let operations: usize =
+        doc["paths"].as_object().unwrap().values().map(|item| item.as_object().unwrap().len()).sum();
     let mut s = Chromium::launch(&executable);
     s.navigate(&format!("{}/api/docs", app.url));
     s.wait_for("document.querySelectorAll('.opblock').length > 0", "Swagger UI drew the operations");
