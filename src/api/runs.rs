@@ -302,7 +302,7 @@ async fn report(State(service): State<Service>, Path(raw): Path<String>) -> Resu
 #[utoipa::path(get, path = "/api/runs/{id}/returns", operation_id = "run_returns", tag = "runs",
     params(("id" = i64, Path, description = "The run's id")),
     responses(
-        (status = 200, description = "Returns by day, month and year", body = Object),
+        (status = 200, description = "Returns by day, month and year", body = crate::metrics::ReturnsTables),
         (status = 404, description = "No such run", body = ErrorBody),
         (status = 409, description = "The run has not completed", body = ErrorBody),
     ))]
