@@ -85,7 +85,10 @@ async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
     Json(document())
 }
 
-/// Declares HTTP bearer authentication, applied to every operation.
+/// Declares HTTP bearer authentication, required by every operation but
+/// the public ones, whose paths say `security(())`: the page at `/`,
+/// `/health`, this document and its page. (Declared only: the server checks
+/// no token yet.)
 struct BearerAuth;
 
 impl Modify for BearerAuth {
