@@ -85,7 +85,10 @@ pub(super) fn ip(client: Client) -> Option<IpAddr> {
 
 /// Queue a run (202)
 #[utoipa::path(post, path = "/api/runs", operation_id = "create_run", tag = "runs",
-    request_body = RunRequest,
+    request_body(content = RunRequest, example = json!({
+        "strategy_id": 1, "symbols": ["GOOG"], "initial_capital": 10000,
+        "commission": { "model": "percent", "rate": 0.001 }, "params": { "fast": 5 }
+    })),
     responses(
         (status = 202, description = "Queued", body = Accepted),
         (status = 400, description = "Not JSON", body = ErrorBody),

@@ -106,7 +106,10 @@ fn version_json(v: &VersionRow) -> Value {
 
 /// Create a strategy from source (rhai) or a base64 module (wasm); compiled first
 #[utoipa::path(post, path = "/api/strategies", operation_id = "create_strategy", tag = "strategies",
-    request_body = CreateStrategy,
+    request_body(content = CreateStrategy, example = json!({
+        "name": "sma_cross", "runtime": "rhai", "description": "SMA crossover",
+        "source": "fn params() { #{ fast: 10, slow: 20 } }\nfn init(ctx) { ctx.sma(\"fast\", ctx.param(\"fast\")); ctx.sma(\"slow\", ctx.param(\"slow\")); }\nfn on_bar(ctx) { let c = ctx.cross(\"fast\", \"slow\"); if c > 0 { ctx.order_target_percent(1.0); } else if c < 0 { ctx.close_position(); } }"
+    })),
     responses(
         (status = 201, description = "Created, with its first version", body = StrategyDetail),
         (status = 400, description = "Not JSON", body = ErrorBody),

@@ -40,7 +40,10 @@ pub fn router() -> Router<Service> {
 
 /// Queue a sweep: a run's fields plus grid or variants, random, constraint, objective, top (202)
 #[utoipa::path(post, path = "/api/sweeps", operation_id = "create_sweep", tag = "sweeps",
-    request_body = super::openapi::SweepRequestSchema,
+    request_body(content = super::openapi::SweepRequestSchema, example = json!({
+        "strategy_id": 1, "symbols": ["GOOG"], "initial_capital": 10000,
+        "grid": ["fast=5:15:5", "slow=20,30"], "objective": "sharpe", "top": 5
+    })),
     responses(
         (status = 202, description = "Queued", body = SweepAccepted),
         (status = 400, description = "Not JSON", body = ErrorBody),

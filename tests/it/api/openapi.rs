@@ -349,3 +349,21 @@ fn a_variants_offset_past_i64_was_read_as_the_largest() {
     let page = app.json(&format!("/api/sweeps/{id}/variants?offset=1"));
     assert_eq!(page.as_array().map(Vec::len), Some(1)); // 2 variants, the first skipped
 }
+
+#[test]
+fn the_documented_request_examples_are_accepted() {
+    let app = App::spawn(&Backend::Sqlite, &[]);
+    let doc = app.json("/api/openapi.json");
+    app.upload("GOOG", "data/GOOG.csv");
+    let example =
+        |path: &str| operation(&doc, "post", path)["requestBody"]["content"]["application/json"]["example"].clone();
+    // In order: the strategy is id 1, which the run and the sweep name.
+    for (path, status) in [("/api/strategies", 201), ("/api/runs", 202), ("/api/sweeps", 202)] {
+        let body = example(path);
+        assert!(body.is_object(), "POST {path} has no example");
+        let schema = &operation(&doc, "post", path)["requestBody"]["content"]["application/json"]["schema"];
+        validate(&doc, schema, &body).unwrap_or_else(|e| panic!("POST {path}'s example: {e}"));
+        let r = app.post_json(path, &body);
+        assert_eq!(r.status(), status, "POST {path}: {:?}", r.text());
+    }
+}
