@@ -14,6 +14,7 @@ use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::caller::Caller;
+use super::schemas::{ErrorBody, ServerSentEvent};
 use super::{id, ApiError};
 use crate::service::accounts::Actor;
 use crate::service::{RunEvent, Service};
@@ -46,6 +47,17 @@ fn final_event(row: &crate::store::RunRow) -> RunEvent {
     }
 }
 
+/// Server-Sent Events: progress, then completed, failed or cancelled
+///
+/// Each event's `data` is one JSON object with its `event` name and the
+/// run's id; a run that has ended sends its final event only.
+#[utoipa::path(get, path = "/api/runs/{id}/events", operation_id = "run_events", tag = "runs",
+    params(("id" = i64, Path, description = "The run's id")),
+    responses(
+        (status = 200, description = "An event stream that ends after the final event", body = ServerSentEvent,
+            content_type = "text/event-stream"),
+        (status = 404, description = "No such run", body = ErrorBody),
+    ))]
 async fn events(
     State(service): State<Service>,
     caller: Caller,
@@ -86,9 +98,28 @@ async fn events(
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
 
+/// The same events on a WebSocket, one JSON text message each, then a close
+///
 /// `GET /api/runs/{id}/ws`: the events of `GET /api/runs/{id}/events` on a
 /// WebSocket, one JSON text message each (`{"event": "progress", ...}`),
-/// then a close once the final one is sent.
+/// then a close once the final one is sent. A request that is not a
+/// WebSocket handshake is refused by axum's upgrade extractor, in plain text.
+#[utoipa::path(get, path = "/api/runs/{id}/ws", operation_id = "run_websocket", tag = "runs",
+    params(
+        ("id" = i64, Path, description = "The run's id"),
+        ("Connection" = String, Header, description = "`Upgrade`"),
+        ("Upgrade" = String, Header, description = "`websocket`"),
+        ("Sec-WebSocket-Version" = String, Header, description = "`13`"),
+        ("Sec-WebSocket-Key" = String, Header, description = "The handshake's key (RFC 6455)"),
+    ),
+    responses(
+        (status = 101, description = "Switched to the WebSocket protocol"),
+        (status = 400, description = "Not a WebSocket handshake (a header is missing or wrong)", body = String,
+            content_type = "text/plain"),
+        (status = 404, description = "No such run", body = ErrorBody),
+        (status = 426, description = "The connection cannot be upgraded (HTTP/2)", body = String,
+            content_type = "text/plain"),
+    ))]
 async fn websocket(
     State(service): State<Service>,
     caller: Caller,
@@ -128,9 +159,18 @@ async fn websocket(
     }))
 }
 
+/// Server-Sent Events of the strategy's runs and of its watched file's reloads
+///
 /// `GET /api/strategies/{id}/events`: the events of every run of the
 /// strategy that starts from now on, plus new versions and reload errors of
 /// its watched file. The stream stays open.
+#[utoipa::path(get, path = "/api/strategies/{id}/events", operation_id = "strategy_events", tag = "strategies",
+    params(("id" = i64, Path, description = "The strategy's id")),
+    responses(
+        (status = 200, description = "An event stream that stays open", body = ServerSentEvent,
+            content_type = "text/event-stream"),
+        (status = 404, description = "No such strategy", body = ErrorBody),
+    ))]
 async fn strategy_events(
     State(service): State<Service>,
     caller: Caller,

@@ -1,16 +1,18 @@
 //! The HTTP API (axum): strategies, datasets and runs under `/api`, plus
-//! `/health` and the OpenAPI document. Each module exposes its routes;
-//! [`router`] merges them.
+//! `/health`, the OpenAPI document and its interactive page. Each module
+//! exposes its routes; [`router`] merges them.
 
 mod access;
 mod caller;
 mod datasets;
 mod deadlines;
+mod docs;
 mod error;
 mod events;
 mod extract;
 mod openapi;
 mod runs;
+mod schemas;
 mod server;
 mod strategies;
 mod stream;
@@ -42,7 +44,8 @@ pub const DEFAULT_UPLOAD_LIMIT: usize = 1 << 30;
 pub fn router(service: Service, access: Access, body_limit: usize, upload_limit: usize) -> Router {
     let others = Router::new()
         .route("/health", get(health))
-        .route("/api/openapi.json", get(|| async { Json(openapi::document()) }))
+        .merge(openapi::router())
+        .merge(docs::router())
         .merge(strategies::router())
         .merge(runs::router())
         .merge(events::router())
@@ -88,9 +91,16 @@ async fn refuse_declared_oversize(
     }
 }
 
+/// Whether the service and its database answer (503 when the database does not)
+///
 /// `200 {"status": "ok"}` when the database answers, else `503
 /// {"status": "unavailable", "message"}` (so that a load balancer or a
 /// supervisor sees what clients would).
+#[utoipa::path(get, path = "/health", security(()), operation_id = "health", tag = "service",
+    responses(
+        (status = 200, description = "The database answers", body = schemas::Health),
+        (status = 503, description = "The database does not answer", body = schemas::Health),
+    ))]
 async fn health(State(service): State<Service>) -> (StatusCode, Json<serde_json::Value>) {
     match service.ping().await {
         Ok(()) => (StatusCode::OK, Json(json!({ "status": "ok" }))),

@@ -1,85 +1,210 @@
-//! The OpenAPI document of the API, written by hand next to the routes it
-//! describes (a test checks that every path it lists is routed).
+//! The OpenAPI document of the API, generated from the handlers'
+//! `#[utoipa::path]` attributes and the request and response types' schemas,
+//! served at `/api/openapi.json`; the interactive page for it is `/api/docs`.
 
-use serde_json::{json, Value};
+use axum::routing::get;
+use axum::{Json, Router};
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::schema::{AdditionalProperties, Object, ObjectBuilder, Schema};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, RefOr, ResponseBuilder};
+use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
 
-/// (method, path, summary) of every route.
-pub const ROUTES: &[(&str, &str, &str)] = &[
-    ("get", "/", "The service's web page: strategies, datasets, runs, sweeps and a form to start a run"),
-    ("get", "/health", "Whether the service and its database answer (503 when the database does not)"),
-    ("get", "/api/openapi.json", "This document"),
-    ("post", "/api/strategies", "Create a strategy from source (rhai) or a base64 module (wasm); compiled first"),
-    ("get", "/api/strategies", "List strategies"),
-    ("get", "/api/strategies/{id}", "A strategy with its versions, declared parameters and runs"),
-    ("post", "/api/strategies/{id}/versions", "Add a version"),
-    (
-        "get",
-        "/api/strategies/{id}/events",
-        "Server-Sent Events of the strategy's runs and of its watched file's reloads",
-    ),
-    ("post", "/api/datasets", "Upload a CSV or Parquet file of bars for ?symbol=...; validated by the engine's loader"),
-    ("get", "/api/datasets", "List datasets"),
-    ("get", "/api/datasets/{id}", "A dataset: symbol, interval, rows, first and last timestamp, content hash"),
-    ("post", "/api/runs", "Queue a run (202)"),
-    ("get", "/api/runs", "List runs (?status=, ?strategy=)"),
-    ("get", "/api/runs/{id}", "A run: status, progress, queue position, timings, error, metrics, sandbox usage"),
-    ("get", "/api/runs/{id}/trades", "Trades (JSON, or CSV with ?format=csv)"),
-    ("get", "/api/runs/{id}/equity", "At most 1000 points of the equity curve, or all with ?full=true"),
-    ("get", "/api/runs/{id}/returns", "Daily, monthly and yearly returns of a completed run"),
-    ("get", "/api/runs/{id}/report", "The HTML report of a completed run (self-contained, opens offline)"),
-    ("post", "/api/runs/{id}/cancel", "Cancel a queued or running run"),
-    ("post", "/api/runs/{id}/rerun", "Queue the same run again"),
-    ("get", "/api/runs/{id}/events", "Server-Sent Events: progress, then completed, failed or cancelled"),
-    ("get", "/api/runs/{id}/ws", "The same events on a WebSocket, one JSON text message each, then a close"),
-    (
-        "post",
-        "/api/sweeps",
-        "Queue a sweep: a run's fields plus grid or variants, random, constraint, objective, top (202)",
-    ),
-    ("get", "/api/sweeps", "List sweeps, newest first"),
-    (
-        "get",
-        "/api/sweeps/{id}",
-        "A sweep: status, counts, final, the (partial) leaderboard, best, Deflated Sharpe Ratio",
-    ),
-    (
-        "get",
-        "/api/sweeps/{id}/variants",
-        "Finished variants (?sort=METRIC&order=&outcome=&offset=&limit=, ?format=csv)",
-    ),
-    ("post", "/api/sweeps/{id}/variants/{number}/run", "Queue one variant as an ordinary run with full results"),
-    (
-        "get",
-        "/api/sweeps/{id}/heatmap",
-        "A metric over two axes (?x=&y=&metric=; other axes best, or fixed as ?NAME=VALUE)",
-    ),
-    ("get", "/api/sweeps/{id}/events", "Server-Sent Events: variant, progress, then completed, cancelled or failed"),
-    ("post", "/api/sweeps/{id}/cancel", "Cancel a sweep; its finished variants are kept"),
-    ("get", "/api/sweeps/{id}/report", "The sweep's HTML report; partial, reloading itself, until it ends"),
-];
+use super::schemas::{ErrorBody, TableFormat};
+use super::{datasets, events, runs, strategies, sweeps, web};
+use crate::service::{RunRequest, Service, SweepFields};
 
-/// The OpenAPI 3.1 document.
-pub fn document() -> Value {
-    let mut paths = serde_json::Map::new();
-    for (method, path, summary) in ROUTES {
-        let entry = paths.entry(path.to_string()).or_insert_with(|| json!({}));
-        let mut op = json!({
-            "summary": summary,
-            "responses": { "default": { "description": "JSON; errors are {\"error\": kind, \"message\": text}" } }
-        });
-        let parameters: Vec<Value> = ["id", "number"]
-            .iter()
-            .filter(|name| path.contains(&format!("{{{name}}}")))
-            .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "integer" } }))
-            .collect();
-        if !parameters.is_empty() {
-            op["parameters"] = Value::Array(parameters);
-        }
-        entry[*method] = op;
+/// The generated document.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "backtester", description = "Backtest trading strategies written as Rhai scripts or sandboxed WASM \
+        plugins: upload strategies and datasets, queue runs and sweeps, read their results. Every error is \
+        `{\"error\": kind, \"message\", \"field\"?, \"line\"?, \"column\"?}`."),
+    paths(
+        web::index,
+        super::health,
+        openapi_json,
+        super::docs::page,
+        strategies::create,
+        strategies::list,
+        strategies::show,
+        strategies::add_version,
+        events::strategy_events,
+        datasets::upload,
+        datasets::list,
+        datasets::show,
+        runs::create,
+        runs::list,
+        runs::show,
+        runs::trades,
+        runs::equity,
+        runs::returns,
+        runs::report,
+        runs::cancel,
+        runs::rerun,
+        events::events,
+        events::websocket,
+        sweeps::create,
+        sweeps::list,
+        sweeps::show,
+        sweeps::variants,
+        sweeps::variant_run,
+        sweeps::heatmap,
+        sweeps::events,
+        sweeps::cancel,
+        sweeps::report,
+        strategies::remove,
+        strategies::remove_version,
+        datasets::remove,
+        runs::remove,
+        sweeps::remove,
+        super::access::session::create,
+        super::access::session::end,
+    ),
+    components(schemas(ErrorBody, SweepRequestSchema, TableFormat)),
+    modifiers(&BearerAuth, &ServerErrors, &ClosedVariants),
+    tags(
+        (name = "service", description = "The page, health, and this document"),
+        (name = "strategies", description = "Strategy code and its versions"),
+        (name = "datasets", description = "Bars uploaded as CSV or Parquet"),
+        (name = "runs", description = "Backtests: queue, follow, read results"),
+        (name = "sweeps", description = "Parameter sweeps and walk-forwards"),
+    )
+)]
+struct ApiDoc;
+
+/// The OpenAPI 3.1 document of every route.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    doc.info.version = env!("CARGO_PKG_VERSION").into();
+    doc
+}
+
+/// `GET /api/openapi.json`.
+pub fn router() -> Router<Service> {
+    Router::new().route("/api/openapi.json", get(openapi_json))
+}
+
+/// This document
+#[utoipa::path(get, path = "/api/openapi.json", security(()), operation_id = "openapi", tag = "service",
+    responses((status = 200, description = "The OpenAPI 3.1 document", body = Object)))]
+async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(document())
+}
+
+/// Declares HTTP bearer authentication, required by every operation but
+/// the public ones, whose paths say `security(())`: the page at `/`,
+/// `/health`, this document and its page. (Declared only: the server checks
+/// no token yet.)
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let scheme = HttpBuilder::new()
+            .scheme(HttpAuthScheme::Bearer)
+            .bearer_format("opaque")
+            .description(Some("An API token: `Authorization: Bearer TOKEN`"))
+            .build();
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
+        openapi.security = Some(vec![SecurityRequirement::new("bearer", Vec::<String>::new())]);
     }
-    json!({
-        "openapi": "3.1.0",
-        "info": { "title": "backtester", "version": env!("CARGO_PKG_VERSION") },
-        "paths": paths,
-    })
+}
+
+/// The server's own failures, which any route that reads the database may
+/// answer: 500 (logged), 503 (the database does not answer), 507 (full).
+struct ServerErrors;
+
+/// Routes that never touch the database.
+const STATIC_ROUTES: [&str; 3] = ["/", "/api/openapi.json", "/api/docs"];
+
+impl Modify for ServerErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let error = |description: &str| {
+            let content = ContentBuilder::new()
+                .schema(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(ErrorBody::name()))));
+            ResponseBuilder::new().description(description).content("application/json", content.build()).build()
+        };
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let public = STATIC_ROUTES.contains(&path.as_str()) || path == "/health";
+            let operations: [&mut Option<Operation>; 3] = [&mut item.get, &mut item.post, &mut item.delete];
+            for operation in operations.into_iter().flatten() {
+                let responses = &mut operation.responses.responses;
+                // The access guard's refusals (api/access): a foreign Host, a
+                // foreign page's write, a scope too narrow, a missing CSRF header.
+                responses.insert(
+                    "403".into(),
+                    RefOr::T(error(
+                        "Refused: the Host or Origin is not this server's, or the token lacks the route's scope",
+                    )),
+                );
+                if public {
+                    continue;
+                }
+                if path != "/api/session" {
+                    responses.insert(
+                        "401".into(),
+                        RefOr::T(error("No token, or one that is not valid, expired or revoked")),
+                    );
+                }
+                responses.insert("500".into(), RefOr::T(error("The server failed; the details are in its log")));
+                responses.insert("503".into(), RefOr::T(error("The database does not answer")));
+                responses.insert("507".into(), RefOr::T(error("The database is full")));
+            }
+        }
+    }
+}
+
+/// Closes the variants of the request enums that serde reads with
+/// `deny_unknown_fields` (utoipa closes structs so, not an enum's variants).
+struct ClosedVariants;
+
+/// The internally tagged request enums whose unknown fields are refused.
+const CLOSED_ENUMS: [&str; 1] = ["CommissionRequest"];
+
+impl Modify for ClosedVariants {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let Some(components) = openapi.components.as_mut() else { return };
+        for name in CLOSED_ENUMS {
+            if let Some(RefOr::T(Schema::OneOf(one_of))) = components.schemas.get_mut(name) {
+                for item in &mut one_of.items {
+                    if let RefOr::T(Schema::Object(object)) = item {
+                        object.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `POST /api/sweeps`' body: a run's fields and a sweep's in one object
+/// (unknown fields refused). Its schema merges the two types' schemas: an
+/// `allOf` of two closed objects would accept no body at all.
+pub struct SweepRequestSchema;
+
+impl PartialSchema for SweepRequestSchema {
+    fn schema() -> RefOr<Schema> {
+        let mut merged = ObjectBuilder::new()
+            .description(Some("A run's fields (as `POST /api/runs`) and the sweep's own, in one object"))
+            .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+            .build();
+        for part in [RunRequest::schema(), SweepFields::schema()] {
+            if let RefOr::T(Schema::Object(Object { properties, required, .. })) = part {
+                merged.properties.extend(properties);
+                merged.required.extend(required);
+            }
+        }
+        RefOr::T(Schema::Object(merged))
+    }
+}
+
+impl ToSchema for SweepRequestSchema {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "SweepRequest".into()
+    }
+
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        RunRequest::schemas(schemas);
+        SweepFields::schemas(schemas);
+    }
 }

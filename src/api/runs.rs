@@ -9,13 +9,15 @@ use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use utoipa::IntoParams;
 
 use super::caller::Caller;
 use super::extract::{JsonBody, QueryParams};
+use super::schemas::{Accepted, ErrorBody, Run, TableFormat};
 use super::stream;
 use super::{id, ApiError};
 use crate::service::{RunRequest, RunView, Service};
-use crate::store::{RunFilter, RunStatus};
+use crate::store::{EquityRow, RunFilter, RunStatus, TradeRow};
 
 pub fn router() -> Router<Service> {
     Router::new()
@@ -82,6 +84,21 @@ pub(super) fn ip(client: Client) -> Option<IpAddr> {
     client.map(|Extension(ConnectInfo(address))| address.ip())
 }
 
+/// Queue a run (202)
+#[utoipa::path(post, path = "/api/runs", operation_id = "create_run", tag = "runs",
+    request_body(content = RunRequest, example = json!({
+        "strategy_id": 1, "symbols": ["GOOG"], "initial_capital": 10000,
+        "commission": { "model": "percent", "rate": 0.001 }, "params": { "fast": 5 }
+    })),
+    responses(
+        (status = 202, description = "Queued", body = Accepted),
+        (status = 400, description = "Not JSON", body = ErrorBody),
+        (status = 404, description = "No such strategy or version", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 422, description = "A field is invalid (named), or a symbol has no dataset", body = ErrorBody),
+        (status = 429, description = "Too many runs are waiting; see Retry-After", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    ))]
 async fn create(
     State(service): State<Service>,
     caller: Caller,
@@ -91,6 +108,17 @@ async fn create(
     Ok(queued(&service.submit_from(caller.actor(), ip(client), request, None).await?))
 }
 
+/// Queue the same run again
+#[utoipa::path(post, path = "/api/runs/{id}/rerun", operation_id = "rerun_run", tag = "runs",
+    params(("id" = i64, Path, description = "The run's id")),
+    responses(
+        (status = 202, description = "Queued", body = Accepted),
+        (status = 404, description = "No such run", body = ErrorBody),
+        (status = 409, description = "Its stored request cannot be read", body = ErrorBody),
+        (status = 422, description = "Its request no longer checks (a dataset deleted since)", body = ErrorBody),
+        (status = 429, description = "Too many runs are waiting; see Retry-After", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    ))]
 async fn rerun(
     State(service): State<Service>,
     caller: Caller,
@@ -100,6 +128,14 @@ async fn rerun(
     Ok(queued(&service.rerun(caller.actor(), id(&raw, "run")?, ip(client)).await?))
 }
 
+/// Cancel a queued or running run
+#[utoipa::path(post, path = "/api/runs/{id}/cancel", operation_id = "cancel_run", tag = "runs",
+    params(("id" = i64, Path, description = "The run's id")),
+    responses(
+        (status = 202, description = "Cancelled, or cancelling", body = Accepted),
+        (status = 404, description = "No such run", body = ErrorBody),
+        (status = 409, description = "The run has ended already", body = ErrorBody),
+    ))]
 async fn cancel(
     State(service): State<Service>,
     caller: Caller,
@@ -111,12 +147,18 @@ async fn cancel(
     Ok((StatusCode::ACCEPTED, Json(json!({ "id": id, "status": view.row.status }))))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// Only runs with this status.
+    #[param(value_type = Option<RunStatus>)]
     status: Option<String>,
+    /// Only runs of this strategy.
     strategy: Option<i64>,
-    /// At most this many runs ([`LIST_LIMIT`] by default, at most [`MAX_LIST_LIMIT`]).
+    /// At most this many runs (100 by default, at most 1000).
+    // MAX_LIST_LIMIT: the attribute takes a literal (Schemathesis checks that the two agree).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
     /// Only runs with a higher id: the last id of the previous page.
     after: Option<i64>,
@@ -126,6 +168,15 @@ struct ListQuery {
 pub const LIST_LIMIT: usize = 100;
 pub const MAX_LIST_LIMIT: usize = 1000;
 
+/// List runs (?status=, ?strategy=)
+///
+/// Oldest first, a page at a time: `after` is the last id of the previous page.
+#[utoipa::path(get, path = "/api/runs", operation_id = "list_runs", tag = "runs",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "Runs, without their logs", body = Vec<Run>),
+        (status = 400, description = "A query parameter is invalid", body = ErrorBody),
+    ))]
 async fn list(
     State(service): State<Service>,
     caller: Caller,
@@ -153,6 +204,13 @@ async fn list(
     Ok(Json(runs.iter().map(run_summary_json).collect()))
 }
 
+/// A run: status, progress, queue position, timings, error, metrics, sandbox usage
+#[utoipa::path(get, path = "/api/runs/{id}", operation_id = "show_run", tag = "runs",
+    params(("id" = i64, Path, description = "The run's id")),
+    responses(
+        (status = 200, description = "The run", body = Run),
+        (status = 404, description = "No such run", body = ErrorBody),
+    ))]
 async fn show(
     State(service): State<Service>,
     caller: Caller,
@@ -165,12 +223,26 @@ async fn show(
 const TRADES_CSV_HEADER: &str = "symbol,side,qty,entry_time,entry_price,exit_time,exit_price,commission,gross_pnl,\
                                  net_pnl,return_pct,duration_bars,duration_secs,closed_at_end,exit_reason";
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct TradesQuery {
+    /// `json` (the default) or `csv`.
+    #[param(value_type = Option<TableFormat>)]
     format: Option<String>,
 }
 
+/// Trades (JSON, or CSV with ?format=csv)
+#[utoipa::path(get, path = "/api/runs/{id}/trades", operation_id = "run_trades", tag = "runs",
+    params(("id" = i64, Path, description = "The run's id"), TradesQuery),
+    responses(
+        (status = 200, description = "The run's trades, in the order they closed", content(
+            (Vec<TradeRow> = "application/json"),
+            (String = "text/csv"),
+        )),
+        (status = 400, description = "A query parameter is invalid", body = ErrorBody),
+        (status = 404, description = "No such run", body = ErrorBody),
+    ))]
 async fn trades(
     State(service): State<Service>,
     caller: Caller,
@@ -204,12 +276,22 @@ async fn trades(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct EquityQuery {
+    /// Every point instead of at most 1000.
     full: Option<bool>,
 }
 
+/// At most 1000 points of the equity curve, or all with ?full=true
+#[utoipa::path(get, path = "/api/runs/{id}/equity", operation_id = "run_equity", tag = "runs",
+    params(("id" = i64, Path, description = "The run's id"), EquityQuery),
+    responses(
+        (status = 200, description = "Points of the curve, in time order", body = Vec<EquityRow>),
+        (status = 400, description = "A query parameter is invalid", body = ErrorBody),
+        (status = 404, description = "No such run", body = ErrorBody),
+    ))]
 async fn equity(
     State(service): State<Service>,
     caller: Caller,
@@ -224,7 +306,14 @@ async fn equity(
     Ok(Json(serde_json::to_value(&points).unwrap_or_default()).into_response())
 }
 
-/// The HTML report of a completed run: one self-contained page.
+/// The HTML report of a completed run (self-contained, opens offline)
+#[utoipa::path(get, path = "/api/runs/{id}/report", operation_id = "run_report", tag = "runs",
+    params(("id" = i64, Path, description = "The run's id")),
+    responses(
+        (status = 200, description = "One self-contained HTML page", body = String, content_type = "text/html"),
+        (status = 404, description = "No such run", body = ErrorBody),
+        (status = 409, description = "The run has not completed", body = ErrorBody),
+    ))]
 async fn report(
     State(service): State<Service>,
     caller: Caller,
@@ -233,7 +322,14 @@ async fn report(
     Ok(Html(service.run_report(caller.actor(), id(&raw, "run")?).await?))
 }
 
-/// The daily, monthly and yearly returns of a completed run.
+/// Daily, monthly and yearly returns of a completed run
+#[utoipa::path(get, path = "/api/runs/{id}/returns", operation_id = "run_returns", tag = "runs",
+    params(("id" = i64, Path, description = "The run's id")),
+    responses(
+        (status = 200, description = "Returns by day, month and year", body = crate::metrics::ReturnsTables),
+        (status = 404, description = "No such run", body = ErrorBody),
+        (status = 409, description = "The run has not completed", body = ErrorBody),
+    ))]
 async fn returns(
     State(service): State<Service>,
     caller: Caller,
@@ -243,7 +339,14 @@ async fn returns(
     Ok(Json(parse(&Some(stored))))
 }
 
-/// `DELETE /api/runs/{id}`: the run and what depends on it (409 while a queued or running run or sweep needs it).
+/// Delete a finished run and its results (409 while it is queued or running)
+#[utoipa::path(delete, path = "/api/runs/{id}", operation_id = "delete_run", tag = "runs",
+    params(("id" = i64, Path, description = "The run's id")),
+    responses(
+        (status = 200, description = "Deleted", body = super::schemas::DeletedBody),
+        (status = 404, description = "No such run (or another user's)", body = super::schemas::ErrorBody),
+        (status = 409, description = "A queued or running run or sweep needs it", body = super::schemas::ErrorBody),
+    ))]
 async fn remove(
     State(service): State<Service>,
     caller: Caller,

@@ -15,10 +15,12 @@ use futures_util::stream::{self, Stream, StreamExt};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use tokio::sync::broadcast::error::RecvError;
+use utoipa::IntoParams;
 
 use super::caller::Caller;
 use super::extract::{parse_json, JsonBody, QueryParams};
 use super::runs::{ip, Client};
+use super::schemas::{Accepted, ErrorBody, Heatmap, ServerSentEvent, Sweep, SweepAccepted, SweepSummary, Variant};
 use super::{id, ApiError};
 use crate::service::accounts::Actor;
 use crate::service::{
@@ -38,6 +40,21 @@ pub fn router() -> Router<Service> {
         .route("/api/sweeps/{id}/cancel", post(cancel))
 }
 
+/// Queue a sweep: a run's fields plus grid or variants, random, constraint, objective, top (202)
+#[utoipa::path(post, path = "/api/sweeps", operation_id = "create_sweep", tag = "sweeps",
+    request_body(content = super::openapi::SweepRequestSchema, example = json!({
+        "strategy_id": 1, "symbols": ["GOOG"], "initial_capital": 10000,
+        "grid": ["fast=5:15:5", "slow=20,30"], "objective": "sharpe", "top": 5
+    })),
+    responses(
+        (status = 202, description = "Queued", body = SweepAccepted),
+        (status = 400, description = "Not JSON", body = ErrorBody),
+        (status = 404, description = "No such strategy or version", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 422, description = "A field is invalid (named)", body = ErrorBody),
+        (status = 429, description = "Too many sweeps are waiting; see Retry-After", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    ))]
 async fn create(
     State(service): State<Service>,
     caller: Caller,
@@ -60,13 +77,22 @@ async fn create(
     Ok((StatusCode::ACCEPTED, Json(json!({ "id": row.id, "status": row.status, "total": row.total }))))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
     /// At most this many sweeps, newest first (100 by default, at most 1000).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
 }
 
+/// List sweeps, newest first
+#[utoipa::path(get, path = "/api/sweeps", operation_id = "list_sweeps", tag = "sweeps",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "Sweeps, without their leaderboards", body = Vec<SweepSummary>),
+        (status = 400, description = "A query parameter is invalid", body = ErrorBody),
+    ))]
 async fn list(
     State(service): State<Service>,
     caller: Caller,
@@ -79,6 +105,13 @@ async fn list(
     Ok(Json(Value::Array(service.sweeps_json(caller.actor(), limit).await?)))
 }
 
+/// A sweep: status, counts, final, the (partial) leaderboard, best, Deflated Sharpe Ratio
+#[utoipa::path(get, path = "/api/sweeps/{id}", operation_id = "show_sweep", tag = "sweeps",
+    params(("id" = i64, Path, description = "The sweep's id")),
+    responses(
+        (status = 200, description = "The sweep", body = Sweep),
+        (status = 404, description = "No such sweep", body = ErrorBody),
+    ))]
 async fn show(
     State(service): State<Service>,
     caller: Caller,
@@ -90,6 +123,19 @@ async fn show(
 /// Variants read from the store per chunk of a CSV of all of them.
 const CSV_CHUNK: u64 = 5000;
 
+/// Finished variants (?sort=METRIC&order=&outcome=&offset=&limit=, ?format=csv)
+#[utoipa::path(get, path = "/api/sweeps/{id}/variants", operation_id = "sweep_variants", tag = "sweeps",
+    params(("id" = i64, Path, description = "The sweep's id"), VariantsQuery),
+    responses(
+        (status = 200, description = "A page of finished variants", content(
+            (Vec<Variant> = "application/json"),
+            (String = "text/csv"),
+        )),
+        (status = 400, description = "A query parameter is invalid", body = ErrorBody),
+        (status = 404, description = "No such sweep", body = ErrorBody),
+        (status = 409, description = "The sweep is a walk-forward: its results are in its status", body = ErrorBody),
+        (status = 422, description = "A query field is out of range or unknown (named)", body = ErrorBody),
+    ))]
 async fn variants(
     State(service): State<Service>,
     caller: Caller,
@@ -149,6 +195,23 @@ async fn csv(service: Service, actor: Actor, id: i64, query: VariantsQuery) -> R
     Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], Body::from_stream(body)).into_response())
 }
 
+/// A metric over two axes (?x=&y=&metric=; other axes best, or fixed as ?NAME=VALUE)
+///
+/// Any other query parameter holds the axis of its name at its value.
+#[utoipa::path(get, path = "/api/sweeps/{id}/heatmap", operation_id = "sweep_heatmap", tag = "sweeps",
+    params(
+        ("id" = i64, Path, description = "The sweep's id"),
+        ("x" = String, Query, description = "The axis along the columns"),
+        ("y" = String, Query, description = "The axis along the rows"),
+        ("metric" = Option<String>, Query, description = "The metric in the cells; the sweep's objective when absent"),
+    ),
+    responses(
+        (status = 200, description = "The heatmap", body = Heatmap),
+        (status = 400, description = "x or y is missing", body = ErrorBody),
+        (status = 404, description = "No such sweep", body = ErrorBody),
+        (status = 409, description = "The sweep is a walk-forward", body = ErrorBody),
+        (status = 422, description = "An axis or metric the sweep does not have (named)", body = ErrorBody),
+    ))]
 async fn heatmap(
     State(service): State<Service>,
     caller: Caller,
@@ -164,7 +227,14 @@ async fn heatmap(
     Ok(Json(service.sweep_heatmap(caller.actor(), id, &HeatmapQuery { x, y, metric, fixed }).await?))
 }
 
-/// The sweep's HTML report; partial (and reloading itself) while it runs.
+/// The sweep's HTML report; partial, reloading itself, until it ends
+#[utoipa::path(get, path = "/api/sweeps/{id}/report", operation_id = "sweep_report", tag = "sweeps",
+    params(("id" = i64, Path, description = "The sweep's id")),
+    responses(
+        (status = 200, description = "One self-contained HTML page", body = String, content_type = "text/html"),
+        (status = 404, description = "No such sweep", body = ErrorBody),
+        (status = 409, description = "The sweep is a walk-forward", body = ErrorBody),
+    ))]
 async fn report(
     State(service): State<Service>,
     caller: Caller,
@@ -173,6 +243,14 @@ async fn report(
     Ok(Html(service.sweep_report(caller.actor(), id(&raw, "sweep")?).await?))
 }
 
+/// Cancel a sweep; its finished variants are kept
+#[utoipa::path(post, path = "/api/sweeps/{id}/cancel", operation_id = "cancel_sweep", tag = "sweeps",
+    params(("id" = i64, Path, description = "The sweep's id")),
+    responses(
+        (status = 202, description = "Cancelled, or cancelling", body = Accepted),
+        (status = 404, description = "No such sweep", body = ErrorBody),
+        (status = 409, description = "The sweep has ended already", body = ErrorBody),
+    ))]
 async fn cancel(
     State(service): State<Service>,
     caller: Caller,
@@ -183,6 +261,20 @@ async fn cancel(
     Ok((StatusCode::ACCEPTED, Json(json!({ "id": id, "status": status }))))
 }
 
+/// Queue one variant as an ordinary run with full results
+#[utoipa::path(post, path = "/api/sweeps/{id}/variants/{number}/run", operation_id = "sweep_variant_run", tag = "sweeps",
+    params(
+        ("id" = i64, Path, description = "The sweep's id"),
+        ("number" = u64, Path, description = "The variant's number"),
+    ),
+    responses(
+        (status = 202, description = "The run is queued", body = Accepted),
+        (status = 404, description = "No such sweep or variant", body = ErrorBody),
+        (status = 409, description = "The variant cannot run (excluded, or the sweep is a walk-forward)", body = ErrorBody),
+        (status = 422, description = "Its request no longer checks", body = ErrorBody),
+        (status = 429, description = "Too many runs are waiting; see Retry-After", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    ))]
 async fn variant_run(
     State(service): State<Service>,
     caller: Caller,
@@ -210,8 +302,17 @@ fn final_event(id: i64, status: RunStatus, error: Option<String>) -> SweepEvent 
     }
 }
 
+/// Server-Sent Events: variant, progress, then completed, cancelled or failed
+///
 /// `GET /api/sweeps/{id}/events`: each variant as it is stored, progress at
 /// most ten times a second, then one final `completed`, `cancelled` or `failed`.
+#[utoipa::path(get, path = "/api/sweeps/{id}/events", operation_id = "sweep_events", tag = "sweeps",
+    params(("id" = i64, Path, description = "The sweep's id")),
+    responses(
+        (status = 200, description = "An event stream that ends after the final event", body = ServerSentEvent,
+            content_type = "text/event-stream"),
+        (status = 404, description = "No such sweep", body = ErrorBody),
+    ))]
 async fn events(
     State(service): State<Service>,
     caller: Caller,
@@ -251,7 +352,14 @@ async fn events(
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
 
-/// `DELETE /api/sweeps/{id}`: the sweep and what depends on it (409 while a queued or running run or sweep needs it).
+/// Delete a finished sweep and its variants (409 while it is queued or running)
+#[utoipa::path(delete, path = "/api/sweeps/{id}", operation_id = "delete_sweep", tag = "sweeps",
+    params(("id" = i64, Path, description = "The sweep's id")),
+    responses(
+        (status = 200, description = "Deleted", body = super::schemas::DeletedBody),
+        (status = 404, description = "No such sweep (or another user's)", body = super::schemas::ErrorBody),
+        (status = 409, description = "A queued or running run or sweep needs it", body = super::schemas::ErrorBody),
+    ))]
 async fn remove(
     State(service): State<Service>,
     caller: Caller,

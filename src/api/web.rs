@@ -17,11 +17,18 @@ const CHARTS_JS: &str =
 
 pub fn router() -> Router<Service> {
     Router::new()
-        .route("/", get(|| async { Html(INDEX) }))
+        .route("/", get(index))
         .route("/assets/app.js", get(|| async { script(APP_JS) }))
         .route("/assets/dom.js", get(|| async { script(DOM_JS) }))
         .route("/assets/lightweight-charts.js", get(|| async { script(CHARTS_JS) }))
         .route("/assets/app.css", get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], APP_CSS) }))
+}
+
+/// The service's web page: strategies, datasets, runs, sweeps and a form to start a run
+#[utoipa::path(get, path = "/", security(()), operation_id = "index", tag = "service",
+    responses((status = 200, description = "The page", body = String, content_type = "text/html")))]
+pub(super) async fn index() -> Html<&'static str> {
+    Html(INDEX)
 }
 
 fn script(text: &'static str) -> impl IntoResponse {

@@ -8,7 +8,7 @@ use super::{finite, to_f64};
 use crate::domain::Timestamp;
 
 /// The run's returns per UTC day, month and year, in time order.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ReturnsTables {
     /// One row per UTC day with at least one step (`"2024-03-05"`).
     pub daily: Vec<PeriodReturn>,
@@ -23,7 +23,7 @@ pub struct ReturnsTables {
 /// Rows chain: a row's `start_equity` is the previous row's `end_equity`, so
 /// the product of `1 + return_pct / 100` over a table is the run's total
 /// growth `E_{n−1} / C`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PeriodReturn {
     /// The period in UTC: `"2024-03-05"`, `"2024-03"` or `"2024"`.
     pub period: String,

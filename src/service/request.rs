@@ -27,11 +27,11 @@ pub const MIN_ACCELERATION: f64 = 1.0;
 pub const MAX_PACE: f64 = 1e9;
 
 /// How fees are charged, as a request names them.
-#[derive(Clone, Copy, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(tag = "model", rename_all = "snake_case", deny_unknown_fields)]
 pub enum CommissionRequest {
-    /// A struct variant, not a unit one: serde lets a unit variant of a
-    /// tagged enum take any other fields and drops them.
+    /// No fees. (A struct variant, not a unit one: serde lets a unit
+    /// variant of a tagged enum take any other fields and drops them.)
     None {},
     /// A fraction of each fill's notional ([`CommissionModel::Percent`]).
     Percent {
@@ -75,6 +75,31 @@ struct PaceFields {
     acceleration: Option<f64>,
 }
 
+/// `pace`'s schema: an object with one of the two fields, as [`PaceFields`]
+/// reads it (serde's derive would describe the enum, not what is read).
+impl utoipa::PartialSchema for Pace {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, OneOfBuilder, Type};
+        let one = |name: &str, description: &str| {
+            ObjectBuilder::new()
+                .property(name, ObjectBuilder::new().schema_type(Type::Number).description(Some(description)))
+                .required(name)
+                .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+        };
+        OneOfBuilder::new()
+            .item(one("bars_per_second", "This many bars a second, from 0.01 to 1e9"))
+            .item(one("acceleration", "This many times the bars' own interval, from 1 to 1e9"))
+            .description(Some("Replay the bars at a pace: bars per second, or an acceleration"))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Pace {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "Pace".into()
+    }
+}
+
 impl TryFrom<PaceFields> for Pace {
     type Error = &'static str;
 
@@ -110,7 +135,7 @@ pub const RUN_FIELDS: [&str; 18] = [
 ];
 
 /// `POST /api/runs`. Unknown fields are refused, not ignored.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RunRequest {
     /// The stored strategy to run.

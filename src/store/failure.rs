@@ -8,7 +8,8 @@ use std::str::FromStr;
 use serde::{Serialize, Serializer};
 
 /// The kind of a failed run's error.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
 pub enum FailureKind {
     /// Its data could not be loaded, sliced or resampled, or its request no
     /// longer checks (a dataset deleted since).

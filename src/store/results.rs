@@ -27,7 +27,8 @@ pub struct EquityInput<'a> {
 }
 
 /// A stored trade; money exact.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = Trade)]
 pub struct TradeRow {
     /// The traded symbol.
     pub symbol: String,
@@ -36,10 +37,12 @@ pub struct TradeRow {
     /// Quantity, always > 0.
     pub qty: Decimal,
     /// Timestamp of the engine step on which the entry filled.
+    #[schema(value_type = String)]
     pub entry_time: Timestamp,
     /// Price of the entry fill, after slippage.
     pub entry_price: Decimal,
     /// Timestamp of the engine step on which the exit filled.
+    #[schema(value_type = String)]
     pub exit_time: Timestamp,
     /// Price of the exit fill: after slippage, except at the end of a run (the last close).
     pub exit_price: Decimal,
@@ -62,11 +65,13 @@ pub struct TradeRow {
 }
 
 /// A stored point of the equity curve.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = EquityPoint)]
 pub struct EquityRow {
     /// 0-based engine step.
     pub step: i64,
     /// The step's timestamp.
+    #[schema(value_type = String)]
     pub time: Timestamp,
     /// Cash plus every open position marked at the step's close.
     pub equity: Decimal,

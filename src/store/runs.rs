@@ -13,7 +13,7 @@ use super::{blocking, now_millis, FailureKind, Store, StoreError};
 use crate::domain::Trade;
 
 /// Where a run is in its life.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum RunStatus {
     /// Created and waiting to start.

@@ -7,7 +7,8 @@ use sqlx::Row;
 use super::{now_millis, Store, StoreError};
 
 /// A strategy: a name, a runtime, and versions of its code.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = Strategy)]
 pub struct StrategyRow {
     /// The strategy's id.
     pub id: i64,

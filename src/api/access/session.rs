@@ -20,7 +20,7 @@ use crate::service::accounts::random_hex16;
 const SESSION_SECS: u64 = 12 * 3600;
 
 /// The body of `POST /api/session`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewSession {
     /// A token of this server (`btk_...`).
@@ -32,7 +32,20 @@ pub fn router() -> Router<Guarded> {
     Router::new().route("/api/session", post(create).delete(end))
 }
 
-async fn create(State(state): State<Guarded>, JsonBody(body): JsonBody<NewSession>) -> Result<Response, ApiError> {
+/// Sign the service's page in: a token for an HttpOnly, SameSite=Strict session cookie
+///
+/// Sets `bt_session` (HttpOnly) and `bt_csrf`, which a write made with the
+/// cookie must echo as the `X-CSRF-Token` header.
+#[utoipa::path(post, path = "/api/session", operation_id = "sign_in", tag = "service", security(()),
+    request_body = NewSession,
+    responses(
+        (status = 200, description = "Signed in; the cookies are set", body = super::super::schemas::SessionBody),
+        (status = 400, description = "The body is not JSON, or not sent as application/json", body = super::super::schemas::ErrorBody),
+        (status = 422, description = "The JSON is not `{\"token\": ...}`", body = super::super::schemas::ErrorBody),
+        (status = 401, description = "The token is not valid, expired or revoked", body = super::super::schemas::ErrorBody),
+        (status = 409, description = "This server has no tokens (one local user)", body = super::super::schemas::ErrorBody),
+    ))]
+pub async fn create(State(state): State<Guarded>, JsonBody(body): JsonBody<NewSession>) -> Result<Response, ApiError> {
     if !state.access.tokens {
         return Err(ApiError::Service(crate::service::ServiceError::Conflict(
             "this server has no tokens: it serves one local user, with nothing to log in to".into(),
@@ -53,7 +66,10 @@ async fn create(State(state): State<Guarded>, JsonBody(body): JsonBody<NewSessio
     Ok((StatusCode::OK, cookies, Json(body)).into_response())
 }
 
-async fn end() -> Response {
+/// Sign the page out: the session cookies are cleared
+#[utoipa::path(delete, path = "/api/session", operation_id = "sign_out", tag = "service", security(()),
+    responses((status = 204, description = "The cookies are cleared")))]
+pub async fn end() -> Response {
     let gone = |name: &str| format!("{name}=; SameSite=Strict; Path=/; Max-Age=0");
     let cookies = AppendHeaders([(header::SET_COOKIE, gone(SESSION_COOKIE)), (header::SET_COOKIE, gone(CSRF_COOKIE))]);
     (StatusCode::NO_CONTENT, cookies).into_response()

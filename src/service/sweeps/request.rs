@@ -21,7 +21,7 @@ pub const DEFAULT_TOP: usize = 10;
 pub const MAX_TOP: usize = 1000;
 
 /// Draw `count` variants at random from the grid, with `seed`.
-#[derive(Clone, Copy, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RandomDraw {
     /// How many variants (at least 1).
@@ -32,7 +32,7 @@ pub struct RandomDraw {
 }
 
 /// Which way the objective ranks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
     /// Higher values first.
@@ -42,7 +42,7 @@ pub enum Direction {
 }
 
 /// The sweep's own fields. Unknown fields are refused.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SweepFields {
     /// Axes, as `backtester sweep --grid` takes them: `fast=5:50:5`, `slow=20,30`.

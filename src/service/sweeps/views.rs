@@ -16,20 +16,25 @@ use crate::sweep::{self, AxisValue, Outcome, VariantResult, VariantSet, METRICS}
 pub const MAX_PAGE: u64 = 10_000;
 
 /// `GET /api/sweeps/{id}/variants`: which variants, in which order.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct VariantsQuery {
     /// A metric name, or `number` (the default).
     pub sort: Option<String>,
     /// `asc` or `desc`; for a metric, its better values first when absent.
+    #[param(pattern = "^(asc|desc)$")]
     pub order: Option<String>,
     /// Only `ran`, `excluded` or `failed` variants.
+    #[param(pattern = "^(ran|excluded|failed)$")]
     pub outcome: Option<String>,
     /// Skip this many.
     pub offset: Option<u64>,
-    /// At most this many (1 to 10,000; 100 when absent).
+    /// At most this many (1 to 10,000; 100 when absent for JSON, all for CSV).
+    #[param(minimum = 1, maximum = 10000)]
     pub limit: Option<u64>,
     /// `json` (the default) or `csv`.
+    #[param(pattern = "^(json|csv)$")]
     pub format: Option<String>,
 }
 
@@ -83,6 +88,12 @@ impl VariantsQuery {
                 return Err(ServiceError::invalid("outcome", format!("use ran, excluded or failed, not '{outcome}'")));
             }
         }
+        let offset = self.offset.unwrap_or(0);
+        if i64::try_from(offset).is_err() {
+            // The store counts in i64 (as SQL does): a larger offset was
+            // read as the largest, silently.
+            return Err(ServiceError::invalid("offset", format!("at most {}, not {offset}", i64::MAX)));
+        }
         let limit = match self.limit {
             Some(n) if !(1..=MAX_PAGE).contains(&n) => {
                 return Err(ServiceError::invalid("limit", format!("from 1 to {MAX_PAGE}, not {n}")))
@@ -90,13 +101,7 @@ impl VariantsQuery {
             Some(n) => Some(n),
             None => default_limit,
         };
-        Ok(VariantPage {
-            order,
-            outcome: self.outcome.as_deref(),
-            min_trades: None,
-            offset: self.offset.unwrap_or(0),
-            limit,
-        })
+        Ok(VariantPage { order, outcome: self.outcome.as_deref(), min_trades: None, offset, limit })
     }
 }
 

@@ -9,6 +9,7 @@ mod edges;
 mod failure_kinds;
 mod flow;
 mod load;
+mod openapi;
 mod portfolio;
 mod queue;
 mod recovery;

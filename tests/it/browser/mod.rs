@@ -203,3 +203,22 @@ fn on_a_server_with_tokens_the_page_signs_in_and_runs_with_its_cookie() {
         "{log}"
     );
 }
+
+#[test]
+fn the_api_docs_page_renders_every_operation_from_the_server_alone() {
+    let Some(executable) = chromium() else { return };
+    let app = App::spawn(&backends().remove(0), &[]);
+    let doc = app.json("/api/openapi.json");
+    let operations: usize =
+        doc["paths"].as_object().unwrap().values().map(|item| item.as_object().unwrap().len()).sum();
+    let mut s = Chromium::launch(&executable);
+    s.navigate(&format!("{}/api/docs", app.url));
+    s.wait_for("document.querySelectorAll('.opblock').length > 0", "Swagger UI drew the operations");
+    assert_eq!(s.eval("document.querySelectorAll('.opblock').length"), json!(operations));
+    assert_eq!(s.eval("document.querySelector('.info .title').textContent.startsWith('backtester')"), json!(true));
+    // The bearer scheme is offered.
+    assert_eq!(s.eval("!!document.querySelector('.btn.authorize')"), json!(true));
+    s.screenshot(&screenshot_path("api-docs.png"));
+    assert!(s.requests.iter().all(|u| u.starts_with(&app.url) || u.starts_with("data:")), "{:?}", s.requests);
+    assert!(s.errors.is_empty() && s.failed_loads.is_empty(), "{:?} {:?}", s.errors, s.failed_loads);
+}
