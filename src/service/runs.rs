@@ -71,7 +71,15 @@ impl Service {
             .store
             .create_run(actor.user_id, prepared.strategy_id, prepared.version_id, &prepared.config_json, rerun_of)
             .await?;
-        self.inner.queue.push(row.id, Some(place));
+        if self.inner.config.executes_runs {
+            self.inner.queue.push(row.id, Some(place));
+        }
+        // Wakes worker processes (PostgreSQL): without one the run waits
+        // for their next poll. A worker that claims it before this
+        // process's queue starts it executes it instead.
+        if let Err(e) = self.inner.store.notify_queued().await {
+            tracing::warn!(run = row.id, error = %e, "cannot notify workers of a queued run; they poll");
+        }
         Ok(row)
     }
 
@@ -192,6 +200,12 @@ impl Service {
         }
         if let Some(live) = self.inner.queue.live(id) {
             live.cancel.cancel();
+            return Ok(());
+        }
+        // Not in this process: queued for the workers, or running on one,
+        // which reads the request while it renews its lease.
+        if !self.inner.store.cancel_queued(id).await? {
+            self.inner.store.request_cancel(id).await?;
         }
         Ok(())
     }
