@@ -15,3 +15,4 @@ mod recovery;
 mod reports;
 mod sweeps;
 mod watch;
+mod workers;
