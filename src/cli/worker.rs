@@ -30,9 +30,9 @@ pub struct WorkerCommand {
     pub poll_ms: u64,
 }
 
-/// Claims and executes runs until Ctrl-C or SIGTERM. Runs still executing
-/// then are left to their leases: another worker takes them once those
-/// run out (as for a crash).
+/// Claims and executes runs until Ctrl-C or SIGTERM; the runs still
+/// executing then are queued again for another worker (after a crash or a
+/// lost database, their leases run out instead).
 ///
 /// # Errors
 /// A database that cannot be opened, or one that is not PostgreSQL.
@@ -55,10 +55,8 @@ pub fn work(cmd: &WorkerCommand) -> anyhow::Result<()> {
             poll: Duration::from_millis(cmd.poll_ms),
         };
         eprintln!("worker {} executing up to {concurrency} runs at once", std::process::id());
-        tokio::select! {
-            () = service.work(options) => Ok(()),
-            () = super::serve::shutdown_signal() => Ok(()),
-        }
+        service.work(options, super::serve::shutdown_signal()).await;
+        Ok(())
     });
     // Runs on blocking threads do not hold the exit (see above).
     runtime.shutdown_timeout(Duration::from_millis(100));

@@ -75,17 +75,30 @@ impl Service {
         Ok(Service::idle(store, config, 0))
     }
 
-    /// Claims and executes runs, `options.concurrency` at once, until the
-    /// process ends.
-    pub async fn work(self, options: WorkerOptions) {
+    /// Claims and executes runs, `options.concurrency` at once, until
+    /// `stop` completes; then gives back the runs still executing, queued
+    /// again for another worker.
+    pub async fn work(self, options: WorkerOptions, stop: impl std::future::Future<Output = ()>) {
         let name = worker_name();
+        tokio::select! {
+            () = self.claim_and_execute(&name, options) => {}
+            () = stop => {}
+        }
+        match self.store().release_leases(&name).await {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(runs = n, "stopping: the runs under way are queued again"),
+            Err(e) => tracing::warn!(error = %e, "stopping: cannot give back the runs under way; their leases run out"),
+        }
+    }
+
+    async fn claim_and_execute(&self, name: &str, options: WorkerOptions) {
         tracing::info!(worker = %name, concurrency = options.concurrency, "worker started");
         let wake = Arc::new(Notify::new());
         tokio::spawn(listen(options.database_url.clone(), Arc::clone(&wake)));
         let slots = Arc::new(Semaphore::new(options.concurrency.max(1)));
         loop {
             let Ok(permit) = Arc::clone(&slots).acquire_owned().await else { return };
-            match self.store().claim_run(&name, options.lease).await {
+            match self.store().claim_run(name, options.lease).await {
                 Ok(Some(claim)) => {
                     let service = self.clone();
                     let lease = options.lease;

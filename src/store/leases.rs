@@ -145,6 +145,27 @@ impl Store {
         })
     }
 
+    /// Gives back the runs `owner` holds (a worker stopping on a signal):
+    /// they are queued again, the attempt not counted as lost, and the
+    /// attempts still executing are fenced out (the owner no longer
+    /// matches); returns how many.
+    ///
+    /// # Errors
+    /// Database failures (the leases then run out as after a crash).
+    pub async fn release_leases(&self, owner: &str) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE runs SET status = 'queued', lease_owner = NULL, lease_until = NULL, attempt = attempt - 1, \
+             bars_processed = 0 WHERE status = 'running' AND lease_owner = $1",
+        )
+        .bind(owner)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() > 0 {
+            self.notify_queued().await?;
+        }
+        Ok(done.rows_affected())
+    }
+
     /// Asks whichever process executes running run `id` to cancel it;
     /// false if the run is not running.
     ///

@@ -184,3 +184,19 @@ fn recovery_at_serve_start_leaves_leased_runs_alone() {
         assert_eq!(row.status, RunStatus::Running, "a worker still holds it");
     });
 }
+
+#[test]
+fn a_stopping_worker_gives_its_runs_back_without_spending_an_attempt() {
+    let Some(url) = postgres() else { return };
+    runtime().block_on(async move {
+        let (store, ids) = store_with_runs(&url, 1).await;
+        let first = store.claim_run("stopping", LONG).await.unwrap().unwrap();
+        assert_eq!(store.release_leases("stopping").await.unwrap(), 1);
+        assert_eq!(store.run(ids[0]).await.unwrap().unwrap().status, RunStatus::Queued);
+        let next = store.claim_run("other", LONG).await.unwrap().unwrap();
+        assert_eq!((next.run_id, next.fence.attempt), (ids[0], 1), "the release was not a lost lease");
+        // Same attempt number, another owner: the stopped worker's write is still refused.
+        let late = store.finish_run(ids[0], RunOutcome::Cancelled { bars: 1 }, Some(&first.fence)).await;
+        assert!(matches!(late, Err(StoreError::Fenced { .. })), "{late:?}");
+    });
+}
