@@ -41,8 +41,8 @@ pub fn work(cmd: &WorkerCommand) -> anyhow::Result<()> {
     let result = runtime.block_on(async {
         let store =
             Store::open(&cmd.db.database_url).await.with_context(|| format!("opening {}", cmd.db.database_url))?;
-        let mut config = ServiceConfig::default();
-        config.run_time_limit = Duration::from_secs(cmd.run_time_limit);
+        let config =
+            ServiceConfig { run_time_limit: Duration::from_secs(cmd.run_time_limit), ..ServiceConfig::default() };
         let concurrency = match cmd.concurrency {
             Some(n) => usize::try_from(n).context("--concurrency")?,
             None => config.max_concurrent_runs,
