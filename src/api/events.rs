@@ -115,6 +115,11 @@ const POLL_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
 /// (its worker writes the bars done twice a second): a progress event
 /// whenever they change, then the final event.
 fn polled(service: Service, run_id: i64) -> stream::BoxStream<'static, Result<Event, Infallible>> {
+    polled_events(service, run_id).map(|event| Ok(sse(&event))).boxed()
+}
+
+/// [`polled`]'s events, for the SSE stream and the WebSocket alike.
+fn polled_events(service: Service, run_id: i64) -> stream::BoxStream<'static, RunEvent> {
     stream::unfold((service, -1i64, false), move |(service, last, done)| async move {
         if done {
             return None;
@@ -122,7 +127,7 @@ fn polled(service: Service, run_id: i64) -> stream::BoxStream<'static, Result<Ev
         loop {
             let row = service.run_view(Actor::SYSTEM, run_id).await.ok()?.row;
             if row.status.is_final() {
-                return Some((Ok(sse(&final_event(&row))), (service, last, true)));
+                return Some((final_event(&row), (service, last, true)));
             }
             if row.bars_processed != last && row.status == RunStatus::Running {
                 let total = row.bars_total.unwrap_or(0).max(0) as u64;
@@ -135,7 +140,7 @@ fn polled(service: Service, run_id: i64) -> stream::BoxStream<'static, Result<Ev
                     equity: None,
                     pnl: None,
                 };
-                return Some((Ok(sse(&event)), (service, row.bars_processed, false)));
+                return Some((event, (service, row.bars_processed, false)));
             }
             tokio::time::sleep(POLL_EVERY).await;
         }
@@ -176,9 +181,12 @@ async fn websocket(
                 }
             }
         }
-        if let Ok(view) = service.run_view(caller.actor(), run_id).await {
-            if view.row.status.is_final() {
-                let _ = socket.send(text(&final_event(&view.row))).await;
+        // Ended (its final state is stored), or executing on a worker
+        // process: its stored row, followed to the end.
+        let mut rest = polled_events(service, run_id);
+        while let Some(event) = rest.next().await {
+            if socket.send(text(&event)).await.is_err() {
+                return;
             }
         }
         let _ = socket.send(Message::Close(None)).await;

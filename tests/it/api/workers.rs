@@ -76,16 +76,22 @@ impl Drop for Worker {
 
 /// The running runs whose lease worker `pid` holds, read from the database.
 fn held_by(database_url: &str, pid: u32) -> Vec<i64> {
+    held_where(database_url, pid, "TRUE")
+}
+
+/// [`held_by`]'s runs that also match `condition` (SQL).
+fn held_where(database_url: &str, pid: u32, condition: &str) -> Vec<i64> {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
         use sqlx::Connection;
         let mut conn = sqlx::PgConnection::connect(database_url).await.unwrap();
-        let rows: Vec<(i64,)> =
-            sqlx::query_as("SELECT id FROM runs WHERE status = 'running' AND lease_owner LIKE $1 ORDER BY id")
-                .bind(format!("%:{pid}:%"))
-                .fetch_all(&mut conn)
-                .await
-                .unwrap();
+        let rows: Vec<(i64,)> = sqlx::query_as(&format!(
+            "SELECT id FROM runs WHERE status = 'running' AND lease_owner LIKE $1 AND {condition} ORDER BY id"
+        ))
+        .bind(format!("%:{pid}:%"))
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
         rows.into_iter().map(|(id,)| id).collect()
     })
 }
@@ -123,10 +129,13 @@ fn workers_share_the_queue_and_survive_a_killed_and_a_frozen_worker() {
     let started = Instant::now();
     let workers: Vec<Worker> = (0..3).map(|_| Worker::spawn(&app.database_url)).collect();
 
-    // Each worker holds runs: kill the first, freeze the second.
+    // Each worker holds a paced run under way (started: frozen before its
+    // start, a run would be given up at the start, not at its completion):
+    // kill the first, freeze the second.
     let pid = |w: &Worker| w.child.id();
-    wait_until("every worker holding a run", Duration::from_secs(20), || {
-        workers.iter().all(|w| !held_by(&app.database_url, pid(w)).is_empty())
+    let paced_started = format!("bars_total IS NOT NULL AND id <= {}", ids[5]);
+    wait_until("every worker executing a paced run", Duration::from_secs(20), || {
+        workers.iter().all(|w| !held_where(&app.database_url, pid(w), &paced_started).is_empty())
     });
     workers[0].signal("KILL");
     workers[1].signal("STOP");
@@ -196,5 +205,28 @@ fn sqlite_refuses_workers() {
         assert!(!out.status.success(), "{args:?}");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains("needs PostgreSQL"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn a_server_that_executes_runs_and_a_worker_share_the_queue_without_running_one_twice() {
+    let Some(Backend::Postgres(server)) = backends().into_iter().find(|b| matches!(b, Backend::Postgres(_))) else {
+        return;
+    };
+    // The server executes runs itself (its default); the worker takes what it claims first.
+    let app = App::spawn(&Backend::Postgres(server), &["--max-concurrent-runs", "1"]);
+    app.upload("GOOG", "data/GOOG.csv");
+    let s = app.rhai_strategy("sma", "scripts/sma_cross.rhai");
+    let worker = Worker::spawn(&app.database_url);
+    let ids: Vec<i64> = (6..26).map(|n| app.start_run(&request(s, n))).collect();
+    let runs: Vec<Value> = ids.iter().map(|&id| app.wait_status(id, "completed")).collect();
+    let on_worker = runs.iter().filter(|r| r["attempt"] == 1).count();
+    let on_server = runs.iter().filter(|r| r["attempt"] == 0).count();
+    assert_eq!(on_worker + on_server, ids.len(), "each run executed by one of them, once");
+    assert!(on_worker > 0, "the worker took some runs");
+    assert!(!worker.logged("late completion refused", Duration::ZERO));
+    for run in &runs {
+        let trades = app.json(&format!("/api/runs/{}/trades", run["id"]));
+        assert!(trades.as_array().is_some_and(|t| !t.is_empty()), "run {} stored its trades", run["id"]);
     }
 }
