@@ -198,15 +198,17 @@ impl Service {
             }
             return Ok(());
         }
-        if let Some(live) = self.inner.queue.live(id) {
+        let local = self.inner.queue.live(id);
+        if let Some(live) = &local {
             live.cancel.cancel();
+        } else if self.inner.store.cancel_queued(id).await? {
+            // Queued for worker processes only.
             return Ok(());
         }
-        // Not in this process: queued for the workers, or running on one,
-        // which reads the request while it renews its lease.
-        if !self.inner.store.cancel_queued(id).await? {
-            self.inner.store.request_cancel(id).await?;
-        }
+        // Running on a worker process, which reads the request while it
+        // renews its lease (also when this process's queue held the run
+        // and a worker claimed it first).
+        self.inner.store.request_cancel(id).await?;
         Ok(())
     }
 
@@ -231,7 +233,8 @@ impl Service {
     fn view(&self, row: RunRow) -> RunView {
         let queue_position = self.inner.queue.position(row.id);
         let (bars, pct) = match (row.status.is_final(), self.inner.queue.live(row.id)) {
-            (false, Some(live)) => {
+            // Unless a worker process claimed it (its row has the progress).
+            (false, Some(live)) if row.attempt == 0 => {
                 let (done, _, pct) = live.progress();
                 (done as i64, pct)
             }
