@@ -155,7 +155,7 @@ impl Service {
             }
             Err(Stop::Elsewhere) => {
                 // Its subscribers see the stream close and read the stored row.
-                tracing::info!(run = id, "the run is executed by another process");
+                tracing::info!(run = id, "not started: a worker claimed the run, or this attempt lost its lease");
                 self.inner.queue.finished(id);
                 return;
             }
