@@ -230,3 +230,29 @@ fn a_server_that_executes_runs_and_a_worker_share_the_queue_without_running_one_
         assert!(trades.as_array().is_some_and(|t| !t.is_empty()), "run {} stored its trades", run["id"]);
     }
 }
+
+#[test]
+fn a_cancel_reaches_a_run_the_servers_queue_held_and_a_worker_claimed() {
+    let Some(Backend::Postgres(server)) = backends().into_iter().find(|b| matches!(b, Backend::Postgres(_))) else {
+        return;
+    };
+    // The server's one slot is busy, so the second run waits in its queue, and the worker takes it.
+    let app = App::spawn(&Backend::Postgres(server), &["--max-concurrent-runs", "1"]);
+    app.upload("GOOG", "data/GOOG.csv");
+    let s = app.rhai_strategy("sma", "scripts/sma_cross.rhai");
+    let paced = json!({ "strategy_id": s, "symbols": ["GOOG"], "initial_capital": 100000,
+                        "pace": { "bars_per_second": 100 } });
+    let busy = app.start_run(&paced);
+    app.wait_status(busy, "running");
+    let _worker = Worker::spawn(&app.database_url);
+    let id = app.start_run(&paced);
+    let run =
+        app.wait_for(id, "under way on the worker", |r| r["attempt"] == 1 && r["bars_processed"].as_i64() > Some(0));
+    assert_eq!(run["status"], "running");
+    let asked = Instant::now();
+    assert_eq!(app.post_json(&format!("/api/runs/{id}/cancel"), &json!({})).status(), 202);
+    app.wait_status(id, "cancelled");
+    assert!(asked.elapsed() < Duration::from_secs(2), "cancelled within {:?}", asked.elapsed());
+    assert_eq!(app.post_json(&format!("/api/runs/{busy}/cancel"), &json!({})).status(), 202);
+    app.wait_status(busy, "cancelled");
+}
