@@ -10,8 +10,8 @@ use clap::Args;
 use tokio::sync::Notify;
 
 use crate::api::{self, ServerLimits};
-use crate::service::{Service, ServiceConfig};
-use crate::store::{Store, DEFAULT_URL};
+use crate::service::{require_shared_queue, Service, ServiceConfig, SERVE_WITHOUT_RUNS};
+use crate::store::{Dialect, Store, DEFAULT_URL};
 
 /// Where the database is.
 #[derive(Debug, Args)]
@@ -168,6 +168,10 @@ pub(super) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 pub fn serve(cmd: &ServeCommand) -> anyhow::Result<()> {
     let runtime = runtime()?;
     let served = runtime.block_on(async {
+        if cmd.workers == Some(0) {
+            // Before opening: a SQLite URL would create a file for nothing.
+            require_shared_queue(Dialect::of(&cmd.db.database_url)?, SERVE_WITHOUT_RUNS)?;
+        }
         let store =
             Store::open(&cmd.db.database_url).await.with_context(|| format!("opening {}", cmd.db.database_url))?;
         let mut config = ServiceConfig::default();

@@ -7,8 +7,8 @@ use anyhow::Context;
 use clap::Args;
 
 use super::serve::DatabaseArgs;
-use crate::service::{Service, ServiceConfig, WorkerOptions};
-use crate::store::Store;
+use crate::service::{require_shared_queue, Service, ServiceConfig, WorkerOptions, WORKER};
+use crate::store::{Dialect, Store};
 
 /// `worker`'s flags.
 #[derive(Debug, Args)]
@@ -39,6 +39,8 @@ pub struct WorkerCommand {
 pub fn work(cmd: &WorkerCommand) -> anyhow::Result<()> {
     let runtime = super::serve::runtime()?;
     let result = runtime.block_on(async {
+        // Before opening: a SQLite URL would create a file for nothing.
+        require_shared_queue(Dialect::of(&cmd.db.database_url)?, WORKER)?;
         let store =
             Store::open(&cmd.db.database_url).await.with_context(|| format!("opening {}", cmd.db.database_url))?;
         let config =

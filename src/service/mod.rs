@@ -47,7 +47,7 @@ pub use sweeps::{
     SWEEP_FIELDS,
 };
 pub use watch::{may_change_content, WatchGuard};
-pub use worker::WorkerOptions;
+pub use worker::{require_shared_queue, WorkerOptions, SERVE_WITHOUT_RUNS, WORKER};
 
 use crate::store::{Store, StoreError};
 use crate::strategy::StrategyLimits;
@@ -121,7 +121,7 @@ impl Service {
     /// workers on SQLite.
     pub async fn start(store: Store, config: ServiceConfig) -> Result<Service, ServiceError> {
         if !config.executes_runs {
-            worker::require_shared_queue(&store, "serve --workers 0")?;
+            worker::require_shared_queue(store.dialect(), SERVE_WITHOUT_RUNS)?;
         }
         let queued = store.recover().await?;
         let slots = config.max_concurrent_runs.max(1);

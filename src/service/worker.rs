@@ -27,6 +27,12 @@ const WATCH_EVERY: Duration = Duration::from_millis(500);
 /// The pause before listening again after the listening connection failed.
 const RELISTEN_PAUSE: Duration = Duration::from_secs(1);
 
+/// What [`require_shared_queue`] calls a worker process.
+pub const WORKER: &str = "backtester worker";
+
+/// What [`require_shared_queue`] calls a server that executes no runs.
+pub const SERVE_WITHOUT_RUNS: &str = "serve --workers 0";
+
 /// How a worker runs.
 #[derive(Clone, Debug)]
 pub struct WorkerOptions {
@@ -41,13 +47,14 @@ pub struct WorkerOptions {
     pub poll: Duration,
 }
 
-/// Refuses `what` unless the store is PostgreSQL, the only backend whose
-/// runs table workers share.
+/// Refuses `what` unless the database is PostgreSQL, the only backend
+/// whose runs table workers share (checked before a database is opened, so
+/// that no SQLite file is created for nothing, and again by the service).
 ///
 /// # Errors
 /// [`ServiceError::Unsupported`] on SQLite.
-pub(super) fn require_shared_queue(store: &Store, what: &str) -> Result<(), ServiceError> {
-    match store.dialect() {
+pub fn require_shared_queue(dialect: Dialect, what: &str) -> Result<(), ServiceError> {
+    match dialect {
         Dialect::Postgres => Ok(()),
         Dialect::Sqlite => Err(ServiceError::Unsupported(format!(
             "{what} needs PostgreSQL (--database-url postgres://...): worker processes share the queue of runs \
@@ -71,7 +78,7 @@ impl Service {
     /// # Errors
     /// [`ServiceError::Unsupported`] on SQLite.
     pub fn for_worker(store: Store, config: ServiceConfig) -> Result<Service, ServiceError> {
-        require_shared_queue(&store, "backtester worker")?;
+        require_shared_queue(store.dialect(), WORKER)?;
         Ok(Service::idle(store, config, 0))
     }
 

@@ -206,6 +206,7 @@ fn sqlite_refuses_workers() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains("needs PostgreSQL"), "{args:?}: {stderr}");
     }
+    assert!(!dir.path().join("t.db").exists(), "no SQLite file was created for nothing");
 }
 
 #[test]
