@@ -11,7 +11,9 @@
 //! - a run whose lease ran out after [`MAX_ATTEMPTS`] attempts is failed as
 //!   `interrupted` instead of being claimed again;
 //! - a worker writes a run's outcome only while owner and attempt still
-//!   match (see `Store::finish_run`): a late completion updates no row.
+//!   match (see `Store::finish_run`): a late completion updates no row;
+//! - a lease that ran out but was not claimed again is still its owner's:
+//!   renewing it (a worker that was only slow) goes on as if nothing happened.
 //!
 //! PostgreSQL only: SQLite runs are executed by the server's own queue.
 
