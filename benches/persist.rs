@@ -46,7 +46,7 @@ async fn persist(store: &Store, id: i64, report: &RunReport, drawdown: &[f64], s
             sampled,
         },
     };
-    store.finish_run(id, outcome).await.expect("the results are stored");
+    store.finish_run(id, outcome, None).await.expect("the results are stored");
 }
 
 fn backend(c: &mut Criterion, rt: &tokio::runtime::Runtime, name: &str, url: &str, report: &RunReport) {

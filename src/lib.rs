@@ -24,9 +24,10 @@
 //! - [`metrics`]: performance statistics from the equity curve and trades.
 //! - [`report`]: the self-contained HTML report of a run or a sweep.
 //! - [`store`]: sqlx repositories for SQLite and PostgreSQL.
-//! - [`service`]: the run queue, execution, live progress and events.
+//! - [`service`]: the run queue, execution, live progress and events; the
+//!   worker loop that claims runs from a shared PostgreSQL queue.
 //! - [`api`]: the axum routes and the server loop.
-//! - [`cli`]: the command-line front end (`run`, `dev`, `serve`).
+//! - [`cli`]: the command-line front end (`run`, `dev`, `serve`, `worker`, ...).
 //!
 //! A run, whichever front end starts it: the CLI's flags or the API's JSON
 //! become one checked run specification; its data are loaded into a

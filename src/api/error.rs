@@ -81,6 +81,9 @@ impl IntoResponse for ApiError {
                 let retry = [(header::RETRY_AFTER, RETRY_BUSY_AFTER_SECS.to_string())];
                 return (StatusCode::TOO_MANY_REQUESTS, retry, Json(body)).into_response();
             }
+            ApiError::Service(ServiceError::Unsupported(message)) => {
+                (StatusCode::NOT_IMPLEMENTED, json!({ "error": "unsupported", "message": message }))
+            }
             ApiError::Service(ServiceError::Internal(detail)) => {
                 tracing::error!(error = %detail, "internal error");
                 (StatusCode::INTERNAL_SERVER_ERROR, json!({ "error": "internal", "message": "internal error" }))

@@ -2,6 +2,8 @@
 //! one final `completed`, `failed` or `cancelled` event.
 
 use std::convert::Infallible;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use axum::extract::ws::{Message, WebSocketUpgrade};
 use axum::extract::{Path, State};
@@ -67,26 +69,45 @@ async fn events(
     let run_id = view.row.id;
     let receiver = if view.row.status.is_final() { None } else { service.subscribe(run_id) };
     let stream: stream::BoxStream<'static, Result<Event, Infallible>> = match receiver {
-        Some(rx) => stream::unfold((rx, false, service.clone()), move |(mut rx, done, service)| async move {
-            if done {
-                return None;
-            }
-            loop {
-                match rx.recv().await {
-                    Ok(event) => {
-                        let last = !matches!(event, RunEvent::Progress { .. } | RunEvent::Persisting { .. });
-                        return Some((Ok(sse(&event)), (rx, last, service)));
+        Some(rx) => {
+            let ended = Arc::new(AtomicBool::new(false));
+            let seen = Arc::clone(&ended);
+            let follow = service.clone();
+            stream::unfold((rx, false, service.clone()), move |(mut rx, done, service)| {
+                let seen = Arc::clone(&seen);
+                async move {
+                    if done {
+                        return None;
                     }
-                    Err(RecvError::Lagged(_)) => continue,
-                    Err(RecvError::Closed) => {
-                        // The run ended between our check and the subscription.
-                        let row = service.run_view(Actor::SYSTEM, run_id).await.ok()?.row;
-                        return Some((Ok(sse(&final_event(&row))), (rx, true, service)));
+                    loop {
+                        match rx.recv().await {
+                            Ok(event) => {
+                                let last = !matches!(event, RunEvent::Progress { .. } | RunEvent::Persisting { .. });
+                                seen.store(last, Ordering::Relaxed);
+                                return Some((Ok(sse(&event)), (rx, last, service)));
+                            }
+                            Err(RecvError::Lagged(_)) => continue,
+                            // Ended between our check and the subscription, or
+                            // claimed by a worker process: the chained poll follows
+                            // its stored row.
+                            Err(RecvError::Closed) => return None,
+                        }
                     }
                 }
-            }
-        })
-        .boxed(),
+            })
+            .chain(
+                stream::once(async move {
+                    if ended.load(Ordering::Relaxed) {
+                        stream::empty().boxed()
+                    } else {
+                        polled(follow, run_id)
+                    }
+                })
+                .flatten(),
+            )
+            .boxed()
+        }
+        None if !view.row.status.is_final() => polled(service, run_id),
         None => {
             // Ended (or ended just now): its final state is stored.
             let row = service.run_view(caller.actor(), run_id).await.ok().map(|view| view.row);
@@ -96,6 +117,47 @@ async fn events(
         }
     };
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+/// How often the stored row of a run executing in another process (a
+/// worker) is read for its events.
+const POLL_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// The events of a run executing in another process, from its stored row
+/// (its worker writes the bars done twice a second): a progress event
+/// whenever they change, then the final event.
+fn polled(service: Service, run_id: i64) -> stream::BoxStream<'static, Result<Event, Infallible>> {
+    polled_events(service, run_id).map(|event| Ok(sse(&event))).boxed()
+}
+
+/// [`polled`]'s events, for the SSE stream and the WebSocket alike.
+fn polled_events(service: Service, run_id: i64) -> stream::BoxStream<'static, RunEvent> {
+    stream::unfold((service, -1i64, false), move |(service, last, done)| async move {
+        if done {
+            return None;
+        }
+        loop {
+            let row = service.run_view(Actor::SYSTEM, run_id).await.ok()?.row;
+            if row.status.is_final() {
+                return Some((final_event(&row), (service, last, true)));
+            }
+            if row.bars_processed != last && row.status == RunStatus::Running {
+                let total = row.bars_total.unwrap_or(0).max(0) as u64;
+                let done = row.bars_processed.max(0) as u64;
+                let event = RunEvent::Progress {
+                    run_id,
+                    progress_pct: if total > 0 { done as f64 / total as f64 * 100.0 } else { 0.0 },
+                    bars_processed: done,
+                    bars_total: total,
+                    equity: None,
+                    pnl: None,
+                };
+                return Some((event, (service, row.bars_processed, false)));
+            }
+            tokio::time::sleep(POLL_EVERY).await;
+        }
+    })
+    .boxed()
 }
 
 /// The same events on a WebSocket, one JSON text message each, then a close
@@ -150,9 +212,12 @@ async fn websocket(
                 }
             }
         }
-        if let Ok(view) = service.run_view(caller.actor(), run_id).await {
-            if view.row.status.is_final() {
-                let _ = socket.send(text(&final_event(&view.row))).await;
+        // Ended (its final state is stored), or executing on a worker
+        // process: its stored row, followed to the end.
+        let mut rest = polled_events(service, run_id);
+        while let Some(event) = rest.next().await {
+            if socket.send(text(&event)).await.is_err() {
+                return;
             }
         }
         let _ = socket.send(Message::Close(None)).await;

@@ -55,6 +55,7 @@ pub fn run_json(view: &RunView) -> Value {
         "version": config.get("version").cloned().unwrap_or(Value::Null),
         "rerun_of": r.rerun_of,
         "status": r.status,
+        "attempt": r.attempt,
         "queue_position": view.queue_position,
         "progress_pct": view.progress_pct,
         "bars_processed": view.bars_processed,

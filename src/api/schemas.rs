@@ -141,6 +141,9 @@ pub struct Run {
     version: Option<i64>,
     /// The run this one repeats, if it is a rerun.
     rerun_of: Option<i64>,
+    /// How many times a worker claimed it (0 while queued; 2 or more after
+    /// a worker was lost mid-run, see `backtester worker`).
+    attempt: i64,
     /// Where the run is in its life.
     status: RunStatus,
     /// 1-based position in the queue while queued.

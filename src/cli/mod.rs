@@ -11,6 +11,7 @@ mod run;
 mod serve;
 mod sweep;
 mod walk_forward;
+mod worker;
 
 use clap::{Parser, Subcommand};
 
@@ -38,6 +39,8 @@ pub enum Command {
     Sweep(sweep::SweepCommand),
     /// Serve the HTTP API: strategies, datasets and runs, stored in SQLite or PostgreSQL.
     Serve(serve::ServeCommand),
+    /// Execute queued runs of a PostgreSQL database shared with `serve --workers 0` (several workers may share it).
+    Worker(worker::WorkerCommand),
     /// Create or update the database schema, then exit.
     Migrate(serve::DatabaseArgs),
     /// Add or list the service's users (on the server's host, against its database).
@@ -58,6 +61,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Dev(cmd) => dev::execute(&cmd),
         Command::Sweep(cmd) => sweep::execute(&cmd),
         Command::Serve(cmd) => serve::serve(&cmd),
+        Command::Worker(cmd) => worker::work(&cmd),
         Command::Migrate(db) => serve::migrate(&db),
         Command::User(cmd) => accounts::user(&cmd),
         Command::Token(cmd) => accounts::token(&cmd),

@@ -10,8 +10,8 @@ use clap::Args;
 use tokio::sync::Notify;
 
 use crate::api::{self, ServerLimits};
-use crate::service::{Service, ServiceConfig};
-use crate::store::{Store, DEFAULT_URL};
+use crate::service::{require_shared_queue, Service, ServiceConfig, SERVE_WITHOUT_RUNS};
+use crate::store::{Dialect, Store, DEFAULT_URL};
 
 /// Where the database is.
 #[derive(Debug, Args)]
@@ -55,6 +55,11 @@ pub struct ServeCommand {
     /// Runs executing at once, 1 to 1024 (default: the number of cores); more wait in a queue.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=MAX_CONCURRENT_RUNS))]
     pub max_concurrent_runs: Option<u64>,
+    /// Runs this server executes itself at once (as --max-concurrent-runs); 0 executes none and leaves them to
+    /// `backtester worker` processes on the same PostgreSQL database (sweeps still execute here).
+    #[arg(long, value_name = "N", conflicts_with = "max_concurrent_runs",
+          value_parser = clap::value_parser!(u64).range(0..=MAX_CONCURRENT_RUNS))]
+    pub workers: Option<u64>,
     /// Wall-clock seconds a run may take (a run may ask for less); past it the run fails.
     #[arg(long, value_name = "SECS", default_value = "3600",
           value_parser = clap::value_parser!(u64).range(1..=crate::service::MAX_RUN_TIME_LIMIT_SECS))]
@@ -146,7 +151,7 @@ fn access_for(cmd: &ServeCommand, tokens: bool, addr: SocketAddr) -> anyhow::Res
 /// shutdown signal before the server exits anyway.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+pub(super) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")
 }
 
@@ -163,11 +168,17 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 pub fn serve(cmd: &ServeCommand) -> anyhow::Result<()> {
     let runtime = runtime()?;
     let served = runtime.block_on(async {
+        if cmd.workers == Some(0) {
+            // Before opening: a SQLite URL would create a file for nothing.
+            require_shared_queue(Dialect::of(&cmd.db.database_url)?, SERVE_WITHOUT_RUNS)?;
+        }
         let store =
             Store::open(&cmd.db.database_url).await.with_context(|| format!("opening {}", cmd.db.database_url))?;
         let mut config = ServiceConfig::default();
-        if let Some(n) = cmd.max_concurrent_runs {
-            config.max_concurrent_runs = usize::try_from(n).context("--max-concurrent-runs")?;
+        match cmd.max_concurrent_runs.or(cmd.workers) {
+            Some(0) => config.executes_runs = false,
+            Some(n) => config.max_concurrent_runs = usize::try_from(n).context("--max-concurrent-runs")?,
+            None => {}
         }
         config.run_time_limit = Duration::from_secs(cmd.run_time_limit);
         config.dataset_cache_bytes = (cmd.dataset_cache_mib as usize) << 20;
@@ -222,7 +233,7 @@ pub fn serve(cmd: &ServeCommand) -> anyhow::Result<()> {
 }
 
 /// Ctrl-C, or SIGTERM where there is one (service managers and containers send it).
-async fn shutdown_signal() {
+pub(super) async fn shutdown_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};

@@ -40,6 +40,9 @@ pub enum ServiceError {
     /// Too much work is waiting already: try again later (429).
     #[error("{0}")]
     Busy(String),
+    /// A setting this database cannot serve (worker processes on SQLite).
+    #[error("{0}")]
+    Unsupported(String),
     /// A failure inside the service (a worker thread that died); logged,
     /// never sent to the client in detail.
     #[error("internal error: {0}")]

@@ -64,12 +64,12 @@ async fn a_run_outcome_is_written_again_after_a_failure_and_given_up_in_the_end(
         sqlx::query(ACCEPT).execute(&side).await.unwrap();
         side
     });
-    service.finish_run(ids[0], RunOutcome::Cancelled { bars: 0 }).await.unwrap();
+    service.finish_run(ids[0], RunOutcome::Cancelled { bars: 0 }, None).await.unwrap();
     assert_eq!(status(&service, ids[0]).await, RunStatus::Cancelled);
 
     let side = accept.await.unwrap();
     sqlx::query(REFUSE).execute(&side).await.unwrap();
-    let err = service.finish_run(ids[2], RunOutcome::Cancelled { bars: 0 }).await.unwrap_err();
+    let err = service.finish_run(ids[2], RunOutcome::Cancelled { bars: 0 }, None).await.unwrap_err();
     assert!(err.to_string().contains("refused"), "{err}");
     assert_eq!(status(&service, ids[2]).await, RunStatus::Queued, "left to the next start's recovery");
 }
@@ -84,7 +84,7 @@ async fn a_failed_run_whose_outcome_cannot_be_written_is_tried_until_it_is() {
         tokio::spawn(async move {
             let outcome =
                 RunOutcome::Failed { kind: FailureKind::Strategy, message: "boom", bars: 3, timings_json: None };
-            service.store_outcome(id, outcome).await;
+            service.store_outcome(id, outcome, None).await;
         })
     };
     // Longer than one round of attempts (0.25 + 0.5 + 1 s of pauses).
@@ -101,9 +101,9 @@ async fn a_run_already_final_keeps_its_outcome_when_another_is_written() {
     // A commit whose acknowledgement was lost, then a failure written after it.
     let dir = tempfile::tempdir().unwrap();
     let (service, ids, _side) = service_with_three_runs(&dir).await;
-    service.finish_run(ids[0], RunOutcome::Cancelled { bars: 1 }).await.unwrap();
+    service.finish_run(ids[0], RunOutcome::Cancelled { bars: 1 }, None).await.unwrap();
     let failed = RunOutcome::Failed { kind: FailureKind::Internal, message: "late", bars: 2, timings_json: None };
-    service.inner.store.finish_run(ids[0], failed).await.unwrap();
+    service.inner.store.finish_run(ids[0], failed, None).await.unwrap();
     let row = service.inner.store.run(ids[0]).await.unwrap().unwrap();
     assert_eq!((row.status, row.error_message), (RunStatus::Cancelled, None));
 }

@@ -7,7 +7,7 @@ use serde::Serialize;
 use tokio::sync::broadcast;
 
 use crate::domain::CancelToken;
-use crate::store::FailureKind;
+use crate::store::{FailureKind, Fence};
 
 /// An event on a run's stream.
 #[derive(Clone, Debug, Serialize)]
@@ -23,10 +23,14 @@ pub enum RunEvent {
         bars_processed: u64,
         /// Bars (engine steps) the run has in all.
         bars_total: u64,
-        /// Equity at the latest bar processed, in the account currency.
-        equity: f64,
-        /// That equity minus the initial capital.
-        pnl: f64,
+        /// Equity at the latest bar processed, in the account currency;
+        /// absent for a run executing on a worker process (its stored row
+        /// has the bars only).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        equity: Option<f64>,
+        /// That equity minus the initial capital; absent with `equity`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pnl: Option<f64>,
     },
     /// The run has simulated every bar and its results are being stored.
     Persisting {
@@ -97,6 +101,9 @@ pub struct Live {
     pub events: broadcast::Sender<RunEvent>,
     /// The run's strategy's stream, once the run is under way.
     pub strategy_events: std::sync::OnceLock<broadcast::Sender<RunEvent>>,
+    /// The attempt a worker process claimed, whose writes are fenced;
+    /// `None` for a run of the server's own queue.
+    pub fence: Option<Fence>,
 }
 
 impl Live {
@@ -109,7 +116,13 @@ impl Live {
             equity_bits: AtomicU64::new(0f64.to_bits()),
             events: broadcast::channel(256).0,
             strategy_events: std::sync::OnceLock::new(),
+            fence: None,
         }
+    }
+
+    /// The live state of a run a worker claimed as `fence`.
+    pub fn claimed(fence: Fence) -> Self {
+        Live { fence: Some(fence), ..Live::new() }
     }
 
     /// The run's time limit of `secs` passed: it is cancelled, as timed out.
@@ -133,8 +146,8 @@ impl Live {
             progress_pct: pct(done, total),
             bars_processed: done,
             bars_total: total,
-            equity,
-            pnl: equity - initial,
+            equity: Some(equity),
+            pnl: Some(equity - initial),
         }
     }
 

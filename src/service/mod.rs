@@ -4,6 +4,10 @@
 //! Runs go queued → running → completed | failed | cancelled. Their results
 //! are written in one transaction. At start, runs a crash left `running`
 //! are marked failed (`interrupted`) and `queued` ones are queued again.
+//!
+//! On PostgreSQL, worker processes (`backtester worker`, see `worker`)
+//! may execute runs instead: they claim them from the runs table under a
+//! lease, and a server started with `executes_runs: false` only queues them.
 
 pub mod accounts;
 mod admission;
@@ -23,6 +27,7 @@ pub mod sampling;
 pub mod strategies;
 mod sweeps;
 mod watch;
+mod worker;
 
 #[cfg(test)]
 mod failure_tests;
@@ -42,6 +47,7 @@ pub use sweeps::{
     SWEEP_FIELDS,
 };
 pub use watch::{may_change_content, WatchGuard};
+pub use worker::{require_shared_queue, WorkerOptions, SERVE_WITHOUT_RUNS, WORKER};
 
 use crate::store::{Store, StoreError};
 use crate::strategy::StrategyLimits;
@@ -64,6 +70,10 @@ pub struct ServiceConfig {
     /// Wall-clock time a run may take (from its start, pacing included)
     /// unless it asks for less; past it the run fails as `time_limit`.
     pub run_time_limit: std::time::Duration,
+    /// Whether this process executes runs itself (`serve --workers 0`
+    /// leaves them to worker processes, on PostgreSQL only). Sweeps are
+    /// executed here either way.
+    pub executes_runs: bool,
 }
 
 impl Default for ServiceConfig {
@@ -75,6 +85,7 @@ impl Default for ServiceConfig {
             run_time_limit: std::time::Duration::from_secs(3600),
             max_queued_runs: 1000,
             max_queued_per_client: 100,
+            executes_runs: true,
         }
     }
 }
@@ -106,18 +117,25 @@ impl Service {
     ///
     /// # Errors
     /// Database failures during recovery.
+    /// [`ServiceError::Unsupported`] for a service that leaves its runs to
+    /// workers on SQLite.
     pub async fn start(store: Store, config: ServiceConfig) -> Result<Service, ServiceError> {
+        if !config.executes_runs {
+            worker::require_shared_queue(store.dialect(), SERVE_WITHOUT_RUNS)?;
+        }
         let queued = store.recover().await?;
         let slots = config.max_concurrent_runs.max(1);
         let service = Service::idle(store, config, slots);
-        for id in queued {
-            // Counted in the queue's cap; their clients are not known any more.
-            service.inner.queue.push(id, None);
+        if service.inner.config.executes_runs {
+            for id in queued {
+                // Counted in the queue's cap; their clients are not known any more.
+                service.inner.queue.push(id, None);
+            }
+            let dispatcher = service.clone();
+            tokio::spawn(async move { dispatcher.dispatch().await });
         }
         let sweeps = service.resume_sweeps().await?;
         tracing::info!(queued = service.inner.queue.len(), sweeps, "service started");
-        let dispatcher = service.clone();
-        tokio::spawn(async move { dispatcher.dispatch().await });
         tokio::spawn(service.clone().dispatch_sweeps());
         Ok(service)
     }

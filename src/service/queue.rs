@@ -65,6 +65,14 @@ impl RunQueue {
         self.wake.notify_one();
     }
 
+    /// Tracks run `id`, claimed by this worker process outside the queue,
+    /// with its live state `live` until [`RunQueue::finished`].
+    pub fn adopt(&self, id: i64, live: Arc<Live>) {
+        if let Ok(mut all) = self.live.lock() {
+            all.insert(id, live);
+        }
+    }
+
     /// Waits for a free slot and a queued run; returns the run with the
     /// slot it holds until the permit is dropped, or `None` once closed.
     ///

@@ -15,7 +15,7 @@ use crate::domain::CancelToken;
 use crate::engine::{
     self, EngineError, Progress, RunHooks, RunManifest, RunReport, RunSettings, SandboxLimits, StrategySource,
 };
-use crate::store::{EquityInput, FailureKind, RunOutcome, StoreError};
+use crate::store::{EquityInput, FailureKind, Fence, RunOutcome, StoreError};
 use crate::strategy::{Runtime, StrategyError, UnknownRuntime};
 
 /// Cancels a run when its wall-clock limit passes, marking why; stops
@@ -119,6 +119,15 @@ fn database_failure(e: &StoreError) -> String {
 enum Stop {
     Failed(Failure),
     Engine(EngineError),
+    /// Not this process's to run: a worker claimed it, or this worker's
+    /// attempt lost its lease before the run started.
+    Elsewhere,
+}
+
+/// Logs a worker's write that its fence refused (the run's lease ran out
+/// and another attempt holds it): nothing of this attempt was stored.
+fn late_completion_refused(e: &StoreError) {
+    tracing::warn!(error = %e, "late completion refused: this attempt lost its lease, nothing stored");
 }
 
 /// Phase timings, stored with the run.
@@ -137,24 +146,31 @@ impl Service {
         };
         let outcome = self.execute_inner(id, &live).await;
         let bars = live.bars_done.load(std::sync::atomic::Ordering::Relaxed) as i64;
+        let fence = live.fence.as_ref();
         let event = match outcome {
             Ok((report, manifest, timings)) => {
                 // Between the last progress event and the final state, which may take a moment.
                 live.publish(RunEvent::Persisting { run_id: id });
-                self.store_completed(id, &report, &manifest, timings).await
+                self.store_completed(id, &report, &manifest, timings, fence).await
+            }
+            Err(Stop::Elsewhere) => {
+                // Its subscribers see the stream close and read the stored row.
+                tracing::info!(run = id, "not started: a worker claimed the run, or this attempt lost its lease");
+                self.inner.queue.finished(id);
+                return;
             }
             Err(Stop::Engine(EngineError::Cancelled { step })) if live.timed_out_after().is_some() => {
                 let secs = live.timed_out_after().unwrap_or_default();
                 let message =
                     format!("the run took longer than its time limit of {secs} s and was stopped at bar {step}");
-                self.store_failed(id, FailureKind::TimeLimit, &message, step as i64).await
+                self.store_failed(id, FailureKind::TimeLimit, &message, step as i64, fence).await
             }
             Err(Stop::Engine(EngineError::Cancelled { step })) => {
-                self.store_outcome(id, RunOutcome::Cancelled { bars: step as i64 }).await;
+                self.store_outcome(id, RunOutcome::Cancelled { bars: step as i64 }, fence).await;
                 RunEvent::Cancelled { run_id: id }
             }
-            Err(Stop::Engine(e)) => self.store_failed(id, failure_kind(&e), &e.to_string(), bars).await,
-            Err(Stop::Failed(failure)) => self.store_failed(id, failure.kind, &failure.message, bars).await,
+            Err(Stop::Engine(e)) => self.store_failed(id, failure_kind(&e), &e.to_string(), bars, fence).await,
+            Err(Stop::Failed(failure)) => self.store_failed(id, failure.kind, &failure.message, bars, fence).await,
         };
         self.inner.queue.finished(id);
         live.publish(event);
@@ -167,19 +183,28 @@ impl Service {
         request.time_limit_secs.map_or(server, |secs| Duration::from_secs(secs).min(server))
     }
 
-    async fn store_failed(&self, id: i64, kind: FailureKind, message: &str, bars: i64) -> RunEvent {
+    async fn store_failed(
+        &self,
+        id: i64,
+        kind: FailureKind,
+        message: &str,
+        bars: i64,
+        fence: Option<&Fence>,
+    ) -> RunEvent {
         tracing::info!(run = id, kind = kind.as_str(), message, "run failed");
-        self.store_outcome(id, RunOutcome::Failed { kind, message, bars, timings_json: None }).await;
+        self.store_outcome(id, RunOutcome::Failed { kind, message, bars, timings_json: None }, fence).await;
         RunEvent::Failed { run_id: id, error_kind: kind, message: message.to_string() }
     }
 
     /// Writes how run `id` ended, trying again for as long as the process
     /// lives: a run the service finished is never left `running` (after a
-    /// crash or a stop, the next start's recovery sees to it).
-    pub(super) async fn store_outcome(&self, id: i64, outcome: RunOutcome<'_>) {
+    /// crash or a stop, the next start's recovery sees to it). A worker's
+    /// attempt that lost its lease gives up: the run is another's now.
+    pub(super) async fn store_outcome(&self, id: i64, outcome: RunOutcome<'_>, fence: Option<&Fence>) {
         loop {
-            match self.finish_run(id, outcome.clone()).await {
+            match self.finish_run(id, outcome.clone(), fence).await {
                 Ok(()) => return,
+                Err(e @ StoreError::Fenced { .. }) => return late_completion_refused(&e),
                 Err(e) => tracing::error!(run = id, error = %e, "cannot store a run's outcome; trying again"),
             }
             tokio::time::sleep(OUTCOME_RETRY_PAUSE).await;
@@ -189,26 +214,43 @@ impl Service {
     /// Writes how run `id` ended, trying again after a failure (a busy
     /// SQLite file, a dropped connection): a run whose end is not written
     /// stays `running` until the next start.
-    pub(super) async fn finish_run(&self, id: i64, outcome: RunOutcome<'_>) -> Result<(), crate::store::StoreError> {
+    ///
+    /// # Errors
+    /// The last failure; [`StoreError::Fenced`] at once, never retried.
+    pub(super) async fn finish_run(
+        &self,
+        id: i64,
+        outcome: RunOutcome<'_>,
+        fence: Option<&Fence>,
+    ) -> Result<(), StoreError> {
         let mut pause = FINISH_RETRY_PAUSE;
         for _ in 1..FINISH_ATTEMPTS {
-            match self.inner.store.finish_run(id, outcome.clone()).await {
+            match self.inner.store.finish_run(id, outcome.clone(), fence).await {
                 Ok(()) => return Ok(()),
+                Err(e @ StoreError::Fenced { .. }) => return Err(e),
                 Err(e) => tracing::warn!(run = id, error = %e, "storing a run's outcome failed; trying again"),
             }
             // A commit whose acknowledgement was lost is not written twice.
             if let Ok(Some(row)) = self.inner.store.run(id).await {
-                if row.status.is_final() {
+                let ours = fence.is_none_or(|f| f.attempt == row.attempt);
+                if row.status.is_final() && ours {
                     return Ok(());
                 }
             }
             tokio::time::sleep(pause).await;
             pause *= 2;
         }
-        self.inner.store.finish_run(id, outcome).await
+        self.inner.store.finish_run(id, outcome, fence).await
     }
 
-    async fn store_completed(&self, id: i64, report: &RunReport, manifest: &RunManifest, timings: Timings) -> RunEvent {
+    async fn store_completed(
+        &self,
+        id: i64,
+        report: &RunReport,
+        manifest: &RunManifest,
+        timings: Timings,
+        fence: Option<&Fence>,
+    ) -> RunEvent {
         let started = Instant::now();
         let drawdown = report.drawdown_pct();
         let metrics = serde_json::to_value(&report.metrics).unwrap_or_default();
@@ -241,7 +283,7 @@ impl Service {
                 sampled: &sampled,
             },
         };
-        match self.finish_run(id, persist(&timings_json)).await {
+        match self.finish_run(id, persist(&timings_json), fence).await {
             Ok(()) => {
                 // The persist phase is known only once its transaction has
                 // committed; the results themselves are already complete.
@@ -251,9 +293,17 @@ impl Service {
                 }
                 RunEvent::Completed { run_id: id, metrics }
             }
+            Err(e @ StoreError::Fenced { .. }) => {
+                late_completion_refused(&e);
+                RunEvent::Failed {
+                    run_id: id,
+                    error_kind: FailureKind::Interrupted,
+                    message: "this attempt lost its lease; another attempt holds the run".into(),
+                }
+            }
             Err(e) => {
                 let message = format!("the results could not be stored: {}", database_failure(&e));
-                self.store_failed(id, FailureKind::Internal, &message, report.equity.len() as i64).await
+                self.store_failed(id, FailureKind::Internal, &message, report.equity.len() as i64, fence).await
             }
         }
     }
@@ -284,7 +334,10 @@ impl Service {
                 other => Stop::Failed(Failure { kind: FailureKind::Data, message: other.to_string() }),
             })?;
         let load_ms = loading.elapsed().as_secs_f64() * 1000.0;
-        self.inner.store.mark_running(id, universe.len() as i64).await.map_err(|e| fail(e.into()))?;
+        let ours = self.inner.store.mark_running(id, universe.len() as i64, live.fence.as_ref()).await;
+        if !ours.map_err(|e| fail(e.into()))? {
+            return Err(Stop::Elsewhere);
+        }
         live.bars_total.store(universe.len() as u64, std::sync::atomic::Ordering::Relaxed);
 
         let limits = self.inner.config.limits.clone();

@@ -71,7 +71,15 @@ impl Service {
             .store
             .create_run(actor.user_id, prepared.strategy_id, prepared.version_id, &prepared.config_json, rerun_of)
             .await?;
-        self.inner.queue.push(row.id, Some(place));
+        if self.inner.config.executes_runs {
+            self.inner.queue.push(row.id, Some(place));
+        }
+        // Wakes worker processes (PostgreSQL): without one the run waits
+        // for their next poll. A worker that claims it before this
+        // process's queue starts it executes it instead.
+        if let Err(e) = self.inner.store.notify_queued().await {
+            tracing::warn!(run = row.id, error = %e, "cannot notify workers of a queued run; they poll");
+        }
         Ok(row)
     }
 
@@ -190,9 +198,17 @@ impl Service {
             }
             return Ok(());
         }
-        if let Some(live) = self.inner.queue.live(id) {
+        let local = self.inner.queue.live(id);
+        if let Some(live) = &local {
             live.cancel.cancel();
+        } else if self.inner.store.cancel_queued(id).await? {
+            // Queued for worker processes only.
+            return Ok(());
         }
+        // Running on a worker process, which reads the request while it
+        // renews its lease (also when this process's queue held the run
+        // and a worker claimed it first).
+        self.inner.store.request_cancel(id).await?;
         Ok(())
     }
 
@@ -217,7 +233,8 @@ impl Service {
     fn view(&self, row: RunRow) -> RunView {
         let queue_position = self.inner.queue.position(row.id);
         let (bars, pct) = match (row.status.is_final(), self.inner.queue.live(row.id)) {
-            (false, Some(live)) => {
+            // Unless a worker process claimed it (its row has the progress).
+            (false, Some(live)) if row.attempt == 0 => {
                 let (done, _, pct) = live.progress();
                 (done as i64, pct)
             }

@@ -44,6 +44,16 @@ pub enum StoreError {
     /// Reading a server-side file to store (an upload's parsed bars) failed.
     #[error("cannot read the file to store: {0}")]
     File(#[source] std::io::Error),
+    /// A worker's write for an attempt at a run that is no longer its own:
+    /// its lease ran out and the run was claimed again (or ended). Nothing
+    /// was written.
+    #[error("run {run}'s attempt {attempt} no longer holds its lease; its write was refused")]
+    Fenced {
+        /// The run.
+        run: i64,
+        /// The attempt that lost its lease.
+        attempt: i64,
+    },
     /// Any other database failure; unlike [`StoreError::Unavailable`], not worth retrying.
     #[error("database error: {0}")]
     Db(sqlx::Error),

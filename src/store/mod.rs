@@ -13,6 +13,7 @@ mod datasets;
 mod deletion;
 mod error;
 mod failure;
+mod leases;
 mod results;
 mod runs;
 mod strategies;
@@ -30,6 +31,7 @@ pub use datasets::{DatasetRow, NewDataset};
 pub use deletion::Deletion;
 pub use error::StoreError;
 pub use failure::FailureKind;
+pub use leases::{Claim, Fence, LeaseState, MAX_ATTEMPTS, QUEUE_CHANNEL};
 pub use results::{EquityInput, EquityRow, TradeRow};
 pub use runs::{RunFilter, RunOutcome, RunRow, RunStatus};
 pub use strategies::{NewVersion, StrategyRow, VersionRow};
@@ -43,6 +45,22 @@ pub enum Dialect {
     Sqlite,
     /// PostgreSQL (`postgres://...`): money as NUMERIC.
     Postgres,
+}
+
+impl Dialect {
+    /// The backend a database URL names, without connecting.
+    ///
+    /// # Errors
+    /// [`StoreError::UnsupportedUrl`] for anything but `sqlite:` and `postgres(ql)://`.
+    pub fn of(url: &str) -> Result<Dialect, StoreError> {
+        if url.starts_with("sqlite:") {
+            Ok(Dialect::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Dialect::Postgres)
+        } else {
+            Err(StoreError::UnsupportedUrl(url.to_string()))
+        }
+    }
 }
 
 /// The database of a service.
@@ -189,14 +207,13 @@ impl Store {
     /// An unsupported URL or a connection failure.
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
         install_default_drivers();
-        let (dialect, url) = if let Some(rest) = url.strip_prefix("sqlite:") {
-            let sep = if rest.contains('?') { '&' } else { '?' };
-            let url = if rest.contains("mode=") { url.to_string() } else { format!("{url}{sep}mode=rwc") };
-            (Dialect::Sqlite, url)
-        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            (Dialect::Postgres, url.to_string())
-        } else {
-            return Err(StoreError::UnsupportedUrl(url.to_string()));
+        let dialect = Dialect::of(url)?;
+        let url = match url.strip_prefix("sqlite:") {
+            Some(rest) if !rest.contains("mode=") => {
+                let sep = if rest.contains('?') { '&' } else { '?' };
+                format!("{url}{sep}mode=rwc")
+            }
+            _ => url.to_string(),
         };
         if dialect == Dialect::Postgres {
             probe_postgres(&url).await?;

@@ -9,7 +9,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use super::results::{encode_results, insert_results, EquityInput};
-use super::{blocking, now_millis, FailureKind, Store, StoreError};
+use super::{blocking, now_millis, FailureKind, Fence, Store, StoreError};
 use crate::domain::Trade;
 
 /// Where a run is in its life.
@@ -114,6 +114,9 @@ pub struct RunRow {
     /// JSON: what the strategy used of its sandbox, once completed; `None`
     /// for a native strategy.
     pub sandbox: Option<String>,
+    /// How many times a worker claimed it (0 for a run executed by a
+    /// server's own queue; 2 and up when a worker lost it and another took it).
+    pub attempt: i64,
 }
 
 /// Which runs to list, and how many.
@@ -183,12 +186,12 @@ pub enum RunOutcome<'a> {
 const COLUMNS: &str =
     "id, owner_id, strategy_id, version_id, rerun_of, status, config, created_at, started_at, finished_at, \
                        bars_total, bars_processed, error_kind, error_message, metrics, timings, log, manifest, \
-                       fingerprint, sandbox";
+                       fingerprint, sandbox, attempt";
 
 /// [`COLUMNS`] without the log, which lists leave out.
 const LIST_COLUMNS: &str = "id, owner_id, strategy_id, version_id, rerun_of, status, config, created_at, started_at, \
                             finished_at, bars_total, bars_processed, error_kind, error_message, metrics, timings, \
-                            CAST(NULL AS TEXT) AS log, manifest, fingerprint, sandbox";
+                            CAST(NULL AS TEXT) AS log, manifest, fingerprint, sandbox, attempt";
 
 fn run(row: &AnyRow) -> Result<RunRow, StoreError> {
     let status: String = row.try_get("status")?;
@@ -217,6 +220,7 @@ fn run(row: &AnyRow) -> Result<RunRow, StoreError> {
         manifest: row.try_get("manifest")?,
         fingerprint: row.try_get("fingerprint")?,
         sandbox: row.try_get("sandbox")?,
+        attempt: row.try_get("attempt")?,
     })
 }
 
@@ -309,19 +313,36 @@ impl Store {
         query.fetch_all(&self.pool).await?.iter().map(run).collect()
     }
 
-    /// Marks a queued run as running.
+    /// Marks a queued run as running (or, with `fence`, records the start
+    /// of the claimed attempt); false when the run is no longer this
+    /// process's to run: a worker claimed it, or the attempt lost its lease.
     ///
     /// # Errors
     /// Database failures.
-    pub async fn mark_running(&self, id: i64, bars_total: i64) -> Result<(), StoreError> {
+    pub async fn mark_running(&self, id: i64, bars_total: i64, fence: Option<&Fence>) -> Result<bool, StoreError> {
         let _write = self.writing().await?;
-        sqlx::query("UPDATE runs SET status = 'running', started_at = $1, bars_total = $2 WHERE id = $3")
+        let done = match fence {
+            None => sqlx::query(
+                "UPDATE runs SET status = 'running', started_at = $1, bars_total = $2 WHERE id = $3 AND status = 'queued'",
+            )
             .bind(now_millis())
             .bind(bars_total)
             .bind(id)
             .execute(&self.pool)
-            .await?;
-        Ok(())
+            .await?,
+            Some(fence) => sqlx::query(
+                "UPDATE runs SET started_at = $1, bars_total = $2 \
+                 WHERE id = $3 AND status = 'running' AND lease_owner = $4 AND attempt = $5",
+            )
+            .bind(now_millis())
+            .bind(bars_total)
+            .bind(id)
+            .bind(fence.owner.clone())
+            .bind(fence.attempt)
+            .execute(&self.pool)
+            .await?,
+        };
+        Ok(done.rows_affected() == 1)
     }
 
     /// Cancels a run that has not started; false if it is not queued.
@@ -344,8 +365,15 @@ impl Store {
     /// part of them.
     ///
     /// # Errors
-    /// Database failures (nothing is written then).
-    pub async fn finish_run(&self, id: i64, outcome: RunOutcome<'_>) -> Result<(), StoreError> {
+    /// With `fence` (a worker's attempt), the outcome is written only while
+    /// that attempt still holds the run: a late completion of an attempt
+    /// whose lease ran out updates no row, and its transaction (results
+    /// included) rolls back.
+    ///
+    /// # Errors
+    /// Database failures (nothing is written then); [`StoreError::Fenced`]
+    /// when `fence` no longer holds the run.
+    pub async fn finish_run(&self, id: i64, outcome: RunOutcome<'_>, fence: Option<&Fence>) -> Result<(), StoreError> {
         // Encoded before the write turn and the transaction (a big run's
         // results take a moment to encode), on a thread that may block.
         let encoded = match &outcome {
@@ -356,11 +384,33 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         // Written once: a run already final (a commit whose acknowledgement
         // was lost, tried again) keeps what it has.
-        let status: Option<String> =
-            sqlx::query_scalar("SELECT status FROM runs WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?;
-        if status.as_deref().and_then(|s| s.parse::<RunStatus>().ok()).is_some_and(RunStatus::is_final) {
-            return Ok(());
+        let fenced = || StoreError::Fenced { run: id, attempt: fence.map_or(0, |f| f.attempt) };
+        if let Some(fence) = fence {
+            // Locks the row: a claim of the next attempt waits for this commit.
+            let held: Option<i64> = sqlx::query_scalar(
+                "SELECT id FROM runs WHERE id = $1 AND status = 'running' AND lease_owner = $2 AND attempt = $3 \
+                 FOR UPDATE",
+            )
+            .bind(id)
+            .bind(fence.owner.clone())
+            .bind(fence.attempt)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if held.is_none() {
+                return Err(fenced());
+            }
+        } else {
+            let status: Option<String> =
+                sqlx::query_scalar("SELECT status FROM runs WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?;
+            if status.as_deref().and_then(|s| s.parse::<RunStatus>().ok()).is_some_and(RunStatus::is_final) {
+                return Ok(());
+            }
         }
+        // The fence again in the status update itself: 0 rows means not ours.
+        let held_by = |n: usize| match fence {
+            Some(_) => format!(" AND lease_owner = ${n} AND attempt = ${}", n + 1),
+            None => String::new(),
+        };
         let now = now_millis();
         match outcome {
             RunOutcome::Completed {
@@ -377,21 +427,29 @@ impl Store {
                 equity: _,
             } => {
                 insert_results(&mut tx, id, encoded.unwrap_or_default()).await?;
-                sqlx::query(
+                let sql = format!(
                     "UPDATE runs SET status = 'completed', finished_at = $1, bars_processed = $2, metrics = $3, \
-                     timings = $4, log = $5, returns = $6, manifest = $7, fingerprint = $8 WHERE id = $9",
+                     timings = $4, log = $5, returns = $6, manifest = $7, fingerprint = $8 WHERE id = $9{}",
+                    held_by(10)
+                );
+                let done = bind_fence(
+                    fence,
+                    sqlx::query(&sql)
+                        .bind(now)
+                        .bind(bars)
+                        .bind(metrics_json)
+                        .bind(timings_json)
+                        .bind(log_json)
+                        .bind(returns_json)
+                        .bind(manifest_json)
+                        .bind(fingerprint)
+                        .bind(id),
                 )
-                .bind(now)
-                .bind(bars)
-                .bind(metrics_json)
-                .bind(timings_json)
-                .bind(log_json)
-                .bind(returns_json)
-                .bind(manifest_json)
-                .bind(fingerprint)
-                .bind(id)
                 .execute(&mut *tx)
                 .await?;
+                if done.rows_affected() != 1 {
+                    return Err(fenced());
+                }
                 if let Some(sandbox) = sandbox_json {
                     sqlx::query("UPDATE runs SET sandbox = $1 WHERE id = $2")
                         .bind(sandbox)
@@ -401,28 +459,36 @@ impl Store {
                 }
             }
             RunOutcome::Failed { kind, message, bars, timings_json } => {
-                sqlx::query(
+                let sql = format!(
                     "UPDATE runs SET status = 'failed', finished_at = $1, bars_processed = $2, error_kind = $3, \
-                     error_message = $4, timings = $5 WHERE id = $6",
+                     error_message = $4, timings = $5 WHERE id = $6{}",
+                    held_by(7)
+                );
+                let done = bind_fence(
+                    fence,
+                    sqlx::query(&sql)
+                        .bind(now)
+                        .bind(bars)
+                        .bind(kind.as_str())
+                        .bind(super::storable(message).into_owned())
+                        .bind(timings_json)
+                        .bind(id),
                 )
-                .bind(now)
-                .bind(bars)
-                .bind(kind.as_str())
-                .bind(super::storable(message).into_owned())
-                .bind(timings_json)
-                .bind(id)
                 .execute(&mut *tx)
                 .await?;
+                if done.rows_affected() != 1 {
+                    return Err(fenced());
+                }
             }
             RunOutcome::Cancelled { bars } => {
-                sqlx::query(
-                    "UPDATE runs SET status = 'cancelled', finished_at = $1, bars_processed = $2 WHERE id = $3",
-                )
-                .bind(now)
-                .bind(bars)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+                let sql = format!(
+                    "UPDATE runs SET status = 'cancelled', finished_at = $1, bars_processed = $2 WHERE id = $3{}",
+                    held_by(4)
+                );
+                let done = bind_fence(fence, sqlx::query(&sql).bind(now).bind(bars).bind(id)).execute(&mut *tx).await?;
+                if done.rows_affected() != 1 {
+                    return Err(fenced());
+                }
             }
         }
         tx.commit().await?;
@@ -466,7 +532,8 @@ impl Store {
         let _write = self.writing().await?;
         sqlx::query(
             "UPDATE runs SET status = 'failed', finished_at = $1, error_kind = $2, \
-             error_message = 'the server stopped while this run was running' WHERE status = 'running'",
+             error_message = 'the server stopped while this run was running' \
+             WHERE status = 'running' AND lease_owner IS NULL",
         )
         .bind(now_millis())
         .bind(FailureKind::Interrupted.as_str())
@@ -474,5 +541,16 @@ impl Store {
         .await?;
         let rows = sqlx::query("SELECT id FROM runs WHERE status = 'queued' ORDER BY id").fetch_all(&self.pool).await?;
         Ok(rows.iter().map(|r| r.try_get("id")).collect::<Result<_, _>>()?)
+    }
+}
+
+/// Binds `fence`'s owner and attempt, when there is one, after `query`'s own.
+fn bind_fence<'q>(
+    fence: Option<&Fence>,
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    match fence {
+        Some(f) => query.bind(f.owner.clone()).bind(f.attempt),
+        None => query,
     }
 }

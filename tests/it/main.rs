@@ -9,6 +9,7 @@ mod data_forms;
 mod dev;
 mod golden;
 mod helpers;
+mod leases;
 mod parquet_files;
 mod plugins;
 mod portfolio;

@@ -16,3 +16,4 @@ mod recovery;
 mod reports;
 mod sweeps;
 mod watch;
+mod workers;

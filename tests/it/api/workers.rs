@@ -1,0 +1,259 @@
+//! `serve --workers 0` with three `backtester worker` processes on one
+//! PostgreSQL database: one worker killed (SIGKILL) and one frozen past its
+//! lease (SIGSTOP, then SIGCONT) while they hold runs; every run still
+//! completes once, as a plain `serve` computes it, the lost ones as attempt
+//! 2, and the frozen worker's late completion is refused. A cancel reaches
+//! a run on a worker, and the API streams that run's progress from its row.
+//! PostgreSQL only (skipped without BACKTESTER_TEST_POSTGRES_URL); SQLite
+//! refuses workers.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use super::app::{backends, App, Backend};
+use crate::helpers::stop_gracefully;
+
+/// The lease of the test's workers: short, so that lost runs move on fast.
+const LEASE_SECS: &str = "2";
+
+/// A `backtester worker` process and what it logged.
+struct Worker {
+    child: Child,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Worker {
+    fn spawn(database_url: &str) -> Worker {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_backtester"))
+            .args(["worker", "--database-url", database_url, "--concurrency", "2"])
+            .args(["--lease-secs", LEASE_SECS, "--poll-ms", "200"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the worker starts");
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let sink = Arc::clone(&stderr);
+        let log = BufReader::new(child.stderr.take().unwrap());
+        std::thread::spawn(move || {
+            for line in log.lines().map_while(Result::ok) {
+                eprintln!("[worker] {line}");
+                let mut all = sink.lock().unwrap();
+                all.push_str(&line);
+                all.push('\n');
+            }
+        });
+        Worker { child, stderr }
+    }
+
+    fn signal(&self, signal: &str) {
+        let pid = self.child.id().to_string();
+        assert!(Command::new("kill").args([&format!("-{signal}"), &pid]).status().unwrap().success());
+    }
+
+    fn logged(&self, text: &str, within: Duration) -> bool {
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            if self.stderr.lock().unwrap().contains(text) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        false
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").args(["-CONT", &self.child.id().to_string()]).status();
+        stop_gracefully(&mut self.child, "TERM", Duration::from_secs(5));
+    }
+}
+
+/// The running runs whose lease worker `pid` holds, read from the database.
+fn held_by(database_url: &str, pid: u32) -> Vec<i64> {
+    held_where(database_url, pid, "TRUE")
+}
+
+/// [`held_by`]'s runs that also match `condition` (SQL).
+fn held_where(database_url: &str, pid: u32, condition: &str) -> Vec<i64> {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        use sqlx::Connection;
+        let mut conn = sqlx::PgConnection::connect(database_url).await.unwrap();
+        let rows: Vec<(i64,)> = sqlx::query_as(&format!(
+            "SELECT id FROM runs WHERE status = 'running' AND lease_owner LIKE $1 AND {condition} ORDER BY id"
+        ))
+        .bind(format!("%:{pid}:%"))
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+        rows.into_iter().map(|(id,)| id).collect()
+    })
+}
+
+fn wait_until(what: &str, within: Duration, done: impl Fn() -> bool) {
+    let deadline = Instant::now() + within;
+    while !done() {
+        assert!(Instant::now() < deadline, "{what} did not happen within {within:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Run request number `n`: its own SMA periods; the first six paced so
+/// that they last about five seconds.
+fn request(strategy: i64, n: usize) -> Value {
+    let mut body = json!({ "strategy_id": strategy, "symbols": ["GOOG"], "initial_capital": 100000,
+                           "params": { "fast": 3 + n % 10, "slow": 20 + (n / 10) * 5 } });
+    if n < 6 {
+        body["pace"] = json!({ "bars_per_second": 400 });
+    }
+    body
+}
+
+const RUNS: usize = 40;
+
+#[test]
+fn workers_share_the_queue_and_survive_a_killed_and_a_frozen_worker() {
+    let Some(Backend::Postgres(server)) = backends().into_iter().find(|b| matches!(b, Backend::Postgres(_))) else {
+        return;
+    };
+    let app = App::spawn(&Backend::Postgres(server), &["--workers", "0"]);
+    app.upload("GOOG", "data/GOOG.csv");
+    let s = app.rhai_strategy("sma", "scripts/sma_cross.rhai");
+    let ids: Vec<i64> = (0..RUNS).map(|n| app.start_run(&request(s, n))).collect();
+    let started = Instant::now();
+    let workers: Vec<Worker> = (0..3).map(|_| Worker::spawn(&app.database_url)).collect();
+
+    // Each worker holds a paced run under way (started: frozen before its
+    // start, a run would be given up at the start, not at its completion):
+    // kill the first, freeze the second.
+    let pid = |w: &Worker| w.child.id();
+    let paced_started = format!("bars_total IS NOT NULL AND id <= {}", ids[5]);
+    wait_until("every worker executing a paced run", Duration::from_secs(20), || {
+        workers.iter().all(|w| !held_where(&app.database_url, pid(w), &paced_started).is_empty())
+    });
+    workers[0].signal("KILL");
+    workers[1].signal("STOP");
+    let killed = held_by(&app.database_url, pid(&workers[0]));
+    let frozen = held_by(&app.database_url, pid(&workers[1]));
+    assert!(!killed.is_empty() && !frozen.is_empty());
+
+    // The frozen worker's runs go to another worker once its lease runs out; then it wakes.
+    wait_until("the frozen worker's runs claimed again", Duration::from_secs(30), || {
+        frozen.iter().all(|id| app.json(&format!("/api/runs/{id}"))["attempt"] == 2)
+    });
+    workers[1].signal("CONT");
+    assert!(
+        workers[1].logged("late completion refused", Duration::from_secs(10)),
+        "the woken worker's outcome of a run it lost is refused"
+    );
+
+    let runs: Vec<Value> = ids.iter().map(|&id| app.wait_status(id, "completed")).collect();
+    eprintln!("{RUNS} runs on workers in {:?}", started.elapsed());
+    for run in &runs {
+        let id = run["id"].as_i64().unwrap();
+        let lost = killed.contains(&id) || frozen.contains(&id);
+        assert_eq!(run["attempt"], if lost { 2 } else { 1 }, "run {id}");
+    }
+
+    // The same requests on a plain single-process server.
+    let reference = App::spawn(&Backend::Sqlite, &[]);
+    reference.upload("GOOG", "data/GOOG.csv");
+    let r = reference.rhai_strategy("sma", "scripts/sma_cross.rhai");
+    let mut expected = HashMap::new();
+    for n in 0..RUNS {
+        let mut body = request(r, n);
+        body.as_object_mut().unwrap().remove("pace");
+        expected.insert(n, reference.start_run(&body));
+    }
+    for (n, run) in runs.iter().enumerate() {
+        let want = reference.wait_status(expected[&n], "completed");
+        assert_eq!(run["metrics"], want["metrics"], "run {n}'s metrics");
+        assert_eq!(run["fingerprint"], want["fingerprint"], "run {n}'s fingerprint");
+        let trades = |app: &App, id: &Value| app.json(&format!("/api/runs/{id}/trades"));
+        assert_eq!(trades(&app, &run["id"]), trades(&reference, &want["id"]), "run {n} stored its trades once");
+    }
+
+    // A cancel reaches a run executing on a worker; the API streams its progress meanwhile.
+    let slow = json!({ "strategy_id": s, "symbols": ["GOOG"], "initial_capital": 100000,
+                       "pace": { "bars_per_second": 100 } });
+    let id = app.start_run(&slow);
+    let stream = app.client.get(format!("{}/api/runs/{id}/events", app.url)).send().unwrap();
+    let mut lines = BufReader::new(stream).lines().map_while(Result::ok);
+    let progress = lines.find(|l| l.starts_with("data:") && l.contains("\"progress\"")).expect("a progress event");
+    assert!(progress.contains("\"bars_processed\""), "{progress}");
+    let asked = Instant::now();
+    assert_eq!(app.post_json(&format!("/api/runs/{id}/cancel"), &json!({})).status(), 202);
+    let last = lines.find(|l| l.starts_with("event:") && !l.contains("progress")).expect("a final event");
+    assert_eq!(last, "event: cancelled");
+    assert!(asked.elapsed() < Duration::from_secs(2), "cancelled within {:?}", asked.elapsed());
+    assert_eq!(app.json(&format!("/api/runs/{id}"))["status"], "cancelled");
+    drop(workers);
+}
+
+#[test]
+fn sqlite_refuses_workers() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    for args in [vec!["worker", "--database-url", &url], vec!["serve", "--workers", "0", "--database-url", &url]] {
+        let out = Command::new(env!("CARGO_BIN_EXE_backtester")).args(&args).output().unwrap();
+        assert!(!out.status.success(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("needs PostgreSQL"), "{args:?}: {stderr}");
+    }
+    assert!(!dir.path().join("t.db").exists(), "no SQLite file was created for nothing");
+}
+
+#[test]
+fn a_server_that_executes_runs_and_a_worker_share_the_queue_without_running_one_twice() {
+    let Some(Backend::Postgres(server)) = backends().into_iter().find(|b| matches!(b, Backend::Postgres(_))) else {
+        return;
+    };
+    // The server executes runs itself (its default); the worker takes what it claims first.
+    let app = App::spawn(&Backend::Postgres(server), &["--max-concurrent-runs", "1"]);
+    app.upload("GOOG", "data/GOOG.csv");
+    let s = app.rhai_strategy("sma", "scripts/sma_cross.rhai");
+    let worker = Worker::spawn(&app.database_url);
+    let ids: Vec<i64> = (6..26).map(|n| app.start_run(&request(s, n))).collect();
+    let runs: Vec<Value> = ids.iter().map(|&id| app.wait_status(id, "completed")).collect();
+    let on_worker = runs.iter().filter(|r| r["attempt"] == 1).count();
+    let on_server = runs.iter().filter(|r| r["attempt"] == 0).count();
+    assert_eq!(on_worker + on_server, ids.len(), "each run executed by one of them, once");
+    assert!(on_worker > 0, "the worker took some runs");
+    assert!(!worker.logged("late completion refused", Duration::ZERO));
+    for run in &runs {
+        let trades = app.json(&format!("/api/runs/{}/trades", run["id"]));
+        assert!(trades.as_array().is_some_and(|t| !t.is_empty()), "run {} stored its trades", run["id"]);
+    }
+}
+
+#[test]
+fn a_cancel_reaches_a_run_the_servers_queue_held_and_a_worker_claimed() {
+    let Some(Backend::Postgres(server)) = backends().into_iter().find(|b| matches!(b, Backend::Postgres(_))) else {
+        return;
+    };
+    // The server's one slot is busy, so the second run waits in its queue, and the worker takes it.
+    let app = App::spawn(&Backend::Postgres(server), &["--max-concurrent-runs", "1"]);
+    app.upload("GOOG", "data/GOOG.csv");
+    let s = app.rhai_strategy("sma", "scripts/sma_cross.rhai");
+    let paced = json!({ "strategy_id": s, "symbols": ["GOOG"], "initial_capital": 100000,
+                        "pace": { "bars_per_second": 100 } });
+    let busy = app.start_run(&paced);
+    app.wait_status(busy, "running");
+    let _worker = Worker::spawn(&app.database_url);
+    let id = app.start_run(&paced);
+    let run =
+        app.wait_for(id, "under way on the worker", |r| r["attempt"] == 1 && r["bars_processed"].as_i64() > Some(0));
+    assert_eq!(run["status"], "running");
+    let asked = Instant::now();
+    assert_eq!(app.post_json(&format!("/api/runs/{id}/cancel"), &json!({})).status(), 202);
+    app.wait_status(id, "cancelled");
+    assert!(asked.elapsed() < Duration::from_secs(2), "cancelled within {:?}", asked.elapsed());
+    assert_eq!(app.post_json(&format!("/api/runs/{busy}/cancel"), &json!({})).status(), 202);
+    app.wait_status(busy, "cancelled");
+}
