@@ -65,6 +65,9 @@ impl Service {
         rerun_of: Option<i64>,
     ) -> Result<RunRow, ServiceError> {
         let place = self.inner.queue.reserve(client)?;
+        if !self.inner.config.executes_runs {
+            self.check_shared_queue(actor).await?;
+        }
         let prepared = self.prepare(actor, &request).await?;
         let row = self
             .inner
@@ -81,6 +84,27 @@ impl Service {
             tracing::warn!(run = row.id, error = %e, "cannot notify workers of a queued run; they poll");
         }
         Ok(row)
+    }
+
+    /// The queue caps of a server whose runs execute on workers: its own
+    /// queue holds none of them, so the database's queued runs are counted,
+    /// in all (`max_queued_runs`) and per user (`max_queued_per_client`: the
+    /// database knows a run's user, not its client's address). Two submits
+    /// at once may both pass at the cap: it bounds the queue, it is no quota.
+    async fn check_shared_queue(&self, actor: Actor) -> Result<(), ServiceError> {
+        let config = &self.inner.config;
+        let (all, mine) = self.inner.store.queued_counts(actor.user_id).await?;
+        if all >= config.max_queued_runs as u64 {
+            return Err(ServiceError::Busy(format!(
+                "{all} runs are waiting for workers, the server's limit (--max-queued-runs); try again later"
+            )));
+        }
+        if mine >= config.max_queued_per_client as u64 {
+            return Err(ServiceError::Busy(format!(
+                "you have {mine} runs waiting for workers, the limit per user (--max-queued-per-client); try again later"
+            )));
+        }
+        Ok(())
     }
 
     /// Checks a run request against the stored strategy and datasets, as

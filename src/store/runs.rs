@@ -523,6 +523,24 @@ impl Store {
         Ok(())
     }
 
+    /// How many runs are queued in the database, in all and of `owner_id`
+    /// (the queue caps of a server whose runs execute on workers).
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn queued_counts(&self, owner_id: i64) -> Result<(u64, u64), StoreError> {
+        let all: i64 = sqlx::query("SELECT COUNT(*) AS n FROM runs WHERE status = 'queued'")
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("n")?;
+        let mine: i64 = sqlx::query("SELECT COUNT(*) AS n FROM runs WHERE status = 'queued' AND owner_id = $1")
+            .bind(owner_id)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("n")?;
+        Ok((all.max(0) as u64, mine.max(0) as u64))
+    }
+
     /// After a crash: runs left `running` become `failed` with error kind
     /// `interrupted`; returns the ids of runs still `queued`, oldest first.
     ///

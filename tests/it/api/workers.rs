@@ -257,3 +257,33 @@ fn a_cancel_reaches_a_run_the_servers_queue_held_and_a_worker_claimed() {
     assert_eq!(app.post_json(&format!("/api/runs/{busy}/cancel"), &json!({})).status(), 202);
     app.wait_status(busy, "cancelled");
 }
+
+#[test]
+fn without_workers_the_queue_caps_count_the_runs_waiting_in_the_database() {
+    let Some(server) = backends().into_iter().find_map(|b| match b {
+        Backend::Postgres(url) => Some(url),
+        Backend::Sqlite => None,
+    }) else {
+        return;
+    };
+    // (whole queue, per user, which limit the third submit meets)
+    for (all, per_user, refusal) in [("3", "2", "limit per user"), ("2", "10", "the server's limit")] {
+        let app = App::spawn(
+            &Backend::Postgres(server.clone()),
+            &["--workers", "0", "--max-queued-runs", all, "--max-queued-per-client", per_user],
+        );
+        app.upload("GOOG", "data/GOOG.csv");
+        let strategy = app.rhai_strategy("sma", "scripts/sma_cross.rhai");
+        // No worker runs: everything submitted waits in the database.
+        for n in 0..2 {
+            app.start_run(&request(strategy, n));
+        }
+        let refused = app.post_json("/api/runs", &request(strategy, 2));
+        assert_eq!(refused.status(), 429);
+        assert!(refused.headers().contains_key("retry-after"));
+        let text = refused.text().unwrap();
+        assert!(text.contains(refusal), "{text}");
+        let runs = app.json("/api/runs");
+        assert_eq!(runs.as_array().unwrap().len(), 2, "the refused run was not stored: {runs}");
+    }
+}
