@@ -106,6 +106,10 @@ pub struct ServeCommand {
     /// https://dash.example.com; without it, browsers refuse cross-origin calls.
     #[arg(long, value_name = "ORIGIN", value_parser = origin)]
     pub cors_origin: Vec<String>,
+    /// Mark the page's session cookies Secure (sent over HTTPS only): for a
+    /// server reached through a TLS proxy.
+    #[arg(long)]
+    pub secure_cookies: bool,
 }
 
 /// Checks a host name for `--allowed-host` (no scheme, port or path).
@@ -144,7 +148,7 @@ fn access_for(cmd: &ServeCommand, tokens: bool, addr: SocketAddr) -> anyhow::Res
             hosts.push(name.to_ascii_lowercase());
         }
     }
-    Ok(api::Access { tokens, hosts, cors_origins: cmd.cors_origin.clone() })
+    Ok(api::Access { tokens, hosts, cors_origins: cmd.cors_origin.clone(), secure_cookies: cmd.secure_cookies })
 }
 
 /// How long open connections (event streams included) may go on after a

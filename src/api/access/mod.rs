@@ -42,6 +42,9 @@ pub struct Access {
     pub hosts: Vec<String>,
     /// Origins whose pages may call the API (CORS); none by default.
     pub cors_origins: Vec<String>,
+    /// Whether the page's session cookies are marked `Secure` (sent over
+    /// HTTPS only): for a server behind a TLS proxy.
+    pub secure_cookies: bool,
 }
 
 /// The state [`guard`] runs with.

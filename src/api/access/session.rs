@@ -58,8 +58,10 @@ pub async fn create(State(state): State<Guarded>, JsonBody(body): JsonBody<NewSe
     };
     let csrf = random_hex16().map_err(|e| crate::service::ServiceError::Internal(e.to_string()))?;
     let token = body.token.trim();
-    let session = format!("{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={SESSION_SECS}");
-    let csrf_cookie = format!("{CSRF_COOKIE}={csrf}; SameSite=Strict; Path=/; Max-Age={SESSION_SECS}");
+    let secure = if state.access.secure_cookies { "; Secure" } else { "" };
+    let session =
+        format!("{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={SESSION_SECS}{secure}");
+    let csrf_cookie = format!("{CSRF_COOKIE}={csrf}; SameSite=Strict; Path=/; Max-Age={SESSION_SECS}{secure}");
     tracing::info!(target: "audit", user = principal.user_name, "session started");
     let body = json!({ "user": principal.user_name, "scopes": principal.scopes.to_string() });
     let cookies = AppendHeaders([(header::SET_COOKIE, session), (header::SET_COOKIE, csrf_cookie)]);

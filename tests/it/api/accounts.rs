@@ -301,6 +301,7 @@ fn the_page_signs_in_with_a_cookie_whose_writes_need_the_csrf_header() {
     let cookies = cookies_of(&r);
     let session = cookies.iter().find(|c| c.starts_with("bt_session=")).unwrap();
     assert!(session.contains("HttpOnly") && session.contains("SameSite=Strict"), "{session}");
+    assert!(!session.contains("Secure"), "plain HTTP unless told: {session}");
     let csrf = cookies.iter().find(|c| c.starts_with("bt_csrf=")).unwrap();
     let csrf_value = csrf.split(';').next().unwrap().trim_start_matches("bt_csrf=").to_string();
     let jar = format!("{}; bt_csrf={csrf_value}", session.split(';').next().unwrap());
@@ -587,4 +588,15 @@ fn rows_from_before_accounts_belong_to_the_first_admin() {
         let body = json!({"name": "old", "runtime": "rhai", "source": "fn on_bar(ctx) {}"});
         assert_eq!(call(&app, Method::POST, "/api/strategies", Some(&eve), Some(&body)).status(), 201);
     }
+}
+
+#[test]
+fn behind_a_tls_proxy_the_session_cookies_are_secure() {
+    let acc = accounts(&Backend::Sqlite);
+    let app = App::spawn_on(acc.database_url.clone(), &["--secure-cookies"]);
+    let r = app.client.post(format!("{}/api/session", app.url)).json(&json!({"token": acc.alice})).send().unwrap();
+    assert_eq!(r.status(), 200);
+    let cookies = cookies_of(&r);
+    assert_eq!(cookies.len(), 2);
+    assert!(cookies.iter().all(|c| c.ends_with("; Secure")), "{cookies:?}");
 }
