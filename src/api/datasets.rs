@@ -150,11 +150,10 @@ const UPLOAD_TYPES: [&str; 4] =
 
 /// Refuses an upload whose `Content-Type` is missing or not one of [`UPLOAD_TYPES`].
 fn check_upload_type(headers: &axum::http::HeaderMap) -> Result<(), ApiError> {
-    let given = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    let essence = given.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
-    if UPLOAD_TYPES.contains(&essence.as_str()) {
+    if UPLOAD_TYPES.contains(&super::extract::media_type(headers).as_str()) {
         return Ok(());
     }
+    let given = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let shown = if given.is_empty() {
         "none".to_string()
     } else {

@@ -127,7 +127,10 @@ fn origin(text: &str) -> Result<String, String> {
     let text = text.trim_end_matches('/');
     let authority = text.strip_prefix("https://").or_else(|| text.strip_prefix("http://"));
     match authority {
-        Some(a) if !a.is_empty() && !a.contains('/') && !a.contains('*') => Ok(text.to_string()),
+        // Visible ASCII only: what a header value (Access-Control-Allow-Origin) can carry.
+        Some(a) if !a.is_empty() && a.chars().all(|c| c.is_ascii_graphic() && c != '/' && c != '*') => {
+            Ok(text.to_string())
+        }
         _ => Err(format!("'{text}' is not an origin (e.g. https://dash.example.com or http://localhost:3000)")),
     }
 }
@@ -276,6 +279,17 @@ mod tests {
         }
         for bad in ["localhost", ":8080", "localhost:http", "localhost:70000", "::1:80"] {
             assert!(host_and_port(bad).unwrap_err().contains("is not HOST:PORT"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn cors_origins_are_a_scheme_and_a_visible_ascii_authority() {
+        assert_eq!(super::origin("https://dash.example.com/").as_deref(), Ok("https://dash.example.com"));
+        assert_eq!(super::origin("http://localhost:3000").as_deref(), Ok("http://localhost:3000"));
+        for bad in
+            ["dash.example.com", "https://", "https://a.com/path", "https://*.a.com", "https://a b", "https://é.com"]
+        {
+            assert!(super::origin(bad).unwrap_err().contains("is not an origin"), "{bad}");
         }
     }
 }

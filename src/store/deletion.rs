@@ -22,10 +22,13 @@ pub enum Deletion {
 
 type Tx<'a> = sqlx::Transaction<'a, sqlx::Any>;
 
-/// The first queued or running run or sweep matching `condition` (with
-/// `$1` bound to `id`), as "run N" or "sweep N".
-async fn busy(tx: &mut Tx<'_>, condition: &str, id: i64) -> Result<Option<String>, StoreError> {
-    for table in ["runs", "sweeps"] {
+/// Both tables whose queued or running rows hold on to what they use.
+const RUNS_AND_SWEEPS: &[&str] = &["runs", "sweeps"];
+
+/// The first queued or running row of `tables` (`runs`, `sweeps`) matching
+/// `condition` (with `$1` bound to `id`), as "run N" or "sweep N".
+async fn busy(tx: &mut Tx<'_>, tables: &[&str], condition: &str, id: i64) -> Result<Option<String>, StoreError> {
+    for &table in tables {
         let sql = format!("SELECT id FROM {table} WHERE {condition} AND status IN ('queued', 'running') LIMIT 1");
         if let Some(row) = sqlx::query(&sql).bind(id).fetch_optional(&mut **tx).await? {
             let id: i64 = row.try_get("id")?;
@@ -74,7 +77,7 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        if let Some(what) = busy(&mut tx, "strategy_id = $1", id).await? {
+        if let Some(what) = busy(&mut tx, RUNS_AND_SWEEPS, "strategy_id = $1", id).await? {
             return Ok(Deletion::Busy(what));
         }
         let runs = delete_runs(&mut tx, "strategy_id = $1", id).await?;
@@ -105,7 +108,7 @@ impl Store {
         if count <= 1 {
             return Ok(Deletion::Busy("the strategy, whose only version it is (delete the strategy)".into()));
         }
-        if let Some(what) = busy(&mut tx, "version_id = $1", version_id).await? {
+        if let Some(what) = busy(&mut tx, RUNS_AND_SWEEPS, "version_id = $1", version_id).await? {
             return Ok(Deletion::Busy(what));
         }
         let runs = delete_runs(&mut tx, "version_id = $1", version_id).await?;
@@ -136,7 +139,7 @@ impl Store {
     pub async fn delete_run(&self, id: i64) -> Result<Deletion, StoreError> {
         let _write = self.writing().await?;
         let mut tx = self.pool.begin().await?;
-        if let Some(what) = busy(&mut tx, "id = $1", id).await?.filter(|w| w.starts_with("run")) {
+        if let Some(what) = busy(&mut tx, &["runs"], "id = $1", id).await? {
             return Ok(Deletion::Busy(format!("{what} itself (cancel it first)")));
         }
         let runs = delete_runs(&mut tx, "id = $1", id).await?;
@@ -151,9 +154,8 @@ impl Store {
     pub async fn delete_sweep(&self, id: i64) -> Result<Deletion, StoreError> {
         let _write = self.writing().await?;
         let mut tx = self.pool.begin().await?;
-        let sql = "SELECT id FROM sweeps WHERE id = $1 AND status IN ('queued', 'running')";
-        if sqlx::query(sql).bind(id).fetch_optional(&mut *tx).await?.is_some() {
-            return Ok(Deletion::Busy(format!("sweep {id} itself (cancel it first)")));
+        if let Some(what) = busy(&mut tx, &["sweeps"], "id = $1", id).await? {
+            return Ok(Deletion::Busy(format!("{what} itself (cancel it first)")));
         }
         let sweeps = delete_sweeps(&mut tx, "id = $1", id).await?;
         tx.commit().await?;
