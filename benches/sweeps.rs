@@ -66,6 +66,7 @@ fn sweep_goog(c: &mut Criterion) {
                 constraint: Some("fast < slow"),
                 jobs,
                 skip: &[],
+                only: None,
                 cancel: CancelToken::new(),
             };
             let ran = sweep::run(&job, &mut |_| {}).expect("the sweep runs").counts().0;

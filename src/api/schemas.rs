@@ -234,6 +234,10 @@ pub struct Variant {
     error: Option<String>,
     /// Its metrics, if it ran.
     metrics: Value,
+    /// Which attempt stored it: 0 when the server ran it; on worker
+    /// processes, the attempt at its chunk (2 or more after a worker that
+    /// held it was lost).
+    attempt: i64,
     /// Its rank, from 1 (in a leaderboard only).
     rank: Option<u64>,
     /// The run that holds its trades and equity curve, once the sweep

@@ -146,7 +146,14 @@ async fn variants(
     match query.format.as_deref() {
         None | Some("json") => {
             let (set, rows) = service.sweep_variants(caller.actor(), id, &query, Some(100)).await?;
-            let items: Vec<Value> = rows.iter().map(|r| crate::service::variant_json(&set, r)).collect();
+            let items: Vec<Value> = rows
+                .iter()
+                .map(|(r, attempt)| {
+                    let mut v = crate::service::variant_json(&set, r);
+                    v["attempt"] = json!(attempt);
+                    v
+                })
+                .collect();
             Ok(Json(Value::Array(items)).into_response())
         }
         Some("csv") => csv(service, caller.actor(), id, query).await,
@@ -164,7 +171,7 @@ async fn csv(service: Service, actor: Actor, id: i64, query: VariantsQuery) -> R
     let wanted = query.limit.unwrap_or(u64::MAX);
     let start = query.offset.unwrap_or(0);
     let mut head = format!("{header}\n");
-    for r in &rows {
+    for (r, _) in &rows {
         head.push_str(&crate::sweep::csv_row(&set, r));
         head.push('\n');
     }
@@ -184,7 +191,7 @@ async fn csv(service: Service, actor: Actor, id: i64, query: VariantsQuery) -> R
             }
         };
         let mut out = String::new();
-        for r in &rows {
+        for (r, _) in &rows {
             out.push_str(&crate::sweep::csv_row(&set, r));
             out.push('\n');
         }
@@ -306,6 +313,8 @@ fn final_event(id: i64, status: RunStatus, error: Option<String>) -> SweepEvent 
 ///
 /// `GET /api/sweeps/{id}/events`: each variant as it is stored, progress at
 /// most ten times a second, then one final `completed`, `cancelled` or `failed`.
+/// A sweep on worker processes (`serve --workers 0`) streams progress only,
+/// read from the database four times a second, and the final event.
 #[utoipa::path(get, path = "/api/sweeps/{id}/events", operation_id = "sweep_events", tag = "sweeps",
     params(("id" = i64, Path, description = "The sweep's id")),
     responses(
@@ -342,6 +351,7 @@ async fn events(
             }
         })
         .boxed(),
+        None if row.on_workers && !row.status.is_final() => follow_stored(service.clone(), id),
         None => {
             let row = service.sweep_row(caller.actor(), id).await.ok().filter(|r| r.status.is_final());
             let events: Vec<Result<Event, Infallible>> =
@@ -350,6 +360,35 @@ async fn events(
         }
     };
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+/// How often the event stream of a sweep on worker processes reads its row.
+const FOLLOW_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// The events of a sweep on worker processes, from the database: progress
+/// whenever its stored variants change, then the final event.
+fn follow_stored(service: Service, id: i64) -> stream::BoxStream<'static, Result<Event, Infallible>> {
+    stream::unfold((service, None::<u64>, false), move |(service, last, ended)| async move {
+        if ended {
+            return None;
+        }
+        loop {
+            let (row, progress) = service.stored_sweep_progress(id).await.ok()?;
+            if row.status.is_final() {
+                let event = final_event(id, row.status, row.error_message);
+                return Some((Ok(sse(&event)), (service, last, true)));
+            }
+            let done = match &progress {
+                SweepEvent::Progress { done, .. } => Some(*done),
+                _ => None,
+            };
+            if done != last {
+                return Some((Ok(sse(&progress)), (service, done, false)));
+            }
+            tokio::time::sleep(FOLLOW_EVERY).await;
+        }
+    })
+    .boxed()
 }
 
 /// Delete a finished sweep and its variants (409 while it is queued or running)

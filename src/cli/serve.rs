@@ -56,7 +56,7 @@ pub struct ServeCommand {
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=MAX_CONCURRENT_RUNS))]
     pub max_concurrent_runs: Option<u64>,
     /// Runs this server executes itself at once (as --max-concurrent-runs); 0 executes none and leaves them to
-    /// `backtester worker` processes on the same PostgreSQL database (sweeps still execute here).
+    /// `backtester worker` processes on the same PostgreSQL database (runs and the variants of sweeps).
     #[arg(long, value_name = "N", conflicts_with = "max_concurrent_runs",
           value_parser = clap::value_parser!(u64).range(0..=MAX_CONCURRENT_RUNS))]
     pub workers: Option<u64>,

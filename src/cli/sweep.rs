@@ -136,6 +136,7 @@ pub fn execute(cmd: &SweepCommand) -> anyhow::Result<()> {
         constraint: cmd.constraint.as_deref(),
         jobs,
         skip: &[],
+        only: None,
         cancel,
     };
     if let Some(spec) = walk_forward {

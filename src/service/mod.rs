@@ -71,8 +71,8 @@ pub struct ServiceConfig {
     /// unless it asks for less; past it the run fails as `time_limit`.
     pub run_time_limit: std::time::Duration,
     /// Whether this process executes runs itself (`serve --workers 0`
-    /// leaves them to worker processes, on PostgreSQL only). Sweeps are
-    /// executed here either way.
+    /// leaves them, and the variants of sweeps, to worker processes, on
+    /// PostgreSQL only).
     pub executes_runs: bool,
 }
 

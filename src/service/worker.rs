@@ -1,7 +1,8 @@
 //! A worker process's loop (`backtester worker`): claim queued runs from
-//! the PostgreSQL runs table under a lease (see `store::leases`), execute
-//! them as the server would (`runner`), keep the lease while they run, and
-//! write their outcome fenced by the attempt.
+//! the PostgreSQL runs table, and chunks of sweeps' variants, under a lease
+//! (see `store::leases`, `store::sweep_chunks`), execute them as the server
+//! would (`runner`, `sweeps::on_workers`), keep the lease while they run,
+//! and write their outcome fenced by the attempt.
 //!
 //! Wake-ups come from `LISTEN` on [`QUEUE_CHANNEL`], on a connection of
 //! its own (the Any pool cannot listen); polling every [`WorkerOptions::poll`]
@@ -17,7 +18,7 @@ use tokio::sync::{Notify, Semaphore};
 
 use super::live::Live;
 use super::{Service, ServiceConfig, ServiceError};
-use crate::store::{Claim, Dialect, LeaseState, Store, QUEUE_CHANNEL};
+use crate::store::{ChunkClaim, Claim, Dialect, LeaseState, Store, StoreError, QUEUE_CHANNEL};
 
 /// How often a running run's lease is renewed, its progress written and a
 /// cancel looked for, at most (also never less often than a third of the
@@ -72,14 +73,15 @@ fn worker_name() -> String {
 }
 
 impl Service {
-    /// A service for a worker process: it executes the runs it claims and
-    /// nothing else (no recovery, no queue of its own, no sweeps).
+    /// A service for a worker process: it executes the runs and sweep
+    /// chunks it claims and nothing else (no recovery, no queue of its own:
+    /// the runs it queues, a sweep's best variants, go to the shared queue).
     ///
     /// # Errors
     /// [`ServiceError::Unsupported`] on SQLite.
     pub fn for_worker(store: Store, config: ServiceConfig) -> Result<Service, ServiceError> {
         require_shared_queue(store.dialect(), WORKER)?;
-        Ok(Service::idle(store, config, 0))
+        Ok(Service::idle(store, ServiceConfig { executes_runs: false, ..config }, 0))
     }
 
     /// Claims and executes runs, `options.concurrency` at once, until
@@ -96,6 +98,13 @@ impl Service {
             Ok(n) => tracing::warn!(runs = n, "stopping: the runs under way are queued again"),
             Err(e) => tracing::warn!(error = %e, "stopping: cannot give back the runs under way; their leases run out"),
         }
+        match self.store().release_chunks(&name).await {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(chunks = n, "stopping: the sweep chunks under way are queued again"),
+            Err(e) => {
+                tracing::warn!(error = %e, "stopping: cannot give back the sweep chunks under way; their leases run out")
+            }
+        }
     }
 
     async fn claim_and_execute(&self, name: &str, options: WorkerOptions) {
@@ -103,20 +112,26 @@ impl Service {
         let wake = Arc::new(Notify::new());
         tokio::spawn(listen(options.database_url.clone(), Arc::clone(&wake)));
         let slots = Arc::new(Semaphore::new(options.concurrency.max(1)));
+        // Runs and sweep chunks take turns, so that neither waits for the other to drain.
+        let mut chunk_first = false;
         loop {
             let Ok(permit) = Arc::clone(&slots).acquire_owned().await else { return };
-            match self.store().claim_run(name, options.lease).await {
-                Ok(Some(claim)) => {
+            chunk_first = !chunk_first;
+            let lease = options.lease;
+            match self.claim(name, lease, chunk_first).await {
+                Ok(Some(work)) => {
                     let service = self.clone();
-                    let lease = options.lease;
                     tokio::spawn(async move {
-                        service.execute_claimed(claim, lease).await;
+                        match work {
+                            Work::Run(claim) => service.execute_claimed(claim, lease).await,
+                            Work::Chunk(claim) => service.execute_chunk(claim, lease).await,
+                        }
                         drop(permit);
                     });
                     continue;
                 }
                 Ok(None) => {}
-                Err(e) => tracing::warn!(error = %e, "cannot claim a run; trying again"),
+                Err(e) => tracing::warn!(error = %e, "cannot claim work; trying again"),
             }
             drop(permit);
             tokio::select! {
@@ -124,6 +139,25 @@ impl Service {
                 () = tokio::time::sleep(options.poll) => {}
             }
         }
+    }
+
+    /// Claims a run or a chunk of a sweep, trying chunks first when `chunk_first`.
+    async fn claim(&self, name: &str, lease: Duration, chunk_first: bool) -> Result<Option<Work>, StoreError> {
+        let store = self.store();
+        if chunk_first {
+            if let Some(chunk) = store.claim_chunk(name, lease).await? {
+                return Ok(Some(Work::Chunk(chunk)));
+            }
+        }
+        if let Some(run) = store.claim_run(name, lease).await? {
+            return Ok(Some(Work::Run(run)));
+        }
+        if !chunk_first {
+            if let Some(chunk) = store.claim_chunk(name, lease).await? {
+                return Ok(Some(Work::Chunk(chunk)));
+            }
+        }
+        Ok(None)
     }
 
     /// Executes a claimed run while a task keeps its lease; its outcome is
@@ -137,6 +171,14 @@ impl Service {
         self.execute(id).await;
         keeper.abort();
     }
+}
+
+/// What a worker claimed.
+enum Work {
+    /// A run.
+    Run(Claim),
+    /// A chunk of a sweep's variants, or its finish.
+    Chunk(ChunkClaim),
 }
 
 /// Renews run `id`'s lease while it runs, on the async runtime (the run

@@ -53,13 +53,12 @@ async fn delete_runs(tx: &mut Tx<'_>, condition: &str, id: i64) -> Result<u64, S
     Ok(done.rows_affected())
 }
 
-/// Deletes the sweeps matching `condition` and their variants; returns how many.
+/// Deletes the sweeps matching `condition`, their variants and chunks; returns how many.
 async fn delete_sweeps(tx: &mut Tx<'_>, condition: &str, id: i64) -> Result<u64, StoreError> {
     let selected = format!("SELECT id FROM sweeps WHERE {condition}");
-    sqlx::query(&format!("DELETE FROM sweep_variants WHERE sweep_id IN ({selected})"))
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
+    for table in ["sweep_variants", "sweep_chunks"] {
+        sqlx::query(&format!("DELETE FROM {table} WHERE sweep_id IN ({selected})")).bind(id).execute(&mut **tx).await?;
+    }
     let done = sqlx::query(&format!("DELETE FROM sweeps WHERE {condition}")).bind(id).execute(&mut **tx).await?;
     Ok(done.rows_affected())
 }

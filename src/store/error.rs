@@ -54,6 +54,22 @@ pub enum StoreError {
         /// The attempt that lost its lease.
         attempt: i64,
     },
+    /// A worker's write for an attempt at a chunk of a sweep's variants that
+    /// is no longer its own (as [`StoreError::Fenced`] for a run). Nothing
+    /// was written.
+    #[error(
+        "sweep {sweep}'s variants {first}..{end} (attempt {attempt}) no longer hold their lease; the write was refused"
+    )]
+    ChunkFenced {
+        /// The sweep.
+        sweep: i64,
+        /// The chunk's first variant.
+        first: i64,
+        /// The variant after the chunk's last.
+        end: i64,
+        /// The attempt that lost its lease.
+        attempt: i64,
+    },
     /// Any other database failure; unlike [`StoreError::Unavailable`], not worth retrying.
     #[error("database error: {0}")]
     Db(sqlx::Error),

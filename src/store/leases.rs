@@ -33,7 +33,7 @@ pub const QUEUE_CHANNEL: &str = "backtester_runs";
 /// The database's clock, in epoch milliseconds: read once per statement
 /// (a subquery), so that `lease_until < DB_NOW` can use an index rather
 /// than call the volatile `clock_timestamp()` for every row.
-const DB_NOW: &str = "(SELECT (extract(epoch FROM clock_timestamp()) * 1000)::BIGINT)";
+pub(super) const DB_NOW: &str = "(SELECT (extract(epoch FROM clock_timestamp()) * 1000)::BIGINT)";
 
 /// Which attempt at a run a worker holds: its writes pass only while both match.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -64,7 +64,7 @@ pub enum LeaseState {
     Lost,
 }
 
-fn millis(d: Duration) -> i64 {
+pub(super) fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 

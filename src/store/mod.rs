@@ -17,6 +17,7 @@ mod leases;
 mod results;
 mod runs;
 mod strategies;
+mod sweep_chunks;
 mod sweeps;
 mod trade_codec;
 
@@ -35,6 +36,7 @@ pub use leases::{Claim, Fence, LeaseState, MAX_ATTEMPTS, QUEUE_CHANNEL};
 pub use results::{EquityInput, EquityRow, TradeRow};
 pub use runs::{RunFilter, RunOutcome, RunRow, RunStatus};
 pub use strategies::{NewVersion, StrategyRow, VersionRow};
+pub use sweep_chunks::{ChunkClaim, ChunkPlan, FINISH_CHUNK};
 pub use sweeps::{ShapeRow, SweepRow, VariantOrder, VariantPage, VariantRow};
 
 /// The two backends: where they differ (money as TEXT in SQLite, NUMERIC

@@ -34,6 +34,9 @@ pub struct SweepRow {
     pub error_message: Option<String>,
     /// JSON, once finished: what the service computed over every variant.
     pub summary: Option<String>,
+    /// Whether its variants go to worker processes (in chunks, see
+    /// `sweep_chunks`) rather than to the server that queued it.
+    pub on_workers: bool,
 }
 
 /// A finished variant as stored.
@@ -43,6 +46,8 @@ pub struct VariantRow {
     pub number: i64,
     /// What became of it.
     pub outcome: Outcome,
+    /// The attempt of the worker's chunk that stored it; 0 when a server ran it.
+    pub attempt: i64,
 }
 
 /// How a page of variants is ordered: by a metric (an index into
@@ -103,15 +108,15 @@ impl VariantPage<'static> {
     }
 }
 
-const SWEEP_COLUMNS: &str =
-    "id, owner_id, strategy_id, version_id, status, config, total, created_at, started_at, finished_at, error_message, summary";
+pub(super) const SWEEP_COLUMNS: &str =
+    "id, owner_id, strategy_id, version_id, status, config, total, created_at, started_at, finished_at, error_message, summary, on_workers";
 
 /// `m_return_pct, m_annual_return_pct, ...`: the metric columns, in [`METRICS`] order.
 fn metric_columns() -> String {
     METRICS.iter().map(|m| format!("m_{}", m.name)).collect::<Vec<_>>().join(", ")
 }
 
-fn sweep(row: &AnyRow) -> Result<SweepRow, StoreError> {
+pub(super) fn sweep(row: &AnyRow) -> Result<SweepRow, StoreError> {
     let status: String = row.try_get("status")?;
     Ok(SweepRow {
         id: row.try_get("id")?,
@@ -126,6 +131,7 @@ fn sweep(row: &AnyRow) -> Result<SweepRow, StoreError> {
         finished_at: row.try_get("finished_at")?,
         error_message: row.try_get("error_message")?,
         summary: row.try_get("summary")?,
+        on_workers: row.try_get::<i64, _>("on_workers")? != 0,
     })
 }
 
@@ -148,7 +154,7 @@ fn variant(row: &AnyRow) -> Result<VariantRow, StoreError> {
             return Err(StoreError::Corrupt { what: "sweep_variants.outcome", detail });
         }
     };
-    Ok(VariantRow { number: row.try_get("number")?, outcome })
+    Ok(VariantRow { number: row.try_get("number")?, outcome, attempt: row.try_get("attempt")? })
 }
 
 /// `[sharpe, skew, kurtosis, count]`: a shape as stored (JSON numbers round-trip an f64 exactly).
@@ -265,32 +271,9 @@ impl Store {
         if variants.is_empty() {
             return Ok(());
         }
-        let placeholders: Vec<String> = (6..6 + METRICS.len()).map(|i| format!("${i}")).collect();
-        let sql = format!(
-            "INSERT INTO sweep_variants (sweep_id, number, outcome, error, shape, {}) VALUES ($1, $2, $3, $4, $5, {}) \
-             ON CONFLICT (sweep_id, number) DO NOTHING",
-            metric_columns(),
-            placeholders.join(", ")
-        );
         let _write = self.writing().await?;
         let mut tx = self.pool.begin().await?;
-        for v in variants {
-            let (outcome, error, shape, metrics) = match &v.outcome {
-                Outcome::Excluded => ("excluded", None, None, None),
-                Outcome::Failed(message) => ("failed", Some(storable(message).into_owned()), None, None),
-                Outcome::Ran(ran) => ("ran", None, ran.shape.as_ref().map(shape_json), Some(&ran.metrics)),
-            };
-            let mut query = sqlx::query(&sql)
-                .bind(id)
-                .bind(i64::try_from(v.number).unwrap_or(i64::MAX))
-                .bind(outcome)
-                .bind(error)
-                .bind(shape);
-            for i in 0..METRICS.len() {
-                query = query.bind(metrics.and_then(|m| m.get(i).copied().flatten()));
-            }
-            query.execute(&mut *tx).await?;
-        }
+        insert_variant_rows(&mut tx, id, variants, 0).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -318,7 +301,7 @@ impl Store {
             filter.push_str(&format!(" AND m_trades >= {trades}"));
         }
         let sql = format!(
-            "SELECT number, outcome, error, shape, {} FROM sweep_variants WHERE sweep_id = $1 {filter} \
+            "SELECT number, outcome, error, shape, attempt, {} FROM sweep_variants WHERE sweep_id = $1 {filter} \
              ORDER BY {order_by} LIMIT $2 OFFSET $3",
             metric_columns()
         );
@@ -413,15 +396,56 @@ impl Store {
 
     /// After a crash or a stop: sweeps left `running` are queued again
     /// (their finished variants stay; the rest run at the next start);
-    /// returns every queued sweep, oldest first.
+    /// returns every queued sweep, oldest first. Sweeps on workers are not
+    /// the server's: their chunks' leases recover them.
     ///
     /// # Errors
     /// Database failures.
     pub async fn recover_sweeps(&self) -> Result<Vec<i64>, StoreError> {
         let _write = self.writing().await?;
-        sqlx::query("UPDATE sweeps SET status = 'queued' WHERE status = 'running'").execute(&self.pool).await?;
-        let rows =
-            sqlx::query("SELECT id FROM sweeps WHERE status = 'queued' ORDER BY id").fetch_all(&self.pool).await?;
+        sqlx::query("UPDATE sweeps SET status = 'queued' WHERE status = 'running' AND on_workers = 0")
+            .execute(&self.pool)
+            .await?;
+        let rows = sqlx::query("SELECT id FROM sweeps WHERE status = 'queued' AND on_workers = 0 ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
         Ok(rows.iter().map(|r| r.try_get("id")).collect::<Result<_, _>>()?)
     }
+}
+
+/// Inserts finished variants of sweep `id` in transaction `tx`, each with
+/// `attempt` (its worker's chunk attempt, 0 for a server's); a variant
+/// already stored is left as it is.
+pub(super) async fn insert_variant_rows(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    id: i64,
+    variants: &[VariantResult],
+    attempt: i64,
+) -> Result<(), StoreError> {
+    let placeholders: Vec<String> = (7..7 + METRICS.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "INSERT INTO sweep_variants (sweep_id, number, outcome, error, shape, attempt, {}) \
+         VALUES ($1, $2, $3, $4, $5, $6, {}) ON CONFLICT (sweep_id, number) DO NOTHING",
+        metric_columns(),
+        placeholders.join(", ")
+    );
+    for v in variants {
+        let (outcome, error, shape, metrics) = match &v.outcome {
+            Outcome::Excluded => ("excluded", None, None, None),
+            Outcome::Failed(message) => ("failed", Some(storable(message).into_owned()), None, None),
+            Outcome::Ran(ran) => ("ran", None, ran.shape.as_ref().map(shape_json), Some(&ran.metrics)),
+        };
+        let mut query = sqlx::query(&sql)
+            .bind(id)
+            .bind(i64::try_from(v.number).unwrap_or(i64::MAX))
+            .bind(outcome)
+            .bind(error)
+            .bind(shape)
+            .bind(attempt);
+        for i in 0..METRICS.len() {
+            query = query.bind(metrics.and_then(|m| m.get(i).copied().flatten()));
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
 }

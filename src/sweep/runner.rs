@@ -47,6 +47,9 @@ pub struct SweepJob<'a> {
     /// Numbers of variants that finished before (a sweep resumed after a
     /// restart), ascending: they are not run again.
     pub skip: &'a [u64],
+    /// Only the variants numbered in this range (a worker's chunk of a
+    /// sweep); every variant when `None`.
+    pub only: Option<std::ops::Range<u64>>,
     /// Stops the sweep between variants (and the variants running, between bars).
     pub cancel: CancelToken,
 }
@@ -212,10 +215,13 @@ pub fn check(job: &SweepJob<'_>) -> Result<(), SweepError> {
 pub fn run(job: &SweepJob<'_>, done: &mut dyn FnMut(&VariantResult)) -> Result<SweepResults, SweepError> {
     check(job)?;
     let started = Instant::now();
-    let total = job.variants.len();
+    let numbers = job.only.clone().map_or(0..job.variants.len(), |r| r.start..r.end.min(job.variants.len()));
+    let end = numbers.end;
+    let skipped = job.skip.iter().filter(|n| numbers.contains(n)).count() as u64;
+    let expected = (end.saturating_sub(numbers.start)).saturating_sub(skipped);
     let shared = Arc::new(SharedIndicators::new());
-    let next = AtomicU64::new(0);
-    let mut results = Vec::with_capacity(total as usize);
+    let next = AtomicU64::new(numbers.start);
+    let mut results = Vec::with_capacity(usize::try_from(expected).unwrap_or(0).min(1 << 20));
     std::thread::scope(|scope| -> Result<(), SweepError> {
         let (send, receive) = mpsc::channel::<VariantResult>();
         for _ in 0..job.jobs.max(1) {
@@ -230,7 +236,7 @@ pub fn run(job: &SweepJob<'_>, done: &mut dyn FnMut(&VariantResult)) -> Result<S
                 let template = build(job.runtime, job.code, job.name, job.limits, job.cancel.clone()).ok();
                 loop {
                     let number = next.fetch_add(1, Ordering::Relaxed);
-                    if number >= total || job.cancel.is_cancelled() {
+                    if number >= end || job.cancel.is_cancelled() {
                         break;
                     }
                     if job.skip.binary_search(&number).is_ok() {
@@ -256,7 +262,7 @@ pub fn run(job: &SweepJob<'_>, done: &mut dyn FnMut(&VariantResult)) -> Result<S
         }
         Ok(())
     })?;
-    let cancelled = job.cancel.is_cancelled() && ((results.len() + job.skip.len()) as u64) < total;
+    let cancelled = job.cancel.is_cancelled() && (results.len() as u64) < expected;
     results.sort_unstable_by_key(|r| r.number);
     Ok(SweepResults { results, elapsed: started.elapsed(), cancelled, indicators_computed: shared.computed() })
 }
@@ -398,11 +404,25 @@ mod tests {
             constraint: None,
             jobs: 2,
             skip: &[],
+            only: None,
             cancel: CancelToken::new(),
         };
         let results = run(&job, &mut |_| {}).unwrap();
         // 6 variants declare 12 SMAs, of 5 distinct periods: 5, 10, 20, 30, 40.
         assert_eq!(results.indicators_computed, 5);
+        // A worker's chunk: only the variants in its range, less those stored before, as the whole sweep ran them.
+        let chunk = SweepJob {
+            benchmark: None,
+            base: base.clone(),
+            skip: &[2],
+            only: Some(1..5),
+            cancel: CancelToken::new(),
+            ..job
+        };
+        let chunk = run(&chunk, &mut |_| {}).unwrap();
+        assert_eq!(chunk.results.iter().map(|r| r.number).collect::<Vec<_>>(), [1, 3, 4]);
+        assert!(chunk.results.iter().all(|r| results.results.contains(r)));
+        assert!(!chunk.cancelled);
         // Overrides given as JSON (as the API gives them) take the axes' values as JSON numbers.
         let json_base = RawRunSpec { params: ParamOverrides::Json(serde_json::Map::new()), ..base.clone() };
         let from_json = run(&SweepJob { base: json_base, ..job }, &mut |_| {}).unwrap();

@@ -17,4 +17,5 @@ mod run_manifest;
 mod sma_cross_reference;
 mod startup_errors;
 mod sweep;
+mod sweep_chunks;
 mod wasm_run;

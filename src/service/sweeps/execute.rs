@@ -33,7 +33,7 @@ const STORE_RETRY_PAUSE: Duration = Duration::from_millis(250);
 
 /// What a sweep's runs need, loaded once: the strategy's code, the data,
 /// the base settings and the variants.
-struct Loaded {
+pub(super) struct Loaded {
     runtime: Runtime,
     code: Vec<u8>,
     name: String,
@@ -48,8 +48,9 @@ struct Loaded {
 }
 
 impl Loaded {
-    /// The sweep job over what is loaded, not running the variants in `skip`.
-    fn job<'a>(&'a self, skip: &'a [u64]) -> SweepJob<'a> {
+    /// The sweep job over what is loaded, running the variants in `only`
+    /// (all when `None`) but those in `skip`.
+    pub(super) fn job<'a>(&'a self, skip: &'a [u64], only: Option<std::ops::Range<u64>>) -> SweepJob<'a> {
         SweepJob {
             runtime: self.runtime,
             code: &self.code,
@@ -62,13 +63,14 @@ impl Loaded {
             constraint: self.constraint.as_deref(),
             jobs: self.jobs,
             skip,
+            only,
             cancel: self.cancel.clone(),
         }
     }
 }
 
 /// How a sweep's execution ended.
-enum End {
+pub(super) enum End {
     /// Every variant finished.
     Completed { summary: serde_json::Value },
     /// Cancelled: the variants that finished are kept (a walk-forward
@@ -142,6 +144,22 @@ impl Service {
         if !store.mark_sweep_running(id).await.map_err(|e| e.summary().to_string())? {
             return Ok(End::NotQueued);
         }
+        let (loaded, checked_sweep) = self.load_sweep(&row, slots, live.cancel.clone()).await?;
+        match checked_sweep.walk_forward {
+            Some(spec) => self.walk_forward(id, live, loaded, spec, checked_sweep.objective, row.total as u64).await,
+            None => self.sweep_variants_now(id, live, loaded, &checked_sweep).await,
+        }
+    }
+
+    /// Loads what sweep `row` needs: its strategy version, its data, its
+    /// variants; on `slots` threads at most, stopped by `cancel`.
+    pub(super) async fn load_sweep(
+        &self,
+        row: &crate::store::SweepRow,
+        slots: usize,
+        cancel: crate::domain::CancelToken,
+    ) -> Result<(Loaded, CheckedSweep), String> {
+        let store = &self.inner.store;
         let request = SweepRequest::from_stored(&row.config).map_err(|e| format!("stored config unreadable: {e}"))?;
         let max_jobs = self.inner.config.max_concurrent_runs.max(1);
         // `jobs` was checked against the server's limit when submitted; a
@@ -169,12 +187,9 @@ impl Service {
             variants: checked_sweep.variants.clone(),
             constraint: request.sweep.constraint.clone(),
             jobs: request.sweep.jobs.unwrap_or(max_jobs).min(slots).max(1),
-            cancel: live.cancel.clone(),
+            cancel,
         };
-        match checked_sweep.walk_forward {
-            Some(spec) => self.walk_forward(id, live, loaded, spec, checked_sweep.objective, row.total as u64).await,
-            None => self.sweep_variants_now(id, live, loaded, &checked_sweep).await,
-        }
+        Ok((loaded, checked_sweep))
     }
 
     /// Runs the variants of sweep `id` that are not stored yet, storing
@@ -210,7 +225,7 @@ impl Service {
         let collector = tokio::spawn(self.clone().collect_variants(id, live.clone(), objective, total, receive));
         let started = Instant::now();
         let ran = tokio::task::spawn_blocking(move || {
-            sweep::run(&loaded.job(&skip), &mut |r| {
+            sweep::run(&loaded.job(&skip, None), &mut |r| {
                 let _ = send.send(r.clone());
             })
             .map(|results| (results.indicators_computed, results.results.len()))
@@ -239,7 +254,7 @@ impl Service {
     /// variant by variant; the result (rows, stitched run, efficiency) is
     /// stored whole when it ends, and a restart runs it again from its
     /// first window.
-    async fn walk_forward(
+    pub(super) async fn walk_forward(
         &self,
         id: i64,
         live: &Arc<SweepLive>,
@@ -253,7 +268,7 @@ impl Service {
         let progress_live = live.clone();
         let result = tokio::task::spawn_blocking(move || {
             let mut last = Instant::now() - PROGRESS_EVERY;
-            walk_forward::run(&loaded.job(&[]), &spec, &objective, &mut |p| {
+            walk_forward::run(&loaded.job(&[], None), &spec, &objective, &mut |p| {
                 if let WalkProgress::Variant { result, .. } = p {
                     let outcome = match result.outcome {
                         Outcome::Ran(_) => "ran",
@@ -286,7 +301,7 @@ impl Service {
     /// is queued as an ordinary run (its results equal the variant's, the
     /// engine being deterministic); returns `{number: run id}`. Any other
     /// variant is rebuilt the same way on request.
-    async fn keep_top(&self, id: i64, objective: &sweep::Objective, top: usize) -> serde_json::Value {
+    pub(super) async fn keep_top(&self, id: i64, objective: &sweep::Objective, top: usize) -> serde_json::Value {
         let page = VariantPage::ranked(objective, top);
         let mut runs = serde_json::Map::new();
         let leaders = match self.inner.store.variant_page(id, &page).await {

@@ -8,6 +8,7 @@
 
 mod execute;
 mod live;
+mod on_workers;
 mod queue;
 mod request;
 mod summary;
@@ -73,6 +74,7 @@ impl Service {
                 constraint: constraint.as_deref(),
                 jobs: 1,
                 skip: &[],
+                only: None,
                 cancel: crate::domain::CancelToken::new(),
             };
             sweep::check(&job)
@@ -92,11 +94,17 @@ impl Service {
         // in): an axis may not also be a fixed parameter.
         let run = RunRequest { params: request.run.params.clone(), ..prepared.config };
         let stored = SweepRequest { run, sweep: request.sweep };
-        let row = self
-            .inner
-            .store
-            .create_sweep(actor.user_id, prepared.strategy_id, prepared.version_id, &stored.to_json()?, total)
-            .await?;
+        let store = &self.inner.store;
+        let config = stored.to_json()?;
+        let (strategy_id, version_id) = (prepared.strategy_id, prepared.version_id);
+        if !self.inner.config.executes_runs {
+            // Its variants go to worker processes, in chunks.
+            let plan = on_workers::chunk_plan(checked.variants.len(), checked.walk_forward.is_some());
+            return Ok(store
+                .create_sweep_on_workers(actor.user_id, strategy_id, version_id, &config, total, &plan)
+                .await?);
+        }
+        let row = store.create_sweep(actor.user_id, strategy_id, version_id, &config, total).await?;
         self.inner.sweeps.push(row.id);
         Ok(row)
     }
@@ -109,6 +117,14 @@ impl Service {
         let row = self.sweep_row(actor, id).await?;
         if row.status.is_final() {
             return Err(ServiceError::Conflict(format!("sweep {id} is already {}", row.status)));
+        }
+        if row.on_workers {
+            // Its workers read it when they next renew their chunks' leases
+            // (within a second) and stop; the variants stored stay.
+            if self.inner.store.finish_sweep(id, RunStatus::Cancelled, None, None).await? {
+                return Ok(RunStatus::Cancelled);
+            }
+            return Ok(self.sweep_row(actor, id).await?.status);
         }
         let live = self.inner.sweeps.live(id);
         if let Some(live) = &live {

@@ -182,7 +182,9 @@ impl Service {
             .enumerate()
             .map(|(rank, row)| {
                 let run = summary["top_runs"].get(row.number.to_string()).cloned().unwrap_or(Value::Null);
+                let attempt = row.attempt;
                 let mut v = variant_json(&checked.variants, &result(row));
+                v["attempt"] = json!(attempt);
                 v["rank"] = json!(rank + 1);
                 // The run that holds its trades and equity curve, once the sweep completed.
                 v["run_id"] = run;
@@ -235,6 +237,34 @@ impl Service {
         }))
     }
 
+    /// Sweep `id` as stored, and its progress from its stored variants:
+    /// what the event stream of a sweep on worker processes follows.
+    ///
+    /// # Errors
+    /// NotFound, database failures.
+    pub async fn stored_sweep_progress(&self, id: i64) -> Result<(SweepRow, super::SweepEvent), ServiceError> {
+        let (row, _, checked) = self.sweep_parts(Actor::SYSTEM, id).await?;
+        let store = &self.inner.store;
+        let (ran, excluded, failed) = store.variant_counts(id).await?;
+        let objective = checked.objective;
+        let leader = store.variant_page(id, &VariantPage::ranked(&objective, 1)).await?.into_iter().next();
+        let best = leader.and_then(|v| match &v.outcome {
+            Outcome::Ran(ran) => objective
+                .score(&ran.metrics)
+                .map(|s| (u64::try_from(v.number).unwrap_or(0), if objective.minimize { -s } else { s })),
+            _ => None,
+        });
+        let progress = super::SweepEvent::Progress {
+            sweep_id: id,
+            done: ran + excluded + failed,
+            total: u64::try_from(row.total).unwrap_or(0),
+            failed,
+            excluded,
+            best,
+        };
+        Ok((row, progress))
+    }
+
     /// The newest sweeps, as [`Service::sweep_json`] shows them without
     /// their leaderboard.
     ///
@@ -269,11 +299,14 @@ impl Service {
         id: i64,
         query: &VariantsQuery,
         default_limit: Option<u64>,
-    ) -> Result<(VariantSet, Vec<VariantResult>), ServiceError> {
+    ) -> Result<(VariantSet, Vec<(VariantResult, i64)>), ServiceError> {
         let (_, _, checked) = self.plain_sweep_parts(actor, id).await?;
         let page = query.page(default_limit, &checked)?;
         let rows = self.inner.store.variant_page(id, &page).await?;
-        Ok((checked.variants, rows.into_iter().map(result).collect()))
+        Ok((
+            checked.variants,
+            rows.into_iter().map(|row| (row.attempt, result(row))).map(|(attempt, r)| (r, attempt)).collect(),
+        ))
     }
 
     /// A heatmap of sweep `id`: `metric` per value of axis `x` and of axis

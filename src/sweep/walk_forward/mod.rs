@@ -167,6 +167,7 @@ fn one_window(
         constraint: job.constraint,
         jobs: job.jobs,
         skip: &[],
+        only: None,
         cancel: job.cancel.clone(),
     };
     let results = super::run(&sweep, on_variant)?;

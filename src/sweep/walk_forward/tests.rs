@@ -45,6 +45,7 @@ fn job<'a>(universe: &'a Universe, variants: &'a VariantSet, limits: &'a Strateg
         constraint: None,
         jobs: 2,
         skip: &[],
+        only: None,
         cancel: CancelToken::new(),
     }
 }

@@ -1,9 +1,11 @@
 //! `serve --workers 0` with three `backtester worker` processes on one
-//! PostgreSQL database: one worker killed (SIGKILL) and one frozen past its
-//! lease (SIGSTOP, then SIGCONT) while they hold runs; every run still
-//! completes once, as a plain `serve` computes it, the lost ones as attempt
-//! 2, and the frozen worker's late completion is refused. A cancel reaches
-//! a run on a worker, and the API streams that run's progress from its row.
+//! PostgreSQL database, 200 runs and a sweep of 500 variants: one worker
+//! killed (SIGKILL) and one frozen past its lease (SIGSTOP, then SIGCONT)
+//! while they hold runs and chunks of the sweep; every run and variant
+//! still completes once, as a plain `serve` computes it, the lost ones as
+//! attempt 2, and the frozen worker's late completion is refused. A cancel
+//! reaches a run and a sweep on workers, and the API streams their
+//! progress from the database.
 //! PostgreSQL only (skipped without BACKTESTER_TEST_POSTGRES_URL); SQLite
 //! refuses workers.
 
@@ -81,18 +83,25 @@ fn held_by(database_url: &str, pid: u32) -> Vec<i64> {
 
 /// [`held_by`]'s runs that also match `condition` (SQL).
 fn held_where(database_url: &str, pid: u32, condition: &str) -> Vec<i64> {
+    let sql =
+        format!("SELECT id, CAST(0 AS BIGINT) FROM runs WHERE status = 'running' AND lease_owner LIKE $1 AND {condition} ORDER BY id");
+    pairs(database_url, &sql, &format!("%:{pid}:%")).into_iter().map(|(id, _)| id).collect()
+}
+
+/// The first variant of each chunk of a sweep that worker `pid` holds.
+fn chunks_held_by(database_url: &str, pid: u32) -> Vec<i64> {
+    let sql = "SELECT first_number, CAST(0 AS BIGINT) FROM sweep_chunks WHERE status = 'running' AND chunk >= 0 \
+               AND lease_owner LIKE $1 ORDER BY first_number";
+    pairs(database_url, sql, &format!("%:{pid}:%")).into_iter().map(|(first, _)| first).collect()
+}
+
+/// The rows of two integer columns that `sql`, given `text` as $1, selects.
+fn pairs(database_url: &str, sql: &str, text: &str) -> Vec<(i64, i64)> {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
         use sqlx::Connection;
         let mut conn = sqlx::PgConnection::connect(database_url).await.unwrap();
-        let rows: Vec<(i64,)> = sqlx::query_as(&format!(
-            "SELECT id FROM runs WHERE status = 'running' AND lease_owner LIKE $1 AND {condition} ORDER BY id"
-        ))
-        .bind(format!("%:{pid}:%"))
-        .fetch_all(&mut conn)
-        .await
-        .unwrap();
-        rows.into_iter().map(|(id,)| id).collect()
+        sqlx::query_as(sql).bind(text).fetch_all(&mut conn).await.unwrap()
     })
 }
 
@@ -115,33 +124,71 @@ fn request(strategy: i64, n: usize) -> Value {
     body
 }
 
-const RUNS: usize = 40;
+const RUNS: usize = 200;
+
+/// The sweep of the test: 50 x 10 = 500 variants.
+fn sweep_request(strategy: i64) -> Value {
+    json!({ "strategy_id": strategy, "symbols": ["GOOG"], "initial_capital": 100000,
+            "grid": ["fast=2:51:1", "slow=60:105:5"] })
+}
+
+fn start_sweep(app: &App, body: &Value) -> i64 {
+    let r = app.post_json("/api/sweeps", body);
+    assert_eq!(r.status(), 202);
+    r.json::<Value>().unwrap()["id"].as_i64().unwrap()
+}
+
+/// Every variant of sweep `id`, by number.
+fn variants(app: &App, id: i64) -> Vec<Value> {
+    let all = app.json(&format!("/api/sweeps/{id}/variants?limit=1000"));
+    all.as_array().unwrap().clone()
+}
+
+fn wait_sweep(app: &App, id: i64, within: Duration) -> Value {
+    let deadline = Instant::now() + within;
+    loop {
+        let sweep = app.json(&format!("/api/sweeps/{id}"));
+        if sweep["final"] == true {
+            return sweep;
+        }
+        assert!(Instant::now() < deadline, "sweep {id} still {} after {within:?}", sweep["status"]);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
 
 #[test]
 fn workers_share_the_queue_and_survive_a_killed_and_a_frozen_worker() {
     let Some(Backend::Postgres(server)) = backends().into_iter().find(|b| matches!(b, Backend::Postgres(_))) else {
         return;
     };
-    let app = App::spawn(&Backend::Postgres(server), &["--workers", "0"]);
+    let app = App::spawn(&Backend::Postgres(server), &["--workers", "0", "--max-queued-per-client", "1000"]);
     app.upload("GOOG", "data/GOOG.csv");
     let s = app.rhai_strategy("sma", "scripts/sma_cross.rhai");
+    let sweep = start_sweep(&app, &sweep_request(s));
     let ids: Vec<i64> = (0..RUNS).map(|n| app.start_run(&request(s, n))).collect();
     let started = Instant::now();
     let workers: Vec<Worker> = (0..3).map(|_| Worker::spawn(&app.database_url)).collect();
 
-    // Each worker holds a paced run under way (started: frozen before its
-    // start, a run would be given up at the start, not at its completion):
-    // kill the first, freeze the second.
+    // Kill the first worker while it holds a chunk of the sweep and a run;
+    // freeze the second while it holds a chunk and a paced run under way
+    // (started: frozen before its start, a run would be given up at the
+    // start, not at its completion).
     let pid = |w: &Worker| w.child.id();
+    let holds = |w: &Worker, runs: &str| {
+        !chunks_held_by(&app.database_url, pid(w)).is_empty() && !held_where(&app.database_url, pid(w), runs).is_empty()
+    };
     let paced_started = format!("bars_total IS NOT NULL AND id <= {}", ids[5]);
-    wait_until("every worker executing a paced run", Duration::from_secs(20), || {
-        workers.iter().all(|w| !held_where(&app.database_url, pid(w), &paced_started).is_empty())
-    });
+    wait_until("the first worker holding a chunk and a run", Duration::from_secs(30), || holds(&workers[0], "TRUE"));
     workers[0].signal("KILL");
-    workers[1].signal("STOP");
     let killed = held_by(&app.database_url, pid(&workers[0]));
+    let killed_chunks = chunks_held_by(&app.database_url, pid(&workers[0]));
+    wait_until("the second worker holding a chunk and a paced run", Duration::from_secs(30), || {
+        holds(&workers[1], &paced_started)
+    });
+    workers[1].signal("STOP");
     let frozen = held_by(&app.database_url, pid(&workers[1]));
-    assert!(!killed.is_empty() && !frozen.is_empty());
+    let frozen_chunks = chunks_held_by(&app.database_url, pid(&workers[1]));
+    assert!(!killed.is_empty() && !frozen.is_empty() && !killed_chunks.is_empty() && !frozen_chunks.is_empty());
 
     // The frozen worker's runs go to another worker once its lease runs out; then it wakes.
     wait_until("the frozen worker's runs claimed again", Duration::from_secs(30), || {
@@ -154,15 +201,35 @@ fn workers_share_the_queue_and_survive_a_killed_and_a_frozen_worker() {
     );
 
     let runs: Vec<Value> = ids.iter().map(|&id| app.wait_status(id, "completed")).collect();
-    eprintln!("{RUNS} runs on workers in {:?}", started.elapsed());
+    let swept = wait_sweep(&app, sweep, Duration::from_secs(300));
+    eprintln!("{RUNS} runs and a sweep of 500 variants on workers in {:?}", started.elapsed());
     for run in &runs {
         let id = run["id"].as_i64().unwrap();
         let lost = killed.contains(&id) || frozen.contains(&id);
         assert_eq!(run["attempt"], if lost { 2 } else { 1 }, "run {id}");
     }
+    assert_eq!((&swept["status"], &swept["done"], &swept["total"]), (&json!("completed"), &json!(500), &json!(500)));
+    let stored = variants(&app, sweep);
+    let numbers: Vec<u64> = stored.iter().map(|v| v["number"].as_u64().unwrap()).collect();
+    assert_eq!(numbers, (0..500).collect::<Vec<u64>>(), "every variant stored once");
+    // The lost chunks were claimed again: their variants that the first
+    // attempt had not stored were run by the second.
+    let lost_chunks: Vec<i64> = killed_chunks.iter().chain(&frozen_chunks).copied().collect();
+    let chunk_of = |number: u64| (number / 8 * 8) as i64;
+    for v in &stored {
+        let lost = lost_chunks.contains(&chunk_of(v["number"].as_u64().unwrap()));
+        let attempt = v["attempt"].as_i64().unwrap();
+        assert!(if lost { attempt == 1 || attempt == 2 } else { attempt == 1 }, "variant {v}");
+    }
+    assert!(stored.iter().any(|v| v["attempt"] == 2), "a lost chunk's variants ran again as attempt 2");
+    let sql = "SELECT first_number, attempt FROM sweep_chunks WHERE chunk >= 0 AND sweep_id = CAST($1 AS BIGINT)";
+    let attempts = pairs(&app.database_url, sql, &sweep.to_string());
+    for (first, attempt) in attempts {
+        assert_eq!(attempt, if lost_chunks.contains(&first) { 2 } else { 1 }, "chunk from variant {first}");
+    }
 
     // The same requests on a plain single-process server.
-    let reference = App::spawn(&Backend::Sqlite, &[]);
+    let reference = App::spawn(&Backend::Sqlite, &["--max-queued-per-client", "1000"]);
     reference.upload("GOOG", "data/GOOG.csv");
     let r = reference.rhai_strategy("sma", "scripts/sma_cross.rhai");
     let mut expected = HashMap::new();
@@ -171,12 +238,31 @@ fn workers_share_the_queue_and_survive_a_killed_and_a_frozen_worker() {
         body.as_object_mut().unwrap().remove("pace");
         expected.insert(n, reference.start_run(&body));
     }
+    let reference_sweep = start_sweep(&reference, &sweep_request(r));
     for (n, run) in runs.iter().enumerate() {
         let want = reference.wait_status(expected[&n], "completed");
         assert_eq!(run["metrics"], want["metrics"], "run {n}'s metrics");
         assert_eq!(run["fingerprint"], want["fingerprint"], "run {n}'s fingerprint");
         let trades = |app: &App, id: &Value| app.json(&format!("/api/runs/{id}/trades"));
         assert_eq!(trades(&app, &run["id"]), trades(&reference, &want["id"]), "run {n} stored its trades once");
+    }
+    let want = wait_sweep(&reference, reference_sweep, Duration::from_secs(300));
+    for field in ["best", "deflated_sharpe", "ran", "excluded", "failed"] {
+        let strip = |v: &Value| {
+            let mut v = v.clone();
+            if let Some(o) = v.as_object_mut() {
+                o.remove("attempt");
+                o.remove("run_id");
+            }
+            v
+        };
+        assert_eq!(strip(&swept[field]), strip(&want[field]), "the sweep's {field}");
+    }
+    for (got, want) in stored.iter().zip(variants(&reference, reference_sweep)) {
+        assert_eq!(
+            (&got["values"], &got["outcome"], &got["metrics"]),
+            (&want["values"], &want["outcome"], &want["metrics"])
+        );
     }
 
     // A cancel reaches a run executing on a worker; the API streams its progress meanwhile.
@@ -193,6 +279,28 @@ fn workers_share_the_queue_and_survive_a_killed_and_a_frozen_worker() {
     assert_eq!(last, "event: cancelled");
     assert!(asked.elapsed() < Duration::from_secs(2), "cancelled within {:?}", asked.elapsed());
     assert_eq!(app.json(&format!("/api/runs/{id}"))["status"], "cancelled");
+
+    // A sweep on workers: its stream follows the database; a cancel stops its workers within a second.
+    let big = json!({ "strategy_id": s, "symbols": ["GOOG"], "initial_capital": 100000,
+                      "grid": ["fast=2:101:1", "slow=60:155:5"] });
+    let id = start_sweep(&app, &big);
+    let stream = app.client.get(format!("{}/api/sweeps/{id}/events", app.url)).send().unwrap();
+    let mut lines = BufReader::new(stream).lines().map_while(Result::ok);
+    let progress = lines.find(|l| l.starts_with("data:") && l.contains("\"progress\"") && !l.contains("\"done\":0"));
+    assert!(progress.is_some_and(|p| p.contains("\"total\":2000")), "a progress event with variants done");
+    assert_eq!(app.post_json(&format!("/api/sweeps/{id}/cancel"), &json!({})).status(), 202);
+    let last = lines.find(|l| l.starts_with("event:") && !l.contains("progress")).expect("a final event");
+    assert_eq!(last, "event: cancelled");
+    std::thread::sleep(Duration::from_millis(1500));
+    let stopped = app.json(&format!("/api/sweeps/{id}"));
+    std::thread::sleep(Duration::from_secs(1));
+    let later = app.json(&format!("/api/sweeps/{id}"));
+    assert_eq!(
+        (&later["status"], &later["done"]),
+        (&json!("cancelled"), &stopped["done"]),
+        "no variant after the cancel"
+    );
+    assert!(later["done"].as_u64().unwrap() < 2000);
     drop(workers);
 }
 
@@ -285,5 +393,32 @@ fn without_workers_the_queue_caps_count_the_runs_waiting_in_the_database() {
         assert!(text.contains(refusal), "{text}");
         let runs = app.json("/api/runs");
         assert_eq!(runs.as_array().unwrap().len(), 2, "the refused run was not stored: {runs}");
+    }
+}
+
+#[test]
+fn a_walk_forward_on_a_worker_gives_what_a_single_server_gives() {
+    let Some(Backend::Postgres(server)) = backends().into_iter().find(|b| matches!(b, Backend::Postgres(_))) else {
+        return;
+    };
+    let request = |strategy: i64| {
+        json!({ "strategy_id": strategy, "symbols": ["GOOG"], "initial_capital": 100000,
+                "grid": ["fast=5,10", "slow=20,40"], "walk_forward": "train=500,test=250" })
+    };
+    let app = App::spawn(&Backend::Postgres(server), &["--workers", "0"]);
+    app.upload("GOOG", "data/GOOG.csv");
+    let s = app.rhai_strategy("sma", "scripts/sma_cross.rhai");
+    let id = start_sweep(&app, &request(s));
+    let _worker = Worker::spawn(&app.database_url);
+    let on_worker = wait_sweep(&app, id, Duration::from_secs(120));
+
+    let reference = App::spawn(&Backend::Sqlite, &[]);
+    reference.upload("GOOG", "data/GOOG.csv");
+    let r = reference.rhai_strategy("sma", "scripts/sma_cross.rhai");
+    let want = wait_sweep(&reference, start_sweep(&reference, &request(r)), Duration::from_secs(120));
+    assert_eq!(on_worker["status"], "completed", "{on_worker}");
+    assert!(on_worker["walk_forward"].is_object(), "{on_worker}");
+    for field in ["kind", "total", "done", "walk_forward"] {
+        assert_eq!(on_worker[field], want[field], "{field}");
     }
 }
