@@ -64,7 +64,7 @@ async fn claimed(url: &str, claimers: usize, round: usize) -> f64 {
             while let Some(claim) = store.claim_run(&owner, LEASE).await.expect("claims") {
                 let (id, fence) = (claim.run_id, Some(&claim.fence));
                 assert!(store.mark_running(id, 1, fence).await.expect("started"));
-                store.renew_lease(id, &claim.fence, LEASE, 1).await.expect("renewed");
+                store.renew_lease(id, &claim.fence, LEASE, 1, None).await.expect("renewed");
                 store.finish_run(id, RunOutcome::Cancelled { bars: 1 }, fence).await.expect("finished");
             }
         }));

@@ -10,8 +10,14 @@ one after another; the clock runs from the first submit until the last run
 is completed. The overhead per claimed item is the 1-worker time minus the
 1-slot in-process time, divided by N.
 
+With --variants V, one sweep of V variants instead (the same strategy and
+data, `fast` x `slow` grid): on a server it runs on W threads, on workers
+in chunks; the clock runs from the submit until the sweep is completed, and
+the overhead per claimed chunk is the 1-worker time minus the 1-slot time,
+divided by the chunks.
+
     python3 benches/workers.py [--binary target/release/backtester] \
-        [--postgres postgres://postgres@127.0.0.1:5432/test] [--runs 60]
+        [--postgres postgres://postgres@127.0.0.1:5432/test] [--runs 60 | --variants 500]
 
 Standard library only; needs `psql` for creating the databases.
 """
@@ -39,7 +45,13 @@ def fresh_database(server, name):
     return f"{base}/{name}"
 
 
-def measure(binary, server, runs, workers, in_process):
+def grid(variants):
+    """A fast x slow grid of about `variants` variants (slow in 10 steps)."""
+    fast = max(1, variants // 10)
+    return [f"fast=2:{1 + fast}:1", "slow=60:105:5"], fast * 10
+
+
+def measure(binary, server, runs, workers, in_process, variants=None):
     name = f"bt_bench_workers_{os.getpid()}_{workers}_{int(in_process)}"
     db = fresh_database(server, name)
     serve_args = ["--max-concurrent-runs", str(workers)] if in_process else ["--workers", "0"]
@@ -59,6 +71,14 @@ def measure(binary, server, runs, workers, in_process):
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
             time.sleep(1.0)  # listening
         started = time.monotonic()
+        if variants:
+            axes, total = grid(variants)
+            body = {"strategy_id": strategy["id"], "symbols": ["GOOG"], "initial_capital": 100000, "grid": axes}
+            sweep = call(f"{url}/api/sweeps", "POST", body)
+            while (status := call(f"{url}/api/sweeps/{sweep['id']}")["status"]) not in ("completed", "failed", "cancelled"):
+                time.sleep(0.02)
+            assert status == "completed", f"sweep {sweep['id']} {status}"
+            return time.monotonic() - started
         ids = []
         for n in range(runs):
             body = {"strategy_id": strategy["id"], "symbols": ["GOOG"], "initial_capital": 100000,
@@ -81,17 +101,25 @@ def main():
     parser.add_argument("--binary", default=os.path.join(ROOT, "target/release/backtester"))
     parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432/test")
     parser.add_argument("--runs", type=int, default=60)
+    parser.add_argument("--variants", type=int, help="one sweep of about this many variants instead of runs")
     args = parser.parse_args()
     results = {}
-    print(f"{args.runs} runs of sma_cross.rhai over GOOG (2,148 bars) each, {args.binary}")
+    if args.variants:
+        _, items = grid(args.variants)
+        unit, claimed = "variants/s", -(-items // min(256, max(4, -(-items // 64)))) + 1
+        print(f"a sweep of {items} variants of sma_cross.rhai over GOOG (2,148 bars), {args.binary}")
+    else:
+        items, unit, claimed = args.runs, "runs/s", args.runs
+        print(f"{args.runs} runs of sma_cross.rhai over GOOG (2,148 bars) each, {args.binary}")
     for in_process in (True, False):
         for workers in (1, 2, 4):
-            seconds = measure(args.binary, args.postgres, args.runs, workers, in_process)
+            seconds = measure(args.binary, args.postgres, args.runs, workers, in_process, args.variants)
             results[(in_process, workers)] = seconds
             what = f"serve, {workers} slot(s)" if in_process else f"{workers} worker(s) x 1"
-            print(f"{what:24} {seconds:6.2f} s  {args.runs / seconds:6.1f} runs/s", flush=True)
-    overhead = (results[(False, 1)] - results[(True, 1)]) / args.runs * 1000
-    print(f"overhead per claimed run (1 worker vs 1 slot): {overhead:.1f} ms")
+            print(f"{what:24} {seconds:6.2f} s  {items / seconds:8.1f} {unit}", flush=True)
+    overhead = (results[(False, 1)] - results[(True, 1)]) / claimed * 1000
+    kind = "chunk" if args.variants else "run"
+    print(f"overhead per claimed {kind} (1 worker vs 1 slot, {claimed} claimed): {overhead:.1f} ms")
 
 
 if __name__ == "__main__":

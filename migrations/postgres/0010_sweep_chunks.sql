@@ -26,3 +26,8 @@ ALTER TABLE sweeps ADD COLUMN on_workers BIGINT NOT NULL DEFAULT 0;
 
 -- The attempt of the chunk that stored the variant (0: a server ran it).
 ALTER TABLE sweep_variants ADD COLUMN attempt BIGINT NOT NULL DEFAULT 0;
+
+-- The equity and PnL at the latest bar of a run executing on a worker,
+-- written with its lease renewals, for the API's event streams.
+ALTER TABLE runs ADD COLUMN live_equity DOUBLE PRECISION;
+ALTER TABLE runs ADD COLUMN live_pnl DOUBLE PRECISION;

@@ -149,8 +149,8 @@ fn polled_events(service: Service, run_id: i64) -> stream::BoxStream<'static, Ru
                     progress_pct: if total > 0 { done as f64 / total as f64 * 100.0 } else { 0.0 },
                     bars_processed: done,
                     bars_total: total,
-                    equity: None,
-                    pnl: None,
+                    equity: row.live_equity,
+                    pnl: row.live_pnl,
                 };
                 return Some((event, (service, row.bars_processed, false)));
             }

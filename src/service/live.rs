@@ -23,9 +23,9 @@ pub enum RunEvent {
         bars_processed: u64,
         /// Bars (engine steps) the run has in all.
         bars_total: u64,
-        /// Equity at the latest bar processed, in the account currency;
-        /// absent for a run executing on a worker process (its stored row
-        /// has the bars only).
+        /// Equity at the latest bar processed, in the account currency (for
+        /// a run executing on a worker process, the latest its worker
+        /// reported, twice a second); absent until there is one.
         #[serde(skip_serializing_if = "Option::is_none")]
         equity: Option<f64>,
         /// That equity minus the initial capital; absent with `equity`.
@@ -98,6 +98,8 @@ pub struct Live {
     pub bars_done: AtomicU64,
     pub bars_total: AtomicU64,
     equity_bits: AtomicU64,
+    /// The PnL at that bar; NaN with the equity until the first bar.
+    pnl_bits: AtomicU64,
     pub events: broadcast::Sender<RunEvent>,
     /// The run's strategy's stream, once the run is under way.
     pub strategy_events: std::sync::OnceLock<broadcast::Sender<RunEvent>>,
@@ -113,7 +115,8 @@ impl Live {
             timed_out_after: AtomicU64::new(0),
             bars_done: AtomicU64::new(0),
             bars_total: AtomicU64::new(0),
-            equity_bits: AtomicU64::new(0f64.to_bits()),
+            equity_bits: AtomicU64::new(f64::NAN.to_bits()),
+            pnl_bits: AtomicU64::new(f64::NAN.to_bits()),
             events: broadcast::channel(256).0,
             strategy_events: std::sync::OnceLock::new(),
             fence: None,
@@ -140,6 +143,7 @@ impl Live {
     pub fn record(&self, run_id: i64, done: u64, total: u64, equity: f64, initial: f64) -> RunEvent {
         self.bars_done.store(done, Ordering::Relaxed);
         self.bars_total.store(total, Ordering::Relaxed);
+        self.pnl_bits.store((equity - initial).to_bits(), Ordering::Relaxed);
         self.equity_bits.store(equity.to_bits(), Ordering::Relaxed);
         RunEvent::Progress {
             run_id,
@@ -157,6 +161,13 @@ impl Live {
             let _ = strategy.send(event.clone());
         }
         let _ = self.events.send(event);
+    }
+
+    /// (equity, PnL) at the latest bar recorded; `None` before the first.
+    pub fn equity(&self) -> Option<(f64, f64)> {
+        let equity = f64::from_bits(self.equity_bits.load(Ordering::Relaxed));
+        let pnl = f64::from_bits(self.pnl_bits.load(Ordering::Relaxed));
+        (equity.is_finite() && pnl.is_finite()).then_some((equity, pnl))
     }
 
     /// (bars done, bars total, percent).

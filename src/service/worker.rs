@@ -191,7 +191,7 @@ async fn keep_lease(store: Store, id: i64, live: Arc<Live>, lease: Duration) {
     loop {
         tokio::time::sleep(every).await;
         let bars = live.bars_done.load(Ordering::Relaxed) as i64;
-        match store.renew_lease(id, &fence, lease, bars).await {
+        match store.renew_lease(id, &fence, lease, bars, live.equity()).await {
             Ok(LeaseState::Held) => {}
             Ok(LeaseState::CancelRequested) => live.cancel.cancel(),
             Ok(LeaseState::Lost) => {

@@ -127,8 +127,9 @@ impl Store {
     }
 
     /// Extends the lease of `fence`'s attempt at run `id` by `lease` from
-    /// now (the database's clock) and records `bars_processed`; says whether
-    /// the lease is still held and whether a cancel was asked for.
+    /// now (the database's clock) and records `bars_processed` and the
+    /// latest (equity, PnL), if any yet; says whether the lease is still
+    /// held and whether a cancel was asked for.
     ///
     /// # Errors
     /// Database failures (the lease is then neither renewed nor known lost).
@@ -138,20 +139,23 @@ impl Store {
         fence: &Fence,
         lease: Duration,
         bars_processed: i64,
+        equity: Option<(f64, f64)>,
     ) -> Result<LeaseState, StoreError> {
+        // Two statements rather than NULL binds: the Any driver gives a
+        // NULL no type, and a statement prepared with one refuses a number later.
+        let live = if equity.is_some() { ", live_equity = $6, live_pnl = $7" } else { "" };
         let sql = format!(
-            "UPDATE runs SET lease_until = {DB_NOW} + $1, bars_processed = $2 \
+            "UPDATE runs SET lease_until = {DB_NOW} + $1, bars_processed = $2{live} \
              WHERE id = $3 AND status = 'running' AND lease_owner = $4 AND attempt = $5 \
              RETURNING cancel_requested"
         );
-        let row = sqlx::query(&sql)
-            .bind(millis(lease))
-            .bind(bars_processed)
-            .bind(id)
-            .bind(&fence.owner)
-            .bind(fence.attempt)
-            .fetch_optional(&self.pool)
-            .await?;
+        let query =
+            sqlx::query(&sql).bind(millis(lease)).bind(bars_processed).bind(id).bind(&fence.owner).bind(fence.attempt);
+        let query = match equity {
+            Some((equity, pnl)) => query.bind(equity).bind(pnl),
+            None => query,
+        };
+        let row = query.fetch_optional(&self.pool).await?;
         Ok(match row {
             None => LeaseState::Lost,
             Some(row) if row.try_get::<i64, _>("cancel_requested")? != 0 => LeaseState::CancelRequested,

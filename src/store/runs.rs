@@ -117,6 +117,11 @@ pub struct RunRow {
     /// How many times a worker claimed it (0 for a run executed by a
     /// server's own queue; 2 and up when a worker lost it and another took it).
     pub attempt: i64,
+    /// Equity at the latest bar a worker process reported (with its lease
+    /// renewals) while the run executes there; `None` otherwise.
+    pub live_equity: Option<f64>,
+    /// That equity minus the initial capital.
+    pub live_pnl: Option<f64>,
 }
 
 /// Which runs to list, and how many.
@@ -186,12 +191,12 @@ pub enum RunOutcome<'a> {
 const COLUMNS: &str =
     "id, owner_id, strategy_id, version_id, rerun_of, status, config, created_at, started_at, finished_at, \
                        bars_total, bars_processed, error_kind, error_message, metrics, timings, log, manifest, \
-                       fingerprint, sandbox, attempt";
+                       fingerprint, sandbox, attempt, live_equity, live_pnl";
 
 /// [`COLUMNS`] without the log, which lists leave out.
 const LIST_COLUMNS: &str = "id, owner_id, strategy_id, version_id, rerun_of, status, config, created_at, started_at, \
                             finished_at, bars_total, bars_processed, error_kind, error_message, metrics, timings, \
-                            CAST(NULL AS TEXT) AS log, manifest, fingerprint, sandbox, attempt";
+                            CAST(NULL AS TEXT) AS log, manifest, fingerprint, sandbox, attempt, live_equity, live_pnl";
 
 fn run(row: &AnyRow) -> Result<RunRow, StoreError> {
     let status: String = row.try_get("status")?;
@@ -221,6 +226,8 @@ fn run(row: &AnyRow) -> Result<RunRow, StoreError> {
         fingerprint: row.try_get("fingerprint")?,
         sandbox: row.try_get("sandbox")?,
         attempt: row.try_get("attempt")?,
+        live_equity: row.try_get("live_equity")?,
+        live_pnl: row.try_get("live_pnl")?,
     })
 }
 

@@ -121,7 +121,7 @@ fn an_expired_lease_is_claimed_again_and_the_old_attempt_is_fenced() {
         assert!(store.claim_run("c", LONG).await.unwrap().is_none(), "a live lease is not claimed");
 
         // The first attempt comes back (it was frozen): nothing it writes is kept.
-        assert_eq!(store.renew_lease(ids[0], &first.fence, LONG, 5).await.unwrap(), LeaseState::Lost);
+        assert_eq!(store.renew_lease(ids[0], &first.fence, LONG, 5, None).await.unwrap(), LeaseState::Lost);
         let report = report();
         let drawdown = report.drawdown_pct();
         let late = store.finish_run(ids[0], completed(&report, &drawdown, "late"), Some(&first.fence)).await;
@@ -133,7 +133,10 @@ fn an_expired_lease_is_claimed_again_and_the_old_attempt_is_fenced() {
         assert_eq!((row.status, row.attempt), (RunStatus::Running, 2));
 
         // The holder completes it, once.
-        assert_eq!(store.renew_lease(ids[0], &second.fence, LONG, 5).await.unwrap(), LeaseState::Held);
+        let live = Some((100_250.5, 250.5));
+        assert_eq!(store.renew_lease(ids[0], &second.fence, LONG, 5, live).await.unwrap(), LeaseState::Held);
+        let row = store.run(ids[0]).await.unwrap().unwrap();
+        assert_eq!((row.bars_processed, row.live_equity, row.live_pnl), (5, Some(100_250.5), Some(250.5)));
         store.finish_run(ids[0], completed(&report, &drawdown, "second"), Some(&second.fence)).await.unwrap();
         let row = store.run(ids[0]).await.unwrap().unwrap();
         assert_eq!((row.status, row.attempt, row.fingerprint.as_deref()), (RunStatus::Completed, 2, Some("second")));
@@ -167,7 +170,10 @@ fn a_cancel_of_a_claimed_run_reaches_its_worker_through_the_lease() {
         let (store, ids) = store_with_runs(&url, 2).await;
         let claim = store.claim_run("w", LONG).await.unwrap().unwrap();
         assert!(store.request_cancel(claim.run_id).await.unwrap());
-        assert_eq!(store.renew_lease(claim.run_id, &claim.fence, LONG, 1).await.unwrap(), LeaseState::CancelRequested);
+        assert_eq!(
+            store.renew_lease(claim.run_id, &claim.fence, LONG, 1, None).await.unwrap(),
+            LeaseState::CancelRequested
+        );
         assert!(!store.request_cancel(ids[1]).await.unwrap(), "a queued run is cancelled by cancel_queued instead");
     });
 }

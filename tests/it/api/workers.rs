@@ -271,8 +271,10 @@ fn workers_share_the_queue_and_survive_a_killed_and_a_frozen_worker() {
     let id = app.start_run(&slow);
     let stream = app.client.get(format!("{}/api/runs/{id}/events", app.url)).send().unwrap();
     let mut lines = BufReader::new(stream).lines().map_while(Result::ok);
-    let progress = lines.find(|l| l.starts_with("data:") && l.contains("\"progress\"")).expect("a progress event");
-    assert!(progress.contains("\"bars_processed\""), "{progress}");
+    let progress = lines
+        .find(|l| l.starts_with("data:") && l.contains("\"progress\"") && l.contains("\"equity\""))
+        .expect("a progress event with the equity its worker reported");
+    assert!(progress.contains("\"bars_processed\"") && progress.contains("\"pnl\""), "{progress}");
     let asked = Instant::now();
     assert_eq!(app.post_json(&format!("/api/runs/{id}/cancel"), &json!({})).status(), 202);
     let last = lines.find(|l| l.starts_with("event:") && !l.contains("progress")).expect("a final event");
