@@ -12,7 +12,6 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use futures_util::stream::{self, Stream, StreamExt};
-use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::caller::Caller;
@@ -20,7 +19,7 @@ use super::schemas::{ErrorBody, ServerSentEvent};
 use super::{id, ApiError};
 use crate::service::accounts::Actor;
 use crate::service::{RunEvent, Service};
-use crate::store::{FailureKind, RunStatus};
+use crate::store::RunStatus;
 
 pub fn router() -> Router<Service> {
     Router::new()
@@ -35,18 +34,7 @@ fn sse(event: &RunEvent) -> Event {
 
 /// The final event of a run that has ended, from what is stored.
 fn final_event(row: &crate::store::RunRow) -> RunEvent {
-    match row.status {
-        RunStatus::Completed => RunEvent::Completed {
-            run_id: row.id,
-            metrics: row.metrics.as_deref().and_then(|m| serde_json::from_str(m).ok()).unwrap_or(json!(null)),
-        },
-        RunStatus::Cancelled => RunEvent::Cancelled { run_id: row.id },
-        _ => RunEvent::Failed {
-            run_id: row.id,
-            error_kind: row.error_kind.unwrap_or(FailureKind::Internal),
-            message: row.error_message.clone().unwrap_or_default(),
-        },
-    }
+    RunEvent::ended(row)
 }
 
 /// Server-Sent Events: progress, then completed, failed or cancelled
@@ -142,17 +130,7 @@ fn polled_events(service: Service, run_id: i64) -> stream::BoxStream<'static, Ru
                 return Some((final_event(&row), (service, last, true)));
             }
             if row.bars_processed != last && row.status == RunStatus::Running {
-                let total = row.bars_total.unwrap_or(0).max(0) as u64;
-                let done = row.bars_processed.max(0) as u64;
-                let event = RunEvent::Progress {
-                    run_id,
-                    progress_pct: if total > 0 { done as f64 / total as f64 * 100.0 } else { 0.0 },
-                    bars_processed: done,
-                    bars_total: total,
-                    equity: row.live_equity,
-                    pnl: row.live_pnl,
-                };
-                return Some((event, (service, row.bars_processed, false)));
+                return Some((RunEvent::stored_progress(&row), (service, row.bars_processed, false)));
             }
             tokio::time::sleep(POLL_EVERY).await;
         }

@@ -7,7 +7,7 @@ use serde::Serialize;
 use tokio::sync::broadcast;
 
 use crate::domain::CancelToken;
-use crate::store::{FailureKind, Fence};
+use crate::store::{FailureKind, Fence, RunRow, RunStatus};
 
 /// An event on a run's stream.
 #[derive(Clone, Debug, Serialize)]
@@ -85,6 +85,43 @@ impl RunEvent {
             RunEvent::Cancelled { .. } => "cancelled",
             RunEvent::VersionCreated { .. } => "version_created",
             RunEvent::ReloadFailed { .. } => "reload_failed",
+        }
+    }
+}
+
+impl RunEvent {
+    /// The final event of a run that has ended, from its stored row.
+    pub fn ended(row: &RunRow) -> RunEvent {
+        match row.status {
+            RunStatus::Completed => RunEvent::Completed {
+                run_id: row.id,
+                metrics: row
+                    .metrics
+                    .as_deref()
+                    .and_then(|m| serde_json::from_str(m).ok())
+                    .unwrap_or(serde_json::Value::Null),
+            },
+            RunStatus::Cancelled => RunEvent::Cancelled { run_id: row.id },
+            _ => RunEvent::Failed {
+                run_id: row.id,
+                error_kind: row.error_kind.unwrap_or(FailureKind::Internal),
+                message: row.error_message.clone().unwrap_or_default(),
+            },
+        }
+    }
+
+    /// The progress event of a run executing in another process (a
+    /// worker), from its stored row: the bars and equity its worker reported.
+    pub fn stored_progress(row: &RunRow) -> RunEvent {
+        let total = row.bars_total.unwrap_or(0).max(0) as u64;
+        let done = row.bars_processed.max(0) as u64;
+        RunEvent::Progress {
+            run_id: row.id,
+            progress_pct: pct(done, total),
+            bars_processed: done,
+            bars_total: total,
+            equity: row.live_equity,
+            pnl: row.live_pnl,
         }
     }
 }

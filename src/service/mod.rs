@@ -15,6 +15,7 @@ mod dataset_upload;
 mod datasets;
 mod deletion;
 mod error;
+mod follow;
 mod live;
 mod market_data;
 pub mod params_json;
@@ -133,6 +134,8 @@ impl Service {
             }
             let dispatcher = service.clone();
             tokio::spawn(async move { dispatcher.dispatch().await });
+        } else {
+            tokio::spawn(service.clone().follow_worker_runs());
         }
         let sweeps = service.resume_sweeps().await?;
         tracing::info!(queued = service.inner.queue.len(), sweeps, "service started");

@@ -424,3 +424,55 @@ fn a_walk_forward_on_a_worker_gives_what_a_single_server_gives() {
         assert_eq!(on_worker[field], want[field], "{field}");
     }
 }
+
+#[test]
+fn a_strategys_event_stream_carries_its_runs_on_workers() {
+    let Some(Backend::Postgres(server)) = backends().into_iter().find(|b| matches!(b, Backend::Postgres(_))) else {
+        return;
+    };
+    let app = App::spawn(&Backend::Postgres(server), &["--workers", "0"]);
+    app.upload("GOOG", "data/GOOG.csv");
+    let s = app.rhai_strategy("sma", "scripts/sma_cross.rhai");
+    // A run that ended before the stream opened is not on it; one queued before it is.
+    let worker = Worker::spawn(&app.database_url);
+    let done = app.start_run(&request(s, 9));
+    app.wait_status(done, "completed");
+    drop(worker);
+    let before = app.start_run(&request(s, 7));
+    let stream = app.client.get(format!("{}/api/strategies/{s}/events", app.url)).send().unwrap();
+    let (send, receive) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines().map_while(Result::ok) {
+            if send.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    std::thread::sleep(Duration::from_millis(600));
+    let _worker = Worker::spawn(&app.database_url);
+    let paced = app.start_run(&request(s, 0));
+    let short = app.start_run(&request(s, 8));
+    let ended = |seen: &[String], id: i64| {
+        seen.iter().filter(|l| l.contains(&format!("\"completed\",\"run_id\":{id},"))).count()
+    };
+    let mut seen: Vec<String> = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while [before, paced, short].iter().any(|&id| ended(&seen, id) == 0) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match receive.recv_timeout(left) {
+            Ok(line) if line.starts_with("data:") => seen.push(line),
+            Ok(_) => {}
+            Err(_) => panic!("three runs' completions within a minute; seen {seen:#?}"),
+        }
+    }
+    // Anything sent twice would have come by now.
+    std::thread::sleep(Duration::from_millis(600));
+    seen.extend(receive.try_iter().filter(|l| l.starts_with("data:")));
+    let progress = format!("\"progress\",\"run_id\":{paced},");
+    assert!(
+        seen.iter().any(|l| l.contains(&progress) && l.contains("\"equity\"")),
+        "the paced run's progress with its equity: {seen:#?}"
+    );
+    assert_eq!([before, paced, short].map(|id| ended(&seen, id)), [1, 1, 1], "each completion once: {seen:#?}");
+    assert!(!seen.iter().any(|l| l.contains(&format!("\"run_id\":{done},"))), "a run ended before: {seen:#?}");
+}
