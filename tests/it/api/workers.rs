@@ -476,3 +476,41 @@ fn a_strategys_event_stream_carries_its_runs_on_workers() {
     assert_eq!([before, paced, short].map(|id| ended(&seen, id)), [1, 1, 1], "each completion once: {seen:#?}");
     assert!(!seen.iter().any(|l| l.contains(&format!("\"run_id\":{done},"))), "a run ended before: {seen:#?}");
 }
+
+#[test]
+fn a_worker_goes_on_after_its_database_connections_are_cut() {
+    let Some(Backend::Postgres(server)) = backends().into_iter().find(|b| matches!(b, Backend::Postgres(_))) else {
+        return;
+    };
+    let app = App::spawn(&Backend::Postgres(server), &["--workers", "0"]);
+    app.upload("GOOG", "data/GOOG.csv");
+    let s = app.rhai_strategy("sma", "scripts/sma_cross.rhai");
+    // Polling once a minute: within the test, only a notification wakes it.
+    let mut worker = Command::new(env!("CARGO_BIN_EXE_backtester"))
+        .args(["worker", "--database-url", &app.database_url, "--concurrency", "2"])
+        .args(["--lease-secs", "3", "--poll-ms", "60000"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let paced = app.start_run(&request(s, 0));
+    app.wait_for(paced, "under way on the worker", |r| r["attempt"] == 1 && r["bars_processed"].as_i64() > Some(0));
+
+    // Every connection to the database but this one is cut: the worker's
+    // pool, its listening connection, the server's pool.
+    let cut = "SELECT CAST(COUNT(pg_terminate_backend(pid)) AS BIGINT), CAST(0 AS BIGINT) FROM pg_stat_activity \
+               WHERE datname = current_database() AND pid <> pg_backend_pid() AND $1 <> ''";
+    let cut = pairs(&app.database_url, cut, "x");
+    assert!(cut[0].0 >= 2, "connections cut: {cut:?}");
+
+    // The run under way goes on (its lease renewed over a new connection)
+    // and a run queued now wakes the worker through its listener, listening again.
+    let queued = Instant::now();
+    let short = app.start_run(&request(s, 8));
+    app.wait_status(short, "completed");
+    assert!(queued.elapsed() < Duration::from_secs(20), "woken within {:?}", queued.elapsed());
+    let run = app.wait_status(paced, "completed");
+    assert_eq!(run["attempt"], 1, "its lease held: {run}");
+    stop_gracefully(&mut worker, "TERM", Duration::from_secs(5));
+}
