@@ -394,6 +394,24 @@ impl Store {
         rows.iter().map(|r| Ok(u64::try_from(r.try_get::<i64, _>("number")?).unwrap_or(0))).collect()
     }
 
+    /// The numbers of sweep `id`'s finished variants within `numbers` (a
+    /// worker's chunk), ascending.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn variant_numbers_in(&self, id: i64, numbers: std::ops::Range<u64>) -> Result<Vec<u64>, StoreError> {
+        let bound = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        let rows = sqlx::query(
+            "SELECT number FROM sweep_variants WHERE sweep_id = $1 AND number >= $2 AND number < $3 ORDER BY number",
+        )
+        .bind(id)
+        .bind(bound(numbers.start))
+        .bind(bound(numbers.end))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok(u64::try_from(r.try_get::<i64, _>("number")?).unwrap_or(0))).collect()
+    }
+
     /// After a crash or a stop: sweeps left `running` are queued again
     /// (their finished variants stay; the rest run at the next start);
     /// returns every queued sweep, oldest first. Sweeps on workers are not

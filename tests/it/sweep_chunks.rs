@@ -109,6 +109,8 @@ fn an_expired_chunk_is_claimed_again_and_the_old_attempt_stores_nothing() {
         assert!(matches!(late, Err(StoreError::ChunkFenced { attempt: 1, .. })), "{late:?}");
         assert!(matches!(store.complete_chunk(&first, 1).await, Err(StoreError::ChunkFenced { .. })));
         assert_eq!(store.variant_numbers(id).await.unwrap(), [0], "only what attempt 1 stored while it held the lease");
+        assert_eq!(store.variant_numbers_in(id, 0..4).await.unwrap(), [0], "what attempt 2 skips");
+        assert!(store.variant_numbers_in(id, 1..4).await.unwrap().is_empty());
 
         // The holder stores the rest, with its attempt.
         store.insert_chunk_variants(&second, &excluded(1..4)).await.unwrap();

@@ -134,8 +134,7 @@ impl Service {
             return Ok(());
         }
         // Variants an earlier attempt at this chunk stored are not run again.
-        let skip: Vec<u64> =
-            store.variant_numbers(row.id).await?.into_iter().filter(|n| claim.numbers.contains(n)).collect();
+        let skip = store.variant_numbers_in(row.id, claim.numbers.clone()).await?;
         let (send, receive) = mpsc::unbounded_channel::<VariantResult>();
         let collector = tokio::spawn(collect(store.clone(), claim.clone(), cancel.clone(), receive));
         let numbers = claim.numbers.clone();
