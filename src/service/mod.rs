@@ -6,8 +6,10 @@
 //! are marked failed (`interrupted`) and `queued` ones are queued again.
 //!
 //! On PostgreSQL, worker processes (`backtester worker`, see `worker`)
-//! may execute runs instead: they claim them from the runs table under a
-//! lease, and a server started with `executes_runs: false` only queues them.
+//! may execute runs and sweeps instead: they claim runs from the runs table
+//! and chunks of sweeps' variants (`sweeps::on_workers`) under a lease; a
+//! server started with `executes_runs: false` only queues them, and
+//! follows the runs for its strategies' event streams (`follow`).
 
 pub mod accounts;
 mod admission;
