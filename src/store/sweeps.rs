@@ -433,37 +433,103 @@ impl Store {
 
 /// Inserts finished variants of sweep `id` in transaction `tx`, each with
 /// `attempt` (its worker's chunk attempt, 0 for a server's); a variant
-/// already stored is left as it is.
+/// already stored is left as it is. Rows go in groups of 64, 32, ... 1 per
+/// statement: few round trips, and few statement texts to prepare.
 pub(super) async fn insert_variant_rows(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     id: i64,
     variants: &[VariantResult],
     attempt: i64,
 ) -> Result<(), StoreError> {
-    let placeholders: Vec<String> = (7..7 + METRICS.len()).map(|i| format!("${i}")).collect();
-    let sql = format!(
-        "INSERT INTO sweep_variants (sweep_id, number, outcome, error, shape, attempt, {}) \
-         VALUES ($1, $2, $3, $4, $5, $6, {}) ON CONFLICT (sweep_id, number) DO NOTHING",
-        metric_columns(),
-        placeholders.join(", ")
-    );
-    for v in variants {
-        let (outcome, error, shape, metrics) = match &v.outcome {
-            Outcome::Excluded => ("excluded", None, None, None),
-            Outcome::Failed(message) => ("failed", Some(storable(message).into_owned()), None, None),
-            Outcome::Ran(ran) => ("ran", None, ran.shape.as_ref().map(shape_json), Some(&ran.metrics)),
-        };
-        let mut query = sqlx::query(&sql)
-            .bind(id)
-            .bind(i64::try_from(v.number).unwrap_or(i64::MAX))
-            .bind(outcome)
-            .bind(error)
-            .bind(shape)
-            .bind(attempt);
-        for i in 0..METRICS.len() {
-            query = query.bind(metrics.and_then(|m| m.get(i).copied().flatten()));
+    let mut rest = variants;
+    while !rest.is_empty() {
+        let n = [64, 32, 16, 8, 4, 2, 1].into_iter().find(|&n| n <= rest.len()).unwrap_or(1);
+        let (group, tail) = rest.split_at(n);
+        let sql = insert_sql(n);
+        let mut query = sqlx::query(&sql);
+        for v in group {
+            let (outcome, error, shape, metrics) = match &v.outcome {
+                Outcome::Excluded => ("excluded", None, None, None),
+                Outcome::Failed(message) => ("failed", Some(storable(message).into_owned()), None, None),
+                Outcome::Ran(ran) => ("ran", None, ran.shape.as_ref().map(shape_json), Some(&ran.metrics)),
+            };
+            query = query
+                .bind(id)
+                .bind(i64::try_from(v.number).unwrap_or(i64::MAX))
+                .bind(outcome)
+                .bind(error)
+                .bind(shape)
+                .bind(attempt);
+            for i in 0..METRICS.len() {
+                // A missing metric goes as NaN, stored as NULL (see insert_sql).
+                query = query.bind(metrics.and_then(|m| m.get(i).copied().flatten()).unwrap_or(f64::NAN));
+            }
         }
         query.execute(&mut **tx).await?;
+        rest = tail;
     }
     Ok(())
+}
+
+/// The columns a variant's row binds before its metrics.
+const VARIANT_FIELDS: usize = 6;
+
+/// `INSERT` of `rows` variants. A metric is bound as a number always, NaN
+/// for none, and `NULLIF` stores NULL for it: sqlx 0.8's Any driver declares
+/// a NULL double as a 4-byte float on PostgreSQL, so that a statement
+/// prepared with one refuses the 8-byte numbers of later variants ("incorrect
+/// binary data format"). SQLite stores a bound NaN as NULL itself.
+fn insert_sql(rows: usize) -> String {
+    let width = VARIANT_FIELDS + METRICS.len();
+    let values: Vec<String> = (0..rows)
+        .map(|r| {
+            let at = |c: usize| r * width + c + 1;
+            let fields = (0..VARIANT_FIELDS).map(|c| format!("${}", at(c)));
+            let metrics = (VARIANT_FIELDS..width).map(|c| format!("NULLIF(${}, 'NaN')", at(c)));
+            format!("({})", fields.chain(metrics).collect::<Vec<_>>().join(", "))
+        })
+        .collect();
+    format!(
+        "INSERT INTO sweep_variants (sweep_id, number, outcome, error, shape, attempt, {}) VALUES {} \
+         ON CONFLICT (sweep_id, number) DO NOTHING",
+        metric_columns(),
+        values.join(", ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::NewVersion;
+
+    fn ran(number: u64, missing: usize) -> VariantResult {
+        let metrics = (0..METRICS.len()).map(|i| (i != missing).then_some(number as f64 * 1.5 - i as f64)).collect();
+        let shape = Some(ReturnShape { sharpe: 0.25, skew: -0.5, kurtosis: 3.25, count: 100 });
+        VariantResult { number, outcome: Outcome::Ran(Ran { metrics, shape }) }
+    }
+
+    #[tokio::test]
+    async fn variants_read_back_as_stored_missing_metrics_included_in_any_order_of_outcomes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&format!("sqlite://{}", dir.path().join("t.db").display())).await.unwrap();
+        let first =
+            NewVersion { source: b"fn on_bar(ctx) {}".to_vec(), content_hash: "h".into(), params_json: "[]".into() };
+        let (strategy, version) = store.create_strategy(1, "s", "rhai", "", first).await.unwrap();
+        let sweep = store.create_sweep(1, strategy.id, version.id, "{}", 70).await.unwrap();
+        // An excluded variant first (no metrics at all), then 69 more: groups of 64, 4 and 2 rows.
+        let mut variants = vec![VariantResult { number: 0, outcome: Outcome::Excluded }];
+        variants.push(VariantResult { number: 1, outcome: Outcome::Failed("boom".into()) });
+        variants.extend((2..70).map(|n| ran(n, (n % 16) as usize)));
+        store.insert_variants(sweep.id, &variants).await.unwrap();
+        store.insert_variants(sweep.id, &[ran(5, 0)]).await.unwrap();
+        let page = VariantPage { order: VariantOrder::Number, outcome: None, min_trades: None, offset: 0, limit: None };
+        let stored = store.variant_page(sweep.id, &page).await.unwrap();
+        let outcomes: Vec<Outcome> = stored.iter().map(|v| v.outcome.clone()).collect();
+        assert_eq!(
+            outcomes,
+            variants.iter().map(|v| v.outcome.clone()).collect::<Vec<_>>(),
+            "a second write of 5 kept the first"
+        );
+        assert!(stored.iter().all(|v| v.attempt == 0));
+    }
 }

@@ -11,7 +11,7 @@ use std::time::Duration;
 use backtester::store::{
     ChunkPlan, LeaseState, NewVersion, RunStatus, Store, StoreError, FINISH_CHUNK, FIRST_USER_ID, MAX_ATTEMPTS,
 };
-use backtester::sweep::{Outcome, VariantResult};
+use backtester::sweep::{Outcome, Ran, ReturnShape, VariantResult, METRICS};
 
 use crate::api::app::{backends, fresh_postgres_database, Backend};
 
@@ -112,8 +112,17 @@ fn an_expired_chunk_is_claimed_again_and_the_old_attempt_stores_nothing() {
         assert_eq!(store.variant_numbers_in(id, 0..4).await.unwrap(), [0], "what attempt 2 skips");
         assert!(store.variant_numbers_in(id, 1..4).await.unwrap().is_empty());
 
-        // The holder stores the rest, with its attempt.
-        store.insert_chunk_variants(&second, &excluded(1..4)).await.unwrap();
+        // The holder stores the rest, with its attempt: one excluded (no
+        // metrics), then ones that ran, in one statement's binds.
+        let ran = |number| VariantResult {
+            number,
+            outcome: Outcome::Ran(Ran {
+                metrics: (0..METRICS.len()).map(|i| (i != 3).then_some(number as f64 + i as f64 / 8.0)).collect(),
+                shape: Some(ReturnShape { sharpe: 0.1, skew: -0.5, kurtosis: 3.5, count: 250 }),
+            }),
+        };
+        let rest = [excluded(1..2), vec![ran(2), ran(3)]].concat();
+        store.insert_chunk_variants(&second, &rest).await.unwrap();
         store.complete_chunk(&second, 1).await.unwrap();
         let page = backtester::store::VariantPage {
             order: backtester::store::VariantOrder::Number,
@@ -122,8 +131,13 @@ fn an_expired_chunk_is_claimed_again_and_the_old_attempt_stores_nothing() {
             offset: 0,
             limit: None,
         };
-        let attempts: Vec<i64> = store.variant_page(id, &page).await.unwrap().iter().map(|v| v.attempt).collect();
-        assert_eq!(attempts, [1, 2, 2, 2]);
+        let stored = store.variant_page(id, &page).await.unwrap();
+        assert_eq!(stored.iter().map(|v| v.attempt).collect::<Vec<_>>(), [1, 2, 2, 2]);
+        assert_eq!(
+            stored.iter().map(|v| v.outcome.clone()).skip(1).collect::<Vec<_>>(),
+            rest.into_iter().map(|v| v.outcome).collect::<Vec<_>>(),
+            "stored as given"
+        );
         // A server starting meanwhile leaves the sweep to its workers.
         assert!(store.recover_sweeps().await.unwrap().is_empty());
         assert_eq!(store.sweep(id).await.unwrap().unwrap().status, RunStatus::Running);
