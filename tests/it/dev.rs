@@ -84,6 +84,20 @@ impl Dev {
         }
     }
 
+    /// Polls stderr until `done` holds; returns it. Fails after [`DEADLINE`]
+    /// (stderr is read by its own thread, so it may lag stdout).
+    fn wait_until_stderr(&self, what: &str, done: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let err = self.stderr();
+            if done(&err) {
+                return err;
+            }
+            assert!(start.elapsed() < DEADLINE, "no {what} within {DEADLINE:?}:\n{err}\nstdout:\n{}", self.stdout());
+            thread::sleep(POLL);
+        }
+    }
+
     /// Checks that `holds` stays true of stdout for [`QUIET`].
     fn stays(&self, what: &str, holds: impl Fn(&str) -> bool) {
         let start = Instant::now();
@@ -217,8 +231,7 @@ fn a_syntax_error_keeps_watching_and_the_fix_is_compared_with_the_last_good_run(
     std::fs::write(dev.path("sma_cross.rhai"), "fn on_bar(ctx) {\n    let x = ;\n}\n").unwrap();
     let out = dev.wait_until("failed run", |out| finished(out) == 2);
     assert!(section(&out, 2).contains("keeping the last good results ("), "{out}");
-    let stderr = dev.stderr();
-    assert!(stderr.contains("syntax error") && stderr.contains("(line 2, column"), "no located error:\n{stderr}");
+    dev.wait_until_stderr("located error", |err| err.contains("syntax error") && err.contains("(line 2, column"));
 
     std::fs::write(dev.path("sma_cross.rhai"), good.replace("fast: 10", "fast: 5")).unwrap();
     let out = dev.wait_until("good run after the fix", |out| finished(out) == 3);

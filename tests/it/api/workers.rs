@@ -23,6 +23,11 @@ use crate::helpers::stop_gracefully;
 /// The lease of the test's workers: short, so that lost runs move on fast.
 const LEASE_SECS: &str = "2";
 
+/// How long after a signal what a worker holds is read: a commit it sent
+/// just before (a chunk's completion) lands in the meantime, while its
+/// leases still hold.
+const SETTLE: Duration = Duration::from_millis(400);
+
 /// A `backtester worker` process and what it logged.
 struct Worker {
     child: Child,
@@ -169,30 +174,38 @@ fn workers_share_the_queue_and_survive_a_killed_and_a_frozen_worker() {
     let started = Instant::now();
     let workers: Vec<Worker> = (0..3).map(|_| Worker::spawn(&app.database_url)).collect();
 
-    // Kill the first worker while it holds a chunk of the sweep and a run;
-    // freeze the second while it holds a chunk and a paced run under way
-    // (started: frozen before its start, a run would be given up at the
-    // start, not at its completion).
+    // Kill the first worker and freeze the second while each holds a chunk
+    // of the sweep and a paced run under way (started: frozen before its
+    // start, a run would be given up at the start, not at its completion;
+    // paced: it is still under way when what the worker holds is read).
+    let paced_started = format!("bars_total IS NOT NULL AND id <= {}", ids[5]);
     let pid = |w: &Worker| w.child.id();
     let holds = |w: &Worker, runs: &str| {
         !chunks_held_by(&app.database_url, pid(w)).is_empty() && !held_where(&app.database_url, pid(w), runs).is_empty()
     };
-    let paced_started = format!("bars_total IS NOT NULL AND id <= {}", ids[5]);
-    wait_until("the first worker holding a chunk and a run", Duration::from_secs(30), || holds(&workers[0], "TRUE"));
+    wait_until("the first worker holding a chunk and a paced run", Duration::from_secs(30), || {
+        holds(&workers[0], &paced_started)
+    });
     workers[0].signal("KILL");
+    // What it held once the writes it had sent before dying are committed.
+    std::thread::sleep(SETTLE);
     let killed = held_by(&app.database_url, pid(&workers[0]));
     let killed_chunks = chunks_held_by(&app.database_url, pid(&workers[0]));
     wait_until("the second worker holding a chunk and a paced run", Duration::from_secs(30), || {
         holds(&workers[1], &paced_started)
     });
     workers[1].signal("STOP");
+    std::thread::sleep(SETTLE);
     let frozen = held_by(&app.database_url, pid(&workers[1]));
     let frozen_chunks = chunks_held_by(&app.database_url, pid(&workers[1]));
-    assert!(!killed.is_empty() && !frozen.is_empty() && !killed_chunks.is_empty() && !frozen_chunks.is_empty());
+    // A chunk whose completion was on its way when the signal came is done,
+    // not held; one of the two still holds one, at the least.
+    assert!(!killed.is_empty() && !frozen.is_empty(), "{killed:?} {frozen:?}");
+    assert!(!killed_chunks.is_empty() || !frozen_chunks.is_empty(), "no chunk held");
 
     // The frozen worker's runs go to another worker once its lease runs out; then it wakes.
     wait_until("the frozen worker's runs claimed again", Duration::from_secs(30), || {
-        frozen.iter().all(|id| app.json(&format!("/api/runs/{id}"))["attempt"] == 2)
+        frozen.iter().all(|id| app.json(&format!("/api/runs/{id}"))["attempt"].as_i64() >= Some(2))
     });
     workers[1].signal("CONT");
     assert!(
@@ -206,27 +219,32 @@ fn workers_share_the_queue_and_survive_a_killed_and_a_frozen_worker() {
     for run in &runs {
         let id = run["id"].as_i64().unwrap();
         let lost = killed.contains(&id) || frozen.contains(&id);
-        assert_eq!(run["attempt"], if lost { 2 } else { 1 }, "run {id}");
+        let attempt = run["attempt"].as_i64().unwrap();
+        assert!(if lost { attempt >= 2 } else { attempt == 1 }, "run {id}: attempt {attempt}");
     }
     assert_eq!((&swept["status"], &swept["done"], &swept["total"]), (&json!("completed"), &json!(500), &json!(500)));
     let stored = variants(&app, sweep);
     let numbers: Vec<u64> = stored.iter().map(|v| v["number"].as_u64().unwrap()).collect();
     assert_eq!(numbers, (0..500).collect::<Vec<u64>>(), "every variant stored once");
-    // The lost chunks were claimed again: their variants that the first
-    // attempt had not stored were run by the second.
+    // The lost chunks were claimed again (attempt 2, or 3 had the frozen
+    // worker taken the killed one's chunk before it froze): their variants
+    // that an earlier attempt had not stored were run by a later one.
     let lost_chunks: Vec<i64> = killed_chunks.iter().chain(&frozen_chunks).copied().collect();
-    let chunk_of = |number: u64| (number / 8 * 8) as i64;
+    let sql = "SELECT first_number, attempt FROM sweep_chunks WHERE chunk >= 0 AND sweep_id = CAST($1 AS BIGINT) \
+               ORDER BY first_number";
+    let chunks = pairs(&app.database_url, sql, &sweep.to_string());
+    for &(first, attempt) in &chunks {
+        let lost = lost_chunks.contains(&first);
+        assert!(if lost { attempt >= 2 } else { attempt == 1 }, "chunk from variant {first}: attempt {attempt}");
+    }
+    let chunk_of = |number: i64| *chunks.iter().rev().find(|(first, _)| *first <= number).unwrap();
     for v in &stored {
-        let lost = lost_chunks.contains(&chunk_of(v["number"].as_u64().unwrap()));
+        let (first, chunk_attempt) = chunk_of(v["number"].as_i64().unwrap());
         let attempt = v["attempt"].as_i64().unwrap();
-        assert!(if lost { attempt == 1 || attempt == 2 } else { attempt == 1 }, "variant {v}");
+        let lost = lost_chunks.contains(&first);
+        assert!(if lost { (1..=chunk_attempt).contains(&attempt) } else { attempt == 1 }, "variant {v}");
     }
-    assert!(stored.iter().any(|v| v["attempt"] == 2), "a lost chunk's variants ran again as attempt 2");
-    let sql = "SELECT first_number, attempt FROM sweep_chunks WHERE chunk >= 0 AND sweep_id = CAST($1 AS BIGINT)";
-    let attempts = pairs(&app.database_url, sql, &sweep.to_string());
-    for (first, attempt) in attempts {
-        assert_eq!(attempt, if lost_chunks.contains(&first) { 2 } else { 1 }, "chunk from variant {first}");
-    }
+    assert!(stored.iter().any(|v| v["attempt"].as_i64() >= Some(2)), "a lost chunk's variants ran again");
 
     // The same requests on a plain single-process server.
     let reference = App::spawn(&Backend::Sqlite, &["--max-queued-per-client", "1000"]);
