@@ -81,7 +81,15 @@ impl Service {
     /// [`ServiceError::Unsupported`] on SQLite.
     pub fn for_worker(store: Store, config: ServiceConfig) -> Result<Service, ServiceError> {
         require_shared_queue(store.dialect(), WORKER)?;
-        Ok(Service::idle(store, ServiceConfig { executes_runs: false, ..config }, 0))
+        // It admits nothing from clients: the caps on queued runs are the
+        // API's; a sweep's best variants queued here are never refused.
+        let config = ServiceConfig {
+            executes_runs: false,
+            max_queued_runs: usize::MAX,
+            max_queued_per_client: usize::MAX,
+            ..config
+        };
+        Ok(Service::idle(store, config, 0))
     }
 
     /// Claims and executes runs, `options.concurrency` at once, until

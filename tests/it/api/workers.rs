@@ -203,9 +203,18 @@ fn workers_share_the_queue_and_survive_a_killed_and_a_frozen_worker() {
     assert!(!killed.is_empty() && !frozen.is_empty(), "{killed:?} {frozen:?}");
     assert!(!killed_chunks.is_empty() || !frozen_chunks.is_empty(), "no chunk held");
 
-    // The frozen worker's runs go to another worker once its lease runs out; then it wakes.
-    wait_until("the frozen worker's runs claimed again", Duration::from_secs(30), || {
+    // The frozen worker's runs and chunks go to another worker once its
+    // lease runs out; then it wakes. (Woken before, it would renew a lease
+    // nobody took over and go on as if nothing happened.)
+    let chunk_attempts = || {
+        let sql = "SELECT first_number, attempt FROM sweep_chunks WHERE chunk >= 0 AND sweep_id = CAST($1 AS BIGINT) \
+                   ORDER BY first_number";
+        pairs(&app.database_url, sql, &sweep.to_string())
+    };
+    wait_until("the frozen worker's runs and chunks claimed again", Duration::from_secs(60), || {
+        let chunks = chunk_attempts();
         frozen.iter().all(|id| app.json(&format!("/api/runs/{id}"))["attempt"].as_i64() >= Some(2))
+            && frozen_chunks.iter().all(|first| chunks.iter().any(|&(f, attempt)| f == *first && attempt >= 2))
     });
     workers[1].signal("CONT");
     assert!(
@@ -223,6 +232,8 @@ fn workers_share_the_queue_and_survive_a_killed_and_a_frozen_worker() {
         assert!(if lost { attempt >= 2 } else { attempt == 1 }, "run {id}: attempt {attempt}");
     }
     assert_eq!((&swept["status"], &swept["done"], &swept["total"]), (&json!("completed"), &json!(500), &json!(500)));
+    // Its best variants' runs were queued by the finishing worker, caps or not.
+    assert!(swept["best"]["run_id"].is_i64(), "{}", swept["best"]);
     let stored = variants(&app, sweep);
     let numbers: Vec<u64> = stored.iter().map(|v| v["number"].as_u64().unwrap()).collect();
     assert_eq!(numbers, (0..500).collect::<Vec<u64>>(), "every variant stored once");
@@ -230,9 +241,7 @@ fn workers_share_the_queue_and_survive_a_killed_and_a_frozen_worker() {
     // worker taken the killed one's chunk before it froze): their variants
     // that an earlier attempt had not stored were run by a later one.
     let lost_chunks: Vec<i64> = killed_chunks.iter().chain(&frozen_chunks).copied().collect();
-    let sql = "SELECT first_number, attempt FROM sweep_chunks WHERE chunk >= 0 AND sweep_id = CAST($1 AS BIGINT) \
-               ORDER BY first_number";
-    let chunks = pairs(&app.database_url, sql, &sweep.to_string());
+    let chunks = chunk_attempts();
     for &(first, attempt) in &chunks {
         let lost = lost_chunks.contains(&first);
         assert!(if lost { attempt >= 2 } else { attempt == 1 }, "chunk from variant {first}: attempt {attempt}");
