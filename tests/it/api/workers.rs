@@ -541,3 +541,26 @@ fn a_worker_goes_on_after_its_database_connections_are_cut() {
     assert_eq!(run["attempt"], 1, "its lease held: {run}");
     stop_gracefully(&mut worker, "TERM", Duration::from_secs(5));
 }
+
+#[test]
+fn a_finishing_worker_queues_the_best_variants_runs_however_many_runs_wait() {
+    let Some(Backend::Postgres(server)) = backends().into_iter().find(|b| matches!(b, Backend::Postgres(_))) else {
+        return;
+    };
+    let app = App::spawn(&Backend::Postgres(server), &["--workers", "0", "--max-queued-per-client", "1000"]);
+    app.upload("GOOG", "data/GOOG.csv");
+    let s = app.rhai_strategy("sma", "scripts/sma_cross.rhai");
+    // More runs wait than a server lets one user queue by default (100)
+    // when the sweep's one chunk and its finish run.
+    for n in 0..110 {
+        app.start_run(&request(s, n % 20 + 6));
+    }
+    let small = json!({ "strategy_id": s, "symbols": ["GOOG"], "initial_capital": 100000,
+                        "grid": ["fast=5,10", "slow=20,40"] });
+    let id = start_sweep(&app, &small);
+    let worker = Worker::spawn(&app.database_url);
+    let swept = wait_sweep(&app, id, Duration::from_secs(60));
+    assert_eq!(swept["status"], "completed");
+    assert!(swept["best"]["run_id"].is_i64(), "the best variant's run was queued: {}", swept["best"]);
+    assert!(!worker.logged("cannot queue a best variant", Duration::ZERO));
+}
