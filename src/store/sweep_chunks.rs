@@ -14,8 +14,8 @@ use std::time::Duration;
 use sqlx::Row;
 
 use super::leases::{millis, Fence, LeaseState, DB_NOW, MAX_ATTEMPTS};
-use super::sweeps::{insert_variant_rows, sweep, SWEEP_COLUMNS};
-use super::{now_millis, storable, RunStatus, Store, StoreError, SweepRow};
+use super::sweeps::{end_sweep, insert_variant_rows, sweep, SWEEP_COLUMNS};
+use super::{now_millis, RunStatus, Store, StoreError, SweepRow};
 use crate::sweep::VariantResult;
 
 /// The chunk number of the work that finishes a sweep of chunks.
@@ -184,15 +184,7 @@ impl Store {
             } else {
                 format!("variants {first}..{end} lost their worker {MAX_ATTEMPTS} times (killed, frozen or cut off)")
             };
-            sqlx::query(
-                "UPDATE sweeps SET status = 'failed', finished_at = $1, error_message = $2 \
-                 WHERE id = $3 AND status IN ('queued', 'running')",
-            )
-            .bind(now_millis())
-            .bind(message)
-            .bind(row.try_get::<i64, _>("sweep_id")?)
-            .execute(&mut *tx)
-            .await?;
+            end_sweep(&mut tx, row.try_get("sweep_id")?, RunStatus::Failed, Some(&message), None).await?;
         }
         tx.commit().await?;
         Ok(rows.len() as u64)
@@ -286,19 +278,9 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
         self.mark_chunk_done(&mut tx, claim, 0).await?;
-        let done = sqlx::query(
-            "UPDATE sweeps SET status = $1, finished_at = $2, error_message = $3, summary = $4 \
-             WHERE id = $5 AND status IN ('queued', 'running')",
-        )
-        .bind(status.as_str())
-        .bind(now_millis())
-        .bind(error.map(|e| storable(e).into_owned()))
-        .bind(summary)
-        .bind(claim.sweep_id)
-        .execute(&mut *tx)
-        .await?;
+        let ended = end_sweep(&mut tx, claim.sweep_id, status, error, summary).await?;
         tx.commit().await?;
-        Ok(done.rows_affected() == 1)
+        Ok(ended)
     }
 
     async fn mark_chunk_done(

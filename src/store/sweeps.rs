@@ -248,18 +248,8 @@ impl Store {
         summary: Option<&str>,
     ) -> Result<bool, StoreError> {
         let _write = self.writing().await?;
-        let done = sqlx::query(
-            "UPDATE sweeps SET status = $1, finished_at = $2, error_message = $3, summary = $4 \
-             WHERE id = $5 AND status IN ('queued', 'running')",
-        )
-        .bind(status.as_str())
-        .bind(now_millis())
-        .bind(error.map(|e| storable(e).into_owned()))
-        .bind(summary)
-        .bind(id)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        let mut conn = self.pool.acquire().await?;
+        end_sweep(&mut conn, id, status, error, summary).await
     }
 
     /// Stores finished variants of sweep `id` in one transaction; a variant
@@ -429,6 +419,30 @@ impl Store {
             .await?;
         Ok(rows.iter().map(|r| r.try_get("id")).collect::<Result<_, _>>()?)
     }
+}
+
+/// Ends sweep `id` unless it has ended (`status` final, `error`, `summary`
+/// JSON), on `conn` (a transaction's, for a worker's fenced end); false
+/// when it had already ended.
+pub(super) async fn end_sweep(
+    conn: &mut sqlx::AnyConnection,
+    id: i64,
+    status: RunStatus,
+    error: Option<&str>,
+    summary: Option<&str>,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE sweeps SET status = $1, finished_at = $2, error_message = $3, summary = $4 \
+         WHERE id = $5 AND status IN ('queued', 'running')",
+    )
+    .bind(status.as_str())
+    .bind(now_millis())
+    .bind(error.map(|e| storable(e).into_owned()))
+    .bind(summary)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Inserts finished variants of sweep `id` in transaction `tx`, each with

@@ -339,16 +339,7 @@ impl Service {
     ) -> Result<(), String> {
         let mut batch = Vec::with_capacity(BATCH);
         let mut last_progress = Instant::now() - PROGRESS_EVERY;
-        loop {
-            let Some(first) = receive.recv().await else { break };
-            batch.push(first);
-            let deadline = tokio::time::Instant::now() + BATCH_WAIT;
-            while batch.len() < BATCH {
-                match tokio::time::timeout_at(deadline, receive.recv()).await {
-                    Ok(Some(r)) => batch.push(r),
-                    Ok(None) | Err(_) => break,
-                }
-            }
+        while receive_batch(&mut receive, &mut batch, BATCH).await {
             self.store_batch(id, &batch).await.inspect_err(|_| live.cancel.cancel())?;
             for r in batch.drain(..) {
                 let (outcome, score) = match &r.outcome {
@@ -389,6 +380,26 @@ impl Service {
         }
         Ok(())
     }
+}
+
+/// Waits for a finished variant, then takes those that follow within
+/// [`BATCH_WAIT`], up to `most` in all, into `batch`; false once the
+/// sender is gone and nothing was taken.
+pub(super) async fn receive_batch(
+    receive: &mut mpsc::UnboundedReceiver<VariantResult>,
+    batch: &mut Vec<VariantResult>,
+    most: usize,
+) -> bool {
+    let Some(first) = receive.recv().await else { return false };
+    batch.push(first);
+    let deadline = tokio::time::Instant::now() + BATCH_WAIT;
+    while batch.len() < most {
+        match tokio::time::timeout_at(deadline, receive.recv()).await {
+            Ok(Some(r)) => batch.push(r),
+            Ok(None) | Err(_) => break,
+        }
+    }
+    true
 }
 
 /// The progress event of a sweep now.

@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde_json::json;
 use tokio::sync::mpsc;
 
-use super::execute::End;
+use super::execute::{receive_batch, End};
 use super::live::SweepLive;
 use super::request::SweepRequest;
 use super::summary::summary;
@@ -30,10 +30,9 @@ const CHUNKS: u64 = 64;
 const CHUNK_MIN: u64 = 4;
 const CHUNK_MAX: u64 = 256;
 
-/// Variants stored in one transaction at most, and the longest a finished
-/// variant waits to be stored.
+/// Variants stored in one transaction at most (they wait as long as a
+/// server's, see `execute::receive_batch`).
 const BATCH: usize = 256;
-const BATCH_WAIT: Duration = Duration::from_millis(200);
 
 /// How often a chunk's lease is renewed (and its sweep's cancel looked
 /// for), at most; never less often than a third of the lease.
@@ -187,22 +186,14 @@ async fn collect(
     mut receive: mpsc::UnboundedReceiver<VariantResult>,
 ) -> Result<(), ChunkStop> {
     let mut batch = Vec::with_capacity(BATCH);
-    loop {
-        let Some(first) = receive.recv().await else { return Ok(()) };
-        batch.push(first);
-        let deadline = tokio::time::Instant::now() + BATCH_WAIT;
-        while batch.len() < BATCH {
-            match tokio::time::timeout_at(deadline, receive.recv()).await {
-                Ok(Some(r)) => batch.push(r),
-                Ok(None) | Err(_) => break,
-            }
-        }
+    while receive_batch(&mut receive, &mut batch, BATCH).await {
         if let Err(e) = store_batch(&store, &claim, &batch).await {
             cancel.cancel();
             return Err(e);
         }
         batch.clear();
     }
+    Ok(())
 }
 
 /// Writes one batch, trying again after a failure of the database (never
