@@ -41,8 +41,8 @@ pub fn work(cmd: &WorkerCommand) -> anyhow::Result<()> {
     let result = runtime.block_on(async {
         // Before opening: a SQLite URL would create a file for nothing.
         require_shared_queue(Dialect::of(&cmd.db.database_url)?, WORKER)?;
-        let store =
-            Store::open(&cmd.db.database_url).await.with_context(|| format!("opening {}", cmd.db.database_url))?;
+        let url = with_transaction_timeout(&cmd.db.database_url, Duration::from_secs(cmd.lease_secs));
+        let store = Store::open(&url).await.with_context(|| format!("opening {}", cmd.db.database_url))?;
         let config =
             ServiceConfig { run_time_limit: Duration::from_secs(cmd.run_time_limit), ..ServiceConfig::default() };
         let concurrency = match cmd.concurrency {
@@ -63,4 +63,14 @@ pub fn work(cmd: &WorkerCommand) -> anyhow::Result<()> {
     // Runs on blocking threads do not hold the exit (see above).
     runtime.shutdown_timeout(Duration::from_millis(100));
     result
+}
+
+/// `url` with PostgreSQL's `idle_in_transaction_session_timeout` set to the
+/// lease: a worker frozen inside a transaction (storing a chunk's variants,
+/// holding its row) would keep that row locked, and claims skip locked rows,
+/// so its item could never be claimed again; the database ends such a
+/// transaction once the lease is over.
+fn with_transaction_timeout(url: &str, lease: Duration) -> String {
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}options[idle_in_transaction_session_timeout]={}", lease.as_millis())
 }
