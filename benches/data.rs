@@ -21,7 +21,7 @@ fn csv_text() -> Vec<u8> {
     let mut out = Vec::with_capacity(BARS * 48);
     writeln!(out, "Timestamp,Open,High,Low,Close,Volume").expect("writing to memory");
     for b in &bars {
-        writeln!(out, "{},{},{},{},{},{}", b.ts.to_text(), b.open, b.high, b.low, b.close, b.volume)
+        writeln!(out, "{},{},{},{},{},{}", b.ts.to_text(), b.open(), b.high(), b.low(), b.close(), b.volume)
             .expect("writing to memory");
     }
     out

@@ -12,7 +12,7 @@ fn main() -> std::io::Result<()> {
     let mut out = BufWriter::new(std::io::stdout().lock());
     writeln!(out, "Timestamp,Open,High,Low,Close,Volume")?;
     for b in &bars {
-        writeln!(out, "{},{},{},{},{},{}", b.ts.to_text(), b.open, b.high, b.low, b.close, b.volume)?;
+        writeln!(out, "{},{},{},{},{},{}", b.ts.to_text(), b.open(), b.high(), b.low(), b.close(), b.volume)?;
     }
     out.flush()
 }

@@ -27,15 +27,15 @@ pub enum Phase {
 /// fills on the bar that the strategy was looking at when it placed it.
 pub fn base_price(order: &Order, bar: &Bar, phase: Phase, trade_on_close: bool) -> Option<Decimal> {
     match (phase, order.kind) {
-        (Phase::Open, OrderKind::Market) if !trade_on_close => Some(bar.open),
-        (Phase::Close, OrderKind::Market) => Some(bar.close),
+        (Phase::Open, OrderKind::Market) if !trade_on_close => Some(bar.open()),
+        (Phase::Close, OrderKind::Market) => Some(bar.close()),
         (Phase::Open, OrderKind::Limit(limit)) => match side_of(order)? {
-            Side::Buy => (bar.low <= limit).then(|| bar.open.min(limit)),
-            Side::Sell => (bar.high >= limit).then(|| bar.open.max(limit)),
+            Side::Buy => (bar.low() <= limit).then(|| bar.open().min(limit)),
+            Side::Sell => (bar.high() >= limit).then(|| bar.open().max(limit)),
         },
         (Phase::Open, OrderKind::Stop(stop) | OrderKind::TrailingStop { stop, .. }) => match side_of(order)? {
-            Side::Buy => (bar.high >= stop).then(|| bar.open.max(stop)),
-            Side::Sell => (bar.low <= stop).then(|| bar.open.min(stop)),
+            Side::Buy => (bar.high() >= stop).then(|| bar.open().max(stop)),
+            Side::Sell => (bar.low() <= stop).then(|| bar.open().min(stop)),
         },
         _ => None,
     }

@@ -44,7 +44,7 @@ impl Broker {
             let toc = self.config.trade_on_close;
             let at_open = |o: &Order| {
                 phase == Phase::Open
-                    && fresh[o.symbol].is_some_and(|bar| fill::base_price(o, &bar, phase, toc) == Some(bar.open))
+                    && fresh[o.symbol].is_some_and(|bar| fill::base_price(o, &bar, phase, toc) == Some(bar.open()))
             };
             batch.sort_by_cached_key(|o| (!at_open(o), !self.reduces(o), o.id));
         }
@@ -305,8 +305,8 @@ fn follow(order: &mut Order, bar: &Bar) {
     let OrderKind::TrailingStop { offset, extreme, .. } = order.kind else { return };
     let OrderSize::Quantity { side, .. } = order.size else { return };
     let extreme = match side {
-        Side::Sell => extreme.max(bar.high),
-        Side::Buy => extreme.min(bar.low),
+        Side::Sell => extreme.max(bar.high()),
+        Side::Buy => extreme.min(bar.low()),
     };
     order.kind = OrderKind::TrailingStop { offset, stop: offset.level(side, extreme), extreme };
 }
@@ -321,7 +321,7 @@ fn oco_losers(batch: &[Order], fresh: &[Option<Bar>], phase: Phase, trade_on_clo
     let reached = |o: &Order| {
         let bar = fresh[o.symbol]?;
         let base = fill::base_price(o, &bar, phase, trade_on_close)?;
-        Some((base == bar.open, matches!(o.kind, OrderKind::Stop(_) | OrderKind::TrailingStop { .. })))
+        Some((base == bar.open(), matches!(o.kind, OrderKind::Stop(_) | OrderKind::TrailingStop { .. })))
     };
     let mut seen = Vec::new();
     for order in batch {

@@ -190,14 +190,14 @@ impl Broker {
         if !self.open_orders.is_empty() {
             for (mark, bar) in self.marks.iter_mut().zip(fresh) {
                 if let Some(bar) = bar {
-                    *mark = Some(bar.open);
+                    *mark = Some(bar.open());
                 }
             }
             self.process_orders(step, ts, fresh, fill::Phase::Open);
         }
         for (mark, bar) in self.marks.iter_mut().zip(fresh) {
             if let Some(bar) = bar {
-                *mark = Some(bar.close);
+                *mark = Some(bar.close());
             }
         }
     }

@@ -12,7 +12,7 @@ pub fn day(i: i64) -> Timestamp {
 }
 
 pub fn bar(i: i64, open: Decimal, high: Decimal, low: Decimal, close: Decimal) -> Option<Bar> {
-    Some(Bar { ts: day(i), open, high, low, close, volume: 1000.0 })
+    Bar::from_decimals(day(i), [open, high, low, close], 1000.0)
 }
 
 /// A bar that opens, closes and trades at `price` only.

@@ -14,7 +14,7 @@ use std::io::{self, Read, Write};
 
 use rust_decimal::Decimal;
 
-use crate::domain::{Bar, Timestamp};
+use crate::domain::{Bar, Price, PriceField, Timestamp};
 
 /// The first bytes of every bars file; the last byte is the format version.
 pub const MAGIC: &[u8; 8] = b"BTBARS\n\x01";
@@ -87,33 +87,21 @@ impl<W: Write> BarsWriter<W> {
     }
 }
 
-/// The narrow form of a price: its mantissa as an `i64` and its scale.
-fn narrow(price: Decimal) -> Option<(i64, u8)> {
-    let mantissa = i64::try_from(price.mantissa()).ok()?;
-    Some((mantissa, price.scale() as u8))
-}
-
 fn encode_block(bars: &[Bar], bytes: &mut Vec<u8>) {
     bytes.clear();
     bytes.extend_from_slice(&(bars.len() as u32).to_le_bytes());
-    let prices: [fn(&Bar) -> Decimal; 4] = [|b| b.open, |b| b.high, |b| b.low, |b| b.close];
-    let fits = bars.iter().all(|b| prices.iter().all(|p| narrow(p(b)).is_some()));
-    bytes.push(if fits { NARROW } else { WIDE });
+    // Every price of a bar fits the narrow form (a `Price` is a mantissa of
+    // at most 59 bits and a scale); the wide form is only read, from files
+    // written before bars held `Price`s.
+    bytes.push(NARROW);
     for bar in bars {
         bytes.extend_from_slice(&bar.ts.0.to_le_bytes());
     }
-    for price in prices {
-        if fits {
-            for bar in bars {
-                let (mantissa, _) = narrow(price(bar)).unwrap_or_default();
-                bytes.extend_from_slice(&mantissa.to_le_bytes());
-            }
-            bytes.extend(bars.iter().map(|bar| price(bar).scale() as u8));
-        } else {
-            for bar in bars {
-                bytes.extend_from_slice(&price(bar).serialize());
-            }
+    for field in PriceField::ALL {
+        for bar in bars {
+            bytes.extend_from_slice(&bar.narrow(field).mantissa().to_le_bytes());
         }
+        bytes.extend(bars.iter().map(|bar| bar.narrow(field).scale() as u8));
     }
     for bar in bars {
         bytes.extend_from_slice(&bar.volume.to_bits().to_le_bytes());
@@ -129,6 +117,10 @@ pub enum BarsFileError {
     /// The bytes are not a bars file of this version, or are cut short or damaged.
     #[error("not a bars file of this version, or damaged: {0}")]
     Damaged(&'static str),
+    /// A price has more digits than a bar holds (written by a version that
+    /// kept wider prices).
+    #[error("a price has more digits than a bar holds (its digits without the point must make a number below 2^58)")]
+    TooManyDigits,
 }
 
 /// Reads a whole bars file.
@@ -244,34 +236,40 @@ fn decode_block(bytes: &[u8], n: usize, form: u8, out: &mut Vec<Bar>) -> Result<
         }
         let price = |k: usize, i: usize| {
             let (mantissas, scales) = columns[k];
-            let mantissa = word(mantissas, i) as i64;
-            let magnitude = mantissa.unsigned_abs();
-            Decimal::from_parts(magnitude as u32, (magnitude >> 32) as u32, 0, mantissa < 0, u32::from(scales[i]))
+            Price::new(word(mantissas, i) as i64, u32::from(scales[i]))
         };
-        push_bars(out, n, times, rest, price);
+        push_bars(out, n, times, rest, price)
     } else {
         let (prices, volumes) = rest.split_at(64 * n);
         let price = |k: usize, i: usize| {
             let at = 16 * (k * n + i);
-            Decimal::deserialize(prices[at..at + 16].try_into().unwrap_or_default())
+            Price::from_decimal(Decimal::deserialize(prices[at..at + 16].try_into().unwrap_or_default()))
         };
-        push_bars(out, n, times, volumes, price);
+        push_bars(out, n, times, volumes, price)
     }
-    Ok(())
 }
 
 /// Appends `n` bars built whole, each from its time, its four prices
-/// (`price(k, i)`, k = 0 open to 3 close) and its volume.
-fn push_bars(out: &mut Vec<Bar>, n: usize, times: &[u8], volumes: &[u8], price: impl Fn(usize, usize) -> Decimal) {
+/// (`price(k, i)`, k = 0 open to 3 close, `None` for one a [`Price`] does
+/// not hold) and its volume.
+fn push_bars(
+    out: &mut Vec<Bar>,
+    n: usize,
+    times: &[u8],
+    volumes: &[u8],
+    price: impl Fn(usize, usize) -> Option<Price>,
+) -> Result<(), BarsFileError> {
     let word = |column: &[u8], i: usize| u64::from_le_bytes(column[8 * i..8 * i + 8].try_into().unwrap_or_default());
-    out.extend((0..n).map(|i| Bar {
-        ts: Timestamp(word(times, i) as i64),
-        open: price(0, i),
-        high: price(1, i),
-        low: price(2, i),
-        close: price(3, i),
-        volume: f64::from_bits(word(volumes, i)),
-    }));
+    out.reserve(n);
+    for i in 0..n {
+        let (Some(open), Some(high), Some(low), Some(close)) = (price(0, i), price(1, i), price(2, i), price(3, i))
+        else {
+            return Err(BarsFileError::TooManyDigits);
+        };
+        let ts = Timestamp(word(times, i) as i64);
+        out.push(Bar::new(ts, [open, high, low, close], f64::from_bits(word(volumes, i))));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -291,10 +289,10 @@ mod tests {
         // Bar's PartialEq treats NaN volumes as different; compare bits.
         a.len() == b.len()
             && a.iter().zip(b).all(|(x, y)| {
-                (x.ts, x.open, x.high, x.low, x.close) == (y.ts, y.open, y.high, y.low, y.close)
-                    && [x.open, x.high, x.low, x.close]
+                (x.ts, x.open(), x.high(), x.low(), x.close()) == (y.ts, y.open(), y.high(), y.low(), y.close())
+                    && [x.open(), x.high(), x.low(), x.close()]
                         .iter()
-                        .zip([y.open, y.high, y.low, y.close])
+                        .zip([y.open(), y.high(), y.low(), y.close()])
                         .all(|(p, q)| p.scale() == q.scale())
                     && x.volume.to_bits() == y.volume.to_bits()
             })
@@ -308,14 +306,40 @@ mod tests {
     }
 
     #[test]
-    fn scales_wide_prices_and_missing_volumes_are_kept() {
+    fn scales_and_missing_volumes_are_kept() {
         let mut bars = random_walk(10, 1, Timestamp(0), 60_000);
-        bars[0].close = dec!(1.50);
+        let [open, high, low, _] = bars[0].prices();
+        bars[0] = Bar::new(bars[0].ts, [open, high, low, Price::from_decimal(dec!(1.50)).unwrap()], 5.0);
         bars[1].volume = f64::NAN;
-        bars[2].open = Decimal::MAX; // does not fit an i64: the block is wide
         let back = roundtrip(&bars);
         assert!(same(&back, &bars));
-        assert_eq!(back[0].close.to_string(), "1.50");
+        assert_eq!(back[0].close().to_string(), "1.50");
+    }
+
+    /// A file of one block of one bar in the wide form (16-byte decimals),
+    /// as versions before `Price` wrote for prices past an `i64` mantissa.
+    fn wide_file(prices: [Decimal; 4]) -> Vec<u8> {
+        let mut bytes = MAGIC.to_vec();
+        bytes.extend_from_slice(&1u32.to_le_bytes());
+        bytes.push(WIDE);
+        bytes.extend_from_slice(&60_000i64.to_le_bytes());
+        for price in prices {
+            bytes.extend_from_slice(&price.serialize());
+        }
+        bytes.extend_from_slice(&7.5f64.to_bits().to_le_bytes());
+        bytes.extend_from_slice(&0u32.to_le_bytes());
+        bytes.extend_from_slice(&1u64.to_le_bytes());
+        bytes
+    }
+
+    #[test]
+    fn the_wide_form_is_read_and_a_price_past_what_a_bar_holds_is_refused() {
+        let fits = [dec!(1.5), dec!(2.25), dec!(1), dec!(2)];
+        let back = read_bars(wide_file(fits).as_slice()).unwrap();
+        assert_eq!(back, vec![Bar::from_decimals(Timestamp(60_000), fits, 7.5).unwrap()]);
+        assert_eq!(back[0].open().to_string(), "1.5");
+        let too_many_digits = [dec!(1), Decimal::MAX, dec!(1), dec!(1)];
+        assert!(matches!(read_bars(wide_file(too_many_digits).as_slice()), Err(BarsFileError::TooManyDigits)));
     }
 
     #[test]

@@ -280,7 +280,7 @@ mod tests {
         options.columns.insert(super::super::Role::Close, "Adj Close".into());
         let adjusted = Loader::new(options, Some(dir.join("cache"))).load(&file).unwrap();
         assert!(!adjusted.cached);
-        assert_eq!(adjusted.bars[0].close.to_string(), "1.25");
+        assert_eq!(adjusted.bars[0].close().to_string(), "1.25");
 
         // A changed file is read again.
         std::thread::sleep(std::time::Duration::from_millis(20));

@@ -164,7 +164,7 @@ mod tests {
 
     fn bar(ts: i64) -> Bar {
         let one = Decimal::ONE;
-        Bar { ts: Timestamp(ts), open: one, high: one, low: one, close: one, volume: 0.0 }
+        Bar::from_decimals(Timestamp(ts), [one; 4], 0.0).unwrap()
     }
 
     fn collect(times: &[i64], sort: bool) -> Result<Vec<i64>, DataError> {

@@ -199,12 +199,13 @@ pub fn resample(bars: &[Bar], interval: Interval) -> Result<Vec<Bar>, ResampleEr
         let start = interval.bucket_start(bar.ts);
         match out.last_mut() {
             Some(acc) if acc.ts == start => {
-                acc.high = acc.high.max(bar.high);
-                acc.low = acc.low.min(bar.low);
-                acc.close = bar.close;
-                acc.volume += bar.volume;
+                let ([open, high, low, _], [_, next_high, next_low, close]) = (acc.prices(), bar.prices());
+                // Ties keep what `Decimal`'s max and min kept: the later high, the earlier low.
+                let high = if high > next_high { high } else { next_high };
+                let low = if low <= next_low { low } else { next_low };
+                *acc = Bar::new(start, [open, high, low, close], acc.volume + bar.volume);
             }
-            _ => out.push(Bar { ts: start, ..*bar }),
+            _ => out.push(bar.with_ts(start)),
         }
     }
     Ok(out)
@@ -236,7 +237,7 @@ mod tests {
     const MON_2024_01_01: i64 = 1_704_067_200_000;
 
     fn bar(ts: i64, open: Decimal, high: Decimal, low: Decimal, close: Decimal, volume: f64) -> Bar {
-        Bar { ts: Timestamp(ts), open, high, low, close, volume }
+        Bar::from_decimals(Timestamp(ts), [open, high, low, close], volume).unwrap()
     }
 
     /// A flat bar at `price`, for tests about timing only.
@@ -345,7 +346,8 @@ mod tests {
         // 30s bars from -90s to +30s into 1m: [-120s, -60s) ← -90s; [-60s, 0) ← -60s, -30s; [0, 60s) ← 0s, 30s.
         let bars: Vec<Bar> = [-90, -60, -30, 0, 30].iter().zip(1..).map(|(&s, p)| flat(s * SECOND, p.into())).collect();
         let out = resample(&bars, iv("1m")).unwrap();
-        let got: Vec<(i64, Decimal, Decimal, f64)> = out.iter().map(|b| (b.ts.0, b.open, b.close, b.volume)).collect();
+        let got: Vec<(i64, Decimal, Decimal, f64)> =
+            out.iter().map(|b| (b.ts.0, b.open(), b.close(), b.volume)).collect();
         assert_eq!(
             got,
             [(-2 * MINUTE, dec!(1), dec!(1), 1.0), (-MINUTE, dec!(2), dec!(3), 2.0), (0, dec!(4), dec!(5), 2.0)]
@@ -407,7 +409,7 @@ mod tests {
         let bars: Vec<Bar> = days.iter().zip(1..).map(|(&d, p)| flat(MON_2024_01_01 + d * DAY, p.into())).collect();
         let out = resample(&bars, iv("1w")).unwrap();
         assert_eq!(stamps(&out), ["2023-12-25", "2024-01-01", "2024-01-08"]);
-        let got: Vec<(Decimal, Decimal, f64)> = out.iter().map(|b| (b.open, b.close, b.volume)).collect();
+        let got: Vec<(Decimal, Decimal, f64)> = out.iter().map(|b| (b.open(), b.close(), b.volume)).collect();
         assert_eq!(got, [(dec!(1), dec!(2), 2.0), (dec!(3), dec!(7), 5.0), (dec!(8), dec!(8), 1.0)]);
     }
 
@@ -415,7 +417,7 @@ mod tests {
     fn empty_and_single_bar_inputs() {
         assert_eq!(resample(&[], iv("1h")), Ok(vec![]));
         let one = flat(MON_2024_01_01 + 90 * MINUTE, dec!(5));
-        assert_eq!(resample(&[one], iv("1h")), Ok(vec![Bar { ts: Timestamp(MON_2024_01_01 + HOUR), ..one }]));
+        assert_eq!(resample(&[one], iv("1h")), Ok(vec![one.with_ts(Timestamp(MON_2024_01_01 + HOUR))]));
     }
 
     #[test]

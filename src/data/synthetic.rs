@@ -1,9 +1,11 @@
 //! Deterministic synthetic bars for benchmarks and tests: a seeded random
 //! walk with valid OHLC ranges, prices in cents.
 
-use rust_decimal::Decimal;
+use crate::domain::{Bar, Price, Timestamp};
 
-use crate::domain::{Bar, Timestamp};
+/// The walk stays below this many cents, far below what a [`Price`] holds
+/// (wicks included).
+const MAX_CENTS: i64 = 1 << 50;
 
 /// `n` bars of a random walk starting at 100.00, one every `interval_ms`
 /// from `start`. The same seed always gives the same bars.
@@ -15,19 +17,13 @@ pub fn random_walk(n: usize, seed: u64, start: Timestamp, interval_ms: i64) -> V
         let open = cents;
         // Moves of up to ±1 % per bar, kept above 1.00.
         let step = (rng.next_f64() - 0.5) * 0.02 * open as f64;
-        let close = (open + step.round() as i64).max(100);
+        let close = (open + step.round() as i64).clamp(100, MAX_CENTS);
         let wick = |r: f64| (r * 0.005 * open as f64).round() as i64;
         let high = open.max(close) + wick(rng.next_f64());
         let low = (open.min(close) - wick(rng.next_f64())).max(50);
         let volume = 1_000.0 + (rng.next_f64() * 9_000.0).round();
-        bars.push(Bar {
-            ts: Timestamp(start.0 + i as i64 * interval_ms),
-            open: Decimal::new(open, 2),
-            high: Decimal::new(high, 2),
-            low: Decimal::new(low, 2),
-            close: Decimal::new(close, 2),
-            volume,
-        });
+        let prices = [open, high, low, close].map(|c| Price::saturating(c, 2));
+        bars.push(Bar::new(Timestamp(start.0 + i as i64 * interval_ms), prices, volume));
         cents = close;
     }
     bars
@@ -69,8 +65,8 @@ mod tests {
         let bars = random_walk(5_000, 7, Timestamp(0), 60_000);
         assert_eq!(bars, random_walk(5_000, 7, Timestamp(0), 60_000));
         for (i, b) in bars.iter().enumerate() {
-            assert!(b.low <= b.open.min(b.close) && b.high >= b.open.max(b.close), "bar {i}");
-            assert!(b.low > Decimal::ZERO);
+            assert!(b.low() <= b.open().min(b.close()) && b.high() >= b.open().max(b.close()), "bar {i}");
+            assert!(b.low() > rust_decimal::Decimal::ZERO);
             assert_eq!(b.ts, Timestamp(i as i64 * 60_000));
         }
     }

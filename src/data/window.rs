@@ -140,7 +140,7 @@ mod tests {
         let window = DataWindow::new(None, Some(Timestamp(5 * HOUR)), Some(day)).unwrap();
         let out = window.apply(universe.clone()).unwrap();
         assert_eq!(out.bars(0).len(), 1);
-        assert_eq!(out.bars(0)[0].close, bars[5].close);
+        assert_eq!(out.bars(0)[0].close(), bars[5].close());
         let empty = DataWindow::new(Some(Timestamp(100 * HOUR)), None, None).unwrap();
         assert!(matches!(empty.apply(universe.clone()), Err(WindowError::Range(DataError::EmptySlice { .. }))));
         let finer = DataWindow::new(None, None, Some(Interval::parse("1m").unwrap())).unwrap();
@@ -156,7 +156,7 @@ mod tests {
         let window = DataWindow::new(None, Some(Timestamp(5 * HOUR)), Some(day)).unwrap();
         let cut = window.benchmark_bars(&Symbol::new("B"), &bars).unwrap();
         assert_eq!(cut.len(), 1);
-        assert_eq!(cut[0].close, bars[5].close, "no bar after the end was taken in");
+        assert_eq!(cut[0].close(), bars[5].close(), "no bar after the end was taken in");
         let before = DataWindow::new(None, Some(Timestamp(-1)), None).unwrap();
         assert!(before.benchmark_bars(&Symbol::new("B"), &bars).unwrap().is_empty());
         assert!(Arc::ptr_eq(&DataWindow::default().benchmark_bars(&Symbol::new("B"), &bars).unwrap(), &bars));

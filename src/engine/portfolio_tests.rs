@@ -16,7 +16,7 @@ use crate::strategy::StrategyError;
 const DAY: i64 = 86_400_000;
 
 fn bar(day: i64, close: Decimal) -> Bar {
-    Bar { ts: Timestamp(day * DAY), open: close, high: close + dec!(1), low: close - dec!(1), close, volume: 1.0 }
+    Bar::from_decimals(Timestamp(day * DAY), [close, close + dec!(1), close - dec!(1), close], 1.0).unwrap()
 }
 
 fn run_probe(
@@ -195,7 +195,7 @@ fn the_benchmark_is_bought_at_the_first_close_and_held() {
     assert_eq!((curve[47], curve[70], curve[71]), (dec!(1100), dec!(1100), dec!(1210)));
     // A minute benchmark gives its close at the end of each hour.
     let minutes: Vec<Bar> =
-        (0..72 * 60).map(|m| Bar { ts: Timestamp(m * HOUR / 60), ..bar(0, Decimal::from(1000 + m)) }).collect();
+        (0..72 * 60).map(|m| bar(0, Decimal::from(1000 + m)).with_ts(Timestamp(m * HOUR / 60))).collect();
     let curve = benchmark_curve(&hours, &minutes, dec!(1000)).unwrap();
     // Bought at 00:59's close (1059); at hour h the close of minute 60h + 59.
     assert_eq!(curve[0], dec!(1000));

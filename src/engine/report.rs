@@ -146,7 +146,7 @@ pub fn benchmark_curve(timeline: &[Timestamp], bars: &[Bar], initial: Decimal) -
     let mut bought_at: Option<Decimal> = None;
     for &ts in timeline {
         while let Some(bar) = bars.get(next).filter(|b| b.ts.millis().saturating_add(lag) <= ts.millis()) {
-            last = Some(bar.close);
+            last = Some(bar.close());
             next += 1;
         }
         let value = match (bought_at, last) {
@@ -177,7 +177,7 @@ pub fn buy_hold_return_pct(universe: &Universe) -> Option<f64> {
     for s in 0..n {
         let bars = universe.bars(s);
         let (first, last) = (bars.first()?, bars.last()?);
-        sum += to_f64((last.close / first.close - Decimal::ONE) * Decimal::ONE_HUNDRED);
+        sum += to_f64((last.close() / first.close() - Decimal::ONE) * Decimal::ONE_HUNDRED);
     }
     (n > 0).then(|| sum / n as f64)
 }

@@ -92,9 +92,9 @@ fn an_order_placed_on_a_bar_fills_at_the_next_open() {
     };
     let report = run(&u, &mut probe, &config(), RunHooks::default()).unwrap();
     let t = &report.trades[0];
-    assert_eq!((t.entry_step, t.entry_price), (4, bars[4].open));
+    assert_eq!((t.entry_step, t.entry_price), (4, bars[4].open()));
     assert!(t.closed_at_end);
-    assert_eq!((t.exit_step, t.exit_price), (9, bars[9].close));
+    assert_eq!((t.exit_step, t.exit_price), (9, bars[9].close()));
 }
 
 #[test]

@@ -27,7 +27,7 @@ fn probe_run(u: &Universe, cfg: &RunConfig) -> (Seen, RunReport) {
             Ok(())
         },
         on_bar: |ctx: &StrategyCtx| {
-            let back = ctx.bar(0, 25)?.map(|b| b.close);
+            let back = ctx.bar(0, 25)?.map(|b| b.close());
             seen.push((ctx.time(), ctx.indicator("sma", 0)?, ctx.indicator("sma", 1)?, back));
             Ok(())
         },

@@ -270,7 +270,7 @@ fn symbols_json(universe: &Universe, trades: &[TradeLine]) -> Value {
         let candles: Vec<Candle> = universe
             .bars(i)
             .iter()
-            .map(|b| (seconds(b.ts), to_f64(b.open), to_f64(b.high), to_f64(b.low), to_f64(b.close)))
+            .map(|b| (seconds(b.ts), to_f64(b.open()), to_f64(b.high()), to_f64(b.low()), to_f64(b.close())))
             .collect();
         let merged = merge_candles(&candles, CANDLE_BUDGET);
         let mut markers = Vec::new();

@@ -284,7 +284,7 @@ mod tests {
         let bars = crate::data::bars_file::read_bars(File::open(&done.file.0).unwrap()).unwrap();
         let direct = crate::data::parse_csv(CSV.as_bytes(), "up").unwrap();
         assert_eq!(bars.len(), direct.len());
-        assert!(bars.iter().zip(&direct).all(|(a, b)| a.ts == b.ts && a.close == b.close && a.volume.is_nan()));
+        assert!(bars.iter().zip(&direct).all(|(a, b)| a.ts == b.ts && a.close() == b.close() && a.volume.is_nan()));
         let path = done.file.0.clone();
         drop(done);
         assert!(!path.exists(), "the scratch file goes with the upload");
@@ -342,7 +342,7 @@ mod tests {
         assert_eq!((done.rows, done.interval_ms), (4, Some(86_400_000)));
         let bars = crate::data::bars_file::read_bars(File::open(&done.file.0).unwrap()).unwrap();
         let direct = crate::data::parse_csv(CSV.as_bytes(), "up").unwrap();
-        assert!(bars.iter().zip(&direct).all(|(a, b)| a.ts == b.ts && a.close == b.close && a.volume.is_nan()));
+        assert!(bars.iter().zip(&direct).all(|(a, b)| a.ts == b.ts && a.close() == b.close() && a.volume.is_nan()));
         assert_eq!(bars.len(), direct.len());
         assert_eq!(scratch_files(), 0, "the uploaded Parquet file is removed once parsed");
 

@@ -517,10 +517,10 @@ mod tests {
             for (symbol, state, first, outputs) in &mut self.declared {
                 let Some(bar) = fresh[*symbol] else { continue };
                 let input = BarInput {
-                    open: to_f64(bar.open),
-                    high: to_f64(bar.high),
-                    low: to_f64(bar.low),
-                    close: to_f64(bar.close),
+                    open: to_f64(bar.open()),
+                    high: to_f64(bar.high()),
+                    low: to_f64(bar.low()),
+                    close: to_f64(bar.close()),
                     volume: bar.volume,
                 };
                 state.update(&input);
@@ -611,7 +611,7 @@ mod tests {
             .enumerate()
             .map(|(i, &close)| {
                 let c = Decimal::from(close);
-                Bar { ts: Timestamp(i as i64 * 60_000), open: c, high: c, low: c, close: c, volume: 0.0 }
+                Bar::from_decimals(Timestamp(i as i64 * 60_000), [c; 4], 0.0).unwrap()
             })
             .collect();
         Universe::new(vec![(Symbol::new("A"), bars)]).unwrap()

@@ -94,7 +94,7 @@ mod tests {
             .enumerate()
             .map(|(i, &c)| {
                 let p = Decimal::from(c);
-                Bar { ts: Timestamp(i as i64 * 60_000), open: p, high: p, low: p, close: p, volume: 1.0 }
+                Bar::from_decimals(Timestamp(i as i64 * 60_000), [p; 4], 1.0).unwrap()
             })
             .collect()
     }
@@ -108,13 +108,13 @@ mod tests {
         let mut seen = Vec::new();
         for bar in &bars {
             tf.advance(&[Some(*bar)]);
-            seen.push(tf.bar(h, 0, 2).unwrap().map(|b| b.close));
+            seen.push(tf.bar(h, 0, 2).unwrap().map(|b| b.close()));
         }
         let d = |x: i64| Some(Decimal::from(x));
         // Minutes 0-4 complete at minute 4 (close 5), 5-9 at minute 9 (close 10); 10 is still forming.
         assert_eq!(seen, [None, None, None, None, d(5), d(5), d(5), d(5), d(5), d(10), d(10)]);
         let previous = tf.bar(h, 1, 2).unwrap().unwrap();
-        assert_eq!((previous.open, previous.high, previous.low), (Decimal::ONE, Decimal::from(5), Decimal::ONE));
+        assert_eq!((previous.open(), previous.high(), previous.low()), (Decimal::ONE, Decimal::from(5), Decimal::ONE));
         assert!(tf.bar(h, 2, 2).is_err(), "beyond the lookback");
         assert!(tf.bar(7, 0, 2).is_err(), "unknown handle");
     }

@@ -1,15 +1,13 @@
 //! Where a file's columns are ([`Layout`], from its header and the user's
 //! `--column` names) and reading one row of cells into a validated [`Bar`].
 
-use rust_decimal::Decimal;
-
 use super::lines::Cells;
-use super::number::{is_non_finite, is_number_syntax, parse_decimal, plain_decimal, plain_volume};
+use super::number::{is_non_finite, is_number_syntax, parse_price, plain_price, plain_volume};
 use crate::data::date_format::DateFormat;
 use crate::data::error::{DataError, Line};
 use crate::data::options::{LoadOptions, Role};
 use crate::data::timestamp::{parse_timestamp_memo, DateMemo};
-use crate::domain::{Bar, Timestamp};
+use crate::domain::{Bar, Price, Timestamp};
 
 /// Header names (lower case) accepted for the time column.
 const TIME_NAMES: [&str; 4] = ["date", "datetime", "timestamp", "time"];
@@ -178,21 +176,35 @@ impl Layout {
             None => f64::NAN,
         };
 
-        if less(high, low) {
+        if high < low {
             let (input, line, column) = row.place(&self.high);
-            return Err(DataError::HighBelowLow { input, line, column, high, low });
+            return Err(DataError::HighBelowLow { input, line, column, high: high.decimal(), low: low.decimal() });
         }
-        let (other, value) = if !less(open, close) { ("open", open) } else { ("close", close) };
-        if less(high, value) {
+        let (other, value) = if open >= close { ("open", open) } else { ("close", close) };
+        if high < value {
             let (input, line, column) = row.place(&self.high);
-            return Err(DataError::HighBelowOpenClose { input, line, column, high, other, value });
+            return Err(DataError::HighBelowOpenClose {
+                input,
+                line,
+                column,
+                high: high.decimal(),
+                other,
+                value: value.decimal(),
+            });
         }
-        let (other, value) = if !less(close, open) { ("open", open) } else { ("close", close) };
-        if less(value, low) {
+        let (other, value) = if close >= open { ("open", open) } else { ("close", close) };
+        if value < low {
             let (input, line, column) = row.place(&self.low);
-            return Err(DataError::LowAboveOpenClose { input, line, column, low, other, value });
+            return Err(DataError::LowAboveOpenClose {
+                input,
+                line,
+                column,
+                low: low.decimal(),
+                other,
+                value: value.decimal(),
+            });
         }
-        Ok(Bar { ts, open, high, low, close, volume })
+        Ok(Bar::new(ts, [open, high, low, close], volume))
     }
 
     fn timestamp(&self, row: &Row<'_>, memo: &Memo) -> Result<Timestamp, DataError> {
@@ -214,16 +226,6 @@ impl Layout {
                 }
             }),
         }
-    }
-}
-
-/// Whether `a < b`, comparing mantissas when the scales agree (as they
-/// nearly always do within a row).
-fn less(a: Decimal, b: Decimal) -> bool {
-    if a.scale() == b.scale() {
-        a.mantissa() < b.mantissa()
-    } else {
-        a < b
     }
 }
 
@@ -265,17 +267,17 @@ impl Row<'_> {
     }
 
     /// A price: an exact, finite, positive decimal.
-    fn price(&self, column: &Column, field: &'static str) -> Result<Decimal, DataError> {
-        let value = match plain_decimal(self.bytes(column)) {
+    fn price(&self, column: &Column, field: &'static str) -> Result<Price, DataError> {
+        let value = match plain_price(self.bytes(column)) {
             Some(value) => value,
             None => {
                 let text = self.cell(column)?;
-                self.number(column, text, parse_decimal)?
+                self.number(column, text, parse_price)?
             }
         };
-        if value.is_sign_negative() || value.is_zero() {
+        if value.mantissa() <= 0 {
             let (input, line, column) = self.place(column);
-            return Err(DataError::NonPositivePrice { input, line, column, field, value });
+            return Err(DataError::NonPositivePrice { input, line, column, field, value: value.decimal() });
         }
         Ok(value)
     }

@@ -2,6 +2,8 @@
 
 use rust_decimal::Decimal;
 
+use crate::domain::Price;
+
 /// `nan`, `inf`, `infinity` in any case, with an optional sign.
 pub(super) fn is_non_finite(text: &str) -> bool {
     let unsigned = text.strip_prefix(['+', '-']).unwrap_or(text);
@@ -48,6 +50,25 @@ const PLAIN_DIGITS: usize = 18;
 /// (which [`parse_decimal`] then reads the general way). Gives the same
 /// value and scale as `Decimal::from_str_exact` (`1.50` has scale 2).
 pub(super) fn plain_decimal(text: &[u8]) -> Option<Decimal> {
+    let (negative, mantissa, scale) = plain_parts(text)?;
+    let (lo, mid) = (mantissa as u32, (mantissa >> 32) as u32);
+    Some(Decimal::from_parts(lo, mid, 0, negative, scale))
+}
+
+/// [`plain_decimal`]'s value as a [`Price`], without building a `Decimal`;
+/// `None` for anything [`plain_decimal`] does not read or a [`Price`] does
+/// not hold (which [`parse_price`] then reads the general way and explains).
+#[inline]
+pub(super) fn plain_price(text: &[u8]) -> Option<Price> {
+    let (negative, mantissa, scale) = plain_parts(text)?;
+    let mantissa = i64::try_from(mantissa).ok()?;
+    Price::new(if negative { -mantissa } else { mantissa }, scale)
+}
+
+/// The sign, the digits as an integer and the scale of a plainly written
+/// number (see [`plain_decimal`]).
+#[inline]
+fn plain_parts(text: &[u8]) -> Option<(bool, u64, u32)> {
     let (negative, digits) = match text.first()? {
         b'-' => (true, &text[1..]),
         b'+' => (false, &text[1..]),
@@ -71,8 +92,7 @@ pub(super) fn plain_decimal(text: &[u8]) -> Option<Decimal> {
     if count == 0 {
         return None;
     }
-    let (lo, mid) = (mantissa as u32, (mantissa >> 32) as u32);
-    Some(Decimal::from_parts(lo, mid, 0, negative, scale.unwrap_or(0)))
+    Some((negative, mantissa, scale.unwrap_or(0)))
 }
 
 /// A volume written as at most 15 digits (exactly an `f64`), read without
@@ -89,6 +109,13 @@ pub(super) fn plain_volume(text: &[u8]) -> Option<f64> {
         value = value * 10 + u64::from(c - b'0');
     }
     Some(value as f64)
+}
+
+/// A price from text already checked by [`is_number_syntax`]: its exact
+/// decimal, refused when its digits do not fit a [`Price`].
+pub(super) fn parse_price(text: &str) -> Result<Price, &'static str> {
+    Price::from_decimal(parse_decimal(text)?)
+        .ok_or("too many digits for a price: its digits without the point must make a number below 2^58 (about 2.9e17)")
 }
 
 /// An exact decimal from text already checked by [`is_number_syntax`].

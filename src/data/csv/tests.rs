@@ -94,6 +94,12 @@ fn bad_inputs_give_their_own_variant_with_line_and_column() {
             vec!["line 3, column Open", "too many digits"],
         ),
         (
+            // 18 digits: an exact decimal, but past what a bar's price holds.
+            row("2020-01-02,1,4,0.5,3.00000000000000001,10"),
+            |e| matches!(e, DataError::InvalidNumber { .. }),
+            vec!["line 3, column Close", "too many digits for a price", "below 2^58"],
+        ),
+        (
             row("2020-01-02,1e-40,2,0.5,1,10"),
             |e| matches!(e, DataError::InvalidNumber { .. }),
             vec!["line 3, column Open", "exponent is out of range"],
@@ -295,7 +301,7 @@ fn loads_a_file_from_disk() {
     std::fs::write(&path, format!("{HEADER}2020-01-01,1,2,0.5,1.5,10\n")).unwrap();
     let bars = load_csv_file(&path).unwrap();
     assert_eq!(bars.len(), 1);
-    assert_eq!(bars[0].close, dec!(1.5));
+    assert_eq!(bars[0].close(), dec!(1.5));
 }
 
 #[test]
@@ -334,14 +340,14 @@ fn headers_are_case_insensitive_and_extra_columns_ignored() {
     let bars = ok(text);
     assert_eq!(bars.len(), 2);
     assert_eq!(bars[0].ts, ts("2020-01-01"));
-    assert_eq!(bars[0].open.to_string(), "1.750000", "scale is kept as written");
-    assert_eq!(bars[0].high, dec!(1.953125));
-    assert_eq!(bars[0].low, dec!(1.552083));
-    assert_eq!(bars[0].close, dec!(1.640625));
+    assert_eq!(bars[0].open().to_string(), "1.750000", "scale is kept as written");
+    assert_eq!(bars[0].high(), dec!(1.953125));
+    assert_eq!(bars[0].low(), dec!(1.552083));
+    assert_eq!(bars[0].close(), dec!(1.640625));
     assert_eq!(bars[0].volume, 67_867_200.0);
-    assert_eq!(bars[1].open, dec!(1.5));
-    assert_eq!(bars[1].low, dec!(1));
-    assert_eq!(bars[1].close, dec!(1.5));
+    assert_eq!(bars[1].open(), dec!(1.5));
+    assert_eq!(bars[1].low(), dec!(1));
+    assert_eq!(bars[1].close(), dec!(1.5));
     assert_eq!(bars[1].volume, 2500.0);
 }
 
@@ -438,42 +444,42 @@ fn real_files_load_with_readme_counts_and_exact_values() {
             rows: 2148,
             first: "2004-08-19",
             last: "2013-03-01",
-            check: |b| b.open == dec!(100) && b.close == dec!(100.34) && b.volume == 22_351_900.0,
+            check: |b| b.open() == dec!(100) && b.close() == dec!(100.34) && b.volume == 22_351_900.0,
         },
         Case {
             file: "EURUSD.csv",
             rows: 5000,
             first: "2017-04-19 09:00:00",
             last: "2018-02-07 15:00:00",
-            check: |b| b.close == dec!(1.07219) && b.low == dec!(1.07083),
+            check: |b| b.close() == dec!(1.07219) && b.low() == dec!(1.07083),
         },
         Case {
             file: "BTCUSD.csv",
             rows: 156,
             first: "2012-01-31",
             last: "2024-12-31",
-            check: |b| b.open == dec!(4.58) && b.volume == 2012.25343589,
+            check: |b| b.open() == dec!(4.58) && b.volume == 2012.25343589,
         },
         Case {
             file: "orcl-1995-2014.csv",
             rows: 5036,
             first: "1995-01-03",
             last: "2014-12-31",
-            check: |b| b.open == dec!(2.179012) && b.close == dec!(2.117284),
+            check: |b| b.open() == dec!(2.179012) && b.close() == dec!(2.117284),
         },
         Case {
             file: "yhoo-1996-2014.csv",
             rows: 4713,
             first: "1996-04-12",
             last: "2014-12-31",
-            check: |b| b.close == dec!(1.375) && b.high == dec!(1.791667),
+            check: |b| b.close() == dec!(1.375) && b.high() == dec!(1.791667),
         },
         Case {
             file: "nvda-1999-2014.csv",
             rows: 4012,
             first: "1999-01-22",
             last: "2014-12-31",
-            check: |b| b.open == dec!(1.75) && b.close == dec!(1.640625) && b.volume == 67_867_200.0,
+            check: |b| b.open() == dec!(1.75) && b.close() == dec!(1.640625) && b.volume == 67_867_200.0,
         },
     ];
     for case in cases {
@@ -523,7 +529,7 @@ fn a_file_without_volume_loads_with_unknown_volume() {
     let bars = ok("Date,Open,High,Low,Close\n2020-01-01,1,2,0.5,1.5\n2020-01-02,1.5,2.5,1,2\n");
     assert_eq!(bars.len(), 2);
     assert!(bars.iter().all(|b| b.volume.is_nan()), "no Volume column: volume is not known");
-    assert_eq!(bars[1].close, dec!(2));
+    assert_eq!(bars[1].close(), dec!(2));
 }
 
 #[test]
@@ -544,7 +550,7 @@ fn columns_can_be_taken_from_other_names() {
     let text = "Date,Open,High,Low,Close,Adj Close,Volume\n2020-01-01,1,2,0.5,1.5,1.25,10\n";
     let mut options = LoadOptions::default();
     options.columns.insert(Role::Close, "adj close".into());
-    assert_eq!(with(text, &options).unwrap()[0].close, dec!(1.25));
+    assert_eq!(with(text, &options).unwrap()[0].close(), dec!(1.25));
     // One column may give several roles: a file of closes only.
     let mut options = LoadOptions::default();
     for role in [Role::Open, Role::High, Role::Low, Role::Close] {
@@ -552,7 +558,7 @@ fn columns_can_be_taken_from_other_names() {
     }
     options.columns.insert(Role::Time, "Datum".into());
     let bars = with("Datum;Price\n2020-01-01;7.5\n", &options).unwrap();
-    assert_eq!((bars[0].open, bars[0].low, bars[0].close), (dec!(7.5), dec!(7.5), dec!(7.5)));
+    assert_eq!((bars[0].open(), bars[0].low(), bars[0].close()), (dec!(7.5), dec!(7.5), dec!(7.5)));
     assert!(bars[0].volume.is_nan());
     // A name the header lacks is refused, naming the option and the header.
     let mut options = LoadOptions::default();
@@ -615,5 +621,5 @@ fn a_given_delimiter_overrides_detection() {
     let text = "Date|Open|High|Low|Close|Volume\n2020-01-01|1|2|0.5|1.5|10\n";
     assert!(matches!(parse(text).unwrap_err(), DataError::MissingColumns { .. }));
     let options = LoadOptions { delimiter: Some('|'), ..LoadOptions::default() };
-    assert_eq!(with(text, &options).unwrap()[0].close, dec!(1.5));
+    assert_eq!(with(text, &options).unwrap()[0].close(), dec!(1.5));
 }

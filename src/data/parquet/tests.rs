@@ -70,7 +70,7 @@ fn a_pandas_like_file_gives_the_bars_its_csv_gives() {
                2020-01-02,101,102,100,101.5,1000\n\
                2020-01-03,102.5,103,101,102.75,0\n";
     assert_eq!(bars, crate::data::parse_csv(csv.as_bytes(), "X.csv").unwrap());
-    assert_eq!(bars[0].open, dec!(100.34), "the float's shortest text, exactly");
+    assert_eq!(bars[0].open(), dec!(100.34), "the float's shortest text, exactly");
 }
 
 #[test]
@@ -102,7 +102,7 @@ fn string_dates_read_with_the_date_format_and_decimal_prices_exactly() {
     options.columns.insert(crate::data::Role::Time, "Day".into());
     let bars = load(&path, &options).unwrap();
     assert_eq!(bars[0].ts.to_text(), "2020-01-02");
-    assert_eq!(bars[0].high, dec!(102.0001)); // 1020001 at scale 4
+    assert_eq!(bars[0].high(), dec!(102.0001)); // 1020001 at scale 4
     assert!(bars[0].volume.is_nan(), "no Volume column");
 
     // A timestamp column is not text: the format does not apply to it.
@@ -156,7 +156,7 @@ fn rows_out_of_order_are_refused_unless_sorted() {
     assert!(matches!(err, DataError::OutOfOrder { line: Line::Row(2), .. }), "{err:?}");
     assert!(err.to_string().contains("--sort"), "{err}");
     let sorted = load(&path, &LoadOptions { sort: true, ..LoadOptions::default() }).unwrap();
-    assert_eq!(sorted.iter().map(|b| b.close).collect::<Vec<_>>(), [dec!(3.25), dec!(2.25), dec!(1.25)]);
+    assert_eq!(sorted.iter().map(|b| b.close()).collect::<Vec<_>>(), [dec!(3.25), dec!(2.25), dec!(1.25)]);
     assert_eq!(sorted[0].ts.to_text(), "2020-01-01");
 }
 

@@ -5,7 +5,6 @@ use std::collections::{BinaryHeap, HashSet};
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
-use crate::domain::num::to_f64;
 use crate::domain::{is_valid_symbol, Bar, PriceField, Symbol, Timestamp};
 
 use super::error::DataError;
@@ -200,8 +199,8 @@ impl Universe {
     pub fn price_column(&self, symbol: usize, field: PriceField) -> (Arc<[f64]>, usize) {
         let series = &self.series[symbol];
         let data = &series.data.0;
-        let column =
-            data.columns[field as usize].get_or_init(|| data.bars.iter().map(|bar| to_f64(bar.price(field))).collect());
+        let column = data.columns[field as usize]
+            .get_or_init(|| data.bars.iter().map(|bar| bar.narrow(field).to_f64()).collect());
         (Arc::clone(column), series.start)
     }
 

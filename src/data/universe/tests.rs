@@ -2,6 +2,7 @@
 use super::*;
 use crate::data::parse_timestamp;
 use crate::data::Loader;
+use crate::domain::num::to_f64;
 use rust_decimal::Decimal;
 
 fn ts(text: &str) -> Timestamp {
@@ -13,7 +14,7 @@ fn bars(days: &[&str]) -> Vec<Bar> {
         .enumerate()
         .map(|(i, day)| {
             let p = Decimal::from(100 + i as i64);
-            Bar { ts: ts(day), open: p, high: p, low: p, close: p, volume: 1.0 }
+            Bar::from_decimals(ts(day), [p; 4], 1.0).unwrap()
         })
         .collect()
 }
@@ -84,7 +85,7 @@ fn bars_are_not_forward_filled() {
         assert_eq!(u.bar_at(0, ts(day)), None, "{day}");
     }
     assert_eq!(u.bar_at(1, ts("2020-01-01")), None);
-    assert_eq!(u.bar_at(1, ts("2020-01-03")).unwrap().close, Decimal::from(101));
+    assert_eq!(u.bar_at(1, ts("2020-01-03")).unwrap().close(), Decimal::from(101));
     assert!(u.bars(0).iter().all(|b| b.ts != ts("2020-01-04")));
 }
 
@@ -232,15 +233,15 @@ fn price_columns_are_computed_once_and_shared_with_slices() {
     let u = Universe::load(&[DataSpec::parse(&format!("{dir}/GOOG.csv")).unwrap()], &Loader::default()).unwrap();
     let (closes, offset) = u.price_column(0, PriceField::Close);
     assert_eq!(offset, 0);
-    let expected: Vec<f64> = u.bars(0).iter().map(|b| to_f64(b.close)).collect();
+    let expected: Vec<f64> = u.bars(0).iter().map(|b| to_f64(b.close())).collect();
     assert_eq!(&closes[..], &expected[..]);
-    let highs: Vec<f64> = u.bars(0).iter().map(|b| to_f64(b.high)).collect();
+    let highs: Vec<f64> = u.bars(0).iter().map(|b| to_f64(b.high())).collect();
     assert_eq!(&u.price_column(0, PriceField::High).0[..], &highs[..]);
 
     let later = u.slice(Some(ts("2010-01-01")), None).unwrap();
     let (shared, offset) = later.price_column(0, PriceField::Close);
     assert!(Arc::ptr_eq(&shared, &closes), "a slice reads the same column");
-    assert_eq!(shared[offset], to_f64(later.bars(0)[0].close), "its first bar sits at the offset");
+    assert_eq!(shared[offset], to_f64(later.bars(0)[0].close()), "its first bar sits at the offset");
     let again = Universe::from_shared(vec![(Symbol::new("GOOG"), u.series[0].data.clone())]).unwrap();
     assert!(Arc::ptr_eq(&again.price_column(0, PriceField::Close).0, &closes), "so does a universe on the same series");
 }

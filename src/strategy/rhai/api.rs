@@ -11,7 +11,7 @@ use chrono::{DateTime, Datelike, Timelike};
 use rhai::{Array, Dynamic, Engine, EvalAltResult, ImmutableString, Map, Position, INT};
 
 use crate::domain::num::to_f64;
-use crate::domain::{Bar, OrderId, Side};
+use crate::domain::{Bar, OrderId, Price, PriceField, Side};
 use crate::indicators::{Arg, ArgType, ArgValue, IndicatorKind, IndicatorSpec, DEFAULT_SOURCE, KINDS};
 use crate::session::{CtxError, Operand, ParamValue, PriceKind, StrategyCtx};
 
@@ -63,6 +63,11 @@ fn price(p: rust_decimal::Decimal) -> Dynamic {
     Dynamic::from_float(to_f64(p))
 }
 
+/// A bar's price as a script sees it: the same f64 as [`price`] of its decimal.
+fn bar_price(p: Price) -> Dynamic {
+    Dynamic::from_float(p.to_f64())
+}
+
 /// The context's type name in Rhai's messages.
 pub(super) const CTX_TYPE: &str = "Ctx";
 
@@ -87,10 +92,10 @@ pub fn register(engine: &mut Engine) {
 
 fn register_bars(engine: &mut Engine) {
     let fields: [(&str, BarField); 6] = [
-        ("open", |b| price(b.open)),
-        ("high", |b| price(b.high)),
-        ("low", |b| price(b.low)),
-        ("close", |b| price(b.close)),
+        ("open", |b| bar_price(b.narrow(PriceField::Open))),
+        ("high", |b| bar_price(b.narrow(PriceField::High))),
+        ("low", |b| bar_price(b.narrow(PriceField::Low))),
+        ("close", |b| bar_price(b.narrow(PriceField::Close))),
         ("volume", |b| volume(b.volume)),
         ("bar_time", |b| Dynamic::from_int(b.ts.secs())),
     ];

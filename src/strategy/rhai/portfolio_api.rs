@@ -81,7 +81,7 @@ fn ids(ids: Vec<crate::domain::OrderId>) -> Array {
 fn bar_map(bar: &Bar) -> Dynamic {
     let mut map = Map::new();
     map.insert("time".into(), Dynamic::from_int(bar.ts.secs()));
-    for (key, value) in [("open", bar.open), ("high", bar.high), ("low", bar.low), ("close", bar.close)] {
+    for (key, value) in [("open", bar.open()), ("high", bar.high()), ("low", bar.low()), ("close", bar.close())] {
         map.insert(key.into(), Dynamic::from_float(to_f64(value)));
     }
     map.insert("volume".into(), super::api::volume(bar.volume));

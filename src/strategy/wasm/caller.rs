@@ -7,8 +7,7 @@ use std::time::Instant;
 
 use wasmtime::{bail, format_err, Caller, Extern, Memory, Result, StoreLimits};
 
-use crate::domain::num::to_f64;
-use crate::domain::{Bar, CancelToken, Side};
+use crate::domain::{Bar, CancelToken, PriceField, Side};
 use crate::session::{BarLoop, IndicatorRef, ParamSpec, StrategyCtx};
 
 use super::limits::MAX_HOST_STRING;
@@ -114,10 +113,10 @@ pub(super) fn nan_if_none(value: Option<f64>) -> f64 {
 /// 3 close, 4 volume.
 pub(super) fn bar_field(f: &str, bar: &Bar, field: i32) -> Result<f64> {
     Ok(match field {
-        0 => to_f64(bar.open),
-        1 => to_f64(bar.high),
-        2 => to_f64(bar.low),
-        3 => to_f64(bar.close),
+        0 => bar.narrow(PriceField::Open).to_f64(),
+        1 => bar.narrow(PriceField::High).to_f64(),
+        2 => bar.narrow(PriceField::Low).to_f64(),
+        3 => bar.narrow(PriceField::Close).to_f64(),
         4 => bar.volume,
         other => bail!("bt.{f}: field must be 0 (open) to 4 (volume), got {other}"),
     })

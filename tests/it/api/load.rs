@@ -13,7 +13,7 @@ use super::app::{App, Backend};
 pub fn minute_bars(n: usize) -> Vec<u8> {
     let mut csv = String::from("Timestamp,Open,High,Low,Close,Volume\n");
     for b in random_walk(n, 7, Timestamp(1_600_000_000_000), 60_000) {
-        let _ = writeln!(csv, "{},{},{},{},{},{}", b.ts.millis(), b.open, b.high, b.low, b.close, b.volume);
+        let _ = writeln!(csv, "{},{},{},{},{},{}", b.ts.millis(), b.open(), b.high(), b.low(), b.close(), b.volume);
     }
     csv.into_bytes()
 }
