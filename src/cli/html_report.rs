@@ -27,7 +27,7 @@ pub fn run_html(args: &RunArgs, report: &RunReport) -> anyhow::Result<String> {
         .iter()
         .zip(report.equity.amounts())
         .enumerate()
-        .map(|(i, (&time, &equity))| CurvePoint {
+        .map(|(i, (&time, equity))| CurvePoint {
             time,
             equity: to_f64(equity),
             drawdown_pct: drawdown[i],

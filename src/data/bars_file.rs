@@ -3,18 +3,23 @@
 //! side needs the whole series as bytes in memory.
 //!
 //! Layout: the magic [`MAGIC`], then blocks of at most [`BLOCK_BARS`] bars,
-//! each `u32` bar count, a `u8` price form, the times (`i64` milliseconds),
-//! the four price columns (open, high, low, close), the volumes (`f64`,
-//! `NaN` for none); then a `u32` 0 and the `u64` total of bars. Prices are
-//! in the narrow form (an `i64` mantissa column, then a `u8` scale column)
-//! when every price of the block fits, else each is rust_decimal's 16-byte
-//! serialized form. All numbers little-endian.
+//! each `u32` bar count, a `u8` form and the block's bars; then a `u32` 0
+//! and the `u64` total of bars. All numbers little-endian.
+//!
+//! Written now, the row form: each bar as six 8-byte words, as a [`Bar`]
+//! holds it in memory (time in `i64` milliseconds, open, high, low and
+//! close as [`Price::to_bits`], volume as `f64` bits, `NaN` for none), so
+//! that reading a block back is copying words. Read too, from files written
+//! before bars held [`Price`]s: the columnar forms (times, then the four
+//! price columns, then the volumes), whose prices are either narrow (an
+//! `i64` mantissa column, then a `u8` scale column) or wide (rust_decimal's
+//! 16-byte serialized form).
 
 use std::io::{self, Read, Write};
 
 use rust_decimal::Decimal;
 
-use crate::domain::{Bar, Price, PriceField, Timestamp};
+use crate::domain::{Bar, Price, Timestamp};
 
 /// The first bytes of every bars file; the last byte is the format version.
 pub const MAGIC: &[u8; 8] = b"BTBARS\n\x01";
@@ -24,6 +29,7 @@ pub const BLOCK_BARS: usize = 1 << 16;
 
 const NARROW: u8 = 0;
 const WIDE: u8 = 1;
+const ROWS: u8 = 2;
 
 /// Writes bars in the columnar form, one block per [`BLOCK_BARS`] bars.
 pub struct BarsWriter<W: Write> {
@@ -89,24 +95,19 @@ impl<W: Write> BarsWriter<W> {
 
 fn encode_block(bars: &[Bar], bytes: &mut Vec<u8>) {
     bytes.clear();
+    bytes.reserve(5 + ROW_BYTES * bars.len());
     bytes.extend_from_slice(&(bars.len() as u32).to_le_bytes());
-    // Every price of a bar fits the narrow form (a `Price` is a mantissa of
-    // at most 59 bits and a scale); the wide form is only read, from files
-    // written before bars held `Price`s.
-    bytes.push(NARROW);
+    bytes.push(ROWS);
     for bar in bars {
-        bytes.extend_from_slice(&bar.ts.0.to_le_bytes());
-    }
-    for field in PriceField::ALL {
-        for bar in bars {
-            bytes.extend_from_slice(&bar.narrow(field).mantissa().to_le_bytes());
+        let [open, high, low, close] = bar.prices().map(Price::to_bits);
+        for word in [bar.ts.0 as u64, open, high, low, close, bar.volume.to_bits()] {
+            bytes.extend_from_slice(&word.to_le_bytes());
         }
-        bytes.extend(bars.iter().map(|bar| bar.narrow(field).scale() as u8));
-    }
-    for bar in bars {
-        bytes.extend_from_slice(&bar.volume.to_bits().to_le_bytes());
     }
 }
+
+/// The bytes of one bar in the row form.
+const ROW_BYTES: usize = 48;
 
 /// Why bytes are not a bars file.
 #[derive(Debug, thiserror::Error)]
@@ -141,8 +142,8 @@ pub fn read_bars<R: Read>(input: R) -> Result<Vec<Bar>, BarsFileError> {
 /// As [`read_bars`].
 pub fn read_bars_sized<R: Read>(input: R, size: u64) -> Result<Vec<Bar>, BarsFileError> {
     let mut reader = BarsReader::new(input)?;
-    // A bar takes at least 60 bytes in the narrow form.
-    let mut bars = Vec::with_capacity((size / 60) as usize);
+    // A bar takes 48 bytes in the row form, more in the others.
+    let mut bars = Vec::with_capacity((size / ROW_BYTES as u64) as usize);
     while reader.next_block_into(&mut bars)? {}
     Ok(bars)
 }
@@ -189,12 +190,13 @@ impl<R: Read> BarsReader<R> {
             return Err(BarsFileError::Damaged("a block is too long"));
         }
         let form = self.array::<1>()?[0];
-        let price_bytes = match form {
-            NARROW => 9,
-            WIDE => 16,
-            _ => return Err(BarsFileError::Damaged("an unknown price form")),
-        };
-        let size = count * (8 + 4 * price_bytes + 8);
+        let size = count
+            * match form {
+                ROWS => ROW_BYTES,
+                NARROW => 8 + 4 * 9 + 8,
+                WIDE => 8 + 4 * 16 + 8,
+                _ => return Err(BarsFileError::Damaged("an unknown form")),
+            };
         self.bytes.resize(size, 0);
         self.input.read_exact(&mut self.bytes).map_err(cut_short)?;
         decode_block(&self.bytes, count, form, out)?;
@@ -220,6 +222,9 @@ fn cut_short(err: io::Error) -> BarsFileError {
 /// Appends the `n` bars of a block's `bytes` to `out`, each bar built whole
 /// from its place in every column (one pass over the bars' memory).
 fn decode_block(bytes: &[u8], n: usize, form: u8, out: &mut Vec<Bar>) -> Result<(), BarsFileError> {
+    if form == ROWS {
+        return decode_rows(bytes, out);
+    }
     let word = |column: &[u8], i: usize| u64::from_le_bytes(column[8 * i..8 * i + 8].try_into().unwrap_or_default());
     let (times, rest) = bytes.split_at(8 * n);
     if form == NARROW {
@@ -246,6 +251,28 @@ fn decode_block(bytes: &[u8], n: usize, form: u8, out: &mut Vec<Bar>) -> Result<
             Price::from_decimal(Decimal::deserialize(prices[at..at + 16].try_into().unwrap_or_default()))
         };
         push_bars(out, n, times, volumes, price)
+    }
+}
+
+/// Appends the bars of a block in the row form to `out`.
+fn decode_rows(bytes: &[u8], out: &mut Vec<Bar>) -> Result<(), BarsFileError> {
+    let before = out.len();
+    out.reserve(bytes.len() / ROW_BYTES);
+    let mut valid = true;
+    out.extend(bytes.chunks_exact(ROW_BYTES).map(|row| {
+        let word = |k: usize| u64::from_le_bytes(row[8 * k..8 * k + 8].try_into().unwrap_or_default());
+        let prices = [word(1), word(2), word(3), word(4)];
+        // A scale past 28 (never written): checked for the block at once,
+        // so that building the bars stays a plain copy of words.
+        valid &= prices.iter().all(|&bits| bits & 31 <= 28);
+        let [open, high, low, close] = prices.map(Price::from_bits_unchecked);
+        Bar::new(Timestamp(word(0) as i64), [open, high, low, close], f64::from_bits(word(5)))
+    }));
+    if valid {
+        Ok(())
+    } else {
+        out.truncate(before);
+        Err(BarsFileError::Damaged("a price's scale out of range"))
     }
 }
 
@@ -316,15 +343,20 @@ mod tests {
         assert_eq!(back[0].close().to_string(), "1.50");
     }
 
-    /// A file of one block of one bar in the wide form (16-byte decimals),
-    /// as versions before `Price` wrote for prices past an `i64` mantissa.
-    fn wide_file(prices: [Decimal; 4]) -> Vec<u8> {
+    /// A file of one block of one bar in a columnar form (`NARROW` or
+    /// `WIDE`), as versions before `Price` wrote.
+    fn columnar_file(form: u8, prices: [Decimal; 4]) -> Vec<u8> {
         let mut bytes = MAGIC.to_vec();
         bytes.extend_from_slice(&1u32.to_le_bytes());
-        bytes.push(WIDE);
+        bytes.push(form);
         bytes.extend_from_slice(&60_000i64.to_le_bytes());
         for price in prices {
-            bytes.extend_from_slice(&price.serialize());
+            if form == WIDE {
+                bytes.extend_from_slice(&price.serialize());
+            } else {
+                bytes.extend_from_slice(&(price.mantissa() as i64).to_le_bytes());
+                bytes.push(price.scale() as u8);
+            }
         }
         bytes.extend_from_slice(&7.5f64.to_bits().to_le_bytes());
         bytes.extend_from_slice(&0u32.to_le_bytes());
@@ -333,13 +365,36 @@ mod tests {
     }
 
     #[test]
-    fn the_wide_form_is_read_and_a_price_past_what_a_bar_holds_is_refused() {
+    fn the_columnar_forms_are_read_and_a_price_past_what_a_bar_holds_is_refused() {
         let fits = [dec!(1.5), dec!(2.25), dec!(1), dec!(2)];
-        let back = read_bars(wide_file(fits).as_slice()).unwrap();
-        assert_eq!(back, vec![Bar::from_decimals(Timestamp(60_000), fits, 7.5).unwrap()]);
-        assert_eq!(back[0].open().to_string(), "1.5");
+        for form in [NARROW, WIDE] {
+            let back = read_bars(columnar_file(form, fits).as_slice()).unwrap();
+            assert_eq!(back, vec![Bar::from_decimals(Timestamp(60_000), fits, 7.5).unwrap()], "form {form}");
+            assert_eq!(back[0].open().to_string(), "1.5");
+        }
         let too_many_digits = [dec!(1), Decimal::MAX, dec!(1), dec!(1)];
-        assert!(matches!(read_bars(wide_file(too_many_digits).as_slice()), Err(BarsFileError::TooManyDigits)));
+        assert!(matches!(
+            read_bars(columnar_file(WIDE, too_many_digits).as_slice()),
+            Err(BarsFileError::TooManyDigits)
+        ));
+        // An i64 mantissa past 59 bits, as the narrow form could hold.
+        let wide_i64 = [dec!(1), Decimal::from(i64::MAX), dec!(1), dec!(1)];
+        assert!(matches!(read_bars(columnar_file(NARROW, wide_i64).as_slice()), Err(BarsFileError::TooManyDigits)));
+    }
+
+    #[test]
+    fn a_row_with_a_scale_past_28_is_refused_and_leaves_nothing() {
+        let bars = random_walk(3, 5, Timestamp(0), 60_000);
+        let mut writer = BarsWriter::new(Vec::new()).unwrap();
+        writer.extend(&bars).unwrap();
+        let mut bytes = writer.finish().unwrap();
+        // The second bar's high: magic 8, count 4, form 1, then 48 bytes a bar.
+        let at = 8 + 4 + 1 + ROW_BYTES + 16;
+        bytes[at] = (bytes[at] & !31) | 30;
+        let mut reader = BarsReader::new(bytes.as_slice()).unwrap();
+        let mut out = vec![bars[0]];
+        assert!(matches!(reader.next_block_into(&mut out), Err(BarsFileError::Damaged(_))));
+        assert_eq!(out, vec![bars[0]], "what was there before stays, nothing of the block is added");
     }
 
     #[test]

@@ -2,13 +2,43 @@
 //!
 //! Equity changes at every close while a position is open, but cash and
 //! exposure change only at fills. So the curve keeps one exact equity per
-//! step (16 bytes) and cash and exposure only where they change: a million
-//! steps take 16 MB instead of 36, which the allocator can reuse from one
-//! run to the next instead of mapping (and zero-filling) fresh pages.
+//! step and cash and exposure only where they change. An equity is kept in
+//! 8 bytes, the way a bar keeps a price ([`Price`]'s mantissa and scale),
+//! when it fits there (nearly always: its digits, without the point, make a
+//! number below 2^58); one that does not goes to a side list, and the 8
+//! bytes say where. A million steps take 8 MB instead of 36.
 
 use rust_decimal::Decimal;
 
-use super::EquityPoint;
+use super::{EquityPoint, Price};
+
+/// The low five bits of a kept equity that mark it as an index into the
+/// side list of wide amounts (a [`Price`]'s scale is at most 28).
+const WIDE: u64 = 31;
+
+/// `amount` in 8 bytes: its [`Price`] bits, or [`WIDE`] and its index in
+/// `wide` (where it is added). A negative zero is kept wide, so that every
+/// amount reads back with its sign, scale and value.
+#[inline]
+fn pack(amount: Decimal, wide: &mut Vec<Decimal>) -> u64 {
+    match Price::from_decimal(amount) {
+        Some(price) if !(amount.is_zero() && amount.is_sign_negative()) => price.to_bits(),
+        _ => {
+            wide.push(amount);
+            ((wide.len() as u64 - 1) << 5) | WIDE
+        }
+    }
+}
+
+/// The amount [`pack`] kept in `word`.
+#[inline]
+fn unpack(word: u64, wide: &[Decimal]) -> Decimal {
+    if word & 31 == WIDE {
+        wide[(word >> 5) as usize]
+    } else {
+        Price::from_bits_unchecked(word).decimal()
+    }
+}
 
 /// Cash and exposure from `step` on, until the next change.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -29,7 +59,10 @@ impl Change {
 /// One [`EquityPoint`] per engine step, in step order.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EquityCurve {
-    equity: Vec<Decimal>,
+    /// Each step's equity, packed (see [`pack`]).
+    equity: Vec<u64>,
+    /// The equities too wide for 8 bytes, in step order.
+    wide: Vec<Decimal>,
     /// Ascending by step; the first (if any) is at step 0.
     changes: Vec<Change>,
 }
@@ -37,14 +70,14 @@ pub struct EquityCurve {
 impl EquityCurve {
     /// An empty curve with room for `steps` points.
     pub fn with_capacity(steps: usize) -> Self {
-        EquityCurve { equity: Vec::with_capacity(steps), changes: Vec::new() }
+        EquityCurve { equity: Vec::with_capacity(steps), wide: Vec::new(), changes: Vec::new() }
     }
 
     /// Appends the next step's point.
     #[inline]
     pub fn push(&mut self, point: EquityPoint) {
         let step = self.equity.len();
-        self.equity.push(point.equity);
+        self.equity.push(pack(point.equity, &mut self.wide));
         if !self.changes.last().is_some_and(|c| c.holds(&point)) {
             self.changes.push(Change { step, cash: point.cash, exposed: point.exposed });
         }
@@ -56,7 +89,10 @@ impl EquityCurve {
     /// If the curve is empty.
     pub fn set_last(&mut self, point: EquityPoint) {
         let step = self.equity.len() - 1;
-        self.equity[step] = point.equity;
+        if self.equity[step] & 31 == WIDE {
+            self.wide.pop(); // the last step's, the last wide amount
+        }
+        self.equity[step] = pack(point.equity, &mut self.wide);
         if self.changes.last().is_some_and(|c| c.step == step) {
             self.changes.pop();
         }
@@ -75,9 +111,15 @@ impl EquityCurve {
         self.equity.is_empty()
     }
 
-    /// The equity of every step.
-    pub fn amounts(&self) -> &[Decimal] {
-        &self.equity
+    /// The equity of every step, in step order.
+    pub fn amounts(&self) -> impl ExactSizeIterator<Item = Decimal> + Clone + '_ {
+        self.equity.iter().map(|&word| unpack(word, &self.wide))
+    }
+
+    /// The equity of `step`, if the curve reaches it.
+    #[inline]
+    pub fn amount(&self, step: usize) -> Option<Decimal> {
+        Some(unpack(*self.equity.get(step)?, &self.wide))
     }
 
     /// How many steps closed with a position open.
@@ -88,7 +130,7 @@ impl EquityCurve {
 
     /// The point of `step`, if the curve reaches it.
     pub fn get(&self, step: usize) -> Option<EquityPoint> {
-        let equity = *self.equity.get(step)?;
+        let equity = self.amount(step)?;
         let change = &self.changes[self.changes.partition_point(|c| c.step <= step) - 1];
         Some(EquityPoint { equity, cash: change.cash, exposed: change.exposed })
     }
@@ -101,7 +143,7 @@ impl EquityCurve {
     /// Every point, in step order.
     pub fn iter(&self) -> impl Iterator<Item = EquityPoint> + '_ {
         let mut change = 0;
-        self.equity.iter().enumerate().map(move |(step, &equity)| {
+        self.amounts().enumerate().map(move |(step, equity)| {
             if self.changes.get(change + 1).is_some_and(|c| c.step == step) {
                 change += 1;
             }
@@ -151,9 +193,41 @@ mod tests {
         }
         assert_eq!(curve.get(6), None);
         assert_eq!(curve.last(), Some(points[5]));
-        assert_eq!(curve.amounts(), points.iter().map(|p| p.equity).collect::<Vec<_>>());
+        assert_eq!(curve.amounts().collect::<Vec<_>>(), points.iter().map(|p| p.equity).collect::<Vec<_>>());
         assert_eq!(curve.exposed_steps(), 3);
         assert_eq!(EquityCurve::default().exposed_steps(), 0);
+    }
+
+    #[test]
+    fn every_amount_reads_back_exactly_the_wide_ones_from_the_side_list() {
+        let negative_zero = -Decimal::new(0, 2);
+        assert!(negative_zero.is_sign_negative());
+        let amounts = [
+            dec!(100000.25),
+            Decimal::MAX,                             // past 59 bits: wide
+            dec!(99999.7500),                         // scale kept
+            dec!(-12.5),                              // a loss past the cash
+            dec!(0.1234567890123456789012345678),     // 28 digits: wide
+            negative_zero,                            // wide, to keep its sign
+            Decimal::new(Price::MAX_MANTISSA, 3),     // the largest that packs
+            Decimal::new(Price::MAX_MANTISSA + 1, 3), // the smallest that does not
+        ];
+        let mut curve = EquityCurve::with_capacity(amounts.len());
+        for &equity in &amounts {
+            curve.push(point(equity, dec!(1), false));
+        }
+        assert_eq!(curve.wide, [Decimal::MAX, dec!(0.1234567890123456789012345678), negative_zero, amounts[7]]);
+        for (i, (got, want)) in curve.amounts().zip(amounts).enumerate() {
+            assert_eq!(got.serialize(), want.serialize(), "step {i}: {got} for {want}");
+            assert_eq!(curve.amount(i).map(|d| d.serialize()), Some(want.serialize()));
+        }
+        assert_eq!(curve.amounts().len(), amounts.len());
+        assert_eq!(curve.amount(amounts.len()), None);
+        // Replacing a wide last point drops its side entry.
+        curve.set_last(point(dec!(5), dec!(5), false));
+        assert_eq!(curve.wide.len(), 3);
+        curve.set_last(point(Decimal::MIN, dec!(5), false));
+        assert_eq!((curve.wide.len(), curve.last().map(|p| p.equity)), (4, Some(Decimal::MIN)));
     }
 
     #[test]

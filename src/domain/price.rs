@@ -14,7 +14,8 @@ const SCALE_BITS: u32 = 5;
 /// scale of 0 to 28, the same pair `Decimal` holds in 16 (the way NautilusTrader
 /// keeps prices as fixed-point integers). A bar holds four, so a million bars
 /// take 48 MB instead of 80. Converting to and from `Decimal` keeps the value
-/// and the scale (`1.50` stays `1.50`); a price whose digits, without the
+/// and the scale (`1.50` stays `1.50`; a negative zero comes back as zero);
+/// a price whose digits, without the
 /// point, make a number of [`Price::MAX_MANTISSA`] or more does not fit.
 #[derive(Clone, Copy)]
 pub struct Price(i64);
@@ -45,6 +46,29 @@ impl Price {
     #[inline]
     pub fn from_decimal(value: Decimal) -> Option<Price> {
         Price::new(i64::try_from(value.mantissa()).ok()?, value.scale())
+    }
+
+    /// The price's 8 bytes as one word (for files of bars): the mantissa
+    /// shifted left by five bits, the scale in the low five.
+    #[inline]
+    pub fn to_bits(self) -> u64 {
+        self.0 as u64
+    }
+
+    /// The price of a word [`Price::to_bits`] gave, or `None` for a word no
+    /// price gives (a scale past 28).
+    #[inline]
+    pub fn from_bits(bits: u64) -> Option<Price> {
+        let price = Price(bits as i64);
+        (price.scale() <= 28).then_some(price)
+    }
+
+    /// The price of a word whose low five bits (the scale) the caller has
+    /// checked to be at most 28, as [`Price::from_bits`] does; for reading
+    /// many words at once and checking them together.
+    #[inline]
+    pub(crate) fn from_bits_unchecked(bits: u64) -> Price {
+        Price(bits as i64)
     }
 
     /// The digits, without the point, as a signed integer.
@@ -153,6 +177,18 @@ mod tests {
         assert!(Price::new(1, 29).is_none());
         assert!(Price::from_decimal(Decimal::MAX).is_none());
         assert!(Price::from_decimal(dec!(288230376151711744)).is_none());
+    }
+
+    #[test]
+    fn a_price_comes_back_from_its_bits_and_a_word_past_scale_28_is_none() {
+        for d in [dec!(1.50), dec!(-3.25), dec!(0.0000000000000000000000000001)] {
+            let p = Price::from_decimal(d).unwrap();
+            let back = Price::from_bits(p.to_bits()).unwrap();
+            assert_eq!((back.mantissa(), back.scale()), (p.mantissa(), p.scale()));
+        }
+        assert!(Price::from_bits(29).is_none());
+        assert!(Price::from_bits(31 | 1 << 5).is_none());
+        assert_eq!(Price::from_bits(28 | 7 << 5).map(|p| p.mantissa()), Some(7));
     }
 
     #[test]

@@ -85,7 +85,11 @@ impl RunReport {
     /// The returns per UTC day, month and year, computed when asked (a
     /// sweep's variants never need them).
     pub fn returns(&self) -> ReturnsTables {
-        metrics::returns_tables(self.timeline(), self.equity.amounts(), self.broker_config.initial_cash)
+        metrics::returns_tables(
+            self.timeline(),
+            &self.equity.amounts().collect::<Vec<_>>(),
+            self.broker_config.initial_cash,
+        )
     }
 
     /// The data the run traded.
@@ -104,8 +108,7 @@ impl RunReport {
         let mut peak = self.broker_config.initial_cash;
         self.equity
             .amounts()
-            .iter()
-            .map(|&equity| {
+            .map(|equity| {
                 peak = peak.max(equity);
                 if peak <= Decimal::ZERO {
                     0.0

@@ -55,7 +55,7 @@ fn the_first_traded_bar_sees_the_indicators_and_bars_of_the_whole_run() {
     // The results are those of steps 50..200.
     assert_eq!(report.timeline(), &timeline[50..]);
     assert_eq!(report.equity.len(), 150);
-    assert_eq!(report.equity.amounts()[0], dec!(100000), "starts with the initial cash");
+    assert_eq!(report.equity.amount(0).unwrap(), dec!(100000), "starts with the initial cash");
     assert_eq!((report.metrics.start, report.metrics.bars), (timeline[50], 150));
 }
 
@@ -81,7 +81,7 @@ fn an_sma_cross_makes_the_trades_of_the_whole_run_from_the_first_traded_bar() {
     let expected = times(&whole, from);
     assert!(expected.len() > 5, "not vacuous");
     assert_eq!(times(&warm, Timestamp(i64::MIN)), expected);
-    assert_eq!(warm.equity.amounts()[0], dec!(100000));
+    assert_eq!(warm.equity.amount(0).unwrap(), dec!(100000));
     assert_eq!(warm.trades.iter().map(|t| t.net_pnl).sum::<Decimal>(), warm.metrics.final_equity - dec!(100000));
     // Trade steps count from the first traded bar.
     assert_eq!(warm.timeline()[warm.trades[0].entry_step], warm.trades[0].entry_ts);

@@ -69,7 +69,7 @@ pub struct BenchmarkStats {
 /// If the two curves differ in length: one point per engine step is the
 /// caller's invariant.
 pub fn compare(
-    strategy: &[Decimal],
+    strategy: impl ExactSizeIterator<Item = Decimal>,
     benchmark: &[Decimal],
     initial: Decimal,
     periods_per_year: Option<f64>,
@@ -82,7 +82,7 @@ pub fn compare(
     let mut pair = CoMoments::default();
     let mut excess = Moments::default();
     let mut prev: Option<(f64, f64)> = None;
-    for (&e, &b) in strategy.iter().zip(benchmark) {
+    for (e, &b) in strategy.zip(benchmark) {
         let cur = (to_f64(e).unwrap_or(f64::NAN), to_f64(b).unwrap_or(f64::NAN));
         if let Some((prev_e, prev_b)) = prev {
             let r = cur.0 / prev_e - 1.0;
@@ -229,7 +229,7 @@ mod tests {
         // r = 0.2, −0.1,  0.4, 0 (100 → 120 → 108   → 151.2 → 151.2), r = 2b
         let bench = [dec!(100), dec!(110), dec!(104.5), dec!(125.4), dec!(125.4)];
         let strat = [dec!(100), dec!(120), dec!(108), dec!(151.2), dec!(151.2)];
-        let s = compare(&strat, &bench, dec!(100), Some(252.0));
+        let s = compare(strat.iter().copied(), &bench, dec!(100), Some(252.0));
 
         assert_eq!(s.return_pct, 25.4); // 125.4 / 100 − 1
         assert_eq!(s.final_equity, dec!(125.4));
@@ -250,7 +250,7 @@ mod tests {
         // r = 0.05, −0.1, 0.1, 0.25 (100 → 105 → 94.5 → 103.95 → 129.9375)
         let bench = [dec!(100), dec!(110), dec!(99), dec!(99), dec!(118.8)];
         let strat = [dec!(100), dec!(105), dec!(94.5), dec!(103.95), dec!(129.9375)];
-        let s = compare(&strat, &bench, dec!(100), Some(12.0));
+        let s = compare(strat.iter().copied(), &bench, dec!(100), Some(12.0));
 
         // mean b = 0.2 / 4 = 0.05, deviations 0.05, −0.15, −0.05, 0.15, Σ² = 0.05
         // mean r = 0.3 / 4 = 0.075, deviations −0.025, −0.175, 0.025, 0.175, Σ² = 0.0625
@@ -271,7 +271,7 @@ mod tests {
     #[test]
     fn identical_curves_track_exactly() {
         let curve = [dec!(100), dec!(103), dec!(97), dec!(101)];
-        let s = compare(&curve, &curve, dec!(100), Some(252.0));
+        let s = compare(curve.iter().copied(), &curve, dec!(100), Some(252.0));
         approx(s.beta, 1.0);
         approx(s.correlation, 1.0);
         approx(s.alpha_annual_pct, 0.0);
@@ -283,7 +283,7 @@ mod tests {
     fn flat_benchmark_leaves_only_the_tracking_error() {
         let bench = [dec!(100); 4];
         let strat = [dec!(100), dec!(110), dec!(99), dec!(108.9)]; // r = 0.1, −0.1, 0.1
-        let s = compare(&strat, &bench, dec!(100), Some(252.0));
+        let s = compare(strat.iter().copied(), &bench, dec!(100), Some(252.0));
         assert!(s.flat);
         assert_eq!((s.beta, s.alpha_annual_pct, s.correlation, s.information_ratio), (None, None, None, None));
         assert_eq!(s.return_pct, 0.0);
@@ -296,14 +296,14 @@ mod tests {
         // b = 10 % every step: no variance, whatever the last bits of the f64 returns say.
         let bench = [dec!(100), dec!(110), dec!(121), dec!(133.1), dec!(146.41), dec!(161.051)];
         let strat = [dec!(100), dec!(102), dec!(99), dec!(104), dec!(103), dec!(108)];
-        let s = compare(&strat, &bench, dec!(100), Some(252.0));
+        let s = compare(strat.iter().copied(), &bench, dec!(100), Some(252.0));
         assert!(s.flat);
         assert_eq!((s.beta, s.correlation, s.information_ratio), (None, None, None));
     }
 
     #[test]
     fn single_point_is_flat_with_nothing_defined() {
-        let s = compare(&[dec!(100)], &[dec!(105)], dec!(100), Some(252.0));
+        let s = compare([dec!(100)].iter().copied(), &[dec!(105)], dec!(100), Some(252.0));
         assert!(s.flat);
         assert_eq!(s.return_pct, 5.0);
         assert_eq!(s.final_equity, dec!(105));
@@ -313,7 +313,7 @@ mod tests {
 
     #[test]
     fn empty_curves_compare_as_an_unmoved_benchmark() {
-        let s = compare(&[], &[], dec!(100), None);
+        let s = compare([].iter().copied(), &[], dec!(100), None);
         assert!(s.flat);
         assert_eq!((s.return_pct, s.final_equity), (0.0, dec!(100)));
     }
@@ -323,7 +323,7 @@ mod tests {
         let bench = [dec!(100), dec!(110), dec!(99), dec!(99), dec!(118.8)];
         let strat = [dec!(100), dec!(105), dec!(94.5), dec!(103.95), dec!(129.9375)];
         for ppy in [None, Some(0.0), Some(f64::NAN)] {
-            let s = compare(&strat, &bench, dec!(100), ppy);
+            let s = compare(strat.iter().copied(), &bench, dec!(100), ppy);
             approx(s.beta, 1.0);
             approx(s.correlation, 2.0 / 5f64.sqrt());
             assert_eq!((s.alpha_annual_pct, s.tracking_error_pct, s.information_ratio), (None, None, None));
@@ -333,7 +333,12 @@ mod tests {
     #[test]
     fn zero_benchmark_value_makes_ratios_undefined_not_infinite() {
         // b_2 = 50 / 0 − 1 = +inf: the spread is undefined, not zero.
-        let s = compare(&[dec!(100), dec!(90), dec!(95)], &[dec!(100), dec!(0), dec!(50)], dec!(100), Some(252.0));
+        let s = compare(
+            [dec!(100), dec!(90), dec!(95)].iter().copied(),
+            &[dec!(100), dec!(0), dec!(50)],
+            dec!(100),
+            Some(252.0),
+        );
         assert!(!s.flat);
         assert_eq!((s.beta, s.alpha_annual_pct, s.correlation), (None, None, None));
         assert_eq!((s.tracking_error_pct, s.information_ratio), (None, None));
@@ -341,7 +346,7 @@ mod tests {
 
     #[test]
     fn serialises_money_exactly_and_undefined_as_null() {
-        let s = compare(&[dec!(100), dec!(101)], &[dec!(100), dec!(100.10)], dec!(100), None);
+        let s = compare([dec!(100), dec!(101)].iter().copied(), &[dec!(100), dec!(100.10)], dec!(100), None);
         let json = serde_json::to_string(&s).unwrap();
         assert!(json.contains(r#""final_equity":100.10"#), "{json}");
         assert!(json.contains(r#""beta":null"#), "{json}");
@@ -350,6 +355,6 @@ mod tests {
     #[test]
     #[should_panic(expected = "one point per step")]
     fn curves_of_different_lengths_are_a_caller_bug() {
-        compare(&[dec!(100)], &[dec!(100), dec!(101)], dec!(100), None);
+        compare([dec!(100)].iter().copied(), &[dec!(100), dec!(101)], dec!(100), None);
     }
 }

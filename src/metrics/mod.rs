@@ -227,7 +227,9 @@ pub fn compute(input: &MetricsInput) -> Metrics {
     let duration_ms = end.millis() - start.millis();
 
     let amounts = input.equity.amounts();
-    let last = amounts[n - 1];
+    let (Some(first), Some(last)) = (input.equity.amount(0), input.equity.amount(n - 1)) else {
+        unreachable!("the curve has n > 0 points")
+    };
     let initial = input.initial_cash;
 
     // One pass over the equity, a chunk at a time: each point is converted
@@ -235,13 +237,18 @@ pub fn compute(input: &MetricsInput) -> Metrics {
     // drawdowns in turn (three short loops keep their state in registers;
     // one loop doing all three spilled it on every point).
     let ppy = returns::periods_per_year(n, duration_ms);
-    let first = amounts[0];
     let exposed = input.equity.exposed_steps();
     let mut rets = returns::Returns::new(to_f64(first).unwrap_or(f64::NAN));
     let mut drawdown = drawdown::Drawdown::new(input.timeline, initial);
     let mut buffer = [0.0; CONVERT_CHUNK];
-    for (c, chunk) in amounts.chunks(CONVERT_CHUNK).enumerate() {
-        let converted = &mut buffer[..chunk.len()];
+    let mut exact = [Decimal::ZERO; CONVERT_CHUNK];
+    let mut points = amounts.clone();
+    for c in 0.. {
+        let len = exact.iter_mut().zip(points.by_ref()).map(|(slot, e)| *slot = e).count();
+        if len == 0 {
+            break;
+        }
+        let (chunk, converted) = (&exact[..len], &mut buffer[..len]);
         for (slot, &e) in converted.iter_mut().zip(chunk) {
             *slot = to_f64(e).unwrap_or(f64::NAN);
         }

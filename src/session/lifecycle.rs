@@ -145,7 +145,7 @@ impl Session {
     /// # Panics
     /// If step `step` has not ended.
     pub fn equity_at(&self, step: usize) -> Decimal {
-        self.ctx.state().equity.amounts()[step]
+        self.ctx.state().equity.amount(step).expect("the step has ended")
     }
 
     /// Moves to `on_finish`, after the last bar.

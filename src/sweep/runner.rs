@@ -302,7 +302,7 @@ fn run_variant(
     });
     Some(match result {
         Ok(report) => {
-            let equity: Vec<f64> = report.equity.amounts().iter().map(|&d| to_f64(d)).collect();
+            let equity: Vec<f64> = report.equity.amounts().map(to_f64).collect();
             Outcome::Ran(Ran { metrics: metric_values(&report.metrics), shape: ReturnShape::of(&equity) })
         }
         Err(message) => Outcome::Failed(message?),

@@ -193,6 +193,6 @@ fn a_plugin_driving_the_loop_starts_warmed_up_after_trade_from() {
     assert!(run(&wat, None).is_err(), "not vacuous: without a warm-up SMA(5) has no value on the first bar");
     let per_bar = run(&strategy(false, LOOP), Some(from)).unwrap();
     assert!(per_bar.trades.len() > 5, "not vacuous: {} trades", per_bar.trades.len());
-    assert_eq!((per_bar.timeline()[0], per_bar.equity.amounts()[0]), (from, dec!(100000)));
+    assert_eq!((per_bar.timeline()[0], per_bar.equity.amount(0).unwrap()), (from, dec!(100000)));
     assert_eq!((driven.trades, driven.equity), (per_bar.trades, per_bar.equity));
 }

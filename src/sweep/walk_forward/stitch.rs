@@ -126,7 +126,7 @@ impl Serialize for Points<'_> {
             equity: Decimal,
         }
         let mut seq = serializer.serialize_seq(Some(self.0.timeline.len()))?;
-        for (&time, &equity) in self.0.timeline.iter().zip(self.0.equity.amounts()) {
+        for (&time, equity) in self.0.timeline.iter().zip(self.0.equity.amounts()) {
             seq.serialize_element(&Point { time, equity })?;
         }
         seq.end()
@@ -180,7 +180,10 @@ mod tests {
         ];
         let s = stitch(&pieces, dec!(1000), &[Symbol::new("A")], None).unwrap();
         // Window 1 × 1000/100 = 10: 1000, 1100, 1210; window 2 × 1210/100 = 12.1: 1210, 1089.
-        assert_eq!(s.equity.amounts(), [dec!(1000), dec!(1100), dec!(1210), dec!(1210), dec!(1089)]);
+        assert_eq!(
+            s.equity.amounts().collect::<Vec<_>>(),
+            [dec!(1000), dec!(1100), dec!(1210), dec!(1210), dec!(1089)]
+        );
         assert_eq!(s.equity.get(1), Some(EquityPoint { equity: dec!(1100), cash: dec!(0), exposed: true }));
         assert_eq!(s.timeline, [day(0), day(1), day(2), day(3), day(4)]);
         // Trades: 21 × 10 = 210 and −10 × 12.1 = −121, summing to 1089 − 1000 = 89.

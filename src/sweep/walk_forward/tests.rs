@@ -129,7 +129,7 @@ fn a_window_without_a_ranked_variant_says_so_and_holds_cash() {
         assert!(row.note.as_deref().is_some_and(|n| n.starts_with("no variant was ranked")), "{:?}", row.note);
     }
     let stitched = wf.stitched.unwrap();
-    assert!(stitched.equity.amounts().iter().all(|&e| e == dec!(10000)));
+    assert!(stitched.equity.amounts().all(|e| e == dec!(10000)));
     assert_eq!((stitched.metrics.bars, wf.efficiency), (200, None));
 }
 
