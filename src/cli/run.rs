@@ -11,7 +11,7 @@ use super::RunArgs;
 use crate::data::Universe;
 use crate::domain::CancelToken;
 use crate::engine::{self, Progress, RunConfig, RunHooks, RunReport};
-use crate::strategy::load_file;
+use crate::strategy::{load_file, Strategy};
 
 /// `run`'s own flags besides the shared ones.
 #[derive(Debug, Args)]
@@ -74,9 +74,14 @@ pub fn execute(cmd: &RunCommand) -> anyhow::Result<()> {
 pub fn run_once(args: &RunArgs) -> anyhow::Result<RunReport> {
     let spec = args.spec()?;
     let mut config = spec.run_config();
+    // The strategy before the data: a script that does not compile fails
+    // without waiting for a large file to parse, and what compiling a
+    // plugin takes is given back before the bars take their memory.
+    let cancel = CancelToken::new();
+    let mut strategy = load_file(&args.strategy, &args.strategy_limits()?, &cancel)?;
     config.benchmark = args.benchmark(&spec.window)?;
     let universe = args.universe(&spec.window)?;
-    run_loaded(args, &config, &universe, CancelToken::new())
+    run_strategy(strategy.as_mut(), &config, &universe, cancel)
 }
 
 /// Loads the strategy of `args` and runs it once over an already loaded
@@ -91,6 +96,17 @@ pub fn run_loaded(
     cancel: CancelToken,
 ) -> anyhow::Result<RunReport> {
     let mut strategy = load_file(&args.strategy, &args.strategy_limits()?, &cancel)?;
+    run_strategy(strategy.as_mut(), config, universe, cancel)
+}
+
+/// Runs a loaded strategy once over `universe`, with a progress bar on a
+/// terminal for long runs.
+fn run_strategy(
+    strategy: &mut dyn Strategy,
+    config: &RunConfig,
+    universe: &Universe,
+    cancel: CancelToken,
+) -> anyhow::Result<RunReport> {
     let bar = (std::io::stderr().is_terminal() && universe.len() >= PROGRESS_MIN_BARS).then(|| {
         let bar = ProgressBar::new(universe.len() as u64);
         bar.set_style(
@@ -110,7 +126,7 @@ pub fn run_loaded(
         progress_every: None,
         shared_indicators: None,
     };
-    let report = engine::run(universe, strategy.as_mut(), config, hooks);
+    let report = engine::run(universe, strategy, config, hooks);
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }

@@ -85,11 +85,7 @@ impl RunReport {
     /// The returns per UTC day, month and year, computed when asked (a
     /// sweep's variants never need them).
     pub fn returns(&self) -> ReturnsTables {
-        metrics::returns_tables(
-            self.timeline(),
-            &self.equity.amounts().collect::<Vec<_>>(),
-            self.broker_config.initial_cash,
-        )
+        metrics::returns_tables(self.timeline(), &self.equity, self.broker_config.initial_cash)
     }
 
     /// The data the run traded.

@@ -5,7 +5,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::{finite, to_f64};
-use crate::domain::Timestamp;
+use crate::domain::{EquityCurve, Timestamp};
 
 /// The run's returns per UTC day, month and year, in time order.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -50,7 +50,7 @@ pub struct PeriodReturn {
 /// # Panics
 /// If `timeline` and `equity` differ in length (one point per engine step is
 /// the caller's invariant).
-pub fn returns_tables(timeline: &[Timestamp], equity: &[Decimal], initial: Decimal) -> ReturnsTables {
+pub fn returns_tables(timeline: &[Timestamp], equity: &EquityCurve, initial: Decimal) -> ReturnsTables {
     assert_eq!(timeline.len(), equity.len(), "returns tables need one timestamp per equity point");
 
     let mut daily = Table::new(Period::Day, initial);
@@ -65,7 +65,7 @@ pub fn returns_tables(timeline: &[Timestamp], equity: &[Decimal], initial: Decim
         while last + 1 < timeline.len() && timeline[last + 1].millis() < next_day {
             last += 1;
         }
-        let (date, e) = (utc_date(timeline[i]), equity[last]);
+        let (date, e) = (utc_date(timeline[i]), equity.amount(last).unwrap_or(Decimal::ZERO));
         daily.push(date, e);
         monthly.push(date, e);
         yearly.push(date, e);
@@ -197,6 +197,12 @@ mod tests {
     use super::*;
     use rust_decimal_macros::dec;
 
+    /// A curve of these equities (cash equal to each, flat).
+    fn curve(amounts: &[Decimal]) -> EquityCurve {
+        use crate::domain::EquityPoint;
+        amounts.iter().map(|&equity| EquityPoint { equity, cash: equity, exposed: false }).collect()
+    }
+
     const HOUR_MS: i64 = 3_600_000;
 
     #[track_caller]
@@ -241,7 +247,7 @@ mod tests {
         ];
         let timeline: Vec<Timestamp> = secs.iter().map(|&s| Timestamp::from_secs(s)).collect();
         let equity = [dec!(101), dec!(102), dec!(99), dec!(103), dec!(105), dec!(104)];
-        let t = returns_tables(&timeline, &equity, dec!(100));
+        let t = returns_tables(&timeline, &curve(&equity), dec!(100));
 
         assert_eq!(t.daily.len(), 4);
         assert_eq!(row(&t.daily, 0), ("2023-12-31", dec!(100), dec!(102)));
@@ -282,7 +288,7 @@ mod tests {
             .collect();
         let initial = dec!(1000);
         let growth = 1.0 + change(initial, *equity.last().unwrap());
-        let t = returns_tables(&timeline, &equity, initial);
+        let t = returns_tables(&timeline, &curve(&equity), initial);
 
         assert_eq!(t.daily.len(), timeline.len() / 4);
         assert_eq!(t.monthly.len(), 27); // Jan 2023 … Mar 2025
@@ -308,21 +314,21 @@ mod tests {
 
     #[test]
     fn empty_input_gives_empty_tables() {
-        let t = returns_tables(&[], &[], dec!(100));
+        let t = returns_tables(&[], &curve(&[]), dec!(100));
         assert!(t.daily.is_empty() && t.monthly.is_empty() && t.yearly.is_empty());
     }
 
     #[test]
     fn no_return_from_a_non_positive_start() {
         let timeline = [Timestamp(0), Timestamp(DAY_MS), Timestamp(2 * DAY_MS)];
-        let t = returns_tables(&timeline, &[dec!(-5), dec!(10), dec!(12)], dec!(0));
+        let t = returns_tables(&timeline, &curve(&[dec!(-5), dec!(10), dec!(12)]), dec!(0));
         let returns: Vec<Option<f64>> = t.daily.iter().map(|r| r.return_pct).collect();
         assert_eq!(returns, [None, None, Some(20.0)]); // starts 0, −5, 10
     }
 
     #[test]
     fn serialises_money_exactly() {
-        let t = returns_tables(&[Timestamp(0)], &[dec!(100.10)], dec!(100));
+        let t = returns_tables(&[Timestamp(0)], &curve(&[dec!(100.10)]), dec!(100));
         let json = serde_json::to_string(&t.yearly).unwrap();
         assert_eq!(json, r#"[{"period":"1970","start_equity":100,"end_equity":100.10,"return_pct":0.1}]"#);
     }

@@ -140,8 +140,9 @@ struct Blocks {
     /// Per symbol, how many of its bars in the run have been computed
     /// (`usize::MAX` for a symbol without indicators).
     computed: Vec<usize>,
-    /// A buffer for one block's volumes.
-    volumes: Vec<f64>,
+    /// Buffers for one block's fields that have no whole column (every
+    /// field but a shared run's prices), by [`Source`] order.
+    fields: [Vec<f64>; 5],
     /// One buffer per output of the widest indicator, for handing blocks to
     /// `run_columns` without allocating.
     outputs: Vec<Vec<f64>>,
@@ -231,9 +232,12 @@ impl IndicatorBank {
     /// init, when the indicators are known.
     ///
     /// With `shared`, each indicator's values over the whole universe come
-    /// from there instead, computed by the first run that asks for them.
+    /// from there instead, computed by the first run that asks for them
+    /// from the universe's whole price columns (kept with the data for every
+    /// run of a sweep). Without, each block converts its own bars' prices,
+    /// so that a lone run holds no column of the whole series.
     pub(super) fn attach_prices(&mut self, universe: &Universe, shared: Option<&SharedIndicators>) {
-        self.attach_prices_in_blocks(universe, BLOCK);
+        self.attach_prices_in_blocks(universe, BLOCK, shared.is_some());
         if let Some(shared) = shared {
             self.share(universe, shared);
         }
@@ -247,9 +251,9 @@ impl IndicatorBank {
             let s = d.symbol;
             let bars = universe.bars(s);
             let outputs = shared.get_or_compute(s, &d.spec, || {
-                let mut volumes = Vec::new();
-                fill_volumes(&mut volumes, bars, self.sources[s]);
-                let columns = source_columns(self.prices[s].as_ref(), &volumes, 0, bars.len());
+                let mut fields = Default::default();
+                fill_fields(&mut fields, bars, self.sources[s], self.prices[s].is_some());
+                let columns = source_columns(self.prices[s].as_ref(), &fields, 0, bars.len());
                 let mut out = vec![Vec::with_capacity(bars.len()); d.outputs];
                 // The declared state has seen no bar yet: a copy starts where a run does.
                 d.state.clone().run_columns(&columns, &mut out);
@@ -265,10 +269,11 @@ impl IndicatorBank {
         }
     }
 
-    /// [`IndicatorBank::attach_prices`] with blocks of `block` (≥ 1) bars.
-    fn attach_prices_in_blocks(&mut self, universe: &Universe, block: usize) {
+    /// [`IndicatorBank::attach_prices`] with blocks of `block` (≥ 1) bars,
+    /// reading prices from the universe's `whole` columns or block by block.
+    fn attach_prices_in_blocks(&mut self, universe: &Universe, block: usize, whole: bool) {
         for (s, sources) in self.sources.iter().enumerate() {
-            if self.by_symbol[s].is_empty() {
+            if self.by_symbol[s].is_empty() || !whole {
                 continue;
             }
             let mut columns = [None, None, None, None];
@@ -289,7 +294,7 @@ impl IndicatorBank {
                 block: block.max(1),
                 // A symbol without indicators has nothing to compute, ever.
                 computed: self.by_symbol.iter().map(|d| if d.is_empty() { usize::MAX } else { 0 }).collect(),
-                volumes: Vec::new(),
+                fields: Default::default(),
                 outputs: vec![Vec::new(); widest],
             });
         }
@@ -303,8 +308,8 @@ impl IndicatorBank {
         let from = blocks.computed[s];
         let bars = blocks.universe.bars(s);
         let to = (from + blocks.block).max(seen).min(bars.len());
-        fill_volumes(&mut blocks.volumes, &bars[from..to], self.sources[s]);
-        let columns = source_columns(self.prices[s].as_ref(), &blocks.volumes, from, to);
+        fill_fields(&mut blocks.fields, &bars[from..to], self.sources[s], self.prices[s].is_some());
+        let columns = source_columns(self.prices[s].as_ref(), &blocks.fields, from, to);
         let keep = self.depth - 1;
         for &i in &self.by_symbol[s] {
             let d = &mut self.declared[i];
@@ -431,34 +436,44 @@ impl IndicatorBank {
     }
 }
 
-/// `volumes` holds the volumes of `bars` if `sources` reads them (else nothing).
-fn fill_volumes(volumes: &mut Vec<f64>, bars: &[Bar], sources: Sources) {
-    volumes.clear();
-    if sources.0[Source::Volume as usize] {
-        volumes.extend(bars.iter().map(|b| b.volume));
+/// Fills `fields` with the fields of `bars` that some indicator reads and
+/// that have no whole column: the volume, and the prices unless `whole`.
+fn fill_fields(fields: &mut [Vec<f64>; 5], bars: &[Bar], sources: Sources, whole: bool) {
+    for (k, field) in fields.iter_mut().enumerate() {
+        field.clear();
+        let price = PriceField::ALL.get(k).copied();
+        if !sources.0[k] || (whole && price.is_some()) {
+            continue;
+        }
+        match price {
+            Some(price) => field.extend(bars.iter().map(|b| b.narrow(price).to_f64())),
+            None => field.extend(bars.iter().map(|b| b.volume)),
+        }
     }
 }
 
-/// The inputs of a symbol's bars `from..to` (of the run): its price columns'
-/// slices and `volumes` (those bars' volumes, when read); an unread field
-/// is an empty slice, which no indicator reads.
+/// The inputs of a symbol's bars `from..to` (of the run): its whole price
+/// columns' slices where it has them, else the block's `fields` (filled by
+/// [`fill_fields`] for those bars); an unread field is an empty slice,
+/// which no indicator reads.
 fn source_columns<'a>(
     prices: Option<&'a PriceColumns>,
-    volumes: &'a [f64],
+    fields: &'a [Vec<f64>; 5],
     from: usize,
     to: usize,
 ) -> SourceColumns<'a> {
     let price = |field: PriceField| -> &'a [f64] {
-        prices
-            .and_then(|p| p.columns[field as usize].as_ref().map(|c| &c[p.offset + from..p.offset + to]))
-            .unwrap_or(&[])
+        match prices.and_then(|p| p.columns[field as usize].as_ref().map(|c| &c[p.offset + from..p.offset + to])) {
+            Some(column) => column,
+            None => &fields[field as usize],
+        }
     };
     SourceColumns {
         open: price(PriceField::Open),
         high: price(PriceField::High),
         low: price(PriceField::Low),
         close: price(PriceField::Close),
-        volume: volumes,
+        volume: &fields[Source::Volume as usize],
     }
 }
 
@@ -562,7 +577,8 @@ mod tests {
 
     /// A bank over `universe` with `declared` (named i0, i1, ...), a
     /// lookback of `depth` and blocks of `block` bars, stepped through
-    /// every bar; `check` sees it and the oracle after each step.
+    /// every bar with prices converted block by block (as a lone run does);
+    /// `check` sees it and the oracle after each step.
     fn step_through(
         universe: &Universe,
         declared: &[(usize, IndicatorSpec)],
@@ -570,16 +586,35 @@ mod tests {
         block: usize,
         check: impl FnMut(&IndicatorBank, &BarByBar),
     ) {
-        step_through_sharing(universe, declared, depth, block, None, check);
+        step_through_with(universe, declared, depth, block, Prices::Columns(false), check);
     }
 
-    /// [`step_through`], taking the values from `shared` when given.
+    /// Where a stepped-through bank takes its prices or values from.
+    enum Prices<'a> {
+        /// Its own blocks, from whole price columns (true) or not.
+        Columns(bool),
+        /// The values of a sweep's shared indicators.
+        Shared(&'a SharedIndicators),
+    }
+
+    /// [`step_through`], taking the values from `shared`.
     fn step_through_sharing(
         universe: &Universe,
         declared: &[(usize, IndicatorSpec)],
         depth: usize,
         block: usize,
-        shared: Option<&SharedIndicators>,
+        shared: &SharedIndicators,
+        check: impl FnMut(&IndicatorBank, &BarByBar),
+    ) {
+        step_through_with(universe, declared, depth, block, Prices::Shared(shared), check);
+    }
+
+    fn step_through_with(
+        universe: &Universe,
+        declared: &[(usize, IndicatorSpec)],
+        depth: usize,
+        block: usize,
+        prices: Prices<'_>,
         mut check: impl FnMut(&IndicatorBank, &BarByBar),
     ) {
         let mut bank = IndicatorBank::new(universe.symbols().len());
@@ -587,13 +622,13 @@ mod tests {
             bank.declare(&format!("i{i}"), *symbol, *spec).unwrap();
         }
         bank.set_depth(depth);
-        bank.attach_prices_in_blocks(universe, block);
-        if let Some(shared) = shared {
+        let whole = !matches!(prices, Prices::Columns(false));
+        bank.attach_prices_in_blocks(universe, block, whole);
+        if let Prices::Shared(shared) = prices {
             bank.share(universe, shared);
         }
-        assert!(
-            bank.blocks.is_some() && bank.by_symbol.iter().zip(&bank.prices).all(|(d, p)| d.is_empty() || p.is_some())
-        );
+        assert!(bank.blocks.is_some());
+        assert!(bank.by_symbol.iter().zip(&bank.prices).all(|(d, p)| p.is_some() == (whole && !d.is_empty())));
         let mut oracle = BarByBar::new(declared);
         let mut market = MarketView::new(universe.clone(), 0);
         for &ts in universe.timeline() {
@@ -634,13 +669,15 @@ mod tests {
             (1, IndicatorSpec::Macd { fast: 3, slow: 8, signal: 4, source: Source::High }),
             (0, IndicatorSpec::Lowest { period: 6, source: Source::Low }),
         ];
-        for depth in [2, 4] {
+        // Prices converted block by block (a lone run) and read from whole columns.
+        for (depth, whole) in [(2, false), (4, false), (2, true), (4, true)] {
             // One bar per block, a block that ends mid-run, and one block for the whole run.
             for block in [1, 7, BLOCK] {
                 let mut ready = false;
-                step_through(&universe, &declared, depth, block, |bank, oracle| {
-                    assert_eq!(readings(bank), oracle.readings(depth), "depth {depth}, block {block}");
-                    assert_eq!(latest(bank), oracle.latest(), "shared values, depth {depth}, block {block}");
+                let at = format!("depth {depth}, block {block}, whole columns {whole}");
+                step_through_with(&universe, &declared, depth, block, Prices::Columns(whole), |bank, oracle| {
+                    assert_eq!(readings(bank), oracle.readings(depth), "{at}");
+                    assert_eq!(latest(bank), oracle.latest(), "shared values, {at}");
                     ready = bank.latest().all(|(now, _)| !now.is_nan());
                 });
                 assert!(ready, "not vacuous: every output is ready at the end");
@@ -664,7 +701,7 @@ mod tests {
         // The first run computes, the second (another lookback) only reads.
         for depth in [2, 5] {
             let mut ready = false;
-            step_through_sharing(&universe, &declared, depth, BLOCK, Some(&shared), |bank, oracle| {
+            step_through_sharing(&universe, &declared, depth, BLOCK, &shared, |bank, oracle| {
                 assert_eq!(readings(bank), oracle.readings(depth), "depth {depth}");
                 assert_eq!(latest(bank), oracle.latest(), "depth {depth}");
                 ready = bank.latest().all(|(now, _)| !now.is_nan());
@@ -674,7 +711,7 @@ mod tests {
         assert_eq!(shared.computed(), 4, "four distinct indicators, each computed once");
         // A Bollinger band with another k is another indicator.
         let other = [(0, IndicatorSpec::Bollinger { period: 10, k: 2.0, source: Source::Close })];
-        step_through_sharing(&universe, &other, 2, BLOCK, Some(&shared), |_, _| {});
+        step_through_sharing(&universe, &other, 2, BLOCK, &shared, |_, _| {});
         assert_eq!(shared.computed(), 5);
     }
 
@@ -695,7 +732,7 @@ mod tests {
         let mut bank = IndicatorBank::new(1);
         bank.declare("s", 0, IndicatorSpec::Sma { period: 3, source: Source::Close }).unwrap();
         bank.set_depth(5);
-        bank.attach_prices_in_blocks(&universe, 10);
+        bank.attach_prices_in_blocks(&universe, 10, false);
         let mut market = MarketView::new(universe.clone(), 0);
         for &ts in universe.timeline() {
             market.advance(ts);
