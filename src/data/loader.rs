@@ -13,7 +13,7 @@
 
 use std::collections::HashMap;
 use std::fs::{self, File};
-use std::io::{self, BufReader, BufWriter, Cursor, Read};
+use std::io::{self, BufWriter, Cursor, Read};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -162,7 +162,9 @@ fn read_cached(dir: &Path, index: &Path, options: &LoadOptions) -> Option<Loaded
     let size = file.metadata().map_or(0, |m| m.len());
     // Used now: the last to go when the cache is full.
     let _ = file.set_modified(std::time::SystemTime::now());
-    match read_bars_sized(BufReader::with_capacity(1 << 20, file), size) {
+    // Unbuffered: each block (3 MB) is read straight into the reader's
+    // buffer; a BufReader copied a third of every block once more.
+    match read_bars_sized(file, size) {
         Ok(bars) if !bars.is_empty() => Some(LoadedFile { bars, content_hash, cached: true }),
         Ok(_) => None,
         Err(err) => {
