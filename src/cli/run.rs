@@ -75,8 +75,7 @@ pub fn run_once(args: &RunArgs) -> anyhow::Result<RunReport> {
     let spec = args.spec()?;
     let mut config = spec.run_config();
     // The strategy before the data: a script that does not compile fails
-    // without waiting for a large file to parse, and what compiling a
-    // plugin takes is given back before the bars take their memory.
+    // without waiting for a large file to parse.
     let cancel = CancelToken::new();
     let mut strategy = load_file(&args.strategy, &args.strategy_limits()?, &cancel)?;
     config.benchmark = args.benchmark(&spec.window)?;
