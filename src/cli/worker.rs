@@ -8,7 +8,7 @@ use clap::Args;
 
 use super::serve::DatabaseArgs;
 use crate::service::{require_shared_queue, Service, ServiceConfig, WorkerOptions, WORKER};
-use crate::store::{Dialect, Store};
+use crate::store::{with_transaction_timeout, Dialect, Store};
 
 /// `worker`'s flags.
 #[derive(Debug, Args)]
@@ -63,14 +63,4 @@ pub fn work(cmd: &WorkerCommand) -> anyhow::Result<()> {
     // Runs on blocking threads do not hold the exit (see above).
     runtime.shutdown_timeout(Duration::from_millis(100));
     result
-}
-
-/// `url` with PostgreSQL's `idle_in_transaction_session_timeout` set to the
-/// lease: a worker frozen inside a transaction (storing a chunk's variants,
-/// holding its row) would keep that row locked, and claims skip locked rows,
-/// so its item could never be claimed again; the database ends such a
-/// transaction once the lease is over.
-fn with_transaction_timeout(url: &str, lease: Duration) -> String {
-    let separator = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{separator}options[idle_in_transaction_session_timeout]={}", lease.as_millis())
 }

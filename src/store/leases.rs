@@ -211,3 +211,13 @@ impl Store {
         Ok(())
     }
 }
+
+/// `url` with PostgreSQL's `idle_in_transaction_session_timeout` set to the
+/// lease: a worker frozen inside a transaction (storing a chunk's variants,
+/// holding its row) would keep that row locked, and claims skip locked rows,
+/// so its item could never be claimed again; the database ends such a
+/// transaction once the lease is over.
+pub fn with_transaction_timeout(url: &str, lease: Duration) -> String {
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}options[idle_in_transaction_session_timeout]={}", lease.as_millis())
+}

@@ -32,7 +32,7 @@ pub use datasets::{DatasetRow, NewDataset};
 pub use deletion::Deletion;
 pub use error::StoreError;
 pub use failure::FailureKind;
-pub use leases::{Claim, Fence, LeaseState, MAX_ATTEMPTS, QUEUE_CHANNEL};
+pub use leases::{with_transaction_timeout, Claim, Fence, LeaseState, MAX_ATTEMPTS, QUEUE_CHANNEL};
 pub use results::{EquityInput, EquityRow, TradeRow};
 pub use runs::{RunFilter, RunOutcome, RunRow, RunStatus};
 pub use strategies::{NewVersion, StrategyRow, VersionRow};

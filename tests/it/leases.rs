@@ -15,8 +15,8 @@ use backtester::data::Universe;
 use backtester::domain::{Symbol, Timestamp};
 use backtester::engine::{self, ParamOverrides, RunConfig, RunHooks, RunReport};
 use backtester::store::{
-    EquityInput, FailureKind, LeaseState, NewVersion, RunOutcome, RunStatus, Store, StoreError, FIRST_USER_ID,
-    MAX_ATTEMPTS,
+    with_transaction_timeout, EquityInput, FailureKind, LeaseState, NewVersion, RunOutcome, RunStatus, Store,
+    StoreError, FIRST_USER_ID, MAX_ATTEMPTS,
 };
 use backtester::strategy::native::SmaCross;
 
@@ -144,6 +144,30 @@ fn an_expired_lease_is_claimed_again_and_the_old_attempt_is_fenced() {
         // Finished: its lease is nobody's any more, so even the holder's second write is refused.
         let again = store.finish_run(ids[0], RunOutcome::Cancelled { bars: 1 }, Some(&second.fence)).await;
         assert!(matches!(again, Err(StoreError::Fenced { .. })));
+    });
+}
+
+#[test]
+fn a_worker_frozen_inside_a_transaction_loses_its_row_lock_when_its_lease_ends() {
+    use sqlx::{Connection, PgConnection};
+    let Some(url) = postgres() else { return };
+    runtime().block_on(async move {
+        let (store, ids) = store_with_runs(&url, 1).await;
+        // A worker's session, as `backtester worker` opens it, with a lease of 400 ms.
+        let lease = Duration::from_millis(400);
+        let mut worker = PgConnection::connect(&with_transaction_timeout(&url, lease)).await.unwrap();
+        let shown: String =
+            sqlx::query_scalar("SHOW idle_in_transaction_session_timeout").fetch_one(&mut worker).await.unwrap();
+        assert_eq!(shown, "400ms");
+        // Frozen while it holds the run's row (as when storing a chunk's variants).
+        let mut frozen = worker.begin().await.unwrap();
+        sqlx::query("SELECT id FROM runs WHERE id = $1 FOR UPDATE").bind(ids[0]).fetch_one(&mut *frozen).await.unwrap();
+        assert!(store.claim_run("other", LONG).await.unwrap().is_none(), "claims skip the locked row");
+        // Once the lease is over, PostgreSQL ends the session and its lock with it.
+        tokio::time::sleep(lease * 3).await;
+        let claim = store.claim_run("other", LONG).await.unwrap().expect("claimable again");
+        assert_eq!(claim.run_id, ids[0]);
+        assert!(sqlx::query("SELECT 1").execute(&mut *frozen).await.is_err(), "the frozen transaction was ended");
     });
 }
 
