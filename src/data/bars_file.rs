@@ -31,7 +31,7 @@ const NARROW: u8 = 0;
 const WIDE: u8 = 1;
 const ROWS: u8 = 2;
 
-/// Writes bars in the columnar form, one block per [`BLOCK_BARS`] bars.
+/// Writes bars in the row form, one block per [`BLOCK_BARS`] bars.
 pub struct BarsWriter<W: Write> {
     out: W,
     block: Vec<Bar>,
@@ -219,8 +219,10 @@ fn cut_short(err: io::Error) -> BarsFileError {
     }
 }
 
-/// Appends the `n` bars of a block's `bytes` to `out`, each bar built whole
-/// from its place in every column (one pass over the bars' memory).
+/// Appends the `n` bars of a block's `bytes` (in `form`) to `out`; a
+/// columnar block's bars are each built whole from their place in every
+/// column (one pass over the bars' memory). On an error nothing of the
+/// block is added.
 fn decode_block(bytes: &[u8], n: usize, form: u8, out: &mut Vec<Bar>) -> Result<(), BarsFileError> {
     if form == ROWS {
         return decode_rows(bytes, out);
@@ -241,14 +243,15 @@ fn decode_block(bytes: &[u8], n: usize, form: u8, out: &mut Vec<Bar>) -> Result<
         }
         let price = |k: usize, i: usize| {
             let (mantissas, scales) = columns[k];
-            Price::new(word(mantissas, i) as i64, u32::from(scales[i]))
+            let (mantissa, scale) = (word(mantissas, i) as i64, u32::from(scales[i]));
+            Price::new(mantissa, scale).or_else(|| Price::from_decimal_trimmed(Decimal::new(mantissa, scale)))
         };
         push_bars(out, n, times, rest, price)
     } else {
         let (prices, volumes) = rest.split_at(64 * n);
         let price = |k: usize, i: usize| {
             let at = 16 * (k * n + i);
-            Price::from_decimal(Decimal::deserialize(prices[at..at + 16].try_into().unwrap_or_default()))
+            Price::from_decimal_trimmed(Decimal::deserialize(prices[at..at + 16].try_into().unwrap_or_default()))
         };
         push_bars(out, n, times, volumes, price)
     }
@@ -287,10 +290,12 @@ fn push_bars(
     price: impl Fn(usize, usize) -> Option<Price>,
 ) -> Result<(), BarsFileError> {
     let word = |column: &[u8], i: usize| u64::from_le_bytes(column[8 * i..8 * i + 8].try_into().unwrap_or_default());
+    let before = out.len();
     out.reserve(n);
     for i in 0..n {
         let (Some(open), Some(high), Some(low), Some(close)) = (price(0, i), price(1, i), price(2, i), price(3, i))
         else {
+            out.truncate(before);
             return Err(BarsFileError::TooManyDigits);
         };
         let ts = Timestamp(word(times, i) as i64);
@@ -380,6 +385,19 @@ mod tests {
         // An i64 mantissa past 59 bits, as the narrow form could hold.
         let wide_i64 = [dec!(1), Decimal::from(i64::MAX), dec!(1), dec!(1)];
         assert!(matches!(read_bars(columnar_file(NARROW, wide_i64).as_slice()), Err(BarsFileError::TooManyDigits)));
+        // Nothing of a refused block is added to what was read before.
+        let refused = columnar_file(WIDE, too_many_digits);
+        let mut reader = BarsReader::new(refused.as_slice()).unwrap();
+        let earlier = Bar::from_decimals(Timestamp(0), fits, 1.0).unwrap();
+        let mut out = vec![earlier];
+        assert!(reader.next_block_into(&mut out).is_err());
+        assert_eq!(out, vec![earlier]);
+        // Trailing zeros past what fits are dropped: the same number.
+        for (form, text, kept) in [(NARROW, "1.000000000000000000", "1"), (WIDE, "123.450000000000000000", "123.45")] {
+            let zeros: Decimal = text.parse().unwrap();
+            let back = read_bars(columnar_file(form, [zeros; 4]).as_slice()).unwrap();
+            assert_eq!(back[0].close().to_string(), kept, "form {form}");
+        }
     }
 
     #[test]

@@ -200,9 +200,10 @@ pub fn resample(bars: &[Bar], interval: Interval) -> Result<Vec<Bar>, ResampleEr
         match out.last_mut() {
             Some(acc) if acc.ts == start => {
                 let ([open, high, low, _], [_, next_high, next_low, close]) = (acc.prices(), bar.prices());
-                // Ties keep what `Decimal`'s max and min kept: the later high, the earlier low.
-                let high = if high > next_high { high } else { next_high };
-                let low = if low <= next_low { low } else { next_low };
+                // Ties keep what `Decimal::max` and `min` kept: the earlier
+                // high and low (`101.5` stays `101.5` beside a later `101.50`).
+                let high = if high < next_high { next_high } else { high };
+                let low = if low > next_low { next_low } else { low };
                 *acc = Bar::new(start, [open, high, low, close], acc.volume + bar.volume);
             }
             _ => out.push(bar.with_ts(start)),
@@ -247,6 +248,21 @@ mod tests {
 
     fn iv(text: &str) -> Interval {
         Interval::parse(text).unwrap()
+    }
+
+    #[test]
+    fn ties_keep_the_earlier_high_and_low_with_their_scales() {
+        let bars = [
+            bar(MON_2024_01_01, dec!(100), dec!(101.5), dec!(99.0), dec!(100), 1.0),
+            bar(MON_2024_01_01 + MINUTE, dec!(100), dec!(101.50), dec!(99.00), dec!(100.25), 1.0),
+        ];
+        let out = resample(&bars, iv("5m")).unwrap();
+        assert_eq!(out.len(), 1);
+        // As `Decimal::max` and `min` kept them before bars held `Price`s.
+        assert_eq!(out[0].high().to_string(), dec!(101.5).max(dec!(101.50)).to_string());
+        assert_eq!(out[0].low().to_string(), dec!(99.0).min(dec!(99.00)).to_string());
+        assert_eq!((out[0].high().to_string(), out[0].low().to_string()), ("101.5".into(), "99.0".into()));
+        assert_eq!(out[0].close().to_string(), "100.25");
     }
 
     fn stamps(bars: &[Bar]) -> Vec<String> {

@@ -14,16 +14,17 @@ const SCALE_BITS: u32 = 5;
 /// scale of 0 to 28, the same pair `Decimal` holds in 16 (the way NautilusTrader
 /// keeps prices as fixed-point integers). A bar holds four, so a million bars
 /// take 48 MB instead of 80. Converting to and from `Decimal` keeps the value
-/// and the scale (`1.50` stays `1.50`; a negative zero comes back as zero);
-/// a price whose digits, without the
-/// point, make a number of [`Price::MAX_MANTISSA`] or more does not fit.
+/// and the scale (`1.50` stays `1.50`; a negative zero comes back as zero).
+/// A price whose digits, without the point, make a number above
+/// [`Price::MAX_MANTISSA`] does not fit, unless dropping trailing zeros
+/// makes it fit ([`Price::from_decimal_trimmed`]).
 #[derive(Clone, Copy)]
 pub struct Price(i64);
 
 impl Price {
     /// The largest mantissa a price holds, 2^58 − 1 (about 2.9 × 10^17: every
-    /// number written with 17 significant digits fits, as does every `f64`'s
-    /// shortest text).
+    /// number written with at most 17 significant digits fits, so the
+    /// shortest text of any `f64` below 2.9 × 10^17 does).
     pub const MAX_MANTISSA: i64 = (1 << (63 - SCALE_BITS)) - 1;
 
     /// The price `mantissa × 10^-scale`, or `None` when it does not fit.
@@ -69,6 +70,14 @@ impl Price {
     #[inline]
     pub(crate) fn from_bits_unchecked(bits: u64) -> Price {
         Price(bits as i64)
+    }
+
+    /// `value` as a price, with its trailing zeros dropped when that is what
+    /// makes it fit (`1.500000000000000000000` becomes `1.5`: the same number,
+    /// a smaller scale; what Parquet's DECIMAL(38, 18) columns give); `None`
+    /// when even that does not fit.
+    pub fn from_decimal_trimmed(value: Decimal) -> Option<Price> {
+        Price::from_decimal(value).or_else(|| Price::from_decimal(value.normalize()))
     }
 
     /// The digits, without the point, as a signed integer.
@@ -189,6 +198,17 @@ mod tests {
         assert!(Price::from_bits(29).is_none());
         assert!(Price::from_bits(31 | 1 << 5).is_none());
         assert_eq!(Price::from_bits(28 | 7 << 5).map(|p| p.mantissa()), Some(7));
+    }
+
+    #[test]
+    fn trailing_zeros_are_dropped_only_when_they_are_what_does_not_fit() {
+        let kept = Price::from_decimal_trimmed(dec!(1.50)).unwrap();
+        assert_eq!(kept.to_string(), "1.50", "fits as written: kept as written");
+        let long = Decimal::from_str("123.450000000000000000").unwrap();
+        assert!(Price::from_decimal(long).is_none());
+        let trimmed = Price::from_decimal_trimmed(long).unwrap();
+        assert_eq!((trimmed.decimal(), trimmed.to_string()), (long, "123.45".to_string()));
+        assert!(Price::from_decimal_trimmed(Decimal::from_str("3.00000000000000001").unwrap()).is_none());
     }
 
     #[test]

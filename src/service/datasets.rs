@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex};
 use super::accounts::Actor;
 use super::dataset_upload::{self, UploadError};
 use super::{Service, ServiceError};
+use crate::data::bars_file::BarsFileError;
 use crate::data::{parse_csv, parse_symbol, DataError, LoadOptions, SharedSeries};
 use crate::store::{DatasetRow, NewDataset};
 
@@ -215,8 +216,16 @@ impl Service {
         if let Some(e) = failure {
             return Err(e.into());
         }
-        decoded?.map_err(|e| {
-            ServiceError::Store(crate::store::StoreError::Corrupt { what: "dataset_blocks", detail: e.to_string() })
+        decoded?.map_err(|e| match e {
+            // Stored by a version that kept wider prices: the dataset is
+            // sound but this version cannot hold one of its prices.
+            BarsFileError::TooManyDigits => ServiceError::invalid(
+                "symbols",
+                format!("dataset '{}' (id {}): {e}; upload it again to be told which row", row.symbol, row.id),
+            ),
+            e => {
+                ServiceError::Store(crate::store::StoreError::Corrupt { what: "dataset_blocks", detail: e.to_string() })
+            }
         })
     }
 }

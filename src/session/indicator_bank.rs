@@ -115,11 +115,13 @@ pub struct IndicatorBank {
     histories: Vec<History>,
     /// Indexes into `declared`, per symbol.
     by_symbol: Vec<Vec<usize>>,
-    /// Which bar fields each symbol's indicators read (only those get f64
-    /// columns).
+    /// Which bar fields each symbol's indicators read (only those are
+    /// converted to f64).
     sources: Vec<Sources>,
-    /// Per symbol, the f64 columns of the prices its indicators read (see
-    /// [`IndicatorBank::attach_prices`]).
+    /// Per symbol, the universe's whole f64 columns of the prices its
+    /// indicators read, for a run of a sweep (see
+    /// [`IndicatorBank::attach_prices`]); `None` for a lone run, whose
+    /// blocks convert their own bars' prices.
     prices: Vec<Option<PriceColumns>>,
     depth: usize,
     /// What computing the blocks needs; `None` until the prices are
@@ -133,7 +135,7 @@ pub struct IndicatorBank {
 /// What computing the indicators in blocks needs besides the price columns.
 #[derive(Debug)]
 struct Blocks {
-    /// The run's data, for the volumes.
+    /// The run's data, for the fields without a whole column.
     universe: Universe,
     /// Bars per block.
     block: usize,
@@ -222,8 +224,8 @@ impl IndicatorBank {
         }
     }
 
-    /// Reads the prices of `universe` (the run's) from its f64 columns, and
-    /// from then on computes the indicators a block of bars ahead: each
+    /// Reads the prices of `universe` (the run's) as f64, and from then on
+    /// computes the indicators a block of bars ahead: each
     /// block runs every indicator of a symbol over its next [`BLOCK`] bars at
     /// once (the same updates in the same order as bar by bar, without
     /// matching on each indicator's kind on every bar), and each step only

@@ -112,9 +112,10 @@ pub(super) fn plain_volume(text: &[u8]) -> Option<f64> {
 }
 
 /// A price from text already checked by [`is_number_syntax`]: its exact
-/// decimal, refused when its digits do not fit a [`Price`].
+/// decimal (trailing zeros dropped if that is what makes it fit), refused
+/// when its digits do not fit a [`Price`].
 pub(super) fn parse_price(text: &str) -> Result<Price, &'static str> {
-    Price::from_decimal(parse_decimal(text)?)
+    Price::from_decimal_trimmed(parse_decimal(text)?)
         .ok_or("too many digits for a price: its digits without the point must make a number below 2^58 (about 2.9e17)")
 }
 

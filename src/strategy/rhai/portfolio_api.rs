@@ -7,8 +7,8 @@
 use rhai::{Array, Dynamic, Engine, Map, INT};
 use rust_decimal::Decimal;
 
-use crate::domain::num::{from_f64, to_f64};
-use crate::domain::{Bar, ExitLevel, Exits, Side, TrailOffset};
+use crate::domain::num::from_f64;
+use crate::domain::{Bar, ExitLevel, Exits, PriceField, Side, TrailOffset};
 use crate::session::{CtxError, Period, PriceKind, StrategyCtx};
 
 use super::api::{back, fail, number, opt, symbol, Res};
@@ -81,8 +81,10 @@ fn ids(ids: Vec<crate::domain::OrderId>) -> Array {
 fn bar_map(bar: &Bar) -> Dynamic {
     let mut map = Map::new();
     map.insert("time".into(), Dynamic::from_int(bar.ts.secs()));
-    for (key, value) in [("open", bar.open()), ("high", bar.high()), ("low", bar.low()), ("close", bar.close())] {
-        map.insert(key.into(), Dynamic::from_float(to_f64(value)));
+    for (key, field) in
+        [("open", PriceField::Open), ("high", PriceField::High), ("low", PriceField::Low), ("close", PriceField::Close)]
+    {
+        map.insert(key.into(), Dynamic::from_float(bar.narrow(field).to_f64()));
     }
     map.insert("volume".into(), super::api::volume(bar.volume));
     Dynamic::from_map(map)
