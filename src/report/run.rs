@@ -8,7 +8,7 @@ use serde_json::{json, Map, Value};
 use super::reduce::{candle_time, line_indices, merge_candles, Candle};
 use crate::data::Universe;
 use crate::domain::num::to_f64;
-use crate::domain::Timestamp;
+use crate::domain::{Price, Timestamp};
 use crate::metrics::PeriodReturn;
 
 /// Points of a line chart at most (the equity, drawdown and benchmark).
@@ -270,7 +270,10 @@ fn symbols_json(universe: &Universe, trades: &[TradeLine]) -> Value {
         let candles: Vec<Candle> = universe
             .bars(i)
             .iter()
-            .map(|b| (seconds(b.ts), to_f64(b.open()), to_f64(b.high()), to_f64(b.low()), to_f64(b.close())))
+            .map(|b| {
+                let [open, high, low, close] = b.prices().map(Price::to_f64);
+                (seconds(b.ts), open, high, low, close)
+            })
             .collect();
         let merged = merge_candles(&candles, CANDLE_BUDGET);
         let mut markers = Vec::new();
