@@ -1,4 +1,4 @@
-//! The columnar form parsed bars are kept in (the loader's cache, the
+//! The form parsed bars are kept in (the loader's cache, the
 //! service's datasets): written and read a block at a time, so that neither
 //! side needs the whole series as bytes in memory.
 //!

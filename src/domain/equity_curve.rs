@@ -8,6 +8,8 @@
 //! number below 2^58); one that does not goes to a side list, and the 8
 //! bytes say where. A million steps take 8 MB instead of 36.
 
+use std::fmt;
+
 use rust_decimal::Decimal;
 
 use super::{EquityPoint, Price};
@@ -56,8 +58,9 @@ impl Change {
     }
 }
 
-/// One [`EquityPoint`] per engine step, in step order.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// One [`EquityPoint`] per engine step, in step order. Compared and shown
+/// by its points (a packed word is not a number).
+#[derive(Clone, Default)]
 pub struct EquityCurve {
     /// Each step's equity, packed (see [`pack`]).
     equity: Vec<u64>,
@@ -153,6 +156,20 @@ impl EquityCurve {
     }
 }
 
+/// Equal when every point is: equities and cash as numbers (`1.5 == 1.50`,
+/// as `Decimal`s compare), the same exposure.
+impl PartialEq for EquityCurve {
+    fn eq(&self, other: &EquityCurve) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl fmt::Debug for EquityCurve {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
 impl FromIterator<EquityPoint> for EquityCurve {
     fn from_iter<I: IntoIterator<Item = EquityPoint>>(points: I) -> Self {
         let mut curve = EquityCurve::default();
@@ -228,6 +245,17 @@ mod tests {
         assert_eq!(curve.wide.len(), 3);
         curve.set_last(point(Decimal::MIN, dec!(5), false));
         assert_eq!((curve.wide.len(), curve.last().map(|p| p.equity)), (4, Some(Decimal::MIN)));
+    }
+
+    #[test]
+    fn curves_compare_and_show_as_their_points() {
+        let a: EquityCurve = [point(dec!(1.5), dec!(1), false), point(dec!(2), dec!(1), true)].into_iter().collect();
+        let b: EquityCurve = [point(dec!(1.50), dec!(1.0), false), point(dec!(2), dec!(1), true)].into_iter().collect();
+        assert_eq!(a, b, "as numbers, whatever the scales");
+        let c: EquityCurve = [point(dec!(1.5), dec!(1), false), point(dec!(2), dec!(1), false)].into_iter().collect();
+        assert_ne!(a, c, "the exposure differs");
+        assert_ne!(a, EquityCurve::default());
+        assert!(format!("{a:?}").contains("equity: 1.5"), "{a:?}");
     }
 
     #[test]
