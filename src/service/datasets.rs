@@ -159,8 +159,8 @@ impl Service {
     }
 
     /// The parsed bars of the latest version of `owner_id`'s dataset of
-    /// `symbol`, from the cache when possible (with the f64 prices earlier
-    /// runs computed).
+    /// `symbol`, from the cache when possible (with the f64 price columns
+    /// earlier sweeps computed).
     pub(super) async fn bars(&self, owner_id: i64, symbol: &str) -> Result<(DatasetRow, SharedSeries), ServiceError> {
         let missing = || ServiceError::invalid("symbols", format!("no dataset for symbol '{symbol}'"));
         let store = &self.inner.store;
