@@ -267,7 +267,7 @@ fn decode_rows(bytes: &[u8], out: &mut Vec<Bar>) -> Result<(), BarsFileError> {
         let prices = [word(1), word(2), word(3), word(4)];
         // A scale past 28 (never written): checked for the block at once,
         // so that building the bars stays a plain copy of words.
-        valid &= prices.iter().all(|&bits| bits & 31 <= 28);
+        valid &= prices.iter().all(|&bits| Price::from_bits(bits).is_some());
         let [open, high, low, close] = prices.map(Price::from_bits_unchecked);
         Bar::new(Timestamp(word(0) as i64), [open, high, low, close], f64::from_bits(word(5)))
     }));

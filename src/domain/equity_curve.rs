@@ -12,11 +12,12 @@ use std::fmt;
 
 use rust_decimal::Decimal;
 
+use super::price::SCALE_BITS;
 use super::{EquityPoint, Price};
 
-/// The low five bits of a kept equity that mark it as an index into the
-/// side list of wide amounts (a [`Price`]'s scale is at most 28).
-const WIDE: u64 = 31;
+/// The low bits of a kept equity that mark it as an index into the side
+/// list of wide amounts: all ones, a scale no [`Price`] has.
+const WIDE: u64 = (1 << SCALE_BITS) - 1;
 
 /// `amount` in 8 bytes: its [`Price`] bits, or [`WIDE`] and its index in
 /// `wide` (where it is added). A negative zero is kept wide, so that every
@@ -27,7 +28,7 @@ fn pack(amount: Decimal, wide: &mut Vec<Decimal>) -> u64 {
         Some(price) if !(amount.is_zero() && amount.is_sign_negative()) => price.to_bits(),
         _ => {
             wide.push(amount);
-            ((wide.len() as u64 - 1) << 5) | WIDE
+            ((wide.len() as u64 - 1) << SCALE_BITS) | WIDE
         }
     }
 }
@@ -35,10 +36,9 @@ fn pack(amount: Decimal, wide: &mut Vec<Decimal>) -> u64 {
 /// The amount [`pack`] kept in `word`.
 #[inline]
 fn unpack(word: u64, wide: &[Decimal]) -> Decimal {
-    if word & 31 == WIDE {
-        wide[(word >> 5) as usize]
-    } else {
-        Price::from_bits_unchecked(word).decimal()
+    match Price::from_bits(word) {
+        Some(price) => price.decimal(),
+        None => wide[(word >> SCALE_BITS) as usize],
     }
 }
 
@@ -92,7 +92,7 @@ impl EquityCurve {
     /// If the curve is empty.
     pub fn set_last(&mut self, point: EquityPoint) {
         let step = self.equity.len() - 1;
-        if self.equity[step] & 31 == WIDE {
+        if Price::from_bits(self.equity[step]).is_none() {
             self.wide.pop(); // the last step's, the last wide amount
         }
         self.equity[step] = pack(point.equity, &mut self.wide);

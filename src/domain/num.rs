@@ -17,14 +17,22 @@ pub const POW10: [f64; 23] = [
 /// times slower, and this runs for every bar that feeds an indicator.
 #[inline]
 pub fn to_f64(d: Decimal) -> f64 {
-    let mantissa = d.mantissa();
-    let scale = d.scale() as usize;
-    if mantissa.unsigned_abs() < (1u128 << 53) && scale < POW10.len() {
-        // Through i64: converting an i128 to f64 is a slow library call.
-        mantissa as i64 as f64 / POW10[scale]
-    } else {
-        d.to_f64().unwrap_or(f64::NAN)
+    // Through i64: converting an i128 to f64 is a slow library call.
+    match i64::try_from(d.mantissa()) {
+        Ok(mantissa) => exact_to_f64(mantissa, d.scale()),
+        Err(_) => None,
     }
+    .unwrap_or_else(|| d.to_f64().unwrap_or(f64::NAN))
+}
+
+/// `mantissa × 10^-scale` as the nearest f64 when both are exact f64s
+/// (the mantissa under 2^53, the scale at most 22), by one correctly
+/// rounded division; `None` otherwise. [`to_f64`]'s fast path, and
+/// [`Price::to_f64`](super::Price::to_f64)'s, so that both give one answer.
+#[inline]
+pub fn exact_to_f64(mantissa: i64, scale: u32) -> Option<f64> {
+    let scale = scale as usize;
+    (mantissa.unsigned_abs() < (1u64 << 53) && scale < POW10.len()).then(|| mantissa as f64 / POW10[scale])
 }
 
 /// `a × b`, exactly. Fast path: when the product of the mantissas fits in

@@ -5,10 +5,10 @@ use std::fmt;
 use rust_decimal::Decimal;
 use serde::{Serialize, Serializer};
 
-use super::num::POW10;
-
-/// Bits of a [`Price`] that hold its scale (0 to 28, as `Decimal`'s).
-const SCALE_BITS: u32 = 5;
+/// Bits of a [`Price`] that hold its scale (0 to [`Price::MAX_SCALE`]); a
+/// word whose low bits are above that is no price (the equity curve marks
+/// its wide amounts so).
+pub(crate) const SCALE_BITS: u32 = 5;
 
 /// An exact decimal price in 8 bytes: a signed mantissa of 59 bits and a
 /// scale of 0 to 28, the same pair `Decimal` holds in 16 (the way NautilusTrader
@@ -27,10 +27,13 @@ impl Price {
     /// shortest text of any `f64` below 2.9 × 10^17 does).
     pub const MAX_MANTISSA: i64 = (1 << (63 - SCALE_BITS)) - 1;
 
+    /// The largest scale, `Decimal`'s.
+    pub const MAX_SCALE: u32 = Decimal::MAX_SCALE;
+
     /// The price `mantissa × 10^-scale`, or `None` when it does not fit.
     #[inline]
     pub fn new(mantissa: i64, scale: u32) -> Option<Price> {
-        (mantissa.unsigned_abs() <= Self::MAX_MANTISSA as u64 && scale <= 28)
+        (mantissa.unsigned_abs() <= Self::MAX_MANTISSA as u64 && scale <= Self::MAX_SCALE)
             .then(|| Price(mantissa << SCALE_BITS | i64::from(scale as u8)))
     }
 
@@ -40,7 +43,7 @@ impl Price {
     #[inline]
     pub fn saturating(mantissa: i64, scale: u32) -> Price {
         let mantissa = mantissa.clamp(-Self::MAX_MANTISSA, Self::MAX_MANTISSA);
-        Price(mantissa << SCALE_BITS | i64::from(scale.min(28) as u8))
+        Price(mantissa << SCALE_BITS | i64::from(scale.min(Self::MAX_SCALE) as u8))
     }
 
     /// `value` as a price, or `None` when its mantissa is too large.
@@ -61,7 +64,7 @@ impl Price {
     #[inline]
     pub fn from_bits(bits: u64) -> Option<Price> {
         let price = Price(bits as i64);
-        (price.scale() <= 28).then_some(price)
+        (price.scale() <= Self::MAX_SCALE).then_some(price)
     }
 
     /// The price of a word whose low five bits (the scale) the caller has
@@ -104,12 +107,7 @@ impl Price {
     /// [`to_f64`](super::num::to_f64) of its decimal, without building it.
     #[inline]
     pub fn to_f64(self) -> f64 {
-        let (mantissa, scale) = (self.mantissa(), self.scale() as usize);
-        if mantissa.unsigned_abs() < (1u64 << 53) && scale < POW10.len() {
-            mantissa as f64 / POW10[scale]
-        } else {
-            super::num::to_f64(self.decimal())
-        }
+        super::num::exact_to_f64(self.mantissa(), self.scale()).unwrap_or_else(|| super::num::to_f64(self.decimal()))
     }
 }
 

@@ -73,27 +73,35 @@ impl Dev {
 
     /// Polls stdout until `done` holds; returns it. Fails after [`DEADLINE`].
     fn wait_until(&self, what: &str, done: impl Fn(&str) -> bool) -> String {
-        let start = Instant::now();
-        loop {
-            let out = self.stdout();
-            if done(&out) {
-                return out;
-            }
-            assert!(start.elapsed() < DEADLINE, "no {what} within {DEADLINE:?}:\n{out}\nstderr:\n{}", self.stderr());
-            thread::sleep(POLL);
-        }
+        self.poll(what, Self::stdout, Self::stderr, done)
     }
 
     /// Polls stderr until `done` holds; returns it. Fails after [`DEADLINE`]
     /// (stderr is read by its own thread, so it may lag stdout).
     fn wait_until_stderr(&self, what: &str, done: impl Fn(&str) -> bool) -> String {
+        self.poll(what, Self::stderr, Self::stdout, done)
+    }
+
+    /// Polls `read` until `done` holds; returns it. Fails after [`DEADLINE`],
+    /// showing both streams.
+    fn poll(
+        &self,
+        what: &str,
+        read: fn(&Self) -> String,
+        other: fn(&Self) -> String,
+        done: impl Fn(&str) -> bool,
+    ) -> String {
         let start = Instant::now();
         loop {
-            let err = self.stderr();
-            if done(&err) {
-                return err;
+            let text = read(self);
+            if done(&text) {
+                return text;
             }
-            assert!(start.elapsed() < DEADLINE, "no {what} within {DEADLINE:?}:\n{err}\nstdout:\n{}", self.stdout());
+            assert!(
+                start.elapsed() < DEADLINE,
+                "no {what} within {DEADLINE:?}:\n{text}\nother stream:\n{}",
+                other(self)
+            );
             thread::sleep(POLL);
         }
     }

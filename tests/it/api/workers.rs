@@ -118,6 +118,14 @@ fn wait_until(what: &str, within: Duration, done: impl Fn() -> bool) {
     }
 }
 
+/// The PostgreSQL server's URL, or `None` (the test is skipped) without one.
+fn postgres() -> Option<String> {
+    backends().into_iter().find_map(|b| match b {
+        Backend::Postgres(url) => Some(url),
+        Backend::Sqlite => None,
+    })
+}
+
 /// Run request number `n`: its own SMA periods; the first six paced so
 /// that they last about five seconds.
 fn request(strategy: i64, n: usize) -> Value {
@@ -163,9 +171,7 @@ fn wait_sweep(app: &App, id: i64, within: Duration) -> Value {
 
 #[test]
 fn workers_share_the_queue_and_survive_a_killed_and_a_frozen_worker() {
-    let Some(Backend::Postgres(server)) = backends().into_iter().find(|b| matches!(b, Backend::Postgres(_))) else {
-        return;
-    };
+    let Some(server) = postgres() else { return };
     let app = App::spawn(&Backend::Postgres(server), &["--workers", "0", "--max-queued-per-client", "1000"]);
     app.upload("GOOG", "data/GOOG.csv");
     let s = app.rhai_strategy("sma", "scripts/sma_cross.rhai");
@@ -348,9 +354,7 @@ fn sqlite_refuses_workers() {
 
 #[test]
 fn a_server_that_executes_runs_and_a_worker_share_the_queue_without_running_one_twice() {
-    let Some(Backend::Postgres(server)) = backends().into_iter().find(|b| matches!(b, Backend::Postgres(_))) else {
-        return;
-    };
+    let Some(server) = postgres() else { return };
     // The server executes runs itself (its default); the worker takes what it claims first.
     let app = App::spawn(&Backend::Postgres(server), &["--max-concurrent-runs", "1"]);
     app.upload("GOOG", "data/GOOG.csv");
@@ -371,9 +375,7 @@ fn a_server_that_executes_runs_and_a_worker_share_the_queue_without_running_one_
 
 #[test]
 fn a_cancel_reaches_a_run_the_servers_queue_held_and_a_worker_claimed() {
-    let Some(Backend::Postgres(server)) = backends().into_iter().find(|b| matches!(b, Backend::Postgres(_))) else {
-        return;
-    };
+    let Some(server) = postgres() else { return };
     // The server's one slot is busy, so the second run waits in its queue, and the worker takes it.
     let app = App::spawn(&Backend::Postgres(server), &["--max-concurrent-runs", "1"]);
     app.upload("GOOG", "data/GOOG.csv");
@@ -397,12 +399,7 @@ fn a_cancel_reaches_a_run_the_servers_queue_held_and_a_worker_claimed() {
 
 #[test]
 fn without_workers_the_queue_caps_count_the_runs_waiting_in_the_database() {
-    let Some(server) = backends().into_iter().find_map(|b| match b {
-        Backend::Postgres(url) => Some(url),
-        Backend::Sqlite => None,
-    }) else {
-        return;
-    };
+    let Some(server) = postgres() else { return };
     // (whole queue, per user, which limit the third submit meets)
     for (all, per_user, refusal) in [("3", "2", "limit per user"), ("2", "10", "the server's limit")] {
         let app = App::spawn(
@@ -427,9 +424,7 @@ fn without_workers_the_queue_caps_count_the_runs_waiting_in_the_database() {
 
 #[test]
 fn a_walk_forward_on_a_worker_gives_what_a_single_server_gives() {
-    let Some(Backend::Postgres(server)) = backends().into_iter().find(|b| matches!(b, Backend::Postgres(_))) else {
-        return;
-    };
+    let Some(server) = postgres() else { return };
     let request = |strategy: i64| {
         json!({ "strategy_id": strategy, "symbols": ["GOOG"], "initial_capital": 100000,
                 "grid": ["fast=5,10", "slow=20,40"], "walk_forward": "train=500,test=250" })
@@ -454,9 +449,7 @@ fn a_walk_forward_on_a_worker_gives_what_a_single_server_gives() {
 
 #[test]
 fn a_strategys_event_stream_carries_its_runs_on_workers() {
-    let Some(Backend::Postgres(server)) = backends().into_iter().find(|b| matches!(b, Backend::Postgres(_))) else {
-        return;
-    };
+    let Some(server) = postgres() else { return };
     let app = App::spawn(&Backend::Postgres(server), &["--workers", "0"]);
     app.upload("GOOG", "data/GOOG.csv");
     let s = app.rhai_strategy("sma", "scripts/sma_cross.rhai");
@@ -506,9 +499,7 @@ fn a_strategys_event_stream_carries_its_runs_on_workers() {
 
 #[test]
 fn a_worker_goes_on_after_its_database_connections_are_cut() {
-    let Some(Backend::Postgres(server)) = backends().into_iter().find(|b| matches!(b, Backend::Postgres(_))) else {
-        return;
-    };
+    let Some(server) = postgres() else { return };
     let app = App::spawn(&Backend::Postgres(server), &["--workers", "0"]);
     app.upload("GOOG", "data/GOOG.csv");
     let s = app.rhai_strategy("sma", "scripts/sma_cross.rhai");
@@ -544,9 +535,7 @@ fn a_worker_goes_on_after_its_database_connections_are_cut() {
 
 #[test]
 fn a_finishing_worker_queues_the_best_variants_runs_however_many_runs_wait() {
-    let Some(Backend::Postgres(server)) = backends().into_iter().find(|b| matches!(b, Backend::Postgres(_))) else {
-        return;
-    };
+    let Some(server) = postgres() else { return };
     let app = App::spawn(&Backend::Postgres(server), &["--workers", "0", "--max-queued-per-client", "1000"]);
     app.upload("GOOG", "data/GOOG.csv");
     let s = app.rhai_strategy("sma", "scripts/sma_cross.rhai");
