@@ -1,23 +1,56 @@
-//! Calls of the script's lifecycle functions that keep Rhai's runtime state
-//! (and so its function-resolution cache) from one call to the next.
+//! Runs the script's lifecycle functions by evaluating their bodies on a
+//! runtime state kept from one call to the next.
 //!
 //! `Engine::call_fn_with_options` builds a fresh `GlobalRuntimeState` and an
-//! empty `Caches` for every call, so every bar resolved `on_bar` and each
-//! host function it calls from scratch (Rhai caches a resolution only when
-//! it sees it twice within one cache's life). Holding both here, as the
-//! `internals` feature allows, lets a run resolve each call site once: about
-//! 870 of 8,350 instructions per bar of `scripts/sma_cross.rhai` (callgrind,
-//! rhai 1.27). `EvalContext::call_fn_raw` is the one public way to call a
-//! script function on a state of our own; the direct one that
-//! `call_fn_with_options` takes (`Engine::call_script_fn`) is crate-private.
+//! empty `Caches` for every call, so every bar resolved each host function
+//! from scratch (Rhai caches a resolution only when it sees it twice within
+//! one cache's life). And a call itself costs: Rhai hashes the name, looks
+//! the function up, moves the arguments into the scope (allocating a name
+//! for each) and boxes the context argument twice. A [`Body`] holds a copy
+//! of the function's statements, taken once from the compiled script; a
+//! [`Caller`] evaluates them as Rhai would inside the call (the same scope
+//! layout, `this` and treatment of `return`) with the context kept in its
+//! scope across calls.
 
-use rhai::{Caches, Dynamic, Engine, EvalAltResult, EvalContext, GlobalRuntimeState, Scope, StaticVec, AST};
+use rhai::{
+    ASTNode, Caches, Dynamic, Engine, EvalAltResult, EvalContext, Expr, Expression, GlobalRuntimeState,
+    ImmutableString, Module, Position, Scope, Stmt, StmtBlock, AST,
+};
 
-/// Call levels that `EvalContext::call_fn_raw` uses before the called
-/// function's body runs (one of its own and one for the dispatch), where
-/// `call_fn_with_options` uses none: the engine's limit is raised by this
-/// much so that a script may nest as many calls as its limits say.
-pub const ENTRY_CALL_LEVELS: usize = 2;
+/// The body of one of the script's functions, ready to run in place of a
+/// call of it.
+pub struct Body {
+    /// The function's parameter (the context), or none for `params()`.
+    param: Option<ImmutableString>,
+    /// The function's statements as one block.
+    block: Expr,
+}
+
+impl Body {
+    /// The body of `ast`'s function `name` of `arity` (0 or 1) parameters,
+    /// if the script defines it.
+    pub fn of(ast: &AST, name: &str, arity: usize) -> Option<Body> {
+        let def = ast.iter_fn_def().find(|def| def.name == name && def.params.len() == arity)?;
+        // An AST of this one function, whose walk visits its top-level
+        // statements with a path of one node. (`clone_functions_only_filtered`
+        // keeps every function when it starts from an empty module.)
+        let mut module = Module::new();
+        module.set_script_fn(def.clone());
+        let lone = AST::new(Vec::<Stmt>::new(), module);
+        let param = def.params.first().cloned();
+        // The walk visits each function's statements with a path of one
+        // node; `lone` holds one function and no top-level statements.
+        let mut statements = Vec::new();
+        lone.walk(&mut |path: &[ASTNode]| {
+            if let [ASTNode::Stmt(statement)] = path {
+                statements.push((*statement).clone());
+            }
+            true
+        });
+        let block = StmtBlock::new(statements, def.body.start_position(), def.body.end_position());
+        Some(Body { param, block: Expr::Stmt(Box::new(block)) })
+    }
+}
 
 /// Rhai's runtime state for one run of one script.
 pub struct Caller {
@@ -34,37 +67,62 @@ impl Caller {
         Caller { global, caches: Caches::new() }
     }
 
-    /// Calls the script's `name`: as a method of `this` when given (the
-    /// script sees it as `this`), with `args`. The same as
-    /// `call_fn_with_options` with `eval_ast(false)`, `rewind_scope(true)`
-    /// and `bind_this_ptr`. Returns the result and the operations the call
-    /// took, counted from zero for each call (so that the engine's operation
-    /// limit stays a limit per call).
+    /// Runs `body` as a call of its function would: as a method of `this`
+    /// when given (the script sees it as `this`), with `arg` as its
+    /// parameter. `scope` keeps the parameter between calls: it is set
+    /// again only when the scope does not hold a value of `arg`'s type under
+    /// the parameter's name (the script may assign to it). Returns the result
+    /// and the operations the call took, counted from zero for each call (so
+    /// that the engine's operation limit stays a limit per call).
     ///
     /// # Errors
-    /// Whatever the script raised, with an error in `name` itself unwrapped
-    /// from Rhai's "error in function call" (as `call_fn_with_options` does).
-    pub fn call(
+    /// Whatever the script raised; limits that stop the script (operations,
+    /// call depth) carry no position, as from a call.
+    pub fn run(
         &mut self,
         engine: &Engine,
         scope: &mut Scope,
         this: Option<&mut Dynamic>,
-        name: &str,
-        args: &mut [Dynamic],
+        body: &Body,
+        arg: Option<&Dynamic>,
     ) -> (Result<Dynamic, Box<EvalAltResult>>, u64) {
-        // A call that failed may have left these raised.
+        bind_param(scope, body.param.as_ref(), arg);
+        // A call that failed may have left these raised. The body runs at
+        // call level 0, so that the calls the script makes may nest as deep
+        // as the engine's limit says.
         self.global.num_operations = 0;
         self.global.level = 0;
-        let is_method = this.is_some();
-        // Inline for up to three arguments: no allocation per call.
-        let mut refs: StaticVec<&mut Dynamic> = this.into_iter().chain(args.iter_mut()).collect();
-        let result = EvalContext::new(engine, &mut self.global, &mut self.caches, scope, None)
-            .call_fn_raw(name, is_method, is_method, &mut refs)
-            .or_else(|err| match *err {
-                EvalAltResult::Exit(value, _) => Ok(value),
-                EvalAltResult::ErrorInFunctionCall(called, _, inner, _) if called == name => Err(inner),
+        // Marked deprecated as "volatile, may change": the crate's version is
+        // pinned by Cargo.lock and the tests run every lifecycle path.
+        #[allow(deprecated)]
+        let result = EvalContext::new(engine, &mut self.global, &mut self.caches, scope, this)
+            .eval_expression_tree_raw(&Expression::from(&body.block), true)
+            .or_else(|mut err| match *err {
+                EvalAltResult::Return(value, _) | EvalAltResult::Exit(value, _) => Ok(value),
+                _ if err.is_system_exception() => {
+                    err.set_position(Position::NONE);
+                    Err(err)
+                }
                 _ => Err(err),
             });
         (result, self.global.num_operations)
+    }
+}
+
+/// Makes `scope` hold exactly `param` = `arg` (or nothing), keeping the
+/// value already there when it has the same name and type (a run has one
+/// context; [`Caller`]'s owner clears the scope when a run starts).
+fn bind_param(scope: &mut Scope, param: Option<&ImmutableString>, arg: Option<&Dynamic>) {
+    let (Some(param), Some(arg)) = (param, arg) else {
+        scope.rewind(0);
+        return;
+    };
+    let kept = scope.len() == 1
+        && scope.iter_raw().next().is_some_and(|(name, constant, value)| {
+            !constant && name == param.as_str() && value.type_id() == arg.type_id()
+        });
+    if !kept {
+        scope.rewind(0);
+        scope.push_dynamic(param.as_str(), arg.clone());
     }
 }

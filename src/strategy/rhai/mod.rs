@@ -21,7 +21,7 @@ use std::rc::Rc;
 
 use rhai::{Dynamic, Engine, Map, OptimizationLevel, Scope, AST};
 
-use caller::Caller;
+use caller::{Body, Caller};
 use ctx_fns::CtxFunctions;
 pub use limits::RhaiLimits;
 
@@ -43,8 +43,8 @@ pub struct RhaiStrategy {
     /// The script's `this`: state it keeps between calls.
     state: Dynamic,
     declared: Vec<ParamSpec>,
-    has_init: bool,
-    has_finish: bool,
+    /// The lifecycle functions' bodies, shared with fresh copies.
+    entries: Rc<Entries>,
     limits: RhaiLimits,
     /// Where `print` and `debug` write: the run's context once init starts.
     log_target: Rc<RefCell<Option<StrategyCtx>>>,
@@ -75,13 +75,11 @@ impl RhaiStrategy {
         let mut engine = build_engine(&limits, log_target.clone());
         let ctx_fns = CtxFunctions::from_engine(&engine);
         let ast = compile_checked(&mut engine, source, file, &ctx_fns)?;
-        let has = |name: &str| ast.iter_functions().any(|f| f.name == name);
-        let (has_init, has_finish, has_params) = (has("init"), has("on_finish"), has("params"));
+        let entries = Rc::new(Entries::of(&ast).ok_or_else(|| invalid("the script must define fn on_bar(ctx)".into()))?);
         let caller = Caller::new(&engine, &ast);
         let mut strategy = RhaiStrategy {
             name: file.to_string(),
-            has_init,
-            has_finish,
+            entries: entries.clone(),
             engine: Rc::new(engine),
             ast,
             scope: Scope::new(),
@@ -94,8 +92,8 @@ impl RhaiStrategy {
             caller,
             max_operations_per_call: 0,
         };
-        if has_params {
-            let map = strategy.call_params().map_err(|e| invalid(format!("params(): {e}")))?;
+        if let Some(params) = &entries.params {
+            let map = strategy.call_params(params).map_err(|e| invalid(format!("params(): {e}")))?;
             strategy.declared = param_specs(&map).map_err(|e| invalid(format!("params(): {e}")))?;
         }
         Ok(strategy)
@@ -115,8 +113,7 @@ impl RhaiStrategy {
             scope: Scope::new(),
             state: Dynamic::from_map(Map::new()),
             declared: self.declared.clone(),
-            has_init: self.has_init,
-            has_finish: self.has_finish,
+            entries: self.entries.clone(),
             limits: self.limits.clone(),
             log_target: self.log_target.clone(),
             ctx_arg: None,
@@ -126,8 +123,8 @@ impl RhaiStrategy {
         }
     }
 
-    fn call_params(&mut self) -> Result<Map, StrategyError> {
-        let (result, _) = self.caller.call(&self.engine, &mut self.scope, None, "params", &mut []);
+    fn call_params(&mut self, params: &Body) -> Result<Map, StrategyError> {
+        let (result, _) = self.caller.run(&self.engine, &mut self.scope, None, params, None);
         let value = result.map_err(|e| errors::runtime(&e, self.limits.max_operations, &self.ctx_fns, &self.ast))?;
         value.try_cast::<Map>().ok_or_else(|| StrategyError::Runtime {
             message: "must return a map like #{ fast: 10 }".into(),
@@ -136,8 +133,8 @@ impl RhaiStrategy {
         })
     }
 
-    fn call(&mut self, function: &str) -> Result<(), StrategyError> {
-        let Some(ctx) = self.ctx_arg.clone() else {
+    fn call(&mut self, function: &str, body: &Body) -> Result<(), StrategyError> {
+        let Some(ctx) = &self.ctx_arg else {
             return Err(StrategyError::Runtime {
                 message: format!("{function} was called before init (the engine binds the context in init)"),
                 line: None,
@@ -145,9 +142,29 @@ impl RhaiStrategy {
             });
         };
         let (result, operations) =
-            self.caller.call(&self.engine, &mut self.scope, Some(&mut self.state), function, &mut [ctx]);
+            self.caller.run(&self.engine, &mut self.scope, Some(&mut self.state), body, Some(ctx));
         self.max_operations_per_call = self.max_operations_per_call.max(operations);
         result.map(|_| ()).map_err(|e| errors::runtime(&e, self.limits.max_operations, &self.ctx_fns, &self.ast))
+    }
+}
+
+/// The script's lifecycle functions.
+struct Entries {
+    params: Option<Body>,
+    init: Option<Body>,
+    on_bar: Body,
+    on_finish: Option<Body>,
+}
+
+impl Entries {
+    /// The bodies of `ast`'s lifecycle functions; none without `on_bar`.
+    fn of(ast: &AST) -> Option<Entries> {
+        Some(Entries {
+            params: Body::of(ast, "params", 0),
+            init: Body::of(ast, "init", 1),
+            on_bar: Body::of(ast, "on_bar", 1)?,
+            on_finish: Body::of(ast, "on_finish", 1),
+        })
     }
 }
 
@@ -155,7 +172,6 @@ impl RhaiStrategy {
 fn build_engine(limits: &RhaiLimits, log: Rc<RefCell<Option<StrategyCtx>>>) -> Engine {
     let mut engine = Engine::new();
     limits.apply(&mut engine);
-    engine.set_max_call_levels(limits.max_call_levels.saturating_add(caller::ENTRY_CALL_LEVELS));
     let print_log = log.clone();
     engine.on_print(move |text| {
         if let Some(ctx) = print_log.borrow().as_ref() {
@@ -257,18 +273,26 @@ impl Strategy for RhaiStrategy {
         self.max_operations_per_call = 0;
         *self.log_target.borrow_mut() = Some(ctx.clone());
         self.ctx_arg = Some(Dynamic::from(ctx.clone()));
-        if self.has_init {
-            self.call("init")?;
+        self.scope.clear();
+        let entries = self.entries.clone();
+        match &entries.init {
+            Some(init) => self.call("init", init),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     fn on_bar(&mut self, _ctx: &StrategyCtx) -> Result<(), StrategyError> {
-        self.call("on_bar")
+        let entries = self.entries.clone();
+        self.call("on_bar", &entries.on_bar)
     }
 
     fn on_finish(&mut self, _ctx: &StrategyCtx) -> Result<(), StrategyError> {
-        let result = if self.has_finish { self.call("on_finish") } else { Ok(()) };
+        let entries = self.entries.clone();
+        let result = match &entries.on_finish {
+            Some(on_finish) => self.call("on_finish", on_finish),
+            None => Ok(()),
+        };
+        self.scope.clear();
         // Drop the script's handles on the run so that the run's state is
         // freed with the engine's.
         self.ctx_arg = None;

@@ -250,9 +250,8 @@ fn an_endless_loop_is_a_budget_failure_and_deep_recursion_a_trap() {
 
 #[test]
 fn a_script_nests_as_many_calls_as_its_limit_allows() {
-    // `down(n)` nests n calls; the limit is 32 (RhaiLimits::default), as it
-    // was when each call had a runtime state of its own: the entry into
-    // `on_bar` through a kept state must not use up any of the script's.
+    // `down(n)` nests n calls; the limit is 32 (RhaiLimits::default): running
+    // `on_bar`'s body on a kept state must not use up any of the script's.
     let nesting = |n: u32| format!("fn down(n) {{ if n > 1 {{ down(n - 1) }} }}\nfn on_bar(ctx) {{ down({n}); }}");
     assert!(run(&nesting(32)).is_ok());
     let deep = runtime_error(&nesting(33));
@@ -262,6 +261,31 @@ fn a_script_nests_as_many_calls_as_its_limit_allows() {
     };
     assert!(compile(&in_params(32)).is_ok());
     assert!(compile(&in_params(33)).is_err());
+}
+
+#[test]
+fn a_lifecycle_function_s_body_runs_as_a_call_of_it_would() {
+    // Each function's body is run in place of a call (caller.rs): `return`
+    // from inside blocks, parameters named freely, a parameter assigned to or
+    // shadowed on one bar and the context there again on the next, private
+    // helpers, and `params()` returning its map.
+    let source = r#"
+        fn params() { if true { return #{ every: 5 }; } #{ every: 1 } }
+        fn init(c) { this.bars = 0; if c.param("every") > 0 { return; } this.bars = 1000; }
+        private fn due(n, every) { n % every == 0 }
+        fn on_bar(x) {
+            this.bars += 1;
+            if due(this.bars, x.param("every")) { print(`bar ${this.bars}`); }
+            if this.bars == 3 { x = 0; return; }
+            { let x = "shadowed in a block"; }
+            let x = "shadowed";
+        }
+        fn on_finish(ctx) { print(`done ${this.bars}`); return; print("after return"); }
+    "#;
+    let report = run_with(source, &["every=50"]).unwrap();
+    let log: Vec<&str> = report.log.lines.iter().map(|l| l.message.as_str()).collect();
+    assert_eq!(log, ["bar 50", "bar 100", "bar 150", "bar 200", "done 200"]);
+    assert_eq!(compile(source).unwrap().declared_params()[0].default, ParamValue::Int(5));
 }
 
 #[test]
