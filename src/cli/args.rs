@@ -10,8 +10,8 @@ use rust_decimal::Decimal;
 
 use crate::broker::{BrokerConfig, BrokerConfigError, BrokerField, CommissionModel};
 use crate::data::{
-    parse_column, parse_delimiter, parse_timestamp, DataSpec, DataWindow, Interval, LoadOptions, LoadedHashes, Loader,
-    ReversedRange, Role, Universe, WindowError,
+    parse_column, parse_delimiter, parse_timestamp, CacheWrites, DataSpec, DataWindow, Interval, LoadOptions,
+    LoadedHashes, Loader, ReversedRange, Role, Universe, WindowError,
 };
 use crate::domain::Timestamp;
 use crate::engine::{Benchmark, ParamOverrides, RawRunSpec, RunSpec, SpecError};
@@ -102,6 +102,10 @@ pub struct RunArgs {
     /// that a file is not read again to hash it).
     #[arg(skip)]
     pub loaded: LoadedHashes,
+    /// The cache write under way, which the command's end waits for (a
+    /// run goes on while its data are kept).
+    #[arg(skip)]
+    pub cache_writes: CacheWrites,
 }
 
 fn delimiter(text: &str) -> Result<char, String> {
@@ -248,7 +252,7 @@ impl RunArgs {
     /// As [`load_options`](Self::load_options).
     pub fn loader(&self) -> anyhow::Result<Loader> {
         let cache = if self.no_cache { None } else { Loader::default_cache_dir() };
-        Ok(Loader::new(self.load_options()?, cache).sharing_hashes(&self.loaded))
+        Ok(Loader::new(self.load_options()?, cache).sharing_hashes(&self.loaded).sharing_writes(&self.cache_writes))
     }
 }
 

@@ -7,7 +7,8 @@
 //! `make` and git know files), so a cached load does not read the data file at all;
 //! a file changed in any of those is read and hashed again. A cache that
 //! cannot be read or written is passed over with a warning: it never fails
-//! a run. The cache keeps at most [`CACHE_CAPACITY`] bytes of bars, dropping
+//! a run. A new entry is written on a background thread while the caller
+//! goes on with the bars ([`CacheWrites`]). The cache keeps at most [`CACHE_CAPACITY`] bytes of bars, dropping
 //! the least recently used first (a `dev` session that saves a data file
 //! many times does not fill the disk).
 
@@ -16,6 +17,7 @@ use std::fs::{self, File};
 use std::io::{self, BufWriter, Cursor, Read};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::thread::{self, JoinHandle};
 
 use super::bars_file::{read_bars_sized, BarsWriter};
 use super::csv::parse_csv_with;
@@ -34,8 +36,9 @@ pub const CACHE_CAPACITY: u64 = 2 << 30;
 /// A file's bars and the hash of its bytes.
 #[derive(Debug)]
 pub struct LoadedFile {
-    /// The validated bars, in increasing time order.
-    pub bars: Vec<Bar>,
+    /// The validated bars, in increasing time order (shared with the
+    /// cache write that may still be under way).
+    pub bars: Arc<Vec<Bar>>,
     /// Lowercase hex SHA-256 of the file's bytes (as [`content_hash`](crate::domain::content_hash) gives).
     pub content_hash: String,
     /// Whether the bars came from the cache (the file was not parsed).
@@ -48,19 +51,84 @@ pub struct LoadedFile {
 #[derive(Clone, Debug, Default)]
 pub struct LoadedHashes(Arc<Mutex<HashMap<PathBuf, String>>>);
 
+/// The cache write under way on a background thread, if any, shared by
+/// clones (and by the loaders given it). One at a time: a new write first
+/// waits for the one before, so two never race on a temporary file and at
+/// most one file's bars are held for writing. Dropping the last clone waits
+/// for the write, so a process that ends normally leaves its entry whole
+/// (one that is killed leaves at most a temporary file, never an entry).
+#[derive(Clone, Debug, Default)]
+pub struct CacheWrites(Arc<PendingWrite>);
+
+#[derive(Debug, Default)]
+struct PendingWrite(Mutex<Option<(PathBuf, JoinHandle<()>)>>);
+
+impl CacheWrites {
+    /// Runs `write` (of the entry `index` names) on a thread of its own once
+    /// the write before it ends.
+    fn spawn(&self, index: PathBuf, write: impl FnOnce() + Send + 'static) {
+        let Ok(mut slot) = self.0 .0.lock() else { return };
+        wait_for(slot.take());
+        match thread::Builder::new().name("cache-write".into()).spawn(write) {
+            Ok(handle) => *slot = Some((index, handle)),
+            Err(err) => tracing::warn!("could not start writing the cache of parsed bars: {err}"),
+        }
+    }
+
+    /// Waits for the write under way, if it is of the entry `index` names:
+    /// a file loaded again finds the bars its first load is keeping.
+    fn wait_for_entry(&self, index: &Path) {
+        if let Ok(mut slot) = self.0 .0.lock() {
+            if slot.as_ref().is_some_and(|(pending, _)| pending == index) {
+                wait_for(slot.take());
+            }
+        }
+    }
+
+    /// Waits for the write under way, if any.
+    pub fn wait(&self) {
+        if let Ok(mut slot) = self.0 .0.lock() {
+            wait_for(slot.take());
+        }
+    }
+}
+
+impl Drop for PendingWrite {
+    fn drop(&mut self) {
+        if let Ok(slot) = self.0.get_mut() {
+            wait_for(slot.take());
+        }
+    }
+}
+
+fn wait_for(write: Option<(PathBuf, JoinHandle<()>)>) {
+    if let Some((index, Err(_))) = write.map(|(index, handle)| (index, handle.join())) {
+        tracing::warn!(entry = %index.display(), "writing the cache of parsed bars failed (a panic); the entry was not kept");
+    }
+}
+
 /// Loads data files with one set of options, through a cache when it has one.
 #[derive(Clone, Debug, Default)]
 pub struct Loader {
     options: LoadOptions,
     cache: Option<PathBuf>,
     hashes: LoadedHashes,
+    writes: CacheWrites,
 }
 
 impl Loader {
     /// A loader reading files as `options` say, keeping parsed bars in
     /// `cache` (a directory, created when first needed) when given.
     pub fn new(options: LoadOptions, cache: Option<PathBuf>) -> Loader {
-        Loader { options, cache, hashes: LoadedHashes::default() }
+        Loader { options, cache, hashes: LoadedHashes::default(), writes: CacheWrites::default() }
+    }
+
+    /// This loader, writing the cache through `writes` (whose owner decides
+    /// how long a process waits for them: a loader of its own would wait when
+    /// it is dropped).
+    pub fn sharing_writes(mut self, writes: &CacheWrites) -> Loader {
+        self.writes = writes.clone();
+        self
     }
 
     /// This loader, recording content hashes in `hashes`.
@@ -112,15 +180,20 @@ impl Loader {
         };
         let before = fs::metadata(path).map_err(io_error)?;
         let index = dir.join(format!("index-{}", self.stat_key(path, &before)));
+        self.writes.wait_for_entry(&index);
         if let Some(hit) = read_cached(dir, &index, &self.options) {
             return Ok(hit);
         }
         let loaded = parse_hashing(path, &input, &self.options)?;
         // Keep it only if the file did not change while it was read.
         if fs::metadata(path).ok().map(|m| stat_fields(path, &m)) == Some(stat_fields(path, &before)) {
-            if let Err(err) = write_cached(dir, &index, &loaded, &self.options) {
-                tracing::warn!(cache = %dir.display(), "could not keep parsed bars in the cache: {err}");
-            }
+            let (dir, entry, bars, hash, options) =
+                (dir.clone(), index.clone(), loaded.bars.clone(), loaded.content_hash.clone(), self.options.clone());
+            self.writes.spawn(entry, move || {
+                if let Err(err) = write_cached(&dir, &index, &bars, &hash, &options) {
+                    tracing::warn!(cache = %dir.display(), "could not keep parsed bars in the cache: {err}");
+                }
+            });
         }
         Ok(loaded)
     }
@@ -165,7 +238,7 @@ fn read_cached(dir: &Path, index: &Path, options: &LoadOptions) -> Option<Loaded
     // Unbuffered: each block (3 MB) is read straight into the reader's
     // buffer; a BufReader copied a third of every block once more.
     match read_bars_sized(file, size) {
-        Ok(bars) if !bars.is_empty() => Some(LoadedFile { bars, content_hash, cached: true }),
+        Ok(bars) if !bars.is_empty() => Some(LoadedFile { bars: Arc::new(bars), content_hash, cached: true }),
         Ok(_) => None,
         Err(err) => {
             tracing::warn!(cache = %dir.display(), "passing over damaged cached bars: {err}");
@@ -174,18 +247,20 @@ fn read_cached(dir: &Path, index: &Path, options: &LoadOptions) -> Option<Loaded
     }
 }
 
-fn write_cached(dir: &Path, index: &Path, loaded: &LoadedFile, options: &LoadOptions) -> io::Result<()> {
+/// Keeps `bars` (of a file whose bytes hash to `content_hash`) in `dir`,
+/// and `index` naming them.
+fn write_cached(dir: &Path, index: &Path, bars: &[Bar], content_hash: &str, options: &LoadOptions) -> io::Result<()> {
     fs::create_dir_all(dir)?;
-    let target = dir.join(bars_name(&loaded.content_hash, options));
+    let target = dir.join(bars_name(content_hash, options));
     if !target.exists() {
-        let temp = dir.join(format!(".tmp-{}-{}", std::process::id(), bars_name(&loaded.content_hash, options)));
+        let temp = dir.join(format!(".tmp-{}-{}", std::process::id(), bars_name(content_hash, options)));
         let mut writer = BarsWriter::new(BufWriter::with_capacity(1 << 20, File::create(&temp)?))?;
-        writer.extend(&loaded.bars)?;
+        writer.extend(bars)?;
         writer.finish()?.into_inner().map_err(|e| e.into_error())?.sync_all()?;
         fs::rename(&temp, &target)?;
     }
     let temp = index.with_extension(format!("tmp{}", std::process::id()));
-    fs::write(&temp, &loaded.content_hash)?;
+    fs::write(&temp, content_hash)?;
     fs::rename(&temp, index)?;
     prune(dir, CACHE_CAPACITY)
 }
@@ -246,13 +321,13 @@ fn parse_hashing(path: &Path, input: &str, options: &LoadOptions) -> Result<Load
         let mut bars = Vec::new();
         parse_parquet_into(file, input, options, &mut bars)?;
         bars.shrink_to_fit();
-        return Ok(LoadedFile { bars, content_hash, cached: false });
+        return Ok(LoadedFile { bars: Arc::new(bars), content_hash, cached: false });
     }
     let mut reader = HashingReader::new(Cursor::new(prefix).chain(file));
     let bars = parse_csv_with(&mut reader, input, options)?;
     // The parser may stop before the end (it does not need to read past the last row).
     io::copy(&mut reader, &mut io::sink()).map_err(io_error)?;
-    Ok(LoadedFile { bars, content_hash: reader.content_hash(), cached: false })
+    Ok(LoadedFile { bars: Arc::new(bars), content_hash: reader.content_hash(), cached: false })
 }
 
 #[cfg(test)]
@@ -293,6 +368,34 @@ mod tests {
     }
 
     #[test]
+    fn the_cache_is_written_while_the_caller_goes_on_and_whole_when_the_loader_is_dropped() {
+        let dir = tempfile_dir("background");
+        let cache = dir.join("cache");
+        let files: Vec<PathBuf> = (0..3)
+            .map(|i| {
+                let file = dir.join(format!("F{i}.csv"));
+                fs::write(&file, CSV.replace("10\n", &format!("1{i}\n"))).unwrap();
+                file
+            })
+            .collect();
+        let writes = CacheWrites::default();
+        let loader = Loader::new(LoadOptions::default(), Some(cache.clone())).sharing_writes(&writes);
+        for file in &files {
+            assert!(!loader.load(file).unwrap().cached);
+        }
+        // The loader is gone; the writes it shares are waited for with them.
+        drop(loader);
+        drop(writes);
+        let names: Vec<String> =
+            fs::read_dir(&cache).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        assert_eq!(names.iter().filter(|n| n.starts_with("bars-")).count(), 3, "{names:?}");
+        assert_eq!(names.iter().filter(|n| n.starts_with("index-")).count(), 3, "{names:?}");
+        assert!(!names.iter().any(|n| n.contains("tmp")), "no temporary file is left: {names:?}");
+        let again = Loader::new(LoadOptions::default(), Some(cache));
+        assert!(files.iter().all(|file| again.load(file).unwrap().cached));
+    }
+
+    #[test]
     fn a_damaged_cache_is_passed_over_and_errors_are_the_parsers() {
         let dir = tempfile_dir("damaged");
         let file = dir.join("X.csv");
@@ -300,6 +403,7 @@ mod tests {
         let cache = dir.join("cache");
         let loader = Loader::new(LoadOptions::default(), Some(cache.clone()));
         let first = loader.load(&file).unwrap();
+        loader.writes.wait();
         for entry in fs::read_dir(&cache).unwrap() {
             let path = entry.unwrap().path();
             if path.file_name().unwrap().to_string_lossy().starts_with("bars-") {
@@ -332,6 +436,7 @@ mod tests {
             .collect();
         // The first file used again: the second is now the least recently used.
         assert!(loader.load(&files[0]).unwrap().cached);
+        loader.writes.wait();
         let sizes: Vec<u64> = fs::read_dir(&cache)
             .unwrap()
             .filter_map(|e| e.ok())

@@ -31,7 +31,7 @@ pub use self::csv::{parse_csv, parse_csv_into, parse_csv_with};
 pub use self::date_format::DateFormat;
 pub use self::error::{DataError, Line};
 pub use self::file::{load_csv_file, load_csv_file_with};
-pub use self::loader::{LoadedFile, LoadedHashes, Loader, CACHE_DIR_ENV};
+pub use self::loader::{CacheWrites, LoadedFile, LoadedHashes, Loader, CACHE_DIR_ENV};
 pub use self::options::{parse_column, parse_delimiter, LoadOptions, OptionError, Role};
 pub use self::order::BarSink;
 pub use self::parquet::parse_parquet_into;

@@ -1,5 +1,6 @@
 //! One `dev` session's state between runs: the loaded data and benchmark, the last good results and the run count.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::anyhow;
@@ -7,7 +8,7 @@ use anyhow::anyhow;
 use super::diff;
 use crate::cli::args::apply_window;
 use crate::cli::{output, run, RunArgs};
-use crate::data::{DataWindow, Universe};
+use crate::data::{DataWindow, SharedSeries, Universe};
 use crate::domain::{Bar, CancelToken};
 use crate::engine::{Benchmark, RunConfig, RunSpec};
 
@@ -26,7 +27,7 @@ pub struct Session<'a> {
     window: DataWindow,
     stop: CancelToken,
     /// Each `--data` file's bars, or why they could not be loaded.
-    series: Vec<Result<Vec<Bar>, String>>,
+    series: Vec<Result<Arc<Vec<Bar>>, String>>,
     /// The universe built from `series` and --start/--end, or why it could not be.
     universe: Result<Universe, String>,
     /// The `--benchmark` series (`None` without the flag), or why it could not be loaded.
@@ -84,14 +85,14 @@ impl<'a> Session<'a> {
         let mut series = Vec::with_capacity(self.series.len());
         for (spec, bars) in self.args.data.iter().zip(&self.series) {
             match bars {
-                Ok(bars) => series.push((spec.symbol.clone(), bars.clone())),
+                Ok(bars) => series.push((spec.symbol.clone(), SharedSeries::new(bars.clone()))),
                 Err(e) => {
                     self.universe = Err(e.clone());
                     return;
                 }
             }
         }
-        self.universe = Universe::new(series)
+        self.universe = Universe::from_shared(series)
             .map_err(anyhow::Error::from)
             .and_then(|universe| apply_window(&self.window, universe))
             .map_err(|e| format!("{e:#}"));
@@ -164,7 +165,7 @@ fn duration(d: Duration) -> String {
 }
 
 /// Loads one data file as the run's flags say, as a message on failure.
-fn load(args: &RunArgs, path: &std::path::Path) -> Result<Vec<crate::domain::Bar>, String> {
+fn load(args: &RunArgs, path: &std::path::Path) -> Result<Arc<Vec<Bar>>, String> {
     let loader = args.loader().map_err(|e| format!("{e:#}"))?;
     loader.load(path).map(|loaded| loaded.bars).map_err(|e| e.to_string())
 }

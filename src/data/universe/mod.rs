@@ -162,9 +162,9 @@ impl Universe {
         check_symbols(specs.iter().map(|spec| &spec.symbol))?;
         let series = specs
             .iter()
-            .map(|spec| Ok((spec.symbol.clone(), loader.load(&spec.path)?.bars)))
+            .map(|spec| Ok((spec.symbol.clone(), SharedSeries::new(loader.load(&spec.path)?.bars))))
             .collect::<Result<Vec<_>, DataError>>()?;
-        Universe::new(series)
+        Universe::from_shared(series)
     }
 
     /// Returns the symbols, in the order given (index 0 is the primary symbol).

@@ -72,7 +72,7 @@ impl Caller {
     /// parameter. `scope` keeps the parameter between calls: it is set
     /// again only when the scope does not hold a value of `arg`'s type under
     /// the parameter's name (the script may assign to it). Returns the result
-    /// and the operations the call took, counted from zero for each call (so
+    /// and the operations the call took, counted afresh for each call (so
     /// that the engine's operation limit stays a limit per call).
     ///
     /// # Errors
@@ -87,10 +87,12 @@ impl Caller {
         arg: Option<&Dynamic>,
     ) -> (Result<Dynamic, Box<EvalAltResult>>, u64) {
         bind_param(scope, body.param.as_ref(), arg);
-        // A call that failed may have left these raised. The body runs at
-        // call level 0, so that the calls the script makes may nest as deep
-        // as the engine's limit says.
-        self.global.num_operations = 0;
+        // A call that failed may have left these raised. The count starts
+        // at the one operation a call of the function counts for itself, so
+        // that limits and reported counts are those of a call. The body runs
+        // at call level 0, so that the calls the script makes may nest as
+        // deep as the engine's limit says.
+        self.global.num_operations = 1;
         self.global.level = 0;
         // Marked deprecated as "volatile, may change": the crate's version is
         // pinned by Cargo.lock and the tests run every lifecycle path.

@@ -75,7 +75,8 @@ impl RhaiStrategy {
         let mut engine = build_engine(&limits, log_target.clone());
         let ctx_fns = CtxFunctions::from_engine(&engine);
         let ast = compile_checked(&mut engine, source, file, &ctx_fns)?;
-        let entries = Rc::new(Entries::of(&ast).ok_or_else(|| invalid("the script must define fn on_bar(ctx)".into()))?);
+        let entries =
+            Rc::new(Entries::of(&ast).ok_or_else(|| invalid("the script must define fn on_bar(ctx)".into()))?);
         let caller = Caller::new(&engine, &ast);
         let mut strategy = RhaiStrategy {
             name: file.to_string(),
