@@ -16,8 +16,10 @@ use std::collections::HashMap;
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Cursor, Read};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::{self, JoinHandle};
+use std::time::Duration;
 
 use super::bars_file::{read_bars_sized, BarsWriter};
 use super::csv::parse_csv_with;
@@ -53,8 +55,8 @@ pub struct LoadedHashes(Arc<Mutex<HashMap<PathBuf, String>>>);
 
 /// The cache write under way on a background thread, if any, shared by
 /// clones (and by the loaders given it). One at a time: a new write first
-/// waits for the one before, so two never race on a temporary file and at
-/// most one file's bars are held for writing. Dropping the last clone waits
+/// waits for the one before, so at most one file's bars are held for
+/// writing, and a load of a file whose write is under way waits for it. Dropping the last clone waits
 /// for the write, so a process that ends normally leaves its entry whole
 /// (one that is killed leaves at most a temporary file, never an entry).
 #[derive(Clone, Debug, Default)]
@@ -67,7 +69,7 @@ impl CacheWrites {
     /// Runs `write` (of the entry `index` names) on a thread of its own once
     /// the write before it ends.
     fn spawn(&self, index: PathBuf, write: impl FnOnce() + Send + 'static) {
-        let Ok(mut slot) = self.0 .0.lock() else { return };
+        let mut slot = self.0 .0.lock().unwrap_or_else(PoisonError::into_inner);
         wait_for(slot.take());
         match thread::Builder::new().name("cache-write".into()).spawn(write) {
             Ok(handle) => *slot = Some((index, handle)),
@@ -78,26 +80,21 @@ impl CacheWrites {
     /// Waits for the write under way, if it is of the entry `index` names:
     /// a file loaded again finds the bars its first load is keeping.
     fn wait_for_entry(&self, index: &Path) {
-        if let Ok(mut slot) = self.0 .0.lock() {
-            if slot.as_ref().is_some_and(|(pending, _)| pending == index) {
-                wait_for(slot.take());
-            }
+        let mut slot = self.0 .0.lock().unwrap_or_else(PoisonError::into_inner);
+        if slot.as_ref().is_some_and(|(pending, _)| pending == index) {
+            wait_for(slot.take());
         }
     }
 
     /// Waits for the write under way, if any.
     pub fn wait(&self) {
-        if let Ok(mut slot) = self.0 .0.lock() {
-            wait_for(slot.take());
-        }
+        wait_for(self.0 .0.lock().unwrap_or_else(PoisonError::into_inner).take());
     }
 }
 
 impl Drop for PendingWrite {
     fn drop(&mut self) {
-        if let Ok(slot) = self.0.get_mut() {
-            wait_for(slot.take());
-        }
+        wait_for(self.0.get_mut().unwrap_or_else(PoisonError::into_inner).take());
     }
 }
 
@@ -253,27 +250,46 @@ fn write_cached(dir: &Path, index: &Path, bars: &[Bar], content_hash: &str, opti
     fs::create_dir_all(dir)?;
     let target = dir.join(bars_name(content_hash, options));
     if !target.exists() {
-        let temp = dir.join(format!(".tmp-{}-{}", std::process::id(), bars_name(content_hash, options)));
+        let temp = dir.join(format!(".tmp-{}-{}", temp_tag(), bars_name(content_hash, options)));
         let mut writer = BarsWriter::new(BufWriter::with_capacity(1 << 20, File::create(&temp)?))?;
         writer.extend(bars)?;
         writer.finish()?.into_inner().map_err(|e| e.into_error())?.sync_all()?;
         fs::rename(&temp, &target)?;
     }
-    let temp = index.with_extension(format!("tmp{}", std::process::id()));
+    let temp = dir.join(format!(".tmp-{}-{}", temp_tag(), index.file_name().unwrap_or_default().to_string_lossy()));
     fs::write(&temp, content_hash)?;
     fs::rename(&temp, index)?;
     prune(dir, CACHE_CAPACITY)
 }
 
+/// A name part no other temporary file of the cache has at the same time:
+/// the process and a count of this process's writes (loaders with writes
+/// of their own may keep the same file at once).
+fn temp_tag() -> String {
+    static WRITES: AtomicU64 = AtomicU64::new(0);
+    format!("{}-{}", std::process::id(), WRITES.fetch_add(1, AtomicOrdering::Relaxed))
+}
+
+/// How old a temporary file must be for [`prune`] to take it for one left
+/// by a process that was killed while it wrote.
+const ABANDONED_AFTER: Duration = Duration::from_secs(3600);
+
 /// Removes the least recently used bars files until those left take at
-/// most `capacity` bytes, and the index entries of the files removed.
+/// most `capacity` bytes, and the index entries of the files removed; and
+/// temporary files abandoned by killed processes.
 fn prune(dir: &Path, capacity: u64) -> io::Result<()> {
     let mut bars = Vec::new();
     let mut indexes = Vec::new();
     for entry in fs::read_dir(dir)? {
         let entry = entry?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with("bars-") {
+        if name.starts_with(".tmp-") {
+            let age = entry.metadata()?.modified()?.elapsed().unwrap_or_default();
+            if age > ABANDONED_AFTER {
+                // Another process may have just removed it too.
+                let _ = fs::remove_file(entry.path());
+            }
+        } else if name.starts_with("bars-") {
             let meta = entry.metadata()?;
             bars.push((meta.modified()?, meta.len(), entry.path()));
         } else if name.starts_with("index-") {
@@ -444,7 +460,15 @@ mod tests {
             .map(|e| e.metadata().unwrap().len())
             .collect();
         assert_eq!(sizes.len(), 3);
+        // Temporary files: one a killed process left an hour and more ago,
+        // one being written now.
+        let (abandoned, fresh) = (cache.join(".tmp-1-1-bars-x"), cache.join(".tmp-2-1-bars-y"));
+        fs::write(&abandoned, b"partial").unwrap();
+        fs::write(&fresh, b"partial").unwrap();
+        let long_ago = std::time::SystemTime::now() - ABANDONED_AFTER - Duration::from_secs(60);
+        File::options().write(true).open(&abandoned).unwrap().set_modified(long_ago).unwrap();
         prune(&cache, sizes.iter().sum::<u64>() - 1).unwrap();
+        assert!(!abandoned.exists() && fresh.exists(), "only the abandoned temporary file goes");
         assert!(loader.load(&files[0]).unwrap().cached);
         assert!(loader.load(&files[2]).unwrap().cached);
         assert!(!loader.load(&files[1]).unwrap().cached, "the least recently used went first");

@@ -29,17 +29,17 @@ pub struct Body {
 impl Body {
     /// The body of `ast`'s function `name` of `arity` (0 or 1) parameters,
     /// if the script defines it.
+    /// Methods of a type (`fn map.on_bar(ctx)`) are not lifecycle functions.
     pub fn of(ast: &AST, name: &str, arity: usize) -> Option<Body> {
-        let def = ast.iter_fn_def().find(|def| def.name == name && def.params.len() == arity)?;
-        // An AST of this one function, whose walk visits its top-level
-        // statements with a path of one node. (`clone_functions_only_filtered`
-        // keeps every function when it starts from an empty module.)
+        let def =
+            ast.iter_fn_def().find(|def| def.name == name && def.params.len() == arity && def.this_type.is_none())?;
+        let param = def.params.first().cloned();
+        // Rhai does not export the type of a function's body; its statements
+        // are reached by walking an AST of this one function, which visits
+        // each top-level statement with a path of one node.
         let mut module = Module::new();
         module.set_script_fn(def.clone());
         let lone = AST::new(Vec::<Stmt>::new(), module);
-        let param = def.params.first().cloned();
-        // The walk visits each function's statements with a path of one
-        // node; `lone` holds one function and no top-level statements.
         let mut statements = Vec::new();
         lone.walk(&mut |path: &[ASTNode]| {
             if let [ASTNode::Stmt(statement)] = path {
@@ -112,8 +112,10 @@ impl Caller {
 }
 
 /// Makes `scope` hold exactly `param` = `arg` (or nothing), keeping the
-/// value already there when it has the same name and type (a run has one
-/// context; [`Caller`]'s owner clears the scope when a run starts).
+/// value already there when it has the same name, type and tag (a run has
+/// one context, a shared handle, so a script can change only its value's
+/// tag or replace it; [`Caller`]'s owner clears the scope when a run
+/// starts).
 fn bind_param(scope: &mut Scope, param: Option<&ImmutableString>, arg: Option<&Dynamic>) {
     let (Some(param), Some(arg)) = (param, arg) else {
         scope.rewind(0);
@@ -121,7 +123,7 @@ fn bind_param(scope: &mut Scope, param: Option<&ImmutableString>, arg: Option<&D
     };
     let kept = scope.len() == 1
         && scope.iter_raw().next().is_some_and(|(name, constant, value)| {
-            !constant && name == param.as_str() && value.type_id() == arg.type_id()
+            !constant && name == param.as_str() && value.type_id() == arg.type_id() && value.tag() == arg.tag()
         });
     if !kept {
         scope.rewind(0);

@@ -3,9 +3,9 @@
 //! A script defines functions only: `params()` (optional, a map of
 //! parameter defaults), `init(ctx)` (optional), `on_bar(ctx)` (required) and
 //! `on_finish(ctx)` (optional). State between bars lives in `this`, an object
-//! map the host keeps. The script is compiled once; each bar costs one
-//! function call, and top-level statements are refused because they would
-//! never run.
+//! map the host keeps. The script is compiled once; each bar runs
+//! `on_bar`'s body on a runtime state kept for the run (see [`caller`]), and
+//! top-level statements are refused because they would never run.
 
 mod api;
 mod caller;
@@ -226,6 +226,13 @@ fn check_shape(ast: &AST) -> Result<(), String> {
             .to_string());
     }
     for (name, arity, required) in LIFECYCLE {
+        if let Some(typed) = ast.iter_functions().find(|f| f.name == name && f.this_type.is_some()) {
+            let params = if arity == 0 { "" } else { "ctx" };
+            return Err(format!(
+                "fn {}.{name} is a method of a type; the engine calls fn {name}({params}) on the script's state",
+                typed.this_type.unwrap_or_default()
+            ));
+        }
         let found: Vec<usize> = ast.iter_functions().filter(|f| f.name == name).map(|f| f.params.len()).collect();
         if found.is_empty() && required {
             return Err(format!("the script must define fn {name}(ctx)"));

@@ -60,6 +60,8 @@ fn scripts_must_be_functions_with_on_bar() {
     let top = compile("let x = 1;\nfn on_bar(ctx) {}").err().unwrap().to_string();
     assert!(top.contains("top-level statements are never run"), "{top}");
     assert!(compile("// only comments\nfn on_bar(ctx) {}").is_ok());
+    let typed = compile("fn map.on_bar(ctx) {}\nfn on_bar(ctx) {}").err().unwrap().to_string();
+    assert!(typed.contains("fn map.on_bar is a method of a type"), "{typed}");
 }
 
 #[test]
@@ -283,6 +285,9 @@ fn a_lifecycle_function_s_body_runs_as_a_call_of_it_would() {
         fn on_finish(ctx) { print(`done ${this.bars}`); return; print("after return"); }
     "#;
     let report = run_with(source, &["every=50"]).unwrap();
+    // A tag set on the context is the call's own, as an argument's is.
+    let tagged = run(r#"fn on_bar(ctx) { if tag(ctx) == 0 { print("untagged"); set_tag(ctx, 1); } }"#).unwrap();
+    assert_eq!(tagged.log.lines.len(), 200, "every bar sees an untagged context");
     let log: Vec<&str> = report.log.lines.iter().map(|l| l.message.as_str()).collect();
     assert_eq!(log, ["bar 50", "bar 100", "bar 150", "bar 200", "done 200"]);
     assert_eq!(compile(source).unwrap().declared_params()[0].default, ParamValue::Int(5));
