@@ -1,16 +1,18 @@
 //! [`Loader`]: reads data files (CSV or Parquet) with the user's [`LoadOptions`], parsing
-//! each file once: its bars are kept in a cache directory in the columnar
-//! form ([`bars_file`](super::bars_file)), keyed by the file's content hash and the
-//! options, so a second run on the same file reads them back instead.
+//! each file once: its bars are kept in a cache directory as they are held
+//! in memory ([`bars_file`](super::bars_file), 48-byte rows), keyed by the
+//! file's content hash and the options, so a second run on the same file
+//! reads them back instead.
 //!
 //! A file is known again by its path, size, modification time and inode (as
-//! `make` and git know files), so a cached load does not read the data file at all;
-//! a file changed in any of those is read and hashed again. A cache that
-//! cannot be read or written is passed over with a warning: it never fails
-//! a run. A new entry is written on a background thread while the caller
-//! goes on with the bars ([`CacheWrites`]). The cache keeps at most [`CACHE_CAPACITY`] bytes of bars, dropping
-//! the least recently used first (a `dev` session that saves a data file
-//! many times does not fill the disk).
+//! `make` and git know files), so a cached load does not read the data file
+//! at all; a file changed in any of those is read and hashed again. A cache
+//! that cannot be read or written is passed over with a warning: it never
+//! fails a run. A new entry is written on a background thread while the
+//! caller goes on with the bars ([`CacheWrites`]). The cache keeps at most
+//! [`CACHE_CAPACITY`] bytes of bars, dropping the least recently used first
+//! (a `dev` session that saves a data file many times does not fill the
+//! disk).
 
 use std::collections::HashMap;
 use std::fs::{self, File};
@@ -56,9 +58,10 @@ pub struct LoadedHashes(Arc<Mutex<HashMap<PathBuf, String>>>);
 /// The cache write under way on a background thread, if any, shared by
 /// clones (and by the loaders given it). One at a time: a new write first
 /// waits for the one before, so at most one file's bars are held for
-/// writing, and a load of a file whose write is under way waits for it. Dropping the last clone waits
-/// for the write, so a process that ends normally leaves its entry whole
-/// (one that is killed leaves at most a temporary file, never an entry).
+/// writing, and a load of a file whose write is under way waits for it.
+/// Dropping the last clone waits for the write, so a process that ends
+/// normally leaves its entry whole (one that is killed leaves at most a
+/// temporary file, never an entry).
 #[derive(Clone, Debug, Default)]
 pub struct CacheWrites(Arc<PendingWrite>);
 

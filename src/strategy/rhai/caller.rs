@@ -28,8 +28,7 @@ pub struct Body {
 
 impl Body {
     /// The body of `ast`'s function `name` of `arity` (0 or 1) parameters,
-    /// if the script defines it.
-    /// Methods of a type (`fn map.on_bar(ctx)`) are not lifecycle functions.
+    /// if the script defines it. Methods of a type (`fn map.on_bar(ctx)`) are not lifecycle functions.
     pub fn of(ast: &AST, name: &str, arity: usize) -> Option<Body> {
         let def =
             ast.iter_fn_def().find(|def| def.name == name && def.params.len() == arity && def.this_type.is_none())?;
@@ -70,8 +69,9 @@ impl Caller {
     /// Runs `body` as a call of its function would: as a method of `this`
     /// when given (the script sees it as `this`), with `arg` as its
     /// parameter. `scope` keeps the parameter between calls: it is set
-    /// again only when the scope does not hold a value of `arg`'s type under
-    /// the parameter's name (the script may assign to it). Returns the result
+    /// again only when the scope does not hold a value of `arg`'s type and
+    /// tag under the parameter's name (the script may assign to it or tag
+    /// it). Returns the result
     /// and the operations the call took, counted afresh for each call (so
     /// that the engine's operation limit stays a limit per call).
     ///

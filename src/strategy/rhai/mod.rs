@@ -75,8 +75,7 @@ impl RhaiStrategy {
         let mut engine = build_engine(&limits, log_target.clone());
         let ctx_fns = CtxFunctions::from_engine(&engine);
         let ast = compile_checked(&mut engine, source, file, &ctx_fns)?;
-        let entries =
-            Rc::new(Entries::of(&ast).ok_or_else(|| invalid("the script must define fn on_bar(ctx)".into()))?);
+        let entries = Rc::new(Entries::of(&ast).ok_or_else(|| invalid(missing("on_bar")))?);
         let caller = Caller::new(&engine, &ast);
         let mut strategy = RhaiStrategy {
             name: file.to_string(),
@@ -134,7 +133,12 @@ impl RhaiStrategy {
         })
     }
 
-    fn call(&mut self, function: &str, body: &Body) -> Result<(), StrategyError> {
+    /// Runs the lifecycle function `entry` picks (`function` names it), if
+    /// the script has it.
+    fn call(&mut self, function: &str, entry: fn(&Entries) -> Option<&Body>) -> Result<(), StrategyError> {
+        let Some(body) = entry(&self.entries) else {
+            return Ok(());
+        };
         let Some(ctx) = &self.ctx_arg else {
             return Err(StrategyError::Runtime {
                 message: format!("{function} was called before init (the engine binds the context in init)"),
@@ -235,7 +239,7 @@ fn check_shape(ast: &AST) -> Result<(), String> {
         }
         let found: Vec<usize> = ast.iter_functions().filter(|f| f.name == name).map(|f| f.params.len()).collect();
         if found.is_empty() && required {
-            return Err(format!("the script must define fn {name}(ctx)"));
+            return Err(missing(name));
         }
         if found.iter().any(|&n| n != arity) {
             let params = if arity == 0 { "" } else { "ctx" };
@@ -243,6 +247,11 @@ fn check_shape(ast: &AST) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The refusal of a script without the required lifecycle function `name`.
+fn missing(name: &str) -> String {
+    format!("the script must define fn {name}(ctx)")
 }
 
 /// Reads `params()`'s map into typed specs, in name order.
@@ -282,24 +291,15 @@ impl Strategy for RhaiStrategy {
         *self.log_target.borrow_mut() = Some(ctx.clone());
         self.ctx_arg = Some(Dynamic::from(ctx.clone()));
         self.scope.clear();
-        let entries = self.entries.clone();
-        match &entries.init {
-            Some(init) => self.call("init", init),
-            None => Ok(()),
-        }
+        self.call("init", |entries| entries.init.as_ref())
     }
 
     fn on_bar(&mut self, _ctx: &StrategyCtx) -> Result<(), StrategyError> {
-        let entries = self.entries.clone();
-        self.call("on_bar", &entries.on_bar)
+        self.call("on_bar", |entries| Some(&entries.on_bar))
     }
 
     fn on_finish(&mut self, _ctx: &StrategyCtx) -> Result<(), StrategyError> {
-        let entries = self.entries.clone();
-        let result = match &entries.on_finish {
-            Some(on_finish) => self.call("on_finish", on_finish),
-            None => Ok(()),
-        };
+        let result = self.call("on_finish", |entries| entries.on_finish.as_ref());
         self.scope.clear();
         // Drop the script's handles on the run so that the run's state is
         // freed with the engine's.

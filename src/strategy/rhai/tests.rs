@@ -285,12 +285,12 @@ fn a_lifecycle_function_s_body_runs_as_a_call_of_it_would() {
         fn on_finish(ctx) { print(`done ${this.bars}`); return; print("after return"); }
     "#;
     let report = run_with(source, &["every=50"]).unwrap();
-    // A tag set on the context is the call's own, as an argument's is.
-    let tagged = run(r#"fn on_bar(ctx) { if tag(ctx) == 0 { print("untagged"); set_tag(ctx, 1); } }"#).unwrap();
-    assert_eq!(tagged.log.lines.len(), 200, "every bar sees an untagged context");
     let log: Vec<&str> = report.log.lines.iter().map(|l| l.message.as_str()).collect();
     assert_eq!(log, ["bar 50", "bar 100", "bar 150", "bar 200", "done 200"]);
     assert_eq!(compile(source).unwrap().declared_params()[0].default, ParamValue::Int(5));
+    // A tag set on the context is the call's own, as an argument's is.
+    let tagged = run(r#"fn on_bar(ctx) { if tag(ctx) == 0 { print("untagged"); set_tag(ctx, 1); } }"#).unwrap();
+    assert_eq!(tagged.log.lines.len(), 200, "every bar sees an untagged context");
 }
 
 #[test]
