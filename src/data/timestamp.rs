@@ -70,19 +70,32 @@ pub(crate) fn parse_timestamp_memo(
     text: &str,
     memo: &std::cell::Cell<Option<DateMemo>>,
 ) -> Result<Timestamp, TimestampError> {
-    let b = text.as_bytes();
-    if b.len() >= 10 && b[4] == b'-' {
-        let key: [u8; 10] = b[..10].try_into().unwrap_or_default();
-        let known = memo.get().filter(|m| m.key == key).map(|m| m.midnight);
-        let result = parse_date_time_from(b, known).map_err(|reason| TimestampError { text: text.to_owned(), reason });
-        if known.is_none() {
-            if let Some(midnight) = midnight_of(b) {
-                memo.set(Some(DateMemo { key, midnight }));
-            }
-        }
-        return result;
+    match parse_date_time_memo(text.as_bytes(), memo) {
+        Some(result) => result.map_err(|reason| TimestampError { text: text.to_owned(), reason }),
+        None => parse_timestamp(text),
     }
-    parse_timestamp(text)
+}
+
+/// What [`parse_timestamp_memo`] gives for a text of the `YYYY-MM-DD...`
+/// forms (the reason alone on error), read from its bytes; `None` for a
+/// text not of those forms (its fifth byte is not `-`).
+#[inline]
+pub(crate) fn parse_date_time_memo(
+    b: &[u8],
+    memo: &std::cell::Cell<Option<DateMemo>>,
+) -> Option<Result<Timestamp, &'static str>> {
+    if b.len() < 10 || b[4] != b'-' {
+        return None;
+    }
+    let key: [u8; 10] = b[..10].try_into().unwrap_or_default();
+    let known = memo.get().filter(|m| m.key == key).map(|m| m.midnight);
+    let result = parse_date_time_from(b, known);
+    if known.is_none() {
+        if let Some(midnight) = midnight_of(b) {
+            memo.set(Some(DateMemo { key, midnight }));
+        }
+    }
+    Some(result)
 }
 
 /// Midnight UTC of the `YYYY-MM-DD` at the start of `b`, if it is a date.

@@ -141,6 +141,25 @@ impl Layout {
         })
     }
 
+    /// The column of each role: time, open, high, low, close, volume
+    /// (`None` for a file without one).
+    pub(crate) fn columns(&self) -> [Option<usize>; 6] {
+        let [time, open, high, low, close] = [&self.time, &self.open, &self.high, &self.low, &self.close];
+        [
+            Some(time.index),
+            Some(open.index),
+            Some(high.index),
+            Some(low.index),
+            Some(close.index),
+            self.volume.as_ref().map(|c| c.index),
+        ]
+    }
+
+    /// Whether the time column is read with the user's `--date-format`.
+    pub(crate) fn has_date_format(&self) -> bool {
+        self.date_format.is_some()
+    }
+
     /// The indices of the columns rows are read from, ascending, each once.
     pub(crate) fn used(&self) -> Vec<usize> {
         let mut used = vec![self.time.index, self.open.index, self.high.index, self.low.index, self.close.index];

@@ -20,6 +20,7 @@
 mod layout;
 mod lines;
 mod number;
+mod one_pass;
 mod parallel;
 mod reader;
 

@@ -11,6 +11,7 @@ use std::sync::{mpsc, Mutex};
 
 use super::layout::{Layout, Memo, Row};
 use super::lines::{split, Cells, LineReader};
+use super::one_pass::OnePass;
 use crate::data::error::{DataError, Line};
 use crate::data::order::{misplaced, BarSink, Ordering};
 use crate::domain::Bar;
@@ -186,9 +187,12 @@ impl Merge {
 }
 
 /// Reads the lines of `bytes` (the first is line `first_line`) into bars,
-/// checking their order within the batch; stops at the first error.
+/// checking their order within the batch; stops at the first error. Each
+/// line is read in one pass ([`OnePass`]) when it is plainly written, else
+/// the general way.
 fn read_batch(layout: &Layout, delimiter: u8, source: &str, first_line: u64, bytes: &[u8], sorting: bool) -> Batch {
     let memo = Memo::new(None);
+    let one_pass = OnePass::new(layout, delimiter);
     let mut batch = Batch {
         bars: Vec::with_capacity(bytes.len() / 40),
         lines: Vec::new(),
@@ -205,21 +209,26 @@ fn read_batch(layout: &Layout, delimiter: u8, source: &str, first_line: u64, byt
         let line = &body[start..end];
         start = end + 1;
         let number = first_line + i as u64;
-        let Some(cells) = split(line, delimiter, &mut cell_ends) else {
-            // The caller looked for quotes before handing the batch out.
-            batch.error =
-                Some(DataError::Csv { input: source.to_owned(), message: format!("a quote on line {number}") });
-            return batch;
-        };
-        if cells.count() == 1 && line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        let row = Row { input: source, line: Line::Text(number), cells: &cells };
-        let bar = match layout.bar(&row, &memo) {
-            Ok(bar) => bar,
-            Err(e) => {
-                batch.error = Some(e);
-                return batch;
+        let bar = match one_pass.as_ref().and_then(|pass| pass.bar(line, &memo)) {
+            Some(bar) => bar,
+            None => {
+                let Some(cells) = split(line, delimiter, &mut cell_ends) else {
+                    // The caller looked for quotes before handing the batch out.
+                    let message = format!("a quote on line {number}");
+                    batch.error = Some(DataError::Csv { input: source.to_owned(), message });
+                    return batch;
+                };
+                if cells.count() == 1 && line.iter().all(u8::is_ascii_whitespace) {
+                    continue;
+                }
+                let row = Row { input: source, line: Line::Text(number), cells: &cells };
+                match layout.bar(&row, &memo) {
+                    Ok(bar) => bar,
+                    Err(e) => {
+                        batch.error = Some(e);
+                        return batch;
+                    }
+                }
             }
         };
         if let (Some(prev_line), Some(prev), false) = (previous, batch.bars.last(), sorting) {
