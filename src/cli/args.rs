@@ -13,7 +13,7 @@ use crate::data::{
     parse_column, parse_delimiter, parse_timestamp, CacheWrites, DataSpec, DataWindow, Interval, LoadOptions,
     LoadedHashes, Loader, ReversedRange, Role, Universe, WindowError,
 };
-use crate::domain::Timestamp;
+use crate::domain::{CancelToken, Timestamp};
 use crate::engine::{Benchmark, ParamOverrides, RawRunSpec, RunSpec, SpecError};
 use crate::strategy::wasm::Budget;
 use crate::strategy::{Runtime, StrategyLimits};
@@ -209,8 +209,12 @@ impl RunArgs {
     /// # Errors
     /// What loading reports, or a failing resample.
     pub fn benchmark(&self, window: &DataWindow) -> anyhow::Result<Option<Benchmark>> {
+        self.benchmark_from(window, &self.loader()?)
+    }
+
+    fn benchmark_from(&self, window: &DataWindow, loader: &Loader) -> anyhow::Result<Option<Benchmark>> {
         let Some(spec) = &self.benchmark else { return Ok(None) };
-        let universe = Universe::load(std::slice::from_ref(spec), &self.loader()?).context("loading --benchmark")?;
+        let universe = Universe::load(std::slice::from_ref(spec), loader).context("loading --benchmark")?;
         let bars = std::sync::Arc::new(universe.bars(0).to_vec());
         let bars = window.benchmark_bars(&spec.symbol, &bars).context("resampling --benchmark")?;
         Ok(Some(Benchmark { symbol: spec.symbol.clone(), bars }))
@@ -222,6 +226,22 @@ impl RunArgs {
     /// What loading reports (file, line and column), or what [`apply_window`] does.
     pub fn universe(&self, window: &DataWindow) -> anyhow::Result<Universe> {
         apply_window(window, Universe::load(&self.data, &self.loader()?)?)
+    }
+
+    /// Loads the --benchmark file and the data files, as [`benchmark`](Self::benchmark)
+    /// and [`universe`](Self::universe) do, giving up at the next read of a file
+    /// once `cancel` is cancelled (see [`Loader::cancelled_by`]).
+    ///
+    /// # Errors
+    /// As those two, in that order, or a read refused after cancellation.
+    pub fn load_data(
+        &self,
+        window: &DataWindow,
+        cancel: &CancelToken,
+    ) -> anyhow::Result<(Option<Benchmark>, Universe)> {
+        let loader = self.loader()?.cancelled_by(cancel);
+        let benchmark = self.benchmark_from(window, &loader)?;
+        Ok((benchmark, apply_window(window, Universe::load(&self.data, &loader)?)?))
     }
 
     /// How the data files are read: `--date-format`, `--delimiter`, `--column`, `--sort`.

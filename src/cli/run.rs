@@ -74,12 +74,31 @@ pub fn execute(cmd: &RunCommand) -> anyhow::Result<()> {
 pub fn run_once(args: &RunArgs) -> anyhow::Result<RunReport> {
     let spec = args.spec()?;
     let mut config = spec.run_config();
-    // The strategy before the data: a script that does not compile fails
-    // without waiting for a large file to parse.
+    let limits = args.strategy_limits()?;
     let cancel = CancelToken::new();
-    let mut strategy = load_file(&args.strategy, &args.strategy_limits()?, &cancel)?;
-    config.benchmark = args.benchmark(&spec.window)?;
-    let universe = args.universe(&spec.window)?;
+    // The data is read on a thread of its own while the strategy compiles
+    // (a plugin's compile is as long as a large file's parse). A strategy
+    // that does not compile is reported first, and stops the reading at its
+    // next read instead of waiting for a large file to parse.
+    let stop_loading = CancelToken::new();
+    let (strategy, data) = std::thread::scope(|scope| {
+        let loading = std::thread::Builder::new()
+            .name("load-data".into())
+            .spawn_scoped(scope, || args.load_data(&spec.window, &stop_loading));
+        let strategy = load_file(&args.strategy, &limits, &cancel);
+        if strategy.is_err() {
+            stop_loading.cancel();
+        }
+        let data = match loading {
+            Ok(loading) => loading.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            // No thread to be had: read the data here.
+            Err(_) => args.load_data(&spec.window, &stop_loading),
+        };
+        (strategy, data)
+    });
+    let mut strategy = strategy?;
+    let (benchmark, universe) = data?;
+    config.benchmark = benchmark;
     run_strategy(strategy.as_mut(), &config, &universe, cancel)
 }
 

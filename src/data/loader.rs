@@ -28,7 +28,7 @@ use super::csv::parse_csv_with;
 use super::error::DataError;
 use super::options::LoadOptions;
 use super::parquet::{is_parquet, parse_parquet_into, read_prefix};
-use crate::domain::{content_hash, Bar, HashingReader};
+use crate::domain::{content_hash, Bar, CancelToken, HashingReader};
 
 /// The environment variable naming the cache directory.
 pub const CACHE_DIR_ENV: &str = "BACKTESTER_CACHE_DIR";
@@ -114,13 +114,24 @@ pub struct Loader {
     cache: Option<PathBuf>,
     hashes: LoadedHashes,
     writes: CacheWrites,
+    cancel: Option<CancelToken>,
 }
 
 impl Loader {
     /// A loader reading files as `options` say, keeping parsed bars in
     /// `cache` (a directory, created when first needed) when given.
     pub fn new(options: LoadOptions, cache: Option<PathBuf>) -> Loader {
-        Loader { options, cache, hashes: LoadedHashes::default(), writes: CacheWrites::default() }
+        Loader { options, cache, hashes: LoadedHashes::default(), writes: CacheWrites::default(), cancel: None }
+    }
+
+    /// This loader, giving up once `cancel` is cancelled: a file being
+    /// parsed fails at its next read (about every megabyte) with
+    /// [`DataError::Io`], and nothing of it is cached. For a caller that
+    /// loads data while it prepares something else, and drops the data
+    /// when that fails.
+    pub fn cancelled_by(mut self, cancel: &CancelToken) -> Loader {
+        self.cancel = Some(cancel.clone());
+        self
     }
 
     /// This loader, writing the cache through `writes` (whose owner decides
@@ -176,7 +187,7 @@ impl Loader {
         let io_error = |source| DataError::Io { input: input.clone(), source };
         self.options.check()?;
         let Some(dir) = &self.cache else {
-            return parse_hashing(path, &input, &self.options);
+            return parse_hashing(path, &input, &self.options, self.cancel.as_ref());
         };
         let before = fs::metadata(path).map_err(io_error)?;
         let index = dir.join(format!("index-{}", self.stat_key(path, &before)));
@@ -184,7 +195,7 @@ impl Loader {
         if let Some(hit) = read_cached(dir, &index, &self.options) {
             return Ok(hit);
         }
-        let loaded = parse_hashing(path, &input, &self.options)?;
+        let loaded = parse_hashing(path, &input, &self.options, self.cancel.as_ref())?;
         // Keep it only if the file did not change while it was read.
         if fs::metadata(path).ok().map(|m| stat_fields(path, &m)) == Some(stat_fields(path, &before)) {
             let (dir, entry, bars, hash, options) =
@@ -327,10 +338,16 @@ fn prune(dir: &Path, capacity: u64) -> io::Result<()> {
     Ok(())
 }
 
-/// Parses the file (CSV or Parquet, by its first bytes) and hashes its bytes.
-fn parse_hashing(path: &Path, input: &str, options: &LoadOptions) -> Result<LoadedFile, DataError> {
+/// Parses the file (CSV or Parquet, by its first bytes) and hashes its
+/// bytes; reading fails once `cancel`, if given, is cancelled.
+fn parse_hashing(
+    path: &Path,
+    input: &str,
+    options: &LoadOptions,
+    cancel: Option<&CancelToken>,
+) -> Result<LoadedFile, DataError> {
     let io_error = |source| DataError::Io { input: input.to_owned(), source };
-    let mut file = File::open(path).map_err(io_error)?;
+    let mut file = Cancellable { inner: File::open(path).map_err(io_error)?, cancel };
     let prefix = read_prefix(&mut file).map_err(io_error)?;
     if is_parquet(&prefix) {
         // The Parquet reader seeks (its footer comes first): the hash is a pass of its own.
@@ -338,7 +355,7 @@ fn parse_hashing(path: &Path, input: &str, options: &LoadOptions) -> Result<Load
         io::copy(&mut hashing, &mut io::sink()).map_err(io_error)?;
         let content_hash = hashing.content_hash();
         let mut bars = Vec::new();
-        parse_parquet_into(file, input, options, &mut bars)?;
+        parse_parquet_into(file.inner, input, options, &mut bars)?;
         bars.shrink_to_fit();
         return Ok(LoadedFile { bars: Arc::new(bars), content_hash, cached: false });
     }
@@ -347,6 +364,21 @@ fn parse_hashing(path: &Path, input: &str, options: &LoadOptions) -> Result<Load
     // The parser may stop before the end (it does not need to read past the last row).
     io::copy(&mut reader, &mut io::sink()).map_err(io_error)?;
     Ok(LoadedFile { bars: Arc::new(bars), content_hash: reader.content_hash(), cached: false })
+}
+
+/// A file whose reads fail once its token is cancelled.
+struct Cancellable<'a> {
+    inner: File,
+    cancel: Option<&'a CancelToken>,
+}
+
+impl Read for Cancellable<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.cancel.is_some_and(CancelToken::is_cancelled) {
+            return Err(io::Error::other("loading was cancelled"));
+        }
+        self.inner.read(buf)
+    }
 }
 
 #[cfg(test)]
@@ -475,6 +507,23 @@ mod tests {
         assert!(loader.load(&files[0]).unwrap().cached);
         assert!(loader.load(&files[2]).unwrap().cached);
         assert!(!loader.load(&files[1]).unwrap().cached, "the least recently used went first");
+    }
+
+    #[test]
+    fn a_cancelled_load_fails_at_its_next_read_and_keeps_nothing() {
+        let dir = tempfile_dir("cancelled");
+        let file = dir.join("X.csv");
+        fs::write(&file, CSV).unwrap();
+        let cancel = CancelToken::new();
+        let loader = Loader::new(LoadOptions::default(), Some(dir.join("cache"))).cancelled_by(&cancel);
+        cancel.cancel();
+        let err = loader.load(&file).unwrap_err();
+        assert!(matches!(&err, DataError::Io { source, .. } if source.to_string() == "loading was cancelled"), "{err}");
+        assert!(loader.hash_of(&file).is_none());
+        assert!(!dir.join("cache").exists(), "nothing cached");
+        // The same loader without the token reads it whole.
+        let whole = Loader::new(LoadOptions::default(), Some(dir.join("cache"))).load(&file).unwrap();
+        assert_eq!(whole.bars.len(), 2);
     }
 
     fn tempfile_dir(name: &str) -> PathBuf {

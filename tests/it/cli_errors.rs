@@ -48,8 +48,8 @@ fn a_script_with_a_syntax_error_names_line_and_column() {
     assert!(line.contains("broken.rhai: syntax error"), "{line}");
     assert!(line.contains("(line 2, column"), "{line}");
 
-    // The script is compiled before any data is read: its error comes
-    // first even when a data file is bad too (or large: nothing is parsed).
+    // The script's error comes first even when a data file is bad too (the
+    // data, read while the script compiles, is given up).
     let bad_data = write(dir.path(), "bad.csv", &format!("{HEADER}2020-01-01,1,2,x,1.5,10\n"));
     let err = fails(&["run", &script, "--data", &bad_data]);
     let line = one_line(&err);
