@@ -143,7 +143,7 @@ pub fn read_bars<R: Read>(input: R) -> Result<Vec<Bar>, BarsFileError> {
 pub fn read_bars_sized<R: Read>(input: R, size: u64) -> Result<Vec<Bar>, BarsFileError> {
     let mut reader = BarsReader::new(input)?;
     // A bar takes 48 bytes in the row form, more in the others.
-    let mut bars = Vec::with_capacity((size / ROW_BYTES as u64) as usize);
+    let mut bars = crate::domain::large_vec((size / ROW_BYTES as u64) as usize);
     while reader.next_block_into(&mut bars)? {}
     Ok(bars)
 }

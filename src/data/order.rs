@@ -30,7 +30,8 @@ impl BarSink for Vec<Bar> {
     }
 
     fn accept_all(&mut self, mut bars: Vec<Bar>) -> Result<(), DataError> {
-        if self.is_empty() {
+        // Taken whole unless room for more was made before.
+        if self.is_empty() && self.capacity() < bars.len() {
             *self = bars;
         } else {
             self.append(&mut bars);

@@ -73,7 +73,7 @@ pub struct EquityCurve {
 impl EquityCurve {
     /// An empty curve with room for `steps` points.
     pub fn with_capacity(steps: usize) -> Self {
-        EquityCurve { equity: Vec::with_capacity(steps), wide: Vec::new(), changes: Vec::new() }
+        EquityCurve { equity: super::large_vec(steps), wide: Vec::new(), changes: Vec::new() }
     }
 
     /// Appends the next step's point.

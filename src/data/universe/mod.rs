@@ -5,7 +5,7 @@ use std::collections::{BinaryHeap, HashSet};
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
-use crate::domain::{is_valid_symbol, Bar, PriceField, Symbol, Timestamp};
+use crate::domain::{is_valid_symbol, large_vec, Bar, PriceField, Symbol, Timestamp};
 
 use super::error::DataError;
 use super::loader::Loader;
@@ -372,7 +372,9 @@ fn check_symbols<'a>(symbols: impl ExactSizeIterator<Item = &'a Symbol>) -> Resu
 /// straight; several are merged k ways (each series is already sorted).
 fn merge_timestamps(series: &[Series]) -> Vec<Timestamp> {
     if let [only] = series {
-        return only.bars().iter().map(|b| b.ts).collect();
+        let mut times = large_vec(only.bars().len());
+        times.extend(only.bars().iter().map(|b| b.ts));
+        return times;
     }
     let mut cursors = vec![0usize; series.len()];
     let mut heap: BinaryHeap<Reverse<(Timestamp, usize)>> =
