@@ -6,12 +6,13 @@
 #
 # Needs a release build (`cargo build --release`), the plugins (`plugins/build.sh`) and
 # backtesting.py in PYTHON's environment (default `python3`; e.g. a venv with
-# `pip install backtesting pandas`); PEER=0 leaves the peer out (for the size table).
+# `pip install backtesting pandas`); PEER=0 leaves the peer out (for the size table); BIN names
+# another build of backtester (an earlier commit's, to compare).
 # Run from anywhere: benches/peers/sma_1m.sh [N]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 bars="${1:-1000000}"
-bin="${CARGO_TARGET_DIR:-target}/release/backtester"
+bin="${BIN:-${CARGO_TARGET_DIR:-target}/release/backtester}"
 python="${PYTHON:-python3}"
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
