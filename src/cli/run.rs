@@ -85,8 +85,10 @@ pub fn run_once(args: &RunArgs) -> anyhow::Result<RunReport> {
         let loading = std::thread::Builder::new()
             .name("load-data".into())
             .spawn_scoped(scope, || args.load_data(&spec.window, &stop_loading));
-        let strategy = load_file(&args.strategy, &limits, &cancel);
-        if strategy.is_err() {
+        // A panic too stops the reading before it is passed on.
+        let strategy =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| load_file(&args.strategy, &limits, &cancel)));
+        if !matches!(strategy, Ok(Ok(_))) {
             stop_loading.cancel();
         }
         let data = match loading {
@@ -94,7 +96,7 @@ pub fn run_once(args: &RunArgs) -> anyhow::Result<RunReport> {
             // No thread to be had: read the data here.
             Err(_) => args.load_data(&spec.window, &stop_loading),
         };
-        (strategy, data)
+        (strategy.unwrap_or_else(|panic| std::panic::resume_unwind(panic)), data)
     });
     let mut strategy = strategy?;
     let (benchmark, universe) = data?;

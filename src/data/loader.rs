@@ -124,8 +124,9 @@ impl Loader {
         Loader { options, cache, hashes: LoadedHashes::default(), writes: CacheWrites::default(), cancel: None }
     }
 
-    /// This loader, giving up once `cancel` is cancelled: a file being
-    /// parsed fails at its next read (about every megabyte) with
+    /// This loader, giving up once `cancel` is cancelled: a CSV file being
+    /// parsed (a Parquet file being hashed, before it is parsed; a cache
+    /// entry is not stopped) fails at its next read (about every megabyte) with
     /// [`DataError::Io`], and nothing of it is cached. For a caller that
     /// loads data while it prepares something else, and drops the data
     /// when that fails.
@@ -364,7 +365,8 @@ fn parse_hashing(
         return Ok(LoadedFile { bars: Arc::new(bars), content_hash, cached: false });
     }
     // Room for the bars of rows of 24 bytes or more (a plain minute bar's
-    // takes about 45): reserved, not touched, and given back below.
+    // takes about 45): reserved if the allocator gives it, not touched, and
+    // given back below.
     let size = file.inner.metadata().map_or(0, |m| m.len());
     let mut bars = large_vec(usize::try_from(size / MIN_ROW_BYTES).unwrap_or(0));
     let mut reader = HashingReader::new(Cursor::new(prefix).chain(file));

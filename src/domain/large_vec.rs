@@ -4,16 +4,21 @@
 /// The smallest size advised: it holds at least one whole 2 MiB page.
 const HUGE_PAGE_MIN: usize = 4 << 20;
 
-/// An empty vector with room for `capacity` items; when that is large, the
-/// kernel is asked to back it with transparent huge pages (on Linux, where
-/// the usual `madvise` mode leaves that to the program). A million bars then
-/// take a few dozen page faults instead of twelve thousand, which on a
-/// virtual machine cost about as much as parsing them. Advice only: a kernel
-/// without huge pages leaves the memory as it was, and the vector is an
-/// ordinary one (if it grows past `capacity`, its new memory is not advised).
+/// An empty vector with room for `capacity` items if the allocator gives
+/// it (else with none: it grows as any vector does; room is asked for, not
+/// required, so an estimate too large for the machine costs nothing). When
+/// the room is large, the kernel is asked to back it with transparent huge
+/// pages (on Linux, where the usual `madvise` mode leaves that to the
+/// program). A million bars then take a few dozen page faults instead of
+/// twelve thousand, which on a virtual machine cost about as much as
+/// parsing them. Advice only: a kernel without huge pages leaves the memory
+/// as it was, and the vector is an ordinary one (if it grows past its room,
+/// its new memory is not advised).
 pub fn large_vec<T>(capacity: usize) -> Vec<T> {
-    let mut items = Vec::with_capacity(capacity);
-    advise_huge_pages(&mut items);
+    let mut items = Vec::new();
+    if items.try_reserve_exact(capacity).is_ok() {
+        advise_huge_pages(&mut items);
+    }
     items
 }
 
@@ -52,5 +57,10 @@ mod tests {
             assert_eq!(items.iter().rev().nth(1).copied(), capacity.checked_sub(1).map(|c| c as u64));
             assert_eq!(items.last(), Some(&7));
         }
+        // Room the allocator cannot give is not asked for: an ordinary empty vector.
+        let mut refused: Vec<u64> = large_vec(usize::MAX / 4);
+        assert_eq!(refused.capacity(), 0);
+        refused.push(1);
+        assert_eq!(refused, [1]);
     }
 }
