@@ -220,20 +220,13 @@ impl RunArgs {
         Ok(Some(Benchmark { symbol: spec.symbol.clone(), bars }))
     }
 
-    /// Loads the data files and applies the window.
+    /// Loads the --benchmark file (as [`benchmark`](Self::benchmark) does) and
+    /// the data files (the window applied), giving up at the next read of a file once
+    /// `cancel` is cancelled (see [`Loader::cancelled_by`]).
     ///
     /// # Errors
-    /// What loading reports (file, line and column), or what [`apply_window`] does.
-    pub fn universe(&self, window: &DataWindow) -> anyhow::Result<Universe> {
-        apply_window(window, Universe::load(&self.data, &self.loader()?)?)
-    }
-
-    /// Loads the --benchmark file and the data files, as [`benchmark`](Self::benchmark)
-    /// and [`universe`](Self::universe) do, giving up at the next read of a file
-    /// once `cancel` is cancelled (see [`Loader::cancelled_by`]).
-    ///
-    /// # Errors
-    /// As those two, in that order, or a read refused after cancellation.
+    /// What loading reports (file, line and column), a failing resample, or
+    /// what [`apply_window`] does; or a read refused after cancellation.
     pub fn load_data(
         &self,
         window: &DataWindow,

@@ -115,8 +115,7 @@ pub fn execute(cmd: &SweepCommand) -> anyhow::Result<()> {
     }
     let jobs = cmd.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
     let spec = args.spec()?;
-    let benchmark = args.benchmark(&spec.window)?;
-    let universe = args.universe(&spec.window)?;
+    let (benchmark, universe) = args.load_data(&spec.window, &CancelToken::new())?;
     let name = args.strategy.display().to_string();
     let (runtime, code) = read_file(&args.strategy)?;
     let limits = args.strategy_limits()?;

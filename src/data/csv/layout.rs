@@ -195,35 +195,23 @@ impl Layout {
             None => f64::NAN,
         };
 
-        if high < low {
-            let (input, line, column) = row.place(&self.high);
-            return Err(DataError::HighBelowLow { input, line, column, high: high.decimal(), low: low.decimal() });
+        match broken_price_rule([open, high, low, close]) {
+            None => Ok(Bar::new(ts, [open, high, low, close], volume)),
+            Some(BrokenRule::HighBelowLow) => {
+                let (input, line, column) = row.place(&self.high);
+                Err(DataError::HighBelowLow { input, line, column, high: high.decimal(), low: low.decimal() })
+            }
+            Some(BrokenRule::HighBelow(other, value)) => {
+                let (input, line, column) = row.place(&self.high);
+                let (high, value) = (high.decimal(), value.decimal());
+                Err(DataError::HighBelowOpenClose { input, line, column, high, other, value })
+            }
+            Some(BrokenRule::LowAbove(other, value)) => {
+                let (input, line, column) = row.place(&self.low);
+                let (low, value) = (low.decimal(), value.decimal());
+                Err(DataError::LowAboveOpenClose { input, line, column, low, other, value })
+            }
         }
-        let (other, value) = if open >= close { ("open", open) } else { ("close", close) };
-        if high < value {
-            let (input, line, column) = row.place(&self.high);
-            return Err(DataError::HighBelowOpenClose {
-                input,
-                line,
-                column,
-                high: high.decimal(),
-                other,
-                value: value.decimal(),
-            });
-        }
-        let (other, value) = if close >= open { ("open", open) } else { ("close", close) };
-        if value < low {
-            let (input, line, column) = row.place(&self.low);
-            return Err(DataError::LowAboveOpenClose {
-                input,
-                line,
-                column,
-                low: low.decimal(),
-                other,
-                value: value.decimal(),
-            });
-        }
-        Ok(Bar::new(ts, [open, high, low, close], volume))
     }
 
     fn timestamp(&self, row: &Row<'_>, memo: &Memo) -> Result<Timestamp, DataError> {
@@ -246,6 +234,31 @@ impl Layout {
             }),
         }
     }
+}
+
+/// The first rule of a bar's prices that they break.
+pub(crate) enum BrokenRule {
+    /// The high is below the low.
+    HighBelowLow,
+    /// The high is below the open or the close (named, with its value).
+    HighBelow(&'static str, Price),
+    /// The low is above the open or the close (named, with its value).
+    LowAbove(&'static str, Price),
+}
+
+/// The first rule that a bar's `[open, high, low, close]` break, checked in
+/// that order; `None` when they are a bar's.
+#[inline]
+pub(crate) fn broken_price_rule([open, high, low, close]: [Price; 4]) -> Option<BrokenRule> {
+    if high < low {
+        return Some(BrokenRule::HighBelowLow);
+    }
+    let (other, value) = if open >= close { ("open", open) } else { ("close", close) };
+    if high < value {
+        return Some(BrokenRule::HighBelow(other, value));
+    }
+    let (other, value) = if close >= open { ("open", open) } else { ("close", close) };
+    (value < low).then_some(BrokenRule::LowAbove(other, value))
 }
 
 /// One data row being read, with what its errors need.

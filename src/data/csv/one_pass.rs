@@ -6,7 +6,7 @@
 //! this pass only ever gives the bar the general way would give, never an
 //! error of its own.
 
-use super::layout::{Layout, Memo};
+use super::layout::{broken_price_rule, Layout, Memo};
 use super::number::{plain_price, plain_volume};
 use crate::data::timestamp::{parse_date_time_memo, parse_timestamp};
 use crate::domain::{Bar, Price, Timestamp};
@@ -86,14 +86,10 @@ impl OnePass {
                 Slot::Volume => volume = plain_volume(cell).or_else(|| decimal_volume(cell))?,
             }
         }
-        let [open, high, low, close] = prices;
-        // The general way's checks, in its order.
-        let top = if open >= close { open } else { close };
-        let bottom = if close >= open { open } else { close };
-        if high < low || high < top || bottom < low {
-            return None;
+        match broken_price_rule(prices) {
+            None => Some(Bar::new(ts, prices, volume)),
+            Some(_) => None,
         }
-        Some(Bar::new(ts, prices, volume))
     }
 }
 
