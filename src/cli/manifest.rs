@@ -24,7 +24,7 @@ pub fn of_run(args: &RunArgs, report: &RunReport) -> anyhow::Result<RunManifest>
     let loader = args.loader()?;
     let source = |spec: &DataSpec| -> anyhow::Result<DataSource> {
         let content_hash = match loader.hash_of(&spec.path) {
-            Some(hash) => hash,
+            Some(hash) => hash?,
             None => hash_file(&spec.path)?,
         };
         Ok(DataSource {

@@ -25,6 +25,14 @@ pub enum DataError {
         source: std::io::Error,
     },
 
+    /// The file was written to after it was opened for reading: the bytes
+    /// read are not those its hash would name.
+    #[error("{input}: the file changed while it was read (its size or modification time is not what it was); run again once it is no longer being written")]
+    ChangedWhileRead {
+        /// The file path.
+        input: String,
+    },
+
     /// The CSV reader failed in a way not covered by another variant
     /// (the message comes from the `csv` crate and includes the position).
     #[error("{input}: malformed CSV: {message}")]

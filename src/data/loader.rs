@@ -26,9 +26,10 @@ use std::time::Duration;
 use super::bars_file::{read_bars_sized, BarsWriter};
 use super::csv::parse_csv_into;
 use super::error::DataError;
+use super::file_hash::FileHash;
 use super::options::LoadOptions;
 use super::parquet::{is_parquet, parse_parquet_into, read_prefix};
-use crate::domain::{content_hash, large_vec, Bar, CancelToken, HashingReader};
+use crate::domain::{content_hash, large_vec, Bar, CancelToken};
 
 /// The environment variable naming the cache directory.
 pub const CACHE_DIR_ENV: &str = "BACKTESTER_CACHE_DIR";
@@ -43,8 +44,9 @@ pub struct LoadedFile {
     /// The validated bars, in increasing time order (shared with the
     /// cache write that may still be under way).
     pub bars: Arc<Vec<Bar>>,
-    /// Lowercase hex SHA-256 of the file's bytes (as [`content_hash`](crate::domain::content_hash) gives).
-    pub content_hash: String,
+    /// Lowercase hex SHA-256 of the file's bytes (as [`content_hash`](crate::domain::content_hash)
+    /// gives): read from the cache, or computed after the parse beside the caller's work.
+    pub content_hash: FileHash,
     /// Whether the bars came from the cache (the file was not parsed).
     pub cached: bool,
 }
@@ -53,7 +55,7 @@ pub struct LoadedFile {
 /// clones, so a run's manifest names its files' hashes without reading
 /// them again.
 #[derive(Clone, Debug, Default)]
-pub struct LoadedHashes(Arc<Mutex<HashMap<PathBuf, String>>>);
+pub struct LoadedHashes(Arc<Mutex<HashMap<PathBuf, FileHash>>>);
 
 /// The cache write under way on a background thread, if any, shared by
 /// clones (and by the loaders given it). One at a time: a new write first
@@ -164,9 +166,15 @@ impl Loader {
         &self.options
     }
 
-    /// The content hash of `path` if this loader (or a clone) loaded it.
-    pub fn hash_of(&self, path: &Path) -> Option<String> {
-        self.hashes.0.lock().ok()?.get(path).cloned()
+    /// The content hash of `path` if this loader (or a clone) loaded it,
+    /// waiting for it if it is still being computed.
+    ///
+    /// # Errors
+    /// As [`FileHash::get`]: the file changed after it was opened for
+    /// parsing, or could not be read again.
+    pub fn hash_of(&self, path: &Path) -> Option<Result<String, DataError>> {
+        let hash = self.hashes.0.lock().ok()?.get(path).cloned()?;
+        Some(hash.get())
     }
 
     /// Loads and validates the file at `path`.
@@ -188,7 +196,7 @@ impl Loader {
         let io_error = |source| DataError::Io { input: input.clone(), source };
         self.options.check()?;
         let Some(dir) = &self.cache else {
-            return parse_hashing(path, &input, &self.options, self.cancel.as_ref());
+            return parse(path, &input, &self.options, self.cancel.as_ref());
         };
         let before = fs::metadata(path).map_err(io_error)?;
         let index = dir.join(format!("index-{}", self.stat_key(path, &before)));
@@ -196,13 +204,17 @@ impl Loader {
         if let Some(hit) = read_cached(dir, &index, &self.options) {
             return Ok(hit);
         }
-        let loaded = parse_hashing(path, &input, &self.options, self.cancel.as_ref())?;
+        let loaded = parse(path, &input, &self.options, self.cancel.as_ref())?;
         // Keep it only if the file did not change while it was read.
         if fs::metadata(path).ok().map(|m| stat_fields(path, &m)) == Some(stat_fields(path, &before)) {
             let (dir, entry, bars, hash, options) =
                 (dir.clone(), index.clone(), loaded.bars.clone(), loaded.content_hash.clone(), self.options.clone());
             self.writes.spawn(entry, move || {
-                if let Err(err) = write_cached(&dir, &index, &bars, &hash, &options) {
+                let written = hash
+                    .get()
+                    .map_err(|e| e.to_string())
+                    .and_then(|hash| write_cached(&dir, &index, &bars, &hash, &options).map_err(|e| e.to_string()));
+                if let Err(err) = written {
                     tracing::warn!(cache = %dir.display(), "could not keep parsed bars in the cache: {err}");
                 }
             });
@@ -250,7 +262,10 @@ fn read_cached(dir: &Path, index: &Path, options: &LoadOptions) -> Option<Loaded
     // Unbuffered: each block (3 MB) is read straight into the reader's
     // buffer; a BufReader copied a third of every block once more.
     match read_bars_sized(file, size) {
-        Ok(bars) if !bars.is_empty() => Some(LoadedFile { bars: Arc::new(bars), content_hash, cached: true }),
+        Ok(bars) if !bars.is_empty() => {
+            let content_hash = FileHash::known(content_hash);
+            Some(LoadedFile { bars: Arc::new(bars), content_hash, cached: true })
+        }
         Ok(_) => None,
         Err(err) => {
             tracing::warn!(cache = %dir.display(), "passing over damaged cached bars: {err}");
@@ -343,43 +358,40 @@ fn prune(dir: &Path, capacity: u64) -> io::Result<()> {
 /// file's bars before they are read.
 const MIN_ROW_BYTES: u64 = 24;
 
-/// Parses the file (CSV or Parquet, by its first bytes) and hashes its
-/// bytes; reading fails once `cancel`, if given, is cancelled.
-fn parse_hashing(
+/// Parses the file (CSV or Parquet, by its first bytes), then hashes its
+/// bytes beside the caller's work ([`FileHash::beside`]); reading fails
+/// once `cancel`, if given, is cancelled.
+fn parse(
     path: &Path,
     input: &str,
     options: &LoadOptions,
     cancel: Option<&CancelToken>,
 ) -> Result<LoadedFile, DataError> {
     let io_error = |source| DataError::Io { input: input.to_owned(), source };
-    let mut file = Cancellable { inner: File::open(path).map_err(io_error)?, cancel };
-    let prefix = read_prefix(&mut file).map_err(io_error)?;
-    if is_parquet(&prefix) {
-        // The Parquet reader seeks (its footer comes first): the hash is a pass of its own.
-        let mut hashing = HashingReader::new(Cursor::new(prefix).chain(&mut file));
-        io::copy(&mut hashing, &mut io::sink()).map_err(io_error)?;
-        let content_hash = hashing.content_hash();
+    let file = File::open(path).map_err(io_error)?;
+    let before = file.metadata().map_err(io_error)?;
+    let mut reader = Cancellable { inner: &file, cancel };
+    let prefix = read_prefix(&mut reader).map_err(io_error)?;
+    let bars = if is_parquet(&prefix) {
         let mut bars = Vec::new();
-        parse_parquet_into(file.inner, input, options, &mut bars)?;
-        bars.shrink_to_fit();
-        return Ok(LoadedFile { bars: Arc::new(bars), content_hash, cached: false });
-    }
-    // Room for the bars of rows of 24 bytes or more (a plain minute bar's
-    // takes about 45): reserved if the allocator gives it, not touched, and
-    // given back below.
-    let size = file.inner.metadata().map_or(0, |m| m.len());
-    let mut bars = large_vec(usize::try_from(size / MIN_ROW_BYTES).unwrap_or(0));
-    let mut reader = HashingReader::new(Cursor::new(prefix).chain(file));
-    parse_csv_into(&mut reader, input, options, &mut bars)?;
+        parse_parquet_into(file.try_clone().map_err(io_error)?, input, options, &mut bars)?;
+        bars
+    } else {
+        // Room for the bars of rows of 24 bytes or more (a plain minute
+        // bar's takes about 45): reserved if the allocator gives it, not
+        // touched, and given back below.
+        let mut bars = large_vec(usize::try_from(before.len() / MIN_ROW_BYTES).unwrap_or(0));
+        parse_csv_into(Cursor::new(prefix).chain(reader), input, options, &mut bars)?;
+        bars
+    };
+    let mut bars = bars;
     bars.shrink_to_fit();
-    // The parser may stop before the end (it does not need to read past the last row).
-    io::copy(&mut reader, &mut io::sink()).map_err(io_error)?;
-    Ok(LoadedFile { bars: Arc::new(bars), content_hash: reader.content_hash(), cached: false })
+    Ok(LoadedFile { bars: Arc::new(bars), content_hash: FileHash::beside(input, file, before), cached: false })
 }
 
 /// A file whose reads fail once its token is cancelled.
 struct Cancellable<'a> {
-    inner: File,
+    inner: &'a File,
     cancel: Option<&'a CancelToken>,
 }
 
@@ -407,12 +419,12 @@ mod tests {
         let loader = Loader::new(LoadOptions::default(), Some(dir.join("cache")));
         let first = loader.load(&file).unwrap();
         assert!(!first.cached);
-        assert_eq!(first.content_hash, content_hash(CSV.as_bytes()));
+        assert_eq!(first.content_hash.get().unwrap(), content_hash(CSV.as_bytes()));
         let second = loader.load(&file).unwrap();
         assert!(second.cached, "the same file again is read from the cache");
         assert_eq!(second.bars, first.bars);
-        assert_eq!(second.content_hash, first.content_hash);
-        assert_eq!(loader.hash_of(&file), Some(first.content_hash.clone()));
+        assert_eq!(second.content_hash.get().unwrap(), first.content_hash.get().unwrap());
+        assert_eq!(loader.hash_of(&file).unwrap().unwrap(), first.content_hash.get().unwrap());
 
         // Other options are another entry: they read other bars.
         let mut options = LoadOptions::default();
@@ -426,7 +438,7 @@ mod tests {
         fs::write(&file, CSV.replace("1.5,1.25", "1.5,1.20")).unwrap();
         let changed = loader.load(&file).unwrap();
         assert!(!changed.cached);
-        assert_ne!(changed.content_hash, first.content_hash);
+        assert_ne!(changed.content_hash.get().unwrap(), first.content_hash.get().unwrap());
     }
 
     #[test]
