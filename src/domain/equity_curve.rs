@@ -119,6 +119,16 @@ impl EquityCurve {
         self.equity.iter().map(|&word| unpack(word, &self.wide))
     }
 
+    /// The equity of every step as the nearest f64, in step order: what
+    /// [`num::to_f64`](super::num::to_f64) gives for each of
+    /// [`amounts`](Self::amounts), without building the `Decimal`s.
+    pub fn amounts_f64(&self) -> impl ExactSizeIterator<Item = f64> + '_ {
+        self.equity.iter().map(|&word| match Price::from_bits(word) {
+            Some(price) => price.to_f64(),
+            None => super::num::to_f64(self.wide[(word >> SCALE_BITS) as usize]),
+        })
+    }
+
     /// The equity of `step`, if the curve reaches it.
     #[inline]
     pub fn amount(&self, step: usize) -> Option<Decimal> {
@@ -240,6 +250,10 @@ mod tests {
         }
         assert_eq!(curve.amounts().len(), amounts.len());
         assert_eq!(curve.amount(amounts.len()), None);
+        // In f64, bit for bit what converting each amount gives, packed or wide.
+        let converted: Vec<u64> = curve.amounts_f64().map(f64::to_bits).collect();
+        let expected: Vec<u64> = amounts.iter().map(|&a| crate::domain::num::to_f64(a).to_bits()).collect();
+        assert_eq!(converted, expected);
         // Replacing a wide last point drops its side entry.
         curve.set_last(point(dec!(5), dec!(5), false));
         assert_eq!(curve.wide.len(), 3);

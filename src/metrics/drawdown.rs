@@ -99,12 +99,13 @@ impl<'a> Drawdown<'a> {
         *lowest = lowest.min(e_f);
     }
 
-    /// Adds points `start..start + amounts.len()`: their equities and the
-    /// same in f64 (`converted`, as long). The same as [`Drawdown::push`]
-    /// on each, with runs of points strictly below the peak (in f64, so
-    /// never NaN) taken in a tight loop: they only lower the episode's
-    /// lowest equity, and a minimum does not depend on the order.
-    pub(super) fn extend(&mut self, start: usize, amounts: &[Decimal], converted: &[f64]) {
+    /// Adds points `start..start + converted.len()`, given in f64
+    /// (`converted`), `exact` giving the equity of a point as it is. The
+    /// same as [`Drawdown::push`] on each, with runs of points strictly
+    /// below the peak (in f64, so never NaN) taken in a tight loop: they
+    /// only lower the episode's lowest equity, and a minimum does not depend
+    /// on the order; `exact` is asked only for the other points.
+    pub(super) fn extend(&mut self, start: usize, converted: &[f64], exact: impl Fn(usize) -> Decimal) {
         let mut j = 0;
         while j < converted.len() {
             let (peak_f, mut lowest, from) = (self.peak_f, f64::INFINITY, j);
@@ -120,8 +121,8 @@ impl<'a> Drawdown<'a> {
                 let episode = self.episode.get_or_insert(f64::INFINITY);
                 *episode = episode.min(lowest);
             }
-            if let (Some(&e), Some(&e_f)) = (amounts.get(j), converted.get(j)) {
-                self.push(start + j, e, e_f);
+            if let Some(&e_f) = converted.get(j) {
+                self.push(start + j, exact(start + j), e_f);
                 j += 1;
             }
         }
@@ -213,8 +214,8 @@ mod tests {
         assert!(expected.avg_drawdown_pct.is_some() && expected.max_duration_bars > 0, "{expected:?}");
         for chunk in [1, 7, 256, 5_000] {
             let mut chunked = Drawdown::new(&timeline, dec!(100));
-            for (c, (amounts, converted)) in values.chunks(chunk).zip(converted.chunks(chunk)).enumerate() {
-                chunked.extend(c * chunk, amounts, converted);
+            for (c, converted) in converted.chunks(chunk).enumerate() {
+                chunked.extend(c * chunk, converted, |i| values[i]);
             }
             assert_eq!(chunked.finish(values.len()), expected, "chunks of {chunk}");
         }

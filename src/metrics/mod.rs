@@ -232,29 +232,28 @@ pub fn compute(input: &MetricsInput) -> Metrics {
     };
     let initial = input.initial_cash;
 
-    // One pass over the equity, a chunk at a time: each point is converted
-    // to f64 once, into a small buffer that then feeds the returns and the
-    // drawdowns in turn (three short loops keep their state in registers;
-    // one loop doing all three spilled it on every point).
+    // One pass over the equity, a chunk at a time: each point is read as
+    // f64 (from the curve's packed form, without building its Decimal) into
+    // a small buffer that then feeds the returns and the drawdowns in turn
+    // (short loops keep their state in registers; one loop doing both
+    // spilled it on every point). The drawdowns read the exact amount only
+    // of points at or above the running peak.
     let ppy = returns::periods_per_year(n, duration_ms);
     let exposed = input.equity.exposed_steps();
     let mut rets = returns::Returns::new(to_f64(first).unwrap_or(f64::NAN));
     let mut drawdown = drawdown::Drawdown::new(input.timeline, initial);
     let mut buffer = [0.0; CONVERT_CHUNK];
-    let mut exact = [Decimal::ZERO; CONVERT_CHUNK];
-    let mut points = amounts.clone();
+    let mut points = input.equity.amounts_f64();
+    let exact = |step| input.equity.amount(step).unwrap_or(Decimal::ZERO);
     for c in 0.. {
-        let len = exact.iter_mut().zip(points.by_ref()).map(|(slot, e)| *slot = e).count();
+        let len = buffer.iter_mut().zip(points.by_ref()).map(|(slot, e)| *slot = finite(e).unwrap_or(f64::NAN)).count();
         if len == 0 {
             break;
         }
-        let (chunk, converted) = (&exact[..len], &mut buffer[..len]);
-        for (slot, &e) in converted.iter_mut().zip(chunk) {
-            *slot = to_f64(e).unwrap_or(f64::NAN);
-        }
+        let converted = &buffer[..len];
         // The first point starts the returns; each later one adds one.
         rets.extend(if c == 0 { &converted[1..] } else { converted });
-        drawdown.extend(c * CONVERT_CHUNK, chunk, converted);
+        drawdown.extend(c * CONVERT_CHUNK, converted, exact);
     }
     let ret = rets.finish(first, last, n, ppy);
     let dd = drawdown.finish(n);
@@ -316,7 +315,7 @@ pub fn compute(input: &MetricsInput) -> Metrics {
     }
 }
 
-/// Points of the equity curve converted to f64 at a time by [`compute`].
+/// Points of the equity curve read as f64 at a time by [`compute`].
 const CONVERT_CHUNK: usize = 256;
 
 /// `Some(x)` if `x` is finite, else `None`: the one gate every `f64` result passes.
