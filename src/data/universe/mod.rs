@@ -123,17 +123,24 @@ impl Universe {
     /// As [`Universe::new`].
     pub fn from_shared(series: Vec<(Symbol, SharedSeries)>) -> Result<Universe, DataError> {
         check_symbols(series.iter().map(|(symbol, _)| symbol))?;
+        // A lone series' times are the timeline: kept in the pass that
+        // checks their order rather than read again from its bars.
+        let mut lone_timeline = (series.len() == 1).then(|| large_vec(series[0].1.bars().len()));
         for (symbol, shared) in &series {
             let bars = shared.bars();
             if bars.is_empty() {
                 return Err(DataError::NoBars { symbol: symbol.clone() });
             }
-            if let Some(i) = bars.windows(2).position(|w| w[1].ts <= w[0].ts) {
+            let out_of_order = match &mut lone_timeline {
+                Some(times) => first_out_of_order_keeping(bars, times),
+                None => bars.windows(2).position(|w| w[1].ts <= w[0].ts).map(|i| i + 1),
+            };
+            if let Some(i) = out_of_order {
                 return Err(DataError::UnsortedBars {
                     symbol: symbol.clone(),
-                    index: i + 1,
-                    ts: bars[i + 1].ts,
-                    prev_ts: bars[i].ts,
+                    index: i,
+                    ts: bars[i].ts,
+                    prev_ts: bars[i - 1].ts,
                 });
             }
         }
@@ -144,7 +151,7 @@ impl Universe {
                 (symbol, Series { data, start: 0, end })
             })
             .unzip();
-        let timeline = merge_timestamps(&series);
+        let timeline = lone_timeline.unwrap_or_else(|| merge_timestamps(&series));
         let steps = (0, timeline.len());
         Ok(Universe { symbols: symbols.into(), series: series.into(), timeline: Arc::new(timeline), steps })
     }
@@ -368,14 +375,25 @@ fn check_symbols<'a>(symbols: impl ExactSizeIterator<Item = &'a Symbol>) -> Resu
     Ok(())
 }
 
-/// The sorted union of every series' timestamps. One series is copied
-/// straight; several are merged k ways (each series is already sorted).
-fn merge_timestamps(series: &[Series]) -> Vec<Timestamp> {
-    if let [only] = series {
-        let mut times = large_vec(only.bars().len());
-        times.extend(only.bars().iter().map(|b| b.ts));
-        return times;
+/// The index of the first bar of `bars` not strictly after the one before
+/// it, if any; the times of the bars before it are pushed onto `times`.
+fn first_out_of_order_keeping(bars: &[Bar], times: &mut Vec<Timestamp>) -> Option<usize> {
+    let mut before = bars.first()?.ts;
+    times.push(before);
+    for (i, bar) in bars.iter().enumerate().skip(1) {
+        if bar.ts <= before {
+            return Some(i);
+        }
+        times.push(bar.ts);
+        before = bar.ts;
     }
+    None
+}
+
+/// The sorted union of several series' timestamps, merged k ways (each
+/// series is already sorted). A lone series' timeline is kept while its
+/// order is checked ([`first_out_of_order_keeping`]).
+fn merge_timestamps(series: &[Series]) -> Vec<Timestamp> {
     let mut cursors = vec![0usize; series.len()];
     let mut heap: BinaryHeap<Reverse<(Timestamp, usize)>> =
         series.iter().enumerate().filter_map(|(i, s)| s.bars().first().map(|b| Reverse((b.ts, i)))).collect();

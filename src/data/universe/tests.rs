@@ -120,6 +120,16 @@ fn construction_errors() {
             |e| matches!(e, DataError::UnsortedBars { index: 1, .. }),
             "not in strictly increasing time order",
         ),
+        (
+            vec![(Symbol::new("A"), bars(&["2020-01-01", "2020-01-02", "2020-01-04", "2020-01-03"]))],
+            |e| matches!(e, DataError::UnsortedBars { index: 3, .. }),
+            "bar 3 at 2020-01-03 follows 2020-01-04",
+        ),
+        (
+            vec![(Symbol::new("A"), good()), (Symbol::new("B"), bars(&["2020-01-01", "2020-01-03", "2020-01-02"]))],
+            |e| matches!(e, DataError::UnsortedBars { index: 2, .. }),
+            "bar 2 at 2020-01-02 follows 2020-01-03",
+        ),
     ];
     for (series, check, needle) in cases {
         let err = Universe::new(series).unwrap_err();
