@@ -210,11 +210,7 @@ impl Loader {
             let (dir, entry, bars, hash, options) =
                 (dir.clone(), index.clone(), loaded.bars.clone(), loaded.content_hash.clone(), self.options.clone());
             self.writes.spawn(entry, move || {
-                let written = hash
-                    .get()
-                    .map_err(|e| e.to_string())
-                    .and_then(|hash| write_cached(&dir, &index, &bars, &hash, &options).map_err(|e| e.to_string()));
-                if let Err(err) = written {
+                if let Err(err) = write_cached(&dir, &index, &bars, &hash, &options) {
                     tracing::warn!(cache = %dir.display(), "could not keep parsed bars in the cache: {err}");
                 }
             });
@@ -275,21 +271,44 @@ fn read_cached(dir: &Path, index: &Path, options: &LoadOptions) -> Option<Loaded
 }
 
 /// Keeps `bars` (of a file whose bytes hash to `content_hash`) in `dir`,
-/// and `index` naming them.
-fn write_cached(dir: &Path, index: &Path, bars: &[Bar], content_hash: &str, options: &LoadOptions) -> io::Result<()> {
+/// and `index` naming them. The bars are written while the hash is still
+/// being computed, and named once it is known (if another file with the
+/// same bytes has them there already, the copy is dropped); a file that
+/// changed while it was read keeps nothing.
+fn write_cached(
+    dir: &Path,
+    index: &Path,
+    bars: &[Bar],
+    content_hash: &FileHash,
+    options: &LoadOptions,
+) -> io::Result<()> {
     fs::create_dir_all(dir)?;
-    let target = dir.join(bars_name(content_hash, options));
-    if !target.exists() {
-        let temp = dir.join(format!(".tmp-{}-{}", temp_tag(), bars_name(content_hash, options)));
-        let mut writer = BarsWriter::new(BufWriter::with_capacity(1 << 20, File::create(&temp)?))?;
-        writer.extend(bars)?;
-        writer.finish()?.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+    let temp = dir.join(format!(".tmp-{}-bars", temp_tag()));
+    let kept = write_bars(&temp, bars).and_then(|()| content_hash.get().map_err(io::Error::other));
+    let content_hash = match kept {
+        Ok(hash) => hash,
+        Err(err) => {
+            let _ = fs::remove_file(&temp);
+            return Err(err);
+        }
+    };
+    let target = dir.join(bars_name(&content_hash, options));
+    if target.exists() {
+        fs::remove_file(&temp)?;
+    } else {
         fs::rename(&temp, &target)?;
     }
     let temp = dir.join(format!(".tmp-{}-{}", temp_tag(), index.file_name().unwrap_or_default().to_string_lossy()));
     fs::write(&temp, content_hash)?;
     fs::rename(&temp, index)?;
     prune(dir, CACHE_CAPACITY)
+}
+
+/// Writes `bars` to a new file at `path`, whole on disk when it returns.
+fn write_bars(path: &Path, bars: &[Bar]) -> io::Result<()> {
+    let mut writer = BarsWriter::new(BufWriter::with_capacity(1 << 20, File::create(path)?))?;
+    writer.extend(bars)?;
+    writer.finish()?.into_inner().map_err(|e| e.into_error())?.sync_all()
 }
 
 /// A name part no other temporary file of the cache has at the same time:
@@ -547,6 +566,34 @@ mod tests {
         // The same loader without the token reads it whole.
         let whole = Loader::new(LoadOptions::default(), Some(dir.join("cache"))).load(&file).unwrap();
         assert_eq!(whole.bars.len(), 2);
+    }
+
+    #[test]
+    fn bars_of_a_file_that_changed_while_it_was_read_are_not_kept() {
+        let dir = tempfile_dir("changed");
+        let file = dir.join("X.csv");
+        fs::write(&file, CSV).unwrap();
+        let loaded = Loader::new(LoadOptions::default(), None).load(&file).unwrap();
+        // Opened for parsing, then appended to before its hash was computed.
+        let opened = File::open(&file).unwrap();
+        let before = opened.metadata().unwrap();
+        fs::write(&file, format!("{CSV}2020-01-03,2,3,1.5,2.5,2.25,30\n")).unwrap();
+        let hash = FileHash::beside("X.csv", opened, before);
+        let cache = dir.join("cache");
+        let err =
+            write_cached(&cache, &cache.join("index-x"), &loaded.bars, &hash, &LoadOptions::default()).unwrap_err();
+        assert!(err.to_string().contains("changed while it was read"), "{err}");
+        let left: Vec<_> = fs::read_dir(&cache).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert!(left.is_empty(), "no entry and no temporary file: {left:?}");
+
+        // Unchanged, the same write keeps the entry under the file's hash.
+        let opened = File::open(&file).unwrap();
+        let before = opened.metadata().unwrap();
+        let hash = FileHash::beside("X.csv", opened, before);
+        write_cached(&cache, &cache.join("index-x"), &loaded.bars, &hash, &LoadOptions::default()).unwrap();
+        let index = fs::read_to_string(cache.join("index-x")).unwrap();
+        assert_eq!(index, content_hash(&fs::read(&file).unwrap()));
+        assert!(cache.join(bars_name(&index, &LoadOptions::default())).exists());
     }
 
     fn tempfile_dir(name: &str) -> PathBuf {
