@@ -14,12 +14,13 @@ pub trait BarSink {
     /// The sink cannot keep it (such as a write failing).
     fn accept(&mut self, bar: Bar) -> Result<(), DataError>;
 
-    /// Takes the next bars, in order.
+    /// Takes the next bars, in order, leaving `bars` empty (a vector whose
+    /// room the caller may fill again).
     ///
     /// # Errors
     /// As [`accept`](Self::accept).
-    fn accept_all(&mut self, bars: Vec<Bar>) -> Result<(), DataError> {
-        bars.into_iter().try_for_each(|bar| self.accept(bar))
+    fn accept_all(&mut self, bars: &mut Vec<Bar>) -> Result<(), DataError> {
+        bars.drain(..).try_for_each(|bar| self.accept(bar))
     }
 }
 
@@ -29,12 +30,13 @@ impl BarSink for Vec<Bar> {
         Ok(())
     }
 
-    fn accept_all(&mut self, mut bars: Vec<Bar>) -> Result<(), DataError> {
-        // Taken whole unless room for more was made before.
+    fn accept_all(&mut self, bars: &mut Vec<Bar>) -> Result<(), DataError> {
+        // Taken whole unless room for more was made before (the caller
+        // gets this empty vector back).
         if self.is_empty() && self.capacity() < bars.len() {
-            *self = bars;
+            std::mem::swap(self, bars);
         } else {
-            self.append(&mut bars);
+            self.append(bars);
         }
         Ok(())
     }
@@ -94,7 +96,7 @@ impl<'a, S: BarSink> Ordering<'a, S> {
     ///
     /// # Errors
     /// As [`push`](Self::push), for the first bar against the previous one.
-    pub(crate) fn push_run(&mut self, bars: Vec<Bar>, first_line: Line, last_line: Line) -> Result<(), DataError> {
+    pub(crate) fn push_run(&mut self, bars: &mut Vec<Bar>, first_line: Line, last_line: Line) -> Result<(), DataError> {
         let (Some(first), Some(last)) = (bars.first(), bars.last()) else { return Ok(()) };
         if let Some((prev_ts, prev_line)) = self.previous {
             if first.ts <= prev_ts {

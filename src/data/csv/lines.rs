@@ -140,11 +140,13 @@ impl<R: Read> LineReader<R> {
 
     /// The unread input up to its last line break (all of it at the end),
     /// about a chunk's worth, as owned bytes with the number of its first
-    /// line; `None` at the end. For reading lines on other threads.
+    /// line; `None` at the end. For reading lines on other threads. The
+    /// bytes are copied into `into` (cleared first): a buffer an earlier
+    /// batch gave back, whose memory is reused rather than newly mapped.
     ///
     /// # Errors
     /// Reading the input fails.
-    pub(crate) fn next_lines(&mut self) -> io::Result<Option<(u64, Vec<u8>)>> {
+    pub(crate) fn next_lines_into(&mut self, mut into: Vec<u8>) -> io::Result<Option<(u64, Vec<u8>)>> {
         while !self.eof && self.end - self.start < CHUNK / 2 {
             self.fill()?;
         }
@@ -159,16 +161,17 @@ impl<R: Read> LineReader<R> {
                 while !self.eof && memchr::memchr(b'\n', &self.buf[self.start..self.end]).is_none() {
                     self.fill()?;
                 }
-                return self.next_lines();
+                return self.next_lines_into(into);
             }
             _ => unread.len(),
         };
-        let bytes = unread[..take].to_vec();
+        into.clear();
+        into.extend_from_slice(&unread[..take]);
         let first = self.line + 1;
-        let breaks = memchr::memchr_iter(b'\n', &bytes).count() as u64;
-        self.line += breaks + u64::from(bytes.last() != Some(&b'\n'));
+        let breaks = memchr::memchr_iter(b'\n', &into).count() as u64;
+        self.line += breaks + u64::from(into.last() != Some(&b'\n'));
         self.start += take;
-        Ok(Some((first, bytes)))
+        Ok(Some((first, into)))
     }
 
     /// Whether every byte of the input was read and returned.
@@ -252,14 +255,17 @@ mod tests {
         assert_eq!(first, b"line 0");
         let mut joined = Vec::new();
         let mut expected_first = 2;
-        while let Some((first_line, bytes)) = reader.next_lines().unwrap() {
+        // Each batch into the buffer of the one before, as the parallel reader gives them back.
+        let mut spare = b"left from before".to_vec();
+        while let Some((first_line, bytes)) = reader.next_lines_into(spare).unwrap() {
             assert_eq!(first_line, expected_first);
             assert!(bytes.ends_with(b"\n") || bytes.ends_with(b"end"));
             expected_first += memchr::memchr_iter(b'\n', &bytes).count() as u64;
             joined.extend_from_slice(&bytes);
+            spare = bytes;
         }
         assert_eq!(joined, &text[b"line 0\n".len()..]);
-        assert!(reader.next_lines().unwrap().is_none());
+        assert!(reader.next_lines_into(Vec::new()).unwrap().is_none());
     }
 
     #[test]

@@ -59,60 +59,69 @@ pub(super) fn read_rows<R: Read, S: BarSink>(
     ordering: &mut Ordering<'_, S>,
     workers: usize,
 ) -> Result<Ended, DataError> {
-    let next = |lines: &mut LineReader<R>| {
-        lines.next_lines().map_err(|e| DataError::Io { input: source.to_owned(), source: e })
+    let next = |lines: &mut LineReader<R>, spare: Vec<u8>| {
+        lines.next_lines_into(spare).map_err(|e| DataError::Io { input: source.to_owned(), source: e })
     };
     let sorting = ordering.sorting();
-    let Some(first) = next(lines)? else { return Ok(Ended::Done) };
+    let Some(first) = next(lines, Vec::new())? else { return Ok(Ended::Done) };
     if memchr::memchr(b'"', &first.1).is_some() {
         return Ok(Ended::Quoted { rest: first.1, before: first.0 - 1 });
     }
+    let mut merge = Merge::default();
     if workers < 2 || lines.at_end() {
         // One batch, or one thread: no other thread is worth starting.
         let mut pending = Some(first);
-        loop {
-            let Some((first_line, bytes)) = pending.take().map_or_else(|| next(lines), |b| Ok(Some(b)))? else {
-                return Ok(Ended::Done);
+        for seq in 0.. {
+            let spare = merge.spare_bytes.pop().unwrap_or_default();
+            let Some((first_line, bytes)) = pending.take().map_or_else(|| next(lines, spare), |b| Ok(Some(b)))? else {
+                break;
             };
             if memchr::memchr(b'"', &bytes).is_some() {
                 return Ok(Ended::Quoted { rest: bytes, before: first_line - 1 });
             }
-            let mut merge = Merge { next: 0, waiting: BTreeMap::new() };
-            merge.waiting.insert(0, read_batch(layout, delimiter, source, first_line, &bytes, sorting));
+            let bars = merge.spare_bars.pop().unwrap_or_default();
+            merge.waiting.insert(seq, read_batch(layout, delimiter, source, first_line, &bytes, bars, sorting));
+            merge.spare_bytes.push(bytes);
             merge.pass_on(ordering)?;
         }
+        return Ok(Ended::Done);
     }
     let stop = AtomicBool::new(false);
-    let (work_tx, work_rx) = mpsc::sync_channel::<(u64, u64, Vec<u8>)>(workers * 2);
+    let (work_tx, work_rx) = mpsc::sync_channel::<Work>(workers * 2);
     let work_rx = Mutex::new(work_rx);
-    let (done_tx, done_rx) = mpsc::channel::<(u64, Batch)>();
+    let (done_tx, done_rx) = mpsc::channel::<Done>();
     std::thread::scope(|scope| {
         for _ in 0..workers {
             let (work_rx, done_tx, stop) = (&work_rx, done_tx.clone(), &stop);
             scope.spawn(move || loop {
                 let next = work_rx.lock().ok().and_then(|rx| rx.recv().ok());
-                let Some((seq, first_line, bytes)) = next else { break };
+                let Some(Work { seq, first_line, bytes, bars }) = next else { break };
                 if stop.load(Atomic::Relaxed) {
                     continue;
                 }
-                let batch = read_batch(layout, delimiter, source, first_line, &bytes, sorting);
-                if done_tx.send((seq, batch)).is_err() {
+                let batch = read_batch(layout, delimiter, source, first_line, &bytes, bars, sorting);
+                if done_tx.send(Done { seq, batch, bytes }).is_err() {
                     break;
                 }
             });
         }
         drop(done_tx);
-        let mut merge = Merge { next: 0, waiting: BTreeMap::new() };
         let outcome = (|| {
             let mut seq = 0;
             let mut pending = Some(first);
-            while let Some((first_line, bytes)) = pending.take().map_or_else(|| next(lines), |b| Ok(Some(b)))? {
+            loop {
+                let spare = merge.spare_bytes.pop().unwrap_or_default();
+                let Some((first_line, bytes)) = pending.take().map_or_else(|| next(lines, spare), |b| Ok(Some(b)))?
+                else {
+                    break;
+                };
                 if memchr::memchr(b'"', &bytes).is_some() {
                     drop(work_tx);
                     merge.drain(&done_rx, ordering, seq)?;
                     return Ok(Ended::Quoted { rest: bytes, before: first_line - 1 });
                 }
-                if work_tx.send((seq, first_line, bytes)).is_err() {
+                let bars = merge.spare_bars.pop().unwrap_or_default();
+                if work_tx.send(Work { seq, first_line, bytes, bars }).is_err() {
                     break;
                 }
                 seq += 1;
@@ -129,21 +138,48 @@ pub(super) fn read_rows<R: Read, S: BarSink>(
     })
 }
 
-/// Passes finished batches on in order.
+/// A batch handed to a worker: its lines (the first is `first_line`), and
+/// an empty vector to read its bars into (one an earlier batch gave back).
+struct Work {
+    seq: u64,
+    first_line: u64,
+    bytes: Vec<u8>,
+    bars: Vec<Bar>,
+}
+
+/// What a worker hands back: the batch read, and its lines' buffer for
+/// the reader to fill again.
+struct Done {
+    seq: u64,
+    batch: Batch,
+    bytes: Vec<u8>,
+}
+
+/// Passes finished batches on in order, and keeps their buffers for the
+/// batches after them: a large file's batches then reuse a few megabytes
+/// instead of mapping (and faulting in) new ones for every batch.
+#[derive(Default)]
 struct Merge {
     next: u64,
     waiting: BTreeMap<u64, Batch>,
+    spare_bytes: Vec<Vec<u8>>,
+    spare_bars: Vec<Vec<Bar>>,
 }
 
 impl Merge {
+    fn receive(&mut self, done: Done) {
+        self.waiting.insert(done.seq, done.batch);
+        self.spare_bytes.push(done.bytes);
+    }
+
     /// Passes on every batch that is done and next in order, without waiting.
     fn take_ready<S: BarSink>(
         &mut self,
-        done: &mpsc::Receiver<(u64, Batch)>,
+        done: &mpsc::Receiver<Done>,
         ordering: &mut Ordering<'_, S>,
     ) -> Result<(), DataError> {
-        while let Ok((seq, batch)) = done.try_recv() {
-            self.waiting.insert(seq, batch);
+        while let Ok(finished) = done.try_recv() {
+            self.receive(finished);
         }
         self.pass_on(ordering)
     }
@@ -151,7 +187,7 @@ impl Merge {
     /// Waits for batches up to `count` and passes them all on.
     fn drain<S: BarSink>(
         &mut self,
-        done: &mpsc::Receiver<(u64, Batch)>,
+        done: &mpsc::Receiver<Done>,
         ordering: &mut Ordering<'_, S>,
         count: u64,
     ) -> Result<(), DataError> {
@@ -160,24 +196,25 @@ impl Merge {
             if self.next == count {
                 break;
             }
-            let Ok((seq, batch)) = done.recv() else { break };
-            self.waiting.insert(seq, batch);
+            let Ok(finished) = done.recv() else { break };
+            self.receive(finished);
         }
         self.pass_on(ordering)
     }
 
     fn pass_on<S: BarSink>(&mut self, ordering: &mut Ordering<'_, S>) -> Result<(), DataError> {
-        while let Some(batch) = self.waiting.remove(&self.next) {
+        while let Some(mut batch) = self.waiting.remove(&self.next) {
             self.next += 1;
             if !batch.bars.is_empty() {
                 if ordering.sorting() {
-                    for (bar, line) in batch.bars.into_iter().zip(batch.lines) {
+                    for (bar, line) in batch.bars.drain(..).zip(batch.lines) {
                         ordering.push(bar, Line::Text(line))?;
                     }
                 } else {
-                    ordering.push_run(batch.bars, Line::Text(batch.first_line), Line::Text(batch.last_line))?;
+                    ordering.push_run(&mut batch.bars, Line::Text(batch.first_line), Line::Text(batch.last_line))?;
                 }
             }
+            self.spare_bars.push(batch.bars);
             if let Some(error) = batch.error {
                 return Err(error);
             }
@@ -186,20 +223,24 @@ impl Merge {
     }
 }
 
-/// Reads the lines of `bytes` (the first is line `first_line`) into bars,
-/// checking their order within the batch; stops at the first error. Each
+/// Reads the lines of `bytes` (the first is line `first_line`) into `bars`
+/// (emptied first, its room reused), checking their order within the batch; stops at the first error. Each
 /// line is read in one pass ([`OnePass`]) when it is plainly written, else
 /// the general way.
-fn read_batch(layout: &Layout, delimiter: u8, source: &str, first_line: u64, bytes: &[u8], sorting: bool) -> Batch {
+fn read_batch(
+    layout: &Layout,
+    delimiter: u8,
+    source: &str,
+    first_line: u64,
+    bytes: &[u8],
+    mut bars: Vec<Bar>,
+    sorting: bool,
+) -> Batch {
     let memo = Memo::new(None);
     let one_pass = OnePass::new(layout, delimiter);
-    let mut batch = Batch {
-        bars: Vec::with_capacity(bytes.len() / 40),
-        lines: Vec::new(),
-        first_line,
-        last_line: first_line,
-        error: None,
-    };
+    bars.clear();
+    bars.reserve(bytes.len() / 40);
+    let mut batch = Batch { bars, lines: Vec::new(), first_line, last_line: first_line, error: None };
     let mut previous: Option<u64> = None;
     let body = bytes.strip_suffix(b"\n").unwrap_or(bytes);
     let mut start = 0;
