@@ -98,8 +98,8 @@ pub struct RunArgs {
     /// Parse the data files without the cache of parsed bars (and keep nothing in it).
     #[arg(long)]
     pub no_cache: bool,
-    /// Content hashes of the files loaded so far (for the manifest, so
-    /// that a file is not read again to hash it).
+    /// Content hashes of the files loaded so far (for the manifest: the
+    /// hash of the bytes the run's bars were parsed from).
     #[arg(skip)]
     pub loaded: LoadedHashes,
     /// The cache write under way, which the command's end waits for (a

@@ -9,7 +9,11 @@
 //! and modification time are still what they were before the parse: a file
 //! written to in between fails with
 //! [`DataError::ChangedWhileRead`] instead of naming bytes the run never
-//! saw. (The cache of parsed bars knows files by the same fields.)
+//! saw. The cache of parsed bars knows files by the same fields, and has
+//! the same limit: a rewrite that keeps the size within one tick of the
+//! file system's clock (a few milliseconds on Linux, more on some network
+//! and FAT file systems), or that sets the old time back, is not seen. A
+//! file that cannot be read twice (a pipe) is hashed as it is parsed.
 
 use std::fs::{File, Metadata};
 use std::io::{self, Read, Seek, SeekFrom};

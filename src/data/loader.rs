@@ -29,7 +29,7 @@ use super::error::DataError;
 use super::file_hash::FileHash;
 use super::options::LoadOptions;
 use super::parquet::{is_parquet, parse_parquet_into, read_prefix};
-use crate::domain::{content_hash, large_vec, Bar, CancelToken};
+use crate::domain::{content_hash, large_vec, Bar, CancelToken, HashingReader};
 
 /// The environment variable naming the cache directory.
 pub const CACHE_DIR_ENV: &str = "BACKTESTER_CACHE_DIR";
@@ -52,8 +52,8 @@ pub struct LoadedFile {
 }
 
 /// The content hashes of the files loaders have read, by path: shared by
-/// clones, so a run's manifest names its files' hashes without reading
-/// them again.
+/// clones, so a run's manifest names the hashes of the bytes its bars came
+/// from (computed beside the run, or read from the cache).
 #[derive(Clone, Debug, Default)]
 pub struct LoadedHashes(Arc<Mutex<HashMap<PathBuf, FileHash>>>);
 
@@ -127,9 +127,10 @@ impl Loader {
     }
 
     /// This loader, giving up once `cancel` is cancelled: a CSV file being
-    /// parsed (a Parquet file being hashed, before it is parsed; a cache
-    /// entry is not stopped) fails at its next read (about every megabyte) with
-    /// [`DataError::Io`], and nothing of it is cached. For a caller that
+    /// parsed fails at its next read (about every megabyte) with
+    /// [`DataError::Io`], and nothing of it is cached. A Parquet file is
+    /// stopped only before its parse starts, a cache entry being read not at
+    /// all (nor a parsed file's hash, which keeps nothing). For a caller that
     /// loads data while it prepares something else, and drops the data
     /// when that fails.
     pub fn cancelled_by(mut self, cancel: &CancelToken) -> Loader {
@@ -379,7 +380,8 @@ const MIN_ROW_BYTES: u64 = 24;
 
 /// Parses the file (CSV or Parquet, by its first bytes), then hashes its
 /// bytes beside the caller's work ([`FileHash::beside`]); reading fails
-/// once `cancel`, if given, is cancelled.
+/// once `cancel`, if given, is cancelled. A file that cannot be read twice
+/// (a pipe, such as `<(zcat bars.csv.gz)`) is hashed as it is parsed.
 fn parse(
     path: &Path,
     input: &str,
@@ -391,7 +393,7 @@ fn parse(
     let before = file.metadata().map_err(io_error)?;
     let mut reader = Cancellable { inner: &file, cancel };
     let prefix = read_prefix(&mut reader).map_err(io_error)?;
-    let bars = if is_parquet(&prefix) {
+    let mut bars = if is_parquet(&prefix) {
         let mut bars = Vec::new();
         parse_parquet_into(file.try_clone().map_err(io_error)?, input, options, &mut bars)?;
         bars
@@ -400,10 +402,19 @@ fn parse(
         // bar's takes about 45): reserved if the allocator gives it, not
         // touched, and given back below.
         let mut bars = large_vec(usize::try_from(before.len() / MIN_ROW_BYTES).unwrap_or(0));
-        parse_csv_into(Cursor::new(prefix).chain(reader), input, options, &mut bars)?;
+        let rows = Cursor::new(prefix).chain(reader);
+        if !before.file_type().is_file() {
+            let mut hashing = HashingReader::new(rows);
+            parse_csv_into(&mut hashing, input, options, &mut bars)?;
+            // The parser may stop before the end (it need not read past the last row).
+            io::copy(&mut hashing, &mut io::sink()).map_err(io_error)?;
+            bars.shrink_to_fit();
+            let content_hash = FileHash::known(hashing.content_hash());
+            return Ok(LoadedFile { bars: Arc::new(bars), content_hash, cached: false });
+        }
+        parse_csv_into(rows, input, options, &mut bars)?;
         bars
     };
-    let mut bars = bars;
     bars.shrink_to_fit();
     Ok(LoadedFile { bars: Arc::new(bars), content_hash: FileHash::beside(input, file, before), cached: false })
 }
@@ -594,6 +605,26 @@ mod tests {
         let index = fs::read_to_string(cache.join("index-x")).unwrap();
         assert_eq!(index, content_hash(&fs::read(&file).unwrap()));
         assert!(cache.join(bars_name(&index, &LoadOptions::default())).exists());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_pipe_is_hashed_as_it_is_parsed() {
+        let dir = tempfile_dir("pipe");
+        let fifo = dir.join("bars.csv");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if !made.is_ok_and(|s| s.success()) {
+            eprintln!("skipped: mkfifo is not available here");
+            return;
+        }
+        let writer = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || fs::write(fifo, CSV).unwrap())
+        };
+        let loaded = Loader::new(LoadOptions::default(), None).load(&fifo).unwrap();
+        writer.join().unwrap();
+        assert_eq!(loaded.bars.len(), 2);
+        assert_eq!(loaded.content_hash.get().unwrap(), content_hash(CSV.as_bytes()));
     }
 
     fn tempfile_dir(name: &str) -> PathBuf {

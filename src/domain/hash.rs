@@ -10,7 +10,8 @@ pub fn content_hash(bytes: &[u8]) -> String {
 }
 
 /// Passes the bytes of a reader through, hashing them: the
-/// [`content_hash`] of a file or an upload read once, as it is parsed.
+/// [`content_hash`] of a file or an upload read once (as it is parsed, or
+/// read again after the parse, beside the run).
 pub struct HashingReader<R> {
     inner: R,
     hasher: Sha256,

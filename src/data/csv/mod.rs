@@ -90,6 +90,17 @@ pub fn parse_csv_into<R: Read, S: BarSink>(
     options: &LoadOptions,
     sink: &mut S,
 ) -> Result<u64, DataError> {
+    parse_csv_on(reader, source, options, sink, workers())
+}
+
+/// [`parse_csv_into`], reading plain rows on `workers` threads.
+fn parse_csv_on<R: Read, S: BarSink>(
+    reader: R,
+    source: &str,
+    options: &LoadOptions,
+    sink: &mut S,
+    workers: usize,
+) -> Result<u64, DataError> {
     options.check()?;
     let io_error = |source_err| DataError::Io { input: source.to_owned(), source: source_err };
     let mut lines = LineReader::new(reader);
@@ -114,7 +125,7 @@ pub fn parse_csv_into<R: Read, S: BarSink>(
     };
     let layout = Layout::from_header(names, Line::Text(header_line), source, options)?;
     let mut ordering = Ordering::new(source, &layout.time.name, options.sort, sink);
-    let (rest, before) = match parallel::read_rows(&mut lines, &layout, delimiter, source, &mut ordering, workers())? {
+    let (rest, before) = match parallel::read_rows(&mut lines, &layout, delimiter, source, &mut ordering, workers)? {
         Ended::Done => return ordering.finish(),
         Ended::Quoted { rest, before } => (rest, before),
     };

@@ -426,6 +426,59 @@ fn streams_many_rows() {
     assert_eq!(bars[rows as usize - 1].ts, Timestamp::from_secs(rows as i64 * 60));
 }
 
+#[test]
+fn batches_read_on_one_thread_or_several_give_what_the_general_reader_gives() {
+    // About 4 MB: several batches, each worker reusing buffers of earlier
+    // ones (batches of other lengths, so a shorter one fills a longer buffer).
+    let rows: Vec<String> = (1..=90_000u64)
+        .map(|i| {
+            let p = 100 + i % 50;
+            let pad = if i % 7 == 0 { "0" } else { "" };
+            format!("{},{p}.25,{p}.5,{p},{p}.125{pad},{}", 1_600_000_000 + i * 60, i)
+        })
+        .collect();
+    let text = |rows: &[String]| format!("{HEADER}{}\n", rows.join("\n"));
+    // The general reader of the `csv` crate reads a file whose header is quoted.
+    let general = |text: &str, options: &LoadOptions| {
+        parse_csv_with(text.replacen("Date", "\"Date\"", 1).as_bytes(), "t.csv", options)
+    };
+    let on = |text: &str, options: &LoadOptions, workers: usize| {
+        let mut bars = Vec::new();
+        parse_csv_on(text.as_bytes(), "t.csv", options, &mut bars, workers).map(|_| bars)
+    };
+    let sorted = LoadOptions { sort: true, ..LoadOptions::default() };
+    let mut descending = rows.clone();
+    descending.reverse();
+    let mut quoted_late = rows.clone();
+    let cells: Vec<&str> = rows[80_000].split(',').collect();
+    quoted_late[80_000] = format!("{},\"{}\",{}", cells[0], cells[1], cells[2..].join(","));
+    let mut broken_late = rows.clone();
+    broken_late[70_000] = broken_late[70_000].replacen(".5,", ".5,x", 1);
+    let mut misplaced_late = rows.clone();
+    misplaced_late.swap(60_000, 60_001);
+    // Each case, and the line its error names (none: every row read).
+    let cases = [
+        ("in order", text(&rows), LoadOptions::default(), None),
+        ("descending, sorted", text(&descending), sorted.clone(), None),
+        ("a quote late", text(&quoted_late), LoadOptions::default(), None),
+        ("a bad cell late", text(&broken_late), LoadOptions::default(), Some("line 70002")),
+        ("out of order late", text(&misplaced_late), LoadOptions::default(), Some("line 60003")),
+        ("out of order late, sorted", text(&misplaced_late), sorted, None),
+    ];
+    for (name, text, options, error_line) in &cases {
+        let expected = general(text, options).map_err(|e| e.to_string());
+        match (error_line, &expected) {
+            (None, Ok(bars)) => assert_eq!(bars.len(), rows.len(), "{name}"),
+            (Some(line), Err(message)) => assert!(message.contains(line), "{name}: {message}"),
+            (_, other) => panic!("{name}: {other:?}"),
+        }
+        for workers in [1, 2, 4] {
+            let got = on(text, options, workers).map_err(|e| e.to_string());
+            assert_eq!(got, expected, "{name}, {workers} worker(s)");
+        }
+    }
+}
+
 // The real sample files bundled in the repository's data/ folder.
 const DATA_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data");
 
