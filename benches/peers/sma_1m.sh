@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One SMA-cross run over N synthetic one-minute bars (default 1,000,000) as whole processes, side
 # by side on the same file: `backtester run` with the Rhai script and with the WASM plugin, each with
-# a cold cache of parsed bars (the CSV parsed) and a warm one, and backtesting.py
+# a cold cache (the CSV parsed; the plugin compiled too) and a warm one, the plugin once more with
+# only the parsed bars dropped (a new data file, the plugin compiled before), and backtesting.py
 # (benches/peers/sma_1m_backtesting_py.py). Prints wall time and peak memory of each.
 #
 # Needs a release build (`cargo build --release`), the plugins (`plugins/build.sh`) and
@@ -26,6 +27,11 @@ for strategy in scripts/sma_cross.rhai plugins/target/wasm32-unknown-unknown/rel
     cache="$scratch/cache-$(basename "$strategy")"
     echo "== backtester run $strategy, cold cache: $(BACKTESTER_CACHE_DIR="$cache" timed "$bin" run "$strategy" --data "X=$file" --json)"
     echo "== backtester run $strategy, warm cache: $(BACKTESTER_CACHE_DIR="$cache" timed "$bin" run "$strategy" --data "X=$file" --json)"
+    if [ "${strategy##*.}" = wasm ]; then
+        # The parsed bars dropped, the compiled plugin kept: the CSV parsed, as for a new data file.
+        rm -f "$cache"/bars-* "$cache"/index-*
+        echo "== backtester run $strategy, cold cache of bars, plugin compiled before: $(BACKTESTER_CACHE_DIR="$cache" timed "$bin" run "$strategy" --data "X=$file" --json)"
+    fi
 done
 if [ "${PEER:-1}" != 0 ]; then
     echo "== backtesting.py: $(timed "$python" benches/peers/sma_1m_backtesting_py.py "$file")"
