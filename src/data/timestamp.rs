@@ -89,6 +89,9 @@ pub(crate) fn parse_date_time_memo(
     }
     let key: [u8; 10] = b[..10].try_into().unwrap_or_default();
     let known = memo.get().filter(|m| m.key == key).map(|m| m.midnight);
+    if let Some(ts) = known.and_then(|midnight| plain_time_of_day(b, midnight)) {
+        return Some(Ok(ts));
+    }
     let result = parse_date_time_from(b, known);
     if known.is_none() {
         if let Some(midnight) = midnight_of(b) {
@@ -96,6 +99,26 @@ pub(crate) fn parse_date_time_memo(
         }
     }
     Some(result)
+}
+
+/// `YYYY-MM-DD HH:MM:SS` (or with `T`), the date's midnight known: the
+/// time read straight from its fixed places, as [`parse_date_time_from`]
+/// reads it; `None` for any other text or a time of day out of range
+/// (which that function then reads, or refuses with its reason).
+#[inline]
+fn plain_time_of_day(b: &[u8], midnight: i64) -> Option<Timestamp> {
+    let &[_, _, _, _, _, _, _, _, _, _, sep, h1, h2, b':', m1, m2, b':', s1, s2] = b else { return None };
+    if !matches!(sep, b' ' | b'T' | b't') {
+        return None;
+    }
+    let digit = |c: u8| Some(c.wrapping_sub(b'0')).filter(|&d| d <= 9).map(i64::from);
+    let hour = digit(h1)? * 10 + digit(h2)?;
+    let minute = digit(m1)? * 10 + digit(m2)?;
+    let second = digit(s1)? * 10 + digit(s2)?;
+    if hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    Some(Timestamp(midnight + (hour * 3600 + minute * 60 + second) * 1000))
 }
 
 /// Midnight UTC of the `YYYY-MM-DD` at the start of `b`, if it is a date.
@@ -274,6 +297,22 @@ mod tests {
         for text in texts {
             assert_eq!(parse_timestamp_memo(text, &memo), parse_timestamp(text), "{text}");
         }
+        // A date the memo knows, then each byte of the time (and the
+        // separator) replaced by bytes around the digits and the colon.
+        assert_eq!(parse_timestamp_memo("2017-04-19", &memo), parse_timestamp("2017-04-19"));
+        let mut tried = 0;
+        for base in ["2017-04-19 09:30:15", "2017-04-19T23:59:59", "2017-04-19t00:00:00", "2017-04-19 19:45:50"] {
+            for at in 10..19 {
+                for byte in [b'/', b'0', b'1', b'2', b'3', b'4', b'5', b'6', b'9', b':', b';', b' ', b'T', b'x', 0xb0] {
+                    let mut text = base.as_bytes().to_vec();
+                    text[at] = byte;
+                    let Ok(text) = String::from_utf8(text) else { continue };
+                    assert_eq!(parse_timestamp_memo(&text, &memo), parse_timestamp(&text), "{text}");
+                    tried += 1;
+                }
+            }
+        }
+        assert!(tried > 400, "{tried}");
     }
 
     #[test]
