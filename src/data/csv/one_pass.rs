@@ -150,11 +150,8 @@ mod tests {
         for len in 0..40 {
             for at in 0..len {
                 for second in [None, Some(at + 1), Some(at + 8), Some(len - 1)] {
-                    let mut hay = vec![b'7'; len];
                     // Bytes next to the needle's value, which a word-wise test could confuse.
-                    for (i, byte) in hay.iter_mut().enumerate() {
-                        *byte = [b'7', b'-', b'+', 0x80, 0xac, b'.'][i % 6];
-                    }
+                    let mut hay: Vec<u8> = (0..len).map(|i| [b'7', b'-', b'+', 0x80, 0xac, b'.'][i % 6]).collect();
                     hay[at] = b',';
                     if let Some(second) = second.filter(|&s| s < len) {
                         hay[second] = b',';
