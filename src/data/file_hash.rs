@@ -17,7 +17,7 @@
 
 use std::fs::{File, Metadata};
 use std::io::{self, Read, Seek, SeekFrom};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::{self, JoinHandle};
 
 use super::error::DataError;
@@ -33,8 +33,13 @@ pub struct FileHash(Arc<Cell>);
 struct Cell {
     /// The file path, for errors.
     input: String,
-    value: OnceLock<Result<String, Failure>>,
-    computing: Mutex<Option<JoinHandle<Result<String, Failure>>>>,
+    state: Mutex<State>,
+}
+
+#[derive(Debug)]
+enum State {
+    Computing(JoinHandle<Result<String, Failure>>),
+    Done(Result<String, Failure>),
 }
 
 /// Why a file's hash is not known.
@@ -49,13 +54,14 @@ enum Failure {
 }
 
 impl FileHash {
-    /// A hash known already (read from the cache).
+    /// A hash known already (read from the cache, or hashed as the file
+    /// streamed).
     pub(crate) fn known(hash: String) -> FileHash {
-        FileHash::settled(String::new(), Ok(hash))
+        FileHash::with("", State::Done(Ok(hash)))
     }
 
-    fn settled(input: String, value: Result<String, Failure>) -> FileHash {
-        FileHash(Arc::new(Cell { input, value: OnceLock::from(value), computing: Mutex::new(None) }))
+    fn with(input: &str, state: State) -> FileHash {
+        FileHash(Arc::new(Cell { input: input.to_owned(), state: Mutex::new(state) }))
     }
 
     /// Hashes `file` (at `input`, whatever it has been read to) from its
@@ -65,17 +71,11 @@ impl FileHash {
     pub(crate) fn beside(input: &str, file: File, before: Metadata) -> FileHash {
         let spare = file.try_clone();
         let before_here = before.clone();
-        match thread::Builder::new().name("hash-data".into()).spawn(move || hash_unchanged(file, &before)) {
-            Ok(handle) => FileHash::pending(input, Some(handle)),
-            Err(_) => {
-                let value = spare.map_err(io_failure).and_then(|file| hash_unchanged(file, &before_here));
-                FileHash::settled(input.to_owned(), value)
-            }
-        }
-    }
-
-    fn pending(input: &str, computing: Option<JoinHandle<Result<String, Failure>>>) -> FileHash {
-        FileHash(Arc::new(Cell { input: input.to_owned(), value: OnceLock::new(), computing: Mutex::new(computing) }))
+        let state = match thread::Builder::new().name("hash-data".into()).spawn(move || hash_unchanged(file, &before)) {
+            Ok(handle) => State::Computing(handle),
+            Err(_) => State::Done(spare.map_err(io_failure).and_then(|file| hash_unchanged(file, &before_here))),
+        };
+        FileHash::with(input, state)
     }
 
     /// The hash, waiting for it to be computed.
@@ -86,18 +86,14 @@ impl FileHash {
     /// again.
     pub fn get(&self) -> Result<String, DataError> {
         let cell = &self.0;
-        let value = match cell.value.get() {
-            Some(value) => value,
-            None => {
-                let mut computing = cell.computing.lock().unwrap_or_else(PoisonError::into_inner);
-                if let Some(handle) = computing.take() {
-                    let _ = cell.value.set(handle.join().unwrap_or(Err(Failure::Panicked)));
-                }
-                drop(computing);
-                cell.value.get().unwrap_or(&Err(Failure::Panicked))
-            }
+        let mut state = cell.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let value = match std::mem::replace(&mut *state, State::Done(Err(Failure::Panicked))) {
+            State::Computing(handle) => handle.join().unwrap_or(Err(Failure::Panicked)),
+            State::Done(value) => value,
         };
-        value.clone().map_err(|failure| {
+        *state = State::Done(value.clone());
+        drop(state);
+        value.map_err(|failure| {
             let input = cell.input.clone();
             match failure {
                 Failure::Changed => DataError::ChangedWhileRead { input },
@@ -113,14 +109,13 @@ impl FileHash {
 /// The hash of `file`'s bytes from its start, if its metadata is still
 /// `before`'s once they are read.
 fn hash_unchanged(mut file: File, before: &Metadata) -> Result<String, Failure> {
-    let io = io_failure;
-    file.seek(SeekFrom::Start(0)).map_err(io)?;
+    file.seek(SeekFrom::Start(0)).map_err(io_failure)?;
     let mut hashing = HashingReader::new(&file);
     // Blocks of a megabyte: a few dozen reads for a large file.
     let mut block = vec![0; 1 << 20];
-    while hashing.read(&mut block).map_err(io)? > 0 {}
+    while hashing.read(&mut block).map_err(io_failure)? > 0 {}
     let hash = hashing.content_hash();
-    let after = file.metadata().map_err(io)?;
+    let after = file.metadata().map_err(io_failure)?;
     if same_contents(before, &after) {
         Ok(hash)
     } else {

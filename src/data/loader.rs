@@ -393,30 +393,34 @@ fn parse(
     let before = file.metadata().map_err(io_error)?;
     let mut reader = Cancellable { inner: &file, cancel };
     let prefix = read_prefix(&mut reader).map_err(io_error)?;
-    let mut bars = if is_parquet(&prefix) {
-        let mut bars = Vec::new();
+    let mut bars;
+    // The hash of a file that cannot be read twice, taken as it streams.
+    let mut streamed = None;
+    if is_parquet(&prefix) {
+        bars = Vec::new();
         parse_parquet_into(file.try_clone().map_err(io_error)?, input, options, &mut bars)?;
-        bars
     } else {
         // Room for the bars of rows of 24 bytes or more (a plain minute
         // bar's takes about 45): reserved if the allocator gives it, not
         // touched, and given back below.
-        let mut bars = large_vec(usize::try_from(before.len() / MIN_ROW_BYTES).unwrap_or(0));
+        bars = large_vec(usize::try_from(before.len() / MIN_ROW_BYTES).unwrap_or(0));
         let rows = Cursor::new(prefix).chain(reader);
-        if !before.file_type().is_file() {
+        if before.file_type().is_file() {
+            parse_csv_into(rows, input, options, &mut bars)?;
+        } else {
             let mut hashing = HashingReader::new(rows);
             parse_csv_into(&mut hashing, input, options, &mut bars)?;
             // The parser may stop before the end (it need not read past the last row).
             io::copy(&mut hashing, &mut io::sink()).map_err(io_error)?;
-            bars.shrink_to_fit();
-            let content_hash = FileHash::known(hashing.content_hash());
-            return Ok(LoadedFile { bars: Arc::new(bars), content_hash, cached: false });
+            streamed = Some(hashing.content_hash());
         }
-        parse_csv_into(rows, input, options, &mut bars)?;
-        bars
-    };
+    }
     bars.shrink_to_fit();
-    Ok(LoadedFile { bars: Arc::new(bars), content_hash: FileHash::beside(input, file, before), cached: false })
+    let content_hash = match streamed {
+        Some(hash) => FileHash::known(hash),
+        None => FileHash::beside(input, file, before),
+    };
+    Ok(LoadedFile { bars: Arc::new(bars), content_hash, cached: false })
 }
 
 /// A file whose reads fail once its token is cancelled.

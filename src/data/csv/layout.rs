@@ -162,8 +162,7 @@ impl Layout {
 
     /// The indices of the columns rows are read from, ascending, each once.
     pub(crate) fn used(&self) -> Vec<usize> {
-        let mut used = vec![self.time.index, self.open.index, self.high.index, self.low.index, self.close.index];
-        used.extend(self.volume.as_ref().map(|c| c.index));
+        let mut used: Vec<usize> = self.columns().into_iter().flatten().collect();
         used.sort_unstable();
         used.dedup();
         used

@@ -59,28 +59,32 @@ pub(super) fn read_rows<R: Read, S: BarSink>(
     ordering: &mut Ordering<'_, S>,
     workers: usize,
 ) -> Result<Ended, DataError> {
-    let next = |lines: &mut LineReader<R>, spare: Vec<u8>| {
+    // The next batch of lines, into a buffer an earlier batch gave back (the first one read already).
+    let next = |lines: &mut LineReader<R>, merge: &mut Merge, pending: &mut Option<(u64, Vec<u8>)>| {
+        if let Some(batch) = pending.take() {
+            return Ok(Some(batch));
+        }
+        let spare = merge.spare_bytes.pop().unwrap_or_default();
         lines.next_lines_into(spare).map_err(|e| DataError::Io { input: source.to_owned(), source: e })
     };
     let sorting = ordering.sorting();
-    let Some(first) = next(lines, Vec::new())? else { return Ok(Ended::Done) };
+    let one_pass = OnePass::new(layout, delimiter);
+    let read = Reading { layout, one_pass: one_pass.as_ref(), delimiter, source, sorting };
+    let mut merge = Merge::default();
+    let Some(first) = next(lines, &mut merge, &mut None)? else { return Ok(Ended::Done) };
     if memchr::memchr(b'"', &first.1).is_some() {
         return Ok(Ended::Quoted { rest: first.1, before: first.0 - 1 });
     }
-    let mut merge = Merge::default();
+    let mut pending = Some(first);
     if workers < 2 || lines.at_end() {
         // One batch, or one thread: no other thread is worth starting.
-        let mut pending = Some(first);
         for seq in 0.. {
-            let spare = merge.spare_bytes.pop().unwrap_or_default();
-            let Some((first_line, bytes)) = pending.take().map_or_else(|| next(lines, spare), |b| Ok(Some(b)))? else {
-                break;
-            };
+            let Some((first_line, bytes)) = next(lines, &mut merge, &mut pending)? else { break };
             if memchr::memchr(b'"', &bytes).is_some() {
                 return Ok(Ended::Quoted { rest: bytes, before: first_line - 1 });
             }
             let bars = merge.spare_bars.pop().unwrap_or_default();
-            merge.waiting.insert(seq, read_batch(layout, delimiter, source, first_line, &bytes, bars, sorting));
+            merge.waiting.insert(seq, read.batch(first_line, &bytes, bars));
             merge.spare_bytes.push(bytes);
             merge.pass_on(ordering)?;
         }
@@ -92,14 +96,14 @@ pub(super) fn read_rows<R: Read, S: BarSink>(
     let (done_tx, done_rx) = mpsc::channel::<Done>();
     std::thread::scope(|scope| {
         for _ in 0..workers {
-            let (work_rx, done_tx, stop) = (&work_rx, done_tx.clone(), &stop);
+            let (work_rx, done_tx, stop, read) = (&work_rx, done_tx.clone(), &stop, &read);
             scope.spawn(move || loop {
                 let next = work_rx.lock().ok().and_then(|rx| rx.recv().ok());
                 let Some(Work { seq, first_line, bytes, bars }) = next else { break };
                 if stop.load(Atomic::Relaxed) {
                     continue;
                 }
-                let batch = read_batch(layout, delimiter, source, first_line, &bytes, bars, sorting);
+                let batch = read.batch(first_line, &bytes, bars);
                 if done_tx.send(Done { seq, batch, bytes }).is_err() {
                     break;
                 }
@@ -108,13 +112,7 @@ pub(super) fn read_rows<R: Read, S: BarSink>(
         drop(done_tx);
         let outcome = (|| {
             let mut seq = 0;
-            let mut pending = Some(first);
-            loop {
-                let spare = merge.spare_bytes.pop().unwrap_or_default();
-                let Some((first_line, bytes)) = pending.take().map_or_else(|| next(lines, spare), |b| Ok(Some(b)))?
-                else {
-                    break;
-                };
+            while let Some((first_line, bytes)) = next(lines, &mut merge, &mut pending)? {
                 if memchr::memchr(b'"', &bytes).is_some() {
                     drop(work_tx);
                     merge.drain(&done_rx, ordering, seq)?;
@@ -223,71 +221,85 @@ impl Merge {
     }
 }
 
-/// Reads the lines of `bytes` (the first is line `first_line`) into `bars`
-/// (emptied first, its room reused), checking their order within the batch; stops at the first error. Each
-/// line is read in one pass ([`OnePass`]) when it is plainly written, else
-/// the general way.
-fn read_batch(
-    layout: &Layout,
+/// How one file's batches are read: its layout, its one-pass reading (if
+/// its rows can be read so), and what errors and the order check need.
+struct Reading<'a> {
+    layout: &'a Layout,
+    one_pass: Option<&'a OnePass>,
     delimiter: u8,
-    source: &str,
-    first_line: u64,
-    bytes: &[u8],
-    mut bars: Vec<Bar>,
+    source: &'a str,
     sorting: bool,
-) -> Batch {
-    let memo = Memo::new(None);
-    let one_pass = OnePass::new(layout, delimiter);
-    bars.clear();
-    bars.reserve(bytes.len() / 40);
-    let mut batch = Batch { bars, lines: Vec::new(), first_line, last_line: first_line, error: None };
-    let mut previous: Option<u64> = None;
-    let body = bytes.strip_suffix(b"\n").unwrap_or(bytes);
-    let mut start = 0;
-    let ends = memchr::memchr_iter(b'\n', body).chain(std::iter::once(body.len()));
-    let mut cell_ends = Vec::new();
-    for (i, end) in ends.enumerate() {
-        let line = &body[start..end];
-        start = end + 1;
-        let number = first_line + i as u64;
-        let bar = match one_pass.as_ref().and_then(|pass| pass.bar(line, &memo)) {
-            Some(bar) => bar,
-            None => {
-                let Some(cells) = split(line, delimiter, &mut cell_ends) else {
-                    // The caller looked for quotes before handing the batch out.
-                    let message = format!("a quote on line {number}");
-                    batch.error = Some(DataError::Csv { input: source.to_owned(), message });
-                    return batch;
-                };
-                if cells.count() == 1 && line.iter().all(u8::is_ascii_whitespace) {
-                    continue;
-                }
-                let row = Row { input: source, line: Line::Text(number), cells: &cells };
-                match layout.bar(&row, &memo) {
-                    Ok(bar) => bar,
+}
+
+impl Reading<'_> {
+    /// Reads the lines of `bytes` (the first is line `first_line`) into
+    /// `bars` (emptied first, its room reused), checking their order within
+    /// the batch; stops at the first error. Each line is read in one pass
+    /// ([`OnePass`]) when it is plainly written, else the general way.
+    fn batch(&self, first_line: u64, bytes: &[u8], mut bars: Vec<Bar>) -> Batch {
+        let Reading { layout, one_pass, source, sorting, .. } = *self;
+        let memo = Memo::new(None);
+        bars.clear();
+        bars.reserve(bytes.len() / 40);
+        let mut batch = Batch { bars, lines: Vec::new(), first_line, last_line: first_line, error: None };
+        let mut previous: Option<u64> = None;
+        let body = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+        let mut start = 0;
+        let ends = memchr::memchr_iter(b'\n', body).chain(std::iter::once(body.len()));
+        let mut cell_ends = Vec::new();
+        for (i, end) in ends.enumerate() {
+            let line = &body[start..end];
+            start = end + 1;
+            let number = first_line + i as u64;
+            let bar = match one_pass.and_then(|pass| pass.bar(line, &memo)) {
+                Some(bar) => bar,
+                None => match self.general_bar(line, number, &memo, &mut cell_ends) {
+                    Ok(Some(bar)) => bar,
+                    Ok(None) => continue,
                     Err(e) => {
                         batch.error = Some(e);
                         return batch;
                     }
+                },
+            };
+            if let (Some(prev_line), Some(prev), false) = (previous, batch.bars.last(), sorting) {
+                if bar.ts <= prev.ts {
+                    let (at, before) = (Line::Text(number), Line::Text(prev_line));
+                    batch.error = Some(misplaced(source, &layout.time.name, bar.ts, at, prev.ts, before));
+                    return batch;
                 }
             }
-        };
-        if let (Some(prev_line), Some(prev), false) = (previous, batch.bars.last(), sorting) {
-            if bar.ts <= prev.ts {
-                let (at, before) = (Line::Text(number), Line::Text(prev_line));
-                batch.error = Some(misplaced(source, &layout.time.name, bar.ts, at, prev.ts, before));
-                return batch;
+            if batch.bars.is_empty() {
+                batch.first_line = number;
+            }
+            batch.last_line = number;
+            previous = Some(number);
+            batch.bars.push(bar);
+            if sorting {
+                batch.lines.push(number);
             }
         }
-        if batch.bars.is_empty() {
-            batch.first_line = number;
-        }
-        batch.last_line = number;
-        previous = Some(number);
-        batch.bars.push(bar);
-        if sorting {
-            batch.lines.push(number);
-        }
+        batch
     }
-    batch
+
+    /// A line the one pass left, read the general way: its bar, `None` for
+    /// a blank line, or its error.
+    fn general_bar(
+        &self,
+        line: &[u8],
+        number: u64,
+        memo: &Memo,
+        cell_ends: &mut Vec<usize>,
+    ) -> Result<Option<Bar>, DataError> {
+        let Some(cells) = split(line, self.delimiter, cell_ends) else {
+            // The caller looked for quotes before handing the batch out.
+            let message = format!("a quote on line {number}");
+            return Err(DataError::Csv { input: self.source.to_owned(), message });
+        };
+        if cells.count() == 1 && line.iter().all(u8::is_ascii_whitespace) {
+            return Ok(None);
+        }
+        let row = Row { input: self.source, line: Line::Text(number), cells: &cells };
+        self.layout.bar(&row, memo).map(Some)
+    }
 }
