@@ -18,8 +18,9 @@
 use std::fs::{File, Metadata};
 use std::io::{self, Read, Seek, SeekFrom};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::thread::{self, JoinHandle};
+use std::thread::JoinHandle;
 
+use super::background;
 use super::error::DataError;
 use crate::domain::HashingReader;
 
@@ -71,7 +72,7 @@ impl FileHash {
     pub(crate) fn beside(input: &str, file: File, before: Metadata) -> FileHash {
         let spare = file.try_clone();
         let before_here = before.clone();
-        let state = match thread::Builder::new().name("hash-data".into()).spawn(move || hash_unchanged(file, &before)) {
+        let state = match background::spawn("hash-data", move || hash_unchanged(file, &before)) {
             Ok(handle) => State::Computing(handle),
             Err(_) => State::Done(spare.map_err(io_failure).and_then(|file| hash_unchanged(file, &before_here))),
         };

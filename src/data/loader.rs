@@ -20,9 +20,10 @@ use std::io::{self, BufWriter, Cursor, Read};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::thread::{self, JoinHandle};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
+use super::background;
 use super::bars_file::{read_bars_sized, BarsWriter};
 use super::csv::parse_csv_into;
 use super::error::DataError;
@@ -76,7 +77,7 @@ impl CacheWrites {
     fn spawn(&self, index: PathBuf, write: impl FnOnce() + Send + 'static) {
         let mut slot = self.0 .0.lock().unwrap_or_else(PoisonError::into_inner);
         wait_for(slot.take());
-        match thread::Builder::new().name("cache-write".into()).spawn(write) {
+        match background::spawn("cache-write", write) {
             Ok(handle) => *slot = Some((index, handle)),
             Err(err) => tracing::warn!("could not start writing the cache of parsed bars: {err}"),
         }

@@ -11,6 +11,7 @@
 //! - [`DataWindow`]: a run's range and resampling, applied to its universe and benchmark;
 //! - [`DataError`]: every failure, naming the input, line and column.
 
+mod background;
 pub mod bars_file;
 mod csv;
 mod date_format;
