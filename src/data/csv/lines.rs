@@ -140,38 +140,71 @@ impl<R: Read> LineReader<R> {
 
     /// The unread input up to its last line break (all of it at the end),
     /// about a chunk's worth, as owned bytes with the number of its first
-    /// line; `None` at the end. For reading lines on other threads. The
-    /// bytes are copied into `into` (cleared first): a buffer an earlier
-    /// batch gave back, whose memory is reused rather than newly mapped.
+    /// line; `None` at the end. For reading lines on other threads.
+    ///
+    /// The input is read straight into `into`: a buffer an earlier batch
+    /// gave back, whose memory is reused rather than newly mapped, and whose
+    /// old bytes are overwritten rather than cleared first. Only the broken
+    /// line after the last line break is copied, back into this reader, to
+    /// begin the next batch.
     ///
     /// # Errors
     /// Reading the input fails.
     pub(crate) fn next_lines_into(&mut self, mut into: Vec<u8>) -> io::Result<Option<(u64, Vec<u8>)>> {
-        while !self.eof && self.end - self.start < CHUNK / 2 {
-            self.fill()?;
-        }
-        let unread = &self.buf[self.start..self.end];
-        if unread.is_empty() {
+        let carried = self.end - self.start;
+        if self.eof && carried == 0 {
             return Ok(None);
         }
-        let take = match memchr::memrchr(b'\n', unread) {
-            Some(last) if !self.eof => last + 1,
-            _ if !self.eof => {
-                // One line longer than half the buffer: read until it ends.
-                while !self.eof && memchr::memchr(b'\n', &self.buf[self.start..self.end]).is_none() {
-                    self.fill()?;
+        // Room for the bytes carried over and at least half a chunk more;
+        // only bytes cut off by the last batch's truncation are zeroed.
+        let room = CHUNK.max(carried + CHUNK / 2);
+        if into.len() < room {
+            into.resize(room, 0);
+        }
+        into[..carried].copy_from_slice(&self.buf[self.start..self.end]);
+        (self.start, self.end) = (0, 0);
+        let mut filled = carried;
+        let take = loop {
+            while !self.eof && filled < into.len() {
+                match self.inner.read(&mut into[filled..]) {
+                    Ok(0) => self.eof = true,
+                    Ok(n) => filled += n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        // The bytes read so far stay unread, as with `fill`.
+                        self.keep_unread(&into[..filled]);
+                        return Err(e);
+                    }
                 }
-                return self.next_lines_into(into);
             }
-            _ => unread.len(),
+            if self.eof {
+                break filled;
+            }
+            match memchr::memrchr(b'\n', &into[..filled]) {
+                Some(last) => break last + 1,
+                // One line longer than the buffer: read on until it ends.
+                None => into.resize(into.len() * 2, 0),
+            }
         };
-        into.clear();
-        into.extend_from_slice(&unread[..take]);
+        if take == 0 {
+            return Ok(None);
+        }
+        self.keep_unread(&into[take..filled]);
+        into.truncate(take);
         let first = self.line + 1;
         let breaks = memchr::memchr_iter(b'\n', &into).count() as u64;
         self.line += breaks + u64::from(into.last() != Some(&b'\n'));
-        self.start += take;
         Ok(Some((first, into)))
+    }
+
+    /// Makes `bytes` the unread input before whatever is still to be read
+    /// (the reader's own buffer is empty when this is called).
+    fn keep_unread(&mut self, bytes: &[u8]) {
+        if self.buf.len() < bytes.len() {
+            self.buf.resize(bytes.len(), 0);
+        }
+        self.buf[..bytes.len()].copy_from_slice(bytes);
+        (self.start, self.end) = (0, bytes.len());
     }
 
     /// Whether every byte of the input was read and returned.
@@ -266,6 +299,65 @@ mod tests {
         }
         assert_eq!(joined, &text[b"line 0\n".len()..]);
         assert!(reader.next_lines_into(Vec::new()).unwrap().is_none());
+    }
+
+    #[test]
+    fn a_batch_holds_a_line_longer_than_a_chunk_whole() {
+        let long = vec![b'x'; CHUNK * 3 + 7];
+        let mut text = b"header\nshort\n".to_vec();
+        text.extend_from_slice(&long);
+        text.extend_from_slice(b"\nafter\n");
+        for step in [4096, CHUNK, CHUNK * 4] {
+            let mut reader = LineReader::new(Trickle(&text, step));
+            reader.next_line().unwrap();
+            // A spare buffer longer than any batch, full of bytes that must not show.
+            let mut spare = vec![b'?'; CHUNK * 8];
+            let mut batches = Vec::new();
+            while let Some((first_line, bytes)) = reader.next_lines_into(spare).unwrap() {
+                assert!(bytes.ends_with(b"\n"), "step {step}: a batch ends at a line break");
+                batches.push((first_line, bytes.clone()));
+                spare = bytes;
+            }
+            assert!(reader.at_end());
+            let joined: Vec<u8> = batches.iter().flat_map(|(_, b)| b.iter().copied()).collect();
+            assert_eq!(joined, &text[b"header\n".len()..], "step {step}");
+            let firsts: Vec<u64> = batches.iter().map(|(n, _)| *n).collect();
+            let mut expected = 2;
+            for (first, bytes) in batches.iter() {
+                assert_eq!(*first, expected, "step {step}: {firsts:?}");
+                expected += memchr::memchr_iter(b'\n', bytes).count() as u64;
+            }
+        }
+    }
+
+    /// Fails once after giving `good` bytes, then gives the rest.
+    struct FailsOnce<'a>(&'a [u8], usize, bool);
+
+    impl Read for FailsOnce<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.1 == 0 && !self.2 {
+                self.2 = true;
+                return Err(io::Error::other("disk on fire"));
+            }
+            let n = buf.len().min(self.0.len()).min(if self.2 { usize::MAX } else { self.1 });
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            self.1 -= n.min(self.1);
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_failed_read_loses_no_bytes_read_before_it() {
+        let text: Vec<u8> = (0..50_000).flat_map(|i| format!("row {i}\n").into_bytes()).collect();
+        let mut reader = LineReader::new(FailsOnce(&text, 123_457, false));
+        let err = reader.next_lines_into(Vec::new()).unwrap_err();
+        assert_eq!(err.to_string(), "disk on fire");
+        let mut joined = Vec::new();
+        while let Some((_, bytes)) = reader.next_lines_into(Vec::new()).unwrap() {
+            joined.extend_from_slice(&bytes);
+        }
+        assert_eq!(joined, text);
     }
 
     #[test]
