@@ -6,6 +6,12 @@
 //! on two cores slow the run by a third, although the run is what the user
 //! waits for and they can finish after it (the process waits for them at
 //! its end). At a lower priority they take what the run leaves.
+//!
+//! Someone does wait for them at times: the next file's cache write waits
+//! for the one before (`loader::CacheWrites`), and a run's manifest waits
+//! for the hash. The waiting thread is idle then, so unless other work
+//! keeps every core busy, the lowered thread has a core to itself; nice
+//! only decides who runs when threads compete.
 
 use std::io;
 use std::thread::{self, JoinHandle};
@@ -14,6 +20,7 @@ use std::thread::{self, JoinHandle};
 /// that a run's thread gets nearly all of a core it shares with one (the
 /// kernel weighs nice 10 at about a tenth of nice 0), yet not idle-only, so
 /// the work still moves on a machine that is busy with other processes.
+#[cfg(target_os = "linux")]
 const BACKGROUND_NICE: i32 = 10;
 
 /// Starts `work` on a thread named `name` at background priority.
@@ -30,7 +37,7 @@ pub(crate) fn spawn<T: Send + 'static>(
     })
 }
 
-/// Lowers the calling thread's priority to [`BACKGROUND_NICE`], unless it
+/// Lowers the calling thread's priority to nice `BACKGROUND_NICE`, unless it
 /// is lower already (a process started with `nice 19` keeps 19: even as
 /// root, this never raises it). On Linux the nice value is a thread's own
 /// (`setpriority` and `getpriority` with `who` 0 name the calling thread);

@@ -155,12 +155,12 @@ impl<R: Read> LineReader<R> {
         if self.eof && carried == 0 {
             return Ok(None);
         }
-        // Room for the bytes carried over and at least half a chunk more;
-        // only bytes cut off by the last batch's truncation are zeroed.
+        // Room for the bytes carried over and at least half a chunk more,
+        // and no more than that: a buffer that grew for one long line goes
+        // back to a chunk's size. Only bytes cut off by the last batch's
+        // truncation are zeroed (shrinking zeroes nothing).
         let room = CHUNK.max(carried + CHUNK / 2);
-        if into.len() < room {
-            into.resize(room, 0);
-        }
+        into.resize(room, 0);
         into[..carried].copy_from_slice(&self.buf[self.start..self.end]);
         (self.start, self.end) = (0, 0);
         let mut filled = carried;
@@ -310,15 +310,26 @@ mod tests {
         for step in [4096, CHUNK, CHUNK * 4] {
             let mut reader = LineReader::new(Trickle(&text, step));
             reader.next_line().unwrap();
-            // A spare buffer longer than any batch, full of bytes that must not show.
+            // A spare buffer longer than a batch, full of bytes that must not show.
             let mut spare = vec![b'?'; CHUNK * 8];
             let mut batches = Vec::new();
             while let Some((first_line, bytes)) = reader.next_lines_into(spare).unwrap() {
                 assert!(bytes.ends_with(b"\n"), "step {step}: a batch ends at a line break");
+                assert!(
+                    bytes.len() <= CHUNK * 2 || bytes.contains(&b'x'),
+                    "step {step}: only the long line's batch is long"
+                );
                 batches.push((first_line, bytes.clone()));
                 spare = bytes;
             }
             assert!(reader.at_end());
+            // The long line was carried from one batch into the next, and read on to its end.
+            assert!(batches.len() >= 2, "step {step}: {} batches", batches.len());
+            let whole_line = [long.as_slice(), b"\n"].concat();
+            assert!(
+                batches.iter().any(|(_, b)| b.starts_with(&whole_line)),
+                "step {step}: the long line is whole in one batch"
+            );
             let joined: Vec<u8> = batches.iter().flat_map(|(_, b)| b.iter().copied()).collect();
             assert_eq!(joined, &text[b"header\n".len()..], "step {step}");
             let firsts: Vec<u64> = batches.iter().map(|(n, _)| *n).collect();
