@@ -244,7 +244,8 @@ pub fn compute(input: &MetricsInput) -> Metrics {
     let mut drawdown = drawdown::Drawdown::new(input.timeline, initial);
     let mut buffer = [0.0; CONVERT_CHUNK];
     let mut points = input.equity.amounts_f64();
-    let exact = |step| input.equity.amount(step).unwrap_or(Decimal::ZERO);
+    // The drawdowns ask only for steps of the points read (below n).
+    let exact = |step| input.equity.amount(step).expect("a step the curve has");
     for c in 0.. {
         let len = buffer.iter_mut().zip(points.by_ref()).map(|(slot, e)| *slot = finite(e).unwrap_or(f64::NAN)).count();
         if len == 0 {
