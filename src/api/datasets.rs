@@ -178,7 +178,10 @@ fn check_upload_type(headers: &axum::http::HeaderMap) -> Result<(), ApiError> {
         (Vec<u8> = "application/octet-stream"),
     )),
     responses(
-        (status = 201, description = "Stored", body = DatasetView),
+        (status = 201, description = "Stored", body = DatasetView, links(
+            ("ShowDataset" = (operation_id = "show_dataset", parameters(("id" = "$response.body#/id")))),
+            ("DeleteDataset" = (operation_id = "delete_dataset", parameters(("id" = "$response.body#/id")))),
+        )),
         (status = 400, description = "A query parameter is missing or invalid", body = ErrorBody),
         (status = 409, description = "The user has a dataset of this symbol and `replace` is not set", body = ErrorBody),
         (status = 413, description = "Larger than the upload limit", body = ErrorBody),

@@ -4,6 +4,7 @@
 
 use axum::routing::get;
 use axum::{Json, Router};
+use serde_json::Value;
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::schema::{AdditionalProperties, Object, ObjectBuilder, Schema};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
@@ -73,11 +74,39 @@ use crate::service::{RunRequest, Service, SweepFields};
 )]
 struct ApiDoc;
 
-/// The OpenAPI 3.1 document of every route.
-pub fn document() -> utoipa::openapi::OpenApi {
+/// The OpenAPI 3.1 document of every route, as served.
+pub fn document() -> Value {
     let mut doc = ApiDoc::openapi();
     doc.info.version = env!("CARGO_PKG_VERSION").into();
-    doc
+    // Only maps with string keys and plain values: serializing cannot fail.
+    let mut json = serde_json::to_value(&doc).expect("the generated document serializes");
+    name_link_fields_as_openapi_does(&mut json);
+    json
+}
+
+/// utoipa 5.5 writes a response link's fields in snake case (`operation_id`),
+/// where OpenAPI names them `operationId`, `operationRef` and `requestBody`:
+/// renamed here, so that clients and tools (Schemathesis) can follow the
+/// links from what an operation creates to what reads or deletes it.
+fn name_link_fields_as_openapi_does(doc: &mut Value) {
+    const NAMES: [(&str, &str); 3] =
+        [("operation_id", "operationId"), ("operation_ref", "operationRef"), ("request_body", "requestBody")];
+    let operations = doc["paths"].as_object_mut().into_iter().flat_map(|paths| paths.values_mut());
+    let responses = operations
+        .filter_map(Value::as_object_mut)
+        .flat_map(|item| item.values_mut())
+        .filter_map(|operation| operation.get_mut("responses").and_then(Value::as_object_mut))
+        .flat_map(|responses| responses.values_mut());
+    let links = responses.filter_map(|response| response.get_mut("links").and_then(Value::as_object_mut));
+    for link in links.flat_map(|links| links.values_mut()).filter_map(Value::as_object_mut) {
+        *link = std::mem::take(link)
+            .into_iter()
+            .map(|(key, value)| match NAMES.iter().find(|(snake, _)| *snake == key) {
+                Some((_, camel)) => ((*camel).to_string(), value),
+                None => (key, value),
+            })
+            .collect();
+    }
 }
 
 /// `GET /api/openapi.json`.
@@ -88,7 +117,7 @@ pub fn router() -> Router<Service> {
 /// This document
 #[utoipa::path(get, path = "/api/openapi.json", security(()), operation_id = "openapi", tag = "service",
     responses((status = 200, description = "The OpenAPI 3.1 document", body = Object)))]
-async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+async fn openapi_json() -> Json<Value> {
     Json(document())
 }
 

@@ -92,7 +92,11 @@ pub(super) fn ip(client: Client) -> Option<IpAddr> {
         "commission": { "model": "percent", "rate": 0.001 }, "params": { "fast": 5 }
     })),
     responses(
-        (status = 202, description = "Queued", body = Accepted),
+        (status = 202, description = "Queued", body = Accepted, links(
+            ("ShowRun" = (operation_id = "show_run", parameters(("id" = "$response.body#/id")))),
+            ("CancelRun" = (operation_id = "cancel_run", parameters(("id" = "$response.body#/id")))),
+            ("DeleteRun" = (operation_id = "delete_run", parameters(("id" = "$response.body#/id")))),
+        )),
         (status = 400, description = "Not JSON", body = ErrorBody),
         (status = 404, description = "No such strategy or version", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
@@ -113,7 +117,10 @@ async fn create(
 #[utoipa::path(post, path = "/api/runs/{id}/rerun", operation_id = "rerun_run", tag = "runs",
     params(("id" = i64, Path, description = "The run's id")),
     responses(
-        (status = 202, description = "Queued", body = Accepted),
+        (status = 202, description = "Queued", body = Accepted, links(
+            ("ShowRun" = (operation_id = "show_run", parameters(("id" = "$response.body#/id")))),
+            ("DeleteRun" = (operation_id = "delete_run", parameters(("id" = "$response.body#/id")))),
+        )),
         (status = 404, description = "No such run", body = ErrorBody),
         (status = 409, description = "Its stored request cannot be read", body = ErrorBody),
         (status = 422, description = "Its request no longer checks (a dataset deleted since)", body = ErrorBody),

@@ -113,7 +113,13 @@ fn version_json(v: &VersionRow) -> Value {
         "source": "fn params() { #{ fast: 10, slow: 20 } }\nfn init(ctx) { ctx.sma(\"fast\", ctx.param(\"fast\")); ctx.sma(\"slow\", ctx.param(\"slow\")); }\nfn on_bar(ctx) { let c = ctx.cross(\"fast\", \"slow\"); if c > 0 { ctx.order_target_percent(1.0); } else if c < 0 { ctx.close_position(); } }"
     })),
     responses(
-        (status = 201, description = "Created, with its first version", body = StrategyDetail),
+        (status = 201, description = "Created, with its first version", body = StrategyDetail, links(
+            ("ShowStrategy" = (operation_id = "show_strategy", parameters(("id" = "$response.body#/id")))),
+            ("AddVersion" = (operation_id = "add_strategy_version", parameters(("id" = "$response.body#/id")))),
+            ("DeleteFirstVersion" = (operation_id = "delete_version",
+                parameters(("id" = "$response.body#/id"), ("number" = "$response.body#/versions/0/version")))),
+            ("DeleteStrategy" = (operation_id = "delete_strategy", parameters(("id" = "$response.body#/id")))),
+        )),
         (status = 400, description = "Not JSON", body = ErrorBody),
         (status = 409, description = "The name is taken", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
@@ -146,7 +152,10 @@ async fn create(
     params(("id" = i64, Path, description = "The strategy's id")),
     request_body = NewVersion,
     responses(
-        (status = 201, description = "A new version", body = VersionView),
+        (status = 201, description = "A new version", body = VersionView, links(
+            ("DeleteVersion" = (operation_id = "delete_version",
+                parameters(("id" = "$request.path.id"), ("number" = "$response.body#/version")))),
+        )),
         (status = 200, description = "The same code as the latest version: that version", body = VersionView),
         (status = 400, description = "Not JSON", body = ErrorBody),
         (status = 404, description = "No such strategy", body = ErrorBody),

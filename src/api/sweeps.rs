@@ -47,7 +47,11 @@ pub fn router() -> Router<Service> {
         "grid": ["fast=5:15:5", "slow=20,30"], "objective": "sharpe", "top": 5
     })),
     responses(
-        (status = 202, description = "Queued", body = SweepAccepted),
+        (status = 202, description = "Queued", body = SweepAccepted, links(
+            ("ShowSweep" = (operation_id = "show_sweep", parameters(("id" = "$response.body#/id")))),
+            ("CancelSweep" = (operation_id = "cancel_sweep", parameters(("id" = "$response.body#/id")))),
+            ("DeleteSweep" = (operation_id = "delete_sweep", parameters(("id" = "$response.body#/id")))),
+        )),
         (status = 400, description = "Not JSON", body = ErrorBody),
         (status = 404, description = "No such strategy or version", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),

@@ -380,3 +380,141 @@ fn the_documented_request_examples_are_accepted() {
         assert_eq!(r.status(), status, "POST {path}: {:?}", r.text());
     }
 }
+
+/// Every operation of `doc` by its `operationId`: (method, path, its parameters' names).
+fn operations_by_id(doc: &Value) -> std::collections::BTreeMap<String, (String, String, BTreeSet<String>)> {
+    let mut ops = std::collections::BTreeMap::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap().iter().filter(|(k, _)| METHODS.contains(&k.as_str())) {
+            let params = op["parameters"].as_array().into_iter().flatten();
+            let names = params.map(|p| p["name"].as_str().unwrap().to_string()).collect();
+            let id = op["operationId"].as_str().unwrap_or_else(|| panic!("{method} {path} has no operationId"));
+            assert!(ops.insert(id.to_string(), (method.clone(), path.clone(), names)).is_none(), "{id} twice");
+        }
+    }
+    ops
+}
+
+/// The path parameters of a request, by name.
+type PathParams = Vec<(&'static str, i64)>;
+
+/// The value of a link's runtime expression for a response `body` to a
+/// request whose path parameters were `request_path`.
+fn link_value(expression: &str, body: &Value, request_path: &[(&'static str, i64)]) -> i64 {
+    if let Some(pointer) = expression.strip_prefix("$response.body#") {
+        return body.pointer(pointer).and_then(Value::as_i64).unwrap_or_else(|| panic!("{expression} in {body}"));
+    }
+    let name = expression.strip_prefix("$request.path.").unwrap_or_else(|| panic!("unknown expression {expression}"));
+    request_path.iter().find(|(n, _)| *n == name).unwrap_or_else(|| panic!("{expression}: no such parameter")).1
+}
+
+#[test]
+fn every_link_names_an_operation_and_leads_there_from_a_real_response() {
+    let app = App::spawn(&Backend::Sqlite, &[]);
+    let doc = app.json("/api/openapi.json");
+    let ops = operations_by_id(&doc);
+    // Statically: each link names an operation, and gives exactly its path parameters.
+    let mut linked = BTreeSet::new();
+    for (id, (method, path, _)) in &ops {
+        let op = operation(&doc, method, path);
+        for (status, response) in op["responses"].as_object().unwrap() {
+            for (name, link) in response["links"].as_object().into_iter().flatten() {
+                let target = link["operationId"].as_str().unwrap();
+                let (_, target_path, params) =
+                    ops.get(target).unwrap_or_else(|| panic!("{id} {status} link {name}: no operation {target}"));
+                let given: BTreeSet<String> = link["parameters"].as_object().unwrap().keys().cloned().collect();
+                let in_path: BTreeSet<String> =
+                    params.iter().filter(|p| target_path.contains(&format!("{{{p}}}"))).cloned().collect();
+                assert_eq!(given, in_path, "{id} {status} link {name} to {target}");
+                linked.insert((id.clone(), status.clone()));
+            }
+        }
+    }
+    for creating in ["create_strategy", "add_strategy_version", "upload_dataset", "create_run", "create_sweep"] {
+        assert!(linked.iter().any(|(id, _)| id == creating), "{creating} links to nothing");
+    }
+    // From real responses: each link's values lead to the operation it names.
+    let dataset = app.upload("GOOG", "data/GOOG.csv");
+    let source = std::fs::read_to_string(repo_path("scripts/sma_cross.rhai")).unwrap();
+    let r = app.post_json("/api/strategies", &json!({ "name": "sma", "runtime": "rhai", "source": source }));
+    assert_eq!(r.status(), 201);
+    let strategy: Value = r.json().unwrap();
+    let id = strategy["id"].as_i64().unwrap();
+    let r = app.post_json(&format!("/api/strategies/{id}/versions"), &json!({ "source": format!("{source}\n// v2") }));
+    assert_eq!(r.status(), 201);
+    let version: Value = r.json().unwrap();
+    let run_body = json!({ "strategy_id": id, "symbols": ["GOOG"], "initial_capital": 10000 });
+    let r = app.post_json("/api/runs", &run_body);
+    assert_eq!(r.status(), 202);
+    let run: Value = r.json().unwrap();
+    let mut sweep_body = run_body.clone();
+    sweep_body["grid"] = json!(["fast=5,10"]);
+    let r = app.post_json("/api/sweeps", &sweep_body);
+    assert_eq!(r.status(), 202);
+    let sweep: Value = r.json().unwrap();
+    app.wait_status(run["id"].as_i64().unwrap(), "completed");
+    wait_sweep(&app, sweep["id"].as_i64().unwrap());
+    // The sweep then queues runs of its best variants: let them end too, so
+    // that nothing is busy when the links delete what they lead to.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while app
+        .json("/api/runs")
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| ["queued", "running"].contains(&r["status"].as_str().unwrap()))
+    {
+        assert!(Instant::now() < deadline, "the sweep's runs never ended");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // (operation, status, its answer, the path parameters of its request)
+    let answers: [(&str, &str, &Value, PathParams); 5] = [
+        ("create_run", "202", &run, vec![]),
+        ("create_sweep", "202", &sweep, vec![]),
+        ("add_strategy_version", "201", &version, vec![("id", id)]),
+        ("upload_dataset", "201", &dataset, vec![]),
+        ("create_strategy", "201", &strategy, vec![]),
+    ];
+    // Reads first, then the cancels (of finished work: 409) and deletions, the
+    // strategy's last: what each leads to must exist and accept the call.
+    let mut calls = Vec::new();
+    for (op_id, status, body, request_path) in &answers {
+        let (method, path, _) = &ops[*op_id];
+        let links = &operation(&doc, method, path)["responses"][*status]["links"];
+        for (name, link) in links.as_object().unwrap() {
+            let (target_method, target_path, _) = &ops[link["operationId"].as_str().unwrap()];
+            let mut url = target_path.clone();
+            for (param, expression) in link["parameters"].as_object().unwrap() {
+                let value = link_value(expression.as_str().unwrap(), body, request_path);
+                url = url.replace(&format!("{{{param}}}"), &value.to_string());
+            }
+            calls.push((target_method.clone(), url, format!("{op_id} {name}")));
+        }
+    }
+    calls.sort_by_key(|(method, _, _)| ["get", "post", "delete"].iter().position(|m| m == method));
+    for (method, url, what) in calls {
+        let r = match method.as_str() {
+            "get" => app.get(&url),
+            "post" => app.post_json(&url, &json!({})),
+            "delete" => app.client.delete(format!("{}{url}", app.url)).send().unwrap(),
+            other => panic!("{what}: a link to {other}"),
+        };
+        let status = r.status().as_u16();
+        if method == "get" {
+            assert_eq!(status, 200, "{what}: {method} {url}");
+        } else {
+            // A cancel of finished work (409), an empty version (422), the last
+            // version (409): refused, but by the operation the link names.
+            assert!(![404, 405].contains(&status) && status < 500, "{what}: {method} {url} answered {status}");
+        }
+    }
+    // The deletions the links led to were done.
+    for url in [
+        format!("/api/runs/{}", run["id"]),
+        format!("/api/sweeps/{}", sweep["id"]),
+        format!("/api/datasets/{}", dataset["id"]),
+        format!("/api/strategies/{id}"),
+    ] {
+        assert_eq!(app.get(&url).status(), 404, "GET {url} after its deletion");
+    }
+}
