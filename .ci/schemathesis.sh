@@ -74,6 +74,13 @@ status=0
 "$venv/bin/st" --no-color --config-file .ci/schemathesis.toml run "$schema" --url "$base" \
   --checks all --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-100}" --workers 1 \
   --request-timeout 20 --seed "${SCHEMATHESIS_SEED:-1}" "${auth[@]}" || status=$?
+# The stateful phase deletes only what its scenarios created: the seeds stay.
+for seed in strategies/1 datasets/1 runs/1 sweeps/1; do
+  if ! call -o /dev/null "$base/api/$seed"; then
+    echo ".ci/schemathesis.sh: the seeded /api/$seed is gone: a deletion did not follow its link" >&2
+    status=1
+  fi
+done
 if [ "$status" != 0 ]; then
   echo ".ci/schemathesis.sh: the server's log:" >&2
   tail -n 50 "$work/server.log" >&2

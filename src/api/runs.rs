@@ -119,6 +119,7 @@ async fn create(
     responses(
         (status = 202, description = "Queued", body = Accepted, links(
             ("ShowRun" = (operation_id = "show_run", parameters(("id" = "$response.body#/id")))),
+            ("CancelRun" = (operation_id = "cancel_run", parameters(("id" = "$response.body#/id")))),
             ("DeleteRun" = (operation_id = "delete_run", parameters(("id" = "$response.body#/id")))),
         )),
         (status = 404, description = "No such run", body = ErrorBody),

@@ -156,7 +156,10 @@ async fn create(
             ("DeleteVersion" = (operation_id = "delete_version",
                 parameters(("id" = "$request.path.id"), ("number" = "$response.body#/version")))),
         )),
-        (status = 200, description = "The same code as the latest version: that version", body = VersionView),
+        (status = 200, description = "The same code as the latest version: that version", body = VersionView, links(
+            ("DeleteVersion" = (operation_id = "delete_version",
+                parameters(("id" = "$request.path.id"), ("number" = "$response.body#/version")))),
+        )),
         (status = 400, description = "Not JSON", body = ErrorBody),
         (status = 404, description = "No such strategy", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),

@@ -279,7 +279,11 @@ async fn cancel(
         ("number" = u64, Path, description = "The variant's number"),
     ),
     responses(
-        (status = 202, description = "The run is queued", body = Accepted),
+        (status = 202, description = "The run is queued", body = Accepted, links(
+            ("ShowRun" = (operation_id = "show_run", parameters(("id" = "$response.body#/id")))),
+            ("CancelRun" = (operation_id = "cancel_run", parameters(("id" = "$response.body#/id")))),
+            ("DeleteRun" = (operation_id = "delete_run", parameters(("id" = "$response.body#/id")))),
+        )),
         (status = 404, description = "No such sweep or variant", body = ErrorBody),
         (status = 409, description = "The variant cannot run (excluded, or the sweep is a walk-forward)", body = ErrorBody),
         (status = 422, description = "Its request no longer checks", body = ErrorBody),

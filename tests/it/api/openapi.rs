@@ -430,12 +430,20 @@ fn every_link_names_an_operation_and_leads_there_from_a_real_response() {
             }
         }
     }
-    for creating in ["create_strategy", "add_strategy_version", "upload_dataset", "create_run", "create_sweep"] {
+    let creating = ["create_strategy", "add_strategy_version", "upload_dataset", "create_run", "rerun_run"];
+    for creating in creating.into_iter().chain(["sweep_variant_run", "create_sweep"]) {
         assert!(linked.iter().any(|(id, _)| id == creating), "{creating} links to nothing");
     }
     // From real responses: each link's values lead to the operation it names.
-    let dataset = app.upload("GOOG", "data/GOOG.csv");
+    // Throwaway rows first, so that no two kinds of id (nor a version's id
+    // and number) are equal: a pointer at the wrong field cannot pass.
     let source = std::fs::read_to_string(repo_path("scripts/sma_cross.rhai")).unwrap();
+    let r = app.post_json("/api/strategies", &json!({ "name": "throwaway", "runtime": "rhai", "source": source }));
+    assert_eq!(r.status(), 201);
+    for symbol in ["AAA", "BBB", "CCC", "DDD", "EEE", "FFF"] {
+        app.upload(symbol, "data/GOOG.csv");
+    }
+    let dataset = app.upload("GOOG", "data/GOOG.csv");
     let r = app.post_json("/api/strategies", &json!({ "name": "sma", "runtime": "rhai", "source": source }));
     assert_eq!(r.status(), 201);
     let strategy: Value = r.json().unwrap();
@@ -444,74 +452,84 @@ fn every_link_names_an_operation_and_leads_there_from_a_real_response() {
     assert_eq!(r.status(), 201);
     let version: Value = r.json().unwrap();
     let run_body = json!({ "strategy_id": id, "symbols": ["GOOG"], "initial_capital": 10000 });
-    let r = app.post_json("/api/runs", &run_body);
-    assert_eq!(r.status(), 202);
-    let run: Value = r.json().unwrap();
     let mut sweep_body = run_body.clone();
     sweep_body["grid"] = json!(["fast=5,10"]);
     let r = app.post_json("/api/sweeps", &sweep_body);
     assert_eq!(r.status(), 202);
     let sweep: Value = r.json().unwrap();
-    app.wait_status(run["id"].as_i64().unwrap(), "completed");
-    wait_sweep(&app, sweep["id"].as_i64().unwrap());
-    // The sweep then queues runs of its best variants: let them end too, so
-    // that nothing is busy when the links delete what they lead to.
+    let sweep_id = sweep["id"].as_i64().unwrap();
+    wait_sweep(&app, sweep_id);
+    let queue = |path: &str, body: &Value| {
+        let r = app.post_json(path, body);
+        assert_eq!(r.status(), 202, "POST {path}");
+        r.json::<Value>().unwrap()
+    };
+    let run = queue("/api/runs", &run_body);
+    let run_id = run["id"].as_i64().unwrap();
+    let rerun = queue(&format!("/api/runs/{run_id}/rerun"), &json!({}));
+    let variant_run = queue(&format!("/api/sweeps/{sweep_id}/variants/0/run"), &json!({}));
+    // The sweep's best variants' runs too: nothing is busy when the links
+    // below cancel (409, finished) or delete (200) what they lead to.
     let deadline = Instant::now() + Duration::from_secs(60);
-    while app
-        .json("/api/runs")
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|r| ["queued", "running"].contains(&r["status"].as_str().unwrap()))
-    {
-        assert!(Instant::now() < deadline, "the sweep's runs never ended");
+    let busy = |r: &Value| ["queued", "running"].contains(&r["status"].as_str().unwrap());
+    while app.json("/api/runs").as_array().unwrap().iter().any(busy) {
+        assert!(Instant::now() < deadline, "the runs never ended");
         std::thread::sleep(Duration::from_millis(50));
     }
+    let kinds = [&strategy["id"], &dataset["id"], &sweep["id"], &run["id"], &rerun["id"], &variant_run["id"]];
+    assert_eq!(kinds.iter().map(|v| v.as_i64().unwrap()).collect::<BTreeSet<_>>().len(), kinds.len(), "{kinds:?}");
+    assert_ne!(version["id"], version["version"]);
+    assert_ne!(strategy["versions"][0]["id"], strategy["versions"][0]["version"]);
     // (operation, status, its answer, the path parameters of its request)
-    let answers: [(&str, &str, &Value, PathParams); 5] = [
+    let answers: [(&str, &str, &Value, PathParams); 7] = [
         ("create_run", "202", &run, vec![]),
+        ("rerun_run", "202", &rerun, vec![("id", run_id)]),
+        ("sweep_variant_run", "202", &variant_run, vec![("id", sweep_id), ("number", 0)]),
         ("create_sweep", "202", &sweep, vec![]),
         ("add_strategy_version", "201", &version, vec![("id", id)]),
         ("upload_dataset", "201", &dataset, vec![]),
         ("create_strategy", "201", &strategy, vec![]),
     ];
-    // Reads first, then the cancels (of finished work: 409) and deletions, the
-    // strategy's last: what each leads to must exist and accept the call.
     let mut calls = Vec::new();
     for (op_id, status, body, request_path) in &answers {
         let (method, path, _) = &ops[*op_id];
         let links = &operation(&doc, method, path)["responses"][*status]["links"];
         for (name, link) in links.as_object().unwrap() {
-            let (target_method, target_path, _) = &ops[link["operationId"].as_str().unwrap()];
+            let target = link["operationId"].as_str().unwrap();
+            let (target_method, target_path, _) = &ops[target];
             let mut url = target_path.clone();
             for (param, expression) in link["parameters"].as_object().unwrap() {
                 let value = link_value(expression.as_str().unwrap(), body, request_path);
                 url = url.replace(&format!("{{{param}}}"), &value.to_string());
             }
-            calls.push((target_method.clone(), url, format!("{op_id} {name}")));
+            // A finished run or sweep cannot be cancelled; an empty version is
+            // no version; the first version is the only one once the second is
+            // deleted; everything else answers 200.
+            let expected = match (target, name.as_str()) {
+                ("cancel_run" | "cancel_sweep", _) => 409,
+                ("add_strategy_version", _) => 422,
+                ("delete_version", "DeleteFirstVersion") => 409,
+                _ => 200,
+            };
+            calls.push((target_method.clone(), target == "delete_strategy", url, expected, format!("{op_id} {name}")));
         }
     }
-    calls.sort_by_key(|(method, _, _)| ["get", "post", "delete"].iter().position(|m| m == method));
-    for (method, url, what) in calls {
+    // Reads, then the other calls, then deletions, the strategy's last.
+    calls.sort_by_key(|(method, last, ..)| (["get", "post", "delete"].iter().position(|m| m == method), *last));
+    for (method, _, url, expected, what) in calls {
         let r = match method.as_str() {
             "get" => app.get(&url),
             "post" => app.post_json(&url, &json!({})),
             "delete" => app.client.delete(format!("{}{url}", app.url)).send().unwrap(),
             other => panic!("{what}: a link to {other}"),
         };
-        let status = r.status().as_u16();
-        if method == "get" {
-            assert_eq!(status, 200, "{what}: {method} {url}");
-        } else {
-            // A cancel of finished work (409), an empty version (422), the last
-            // version (409): refused, but by the operation the link names.
-            assert!(![404, 405].contains(&status) && status < 500, "{what}: {method} {url} answered {status}");
-        }
+        assert_eq!(r.status().as_u16(), expected, "{what}: {method} {url}: {:?}", r.text());
     }
     // The deletions the links led to were done.
     for url in [
-        format!("/api/runs/{}", run["id"]),
-        format!("/api/sweeps/{}", sweep["id"]),
+        format!("/api/runs/{run_id}"),
+        format!("/api/runs/{}", rerun["id"]),
+        format!("/api/sweeps/{sweep_id}"),
         format!("/api/datasets/{}", dataset["id"]),
         format!("/api/strategies/{id}"),
     ] {
