@@ -21,6 +21,7 @@ use std::time::Duration;
 
 use sqlx::Row;
 
+use super::server_leases::SERVER_OWNER_PREFIX;
 use super::{FailureKind, Store, StoreError};
 
 /// The attempts a run gets: one that lost its lease this many times is
@@ -80,8 +81,12 @@ impl Store {
         // Two statements rather than one with an OR: each then reads its own
         // index (runs_by_lease, runs_by_status) instead of scanning every
         // run, finished ones included. Runs already started go first.
-        let expired =
-            format!("status = 'running' AND lease_until < {DB_NOW} AND lease_owner IS NOT NULL AND attempt < $3");
+        // A run a server held is failed when its lease runs out, not claimed
+        // again (see `store::server_leases`).
+        let expired = format!(
+            "status = 'running' AND lease_until < {DB_NOW} AND lease_owner IS NOT NULL \
+             AND lease_owner NOT LIKE '{SERVER_OWNER_PREFIX}%' AND attempt < $3"
+        );
         for (candidates, attempts) in [(expired.as_str(), Some(MAX_ATTEMPTS)), ("status = 'queued'", None)] {
             let sql = format!(
                 "UPDATE runs SET status = 'running', lease_owner = $1, lease_until = {DB_NOW} + $2, \

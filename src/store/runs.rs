@@ -548,8 +548,11 @@ impl Store {
         Ok((all.max(0) as u64, mine.max(0) as u64))
     }
 
-    /// After a crash: runs left `running` become `failed` with error kind
-    /// `interrupted`; returns the ids of runs still `queued`, oldest first.
+    /// After a crash: runs left `running` by a server become `failed` with
+    /// error kind `interrupted` (on PostgreSQL, those whose server lease ran
+    /// out: another server may be executing the others, see
+    /// `store::server_leases`); returns the ids of runs still `queued`,
+    /// oldest first.
     ///
     /// # Errors
     /// Database failures.
@@ -564,6 +567,9 @@ impl Store {
         .bind(FailureKind::Interrupted.as_str())
         .execute(&self.pool)
         .await?;
+        if self.dialect == super::Dialect::Postgres {
+            self.fail_lost_server_runs().await?;
+        }
         let rows = sqlx::query("SELECT id FROM runs WHERE status = 'queued' ORDER BY id").fetch_all(&self.pool).await?;
         Ok(rows.iter().map(|r| r.try_get("id")).collect::<Result<_, _>>()?)
     }

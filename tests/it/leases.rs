@@ -1,7 +1,8 @@
 //! The lease queue on PostgreSQL at the store's level: claims never
 //! overlap, an expired lease is claimed again as the next attempt, the old
 //! attempt's completion is fenced out, and a run that keeps losing its
-//! lease is failed as `interrupted`. Skipped without
+//! lease is failed as `interrupted`; a server's own lease keeps its run from
+//! other servers' recovery and from workers until it runs out. Skipped without
 //! BACKTESTER_TEST_POSTGRES_URL (see `api::app::backends`).
 
 use std::collections::HashSet;
@@ -16,7 +17,7 @@ use backtester::domain::{Symbol, Timestamp};
 use backtester::engine::{self, ParamOverrides, RunConfig, RunHooks, RunReport};
 use backtester::store::{
     with_transaction_timeout, EquityInput, FailureKind, LeaseState, NewVersion, RunOutcome, RunStatus, Store,
-    StoreError, FIRST_USER_ID, MAX_ATTEMPTS,
+    StoreError, FIRST_USER_ID, MAX_ATTEMPTS, SERVER_OWNER_PREFIX,
 };
 use backtester::strategy::native::SmaCross;
 
@@ -228,5 +229,37 @@ fn a_stopping_worker_gives_its_runs_back_without_spending_an_attempt() {
         // Same attempt number, another owner: the stopped worker's write is still refused.
         let late = store.finish_run(ids[0], RunOutcome::Cancelled { bars: 1 }, Some(&first.fence)).await;
         assert!(matches!(late, Err(StoreError::Fenced { .. })), "{late:?}");
+    });
+}
+
+#[test]
+fn a_server_lease_keeps_its_run_from_recovery_and_workers_until_it_runs_out() {
+    let Some(url) = postgres() else { return };
+    runtime().block_on(async move {
+        let (store, ids) = store_with_runs(&url, 3).await;
+        let server = format!("{SERVER_OWNER_PREFIX}host:1:2");
+        // Started under the server's lease: no worker's claim counted.
+        let held = store.start_leased(ids[0], &server, LONG).await.unwrap().unwrap();
+        assert_eq!(held.attempt, 0);
+        assert!(store.start_leased(ids[0], &server, LONG).await.unwrap().is_none(), "running, not queued");
+        // Another server starting recovers nothing of it.
+        assert_eq!(store.recover().await.unwrap(), [ids[1], ids[2]]);
+        assert_eq!(store.fail_lost_server_runs().await.unwrap(), 0);
+        assert_eq!(store.run(ids[0]).await.unwrap().unwrap().status, RunStatus::Running);
+        // Its lease runs out: a worker does not take it; it is failed as interrupted.
+        let lost = store.start_leased(ids[1], &server, SHORT).await.unwrap().unwrap();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let claim = store.claim_run("w", LONG).await.unwrap().unwrap();
+        assert_eq!(claim.run_id, ids[2], "the queued run, not the server's lost one");
+        assert_eq!(store.fail_lost_server_runs().await.unwrap(), 1);
+        let row = store.run(ids[1]).await.unwrap().unwrap();
+        assert_eq!((row.status, row.error_kind), (RunStatus::Failed, Some(FailureKind::Interrupted)));
+        let late = store.finish_run(ids[1], RunOutcome::Cancelled { bars: 1 }, Some(&lost)).await;
+        assert!(matches!(late, Err(StoreError::Fenced { .. })), "{late:?}");
+        // A stopping server fails what it holds, and only that.
+        assert_eq!(store.fail_held_runs("serve/another:3:4").await.unwrap(), 0);
+        assert_eq!(store.fail_held_runs(&server).await.unwrap(), 1);
+        assert_eq!(store.run(ids[0]).await.unwrap().unwrap().status, RunStatus::Failed);
+        assert_eq!(store.run(ids[2]).await.unwrap().unwrap().status, RunStatus::Running, "the worker's");
     });
 }
