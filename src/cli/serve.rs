@@ -224,15 +224,19 @@ pub fn serve(cmd: &ServeCommand) -> anyhow::Result<()> {
         };
         let server = api::serve(listener, app, limits, async move { stopping.notified().await });
         tokio::select! {
-            () = server => Ok(()),
+            () = server => {}
             () = async {
                 shutdown_signal().await;
                 tracing::info!("shutting down: open connections have {SHUTDOWN_GRACE:?} to finish");
                 service.stop_starting_runs();
                 stop.notify_one();
                 tokio::time::sleep(SHUTDOWN_GRACE).await;
-            } => Ok(()),
+            } => {}
         }
+        // The runs under way end with this process: failed as interrupted
+        // now, rather than when their leases run out (PostgreSQL).
+        service.interrupt_own_runs().await;
+        Ok(())
     });
     // Runs on blocking threads do not hold the exit (see above).
     runtime.shutdown_timeout(Duration::from_millis(100));

@@ -140,9 +140,10 @@ pub struct Live {
     pub events: broadcast::Sender<RunEvent>,
     /// The run's strategy's stream, once the run is under way.
     pub strategy_events: std::sync::OnceLock<broadcast::Sender<RunEvent>>,
-    /// The attempt a worker process claimed, whose writes are fenced;
-    /// `None` for a run of the server's own queue.
-    pub fence: Option<Fence>,
+    /// The attempt a worker process claimed, or a server on PostgreSQL
+    /// started under its lease, whose writes are fenced; unset for a run a
+    /// server executes without a lease (SQLite).
+    pub fence: std::sync::OnceLock<Fence>,
 }
 
 impl Live {
@@ -156,13 +157,15 @@ impl Live {
             pnl_bits: AtomicU64::new(f64::NAN.to_bits()),
             events: broadcast::channel(256).0,
             strategy_events: std::sync::OnceLock::new(),
-            fence: None,
+            fence: std::sync::OnceLock::new(),
         }
     }
 
     /// The live state of a run a worker claimed as `fence`.
     pub fn claimed(fence: Fence) -> Self {
-        Live { fence: Some(fence), ..Live::new() }
+        let live = Live::new();
+        let _ = live.fence.set(fence);
+        live
     }
 
     /// The run's time limit of `secs` passed: it is cancelled, as timed out.

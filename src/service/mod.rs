@@ -20,6 +20,7 @@ mod error;
 mod follow;
 mod live;
 mod market_data;
+mod own_leases;
 pub mod params_json;
 mod queue;
 mod reports;
@@ -113,6 +114,9 @@ struct Inner {
     datasets: DatasetCache,
     /// Event streams per strategy: its runs' events and watched-file reloads.
     strategy_events: Mutex<HashMap<i64, broadcast::Sender<RunEvent>>>,
+    /// The lease owner name of the runs this server executes, on PostgreSQL
+    /// (see `own_leases`).
+    server_lease: std::sync::OnceLock<String>,
 }
 
 impl Service {
@@ -129,6 +133,8 @@ impl Service {
         let queued = store.recover().await?;
         let slots = config.max_concurrent_runs.max(1);
         let service = Service::idle(store, config, slots);
+        service.lease_runs_as_server();
+        tokio::spawn(service.clone().reap_lost_server_runs());
         if service.inner.config.executes_runs {
             for id in queued {
                 // Counted in the queue's cap; their clients are not known any more.
@@ -154,6 +160,7 @@ impl Service {
             store,
             config,
             strategy_events: Mutex::new(HashMap::new()),
+            server_lease: std::sync::OnceLock::new(),
         };
         Service { inner: Arc::new(inner) }
     }
@@ -181,7 +188,7 @@ impl Service {
         while let Some((id, permit)) = self.inner.queue.next().await {
             let service = self.clone();
             tokio::spawn(async move {
-                service.execute(id).await;
+                service.execute_own(id).await;
                 drop(permit);
             });
         }

@@ -146,7 +146,7 @@ impl Service {
         };
         let outcome = self.execute_inner(id, &live).await;
         let bars = live.bars_done.load(std::sync::atomic::Ordering::Relaxed) as i64;
-        let fence = live.fence.as_ref();
+        let fence = live.fence.get();
         let event = match outcome {
             Ok((report, manifest, timings)) => {
                 // Between the last progress event and the final state, which may take a moment.
@@ -334,7 +334,7 @@ impl Service {
                 other => Stop::Failed(Failure { kind: FailureKind::Data, message: other.to_string() }),
             })?;
         let load_ms = loading.elapsed().as_secs_f64() * 1000.0;
-        let ours = self.inner.store.mark_running(id, universe.len() as i64, live.fence.as_ref()).await;
+        let ours = self.inner.store.mark_running(id, universe.len() as i64, live.fence.get()).await;
         if !ours.map_err(|e| fail(e.into()))? {
             return Err(Stop::Elsewhere);
         }

@@ -64,9 +64,9 @@ pub fn require_shared_queue(dialect: Dialect, what: &str) -> Result<(), ServiceE
     }
 }
 
-/// A name for this worker that no other process shares: host, process id
-/// and the time it started.
-fn worker_name() -> String {
+/// A name for this process that no other process shares: host, process id
+/// and the time it started (a worker's lease owner; a server's, prefixed).
+pub(super) fn process_name() -> String {
     let host = std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_string()).unwrap_or_default();
     let started = crate::store::now_millis();
     format!("{}:{}:{started}", if host.is_empty() { "worker" } else { &host }, std::process::id())
@@ -96,7 +96,7 @@ impl Service {
     /// `stop` completes; then gives back the runs still executing, queued
     /// again for another worker.
     pub async fn work(self, options: WorkerOptions, stop: impl std::future::Future<Output = ()>) {
-        let name = worker_name();
+        let name = process_name();
         tokio::select! {
             () = self.claim_and_execute(&name, options) => {}
             () = stop => {}
@@ -193,8 +193,8 @@ enum Work {
 /// itself is on a blocking thread, so a busy CPU does not stop this), and
 /// with it writes the run's progress and looks for a cancel; cancels the
 /// run when the lease is lost or a cancel was asked for.
-async fn keep_lease(store: Store, id: i64, live: Arc<Live>, lease: Duration) {
-    let Some(fence) = live.fence.clone() else { return };
+pub(super) async fn keep_lease(store: Store, id: i64, live: Arc<Live>, lease: Duration) {
+    let Some(fence) = live.fence.get().cloned() else { return };
     let every = WATCH_EVERY.min(lease / 3);
     loop {
         tokio::time::sleep(every).await;

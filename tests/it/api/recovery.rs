@@ -1,12 +1,14 @@
-//! A crash (SIGKILL) leaves no run stuck in `running`: at the next start the
-//! interrupted run is failed and the queued one runs. A shutdown signal
-//! stops the server promptly even with an event stream open and a run going.
+//! A crash (SIGKILL) leaves no run stuck in `running`: the interrupted run
+//! is failed (at the next start on SQLite; on PostgreSQL once its server
+//! lease runs out) and the queued one runs. A shutdown signal stops the
+//! server promptly even with an event stream open and a run going. On
+//! PostgreSQL a server starting beside another leaves that one's runs alone.
 
 use std::time::Duration;
 
 use serde_json::json;
 
-use super::app::{backends, App};
+use super::app::{backends, App, Backend};
 
 #[test]
 fn a_killed_server_fails_the_interrupted_run_and_resumes_the_queue() {
@@ -22,8 +24,8 @@ fn a_killed_server_fails_the_interrupted_run_and_resumes_the_queue() {
 
         app.kill();
         let app = app.restart(&["--max-concurrent-runs", "1"]);
-        let interrupted = app.json(&format!("/api/runs/{slow}"));
-        assert_eq!(interrupted["status"], "failed", "{backend:?}");
+        // At once on SQLite; on PostgreSQL within the server lease (10 s) of the kill.
+        let interrupted = app.wait_status(slow, "failed");
         assert_eq!(interrupted["error"]["kind"], "interrupted");
         let resumed = app.wait_status(queued, "completed");
         assert_eq!(resumed["metrics"]["trades"], 47);
@@ -55,4 +57,28 @@ fn a_shutdown_signal_stops_the_server_despite_open_streams_and_runs() {
             assert_eq!(run["error"]["kind"], "interrupted");
         }
     }
+}
+
+#[test]
+fn a_server_starting_beside_another_on_postgres_leaves_its_running_run_alone() {
+    let Some(backend) = backends().into_iter().find(|b| matches!(b, Backend::Postgres(_))) else {
+        eprintln!("skipping: servers share a database only on PostgreSQL (set BACKTESTER_TEST_POSTGRES_URL)");
+        return;
+    };
+    let first = App::spawn(&backend, &[]);
+    first.upload("GOOG", "data/GOOG.csv");
+    let s = first.rhai_strategy("sma", "scripts/sma_cross.rhai");
+    // About seven seconds of bars.
+    let slow = first.start_run(&json!({ "strategy_id": s, "symbols": ["GOOG"], "initial_capital": 100000,
+                                         "pace": { "bars_per_second": 300 } }));
+    first.wait_status(slow, "running");
+    // An API server and another executing one start on the same database:
+    // each recovers what a crash left and looks for lost servers' runs.
+    let api_only = App::spawn_on(first.database_url.clone(), &["--workers", "0"]);
+    let executing = App::spawn_on(first.database_url.clone(), &[]);
+    std::thread::sleep(Duration::from_secs(3));
+    let run = api_only.json(&format!("/api/runs/{slow}"));
+    assert_eq!(run["status"], "running", "{run}");
+    let done = executing.wait_status(slow, "completed");
+    assert_eq!(done["metrics"]["trades"], 47, "{done}");
 }

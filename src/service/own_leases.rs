@@ -1,0 +1,82 @@
+//! The runs a server executes itself, on PostgreSQL: each one under a lease
+//! in this server's name, renewed while it runs, so that no other process
+//! sharing the database takes it for one a killed server left behind (see
+//! `store::server_leases` for the rules).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::worker::{keep_lease, process_name};
+use super::Service;
+use crate::store::{Dialect, SERVER_OWNER_PREFIX};
+
+/// How long a server's hold on a run lasts unless renewed (twice a second):
+/// a killed server's runs are failed as `interrupted` this long after, or
+/// at most [`REAP_EVERY`] later.
+pub const SERVER_LEASE: Duration = Duration::from_secs(10);
+
+/// How often a server fails the runs whose server lease ran out.
+const REAP_EVERY: Duration = Duration::from_secs(2);
+
+impl Service {
+    /// Names this server as the lease owner of the runs it executes, when it
+    /// executes runs on PostgreSQL (none on SQLite, nor with `--workers 0`).
+    pub(super) fn lease_runs_as_server(&self) {
+        if self.inner.config.executes_runs && self.store().dialect() == Dialect::Postgres {
+            let _ = self.inner.server_lease.set(format!("{SERVER_OWNER_PREFIX}{}", process_name()));
+        }
+    }
+
+    /// Executes run `id` of this server's queue, under its lease when it
+    /// holds runs that way; a run no longer queued (cancelled, or claimed by
+    /// a worker) is left alone.
+    pub(super) async fn execute_own(&self, id: i64) {
+        let Some(owner) = self.inner.server_lease.get() else { return self.execute(id).await };
+        match self.store().start_leased(id, owner, SERVER_LEASE).await {
+            Ok(Some(fence)) => {
+                let Some(live) = self.inner.queue.live(id) else { return };
+                let _ = live.fence.set(fence);
+                let keeper = tokio::spawn(keep_lease(self.store().clone(), id, Arc::clone(&live), SERVER_LEASE));
+                self.execute(id).await;
+                keeper.abort();
+            }
+            Ok(None) => {
+                // Its subscribers see the stream close and read the stored row.
+                tracing::info!(run = id, "not started: the run was cancelled, or a worker claimed it");
+                self.inner.queue.finished(id);
+            }
+            Err(e) => {
+                // As before leases: a start fails it if this server stops.
+                tracing::warn!(run = id, error = %e, "cannot lease the run; running it without a lease");
+                self.execute(id).await;
+            }
+        }
+    }
+
+    /// Fails, every [`REAP_EVERY`], the runs whose server lease ran out (on
+    /// PostgreSQL; every server does, whether it executes runs or not).
+    pub(super) async fn reap_lost_server_runs(self) {
+        if self.store().dialect() != Dialect::Postgres {
+            return;
+        }
+        loop {
+            tokio::time::sleep(REAP_EVERY).await;
+            match self.store().fail_lost_server_runs().await {
+                Ok(0) => {}
+                Ok(n) => tracing::warn!(runs = n, "failed the runs of a server that stopped renewing them"),
+                Err(e) => tracing::warn!(error = %e, "cannot look for runs of lost servers; trying again"),
+            }
+        }
+    }
+
+    /// Fails the runs this server holds (it is stopping: they stop with it),
+    /// so that they do not wait for their lease to run out.
+    pub async fn interrupt_own_runs(&self) {
+        let Some(owner) = self.inner.server_lease.get() else { return };
+        match self.store().fail_held_runs(owner).await {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(runs = n, "stopping: the runs under way are failed as interrupted"),
+            Err(e) => tracing::warn!(error = %e, "stopping: cannot fail the runs under way; their leases run out"),
+        }
+    }
+}
