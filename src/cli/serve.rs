@@ -165,10 +165,10 @@ pub(super) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 /// Runs the service until Ctrl-C or SIGTERM.
 ///
 /// On the signal it stops accepting connections, gives open ones
-/// [`SHUTDOWN_GRACE`] to finish and exits; runs still executing are left as
-/// a crash leaves them (failed as `interrupted` at the next start, queued
-/// runs started again), so an open event stream or a long run cannot hold
-/// the process.
+/// [`SHUTDOWN_GRACE`] to finish and exits; runs still executing are not
+/// waited for, so an open event stream or a long run cannot hold the
+/// process: they are failed as `interrupted` (on PostgreSQL as it exits,
+/// on SQLite at the next start), and queued runs start at the next start.
 ///
 /// # Errors
 /// A database that cannot be opened or migrated, or an address in use.

@@ -18,6 +18,14 @@ pub const SERVER_LEASE: Duration = Duration::from_secs(10);
 /// How often a server fails the runs whose server lease ran out.
 const REAP_EVERY: Duration = Duration::from_secs(2);
 
+/// Tries at leasing a run before it runs without a lease, and the pause
+/// after the first failure (doubled after each).
+const LEASE_TRIES: u32 = 3;
+const LEASE_RETRY_PAUSE: Duration = Duration::from_millis(200);
+
+/// The longest a stopping server waits to fail its runs under way.
+const INTERRUPT_WAIT: Duration = Duration::from_secs(2);
+
 impl Service {
     /// Names this server as the lease owner of the runs it executes, when it
     /// executes runs on PostgreSQL (none on SQLite, nor with `--workers 0`).
@@ -32,9 +40,10 @@ impl Service {
     /// a worker) is left alone.
     pub(super) async fn execute_own(&self, id: i64) {
         let Some(owner) = self.inner.server_lease.get() else { return self.execute(id).await };
-        match self.store().start_leased(id, owner, SERVER_LEASE).await {
+        // Its live state first: a run leased here is always renewed.
+        let Some(live) = self.inner.queue.live(id) else { return };
+        match self.lease(id, owner).await {
             Ok(Some(fence)) => {
-                let Some(live) = self.inner.queue.live(id) else { return };
                 let _ = live.fence.set(fence);
                 let keeper = tokio::spawn(keep_lease(self.store().clone(), id, Arc::clone(&live), SERVER_LEASE));
                 self.execute(id).await;
@@ -46,11 +55,30 @@ impl Service {
                 self.inner.queue.finished(id);
             }
             Err(e) => {
-                // As before leases: a start fails it if this server stops.
+                // The database failed each try: the run goes as it went
+                // before leases (reading it will most likely fail too, and
+                // store that as its failure once the database is back).
                 tracing::warn!(run = id, error = %e, "cannot lease the run; running it without a lease");
                 self.execute(id).await;
             }
         }
+    }
+
+    /// Starts run `id` under `owner`'s lease, trying again after a failure.
+    /// A try whose commit went through although its answer was lost finds
+    /// the run no longer queued (`None`); the reaper then fails it once its
+    /// lease runs out, as for a server that was lost.
+    async fn lease(&self, id: i64, owner: &str) -> Result<Option<crate::store::Fence>, crate::store::StoreError> {
+        let mut pause = LEASE_RETRY_PAUSE;
+        for _ in 1..LEASE_TRIES {
+            match self.store().start_leased(id, owner, SERVER_LEASE).await {
+                Ok(started) => return Ok(started),
+                Err(e) => tracing::warn!(run = id, error = %e, "leasing the run failed; trying again"),
+            }
+            tokio::time::sleep(pause).await;
+            pause *= 2;
+        }
+        self.store().start_leased(id, owner, SERVER_LEASE).await
     }
 
     /// Fails, every [`REAP_EVERY`], the runs whose server lease ran out (on
@@ -61,7 +89,9 @@ impl Service {
         }
         loop {
             tokio::time::sleep(REAP_EVERY).await;
-            match self.store().fail_lost_server_runs().await {
+            // Never its own runs under way: their renewal may only be late.
+            let executing = self.inner.server_lease.get().map(|owner| self.inner.queue.held_by(owner));
+            match self.store().fail_lost_server_runs(&executing.unwrap_or_default()).await {
                 Ok(0) => {}
                 Ok(n) => tracing::warn!(runs = n, "failed the runs of a server that stopped renewing them"),
                 Err(e) => tracing::warn!(error = %e, "cannot look for runs of lost servers; trying again"),
@@ -73,10 +103,12 @@ impl Service {
     /// so that they do not wait for their lease to run out.
     pub async fn interrupt_own_runs(&self) {
         let Some(owner) = self.inner.server_lease.get() else { return };
-        match self.store().fail_held_runs(owner).await {
-            Ok(0) => {}
-            Ok(n) => tracing::warn!(runs = n, "stopping: the runs under way are failed as interrupted"),
-            Err(e) => tracing::warn!(error = %e, "stopping: cannot fail the runs under way; their leases run out"),
+        // Bounded: a database that stopped answering must not hold the exit.
+        match tokio::time::timeout(INTERRUPT_WAIT, self.store().fail_held_runs(owner)).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => tracing::warn!(runs = n, "stopping: the runs under way are failed as interrupted"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "stopping: cannot fail the runs under way; their leases run out"),
+            Err(_) => tracing::warn!("stopping: the database did not answer in time; the runs' leases run out"),
         }
     }
 }

@@ -155,6 +155,12 @@ impl RunQueue {
         self.live.lock().ok()?.get(&id).cloned()
     }
 
+    /// The runs under way here whose fence names `owner`.
+    pub fn held_by(&self, owner: &str) -> Vec<i64> {
+        let Ok(live) = self.live.lock() else { return Vec::new() };
+        live.iter().filter(|(_, l)| l.fence.get().is_some_and(|f| f.owner == owner)).map(|(&id, _)| id).collect()
+    }
+
     /// Run `id` has ended: its live state is dropped (and returned).
     pub fn finished(&self, id: i64) -> Option<Arc<Live>> {
         self.live.lock().ok().and_then(|mut l| l.remove(&id))

@@ -15,7 +15,7 @@ use crate::domain::CancelToken;
 use crate::engine::{
     self, EngineError, Progress, RunHooks, RunManifest, RunReport, RunSettings, SandboxLimits, StrategySource,
 };
-use crate::store::{EquityInput, FailureKind, Fence, RunOutcome, StoreError};
+use crate::store::{EquityInput, FailureKind, Fence, RunOutcome, RunStatus, StoreError};
 use crate::strategy::{Runtime, StrategyError, UnknownRuntime};
 
 /// Cancels a run when its wall-clock limit passes, marking why; stops
@@ -130,6 +130,26 @@ fn late_completion_refused(e: &StoreError) {
     tracing::warn!(error = %e, "late completion refused: this attempt lost its lease, nothing stored");
 }
 
+/// The event of a run whose outcome its fence refused: the lease ran out
+/// (its worker or server was cut off for longer), and the run was failed as
+/// interrupted or is another attempt's now.
+fn lease_lost(id: i64) -> RunEvent {
+    RunEvent::Failed {
+        run_id: id,
+        error_kind: FailureKind::Interrupted,
+        message: "this attempt lost its lease: the run was failed as interrupted, or another attempt holds it".into(),
+    }
+}
+
+/// The status `outcome` writes.
+fn ended_as(outcome: &RunOutcome<'_>) -> RunStatus {
+    match outcome {
+        RunOutcome::Completed { .. } => RunStatus::Completed,
+        RunOutcome::Failed { .. } => RunStatus::Failed,
+        RunOutcome::Cancelled { .. } => RunStatus::Cancelled,
+    }
+}
+
 /// Phase timings, stored with the run.
 struct Timings {
     load_ms: f64,
@@ -166,8 +186,10 @@ impl Service {
                 self.store_failed(id, FailureKind::TimeLimit, &message, step as i64, fence).await
             }
             Err(Stop::Engine(EngineError::Cancelled { step })) => {
-                self.store_outcome(id, RunOutcome::Cancelled { bars: step as i64 }, fence).await;
-                RunEvent::Cancelled { run_id: id }
+                match self.store_outcome(id, RunOutcome::Cancelled { bars: step as i64 }, fence).await {
+                    true => RunEvent::Cancelled { run_id: id },
+                    false => lease_lost(id),
+                }
             }
             Err(Stop::Engine(e)) => self.store_failed(id, failure_kind(&e), &e.to_string(), bars, fence).await,
             Err(Stop::Failed(failure)) => self.store_failed(id, failure.kind, &failure.message, bars, fence).await,
@@ -192,19 +214,25 @@ impl Service {
         fence: Option<&Fence>,
     ) -> RunEvent {
         tracing::info!(run = id, kind = kind.as_str(), message, "run failed");
-        self.store_outcome(id, RunOutcome::Failed { kind, message, bars, timings_json: None }, fence).await;
-        RunEvent::Failed { run_id: id, error_kind: kind, message: message.to_string() }
+        match self.store_outcome(id, RunOutcome::Failed { kind, message, bars, timings_json: None }, fence).await {
+            true => RunEvent::Failed { run_id: id, error_kind: kind, message: message.to_string() },
+            false => lease_lost(id),
+        }
     }
 
     /// Writes how run `id` ended, trying again for as long as the process
     /// lives: a run the service finished is never left `running` (after a
     /// crash or a stop, the next start's recovery sees to it). A worker's
-    /// attempt that lost its lease gives up: the run is another's now.
-    pub(super) async fn store_outcome(&self, id: i64, outcome: RunOutcome<'_>, fence: Option<&Fence>) {
+    /// attempt that lost its lease gives up: the run is another's now, or
+    /// was failed as interrupted. Returns whether the outcome was written.
+    pub(super) async fn store_outcome(&self, id: i64, outcome: RunOutcome<'_>, fence: Option<&Fence>) -> bool {
         loop {
             match self.finish_run(id, outcome.clone(), fence).await {
-                Ok(()) => return,
-                Err(e @ StoreError::Fenced { .. }) => return late_completion_refused(&e),
+                Ok(()) => return true,
+                Err(e @ StoreError::Fenced { .. }) => {
+                    late_completion_refused(&e);
+                    return false;
+                }
                 Err(e) => tracing::error!(run = id, error = %e, "cannot store a run's outcome; trying again"),
             }
             tokio::time::sleep(OUTCOME_RETRY_PAUSE).await;
@@ -231,8 +259,10 @@ impl Service {
                 Err(e) => tracing::warn!(run = id, error = %e, "storing a run's outcome failed; trying again"),
             }
             // A commit whose acknowledgement was lost is not written twice.
+            // (A server's runs all have attempt 0: the status tells its own
+            // end from a failure another process wrote, as interrupted.)
             if let Ok(Some(row)) = self.inner.store.run(id).await {
-                let ours = fence.is_none_or(|f| f.attempt == row.attempt);
+                let ours = fence.is_none_or(|f| f.attempt == row.attempt) && row.status == ended_as(&outcome);
                 if row.status.is_final() && ours {
                     return Ok(());
                 }
@@ -295,11 +325,7 @@ impl Service {
             }
             Err(e @ StoreError::Fenced { .. }) => {
                 late_completion_refused(&e);
-                RunEvent::Failed {
-                    run_id: id,
-                    error_kind: FailureKind::Interrupted,
-                    message: "this attempt lost its lease; another attempt holds the run".into(),
-                }
+                lease_lost(id)
             }
             Err(e) => {
                 let message = format!("the results could not be stored: {}", database_failure(&e));

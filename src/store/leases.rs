@@ -39,9 +39,11 @@ pub(super) const DB_NOW: &str = "(SELECT (extract(epoch FROM clock_timestamp()) 
 /// Which attempt at a run a worker holds: its writes pass only while both match.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Fence {
-    /// The worker that claimed the run.
+    /// The worker that claimed the run, or the server that started it
+    /// under its own lease (`store::server_leases`).
     pub owner: String,
-    /// The attempt, 1 for the first claim.
+    /// The attempt, 1 for a worker's first claim; a server's lease leaves
+    /// the run's attempt as it was (0 unless a worker held it before).
     pub attempt: i64,
 }
 

@@ -372,7 +372,7 @@ impl Store {
     /// part of them.
     ///
     /// # Errors
-    /// With `fence` (a worker's attempt), the outcome is written only while
+    /// With `fence` (a worker's attempt, or a server's lease), the outcome is written only while
     /// that attempt still holds the run: a late completion of an attempt
     /// whose lease ran out updates no row, and its transaction (results
     /// included) rolls back.
@@ -568,7 +568,7 @@ impl Store {
         .execute(&self.pool)
         .await?;
         if self.dialect == super::Dialect::Postgres {
-            self.fail_lost_server_runs().await?;
+            self.fail_lost_server_runs(&[]).await?;
         }
         let rows = sqlx::query("SELECT id FROM runs WHERE status = 'queued' ORDER BY id").fetch_all(&self.pool).await?;
         Ok(rows.iter().map(|r| r.try_get("id")).collect::<Result<_, _>>()?)

@@ -53,14 +53,22 @@ impl Store {
     }
 
     /// Fails as `interrupted` the runs whose server lease ran out (their
-    /// server was killed, froze or lost the database); returns how many.
+    /// server was killed, froze or lost the database), but those in
+    /// `executing`: the caller's own, which it is still executing (their
+    /// renewal may only be late, after the database was out of reach);
+    /// returns how many.
     ///
     /// # Errors
     /// Database failures.
-    pub async fn fail_lost_server_runs(&self) -> Result<u64, StoreError> {
+    pub async fn fail_lost_server_runs(&self, executing: &[i64]) -> Result<u64, StoreError> {
+        // Ids from the caller's memory, not from a client: written in the text.
+        let spared = match executing {
+            [] => String::new(),
+            ids => format!(" AND id NOT IN ({})", ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")),
+        };
         let sql = format!(
             "UPDATE runs SET status = 'failed', finished_at = {DB_NOW}, error_kind = $1, error_message = $2, \
-             lease_owner = NULL WHERE status = 'running' AND lease_owner LIKE $3 AND lease_until < {DB_NOW}"
+             lease_owner = NULL WHERE status = 'running' AND lease_owner LIKE $3 AND lease_until < {DB_NOW}{spared}"
         );
         let done = sqlx::query(&sql)
             .bind(FailureKind::Interrupted.as_str())

@@ -82,3 +82,41 @@ fn a_server_starting_beside_another_on_postgres_leaves_its_running_run_alone() {
     let done = executing.wait_status(slow, "completed");
     assert_eq!(done["metrics"]["trades"], 47, "{done}");
 }
+
+#[test]
+fn a_run_failed_elsewhere_as_interrupted_stays_so_and_its_stream_says_so() {
+    let Some(backend) = backends().into_iter().find(|b| matches!(b, Backend::Postgres(_))) else {
+        eprintln!("skipping: server leases exist only on PostgreSQL (set BACKTESTER_TEST_POSTGRES_URL)");
+        return;
+    };
+    let app = App::spawn(&backend, &[]);
+    app.upload("GOOG", "data/GOOG.csv");
+    let s = app.rhai_strategy("sma", "scripts/sma_cross.rhai");
+    let slow = app.start_run(&json!({ "strategy_id": s, "symbols": ["GOOG"], "initial_capital": 100000,
+                                       "pace": { "bars_per_second": 100 } }));
+    app.wait_status(slow, "running");
+    let events = app.get(&format!("/api/runs/{slow}/events"));
+    // What another server does to a run whose server lease ran out (this
+    // server cut off from the database for longer than its lease).
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let pool = sqlx::postgres::PgPool::connect(&app.database_url).await.unwrap();
+        sqlx::query(
+            "UPDATE runs SET status = 'failed', error_kind = 'interrupted', \
+             error_message = 'failed elsewhere', lease_owner = NULL WHERE id = $1",
+        )
+        .bind(slow)
+        .execute(&pool)
+        .await
+        .unwrap();
+    });
+    // The server's renewal finds the lease lost and stops the run; its own
+    // ending is refused, and its stream ends as the row says, not "cancelled".
+    let last = std::io::BufRead::lines(std::io::BufReader::new(events))
+        .map_while(Result::ok)
+        .filter_map(|line| line.strip_prefix("data: ").map(|d| serde_json::from_str::<serde_json::Value>(d).unwrap()))
+        .last()
+        .unwrap();
+    assert_eq!((last["event"].as_str(), last["error_kind"].as_str()), (Some("failed"), Some("interrupted")), "{last}");
+    let run = app.json(&format!("/api/runs/{slow}"));
+    assert_eq!((run["status"].as_str(), run["error"]["message"].as_str()), (Some("failed"), Some("failed elsewhere")));
+}
