@@ -12,7 +12,10 @@
 //! - a server that stops fails the runs it holds at once
 //!   ([`Store::fail_held_runs`]);
 //! - workers do not claim runs leased by a server (a server's run is failed,
-//!   not retried, as it always was).
+//!   not retried, as it always was);
+//! - a sweep a server executes itself is leased the same way, and queued
+//!   again (its stored variants kept) once its lease runs out; its end is
+//!   written only by the server that holds it.
 //!
 //! SQLite keeps one server per file: its runs hold no lease, and a start
 //! fails those left running ([`Store::recover`]).
@@ -22,7 +25,7 @@ use std::time::Duration;
 use sqlx::Row;
 
 use super::leases::{millis, Fence, DB_NOW};
-use super::{FailureKind, Store, StoreError};
+use super::{now_millis, FailureKind, Store, StoreError};
 
 /// What the lease owner of a run executed by a server starts with; a worker's
 /// name starts with its host name, which cannot contain a `/`.
@@ -97,5 +100,54 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected())
+    }
+
+    /// Marks in-process sweep `id` running under a lease for the server
+    /// `owner`, until `lease` from now; false when it is not queued.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn start_leased_sweep(&self, id: i64, owner: &str, lease: Duration) -> Result<bool, StoreError> {
+        let sql = format!(
+            "UPDATE sweeps SET status = 'running', started_at = $1, lease_owner = $2, \
+             lease_until = {DB_NOW} + $3 WHERE id = $4 AND status = 'queued'"
+        );
+        let query = sqlx::query(&sql).bind(now_millis()).bind(owner).bind(millis(lease)).bind(id);
+        let done = query.execute(&self.pool).await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Extends `owner`'s lease on running sweep `id` by `lease` from now;
+    /// false when it no longer holds it (the sweep ended, was cancelled
+    /// elsewhere, or was queued again by another server).
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn renew_sweep_lease(&self, id: i64, owner: &str, lease: Duration) -> Result<bool, StoreError> {
+        let sql = format!(
+            "UPDATE sweeps SET lease_until = {DB_NOW} + $1 WHERE id = $2 AND status = 'running' AND lease_owner = $3"
+        );
+        let done = sqlx::query(&sql).bind(millis(lease)).bind(id).bind(owner).execute(&self.pool).await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Queues again the in-process sweeps whose server lease ran out, but
+    /// those in `executing` (the caller's own); returns their ids (their
+    /// finished variants stay; the rest run where they are taken up).
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn requeue_lost_server_sweeps(&self, executing: &[i64]) -> Result<Vec<i64>, StoreError> {
+        let spared = match executing {
+            [] => String::new(),
+            ids => format!(" AND id NOT IN ({})", ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")),
+        };
+        let sql = format!(
+            "UPDATE sweeps SET status = 'queued', lease_owner = NULL, lease_until = NULL \
+             WHERE status = 'running' AND on_workers = 0 AND lease_owner IS NOT NULL \
+             AND lease_until < {DB_NOW}{spared} RETURNING id"
+        );
+        let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+        Ok(rows.iter().map(|r| r.try_get("id")).collect::<Result<_, _>>()?)
     }
 }

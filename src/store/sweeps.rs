@@ -252,6 +252,37 @@ impl Store {
         end_sweep(&mut conn, id, status, error, summary).await
     }
 
+    /// [`finish_sweep`](Self::finish_sweep) by the server `owner` whose lease
+    /// the sweep ran under: false, and nothing written, once it is not
+    /// `owner`'s any more (queued again by another server after the lease
+    /// ran out, or ended elsewhere). A sweep that never started (cancelled
+    /// as it left this server's queue) may be ended too.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn finish_leased_sweep(
+        &self,
+        id: i64,
+        owner: &str,
+        status: RunStatus,
+        error: Option<&str>,
+        summary: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE sweeps SET status = $1, finished_at = $2, error_message = $3, summary = $4, lease_owner = NULL \
+             WHERE id = $5 AND (status = 'running' AND lease_owner = $6 OR status = 'queued' AND started_at IS NULL)",
+        )
+        .bind(status.as_str())
+        .bind(now_millis())
+        .bind(error.map(|e| storable(e).into_owned()))
+        .bind(summary)
+        .bind(id)
+        .bind(owner)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Stores finished variants of sweep `id` in one transaction; a variant
     /// already stored is left as it is (a variant is never stored twice).
     ///
@@ -411,9 +442,17 @@ impl Store {
     /// Database failures.
     pub async fn recover_sweeps(&self) -> Result<Vec<i64>, StoreError> {
         let _write = self.writing().await?;
-        sqlx::query("UPDATE sweeps SET status = 'queued' WHERE status = 'running' AND on_workers = 0")
-            .execute(&self.pool)
-            .await?;
+        // On PostgreSQL another server may be executing a leased one (see
+        // `store::server_leases`): only those without a lease now, and
+        // those whose lease ran out.
+        sqlx::query(
+            "UPDATE sweeps SET status = 'queued' WHERE status = 'running' AND on_workers = 0 AND lease_owner IS NULL",
+        )
+        .execute(&self.pool)
+        .await?;
+        if self.dialect == super::Dialect::Postgres {
+            self.requeue_lost_server_sweeps(&[]).await?;
+        }
         let rows = sqlx::query("SELECT id FROM sweeps WHERE status = 'queued' AND on_workers = 0 ORDER BY id")
             .fetch_all(&self.pool)
             .await?;

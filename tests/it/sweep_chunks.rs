@@ -184,3 +184,39 @@ fn a_cancelled_sweep_stops_its_chunks_and_a_stopping_worker_gives_its_chunks_bac
         assert!(store.claim_chunk("late", LONG).await.unwrap().is_none(), "a cancelled sweep's chunks are not claimed");
     });
 }
+
+#[test]
+fn a_sweep_a_server_executes_is_kept_from_other_servers_until_its_lease_runs_out() {
+    let Some(url) = postgres() else { return };
+    runtime().block_on(async move {
+        let store = Store::open(&url).await.unwrap();
+        let first =
+            NewVersion { source: b"fn on_bar(ctx) {}".to_vec(), content_hash: "h".into(), params_json: "[]".into() };
+        let (strategy, version) = store.create_strategy(FIRST_USER_ID, "s", "rhai", "", first).await.unwrap();
+        let mut ids = Vec::new();
+        for _ in 0..3 {
+            ids.push(store.create_sweep(FIRST_USER_ID, strategy.id, version.id, "{}", 4).await.unwrap().id);
+        }
+        let (held, lost) = ("serve/a:1:2", "serve/b:3:4");
+        assert!(store.start_leased_sweep(ids[0], held, LONG).await.unwrap());
+        assert!(!store.start_leased_sweep(ids[0], lost, LONG).await.unwrap(), "running, not queued");
+        assert!(store.start_leased_sweep(ids[1], lost, SHORT).await.unwrap());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        // Another server starting: the held sweep stays running, the lost one is queued again.
+        assert_eq!(store.recover_sweeps().await.unwrap(), [ids[1], ids[2]]);
+        assert_eq!(store.sweep(ids[0]).await.unwrap().unwrap().status, RunStatus::Running);
+        // The lost server's renewal and end are refused; the holder's go through.
+        assert!(!store.renew_sweep_lease(ids[1], lost, LONG).await.unwrap());
+        assert!(store.renew_sweep_lease(ids[0], held, LONG).await.unwrap());
+        assert!(!store.finish_leased_sweep(ids[1], lost, RunStatus::Completed, None, Some("{}")).await.unwrap());
+        assert_eq!(store.sweep(ids[1]).await.unwrap().unwrap().status, RunStatus::Queued);
+        // A server's reaper spares what it executes itself.
+        assert!(store.start_leased_sweep(ids[1], lost, SHORT).await.unwrap());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(store.requeue_lost_server_sweeps(&[ids[1]]).await.unwrap().is_empty());
+        assert_eq!(store.requeue_lost_server_sweeps(&[]).await.unwrap(), [ids[1]]);
+        assert!(store.finish_leased_sweep(ids[0], held, RunStatus::Completed, None, Some("{}")).await.unwrap());
+        // A queued sweep nobody holds may be ended (cancelled before it started).
+        assert!(store.finish_leased_sweep(ids[2], held, RunStatus::Cancelled, None, None).await.unwrap());
+    });
+}
