@@ -133,7 +133,7 @@ impl Service {
         let queued = store.recover().await?;
         let slots = config.max_concurrent_runs.max(1);
         let service = Service::idle(store, config, slots);
-        service.lease_runs_as_server();
+        service.name_lease_owner();
         tokio::spawn(service.clone().reap_lost_server_runs());
         if service.inner.config.executes_runs {
             for id in queued {

@@ -1,7 +1,7 @@
-//! The runs a server executes itself, on PostgreSQL: each one under a lease
-//! in this server's name, renewed while it runs, so that no other process
-//! sharing the database takes it for one a killed server left behind (see
-//! `store::server_leases` for the rules).
+//! The runs and sweeps a server executes itself, on PostgreSQL: each one
+//! under a lease in this server's name, renewed while it runs, so that no
+//! other process sharing the database takes it for one a killed server left
+//! behind (see `store::server_leases` for the rules).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,8 +15,21 @@ use crate::store::{Dialect, SERVER_OWNER_PREFIX};
 /// at most [`REAP_EVERY`] later.
 pub const SERVER_LEASE: Duration = Duration::from_secs(10);
 
-/// How often a server fails the runs whose server lease ran out.
+/// How often a server fails the runs whose server lease ran out (and
+/// queues again such sweeps).
 const REAP_EVERY: Duration = Duration::from_secs(2);
+
+/// How often a server renews the lease of a sweep it executes.
+const RENEW_EVERY: Duration = Duration::from_millis(500);
+
+/// Aborts the task it holds when dropped.
+pub(super) struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
 
 /// Tries at leasing a run before it runs without a lease, and the pause
 /// after the first failure (doubled after each).
@@ -27,10 +40,11 @@ const LEASE_RETRY_PAUSE: Duration = Duration::from_millis(200);
 const INTERRUPT_WAIT: Duration = Duration::from_secs(2);
 
 impl Service {
-    /// Names this server as the lease owner of the runs it executes, when it
-    /// executes runs on PostgreSQL (none on SQLite, nor with `--workers 0`).
-    pub(super) fn lease_runs_as_server(&self) {
-        if self.inner.config.executes_runs && self.store().dialect() == Dialect::Postgres {
+    /// Names this server as the lease owner of the runs and sweeps it
+    /// executes, on PostgreSQL (none on SQLite). A server with `--workers 0`
+    /// executes no runs, but the sweeps a server took in before it.
+    pub(super) fn name_lease_owner(&self) {
+        if self.store().dialect() == Dialect::Postgres {
             let _ = self.inner.server_lease.set(format!("{SERVER_OWNER_PREFIX}{}", process_name()));
         }
     }
@@ -96,6 +110,15 @@ impl Service {
                 Ok(n) => tracing::warn!(runs = n, "failed the runs of a server that stopped renewing them"),
                 Err(e) => tracing::warn!(error = %e, "cannot look for runs of lost servers; trying again"),
             }
+            match self.store().requeue_lost_server_sweeps(&self.inner.sweeps.ids()).await {
+                Ok(ids) => {
+                    for id in ids {
+                        tracing::warn!(sweep = id, "took up the sweep of a server that stopped renewing it");
+                        self.inner.sweeps.push(id);
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "cannot look for sweeps of lost servers; trying again"),
+            }
         }
     }
 
@@ -110,5 +133,28 @@ impl Service {
             Ok(Err(e)) => tracing::warn!(error = %e, "stopping: cannot fail the runs under way; their leases run out"),
             Err(_) => tracing::warn!("stopping: the database did not answer in time; the runs' leases run out"),
         }
+    }
+
+    /// Renews this server's lease on sweep `id` while the guard lives (on
+    /// PostgreSQL; `None` elsewhere); a lease found lost (the sweep ended or
+    /// was cancelled elsewhere, or was taken up by another server after this
+    /// one was cut off) cancels it here.
+    pub(super) fn keep_sweep_lease(&self, id: i64, cancel: crate::domain::CancelToken) -> Option<AbortOnDrop> {
+        let owner = self.inner.server_lease.get()?.clone();
+        let store = self.store().clone();
+        Some(AbortOnDrop(tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(RENEW_EVERY).await;
+                match store.renew_sweep_lease(id, &owner, SERVER_LEASE).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        tracing::warn!(sweep = id, "the sweep is no longer this server's; stopping it");
+                        cancel.cancel();
+                        return;
+                    }
+                    Err(e) => tracing::warn!(sweep = id, error = %e, "cannot renew the sweep's lease; trying again"),
+                }
+            }
+        })))
     }
 }

@@ -121,7 +121,13 @@ impl Service {
         };
         let summary = summary.map(|s| s.to_string());
         loop {
-            match self.inner.store.finish_sweep(id, status, error.as_deref(), summary.as_deref()).await {
+            let finished = match self.inner.server_lease.get() {
+                Some(owner) => {
+                    self.inner.store.finish_leased_sweep(id, owner, status, error.as_deref(), summary.as_deref()).await
+                }
+                None => self.inner.store.finish_sweep(id, status, error.as_deref(), summary.as_deref()).await,
+            };
+            match finished {
                 Ok(_) => break,
                 Err(e) => tracing::error!(sweep = id, error = %e, "cannot store how a sweep ended; trying again"),
             }
@@ -141,9 +147,15 @@ impl Service {
         if live.cancel.is_cancelled() {
             return Ok(End::Cancelled { summary: None });
         }
-        if !store.mark_sweep_running(id).await.map_err(|e| e.summary().to_string())? {
+        let started = match self.inner.server_lease.get() {
+            Some(owner) => store.start_leased_sweep(id, owner, super::super::own_leases::SERVER_LEASE).await,
+            None => store.mark_sweep_running(id).await,
+        };
+        if !started.map_err(|e| e.summary().to_string())? {
             return Ok(End::NotQueued);
         }
+        // Renewed while it runs (PostgreSQL); stopped when this returns.
+        let _keeper = self.keep_sweep_lease(id, live.cancel.clone());
         let (loaded, checked_sweep) = self.load_sweep(&row, slots, live.cancel.clone()).await?;
         match checked_sweep.walk_forward {
             Some(spec) => self.walk_forward(id, live, loaded, spec, checked_sweep.objective, row.total as u64).await,

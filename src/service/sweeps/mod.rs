@@ -138,6 +138,12 @@ impl Service {
             }
             return Ok(RunStatus::Cancelled);
         }
+        // Executing on another server sharing the database (PostgreSQL): it
+        // reads the cancel when it next renews its lease on the sweep (within
+        // a second), and stops; the variants stored stay.
+        if live.is_none() && self.inner.store.finish_sweep(id, RunStatus::Cancelled, None, None).await? {
+            return Ok(RunStatus::Cancelled);
+        }
         Ok(self.sweep_row(actor, id).await?.status)
     }
 

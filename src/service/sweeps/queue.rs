@@ -58,6 +58,11 @@ impl SweepQueue {
         self.live.lock().ok()?.get(&id).cloned()
     }
 
+    /// The sweeps queued or running here.
+    pub fn ids(&self) -> Vec<i64> {
+        self.live.lock().map(|live| live.keys().copied().collect()).unwrap_or_default()
+    }
+
     /// Sweep `id` has ended: its live state is dropped.
     pub fn finished(&self, id: i64) {
         if let Ok(mut live) = self.live.lock() {

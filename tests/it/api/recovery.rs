@@ -120,3 +120,52 @@ fn a_run_failed_elsewhere_as_interrupted_stays_so_and_its_stream_says_so() {
     let run = app.json(&format!("/api/runs/{slow}"));
     assert_eq!((run["status"].as_str(), run["error"]["message"].as_str()), (Some("failed"), Some("failed elsewhere")));
 }
+
+#[test]
+fn a_server_starting_beside_another_on_postgres_leaves_its_running_sweep_alone() {
+    let Some(backend) = backends().into_iter().find(|b| matches!(b, Backend::Postgres(_))) else {
+        eprintln!("skipping: servers share a database only on PostgreSQL (set BACKTESTER_TEST_POSTGRES_URL)");
+        return;
+    };
+    let first = App::spawn(&backend, &[]);
+    first.upload("GOOG", "data/GOOG.csv");
+    let s = first.rhai_strategy("sma", "scripts/sma_cross.rhai");
+    // Thousands of variants: still running when the second server is up.
+    let r = first.post_json(
+        "/api/sweeps",
+        &json!({ "strategy_id": s, "symbols": ["GOOG"], "initial_capital": 100000,
+                 "grid": ["fast=2:60:1", "slow=20:100:1"] }),
+    );
+    assert_eq!(r.status(), 202);
+    let id = r.json::<serde_json::Value>().unwrap()["id"].as_i64().unwrap();
+    let held = || {
+        tokio::runtime::Runtime::new().unwrap().block_on(async {
+            let pool = sqlx::postgres::PgPool::connect(&first.database_url).await.unwrap();
+            let row: (String, Option<String>, Option<i64>) =
+                sqlx::query_as("SELECT status, lease_owner, started_at FROM sweeps WHERE id = $1")
+                    .bind(id)
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+            row
+        })
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while held().0 != "running" {
+        assert!(std::time::Instant::now() < deadline, "the sweep never started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let before = held();
+    assert!(before.1.as_deref().is_some_and(|owner| owner.starts_with("serve/")), "{before:?}");
+    // An API server starts beside it, recovers and looks for lost servers' work.
+    let api_only = App::spawn_on(first.database_url.clone(), &["--workers", "0"]);
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(held(), before, "still the first server's, started once");
+    // A cancel through the other server reaches the one executing it.
+    assert_eq!(api_only.post_json(&format!("/api/sweeps/{id}/cancel"), &json!({})).status(), 202);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while first.json(&format!("/api/sweeps/{id}"))["status"] != "cancelled" {
+        assert!(std::time::Instant::now() < deadline, "the cancel never reached the sweep");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
