@@ -114,8 +114,8 @@ struct Inner {
     datasets: DatasetCache,
     /// Event streams per strategy: its runs' events and watched-file reloads.
     strategy_events: Mutex<HashMap<i64, broadcast::Sender<RunEvent>>>,
-    /// The lease owner name of the runs this server executes, on PostgreSQL
-    /// (see `own_leases`).
+    /// The lease owner name of the runs and sweeps this server executes, on
+    /// PostgreSQL (see `own_leases`).
     server_lease: std::sync::OnceLock<String>,
 }
 

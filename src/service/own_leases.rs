@@ -122,8 +122,9 @@ impl Service {
         }
     }
 
-    /// Fails the runs this server holds (it is stopping: they stop with it),
-    /// so that they do not wait for their lease to run out.
+    /// Fails the runs this server holds (it is stopping: they stop with it)
+    /// and queues again the sweeps it holds, so that neither waits for its
+    /// lease to run out.
     pub async fn interrupt_own_runs(&self) {
         let Some(owner) = self.inner.server_lease.get() else { return };
         // Bounded: a database that stopped answering must not hold the exit.
@@ -133,6 +134,21 @@ impl Service {
             Ok(Err(e)) => tracing::warn!(error = %e, "stopping: cannot fail the runs under way; their leases run out"),
             Err(_) => tracing::warn!("stopping: the database did not answer in time; the runs' leases run out"),
         }
+        match tokio::time::timeout(INTERRUPT_WAIT, self.store().release_sweeps(owner)).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => tracing::warn!(sweeps = n, "stopping: the sweeps under way are queued again"),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "stopping: cannot give back the sweeps under way; their leases run out")
+            }
+            Err(_) => tracing::warn!("stopping: the database did not answer in time; the sweeps' leases run out"),
+        }
+    }
+
+    /// Whether this server still holds sweep `id` (renewing its lease to
+    /// know); always true without leases, and when the database cannot say.
+    pub(super) async fn still_holds_sweep(&self, id: i64) -> bool {
+        let Some(owner) = self.inner.server_lease.get() else { return true };
+        self.store().renew_sweep_lease(id, owner, SERVER_LEASE).await.unwrap_or(true)
     }
 
     /// Renews this server's lease on sweep `id` while the guard lives (on

@@ -14,8 +14,9 @@
 //! - workers do not claim runs leased by a server (a server's run is failed,
 //!   not retried, as it always was);
 //! - a sweep a server executes itself is leased the same way, and queued
-//!   again (its stored variants kept) once its lease runs out; its end is
-//!   written only by the server that holds it.
+//!   again (its stored variants kept) once its lease runs out, or at once
+//!   when its server stops; its end is written by the server that holds it,
+//!   or by a cancel sent to any other, which the holder reads as it renews.
 //!
 //! SQLite keeps one server per file: its runs hold no lease, and a start
 //! fails those left running ([`Store::recover`]).
@@ -149,5 +150,42 @@ impl Store {
         );
         let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
         Ok(rows.iter().map(|r| r.try_get("id")).collect::<Result<_, _>>()?)
+    }
+
+    /// Cancels queued or running in-process sweep `id` unless the server
+    /// `me` is executing it (then its runner writes the end, with what it
+    /// kept); false when nothing was cancelled.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn cancel_sweep_unless_held(&self, id: i64, me: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE sweeps SET status = 'cancelled', finished_at = $1, lease_owner = NULL \
+             WHERE id = $2 AND status IN ('queued', 'running') \
+             AND NOT (status = 'running' AND lease_owner IS NOT NULL AND lease_owner = $3)",
+        )
+        .bind(now_millis())
+        .bind(id)
+        .bind(me)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Queues again the sweeps the stopping server `owner` holds (their
+    /// stored variants kept), so that the next server to start resumes
+    /// them at once; returns how many.
+    ///
+    /// # Errors
+    /// Database failures (their leases then run out).
+    pub async fn release_sweeps(&self, owner: &str) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE sweeps SET status = 'queued', lease_owner = NULL, lease_until = NULL \
+             WHERE status = 'running' AND lease_owner = $1",
+        )
+        .bind(owner)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
     }
 }

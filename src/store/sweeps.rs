@@ -255,8 +255,7 @@ impl Store {
     /// [`finish_sweep`](Self::finish_sweep) by the server `owner` whose lease
     /// the sweep ran under: false, and nothing written, once it is not
     /// `owner`'s any more (queued again by another server after the lease
-    /// ran out, or ended elsewhere). A sweep that never started (cancelled
-    /// as it left this server's queue) may be ended too.
+    /// ran out, or ended elsewhere).
     ///
     /// # Errors
     /// Database failures.
@@ -270,7 +269,7 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let done = sqlx::query(
             "UPDATE sweeps SET status = $1, finished_at = $2, error_message = $3, summary = $4, lease_owner = NULL \
-             WHERE id = $5 AND (status = 'running' AND lease_owner = $6 OR status = 'queued' AND started_at IS NULL)",
+             WHERE id = $5 AND status = 'running' AND lease_owner = $6",
         )
         .bind(status.as_str())
         .bind(now_millis())

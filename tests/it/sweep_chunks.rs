@@ -215,8 +215,17 @@ fn a_sweep_a_server_executes_is_kept_from_other_servers_until_its_lease_runs_out
         tokio::time::sleep(Duration::from_millis(20)).await;
         assert!(store.requeue_lost_server_sweeps(&[ids[1]]).await.unwrap().is_empty());
         assert_eq!(store.requeue_lost_server_sweeps(&[]).await.unwrap(), [ids[1]]);
-        assert!(store.finish_leased_sweep(ids[0], held, RunStatus::Completed, None, Some("{}")).await.unwrap());
-        // A queued sweep nobody holds may be ended (cancelled before it started).
-        assert!(store.finish_leased_sweep(ids[2], held, RunStatus::Cancelled, None, None).await.unwrap());
+        // A cancel: not of the sweep the cancelling server executes itself
+        // (its runner ends it), but of one queued, or held by another.
+        assert!(!store.cancel_sweep_unless_held(ids[0], held).await.unwrap());
+        assert!(store.cancel_sweep_unless_held(ids[2], held).await.unwrap());
+        assert!(store.start_leased_sweep(ids[1], lost, LONG).await.unwrap());
+        assert!(store.cancel_sweep_unless_held(ids[1], held).await.unwrap());
+        assert!(!store.renew_sweep_lease(ids[1], lost, LONG).await.unwrap(), "its holder reads the cancel");
+        assert_eq!(store.sweep(ids[1]).await.unwrap().unwrap().status, RunStatus::Cancelled);
+        // A stopping server gives its sweeps back; they resume at the next start.
+        assert_eq!(store.release_sweeps(lost).await.unwrap(), 0);
+        assert_eq!(store.release_sweeps(held).await.unwrap(), 1);
+        assert_eq!(store.recover_sweeps().await.unwrap(), [ids[0]]);
     });
 }

@@ -80,6 +80,8 @@ pub(super) enum End {
     Failed(String),
     /// Not started: it was no longer queued (cancelled meanwhile).
     NotQueued,
+    /// Cancelled here before it started: ended whoever may hold it.
+    CancelledBeforeStart,
 }
 
 impl Service {
@@ -105,11 +107,13 @@ impl Service {
             Err(e) => End::Failed(e),
         };
         drop(permits);
+        let before_start = matches!(end, End::CancelledBeforeStart);
         let (status, error, summary, event) = match end {
             End::NotQueued => {
                 self.inner.sweeps.finished(id);
                 return;
             }
+            End::CancelledBeforeStart => (RunStatus::Cancelled, None, None, SweepEvent::Cancelled { sweep_id: id }),
             End::Completed { summary } => {
                 (RunStatus::Completed, None, Some(summary), SweepEvent::Completed { sweep_id: id })
             }
@@ -120,15 +124,31 @@ impl Service {
             }
         };
         let summary = summary.map(|s| s.to_string());
+        let mut event = event;
         loop {
-            let finished = match self.inner.server_lease.get() {
+            let finished = match self.inner.server_lease.get().filter(|_| !before_start) {
                 Some(owner) => {
                     self.inner.store.finish_leased_sweep(id, owner, status, error.as_deref(), summary.as_deref()).await
                 }
                 None => self.inner.store.finish_sweep(id, status, error.as_deref(), summary.as_deref()).await,
             };
             match finished {
-                Ok(_) => break,
+                Ok(true) => break,
+                Ok(false) => {
+                    // Ended elsewhere (a cancel sent to another server), or no
+                    // longer this server's: its stream says what is stored.
+                    if let Ok(Some(row)) = self.inner.store.sweep(id).await {
+                        event = match row.status {
+                            RunStatus::Cancelled => SweepEvent::Cancelled { sweep_id: id },
+                            RunStatus::Completed => SweepEvent::Completed { sweep_id: id },
+                            _ => SweepEvent::Failed {
+                                sweep_id: id,
+                                message: "this server lost the sweep's lease: another server took it up".into(),
+                            },
+                        };
+                    }
+                    break;
+                }
                 Err(e) => tracing::error!(sweep = id, error = %e, "cannot store how a sweep ended; trying again"),
             }
             tokio::time::sleep(Duration::from_secs(1)).await;
@@ -145,7 +165,7 @@ impl Service {
         // Cancelled between leaving the queue and starting: it ends cancelled
         // (not left queued in the database).
         if live.cancel.is_cancelled() {
-            return Ok(End::Cancelled { summary: None });
+            return Ok(End::CancelledBeforeStart);
         }
         let started = match self.inner.server_lease.get() {
             Some(owner) => store.start_leased_sweep(id, owner, super::super::own_leases::SERVER_LEASE).await,
@@ -258,6 +278,11 @@ impl Service {
         // and how many this start ran (together, every variant once).
         summary["resumed_from"] = json!(resumed_from);
         summary["ran_this_start"] = json!(ran_now);
+        // Only while this server still holds it: a server that lost it would
+        // queue the best runs beside the one that took it up.
+        if !self.still_holds_sweep(id).await {
+            return Ok(End::Cancelled { summary: None });
+        }
         summary["top_runs"] = self.keep_top(id, &objective, checked.top).await;
         Ok(End::Completed { summary })
     }

@@ -138,10 +138,17 @@ impl Service {
             }
             return Ok(RunStatus::Cancelled);
         }
-        // Executing on another server sharing the database (PostgreSQL): it
-        // reads the cancel when it next renews its lease on the sweep (within
-        // a second), and stops; the variants stored stay.
-        if live.is_none() && self.inner.store.finish_sweep(id, RunStatus::Cancelled, None, None).await? {
+        let cancelled = match self.inner.server_lease.get() {
+            // PostgreSQL: unless this server executes it (its runner then ends
+            // it, keeping what it did), the sweep is ended in the database;
+            // the server that executes it, or has it queued, reads that when
+            // it next renews its lease (within a second) or starts it, and
+            // stops. The variants stored stay.
+            Some(me) => self.inner.store.cancel_sweep_unless_held(id, me).await?,
+            // SQLite: one server; a sweep not in its memory has ended.
+            None => live.is_none() && self.inner.store.finish_sweep(id, RunStatus::Cancelled, None, None).await?,
+        };
+        if cancelled {
             return Ok(RunStatus::Cancelled);
         }
         Ok(self.sweep_row(actor, id).await?.status)
