@@ -235,7 +235,7 @@ pub fn serve(cmd: &ServeCommand) -> anyhow::Result<()> {
         }
         // The runs under way end with this process: failed as interrupted
         // now, rather than when their leases run out (PostgreSQL).
-        service.interrupt_own_runs().await;
+        service.interrupt_own_work().await;
         Ok(())
     });
     // Runs on blocking threads do not hold the exit (see above).

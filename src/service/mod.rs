@@ -134,7 +134,7 @@ impl Service {
         let slots = config.max_concurrent_runs.max(1);
         let service = Service::idle(store, config, slots);
         service.name_lease_owner();
-        tokio::spawn(service.clone().reap_lost_server_runs());
+        tokio::spawn(service.clone().reap_lost_server_work());
         if service.inner.config.executes_runs {
             for id in queued {
                 // Counted in the queue's cap; their clients are not known any more.

@@ -22,7 +22,16 @@ const REAP_EVERY: Duration = Duration::from_secs(2);
 /// How often a server renews the lease of a sweep it executes.
 const RENEW_EVERY: Duration = Duration::from_millis(500);
 
-/// Aborts the task it holds when dropped.
+/// Tries at leasing a run before it runs without a lease, and the pause
+/// after the first failure (doubled after each).
+const LEASE_TRIES: u32 = 3;
+const LEASE_RETRY_PAUSE: Duration = Duration::from_millis(200);
+
+/// The longest a stopping server waits for each of its two writes.
+const INTERRUPT_WAIT: Duration = Duration::from_secs(2);
+
+/// Aborts the task it holds when dropped: a lease's renewal, which ends
+/// with the execution it keeps, however that ends.
 pub(super) struct AbortOnDrop(tokio::task::JoinHandle<()>);
 
 impl Drop for AbortOnDrop {
@@ -30,14 +39,6 @@ impl Drop for AbortOnDrop {
         self.0.abort();
     }
 }
-
-/// Tries at leasing a run before it runs without a lease, and the pause
-/// after the first failure (doubled after each).
-const LEASE_TRIES: u32 = 3;
-const LEASE_RETRY_PAUSE: Duration = Duration::from_millis(200);
-
-/// The longest a stopping server waits to fail its runs under way.
-const INTERRUPT_WAIT: Duration = Duration::from_secs(2);
 
 impl Service {
     /// Names this server as the lease owner of the runs and sweeps it
@@ -59,9 +60,9 @@ impl Service {
         match self.lease(id, owner).await {
             Ok(Some(fence)) => {
                 let _ = live.fence.set(fence);
-                let keeper = tokio::spawn(keep_lease(self.store().clone(), id, Arc::clone(&live), SERVER_LEASE));
+                let renewal = keep_lease(self.store().clone(), id, Arc::clone(&live), SERVER_LEASE);
+                let _keeper = AbortOnDrop(tokio::spawn(renewal));
                 self.execute(id).await;
-                keeper.abort();
             }
             Ok(None) => {
                 // Its subscribers see the stream close and read the stored row.
@@ -95,9 +96,10 @@ impl Service {
         self.store().start_leased(id, owner, SERVER_LEASE).await
     }
 
-    /// Fails, every [`REAP_EVERY`], the runs whose server lease ran out (on
-    /// PostgreSQL; every server does, whether it executes runs or not).
-    pub(super) async fn reap_lost_server_runs(self) {
+    /// Fails, every [`REAP_EVERY`], the runs whose server lease ran out, and
+    /// takes up such sweeps (on PostgreSQL; every server does, whether it
+    /// executes runs or not).
+    pub(super) async fn reap_lost_server_work(self) {
         if self.store().dialect() != Dialect::Postgres {
             return;
         }
@@ -125,7 +127,7 @@ impl Service {
     /// Fails the runs this server holds (it is stopping: they stop with it)
     /// and queues again the sweeps it holds, so that neither waits for its
     /// lease to run out.
-    pub async fn interrupt_own_runs(&self) {
+    pub async fn interrupt_own_work(&self) {
         let Some(owner) = self.inner.server_lease.get() else { return };
         // Bounded: a database that stopped answering must not hold the exit.
         match tokio::time::timeout(INTERRUPT_WAIT, self.store().fail_held_runs(owner)).await {

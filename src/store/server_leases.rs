@@ -65,22 +65,8 @@ impl Store {
     /// # Errors
     /// Database failures.
     pub async fn fail_lost_server_runs(&self, executing: &[i64]) -> Result<u64, StoreError> {
-        // Ids from the caller's memory, not from a client: written in the text.
-        let spared = match executing {
-            [] => String::new(),
-            ids => format!(" AND id NOT IN ({})", ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")),
-        };
-        let sql = format!(
-            "UPDATE runs SET status = 'failed', finished_at = {DB_NOW}, error_kind = $1, error_message = $2, \
-             lease_owner = NULL WHERE status = 'running' AND lease_owner LIKE $3 AND lease_until < {DB_NOW}{spared}"
-        );
-        let done = sqlx::query(&sql)
-            .bind(FailureKind::Interrupted.as_str())
-            .bind(SERVER_STOPPED)
-            .bind(format!("{SERVER_OWNER_PREFIX}%"))
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected())
+        let condition = format!("lease_owner LIKE $3 AND lease_until < {DB_NOW}{}", not_in(executing));
+        self.fail_server_runs(&condition, format!("{SERVER_OWNER_PREFIX}%")).await
     }
 
     /// Fails as `interrupted` the runs the server `owner` holds (it is
@@ -90,14 +76,20 @@ impl Store {
     /// # Errors
     /// Database failures (their leases then run out).
     pub async fn fail_held_runs(&self, owner: &str) -> Result<u64, StoreError> {
+        self.fail_server_runs("lease_owner = $3", owner.to_string()).await
+    }
+
+    /// Fails as `interrupted` the running runs that `condition` (on `$3`,
+    /// bound to `value`) selects; returns how many.
+    async fn fail_server_runs(&self, condition: &str, value: String) -> Result<u64, StoreError> {
         let sql = format!(
             "UPDATE runs SET status = 'failed', finished_at = {DB_NOW}, error_kind = $1, error_message = $2, \
-             lease_owner = NULL WHERE status = 'running' AND lease_owner = $3"
+             lease_owner = NULL WHERE status = 'running' AND {condition}"
         );
         let done = sqlx::query(&sql)
             .bind(FailureKind::Interrupted.as_str())
             .bind(SERVER_STOPPED)
-            .bind(owner)
+            .bind(value)
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected())
@@ -139,14 +131,11 @@ impl Store {
     /// # Errors
     /// Database failures.
     pub async fn requeue_lost_server_sweeps(&self, executing: &[i64]) -> Result<Vec<i64>, StoreError> {
-        let spared = match executing {
-            [] => String::new(),
-            ids => format!(" AND id NOT IN ({})", ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")),
-        };
         let sql = format!(
             "UPDATE sweeps SET status = 'queued', lease_owner = NULL, lease_until = NULL \
              WHERE status = 'running' AND on_workers = 0 AND lease_owner IS NOT NULL \
-             AND lease_until < {DB_NOW}{spared} RETURNING id"
+             AND lease_until < {DB_NOW}{} RETURNING id",
+            not_in(executing)
         );
         let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
         Ok(rows.iter().map(|r| r.try_get("id")).collect::<Result<_, _>>()?)
@@ -187,5 +176,14 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected())
+    }
+}
+
+/// ` AND id NOT IN (...)` for `ids`, or nothing for none. The ids come from
+/// the caller's memory, not from a client: they are written in the text.
+fn not_in(ids: &[i64]) -> String {
+    match ids {
+        [] => String::new(),
+        ids => format!(" AND id NOT IN ({})", ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")),
     }
 }

@@ -184,7 +184,7 @@ impl Store {
             } else {
                 format!("variants {first}..{end} lost their worker {MAX_ATTEMPTS} times (killed, frozen or cut off)")
             };
-            end_sweep(&mut tx, row.try_get("sweep_id")?, RunStatus::Failed, Some(&message), None).await?;
+            end_sweep(&mut tx, row.try_get("sweep_id")?, RunStatus::Failed, Some(&message), None, None).await?;
         }
         tx.commit().await?;
         Ok(rows.len() as u64)
@@ -278,7 +278,7 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
         self.mark_chunk_done(&mut tx, claim, 0).await?;
-        let ended = end_sweep(&mut tx, claim.sweep_id, status, error, summary).await?;
+        let ended = end_sweep(&mut tx, claim.sweep_id, status, error, summary, None).await?;
         tx.commit().await?;
         Ok(ended)
     }

@@ -249,7 +249,7 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let _write = self.writing().await?;
         let mut conn = self.pool.acquire().await?;
-        end_sweep(&mut conn, id, status, error, summary).await
+        end_sweep(&mut conn, id, status, error, summary, None).await
     }
 
     /// [`finish_sweep`](Self::finish_sweep) by the server `owner` whose lease
@@ -267,19 +267,8 @@ impl Store {
         error: Option<&str>,
         summary: Option<&str>,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "UPDATE sweeps SET status = $1, finished_at = $2, error_message = $3, summary = $4, lease_owner = NULL \
-             WHERE id = $5 AND status = 'running' AND lease_owner = $6",
-        )
-        .bind(status.as_str())
-        .bind(now_millis())
-        .bind(error.map(|e| storable(e).into_owned()))
-        .bind(summary)
-        .bind(id)
-        .bind(owner)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        let mut conn = self.pool.acquire().await?;
+        end_sweep(&mut conn, id, status, error, summary, Some(owner)).await
     }
 
     /// Stores finished variants of sweep `id` in one transaction; a variant
@@ -460,27 +449,33 @@ impl Store {
 }
 
 /// Ends sweep `id` unless it has ended (`status` final, `error`, `summary`
-/// JSON), on `conn` (a transaction's, for a worker's fenced end); false
-/// when it had already ended.
+/// JSON), on `conn` (a transaction's, for a worker's fenced end), and with
+/// `holder` only while that server's lease holds it (`store::server_leases`);
+/// false when it had already ended, or was not `holder`'s.
 pub(super) async fn end_sweep(
     conn: &mut sqlx::AnyConnection,
     id: i64,
     status: RunStatus,
     error: Option<&str>,
     summary: Option<&str>,
+    holder: Option<&str>,
 ) -> Result<bool, StoreError> {
-    let done = sqlx::query(
-        "UPDATE sweeps SET status = $1, finished_at = $2, error_message = $3, summary = $4 \
-         WHERE id = $5 AND status IN ('queued', 'running')",
-    )
-    .bind(status.as_str())
-    .bind(now_millis())
-    .bind(error.map(|e| storable(e).into_owned()))
-    .bind(summary)
-    .bind(id)
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    let held = if holder.is_some() { " AND lease_owner = $6" } else { "" };
+    let sql = format!(
+        "UPDATE sweeps SET status = $1, finished_at = $2, error_message = $3, summary = $4, lease_owner = NULL \
+         WHERE id = $5 AND status IN ('queued', 'running'){held}"
+    );
+    let query = sqlx::query(&sql)
+        .bind(status.as_str())
+        .bind(now_millis())
+        .bind(error.map(|e| storable(e).into_owned()))
+        .bind(summary)
+        .bind(id);
+    let query = match holder {
+        Some(owner) => query.bind(owner),
+        None => query,
+    };
+    Ok(query.execute(conn).await?.rows_affected() == 1)
 }
 
 /// Inserts finished variants of sweep `id` in transaction `tx`, each with

@@ -59,15 +59,23 @@ fn a_shutdown_signal_stops_the_server_despite_open_streams_and_runs() {
     }
 }
 
-#[test]
-fn a_server_starting_beside_another_on_postgres_leaves_its_running_run_alone() {
+/// A server on a fresh PostgreSQL database with GOOG and the SMA strategy
+/// (its id), or `None` (skipped, with a message) without PostgreSQL: only
+/// there do servers share a database, and hold leases.
+fn server_on_postgres() -> Option<(App, i64)> {
     let Some(backend) = backends().into_iter().find(|b| matches!(b, Backend::Postgres(_))) else {
         eprintln!("skipping: servers share a database only on PostgreSQL (set BACKTESTER_TEST_POSTGRES_URL)");
-        return;
+        return None;
     };
-    let first = App::spawn(&backend, &[]);
-    first.upload("GOOG", "data/GOOG.csv");
-    let s = first.rhai_strategy("sma", "scripts/sma_cross.rhai");
+    let app = App::spawn(&backend, &[]);
+    app.upload("GOOG", "data/GOOG.csv");
+    let strategy = app.rhai_strategy("sma", "scripts/sma_cross.rhai");
+    Some((app, strategy))
+}
+
+#[test]
+fn a_server_starting_beside_another_on_postgres_leaves_its_running_run_alone() {
+    let Some((first, s)) = server_on_postgres() else { return };
     // About seven seconds of bars.
     let slow = first.start_run(&json!({ "strategy_id": s, "symbols": ["GOOG"], "initial_capital": 100000,
                                          "pace": { "bars_per_second": 300 } }));
@@ -85,13 +93,7 @@ fn a_server_starting_beside_another_on_postgres_leaves_its_running_run_alone() {
 
 #[test]
 fn a_run_failed_elsewhere_as_interrupted_stays_so_and_its_stream_says_so() {
-    let Some(backend) = backends().into_iter().find(|b| matches!(b, Backend::Postgres(_))) else {
-        eprintln!("skipping: server leases exist only on PostgreSQL (set BACKTESTER_TEST_POSTGRES_URL)");
-        return;
-    };
-    let app = App::spawn(&backend, &[]);
-    app.upload("GOOG", "data/GOOG.csv");
-    let s = app.rhai_strategy("sma", "scripts/sma_cross.rhai");
+    let Some((app, s)) = server_on_postgres() else { return };
     let slow = app.start_run(&json!({ "strategy_id": s, "symbols": ["GOOG"], "initial_capital": 100000,
                                        "pace": { "bars_per_second": 100 } }));
     app.wait_status(slow, "running");
@@ -123,13 +125,7 @@ fn a_run_failed_elsewhere_as_interrupted_stays_so_and_its_stream_says_so() {
 
 #[test]
 fn a_server_starting_beside_another_on_postgres_leaves_its_running_sweep_alone() {
-    let Some(backend) = backends().into_iter().find(|b| matches!(b, Backend::Postgres(_))) else {
-        eprintln!("skipping: servers share a database only on PostgreSQL (set BACKTESTER_TEST_POSTGRES_URL)");
-        return;
-    };
-    let first = App::spawn(&backend, &[]);
-    first.upload("GOOG", "data/GOOG.csv");
-    let s = first.rhai_strategy("sma", "scripts/sma_cross.rhai");
+    let Some((first, s)) = server_on_postgres() else { return };
     // Thousands of variants: still running when the second server is up.
     let r = first.post_json(
         "/api/sweeps",
